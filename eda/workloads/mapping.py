@@ -1,0 +1,452 @@
+"""Mapping a :class:`~eda.workloads.workload.Workload` onto H × W analog compute-in-memory arrays.
+
+Placement rules (charge-redistribution SRAM macro, EasyACIM style):
+
+* a weight of ``weight_bits`` bits spans ``weight_bits`` adjacent columns (one bit per 8T cell, combined
+  digitally after the ADC), so one array row holds ``floor(W / weight_bits)`` weights;
+* the ``k`` reduction dimension runs down the rows: ``row_tiles = ceil(k / H)``; the ``n`` outputs across
+  ``col_tiles = ceil(n / floor(W / weight_bits))`` arrays; partial sums of row tiles add digitally;
+* small independent matrices (conv groups, attention heads) are packed block-diagonally,
+  ``min(floor(H / k), floor(W / (n·weight_bits)))`` per array;
+* inputs are applied bit-serially, one bit-plane per array operation; the ``L`` cells of a local array
+  share one compute capacitor, so an operation sums ``H / L`` rows and covering a full array needs ``L``
+  operations per bit-plane (``min(L, rows used)``);
+* one-hot inputs (embedding gathers) activate one row: one operation per lookup, no bit-serial planes;
+* attention products have activation "weights" that must be written each inference: one array row per
+  write cycle;
+* ``replication`` copies of a layer's arrays process different input vectors in parallel.
+
+Per layer this gives arrays, array operations, cycles, latency, energy and two utilisations: cell
+utilisation (weight bits stored / cells allocated) and compute utilisation (useful MACs / MAC slots of
+the operations issued). Energy and operation time per array operation come from an :class:`OpCostModel`:
+:class:`AnalyticOpCost` here (documented physical constants), or the ACIM exploration models of
+``eda.acim`` when present (:func:`acim_op_cost`).
+
+:func:`current_maps` turns the mapped activity over time into per-tile supply-current maps over the macro
+floorplan (amperes per tile, one map per time slice) for static and dynamic IR-drop analysis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from eda.errors import SpecError
+from eda.workloads.workload import GemmOp, LayerRecord, Workload
+
+__all__ = [
+    "ArraySpec",
+    "OpCostModel",
+    "AnalyticOpCost",
+    "acim_op_cost",
+    "LayerMapping",
+    "WorkloadMapping",
+    "map_gemm",
+    "map_layer",
+    "map_workload",
+    "Floorplan",
+    "CurrentTrace",
+    "current_maps",
+]
+
+
+@dataclass(frozen=True)
+class ArraySpec:
+    """One ACIM array and its periphery, as the mapping sees it.
+
+    Attributes:
+        rows: H, cells per column (weight-matrix rows per array).
+        cols: W, cells per row (weight bits per array row).
+        local_array_size: L, cells sharing one compute capacitor.
+        adc_bits: ADC resolution (bits).
+        cols_per_adc: columns time-multiplexed onto one ADC.
+        clock_hz: macro clock (Hz).
+        vdd: supply voltage (V).
+        unit_cap_f: compute capacitor per local array (F).
+        cell_width_um, cell_height_um: 8T bitcell pitch (µm).
+        periphery_height_um: ADC/driver strip below the array (µm).
+        num_arrays: arrays available on the macro (``None`` = as many as the workload needs).
+    """
+
+    rows: int = 256
+    cols: int = 256
+    local_array_size: int = 8
+    adc_bits: int = 6
+    cols_per_adc: int = 1
+    clock_hz: float = 200e6
+    vdd: float = 0.9
+    unit_cap_f: float = 2e-15
+    cell_width_um: float = 0.9
+    cell_height_um: float = 0.5
+    periphery_height_um: float = 30.0
+    num_arrays: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rows < 1 or self.cols < 1:
+            raise SpecError(f"array size must be positive, got {self.rows}x{self.cols}")
+        if self.local_array_size < 1 or self.rows % self.local_array_size:
+            raise SpecError(f"local_array_size {self.local_array_size} must divide rows {self.rows}",
+                            hint="pick L among the divisors of H")
+        if self.adc_bits < 1 or self.cols_per_adc < 1:
+            raise SpecError("adc_bits and cols_per_adc must be >= 1")
+
+    @property
+    def rows_per_op(self) -> int:
+        """Rows summed by one analog operation (one cell per local array)."""
+        return self.rows // self.local_array_size
+
+    @classmethod
+    def from_any(cls, spec: Any) -> ArraySpec:
+        """Build from an ``ArraySpec``, a dict, or an object with matching attribute names (e.g. an ACIMSpec).
+
+        Recognised aliases: ``height``/``H`` for rows, ``width``/``W`` for cols, ``L`` for
+        ``local_array_size``, ``b_adc``/``adc_resolution`` for ``adc_bits``.
+        """
+        if isinstance(spec, cls):
+            return spec
+        data = dict(spec) if isinstance(spec, dict) else {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
+        aliases = {"height": "rows", "H": "rows", "width": "cols", "W": "cols", "L": "local_array_size",
+                   "b_adc": "adc_bits", "adc_resolution": "adc_bits"}
+        names = {f for f in cls.__dataclass_fields__}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            target = aliases.get(key, key)
+            if target in names and not callable(value) and target not in kwargs:
+                kwargs[target] = value
+        return cls(**kwargs)
+
+
+class OpCostModel(Protocol):
+    """Energy and time of one array operation (one bit-plane over the active rows of every column)."""
+
+    def op_energy_j(self, spec: ArraySpec, active_fraction: float) -> float:
+        """Energy (J) of one operation with ``active_fraction`` of the cells' inputs toggling."""
+        ...
+
+    def op_time_s(self, spec: ArraySpec) -> float:
+        """Duration (s) of one operation including the column conversions."""
+        ...
+
+
+@dataclass(frozen=True)
+class AnalyticOpCost:
+    """First-order charge-redistribution costs with stated constants.
+
+    * compute: each of the ``H/L × W`` capacitors switched with probability ``active_fraction`` draws
+      ``C·V²``; every column's capacitors are then shared and reset (another ``C·V²`` per capacitor);
+    * ADC: Walden figure of merit ``E = FOM · 2^B`` per conversion, one per column (``FOM`` = 5 fJ/step,
+      typical of recent low-power SAR ADCs in the Murmann survey);
+    * time: one cycle to compute and share, then ``B + 1`` SAR cycles per column, ``cols_per_adc`` columns
+      in series per ADC.
+    """
+
+    walden_fom_j: float = 5e-15
+    digital_energy_per_column_j: float = 20e-15
+
+    def op_energy_j(self, spec: ArraySpec, active_fraction: float) -> float:
+        caps = spec.rows_per_op * spec.cols
+        cv2 = spec.unit_cap_f * spec.vdd**2
+        compute = caps * cv2 * (active_fraction + 1.0)
+        adc = spec.cols * self.walden_fom_j * 2**spec.adc_bits
+        return compute + adc + spec.cols * self.digital_energy_per_column_j
+
+    def op_time_s(self, spec: ArraySpec) -> float:
+        return (1 + spec.cols_per_adc * (spec.adc_bits + 1)) / spec.clock_hz
+
+
+def acim_op_cost() -> OpCostModel | None:
+    """The ACIM exploration's per-operation cost model when ``eda.acim`` provides one, else ``None``.
+
+    Looks for ``eda.acim.explore.workload_op_cost`` (an :class:`OpCostModel`); absent on checkouts without
+    the exploration models.
+    """
+    try:
+        from eda.acim import explore  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    factory = getattr(explore, "workload_op_cost", None)
+    return factory() if callable(factory) else None
+
+
+@dataclass
+class LayerMapping:
+    """How one layer sits on the arrays and what one inference of it costs (see the module docstring)."""
+
+    name: str
+    arrays: int
+    row_tiles: int
+    col_tiles: int
+    groups_per_array: int
+    replication: int
+    array_ops: int
+    cycles: int
+    write_cycles: int
+    latency_s: float
+    energy_j: float
+    macs: int
+    cell_utilisation: float
+    compute_utilisation: float
+    active_fraction: float
+    parts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict."""
+        return asdict(self)
+
+
+@dataclass
+class WorkloadMapping:
+    """All layers mapped, with the per-inference totals and the timeline of the trace."""
+
+    workload: str
+    spec: ArraySpec
+    layers: list[LayerMapping]
+    timeline: list[tuple[str, float, float]]
+    arrays: int
+    latency_s: float
+    energy_j: float
+    macs: int
+
+    def layer(self, name: str) -> LayerMapping:
+        """The mapping of layer ``name``."""
+        for item in self.layers:
+            if item.name == name:
+                return item
+        raise SpecError(f"layer '{name}' is not in the mapping of '{self.workload}'")
+
+    @property
+    def tops_per_w(self) -> float:
+        """Effective 1-MAC = 2-op throughput per watt over the inference."""
+        return 2 * self.macs / self.energy_j / 1e12 if self.energy_j > 0 else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Totals for metrics/JSON."""
+        return {"workload": self.workload, "arrays": self.arrays, "latency_s": self.latency_s,
+                "energy_j": self.energy_j, "macs": self.macs, "tops_per_w": self.tops_per_w,
+                "spec": asdict(self.spec)}
+
+
+def _gemm_tiles(op: GemmOp, spec: ArraySpec, weight_bits: int) -> tuple[int, int, int, int]:
+    """(row_tiles, col_tiles, groups_per_array, arrays) for one weight copy set of ``op``."""
+    weights_per_row = spec.cols // weight_bits
+    if weights_per_row < 1:
+        raise SpecError(f"a {weight_bits}-bit weight does not fit in {spec.cols} columns",
+                        hint="use a wider array or fewer weight bits")
+    row_tiles = math.ceil(op.k / spec.rows)
+    col_tiles = math.ceil(op.n / weights_per_row)
+    groups_per_array = 1
+    if op.repeats > 1 and row_tiles == 1 and col_tiles == 1:
+        groups_per_array = max(1, min(spec.rows // op.k, weights_per_row // op.n))
+    arrays = row_tiles * col_tiles * math.ceil(op.repeats / groups_per_array)
+    return row_tiles, col_tiles, groups_per_array, arrays
+
+
+def map_gemm(op: GemmOp, spec: ArraySpec, *, weight_bits: int, activation_bits: int,
+             block_size: int = 1, replication: int = 1) -> dict[str, int | float]:
+    """Counts for one matrix product: arrays, array operations, cycles (operation slots), utilisations.
+
+    ``block_size`` > 1 (block-circulant): only the ``n / b`` generating columns are stored; each is applied
+    to ``b`` rotated copies of the input, so arrays shrink ``b``× and operations per array grow ``b``×.
+    """
+    stored = replace(op, n=math.ceil(op.n / block_size)) if block_size > 1 else op
+    row_tiles, col_tiles, groups_per_array, arrays = _gemm_tiles(stored, spec, weight_bits)
+    rows_used = min(op.k, spec.rows) if not op.one_hot else 1
+    local_ops = 1 if op.one_hot else min(spec.local_array_size, math.ceil(rows_used / spec.rows_per_op))
+    planes = 1 if op.one_hot else activation_bits
+    tiles_active = (col_tiles if op.one_hot else row_tiles * col_tiles) * math.ceil(op.repeats / groups_per_array)
+    ops_per_vector = planes * local_ops * tiles_active * block_size
+    array_ops = op.m * ops_per_vector
+    per_array_ops = planes * local_ops * block_size
+    cycles = math.ceil(op.m / replication) * per_array_ops
+    write_cycles = 0 if op.static_weights else min(op.k, spec.rows) * math.ceil(op.repeats / groups_per_array)
+    cells = arrays * spec.rows * spec.cols
+    stored_bits = stored.k * stored.n * stored.repeats * weight_bits
+    slots = array_ops * spec.rows_per_op * (spec.cols // weight_bits)
+    useful = op.macs
+    return {"row_tiles": row_tiles, "col_tiles": col_tiles, "groups_per_array": groups_per_array,
+            "arrays": arrays * replication, "array_ops": array_ops, "cycles": cycles, "write_cycles": write_cycles,
+            "cell_utilisation": stored_bits / (cells * replication) if cells else 0.0,
+            "compute_utilisation": min(1.0, useful / slots) if slots else 0.0, "macs": useful}
+
+
+def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None = None,
+              replication: int = 1) -> LayerMapping:
+    """Tile every matrix product of ``layer`` onto ``spec`` arrays; energy and latency from ``cost``."""
+    cost = cost or AnalyticOpCost()
+    if replication < 1:
+        raise SpecError("replication must be >= 1", where=f"layer '{layer.name}'")
+    block = int(layer.block_size or 1) if layer.structure == "block_circulant" else 1
+    active = layer.toggle_rate * layer.input_density * 2 if layer.structure != "one_hot" else 1.0 / max(1, layer.shape.get("vocab", 1))
+    active = min(1.0, active)
+    op_energy = cost.op_energy_j(spec, active)
+    op_time = cost.op_time_s(spec)
+    totals = {"arrays": 0, "array_ops": 0, "cycles": 0, "write_cycles": 0, "macs": 0}
+    parts: list[dict[str, Any]] = []
+    cells_weighted = 0.0
+    slots_weighted = 0.0
+    for op in layer.gemm_ops():
+        counts = map_gemm(op, spec, weight_bits=layer.weight_bits, activation_bits=layer.activation_bits,
+                          block_size=block if op.static_weights else 1, replication=replication)
+        parts.append({"part": op.part, **counts})
+        for key in totals:
+            totals[key] += int(counts[key])
+        cells_weighted += float(counts["cell_utilisation"]) * int(counts["arrays"])
+        slots_weighted += float(counts["compute_utilisation"]) * int(counts["array_ops"])
+    first = parts[0]
+    write_energy = totals["write_cycles"] * spec.cols * spec.unit_cap_f * spec.vdd**2 * 4
+    return LayerMapping(
+        name=layer.name, arrays=totals["arrays"], row_tiles=int(first["row_tiles"]), col_tiles=int(first["col_tiles"]),
+        groups_per_array=int(first["groups_per_array"]), replication=replication, array_ops=totals["array_ops"],
+        cycles=totals["cycles"] + totals["write_cycles"], write_cycles=totals["write_cycles"],
+        latency_s=totals["cycles"] * op_time + totals["write_cycles"] / spec.clock_hz,
+        energy_j=totals["array_ops"] * op_energy + write_energy, macs=totals["macs"],
+        cell_utilisation=cells_weighted / totals["arrays"] if totals["arrays"] else 0.0,
+        compute_utilisation=slots_weighted / totals["array_ops"] if totals["array_ops"] else 0.0,
+        active_fraction=active, parts=parts)
+
+
+def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cost: OpCostModel | None = None,
+                 replication: int | dict[str, int] = 1) -> WorkloadMapping:
+    """Map every layer, then lay the trace out in time (layers run one after another).
+
+    Every layer gets its own arrays (weights stay resident). When ``spec.num_arrays`` is set and the
+    workload needs more, :class:`SpecError` says how many are missing.
+    """
+    spec = ArraySpec.from_any(spec) if spec is not None else ArraySpec()
+    cost = cost or acim_op_cost() or AnalyticOpCost()
+    layers = []
+    for layer in workload.layers:
+        rep = replication.get(layer.name, 1) if isinstance(replication, dict) else replication
+        layers.append(map_layer(layer, spec, cost=cost, replication=rep))
+    arrays = sum(item.arrays for item in layers)
+    if spec.num_arrays is not None and arrays > spec.num_arrays:
+        raise SpecError(f"workload '{workload.name}' needs {arrays} arrays, the macro has {spec.num_arrays}",
+                        hint="raise num_arrays, use larger arrays, or compress the weights")
+    by_name = {item.name: item for item in layers}
+    timeline: list[tuple[str, float, float]] = []
+    now = 0.0
+    energy = 0.0
+    macs = 0
+    for phase in workload.phases():
+        for _ in range(phase.repeat):
+            for name in phase.layers:
+                item = by_name[name]
+                timeline.append((name, now, now + item.latency_s))
+                now += item.latency_s
+                energy += item.energy_j
+                macs += item.macs
+    return WorkloadMapping(workload=workload.name, spec=spec, layers=layers, timeline=timeline, arrays=arrays,
+                           latency_s=now, energy_j=energy, macs=macs)
+
+
+@dataclass(frozen=True)
+class Floorplan:
+    """Arrays on a near-square grid: array ``i`` at column ``i % nx``, row ``i // nx`` (µm)."""
+
+    nx: int
+    ny: int
+    array_width_um: float
+    array_height_um: float
+
+    @classmethod
+    def for_mapping(cls, mapping: WorkloadMapping) -> Floorplan:
+        spec = mapping.spec
+        nx = max(1, math.ceil(math.sqrt(mapping.arrays)))
+        ny = max(1, math.ceil(mapping.arrays / nx))
+        return cls(nx, ny, spec.cols * spec.cell_width_um, spec.rows * spec.cell_height_um + spec.periphery_height_um)
+
+    @property
+    def width_um(self) -> float:
+        return self.nx * self.array_width_um
+
+    @property
+    def height_um(self) -> float:
+        return self.ny * self.array_height_um
+
+
+@dataclass
+class CurrentTrace:
+    """Supply current per tile over time.
+
+    Attributes:
+        times_s: start time of each slice (s), shape (T,).
+        currents_a: current drawn in each tile during each slice (A), shape (T, ny, nx) with row 0 at y = 0.
+        tile_um: tile edge (µm).
+        floorplan: where the arrays are.
+        array_layers: layer name owning each array index.
+    """
+
+    times_s: np.ndarray
+    currents_a: np.ndarray
+    tile_um: float
+    floorplan: Floorplan
+    array_layers: list[str]
+
+    @property
+    def static_a(self) -> np.ndarray:
+        """Time-averaged current per tile (A) for static IR-drop analysis."""
+        return self.currents_a.mean(axis=0)
+
+
+def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float = 10.0,
+                 slices: int = 20) -> CurrentTrace:
+    """Per-tile supply current over the macro floorplan in ``slices`` equal time slices of the inference.
+
+    A layer's arrays draw ``energy / (V · latency)`` while the layer runs, spread uniformly over the cells
+    its weights occupy (cell utilisation × array area, rows first) with the ADC share in the periphery strip;
+    a slice's current is the time-weighted mean over the layers active in it.
+    """
+    plan = Floorplan.for_mapping(mapping)
+    spec = mapping.spec
+    ntx = max(1, math.ceil(plan.width_um / tile_um))
+    nty = max(1, math.ceil(plan.height_um / tile_um))
+    total = max(mapping.latency_s, 1e-30)
+    edges = np.linspace(0.0, total, slices + 1)
+    maps = np.zeros((slices, nty, ntx))
+    owner: list[str] = []
+    footprint: dict[str, np.ndarray] = {}
+    for item in mapping.layers:
+        grid = np.zeros((nty, ntx))
+        for _ in range(item.arrays):
+            index = len(owner)
+            owner.append(item.name)
+            x0 = (index % plan.nx) * plan.array_width_um
+            y0 = (index // plan.nx) * plan.array_height_um
+            used_h = spec.rows * spec.cell_height_um * min(1.0, max(item.cell_utilisation, 1.0 / spec.rows))
+            _add_rect(grid, x0, y0 + spec.periphery_height_um, plan.array_width_um, used_h, 0.7, tile_um)
+            _add_rect(grid, x0, y0, plan.array_width_um, spec.periphery_height_um, 0.3, tile_um)
+        footprint[item.name] = grid / max(item.arrays, 1)
+    by_name = {item.name: item for item in mapping.layers}
+    for name, start, end in workload_timeline(mapping):
+        item = by_name[name]
+        if end <= start:
+            continue
+        current = item.energy_j / (spec.vdd * (end - start))
+        first = int(np.searchsorted(edges, start, side="right")) - 1
+        last = int(np.searchsorted(edges, end, side="left"))
+        for k in range(max(first, 0), min(last, slices)):
+            overlap = min(end, edges[k + 1]) - max(start, edges[k])
+            if overlap > 0:
+                maps[k] += footprint[name] * item.arrays * current * overlap / (edges[k + 1] - edges[k])
+    return CurrentTrace(times_s=edges[:-1], currents_a=maps, tile_um=tile_um, floorplan=plan, array_layers=owner)
+
+
+def workload_timeline(mapping: WorkloadMapping) -> list[tuple[str, float, float]]:
+    """(layer, start s, end s) of every layer run in the mapped trace."""
+    return list(mapping.timeline)
+
+
+def _add_rect(grid: np.ndarray, x0: float, y0: float, w: float, h: float, weight: float, tile: float) -> None:
+    """Spread ``weight`` uniformly over the rectangle, splitting it across tiles by overlap area."""
+    if w <= 0 or h <= 0:
+        return
+    nty, ntx = grid.shape
+    for ty in range(int(y0 // tile), min(nty, math.ceil((y0 + h) / tile))):
+        oy = min(y0 + h, (ty + 1) * tile) - max(y0, ty * tile)
+        for tx in range(int(x0 // tile), min(ntx, math.ceil((x0 + w) / tile))):
+            ox = min(x0 + w, (tx + 1) * tile) - max(x0, tx * tile)
+            if ox > 0 and oy > 0:
+                grid[ty, tx] += weight * ox * oy / (w * h)
