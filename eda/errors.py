@@ -1,0 +1,101 @@
+"""One exception hierarchy for everything a user can get wrong, and the exit codes the CLI maps it to.
+
+Exit codes (the contract with shells and CI systems):
+
+* 0 — success
+* 1 — sign-off violations found (the flow ran; the design failed a limit)
+* 2 — bad input or usage (flow file, netlist, spec, parameters)
+* 3 — internal error (a bug: please report it with the ``--debug`` traceback)
+
+A :class:`UserError` carries *what* went wrong, *where* (file:line, step, node) and *how to fix it*;
+the CLI prints it as one paragraph without a traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EXIT_OK",
+    "EXIT_VIOLATIONS",
+    "EXIT_USAGE",
+    "EXIT_INTERNAL",
+    "EdaError",
+    "UserError",
+    "FlowError",
+    "NetlistError",
+    "FloatingNetError",
+    "SpecError",
+    "DataError",
+    "TaskError",
+    "SignoffViolation",
+]
+
+EXIT_OK = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+class EdaError(Exception):
+    """Base class of every error the toolkit raises on purpose."""
+
+    exit_code: int = EXIT_INTERNAL
+
+    def __init__(self, message: str, *, where: str | None = None, hint: str | None = None) -> None:
+        self.message = message
+        self.where = where
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The one-paragraph message shown to the user: ``where: message. hint``."""
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text = f"{text}\n  hint: {self.hint}"
+        return text
+
+
+class UserError(EdaError):
+    """Bad input or usage; the user can fix it (exit code 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class FlowError(UserError):
+    """A flow YAML file is malformed, references something missing, or has a cycle."""
+
+
+class NetlistError(UserError):
+    """A netlist (PDN SPICE, circuit) is malformed or physically broken."""
+
+
+class FloatingNetError(NetlistError):
+    """Part of a PDN has no resistive path to any pad, so its voltage is undefined."""
+
+
+class SpecError(UserError):
+    """An architecture or design spec is infeasible."""
+
+
+class DataError(UserError):
+    """Benchmark data or an input file is missing or unreadable."""
+
+
+class TaskError(EdaError):
+    """A task fanned out through an executor failed; the message names the task."""
+
+    exit_code = EXIT_INTERNAL
+
+    def __init__(self, task: str, cause: BaseException | str, *, remote_traceback: str | None = None) -> None:
+        self.task = task
+        self.cause = cause
+        self.remote_traceback = remote_traceback
+        cause_text = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
+        super().__init__(f"task '{task}' failed: {cause_text}")
+        if isinstance(cause, UserError):
+            self.exit_code = cause.exit_code
+
+
+class SignoffViolation(EdaError):
+    """Raised by the CLI layer when sign-off limits were violated (exit code 1)."""
+
+    exit_code = EXIT_VIOLATIONS

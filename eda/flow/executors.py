@@ -1,0 +1,268 @@
+"""Executors: one interface for everything that fans out (design points, data generation, batch solves).
+
+* :class:`SerialExecutor` — in-process, for tiny jobs and debugging.
+* :class:`LocalExecutor` — a process pool with the *spawn* start method (safe with torch/threads).
+* :class:`DaskExecutor` — a Dask ``distributed`` scheduler at an address, or a ``LocalCluster``.
+
+All give the same results for the same tasks (tasks must be deterministic), name a failing task in a
+:class:`eda.errors.TaskError`, and never hang when a task raises. Executors are callable as a pymoo
+elementwise runner: ``executor(f, X) -> [f(x) for x in X]``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+from eda.errors import TaskError, UserError
+
+__all__ = ["Executor", "SerialExecutor", "LocalExecutor", "DaskExecutor", "get_executor", "parse_executor"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+_LOG = logging.getLogger("eda.executor")
+
+
+class _RemoteFailure:
+    """A task's exception captured in the worker with its formatted traceback (picklable)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.kind = type(exc).__name__
+        self.text = str(exc)
+        self.traceback = traceback.format_exc()
+        try:
+            import pickle
+
+            pickle.dumps(exc)
+            self.exc: BaseException | None = exc
+        except Exception:
+            self.exc = None
+
+
+def _guarded(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn(*args)`` in a worker, turning an exception into a :class:`_RemoteFailure` value."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - reported to the caller by task name
+        return _RemoteFailure(exc)
+
+
+def _unwrap(name: str, value: Any) -> Any:
+    if isinstance(value, _RemoteFailure):
+        cause: BaseException | str = value.exc if value.exc is not None else f"{value.kind}: {value.text}"
+        raise TaskError(name, cause, remote_traceback=value.traceback)
+    return value
+
+
+class Executor(ABC):
+    """Submit/map interface shared by all executors."""
+
+    kind: str = "abstract"
+
+    @abstractmethod
+    def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
+        """Schedule ``fn(*args)``; ``result()`` of the returned future raises :class:`TaskError` on failure."""
+
+    @abstractmethod
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
+            progress: bool = False) -> list[R]:
+        """``[fn(x) for x in items]`` computed by the workers, in order; the first failure raises
+        :class:`TaskError` naming ``name[index]``."""
+
+    def __call__(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """pymoo elementwise-runner protocol."""
+        return self.map(fn, items, name="evaluate")
+
+    def close(self) -> None:  # noqa: B027 - executors without workers have nothing to release
+        """Release workers (idempotent)."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _NamedFuture(Future):
+    """Wraps a worker future so ``result()`` unwraps failures into a named TaskError."""
+
+    def __init__(self, inner: Future, name: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._name = name
+
+    def result(self, timeout: float | None = None) -> Any:  # type: ignore[override]
+        try:
+            return _unwrap(self._name, self._inner.result(timeout))
+        except BrokenProcessPool as exc:
+            raise TaskError(self._name, f"worker process died ({exc})") from None
+
+    def done(self) -> bool:
+        return self._inner.done()
+
+
+def _progress(items: list[Any], enabled: bool, name: str) -> Iterable[Any]:
+    if not enabled:
+        return items
+    from eda.flow.progress import track
+
+    return track(items, total=len(items), description=name)
+
+
+class SerialExecutor(Executor):
+    """Runs tasks in the calling process, one after another."""
+
+    kind = "serial"
+
+    def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
+        future: Future = Future()
+        future.set_result(_guarded(fn, *args))
+        return _NamedFuture(future, name)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
+            progress: bool = False) -> list[R]:
+        out = []
+        for index, item in enumerate(_progress(list(items), progress, name)):
+            out.append(_unwrap(f"{name}[{index}]", _guarded(fn, item)))
+        return out
+
+
+class LocalExecutor(Executor):
+    """A spawn-safe process pool on this machine (the default executor)."""
+
+    kind = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _get_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            import multiprocessing
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
+        return _NamedFuture(self._get_pool().submit(_guarded, fn, *args), name)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
+            progress: bool = False) -> list[R]:
+        items = list(items)
+        if not items:
+            return []
+        futures = [self.submit(fn, item, name=f"{name}[{i}]") for i, item in enumerate(items)]
+        results = []
+        try:
+            for future in _progress(futures, progress, name):
+                results.append(future.result())
+        except BaseException:
+            for future in futures:
+                future._inner.cancel()  # type: ignore[attr-defined]
+            raise
+        return results
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(Executor):
+    """Dask ``distributed``: connect to ``address`` or start a ``LocalCluster`` of ``workers`` processes."""
+
+    kind = "dask"
+
+    def __init__(self, address: str | None = None, workers: int | None = None) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError:
+            raise UserError("the dask executor needs dask.distributed",
+                            hint="pip install 'eda[dist]'") from None
+        self._cluster = None
+        if address:
+            try:
+                self._client = Client(address, timeout="20s")
+            except OSError as exc:
+                raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}",
+                                hint="start one with `dask scheduler` or use --executor dask (LocalCluster)") from None
+        else:
+            n = workers or max(1, min(2, os.cpu_count() or 1))
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._client = Client(self._cluster)
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
+        inner = self._client.submit(_guarded, fn, *args, pure=False, key=f"{name}-{os.urandom(4).hex()}")
+        return _DaskFuture(inner, name)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
+            progress: bool = False) -> list[R]:
+        items = list(items)
+        if not items:
+            return []
+        futures = [self.submit(fn, item, name=f"{name}[{i}]") for i, item in enumerate(items)]
+        try:
+            return [future.result() for future in _progress(futures, progress, name)]
+        except BaseException:
+            for future in futures:
+                future._inner.cancel()
+            raise
+
+    def close(self) -> None:
+        if getattr(self, "_client", None) is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
+class _DaskFuture(Future):
+    def __init__(self, inner: Any, name: str) -> None:
+        super().__init__()
+        self._inner = inner
+        self._name = name
+
+    def result(self, timeout: float | None = None) -> Any:  # type: ignore[override]
+        try:
+            value = self._inner.result(timeout=timeout)
+        except Exception as exc:  # noqa: BLE001 - a worker died or the task was lost
+            raise TaskError(self._name, exc) from None
+        return _unwrap(self._name, value)
+
+    def done(self) -> bool:
+        return self._inner.done()
+
+
+def parse_executor(spec: str) -> tuple[str, str | None]:
+    """Split ``local``, ``serial``, ``dask`` or ``dask:ADDRESS`` into (kind, address)."""
+    kind, _, address = spec.partition(":")
+    kind = kind.strip().lower()
+    if kind not in ("local", "serial", "dask"):
+        raise UserError(f"unknown executor '{spec}'", hint="use local, serial, dask or dask:tcp://HOST:PORT")
+    if kind != "dask" and address:
+        raise UserError(f"executor '{kind}' takes no address (got '{spec}')")
+    return kind, (address or None)
+
+
+def get_executor(spec: str = "local", workers: int | None = None) -> Executor:
+    """Build an executor from ``local`` | ``serial`` | ``dask`` | ``dask:tcp://host:port``."""
+    kind, address = parse_executor(spec)
+    if kind == "serial":
+        return SerialExecutor()
+    if kind == "local":
+        return LocalExecutor(workers)
+    if address and "://" not in address:
+        address = f"tcp://{address}"
+    return DaskExecutor(address, workers)

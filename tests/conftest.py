@@ -1,0 +1,26 @@
+"""Shared pytest configuration: markers that skip cleanly when an optional tool is missing."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_ngspice = pytest.mark.skip(reason="ngspice is not installed (the Makefile installs it with apt-get)")
+    skip_gpu = pytest.mark.skip(reason="no CUDA device")
+    has_gpu = None
+    for item in items:
+        if "ngspice" in item.keywords and shutil.which("ngspice") is None:
+            item.add_marker(skip_ngspice)
+        if "gpu" in item.keywords:
+            if has_gpu is None:
+                try:
+                    import torch
+
+                    has_gpu = torch.cuda.is_available()
+                except ImportError:
+                    has_gpu = False
+            if not has_gpu:
+                item.add_marker(skip_gpu)

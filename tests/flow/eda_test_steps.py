@@ -1,0 +1,115 @@
+"""Small steps used by the flow-engine tests (loaded as a flow plugin: ``plugins: [eda_test_steps]``)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from eda.errors import SpecError
+from eda.flow.registry import register
+from eda.flow.step import Step, StepContext, StepParams, StepResult
+
+
+def square(x: int) -> int:
+    """A fan-out task: x squared."""
+    return x * x
+
+
+def square_or_fail(x: int) -> int:
+    """A fan-out task that fails on 3."""
+    if x == 3:
+        raise ValueError("three is not allowed")
+    return x * x
+
+
+@register
+class Source(Step):
+    """Write a number."""
+
+    name = "demo.source"
+    outputs = {"value": "value.json"}
+
+    class Params(StepParams):
+        value: int = 1
+        label: str = "x"
+
+    def run(self, ctx: StepContext) -> StepResult:
+        ctx.path("value.json").write_text(json.dumps({"value": ctx.params.value, "label": ctx.params.label}))
+        return StepResult(outputs={"value": "value.json"}, metrics={"demo__source__value": ctx.params.value})
+
+
+@register
+class Add(Step):
+    """Add an offset to the input value (and an optional second input)."""
+
+    name = "demo.add"
+    inputs = {"a": "value.json", "b": "value.json"}
+    optional_inputs = frozenset({"b"})
+    outputs = {"value": "value.json"}
+
+    class Params(StepParams):
+        offset: int = 0
+
+    def run(self, ctx: StepContext) -> StepResult:
+        total = json.loads(ctx.input("a").read_text())["value"] + ctx.params.offset
+        if ctx.optional_input("b") is not None:
+            total += json.loads(ctx.input("b").read_text())["value"]
+        ctx.path("value.json").write_text(json.dumps({"value": total}))
+        return StepResult(outputs={"value": "value.json"}, metrics={"demo__add__value": total})
+
+
+@register
+class Slow(Step):
+    """Write an artifact slowly (a chunk every 0.1 s) so a test can kill the run half-way."""
+
+    name = "demo.slow"
+    inputs = {"a": "value.json"}
+    outputs = {"data": "data.txt"}
+
+    class Params(StepParams):
+        chunks: int = 5
+
+    def run(self, ctx: StepContext) -> StepResult:
+        with ctx.path("data.txt").open("w") as handle:
+            for i in range(ctx.params.chunks):
+                handle.write(f"chunk {i}\n")
+                handle.flush()
+                time.sleep(0.1)
+            handle.write("complete\n")
+        return StepResult(outputs={"data": "data.txt"})
+
+
+@register
+class Fanout(Step):
+    """Square 0..n-1 through the run's executor."""
+
+    name = "demo.fanout"
+    outputs = {"squares": "squares.json"}
+
+    class Params(StepParams):
+        n: int = 8
+        fail: bool = False
+
+    def run(self, ctx: StepContext) -> StepResult:
+        fn = square_or_fail if ctx.params.fail else square
+        values = ctx.executor.map(fn, range(ctx.params.n), name="square")
+        ctx.path("squares.json").write_text(json.dumps(values))
+        return StepResult(outputs={"squares": "squares.json"}, metrics={"demo__fanout__sum": sum(values)})
+
+
+@register
+class Check(Step):
+    """Report a given number of sign-off violations; optionally raise a user error."""
+
+    name = "demo.check"
+    outputs = {"report": "report.txt"}
+
+    class Params(StepParams):
+        violations: int = 0
+        user_error: bool = False
+
+    def run(self, ctx: StepContext) -> StepResult:
+        if ctx.params.user_error:
+            raise SpecError("rows must be a multiple of the local array size", hint="use rows=64")
+        ctx.path("report.txt").write_text(f"{ctx.params.violations} violations\n")
+        return StepResult(outputs={"report": "report.txt"}, violations=ctx.params.violations)

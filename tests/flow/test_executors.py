@@ -1,0 +1,75 @@
+"""Executor contract: identical results on every executor; a failing task is reported by name."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eda.errors import TaskError, UserError
+from eda.flow.executors import get_executor, parse_executor
+from eda.flow.runner import run_flow
+from eda.flow.schema import load_flow
+from tests.flow.helpers import run_cli
+
+FANOUT = """\
+name: fan
+plugins: [eda_test_steps]
+steps:
+  - id: fan
+    use: demo.fanout
+    with: {n: 12}
+"""
+
+EXECUTORS = ["serial", "local", pytest.param("dask", marks=pytest.mark.distributed)]
+
+
+@pytest.mark.parametrize("spec", EXECUTORS)
+def test_map_results_and_named_failure(spec):
+    import eda_test_steps as tasks
+
+    with get_executor(spec, workers=2) as executor:
+        assert executor.map(tasks.square, range(10), name="sq") == [x * x for x in range(10)]
+        assert executor(tasks.square, [3, 4]) == [9, 16]  # pymoo elementwise-runner protocol
+        assert executor.submit(tasks.square, 7, name="seven").result() == 49
+        with pytest.raises(TaskError) as info:
+            executor.map(tasks.square_or_fail, range(6), name="sq")
+        assert info.value.task == "sq[3]"
+        assert "three is not allowed" in str(info.value)
+        # the executor is still usable after a failure (no hang, no broken pool)
+        assert executor.map(tasks.square, [5], name="again") == [25]
+
+
+@pytest.mark.parametrize("spec", EXECUTORS)
+def test_flow_fanout_identical_on_every_executor(write_flow, tmp_path, spec):
+    result = run_flow(load_flow(write_flow(FANOUT)), runs_dir=tmp_path / "runs", executor=spec, progress=False)
+    record = result.record("fan")
+    assert json.loads((record.directory / "squares.json").read_text()) == [x * x for x in range(12)]
+    assert record.metrics["demo__fanout__sum"] == sum(x * x for x in range(12))
+
+
+@pytest.mark.parametrize("spec", ["local", pytest.param("dask", marks=pytest.mark.distributed)])
+def test_failing_task_in_flow_is_named(write_flow, tmp_path, spec):
+    path = write_flow(FANOUT.replace("{n: 12}", "{n: 6, fail: true}"))
+    code, output = run_cli("run", str(path), "--runs", str(tmp_path / "runs"), "--executor", spec)
+    assert code != 0
+    assert "task 'square[3]' failed" in output and "three is not allowed" in output
+
+
+def test_executor_spec_parsing():
+    assert parse_executor("dask:tcp://10.0.0.1:8786") == ("dask", "tcp://10.0.0.1:8786")
+    assert parse_executor("local") == ("local", None)
+    with pytest.raises(UserError, match="unknown executor"):
+        parse_executor("slurm")
+
+
+@pytest.mark.distributed
+def test_dask_scheduler_address(tmp_path):
+    """Connect to an existing scheduler by address (here one started by a LocalCluster)."""
+    from dask.distributed import LocalCluster
+
+    import eda_test_steps as tasks
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
+        with get_executor(f"dask:{cluster.scheduler_address}") as executor:
+            assert executor.map(tasks.square, [1, 2, 3], name="sq") == [1, 4, 9]
