@@ -121,6 +121,7 @@ class _Runner:
         self.progress = progress
         self._executor: Executor | None = None
         self.done: dict[str, dict[str, Any]] = {}
+        self.metrics: dict[str, dict[str, Any]] = {}
 
     def executor(self) -> Executor:
         if self._executor is None:
@@ -181,6 +182,7 @@ class _Runner:
         logger, handler = _step_logger(step, work / "step.log")
         ctx = StepContext(step_id=step.id, params=step.params, inputs=inputs, workdir=work, log=logger,
                           flow_dir=self.flow.path.parent, _executor_factory=self.executor,
+                          run_metrics=dict(self.metrics) if step.cls.reads_run_metrics else {},
                           progress_enabled=self.progress)
         start = time.perf_counter()
         try:
@@ -269,8 +271,10 @@ def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = 
     status = "failed"
     try:
         for position, step in enumerate(steps, start=1):
-            key = cache_key(step.cls.name, step.cls.version, step.params.model_dump(mode="json"),
-                            runner.input_hashes(step))
+            hashes = runner.input_hashes(step)
+            if step.cls.reads_run_metrics:
+                hashes["__run_metrics__"] = json.dumps(runner.metrics, sort_keys=True, default=str)
+            key = cache_key(step.cls.name, step.cls.version, step.params.model_dump(mode="json"), hashes)
             cached = None if step.id in forced else runner.lookup(key)
             if cached is not None:
                 record = runner.adopt(step, cached)
@@ -278,6 +282,7 @@ def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = 
                 _LOG.info("[%d/%d] %s (%s) running", position, len(steps), step.id, step.cls.name)
                 record = runner.execute(step, key, runner.input_paths(step))
             records.append(record)
+            runner.metrics[step.id] = record.metrics
             if on_step is not None:
                 on_step(record, position, len(steps))
         status = "violations" if any(r.violations for r in records) else "ok"

@@ -203,7 +203,7 @@ def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     try:
         spec = FlowSpec.model_validate(doc.data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         raise _describe_error(doc, tuple(err["loc"]), err, _model_for_loc(tuple(err["loc"]))) from None
     parse_executor(spec.executor)
     load_plugins(spec.plugins)

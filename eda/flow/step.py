@@ -91,6 +91,9 @@ class StepContext:
     workdir: Path
     log: logging.Logger
     flow_dir: Path = field(default_factory=Path.cwd)
+    #: metrics of the steps completed earlier in this run (step id -> metrics); filled only for steps
+    #: that set ``reads_run_metrics`` (those metrics are then part of the step's cache key)
+    run_metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
     _executor_factory: Any = None
     _executor: Any = None
     progress_enabled: bool = True
@@ -148,6 +151,8 @@ class Step:
     optional_inputs: ClassVar[frozenset[str]] = frozenset()
     #: output name -> one-line description
     outputs: ClassVar[dict[str, str]] = {}
+    #: True for steps that summarise the run (sign-off, reports): they see ``ctx.run_metrics``
+    reads_run_metrics: ClassVar[bool] = False
 
     class Params(StepParams):
         """No parameters."""

@@ -66,9 +66,8 @@ def test_executor_spec_parsing():
 @pytest.mark.distributed
 def test_dask_scheduler_address(tmp_path):
     """Connect to an existing scheduler by address (here one started by a LocalCluster)."""
-    from dask.distributed import LocalCluster
-
     import eda_test_steps as tasks
+    from dask.distributed import LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
         with get_executor(f"dask:{cluster.scheduler_address}") as executor:

@@ -1,0 +1,167 @@
+"""Sign-off limits: a ``signoff.yaml`` of ``{value, compare}`` pairs checked against measured metrics.
+
+A limits file::
+
+    limits:
+      worst_static_drop_mv:        {value: 25, compare: "<="}
+      worst_dynamic_drop_pct_vdd:  {value: 10, compare: "<="}
+      drc_violations:              {value: 0,  compare: "=="}
+      lvs_match:                   {value: true, compare: "=="}
+      max_strap_current_density_ma_per_um: {value: 1.5, compare: "<="}   # optional
+      my_snr: {metric: acim__model__snr_db, value: 20, compare: ">="}     # any metric by name
+
+Every limit is evaluated (the check does not stop at the first failure). A limit whose metric was not
+measured is reported as ``missing`` and counts as a violation: a sign-off that silently skips a check
+is not a sign-off.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from eda.errors import UserError
+from eda.flow.registry import close_match
+from eda.flow.yamlio import YamlDocument, load_yaml, parse_yaml
+
+__all__ = ["Limit", "LimitsFile", "CheckResult", "KNOWN_LIMITS", "load_limits", "parse_limits",
+           "evaluate_limits", "write_report", "lookup_metric"]
+
+Compare = Literal["<", "<=", "==", "!=", ">=", ">"]
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">=": operator.ge, ">": operator.gt}
+
+#: limit name -> (metric name suffix looked up in the measured values, description with unit).
+#: A measured key matches when it equals the suffix or ends with ``__<suffix>`` (metrics are named
+#: ``stage__category__name``, so ``pdn__static__worst_drop_mv`` matches ``static__worst_drop_mv``).
+KNOWN_LIMITS: dict[str, tuple[str, str]] = {
+    "worst_static_drop_mv": ("static__worst_drop_mv", "worst static IR drop (mV)"),
+    "worst_static_drop_pct_vdd": ("static__worst_drop_pct_vdd", "worst static IR drop (% of VDD)"),
+    "worst_dynamic_drop_mv": ("dynamic__worst_drop_mv", "worst dynamic IR drop (mV)"),
+    "worst_dynamic_drop_pct_vdd": ("dynamic__worst_drop_pct_vdd", "worst dynamic IR drop (% of VDD)"),
+    "drc_violations": ("drc__violations", "DRC violation count"),
+    "lvs_match": ("lvs__match", "layout matches schematic"),
+    "max_strap_current_density_ma_per_um": ("pdn__max_strap_current_density_ma_per_um",
+                                            "highest current density in a power strap (mA/µm)"),
+}
+
+
+def lookup_metric(measured: Mapping[str, Any], key: str) -> tuple[str, Any] | None:
+    """Find ``key`` in ``measured``: exactly, else the last key ending in ``__<key>`` (latest step wins)."""
+    if key in measured:
+        return key, measured[key]
+    hits = [k for k in measured if k.endswith("__" + key)]
+    return (hits[-1], measured[hits[-1]]) if hits else None
+
+
+class Limit(BaseModel):
+    """One limit: ``measured <compare> value`` must hold."""
+
+    model_config = ConfigDict(extra="forbid")
+    value: float | bool
+    compare: Compare = "<="
+    metric: str | None = Field(default=None, description="metric key; defaults to the limit's own name")
+    description: str = ""
+
+
+class LimitsFile(BaseModel):
+    """The top level of ``signoff.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+    limits: dict[str, Limit] = Field(min_length=1)
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one limit."""
+
+    name: str
+    metric: str
+    description: str
+    compare: str
+    limit: float | bool
+    measured: float | bool | None
+    status: str  # "pass" | "fail" | "missing"
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "pass"
+
+
+def _validate(doc: YamlDocument) -> LimitsFile:
+    try:
+        limits = LimitsFile.model_validate(doc.data if doc.data is not None else {})
+    except ValidationError as exc:
+        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+        loc = tuple(err["loc"])
+        key = loc[-1] if loc else "limits"
+        if err["type"] == "extra_forbidden":
+            valid = ["limits"] if len(loc) == 1 else sorted(Limit.model_fields)
+            guess = close_match(str(key), valid)
+            raise UserError(f"unknown key '{key}' in sign-off limits", where=doc.where(loc),
+                            hint=(f"did you mean '{guess}'? " if guess else "") + f"valid keys: {', '.join(valid)}") from None
+        raise UserError(f"sign-off limit '{'.'.join(map(str, loc))}': {err['msg']} (got {err.get('input')!r})",
+                        where=doc.where(loc),
+                        hint="each limit is {value: NUMBER|true|false, compare: '<'|'<='|'=='|'!='|'>='|'>'}") from None
+    for name, limit in limits.limits.items():
+        if limit.metric is None and name not in KNOWN_LIMITS:
+            guess = close_match(name, list(KNOWN_LIMITS))
+            raise UserError(f"unknown sign-off limit '{name}'", where=doc.where(("limits", name)),
+                            hint=(f"did you mean '{guess}'? " if guess else "") +
+                            f"known limits: {', '.join(KNOWN_LIMITS)}; or give `metric: <metric key>`")
+    return limits
+
+
+def load_limits(path: Path | str) -> LimitsFile:
+    """Read and validate a ``signoff.yaml``; errors name the file, line and key."""
+    return _validate(load_yaml(path))
+
+
+def parse_limits(data: Mapping[str, Any] | str, source: str = "<limits>") -> LimitsFile:
+    """Validate limits given inline (a mapping, e.g. from a flow's ``with:``) or as YAML text."""
+    if isinstance(data, str):
+        return _validate(parse_yaml(data, source))
+    return _validate(YamlDocument(dict(data), None, source))
+
+
+def evaluate_limits(limits: LimitsFile, measured: Mapping[str, Any]) -> list[CheckResult]:
+    """Check every limit against ``measured`` (metric key -> value); never stops at the first failure."""
+    results: list[CheckResult] = []
+    for name, limit in limits.limits.items():
+        metric, default_description = KNOWN_LIMITS.get(name, (name, name))
+        metric = limit.metric or metric
+        description = limit.description or default_description
+        found = lookup_metric(measured, metric)
+        value = None
+        if found is not None:
+            metric, value = found
+        if value is None:
+            status = "missing"
+        else:
+            ok = _OPS[limit.compare](bool(value) if isinstance(limit.value, bool) else float(value), limit.value)
+            status = "pass" if ok else "fail"
+        results.append(CheckResult(name, metric, description, limit.compare, limit.value, value, status))
+    return results
+
+
+def write_report(results: list[CheckResult], directory: Path) -> tuple[Path, Path]:
+    """Write ``signoff.json`` and a human-readable ``signoff.md``; returns both paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    failures = [r for r in results if not r.passed]
+    json_path = directory / "signoff.json"
+    json_path.write_text(json.dumps({"passed": not failures, "violations": len(failures),
+                                     "checks": [asdict(r) for r in results]}, indent=2, default=str) + "\n")
+    lines = ["# Sign-off", "", f"**{'PASS' if not failures else f'FAIL — {len(failures)} violation(s)'}**", "",
+             "| check | measured | limit | status |", "|---|---:|---:|---|"]
+    for r in results:
+        measured = "—" if r.measured is None else (f"{r.measured:.4g}" if isinstance(r.measured, float) else str(r.measured))
+        lines.append(f"| {r.description} (`{r.metric}`) | {measured} | {r.compare} {r.limit} | {r.status.upper()} |")
+    md_path = directory / "signoff.md"
+    md_path.write_text("\n".join(lines) + "\n")
+    return json_path, md_path
