@@ -14,6 +14,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "ngspice" in item.keywords and shutil.which("ngspice") is None:
             item.add_marker(skip_ngspice)
+        if "chromium" in item.keywords and not any(shutil.which(n) for n in ("chromium", "google-chrome")):
+            item.add_marker(pytest.mark.skip(reason="chromium is not installed (the Makefile installs it)"))
         if "gpu" in item.keywords:
             if has_gpu is None:
                 try:

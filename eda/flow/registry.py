@@ -16,7 +16,8 @@ __all__ = ["register", "resolve", "registered_steps", "load_builtin_steps", "loa
 _REGISTRY: dict[str, type[Step]] = {}
 
 #: area packages whose ``steps`` module and ``*_steps`` modules define the built-in steps
-STEP_AREAS: tuple[str, ...] = ("eda.flow", "eda.pdn", "eda.acim", "eda.irdrop", "eda.workloads", "eda.signoff")
+STEP_AREAS: tuple[str, ...] = ("eda.flow", "eda.pdn", "eda.acim", "eda.irdrop", "eda.workloads", "eda.signoff",
+                               "eda.report")
 _loaded = False
 
 
