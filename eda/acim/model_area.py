@@ -1,0 +1,110 @@
+"""Area and column parasitics of ACIM design points, taken from the generator's floorplan.
+
+The area model does not estimate: it calls :func:`eda.acim.floorplan.floorplan` (the same arithmetic the
+layout generator places cells with) for every distinct spec, so the model area *is* the layout area. The
+same floorplan gives the column's geometry for the electrical models:
+
+* local node: the local read bit line spans L bitcell rows plus the compute cell (``L·bit_h + compute_h``
+  of wire) and carries L read-port junctions and the compute switch's junction;
+* compute line: spans every local-array group of the column (``rows/L · group_h``), loaded by one share
+  switch junction per group; its resistance is that length times the wire resistance per µm;
+* the comparator input wire joining the group's G column lines spans G column pitches;
+* the compute capacitance is the value of the capacitor cell as drawn (grid-rounded), not the request.
+
+Outputs: ``area_um2`` (macro incl. power ring), ``f2_per_bit`` (area per bitcell over F²).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eda.acim.model_tech import ModelTech
+from eda.acim.models import SPEC_FIELDS, DesignPoints
+
+__all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table"]
+
+_GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_drawn_fF")
+
+
+@lru_cache(maxsize=8)
+def _library(path: str | None) -> Any:
+    from eda.acim.library import load_library
+
+    return load_library(path)
+
+
+def _library_key(library: Any) -> str | None:
+    if library is None:
+        return None
+    if isinstance(library, str | Path):
+        return str(library)
+    return str(library.path)
+
+
+@lru_cache(maxsize=200_000)
+def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) -> tuple[float, ...]:
+    from eda.acim.floorplan import floorplan
+    from eda.acim.spec import ACIMSpec
+
+    spec = ACIMSpec(**dict(zip(SPEC_FIELDS, spec_values, strict=True)))
+    lib = _library(library_key)
+    plan = floorplan(spec, lib)
+    return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h,
+            lib.cap_value(spec.unit_cap_fF))
+
+
+def floorplan_of(spec: dict[str, Any], library: Any = None) -> Any:
+    """The :class:`eda.acim.floorplan.Floorplan` of one ACIMSpec field dict."""
+    from eda.acim.floorplan import floorplan
+    from eda.acim.spec import ACIMSpec
+
+    return floorplan(ACIMSpec(**spec), _library(_library_key(library)))
+
+
+def spec_table(points: DesignPoints) -> np.ndarray:
+    """The ACIMSpec fields of every point as a (points × 8) float array."""
+    return np.stack([getattr(points, key).astype(float) for key in SPEC_FIELDS], axis=1)
+
+
+def _spec_tuple(row: np.ndarray) -> tuple[Any, ...]:
+    return tuple(float(v) if key == "unit_cap_fF" else int(v) for key, v in zip(SPEC_FIELDS, row, strict=True))
+
+
+def _floorplan_arrays(points: DesignPoints, library: Any) -> dict[str, np.ndarray]:
+    """Floorplan numbers for every point (one floorplan call per distinct spec)."""
+    unique, inverse = np.unique(spec_table(points), axis=0, return_inverse=True)
+    key = _library_key(library)
+    values = np.array([_floorplan_numbers(_spec_tuple(row), key) for row in unique], dtype=float)
+    values = values[inverse.ravel()]
+    return {name: values[:, i] for i, name in enumerate(_GEOMETRY_KEYS)}
+
+
+def column_geometry(points: DesignPoints, tech: ModelTech, *, library: Any = None) -> dict[str, np.ndarray]:
+    """Per-point column parasitics (fF, Ω) and drawn capacitance from the floorplan."""
+    plan = _floorplan_arrays(points, library)
+    n = points.caps_per_column.astype(float)
+    local_wire_um = points.local_array_size * plan["bit_h_um"] + plan["compute_h_um"]
+    local_node = (points.local_array_size * tech.cell_drain_cap_fF + tech.switch_drain_cap_fF
+                  + local_wire_um * tech.wire_cap_fF_per_um)
+    line_um = n * plan["group_h_um"]
+    return {
+        "unit_cap_drawn_fF": plan["cap_drawn_fF"],
+        "local_node_cap_fF": local_node,
+        "line_cap_fF": line_um * tech.wire_cap_fF_per_um + n * tech.switch_drain_cap_fF,
+        "line_res_ohm": line_um * tech.wire_res_ohm_per_um,
+        "line_length_um": line_um,
+        "group_wire_cap_fF": points.cols_per_adc * plan["pitch_um"] * tech.wire_cap_fF_per_um,
+        "area_um2": plan["area_um2"],
+    }
+
+
+def area_model(points: DesignPoints, tech: ModelTech, *, library: Any = None,
+               geometry: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Macro area (µm²) and area per bitcell in F² (F = ``tech.feature_nm``)."""
+    area = (geometry or _floorplan_arrays(points, library))["area_um2"]
+    f_um = tech.feature_nm * 1e-3
+    return {"area_um2": area, "f2_per_bit": area / (points.rows * points.cols) / f_um**2}

@@ -1,0 +1,159 @@
+"""Signal-to-noise models of the charge-redistribution (QR) MAC (Gonugondla, Sakr, Dbouk, Shanbhag 2022).
+
+One ADC group, one input bit-plane: N_g = (H/L)·G local nodes (G = ``cols_per_adc`` columns), node i
+holds C_eff = C_u + C_node (C_u as drawn) and is charged to VDD when its binary product a_i = x_i·w_i is 1
+(to 0 otherwise); the nodes then share charge over the G column lines (C_line each) and the group's
+comparator-input wire (C_g), so with C_T = G·(N·C_eff + C_line) + C_g
+
+    V_out = VDD · K · C_eff / C_T,          K = Σ a_i  (0 … N_g).
+
+Noise sources, as output-voltage variances (V²):
+
+* thermal: the charge sampled on C_T when the compute switches open (kT/C_T, equipartition summed over all
+  nodes: Σ kT·C_i / C_T² = kT/C_T) and the top-plate sample taken when the SAR conversion starts (kT/C_T);
+* capacitor mismatch: C_i = C_u(1+δ_i), σ_δ = A_C/√(C_u/ρ) (Pelgrom). ∂V/∂C_i = VDD(a_i − V/VDD)/C_T, so
+  Var = (VDD·C_u·σ_δ/C_T)² · Σ_i (a_i − r)², r = K·C_eff/C_T; averaged over K ~ Binomial(N, p);
+* charge injection (not in the ngspice deck, whose switches are ideal): each compute switch leaves half its channel charge on its node; the mean is a fixed
+  offset/gain (calibrated), the Vth-mismatch part is random: σ_q = ½·C_ox·WL·A_VT/√(WL) per node,
+  Var = N·σ_q²/C_T²;
+* comparator: σ² = n_f·kT/C_cmp of the dynamic latch, referred to the column node.
+
+Signal and quantisation are measured at the multi-bit dot-product output: unsigned ``input_bits``-bit
+inputs X and ``weight_bits``-bit weights W (uniform), a dot product of length H·G (the G charge-shared
+columns extend the reduction). The bit-plane partial sums K (in units of one product) carry independent
+errors of variance σ_e² = σ_v²/Δ² + Q², Δ = VDD·C_eff/C_T, Q² = (N_g/2^B)²/12 (Bennett, full-scale range
+K ∈ [0, N_g]); the shift-add weights plane (i, j) by 2^(i+j) and sums the L partial sums, so
+
+    SNR = H·G·Var(X·W) / (L · S_x · S_w · σ_e²),  S_b = Σ_{i<b} 4^i = (4^b − 1)/3,
+
+and 1/SNR_T = 1/SNR_a + 1/SQNR exactly as in the paper. ``snr_binary_analog_db`` is the single bit-plane
+analog SNR, N_g·p(1−p)·Δ²/σ_v², the quantity the ngspice check measures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from eda.acim.model_tech import ModelTech
+from eda.acim.models import DesignPoints
+
+__all__ = ["total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
+           "to_db", "PRODUCT_PROBABILITY"]
+
+#: probability that a binary product x·w is 1 for uniform random input and weight bits
+PRODUCT_PROBABILITY = 0.25
+
+
+def to_db(ratio: np.ndarray | float) -> np.ndarray:
+    """10·log10 of a power ratio (inf stays inf)."""
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(np.asarray(ratio, dtype=float))
+
+
+def total_capacitance(points: DesignPoints, geometry: dict[str, np.ndarray]) -> np.ndarray:
+    """C_T (fF) of one conversion: G·(N·C_eff + C_line) + C_g."""
+    c_eff = geometry["unit_cap_drawn_fF"] + geometry["local_node_cap_fF"]
+    column = points.caps_per_column * c_eff + geometry["line_cap_fF"]
+    return points.cols_per_adc * column + geometry["group_wire_cap_fF"]
+
+
+def mismatch_variance(count: np.ndarray | float, n_caps: np.ndarray, c_eff_fF: np.ndarray,
+                      c_total_fF: np.ndarray, sigma_rel: np.ndarray, unit_cap_fF: np.ndarray,
+                      vdd: float) -> np.ndarray:
+    """Output variance (V²) from capacitor mismatch for ``count`` = K active nodes (exact first order)."""
+    k = np.asarray(count, dtype=float)
+    r = k * c_eff_fF / c_total_fF
+    spread = k * (1.0 - r) ** 2 + (n_caps - k) * r**2
+    return (vdd * unit_cap_fF * sigma_rel / c_total_fF) ** 2 * spread
+
+
+def _expected_mismatch_variance(n_caps: np.ndarray, c_eff: np.ndarray, c_total: np.ndarray,
+                                sigma_rel: np.ndarray, unit_cap: np.ndarray, vdd: float,
+                                p: float) -> np.ndarray:
+    """E_K[mismatch variance] for K ~ Binomial(N, p): E[K − 2cK² + N c² K²], c = C_eff/C_T."""
+    n = n_caps.astype(float)
+    c = c_eff / c_total
+    ek = n * p
+    ek2 = n * p * (1 - p) + (n * p) ** 2
+    spread = ek - 2 * c * ek2 + n * c**2 * ek2
+    return (vdd * unit_cap * sigma_rel / c_total) ** 2 * spread
+
+
+def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
+                    p: float = PRODUCT_PROBABILITY) -> dict[str, np.ndarray]:
+    """Per-point output-voltage noise variances (V²) of one bit-plane, by source, plus the step Δ (V).
+
+    Returns keys ``thermal_charge``, ``thermal_conversion``, ``mismatch``, ``injection``, ``comparator``,
+    ``total``, ``step_V`` (Δ, volts per unit of K), ``c_total_fF``, ``c_eff_fF``.
+    """
+    n = points.caps_per_conversion.astype(float)
+    c_u = geometry["unit_cap_drawn_fF"]
+    c_eff = c_u + geometry["local_node_cap_fF"]
+    c_total = total_capacitance(points, geometry)
+    vdd = tech.vdd_V
+    kt_over_c = tech.kT / (c_total * 1e-15)
+    cap_area_um2 = c_u / tech.cap_density_fF_per_um2
+    sigma_rel = tech.cap_matching_pct_um * 1e-2 / np.sqrt(cap_area_um2)
+    mismatch = _expected_mismatch_variance(points.caps_per_conversion, c_eff, c_total, sigma_rel, c_u, vdd, p)
+    gate_cap_fF = tech.gate_cap_fF_per_um2 * tech.switch_gate_area_um2
+    sigma_vth = tech.avt_mV_um * 1e-3 / np.sqrt(tech.switch_gate_area_um2)
+    sigma_q_fC = 0.5 * gate_cap_fF * sigma_vth
+    injection = n * (sigma_q_fC / c_total) ** 2
+    comparator = np.full_like(c_total, tech.comparator_noise_factor * tech.kT / (tech.comparator_cap_fF * 1e-15))
+    parts = {
+        "thermal_charge": kt_over_c,
+        "thermal_conversion": kt_over_c.copy(),
+        "mismatch": mismatch,
+        "injection": injection,
+        "comparator": comparator,
+    }
+    parts["total"] = sum(parts.values())
+    parts["step_V"] = vdd * c_eff / c_total
+    parts["c_total_fF"] = c_total
+    parts["c_eff_fF"] = c_eff
+    return parts
+
+
+def product_variance(input_bits: np.ndarray, weight_bits: np.ndarray) -> np.ndarray:
+    """Var(X·W) for independent uniform unsigned integers of the given widths."""
+    def moments(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        levels = 2.0 ** bits.astype(float)
+        mean = (levels - 1) / 2
+        second = (levels - 1) * (2 * levels - 1) / 6
+        return mean, second
+
+    mx, sx = moments(input_bits)
+    mw, sw = moments(weight_bits)
+    return sx * sw - (mx * mw) ** 2
+
+
+def plane_weight_sum(bits: np.ndarray) -> np.ndarray:
+    """S_b = Σ_{i<b} 4^i = (4^b − 1)/3: power gain of the shift-add over b bit-planes."""
+    return (4.0 ** bits.astype(float) - 1) / 3
+
+
+def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Analog SNR, SQNR and total SNR (dB) of the multi-bit dot product, and the binary-plane analog SNR."""
+    p = PRODUCT_PROBABILITY
+    noise = noise_variances(points, tech, geometry, p)
+    n = points.caps_per_conversion.astype(float)
+    analog_counts = noise["total"] / noise["step_V"] ** 2
+    lsb_counts = n / 2.0 ** points.adc_bits
+    quant_counts = lsb_counts**2 / 12
+    signal = points.rows * points.cols_per_adc * product_variance(points.input_bits, points.weight_bits)
+    gain = points.local_array_size * plane_weight_sum(points.input_bits) * plane_weight_sum(points.weight_bits)
+    snr_a = signal / (gain * analog_counts)
+    sqnr = signal / (gain * quant_counts)
+    snr_t = 1.0 / (1.0 / snr_a + 1.0 / sqnr)
+    binary = n * p * (1 - p) / analog_counts
+    return {
+        "snr_analog_db": to_db(snr_a),
+        "sqnr_db": to_db(sqnr),
+        "snr_total_db": to_db(snr_t),
+        "snr_binary_analog_db": to_db(binary),
+        "noise_thermal_uV": np.sqrt(noise["thermal_charge"] + noise["thermal_conversion"]) * 1e6,
+        "noise_mismatch_uV": np.sqrt(noise["mismatch"]) * 1e6,
+        "noise_injection_uV": np.sqrt(noise["injection"]) * 1e6,
+        "noise_comparator_uV": np.sqrt(noise["comparator"]) * 1e6,
+        "lsb_mV": lsb_counts * noise["step_V"] * 1e3,
+    }
