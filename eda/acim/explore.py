@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from eda.acim.model_tech import SKY130, ModelTech
+from eda.acim.model_area import library_tech
+from eda.acim.model_tech import ModelTech
 from eda.acim.models import MAX_ADC_BITS, SPEC_FIELDS, DesignPoints, evaluate
 from eda.errors import SpecError
 
@@ -323,7 +324,7 @@ def explore(space: DesignSpace, *, population: int = 100, generations: int = 100
         raise SpecError(f"population={population} and generations={generations} are too small",
                         hint="use population >= 4 and generations >= 1")
     start = time.perf_counter()
-    evaluator = _Evaluator(space, tech or SKY130, library, executor or SerialExecutor(), batch_size)
+    evaluator = _Evaluator(space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size)
     problem = _make_problem(space, evaluator, min_snr_db, max_area_mm2)
     algorithm = NSGA2(pop_size=population, sampling=IntegerRandomSampling(),
                       crossover=SBX(prob=0.9, eta=3.0, vtype=float, repair=RoundingRepair()),
@@ -354,7 +355,7 @@ def exhaustive(space: DesignSpace, *, min_snr_db: float | None = None, max_area_
     from eda.flow.executors import SerialExecutor
 
     start = time.perf_counter()
-    evaluator = _Evaluator(space, tech or SKY130, library, executor or SerialExecutor(), batch_size)
+    evaluator = _Evaluator(space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size)
     X = space.all_indices()
     evaluator(X[space.feasible(X)])
     result = _finish(space, evaluator, [], time.perf_counter() - start, min_snr_db, max_area_mm2)

@@ -25,7 +25,7 @@ import numpy as np
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import SPEC_FIELDS, DesignPoints
 
-__all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table"]
+__all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech"]
 
 _GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_drawn_fF")
 
@@ -35,6 +35,16 @@ def _library(path: str | None) -> Any:
     from eda.acim.library import load_library
 
     return load_library(path)
+
+
+@lru_cache(maxsize=8)
+def _library_tech(path: str | None) -> ModelTech:
+    return ModelTech.from_tech_file(_library(path).tech_file)
+
+
+def library_tech(library: Any = None) -> ModelTech:
+    """The model constants of a cell library: its ``tech.yaml`` figures over the SKY130 defaults."""
+    return _library_tech(_library_key(library))
 
 
 def _library_key(library: Any) -> str | None:

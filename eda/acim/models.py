@@ -156,17 +156,17 @@ def evaluate(points: DesignPoints, tech: Any = None, *, library: Any = None) -> 
 
     Args:
         points: the design points.
-        tech: :class:`eda.acim.model_tech.ModelTech` (default SKY130 constants).
+        tech: :class:`eda.acim.model_tech.ModelTech` (default: the library's ``tech.yaml`` over the
+            SKY130 constants).
         library: cell library directory (or name) for the floorplan-based area and wire lengths;
             ``None`` uses the default library.
     """
-    from eda.acim.model_area import area_model, column_geometry
+    from eda.acim.model_area import area_model, column_geometry, library_tech
     from eda.acim.model_energy import energy_model
     from eda.acim.model_snr import snr_model
-    from eda.acim.model_tech import SKY130
     from eda.acim.model_throughput import timing_model
 
-    tech = tech or SKY130
+    tech = tech or library_tech(library)
     geometry = column_geometry(points, tech, library=library)
     out: dict[str, np.ndarray] = {}
     out.update(snr_model(points, tech, geometry))
