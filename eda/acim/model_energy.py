@@ -8,8 +8,9 @@ Per compute cycle and column (random data: input bits 1 with probability α_x = 
   array's energy shared by its W columns: N·α_x·C_wl·VDD²;
 * switch control: the reset and share switches' gates toggle once each per cycle: 2·N·C_g·VDD²;
 * SAR conversion (one per group of G = ``cols_per_adc`` columns, its cost shared by them) on the reused
-  capacitors: conventional CDAC switching, E = Σ_{i=1}^{B} 2^(B+1−2i)(2^i−1)·C_unit·VDD² with
-  C_unit = N_g·C_u/2^B (Ginsburg & Chandrakasan), B comparator decisions (2·C_cmp·VDD² each) and B
+  capacitors: conventional CDAC switching of the single-ended array, E = ½·Σ_{i=1}^{B} 2^(B+1−2i)(2^i−1)·
+  C_unit·VDD² with C_unit = N_g·C_u/2^B (the sum is the differential-array figure of Ginsburg &
+  Chandrakasan / Liu et al., 1363.3 C·V² at 10 bits; one single-ended array draws half), B comparator decisions (2·C_cmp·VDD² each) and B
   SAR-logic decisions; the SAR register's clock (B+2 flip-flops) toggles every clock period;
 * digital shift-add: two accumulations per converted partial sum (input bit-plane and weight column) of
   width B_ADC + B_x + B_w + ⌈log2 L⌉ full-adder bits.
@@ -37,15 +38,15 @@ WEIGHT_BIT_DENSITY = 0.5
 
 
 def cdac_switching_energy_units(bits: np.ndarray) -> np.ndarray:
-    """Average conventional SAR CDAC switching energy in units of C_unit·VDD² (uniform input).
+    """Average conventional SAR switching energy of a single-ended binary CDAC, in C_unit·VDD² (uniform input).
 
-    E/(C·V²) = Σ_{i=1}^{B} 2^(B+1−2i)·(2^i − 1); e.g. 1365.3 for B = 10.
+    E/(C·V²) = ½·Σ_{i=1}^{B} 2^(B+1−2i)·(2^i − 1): half the differential-array 1363.3 at B = 10.
     """
     bits = np.asarray(bits, dtype=np.int64)
     out = np.zeros(bits.shape, dtype=float)
     for b in np.unique(bits):
         i = np.arange(1, int(b) + 1, dtype=float)
-        out[bits == b] = np.sum(2.0 ** (b + 1 - 2 * i) * (2.0**i - 1))
+        out[bits == b] = 0.5 * np.sum(2.0 ** (b + 1 - 2 * i) * (2.0**i - 1))
     return out
 
 

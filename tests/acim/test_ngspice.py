@@ -1,0 +1,57 @@
+"""Model vs ngspice on a few design points (real transient simulations of one ADC group).
+
+Tolerances and why:
+
+* output voltage: 1 % of the value (floor 10 % of full scale) — the model is exact charge conservation
+  with the layout's parasitics, and the model's clocked phases settle every node to half an LSB;
+* supply energy of the charge phase: 1 % — each node draws C·VDD² charging from 0 to VDD through any
+  resistance; the residue is the e^(-t/τ) incomplete charge;
+* share settling to half an LSB: the model's single-pole time (τ_s·ln(error/half-LSB), with the
+  common-mode τ plus the distributed line's first mode) is used to size the clock, so it must not be
+  optimistic by more than 10 % and may be conservative by up to 1.6× (the line mode adds in series);
+* analog SNR of one bit-plane (kT/C of the charge phase + Pelgrom mismatch): 1.5 dB — with 200 trials the
+  noise-variance estimate has a 10 % (0.4 dB) standard error, so 1.5 dB is a 3.5σ band around a correct
+  model, and a missing noise source (e.g. the line reset's kT/C) moves it by more than that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from eda.acim.ngspice_check import run_check
+
+pytestmark = pytest.mark.ngspice
+
+SPECS = [
+    dict(rows=32, cols=32, local_array_size=2, adc_bits=4, input_bits=4, weight_bits=4, unit_cap_fF=1.0,
+         cols_per_adc=1),
+    dict(rows=16, cols=16, local_array_size=2, adc_bits=3, input_bits=4, weight_bits=4, unit_cap_fF=2.0,
+         cols_per_adc=2),
+    dict(rows=64, cols=64, local_array_size=4, adc_bits=4, input_bits=2, weight_bits=2, unit_cap_fF=4.0,
+         cols_per_adc=1),
+]
+
+
+@pytest.fixture(scope="module", params=range(len(SPECS)), ids=["32x32-L2-B4", "16x16-L2-B3-G2", "64x64-L4-B4"])
+def check(request: pytest.FixtureRequest) -> dict:
+    return run_check(SPECS[request.param], trials=200, seed=request.param + 1)
+
+
+def test_output_voltage_within_1_percent(check: dict) -> None:
+    scale = np.maximum(check["v_model"], 0.1 * check["full_scale_V"])
+    assert np.max(np.abs(check["v_sim"] - check["v_model"]) / scale) < 0.01
+
+
+def test_charge_phase_energy_within_1_percent(check: dict) -> None:
+    assert check["energy_sim_J"] == pytest.approx(check["energy_model_J"], rel=0.01)
+
+
+def test_share_settling_time_is_a_tight_upper_bound(check: dict) -> None:
+    ratio = check["settle_model_s"] / np.maximum(check["settle_sim_s"], 1e-15)
+    assert np.all(ratio > 0.9)
+    assert np.max(check["settle_model_s"]) < 1.6 * np.max(check["settle_sim_s"])
+
+
+def test_analog_snr_within_1p5_db(check: dict) -> None:
+    assert abs(check["snr_sim_db"] - check["snr_model_db"]) < 1.5
