@@ -1,0 +1,219 @@
+"""Homomorphic-encryption latency of block-circulant FC and convolution layers, checked against TenSEAL.
+
+Protocol modelled (and run for real with TenSEAL's CKKS scheme by :func:`run_fc_protocol`): the client
+holds the layer input ``x``. For block size ``b`` it cuts ``x`` into ``nb_in = ceil(d_in / b)`` blocks and
+takes each block's real FFT; the product of a circulant block and a block is then an element-wise product
+of spectra, ``Y_p[f] = sum_q conj(C_pq[f]) X_q[f]`` (see :mod:`eda.workloads.privcirnet`). A block's
+spectrum has exactly ``b`` real degrees of freedom (DC, Nyquist for even ``b``, and real/imaginary parts
+of the other bins), so one CKKS ciphertext per input block holds that block's spectrum replicated over the
+``nb_out`` output blocks (``nb_out * b`` slots, about ``d_out``). Complex bins need the cross term
+``Im(C) * Im(X)``: for ``b >= 4`` the client also sends the spectrum with real and imaginary parts swapped.
+The server multiplies every ciphertext by a plaintext of filter spectra and adds them up - no rotations
+at all - and returns one ciphertext of output spectra; the client decrypts and applies the inverse FFT.
+``b = 1`` is the dense layer (one ciphertext per input feature).
+
+Operation counts for an FC layer ``d_in -> d_out`` with ``S`` slots per ciphertext:
+
+* ``m = 1`` if ``b <= 2`` else ``2`` (ciphertexts per input block), ``chunks = ceil(nb_out * b / S)``;
+* encryptions = ciphertext-plaintext multiplications = ``m * nb_in * chunks``;
+* additions = ``(m * nb_in - 1) * chunks``; decryptions = ``chunks``;
+* bytes = (encryptions + decryptions) * ciphertext size.
+
+A convolution ``C_in -> C_out``, ``k x k`` kernel, ``H_out x W_out`` outputs, circulant along the channel
+dimensions per kernel tap, is the same with ``nb_in -> nb_in * k^2`` (one shifted input per tap, prepared
+by the client) and ``nb_out * b -> nb_out * b * H_out * W_out`` slots.
+
+Latency = ``n_enc t_enc + n_mul t_mul + n_add t_add + n_dec t_dec + bytes / bandwidth``. The per-operation
+times in :class:`HeCosts` are measured with :func:`calibrate` (defaults: a calibration on the
+development machine, TenSEAL 0.3.18, N = 8192). The model counts the work of this rotation-free
+protocol; it reproduces the trend of PrivCirNet's claim (HE cost falls roughly as 1/b), not the absolute
+latency of the Bolt/Cheetah kernels used in the paper.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from eda.workloads.privcirnet import BLOCK_SIZES
+
+__all__ = ["HeCosts", "HeOpCounts", "fc_op_counts", "conv_op_counts", "latency", "fc_latency_table",
+           "conv_latency_table", "make_context", "calibrate", "run_fc_protocol"]
+
+
+@dataclass(frozen=True)
+class HeCosts:
+    """Per-operation costs of CKKS (seconds, bytes) and the network bandwidth (bytes per second).
+
+    Defaults: measured by :func:`calibrate` on the development machine (TenSEAL 0.3.18, N = 8192,
+    coefficient moduli [60, 40, 60] bits, 4096 slots); bandwidth 3 Gbit/s (a LAN setting as in Bolt).
+    """
+
+    slots: int = 4096
+    t_encrypt_s: float = 3.0e-3
+    t_mul_plain_s: float = 1.0e-3
+    t_add_s: float = 2.3e-5
+    t_decrypt_s: float = 3.4e-4
+    ciphertext_bytes: int = 235_161
+    bandwidth_bytes_per_s: float = 3e9 / 8
+
+
+@dataclass(frozen=True)
+class HeOpCounts:
+    """HE operation counts of one layer under the protocol in the module docstring."""
+
+    encryptions: int
+    mul_plain: int
+    additions: int
+    decryptions: int
+
+    @property
+    def ciphertexts_sent(self) -> int:
+        """Ciphertexts over the network (client -> server inputs plus server -> client outputs)."""
+        return self.encryptions + self.decryptions
+
+
+def _counts(nb_in_terms: int, out_slots: int, b: int, slots: int) -> HeOpCounts:
+    per_block = 1 if b <= 2 else 2
+    chunks = math.ceil(out_slots / slots)
+    terms = per_block * nb_in_terms
+    return HeOpCounts(terms * chunks, terms * chunks, (terms - 1) * chunks, chunks)
+
+
+def fc_op_counts(d_in: int, d_out: int, b: int, slots: int = 4096) -> HeOpCounts:
+    """Operation counts of an FC layer ``d_in -> d_out`` with block size ``b``."""
+    nb_in, nb_out = math.ceil(d_in / b), math.ceil(d_out / b)
+    return _counts(nb_in, nb_out * b, b, slots)
+
+
+def conv_op_counts(in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int], b: int,
+                   slots: int = 4096) -> HeOpCounts:
+    """Operation counts of a ``kernel x kernel`` convolution, block-circulant over channels."""
+    nb_in, nb_out = math.ceil(in_channels / b), math.ceil(out_channels / b)
+    return _counts(nb_in * kernel * kernel, nb_out * b * out_hw[0] * out_hw[1], b, slots)
+
+
+def latency(counts: HeOpCounts, costs: HeCosts, *, network: bool = True) -> float:
+    """Modelled latency in seconds (compute, plus transfer when ``network``)."""
+    compute = (counts.encryptions * costs.t_encrypt_s + counts.mul_plain * costs.t_mul_plain_s
+               + counts.additions * costs.t_add_s + counts.decryptions * costs.t_decrypt_s)
+    transfer = counts.ciphertexts_sent * costs.ciphertext_bytes / costs.bandwidth_bytes_per_s
+    return compute + (transfer if network else 0.0)
+
+
+def fc_latency_table(d_in: int, d_out: int, costs: HeCosts, block_sizes: tuple[int, ...] = BLOCK_SIZES,
+                     network: bool = True) -> dict[int, float]:
+    """Block size -> modelled latency (s) of an FC layer."""
+    return {b: latency(fc_op_counts(d_in, d_out, b, costs.slots), costs, network=network) for b in block_sizes}
+
+
+def conv_latency_table(in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int],
+                       costs: HeCosts, block_sizes: tuple[int, ...] = BLOCK_SIZES) -> dict[int, float]:
+    """Block size -> modelled latency (s) of a convolution."""
+    return {b: latency(conv_op_counts(in_channels, out_channels, kernel, out_hw, b, costs.slots), costs)
+            for b in block_sizes}
+
+
+def make_context(poly_modulus_degree: int = 8192):
+    """A TenSEAL CKKS context (scale 2^40, moduli [60, 40, 60]) with the secret key kept (client side)."""
+    import tenseal as ts
+
+    ctx = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=poly_modulus_degree,
+                     coeff_mod_bit_sizes=[60, 40, 60])
+    ctx.global_scale = 2**40
+    return ctx
+
+
+def _spectrum_vectors(x_block: np.ndarray, b: int, nb_out: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Packed real spectra of one input block replicated over ``nb_out`` outputs: (direct, swapped)."""
+    spec = np.fft.rfft(x_block)
+    real, imag = spec.real, spec.imag
+    direct = np.concatenate([real, imag[1:b - b // 2]])  # b real numbers: Re of all bins, Im of complex bins
+    if b <= 2:
+        return np.tile(direct, nb_out), None
+    swapped = np.concatenate([imag, real[1:b - b // 2]])
+    return np.tile(direct, nb_out), np.tile(swapped, nb_out)
+
+
+def _filter_vectors(coeffs: np.ndarray, q: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plaintext multipliers for input block ``q`` over all output blocks: (for direct, for swapped)."""
+    spec = np.conj(np.fft.rfft(coeffs[:, q, :], axis=-1))  # (p, f) = a + i beta
+    a, beta = spec.real, spec.imag
+    n_cplx = b - b // 2 - 1
+    # direct slots: [Re(Y) bins | Im(Y) complex bins] = a*xr | a*xi ; swapped: -beta*xi | beta*xr
+    direct = np.concatenate([a, a[:, 1:1 + n_cplx]], axis=1)
+    swapped = np.concatenate([-beta, beta[:, 1:1 + n_cplx]], axis=1)
+    return direct.reshape(-1), swapped.reshape(-1)
+
+
+def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.ndarray, float, HeOpCounts]:
+    """Run the block-circulant FC protocol with real CKKS ciphertexts.
+
+    Args:
+        coeffs: ``(nb_out, nb_in, b)`` block-circulant weights; ``nb_out * b`` must fit in one ciphertext.
+        x: input vector of length ``<= nb_in * b``.
+        ctx: a TenSEAL CKKS context (default :func:`make_context`).
+
+    Returns:
+        ``(y, seconds, counts)``: the decrypted output (length ``nb_out * b``), the wall time of the
+        encrypted part (encrypt, multiply/add, decrypt; client FFTs excluded) and the operations done.
+    """
+    import tenseal as ts
+
+    ctx = ctx or make_context()
+    nb_out, nb_in, b = coeffs.shape
+    x = np.concatenate([np.asarray(x, float), np.zeros(nb_in * b - len(x))])
+    n_cplx = b - b // 2 - 1
+    packed = [_spectrum_vectors(x[q * b:(q + 1) * b], b, nb_out) for q in range(nb_in)]
+    filters = [_filter_vectors(coeffs, q, b) for q in range(nb_in)]
+    counts = {"enc": 0, "mul": 0, "add": 0}
+    start = time.perf_counter()
+    acc = None
+    for (direct, swapped), (f_direct, f_swapped) in zip(packed, filters, strict=True):
+        terms = [(direct, f_direct)] + ([(swapped, f_swapped)] if swapped is not None else [])
+        for vec, filt in terms:
+            ct = ts.ckks_vector(ctx, vec.tolist())
+            prod = ct * filt.tolist()
+            counts["enc"] += 1
+            counts["mul"] += 1
+            if acc is None:
+                acc = prod
+            else:
+                acc += prod
+                counts["add"] += 1
+    out = np.array(acc.decrypt())
+    seconds = time.perf_counter() - start
+    spec = out.reshape(nb_out, b)
+    re, im = spec[:, : b // 2 + 1], np.zeros((nb_out, b // 2 + 1))
+    im[:, 1:1 + n_cplx] = spec[:, b // 2 + 1:]
+    y = np.fft.irfft(re + 1j * im, n=b, axis=-1).reshape(-1)
+    return y, seconds, HeOpCounts(counts["enc"], counts["mul"], counts["add"], 1)
+
+
+def calibrate(poly_modulus_degree: int = 8192, repeats: int = 20, length: int = 256) -> HeCosts:
+    """Measure TenSEAL's per-operation times (median of ``repeats``) and ciphertext size."""
+    import tenseal as ts
+
+    ctx = make_context(poly_modulus_degree)
+    rng = np.random.default_rng(0)
+    vec, plain = rng.normal(size=length).tolist(), rng.normal(size=length).tolist()
+    timings: dict[str, list[float]] = {"enc": [], "mul": [], "add": [], "dec": []}
+    ct = ts.ckks_vector(ctx, vec)
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        ct = ts.ckks_vector(ctx, vec)
+        t1 = time.perf_counter()
+        prod = ct * plain
+        t2 = time.perf_counter()
+        prod += prod
+        t3 = time.perf_counter()
+        prod.decrypt()
+        t4 = time.perf_counter()
+        for key, value in zip(timings, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            timings[key].append(value)
+    med = {k: float(np.median(v)) for k, v in timings.items()}
+    return HeCosts(slots=poly_modulus_degree // 2, t_encrypt_s=med["enc"], t_mul_plain_s=med["mul"], t_add_s=med["add"],
+                   t_decrypt_s=med["dec"], ciphertext_bytes=len(ct.serialize()))
