@@ -1,0 +1,64 @@
+"""``eda irdrop train`` and ``eda irdrop predict``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer()
+
+
+@app.command("train")
+def train_command(
+    config: Annotated[Path, typer.Option("--config", help="Recipe YAML (model/data/train sections).")],
+    out: Annotated[Path, typer.Option("--out", help="Checkpoint to write (.pt).")] = Path("pdnnet.pt"),
+    world_size: Annotated[int, typer.Option("--world-size", help="torch.distributed processes (gloo).")] = 1,
+    minutes: Annotated[float | None, typer.Option("--minutes", help="Override the wall-clock budget.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Hold out a case (repeatable).")] = None,
+) -> None:
+    """Train PDNNet or the CNN baseline from a recipe; writes the best-validation checkpoint."""
+    import yaml
+
+    from eda.errors import SpecError
+    from eda.flow.progress import track
+    from eda.irdrop.recipes import run_recipe
+
+    if not config.is_file():
+        raise SpecError(f"recipe '{config}' not found", hint="see flows/irdrop-train.yaml for the format")
+    recipe = yaml.safe_load(config.read_text()) or {}
+    if not isinstance(recipe, dict):
+        raise SpecError(f"recipe '{config}' must be a mapping", where=str(config))
+    train = dict(recipe.get("train") or {})
+    if minutes is not None:
+        train["max_minutes"] = minutes
+    if seed is not None:
+        train["seed"] = seed
+    recipe["train"] = train
+    if exclude:
+        data = dict(recipe.get("data") or {})
+        data["exclude"] = list(data.get("exclude", [])) + list(exclude)
+        recipe["data"] = data
+    result = run_recipe(recipe, out, world_size=world_size, progress=track)
+    typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
+
+
+@app.command("predict")
+def predict_command(
+    current: Annotated[Path, typer.Option("--current", help="Current map CSV (A per 1 µm tile, rows index x).")],
+    eff_dist: Annotated[Path, typer.Option("--eff-dist", help="Effective-distance map CSV (µm).")],
+    pdn_density: Annotated[Path, typer.Option("--pdn-density", help="PDN density map CSV.")],
+    out: Annotated[Path, typer.Option("--out", help="Predicted IR-drop map CSV (V; .gz compresses).")],
+    netlist: Annotated[Path | None, typer.Option("--netlist", help="PDN SPICE netlist (structural features).")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")] = None,
+) -> None:
+    """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format."""
+    from eda.irdrop.predict import predict_files
+
+    path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model)
+    typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
+               f"{timing.features_s:.2f}, network {timing.network_s:.2f})")

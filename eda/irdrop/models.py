@@ -1,0 +1,249 @@
+"""IR-drop predictors: PDNNet (dual-branch GNN + CNN) and an IREDGe-style CNN encoder-decoder baseline.
+
+Both map input channels ``[B, C, X, Y]`` on 1 µm tiles to an IR-drop map ``[B, X, Y]`` in mV. PDNNet
+also takes the PDNGraph of the sample (:mod:`eda.irdrop.graph`); its graph branch runs edge-conditioned
+message passing (``GINEConv``) over the directed tile graph, its CNN branch a U-Net over the maps, and a
+fusion head combines the graph embedding (scattered back onto the tiles and upsampled) with the CNN
+features. Models are built from a plain config dict (``{"model": "pdnnet", ...}``, e.g. from YAML) by
+:func:`build_model`; :data:`MODELS` is the name -> class registry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from eda.errors import SpecError
+
+__all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "model_config"]
+
+
+def _block(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.GELU(),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.GELU())
+
+
+def _match(t: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
+    """Crop or replicate-pad the last two dims of ``t`` to ``shape``."""
+    dx, dy = shape[0] - t.shape[-2], shape[1] - t.shape[-1]
+    if dx > 0 or dy > 0:
+        t = F.pad(t, (0, max(dy, 0), 0, max(dx, 0)), mode="replicate")
+    return t[..., : shape[0], : shape[1]]
+
+
+class UNet(nn.Module):
+    """Encoder-decoder with skips: a stride-2 stem, ``len(widths)`` levels, output at the stem's scale.
+
+    Args:
+        in_channels: input channels.
+        widths: channels per level (each level halves the resolution).
+        skips: use U-Net skip connections (IREDGe-style plain encoder-decoder when False).
+    """
+
+    def __init__(self, in_channels: int, widths: list[int], skips: bool = True) -> None:
+        super().__init__()
+        self.skips = skips
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, stride=2, padding=1), nn.GELU())
+        self.down = nn.ModuleList()
+        cin = widths[0]
+        for w in widths:
+            self.down.append(_block(cin, w))
+            cin = w
+        self.up = nn.ModuleList()
+        for i in range(len(widths) - 1, 0, -1):
+            extra = widths[i - 1] if skips else 0
+            self.up.append(_block(widths[i] + extra, widths[i - 1]))
+        self.out_channels = widths[0]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``[B, C, X, Y]`` -> features ``[B, widths[0], ceil(X/2), ceil(Y/2)]``."""
+        h = self.stem(x)
+        feats = []
+        for i, block in enumerate(self.down):
+            if i > 0:
+                h = F.avg_pool2d(h, 2, ceil_mode=True)
+            h = block(h)
+            feats.append(h)
+        for j, block in enumerate(self.up):
+            skip = feats[len(feats) - 2 - j]
+            h = _match(F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False), skip.shape[-2:])
+            h = block(torch.cat([h, skip], dim=1) if self.skips else h)
+        return h
+
+
+class _Head(nn.Module):
+    """Upsample features to 1 µm, mix with the raw inputs per tile (1x1 convolutions), predict mV."""
+
+    def __init__(self, feat: int, in_channels: int, hidden: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
+                                 nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, 1, 1))
+
+    def forward(self, feats: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
+                    inputs.shape[-2:])
+        return self.net(torch.cat([up, inputs], dim=1)).squeeze(1)
+
+
+class IREDGe(nn.Module):
+    """IREDGe-style CNN baseline: a convolutional encoder-decoder from input maps to the IR-drop map."""
+
+    uses_graph = False
+
+    def __init__(self, in_channels: int, widths: list[int] | None = None, head: int = 16,
+                 skips: bool = True) -> None:
+        super().__init__()
+        widths = widths or [16, 32, 48, 64]
+        self.cnn = UNet(in_channels, widths, skips=skips)
+        self.head = _Head(self.cnn.out_channels, in_channels, head)
+
+    def forward(self, x: torch.Tensor, graph: Any = None) -> torch.Tensor:
+        """``x`` ``[B, C, X, Y]`` -> IR drop ``[B, X, Y]`` in mV (``graph`` ignored)."""
+        return self.head(self.cnn(x), x)
+
+
+class _GraphBranch(nn.Module):
+    """Edge-conditioned message passing on the PDNGraph (GINE layers with residuals)."""
+
+    def __init__(self, node_features: int, edge_features: int, hidden: int, layers: int) -> None:
+        super().__init__()
+        from torch_geometric.nn import GINEConv
+
+        self.encode = nn.Sequential(nn.Linear(node_features, hidden), nn.GELU(), nn.Linear(hidden, hidden))
+        self.convs = nn.ModuleList(
+            GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden)),
+                     edge_dim=edge_features, train_eps=True) for _ in range(layers))
+        self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
+        h = self.encode(x)
+        for conv, norm in zip(self.convs, self.norms, strict=True):
+            h = h + F.gelu(norm(conv(h, edge_index, edge_attr)))
+        return h
+
+
+class _LinearCurrentHead(nn.Module):
+    """IR drop as a structure-gated mixture of multi-scale blurred current maps (linear in the current).
+
+    ``drop(i) = Σ_s softplus(g_s(i)) · (B_s c)(i)`` where ``B_s`` averages the current map over
+    ``2^s`` µm blocks (bilinearly re-interpolated), plus the die-mean current; the gates ``g_s`` come
+    from the fused branch features and the normalised inputs at each tile. Because the network branches
+    only see the current *shape* (normalised by its mean), the prediction scales exactly with the
+    current, as the physics (``G v = J``) demands.
+    """
+
+    def __init__(self, feat: int, in_channels: int, hidden: int, scales: int) -> None:
+        super().__init__()
+        self.scales = scales
+        self.gates = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
+                                   nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, scales + 1, 1))
+
+    def pyramid(self, current: torch.Tensor) -> torch.Tensor:
+        """``[B, 1, X, Y]`` current -> ``[B, scales + 1, X, Y]`` blurred copies and the die mean."""
+        shape = current.shape[-2:]
+        levels = [current]
+        for s in range(1, self.scales):
+            k = 2**s
+            pooled = F.avg_pool2d(current, k, ceil_mode=True, count_include_pad=False)
+            levels.append(_match(F.interpolate(pooled, scale_factor=k, mode="bilinear", align_corners=False),
+                                 shape))
+        levels.append(current.mean(dim=(-2, -1), keepdim=True).expand_as(current))
+        return torch.cat(levels, dim=1)
+
+    def forward(self, feats: torch.Tensor, inputs: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+        up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
+                    inputs.shape[-2:])
+        gates = F.softplus(self.gates(torch.cat([up, inputs], dim=1)))
+        return (gates * self.pyramid(current)).sum(dim=1)
+
+
+class PDNNet(nn.Module):
+    """Dual-branch PDNNet: a GNN branch on PDNGraph and a CNN branch on the maps, fused per tile.
+
+    Args:
+        in_channels: map channels (static features plus any time slices).
+        node_features: PDNGraph node features (``in_channels + 1`` with the pad flag).
+        edge_features: PDNGraph edge features.
+        widths: CNN branch level widths.
+        gnn_hidden: graph branch width; gnn_layers: message-passing layers.
+        head: fusion head width.
+        output: ``linear_current`` (default; the physics-shaped head of :class:`_LinearCurrentHead`,
+            current channels ``current_channels`` normalised by their mean before the branches) or
+            ``direct`` (regress the drop directly, like the baseline).
+        scales: blur levels of the linear-current head (``2^s`` µm, s < scales).
+        current_channels: indices of the channels holding current/power (the static current map and
+            the time slices); the first one drives the linear-current head.
+    """
+
+    uses_graph = True
+
+    def __init__(self, in_channels: int, node_features: int | None = None, edge_features: int = 4,
+                 widths: list[int] | None = None, gnn_hidden: int = 32, gnn_layers: int = 6,
+                 head: int = 16, output: str = "linear_current", scales: int = 8,
+                 current_channels: list[int] | None = None) -> None:
+        super().__init__()
+        if output not in ("linear_current", "direct"):
+            raise ValueError(f"output must be 'linear_current' or 'direct', got {output!r}")
+        widths = widths or [16, 32, 48, 64]
+        self.output = output
+        self.current_channels = list(current_channels) if current_channels is not None else [0]
+        self.cnn = UNet(in_channels, widths)
+        self.gnn = _GraphBranch(node_features or in_channels + 1, edge_features, gnn_hidden, gnn_layers)
+        self.fuse = nn.Sequential(nn.Conv2d(self.cnn.out_channels + gnn_hidden, widths[0], 3, padding=1),
+                                  nn.GELU())
+        if output == "direct":
+            self.head: nn.Module = _Head(widths[0], in_channels, head)
+        else:
+            self.head = _LinearCurrentHead(widths[0], in_channels, head, scales)
+
+    def _normalise(self, x: torch.Tensor, graph: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Divide the current channels of the maps and graph nodes by the die-mean current."""
+        cc = self.current_channels
+        scale = x[:, cc[:1]].mean(dim=(1, 2, 3)).clamp_min(1e-12)
+        xn = x.clone()
+        xn[:, cc] = x[:, cc] / scale.view(-1, 1, 1, 1)
+        gx = graph.x.clone()
+        gx[:, cc] = graph.x[:, cc] / scale[0]
+        return xn, gx, scale
+
+    def forward(self, x: torch.Tensor, graph: Any) -> torch.Tensor:
+        """``x`` ``[1, C, X, Y]`` plus its PDNGraph -> IR drop ``[1, X, Y]`` in mV (one sample per call)."""
+        if self.output == "linear_current":
+            xin, gnode, _ = self._normalise(x, graph)
+        else:
+            xin, gnode = x, graph.x
+        feats = self.cnn(xin)
+        h = self.gnn(gnode, graph.edge_index, graph.edge_attr)
+        gx, gy = graph.grid
+        gmap = h.T.reshape(1, -1, gx, gy)
+        gmap = F.interpolate(gmap, scale_factor=graph.tile_um / 2, mode="bilinear", align_corners=False)
+        gmap = _match(gmap, feats.shape[-2:])
+        fused = self.fuse(torch.cat([feats, gmap.expand(feats.shape[0], -1, -1, -1)], dim=1))
+        if self.output == "direct":
+            return self.head(fused, xin)
+        return self.head(fused, xin, x[:, self.current_channels[:1]])
+
+
+MODELS: dict[str, type[nn.Module]] = {"pdnnet": PDNNet, "iredge": IREDGe}
+
+
+def model_config(config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Split a config dict into ``(name, constructor kwargs)``; unknown names list the valid ones."""
+    cfg = dict(config)
+    name = str(cfg.pop("model", "pdnnet")).lower()
+    if name not in MODELS:
+        raise SpecError(f"unknown IR-drop model '{name}'", hint=f"valid models: {', '.join(sorted(MODELS))}")
+    return name, cfg
+
+
+def build_model(config: dict[str, Any]) -> nn.Module:
+    """Instantiate a model from ``{"model": name, **kwargs}`` (bad kwargs -> :class:`SpecError`)."""
+    name, kwargs = model_config(config)
+    try:
+        return MODELS[name](**kwargs)
+    except TypeError as exc:
+        raise SpecError(f"bad parameters for model '{name}': {exc}",
+                        hint="see eda/irdrop/configs/*.yaml for the accepted keys") from None

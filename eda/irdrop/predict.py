@@ -1,0 +1,108 @@
+"""Inference: contest inputs (netlist + current, effective-distance and PDN-density maps) -> IR-drop map.
+
+The predictor reads the netlist only for *structural* features (stripe positions, via sites,
+shortest-path resistance to the pads, wire conductances between tiles); it never factorises or
+iteratively solves the conductance system. The output is a contest map in V, same shape as the current
+map, rows indexing x.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eda.data import repo_root
+from eda.errors import DataError
+
+__all__ = ["DEFAULT_CHECKPOINT", "Predictor", "PredictionTiming", "default_checkpoint", "predict_files"]
+
+#: the checkpoint shipped with the package (trained by flows/irdrop-train.yaml)
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "pdnnet-default.pt"
+
+
+def default_checkpoint() -> Path:
+    """Path of the shipped default checkpoint (a :class:`DataError` when it is missing)."""
+    if not DEFAULT_CHECKPOINT.is_file():
+        raise DataError(f"default checkpoint '{DEFAULT_CHECKPOINT.relative_to(repo_root())}' is missing",
+                        hint="train one with `eda run flows/irdrop-train.yaml` or pass --model CKPT")
+    return DEFAULT_CHECKPOINT
+
+
+@dataclass
+class PredictionTiming:
+    """Seconds spent reading inputs, building features and the graph, and running the network."""
+
+    read_s: float = 0.0
+    features_s: float = 0.0
+    network_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        """Everything, s."""
+        return self.read_s + self.features_s + self.network_s
+
+
+class Predictor:
+    """A trained model loaded from a checkpoint (``torch.load(weights_only=True)``), ready to predict."""
+
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu") -> None:
+        import torch
+
+        from eda.irdrop.models import build_model
+        from eda.irdrop.train import load_checkpoint
+
+        self.path = Path(checkpoint) if checkpoint else default_checkpoint()
+        payload = load_checkpoint(self.path)
+        self.model_config = dict(payload["model_config"])
+        self.tile_um = int(payload.get("tile_um", 4))
+        self.model = build_model(self.model_config)
+        self.model.load_state_dict(payload["state_dict"])
+        self.model.eval()
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        self.metrics = dict(payload.get("metrics", {}))
+
+    @property
+    def name(self) -> str:
+        """Model family name (``pdnnet``, ``iredge``)."""
+        return str(self.model_config.get("model", "pdnnet"))
+
+    def predict_sample(self, sample) -> np.ndarray:  # noqa: ANN001 - eda.irdrop.dataset.Sample
+        """IR drop in V ``[X, Y]`` for an assembled sample."""
+        from eda.irdrop.train import predict_sample
+
+        sample.tile_um = self.tile_um
+        return predict_sample(self.model, sample, self.device) * 1e-3
+
+    def predict(self, netlist: str | Path | None, current: str | Path, eff_dist: str | Path,
+                pdn_density: str | Path) -> tuple[np.ndarray, PredictionTiming]:
+        """Predict from files; returns the IR-drop map in V ``[X, Y]`` and the timing breakdown."""
+        from eda.irdrop.dataset import sample_from_maps
+        from eda.irdrop.structure import load_structure
+        from eda.pdn.maps import read_map
+
+        timing = PredictionTiming()
+        t0 = time.perf_counter()
+        cur, eff, den = read_map(current), read_map(eff_dist), read_map(pdn_density)
+        pdn = load_structure(netlist) if netlist is not None else None
+        timing.read_s = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        sample = sample_from_maps(Path(current).parent.name, cur, eff, den, pdn, tile_um=self.tile_um)
+        sample.graph(0, False)
+        timing.features_s = time.perf_counter() - t1
+        t2 = time.perf_counter()
+        out = self.predict_sample(sample)
+        timing.network_s = time.perf_counter() - t2
+        return out, timing
+
+
+def predict_files(netlist: str | Path | None, current: str | Path, eff_dist: str | Path, pdn_density: str | Path,
+                  out: str | Path, model: str | Path | None = None) -> tuple[Path, PredictionTiming]:
+    """Predict and write the contest CSV ``out`` (V, rows index x; gzip when it ends with ``.gz``)."""
+    from eda.pdn.maps import write_map
+
+    pred, timing = Predictor(model).predict(netlist, current, eff_dist, pdn_density)
+    return write_map(out, np.maximum(pred, 0.0)), timing

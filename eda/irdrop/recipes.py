@@ -1,0 +1,121 @@
+"""Training recipes: a YAML/dict describing model, data and optimisation -> a trained checkpoint.
+
+A recipe (``flows/irdrop-train.yaml`` passes one inline; ``eda irdrop train --config`` reads a file)::
+
+    model: {model: pdnnet, in_channels: 8, ...}      # or a path to eda/irdrop/configs/*.yaml
+    data:
+      real: true            # ICCAD 2023 real cases with a netlist
+      fake: true            # ICCAD 2023 synthetic ("fake") cases with a netlist
+      exclude: [testcase1]  # held out (leave-one-out)
+      val: [testcase2]      # validation cases (else: the real cases in training)
+      dynamic: null         # a directory written by the irdrop.dynamic_dataset step
+      tile_um: 4
+    train: {epochs: 60, lr: 0.002, patience: 12, seed: 0, max_minutes: 18}
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from eda.data import repo_root, require_data
+from eda.errors import SpecError
+from eda.irdrop.dataset import Sample, load_iccad_split
+from eda.irdrop.train import TrainConfig, TrainResult, save_checkpoint, train_distributed, train_model
+
+__all__ = ["CONFIG_DIR", "load_model_config", "train_config", "load_recipe_data", "run_recipe"]
+
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+_DATA_KEYS = {"real", "fake", "exclude", "val", "dynamic", "tile_um", "cache_dir"}
+
+
+def load_model_config(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """A model config dict from a dict, a YAML path, or a shipped name (``pdnnet``, ``iredge``)."""
+    if isinstance(spec, dict):
+        return dict(spec)
+    path = Path(spec)
+    if not path.suffix and (CONFIG_DIR / f"{spec}.yaml").is_file():
+        path = CONFIG_DIR / f"{spec}.yaml"
+    if not path.is_file():
+        raise SpecError(f"model config '{spec}' not found",
+                        hint=f"give a YAML file or one of: {', '.join(p.stem for p in CONFIG_DIR.glob('*.yaml'))}")
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise SpecError(f"model config '{path}' must be a mapping", where=str(path))
+    return data
+
+
+def train_config(values: dict[str, Any] | None) -> TrainConfig:
+    """:class:`TrainConfig` from a dict; unknown keys -> :class:`SpecError` naming the valid ones."""
+    values = dict(values or {})
+    valid = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(values) - valid)
+    if unknown:
+        raise SpecError(f"unknown training option(s) {', '.join(unknown)}", hint=f"valid: {', '.join(sorted(valid))}")
+    return TrainConfig(**values)
+
+
+def _split_val(samples: list[Sample], val_names: list[str]) -> list[Sample]:
+    def short(s: Sample) -> str:
+        return s.name.split("/")[-1]
+
+    if val_names:
+        return [s for s in samples if short(s) in val_names or s.name in val_names]
+    return [s for s in samples if s.name.startswith("real/")]
+
+
+def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) -> tuple[list[Sample], list[Sample]]:
+    """``(train, val)`` samples of a recipe's ``data`` section (ICCAD cases plus any dynamic set)."""
+    unknown = sorted(set(data) - _DATA_KEYS)
+    if unknown:
+        raise SpecError(f"unknown data option(s) {', '.join(unknown)}", hint=f"valid: {', '.join(sorted(_DATA_KEYS))}")
+    tile_um = int(data.get("tile_um", 4))
+    cache = data.get("cache_dir") or default_cache
+    samples: list[Sample] = []
+    if data.get("real", True) or data.get("fake", True):
+        root = require_data("iccad23")
+        samples = load_iccad_split(root, real=bool(data.get("real", True)), fake=bool(data.get("fake", True)),
+                                   exclude=list(data.get("exclude", [])), tile_um=tile_um,
+                                   cache_dir=Path(cache) if cache else None)
+    if data.get("dynamic"):
+        from eda.irdrop.dynamic import load_dynamic_dir
+
+        samples += load_dynamic_dir(Path(data["dynamic"]), tile_um=tile_um)
+    val = _split_val(samples, list(data.get("val", [])))
+    if data.get("val"):
+        samples = [s for s in samples if s not in val]
+    return samples, val
+
+
+def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1, progress: Any = None,
+               default_cache: Path | None = None) -> TrainResult:
+    """Train the recipe's model and write ``checkpoint`` (best validation weights)."""
+    unknown = sorted(set(recipe) - {"model", "data", "train"})
+    if unknown:
+        raise SpecError(f"unknown recipe section(s) {', '.join(unknown)}", hint="sections: model, data, train")
+    model_cfg = load_model_config(recipe.get("model", "pdnnet"))
+    cfg = train_config(recipe.get("train"))
+    train, val = load_recipe_data(dict(recipe.get("data") or {}), default_cache)
+    tile_um = int((recipe.get("data") or {}).get("tile_um", 4))
+    if world_size > 1:
+        payload = train_distributed(model_cfg, train, val, cfg, checkpoint, world_size=world_size)
+        return TrainResult(best_val_mae_mv=float(payload["metrics"]["val_mae_mv"]),
+                           epochs_run=int(payload["metrics"]["epoch"]), seconds=float("nan"))
+    result = train_model(model_cfg, train, val, cfg, progress=progress)
+    assert result.model is not None
+    save_checkpoint(checkpoint, model_cfg, result.model, cfg,
+                    {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
+                    extra={"tile_um": tile_um, "train_cases": [s.name for s in train],
+                           "val_cases": [s.name for s in val]})
+    return result
+
+
+def repo_relative(path: Path) -> str:
+    """``path`` relative to the checkout when inside it (for messages)."""
+    try:
+        return str(Path(path).resolve().relative_to(repo_root()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,260 @@
+"""Training of the IR-drop predictors: seeded, checkpointed, early stopping, optional torch.distributed.
+
+One optimisation step is one sample (maps differ in size) under a random flip/rotation; the loss is the
+contest metric itself, the mean absolute error in mV. After every epoch the validation MAE decides early
+stopping; the best weights are kept. A checkpoint is a plain dict (config, ``state_dict``, metrics) that
+:func:`load_checkpoint` reads with ``torch.load(weights_only=True)``.
+
+Multi-process training (:func:`train_distributed`) starts ``world_size`` processes with the gloo backend
+(CPU; NCCL would be the choice on GPUs), shards the samples of each epoch across ranks, and averages
+gradients with :class:`~torch.nn.parallel.DistributedDataParallel`; rank 0 validates and saves.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from eda.errors import DataError
+from eda.irdrop.dataset import TRANSFORMS, Sample
+from eda.irdrop.models import build_model
+
+__all__ = ["TrainConfig", "TrainResult", "train_model", "train_distributed", "evaluate", "predict_sample",
+           "save_checkpoint", "load_checkpoint", "seed_everything", "pick_device"]
+
+_LOG = logging.getLogger("eda.irdrop.train")
+
+
+@dataclass
+class TrainConfig:
+    """Training hyper-parameters (all plain values so they round-trip through YAML and checkpoints).
+
+    Attributes:
+        epochs: maximum passes over the training samples.
+        lr: Adam learning rate; ``weight_decay``: AdamW decay.
+        patience: epochs without validation improvement before stopping.
+        seed: seeds Python, NumPy and torch.
+        augment: draw one of the 8 flips/rotations per step.
+        max_minutes: wall-clock budget (training stops after the epoch that exceeds it; 0 = none).
+        device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
+        threads: torch intra-op threads per process (0 = torch default).
+    """
+
+    epochs: int = 60
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    patience: int = 12
+    seed: int = 0
+    augment: bool = True
+    max_minutes: float = 18.0
+    device: str = "auto"
+    threads: int = 0
+
+
+@dataclass
+class TrainResult:
+    """Outcome of a training run: best validation MAE (mV), epochs run, seconds, loss history."""
+
+    best_val_mae_mv: float
+    epochs_run: int
+    seconds: float
+    history: list[dict[str, float]] = field(default_factory=list)
+    model: nn.Module | None = None
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when available, else CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _uses_graph(model: nn.Module) -> bool:
+    return bool(getattr(getattr(model, "module", model), "uses_graph", False))
+
+
+def _graph_to(graph: Any, device: torch.device) -> Any:
+    g = copy.copy(graph)
+    g.x, g.edge_index, g.edge_attr = graph.x.to(device), graph.edge_index.to(device), graph.edge_attr.to(device)
+    return g
+
+
+def predict_sample(model: nn.Module, sample: Sample, device: torch.device | None = None) -> np.ndarray:
+    """IR drop of ``sample`` in mV ``[X, Y]`` (no gradients, identity transform)."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    x, graph, _ = sample.view(0, False)
+    with torch.no_grad():
+        out = model(x.to(device), _graph_to(graph, device) if _uses_graph(model) else None)
+    return out[0].detach().cpu().numpy().astype(np.float64)
+
+
+def evaluate(model: nn.Module, samples: Sequence[Sample], device: torch.device | None = None) -> float:
+    """Mean over samples of the map MAE in mV."""
+    if not samples:
+        return float("nan")
+    errs = [float(np.mean(np.abs(predict_sample(model, s, device) - s.label_mv))) for s in samples]
+    return float(np.mean(errs))
+
+
+def _step(model: nn.Module, sample: Sample, rng: random.Random, augment: bool, device: torch.device) -> torch.Tensor:
+    k, flip = rng.choice(TRANSFORMS) if augment else (0, False)
+    x, graph, y = sample.view(k, flip)
+    g = _graph_to(graph, device) if _uses_graph(model) else None
+    pred = model(x.to(device), g)
+    return torch.mean(torch.abs(pred - y.to(device)))
+
+
+def _check(samples: Sequence[Sample], what: str) -> None:
+    if not samples:
+        raise DataError(f"no {what} samples", hint="check the data selection of the training config")
+    for s in samples:
+        if s.label_mv is None:
+            raise DataError(f"{what} sample '{s.name}' has no IR-drop label")
+
+
+def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
+                config: TrainConfig, *, checkpoint: Path | None = None, progress: Any = None,
+                rank: int = 0, world_size: int = 1) -> TrainResult:
+    """Train a model built from ``model_config`` on ``train``, early-stopping on ``val``.
+
+    ``progress(iterable, total=, description=)`` wraps the epoch loop (e.g. ``ctx.progress``). With
+    ``world_size > 1`` this must run inside an initialised gloo/NCCL process group (see
+    :func:`train_distributed`); each rank then steps through its shard of every epoch.
+    """
+    _check(train, "training")
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    device = pick_device(config.device)
+    model = build_model(model_config).to(device)
+    net: nn.Module = model
+    if world_size > 1:
+        net = nn.parallel.DistributedDataParallel(model)
+    opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(config.epochs, 1), eta_min=config.lr * 0.05)
+    rng = random.Random(config.seed * 1009 + rank)
+    order_rng = random.Random(config.seed)
+    val = list(val) or list(train)
+    best, best_state, stale, history = math.inf, copy.deepcopy(model.state_dict()), 0, []
+    start = time.perf_counter()
+    epochs = range(config.epochs)
+    if progress is not None and rank == 0:
+        epochs = progress(epochs, total=config.epochs, description="irdrop train")
+    epochs_run = 0
+    for epoch in epochs:
+        net.train()
+        order = list(range(len(train)))
+        order_rng.shuffle(order)
+        per_rank = math.ceil(len(order) / world_size)
+        order = (order * world_size)[: per_rank * world_size]
+        losses = []
+        for i in order[rank::world_size]:
+            opt.zero_grad(set_to_none=True)
+            loss = _step(net, train[i], rng, config.augment, device)
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            opt.step()
+            losses.append(float(loss.detach()))
+        sched.step()
+        epochs_run = epoch + 1
+        stop = torch.zeros(1)
+        if rank == 0:
+            val_mae = evaluate(model, val, device)
+            history.append({"epoch": epoch + 1, "train_mae_mv": float(np.mean(losses)), "val_mae_mv": val_mae})
+            _LOG.info("epoch %d: train MAE %.4f mV, val MAE %.4f mV", epoch + 1, np.mean(losses), val_mae)
+            if val_mae < best:
+                best, best_state, stale = val_mae, copy.deepcopy(model.state_dict()), 0
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, model_config, model, config, {"val_mae_mv": best,
+                                                                             "epoch": epoch + 1})
+            else:
+                stale += 1
+            over = config.max_minutes > 0 and time.perf_counter() - start > config.max_minutes * 60
+            stop[0] = float(stale >= config.patience or over)
+        if world_size > 1:
+            torch.distributed.broadcast(stop, src=0)
+        if stop[0] > 0:
+            break
+    model.load_state_dict(best_state)
+    return TrainResult(best_val_mae_mv=float(best), epochs_run=epochs_run,
+                       seconds=time.perf_counter() - start, history=history, model=model)
+
+
+def _dist_worker(rank: int, world_size: int, port: int, model_config: dict[str, Any], train: list[Sample],
+                 val: list[Sample], config: TrainConfig, checkpoint: str | None) -> None:
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=world_size)
+    try:
+        train_model(model_config, train, val, config, checkpoint=Path(checkpoint) if checkpoint else None,
+                    rank=rank, world_size=world_size)
+    finally:
+        torch.distributed.destroy_process_group()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def train_distributed(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
+                      config: TrainConfig, checkpoint: Path, world_size: int = 2) -> dict[str, Any]:
+    """Train with ``world_size`` gloo processes (spawned); returns the checkpoint dict rank 0 saved."""
+    import torch.multiprocessing as mp
+
+    _check(train, "training")
+    cfg = TrainConfig(**{**asdict(config), "threads": config.threads or 1})
+    mp.spawn(_dist_worker, args=(world_size, _free_port(), model_config, list(train), list(val), cfg,
+                                 str(checkpoint)), nprocs=world_size, join=True)
+    return load_checkpoint(checkpoint)
+
+
+def save_checkpoint(path: Path, model_config: dict[str, Any], model: nn.Module, config: TrainConfig,
+                    metrics: dict[str, float], extra: dict[str, Any] | None = None) -> Path:
+    """Write a checkpoint atomically: ``{"format", "model_config", "state_dict", "train_config", "metrics"}``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"format": "eda.irdrop/1", "model_config": dict(model_config), "state_dict": state,
+               "train_config": asdict(config), "metrics": dict(metrics), **(extra or {})}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint with ``torch.load(weights_only=True)`` (no pickled code is executed)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"checkpoint '{path}' does not exist", hint="train one with `eda irdrop train`")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file for the user
+        raise DataError(f"cannot read checkpoint '{path}': {exc}", hint="re-train or re-download it") from None
+    if not isinstance(payload, dict) or payload.get("format") != "eda.irdrop/1":
+        raise DataError(f"'{path}' is not an eda.irdrop checkpoint", hint="train one with `eda irdrop train`")
+    return payload
