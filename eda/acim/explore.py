@@ -156,7 +156,8 @@ class ExploreResult:
     Attributes:
         space: the design space; X: every distinct evaluated index row; metrics: their model metrics;
         feasible: rows meeting every constraint; pareto: mask of the feasible non-dominated rows;
-        history: per generation ``{"generation", "n_evaluations", "front"}`` (front = indices into X);
+        history: per generation ``{"generation", "n_evaluations", "front"}``: the feasible Pareto front of
+            every point evaluated so far (indices into X), so its hypervolume never decreases;
         n_evaluations: distinct design points evaluated; seconds: wall time.
     """
 
@@ -337,12 +338,13 @@ def explore(space: DesignSpace, *, population: int = 100, generations: int = 100
         if not algorithm.has_next():
             break
         algorithm.next()
-        pop = algorithm.pop
-        idx = evaluator(pop.get("X"))
-        feasible = np.all(pop.get("G") <= 0, axis=1)
-        front = idx[feasible][pareto_mask(pop.get("F")[feasible])] if feasible.any() else idx[:0]
+        _, metrics = evaluator.table()
+        feasible = np.all(_constraint_matrix(metrics, min_snr_db, max_area_mm2) <= 0, axis=1)
+        archive = np.flatnonzero(feasible)
+        front = archive[pareto_mask(objectives({k: v[feasible] for k, v in metrics.items()}))] \
+            if archive.size else archive
         history.append({"generation": algorithm.n_gen - 1, "n_evaluations": len(evaluator.index),
-                        "front": np.unique(front)})
+                        "front": front})
     return _finish(space, evaluator, history, time.perf_counter() - start, min_snr_db, max_area_mm2)
 
 
