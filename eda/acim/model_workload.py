@@ -5,8 +5,11 @@ keys): ``rows`` (reduction length k), ``cols`` (output features n), ``input_bits
 ``macs`` (multiply-accumulates per inference, m·k·n summed over repeats). Mapping onto one macro
 (weight-stationary, weights assumed resident, one macro):
 
-* a weight tile is H rows × ⌊W / weight_bits⌋ output features (a weight spans ``weight_bits`` columns);
-  a layer needs ⌈k/H⌉·⌈n/⌊W/b_w⌋⌉ tiles and m = macs/(k·n) input vectors per tile;
+* the G = ``cols_per_adc`` columns of an ADC group charge-share into one conversion, so they hold
+  consecutive reduction rows of the same weight bit (the same convention as the SNR model and
+  :mod:`eda.workloads.mapping`): a weight tile is H·G reduction rows × ⌊W/(G·b_w)⌋ output features (a
+  weight spans ``weight_bits`` columns); a layer needs ⌈k/(H·G)⌉·⌈n/⌊W/(G·b_w)⌋⌉ tiles and
+  m = macs/(k·n) input vectors per tile;
 * one input vector through one tile takes ``input_bits`` bit-planes × L compute cycles (one row per local
   array per cycle), each of the point's ``cycle_time_ns``;
 * every compute cycle costs the macro's full-utilisation cycle energy (energy per op × ops per cycle):
@@ -77,14 +80,16 @@ def workload_cost(points: DesignPoints, layers: Iterable[Any], *, tech: Any = No
     slots = np.zeros(len(points))
     useful = 0.0
     for layer in layers:
-        outputs_per_tile = np.floor(points.cols / layer.weight_bits)
+        outputs_per_tile = np.floor(points.cols / (points.cols_per_adc * layer.weight_bits))
         if np.any(outputs_per_tile < 1):
-            raise SpecError(f"layer {layer.name}: {layer.weight_bits}-bit weights do not fit a {points.cols.min()}"
-                            "-column array", hint="use fewer weight bits or wider arrays")
-        tiles = np.ceil(layer.rows / points.rows) * np.ceil(layer.cols / outputs_per_tile)
+            raise SpecError(f"layer {layer.name}: {layer.weight_bits}-bit weights do not fit an ADC group "
+                            "layout of some design point", hint="use fewer weight bits, fewer columns per ADC "
+                                                                "or wider arrays")
+        depth = points.rows * points.cols_per_adc
+        tiles = np.ceil(layer.rows / depth) * np.ceil(layer.cols / outputs_per_tile)
         vectors = layer.macs / (layer.rows * layer.cols)
         cycles += tiles * vectors * layer.input_bits * points.local_array_size
-        slots += tiles * vectors * points.rows * outputs_per_tile
+        slots += tiles * vectors * depth * outputs_per_tile
         useful += layer.macs
     return {
         "energy_uJ": cycles * energy_cycle_J * 1e6,
