@@ -2,15 +2,19 @@
 
 Placement rules (charge-redistribution SRAM macro, EasyACIM style):
 
-* a weight of ``weight_bits`` bits spans ``weight_bits`` adjacent columns (one bit per 8T cell, combined
-  digitally after the ADC), so one array row holds ``floor(W / weight_bits)`` weights;
-* the ``k`` reduction dimension runs down the rows: ``row_tiles = ceil(k / H)``; the ``n`` outputs across
-  ``col_tiles = ceil(n / floor(W / weight_bits))`` arrays; partial sums of row tiles add digitally;
+* a weight of ``weight_bits`` bits spans ``weight_bits`` columns (one bit per 8T cell, combined digitally
+  after the ADC);
+* the ``G = cols_per_adc`` columns of one ADC group charge-share into one conversion (as in
+  :mod:`eda.acim.models`), so they hold *consecutive reduction rows* of the same weight bit: an array is a
+  ``(H·G) × (W/G)`` logical matrix, holding ``floor(W / (G·weight_bits))`` weights per logical row;
+* the ``k`` reduction dimension runs down the logical rows: ``row_tiles = ceil(k / (H·G))``; the ``n``
+  outputs across ``col_tiles = ceil(n / floor(W / (G·weight_bits)))`` arrays; row-tile partial sums add
+  digitally;
 * small independent matrices (conv groups, attention heads) are packed block-diagonally,
   ``min(floor(H / k), floor(W / (n·weight_bits)))`` per array;
 * inputs are applied bit-serially, one bit-plane per array operation; the ``L`` cells of a local array
-  share one compute capacitor, so an operation sums ``H / L`` rows and covering a full array needs ``L``
-  operations per bit-plane (``min(L, rows used)``);
+  share one compute capacitor, so an operation sums ``H·G / L`` logical rows and covering a full array
+  needs ``L`` operations per bit-plane (fewer when fewer rows are used);
 * one-hot inputs (embedding gathers) activate one row: one operation per lookup, no bit-serial planes;
 * attention products have activation "weights" that must be written each inference: one array row per
   write cycle;
@@ -41,6 +45,7 @@ __all__ = [
     "ArraySpec",
     "OpCostModel",
     "AnalyticOpCost",
+    "AcimModelCost",
     "acim_op_cost",
     "LayerMapping",
     "WorkloadMapping",
@@ -75,7 +80,7 @@ class ArraySpec:
     cols: int = 256
     local_array_size: int = 8
     adc_bits: int = 6
-    cols_per_adc: int = 1
+    cols_per_adc: int = 4
     clock_hz: float = 200e6
     vdd: float = 0.9
     unit_cap_f: float = 2e-15
@@ -90,13 +95,23 @@ class ArraySpec:
         if self.local_array_size < 1 or self.rows % self.local_array_size:
             raise SpecError(f"local_array_size {self.local_array_size} must divide rows {self.rows}",
                             hint="pick L among the divisors of H")
-        if self.adc_bits < 1 or self.cols_per_adc < 1:
-            raise SpecError("adc_bits and cols_per_adc must be >= 1")
+        if self.adc_bits < 1 or self.cols_per_adc < 1 or self.cols % self.cols_per_adc:
+            raise SpecError("adc_bits >= 1 and cols_per_adc >= 1 dividing cols are required")
+
+    @property
+    def logical_rows(self) -> int:
+        """Reduction rows an array holds: H × cols_per_adc."""
+        return self.rows * self.cols_per_adc
+
+    @property
+    def logical_cols(self) -> int:
+        """Weight-bit columns an array holds after folding ADC groups: W / cols_per_adc."""
+        return self.cols // self.cols_per_adc
 
     @property
     def rows_per_op(self) -> int:
-        """Rows summed by one analog operation (one cell per local array)."""
-        return self.rows // self.local_array_size
+        """Logical rows summed by one conversion: (H / L) × cols_per_adc."""
+        return self.rows // self.local_array_size * self.cols_per_adc
 
     @classmethod
     def from_any(cls, spec: Any) -> ArraySpec:
@@ -110,6 +125,10 @@ class ArraySpec:
         data = dict(spec) if isinstance(spec, dict) else {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
         aliases = {"height": "rows", "H": "rows", "width": "cols", "W": "cols", "L": "local_array_size",
                    "b_adc": "adc_bits", "adc_resolution": "adc_bits"}
+        if "unit_cap_fF" in data:
+            data["unit_cap_f"] = float(data.pop("unit_cap_fF")) * 1e-15
+        if "clock_MHz" in data:
+            data["clock_hz"] = float(data.pop("clock_MHz")) * 1e6
         names = {f for f in cls.__dataclass_fields__}
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
@@ -123,7 +142,7 @@ class OpCostModel(Protocol):
     """Energy and time of one array operation (one bit-plane over the active rows of every column)."""
 
     def op_energy_j(self, spec: ArraySpec, active_fraction: float) -> float:
-        """Energy (J) of one operation with ``active_fraction`` of the cells' inputs toggling."""
+        """Energy (J) of one operation with input bit density ``active_fraction`` (fraction of input bits = 1)."""
         ...
 
     def op_time_s(self, spec: ArraySpec) -> float:
@@ -137,38 +156,73 @@ class AnalyticOpCost:
 
     * compute: each of the ``H/L × W`` capacitors switched with probability ``active_fraction`` draws
       ``C·V²``; every column's capacitors are then shared and reset (another ``C·V²`` per capacitor);
-    * ADC: Walden figure of merit ``E = FOM · 2^B`` per conversion, one per column (``FOM`` = 5 fJ/step,
-      typical of recent low-power SAR ADCs in the Murmann survey);
-    * time: one cycle to compute and share, then ``B + 1`` SAR cycles per column, ``cols_per_adc`` columns
-      in series per ADC.
+    * ADC: Walden figure of merit ``E = FOM · 2^B`` per conversion, one per ADC group of ``cols_per_adc``
+      columns (``FOM`` = 5 fJ/step, typical of recent low-power SAR ADCs in the Murmann survey), plus a
+      digital shift-add per conversion;
+    * time: one cycle to charge, one to share, then ``B`` SAR cycles (all ADCs in parallel).
     """
 
     walden_fom_j: float = 5e-15
     digital_energy_per_column_j: float = 20e-15
 
     def op_energy_j(self, spec: ArraySpec, active_fraction: float) -> float:
-        caps = spec.rows_per_op * spec.cols
+        caps = spec.rows // spec.local_array_size * spec.cols
         cv2 = spec.unit_cap_f * spec.vdd**2
         compute = caps * cv2 * (active_fraction + 1.0)
-        adc = spec.cols * self.walden_fom_j * 2**spec.adc_bits
-        return compute + adc + spec.cols * self.digital_energy_per_column_j
+        conversions = spec.logical_cols
+        adc = conversions * self.walden_fom_j * 2**spec.adc_bits
+        return compute + adc + conversions * self.digital_energy_per_column_j
 
     def op_time_s(self, spec: ArraySpec) -> float:
-        return (1 + spec.cols_per_adc * (spec.adc_bits + 1)) / spec.clock_hz
+        return (2 + spec.adc_bits) / spec.clock_hz
+
+
+@dataclass
+class AcimModelCost:
+    """Per-operation energy and time from the ACIM exploration's models (:func:`eda.acim.models.evaluate`).
+
+    The models report energy per multi-bit operation for random data and the compute-cycle time; one
+    array operation (one input bit-plane through all W columns) is ``2·(H/L)·W / (B_x·B_w)`` such
+    operations. The capacitor and word-line shares scale with the layer's input bit density (the models
+    assume ½). ``input_bits``/``weight_bits`` only set the digital shift-add width of the evaluated point.
+    """
+
+    input_bits: int = 4
+    weight_bits: int = 4
+    tech: Any = None
+    _cache: dict[ArraySpec, tuple[float, float, float]] = field(default_factory=dict, repr=False)
+
+    def metrics(self, spec: ArraySpec) -> tuple[float, float, float]:
+        """(activity-independent J, activity-scaled J at density ½, cycle time s) of one array operation."""
+        if spec not in self._cache:
+            from eda.acim.models import DesignPoints, evaluate
+
+            points = DesignPoints.from_arrays(
+                rows=spec.rows, cols=spec.cols, local_array_size=spec.local_array_size, adc_bits=spec.adc_bits,
+                input_bits=self.input_bits, weight_bits=self.weight_bits, unit_cap_fF=spec.unit_cap_f * 1e15,
+                cols_per_adc=spec.cols_per_adc, clock_MHz=spec.clock_hz / 1e6)
+            m = evaluate(points, self.tech)
+            ops = 2 * (spec.rows // spec.local_array_size) * spec.cols / (self.input_bits * self.weight_bits)
+            active = float(m["energy_caps_fJ_per_op"][0] + m["energy_wordline_fJ_per_op"][0])
+            fixed = float(m["energy_per_op_fJ"][0]) - active
+            self._cache[spec] = (fixed * ops * 1e-15, active * ops * 1e-15, float(m["cycle_time_ns"][0]) * 1e-9)
+        return self._cache[spec]
+
+    def op_energy_j(self, spec: ArraySpec, active_fraction: float) -> float:
+        fixed, active, _ = self.metrics(spec)
+        return fixed + active * active_fraction / 0.5
+
+    def op_time_s(self, spec: ArraySpec) -> float:
+        return self.metrics(spec)[2]
 
 
 def acim_op_cost() -> OpCostModel | None:
-    """The ACIM exploration's per-operation cost model when ``eda.acim`` provides one, else ``None``.
-
-    Looks for ``eda.acim.explore.workload_op_cost`` (an :class:`OpCostModel`); absent on checkouts without
-    the exploration models.
-    """
+    """The ACIM exploration's cost model (:class:`AcimModelCost`) when ``eda.acim.models`` exists, else None."""
     try:
-        from eda.acim import explore  # type: ignore[attr-defined]
+        import eda.acim.models  # noqa: F401
     except ImportError:
         return None
-    factory = getattr(explore, "workload_op_cost", None)
-    return factory() if callable(factory) else None
+    return AcimModelCost()
 
 
 @dataclass
@@ -231,15 +285,15 @@ class WorkloadMapping:
 
 def _gemm_tiles(op: GemmOp, spec: ArraySpec, weight_bits: int) -> tuple[int, int, int, int]:
     """(row_tiles, col_tiles, groups_per_array, arrays) for one weight copy set of ``op``."""
-    weights_per_row = spec.cols // weight_bits
+    weights_per_row = spec.logical_cols // weight_bits
     if weights_per_row < 1:
-        raise SpecError(f"a {weight_bits}-bit weight does not fit in {spec.cols} columns",
-                        hint="use a wider array or fewer weight bits")
-    row_tiles = math.ceil(op.k / spec.rows)
+        raise SpecError(f"a {weight_bits}-bit weight does not fit in {spec.logical_cols} logical columns",
+                        hint="use a wider array, fewer columns per ADC or fewer weight bits")
+    row_tiles = math.ceil(op.k / spec.logical_rows)
     col_tiles = math.ceil(op.n / weights_per_row)
     groups_per_array = 1
     if op.repeats > 1 and row_tiles == 1 and col_tiles == 1:
-        groups_per_array = max(1, min(spec.rows // op.k, weights_per_row // op.n))
+        groups_per_array = max(1, min(spec.logical_rows // op.k, weights_per_row // op.n))
     arrays = row_tiles * col_tiles * math.ceil(op.repeats / groups_per_array)
     return row_tiles, col_tiles, groups_per_array, arrays
 
@@ -253,7 +307,7 @@ def map_gemm(op: GemmOp, spec: ArraySpec, *, weight_bits: int, activation_bits: 
     """
     stored = replace(op, n=math.ceil(op.n / block_size)) if block_size > 1 else op
     row_tiles, col_tiles, groups_per_array, arrays = _gemm_tiles(stored, spec, weight_bits)
-    rows_used = min(op.k, spec.rows) if not op.one_hot else 1
+    rows_used = min(op.k, spec.logical_rows) if not op.one_hot else 1
     local_ops = 1 if op.one_hot else min(spec.local_array_size, math.ceil(rows_used / spec.rows_per_op))
     planes = 1 if op.one_hot else activation_bits
     tiles_active = (col_tiles if op.one_hot else row_tiles * col_tiles) * math.ceil(op.repeats / groups_per_array)
@@ -261,10 +315,11 @@ def map_gemm(op: GemmOp, spec: ArraySpec, *, weight_bits: int, activation_bits: 
     array_ops = op.m * ops_per_vector
     per_array_ops = planes * local_ops * block_size
     cycles = math.ceil(op.m / replication) * per_array_ops
-    write_cycles = 0 if op.static_weights else min(op.k, spec.rows) * math.ceil(op.repeats / groups_per_array)
+    physical_rows = math.ceil(min(op.k, spec.logical_rows) / spec.cols_per_adc)
+    write_cycles = 0 if op.static_weights else physical_rows * math.ceil(op.repeats / groups_per_array)
     cells = arrays * spec.rows * spec.cols
     stored_bits = stored.k * stored.n * stored.repeats * weight_bits
-    slots = array_ops * spec.rows_per_op * (spec.cols // weight_bits)
+    slots = array_ops * spec.rows_per_op * (spec.logical_cols // weight_bits)
     useful = op.macs
     return {"row_tiles": row_tiles, "col_tiles": col_tiles, "groups_per_array": groups_per_array,
             "arrays": arrays * replication, "array_ops": array_ops, "cycles": cycles, "write_cycles": write_cycles,
@@ -279,8 +334,7 @@ def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None =
     if replication < 1:
         raise SpecError("replication must be >= 1", where=f"layer '{layer.name}'")
     block = int(layer.block_size or 1) if layer.structure == "block_circulant" else 1
-    active = layer.toggle_rate * layer.input_density * 2 if layer.structure != "one_hot" else 1.0 / max(1, layer.shape.get("vocab", 1))
-    active = min(1.0, active)
+    active = layer.input_density if layer.structure != "one_hot" else 1.0 / max(1, layer.shape.get("vocab", 1))
     op_energy = cost.op_energy_j(spec, active)
     op_time = cost.op_time_s(spec)
     totals = {"arrays": 0, "array_ops": 0, "cycles": 0, "write_cycles": 0, "macs": 0}

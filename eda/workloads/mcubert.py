@@ -1,0 +1,317 @@
+"""MCUBERT: clustered low-rank embeddings and memory-aware scheduling for BERT on microcontrollers.
+
+(ICCAD 2024, arXiv 2410.17957; reconstructed from the paper's description.)
+
+* **Clustered low-rank embedding** — vocabulary rows are split into clusters; cluster ``c`` keeps a
+  truncated SVD ``E_c ≈ U_c · P_c`` (``V_c × r_c`` per-token codes times an ``r_c × D`` projection), so it
+  stores ``r_c·(V_c + D)`` numbers instead of ``V_c·D``. Two-stage search under a parameter budget:
+  stage 1 picks the clustering (k-means on the rows, ``K`` clusters) with the lowest reconstruction error
+  at a uniform rank; stage 2 picks each cluster's rank by an exact integer program over the SVD spectra
+  (error of rank ``r`` = Σ_{i>r} σ_i², :func:`eda.workloads.quant.choose_per_layer`).
+* **Scheduling** — an encoder layer run with the query sequence tiled into ``T``-row tiles, one head at a
+  time, and the output written in place over the input, so neither the ``heads × S × S`` scores nor the
+  ``S × FFN`` intermediate ever exist: :func:`tiled_encoder_layer` (numerically equal to
+  :func:`encoder_layer`), with a buffer accountant whose measured peak equals :func:`peak_memory`;
+  :func:`plan_schedule` picks the largest tile under an SRAM budget.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from eda.errors import SpecError
+from eda.workloads.quant import choose_per_layer
+from eda.workloads.workload import LayerRecord, Workload
+from eda.workloads.zoo import bert_param_count, bert_workload
+
+__all__ = [
+    "ClusteredEmbedding",
+    "cluster_rows",
+    "compress_embedding",
+    "two_stage_search",
+    "mcubert_param_count",
+    "BufferAccountant",
+    "encoder_layer",
+    "tiled_encoder_layer",
+    "peak_memory",
+    "plan_schedule",
+    "max_sequence_length",
+    "mcubert_workload",
+]
+
+
+@dataclass
+class ClusteredEmbedding:
+    """Per-cluster truncated SVD of an embedding table.
+
+    Attributes:
+        assignment: cluster id of every vocabulary row, shape (V,).
+        ranks: rank kept per cluster.
+        codes: per cluster, the ``V_c × r_c`` token codes (U·Σ).
+        projections: per cluster, the ``r_c × D`` projection.
+        dim: embedding width D.
+    """
+
+    assignment: np.ndarray
+    ranks: list[int]
+    codes: list[np.ndarray]
+    projections: list[np.ndarray]
+    dim: int
+
+    @property
+    def parameters(self) -> int:
+        """Stored numbers: Σ r_c (V_c + D)."""
+        return int(sum(c.size + p.size for c, p in zip(self.codes, self.projections, strict=True)))
+
+    def reconstruct(self) -> np.ndarray:
+        """The approximated table (V, D)."""
+        out = np.zeros((len(self.assignment), self.dim), dtype=np.float32)
+        for c, (code, proj) in enumerate(zip(self.codes, self.projections, strict=True)):
+            out[self.assignment == c] = code @ proj
+        return out
+
+
+def cluster_rows(table: np.ndarray, clusters: int, seed: int = 0) -> np.ndarray:
+    """k-means cluster id of each row (``clusters`` = 1 puts every row in one cluster)."""
+    if clusters <= 1:
+        return np.zeros(len(table), dtype=np.int64)
+    from sklearn.cluster import MiniBatchKMeans
+
+    km = MiniBatchKMeans(n_clusters=clusters, random_state=seed, batch_size=4096, n_init=1, max_iter=20)
+    return km.fit_predict(table).astype(np.int64)
+
+
+def _spectra(table: np.ndarray, assignment: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per cluster (rows, singular values, right singular vectors) via the D × D Gram matrix (fast for V ≫ D)."""
+    out = []
+    for c in range(int(assignment.max()) + 1):
+        rows = table[assignment == c].astype(np.float64)
+        eigval, eigvec = np.linalg.eigh(rows.T @ rows)
+        order = np.argsort(eigval)[::-1][: min(rows.shape)]
+        out.append((rows, np.sqrt(np.clip(eigval[order], 0.0, None)), eigvec[:, order].T))
+    return out
+
+
+def compress_embedding(table: np.ndarray, assignment: np.ndarray, ranks: list[int]) -> ClusteredEmbedding:
+    """Truncated SVD per cluster with the given ranks."""
+    codes, projections = [], []
+    for (rows, s, vt), r in zip(_spectra(table, assignment), ranks, strict=True):
+        r = min(r, len(s))
+        codes.append((rows @ vt[:r].T).astype(np.float32))
+        projections.append(vt[:r].astype(np.float32))
+    return ClusteredEmbedding(assignment, [c.shape[1] for c in codes], codes, projections, table.shape[1])
+
+
+def _rank_tables(spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]], dim: int, step: int
+                 ) -> tuple[list[list[int]], list[list[float]], list[list[float]]]:
+    ranks, errors, costs = [], [], []
+    for u, s, _ in spectra:
+        energy = np.concatenate([[0.0], np.cumsum(s**2)])
+        options = sorted({0, *range(step, len(s) + 1, step), len(s)})
+        ranks.append(options)
+        errors.append([float(energy[-1] - energy[r]) for r in options])
+        costs.append([float(r * (u.shape[0] + dim)) for r in options])
+    return ranks, errors, costs
+
+
+def two_stage_search(table: np.ndarray, budget_params: int, cluster_options: tuple[int, ...] = (1, 4, 16),
+                     rank_step: int = 4, seed: int = 0) -> tuple[ClusteredEmbedding, list[dict[str, Any]]]:
+    """Stage 1: the cluster count with the lowest error at a uniform rank; stage 2: exact per-cluster ranks.
+
+    Returns the compressed table and a log of stage-1 candidates (clusters, uniform rank, relative error).
+    """
+    total = float((table.astype(np.float64) ** 2).sum())
+    dim = table.shape[1]
+    log: list[dict[str, Any]] = []
+    best: tuple[float, np.ndarray, list] | None = None
+    for k in cluster_options:
+        assignment = cluster_rows(table, k, seed)
+        k_eff = int(assignment.max()) + 1
+        rank = max(1, budget_params // (len(table) + k_eff * dim))
+        spectra = _spectra(table, assignment)
+        err = sum(float((s[rank:] ** 2).sum()) for _, s, _ in spectra)
+        log.append({"clusters": k, "uniform_rank": rank, "relative_error": math.sqrt(err / total)})
+        if best is None or err < best[0]:
+            best = (err, assignment, spectra)
+    assert best is not None
+    _, assignment, spectra = best
+    ranks, errors, costs = _rank_tables(spectra, dim, rank_step)
+    choice = choose_per_layer(errors, costs, float(budget_params))
+    chosen = [ranks[i][c] for i, c in enumerate(choice)]
+    return compress_embedding(table, assignment, chosen), log
+
+
+def mcubert_param_count(layers: int, hidden: int, ffn: int, embedding_params: int) -> int:
+    """BERT parameters with the word-embedding table replaced by ``embedding_params`` numbers."""
+    return bert_param_count(layers, hidden, ffn) - 30522 * hidden + embedding_params
+
+
+# ----------------------------------------------------------------------------------- scheduling
+@dataclass
+class BufferAccountant:
+    """Tracks live activation buffers (elements) and the peak."""
+
+    live: dict[str, int] = field(default_factory=dict)
+    peak: int = 0
+
+    def alloc(self, name: str, numel: int) -> None:
+        self.live[name] = int(numel)
+        self.peak = max(self.peak, sum(self.live.values()))
+
+    def free(self, *names: str) -> None:
+        for name in names:
+            self.live.pop(name, None)
+
+
+def _ln(x: Any, w: Any, b: Any, eps: float) -> Any:
+    import torch
+
+    return torch.nn.functional.layer_norm(x, x.shape[-1:], w, b, eps)
+
+
+def encoder_layer(x: Any, p: dict[str, Any], heads: int, eps: float = 1e-12,
+                  acct: BufferAccountant | None = None) -> Any:
+    """Reference BERT encoder layer on one sequence ``x`` (S, h); ``p`` uses Hugging Face names without prefix."""
+    import torch
+
+    acct = acct or BufferAccountant()
+    s, h = x.shape
+    d = h // heads
+    acct.alloc("x", s * h)
+    q, k, v = (x @ p[f"attention.self.{n}.weight"].T + p[f"attention.self.{n}.bias"] for n in ("query", "key", "value"))
+    acct.alloc("qkv", 3 * s * h)
+    scores = torch.softmax((q.view(s, heads, d).transpose(0, 1) @ k.view(s, heads, d).permute(1, 2, 0)) / d**0.5, -1)
+    acct.alloc("scores", heads * s * s)
+    ctx = (scores @ v.view(s, heads, d).transpose(0, 1)).transpose(0, 1).reshape(s, h)
+    acct.alloc("ctx", s * h)
+    acct.free("scores", "qkv")
+    a = _ln(x + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
+            p["attention.output.LayerNorm.weight"], p["attention.output.LayerNorm.bias"], eps)
+    acct.alloc("a", s * h)
+    acct.free("ctx", "x")
+    inter = torch.nn.functional.gelu(a @ p["intermediate.dense.weight"].T + p["intermediate.dense.bias"])
+    acct.alloc("inter", inter.numel())
+    out = _ln(a + inter @ p["output.dense.weight"].T + p["output.dense.bias"], p["output.LayerNorm.weight"],
+              p["output.LayerNorm.bias"], eps)
+    acct.alloc("out", s * h)
+    acct.free("inter", "a")
+    return out
+
+
+def tiled_encoder_layer(x: Any, p: dict[str, Any], heads: int, tile: int, eps: float = 1e-12,
+                        acct: BufferAccountant | None = None) -> Any:
+    """The same layer with queries tiled by ``tile`` rows, one head at a time, output written over ``x``."""
+    import torch
+
+    acct = acct or BufferAccountant()
+    s, h = x.shape
+    d = h // heads
+    x = x.clone()
+    acct.alloc("x", s * h)
+    k = x @ p["attention.self.key.weight"].T + p["attention.self.key.bias"]
+    v = x @ p["attention.self.value.weight"].T + p["attention.self.value.bias"]
+    acct.alloc("kv", 2 * s * h)
+    for start in range(0, s, tile):
+        rows = slice(start, min(start + tile, s))
+        t = rows.stop - rows.start
+        q = x[rows] @ p["attention.self.query.weight"].T + p["attention.self.query.bias"]
+        acct.alloc("q", t * h)
+        ctx = torch.empty(t, h, dtype=x.dtype)
+        acct.alloc("ctx", t * h)
+        for head in range(heads):
+            cols = slice(head * d, (head + 1) * d)
+            score = torch.softmax(q[:, cols] @ k[:, cols].T / d**0.5, -1)
+            acct.alloc("score", t * s)
+            ctx[:, cols] = score @ v[:, cols]
+            acct.free("score")
+        acct.free("q")
+        a = _ln(x[rows] + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
+                p["attention.output.LayerNorm.weight"], p["attention.output.LayerNorm.bias"], eps)
+        acct.alloc("a", t * h)
+        acct.free("ctx")
+        inter = torch.nn.functional.gelu(a @ p["intermediate.dense.weight"].T + p["intermediate.dense.bias"])
+        acct.alloc("inter", inter.numel())
+        x[rows] = _ln(a + inter @ p["output.dense.weight"].T + p["output.dense.bias"], p["output.LayerNorm.weight"],
+                      p["output.LayerNorm.bias"], eps)
+        acct.free("inter", "a")
+    acct.free("kv")
+    return x
+
+
+def peak_memory(seq_len: int, hidden: int, ffn: int, heads: int, tile: int | None = None) -> int:
+    """Peak live activation elements of one encoder layer (exactly what :class:`BufferAccountant` measures).
+
+    Untiled: ``max(5·S·h + heads·S², 2·S·h + S·ffn)`` — input, Q/K/V, all scores and the context; or the
+    block output, the FFN intermediate and the layer output. Tiled (``T = min(tile, S)``):
+    ``3·S·h + max(2·T·h + T·S, T·h + T·ffn)`` — input/output (in place), K and V, plus one tile's query,
+    context and one head's scores, or one tile's block output and FFN intermediate. Multiply by the bytes
+    per element (1 for int8 activations) for bytes.
+    """
+    s, h = seq_len, hidden
+    if tile is None:
+        return max(5 * s * h + heads * s * s, 2 * s * h + s * ffn)
+    t = min(tile, s)
+    return 3 * s * h + max(2 * t * h + t * s, t * h + t * ffn)
+
+
+def plan_schedule(seq_len: int, hidden: int, ffn: int, heads: int, budget_bytes: int, bytes_per_element: int = 1,
+                  tiles: tuple[int, ...] = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)) -> dict[str, Any]:
+    """The largest query tile whose peak fits ``budget_bytes`` (fewest weight re-reads), or untiled if it fits.
+
+    Returns ``{"tile": T or None, "peak_bytes", "fits", "weight_passes"}`` where ``weight_passes`` = number of
+    tiles (each re-streams the layer's Q/O/FFN weights from flash).
+    """
+    untiled = peak_memory(seq_len, hidden, ffn, heads) * bytes_per_element
+    if untiled <= budget_bytes:
+        return {"tile": None, "peak_bytes": untiled, "fits": True, "weight_passes": 1}
+    for t in tiles:
+        if t > seq_len:
+            continue
+        peak = peak_memory(seq_len, hidden, ffn, heads, t) * bytes_per_element
+        if peak <= budget_bytes:
+            return {"tile": t, "peak_bytes": peak, "fits": True, "weight_passes": math.ceil(seq_len / t)}
+    smallest = peak_memory(seq_len, hidden, ffn, heads, 1) * bytes_per_element
+    return {"tile": 1, "peak_bytes": smallest, "fits": False, "weight_passes": seq_len}
+
+
+def max_sequence_length(hidden: int, ffn: int, heads: int, budget_bytes: int, tiled: bool,
+                        bytes_per_element: int = 1, step: int = 16) -> int:
+    """Longest sequence (multiple of ``step``) whose peak fits the budget, with or without tiling."""
+    best = 0
+    s = step
+    while s <= 8192:
+        peak = (min(peak_memory(s, hidden, ffn, heads, t) for t in (1, 2, 4, 8, 16, 32)) if tiled
+                else peak_memory(s, hidden, ffn, heads))
+        if peak * bytes_per_element > budget_bytes:
+            break
+        best, s = s, s + step
+    return best
+
+
+def mcubert_workload(name: str, layers: int, hidden: int, ffn: int, heads: int, emb: ClusteredEmbedding,
+                     seq_len: int = 128, token_counts: np.ndarray | None = None) -> Workload:
+    """A BERT workload whose word embedding is the clustered low-rank one: per cluster a gather of
+    ``r_c``-wide codes and an ``r_c × D`` projection, lookups split by ``token_counts`` (uniform if None)."""
+    if hidden != emb.dim:
+        raise SpecError(f"embedding width {emb.dim} differs from hidden {hidden}")
+    base = bert_workload(name, layers, hidden, ffn, heads, seq_len)
+    sizes = np.bincount(emb.assignment, minlength=len(emb.ranks)).astype(float)
+    share = sizes if token_counts is None else np.bincount(emb.assignment, weights=token_counts,
+                                                             minlength=len(emb.ranks)) + 1e-9
+    lookups = np.floor(share / share.sum() * seq_len).astype(int)
+    for i in np.argsort(-(share / share.sum() * seq_len - lookups))[: seq_len - lookups.sum()]:
+        lookups[i] += 1
+    records: list[LayerRecord] = []
+    for c, r in enumerate(emb.ranks):
+        if r == 0 or lookups[c] == 0 and sizes[c] == 0:
+            continue
+        records.append(LayerRecord.embedding(f"embed.c{c}.codes", int(sizes[c]), r, max(1, int(lookups[c]))))
+        records.append(LayerRecord.gemm(f"embed.c{c}.proj", max(1, int(lookups[c])), r, hidden))
+    meta = dict(base.meta)
+    meta.update({"method": "mcubert", "embedding_parameters": emb.parameters,
+                 "parameters": mcubert_param_count(layers, hidden, ffn, emb.parameters)})
+    return Workload(name, records + base.layers[1:], meta=meta)
