@@ -8,6 +8,7 @@ same floorplan gives the column's geometry for the electrical models:
   of wire) and carries L read-port junctions and the compute switch's junction;
 * compute line: spans every local-array group of the column (``rows/L · group_h``), loaded by one share
   switch junction per group; its resistance is that length times the wire resistance per µm;
+* word line: W column pitches of wire loaded by W read-port gates;
 * the comparator input wire joining the group's G column lines spans G column pitches;
 * the compute capacitance is the value of the capacitor cell as drawn (grid-rounded), not the request.
 
@@ -108,6 +109,9 @@ def column_geometry(points: DesignPoints, tech: ModelTech, *, library: Any = Non
         "line_res_ohm": line_um * tech.wire_res_ohm_per_um,
         "line_length_um": line_um,
         "group_wire_cap_fF": points.cols_per_adc * plan["pitch_um"] * tech.wire_cap_fF_per_um,
+        "wordline_res_ohm": points.cols * plan["pitch_um"] * tech.wire_res_ohm_per_um,
+        "wordline_cap_fF": points.cols * (plan["pitch_um"] * tech.wire_cap_fF_per_um
+                                          + tech.wordline_gate_cap_fF_per_cell),
         "area_um2": plan["area_um2"],
     }
 

@@ -4,8 +4,8 @@ Per compute cycle and column (random data: input bits 1 with probability α_x = 
 
 * compute capacitors: node i (C_eff, reset to 0) is charged to VDD when a_i = 1: N·p·C_eff·VDD²
   (energy drawn from the supply charging a capacitor from 0 to VDD through any resistance);
-* read word lines: N lines per cycle, each asserted with α_x, ``wordline_cap_fF_per_cell`` per cell; the
-  array's energy shared by its W columns: N·α_x·C_wl·VDD²;
+* read word lines: N lines per cycle, each asserted with α_x, loaded by its wire and W read-port gates
+  (from the floorplan); the array's energy shared by its W columns: N·α_x·(C_wl/W)·VDD²;
 * switch control: the reset and share switches' gates toggle once each per cycle: 2·N·C_g·VDD²;
 * SAR conversion (one per group of G = ``cols_per_adc`` columns, its cost shared by them) on the reused
   capacitors: conventional CDAC switching of the single-ended array, E = ½·Σ_{i=1}^{B} 2^(B+1−2i)(2^i−1)·
@@ -63,7 +63,7 @@ def energy_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
     gate_cap = tech.gate_cap_fF_per_um2 * tech.switch_gate_area_um2
     # all in fJ per column per compute cycle (fF * V^2 = fJ)
     e_caps = n * p * c_eff * vdd2
-    e_wordline = n * INPUT_BIT_DENSITY * tech.wordline_cap_fF_per_cell * vdd2
+    e_wordline = n * INPUT_BIT_DENSITY * geometry["wordline_cap_fF"] / points.cols * vdd2
     e_switch = 2 * n * gate_cap * vdd2
     c_unit = n * group * c_u / 2.0**bits
     e_cdac = cdac_switching_energy_units(points.adc_bits) * c_unit * vdd2 / group

@@ -15,6 +15,8 @@ default cell library is drawn in) at 1.8 V and 300 K:
 * ``nfet_01v8``: Vth ≈ 0.5 V, C_ox ≈ 8.4 fF/µm² (t_ox 4.1 nm), A_VT ≈ 5 mV·µm; a 0.42/0.15 µm switch has
   R_on ≈ 2 kΩ; the 8T read port (two series devices) ≈ 5 kΩ.
 * metal-2 compute line: 0.125 Ω/□ at 0.14 µm width → 0.9 Ω/µm; 0.2 fF/µm total wire capacitance.
+* row driver 300 Ω output resistance; read-word-line gate load 0.5 fF per bitcell (0.42/0.15 µm gate),
+  the word line's wire R/C per µm as the column line's (its length is W column pitches of the floorplan).
 * StrongARM comparator: 20 fF latch load, noise factor 4 (σ² = n_f·kT/C), 150 ps decision.
 * SAR logic 60 fJ per decision; a full-adder bit 20 fJ; DFF clock pin 2 fF; logic f_max 500 MHz.
 """
@@ -58,7 +60,8 @@ class ModelTech:
     switch_drain_cap_fF: float = 0.3  # junction of a share switch on the compute line
     wire_cap_fF_per_um: float = 0.2
     wire_res_ohm_per_um: float = 0.9
-    wordline_cap_fF_per_cell: float = 0.6  # read-word-line gate + wire load per bitcell
+    wordline_gate_cap_fF_per_cell: float = 0.5  # read-port gate load each bitcell puts on its word line
+    wordline_driver_ohm: float = 300.0  # output resistance of a row driver
     bitcell_height_um: float = 2.0  # used only when no floorplan is available
     # comparator and digital periphery
     comparator_cap_fF: float = 20.0

@@ -4,7 +4,9 @@ One compute cycle (one input bit-plane through all W columns) has four phases, e
 clock periods (at least one):
 
 1. reset of the local nodes and the compute line (one clock period);
-2. charge: the 8T read port (R_port) charges node i (C_eff) to VDD·a_i — τ_c = R_port·C_eff;
+2. charge: the row driver (R_drv) raises the read word line, a distributed RC line of W pitches loaded by
+   W read-port gates (Elmore τ_wl = R_drv·C_wl + R_wl·C_wl/2, ln 10·τ_wl to 90 %), then the 8T read port
+   (R_port) charges node i (C_eff) to VDD·a_i — τ_c = R_port·C_eff;
 3. share: the share switches (R_sw) connect the N_g nodes to the group's column lines (total wire
    capacitance C_L = G·C_line + C_g). The comparator node sees only the common mode — nodes discharging
    together into the lines, R_sw·C_eff in series with C_L/N_g: τ_s = R_sw·C_eff·C_L/(C_L + N_g·C_eff) —
@@ -33,7 +35,7 @@ __all__ = ["time_constants", "settling_time", "timing_model"]
 
 
 def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Time constants in seconds: ``tau_charge_s``, ``tau_share_s`` (common mode), ``tau_dac_s``."""
+    """Time constants (s): ``tau_charge_s``, ``tau_share_s`` (common mode), ``tau_dac_s``, ``tau_wordline_s``."""
     n = points.caps_per_column.astype(float)
     n_g = points.caps_per_conversion.astype(float)
     c_eff = (geometry["unit_cap_drawn_fF"] + geometry["local_node_cap_fF"]) * 1e-15
@@ -44,7 +46,9 @@ def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np
     tau_charge = tech.read_port_ron_ohm * c_eff
     tau_share = tech.switch_ron_ohm * c_eff * c_lines / (c_lines + n_g * c_eff) + tau_line
     tau_dac = tech.switch_ron_ohm * c_eff + tau_line
-    return {"tau_charge_s": tau_charge, "tau_share_s": tau_share, "tau_dac_s": tau_dac}
+    c_wl = geometry["wordline_cap_fF"] * 1e-15
+    tau_wl = tech.wordline_driver_ohm * c_wl + geometry["wordline_res_ohm"] * c_wl / 2
+    return {"tau_charge_s": tau_charge, "tau_share_s": tau_share, "tau_dac_s": tau_dac, "tau_wordline_s": tau_wl}
 
 
 def settling_time(tau_s: np.ndarray, adc_bits: np.ndarray, initial_error_fraction: np.ndarray | float = 1.0
@@ -58,7 +62,8 @@ def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
     """Cycle time, clock periods per compute cycle, throughput (TOPS) and the clock constraint."""
     tau = time_constants(points, tech, geometry)
     period = 1.0 / (points.clock_MHz * 1e6)
-    t_charge = settling_time(tau["tau_charge_s"], points.adc_bits)
+    t_wordline = np.log(10.0) * tau["tau_wordline_s"]
+    t_charge = t_wordline + settling_time(tau["tau_charge_s"], points.adc_bits)
     t_share = settling_time(tau["tau_share_s"], points.adc_bits)
     t_bit = settling_time(tau["tau_dac_s"], points.adc_bits) + tech.comparator_delay_ps * 1e-12
 
@@ -77,6 +82,7 @@ def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
         "tau_charge_ps": tau["tau_charge_s"] * 1e12,
         "tau_share_ps": tau["tau_share_s"] * 1e12,
         "tau_dac_ps": tau["tau_dac_s"] * 1e12,
+        "t_wordline_ns": t_wordline * 1e9,
         "t_charge_ns": n_charge * period * 1e9,
         "t_share_ns": n_share * period * 1e9,
         "t_conversion_ns": n_conv * period * 1e9,
