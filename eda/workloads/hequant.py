@@ -40,6 +40,8 @@ __all__ = [
     "packing_factor",
     "gemm_ciphertexts",
     "gemm_comm_bytes",
+    "batching_prime",
+    "serialization_overhead",
     "run_packed_gemm",
     "HEQuantResult",
     "allocate_bits",
@@ -173,6 +175,24 @@ def batching_prime(bits: int, poly_degree: int) -> int:
     while t > step and not _is_prime(t):
         t -= step
     return t
+
+
+def serialization_overhead(params: BFVParams | None = None, samples: int = 2, seed: int = 0) -> float:
+    """Serialised bytes of a real TenSEAL ciphertext / :attr:`BFVParams.ciphertext_payload_bytes`.
+
+    SEAL stores each residue in a 64-bit word and compresses with zstd, so a ciphertext serialises to a
+    little more than its information content; measured on ``samples`` fresh ciphertexts of random slots.
+    """
+    import tenseal as ts
+
+    params = params or BFVParams()
+    ctx = ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=params.poly_degree,
+                     plain_modulus=batching_prime(params.plain_bits, params.poly_degree),
+                     coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits])
+    rng = np.random.default_rng(seed)
+    sizes = [len(ts.bfv_vector(ctx, rng.integers(0, 2**20, params.poly_degree).tolist()).serialize())
+             for _ in range(samples)]
+    return float(np.mean(sizes)) / params.ciphertext_payload_bytes
 
 
 def run_packed_gemm(x_int: np.ndarray, w_int: np.ndarray, lane_bits: int, params: BFVParams | None = None,

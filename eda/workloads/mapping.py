@@ -472,7 +472,7 @@ def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float
             used_h = spec.rows * spec.cell_height_um * min(1.0, max(item.cell_utilisation, 1.0 / spec.rows))
             _add_rect(grid, x0, y0 + spec.periphery_height_um, plan.array_width_um, used_h, 0.7, tile_um)
             _add_rect(grid, x0, y0, plan.array_width_um, spec.periphery_height_um, 0.3, tile_um)
-        footprint[item.name] = grid / max(item.arrays, 1)
+        footprint[item.name] = grid / grid.sum() if grid.sum() > 0 else grid
     by_name = {item.name: item for item in mapping.layers}
     for name, start, end in workload_timeline(mapping):
         item = by_name[name]
@@ -484,7 +484,7 @@ def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float
         for k in range(max(first, 0), min(last, slices)):
             overlap = min(end, edges[k + 1]) - max(start, edges[k])
             if overlap > 0:
-                maps[k] += footprint[name] * item.arrays * current * overlap / (edges[k + 1] - edges[k])
+                maps[k] += footprint[name] * current * overlap / (edges[k + 1] - edges[k])
     return CurrentTrace(times_s=edges[:-1], currents_a=maps, tile_um=tile_um, floorplan=plan, array_layers=owner)
 
 

@@ -6,7 +6,7 @@
   bits, activation scales calibrated on real data (max over a calibration batch);
 * :func:`choose_per_layer` — the multiple-choice knapsack integer program every method uses to pick one
   option per layer (bit widths, ranks, block sizes) minimising a summed error proxy under a summed cost
-  budget, solved exactly with PuLP/CBC; :func:`choose_by_enumeration` is the brute-force reference.
+  budget, solved exactly with HiGHS (scipy.optimize.milp); :func:`choose_by_enumeration` is the brute-force reference.
 """
 
 from __future__ import annotations
@@ -118,26 +118,34 @@ def choose_per_layer(errors: Sequence[Sequence[float]], costs: Sequence[Sequence
                      budget: float) -> list[int]:
     """Pick option ``c_l`` per layer minimising Σ errors[l][c_l] subject to Σ costs[l][c_l] ≤ budget.
 
-    Exact 0/1 integer program (multiple-choice knapsack) solved by CBC through PuLP. Raises
-    :class:`SpecError` when even the cheapest options exceed the budget.
+    Exact 0/1 integer program (multiple-choice knapsack: one binary per option, one equality per layer,
+    one budget row) solved by HiGHS through :func:`scipy.optimize.milp`. Raises :class:`SpecError` when
+    even the cheapest options exceed the budget.
     """
-    import pulp
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
     _check_tables(errors, costs)
     cheapest = sum(min(row) for row in costs)
     if cheapest > budget * (1 + 1e-12):
         raise SpecError(f"budget {budget:.6g} is below the cheapest assignment {cheapest:.6g}",
                         hint="raise the budget or add cheaper options")
-    problem = pulp.LpProblem("per_layer_choice", pulp.LpMinimize)
-    x = {(i, j): pulp.LpVariable(f"x_{i}_{j}", cat="Binary") for i, row in enumerate(errors) for j in range(len(row))}
-    problem += pulp.lpSum(errors[i][j] * var for (i, j), var in x.items())
-    problem += pulp.lpSum(costs[i][j] * var for (i, j), var in x.items()) <= budget
-    for i, row in enumerate(errors):
-        problem += pulp.lpSum(x[i, j] for j in range(len(row))) == 1
-    status = problem.solve(pulp.PULP_CBC_CMD(msg=False))
-    if pulp.LpStatus[status] != "Optimal":
-        raise SpecError(f"bit-allocation integer program ended '{pulp.LpStatus[status]}'")
-    return [max(range(len(row)), key=lambda j, i=i: x[i, j].value() or 0.0) for i, row in enumerate(errors)]
+    sizes = [len(row) for row in errors]
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    n = int(offsets[-1])
+    scale = max(abs(v) for row in errors for v in row) or 1.0
+    objective = np.array([v / scale for row in errors for v in row])
+    cost_row = np.array([v for row in costs for v in row], dtype=float)
+    one_each = np.zeros((len(sizes), n))
+    for i in range(len(sizes)):
+        one_each[i, offsets[i]:offsets[i + 1]] = 1.0
+    constraints = [LinearConstraint(one_each, 1.0, 1.0),
+                   LinearConstraint(cost_row[None, :], -np.inf, budget * (1 + 1e-12))]
+    result = milp(objective, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
+                  options={"mip_rel_gap": 0.0})
+    if result.x is None:
+        raise SpecError(f"bit-allocation integer program failed: {result.message}")
+    x = np.round(result.x)
+    return [int(np.argmax(x[offsets[i]:offsets[i + 1]])) for i in range(len(sizes))]
 
 
 def choose_by_enumeration(errors: Sequence[Sequence[float]], costs: Sequence[Sequence[float]],
