@@ -307,7 +307,7 @@ def mcubert_workload(name: str, layers: int, hidden: int, ffn: int, heads: int, 
         lookups[i] += 1
     records: list[LayerRecord] = []
     for c, r in enumerate(emb.ranks):
-        if r == 0 or lookups[c] == 0 and sizes[c] == 0:
+        if r == 0 or sizes[c] == 0:
             continue
         records.append(LayerRecord.embedding(f"embed.c{c}.codes", int(sizes[c]), r, max(1, int(lookups[c]))))
         records.append(LayerRecord.gemm(f"embed.c{c}.proj", max(1, int(lookups[c])), r, hidden))

@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from eda.errors import SpecError
-from eda.workloads.quant import choose_by_enumeration, choose_per_layer, quantize_activations, quantize_weights
+from eda.workloads.quant import (
+    choose_by_enumeration,
+    choose_per_layer,
+    quantize_activations,
+    quantize_weights,
+)
 
 
 @pytest.mark.parametrize("seed", range(8))
