@@ -17,7 +17,7 @@ _REGISTRY: dict[str, type[Step]] = {}
 
 #: area packages whose ``steps`` module and ``*_steps`` modules define the built-in steps
 STEP_AREAS: tuple[str, ...] = ("eda.flow", "eda.pdn", "eda.acim", "eda.irdrop", "eda.workloads", "eda.signoff",
-                               "eda.report")
+                               "eda.report", "eda.macro")
 _loaded = False
 
 

@@ -1,0 +1,204 @@
+"""Cell supply currents of an ACIM macro from its energy model and a workload's activity over time.
+
+Power per component comes from the ACIM models (:func:`eda.acim.models.evaluate`): energy per operation
+(fJ) times operations per second at full activity. Each component is drawn by one kind of cell, inside one
+phase of the compute cycle (timing from the same models):
+
+=================  ============  ========================================
+component          cells          phase of the compute cycle
+=================  ============  ========================================
+caps, switch       compute        charge (switch: charge + share)
+wordline           row_driver     charge
+cdac, sar_logic    sar            conversion
+comparator         adc            conversion
+clock              sar            the whole cycle
+digital            sar            after the conversion (shift-add)
+=================  ============  ========================================
+
+A workload changes the picture through its mapping (:func:`eda.workloads.mapping.map_workload`) onto
+this macro: while a layer runs, the data-dependent components (caps, word lines) scale with the layer's
+input bit density (the models assume ½) and only the columns holding its weights (cell utilisation)
+draw them; the converter and digital parts run every operation. Static analysis uses the time-weighted
+average; dynamic analysis uses the most demanding layer, cycle by cycle, as trapezoidal current pulses
+whose charge per cycle equals the average current times the cycle time (charge is conserved).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eda.acim.spec import ACIMSpec
+from eda.macro.grid import PowerGrid
+
+__all__ = ["COMPONENTS", "Segment", "MacroPower", "macro_power", "activity_segments", "static_currents",
+           "dynamic_waveforms", "cell_decaps_fF"]
+
+#: component -> (cell kind drawing it, phase); phases: charge, share+charge, conversion, cycle, digital
+COMPONENTS: dict[str, tuple[str, str]] = {
+    "caps": ("compute", "charge"), "switch": ("compute", "charge_share"), "wordline": ("row_driver", "charge"),
+    "cdac": ("sar", "conversion"), "sar_logic": ("sar", "conversion"), "comparator": ("adc", "conversion"),
+    "clock": ("sar", "cycle"), "digital": ("sar", "digital"),
+}
+#: components whose energy scales with input data (the models assume a bit density of ½)
+DATA_DEPENDENT = ("caps", "wordline")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of time with one activity level.
+
+    Attributes:
+        name: the layer (or ``full-activity``); ``seconds``: its duration.
+        data_scale: data-dependent power relative to the model's random data (input density / ½).
+        column_fraction: fraction of the columns that hold weights (they draw the data-dependent current).
+    """
+
+    name: str
+    seconds: float
+    data_scale: float = 1.0
+    column_fraction: float = 1.0
+
+
+@dataclass
+class MacroPower:
+    """Full-activity power of each component (W) and the phase timing of one compute cycle (s)."""
+
+    vdd: float
+    component_w: dict[str, float]
+    cycle_s: float
+    charge_s: float
+    share_s: float
+    conversion_s: float
+    segments: list[Segment] = field(default_factory=list)
+
+    def window(self, phase: str) -> tuple[float, float]:
+        """(start, end) of a phase inside the cycle (s)."""
+        conv0 = self.charge_s + self.share_s
+        conv1 = min(self.cycle_s, conv0 + self.conversion_s)
+        return {"charge": (0.0, self.charge_s), "charge_share": (0.0, conv0), "conversion": (conv0, conv1),
+                "cycle": (0.0, self.cycle_s),
+                "digital": (conv1, self.cycle_s) if self.cycle_s - conv1 > 1e-12 else (0.0, self.cycle_s)}[phase]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in asdict(self).items() if k != "segments"},
+                "segments": [asdict(s) for s in self.segments]}
+
+
+def macro_power(spec: ACIMSpec, clock_MHz: float = 200.0, library: Any = None) -> MacroPower:
+    """Component powers at full activity (random data) and cycle timing from the ACIM models."""
+    from eda.acim.models import DesignPoints, evaluate
+
+    points = DesignPoints.from_specs([spec.to_dict()], clock_MHz=clock_MHz)
+    m = evaluate(points, library=library)
+    ops_per_s = float(m["throughput_tops"][0]) * 1e12
+    power = {name: float(m[f"energy_{name}_fJ_per_op"][0]) * 1e-15 * ops_per_s for name in COMPONENTS}
+    from eda.acim.model_area import library_tech
+
+    vdd = float(library_tech(library).vdd_V)
+    return MacroPower(vdd=vdd, component_w=power, cycle_s=float(m["cycle_time_ns"][0]) * 1e-9,
+                      charge_s=float(m["t_charge_ns"][0]) * 1e-9, share_s=float(m["t_share_ns"][0]) * 1e-9,
+                      conversion_s=float(m["t_conversion_ns"][0]) * 1e-9)
+
+
+def activity_segments(workload: Any, spec: ACIMSpec, clock_MHz: float = 200.0) -> list[Segment]:
+    """The macro's activity over one inference of ``workload`` (a :class:`~eda.workloads.workload.Workload`)."""
+    from eda.workloads.mapping import ArraySpec, map_workload
+
+    array = ArraySpec.from_any({**spec.to_dict(), "clock_MHz": clock_MHz})
+    mapping = map_workload(workload, array)
+    by_name = {layer.name: layer for layer in mapping.layers}
+    segments = []
+    for name, start, end in mapping.timeline:
+        layer = by_name[name]
+        segments.append(Segment(name, end - start, data_scale=layer.active_fraction / 0.5,
+                                column_fraction=max(layer.cell_utilisation, 1.0 / spec.cols)))
+    return segments
+
+
+def _active(grid: PowerGrid, kind: str, column_fraction: float, data_dependent: bool) -> np.ndarray:
+    """Boolean mask of the sinks of ``kind`` that draw a component (weight-holding columns only for data)."""
+    cols = grid.sink_columns[kind]
+    if not data_dependent or kind == "row_driver":
+        return np.ones(len(cols), dtype=bool)
+    used = max(1, math.ceil(column_fraction * (cols.max() + 1)))
+    return cols < used
+
+
+def static_currents(grid: PowerGrid, power: MacroPower, segments: list[Segment] | None = None) -> np.ndarray:
+    """Average current (A) drawn at every node of ``grid`` (zero where no cell draws)."""
+    segments = segments or [Segment("full-activity", 1.0)]
+    total = sum(s.seconds for s in segments)
+    current = np.zeros(grid.n_nodes)
+    for segment in segments:
+        weight = segment.seconds / total
+        for name, (kind, _) in COMPONENTS.items():
+            data = name in DATA_DEPENDENT
+            amps = power.component_w[name] / power.vdd * weight * (segment.data_scale if data else 1.0)
+            mask = _active(grid, kind, segment.column_fraction, data)
+            np.add.at(current, grid.sinks[kind][mask], amps / mask.sum())
+    return current
+
+
+def _pulse(t0: float, t1: float, charge: float) -> tuple[list[float], list[float]]:
+    """Trapezoid carrying ``charge`` (C) between t0 and t1 with 10% edges: times and currents."""
+    edge = 0.1 * (t1 - t0)
+    amp = charge / (t1 - t0 - edge)
+    return [t0, t0 + edge, t1 - edge, t1], [0.0, amp, amp, 0.0]
+
+
+def dynamic_waveforms(grid: PowerGrid, power: MacroPower, segment: Segment, cycles: int = 8
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-node current waveforms over ``cycles`` compute cycles of ``segment``.
+
+    Returns ``(times_s, currents)`` on a common time grid with ``currents`` of shape (nodes, times) in A,
+    and the indices of the nodes that draw current.
+    """
+    edges = set()
+    shapes: dict[str, list[tuple[list[float], list[float]]]] = {}
+    for name, (_kind, phase) in COMPONENTS.items():
+        t0, t1 = power.window(phase)
+        data = name in DATA_DEPENDENT
+        charge = power.component_w[name] / power.vdd * power.cycle_s * (segment.data_scale if data else 1.0)
+        shapes[name] = []
+        for k in range(cycles):
+            ts, vs = _pulse(k * power.cycle_s + t0, k * power.cycle_s + t1, charge)
+            shapes[name].append((ts, vs))
+            edges.update(ts)
+    times = np.array(sorted(edges | {0.0, cycles * power.cycle_s}))
+    current = np.zeros((grid.n_nodes, len(times)))
+    for name, (kind, _) in COMPONENTS.items():
+        wave = np.zeros(len(times))
+        for ts, vs in shapes[name]:
+            wave += np.interp(times, ts, vs, left=0.0, right=0.0)
+        mask = _active(grid, kind, segment.column_fraction, name in DATA_DEPENDENT)
+        np.add.at(current, grid.sinks[kind][mask], wave / mask.sum())
+    drawing = np.flatnonzero(np.abs(current).max(axis=1) > 0)
+    return times, current, drawing
+
+
+_MOS = re.compile(r"^M\S*\s.*?\bW=([\d.eE+-]+)u?\s+L=([\d.eE+-]+)u?", re.IGNORECASE)
+
+
+def cell_decaps_fF(library_path: Path, cells: dict[str, str], gate_cap_fF_per_um2: float) -> dict[str, float]:
+    """Intrinsic decoupling capacitance of each cell kind (fF): its devices' gate area times C_ox.
+
+    ``cells`` maps the sink kind to the cell name whose SPICE subcircuit lists its transistors. Gate
+    capacitance is the first-order estimate of a cell's non-switching charge reservoir on the supply.
+    """
+    out = {}
+    for kind, cell in cells.items():
+        spice = library_path / f"{cell}.spice"
+        area = 0.0
+        if spice.is_file():
+            for line in spice.read_text().splitlines():
+                match = _MOS.match(line.strip())
+                if match:
+                    area += float(match.group(1)) * float(match.group(2))
+        out[kind] = area * gate_cap_fF_per_um2
+    return out

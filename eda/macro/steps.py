@@ -1,0 +1,146 @@
+"""The ``macro.pdn`` step: a generated ACIM macro's power grid as static and dynamic PDN netlists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from eda.acim.spec import ACIMSpec
+from eda.errors import SpecError
+from eda.flow.registry import register
+from eda.flow.step import Step, StepContext, StepParams, StepResult
+
+__all__ = ["MacroPdn", "strap_current_density"]
+
+#: sink kind -> library role of the cell whose transistors give its decap
+_DECAP_ROLES = {"bitcell": "bitcell", "row_driver": "row_driver", "compute": "compute", "colper": "colper",
+                "adc": "adc", "sar": "sar"}
+
+
+def strap_current_density(grid, voltage: np.ndarray, widths: dict[str, float]) -> dict[str, float]:
+    """Highest current density (mA/µm of width) per conductor kind, from a static solution (V per node)."""
+    current = np.abs(voltage[grid.r_a] - voltage[grid.r_b]) / grid.r_ohm
+    kinds = np.array(grid.r_kind)
+    out = {}
+    for kind, width in widths.items():
+        mask = kinds == kind
+        out[kind] = float(current[mask].max() / width * 1e3) if mask.any() else 0.0
+    return out
+
+
+def _load_workload(path: Path):
+    from eda.workloads.workload import Workload
+
+    return Workload.load(path)
+
+
+@register
+class MacroPdn(Step):
+    """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
+
+    name = "macro.pdn"
+    version = "1"
+    inputs = {"area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
+              "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
+              "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing"}
+    optional_inputs = frozenset({"workload", "gds"})
+    outputs = {"static": "static.sp (DC cell currents)", "dynamic": "dynamic.sp (PWL currents, decaps, .tran)",
+               "current_map": "current_map.csv (A per 1 µm tile, rows index x)", "summary": "macro_pdn.json"}
+
+    class Params(StepParams):
+        net: Literal["VDD", "VSS"] = "VDD"
+        clock_MHz: float = Field(default=200.0, gt=0, description="compute clock (MHz)")
+        stripe_every: int | None = Field(default=None, ge=1, description="override the library's stripe spacing")
+        cycles: int = Field(default=6, ge=1, le=200, description="compute cycles in the dynamic window")
+        library: str | None = None
+        decaps: bool = True
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.acim.library import load_library
+        from eda.acim.model_area import library_tech
+        from eda.macro.activity import (
+            Segment,
+            activity_segments,
+            cell_decaps_fF,
+            dynamic_waveforms,
+            macro_power,
+            static_currents,
+        )
+        from eda.macro.grid import extract_power_grid, stripes_in_gds, with_stripe_every
+        from eda.macro.spice import write_grid_spice
+        from eda.pdn.maps import write_map
+        from eda.pdn.netlist import read_netlist
+        from eda.pdn.static import solve_static
+        from eda.tech import load_tech
+
+        p = ctx.params
+        area = json.loads(ctx.input("area").read_text())
+        spec = ACIMSpec.from_dict(area["spec"], where=str(ctx.input("area")))
+        lib = load_library(p.library)
+        if p.stripe_every:
+            lib = with_stripe_every(lib, p.stripe_every)
+        grid = extract_power_grid(spec, lib, net=p.net)
+        stripe_w = lib.columns["stripe_w"]
+        gds = ctx.optional_input("gds")
+        if gds is not None:
+            tech = load_tech(lib.tech_file if lib.tech_file.is_file() else None)
+            drawn = stripes_in_gds(gds, tech.gds("met4"), stripe_w, min_length=grid.height_um / 2)
+            missing = [x for x in grid.stripes_x_um if not any(abs(x - d) < 1e-3 for d in drawn)]
+            if missing:
+                raise SpecError(f"extracted {p.net} stripes at x={missing} µm are not drawn in {gds.name}",
+                                hint="extract with the same library and stripe_every as the generator used")
+        power = macro_power(spec, p.clock_MHz, lib)
+        workload = ctx.optional_input("workload")
+        segments = activity_segments(_load_workload(workload), spec, p.clock_MHz) if workload else \
+            [Segment("full-activity", 1.0)]
+        power.segments = segments
+        current = static_currents(grid, power, segments)
+        worst = max(segments, key=lambda s: s.data_scale * s.column_fraction)
+        times, waves, drawing = dynamic_waveforms(grid, power, worst, p.cycles)
+        decap = np.zeros(grid.n_nodes)
+        if p.decaps:
+            roles = {k: lib.role(r).name for k, r in _DECAP_ROLES.items() if k in grid.sinks}
+            per_kind = cell_decaps_fF(lib.path, roles, library_tech(lib).gate_cap_fF_per_um2)
+            for kind, fF in per_kind.items():
+                np.add.at(decap, grid.sinks[kind], fF * 1e-15)
+        write_grid_spice(grid, ctx.path("static.sp"), current=current, title=f"{spec.name} static")
+        write_grid_spice(grid, ctx.path("dynamic.sp"), times=times, waves=waves, drawing=drawing,
+                         decap_f=decap if p.decaps else None, title=f"{spec.name} dynamic ({worst.name})")
+        net = read_netlist(ctx.path("static.sp"))  # what every PDN tool will read
+        solution = solve_static(net)
+        # conservation: the current the pads deliver equals what the cells draw
+        pad_rows = np.isin(net.r_a, net.v_pos) | np.isin(net.r_b, net.v_pos)
+        v = solution.voltage
+        flow = (v[net.r_a[pad_rows]] - v[net.r_b[pad_rows]]) / net.r_ohm[pad_rows]
+        into = np.where(np.isin(net.r_a[pad_rows], net.v_pos), flow, -flow)
+        pad_current = float(into.sum())
+        drawn = float(net.i_amp.sum())
+        order = {(name.decode() if isinstance(name, bytes) else str(name)): i for i, name in enumerate(net.names)}
+        vmap = np.array([v[order[grid.node_name(i)]] for i in range(grid.n_nodes)])
+        density = strap_current_density(grid, vmap, {"rail": 0.30, "stripe": stripe_w,
+                                                     "ring": lib.power["ring_width_um"]})
+        nx, ny = int(np.ceil(grid.width_um)), int(np.ceil(grid.height_um))
+        cmap = np.zeros((nx, ny))
+        np.add.at(cmap, (np.minimum(grid.x_um.astype(int), nx - 1), np.minimum(grid.y_um.astype(int), ny - 1)),
+                  current)
+        write_map(ctx.path("current_map.csv"), cmap)
+        summary = {"spec": spec.to_dict(), "net": p.net, "nodes": grid.n_nodes, "resistors": len(grid.r_ohm),
+                   "pads": len(grid.pads), "stripes_x_um": grid.stripes_x_um, "sinks": {k: len(v) for k, v in grid.sinks.items()},
+                   "power": power.to_dict(), "dynamic_window": {"segment": worst.name, "cycles": p.cycles,
+                                                                "stop_s": float(times[-1])},
+                   "total_current_a": drawn, "pad_current_a": pad_current,
+                   "decap_total_f": float(decap.sum()), "current_density_ma_per_um": density,
+                   "static_worst_drop_mv_check": float(solution.drop.max() * 1e3)}
+        ctx.path("macro_pdn.json").write_text(json.dumps(summary, indent=2) + "\n")
+        metrics = {"macro__pdn__nodes": grid.n_nodes, "macro__pdn__total_current_ma": drawn * 1e3,
+                   "macro__pdn__pad_current_ma": pad_current * 1e3,
+                   "macro__pdn__conservation_error": abs(pad_current - drawn) / max(drawn, 1e-30),
+                   "macro__pdn__max_strap_current_density_ma_per_um": max(density.values()),
+                   "macro__pdn__decap_pf": float(decap.sum() * 1e12),
+                   "macro__pdn__stripes": len(grid.stripes_x_um)}
+        return StepResult(outputs={"static": "static.sp", "dynamic": "dynamic.sp", "current_map": "current_map.csv",
+                                   "summary": "macro_pdn.json"}, metrics=metrics)
