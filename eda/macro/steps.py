@@ -32,6 +32,21 @@ def strap_current_density(grid, voltage: np.ndarray, widths: dict[str, float]) -
     return out
 
 
+def _library_as_drawn(lib, spec: ACIMSpec, stripe_columns: tuple[int, ...]):
+    """The library with the stripe spacing the generator used (read back from its stripe columns)."""
+    from eda.acim.floorplan import floorplan
+    from eda.macro.grid import with_stripe_every
+
+    if floorplan(spec, lib).stripe_columns == stripe_columns:
+        return lib
+    for every in range(1, 2 * spec.cols + 2):
+        candidate = with_stripe_every(lib, every)
+        if floorplan(spec, candidate).stripe_columns == stripe_columns:
+            return candidate
+    raise SpecError(f"cannot reproduce the drawn stripe columns {list(stripe_columns)} with this library",
+                    hint="extract with the library the macro was generated with (param `library`)")
+
+
 def _load_workload(path: Path):
     from eda.workloads.workload import Workload
 
@@ -83,6 +98,8 @@ class MacroPdn(Step):
         lib = load_library(p.library)
         if p.stripe_every:
             lib = with_stripe_every(lib, p.stripe_every)
+        elif area.get("stripe_columns") is not None:
+            lib = _library_as_drawn(lib, spec, tuple(area["stripe_columns"]))
         grid = extract_power_grid(spec, lib, net=p.net)
         stripe_w = lib.columns["stripe_w"]
         gds = ctx.optional_input("gds")
