@@ -16,17 +16,23 @@ Noise sources, as output-voltage variances (V²):
 * charge injection (not in the ngspice deck, whose switches are ideal): each compute switch leaves half its channel charge on its node; the mean is a fixed
   offset/gain (calibrated), the Vth-mismatch part is random: σ_q = ½·C_ox·WL·A_VT/√(WL) per node,
   Var = N·σ_q²/C_T²;
-* comparator: σ² = n_f·kT/C_cmp of the dynamic latch, referred to the column node.
+* comparator: σ² = n_f·kT/C_cmp of the dynamic latch, referred to the column node;
+* settling residue of the clocked phases (:func:`settling_residual`), when the timing is given.
 
-Signal and quantisation are measured at the multi-bit dot-product output: unsigned ``input_bits``-bit
+Signal and error are measured at the multi-bit dot-product output: unsigned ``input_bits``-bit
 inputs X and ``weight_bits``-bit weights W (uniform), a dot product of length H·G (the G charge-shared
 columns extend the reduction). The bit-plane partial sums K (in units of one product) carry independent
-errors of variance σ_e² = σ_v²/Δ² + Q², Δ = VDD·C_eff/C_T, Q² = (N_g/2^B)²/12 (Bennett, full-scale range
-K ∈ [0, N_g]); the shift-add weights plane (i, j) by 2^(i+j) and sums the L partial sums, so
+errors; the shift-add weights plane (i, j) by 2^(i+j) and sums the L partial sums, so
 
     SNR = H·G·Var(X·W) / (L · S_x · S_w · σ_e²),  S_b = Σ_{i<b} 4^i = (4^b − 1)/3,
 
-and 1/SNR_T = 1/SNR_a + 1/SQNR exactly as in the paper. ``snr_binary_analog_db`` is the single bit-plane
+with σ_e² the analog noise σ_a² = σ_v²/Δ_V² (Δ_V = VDD·C_eff/C_T volts per count) for SNR_a, the noiseless
+quantiser's (Δ² − 1)/12 for SQNR (Δ = N_g/2^B counts per code, full-scale range K ∈ [0, N_g]) and, for
+SNR_T, the exact error of quantising the noisy integer K (:func:`integer_quantisation_error`). In the
+large-noise limit this is σ_a² + Δ²/12, the paper's 1/SNR_T = 1/SNR_a + 1/SQNR; at small noise a
+lossless quantiser (Δ = 1) snaps K back to the integer, so SNR_T may exceed that sum (and SNR_a); SQNR
+and SNR_T are reported up to :data:`SNR_CEILING_DB`. ``snr_total_additive_db`` keeps the paper's additive
+form with Bennett's Δ²/12 for comparison. The composition is checked against a bit-true Monte-Carlo of the bit-serial, bit-sliced pipeline. ``snr_binary_analog_db`` is the single bit-plane
 analog SNR, N_g·p(1−p)·Δ²/σ_v², the quantity the ngspice check measures.
 """
 
@@ -37,9 +43,11 @@ import numpy as np
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import DesignPoints
 
-__all__ = ["total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
+__all__ = ["settling_residual", "integer_quantisation_error", "total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
            "to_db", "PRODUCT_PROBABILITY"]
 
+#: reporting ceiling of SQNR/SNR_T (dB): beyond it a lossless quantiser's output is bit-exact in practice
+SNR_CEILING_DB = 120.0
 #: probability that a binary product x·w is 1 for uniform random input and weight bits
 PRODUCT_PROBABILITY = 0.25
 
@@ -79,12 +87,30 @@ def _expected_mismatch_variance(n_caps: np.ndarray, c_eff: np.ndarray, c_total: 
     return (vdd * unit_cap * sigma_rel / c_total) ** 2 * spread
 
 
+def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, np.ndarray],
+                      p: float = PRODUCT_PROBABILITY) -> np.ndarray:
+    """Error variance (counts²) left by incomplete settling in the clocked phases.
+
+    Charge and share phases leave a fraction ε = exp(−t/τ) of each node's step, a gain error ε·K
+    (variance ε²·E[K²] over the data); each SAR decision sees ε_d of its DAC step (at most half of full
+    scale, N_g/2 counts).
+    """
+    n = points.caps_per_conversion.astype(float)
+    eps_c = np.exp(-(timing["t_charge_ns"] - timing["t_wordline_ns"]) * 1e3 / timing["tau_charge_ps"])
+    eps_s = np.exp(-timing["t_share_ns"] * 1e3 / timing["tau_share_ps"])
+    eps_d = np.exp(-(timing["t_bit_ns"] * 1e3 - tech.comparator_delay_ps) / timing["tau_dac_ps"])
+    k2 = n * p * (1 - p) + (n * p) ** 2
+    return (eps_c**2 + eps_s**2) * k2 + (eps_d * n / 2) ** 2
+
+
 def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-                    p: float = PRODUCT_PROBABILITY) -> dict[str, np.ndarray]:
+                    p: float = PRODUCT_PROBABILITY, timing: dict[str, np.ndarray] | None = None
+                    ) -> dict[str, np.ndarray]:
     """Per-point output-voltage noise variances (V²) of one bit-plane, by source, plus the step Δ (V).
 
     Returns keys ``thermal_charge``, ``thermal_conversion``, ``mismatch``, ``injection``, ``comparator``,
-    ``total``, ``step_V`` (Δ, volts per unit of K), ``c_total_fF``, ``c_eff_fF``.
+    ``settling`` (only with ``timing``), ``total``, ``step_V`` (Δ, volts per unit of K), ``c_total_fF``,
+    ``c_eff_fF``.
     """
     n = points.caps_per_conversion.astype(float)
     c_u = geometry["unit_cap_drawn_fF"]
@@ -107,11 +133,49 @@ def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, n
         "injection": injection,
         "comparator": comparator,
     }
+    step = vdd * c_eff / c_total
+    if timing is not None:
+        parts["settling"] = settling_residual(points, tech, timing, p) * step**2
     parts["total"] = sum(parts.values())
-    parts["step_V"] = vdd * c_eff / c_total
+    parts["step_V"] = step
     parts["c_total_fF"] = c_total
     parts["c_eff_fF"] = c_eff
     return parts
+
+
+def integer_quantisation_error(lsb_counts: np.ndarray, sigma_counts: np.ndarray,
+                               exact_below: float = 64.0) -> np.ndarray:
+    """E[(Q(K + n) − K)²]: error variance (counts²) of converting an integer partial sum K with Gaussian
+    analog noise n ~ N(0, σ²) by a quantiser of step Δ (counts).
+
+    The SAR thresholds sit half a unit below the code boundaries (mΔ − ½) and codes reconstruct to the
+    centre of the integers they hold (mΔ + (Δ−1)/2), so Δ = 1 is lossless for a noiseless input. For
+    integer Δ <= ``exact_below`` the expectation is summed exactly over the Δ residues of K (assumed
+    uniform: K spreads over many steps) and the Gaussian cell probabilities; otherwise (and for
+    non-integer Δ) the dithered limit Δ²/12 + σ² is used. Noiseless: (Δ² − 1)/12 (0 at Δ = 1).
+    """
+    from scipy.special import ndtr
+
+    delta = np.asarray(lsb_counts, dtype=float)
+    sigma = np.broadcast_to(np.asarray(sigma_counts, dtype=float), delta.shape)
+    out = delta**2 / 12 + sigma**2
+    exact = (np.abs(delta - np.round(delta)) < 1e-9) & (delta <= exact_below) & (delta >= 1)
+    for step in np.unique(delta[exact]):
+        sel = exact & (delta == step)
+        sig = sigma[sel][:, None, None]
+        d = int(step)
+        span = int(np.ceil(6 * float(sig.max()) / d)) + 1
+        u = np.arange(d, dtype=float)[None, :, None]
+        m = np.arange(-span, span + 1, dtype=float)[None, None, :]
+        lo, hi = m * d - 0.5 - u, (m + 1) * d - 0.5 - u
+        if float(sig.max()) == 0.0:
+            prob = ((lo <= 0) & (hi > 0)).astype(float) * np.ones_like(sig)
+        else:
+            safe = np.maximum(sig, 1e-12)
+            prob = ndtr(hi / safe) - ndtr(lo / safe)
+        err = (m * d + (d - 1) / 2 - u) ** 2
+        out[sel] = (prob * err).sum(axis=2).mean(axis=1)
+    return out
 
 
 def product_variance(input_bits: np.ndarray, weight_bits: np.ndarray) -> np.ndarray:
@@ -132,28 +196,37 @@ def plane_weight_sum(bits: np.ndarray) -> np.ndarray:
     return (4.0 ** bits.astype(float) - 1) / 3
 
 
-def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Analog SNR, SQNR and total SNR (dB) of the multi-bit dot product, and the binary-plane analog SNR."""
+def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
+              timing: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Analog SNR, SQNR and total SNR (dB) of the multi-bit dot product, and the binary-plane analog SNR.
+
+    With ``timing`` (:func:`eda.acim.model_throughput.timing_model`) the incomplete-settling residue of
+    the clocked phases is part of the analog error.
+    """
     p = PRODUCT_PROBABILITY
-    noise = noise_variances(points, tech, geometry, p)
+    noise = noise_variances(points, tech, geometry, p, timing)
     n = points.caps_per_conversion.astype(float)
     analog_counts = noise["total"] / noise["step_V"] ** 2
     lsb_counts = n / 2.0 ** points.adc_bits
-    quant_counts = lsb_counts**2 / 12
     signal = points.rows * points.cols_per_adc * product_variance(points.input_bits, points.weight_bits)
     gain = points.local_array_size * plane_weight_sum(points.input_bits) * plane_weight_sum(points.weight_bits)
     snr_a = signal / (gain * analog_counts)
-    sqnr = signal / (gain * quant_counts)
-    snr_t = 1.0 / (1.0 / snr_a + 1.0 / sqnr)
+    floor = signal / (gain * 10 ** (SNR_CEILING_DB / 10))
+    quant = integer_quantisation_error(lsb_counts, np.zeros_like(lsb_counts))
+    sqnr = signal / (gain * np.maximum(quant, floor))
+    snr_t = signal / (gain * np.maximum(integer_quantisation_error(lsb_counts, np.sqrt(analog_counts)), floor))
+    bennett = signal / (gain * lsb_counts**2 / 12)
     binary = n * p * (1 - p) / analog_counts
     return {
         "snr_analog_db": to_db(snr_a),
         "sqnr_db": to_db(sqnr),
         "snr_total_db": to_db(snr_t),
+        "snr_total_additive_db": to_db(1.0 / (1.0 / snr_a + 1.0 / bennett)),
         "snr_binary_analog_db": to_db(binary),
         "noise_thermal_uV": np.sqrt(noise["thermal_charge"] + noise["thermal_conversion"]) * 1e6,
         "noise_mismatch_uV": np.sqrt(noise["mismatch"]) * 1e6,
         "noise_injection_uV": np.sqrt(noise["injection"]) * 1e6,
         "noise_comparator_uV": np.sqrt(noise["comparator"]) * 1e6,
+        "noise_settling_uV": np.sqrt(noise.get("settling", np.zeros_like(binary))) * 1e6,
         "lsb_mV": lsb_counts * noise["step_V"] * 1e3,
     }

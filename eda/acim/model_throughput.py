@@ -86,6 +86,7 @@ def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
         "t_charge_ns": n_charge * period * 1e9,
         "t_share_ns": n_share * period * 1e9,
         "t_conversion_ns": n_conv * period * 1e9,
+        "t_bit_ns": n_bit * period * 1e9,
         "clock_cycles_per_compute": n_cycle,
         "cycle_time_ns": cycle_time * 1e9,
         "throughput_tops": ops_per_s * 1e-12,

@@ -169,8 +169,8 @@ def evaluate(points: DesignPoints, tech: Any = None, *, library: Any = None) -> 
     tech = tech or library_tech(library)
     geometry = column_geometry(points, tech, library=library)
     out: dict[str, np.ndarray] = {}
-    out.update(snr_model(points, tech, geometry))
     timing = timing_model(points, tech, geometry)
+    out.update(snr_model(points, tech, geometry, timing))
     out.update(timing)
     energy = energy_model(points, tech, geometry, timing)
     out.update(energy)

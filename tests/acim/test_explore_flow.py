@@ -34,7 +34,7 @@ def test_cli_explore_writes_pareto_best_and_metrics(tmp_path) -> None:
 
 
 def test_cli_rejects_an_impossible_snr_target(tmp_path) -> None:
-    code, text = _cli("acim", "explore", "--rows", "16", "--cols", "16", "--min-snr", "90", "--generations", "3",
+    code, text = _cli("acim", "explore", "--rows", "16", "--cols", "16", "--min-snr", "130", "--generations", "3",
                       "--population", "8", "--out", str(tmp_path))
     assert code == 2
     assert "no feasible design point" in text or "SNR" in text
