@@ -1,0 +1,82 @@
+"""``eda pdn solve`` and ``eda pdn generate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer()
+
+
+@app.command("solve")
+def solve_command(
+    netlist: Annotated[Path, typer.Argument(help="PDN SPICE netlist (.sp or .sp.gz).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("pdn-out"),
+    transient: Annotated[str | None, typer.Option("--transient", metavar="STOP,STEP",
+                                                  help="Also run a transient, e.g. 5n,10p (s).")] = None,
+    method: Annotated[str, typer.Option(help="Transient integration: trap | be.")] = "trap",
+    like: Annotated[Path | None, typer.Option("--like", help="Contest map whose grid the IR-drop map uses.")] = None,
+    golden: Annotated[Path | None, typer.Option("--golden", help="Golden ir_drop_map to score against.")] = None,
+    backend: Annotated[str, typer.Option(help="auto | direct | cholmod | splu | amg | cg | spsolve")] = "auto",
+    no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG heat maps.")] = False,
+) -> None:
+    """Static (and optionally transient) IR drop: contest map, per-node voltages, heat maps, metrics.json."""
+    from eda.pdn.analysis import analyze, parse_transient_arg
+
+    tr = parse_transient_arg(transient) if transient else None
+    result = analyze(netlist, out, like=like, golden=golden, transient=tr, method=method, backend=backend,
+                     plots=not no_plots)
+    m = result.metrics
+    typer.echo(f"{m['pdn__netlist__nodes']} nodes, {m['pdn__netlist__pads']} pads, solved with "
+               f"{m['pdn__static__backend']} in {m['pdn__static__solve_s']:.3f} s")
+    typer.echo(f"static IR drop: worst {m['pdn__static__worst_drop_mv']:.4f} mV "
+               f"({m['pdn__static__worst_drop_pct_vdd']:.3f}% of {m['pdn__static__vdd_v']:g} V) at "
+               f"{m['pdn__static__worst_node']}; average {m['pdn__static__avg_drop_mv']:.4f} mV")
+    if "pdn__dynamic__worst_drop_mv" in m:
+        typer.echo(f"dynamic IR drop: worst {m['pdn__dynamic__worst_drop_mv']:.4f} mV at "
+                   f"{m['pdn__dynamic__worst_node']} ({m['pdn__dynamic__steps']} {method} steps, "
+                   f"{m['pdn__dynamic__step_s'] * 1e3:.2f} ms/step)")
+    if "pdn__map__mae_mv" in m:
+        typer.echo(f"vs golden map: MAE {m['pdn__map__mae_mv']:.5f} mV, max error {m['pdn__map__max_error_mv']:.4f} mV,"
+                   f" hotspot F1 {m['pdn__map__f1']:.3f}")
+    typer.echo(f"outputs in {out}: {', '.join(sorted(result.files.values()))}")
+
+
+@app.command("generate")
+def generate_command(
+    out: Annotated[Path, typer.Option("--out", help="Netlist to write (.sp or .sp.gz).")] = Path("grid.sp.gz"),
+    nodes: Annotated[int | None, typer.Option(help="Approximate node count (sets the die size).")] = 20000,
+    width_um: Annotated[float | None, typer.Option(help="Die width (µm); overrides --nodes.")] = None,
+    height_um: Annotated[float | None, typer.Option(help="Die height (µm); default = width.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    pads: Annotated[str, typer.Option(help="bump | periphery")] = "bump",
+    pad_pitch_um: Annotated[float, typer.Option(help="Pad pitch (µm).")] = 100.0,
+    current_density: Annotated[float, typer.Option(help="Average current density (A/µm²).")] = 2e-7,
+    hotspots: Annotated[int, typer.Option(help="Number of hot-spot blobs.")] = 4,
+    waveform: Annotated[str, typer.Option(help="dc | pwl (clock-edge activity for transient).")] = "dc",
+    package_r: Annotated[float, typer.Option(help="Package resistance per pad (Ω).")] = 0.0,
+    package_l: Annotated[float, typer.Option(help="Package inductance per pad (H).")] = 0.0,
+) -> None:
+    """Write a synthetic BeGAN-style multi-layer PDN and its contest-style current map."""
+    from eda.pdn.generate import GridSpec, generate_pdn, spec_for_nodes
+    from eda.pdn.maps import write_map
+    from eda.pdn.netlist import write_netlist
+
+    kw = dict(seed=seed, pads=pads, pad_pitch_um=pad_pitch_um, current_density_a_um2=current_density,
+              hotspots=hotspots, waveform=waveform, package_r_ohm=package_r, package_l_h=package_l)
+    if width_um is not None:
+        spec = GridSpec(width_um=width_um, height_um=height_um or width_um, **kw)
+    else:
+        spec = spec_for_nodes(nodes or 20000, **kw)
+    gen = generate_pdn(spec)
+    write_netlist(gen.netlist, out, title=f"synthetic PDN seed={seed} {spec.width_um}x{spec.height_um} um")
+    stem = out.name.split(".")[0]
+    cmap = out.parent / f"{stem}_current_map.csv.gz"
+    write_map(cmap, gen.current_map)
+    s = gen.netlist.summary()
+    typer.echo(f"{out}: {s['nodes']} nodes, {s['resistors']} resistors, {s['pads']} pads, "
+               f"{s['current_sources']} current sinks, {s['capacitors']} capacitors; current map {cmap}")
