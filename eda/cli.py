@@ -112,9 +112,28 @@ def steps_command(
             typer.echo("    outputs: " + ", ".join(f"{k} ({v})" for k, v in cls.outputs.items()))
         for field_name, field in cls.Params.model_fields.items():
             default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
-            kind = getattr(field.annotation, "__name__", str(field.annotation)).replace("typing.", "")
+            kind = _type_name(field.annotation)
             doc = f"  {field.description}" if field.description else ""
             typer.echo(f"    --{field_name}: {kind} = {default}{doc}")
+
+
+def _type_name(annotation: object) -> str:
+    """A readable type: ``int``, ``float | None``, ``'auto' | 'direct' | 'amg'``, ``list[int]``."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is not None:
+        inner = ", ".join(_type_name(a) for a in args)
+        return f"{getattr(origin, '__name__', str(origin))}[{inner}]"
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))
 
 
 def flows_dir() -> Path:
