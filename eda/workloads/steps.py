@@ -1,0 +1,319 @@
+"""Flow steps of the workload front-ends: each method produces a Workload; ``workload.map`` costs it.
+
+* ``workload.zoo`` — a built-in network (``bert-tiny``, ``resnet18``, ...) as ``workload.yaml``;
+* ``workload.hequant`` — HEQuant bit allocation on a CNN trained on the digits (accumulator bits, HE
+  communication, lossless ADC bits per rows-per-conversion);
+* ``workload.privquant`` — PrivQuant mixed precision on the same CNN (2PC communication, accuracy);
+* ``workload.fastquery`` — FastQuery per-channel bits of the real MiniLM table (similarity, ciphertexts);
+* ``workload.mcubert`` — MCUBERT clustered low-rank embedding of the real MiniLM table and the MCU
+  schedule (parameters, peak memory, longest sequence under a budget);
+* ``workload.map`` — tiles a workload onto the chosen ACIM macro (``acim.explore``'s ``best_point`` or a
+  fixed spec), energy/latency per inference from the ACIM models, per-layer table and current maps.
+
+Every method step writes ``workload.yaml`` (output ``workload``) and ``<method>.json`` (output ``report``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from eda.errors import DataError
+from eda.flow.registry import register
+from eda.flow.step import Step, StepContext, StepParams, StepResult
+
+__all__ = ["WorkloadZoo", "WorkloadHEQuant", "WorkloadPrivQuant", "WorkloadFastQuery", "WorkloadMCUBERT",
+           "WorkloadMap", "ROWS_PER_CONVERSION"]
+
+#: rows summed per conversion (H/L·G) for which HEQuant reports the lossless ADC bits
+ROWS_PER_CONVERSION: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def _one_thread() -> Any:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return before
+
+
+@register
+class WorkloadZoo(Step):
+    """A built-in network description as a workload."""
+
+    name = "workload.zoo"
+    outputs = {"workload": "workload.yaml"}
+
+    class Params(StepParams):
+        network: Literal["bert-tiny", "bert-mini", "minilm-l6", "resnet18", "mobilenet_v2", "vit_small"] = "bert-tiny"
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.workloads.zoo import build
+
+        work = build(ctx.params.network)
+        work.save(ctx.path("workload.yaml"))
+        return StepResult(outputs={"workload": "workload.yaml"},
+                          metrics={"workload__zoo__layers": len(work.layers), "workload__zoo__macs": work.total_macs,
+                                   "workload__zoo__weights": work.total_weights})
+
+
+@register
+class WorkloadHEQuant(Step):
+    """HEQuant: per-layer bits under an HE communication budget; accumulator and lossless ADC bits."""
+
+    name = "workload.hequant"
+    outputs = {"workload": "workload.yaml", "report": "hequant.json"}
+
+    class Params(StepParams):
+        seed: int = 0
+        budget_fraction: float = 0.5
+        batch: int = 4096
+
+    def run(self, ctx: StepContext) -> StepResult:
+        import torch
+
+        from eda.workloads.hequant import adc_bits_required, allocate_bits
+        from eda.workloads.quant import quantize_weights, weight_layers
+        from eda.workloads.zoo import train_digits_cnn
+
+        p = ctx.params
+        before = _one_thread()
+        try:
+            model, data = train_digits_cnn(seed=p.seed)
+            result = allocate_bits(model, data, budget_fraction=p.budget_fraction, batch=p.batch)
+        finally:
+            torch.set_num_threads(before)
+        modules = dict(weight_layers(model))
+        adc = {}
+        for rows in ROWS_PER_CONVERSION:
+            need = 0
+            for name, (wb, _) in result.bits.items():
+                q, _ = quantize_weights(modules[name].weight.detach().numpy(), wb)
+                need = max(need, adc_bits_required(q.reshape(q.shape[0], -1), rows, wb))
+            adc[rows] = need
+        work = result.workload
+        assert work is not None
+        work.meta.update({"method": "hequant", "adc_bits_required": adc, "accuracy": result.accuracy})
+        work.save(ctx.path("workload.yaml"))
+        saved = np.mean([result.worst_case_bits[n] - result.accumulator_bits[n] for n in result.bits])
+        report = {"bits": result.bits, "accumulator_bits": result.accumulator_bits,
+                  "worst_case_bits": result.worst_case_bits, "comm_bytes": result.comm_bytes,
+                  "comm_bytes_uniform8": result.comm_bytes_uniform8, "comm_bytes_unpacked8": result.comm_bytes_unpacked8,
+                  "accuracy": result.accuracy, "accuracy_float": result.accuracy_float,
+                  "accuracy_uniform8": result.accuracy_uniform8, "adc_bits_required": adc, "table": result.table}
+        _write_json(ctx.path("hequant.json"), report)
+        metrics = {"workload__hequant__accuracy": result.accuracy,
+                   "workload__hequant__accuracy_uniform8": result.accuracy_uniform8,
+                   "workload__hequant__comm_reduction_vs_uniform8": result.comm_bytes_uniform8 / result.comm_bytes,
+                   "workload__hequant__comm_reduction_vs_unpacked8": result.comm_bytes_unpacked8 / result.comm_bytes,
+                   "workload__hequant__accumulator_bits_saved_mean": float(saved),
+                   "workload__hequant__adc_bits_required_32rows": adc[32]}
+        return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics=metrics)
+
+
+@register
+class WorkloadPrivQuant(Step):
+    """PrivQuant: Fisher-sensitivity mixed precision under a two-party communication budget."""
+
+    name = "workload.privquant"
+    outputs = {"workload": "workload.yaml", "report": "privquant.json"}
+
+    class Params(StepParams):
+        seed: int = 0
+        budget_fraction: float = 0.55
+
+    def run(self, ctx: StepContext) -> StepResult:
+        import torch
+
+        from eda.workloads.privquant import privquant
+        from eda.workloads.zoo import train_digits_cnn
+
+        before = _one_thread()
+        try:
+            model, data = train_digits_cnn(seed=ctx.params.seed)
+            result = privquant(model, data, budget_fraction=ctx.params.budget_fraction)
+        finally:
+            torch.set_num_threads(before)
+        assert result.workload is not None
+        result.workload.meta["accuracy"] = result.accuracy
+        result.workload.save(ctx.path("workload.yaml"))
+        _write_json(ctx.path("privquant.json"), {
+            "bits": result.bits, "comm_bits": result.comm_bits, "comm_bits_uniform8": result.comm_bits_uniform8,
+            "accuracy": result.accuracy, "accuracy_uniform8": result.accuracy_uniform8,
+            "accuracy_float": result.accuracy_float, "table": result.table})
+        return StepResult(outputs={"workload": "workload.yaml", "report": "privquant.json"}, metrics={
+            "workload__privquant__accuracy": result.accuracy,
+            "workload__privquant__accuracy_uniform8": result.accuracy_uniform8,
+            "workload__privquant__comm_reduction_vs_uniform8": result.comm_reduction})
+
+
+@register
+class WorkloadFastQuery(Step):
+    """FastQuery: per-channel bits of the real MiniLM table, similarity cost and HE lookup communication."""
+
+    name = "workload.fastquery"
+    outputs = {"workload": "workload.yaml", "report": "fastquery.json"}
+
+    class Params(StepParams):
+        average_bits: float = 4.0
+        lookups: int = 128
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.workloads.fastquery import (
+            allocate_channel_bits,
+            fastquery_workload,
+            quantize_channels,
+            query_comm,
+        )
+        from eda.workloads.minilm import SAMPLE_SENTENCES, sentence_embeddings, word_embeddings
+
+        table = word_embeddings()
+        bits = allocate_channel_bits(table, ctx.params.average_bits)
+        q, scale = quantize_channels(table, bits)
+        approx = (q * scale).astype(np.float32)
+        before_emb = sentence_embeddings(SAMPLE_SENTENCES)
+        after_emb = sentence_embeddings(SAMPLE_SENTENCES, approx)
+        cosine = float((before_emb * after_emb).sum(axis=1).mean())
+        vocab = len(table)
+        ours = query_comm(vocab, bits)
+        accum = int(np.ceil(np.log2(vocab)))
+        general16 = query_comm(vocab, [16 + accum + 1] * table.shape[1])
+        onehot16 = query_comm(vocab, [16] * table.shape[1])
+        general_q = query_comm(vocab, bits + accum + 1)
+        work = fastquery_workload(vocab, bits, ctx.params.lookups)
+        work.meta.update({"cosine_similarity": cosine})
+        work.save(ctx.path("workload.yaml"))
+        rel = float(np.linalg.norm(approx - table) / np.linalg.norm(table))
+        report = {"bits_histogram": np.bincount(bits).tolist(), "relative_error": rel, "cosine_similarity": cosine,
+                  "ciphertexts": ours.ciphertexts, "bytes": ours.bytes,
+                  "baselines": {"general_16bit": general16.__dict__, "one_hot_16bit": onehot16.__dict__,
+                                "general_quantised": general_q.__dict__}}
+        _write_json(ctx.path("fastquery.json"), report)
+        return StepResult(outputs={"workload": "workload.yaml", "report": "fastquery.json"}, metrics={
+            "workload__fastquery__cosine_similarity": cosine, "workload__fastquery__relative_error": rel,
+            "workload__fastquery__ciphertexts": ours.ciphertexts,
+            "workload__fastquery__comm_reduction_vs_general16": general16.bytes / ours.bytes})
+
+
+@register
+class WorkloadMCUBERT(Step):
+    """MCUBERT: clustered low-rank MiniLM embedding under a parameter budget and the MCU schedule."""
+
+    name = "workload.mcubert"
+    outputs = {"workload": "workload.yaml", "report": "mcubert.json"}
+
+    class Params(StepParams):
+        compression: float = 10.0
+        seq_len: int = 128
+        budget_kb: int = 256
+        clusters: list[int] = [1, 4, 16]
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.workloads import mcubert as mc
+        from eda.workloads.minilm import SAMPLE_SENTENCES, load_config, sentence_embeddings, word_embeddings
+        from eda.workloads.zoo import bert_param_count
+
+        p = ctx.params
+        cfg = load_config()
+        layers, hidden, ffn = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
+        heads = cfg["num_attention_heads"]
+        table = word_embeddings()
+        emb, log = mc.two_stage_search(table, int(table.size / p.compression), tuple(p.clusters))
+        cosine = float((sentence_embeddings(SAMPLE_SENTENCES) * sentence_embeddings(SAMPLE_SENTENCES, emb.reconstruct()))
+                       .sum(axis=1).mean())
+        budget = p.budget_kb * 1024
+        schedule = {s: {"untiled_bytes": mc.peak_memory(s, hidden, ffn, heads),
+                        "plan": mc.plan_schedule(s, hidden, ffn, heads, budget)} for s in (128, 256, 512, 1024)}
+        work = mc.mcubert_workload("mcubert-minilm", layers, hidden, ffn, heads, emb, p.seq_len)
+        work.meta["cosine_similarity"] = cosine
+        work.save(ctx.path("workload.yaml"))
+        before, after = bert_param_count(layers, hidden, ffn), mc.mcubert_param_count(layers, hidden, ffn, emb.parameters)
+        report = {"stage1": log, "ranks": emb.ranks, "embedding_parameters": emb.parameters,
+                  "embedding_compression": table.size / emb.parameters, "parameters_before": before,
+                  "parameters_after": after, "cosine_similarity": cosine, "schedule": schedule,
+                  "max_seq_untiled": mc.max_sequence_length(hidden, ffn, heads, budget, tiled=False),
+                  "max_seq_tiled": mc.max_sequence_length(hidden, ffn, heads, budget, tiled=True)}
+        _write_json(ctx.path("mcubert.json"), report)
+        return StepResult(outputs={"workload": "workload.yaml", "report": "mcubert.json"}, metrics={
+            "workload__mcubert__parameter_reduction": before / after,
+            "workload__mcubert__embedding_compression": table.size / emb.parameters,
+            "workload__mcubert__cosine_similarity": cosine,
+            "workload__mcubert__max_seq_tiled": report["max_seq_tiled"],
+            "workload__mcubert__max_seq_untiled": report["max_seq_untiled"]})
+
+
+@register
+class WorkloadMap(Step):
+    """Map a workload onto the chosen ACIM macro: energy and latency per inference, layers, current maps."""
+
+    name = "workload.map"
+    inputs = {"workload": "workload.yaml", "spec": "ACIM point (acim.explore best_point.json or best.json)"}
+    optional_inputs = frozenset({"spec"})
+    outputs = {"mapping": "mapping.json", "layers": "layers.csv", "currents": "currents.npz"}
+
+    class Params(StepParams):
+        rows: int = 64
+        cols: int = 64
+        local_array_size: int = 4
+        adc_bits: int = 4
+        cols_per_adc: int = 4
+        clock_MHz: float = 100.0
+        unit_cap_fF: float = 2.0
+        cost_model: Literal["acim", "analytic"] = "acim"
+        slices: int = 20
+        tile_um: float = 10.0
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.workloads.mapping import AcimModelCost, AnalyticOpCost, ArraySpec, current_maps, map_workload
+        from eda.workloads.workload import Workload
+
+        p = ctx.params
+        work = Workload.load(ctx.input("workload"))
+        spec_path = ctx.optional_input("spec")
+        if spec_path is not None:
+            try:
+                fields = json.loads(Path(spec_path).read_text())
+            except (OSError, json.JSONDecodeError) as exc:
+                raise DataError(f"cannot read the ACIM point: {exc}", where=str(spec_path)) from None
+            fields.setdefault("clock_MHz", p.clock_MHz)
+        else:
+            fields = {k: getattr(p, k) for k in ("rows", "cols", "local_array_size", "adc_bits", "cols_per_adc",
+                                                 "clock_MHz", "unit_cap_fF")}
+        spec = ArraySpec.from_any(fields)
+        cost = (AcimModelCost(int(fields.get("input_bits", 4)), int(fields.get("weight_bits", 4)))
+                if p.cost_model == "acim" else AnalyticOpCost())
+        mapping = map_workload(work, spec, cost=cost)
+        trace = current_maps(work, mapping, tile_um=p.tile_um, slices=p.slices)
+        np.savez_compressed(ctx.path("currents.npz"), times_s=trace.times_s, currents_a=trace.currents_a,
+                            static_a=trace.static_a, tile_um=trace.tile_um)
+        with ctx.path("layers.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["layer", "arrays", "array_ops", "cycles", "latency_s", "energy_j", "macs",
+                             "cell_utilisation", "compute_utilisation"])
+            for item in mapping.layers:
+                writer.writerow([item.name, item.arrays, item.array_ops, item.cycles, f"{item.latency_s:.6e}",
+                                 f"{item.energy_j:.6e}", item.macs, f"{item.cell_utilisation:.4f}",
+                                 f"{item.compute_utilisation:.4f}"])
+        summary = mapping.summary()
+        table = {int(k): int(v) for k, v in (work.meta.get("adc_bits_required") or {}).items()}
+        required = table.get(spec.rows_per_op)
+        summary["adc_bits_lossless"] = required
+        summary["cost_model"] = p.cost_model
+        _write_json(ctx.path("mapping.json"), summary)
+        metrics = {"workload__map__energy_uj": mapping.energy_j * 1e6,
+                   "workload__map__latency_ms": mapping.latency_s * 1e3,
+                   "workload__map__arrays": mapping.arrays, "workload__map__tops_per_w": mapping.tops_per_w,
+                   "workload__map__peak_current_ma": float(trace.currents_a.sum(axis=(1, 2)).max() * 1e3)}
+        if required is not None:
+            metrics["workload__map__adc_bits_lossless"] = int(required)
+            metrics["workload__map__adc_is_lossless"] = int(spec.adc_bits >= int(required))
+        return StepResult(outputs={"mapping": "mapping.json", "layers": "layers.csv", "currents": "currents.npz"},
+                          metrics=metrics)
