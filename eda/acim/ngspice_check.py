@@ -39,7 +39,8 @@ from eda.acim.model_tech import ModelTech
 from eda.acim.models import DesignPoints, evaluate
 from eda.errors import UserError
 
-__all__ = ["GroupCircuit", "group_circuit", "group_deck", "simulate", "run_check", "ngspice_available"]
+__all__ = ["GroupCircuit", "group_circuit", "group_deck", "simulate", "run_check", "injection_check",
+           "ngspice_available"]
 
 
 def ngspice_available() -> bool:
@@ -257,3 +258,38 @@ def run_check(spec: dict[str, Any], *, clock_MHz: float = 500.0, trials: int = 2
         "snr_model_db": 10 * math.log10(signal / noise_model), "snr_sim_db": 10 * math.log10(signal / noise_sim),
         "noise_model_V2": noise_model, "noise_sim_V2": noise_sim, "trials": trials,
     }
+
+
+def injection_check(*, trials: int = 200, node_cap_fF: float = 6.0, edge_ps: float = 20.0, seed: int = 1,
+                    tech: ModelTech | None = None) -> dict[str, float]:
+    """Charge injection of a compute/reset switch turning off, simulated with a level-1 NMOS per trial.
+
+    Each trial: an NMOS switch (the tech's W·L, Vth = ``vth_V`` + δ, δ ~ N(0, A_VT/√(WL)), t_ox from the
+    gate capacitance, KP 270 µA/V²) holds a ``node_cap_fF`` node at ground; its gate falls from VDD in
+    ``edge_ps``. Returns the simulated mean and standard deviation of the node's final voltage and the
+    model's: mean −½·C_g·(VDD − Vth)/C (half the channel charge) and σ = ½·C_g·σ_Vth/C, which is the
+    fast-edge limit and therefore an upper bound of the random part.
+    """
+    tech = tech or library_tech(None)
+    rng = np.random.default_rng(seed)
+    area_m2 = tech.switch_gate_area_um2 * 1e-12
+    length = 0.15e-6
+    width = area_m2 / length
+    sigma_vth = tech.avt_mV_um * 1e-3 * 1e-6 / math.sqrt(area_m2)
+    tox = 3.45e-11 / (tech.gate_cap_fF_per_um2 * 1e-3)
+    delta = sigma_vth * rng.standard_normal(trials)
+    cap = node_cap_fF * 1e-15
+    lines = ["* charge injection of an NMOS switch",
+             f"VG g 0 PWL(0 {tech.vdd_V} 100p {tech.vdd_V} {100 + edge_ps}p 0)"]
+    for m in range(trials):
+        lines += [f".model n{m} nmos level=1 vto={tech.vth_V + delta[m]:.6f} kp=270u tox={tox:.4e} lambda=0",
+                  f"M{m} t{m} g 0 0 n{m} W={width:.4e} L={length:.4e}", f"C{m} t{m} 0 {cap:.4e}"]
+    vectors = " ".join(f"v(t{m})" for m in range(trials))
+    lines += [".options method=gear", ".ic " + " ".join(f"v(t{m})=0" for m in range(trials)), ".control",
+              f"tran 0.5p {200 + 10 * edge_ps:.0f}p uic", f"wrdata inj.txt {vectors}", "quit", ".endc", ".end"]
+    final = simulate("\n".join(lines) + "\n", "inj.txt")[-1, 1:]
+    gate_cap = tech.gate_cap_fF_per_um2 * tech.switch_gate_area_um2 * 1e-15
+    return {"mean_sim_V": float(final.mean()), "std_sim_V": float(final.std()),
+            "mean_model_V": -0.5 * gate_cap * (tech.vdd_V - tech.vth_V) / cap,
+            "std_model_V": 0.5 * gate_cap * sigma_vth / cap,
+            "vth_correlation": float(np.corrcoef(final, delta)[0, 1])}
