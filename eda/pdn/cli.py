@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
-
 import typer
 
 __all__ = ["app"]
@@ -80,3 +79,29 @@ def generate_command(
     s = gen.netlist.summary()
     typer.echo(f"{out}: {s['nodes']} nodes, {s['resistors']} resistors, {s['pads']} pads, "
                f"{s['current_sources']} current sinks, {s['capacitors']} capacitors; current map {cmap}")
+
+
+@app.command("maps")
+def maps_command(
+    netlist: Annotated[Path, typer.Argument(help="PDN SPICE netlist (.sp or .sp.gz).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("pdn-maps"),
+    like: Annotated[Path | None, typer.Option("--like", help="Contest map whose grid the maps use.")] = None,
+    exact_pads: Annotated[bool, typer.Option("--exact-pads", help="Do not snap pads to the 50 µm bump sites.")] = False,
+    region_um: Annotated[float, typer.Option(help="Region size of the PDN density map (µm).")] = 100.0,
+) -> None:
+    """Contest input maps from a netlist: eff_dist_map.csv (µm) and pdn_density.csv (stripes per 100 µm)."""
+    import numpy as np
+
+    from eda.pdn.features import effective_distance_map, pdn_density_map
+    from eda.pdn.maps import read_map, write_map
+    from eda.pdn.netlist import read_netlist
+
+    net = read_netlist(netlist)
+    shape = read_map(like).shape if like is not None else None
+    out.mkdir(parents=True, exist_ok=True)
+    eff = effective_distance_map(net, shape, snap_um=None if exact_pads else 50.0)
+    dens = pdn_density_map(net, shape, region_um=region_um)
+    write_map(out / "eff_dist_map.csv", eff)
+    write_map(out / "pdn_density.csv", dens)
+    typer.echo(f"{out / 'eff_dist_map.csv'}: {eff.shape[0]} x {eff.shape[1]} µm, max {eff.max():.2f} µm; "
+               f"{out / 'pdn_density.csv'}: {np.unique(dens).size} density levels")

@@ -200,10 +200,10 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
     pad_nodes = np.unique(offsets[-2] + _nearest(tx, px) * len(ty) + _nearest(ty, py))
 
     # currents: density map on 1 µm tiles, lumped onto the nearest bottom-layer node
-    nx, ny = int(np.floor(W)) + 1, int(np.floor(H)) + 1
+    bx, by = grids[0]
+    nx, ny = int(bx[-1] // DBU) + 1, int(by[-1] // DBU) + 1  # contest grid covering the bottom-layer nodes
     density = _blob_map(spec, rng, nx, ny)
     current_map = density * spec.current_density_a_um2 * W * H
-    bx, by = grids[0]
     ix = _nearest(bx, np.arange(nx) * DBU)
     iy = _nearest(by, np.arange(ny) * DBU)
     node_of_tile = (ix[:, None] * len(by) + iy[None, :]).ravel()

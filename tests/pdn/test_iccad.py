@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from eda.data import data_dir
@@ -37,3 +38,17 @@ def test_label_reproduced(case):
     assert pred.shape == label.shape
     assert mae(pred, label) <= 0.03e-3  # V: acceptance 0.03 mV
     assert hotspot_f1(pred, label) >= 0.9
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("case", CASES[::6] or [None], ids=[f"{c.parent.name}/{c.name}" for c in CASES[::6]] or ["no-data"])
+def test_effective_distance_map_reproduced(case):
+    if case is None:
+        pytest.skip("ICCAD 2023 data not found (set EDA_DATA to the directory holding iccad23/)")
+    from eda.pdn.features import effective_distance_map
+
+    net = read_netlist(case / "netlist.sp.gz")
+    golden = read_map(case / "eff_dist_map.csv.gz")
+    ours = effective_distance_map(net, golden.shape)
+    # the contest file keeps 4 significant digits (%5.3e): relative error below 5e-4 per tile
+    np.testing.assert_allclose(ours, golden, rtol=5e-4, atol=1e-9)
