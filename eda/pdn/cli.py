@@ -1,9 +1,10 @@
-"""``eda pdn solve`` and ``eda pdn generate``."""
+"""``eda pdn solve``, ``eda pdn generate`` and ``eda pdn maps``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+
 import typer
 
 __all__ = ["app"]

@@ -83,3 +83,13 @@ def test_transient_flow_runs(tmp_path):
     assert metrics, out
     m = json.loads(metrics[0].read_text())
     assert m["pdn__dynamic__worst_drop_mv"] > m["pdn__static__worst_drop_mv"]
+
+
+def test_maps_command(tmp_path):
+    (tmp_path / "n.sp").write_text(GOOD)
+    code, out = run_cli("pdn", "maps", str(tmp_path / "n.sp"), "--exact-pads", "--region-um", "2",
+                        "--out", str(tmp_path / "m"))
+    assert code == 0, out
+    eff = read_map(tmp_path / "m" / "eff_dist_map.csv")
+    assert eff.shape == (3, 3) and eff[2, 0] == 0.0  # the pad n1_m4_4000_0 sits at (2, 0) µm
+    assert eff[0, 0] == pytest.approx(2.0, rel=1e-3)
