@@ -84,6 +84,8 @@ class LibraryOptions:
     cap_fingers: int = 8
     sar_height: float = 16.0
     stripe_every: int = 8
+    extra_tracks: int = 0  # spare met2 tracks in the bitcell row (taller bitcell)
+    extra_pitch: float = 0.0  # extra column pitch (µm, wider bitcell)
 
 
 def _db_lines(plan: ColumnPlan) -> list[ColumnLine]:
@@ -95,7 +97,7 @@ def cell_specs(opt: LibraryOptions, plan: ColumnPlan, pitch: float) -> list[Cell
     o = opt
     bit_tracks = {"VSS": (0, "full"), "WL": (1, "full"), "RWL": (2, "full"), "Q": (3, "local"),
                   "QB": (4, "local"), "RN": (5, "local"), "BL": (6, "local"), "BLB": (7, "local"),
-                  "LRBL": (8, "local"), "VDD": (9, "full")}
+                  "LRBL": (8, "local"), "VDD": (9 + o.extra_tracks, "full")}
     bitcell = CellSpec("bitcell8t", "bitcell", pitch, [
         Mos("1", "nmos", "QB", "Q", "VSS", o.w_pulldown), Mos("2", "nmos", "Q", "QB", "VSS", o.w_pulldown),
         Mos("3", "nmos", "WL", "Q", "BL", o.w_access), Mos("4", "nmos", "WL", "QB", "BLB", o.w_access),
@@ -141,7 +143,7 @@ def cell_specs(opt: LibraryOptions, plan: ColumnPlan, pitch: float) -> list[Cell
            Mos("3", "pmos", "WLN", "WL", "VDD", 2 * o.w_switch), Mos("4", "pmos", "XN", "RWL", "VDD", 2 * o.w_switch)]
     out.append(CellSpec("rowdrv", "row_driver", _round_up(device_row_width(drv), 0.4), drv,
                         {"VSS": (0, "full"), "WL": (1, "right"), "RWL": (2, "right"), "WLN": (3, "left"),
-                         "XN": (4, "left"), "VDD": (9, "full")}, [], n_tracks=10,
+                         "XN": (4, "left"), "VDD": (9 + o.extra_tracks, "full")}, [], n_tracks=10 + o.extra_tracks,
                         ports=["WLN", "XN", "WL", "RWL", "VDD", "VSS"]))
     return out
 
@@ -153,7 +155,7 @@ def _round_up(value: float, step: float) -> float:
 def column_pitch(opt: LibraryOptions, plan: ColumnPlan) -> float:
     """Column pitch (µm): the widest column cell's device row, and room for the stripes."""
     widest = max(device_row_width(s.devices) for s in cell_specs(opt, plan, 100.0) if s.role != "row_driver")
-    return _round_up(max(widest, plan.vss_stripe + plan.stripe_w / 2 + G.margin), 0.4)
+    return _round_up(max(widest, plan.vss_stripe + plan.stripe_w / 2 + G.margin) + opt.extra_pitch, 0.4)
 
 
 def powertap(tech: Tech) -> CompiledCell:

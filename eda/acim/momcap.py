@@ -130,7 +130,8 @@ def draw_momcap(name: str, tech: Tech, pitch: float, plan: Any, params: dict[str
         bottom = "VSS"
     rect(cell, L["boundary"], 0, 0, pitch, height)
     cap = params["c_per_um_fF"] * length
-    ports = ["CTOP", bottom, "VDD", "VSS"] if bottom != "VSS" else ["CTOP", "VDD", "VSS"]
+    through = ["BL", "BLB", "CBL", *[f"DB{b}" for b in range(8) if b != bit]]
+    ports = (["CTOP", bottom] if bottom != "VSS" else ["CTOP"]) + ["VDD", "VSS", *through]
     meta = {"name": name, "role": "cap", "width_um": round(pitch, 4), "height_um": height, "ports": ports,
             "pins": pins, "rails": {"VDD": track_y(0), "VSS": track_y(1)},
             "abutment": {"left": ["VDD", "VSS"], "right": ["VDD", "VSS"],

@@ -274,7 +274,9 @@ def compile_cell(spec: CellSpec, tech: Tech) -> CompiledCell:
         if net not in spec.tracks:
             raise ValueError(f"cell {spec.name}: net {net} has terminals but no track")
     rect(drawer.cell, tech.gds("boundary"), 0, 0, spec.width, height)
-    ports = spec.ports or sorted({p["name"] for p in extra["pins"]})
+    # declared ports first, then pass-through lines (pins without devices) so abutted nets stay explicit
+    declared = list(spec.ports or [])
+    ports = declared + sorted({p["name"] for p in extra["pins"]} - set(declared), key=_natural)
     rails = {net: track_y(spec.tracks[net][0]) for net in ("VDD", "VSS") if net in spec.tracks}
     edges: dict[str, list[str]] = {"left": [], "right": [], "top": [], "bottom": []}
     for net, (_, extent) in spec.tracks.items():
@@ -302,3 +304,9 @@ def spice_subckt(name: str, ports: list[str], devices: list[Mos]) -> str:
         lines.append(f"M{dev.name} {dev.drain} {dev.gate} {dev.source} {bulk} {model} W={dev.w}u L={dev.l}u")
     lines.append(f".ends {name}")
     return "\n".join(lines) + "\n"
+
+
+def _natural(text: str) -> tuple[object, ...]:
+    import re
+
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))

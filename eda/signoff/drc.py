@@ -169,7 +169,13 @@ def run_drc(gds: str | Path, tech: Tech | str | Path | None = None, *, top: str 
                         hint="pass --top NAME")
     dbu = layout.dbu
     layers = _Layers(layout, cell, tech, deep)
-    rdb = kdb.ReportDatabase("DRC") if rdb_path else None
+    if rdb_path:
+        import klayout.rdb as krdb
+
+        rdb = krdb.ReportDatabase("DRC")
+        rdb.top_cell_name = cell.name
+    else:
+        rdb = None
     rdb_cell = rdb.create_cell(cell.name) if rdb else None
     counts: dict[str, int] = {}
     violations: list[Violation] = []

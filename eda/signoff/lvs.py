@@ -136,9 +136,7 @@ def _extract(layout: Any, top: Any, tech: Tech, lvs: Any, area_cap_fF: float) ->
 def _prepare(netlist: Any) -> None:
     import klayout.db as kdb
 
-    netlist.flatten()
     netlist.combine_devices()
-    netlist.purge_nets()
     for cls in netlist.each_device_class():
         if isinstance(cls, kdb.DeviceClassCapacitor):
             cls.equal_parameters = kdb.EqualDeviceParameters(kdb.DeviceClassCapacitor.PARAM_C, 0.0, 0.01)
@@ -165,10 +163,12 @@ def _mismatches(lvs: Any, limit: int = 200) -> list[str]:
                 out.append(f"net layout={a.expanded_name() if a else '-'} schematic={b.expanded_name() if b else '-'}")
         for dev in xref.each_device_pair(pair):
             if dev.status() not in ok and len(out) < limit:
-                a, b = dev.first(), dev.second()
-                desc = (lambda d: f"{d.device_class().name}:{d.expanded_name()}" if d else "-")
-                out.append(f"device layout={desc(a)} schematic={desc(b)}")
+                out.append(f"device layout={_desc(dev.first())} schematic={_desc(dev.second())}")
     return out
+
+
+def _desc(device: Any) -> str:
+    return f"{device.device_class().name}:{device.expanded_name()}" if device else "-"
 
 
 def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None = None, *,

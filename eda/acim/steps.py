@@ -1,0 +1,81 @@
+"""The ``acim.generate`` step: spec (params or an exploration's ``best`` JSON) -> macro layout files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from eda.acim.generator import generate
+from eda.acim.spec import ACIMSpec
+from eda.errors import SpecError
+from eda.flow.registry import register
+from eda.flow.step import Step, StepContext, StepParams, StepResult
+
+__all__ = ["AcimGenerate", "resolve_library"]
+
+
+def resolve_library(library: str | None, flow_dir: Path) -> Path | None:
+    """A library directory given in a flow: relative to the flow file, the working directory or the repo."""
+    if library is None:
+        return None
+    path = Path(library)
+    candidates = [path] if path.is_absolute() else [flow_dir / path, Path.cwd() / path,
+                                                      Path(__file__).resolve().parents[2] / path]
+    for candidate in candidates:
+        if (candidate / "library.yaml").is_file():
+            return candidate
+    raise SpecError(f"cell library '{library}' not found", hint=f"looked in {[str(c) for c in candidates]}")
+
+
+@register
+class AcimGenerate(Step):
+    """Generate an ACIM macro layout (GDS, SPICE, abstract, LEF, area) from a spec."""
+
+    name = "acim.generate"
+    version = "1"
+    inputs = {"spec": "JSON file with ACIMSpec fields (e.g. acim.explore's best); overrides the params"}
+    optional_inputs = frozenset({"spec"})
+    outputs = {"gds": "macro GDS", "netlist": "hierarchical SPICE netlist", "abstract": "abstract JSON",
+               "lef": "LEF abstract", "area": "floorplan and area breakdown JSON", "png": "layout render"}
+
+    class Params(StepParams):
+        rows: int | None = Field(default=None, description="H, bitcell rows")
+        cols: int | None = Field(default=None, description="W, bitcell columns")
+        local_array_size: int | None = Field(default=None, description="L, bitcells per compute capacitor")
+        adc_bits: int | None = Field(default=None, description="SAR ADC bits")
+        input_bits: int = 4
+        weight_bits: int = 4
+        unit_cap_fF: float = 2.0
+        cols_per_adc: int = 4
+        library: str | None = Field(default=None, description="cell library directory (default cells/sky130_acim)")
+        render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
+
+    def run(self, ctx: StepContext) -> StepResult:
+        p = ctx.params
+        spec_file = ctx.optional_input("spec")
+        if spec_file is not None:
+            spec = ACIMSpec.from_json(spec_file)
+        else:
+            missing = [n for n in ("rows", "cols", "local_array_size", "adc_bits") if getattr(p, n) is None]
+            if missing:
+                raise SpecError(f"acim.generate needs {missing} or a `spec` input", where=f"step '{ctx.step_id}'")
+            spec = ACIMSpec(rows=p.rows, cols=p.cols, local_array_size=p.local_array_size, adc_bits=p.adc_bits,
+                            input_bits=p.input_bits, weight_bits=p.weight_bits, unit_cap_fF=p.unit_cap_fF,
+                            cols_per_adc=p.cols_per_adc)
+        macro = generate(spec, resolve_library(p.library, ctx.flow_dir), ctx.workdir)
+        outputs = {kind: path.name for kind, path in macro.files.items()}
+        if p.render:
+            from eda.signoff.render import render_png
+
+            outputs["png"] = render_png(macro.files["gds"], ctx.workdir / f"{macro.name}.png").name
+        fp = macro.floorplan
+        ctx.log.info("%s: %.1f x %.1f um, %d instances", macro.name, fp.width, fp.height, len(macro.netlist))
+        metrics = {"acim__layout__area_um2": round(fp.area_um2, 3), "acim__layout__width_um": round(fp.width, 3),
+                   "acim__layout__height_um": round(fp.height, 3),
+                   "acim__layout__bitcells": macro.counts.get("bitcell", 0),
+                   "acim__layout__instances": len(macro.netlist),
+                   "acim__layout__seconds": round(macro.seconds["total"], 3)}
+        for part, area in fp.area_breakdown().items():
+            metrics[f"acim__area__{part}_um2"] = area
+        return StepResult(outputs=outputs, metrics=metrics)
