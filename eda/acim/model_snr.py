@@ -13,7 +13,8 @@ Noise sources, as output-voltage variances (V²):
   nodes: Σ kT·C_i / C_T² = kT/C_T) and the top-plate sample taken when the SAR conversion starts (kT/C_T);
 * capacitor mismatch: C_i = C_u(1+δ_i), σ_δ = A_C/√(C_u/ρ) (Pelgrom). ∂V/∂C_i = VDD(a_i − V/VDD)/C_T, so
   Var = (VDD·C_u·σ_δ/C_T)² · Σ_i (a_i − r)², r = K·C_eff/C_T; averaged over K ~ Binomial(N, p);
-* charge injection (not in the ngspice deck, whose switches are ideal): each compute switch leaves half its channel charge on its node; the mean is a fixed
+* charge injection (not in the group deck, whose switches are ideal; checked on its own): each compute
+  switch leaves half its channel charge on its node; the mean is a fixed
   offset/gain (calibrated), the Vth-mismatch part is random: σ_q = ½·C_ox·WL·A_VT/√(WL) per node,
   Var = N·σ_q²/C_T² (the fast-edge limit: an ngspice level-1 check, :func:`eda.acim.ngspice_check.injection_check`,
   finds 0.07–0.7 of this spread for 50–5 ps gate edges, so the term is an upper bound);
