@@ -147,7 +147,8 @@ class AcimExplore(Step):
     """NSGA-II exploration of the QR ACIM design space for an H×W array (Pareto set + picked spec)."""
 
     name = "acim.explore"
-    version = "1"
+    #: bump whenever the models (eda/acim/model_*.py) change, so cached explorations are not reused
+    version = "2"
     inputs = {"workload": "optional Workload (YAML/JSON): energy/latency per inference per Pareto point"}
     optional_inputs = frozenset({"workload"})
     outputs = {"pareto": "pareto.csv", "best": "best.json (ACIMSpec fields)", "best_point": "best_point.json",
