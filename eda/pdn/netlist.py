@@ -26,7 +26,8 @@ from eda.errors import NetlistError
 from eda.pdn.maps import read_bytes
 from eda.pdn.nodenames import decode_node_names
 
-__all__ = ["PdnNetlist", "Waveforms", "read_netlist", "parse_netlist", "write_netlist", "parse_value"]
+__all__ = ["PdnNetlist", "Waveforms", "read_netlist", "parse_netlist", "write_netlist", "parse_value", "save_npz",
+           "load_npz"]
 
 _SI = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
        "p": 1e-12, "f": 1e-15}
@@ -504,3 +505,29 @@ def write_netlist(net: PdnNetlist, path: str | Path, *, title: str = "PDN netlis
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(gzip.compress(text, compresslevel=4, mtime=0) if p.suffix == ".gz" else text)
     return p
+
+
+# ---------------------------------------------------------------------------------------------- binary cache
+
+
+def save_npz(net: PdnNetlist, path: str | Path) -> Path:
+    """Save ``net`` as a NumPy ``.npz`` archive (fast reload of large generated grids)."""
+    w = net.waves or Waveforms.dc(len(net.i_a))
+    arrays = {k: v for k, v in net.__dict__.items() if isinstance(v, np.ndarray)}
+    arrays.update({f"waves_{k}": v for k, v in w.__dict__.items()})
+    arrays["tran"] = np.array(net.tran if net.tran is not None else [np.nan, np.nan])
+    arrays["source"] = np.array(net.source)
+    p = Path(path)
+    np.savez(p, **arrays)
+    return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
+
+
+def load_npz(path: str | Path) -> PdnNetlist:
+    """Load a netlist written by :func:`save_npz`."""
+    with np.load(path, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    waves = Waveforms(**{k[6:]: data.pop(k) for k in list(data) if k.startswith("waves_")})
+    tran = data.pop("tran")
+    source = str(data.pop("source"))
+    return PdnNetlist(**data, waves=waves, tran=None if np.isnan(tran[0]) else (float(tran[0]), float(tran[1])),
+                      source=source)

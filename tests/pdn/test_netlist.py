@@ -109,3 +109,13 @@ def test_truncated_gzip_netlist(tmp_path):
     (tmp_path / "t.sp.gz").write_bytes(data[: len(data) // 2])
     with pytest.raises(DataError, match=r"t\.sp\.gz.*truncated or corrupt gzip"):
         read_netlist(tmp_path / "t.sp.gz")
+
+
+def test_npz_roundtrip(tmp_path):
+    from eda.pdn.netlist import load_npz, save_npz
+
+    net = parse_netlist(SMALL, source="small.sp")
+    back = load_npz(save_npz(net, tmp_path / "n.npz"))
+    assert back.summary() == net.summary() and back.tran == net.tran and back.source == "small.sp"
+    np.testing.assert_array_equal(back.names, net.names)
+    np.testing.assert_array_equal(back.waves.pulse, net.waves.pulse)
