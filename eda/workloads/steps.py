@@ -128,7 +128,7 @@ class WorkloadPrivQuant(Step):
 
     class Params(StepParams):
         seed: int = 0
-        budget_fraction: float = 0.55
+        budget_fraction: float = 0.5
 
     def run(self, ctx: StepContext) -> StepResult:
         import torch
