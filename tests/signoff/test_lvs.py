@@ -1,0 +1,72 @@
+"""LVS: generated macros match their netlists; a broken connection and a wrong capacitor are caught."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gdstk
+import pytest
+
+from eda.acim.generator import generate
+from eda.acim.library import default_library_dir
+from eda.acim.spec import ACIMSpec
+
+pytestmark = pytest.mark.klayout
+TECH = default_library_dir() / "tech.yaml"
+
+
+@pytest.fixture(scope="module")
+def macro(tmp_path_factory: pytest.TempPathFactory):
+    return generate(ACIMSpec(rows=16, cols=16, local_array_size=4, adc_bits=3), out_dir=tmp_path_factory.mktemp("l"))
+
+
+def test_macro_matches(macro) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    report = run_lvs(macro.files["gds"], macro.files["netlist"], TECH)
+    assert report.match, report.text()
+    assert report.devices_layout == report.devices_schematic > 0
+
+
+def test_broken_connection_is_caught(macro, tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    lib = gdstk.read_gds(str(macro.files["gds"]))
+    bitcell = next(c for c in lib.cells if c.name == "bitcell8t")
+    via1 = [p for p in bitcell.polygons if (p.layer, p.datatype) == (68, 44)]
+    bitcell.remove(via1[0])  # one strap no longer reaches its met2 track
+    lib.write_gds(tmp_path / "broken.gds")
+    report = run_lvs(tmp_path / "broken.gds", macro.files["netlist"], TECH)
+    assert not report.match
+    assert report.mismatches and any("net" in m for m in report.mismatches)
+
+
+def test_wrong_capacitor_value_is_caught(macro, tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    text = macro.files["netlist"].read_text()
+    import re
+
+    wrong = re.sub(r"^(C1 CTOP \S+ )(\S+)f$", lambda m: f"{m.group(1)}{float(m.group(2)) * 1.1:.6g}f", text, flags=re.M)
+    assert wrong != text
+    (tmp_path / "wrong.spice").write_text(wrong)
+    assert not run_lvs(macro.files["gds"], tmp_path / "wrong.spice", TECH).match
+
+
+def test_cli_exit_code(macro, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from eda.signoff.cli import app
+
+    res = CliRunner().invoke(app, ["lvs", str(macro.files["gds"]), str(macro.files["netlist"]), "--tech", str(TECH),
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0 and "MATCH" in res.output
+
+
+@pytest.mark.slow
+def test_64x64_macro_matches(tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    macro = generate(ACIMSpec(rows=64, cols=64, local_array_size=4, adc_bits=5), out_dir=tmp_path)
+    report = run_lvs(macro.files["gds"], macro.files["netlist"], TECH)
+    assert report.match, report.text()
