@@ -54,11 +54,14 @@ class WorkloadZoo(Step):
 
     class Params(StepParams):
         network: Literal["bert-tiny", "bert-mini", "minilm-l6", "resnet18", "mobilenet_v2", "vit_small"] = "bert-tiny"
+        seq_len: int | None = None
 
     def run(self, ctx: StepContext) -> StepResult:
-        from eda.workloads.zoo import build
+        from eda.workloads import zoo
 
-        work = build(ctx.params.network)
+        bert = {"bert-tiny": zoo.bert_tiny, "bert-mini": zoo.bert_mini, "minilm-l6": zoo.minilm_l6}
+        p = ctx.params
+        work = bert[p.network](p.seq_len) if p.seq_len and p.network in bert else zoo.build(p.network)
         work.save(ctx.path("workload.yaml"))
         return StepResult(outputs={"workload": "workload.yaml"},
                           metrics={"workload__zoo__layers": len(work.layers), "workload__zoo__macs": work.total_macs,
