@@ -68,11 +68,8 @@ class Elimination:
             R = np.flatnonzero(~sel)
             if len(S) == 0:
                 break
-            d_inv = 1.0 / cur.diagonal()[S]
-            A_SR = cur[S][:, R].tocsr()
+            cur, A_SR, d_inv = _eliminate_round(cur, rows, sel, S, R)
             A_RS = A_SR.T.tocsr()
-            A_RR = cur[R][:, R]
-            cur = (A_RR - A_RS @ sp.diags(d_inv) @ A_SR).tocsr()
             self.rounds.append(_Round(S, R, A_SR, A_RS, d_inv))
         self.core = cur
 
@@ -104,6 +101,43 @@ class Elimination:
             full[r.S] = r.d_inv * (bS - r.A_SR @ x)
             x = full
         return x
+
+
+def _eliminate_round(A: sp.csr_matrix, rows: np.ndarray, sel: np.ndarray, S: np.ndarray, R: np.ndarray,
+                     ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """One Schur step over the independent set ``S``, assembled directly from COO triplets.
+
+    Returns the new ``A_RR - A_RS D^-1 A_SR``, ``A_SR`` (rows in ``S`` order, columns renumbered to ``R``)
+    and ``D^-1``. Every eliminated node ``s`` with neighbours ``a, b`` adds ``-A[a,s] A[s,b] / A[s,s]``.
+    """
+    m = A.shape[0]
+    cols, vals = A.indices, A.data
+    newidx = np.cumsum(~sel) - 1
+    srow, scol = sel[rows], sel[cols]
+    rr = ~srow & ~scol
+    sr = srow & ~scol
+    diag = A.diagonal()
+    d_inv = 1.0 / diag[S]
+    rank = np.full(m, -1, np.int64)
+    rank[S] = np.arange(len(S))
+    e_s = rank[rows[sr]]  # CSR order: grouped by row, rows ascending like S
+    e_r = newidx[cols[sr]]
+    e_v = vals[sr]
+    cnt = np.bincount(e_s, minlength=len(S))
+    ptr = np.concatenate([[0], np.cumsum(cnt)])
+    A_SR = sp.csr_matrix((e_v, e_r, ptr), shape=(len(S), len(R)))
+    reps = cnt[e_s]
+    total = int(reps.sum())
+    e_idx = np.repeat(np.arange(len(e_s)), reps)
+    pstart = np.concatenate([[0], np.cumsum(reps)[:-1]])
+    f_idx = np.repeat(ptr[e_s], reps) + (np.arange(total) - np.repeat(pstart, reps))
+    fill_v = -e_v[e_idx] * e_v[f_idx] * d_inv[e_s[e_idx]]
+    new_rows = np.concatenate([newidx[rows[rr]], e_r[e_idx]])
+    new_cols = np.concatenate([newidx[cols[rr]], e_r[f_idx]])
+    new_vals = np.concatenate([vals[rr], fill_v])
+    new = sp.csr_matrix((new_vals, (new_rows, new_cols)), shape=(len(R), len(R)))
+    new.sum_duplicates()
+    return new, A_SR, d_inv
 
 
 def _row_max(indptr: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
