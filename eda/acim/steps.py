@@ -37,7 +37,8 @@ class AcimGenerate(Step):
     inputs = {"spec": "JSON file with ACIMSpec fields (e.g. acim.explore's best); overrides the params"}
     optional_inputs = frozenset({"spec"})
     outputs = {"gds": "macro GDS", "netlist": "hierarchical SPICE netlist", "abstract": "abstract JSON",
-               "lef": "LEF abstract", "area": "floorplan and area breakdown JSON", "png": "layout render"}
+               "lef": "LEF abstract", "area": "floorplan and area breakdown JSON"}
+    # plus ``png`` (layout render) when the ``render`` param is on
 
     class Params(StepParams):
         rows: int | None = Field(default=None, description="H, bitcell rows")

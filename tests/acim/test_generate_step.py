@@ -1,0 +1,59 @@
+"""The acim.generate step and `eda acim generate` CLI, alone and fed by a spec JSON, then DRC/LVS steps."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+
+def _eda(*args: str) -> tuple[int, str]:
+    from eda.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        code = main(list(args))
+    return code, out.getvalue()
+
+
+def test_cli_generate_and_infeasible_spec(tmp_path: Path) -> None:
+    code, text = _eda("acim", "generate", "--rows", "8", "--cols", "8", "--local-array-size", "2", "--adc-bits", "3",
+                      "--out", str(tmp_path))
+    assert code == 0, text
+    assert (tmp_path / "acim_8x8_l2_b3.gds").is_file() and (tmp_path / "acim_8x8_l2_b3.spice").is_file()
+    code, text = _eda("acim", "generate", "--rows", "8", "--cols", "8", "--local-array-size", "3", "--adc-bits", "3",
+                      "--out", str(tmp_path))
+    assert code == 2 and "does not divide rows" in text
+
+
+@pytest.mark.klayout
+def test_flow_with_spec_input(tmp_path: Path) -> None:
+    spec = tmp_path / "best.json"
+    spec.write_text(json.dumps({"spec": {"rows": 8, "cols": 8, "local_array_size": 2, "adc_bits": 3,
+                                         "unit_cap_fF": 3.0}, "objectives": {"snr_db": 30.0}}))
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(f"""name: gen-test
+steps:
+  - id: generate
+    use: acim.generate
+    with: {{render: false}}
+    inputs: {{spec: {spec}}}
+  - id: drc
+    use: signoff.drc
+    inputs: {{gds: generate.gds}}
+  - id: lvs
+    use: signoff.lvs
+    inputs: {{gds: generate.gds, netlist: generate.netlist}}
+""")
+    code, text = _eda("run", str(flow), "--runs", str(tmp_path / "runs"), "--no-progress")
+    assert code == 0, text
+    run = next((tmp_path / "runs" / "gen-test").iterdir())
+    metrics = json.loads((run / "01-generate" / "metrics.json").read_text())
+    assert metrics["acim__layout__bitcells"] == 64
+    assert metrics["acim__layout__area_um2"] == pytest.approx(
+        sum(v for k, v in metrics.items() if k.startswith("acim__area__")), rel=1e-6)
+    assert json.loads((run / "02-drc" / "metrics.json").read_text())["signoff__drc__violations"] == 0
+    assert json.loads((run / "03-lvs" / "metrics.json").read_text())["signoff__lvs__match"] == 1
