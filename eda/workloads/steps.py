@@ -7,6 +7,8 @@
 * ``workload.fastquery`` — FastQuery per-channel bits of the real MiniLM table (similarity, ciphertexts);
 * ``workload.mcubert`` — MCUBERT clustered low-rank embedding of the real MiniLM table and the MCU
   schedule (parameters, peak memory, longest sequence under a budget);
+* ``workload.select`` — picks the Pareto point of ``acim.explore`` with the least workload energy whose
+  ADC resolution meets the workload's lossless bits (HEQuant's accumulator analysis);
 * ``workload.map`` — tiles a workload onto the chosen ACIM macro (``acim.explore``'s ``best_point`` or a
   fixed spec), energy/latency per inference from the ACIM models, per-layer table and current maps.
 
@@ -26,7 +28,7 @@ from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
-__all__ = ["WorkloadZoo", "WorkloadHEQuant", "WorkloadPrivQuant", "WorkloadFastQuery", "WorkloadMCUBERT",
+__all__ = ["WorkloadZoo", "WorkloadHEQuant", "WorkloadPrivQuant", "WorkloadFastQuery", "WorkloadMCUBERT", "WorkloadSelect",
            "WorkloadMap", "ROWS_PER_CONVERSION"]
 
 #: rows summed per conversion (H/L·G) for which HEQuant reports the lossless ADC bits
@@ -320,3 +322,71 @@ class WorkloadMap(Step):
             metrics["workload__map__adc_is_lossless"] = int(spec.adc_bits >= int(required))
         return StepResult(outputs={"mapping": "mapping.json", "layers": "layers.csv", "currents": "currents.npz"},
                           metrics=metrics)
+
+
+@register
+class WorkloadSelect(Step):
+    """Pick the ACIM Pareto point for a workload: least energy per inference whose ADC is (nearly) lossless.
+
+    The workload's ``meta.adc_bits_required`` (HEQuant: lossless ADC bits per rows summed in one
+    conversion, H·G/L) constrains the choice: a point qualifies when ``adc_bits >= required - max_deficit``.
+    When none does, the point with the smallest deficit (then least energy) is taken and the deficit is
+    reported. Without that table every point qualifies.
+    """
+
+    name = "workload.select"
+    inputs = {"pareto": "pareto.csv from acim.explore (with a workload connected)", "workload": "workload.yaml"}
+    outputs = {"best_point": "best_point.json", "selection": "selection.json"}
+
+    class Params(StepParams):
+        max_adc_deficit_bits: int = 0
+        min_snr_db: float | None = None
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.workloads.workload import Workload
+
+        p = ctx.params
+        work = Workload.load(ctx.input("workload"))
+        with ctx.input("pareto").open() as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or "workload_energy_uJ" not in rows[0]:
+            raise DataError("the Pareto set has no workload energies", where=str(ctx.input("pareto")),
+                            hint="connect the workload to acim.explore (inputs: {workload: ...})")
+        table = {int(k): int(v) for k, v in (work.meta.get("adc_bits_required") or {}).items()}
+        scored = []
+        for row in rows:
+            if p.min_snr_db is not None and float(row["snr_total_db"]) < p.min_snr_db:
+                continue
+            summed = int(row["rows"]) * int(row["cols_per_adc"]) // int(row["local_array_size"])
+            need = _required_bits(table, summed)
+            deficit = max(0, need - int(row["adc_bits"])) if need is not None else 0
+            scored.append((max(0, deficit - p.max_adc_deficit_bits), float(row["workload_energy_uJ"]), deficit, need, row))
+        if not scored:
+            raise DataError(f"no Pareto point reaches SNR >= {p.min_snr_db} dB", hint="lower min_snr_db")
+        excess, energy, deficit, need, best = min(scored, key=lambda s: (s[0], s[1]))
+        point = {k: (float(v) if k in ("unit_cap_fF", "clock_MHz") or "." in v else int(v)) for k, v in best.items()
+                 if _is_number(v)}
+        _write_json(ctx.path("best_point.json"), point)
+        qualifying = sum(1 for s in scored if s[0] == 0)
+        _write_json(ctx.path("selection.json"), {"candidates": len(scored), "qualifying": qualifying,
+                                                 "adc_bits": int(best["adc_bits"]), "adc_bits_required": need,
+                                                 "deficit_bits": deficit, "workload_energy_uJ": energy})
+        metrics = {"workload__select__candidates": len(scored), "workload__select__qualifying": qualifying,
+                   "workload__select__adc_deficit_bits": deficit, "workload__select__energy_uj": energy}
+        return StepResult(outputs={"best_point": "best_point.json", "selection": "selection.json"}, metrics=metrics)
+
+
+def _required_bits(table: dict[int, int], rows_summed: int) -> int | None:
+    """Lossless ADC bits for ``rows_summed`` rows per conversion (next tabulated size up), or None."""
+    if not table:
+        return None
+    larger = [k for k in sorted(table) if k >= rows_summed]
+    return table[larger[0]] if larger else table[max(table)] + (rows_summed.bit_length() - max(table).bit_length())
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

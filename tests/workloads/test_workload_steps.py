@@ -67,3 +67,34 @@ def test_cli_commands(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "m.json").read_text())["summary"]["arrays"] > 0
     bad = runner.invoke(app, ["zoo", "alexnet"])
     assert isinstance(bad.exception, SpecError)
+
+
+def test_select_respects_lossless_adc_bits(tmp_path: Path) -> None:
+    import logging
+
+    from eda.flow.step import StepContext
+    from eda.workloads.steps import WorkloadSelect
+    from eda.workloads.workload import LayerRecord
+
+    work = Workload("w", [LayerRecord.gemm("a", 1, 8, 8)], meta={"adc_bits_required": {"16": 5, "64": 7}})
+    work.save(tmp_path / "w.yaml")
+    header = "rows,cols,local_array_size,adc_bits,cols_per_adc,clock_MHz,snr_total_db,workload_energy_uJ\n"
+    points = ["64,64,4,4,1,100.0,20.0,1.0",    # 16 rows per conversion, needs 5: deficit 1, cheapest
+              "64,64,4,5,1,100.0,22.0,2.0",    # lossless, next cheapest
+              "64,64,1,7,1,100.0,25.0,3.0"]    # 64 rows: needs 7, lossless, dearest
+    (tmp_path / "pareto.csv").write_text(header + "\n".join(points) + "\n")
+
+    def run(**params: object) -> dict:
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        out.mkdir()
+        ctx = StepContext("select", WorkloadSelect.Params(**params), {"pareto": tmp_path / "pareto.csv",
+                                                                     "workload": tmp_path / "w.yaml"},
+                          out, logging.getLogger("test"))
+        result = WorkloadSelect().run(ctx)
+        return {**json.loads((out / "selection.json").read_text()), **result.metrics}
+
+    strict = run()
+    assert strict["workload_energy_uJ"] == 2.0 and strict["deficit_bits"] == 0 and strict["qualifying"] == 2
+    loose = run(max_adc_deficit_bits=1)
+    assert loose["workload_energy_uJ"] == 1.0 and loose["deficit_bits"] == 1
+    assert run(min_snr_db=24.0)["workload_energy_uJ"] == 3.0
