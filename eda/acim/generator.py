@@ -106,6 +106,23 @@ class _Builder:
             self.subckts.append(compiled.spice)
         return self.cells[tag], self.infos[tag]
 
+    def abstract_sar(self, name: str) -> tuple[gdstk.Cell, CellInfo]:
+        """Draw the abstract SAR block for this ``cols_per_adc`` when the library stores no such width."""
+        from eda.acim.cells import LibraryOptions, sar_block
+
+        base = self.lib.role("sar")
+        if not base.abstract:
+            raise SpecError(f"library has no SAR block '{name}' for cols_per_adc={self.k}",
+                            hint=f"SAR blocks: {sorted(n for n in self.lib.cells if n.startswith('sar'))}")
+        compiled = sar_block(self.k, self.lib.column_pitch, self.plan, LibraryOptions(sar_height=base.height),
+                             self.tech)
+        compiled.cell.name = name
+        self.gds.add(compiled.cell)
+        info = CellInfo.from_meta(compiled.meta)
+        self.cells[name], self.infos[name] = compiled.cell, info
+        self.subckts.append(compiled.spice.replace(f"sar_k{self.k}", name))
+        return compiled.cell, info
+
     # -- placement -----------------------------------------------------------------------------------
     def array(self, cell: gdstk.Cell, info: CellInfo, x: float, y: float, columns: int, spacing: float, *,
               mirror: bool = False, nets: list[dict[str, Any]], role: str) -> None:
@@ -148,10 +165,7 @@ class _Builder:
                 self.array(cell, info, fp.column_x(j), y, len(cols), fp.pitch * k, role=role,
                            nets=[{"inst": f"{role}{c}", "c": c, "a": c // k} for c in cols])
         sar_name = f"{self.lib.role('sar').name.rsplit('_k', 1)[0]}_k{k}"
-        if sar_name not in self.lib.cells:
-            raise SpecError(f"library has no SAR block for cols_per_adc={k} ('{sar_name}')",
-                            hint=f"SAR blocks: {sorted(n for n in self.lib.cells if n.startswith('sar'))}")
-        cell, info = self.leaf("sar", sar_name)
+        cell, info = self.leaf("sar", sar_name) if sar_name in self.lib.cells else self.abstract_sar(sar_name)
         nets = []
         for a in range(s.adcs):
             values: dict[str, Any] = {"inst": f"sar{a}", "a": a}

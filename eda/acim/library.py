@@ -85,7 +85,11 @@ class CellInfo:
     @classmethod
     def from_yaml(cls, path: Path) -> CellInfo:
         """Read ``<cell>.yaml``."""
-        data = _read_yaml(path)
+        return cls.from_meta(_read_yaml(path), path)
+
+    @classmethod
+    def from_meta(cls, data: dict[str, Any], path: Path | None = None) -> CellInfo:
+        """Build from a metadata mapping (the content of ``<cell>.yaml``)."""
         try:
             pins = tuple(Pin(p["name"], p["layer"], tuple(float(v) for v in p["rect"]), p.get("use", "signal"))
                          for p in data.get("pins", []))
@@ -93,10 +97,11 @@ class CellInfo:
                        height=float(data["height_um"]), ports=tuple(data.get("ports", [])), pins=pins,
                        rails={k: float(v) for k, v in (data.get("rails") or {}).items()},
                        abutment=dict(data.get("abutment") or {}), params=dict(data.get("params") or {}),
-                       gds=path.with_suffix(".gds"), spice=path.with_suffix(".spice"),
+                       gds=path.with_suffix(".gds") if path else None,
+                       spice=path.with_suffix(".spice") if path else None,
                        abstract=bool(data.get("abstract", False)))
         except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError(f"malformed cell metadata: {exc}", where=str(path),
+            raise SpecError(f"malformed cell metadata: {exc}", where=str(path or data.get("name")),
                             hint="rebuild the library with `eda acim cells --out DIR`") from None
 
 

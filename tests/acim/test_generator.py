@@ -101,3 +101,11 @@ def test_outputs_written(macro) -> None:
     assert {"VDD", "VSS", "BL0", "WLN15", "DOUT0_3", "CLK", "VREF"} <= names
     lef = macro.files["lef"].read_text()
     assert f"MACRO {macro.name}" in lef and "PIN WLN0" in lef and "USE POWER" in lef
+
+
+def test_sar_block_drawn_for_any_group_width(tmp_path: Path) -> None:
+    spec = ACIMSpec(rows=8, cols=64, local_array_size=2, adc_bits=3, cols_per_adc=32)
+    macro = generate(spec, out_dir=tmp_path)
+    placed = _placed(next(c for c in gdstk.read_gds(str(macro.files["gds"])).top_level() if c.name == macro.name))
+    assert placed["sar_k32"] == 2 and placed["comparator"] == 2
+    assert ".subckt sar_k32 OUTP OUTN DB0_0" in macro.files["netlist"].read_text()
