@@ -109,3 +109,16 @@ def test_sar_block_drawn_for_any_group_width(tmp_path: Path) -> None:
     placed = _placed(next(c for c in gdstk.read_gds(str(macro.files["gds"])).top_level() if c.name == macro.name))
     assert placed["sar_k32"] == 2 and placed["comparator"] == 2
     assert ".subckt sar_k32 OUTP OUTN DB0_0" in macro.files["netlist"].read_text()
+
+
+@pytest.mark.klayout
+def test_klayout_sees_hierarchy(macro) -> None:
+    import klayout.db as kdb
+
+    layout = kdb.Layout()
+    layout.read(str(macro.files["gds"]))
+    top = layout.top_cell()
+    assert top.name == macro.name
+    bitcells = sum(inst.cell_inst.size() for inst in top.each_inst() if inst.cell.name == "bitcell8t")
+    assert bitcells == 16 * 16
+    assert layout.cell("bitcell8t").child_cells() == 0 and top.child_cells() >= 10
