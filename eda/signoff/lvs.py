@@ -11,7 +11,8 @@ Extraction runs on the hierarchical layout (SKY130 stack from ``tech.yaml``):
   names come from labels on the ``label`` layers.
 
 Both netlists are flattened to devices, parallel devices combined and floating nets purged, then
-compared; abstract blocks (cells without devices such as the SAR logic) are black boxes by construction.
+compared (plus: every labelled top-level net must reach a device or a cell pin);
+abstract blocks (cells without devices such as the SAR logic) are black boxes by construction.
 Mismatched nets and devices are reported by name. Device parameters: W/L exact, C within 1 %.
 """
 
@@ -167,6 +168,15 @@ def _mismatches(lvs: Any, limit: int = 200) -> list[str]:
     return out
 
 
+def _floating_pins(netlist: Any, top: str) -> list[str]:
+    """Labelled nets of the top cell that reach no device and no cell pin (a pin label or stub off its wire)."""
+    circuit = netlist.circuit_by_name(top)
+    if circuit is None:
+        return []
+    return sorted(net.name for net in circuit.each_net()
+                  if net.name and net.terminal_count() == 0 and net.subcircuit_pin_count() == 0)
+
+
 def _desc(device: Any) -> str:
     return f"{device.device_class().name}:{device.expanded_name()}" if device else "-"
 
@@ -208,6 +218,10 @@ def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None
     dl, nl = _count(extracted)
     ds, ns = _count(reference)
     mism = [] if lvs_ok else _mismatches(lvs)
+    floating = _floating_pins(extracted, cell.name)
+    if floating:
+        lvs_ok = False
+        mism = [f"pin {name} is not connected to any device or cell" for name in floating] + mism
     return LvsReport(gds=str(gds), netlist=str(netlist), match=lvs_ok, devices_layout=dl, devices_schematic=ds,
                      nets_layout=nl, nets_schematic=ns, mismatches=mism, seconds=time.perf_counter() - start)
 

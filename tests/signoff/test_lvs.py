@@ -70,3 +70,18 @@ def test_64x64_macro_matches(tmp_path: Path) -> None:
     macro = generate(ACIMSpec(rows=64, cols=64, local_array_size=4, adc_bits=5), out_dir=tmp_path)
     report = run_lvs(macro.files["gds"], macro.files["netlist"], TECH)
     assert report.match, report.text()
+
+
+def test_pin_stub_off_its_wire_is_caught(macro, tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    lib = gdstk.read_gds(str(macro.files["gds"]))
+    top = next(c for c in lib.top_level() if c.name == macro.name)
+    label = next(lb for lb in top.labels if lb.text == "WLN3")
+    stub = next(p for p in top.polygons if (p.layer, p.datatype) == (69, 20) and p.contain(label.origin))
+    (x0, y0), (x1, y1) = stub.bounding_box()
+    top.remove(stub)
+    top.add(gdstk.rectangle((x0, y0), (x1 - 1.0, y1), layer=69, datatype=20))  # 1 um short of the driver
+    lib.write_gds(tmp_path / "pinoff.gds")
+    report = run_lvs(tmp_path / "pinoff.gds", macro.files["netlist"], TECH)
+    assert not report.match and "pin WLN3 is not connected" in report.mismatches[0]
