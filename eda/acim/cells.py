@@ -16,6 +16,7 @@ Cells (nets in brackets are column lines, the rest met2 tracks):
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,6 @@ from eda.layout.cellgen import (
     CompiledCell,
     G,
     Mos,
-    cell_height,
     compile_cell,
     device_row_width,
     rect,
@@ -40,10 +40,13 @@ from eda.layout.cellgen import (
 )
 from eda.tech import Tech, load_tech
 
-__all__ = ["ColumnPlan", "LibraryOptions", "build_library", "cell_specs", "DB_LINES"]
+__all__ = ["ColumnPlan", "LibraryOptions", "build_library", "build_cells", "cell_specs", "column_pitch",
+           "powertap", "sar_block", "DB_LINES"]
 
 #: bottom-plate (DAC) lines per column, one per SAR bit
 DB_LINES = 8
+#: fixed GDS timestamp so rebuilt files are byte-identical
+_EPOCH = datetime.datetime(2024, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -257,11 +260,3 @@ def build_library(out: str | Path, opt: LibraryOptions | None = None, tech_path:
             stale.unlink()
     return out
 
-
-#: fixed GDS timestamp so rebuilt files are byte-identical
-import datetime as _dt  # noqa: E402
-
-_EPOCH = _dt.datetime(2024, 1, 1)
-
-# cell_height is re-exported for callers that size rows without drawing
-__all__ += ["cell_height", "column_pitch", "powertap", "sar_block", "build_cells"]
