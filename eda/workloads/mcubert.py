@@ -31,6 +31,7 @@ from eda.workloads.zoo import bert_param_count, bert_workload
 __all__ = [
     "ClusteredEmbedding",
     "cluster_rows",
+    "frequency_bands",
     "compress_embedding",
     "two_stage_search",
     "mcubert_param_count",
@@ -85,21 +86,29 @@ def cluster_rows(table: np.ndarray, clusters: int, seed: int = 0) -> np.ndarray:
     return km.fit_predict(table).astype(np.int64)
 
 
-def _spectra(table: np.ndarray, assignment: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per cluster (rows, singular values, right singular vectors) via the D × D Gram matrix (fast for V ≫ D)."""
+def _spectra(table: np.ndarray, assignment: np.ndarray, weights: np.ndarray | None = None
+             ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per cluster (rows, singular values, right singular vectors) of ``diag(√weights)·rows``.
+
+    Computed from the D × D Gram matrix (fast for V ≫ D). With row weights the best rank-r subspace is the
+    top eigenvectors of ``rowsᵀ·diag(w)·rows`` and every row is still best approximated by its projection.
+    """
     out = []
     for c in range(int(assignment.max()) + 1):
-        rows = table[assignment == c].astype(np.float64)
-        eigval, eigvec = np.linalg.eigh(rows.T @ rows)
+        mask = assignment == c
+        rows = table[mask].astype(np.float64)
+        w = np.ones(len(rows)) if weights is None else np.asarray(weights, dtype=np.float64)[mask]
+        eigval, eigvec = np.linalg.eigh(rows.T @ (rows * w[:, None]))
         order = np.argsort(eigval)[::-1][: min(rows.shape)]
         out.append((rows, np.sqrt(np.clip(eigval[order], 0.0, None)), eigvec[:, order].T))
     return out
 
 
-def compress_embedding(table: np.ndarray, assignment: np.ndarray, ranks: list[int]) -> ClusteredEmbedding:
-    """Truncated SVD per cluster with the given ranks."""
+def compress_embedding(table: np.ndarray, assignment: np.ndarray, ranks: list[int],
+                       row_weights: np.ndarray | None = None) -> ClusteredEmbedding:
+    """Truncated (row-weighted) SVD per cluster with the given ranks."""
     codes, projections = [], []
-    for (rows, s, vt), r in zip(_spectra(table, assignment), ranks, strict=True):
+    for (rows, s, vt), r in zip(_spectra(table, assignment, row_weights), ranks, strict=True):
         r = min(r, len(s))
         codes.append((rows @ vt[:r].T).astype(np.float32))
         projections.append(vt[:r].astype(np.float32))
@@ -118,31 +127,46 @@ def _rank_tables(spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]], dim: 
     return ranks, errors, costs
 
 
-def two_stage_search(table: np.ndarray, budget_params: int, cluster_options: tuple[int, ...] = (1, 4, 16),
-                     rank_step: int = 4, seed: int = 0) -> tuple[ClusteredEmbedding, list[dict[str, Any]]]:
-    """Stage 1: the cluster count with the lowest error at a uniform rank; stage 2: exact per-cluster ranks.
+def frequency_bands(weights: np.ndarray, edges: tuple[int, ...]) -> np.ndarray:
+    """Cluster ids by frequency rank: the ``edges[0]`` most frequent rows, the next up to ``edges[1]``, ..."""
+    order = np.argsort(-np.asarray(weights), kind="stable")
+    assignment = np.full(len(weights), len(edges), dtype=np.int64)
+    start = 0
+    for c, stop in enumerate(edges):
+        assignment[order[start:stop]] = c
+        start = stop
+    return assignment
 
-    Returns the compressed table and a log of stage-1 candidates (clusters, uniform rank, relative error).
+
+def two_stage_search(table: np.ndarray, budget_params: int, cluster_options: tuple[int, ...] = (1, 4),
+                     rank_step: int = 4, seed: int = 0, row_weights: np.ndarray | None = None,
+                     band_options: tuple[tuple[int, ...], ...] = ()) -> tuple[ClusteredEmbedding, list[dict[str, Any]]]:
+    """Stage 1: the token clustering; stage 2: exact per-cluster ranks under ``budget_params``.
+
+    Candidates are k-means clusterings (``cluster_options``) and, with ``row_weights`` (token
+    frequencies), frequency bands (``band_options``, see :func:`frequency_bands`). For every candidate the
+    stage-2 integer program gives the least (frequency-weighted) squared error reachable within the
+    budget; the best candidate wins. Returns the compressed table and one log entry per candidate.
     """
-    total = float((table.astype(np.float64) ** 2).sum())
+    weights = None if row_weights is None else np.asarray(row_weights, dtype=np.float64)
+    total = float(((table.astype(np.float64) ** 2) * (1.0 if weights is None else weights[:, None])).sum())
     dim = table.shape[1]
+    candidates = [(f"kmeans-{k}", cluster_rows(table, k, seed)) for k in cluster_options]
+    if weights is not None:
+        candidates += [(f"bands-{'-'.join(map(str, edges))}", frequency_bands(weights, edges)) for edges in band_options]
     log: list[dict[str, Any]] = []
-    best: tuple[float, np.ndarray, list] | None = None
-    for k in cluster_options:
-        assignment = cluster_rows(table, k, seed)
-        k_eff = int(assignment.max()) + 1
-        rank = max(1, budget_params // (len(table) + k_eff * dim))
-        spectra = _spectra(table, assignment)
-        err = sum(float((s[rank:] ** 2).sum()) for _, s, _ in spectra)
-        log.append({"clusters": k, "uniform_rank": rank, "relative_error": math.sqrt(err / total)})
+    best: tuple[float, np.ndarray, list[int]] | None = None
+    for label, assignment in candidates:
+        ranks, errors, costs = _rank_tables(_spectra(table, assignment, weights), dim, rank_step)
+        choice = choose_per_layer(errors, costs, float(budget_params))
+        err = sum(errors[i][c] for i, c in enumerate(choice))
+        chosen = [ranks[i][c] for i, c in enumerate(choice)]
+        log.append({"candidate": label, "clusters": int(assignment.max()) + 1, "ranks": chosen,
+                    "relative_error": math.sqrt(err / total)})
         if best is None or err < best[0]:
-            best = (err, assignment, spectra)
+            best = (err, assignment, chosen)
     assert best is not None
-    _, assignment, spectra = best
-    ranks, errors, costs = _rank_tables(spectra, dim, rank_step)
-    choice = choose_per_layer(errors, costs, float(budget_params))
-    chosen = [ranks[i][c] for i, c in enumerate(choice)]
-    return compress_embedding(table, assignment, chosen), log
+    return compress_embedding(table, best[1], best[2], weights), log
 
 
 def mcubert_param_count(layers: int, hidden: int, ffn: int, embedding_params: int) -> int:

@@ -24,7 +24,7 @@ import numpy as np
 from eda.errors import DataError
 
 __all__ = ["model_dir", "load_config", "load_weights", "word_embeddings", "WordPieceTokenizer",
-           "sentence_embeddings", "SAMPLE_SENTENCES"]
+           "sentence_embeddings", "token_counts", "SAMPLE_SENTENCES"]
 
 #: local text for similarity checks (written for this project)
 SAMPLE_SENTENCES: tuple[str, ...] = (
@@ -136,6 +136,37 @@ def _is_punctuation(ch: str) -> bool:
     if 33 <= code <= 47 or 58 <= code <= 64 or 91 <= code <= 96 or 123 <= code <= 126:
         return True
     return unicodedata.category(ch).startswith("P")
+
+
+@lru_cache(maxsize=1)
+def token_counts(max_chars: int = 1_000_000) -> np.ndarray:
+    """WordPiece token counts over local English text: docstrings of the Python standard library.
+
+    A frequency estimate available offline (technical English, ~230 k tokens for the default size); used
+    to weight the embedding compression towards frequent tokens. Shape (vocab,), float64.
+    """
+    import ast
+    import sysconfig
+
+    tok = WordPieceTokenizer()
+    counts = np.zeros(len(tok.vocab))
+    used = 0
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, OSError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                doc = ast.get_docstring(node)
+                if doc:
+                    for word in tok.basic_tokens(doc):
+                        for i in tok.wordpiece(word):
+                            counts[i] += 1
+                    used += len(doc)
+        if used >= max_chars:
+            break
+    return counts
 
 
 def sentence_embeddings(sentences: list[str] | tuple[str, ...], word_table: np.ndarray | None = None) -> np.ndarray:

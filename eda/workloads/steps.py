@@ -219,11 +219,19 @@ class WorkloadMCUBERT(Step):
         compression: float = 10.0
         seq_len: int = 128
         budget_kb: int = 256
-        clusters: list[int] = [1, 4, 16]
+        clusters: list[int] = [1, 4]
+        bands: list[list[int]] = [[500], [2000]]
+        frequency_weighted: bool = True
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads import mcubert as mc
-        from eda.workloads.minilm import SAMPLE_SENTENCES, load_config, sentence_embeddings, word_embeddings
+        from eda.workloads.minilm import (
+            SAMPLE_SENTENCES,
+            load_config,
+            sentence_embeddings,
+            token_counts,
+            word_embeddings,
+        )
         from eda.workloads.zoo import bert_param_count
 
         p = ctx.params
@@ -231,7 +239,9 @@ class WorkloadMCUBERT(Step):
         layers, hidden, ffn = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
         heads = cfg["num_attention_heads"]
         table = word_embeddings()
-        emb, log = mc.two_stage_search(table, int(table.size / p.compression), tuple(p.clusters))
+        weights = token_counts() + 1.0 if p.frequency_weighted else None
+        emb, log = mc.two_stage_search(table, int(table.size / p.compression), tuple(p.clusters),
+                                       row_weights=weights, band_options=tuple(tuple(b) for b in p.bands))
         cosine = float((sentence_embeddings(SAMPLE_SENTENCES) * sentence_embeddings(SAMPLE_SENTENCES, emb.reconstruct()))
                        .sum(axis=1).mean())
         budget = p.budget_kb * 1024

@@ -100,3 +100,24 @@ def test_parameter_counts_and_workload():
     assert work.meta["embedding_parameters"] == emb.parameters == 8 * 228 + 4 * 228
     with pytest.raises(SpecError, match="differs"):
         mc.mcubert_workload("x", 2, 256, 1024, 4, emb)
+
+
+def test_frequency_weighting_favours_frequent_rows():
+    rng = np.random.default_rng(2)
+    table = rng.normal(size=(400, 24)).astype(np.float32)          # full rank: compression must lose something
+    weights = np.ones(400)
+    weights[:40] = 100.0                                            # 40 frequent tokens
+    bands = mc.frequency_bands(weights, (40,))
+    assert (bands[:40] == 0).all() and (bands[40:] == 1).all()
+    budget = 8 * (400 + 24)
+    plain, _ = mc.two_stage_search(table, budget, cluster_options=(1,), rank_step=1)
+    weighted, log = mc.two_stage_search(table, budget, cluster_options=(1,), rank_step=1, row_weights=weights,
+                                        band_options=((40,),))
+    assert [row["candidate"] for row in log] == ["kmeans-1", "bands-40"]
+    assert weighted.parameters <= budget and plain.parameters <= budget
+
+    def err(emb: mc.ClusteredEmbedding, rows: slice) -> float:
+        return float(np.linalg.norm(emb.reconstruct()[rows] - table[rows]))
+
+    assert err(weighted, slice(0, 40)) < 0.5 * err(plain, slice(0, 40))
+    assert log[1]["relative_error"] < log[0]["relative_error"]
