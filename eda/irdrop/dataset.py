@@ -10,6 +10,8 @@ PDN (so edge directions follow the transformed stripes).
 from __future__ import annotations
 
 import hashlib
+import os
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,35 @@ class Sample:
             self._graphs[key] = build_pdn_graph(x, self.tile_um, pdn=pdn)
         return self._graphs[key]
 
+    def crop_view(self, k: int, flip: bool, size: int, rng: random.Random
+                  ) -> tuple[torch.Tensor, PDNGraph, torch.Tensor | None]:
+        """:meth:`view` cut to a random ``size`` × ``size`` µm window aligned to the graph tiles.
+
+        The inputs (including the die-level current channels, computed on the whole die) and the label
+        are cropped; the PDNGraph is the induced subgraph of the tiles inside the window.
+        """
+        x, graph, y = self.view(k, flip)
+        t = self.tile_um
+        size = max(t, size - size % t)
+        nx, ny = x.shape[-2:]
+        ox = t * rng.randrange(0, (nx - size) // t + 1) if nx > size else 0
+        oy = t * rng.randrange(0, (ny - size) // t + 1) if ny > size else 0
+        if nx <= size and ny <= size:
+            return x, graph, y
+        x = x[..., ox:ox + size, oy:oy + size]
+        y = None if y is None else y[..., ox:ox + size, oy:oy + size]
+        gx_n, gy_n = graph.grid
+        tx = torch.arange(ox // t, min(gx_n, (ox + size + t - 1) // t))
+        ty = torch.arange(oy // t, min(gy_n, (oy + size + t - 1) // t))
+        subset = (tx[:, None] * gy_n + ty[None, :]).reshape(-1)
+        from torch_geometric.utils import subgraph
+
+        ei, ea = subgraph(subset, graph.edge_index, graph.edge_attr, relabel_nodes=True,
+                          num_nodes=graph.num_nodes)
+        sub = PDNGraph(x=graph.x[subset], edge_index=ei, edge_attr=ea, grid=(len(tx), len(ty)),
+                       tile_um=t, pos=graph.pos[subset] - torch.tensor([float(ox), float(oy)]))
+        return x, sub, y
+
     def view(self, k: int = 0, flip: bool = False) -> tuple[torch.Tensor, PDNGraph, torch.Tensor | None]:
         """``(inputs [1, C, X', Y'], graph, label [1, X', Y'] or None)`` under transform ``(k, flip)``."""
         x = torch.from_numpy(transform_inputs(self.inputs, k, flip))[None]
@@ -93,7 +124,7 @@ def _cache_key(case: Path, tile_um: int) -> str:
     for f in sorted(case.glob("*.gz")):
         st = f.stat()
         h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
-    h.update(f"tile={tile_um};v=1".encode())
+    h.update(f"tile={tile_um};v=2".encode())
     return h.hexdigest()[:16]
 
 
@@ -117,7 +148,7 @@ def load_iccad_case(case: Path, *, tile_um: int = 4, cache_dir: Path | None = No
                               read_map(label_path) if label_path.exists() else None, tile_um=tile_um)
     if cache is not None and sample.label_mv is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp.npz")
+        tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
         np.savez_compressed(tmp, inputs=sample.inputs, label=sample.label_mv)
         tmp.replace(cache)
     return sample

@@ -11,6 +11,9 @@ Channel order of a static sample (:data:`STATIC_CHANNELS`), all dimensionless an
 ``d_vstripe``       distance to the nearest vertical PDN stripe / 30 µm
 ``d_hstripe``       distance to the nearest horizontal PDN stripe (above the cell rails) / 30 µm
 ``via_density``     lowest-layer vias in the tile (count, clipped at 4) / 4
+``cur_b<k>``        the ``current`` channel averaged over k × k µm blocks (k = 2 … 128) and bilinearly
+                    interpolated back to 1 µm: the multi-scale current context (linear in the current)
+``cur_mean``        the die-mean of ``current`` (a constant map)
 ==================  ==================================================================================
 
 Dynamic samples append one channel per time slice: tile power of that slice in the same unit as
@@ -26,11 +29,16 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "CURRENT_SCALE", "StructuralMaps", "structural_maps",
+__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "current_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
 
+#: block sizes (µm) of the multi-scale current channels
+PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad_min", "r_pad_par",
-                                    "d_vstripe", "d_hstripe", "via_density")
+                                    "d_vstripe", "d_hstripe", "via_density",
+                                    *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
+#: channels that are linear in the current (the current itself and its multi-scale copies)
+CURRENT_CHANNELS: tuple[int, ...] = (0, *range(8, len(STATIC_CHANNELS)))
 #: the three maps the contest ships (what an IREDGe-style baseline sees)
 CONTEST_CHANNELS: tuple[str, ...] = STATIC_CHANNELS[:3]
 #: multiply a current map in A per tile by this to get the ``current`` channel (0.1 µA units)
@@ -95,12 +103,29 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int]) -> StructuralMaps
                           via_count=count, vstripes=vstripes, hstripes=hstripes)
 
 
+def current_pyramid(current: np.ndarray, blocks: tuple[int, ...] = PYRAMID_BLOCKS) -> np.ndarray:
+    """Block averages of ``current`` ``[X, Y]`` re-interpolated to 1 µm, plus its mean: ``[len+1, X, Y]``."""
+    import torch
+    import torch.nn.functional as F
+
+    c = torch.as_tensor(np.asarray(current, dtype=np.float32))[None, None]
+    nx, ny = c.shape[-2:]
+    levels = []
+    for k in blocks:
+        pooled = F.avg_pool2d(c, k, ceil_mode=True, count_include_pad=False)
+        up = F.interpolate(pooled, size=(pooled.shape[-2] * k, pooled.shape[-1] * k), mode="bilinear",
+                           align_corners=False)
+        levels.append(up[0, 0, :nx, :ny])
+    levels.append(torch.full((nx, ny), float(c.mean())))
+    return torch.stack(levels).numpy()
+
+
 def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.ndarray,
                     structure: StructuralMaps | None, time_slices: np.ndarray | None = None) -> np.ndarray:
     """Stack the normalised channels ``[C, X, Y]`` (float32) in :data:`STATIC_CHANNELS` order.
 
     ``current`` is in A per tile, ``eff_dist`` in µm, ``pdn_density`` a class; without ``structure`` the
-    netlist channels are zero. ``time_slices`` ``[T, X, Y]`` (A per tile per slice) are appended.
+    netlist channels are zero; the multi-scale current channels follow (:func:`current_pyramid`). ``time_slices`` ``[T, X, Y]`` (A per tile per slice) are appended.
     """
     shape = np.shape(current)
     chans = [np.asarray(current) * CURRENT_SCALE, np.asarray(eff_dist) / _EFF_DIST_UM,
@@ -112,6 +137,7 @@ def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.n
                   np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.via_count, 4.0) / 4.0]
+    chans += list(current_pyramid(chans[0]))
     out = np.stack(chans, axis=0)
     if time_slices is not None:
         out = np.concatenate([out, np.asarray(time_slices) * CURRENT_SCALE], axis=0)

@@ -10,6 +10,7 @@ features. Models are built from a plain config dict (``{"model": "pdnnet", ...}`
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -17,13 +18,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from eda.errors import SpecError
+from eda.irdrop.features import CURRENT_CHANNELS
 
 __all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "model_config"]
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.GELU(),
-                         nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.GELU())
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(math.gcd(8, cout), cout), nn.GELU(),
+                         nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(math.gcd(8, cout), cout), nn.GELU())
 
 
 def _match(t: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
@@ -126,38 +128,27 @@ class _GraphBranch(nn.Module):
 
 
 class _LinearCurrentHead(nn.Module):
-    """IR drop as a structure-gated mixture of multi-scale blurred current maps (linear in the current).
+    """IR drop as a structure-gated mixture of multi-scale current maps (linear in the current).
 
-    ``drop(i) = Σ_s softplus(g_s(i)) · (B_s c)(i)`` where ``B_s`` averages the current map over
-    ``2^s`` µm blocks (bilinearly re-interpolated), plus the die-mean current; the gates ``g_s`` come
-    from the fused branch features and the normalised inputs at each tile. Because the network branches
-    only see the current *shape* (normalised by its mean), the prediction scales exactly with the
-    current, as the physics (``G v = J``) demands.
+    ``drop(i) = Σ_s softplus(g_s(i)) · c_s(i)`` where ``c_s`` are the current channels (the tile current,
+    its block averages over 2 … 128 µm and the die mean, :func:`eda.irdrop.features.current_pyramid`) and
+    the gates ``g_s`` come from the fused branch features and the normalised inputs at each tile.
+    Because the branches only see the current *shape* (normalised by the die-mean current), the
+    prediction scales exactly with the current, as the physics (``G v = J``) demands.
     """
 
-    def __init__(self, feat: int, in_channels: int, hidden: int, scales: int) -> None:
+    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int) -> None:
         super().__init__()
-        self.scales = scales
         self.gates = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
-                                   nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, scales + 1, 1))
+                                   nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, levels, 1))
+        # start near the contest scale (gates ~0.13 mV per 0.1 µA per level) rather than softplus(0)
+        nn.init.constant_(self.gates[-1].bias, -2.0)
 
-    def pyramid(self, current: torch.Tensor) -> torch.Tensor:
-        """``[B, 1, X, Y]`` current -> ``[B, scales + 1, X, Y]`` blurred copies and the die mean."""
-        shape = current.shape[-2:]
-        levels = [current]
-        for s in range(1, self.scales):
-            k = 2**s
-            pooled = F.avg_pool2d(current, k, ceil_mode=True, count_include_pad=False)
-            levels.append(_match(F.interpolate(pooled, scale_factor=k, mode="bilinear", align_corners=False),
-                                 shape))
-        levels.append(current.mean(dim=(-2, -1), keepdim=True).expand_as(current))
-        return torch.cat(levels, dim=1)
-
-    def forward(self, feats: torch.Tensor, inputs: torch.Tensor, current: torch.Tensor) -> torch.Tensor:
+    def forward(self, feats: torch.Tensor, inputs: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
         up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
                     inputs.shape[-2:])
         gates = F.softplus(self.gates(torch.cat([up, inputs], dim=1)))
-        return (gates * self.pyramid(current)).sum(dim=1)
+        return (gates * levels).sum(dim=1)
 
 
 class PDNNet(nn.Module):
@@ -173,23 +164,23 @@ class PDNNet(nn.Module):
         output: ``linear_current`` (default; the physics-shaped head of :class:`_LinearCurrentHead`,
             current channels ``current_channels`` normalised by their mean before the branches) or
             ``direct`` (regress the drop directly, like the baseline).
-        scales: blur levels of the linear-current head (``2^s`` µm, s < scales).
-        current_channels: indices of the channels holding current/power (the static current map and
-            the time slices); the first one drives the linear-current head.
+        current_channels: indices of the channels that are linear in the current (default
+            :data:`eda.irdrop.features.CURRENT_CHANNELS`); the last one must be the die-mean current,
+            which normalises them for the branches; all of them feed the linear-current head.
     """
 
     uses_graph = True
 
     def __init__(self, in_channels: int, node_features: int | None = None, edge_features: int = 4,
                  widths: list[int] | None = None, gnn_hidden: int = 32, gnn_layers: int = 6,
-                 head: int = 16, output: str = "linear_current", scales: int = 8,
+                 head: int = 16, output: str = "linear_current",
                  current_channels: list[int] | None = None) -> None:
         super().__init__()
         if output not in ("linear_current", "direct"):
             raise ValueError(f"output must be 'linear_current' or 'direct', got {output!r}")
         widths = widths or [16, 32, 48, 64]
         self.output = output
-        self.current_channels = list(current_channels) if current_channels is not None else [0]
+        self.current_channels = list(current_channels) if current_channels is not None else list(CURRENT_CHANNELS)
         self.cnn = UNet(in_channels, widths)
         self.gnn = _GraphBranch(node_features or in_channels + 1, edge_features, gnn_hidden, gnn_layers)
         self.fuse = nn.Sequential(nn.Conv2d(self.cnn.out_channels + gnn_hidden, widths[0], 3, padding=1),
@@ -197,12 +188,12 @@ class PDNNet(nn.Module):
         if output == "direct":
             self.head: nn.Module = _Head(widths[0], in_channels, head)
         else:
-            self.head = _LinearCurrentHead(widths[0], in_channels, head, scales)
+            self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels))
 
     def _normalise(self, x: torch.Tensor, graph: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Divide the current channels of the maps and graph nodes by the die-mean current."""
         cc = self.current_channels
-        scale = x[:, cc[:1]].mean(dim=(1, 2, 3)).clamp_min(1e-12)
+        scale = x[:, cc[-1]].mean(dim=(1, 2)).clamp_min(1e-12)
         xn = x.clone()
         xn[:, cc] = x[:, cc] / scale.view(-1, 1, 1, 1)
         gx = graph.x.clone()
@@ -224,7 +215,7 @@ class PDNNet(nn.Module):
         fused = self.fuse(torch.cat([feats, gmap.expand(feats.shape[0], -1, -1, -1)], dim=1))
         if self.output == "direct":
             return self.head(fused, xin)
-        return self.head(fused, xin, x[:, self.current_channels[:1]])
+        return self.head(fused, xin, x[:, self.current_channels])
 
 
 MODELS: dict[str, type[nn.Module]] = {"pdnnet": PDNNet, "iredge": IREDGe}
@@ -244,6 +235,6 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     name, kwargs = model_config(config)
     try:
         return MODELS[name](**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise SpecError(f"bad parameters for model '{name}': {exc}",
                         hint="see eda/irdrop/configs/*.yaml for the accepted keys") from None

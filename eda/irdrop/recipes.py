@@ -8,7 +8,8 @@ A recipe (``flows/irdrop-train.yaml`` passes one inline; ``eda irdrop train --co
       fake: true            # ICCAD 2023 synthetic ("fake") cases with a netlist
       exclude: [testcase1]  # held out (leave-one-out)
       val: [testcase2]      # validation cases (else: the real cases in training)
-      dynamic: null         # a directory written by the irdrop.dynamic_dataset step
+      only: []              # restrict the ICCAD cases to these names
+      synthetic: null       # a directory of generated cases (the irdrop.synthetic step)
       tile_um: 4
     train: {epochs: 60, lr: 0.002, patience: 12, seed: 0, max_minutes: 18}
 """
@@ -29,7 +30,7 @@ from eda.irdrop.train import TrainConfig, TrainResult, save_checkpoint, train_di
 __all__ = ["CONFIG_DIR", "load_model_config", "train_config", "load_recipe_data", "run_recipe"]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-_DATA_KEYS = {"real", "fake", "exclude", "val", "dynamic", "tile_um", "cache_dir"}
+_DATA_KEYS = {"real", "fake", "exclude", "only", "val", "synthetic", "tile_um", "cache_dir"}
 
 
 def load_model_config(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
@@ -78,12 +79,13 @@ def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) ->
     if data.get("real", True) or data.get("fake", True):
         root = require_data("iccad23")
         samples = load_iccad_split(root, real=bool(data.get("real", True)), fake=bool(data.get("fake", True)),
-                                   exclude=list(data.get("exclude", [])), tile_um=tile_um,
+                                   exclude=list(data.get("exclude", [])), only=list(data.get("only", [])),
+                                   tile_um=tile_um,
                                    cache_dir=Path(cache) if cache else None)
-    if data.get("dynamic"):
-        from eda.irdrop.dynamic import load_dynamic_dir
+    if data.get("synthetic"):
+        from eda.irdrop.synthetic import load_generated_dir
 
-        samples += load_dynamic_dir(Path(data["dynamic"]), tile_um=tile_um)
+        samples += load_generated_dir(Path(data["synthetic"]), tile_um=tile_um)
     val = _split_val(samples, list(data.get("val", [])))
     if data.get("val"):
         samples = [s for s in samples if s not in val]

@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
-__all__ = ["IrdropTrain", "IrdropPredict"]
+__all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
+
+
+@register
+class IrdropSynthetic(Step):
+    """Generate labelled synthetic PDNs (static: nodal solve; dynamic: worst transient drop), fanned out."""
+
+    name = "irdrop.synthetic"
+    version = "1"
+    outputs = {"cases": "cases"}
+
+    class Params(StepParams):
+        kind: Literal["static", "dynamic"] = Field(default="static", description="label kind")
+        count: int = Field(default=40, ge=1, description="number of designs")
+        first_seed: int = Field(default=1000, description="seed of the first design (then +1 each)")
+        slices: int = Field(default=8, ge=1, description="time slices of a dynamic case")
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.irdrop.synthetic import generate_cases
+
+        p = ctx.params
+        seeds = list(range(p.first_seed, p.first_seed + p.count))
+        paths = generate_cases(p.kind, seeds, ctx.path("cases/.keep").parent, ctx.executor, slices=p.slices)
+        (ctx.workdir / "cases" / ".keep").unlink(missing_ok=True)
+        return StepResult(outputs={"cases": "cases"},
+                          metrics={f"irdrop__synthetic__{p.kind}_cases": len(paths)})
 
 
 @register
 class IrdropTrain(Step):
-    """Train PDNNet (or the IREDGe-style CNN baseline) on ICCAD 2023 cases and any dynamic data set."""
+    """Train PDNNet (or the IREDGe-style CNN baseline) on ICCAD 2023 cases and generated PDNs."""
 
     name = "irdrop.train"
     version = "1"
-    inputs = {"dynamic": "directory of dynamic samples (irdrop.dynamic_dataset)"}
-    optional_inputs = frozenset({"dynamic"})
+    inputs = {"synthetic": "directory of generated cases (irdrop.synthetic)"}
+    optional_inputs = frozenset({"synthetic"})
     outputs = {"checkpoint": "model.pt", "history": "history.json"}
 
     class Params(StepParams):
@@ -34,9 +59,9 @@ class IrdropTrain(Step):
 
         p = ctx.params
         data = dict(p.data)
-        dynamic = ctx.optional_input("dynamic")
-        if dynamic is not None:
-            data["dynamic"] = str(dynamic)
+        synthetic = ctx.optional_input("synthetic")
+        if synthetic is not None:
+            data["synthetic"] = str(synthetic)
         recipe = {"model": p.model, "data": data, "train": dict(p.train)}
         result = run_recipe(recipe, ctx.path("model.pt"), world_size=p.world_size, progress=ctx.progress,
                             default_cache=ctx.workdir / "cache")
@@ -54,14 +79,18 @@ class IrdropTrain(Step):
 
 @register
 class IrdropPredict(Step):
-    """Predict a static IR-drop map (contest CSV, V) from a netlist and the contest maps, no PDN solve."""
+    """Predict a static IR-drop map (contest CSV, V) from a netlist and the contest maps, no PDN solve.
+
+    Without ``eff_dist``/``pdn_density`` inputs those maps are computed from the netlist geometry
+    (:mod:`eda.pdn.features`).
+    """
 
     name = "irdrop.predict"
     version = "1"
     inputs = {"netlist": "PDN SPICE netlist", "current": "current map CSV", "eff_dist": "effective-distance map",
               "pdn_density": "PDN density map", "model": "checkpoint (default: the shipped one)",
               "golden": "IR-drop label map to score against (optional)"}
-    optional_inputs = frozenset({"netlist", "model", "golden"})
+    optional_inputs = frozenset({"eff_dist", "pdn_density", "model", "golden"})
     outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json"}
 
     class Params(StepParams):
@@ -72,8 +101,20 @@ class IrdropPredict(Step):
         from eda.pdn.maps import read_map
         from eda.pdn.metrics import map_metrics
 
-        out, timing = predict_files(ctx.optional_input("netlist"), ctx.input("current"), ctx.input("eff_dist"),
-                                    ctx.input("pdn_density"), ctx.path("ir_drop_map.csv"), ctx.optional_input("model"))
+        eff, den = ctx.optional_input("eff_dist"), ctx.optional_input("pdn_density")
+        if eff is None or den is None:
+            from eda.pdn.features import effective_distance_map, pdn_density_map
+            from eda.pdn.maps import write_map
+            from eda.pdn.netlist import read_netlist
+
+            net = read_netlist(ctx.input("netlist"))
+            shape = read_map(ctx.input("current")).shape
+            if eff is None:
+                eff = write_map(ctx.path("eff_dist_map.csv"), effective_distance_map(net, shape))
+            if den is None:
+                den = write_map(ctx.path("pdn_density.csv"), pdn_density_map(net, shape))
+        out, timing = predict_files(ctx.input("netlist"), ctx.input("current"), eff, den,
+                                    ctx.path("ir_drop_map.csv"), ctx.optional_input("model"))
         pred = read_map(out)
         metrics: dict[str, Any] = {"irdrop__predict__runtime_s": timing.total_s,
                                    "irdrop__predict__network_s": timing.network_s,

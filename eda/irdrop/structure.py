@@ -115,7 +115,7 @@ class PdnStructure:
         running along x, their y positions. ``layers``: a list of layer indices, ``"all"`` (every layer
         above the lowest, which carries the standard-cell rails rather than PDN stripes) or ``"first"``
         (default: the lowest such layer that has stripes of this orientation — the one feeding the cell
-        rails through vias).
+        rails through vias). Empty when no layer above the lowest has stripes of this orientation.
         """
         if orientation not in ("vertical", "horizontal"):
             raise ValueError(f"orientation must be 'vertical' or 'horizontal', got {orientation!r}")
@@ -129,8 +129,6 @@ class PdnStructure:
             if layers not in ("first", "all"):
                 raise ValueError(f"layers must be a list, 'first' or 'all', got {layers!r}")
             chosen = upper[:1] if layers == "first" else upper
-            if not upper:
-                chosen = [lowest]
         else:
             chosen = list(layers)
         sel &= np.isin(la, chosen)

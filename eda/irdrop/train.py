@@ -50,6 +50,11 @@ class TrainConfig:
         max_minutes: wall-clock budget (training stops after the epoch that exceeds it; 0 = none).
         device: ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
         threads: torch intra-op threads per process (0 = torch default).
+        accumulate: samples per optimiser step (gradients averaged).
+        crop: train on random ``crop`` × ``crop`` µm windows (0 = whole maps); validation always uses
+            whole maps.
+        ema: decay of the exponential moving average of the weights that is validated and kept
+            (per optimiser step; 0 disables it).
     """
 
     epochs: int = 60
@@ -61,6 +66,9 @@ class TrainConfig:
     max_minutes: float = 18.0
     device: str = "auto"
     threads: int = 0
+    accumulate: int = 2
+    crop: int = 128
+    ema: float = 0.95
 
 
 @dataclass
@@ -116,9 +124,10 @@ def evaluate(model: nn.Module, samples: Sequence[Sample], device: torch.device |
     return float(np.mean(errs))
 
 
-def _step(model: nn.Module, sample: Sample, rng: random.Random, augment: bool, device: torch.device) -> torch.Tensor:
-    k, flip = rng.choice(TRANSFORMS) if augment else (0, False)
-    x, graph, y = sample.view(k, flip)
+def _step(model: nn.Module, sample: Sample, rng: random.Random, config: TrainConfig,
+          device: torch.device) -> torch.Tensor:
+    k, flip = rng.choice(TRANSFORMS) if config.augment else (0, False)
+    x, graph, y = sample.crop_view(k, flip, config.crop, rng) if config.crop > 0 else sample.view(k, flip)
     g = _graph_to(graph, device) if _uses_graph(model) else None
     pred = model(x.to(device), g)
     return torch.mean(torch.abs(pred - y.to(device)))
@@ -152,6 +161,8 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
         net = nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(config.epochs, 1), eta_min=config.lr * 0.05)
+    ema = torch.optim.swa_utils.AveragedModel(
+        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)) if config.ema > 0 else None
     rng = random.Random(config.seed * 1009 + rank)
     order_rng = random.Random(config.seed)
     val = list(val) or list(train)
@@ -168,24 +179,31 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
         per_rank = math.ceil(len(order) / world_size)
         order = (order * world_size)[: per_rank * world_size]
         losses = []
-        for i in order[rank::world_size]:
+        mine = order[rank::world_size]
+        acc = max(1, config.accumulate)
+        for start_i in range(0, len(mine), acc):
             opt.zero_grad(set_to_none=True)
-            loss = _step(net, train[i], rng, config.augment, device)
-            loss.backward()
+            chunk = mine[start_i:start_i + acc]
+            for i in chunk:
+                loss = _step(net, train[i], rng, config, device) / len(chunk)
+                loss.backward()
+                losses.append(float(loss.detach()) * len(chunk))
             nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             opt.step()
-            losses.append(float(loss.detach()))
+            if ema is not None:
+                ema.update_parameters(model)
         sched.step()
+        judged = ema.module if ema is not None else model
         epochs_run = epoch + 1
         stop = torch.zeros(1)
         if rank == 0:
-            val_mae = evaluate(model, val, device)
+            val_mae = evaluate(judged, val, device)
             history.append({"epoch": epoch + 1, "train_mae_mv": float(np.mean(losses)), "val_mae_mv": val_mae})
             _LOG.info("epoch %d: train MAE %.4f mV, val MAE %.4f mV", epoch + 1, np.mean(losses), val_mae)
             if val_mae < best:
-                best, best_state, stale = val_mae, copy.deepcopy(model.state_dict()), 0
+                best, best_state, stale = val_mae, copy.deepcopy(judged.state_dict()), 0
                 if checkpoint is not None:
-                    save_checkpoint(checkpoint, model_config, model, config, {"val_mae_mv": best,
+                    save_checkpoint(checkpoint, model_config, judged, config, {"val_mae_mv": best,
                                                                              "epoch": epoch + 1})
             else:
                 stale += 1

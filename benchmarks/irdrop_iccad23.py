@@ -1,0 +1,282 @@
+"""ICCAD 2023 IR-drop benchmark: PDNNet vs the IREDGe-style CNN baseline vs the golden solver.
+
+Static part (contest table): leave-one-out over the real cases that ship a netlist. For every held-out
+case a PDNNet and a baseline are trained on the fake cases, the generated synthetic cases and the
+*other* real cases (validation: the other real cases), then scored on the held-out case with the
+contest metrics (MAE over the map, maximum error, hotspot F1 at 90% of the golden maximum, runtime).
+The golden row is the eda.pdn static solve of the netlist, rasterised like the contest labels.
+
+Dynamic part: synthetic PDNs with decaps and PWL activity labelled by the golden transient solver
+(worst drop per tile); PDNNet is trained on some designs and scored (NMAE) on held-out designs; then one
+design of at least 1e5 nodes is timed: golden transient analysis vs PDNNet inference.
+
+Trainings run as executor tasks (two processes by default). Usage::
+
+    python benchmarks/irdrop_iccad23.py --minutes 8 --synthetic 40 --dynamic 24
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eda.data import require_data
+from eda.flow.executors import get_executor
+from eda.irdrop.dataset import iccad_cases, load_iccad_case
+from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
+from eda.irdrop.recipes import load_model_config
+from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, load_generated_dir
+from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, train_model
+from eda.pdn.metrics import map_metrics
+
+CACHE = Path("/tmp/eda-irdrop-bench")
+
+
+def _train_task(task: dict[str, Any]) -> str:
+    """Train one model (runs in an executor worker); returns the checkpoint path."""
+    import torch
+
+    torch.set_num_threads(1)
+    root = require_data("iccad23")
+    train, val = [], []
+    for subset in ("fake", "real"):
+        for d in iccad_cases(root, subset):
+            if d.name == task["held_out"]:
+                continue
+            s = load_iccad_case(d, cache_dir=CACHE / "iccad")
+            train.append(s)
+            if subset == "real":
+                val.append(s)
+    if task.get("synthetic_dir"):
+        train += load_generated_dir(Path(task["synthetic_dir"]), kind=task.get("synthetic_kind", "static"))
+    if task.get("val_dir"):
+        val = load_generated_dir(Path(task["val_dir"]), kind=task.get("synthetic_kind", "static"))
+    if task.get("only_synthetic"):
+        train = [s for s in train if not s.name.startswith(("real/", "fake/"))]
+    cfg = TrainConfig(**task["train"])
+    result = train_model(task["model"], train, val, cfg)
+    out = Path(task["checkpoint"])
+    save_checkpoint(out, task["model"], result.model, cfg,
+                    {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
+                    extra={"tile_um": 4})
+    return str(out)
+
+
+def _predict(checkpoint: Path, sample) -> tuple[np.ndarray, float]:
+    from eda.irdrop.predict import Predictor
+
+    pred = Predictor(checkpoint)
+    t0 = time.perf_counter()
+    out = pred.predict_sample(sample)
+    return out, time.perf_counter() - t0
+
+
+def _feature_seconds(case: Path) -> float:
+    """Time to read the inputs and build features + PDNGraph from the files (what `predict` does)."""
+    from eda.irdrop.dataset import sample_from_maps
+    from eda.irdrop.structure import load_structure
+    from eda.pdn.maps import read_map
+
+    t0 = time.perf_counter()
+    s = sample_from_maps(case.name, read_map(case / "current_map.csv.gz"), read_map(case / "eff_dist_map.csv.gz"),
+                         read_map(case / "pdn_density.csv.gz"), load_structure(case / "netlist.sp.gz"))
+    s.graph(0, False)
+    return time.perf_counter() - t0
+
+
+def _golden(case: Path, shape: tuple[int, int]) -> tuple[np.ndarray, float]:
+    from eda.pdn.netlist import read_netlist
+    from eda.pdn.raster import rasterize
+    from eda.pdn.static import solve_static
+
+    t0 = time.perf_counter()
+    net = read_netlist(case / "netlist.sp.gz")
+    drop = rasterize(net, solve_static(net).drop, shape)
+    return drop, time.perf_counter() - t0
+
+
+def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
+    root = require_data("iccad23")
+    real = [d for d in iccad_cases(root, "real") if not args.cases or d.name in args.cases]
+    syn_dir = CACHE / "synthetic"
+    if args.synthetic:
+        generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)
+    train_cfg = {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs, "seed": args.seed,
+                 "threads": 1, "crop": 128}
+    tasks = []
+    for d in real:
+        for name in ("pdnnet", "iredge"):
+            tasks.append({"held_out": d.name, "model": load_model_config(name), "train": train_cfg,
+                          "synthetic_dir": str(syn_dir) if args.synthetic else None,
+                          "checkpoint": str(CACHE / "models" / f"{name}-without-{d.name}.pt")})
+    t0 = time.perf_counter()
+    executor.map(_train_task, tasks, name="irdrop-train-loo")
+    train_s = time.perf_counter() - t0
+    rows: list[dict[str, Any]] = []
+    for d in real:
+        sample = load_iccad_case(d, cache_dir=CACHE / "iccad")
+        gold_mv = sample.label_mv
+        feat_s = _feature_seconds(d)
+        for name in ("pdnnet", "iredge"):
+            ckpt = CACHE / "models" / f"{name}-without-{d.name}.pt"
+            pred_v, net_s = _predict(ckpt, sample)
+            m = map_metrics(pred_v * 1e3, gold_mv)
+            rows.append({"case": d.name, "method": "PDNNet" if name == "pdnnet" else "IREDGe CNN",
+                         "mae_mv": m["mae"], "max_err_mv": m["max_error"], "f1": m["f1"],
+                         "runtime_s": feat_s + net_s,
+                         "epochs": int(load_checkpoint(ckpt)["metrics"]["epochs"])})
+        drop, gold_s = _golden(d, sample.shape)
+        m = map_metrics(drop * 1e3, gold_mv)
+        rows.append({"case": d.name, "method": "golden solver", "mae_mv": m["mae"], "max_err_mv": m["max_error"],
+                     "f1": m["f1"], "runtime_s": gold_s, "epochs": 0})
+    print(f"\n## Static IR drop, ICCAD 2023 real cases, leave-one-out ({len(tasks)} trainings, "
+          f"{train_s / 60:.1f} min wall, budget {args.minutes} min each, "
+          f"{args.synthetic} generated + fake + other real cases in training)\n")
+    print("| case | method | MAE (mV) | max error (mV) | F1 | runtime (s) | epochs |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
+              f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
+    summary = {}
+    for method in ("PDNNet", "IREDGe CNN", "golden solver"):
+        sel = [r for r in rows if r["method"] == method]
+        summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
+    print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")
+    print("|---|---|---|---|---|")
+    for method, s in summary.items():
+        print(f"| {method} | {s['mae_mv']:.4f} | {s['max_err_mv']:.3f} | {s['f1']:.3f} | {s['runtime_s']:.2f} |")
+    ratio = summary["PDNNet"]["mae_mv"] / summary["IREDGe CNN"]["mae_mv"]
+    per_case = [a["mae_mv"] / b["mae_mv"] for a, b in zip(rows[0::3], rows[1::3], strict=True)]
+    print(f"\nPDNNet MAE / baseline MAE: mean-of-MAE ratio {ratio:.3f} ({(1 - ratio) * 100:.1f}% lower), "
+          f"median per-case ratio {np.median(per_case):.3f}")
+    print(f"targets per unseen case: MAE <= 0.15 mV met on {sum(r['mae_mv'] <= 0.15 for r in rows[0::3])}/"
+          f"{len(real)}, F1 >= 0.5 met on {sum(r['f1'] >= 0.5 for r in rows[0::3])}/{len(real)}")
+    return {"rows": rows, "summary": summary}
+
+
+def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
+    dyn_dir = CACHE / "dynamic"
+    n_train = args.dynamic
+    n_test = max(4, args.dynamic // 4)
+    train_seeds = list(range(2000, 2000 + n_train))
+    test_seeds = list(range(3000, 3000 + n_test))
+    generate_cases("dynamic", train_seeds + test_seeds, dyn_dir / "all", executor, slices=DEFAULT_SLICES)
+    train_dir, test_dir = dyn_dir / "train", dyn_dir / "test"
+    for sub in (train_dir, test_dir):
+        sub.mkdir(parents=True, exist_ok=True)
+        for f in sub.glob("*.npz"):
+            f.unlink()
+    for f in (dyn_dir / "all").glob("dynamic-*.npz"):
+        seed = int(f.name.split("-")[1])
+        target = train_dir if seed in train_seeds else test_dir if seed in test_seeds else None
+        if target is not None:
+            (target / f.name).symlink_to(f)
+    n_static = len(STATIC_CHANNELS)
+    model = {**load_model_config("pdnnet"), "in_channels": n_static + DEFAULT_SLICES,
+             "current_channels": [*CURRENT_CHANNELS[:-1], *range(n_static, n_static + DEFAULT_SLICES),
+                                  CURRENT_CHANNELS[-1]]}
+    # a validation split carved from the training designs (the test designs stay unseen)
+    val_dir = dyn_dir / "val"
+    val_dir.mkdir(exist_ok=True)
+    for f in val_dir.glob("*.npz"):
+        f.unlink()
+    for f in sorted(train_dir.glob("*.npz"))[-max(2, n_train // 6):]:
+        f.rename(val_dir / f.name)
+    task = {"held_out": None, "model": model, "synthetic_dir": str(train_dir), "synthetic_kind": "dynamic",
+            "val_dir": str(val_dir), "only_synthetic": True,
+            "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
+                      "seed": args.seed, "threads": 1, "crop": 128},
+            "checkpoint": str(CACHE / "models" / "pdnnet-dynamic.pt")}
+    ckpt = Path(executor.map(_train_task, [task], name="irdrop-train-dynamic")[0])
+    test = load_generated_dir(test_dir, kind="dynamic")
+    print(f"\n## Dynamic IR drop (worst drop per tile), {len(test)} held-out generated designs, "
+          f"trained on {n_train - max(2, n_train // 6)} (+{max(2, n_train // 6)} validation)\n")
+    print("| design | tiles | golden worst (mV) | PDNNet worst (mV) | MAE (mV) | NMAE | F1 |")
+    print("|---|---|---|---|---|---|---|")
+    nmaes = []
+    for s in test:
+        pred, _ = _predict(ckpt, s)
+        m = map_metrics(pred * 1e3, s.label_mv)
+        nmaes.append(m["nmae"])
+        print(f"| {s.name} | {s.shape[0]}x{s.shape[1]} | {s.label_mv.max():.2f} | {pred.max() * 1e3:.2f} | "
+              f"{m['mae']:.3f} | {m['nmae']:.4f} | {m['f1']:.3f} |")
+    print(f"\nmean NMAE {np.mean(nmaes):.4f} (target <= 0.05), worst {np.max(nmaes):.4f}")
+    speed = _dynamic_speed(ckpt, args)
+    return {"nmae": [float(v) for v in nmaes], "speed": speed}
+
+
+def _dynamic_speed(ckpt: Path, args: argparse.Namespace) -> dict[str, float]:
+    """Golden transient vs PDNNet inference on one design of >= 1e5 nodes."""
+    from eda.irdrop.dataset import sample_from_maps
+    from eda.irdrop.netlist_adapter import structure_from_pdn
+    from eda.irdrop.synthetic import _slice_maps, random_spec
+    from eda.pdn.features import effective_distance_map, pdn_density_map
+    from eda.pdn.generate import generate_pdn, spec_for_nodes
+    from eda.pdn.transient import solve_transient
+
+    base = random_spec(99, "dynamic")
+    big = spec_for_nodes(args.speed_nodes, **{k: getattr(base, k) for k in (
+        "layers", "pads", "pad_pitch_um", "current_density_a_um2", "hotspots", "hotspot_sigma_um", "hotspot_gain",
+        "waveform", "cycles", "clock_period_s", "decap_fraction", "seed")})
+    gen = generate_pdn(big)
+    net = gen.netlist
+    stop = big.clock_period_s * big.cycles
+    t0 = time.perf_counter()
+    solve_transient(net, stop, big.clock_period_s / args.steps_per_cycle)
+    golden_s = time.perf_counter() - t0
+    shape = gen.current_map.shape
+    slices = _slice_maps(net, shape, stop, DEFAULT_SLICES)
+    eff, den = effective_distance_map(net, shape), pdn_density_map(net, shape)
+    from eda.irdrop.predict import Predictor
+
+    pred = Predictor(ckpt)
+    t1 = time.perf_counter()
+    sample = sample_from_maps("big", gen.current_map, eff, den, structure_from_pdn(net), time_slices=slices)
+    sample.graph(0, False)
+    t2 = time.perf_counter()
+    pred.predict_sample(sample)
+    t3 = time.perf_counter()
+    out = {"nodes": float(net.n_nodes), "steps": float(round(stop / (big.clock_period_s / args.steps_per_cycle))),
+           "golden_s": golden_s, "features_s": t2 - t1, "network_s": t3 - t2}
+    print(f"\n## Dynamic speed at {net.n_nodes} nodes ({shape[0]}x{shape[1]} tiles, "
+          f"{int(out['steps'])} transient steps)\n")
+    print("| method | seconds | speed-up vs golden |")
+    print("|---|---|---|")
+    print(f"| golden transient (eda.pdn, factor once + {int(out['steps'])} steps) | {golden_s:.2f} | 1x |")
+    print(f"| PDNNet network only | {out['network_s']:.3f} | {golden_s / out['network_s']:.0f}x |")
+    print(f"| PDNNet incl. features + PDNGraph from the netlist | {out['features_s'] + out['network_s']:.3f} | "
+          f"{golden_s / (out['features_s'] + out['network_s']):.0f}x |")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=8.0, help="training budget per model")
+    ap.add_argument("--epochs", type=int, default=300)
+    ap.add_argument("--synthetic", type=int, default=40, help="generated static cases added to training")
+    ap.add_argument("--dynamic", type=int, default=24, help="generated dynamic designs (0 skips the part)")
+    ap.add_argument("--speed-nodes", type=int, default=100_000)
+    ap.add_argument("--steps-per-cycle", type=int, default=20)
+    ap.add_argument("--cases", nargs="*", default=[], help="real cases (default: all with a netlist)")
+    ap.add_argument("--skip-static", action="store_true")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = ap.parse_args()
+    results: dict[str, Any] = {}
+    with get_executor("local", workers=args.workers) as executor:
+        if not args.skip_static:
+            results["static"] = static_benchmark(args, executor)
+        if args.dynamic:
+            results["dynamic"] = dynamic_benchmark(args, executor)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=float))
+
+
+if __name__ == "__main__":
+    main()

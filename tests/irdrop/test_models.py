@@ -1,0 +1,134 @@
+"""PDNNet and the IREDGe baseline: shapes, physics of the output head, a short overfit, checkpoints."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from eda.errors import DataError, SpecError
+from eda.irdrop.features import STATIC_CHANNELS
+from eda.irdrop.models import IREDGe, PDNNet, build_model
+from eda.irdrop.recipes import load_model_config
+from eda.irdrop.train import TrainConfig, evaluate, load_checkpoint, predict_sample, save_checkpoint, train_model
+
+from .pdn_fixtures import comb_sample
+
+C = len(STATIC_CHANNELS)
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return comb_sample(0)
+
+
+def _small(name: str) -> dict:
+    cfg = {"model": name, "in_channels": C, "widths": [8, 12, 16], "head": 8}
+    if name == "pdnnet":
+        cfg.update(gnn_hidden=8, gnn_layers=2)
+    return cfg
+
+
+@pytest.mark.parametrize("name", ["pdnnet", "iredge"])
+def test_output_shape_matches_map(sample, name):
+    torch.manual_seed(0)
+    model = build_model(_small(name))
+    for k, flip in ((0, False), (1, True)):
+        x, graph, y = sample.view(k, flip)
+        out = model(x, graph)
+        assert out.shape == y.shape == (1, *x.shape[-2:])
+
+
+def test_shipped_configs_build():
+    for name in ("pdnnet", "iredge"):
+        model = build_model(load_model_config(name))
+        assert sum(p.numel() for p in model.parameters()) > 10_000
+    assert isinstance(build_model(load_model_config("pdnnet")), PDNNet)
+    assert isinstance(build_model(load_model_config("iredge")), IREDGe)
+
+
+def test_bad_model_config_is_a_spec_error():
+    with pytest.raises(SpecError, match="valid models"):
+        build_model({"model": "unet3000", "in_channels": C})
+    with pytest.raises(SpecError, match="bad parameters"):
+        build_model({"model": "iredge", "in_channels": C, "depth": 3})
+
+
+def test_pdnnet_prediction_scales_with_current(sample):
+    """The linear-current head: doubling every current channel doubles the predicted drop."""
+    torch.manual_seed(0)
+    model = build_model(_small("pdnnet")).eval()
+    x, graph, _ = sample.view()
+    x2 = x.clone()
+    cc = model.current_channels
+    x2[:, cc] *= 2.0
+    g2 = type(graph)(x=graph.x.clone(), edge_index=graph.edge_index, edge_attr=graph.edge_attr,
+                     grid=graph.grid, tile_um=graph.tile_um, pos=graph.pos)
+    g2.x[:, cc] *= 2.0
+    with torch.no_grad():
+        torch.testing.assert_close(model(x2, g2), 2.0 * model(x, graph), rtol=1e-4, atol=1e-6)
+
+
+def test_graph_branch_is_used(sample):
+    torch.manual_seed(0)
+    model = build_model(_small("pdnnet")).eval()
+    x, graph, _ = sample.view()
+    g2 = type(graph)(x=graph.x, edge_index=graph.edge_index.flip(0), edge_attr=graph.edge_attr,
+                     grid=graph.grid, tile_um=graph.tile_um, pos=graph.pos)
+    with torch.no_grad():
+        assert not torch.allclose(model(x, graph), model(x, g2))
+
+
+@pytest.mark.parametrize("name", ["pdnnet", "iredge"])
+def test_overfits_one_sample(sample, name):
+    cfg = TrainConfig(epochs=150, lr=5e-3, patience=1000, seed=0, augment=False, max_minutes=0, accumulate=1,
+                      ema=0.0, crop=0, threads=1)
+    torch.manual_seed(0)
+    before = evaluate(build_model(_small(name)), [sample])
+    result = train_model(_small(name), [sample], [sample], cfg)
+    after = evaluate(result.model, [sample])
+    # the best constant map (the median) is the floor a model that ignores its inputs cannot beat
+    constant = float(np.mean(np.abs(sample.label_mv - np.median(sample.label_mv))))
+    assert after < 0.35 * constant, (before, after, constant)
+    assert after < 0.2 * before
+
+
+def test_crop_view_is_consistent(sample):
+    x, graph, y = sample.crop_view(0, False, 8, random.Random(3))
+    assert x.shape[-2:] == (8, 8) and y.shape[-2:] == (8, 8)
+    assert graph.grid == (2, 2) and graph.num_nodes == 4
+    full_x, full_g, full_y = sample.view()
+    # the window's content is a slice of the full map at a tile-aligned offset
+    found = [(ox, oy) for ox in range(0, 24 - 7, 4) for oy in range(0, 12 - 7, 4)
+             if torch.equal(full_y[..., ox:ox + 8, oy:oy + 8], y)]
+    assert found
+    ox, oy = found[0]
+    node = (ox // 4) * full_g.grid[1] + oy // 4
+    torch.testing.assert_close(graph.x[0], full_g.x[node])
+    assert int(graph.edge_index.max()) < 4
+
+
+def test_checkpoint_round_trip(sample, tmp_path):
+    torch.manual_seed(0)
+    cfg = _small("pdnnet")
+    model = build_model(cfg)
+    path = save_checkpoint(tmp_path / "m.pt", cfg, model, TrainConfig(), {"val_mae_mv": 0.5}, extra={"tile_um": 4})
+    payload = load_checkpoint(path)
+    assert payload["model_config"] == cfg and payload["metrics"]["val_mae_mv"] == 0.5
+    clone = build_model(payload["model_config"])
+    clone.load_state_dict(payload["state_dict"])
+    np.testing.assert_allclose(predict_sample(clone, sample), predict_sample(model, sample), rtol=1e-6)
+
+
+def test_bad_checkpoint_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+    bad = tmp_path / "bad.pt"
+    torch.save({"format": "something else"}, bad)
+    with pytest.raises(DataError, match="not an eda.irdrop checkpoint"):
+        load_checkpoint(bad)
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(DataError, match="cannot read"):
+        load_checkpoint(tmp_path / "junk.pt")
