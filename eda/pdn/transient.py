@@ -83,20 +83,22 @@ class TransientStepper:
         self.free = np.flatnonzero(mask)
         self.M_uu = M[self.free][:, self.free].tocsr()
         self.M_uf_vf = M[self.free][:, self.fixed] @ self.v_fixed
-        self.factor = Factor(self.M_uu, backend)
+        # many right-hand sides with one matrix: a direct factorisation pays off whatever the size
+        self.factor = Factor(self.M_uu, "direct" if backend == "auto" else backend)
         self.sources = SourceEvaluator(net.waves, net.i_amp)
+        self.B_src = _incidence(n, net.i_a, net.i_b)  # drawn current per node = B_src @ i(t)
         self.setup_s = time.perf_counter() - t0
         self.verify = True  # check the residual of the first step's solve
 
     def initial_state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """DC operating point at ``t = 0``: ``(v, i_L, i_C)`` (capacitor currents are zero)."""
+        """DC operating point at ``t = 0``: ``(v, i_L, q)`` with ``q`` the per-node capacitor current (0)."""
         net = self.net
         i0 = self.sources(0.0)
         dc = PdnNetlist(**{**net.__dict__, "i_amp": i0, "waves": None})
         res = solve_static(dc, check=False)
         v = res.voltage
         i_l = self._inductor_currents(v, i0)
-        return v, i_l, np.zeros(len(net.c_a))
+        return v, i_l, np.zeros(net.n_nodes)
 
     def _inductor_currents(self, v: np.ndarray, i_src: np.ndarray) -> np.ndarray:
         """DC inductor currents from KCL: they carry whatever the resistors and sources need."""
@@ -115,21 +117,24 @@ class TransientStepper:
         sol = spla.lsqr(A[keep], -need[keep], atol=1e-14, btol=1e-14)[0]
         return sol
 
-    def step(self, t_next: float, v: np.ndarray, i_l: np.ndarray, i_c: np.ndarray,
+    def step(self, t_next: float, v: np.ndarray, i_l: np.ndarray, q: np.ndarray,
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Advance one step to ``t_next`` from state ``(v, i_L, i_C)``."""
+        """Advance one step to ``t_next`` from state ``(v, i_L, q)``.
+
+        ``q`` is the capacitor current leaving every node (node form ``C dv/dt``); with it the
+        trapezoidal history is ``(2/h) C v[k] + q[k]`` and needs one ``C @ v`` product per step.
+        """
         net, h, a = self.net, self.h, self.alpha
-        n = net.n_nodes
-        drawn = current_injection(n, net.i_a, net.i_b, self.sources(t_next))
-        rhs = -drawn + (a / h) * (self.C @ v)
-        if a == 2.0 and len(i_c):
-            # trapezoidal capacitor history: + i_C[k] on the rhs at a, - i_C[k] at b
-            rhs += current_injection(n, net.c_a, net.c_b, i_c)
+        drawn = self.B_src @ self.sources(t_next)
+        cv = self.C @ v
+        rhs = (a / h) * cv - drawn
+        if a == 2.0:
+            rhs += q
         if len(i_l):
             hist = i_l.copy()
             if a == 2.0:
                 hist += self.gl * (_branch(v, net.l_a) - _branch(v, net.l_b))
-            rhs -= current_injection(n, net.l_a, net.l_b, hist)  # known current leaving a into b
+            rhs -= current_injection(net.n_nodes, net.l_a, net.l_b, hist)  # known current leaving a into b
         b = rhs[self.free] - self.M_uf_vf
         v_new = v.copy()
         x = self.factor(b, x0=v[self.free])
@@ -140,14 +145,21 @@ class TransientStepper:
             self.verify = False
         v_new[self.free] = x
         v_new[self.fixed] = self.v_fixed
-        if len(i_c):
-            dv_new = _branch(v_new, net.c_a) - _branch(v_new, net.c_b)
-            dv_old = _branch(v, net.c_a) - _branch(v, net.c_b)
-            i_c = (a / h) * net.c_f * (dv_new - dv_old) - (i_c if a == 2.0 else 0.0)
+        q = (a / h) * (self.C @ v_new - cv) - (q if a == 2.0 else 0.0)
         if len(i_l):
             dvl = _branch(v_new, net.l_a) - _branch(v_new, net.l_b)
             i_l = hist + self.gl * dvl
-        return v_new, i_l, i_c
+        return v_new, i_l, q
+
+
+def _incidence(n: int, a: np.ndarray, b: np.ndarray) -> sp.csr_matrix:
+    """Node x element matrix with +1 at ``a`` and -1 at ``b`` (ground rows dropped)."""
+    k = np.arange(len(a))
+    ma, mb = a >= 0, b >= 0
+    rows = np.concatenate([a[ma], b[mb]])
+    cols = np.concatenate([k[ma], k[mb]])
+    vals = np.concatenate([np.ones(int(ma.sum())), -np.ones(int(mb.sum()))])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(n, len(a)))
 
 
 def _branch(v: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -169,7 +181,7 @@ def solve_transient(net: PdnNetlist, stop: float, step: float, *, method: str = 
                         hint="e.g. --transient 5n,10p")
     t0 = time.perf_counter()
     stepper = TransientStepper(net, step, method=method, backend=backend)
-    v, i_l, i_c = stepper.initial_state()
+    v, i_l, q = stepper.initial_state()
     vdd = net.supply_v
     if probes is None:
         probes = np.array([int(np.argmin(v))])
@@ -183,7 +195,7 @@ def solve_transient(net: PdnNetlist, stop: float, step: float, *, method: str = 
     worst_t[0] = worst.max()
     t1 = time.perf_counter()
     for k in range(1, nsteps + 1):
-        v, i_l, i_c = stepper.step(times[k], v, i_l, i_c)
+        v, i_l, q = stepper.step(times[k], v, i_l, q)
         waves[k] = v[probes]
         drop = vdd - v
         np.maximum(worst, drop, out=worst)
