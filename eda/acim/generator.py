@@ -125,13 +125,29 @@ class _Builder:
 
     # -- placement -----------------------------------------------------------------------------------
     def array(self, cell: gdstk.Cell, info: CellInfo, x: float, y: float, columns: int, spacing: float, *,
-              mirror: bool = False, nets: list[dict[str, Any]], role: str) -> None:
-        """Place ``columns`` copies from (x, y) every ``spacing`` µm; ``nets[i]`` formats instance i's ports."""
+              mirror: bool = False, nets: list[dict[str, Any]] | None = None, role: str,
+              row: tuple[str, dict[str, Any], range] | None = None) -> None:
+        """Place ``columns`` copies from (x, y) every ``spacing`` µm and write their netlist instances.
+
+        ``nets[i]`` gives the template fields of instance i (``inst`` is its name suffix); or ``row`` =
+        (name prefix, fields fixed for the whole array, column indices) when only the column ``c`` varies —
+        the fast path used for the bitcell, compute and capacitor rows.
+        """
         origin = (x, y + info.height) if mirror else (x, y)
         self.top.add(gdstk.Reference(cell, origin, x_reflection=mirror, columns=columns, rows=1,
                                      spacing=(spacing, 0)))
         template = row_template(info.ports, role, self.k)
-        for values in nets:
+        if row is not None:
+            prefix, fixed, cols = row
+            for key, value in fixed.items():
+                template = template.replace("{" + key + "}", str(value))
+            parts = template.split("{c}")
+            if all("{" not in part for part in parts):
+                self.lines.extend(f"X{prefix}{c} {str(c).join(parts)} {info.name}" for c in cols)
+                self.counts[role] = self.counts.get(role, 0) + columns
+                return
+            nets = [{"inst": f"{prefix}{c}", "c": c} for c in cols]
+        for values in nets or []:
             self.lines.append(f"X{values['inst']} {template.format(**values)} {info.name}")
         self.counts[role] = self.counts.get(role, 0) + columns
 
@@ -143,17 +159,17 @@ class _Builder:
         for r in range(s.rows):
             g, y, mirror = r // s.local_array_size, fp.row_y(r), fp.row_mirrored(r)
             self.array(bit_cell, bit_info, fp.array.x0, y, s.cols, fp.pitch, mirror=mirror, role="bitcell",
-                       nets=[{"inst": f"b{r}_{c}", "r": r, "c": c, "g": g} for c in range(s.cols)])
+                       row=(f"b{r}_", {"r": r, "g": g}, range(s.cols)))
             self.array(drv_cell, drv_info, fp.drivers.x0, y, 1, 0, mirror=mirror, role="row_driver",
                        nets=[{"inst": f"d{r}", "r": r}])
         for g in range(s.local_arrays_per_column):
             self.array(cmp_cell, cmp_info, fp.array.x0, fp.compute_y(g), s.cols, fp.pitch, role="compute",
-                       nets=[{"inst": f"m{g}_{c}", "c": c, "g": g} for c in range(s.cols)])
+                       row=(f"m{g}_", {"g": g}, range(s.cols)))
             for j in range(self.k):
                 cell, info = self.cap(cap_bit(g * self.k + j, s.adc_bits))
                 cols = range(j, s.cols, self.k)
                 self.array(cell, info, fp.column_x(j), fp.group_y(g), len(cols), fp.pitch * self.k, role="cap",
-                           nets=[{"inst": f"c{g}_{c}", "c": c, "g": g} for c in cols])
+                           row=(f"c{g}_", {"g": g}, cols))
 
     def place_periphery(self) -> None:
         s, fp, k = self.spec, self.fp, self.k
@@ -276,11 +292,43 @@ class _Builder:
         lay, tt = self.tech.label(layer)
         self.top.add(gdstk.Label(text, (round(x, 4), round(y, 4)), layer=lay, texttype=tt))
 
-    def build(self) -> Macro:
+    def place_net_labels(self) -> None:
+        """Name every internal macro net with a top-level label on its wire (KLayout browsing, LVS hints)."""
+        s, fp, plan, k = self.spec, self.fp, self.plan, self.k
+        m2, m3, m4 = (self.tech.label(n) for n in ("met2", "met3", "met4"))
+        Label = gdstk.Label  # noqa: N806
+        labels: list[gdstk.Label] = []
+        y_mid = fp.row_y(0) + fp.bit_h / 2
+        groups = range(s.local_arrays_per_column)
+        y_lrbl = [fp.row_y(g * s.local_array_size) + fp.bit_h / 2 for g in groups]
+        y_ctop = [fp.compute_y(g) + 0.1 for g in groups]
+        for c in range(s.cols):
+            x = fp.column_x(c)
+            labels.append(Label(f"CBL{c}", (x + plan.CBL, y_mid), layer=m3[0], texttype=m3[1]))
+            labels += [Label(f"DB{b}_{c}", (x + plan.db(b), y_mid), layer=m4[0], texttype=m4[1]) for b in range(8)]
+            x_l, x_c = x + plan.LRBL, x + plan.CTOP
+            labels += [Label(f"LRBL{g}_{c}", (x_l, y_lrbl[g]), layer=m3[0], texttype=m3[1]) for g in groups]
+            labels += [Label(f"CTOP{g}_{c}", (x_c, y_ctop[g]), layer=m3[0], texttype=m3[1]) for g in groups]
+        bit = self.lib.role("bitcell")
+        for port in ("WL", "RWL"):
+            pin_y = bit.pin(port).center[1]
+            for r in range(s.rows):
+                y = fp.row_y(r) + (fp.bit_h - pin_y if fp.row_mirrored(r) else pin_y)
+                labels.append(Label(f"{port}{r}", (fp.array.x0 + 0.15, y), layer=m2[0], texttype=m2[1]))
+        for a in range(s.adcs):
+            x = fp.column_x(a * k + k - 1)
+            labels.append(Label(f"ADCIN{a}", (x + plan.ADCIN, fp.colper.y0 + 0.1), layer=m3[0], texttype=m3[1]))
+            for net in ("OUTP", "OUTN"):
+                labels.append(Label(f"{net}{a}", (x + getattr(plan, net), fp.adc.y0 + 0.1), layer=m3[0], texttype=m3[1]))
+        self.top.add(*labels)
+
+    def build(self, net_labels: bool = True) -> Macro:
         self.place_array()
         self.place_periphery()
         self.place_power()
         self.place_pins()
+        if net_labels:
+            self.place_net_labels()
         self._rect("boundary", 0, 0, self.fp.width, self.fp.height)
         self.gds.add(self.top)
         return Macro(self.spec, self.fp, self.gds, self.top, self.lines, self.pins, self.counts)
@@ -301,17 +349,18 @@ def _natural(text: str) -> tuple[Any, ...]:
 
 
 def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_dir: str | Path | None = None, *,
-             name: str | None = None, write_netlist: bool = True) -> Macro:
+             name: str | None = None, write_netlist: bool = True, net_labels: bool = True) -> Macro:
     """Generate the macro of ``spec`` with ``library``; write GDS, SPICE, abstract JSON, LEF, area JSON.
 
-    Returns the :class:`Macro` (``files`` maps ``gds``/``netlist``/``abstract``/``lef``/``area`` to paths
+    ``net_labels`` adds a top-level label naming every internal net (bit/word/compute/DAC lines) on its
+    wire. Returns the :class:`Macro` (``files`` maps ``gds``/``netlist``/``abstract``/``lef``/``area`` to paths
     when ``out_dir`` is given).
     """
     t0 = time.perf_counter()
     lib = library if isinstance(library, Library) else load_library(library)
     tech = load_tech(lib.tech_file if lib.tech_file.is_file() else None)
     builder = _Builder(spec, lib, tech, name or spec.name)
-    macro = builder.build()
+    macro = builder.build(net_labels)
     macro.seconds["build"] = time.perf_counter() - t0
     if out_dir is None:
         return macro

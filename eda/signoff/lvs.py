@@ -11,7 +11,8 @@ Extraction runs on the hierarchical layout (SKY130 stack from ``tech.yaml``):
   names come from labels on the ``label`` layers.
 
 Both netlists are flattened to devices, parallel devices combined and floating nets purged, then
-compared (plus: every labelled top-level net must reach a device or a cell pin);
+compared (plus: every labelled top-level net must reach a device or a cell pin, and carry the name of
+the schematic net it matched);
 abstract blocks (cells without devices such as the SAR logic) are black boxes by construction.
 Mismatched nets and devices are reported by name. Device parameters: W/L exact, C within 1 %.
 """
@@ -177,6 +178,20 @@ def _floating_pins(netlist: Any, top: str) -> list[str]:
                   if net.name and net.terminal_count() == 0 and net.subcircuit_pin_count() == 0)
 
 
+def _name_mismatches(lvs: Any, top: str) -> list[str]:
+    """Top-level nets whose layout label differs from the name of the schematic net they matched."""
+    xref = lvs.xref()
+    out = []
+    for pair in xref.each_circuit_pair():
+        if pair.first() is None or pair.first().name != top:
+            continue
+        for net in xref.each_net_pair(pair):
+            a, b = net.first(), net.second()
+            if a is not None and b is not None and a.name and b.name and a.name.upper() != b.name.upper():
+                out.append(f"net labelled {a.name} in the layout is {b.name} in the schematic")
+    return out
+
+
 def _desc(device: Any) -> str:
     return f"{device.device_class().name}:{device.expanded_name()}" if device else "-"
 
@@ -219,9 +234,10 @@ def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None
     ds, ns = _count(reference)
     mism = [] if lvs_ok else _mismatches(lvs)
     floating = _floating_pins(extracted, cell.name)
-    if floating:
+    renamed = _name_mismatches(lvs, cell.name) if lvs_ok else []
+    if floating or renamed:
         lvs_ok = False
-        mism = [f"pin {name} is not connected to any device or cell" for name in floating] + mism
+        mism = [f"pin {name} is not connected to any device or cell" for name in floating] + renamed + mism
     return LvsReport(gds=str(gds), netlist=str(netlist), match=lvs_ok, devices_layout=dl, devices_schematic=ds,
                      nets_layout=nl, nets_schematic=ns, mismatches=mism, seconds=time.perf_counter() - start)
 

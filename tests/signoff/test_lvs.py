@@ -85,3 +85,17 @@ def test_pin_stub_off_its_wire_is_caught(macro, tmp_path: Path) -> None:
     lib.write_gds(tmp_path / "pinoff.gds")
     report = run_lvs(tmp_path / "pinoff.gds", macro.files["netlist"], TECH)
     assert not report.match and "pin WLN3 is not connected" in report.mismatches[0]
+
+
+def test_swapped_pin_labels_are_caught(macro, tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    lib = gdstk.read_gds(str(macro.files["gds"]))
+    top = next(c for c in lib.top_level() if c.name == macro.name)
+    a = next(lb for lb in top.labels if lb.text == "BL0")
+    b = next(lb for lb in top.labels if lb.text == "BL1")
+    a.text, b.text = "BL1", "BL0"
+    lib.write_gds(tmp_path / "swapped.gds")
+    report = run_lvs(tmp_path / "swapped.gds", macro.files["netlist"], TECH)
+    assert not report.match
+    assert any("labelled BL0" in m or "labelled BL1" in m for m in report.mismatches)
