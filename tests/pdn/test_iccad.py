@@ -52,3 +52,21 @@ def test_effective_distance_map_reproduced(case):
     ours = effective_distance_map(net, golden.shape)
     # the contest file keeps 4 significant digits (%5.3e): relative error below 5e-4 per tile
     np.testing.assert_allclose(ours, golden, rtol=5e-4, atol=1e-9)
+
+
+@pytest.mark.data
+def test_cli_reproduces_one_case(tmp_path):
+    if not CASES:
+        pytest.skip("ICCAD 2023 data not found (set EDA_DATA to the directory holding iccad23/)")
+    import json
+
+    from tests.flow.helpers import run_cli
+
+    case = CASES[0]
+    code, out = run_cli("pdn", "solve", str(case / "netlist.sp.gz"), "--like", str(case / "current_map.csv.gz"),
+                        "--golden", str(case / "ir_drop_map.csv.gz"), "--no-plots", "--out", str(tmp_path))
+    assert code == 0, out
+    m = json.loads((tmp_path / "metrics.json").read_text())
+    assert m["pdn__map__mae_mv"] <= 0.03 and m["pdn__map__f1"] >= 0.9
+    ours = read_map(tmp_path / "ir_drop_map.csv")
+    assert ours.shape == read_map(case / "ir_drop_map.csv.gz").shape
