@@ -63,11 +63,14 @@ def test_cli_exit_code(macro, tmp_path: Path) -> None:
     assert res.exit_code == 0 and "MATCH" in res.output
 
 
-@pytest.mark.slow
-def test_64x64_macro_matches(tmp_path: Path) -> None:
+@pytest.mark.parametrize("spec", [ACIMSpec(rows=16, cols=16, local_array_size=2, adc_bits=5, cols_per_adc=8),
+                                  ACIMSpec(rows=64, cols=16, local_array_size=8, adc_bits=3, unit_cap_fF=4.0),
+                                  ACIMSpec(rows=64, cols=64, local_array_size=4, adc_bits=5)],
+                         ids=lambda s: s.name)
+def test_more_macros_match(spec: ACIMSpec, tmp_path: Path) -> None:
     from eda.signoff.lvs import run_lvs
 
-    macro = generate(ACIMSpec(rows=64, cols=64, local_array_size=4, adc_bits=5), out_dir=tmp_path)
+    macro = generate(spec, out_dir=tmp_path)
     report = run_lvs(macro.files["gds"], macro.files["netlist"], TECH)
     assert report.match, report.text()
 
