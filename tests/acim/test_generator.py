@@ -122,3 +122,19 @@ def test_klayout_sees_hierarchy(macro) -> None:
     bitcells = sum(inst.cell_inst.size() for inst in top.each_inst() if inst.cell.name == "bitcell8t")
     assert bitcells == 16 * 16
     assert layout.cell("bitcell8t").child_cells() == 0 and top.child_cells() >= 10
+
+
+@pytest.mark.klayout
+@pytest.mark.parametrize("spec", [ACIMSpec(12, 8, 3, 3), ACIMSpec(8, 8, 1, 4),
+                                  ACIMSpec(16, 16, 2, 3, cols_per_adc=1, weight_bits=1),
+                                  ACIMSpec(8, 8, 2, 3, unit_cap_fF=0.5), ACIMSpec(8, 8, 2, 3, unit_cap_fF=25.0)],
+                         ids=lambda s: f"{s.name}_k{s.cols_per_adc}_c{s.unit_cap_fF:g}")
+def test_unusual_specs_drc_lvs_clean(spec: ACIMSpec, tmp_path: Path) -> None:
+    from eda.acim.library import default_library_dir
+    from eda.signoff.drc import run_drc
+    from eda.signoff.lvs import run_lvs
+
+    tech = default_library_dir() / "tech.yaml"
+    macro = generate(spec, out_dir=tmp_path)
+    assert run_drc(macro.files["gds"], tech).clean
+    assert run_lvs(macro.files["gds"], macro.files["netlist"], tech).match
