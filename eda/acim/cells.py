@@ -255,8 +255,9 @@ def build_library(out: str | Path, opt: LibraryOptions | None = None, tech_path:
     tech_data["capacitor"] = {**tech_data.get("capacitor", {}),
                               "density_fF_per_um2": cap["density_fF_per_um2"]}
     (out / "tech.yaml").write_text(yaml.safe_dump(tech_data, sort_keys=False))
-    for stale in out.glob("*.yaml"):
-        if stale.stem not in cells and stale.name not in ("library.yaml", "tech.yaml"):
+    for stale in out.iterdir():  # files of cells this code no longer draws
+        if stale.suffix in (".gds", ".spice", ".yaml") and stale.stem not in cells \
+                and stale.name not in ("library.yaml", "tech.yaml"):
             stale.unlink()
     return out
 
