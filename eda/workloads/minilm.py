@@ -143,7 +143,8 @@ def token_counts(max_chars: int = 1_000_000) -> np.ndarray:
     """WordPiece token counts over local English text: docstrings of the Python standard library.
 
     A frequency estimate available offline (technical English, ~230 k tokens for the default size); used
-    to weight the embedding compression towards frequent tokens. Shape (vocab,), float64.
+    to weight the embedding compression towards frequent tokens (MCUBERT uses ``log(1 + count) + 1``, a
+    tempered weight: raw counts let a few punctuation tokens dominate). Shape (vocab,), float64.
     """
     import ast
     import sysconfig

@@ -239,7 +239,7 @@ class WorkloadMCUBERT(Step):
         layers, hidden, ffn = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
         heads = cfg["num_attention_heads"]
         table = word_embeddings()
-        weights = token_counts() + 1.0 if p.frequency_weighted else None
+        weights = np.log1p(token_counts()) + 1.0 if p.frequency_weighted else None
         emb, log = mc.two_stage_search(table, int(table.size / p.compression), tuple(p.clusters),
                                        row_weights=weights, band_options=tuple(tuple(b) for b in p.bands))
         cosine = float((sentence_embeddings(SAMPLE_SENTENCES) * sentence_embeddings(SAMPLE_SENTENCES, emb.reconstruct()))
