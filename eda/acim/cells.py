@@ -11,7 +11,8 @@ Cells (nets in brackets are column lines, the rest met2 tracks):
   ``colper_end`` ends the ADC input line of a group and drops it to the comparator.
 * ``comparator`` — StrongARM latch (input pair, tail, cross-coupled inverters, output reset PMOS).
 * ``adc_fill`` — feed-through for the ADC row; ``sar_k{n}`` — abstract SAR logic block; ``rowdrv`` —
-  word-line and input (read word-line) inverters; ``powertap`` — via2/via3 stack rail -> met4 stripe.
+  word-line and input (read word-line) inverters; ``ctrldrv`` — inverters driving a compute row's
+  PCHB/EN/SH/RST lines; ``powertap`` — via2/via3 stack rail -> met4 stripe.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def cell_specs(opt: LibraryOptions, plan: ColumnPlan, pitch: float) -> list[Cell
         Mos("1", "nmos", "EN", "CTOP", "LRBL", o.w_switch), Mos("2", "nmos", "SH", "CBL", "CTOP", o.w_switch),
         Mos("3", "nmos", "RST", "CTOP", "VSS", o.w_switch), Mos("4", "pmos", "PCHB", "LRBL", "VDD", o.w_switch)],
         {"VSS": (0, "full"), "PCHB": (1, "full"), "EN": (2, "full"), "SH": (3, "full"), "RST": (4, "full"),
-         "LRBL": (5, "local"), "CTOP": (6, "local"), "CBL": (7, "local"), "VDD": (8, "full")},
+         "LRBL": (5, "local"), "CTOP": (6, "local"), "CBL": (7, "local"), "VDD": (9, "full")},
         [ColumnLine("BL", plan.BL), ColumnLine("BLB", plan.BLB), ColumnLine("LRBL", plan.LRBL, "top"),
          ColumnLine("CTOP", plan.CTOP, "bottom"), ColumnLine("CBL", plan.CBL), *_db_lines(plan)],
         ports=["LRBL", "CTOP", "CBL", "PCHB", "EN", "SH", "RST", "VDD", "VSS"])
@@ -148,6 +149,15 @@ def cell_specs(opt: LibraryOptions, plan: ColumnPlan, pitch: float) -> list[Cell
                         {"VSS": (0, "full"), "WL": (1, "right"), "RWL": (2, "right"), "WLN": (3, "left"),
                          "XN": (4, "left"), "VDD": (9 + o.extra_tracks, "full")}, [], n_tracks=10 + o.extra_tracks,
                         ports=["WLN", "XN", "WL", "RWL", "VDD", "VSS"]))
+    ctrl: list[Mos] = []
+    for i, (inp, outp) in enumerate((("PCHN", "PCHB"), ("ENN", "EN"), ("SHN", "SH"), ("RSTN", "RST"))):
+        ctrl += [Mos(f"n{i}", "nmos", inp, outp, "VSS", o.w_switch), Mos(f"p{i}", "pmos", inp, outp, "VDD", 2 * o.w_switch)]
+    ctrl.sort(key=lambda d: d.kind)
+    out.append(CellSpec("ctrldrv", "ctrl_driver", _round_up(device_row_width(ctrl), 0.4), ctrl,
+                        {"VSS": (0, "full"), "PCHB": (1, "right"), "EN": (2, "right"), "SH": (3, "right"),
+                         "RST": (4, "right"), "PCHN": (5, "left"), "ENN": (6, "left"), "SHN": (7, "left"),
+                         "RSTN": (8, "left"), "VDD": (9, "full")}, [],
+                        ports=["PCHN", "ENN", "SHN", "RSTN", "PCHB", "EN", "SH", "RST", "VDD", "VSS"]))
     return out
 
 
@@ -157,7 +167,8 @@ def _round_up(value: float, step: float) -> float:
 
 def column_pitch(opt: LibraryOptions, plan: ColumnPlan) -> float:
     """Column pitch (µm): the widest column cell's device row, and room for the stripes."""
-    widest = max(device_row_width(s.devices) for s in cell_specs(opt, plan, 100.0) if s.role != "row_driver")
+    widest = max(device_row_width(s.devices) for s in cell_specs(opt, plan, 100.0)
+                 if s.role not in ("row_driver", "ctrl_driver"))
     return _round_up(max(widest, plan.vss_stripe + plan.stripe_w / 2 + G.margin) + opt.extra_pitch, 0.4)
 
 
@@ -230,7 +241,7 @@ def build_cells(opt: LibraryOptions | None = None, tech: Tech | None = None) -> 
         cells[f"sar_k{k}"] = sar_block(k, pitch, plan, opt, tech)
     roles = {"bitcell": "bitcell8t", "compute": "compute", "cap": "momcap", "colper": "colper",
              "colper_end": "colper_end", "adc": "comparator", "adc_fill": "adc_fill", "sar": "sar_k1",
-             "row_driver": "rowdrv", "tap_vdd": "powertap", "tap_vss": "powertap"}
+             "row_driver": "rowdrv", "ctrl_driver": "ctrldrv", "tap_vdd": "powertap", "tap_vss": "powertap"}
     index = {"name": opt.name, "tech": "tech.yaml", "column_pitch_um": pitch, "roles": roles,
              "power": {"stripe_every": opt.stripe_every, "ring_width_um": 2.0, "ring_space_um": 2.0},
              "columns": plan.to_dict(), "options": {k: getattr(opt, k) for k in opt.__dataclass_fields__}}

@@ -11,7 +11,8 @@ left corner of the macro boundary. From the bottom up::
     local-array groups g = 0 .. rows/L-1, each from the bottom: compute capacitor, compute cell,
                        L bitcell rows (odd rows mirrored about their horizontal axis)
 
-Row drivers sit left of every bitcell row. Column c starts at ``array_x + c * pitch``.
+Row drivers sit left of every bitcell row and a control driver left of every compute row (both
+right-aligned against the array). Column c starts at ``array_x + c * pitch``.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class Floorplan:
             "column_periphery": self.colper.area,
             "adcs": self.adc.area,
             "sar_logic": self.sar.area,
-            "row_drivers": s.rows * self.driver_w * self.bit_h,
+            "row_drivers": s.rows * self.library.role("row_driver").area,
+            "control_drivers": groups * self.library.role("ctrl_driver").area,
             "power_ring": self.boundary.area - self.core.area,
         }
         parts["unused"] = self.area_um2 - sum(parts.values())
@@ -162,7 +164,7 @@ def floorplan(spec: ACIMSpec, library: Library) -> Floorplan:
     compute_h = library.role("compute").height
     cap_h = library.cap_height(spec.unit_cap_fF)
     group_h = cap_h + compute_h + spec.local_array_size * bit_h
-    driver_w = library.role("row_driver").width
+    driver_w = max(library.role("row_driver").width, library.role("ctrl_driver").width)
     colper_h = library.role("colper").height
     adc_h = library.role("adc").height
     sar_h = library.role("sar").height

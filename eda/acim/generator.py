@@ -160,9 +160,12 @@ class _Builder:
             g, y, mirror = r // s.local_array_size, fp.row_y(r), fp.row_mirrored(r)
             self.array(bit_cell, bit_info, fp.array.x0, y, s.cols, fp.pitch, mirror=mirror, role="bitcell",
                        row=(f"b{r}_", {"r": r, "g": g}, range(s.cols)))
-            self.array(drv_cell, drv_info, fp.drivers.x0, y, 1, 0, mirror=mirror, role="row_driver",
-                       nets=[{"inst": f"d{r}", "r": r}])
+            self.array(drv_cell, drv_info, fp.array.x0 - drv_info.width, y, 1, 0, mirror=mirror,
+                       role="row_driver", nets=[{"inst": f"d{r}", "r": r}])
+        ctl_cell, ctl_info = self.leaf("ctrl_driver")
         for g in range(s.local_arrays_per_column):
+            self.array(ctl_cell, ctl_info, fp.array.x0 - ctl_info.width, fp.compute_y(g), 1, 0, role="ctrl_driver",
+                       nets=[{"inst": f"k{g}", "g": g}])
             self.array(cmp_cell, cmp_info, fp.array.x0, fp.compute_y(g), s.cols, fp.pitch, role="compute",
                        row=(f"m{g}_", {"g": g}, range(s.cols)))
             for j in range(self.k):
@@ -250,11 +253,11 @@ class _Builder:
             for port in ("WLN", "XN"):
                 pin_y = drv.pin(port).center[1]
                 y = fp.row_y(r) + (fp.bit_h - pin_y if fp.row_mirrored(r) else pin_y)
-                left_stub(f"{port}{r}", y, fp.drivers.x0)
-        comp = self.lib.role("compute")
+                left_stub(f"{port}{r}", y, fp.array.x0 - drv.width)
+        ctl = self.lib.role("ctrl_driver")
         for g in range(s.local_arrays_per_column):
-            for port in ("PCHB", "EN", "SH", "RST"):
-                left_stub(f"{port}{g}", fp.compute_y(g) + comp.pin(port).center[1], fp.array.x0)
+            for port in ("PCHN", "ENN", "SHN", "RSTN"):
+                left_stub(f"{port}{g}", fp.compute_y(g) + ctl.pin(port).center[1], fp.array.x0 - ctl.width)
         for role, y0, ports in (("colper", fp.colper.y0, ("CRST", "CSH")), ("adc", fp.adc.y0, ("CLK", "VREF"))):
             info = self.lib.role(role)
             for port in ports:
@@ -309,6 +312,11 @@ class _Builder:
             x_l, x_c = x + plan.LRBL, x + plan.CTOP
             labels += [Label(f"LRBL{g}_{c}", (x_l, y_lrbl[g]), layer=m3[0], texttype=m3[1]) for g in groups]
             labels += [Label(f"CTOP{g}_{c}", (x_c, y_ctop[g]), layer=m3[0], texttype=m3[1]) for g in groups]
+        comp = self.lib.role("compute")
+        for port in ("PCHB", "EN", "SH", "RST"):
+            pin_y = comp.pin(port).center[1]
+            labels += [Label(f"{port}{g}", (fp.array.x0 + 0.15, fp.compute_y(g) + pin_y), layer=m2[0], texttype=m2[1])
+                       for g in groups]
         bit = self.lib.role("bitcell")
         for port in ("WL", "RWL"):
             pin_y = bit.pin(port).center[1]

@@ -29,7 +29,7 @@ __all__ = ["Pin", "CellInfo", "Library", "load_library", "default_library_dir", 
 
 #: roles the generator needs a cell for
 ROLES: tuple[str, ...] = ("bitcell", "compute", "cap", "colper", "colper_end", "adc", "adc_fill", "sar",
-                          "row_driver", "tap_vdd", "tap_vss")
+                          "row_driver", "ctrl_driver", "tap_vdd", "tap_vss")
 
 
 def default_library_dir() -> Path:
@@ -185,4 +185,6 @@ def load_library(path: str | Path | None = None) -> Library:
                             f"{lib.column_pitch} µm", where=str(index), hint="all column cells share the pitch")
     if abs(lib.role("row_driver").height - lib.role("bitcell").height) > 1e-6:
         raise SpecError("the row driver must be as tall as the bitcell", where=str(index))
+    if abs(lib.role("ctrl_driver").height - lib.role("compute").height) > 1e-6:
+        raise SpecError("the control driver must be as tall as the compute cell", where=str(index))
     return lib

@@ -17,6 +17,7 @@ PORT_NETS: dict[str, str] = {
     "BL": "BL{c}", "BLB": "BLB{c}", "LRBL": "LRBL{g}_{c}", "CBL": "CBL{c}", "CTOP": "CTOP{g}_{c}",
     "WL": "WL{r}", "RWL": "RWL{r}", "WLN": "WLN{r}", "XN": "XN{r}",
     "PCHB": "PCHB{g}", "EN": "EN{g}", "SH": "SH{g}", "RST": "RST{g}",
+    "PCHN": "PCHN{g}", "ENN": "ENN{g}", "SHN": "SHN{g}", "RSTN": "RSTN{g}",
     "CRST": "CRST", "CSH": "CSH", "ADCIN": "ADCIN{a}", "OUTP": "OUTP{a}", "OUTN": "OUTN{a}",
     "VREF": "VREF", "CLK": "CLK", "VDD": "VDD", "VSS": "VSS", "P": "{power}",
 }

@@ -169,13 +169,18 @@ def _mismatches(lvs: Any, limit: int = 200) -> list[str]:
     return out
 
 
-def _floating_pins(netlist: Any, top: str) -> list[str]:
-    """Labelled nets of the top cell that reach no device and no cell pin (a pin label or stub off its wire)."""
+def _dangling(circuit: Any) -> list[Any]:
+    return [net for net in circuit.each_net() if net.terminal_count() == 0 and net.subcircuit_pin_count() == 0]
+
+
+def _floating_pins(netlist: Any, top: str, reference_top: Any) -> list[str]:
+    """Labelled top-cell nets that reach no device and no cell pin (a pin label or stub off its wire),
+    unless the schematic net of that name is unconnected too (a pass-through line of a leaf cell)."""
     circuit = netlist.circuit_by_name(top)
     if circuit is None:
         return []
-    return sorted(net.name for net in circuit.each_net()
-                  if net.name and net.terminal_count() == 0 and net.subcircuit_pin_count() == 0)
+    allowed = {net.name.upper() for net in _dangling(reference_top) if net.name}
+    return sorted(net.name for net in _dangling(circuit) if net.name and net.name.upper() not in allowed)
 
 
 def _name_mismatches(lvs: Any, top: str) -> list[str]:
@@ -233,7 +238,7 @@ def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None
     dl, nl = _count(extracted)
     ds, ns = _count(reference)
     mism = [] if lvs_ok else _mismatches(lvs)
-    floating = _floating_pins(extracted, cell.name)
+    floating = _floating_pins(extracted, cell.name, ref_top)
     renamed = _name_mismatches(lvs, cell.name) if lvs_ok else []
     if floating or renamed:
         lvs_ok = False
