@@ -73,6 +73,8 @@ class ArraySpec:
         unit_cap_f: compute capacitor per local array (F).
         cell_width_um, cell_height_um: 8T bitcell pitch (µm).
         periphery_height_um: ADC/driver strip below the array (µm).
+        bitline_cap_per_cell_f: write-bitline capacitance each cell adds (F); a row write swings one
+            bitline of every column through ``rows`` cells.
         num_arrays: arrays available on the macro (``None`` = as many as the workload needs).
     """
 
@@ -87,7 +89,13 @@ class ArraySpec:
     cell_width_um: float = 0.9
     cell_height_um: float = 0.5
     periphery_height_um: float = 30.0
+    bitline_cap_per_cell_f: float = 0.15e-15
     num_arrays: int | None = None
+
+    @property
+    def row_write_energy_j(self) -> float:
+        """Energy of writing one array row: W bitlines of ``rows`` cells swung to VDD (C·V²)."""
+        return self.cols * self.rows * self.bitline_cap_per_cell_f * self.vdd**2
 
     def __post_init__(self) -> None:
         if self.rows < 1 or self.cols < 1:
@@ -350,7 +358,7 @@ def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None =
         cells_weighted += float(counts["cell_utilisation"]) * int(counts["arrays"])
         slots_weighted += float(counts["compute_utilisation"]) * int(counts["array_ops"])
     first = parts[0]
-    write_energy = totals["write_cycles"] * spec.cols * spec.unit_cap_f * spec.vdd**2 * 4
+    write_energy = totals["write_cycles"] * spec.row_write_energy_j
     return LayerMapping(
         name=layer.name, arrays=totals["arrays"], row_tiles=int(first["row_tiles"]), col_tiles=int(first["col_tiles"]),
         groups_per_array=int(first["groups_per_array"]), replication=replication, array_ops=totals["array_ops"],

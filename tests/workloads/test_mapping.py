@@ -73,6 +73,8 @@ def test_replication_one_hot_and_attention():
     qk = att.parts[0]
     assert qk["arrays"] == 4 and qk["write_cycles"] == 8            # K^T: 4 rows written per head
     assert att.write_cycles == 8 + 16                               # V: 8 rows per head
+    row_write = 32 * 64 * 0.15e-15 * 0.9**2                         # W bitlines of H cells swung to VDD
+    assert att.energy_j == pytest.approx(att.array_ops * 1e-9 + 24 * row_write)
 
 
 def test_workload_timeline_and_current_conservation():
