@@ -51,11 +51,12 @@ def parse_value(token: str | bytes) -> float:
 
 def _values(tokens: list[bytes]) -> np.ndarray:
     """Vectorised float conversion; suffixed values go through :func:`parse_value` per unique token."""
-    arr = np.array(tokens) if tokens else np.zeros(0, dtype="S1")
+    if not tokens:
+        return np.zeros(0)
     try:
-        return arr.astype(np.float64)
+        return np.array(tokens, dtype=np.float64)  # C-level parse, no intermediate bytes array
     except ValueError:
-        uniq, inv = np.unique(arr, return_inverse=True)
+        uniq, inv = np.unique(np.array(tokens), return_inverse=True)
         return np.array([parse_value(u) for u in uniq], dtype=np.float64)[inv]
 
 
@@ -190,6 +191,8 @@ class _Lines:
             data = data.replace(b"\r", b"")
         self.lines = data.split(b"\n")
         starts, buf = _line_starts(data)
+        self.data, self.starts = data, starts
+        self.modified = False  # True once any line was rewritten (then blocks are re-joined from lines)
         first = np.zeros(len(starts), dtype=np.uint8)
         ok = starts < len(buf)
         first[ok] = buf[starts[ok]]
@@ -203,6 +206,7 @@ class _Lines:
 
     def _fix_leading_space(self) -> None:
         for i in np.flatnonzero((self.first == 32) | (self.first == 9)):
+            self.modified = True
             s = self.lines[i].lstrip()
             self.lines[i] = s
             c = s[:1].upper()
@@ -211,6 +215,7 @@ class _Lines:
     def _fix_inline_comments(self, data: bytes) -> None:
         if b";" not in data and b"$" not in data:
             return
+        self.modified = True
         for i, ln in enumerate(self.lines):
             if self.first[i] == 42:  # comment line
                 continue
@@ -224,6 +229,7 @@ class _Lines:
         cont = np.flatnonzero(self.first == 43)  # '+'
         if len(cont) == 0:
             return
+        self.modified = True
         owner = -1
         for i in cont:
             j = i - 1
@@ -244,6 +250,13 @@ class _Lines:
                 self.first[i + 1:] = 0
                 break
 
+    def block(self, idx: np.ndarray) -> bytes:
+        """The selected lines joined by newlines (a slice of the file when they are contiguous)."""
+        if len(idx) and not self.modified and int(idx[-1]) - int(idx[0]) + 1 == len(idx):
+            end = int(self.starts[idx[-1] + 1]) if idx[-1] + 1 < len(self.starts) else len(self.data)
+            return self.data[int(self.starts[idx[0]]):end]
+        return b"\n".join(self.select(idx))
+
     def select(self, idx: np.ndarray) -> list[bytes]:
         if len(idx) == 0:
             return []
@@ -254,13 +267,13 @@ class _Lines:
 
 def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str) -> tuple[list[bytes], list[bytes], np.ndarray]:
     """Nodes and values of ``X a b value`` elements; per-line diagnosis when the fast path fails."""
-    block = lines.select(idx)
-    tokens = b"\n".join(block).split()
+    tokens = lines.block(idx).split()
     if len(tokens) == 4 * len(idx):
         try:
             return tokens[1::4], tokens[2::4], _values(tokens[3::4])
         except ValueError:
             pass
+    block = lines.select(idx)
     a, b, vals = [], [], []
     for i, ln in zip(idx.tolist(), block, strict=True):
         parts = ln.split()
@@ -289,14 +302,14 @@ _WAVE_RE = re.compile(rb"(pwl|pulse)\s*\(([^)]*)\)?", re.IGNORECASE)
 
 def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], list[bytes], np.ndarray, list]:
     """``V``/``I`` elements: DC fast path, PWL/PULSE/``DC x`` parsed per line."""
-    block = lines.select(idx)
-    tokens = b"\n".join(block).split()
+    tokens = lines.block(idx).split()
     waves: list = [None] * len(idx)
     if len(tokens) == 4 * len(idx):
         try:
             return tokens[1::4], tokens[2::4], _values(tokens[3::4]), waves
         except ValueError:
             pass
+    block = lines.select(idx)
     a, b, vals = [], [], []
     hint = f"expected '{kind}<name> <node+> <node-> [DC] <value>' or PWL(t1 v1 ...) or PULSE(v1 v2 td tr tf pw per)"
     for k, (i, ln) in enumerate(zip(idx.tolist(), block, strict=True)):
