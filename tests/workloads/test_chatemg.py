@@ -1,0 +1,131 @@
+"""ChatEMG: physiological EMG generator, EMG transformer, augmentation experiment, determinism by seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from eda.workloads.chatemg import (
+    EmgGPT,
+    EmgGPTConfig,
+    augmentation_experiment,
+    generate,
+    inference_workload,
+    train_classifier,
+    train_emg_gpt,
+    window_features,
+)
+from eda.workloads.chatemg_generator import (
+    INTENTS,
+    GeneratorConfig,
+    dequantise,
+    make_session,
+    quantise,
+    session_windows,
+)
+
+SMALL = GeneratorConfig(units_per_muscle=6, trial_s=1.2)
+TINY_GPT = EmgGPTConfig(vocab=32, dim=32, heads=2, layers=1, steps=64)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_generator_deterministic_by_seed_and_session() -> None:
+    a = make_session(0, 2, SMALL, seed=3)
+    b = make_session(0, 2, SMALL, seed=3)
+    c = make_session(1, 2, SMALL, seed=3)
+    np.testing.assert_array_equal(a.envelopes, b.envelopes)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert not np.allclose(a.envelopes, c.envelopes)
+    assert a.envelopes.shape == (2 * len(INTENTS), 120, 8)
+    assert sorted(np.bincount(a.labels)) == [2] * len(INTENTS)
+
+
+def test_generator_physiology() -> None:
+    session = make_session(0, 3, SMALL, seed=0)
+    windows, labels = session_windows(session, 0.5, 0.5)
+    level = {name: windows[labels == k].mean() for k, name in enumerate(INTENTS)}
+    # relaxed muscles give only the noise floor; any grasp intent recruits units and raises the envelope
+    assert all(level[name] > 1.5 * level["relax"] for name in ("open", "close", "pinch"))
+    # open (extensors) and close (flexors) light up different sides of the forearm
+    pattern = {name: windows[labels == k].mean(axis=(0, 1)) for k, name in enumerate(INTENTS)}
+    assert np.argmax(pattern["open"]) != np.argmax(pattern["close"])
+    # the onset ramp: the first 100 ms are quieter than the steady state for a grasp
+    grasp = session.envelopes[labels == list(INTENTS).index("close")]
+    assert grasp[:, :10].mean() < grasp[:, 50:].mean()
+
+
+def test_quantise_round_trip_within_a_bin() -> None:
+    env = np.linspace(0, 150, 500)
+    tokens = quantise(env, 64, 150.0)
+    assert tokens.min() == 0 and tokens.max() == 63
+    back = dequantise(tokens, 64, 150.0)
+    edges_width = 150.0 * ((tokens + 1) / 64) ** 2 - 150.0 * (tokens / 64) ** 2
+    assert (np.abs(back - env) <= edges_width).all()
+
+
+def test_emg_gpt_is_causal_and_generation_deterministic() -> None:
+    torch.manual_seed(0)
+    model = EmgGPT(TINY_GPT).eval()
+    x = torch.randint(0, 32, (1, 20, 8))
+    y = x.clone()
+    y[0, 15:] = (y[0, 15:] + 7) % 32
+    with torch.no_grad():
+        out_x, out_y = model(x), model(y)
+    torch.testing.assert_close(out_x[:, :15], out_y[:, :15])  # the future does not leak backwards
+    assert out_x.shape == (1, 20, 8, 32)
+    prompt = dequantise(np.random.default_rng(0).integers(0, 32, (10, 8)), 32, TINY_GPT.max_uv)
+    g1 = generate(model, prompt, 25, samples=3, seed=5)
+    g2 = generate(model, prompt, 25, samples=3, seed=5)
+    assert g1.shape == (3, 25, 8)
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_allclose(g1[:, :10], np.broadcast_to(prompt, (3, 10, 8)))
+
+
+def test_training_lowers_next_step_loss() -> None:
+    windows, _ = session_windows(make_session(0, 3, SMALL, seed=0), 0.2, 0.6)
+    data = torch.as_tensor(quantise(windows, TINY_GPT.vocab, TINY_GPT.max_uv))
+
+    def loss(model) -> float:
+        with torch.no_grad():
+            logits = model(data[:, :-1])
+        return float(torch.nn.functional.cross_entropy(logits.reshape(-1, TINY_GPT.vocab), data[:, 1:].reshape(-1)))
+
+    torch.manual_seed(0)
+    untrained = EmgGPT(TINY_GPT).eval()
+    trained = train_emg_gpt(windows, TINY_GPT, steps=40, batch=8, seed=0)
+    assert loss(trained) < loss(untrained) - 0.5
+
+
+def test_classifier_deterministic_and_above_chance() -> None:
+    x, y = session_windows(make_session(0, 4, SMALL, seed=1), 0.5, 0.5)
+    a = train_classifier(x[:10], y[:10]).predict(window_features(x[10:]))
+    b = train_classifier(x[:10], y[:10]).predict(window_features(x[10:]))
+    np.testing.assert_array_equal(a, b)
+    full = train_classifier(x, y)
+    assert (full.predict(window_features(x)) == y).mean() > 0.5  # 4 intents: chance is 0.25
+
+
+def test_augmentation_experiment_deterministic_by_seed() -> None:
+    kwargs = dict(train_sessions=2, shots=1, trials_per_intent=3, gpt_steps=5, synthetic_per_prompt=2,
+                  cfg=SMALL, model_cfg=TINY_GPT, seed=4)
+    first, _ = augmentation_experiment(**kwargs)
+    second, _ = augmentation_experiment(**kwargs)
+    assert first == second
+    assert first.test_windows == 3 * len(INTENTS) - len(INTENTS)
+    for acc in (first.few_real, first.few_real_plus_synthetic, first.previous_sessions):
+        assert 0.0 <= acc <= 1.0
+
+
+def test_inference_workload_layers() -> None:
+    work = inference_workload(EmgGPTConfig(), context_steps=50)
+    assert work.layer("token_embed").shape == {"vocab": 8 * 64, "dim": 64, "lookups": 8}
+    assert work.layer("channel_out").shape == {"m": 8, "k": 64, "n": 64}
+    assert len(work.layers) == 1 + 2 * 5 + 1
