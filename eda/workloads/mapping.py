@@ -506,9 +506,10 @@ def _add_rect(grid: np.ndarray, x0: float, y0: float, w: float, h: float, weight
     if w <= 0 or h <= 0:
         return
     nty, ntx = grid.shape
-    for ty in range(int(y0 // tile), min(nty, math.ceil((y0 + h) / tile))):
-        oy = min(y0 + h, (ty + 1) * tile) - max(y0, ty * tile)
-        for tx in range(int(x0 // tile), min(ntx, math.ceil((x0 + w) / tile))):
-            ox = min(x0 + w, (tx + 1) * tile) - max(x0, tx * tile)
-            if ox > 0 and oy > 0:
-                grid[ty, tx] += weight * ox * oy / (w * h)
+    tx0, tx1 = int(x0 // tile), min(ntx, math.ceil((x0 + w) / tile))
+    ty0, ty1 = int(y0 // tile), min(nty, math.ceil((y0 + h) / tile))
+    xs = np.arange(tx0, tx1) * tile
+    ys = np.arange(ty0, ty1) * tile
+    ox = np.clip(np.minimum(x0 + w, xs + tile) - np.maximum(x0, xs), 0.0, None)
+    oy = np.clip(np.minimum(y0 + h, ys + tile) - np.maximum(y0, ys), 0.0, None)
+    grid[ty0:ty1, tx0:tx1] += weight * np.outer(oy, ox) / (w * h)

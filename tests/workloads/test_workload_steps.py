@@ -48,6 +48,14 @@ def test_flow_explores_and_maps_a_workload(tmp_path: Path) -> None:
     assert currents["currents_a"].shape[0] == 5
     drawn = currents["currents_a"].sum() * expected.latency_s / 5 * expected.spec.vdd
     assert drawn == pytest.approx(expected.energy_j, rel=1e-6)
+    from eda.pdn.maps import read_map
+
+    contest = read_map(record.directory / "current_map.csv.gz")         # rows index x, A per tile
+    summary = json.loads((record.directory / "mapping.json").read_text())
+    # 9216 arrays of 64x64 span > 2 mm, so the automatic tile is coarser than the contest's 1 µm
+    assert summary["tile_um"] == float(currents["tile_um"]) > 1.0
+    assert contest.shape == currents["static_a"].T.shape
+    assert contest.sum() == pytest.approx(currents["static_a"].sum(), rel=2e-3)   # %5.3e text precision
     layers = (record.directory / "layers.csv").read_text().splitlines()
     assert len(layers) == 1 + len(work.layers)
 
