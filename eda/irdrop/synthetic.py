@@ -30,7 +30,7 @@ __all__ = ["random_spec", "make_case", "generate_cases", "load_case_file", "load
            "DEFAULT_SLICES"]
 
 DEFAULT_SLICES = 8
-_VERSION = "1"
+_VERSION = "2"
 
 
 def random_spec(seed: int, kind: str, size_um: tuple[float, float] = (120.0, 260.0)):  # noqa: ANN201
@@ -106,12 +106,14 @@ def make_case(task: tuple[str, int, str, int, int]) -> str:
         res = solve_transient(net, stop, spec.clock_period_s / steps_per_cycle)
         drop = res.worst_drop
         extra["time_slices"] = _slice_maps(net, shape, stop, slices)
+    # dynamic cases: the static current channel is the time-averaged current of the waveforms
+    current = extra["time_slices"].mean(axis=0) if kind == "dynamic" else gen.current_map
     solve_s = time.perf_counter() - t0
     label = rasterize(net, drop, shape)
     pdn = structure_from_pdn(net)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, current=gen.current_map, eff_dist=effective_distance_map(net, shape),
+    np.savez_compressed(tmp, current=current, eff_dist=effective_distance_map(net, shape),
                         pdn_density=pdn_density_map(net, shape), label=label, xy=pdn.xy, layer=pdn.layer,
                         res_a=pdn.res_a, res_b=pdn.res_b, res_ohm=pdn.res_ohm, pad_nodes=pdn.pad_nodes,
                         pad_volt=pdn.pad_volt, solve_s=solve_s, nodes=net.n_nodes, **extra)

@@ -1,0 +1,57 @@
+"""`eda irdrop predict` with the shipped checkpoint on a shared ICCAD 2023 case, and the predict step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from eda.data import data_dir
+from eda.irdrop.predict import DEFAULT_CHECKPOINT
+from eda.pdn.maps import read_map
+from eda.pdn.metrics import hotspot_f1, mae
+
+pytestmark = pytest.mark.data
+
+
+@pytest.fixture(scope="module")
+def case():
+    root = data_dir()
+    if root is None or not (root / "iccad23" / "real" / "testcase11" / "netlist.sp.gz").exists():
+        pytest.skip("ICCAD 2023 data not available (set EDA_DATA)")
+    if not DEFAULT_CHECKPOINT.is_file():
+        pytest.skip("shipped checkpoint missing (run flows/irdrop-train.yaml)")
+    return root / "iccad23" / "real" / "testcase11"
+
+
+def test_cli_predict_writes_contest_map(case, tmp_path):
+    from eda.cli import app
+
+    out = tmp_path / "pred.csv"
+    result = CliRunner().invoke(app, ["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
+                                      "--current", str(case / "current_map.csv.gz"),
+                                      "--eff-dist", str(case / "eff_dist_map.csv.gz"),
+                                      "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    pred = read_map(out)
+    golden = read_map(case / "ir_drop_map.csv.gz")
+    current = read_map(case / "current_map.csv.gz")
+    assert pred.shape == current.shape == golden.shape
+    assert np.all(np.isfinite(pred)) and pred.min() >= 0.0
+    # sane: in volts, same magnitude as the label, and far better than the best constant map
+    err = mae(pred, golden)
+    constant = mae(np.full_like(golden, np.median(golden)), golden)
+    assert 0.2 < pred.max() / golden.max() < 5.0
+    assert err < 0.6 * constant, (err, constant)
+    assert hotspot_f1(pred, golden) >= 0.0
+
+
+def test_cli_bad_input_is_exit_2(case, tmp_path):
+    from eda.cli import app
+
+    result = CliRunner().invoke(app, ["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
+                                      "--current", str(tmp_path / "missing.csv"),
+                                      "--eff-dist", str(case / "eff_dist_map.csv.gz"),
+                                      "--pdn-density", str(case / "pdn_density.csv.gz"),
+                                      "--out", str(tmp_path / "p.csv")])
+    assert result.exit_code == 2
