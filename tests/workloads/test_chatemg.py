@@ -129,3 +129,14 @@ def test_inference_workload_layers() -> None:
     assert work.layer("token_embed").shape == {"vocab": 8 * 64, "dim": 64, "lookups": 8}
     assert work.layer("channel_out").shape == {"m": 8, "k": 64, "n": 64}
     assert len(work.layers) == 1 + 2 * 5 + 1
+
+
+def test_chatemg_step_function() -> None:
+    from eda.workloads.frontends_ii_steps import ChatEMGParams, run_chatemg
+
+    work, report, metrics = run_chatemg(ChatEMGParams(seeds=[0], train_sessions=1, trials_per_intent=2, gpt_steps=2,
+                                                      synthetic_per_prompt=1))
+    assert len(report["runs"]) == 1
+    assert metrics["workload__chatemg__gain"] == (metrics["workload__chatemg__accuracy_augmented"]
+                                                  - metrics["workload__chatemg__accuracy_few_real"])
+    assert work.meta["method"] == "chatemg"

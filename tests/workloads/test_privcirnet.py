@@ -155,3 +155,14 @@ def test_block_circulant_workload_needs_fewer_arrays() -> None:
     assert dense.arrays == 4 * 32  # 256 rows / 64, 256 outputs / (64 cols / 8 bits)
     assert circ.arrays == dense.arrays // 8
     assert circ.macs == dense.macs
+
+
+def test_privcirnet_step_function_reports_acim_effect() -> None:
+    from eda.workloads.frontends_ii_steps import PrivCirNetParams, run_privcirnet
+
+    work, report, metrics = run_privcirnet(PrivCirNetParams(widths=[64, 64, 10], epochs=5, finetune_epochs=3,
+                                                            budget_fraction=0.5))
+    assert [layer.block_size or 1 for layer in work.layers] == report["block_sizes"]
+    assert metrics["workload__privcirnet__he_latency_reduction"] >= 2.0  # budget 0.5 of dense latency
+    assert metrics["workload__privcirnet__arrays_circulant"] <= metrics["workload__privcirnet__arrays_dense"]
+    assert report["weights"]["circulant"] < report["weights"]["dense"]

@@ -151,3 +151,14 @@ def test_verify_workload_shapes_shrink_after_pruning() -> None:
     assert workload.layer("b1.up").shape == {"m": 5, "k": 32, "n": 64}
     assert workload.layer("lm_head").shape["m"] == 5
     assert len(workload.layers) == 3 * 5 + 1
+
+
+def test_propd_step_function_runs_all_modes() -> None:
+    from eda.workloads.frontends_ii_steps import ProPDParams, run_propd
+
+    work, report, metrics = run_propd(ProPDParams(train_steps=3, head_steps=3, prompts=1, new_tokens=12, fixed_tree=4))
+    assert report["greedy_identical"] is True
+    assert metrics["workload__propd__greedy_identical"] == 1
+    assert set(report["modes"]) == {"plain", "fixed", "dynamic", "dynamic+prune"}
+    assert report["modes"]["plain"]["tokens_per_step"] == 1.0
+    assert work.layer("b0.qkv").shape["m"] >= 1

@@ -1,0 +1,304 @@
+"""Flow steps of the second group of workload front-ends: PrivCirNet, AdapMoE, ProPD and ChatEMG.
+
+Each step runs the method on real tensors (a locally trained model or generated signals), writes the
+resulting :class:`~eda.workloads.workload.Workload` as ``workload.yaml`` (output ``workload``, ready for
+``workload.map``) and a JSON report (output ``report``), and returns its headline numbers as metrics:
+
+* ``workload.privcirnet`` - digits MLP, Fisher sensitivity, block sizes by integer program under an HE
+  latency budget, fine-tuned accuracy; the mapping of the dense and block-circulant networks;
+* ``workload.adapmoe`` - an expert-routing trace (generated, or from a small MoE trained here), the
+  LRU / gating / prefetch / DP ladder; the workload's trace is the expert activity over tokens;
+* ``workload.propd`` - a character LM and Medusa heads trained here; plain, fixed-tree and dynamic-tree
+  decoding with early pruning; the workload is one verification pass;
+* ``workload.chatemg`` - generated EMG sessions, the EMG transformer, the few-shot augmentation
+  experiment; the workload is one generated time step.
+
+The ``run_*`` functions are shared with ``eda workload`` commands (:mod:`eda.workloads.frontends_ii_cli`).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+from eda.flow.registry import register
+from eda.flow.step import Step, StepContext, StepParams, StepResult
+
+__all__ = ["PrivCirNetStep", "AdapMoEStep", "ProPDStep", "ChatEMGStep", "run_privcirnet", "run_adapmoe",
+           "run_propd", "run_chatemg"]
+
+
+@contextmanager
+def _one_thread():
+    """Small models train fastest single-threaded on a shared CPU; restore the setting afterwards."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def _finish(ctx: StepContext, workload, report: dict, metrics: dict, report_name: str) -> StepResult:
+    workload.save(ctx.path("workload.yaml"))
+    Path(ctx.path(report_name)).write_text(json.dumps(_plain(report), indent=1))
+    return StepResult(outputs={"workload": "workload.yaml", "report": report_name}, metrics=metrics)
+
+
+# ---------------------------------------------------------------------------------------- PrivCirNet
+class PrivCirNetParams(StepParams):
+    seed: int = 0
+    budget_fraction: float = 0.2
+    widths: list[int] = [64, 256, 256, 10]
+    epochs: int = 40
+    finetune_epochs: int = 30
+    weight_bits: int = 8
+
+
+def run_privcirnet(p: PrivCirNetParams) -> tuple[Any, dict, dict]:
+    """Digits MLP through PrivCirNet; workload of the chosen block sizes and the ACIM effect."""
+    from eda.workloads.mapping import AnalyticOpCost, ArraySpec, map_workload
+    from eda.workloads.privcirnet import mlp_workload
+    from eda.workloads.privcirnet_train import run_digits
+
+    with _one_thread():
+        res = run_digits(budget_fraction=p.budget_fraction, widths=tuple(p.widths), epochs=p.epochs,
+                         finetune_epochs=p.finetune_epochs, seed=p.seed)
+    work = mlp_workload(p.widths, res.block_sizes, weight_bits=p.weight_bits,
+                        meta={"accuracy": res.circulant_accuracy, "dense_accuracy": res.dense_accuracy})
+    dense = mlp_workload(p.widths, [1] * (len(p.widths) - 1), weight_bits=p.weight_bits, name="dense-mlp")
+    spec = ArraySpec(rows=64, cols=64, local_array_size=4, adc_bits=4, cols_per_adc=4, clock_hz=100e6)
+    maps = {name: map_workload(w, spec, cost=AnalyticOpCost()) for name, w in (("dense", dense), ("circulant", work))}
+    report = {**{k: v for k, v in asdict(res).items() if k != "sensitivity"},
+              "sensitivity": [{str(b): v for b, v in s.items()} for s in res.sensitivity],
+              "acim": {name: m.summary() for name, m in maps.items()},
+              "weights": {"dense": dense.total_weights, "circulant": work.total_weights}}
+    metrics = {"workload__privcirnet__accuracy": res.circulant_accuracy,
+               "workload__privcirnet__dense_accuracy": res.dense_accuracy,
+               "workload__privcirnet__uniform_accuracy": res.uniform_accuracy,
+               "workload__privcirnet__he_latency_reduction": res.dense_latency_s / res.circulant_latency_s,
+               "workload__privcirnet__weight_reduction": dense.total_weights / work.total_weights,
+               "workload__privcirnet__arrays_dense": maps["dense"].arrays,
+               "workload__privcirnet__arrays_circulant": maps["circulant"].arrays,
+               "workload__privcirnet__acim_energy_ratio": maps["circulant"].energy_j / maps["dense"].energy_j}
+    return work, report, metrics
+
+
+@register
+class PrivCirNetStep(Step):
+    """PrivCirNet: block-circulant layers sized by an integer program under an HE latency budget."""
+
+    name = "workload.privcirnet"
+    outputs = {"workload": "workload.yaml", "report": "privcirnet.json"}
+    Params = PrivCirNetParams
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return _finish(ctx, *run_privcirnet(ctx.params), "privcirnet.json")
+
+
+# ------------------------------------------------------------------------------------------- AdapMoE
+class AdapMoEParams(StepParams):
+    source: Literal["generator", "trained"] = "generator"
+    seed: int = 0
+    layers: int = 8
+    experts: int = 8
+    tokens: int = 2000
+    train_steps: int = 300
+    slots_per_layer: int = 3
+    reduction: float = 0.25
+    t_layer_ms: float = 0.2
+    t_expert_ms: float = 0.5
+    t_load_ms: float = 2.0
+    hidden: int = 64
+    ffn: int = 128
+    workload_tokens: int = 16
+
+
+def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
+    """The AdapMoE ladder on a generated or real trace; the expert activity as a workload trace."""
+    import numpy as np
+
+    from eda.workloads.adapmoe import LatencyModel, run_ladder, threshold_for_reduction
+    from eda.workloads.adapmoe_traces import GeneratorParams, generate_trace, moe_workload
+
+    report: dict[str, Any] = {}
+    if p.source == "trained":
+        from eda.workloads.adapmoe_model import MoEConfig, extract_trace, held_out_loss, train_moe
+
+        with _one_thread():
+            cfg = MoEConfig(layers=p.layers, experts=p.experts, dim=p.hidden, ffn=p.ffn)
+            model, held = train_moe(cfg, steps=p.train_steps, batch=16, seed=p.seed)
+            trace = extract_trace(model, held, tokens=p.tokens)
+            threshold = threshold_for_reduction(trace, p.reduction)
+            keep = trace.keep_second(threshold)
+            rng = np.random.default_rng(p.seed)
+            base = held_out_loss(model, held, None, tokens=p.tokens)
+            report["loss_top2_nats"] = base
+            report["loss_adaptive_nats"] = held_out_loss(model, held, keep, tokens=p.tokens)
+            report["loss_random_drop_nats"] = held_out_loss(model, held, rng.permutation(keep.ravel()).reshape(keep.shape),
+                                                            tokens=p.tokens)
+            report["loss_top1_nats"] = held_out_loss(model, held, np.zeros_like(keep), tokens=p.tokens)
+        report["prefetch_accuracy"] = [float((trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean())
+                                       for lay in range(1, trace.layers)]
+    else:
+        trace = generate_trace(GeneratorParams(layers=p.layers, num_experts=p.experts, tokens=p.tokens), seed=p.seed)
+    timing = LatencyModel(p.t_layer_ms * 1e-3, p.t_expert_ms * 1e-3, p.t_load_ms * 1e-3)
+    ladder = run_ladder(trace, p.slots_per_layer, p.reduction, timing)
+    threshold = threshold_for_reduction(trace.slice(0, trace.tokens // 2), p.reduction)
+    work = moe_workload(trace.slice(trace.tokens // 2, trace.tokens), p.hidden, p.ffn, tokens=p.workload_tokens,
+                        threshold=threshold)
+    report.update({"source": trace.source, "threshold": threshold, "sensitivity": trace.sensitivity,
+                   "ladder": {k: v.summary() for k, v in ladder.items()}})
+    lru, best = ladder["lru"], ladder["gating+prefetch+dp"]
+    metrics = {"workload__adapmoe__activated_reduction": 1 - best.activated_per_token / lru.activated_per_token,
+               "workload__adapmoe__speedup": lru.latency_per_token_s / best.latency_per_token_s,
+               "workload__adapmoe__hit_rate_lru": lru.hit_rate, "workload__adapmoe__hit_rate": best.hit_rate,
+               "workload__adapmoe__loads_per_token_lru": lru.loads_per_token,
+               "workload__adapmoe__loads_per_token": best.loads_per_token}
+    if "loss_top2_nats" in report:
+        metrics["workload__adapmoe__loss_increase_nats"] = report["loss_adaptive_nats"] - report["loss_top2_nats"]
+    return work, report, metrics
+
+
+@register
+class AdapMoEStep(Step):
+    """AdapMoE: expert caching with adaptive gating, prefetching and DP cache sizing on a routing trace."""
+
+    name = "workload.adapmoe"
+    outputs = {"workload": "workload.yaml", "report": "adapmoe.json"}
+    Params = AdapMoEParams
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return _finish(ctx, *run_adapmoe(ctx.params), "adapmoe.json")
+
+
+# --------------------------------------------------------------------------------------------- ProPD
+class ProPDParams(StepParams):
+    seed: int = 0
+    train_steps: int = 600
+    head_steps: int = 300
+    heads: int = 3
+    topk: int = 3
+    fixed_tree: int = 16
+    prune_layer: int = 1
+    prune_topk: int = 3
+    prompts: int = 3
+    new_tokens: int = 96
+
+
+def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
+    """Train the LM and heads; decode held-out prompts plain / fixed tree / dynamic tree (+ pruning)."""
+    import numpy as np
+
+    from eda.workloads.propd import decode, fit_verify_latency, verify_workload
+    from eda.workloads.propd_model import train_heads, train_lm
+
+    with _one_thread():
+        model, held = train_lm(steps=p.train_steps, batch=16, seed=p.seed)
+        half = len(held) // 2
+        heads = train_heads(model, held[:half], num_heads=p.heads, steps=p.head_steps, batch=16, seed=p.seed)
+        latency, samples = fit_verify_latency(model)
+        modes = {"plain": {}, "fixed": {"tree_size": p.fixed_tree}, "dynamic": {"tree_size": "dynamic"},
+                 "dynamic+prune": {"tree_size": "dynamic", "prune_layer": p.prune_layer}}
+        runs: dict[str, list] = {name: [] for name in modes}
+        for i in range(p.prompts):
+            start = half + i * 997
+            prompt = held[start:start + 64]
+            for name, kw in modes.items():
+                runs[name].append(decode(model, prompt, p.new_tokens, heads=heads if kw else None, topk=p.topk,
+                                         latency=latency, prune_topk=p.prune_topk, **kw))
+    same = all(r.tokens == plain.tokens for name in modes for r, plain in zip(runs[name], runs["plain"], strict=True))
+    summary = {}
+    for name, items in runs.items():
+        tokens = sum(len(r.tokens) for r in items)
+        summary[name] = {"tokens_per_step": tokens / sum(r.steps for r in items),
+                         "modelled_s_per_token": sum(r.modelled_s for r in items) / tokens,
+                         "wall_s_per_token": sum(r.wall_s for r in items) / tokens,
+                         "rows_per_layer": float(np.mean([r.rows_per_layer for r in items])),
+                         "mean_tree_size": float(np.mean([np.mean(r.tree_sizes) for r in items]))}
+    base = summary["plain"]["modelled_s_per_token"]
+    for item in summary.values():
+        item["modelled_speedup"] = base / item["modelled_s_per_token"]
+    best = summary["dynamic+prune"]
+    work = verify_workload(model.cfg, rows=summary["dynamic"]["mean_tree_size"], kept_rows=best["rows_per_layer"],
+                           prune_layer=p.prune_layer, context=64 + p.new_tokens // 2,
+                           meta={"tokens_per_step": best["tokens_per_step"]})
+    report = {"latency_model": asdict(latency), "latency_samples": samples, "modes": summary,
+              "greedy_identical": same, "sample": bytes(runs["plain"][0].tokens).decode("ascii", "replace")}
+    metrics = {"workload__propd__tokens_per_step_fixed": summary["fixed"]["tokens_per_step"],
+               "workload__propd__tokens_per_step_dynamic": summary["dynamic"]["tokens_per_step"],
+               "workload__propd__speedup_fixed": summary["fixed"]["modelled_speedup"],
+               "workload__propd__speedup_dynamic": summary["dynamic"]["modelled_speedup"],
+               "workload__propd__speedup_dynamic_pruned": best["modelled_speedup"],
+               "workload__propd__greedy_identical": int(same)}
+    return work, report, metrics
+
+
+@register
+class ProPDStep(Step):
+    """ProPD: token-tree parallel decoding with early pruning and dynamic tree sizing."""
+
+    name = "workload.propd"
+    outputs = {"workload": "workload.yaml", "report": "propd.json"}
+    Params = ProPDParams
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return _finish(ctx, *run_propd(ctx.params), "propd.json")
+
+
+# ------------------------------------------------------------------------------------------- ChatEMG
+class ChatEMGParams(StepParams):
+    seeds: list[int] = [0, 1, 2]
+    shots: int = 1
+    train_sessions: int = 4
+    trials_per_intent: int = 12
+    gpt_steps: int = 300
+    synthetic_per_prompt: int = 8
+
+
+def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
+    """The augmentation experiment over ``seeds`` (a new person/session each); the generator as workload."""
+    import numpy as np
+
+    from eda.workloads.chatemg import EmgGPTConfig, augmentation_experiment, inference_workload
+
+    results = []
+    with _one_thread():
+        for seed in p.seeds:
+            res, _ = augmentation_experiment(train_sessions=p.train_sessions, shots=p.shots,
+                                             trials_per_intent=p.trials_per_intent, gpt_steps=p.gpt_steps,
+                                             synthetic_per_prompt=p.synthetic_per_prompt, seed=seed)
+            results.append(asdict(res))
+    mean = {k: float(np.mean([r[k] for r in results])) for k in ("few_real", "few_real_plus_synthetic", "previous_sessions")}
+    work = inference_workload(EmgGPTConfig())
+    report = {"runs": results, "mean": mean}
+    metrics = {"workload__chatemg__accuracy_few_real": mean["few_real"],
+               "workload__chatemg__accuracy_augmented": mean["few_real_plus_synthetic"],
+               "workload__chatemg__accuracy_previous_sessions": mean["previous_sessions"],
+               "workload__chatemg__gain": mean["few_real_plus_synthetic"] - mean["few_real"]}
+    return work, report, metrics
+
+
+@register
+class ChatEMGStep(Step):
+    """ChatEMG: EMG transformer completing new-session prompts to augment an intent classifier."""
+
+    name = "workload.chatemg"
+    outputs = {"workload": "workload.yaml", "report": "chatemg.json"}
+    Params = ChatEMGParams
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return _finish(ctx, *run_chatemg(ctx.params), "chatemg.json")
