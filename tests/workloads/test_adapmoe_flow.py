@@ -26,3 +26,18 @@ def test_adapmoe_flow_maps_expert_activity(tmp_path) -> None:
     assert maps.shape[0] == 12 and maps.sum() > 0
     share = maps / maps.sum(axis=(1, 2), keepdims=True)
     assert (share.max(0) - share.min(0)).max() > 0  # which experts draw current changes over time
+
+
+def test_adapmoe_cli_writes_workload_and_rejects_bad_source(tmp_path) -> None:
+    from eda.workloads.workload import Workload
+    from tests.flow.helpers import run_cli
+
+    out = tmp_path / "moe.yaml"
+    code, text = run_cli("workload", "adapmoe", "--out", str(out), "--report", str(tmp_path / "r.json"))
+    assert code == 0, text
+    assert "workload__adapmoe__speedup" in text
+    work = Workload.load(out)
+    assert work.meta["method"] == "adapmoe" and len(work.trace) == 16
+    assert json.loads((tmp_path / "r.json").read_text())["ladder"]["lru"]["activated_experts_per_token"] == 16.0
+    code, text = run_cli("workload", "adapmoe", "--source", "bogus")
+    assert code == 2 and "generator" in text

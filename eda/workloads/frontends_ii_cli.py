@@ -1,0 +1,97 @@
+"""``eda workload privcirnet|adapmoe|propd|chatemg``: run a co-design method, write its workload and report.
+
+Each command runs the same code as the flow step of the same name (:mod:`eda.workloads.frontends_ii_steps`)
+and prints the step's metrics.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer()
+
+OutOption = Annotated[Path, typer.Option("--out", help="Workload file to write (.yaml or .json).")]
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write the JSON report here.")]
+
+
+def _emit(result: tuple[Any, dict, dict], out: Path, report: Path | None) -> None:
+    from eda.workloads.frontends_ii_steps import _plain
+
+    work, rep, metrics = result
+    work.save(out)
+    if report is not None:
+        report.write_text(json.dumps(_plain(rep), indent=1))
+    for key, value in metrics.items():
+        typer.echo(f"{key:55s} {value:.4g}" if isinstance(value, float) else f"{key:55s} {value}")
+    typer.echo(f"workload '{work.name}': {len(work.layers)} layers -> {out}")
+
+
+@app.command("privcirnet")
+def privcirnet_command(
+    out: OutOption = Path("privcirnet.yaml"),
+    report: ReportOption = None,
+    budget_fraction: Annotated[float, typer.Option(help="HE latency budget as a fraction of the dense network's.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
+) -> None:
+    """PrivCirNet on a digits MLP: block sizes by integer program, fine-tuned accuracy, ACIM arrays."""
+    from eda.workloads.frontends_ii_steps import PrivCirNetParams, run_privcirnet
+
+    _emit(run_privcirnet(PrivCirNetParams(budget_fraction=budget_fraction, seed=seed)), out, report)
+
+
+@app.command("adapmoe")
+def adapmoe_command(
+    out: OutOption = Path("adapmoe.yaml"),
+    report: ReportOption = None,
+    source: Annotated[str, typer.Option(help="'generator' (parametric trace) or 'trained' (small MoE trained here).")] = "generator",
+    slots_per_layer: Annotated[int, typer.Option(help="Expert cache slots per layer (DP redistributes the total).")] = 3,
+    reduction: Annotated[float, typer.Option(help="Target cut in activated experts by adaptive gating (0-0.5).")] = 0.25,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """AdapMoE expert-cache ladder (LRU, gating, prefetch, DP) and the expert-activity workload."""
+    from eda.errors import UserError
+    from eda.workloads.frontends_ii_steps import AdapMoEParams, run_adapmoe
+
+    if source not in ("generator", "trained"):
+        raise UserError(f"unknown trace source '{source}'", hint="use --source generator or --source trained")
+    layers = 4 if source == "trained" else 8
+    params = AdapMoEParams(source=source, slots_per_layer=slots_per_layer, reduction=reduction, seed=seed, layers=layers)
+    _emit(run_adapmoe(params), out, report)
+
+
+@app.command("propd")
+def propd_command(
+    out: OutOption = Path("propd.yaml"),
+    report: ReportOption = None,
+    train_steps: Annotated[int, typer.Option(help="Base LM training steps.")] = 600,
+    new_tokens: Annotated[int, typer.Option(help="Tokens decoded per prompt.")] = 96,
+    seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+) -> None:
+    """ProPD decoding (plain, fixed tree, dynamic tree, early pruning) and the verification workload."""
+    from eda.workloads.frontends_ii_steps import ProPDParams, run_propd
+
+    _emit(run_propd(ProPDParams(train_steps=train_steps, new_tokens=new_tokens, seed=seed)), out, report)
+
+
+@app.command("chatemg")
+def chatemg_command(
+    out: OutOption = Path("chatemg.yaml"),
+    report: ReportOption = None,
+    shots: Annotated[int, typer.Option(help="Real windows per intent from the new session.")] = 1,
+    seeds: Annotated[str, typer.Option(help="Comma-separated seeds (one new person/session each).")] = "0,1,2",
+) -> None:
+    """ChatEMG augmentation of a few-shot intent classifier and the generator's inference workload."""
+    from eda.errors import UserError
+    from eda.workloads.frontends_ii_steps import ChatEMGParams, run_chatemg
+
+    try:
+        seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise UserError(f"--seeds must be comma-separated integers, got '{seeds}'") from None
+    _emit(run_chatemg(ChatEMGParams(shots=shots, seeds=seed_list)), out, report)
