@@ -15,7 +15,8 @@ Reconstructed protocol and cost model (BFV with batching, :class:`eda.workloads.
 :func:`query_comm` gives ciphertext counts and bytes; :func:`run_query` runs the protocol on real TenSEAL
 ciphertexts (serialised sizes measured). :func:`allocate_channel_bits` is the communication-aware
 per-channel bit choice: an exact integer program minimising the measured reconstruction error of every
-channel under a total lane-bit budget.
+channel under a budget of response ciphertexts (each channel priced at ``1/lanes per slot`` of one) or
+of average bits.
 """
 
 from __future__ import annotations
@@ -64,23 +65,61 @@ def channel_errors(table: np.ndarray, options: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def allocate_channel_bits(table: np.ndarray, average_bits: float, options: tuple[int, ...] = (2, 3, 4, 5, 6, 8),
-                          group: int = 8) -> np.ndarray:
-    """Per-channel bits minimising total squared error with mean bits ≤ ``average_bits`` (exact ILP).
+def allocate_channel_bits(table: np.ndarray, average_bits: float | None = None,
+                          options: tuple[int, ...] = (2, 3, 4, 5, 6, 8), group: int = 8, *,
+                          response_ciphertexts: int | None = None, params: BFVParams | None = None) -> np.ndarray:
+    """Per-channel bits minimising the total squared reconstruction error (exact integer program).
 
-    Channels are decided in groups of ``group`` (sorted by error profile) to keep the program small;
-    a group shares one width.
+    Budget, one of: ``average_bits`` (mean bits per channel), or — communication-aware —
+    ``response_ciphertexts``: the channels of width ``b`` fill ``⌈n_b / p(b)⌉`` response ciphertexts with
+    ``p(b) = ⌊(log2 t − 1)/b⌋`` lanes per slot, so widths are priced by what they cost on the wire (an
+    integer variable per width carries the rounding up exactly). Channels are decided in groups of
+    ``group`` (sorted by error profile) to keep the program small; a group shares one width.
     """
+    if (average_bits is None) == (response_ciphertexts is None):
+        raise SpecError("give exactly one budget: average_bits or response_ciphertexts")
+    params = params or BFVParams()
     errors = channel_errors(table, options)
     order = np.argsort(errors[:, 0])
     groups = [order[i:i + group] for i in range(0, len(order), group)]
     err_table = [[float(errors[g, j].sum()) for j in range(len(options))] for g in groups]
-    cost_table = [[float(b * len(g)) for b in options] for g in groups]
-    choice = choose_per_layer(err_table, cost_table, average_bits * table.shape[1])
+    if response_ciphertexts is None:
+        cost_table = [[float(b * len(g)) for b in options] for g in groups]
+        choice = choose_per_layer(err_table, cost_table, float(average_bits) * table.shape[1])  # type: ignore[arg-type]
+    else:
+        choice = _choose_by_ciphertexts(err_table, [len(g) for g in groups],
+                                        [packing_factor(b, params.plain_bits) for b in options], response_ciphertexts)
     bits = np.zeros(table.shape[1], dtype=np.int64)
     for g, c in zip(groups, choice, strict=True):
         bits[g] = options[c]
     return bits
+
+
+def _choose_by_ciphertexts(errors: list[list[float]], sizes: list[int], lanes: list[int], budget: int) -> list[int]:
+    """min Σ errors[g][b]·x_gb  s.t. Σ_b x_gb = 1, Σ_g sizes[g]·x_gb ≤ lanes[b]·n_b, Σ_b n_b ≤ budget (MILP)."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_groups, n_opts = len(errors), len(lanes)
+    nx = n_groups * n_opts
+    scale = max(max(row) for row in errors) or 1.0
+    objective = np.concatenate([np.array(errors).ravel() / scale, np.zeros(n_opts)])
+    one_each = np.zeros((n_groups, nx + n_opts))
+    for g in range(n_groups):
+        one_each[g, g * n_opts:(g + 1) * n_opts] = 1.0
+    fill = np.zeros((n_opts, nx + n_opts))
+    for b in range(n_opts):
+        fill[b, b:nx:n_opts] = sizes
+        fill[b, nx + b] = -lanes[b]
+    total = np.concatenate([np.zeros(nx), np.ones(n_opts)])[None, :]
+    upper = np.concatenate([np.ones(nx), np.full(n_opts, np.inf)])
+    result = milp(objective, integrality=np.ones(nx + n_opts), bounds=Bounds(0, upper),
+                  constraints=[LinearConstraint(one_each, 1, 1), LinearConstraint(fill, -np.inf, 0),
+                               LinearConstraint(total, -np.inf, budget)], options={"mip_rel_gap": 0.0})
+    if result.x is None:
+        raise SpecError(f"no bit assignment fits {budget} response ciphertexts ({result.message})",
+                        hint="raise the budget or allow fewer bits")
+    x = np.round(result.x[:nx]).reshape(n_groups, n_opts)
+    return [int(np.argmax(row)) for row in x]
 
 
 def lane_groups(bits: np.ndarray, plain_bits: int) -> list[tuple[int, int]]:

@@ -170,6 +170,7 @@ class WorkloadFastQuery(Step):
 
     class Params(StepParams):
         average_bits: float = 4.0
+        response_ciphertexts: int | None = None
         lookups: int = 128
 
     def run(self, ctx: StepContext) -> StepResult:
@@ -182,7 +183,11 @@ class WorkloadFastQuery(Step):
         from eda.workloads.minilm import SAMPLE_SENTENCES, sentence_embeddings, word_embeddings
 
         table = word_embeddings()
-        bits = allocate_channel_bits(table, ctx.params.average_bits)
+        if ctx.params.response_ciphertexts is not None:
+            bits = allocate_channel_bits(table, options=(2, 3, 4, 5, 6, 7, 8),
+                                         response_ciphertexts=ctx.params.response_ciphertexts)
+        else:
+            bits = allocate_channel_bits(table, ctx.params.average_bits)
         q, scale = quantize_channels(table, bits)
         approx = (q * scale).astype(np.float32)
         before_emb = sentence_embeddings(SAMPLE_SENTENCES)

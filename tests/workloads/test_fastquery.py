@@ -52,3 +52,40 @@ def test_workload_records():
     work = fq.fastquery_workload(1000, np.array([4, 4, 8]), lookups=16)
     assert [(layer.weight_bits, layer.shape["dim"]) for layer in work.layers] == [(4, 2), (8, 1)]
     assert all(layer.structure == "one_hot" for layer in work.layers)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ciphertext_budget_program_is_optimal(seed):
+    import itertools
+    import math
+
+    from eda.workloads.fastquery import _choose_by_ciphertexts
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 9, size=4).tolist()
+    lanes = [19, 14, 7]                                                 # 3, 4 and 8 bits in a 60-bit slot
+    errors = np.sort(rng.random((4, 3)), axis=1)[:, ::-1].tolist()        # more bits, less error
+
+    def cts(choice):
+        return sum(math.ceil(sum(s for s, c in zip(sizes, choice, strict=True) if c == b) / lanes[b]) for b in range(3))
+
+    budget = min(cts(c) for c in itertools.product(range(3), repeat=4)) + int(rng.integers(0, 3))
+    feasible = [c for c in itertools.product(range(3), repeat=4) if cts(c) <= budget]
+    best = min(sum(errors[g][c] for g, c in enumerate(choice)) for choice in feasible)
+    got = _choose_by_ciphertexts(errors, sizes, lanes, budget)
+    assert cts(got) <= budget
+    assert sum(errors[g][c] for g, c in enumerate(got)) == pytest.approx(best, abs=1e-9)
+
+
+def test_communication_aware_bits_beat_uniform_at_equal_ciphertexts():
+    rng = np.random.default_rng(4)
+    table = rng.normal(size=(300, 64)) * rng.uniform(0.2, 2.0, size=64)
+    uniform = np.full(64, 4)
+    budget = fq.query_comm(len(table), uniform).response_ciphertexts     # 64 channels / 14 lanes -> 5
+    bits = fq.allocate_channel_bits(table, response_ciphertexts=budget, options=(3, 4, 5, 7, 8), group=4)
+    assert fq.query_comm(len(table), bits).response_ciphertexts <= budget
+    q_u, s_u = fq.quantize_channels(table, uniform)
+    q_b, s_b = fq.quantize_channels(table, bits)
+    assert ((q_b * s_b - table) ** 2).sum() <= ((q_u * s_u - table) ** 2).sum() + 1e-9
+    with pytest.raises(Exception, match="exactly one budget"):
+        fq.allocate_channel_bits(table)
