@@ -9,6 +9,7 @@ A recipe (``flows/irdrop-train.yaml`` passes one inline; ``eda irdrop train --co
       exclude: [testcase1]  # held out (leave-one-out)
       val: [testcase2]      # validation cases (else: the real cases in training)
       only: []              # restrict the ICCAD cases to these names
+      real_weight: 1        # repeat each real training case this often per epoch (few real designs)
       synthetic: null       # a directory of generated cases (the irdrop.synthetic step)
       tile_um: 4
     train: {epochs: 60, lr: 0.002, patience: 12, seed: 0, max_minutes: 18}
@@ -30,7 +31,7 @@ from eda.irdrop.train import TrainConfig, TrainResult, save_checkpoint, train_di
 __all__ = ["CONFIG_DIR", "load_model_config", "train_config", "load_recipe_data", "run_recipe"]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
-_DATA_KEYS = {"real", "fake", "exclude", "only", "val", "synthetic", "tile_um", "cache_dir"}
+_DATA_KEYS = {"real", "fake", "exclude", "only", "val", "synthetic", "tile_um", "cache_dir", "real_weight"}
 
 
 def load_model_config(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
@@ -89,6 +90,10 @@ def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) ->
     val = _split_val(samples, list(data.get("val", [])))
     if data.get("val"):
         samples = [s for s in samples if s not in val]
+    weight = int(data.get("real_weight", 1))
+    if weight < 1:
+        raise SpecError(f"real_weight must be >= 1, got {weight}")
+    samples += [s for s in samples if s.name.startswith("real/")] * (weight - 1)
     return samples, val
 
 

@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from eda.errors import NetlistError
-from eda.irdrop.features import STATIC_CHANNELS, assemble_inputs, structural_maps, transform_inputs, transform_map
+from eda.irdrop.features import (
+    STATIC_CHANNELS,
+    assemble_inputs,
+    structural_maps,
+    transform_inputs,
+    transform_map,
+)
 from eda.irdrop.graph import build_pdn_graph, graph_from_cells, tile_pool
 from eda.irdrop.structure import PdnStructure, transform_points
 

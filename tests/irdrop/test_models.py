@@ -12,7 +12,14 @@ from eda.errors import DataError, SpecError
 from eda.irdrop.features import STATIC_CHANNELS
 from eda.irdrop.models import IREDGe, PDNNet, build_model
 from eda.irdrop.recipes import load_model_config
-from eda.irdrop.train import TrainConfig, evaluate, load_checkpoint, predict_sample, save_checkpoint, train_model
+from eda.irdrop.train import (
+    TrainConfig,
+    evaluate,
+    load_checkpoint,
+    predict_sample,
+    save_checkpoint,
+    train_model,
+)
 
 from .pdn_fixtures import comb_sample
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from eda.data import data_dir
 from eda.irdrop.predict import DEFAULT_CHECKPOINT
@@ -24,15 +23,14 @@ def case():
     return root / "iccad23" / "real" / "testcase11"
 
 
-def test_cli_predict_writes_contest_map(case, tmp_path):
-    from eda.cli import app
+def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
+    from eda.cli import main
 
     out = tmp_path / "pred.csv"
-    result = CliRunner().invoke(app, ["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
-                                      "--current", str(case / "current_map.csv.gz"),
-                                      "--eff-dist", str(case / "eff_dist_map.csv.gz"),
-                                      "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    code = main(["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
+                 "--current", str(case / "current_map.csv.gz"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
+                 "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
     pred = read_map(out)
     golden = read_map(case / "ir_drop_map.csv.gz")
     current = read_map(case / "current_map.csv.gz")
@@ -46,12 +44,11 @@ def test_cli_predict_writes_contest_map(case, tmp_path):
     assert hotspot_f1(pred, golden) >= 0.0
 
 
-def test_cli_bad_input_is_exit_2(case, tmp_path):
-    from eda.cli import app
+def test_cli_bad_input_is_exit_2(case, tmp_path, capsys):
+    from eda.cli import main
 
-    result = CliRunner().invoke(app, ["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
-                                      "--current", str(tmp_path / "missing.csv"),
-                                      "--eff-dist", str(case / "eff_dist_map.csv.gz"),
-                                      "--pdn-density", str(case / "pdn_density.csv.gz"),
-                                      "--out", str(tmp_path / "p.csv")])
-    assert result.exit_code == 2
+    code = main(["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
+                 "--current", str(tmp_path / "missing.csv"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
+                 "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(tmp_path / "p.csv")])
+    assert code == 2
+    assert "missing.csv" in capsys.readouterr().err
