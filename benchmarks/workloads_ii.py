@@ -32,7 +32,15 @@ def privcirnet_rows() -> list[Row]:
 
     from eda.workloads.frontends_ii_steps import PrivCirNetParams, run_privcirnet
     from eda.workloads.privcirnet import project_block_circulant
-    from eda.workloads.privcirnet_he import calibrate, fc_op_counts, latency, make_context, run_fc_protocol
+    from eda.workloads.privcirnet_he import (
+        calibrate,
+        conv_op_counts,
+        fc_op_counts,
+        latency,
+        make_context,
+        run_conv_protocol,
+        run_fc_protocol,
+    )
 
     torch.set_num_threads(1)
     _, rep, met = run_privcirnet(PrivCirNetParams())
@@ -63,7 +71,16 @@ def privcirnet_rows() -> list[Row]:
         predicted = latency(fc_op_counts(64, 64, b, costs.slots), costs, network=False)
         parts.append(f"b={b}: {min(times) * 1e3:.0f}/{predicted * 1e3:.0f} ms")
     rows.append(_row("HE FC 64x64, measured / modelled compute (TenSEAL CKKS, N=8192)", "(cost model)",
-                     "; ".join(parts), "measured: min of 3 real runs; model: op counts x calibrated op times"))
+                     "; ".join(parts), "measured: min of 3 real runs; model: op counts x op times calibrated in this run"))
+    parts = []
+    for b in (1, 4, 8):
+        coeffs = rng.normal(size=(8 // b, 8 // b, 3, 3, b))
+        image = rng.normal(size=(8, 6, 6))
+        times = [run_conv_protocol(coeffs, image, ctx)[1] for _ in range(2)]
+        predicted = latency(conv_op_counts(8, 8, 3, (6, 6), b, costs.slots), costs, network=False)
+        parts.append(f"b={b}: {min(times) * 1e3:.0f}/{predicted * 1e3:.0f} ms")
+    rows.append(_row("HE conv 8->8 ch, 3x3, 6x6, measured / modelled compute (TenSEAL CKKS)", "(cost model)",
+                     "; ".join(parts), "measured: min of 2 real runs (9 shifted inputs per channel block)"))
     return rows
 
 

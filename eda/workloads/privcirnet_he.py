@@ -41,7 +41,7 @@ import numpy as np
 from eda.workloads.privcirnet import BLOCK_SIZES
 
 __all__ = ["HeCosts", "HeOpCounts", "fc_op_counts", "conv_op_counts", "latency", "fc_latency_table",
-           "conv_latency_table", "make_context", "calibrate", "run_fc_protocol"]
+           "conv_latency_table", "make_context", "calibrate", "run_fc_protocol", "run_conv_protocol"]
 
 
 @dataclass(frozen=True)
@@ -127,26 +127,68 @@ def make_context(poly_modulus_degree: int = 8192):
     return ctx
 
 
-def _spectrum_vectors(x_block: np.ndarray, b: int, nb_out: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Packed real spectra of one input block replicated over ``nb_out`` outputs: (direct, swapped)."""
-    spec = np.fft.rfft(x_block)
+def _spectrum_vectors(x_blocks: np.ndarray, b: int, nb_out: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Packed real spectra of input blocks ``(pixels, b)``, replicated over ``nb_out`` output blocks.
+
+    Slot order (pixel, output block, spectral slot); returns (direct, swapped) - swapped is ``None`` for
+    ``b <= 2`` (all bins real).
+    """
+    spec = np.fft.rfft(x_blocks, axis=-1)
     real, imag = spec.real, spec.imag
-    direct = np.concatenate([real, imag[1:b - b // 2]])  # b real numbers: Re of all bins, Im of complex bins
+    n_cplx = b - b // 2 - 1
+    direct = np.concatenate([real, imag[:, 1:1 + n_cplx]], axis=1)  # b numbers: Re of bins, Im of complex bins
+    tile = lambda v: np.repeat(v[:, None, :], nb_out, axis=1).reshape(-1)  # noqa: E731
     if b <= 2:
-        return np.tile(direct, nb_out), None
-    swapped = np.concatenate([imag, real[1:b - b // 2]])
-    return np.tile(direct, nb_out), np.tile(swapped, nb_out)
+        return tile(direct), None
+    swapped = np.concatenate([imag, real[:, 1:1 + n_cplx]], axis=1)
+    return tile(direct), tile(swapped)
 
 
-def _filter_vectors(coeffs: np.ndarray, q: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-    """Plaintext multipliers for input block ``q`` over all output blocks: (for direct, for swapped)."""
-    spec = np.conj(np.fft.rfft(coeffs[:, q, :], axis=-1))  # (p, f) = a + i beta
+def _filter_vectors(first_rows: np.ndarray, b: int, pixels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Plaintext multipliers for one input block: ``first_rows`` ``(nb_out, b)``; (direct, swapped)."""
+    spec = np.conj(np.fft.rfft(first_rows, axis=-1))  # (p, f) = a + i beta
     a, beta = spec.real, spec.imag
     n_cplx = b - b // 2 - 1
     # direct slots: [Re(Y) bins | Im(Y) complex bins] = a*xr | a*xi ; swapped: -beta*xi | beta*xr
     direct = np.concatenate([a, a[:, 1:1 + n_cplx]], axis=1)
     swapped = np.concatenate([-beta, beta[:, 1:1 + n_cplx]], axis=1)
-    return direct.reshape(-1), swapped.reshape(-1)
+    return np.tile(direct.reshape(-1), pixels), np.tile(swapped.reshape(-1), pixels)
+
+
+def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, ctx) -> tuple[np.ndarray, float, HeOpCounts]:
+    """Encrypt every term's packed spectra, multiply by its filter, add, decrypt, inverse FFT.
+
+    ``terms``: ``(x_blocks (pixels, b), first_rows (nb_out, b))`` per input block (and kernel tap).
+    Returns ``(y (pixels, nb_out * b), seconds, counts)``.
+    """
+    import tenseal as ts
+
+    pixels = terms[0][0].shape[0]
+    counts = {"enc": 0, "mul": 0, "add": 0}
+    prepared = []
+    for x_blocks, first_rows in terms:
+        direct, swapped = _spectrum_vectors(x_blocks, b, nb_out)
+        f_direct, f_swapped = _filter_vectors(first_rows, b, pixels)
+        prepared += [(direct, f_direct)] + ([(swapped, f_swapped)] if swapped is not None else [])
+    start = time.perf_counter()
+    acc = None
+    for vec, filt in prepared:
+        prod = ts.ckks_vector(ctx, vec.tolist()) * filt.tolist()
+        counts["enc"] += 1
+        counts["mul"] += 1
+        if acc is None:
+            acc = prod
+        else:
+            acc += prod
+            counts["add"] += 1
+    out = np.array(acc.decrypt())
+    seconds = time.perf_counter() - start
+    n_cplx = b - b // 2 - 1
+    spec = out.reshape(pixels, nb_out, b)
+    re, im = spec[..., : b // 2 + 1], np.zeros((pixels, nb_out, b // 2 + 1))
+    im[..., 1:1 + n_cplx] = spec[..., b // 2 + 1:]
+    y = np.fft.irfft(re + 1j * im, n=b, axis=-1).reshape(pixels, nb_out * b)
+    return y, seconds, HeOpCounts(counts["enc"], counts["mul"], counts["add"], 1)
 
 
 def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.ndarray, float, HeOpCounts]:
@@ -161,36 +203,39 @@ def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.nda
         ``(y, seconds, counts)``: the decrypted output (length ``nb_out * b``), the wall time of the
         encrypted part (encrypt, multiply/add, decrypt; client FFTs excluded) and the operations done.
     """
-    import tenseal as ts
-
     ctx = ctx or make_context()
     nb_out, nb_in, b = coeffs.shape
     x = np.concatenate([np.asarray(x, float), np.zeros(nb_in * b - len(x))])
-    n_cplx = b - b // 2 - 1
-    packed = [_spectrum_vectors(x[q * b:(q + 1) * b], b, nb_out) for q in range(nb_in)]
-    filters = [_filter_vectors(coeffs, q, b) for q in range(nb_in)]
-    counts = {"enc": 0, "mul": 0, "add": 0}
-    start = time.perf_counter()
-    acc = None
-    for (direct, swapped), (f_direct, f_swapped) in zip(packed, filters, strict=True):
-        terms = [(direct, f_direct)] + ([(swapped, f_swapped)] if swapped is not None else [])
-        for vec, filt in terms:
-            ct = ts.ckks_vector(ctx, vec.tolist())
-            prod = ct * filt.tolist()
-            counts["enc"] += 1
-            counts["mul"] += 1
-            if acc is None:
-                acc = prod
-            else:
-                acc += prod
-                counts["add"] += 1
-    out = np.array(acc.decrypt())
-    seconds = time.perf_counter() - start
-    spec = out.reshape(nb_out, b)
-    re, im = spec[:, : b // 2 + 1], np.zeros((nb_out, b // 2 + 1))
-    im[:, 1:1 + n_cplx] = spec[:, b // 2 + 1:]
-    y = np.fft.irfft(re + 1j * im, n=b, axis=-1).reshape(-1)
-    return y, seconds, HeOpCounts(counts["enc"], counts["mul"], counts["add"], 1)
+    terms = [(x[q * b:(q + 1) * b][None, :], coeffs[:, q, :]) for q in range(nb_in)]
+    y, seconds, counts = _run_terms(terms, nb_out, b, ctx)
+    return y[0], seconds, counts
+
+
+def run_conv_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.ndarray, float, HeOpCounts]:
+    """Run a stride-1, 'same'-padded ``k x k`` convolution, block-circulant over channels, under CKKS.
+
+    Args:
+        coeffs: ``(nb_out, nb_in, k, k, b)``: for every kernel tap, block-circulant first rows.
+        x: input ``(C_in, H, W)`` with ``C_in <= nb_in * b``; ``nb_out * b * H * W`` must fit in one
+            ciphertext.
+
+    Returns:
+        ``(y (nb_out * b, H, W), seconds, counts)``; the client prepares one shifted input per tap.
+    """
+    ctx = ctx or make_context()
+    nb_out, nb_in, k, _, b = coeffs.shape
+    c_in, h, w = x.shape
+    pad = k // 2
+    xp = np.zeros((nb_in * b, h + 2 * pad, w + 2 * pad))
+    xp[:c_in, pad:pad + h, pad:pad + w] = x
+    terms = []
+    for q in range(nb_in):
+        for u in range(k):
+            for v in range(k):
+                shifted = xp[q * b:(q + 1) * b, u:u + h, v:v + w].reshape(b, h * w).T  # (pixels, b)
+                terms.append((shifted, coeffs[:, q, u, v, :]))
+    y, seconds, counts = _run_terms(terms, nb_out, b, ctx)
+    return y.T.reshape(nb_out * b, h, w), seconds, counts
 
 
 def calibrate(poly_modulus_degree: int = 8192, repeats: int = 20, length: int = 256) -> HeCosts:

@@ -114,6 +114,24 @@ def test_he_protocol_matches_fft_product_and_op_count_model() -> None:
         assert seconds > 0
 
 
+def test_he_conv_protocol_matches_dense_convolution_and_op_counts() -> None:
+    from eda.workloads.privcirnet_he import conv_op_counts, make_context, run_conv_protocol
+
+    rng = np.random.default_rng(6)
+    ctx = make_context()
+    image = rng.normal(size=(4, 4, 4))
+    for b in (1, 4):
+        coeffs = rng.normal(size=(4 // b, 4 // b, 3, 3, b))
+        dense = np.zeros((4, 4, 3, 3))
+        for u in range(3):
+            for v in range(3):
+                dense[:, :, u, v] = block_circulant_dense(coeffs[:, :, u, v])
+        expected = torch.nn.functional.conv2d(torch.tensor(image)[None], torch.tensor(dense), padding=1)[0].numpy()
+        y, _, counts = run_conv_protocol(coeffs, image, ctx)
+        np.testing.assert_allclose(y, expected, atol=1e-3)
+        assert counts == conv_op_counts(4, 4, 3, (4, 4), b)
+
+
 def test_he_op_counts_fall_with_block_size() -> None:
     from eda.workloads.privcirnet_he import conv_op_counts, fc_op_counts
 
