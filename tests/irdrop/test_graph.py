@@ -153,3 +153,22 @@ def test_graph_from_cell_power_report():
     assert g.x[2, 1].item() == pytest.approx(3.0)
     assert g.x[3, :3].tolist() == pytest.approx([2.0, 1.0, 0.0])
     assert g.x[:, :3].sum().item() == pytest.approx(1 + 2 + 1 + 3 + 1)
+
+
+@pytest.mark.data
+def test_graph_from_circuitnet_power_report():
+    from eda.data import data_dir
+    from eda.irdrop.cells import read_power_report
+
+    root = data_dir()
+    path = None if root is None else root / "circuitnet-zero-riscy" / "p_3_fi_ap" / "pulpino_top.inst.power.rpt.gz"
+    if path is None or not path.exists():
+        pytest.skip("CircuitNet data not available (set EDA_DATA)")
+    rep = read_power_report(path)
+    assert len(rep.names) > 20_000 and rep.supply_v == pytest.approx(0.9)
+    g = graph_from_cells(rep.bbox_um, rep.leakage_w, rep.internal_w, rep.switching_w, rep.die_um, 10,
+                         vstripes=np.arange(5.0, rep.die_um[0], 20.0))
+    # power is conserved by the tiling (µW)
+    total = (rep.leakage_w.sum() + rep.internal_w.sum() + rep.switching_w.sum()) * 1e6
+    assert g.x[:, :3].sum().item() == pytest.approx(total, rel=1e-4)
+    assert g.num_nodes == np.prod(g.grid)
