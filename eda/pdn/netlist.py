@@ -386,18 +386,20 @@ def _intern(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Unique names in first-occurrence order and the index of every token (ground -> -1)."""
     if not tokens:
         return np.zeros(0, dtype="S1"), _EMPTY_I.copy()
-    arr = np.array(tokens)
-    w8 = (arr.dtype.itemsize + 7) // 8 * 8
-    arr = arr.astype(f"S{w8}")
+    longest = max(map(len, tokens))
+    w8 = max(8, (longest + 7) // 8 * 8)
+    arr = np.array(tokens, dtype=f"S{w8}")  # zero-padded fixed width: 8-byte words for hashing
     words = arr.view(np.uint64).reshape(len(arr), -1)
     h = np.zeros(len(arr), np.uint64)
     with np.errstate(over="ignore"):
         for j in range(words.shape[1]):
             h = (h * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j]
             h ^= h >> np.uint64(29)
-    _, first, inv = np.unique(h, return_index=True, return_inverse=True)
+    _, first, inv = np.unique(h, return_index=True, return_inverse=True)  # stable (radix) sort of uint64
+    inv = inv.ravel()
     if not np.array_equal(arr[first][inv], arr):  # hash collision: exact (slower) path
         _, first, inv = np.unique(arr, return_index=True, return_inverse=True)
+        inv = inv.ravel()
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -410,7 +412,7 @@ def _intern(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         remap[keep] = np.arange(int(keep.sum()))
         idx = remap[idx]
         names = names[keep]
-    return names.astype(f"S{max(1, int(np.max(np.char.str_len(names))) if len(names) else 1)}"), idx
+    return names.astype(f"S{max(1, longest)}"), idx
 
 
 def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: float = 2000.0) -> PdnNetlist:
