@@ -5,7 +5,7 @@ Generated BeGAN-style grids (``eda.pdn.generate``, bump pads every 100 µm, five
 nodes. For every size the netlist is written as SPICE and parsed (timed); each backend then runs in its
 own subprocess so its peak memory (``ru_maxrss`` increase over the loaded netlist) is measured cleanly,
 with a time limit: a backend that exceeds it is reported as ``skipped (>Ns)``. Peak memory is the
-increase of the process's peak RSS (VmHWM, reset after loading) during the solve, so it includes the
+increase of the process's resident memory during the solve (sampled every 20 ms), so it includes the
 C allocations of SuperLU/CHOLMOD.
 
 Usage::
@@ -31,24 +31,42 @@ import numpy as np
 BACKENDS = ["auto", "cholmod", "splu", "amg", "cg", "spsolve"]
 
 
-def _status_mb(field: str) -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return float(line.split()[1]) / 1024.0
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+class PeakRss:
+    """Peak resident memory of this process while the block runs (sampled every 20 ms from /proc).
 
+    Counts C allocations (SuperLU, CHOLMOD) that ``tracemalloc`` would miss; reports the increase over
+    the RSS at entry, in MB.
+    """
 
-def _reset_peak() -> float:
-    """Reset the peak-RSS counter (Linux ``clear_refs`` 5) and return the current RSS in MB."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
-    return _status_mb("VmRSS")
+    def __enter__(self) -> PeakRss:
+        import threading
 
+        self._page = os.sysconf("SC_PAGE_SIZE") / 1e6
+        self.base = self._rss()
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
 
-def _peak_since(base: float) -> float:
-    return max(_status_mb("VmHWM") - base, 0.0)
+    def _rss(self) -> float:
+        try:
+            return int(Path("/proc/self/statm").read_text().split()[1]) * self._page
+        except OSError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+    @property
+    def mb(self) -> float:
+        return max(self.peak - self.base, 0.0)
 
 
 def child_static(npz: str, backend: str) -> dict:
@@ -56,11 +74,11 @@ def child_static(npz: str, backend: str) -> dict:
     from eda.pdn.static import solve_static
 
     net = load_npz(npz)
-    base = _reset_peak()
-    t0 = time.perf_counter()
-    res = solve_static(net, backend=backend)
-    wall = time.perf_counter() - t0
-    return {"solve_s": wall, "peak_mb": _peak_since(base), "worst_mv": res.worst_drop * 1e3,
+    with PeakRss() as mem:
+        t0 = time.perf_counter()
+        res = solve_static(net, backend=backend)
+        wall = time.perf_counter() - t0
+    return {"solve_s": wall, "peak_mb": mem.mb, "worst_mv": res.worst_drop * 1e3,
             "backend": res.info.backend, "iterations": res.info.iterations, "residual": res.info.residual}
 
 
@@ -70,16 +88,16 @@ def child_transient(nodes: int, steps: int) -> dict:
 
     net = generate_pdn(spec_for_nodes(nodes, seed=11, waveform="pwl", package_r_ohm=0.02, package_l_h=20e-12,
                                       cycles=1)).netlist
-    base = _reset_peak()
-    t0 = time.perf_counter()
-    st = TransientStepper(net, 10e-12, method="trap")
-    v, il, ic = st.initial_state()
-    setup = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    for k in range(1, steps + 1):
-        v, il, ic = st.step(k * 10e-12, v, il, ic)
-    per_step = (time.perf_counter() - t1) / steps
-    return {"nodes": net.n_nodes, "setup_s": setup, "step_s": per_step, "peak_mb": _peak_since(base),
+    with PeakRss() as mem:
+        t0 = time.perf_counter()
+        st = TransientStepper(net, 10e-12, method="trap")
+        v, il, ic = st.initial_state()
+        setup = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        for k in range(1, steps + 1):
+            v, il, ic = st.step(k * 10e-12, v, il, ic)
+        per_step = (time.perf_counter() - t1) / steps
+    return {"nodes": net.n_nodes, "setup_s": setup, "step_s": per_step, "peak_mb": mem.mb,
             "backend": st.factor.backend, "core": st.factor.core_size}
 
 
@@ -120,7 +138,8 @@ def main() -> None:
 
     backends = [b for b in a.backends.split(",") if b and (b != "cholmod" or has_cholmod())]
     sizes = [int(float(s)) for s in a.sizes.split(",") if s]
-    print(f"# PDN static solve benchmark  (machine: {os.cpu_count()} cores; cholmod "
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"# PDN static solve benchmark  (machine: {os.cpu_count()} cores, load average {load}; cholmod "
           f"{'available' if has_cholmod() else 'not installed'}; time limit {a.timeout:.0f} s per run)")
     print()
     print("| nodes | resistors | file MB | parse s | backend | solve s | peak MB | vs spsolve | worst mV |")
@@ -161,7 +180,9 @@ def main() -> None:
             Path(npz).unlink()
     if a.transient:
         print()
-        print(f"# Transient (trapezoidal, h = 10 ps, package R-L, decaps, PWL activity), mean of {a.steps} steps")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"# Transient (trapezoidal, h = 10 ps, package R-L, decaps, PWL activity), mean of {a.steps} steps"
+              f" (load average {load})")
         print()
         print("| nodes | backend | core unknowns | setup s (factor + DC op) | s / step | peak MB |")
         print("|---|---|---|---|---|---|")
