@@ -9,7 +9,8 @@ Backends:
 * ``spsolve`` — plain ``scipy.sparse.linalg.spsolve`` (the baseline the benchmark compares against).
 
 All but ``spsolve`` run on the core left by exact low-degree elimination (:mod:`eda.pdn.eliminate`).
-``auto`` picks ``direct`` when that core has at most :data:`AUTO_DIRECT_MAX` unknowns and ``amg`` above.
+``auto`` picks ``direct`` when that core has at most :data:`AUTO_DIRECT_MAX` unknowns; above, it runs
+``cg`` and switches to ``amg`` (warm-started) if CG needs more than :data:`AUTO_CG_MAXITER` iterations.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ __all__ = ["Factor", "factorize", "solve_spd", "SolveInfo", "has_cholmod", "AUTO
 AUTO_DIRECT_MAX = 60_000
 BACKENDS = ("auto", "direct", "cholmod", "splu", "amg", "cg", "spsolve")
 ELIMINATE_MIN = 2000
+AUTO_CG_MAXITER = 1000
 RESIDUAL_TOL = 1e-8
 
 
@@ -83,8 +85,12 @@ class Factor:
         if backend != "spsolve" and eliminate and self.n > ELIMINATE_MIN:
             self.elim = Elimination(self.A, max_degree=3)
             core = self.elim.core
+        self._amg_fallback = False
         if backend == "auto":
-            backend = "direct" if core.shape[0] <= AUTO_DIRECT_MAX else "amg"
+            # large cores: Jacobi-CG (fastest with dense bump pads), switching to AMG-PCG from the
+            # current iterate when it has not converged in AUTO_CG_MAXITER iterations (sparse pads)
+            backend = "direct" if core.shape[0] <= AUTO_DIRECT_MAX else "cg"
+            self._amg_fallback = backend == "cg"
         if backend == "direct":
             backend = "cholmod" if has_cholmod() else "splu"
         self.backend = backend
@@ -107,15 +113,8 @@ class Factor:
             A_csc = sp.csc_matrix(core)
             self._solve = lambda b: spla.spsolve(A_csc, b)
         elif backend == "amg":
-            import pyamg
-
-            with _one_blas_thread():
-                ml = pyamg.smoothed_aggregation_solver(core, symmetry="hermitian", max_coarse=500,
-                                                       coarse_solver="splu")
-            for level in ml.levels:  # pyamg's BSR relaxation kernels are ~3x slower than CSR ones
-                level.A = sp.csr_matrix(level.A)
             self._core = core
-            self._M = ml.aspreconditioner(cycle="V")
+            self._M = _amg_preconditioner(core)
             self._solve = self._pcg
         else:  # cg
             self._core = core
@@ -131,9 +130,16 @@ class Factor:
         def cb(_: np.ndarray) -> None:
             count[0] += 1
 
+        maxiter = AUTO_CG_MAXITER if self._amg_fallback else 20000
         with _one_blas_thread():
             x, info = spla.cg(self._core, b, x0=self._x0, rtol=self.tol, atol=0.0, M=self._M,
-                              maxiter=20000, callback=cb)
+                              maxiter=maxiter, callback=cb)
+            if info > 0 and self._amg_fallback:
+                self._M = _amg_preconditioner(self._core)
+                self._amg_fallback = False
+                self.backend = "cg+amg"
+                x, info = spla.cg(self._core, b, x0=x, rtol=self.tol, atol=0.0, M=self._M, maxiter=20000,
+                                  callback=cb)
         self.iterations = count[0]
         return x
 
@@ -152,6 +158,18 @@ class Factor:
         nb = float(np.linalg.norm(b))
         r = float(np.linalg.norm(self.A @ x - b))
         return r / nb if nb > 0 else r
+
+
+def _amg_preconditioner(core: sp.csr_matrix) -> spla.LinearOperator:
+    """Smoothed-aggregation V-cycle (pyamg) as a CG preconditioner, with CSR levels."""
+    import pyamg
+
+    with _one_blas_thread():
+        ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(core), symmetry="hermitian", max_coarse=500,
+                                               coarse_solver="splu")
+    for level in ml.levels:  # pyamg's BSR relaxation kernels are ~3x slower than CSR ones
+        level.A = sp.csr_matrix(level.A)
+    return ml.aspreconditioner(cycle="V")
 
 
 def factorize(A: sp.spmatrix, backend: str = "auto", *, tol: float = 1e-10) -> Factor:

@@ -104,3 +104,14 @@ def test_elimination_is_exact(grid):
     x = E.expand(sp.linalg.spsolve(sp.csc_matrix(E.core), bc), saved)
     assert np.linalg.norm(A @ x - b) / np.linalg.norm(b) < 1e-11
     np.testing.assert_allclose(E.restrict(x), sp.linalg.spsolve(sp.csc_matrix(E.core), bc))
+
+
+def test_auto_switches_from_cg_to_amg(grid, monkeypatch):
+    import eda.pdn.linsolve as ls
+
+    monkeypatch.setattr(ls, "AUTO_DIRECT_MAX", 10)  # force the iterative path on the small grid
+    monkeypatch.setattr(ls, "AUTO_CG_MAXITER", 5)  # and make Jacobi-CG give up
+    ref = solve_static(grid, backend="splu")
+    res = solve_static(grid, backend="auto")
+    assert res.info.backend == "cg+amg"
+    np.testing.assert_allclose(res.drop, ref.drop, rtol=0, atol=1e-9 * ref.worst_drop)
