@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from eda.errors import SpecError
+from eda.errors import DataError, SpecError
 from eda.workloads.workload import LayerRecord, Workload
 
 __all__ = [
@@ -97,7 +97,7 @@ def minilm_l6(seq_len: int = 128) -> Workload:
         from eda.workloads.minilm import load_config
 
         cfg.update(load_config())
-    except Exception:  # noqa: BLE001 - the weights package is optional; the published shape is the fallback
+    except (DataError, OSError, ValueError):  # the weights package is optional: the published shape is the fallback
         pass
     work = bert_workload("minilm-l6", cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"],
                          cfg["num_attention_heads"], seq_len, cfg["vocab_size"])
