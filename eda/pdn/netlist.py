@@ -346,7 +346,8 @@ def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], li
                 else:
                     if len(nums) < 2:
                         raise NetlistError("PULSE needs at least v1 v2", where=where, hint=hint)
-                    p = (nums + [0.0, 0.0, 0.0, np.inf, np.inf])[:7]
+                    # missing trailing fields: td = tr = tf = 0, pw = per = infinity (a single step)
+                    p = (nums + [0.0, 0.0, 0.0, 0.0, 0.0, np.inf, np.inf][len(nums):])[:7]
                     waves[k] = ("pulse", np.array(p))
                     if not head:
                         dc = nums[0]

@@ -119,3 +119,8 @@ def test_npz_roundtrip(tmp_path):
     assert back.summary() == net.summary() and back.tran == net.tran and back.source == "small.sp"
     np.testing.assert_array_equal(back.names, net.names)
     np.testing.assert_array_equal(back.waves.pulse, net.waves.pulse)
+
+
+def test_pulse_missing_fields_default_to_a_step():
+    net = parse_netlist("V1 a 0 1\nR1 a b 1\nI1 b 0 PULSE(0 1m 1n)\n")
+    np.testing.assert_allclose(net.waves.pulse[0], [0, 1e-3, 1e-9, 0, 0, np.inf, np.inf])
