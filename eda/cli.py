@@ -109,7 +109,8 @@ def steps_command(
             typer.echo("    inputs:  " + ", ".join(
                 f"{k}{'?' if k in cls.optional_inputs else ''} ({v})" for k, v in cls.inputs.items()))
         if cls.outputs:
-            typer.echo("    outputs: " + ", ".join(f"{k} ({v})" for k, v in cls.outputs.items()))
+            typer.echo("    outputs: " + ", ".join(
+                f"{k}{'?' if k in cls.optional_outputs else ''} ({v})" for k, v in cls.outputs.items()))
         for field_name, field in cls.Params.model_fields.items():
             default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
             kind = _type_name(field.annotation)

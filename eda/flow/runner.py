@@ -134,6 +134,10 @@ class _Runner:
         for name, ref in step.inputs.items():
             if ref.step:
                 upstream = self.done[ref.step]
+                if ref.output not in upstream["outputs"]:
+                    raise FlowError(f"step '{ref.step}' did not produce its optional output '{ref.output}', "
+                                    f"which step '{step.id}' needs as input '{name}'",
+                                    hint=f"enable that output in the parameters of '{ref.step}' (see `eda steps`)")
                 paths[name] = upstream["dir"] / upstream["outputs"][ref.output]
             else:
                 paths[name] = ref.path  # type: ignore[assignment]
@@ -143,7 +147,7 @@ class _Runner:
         hashes: dict[str, str] = {}
         for name, ref in step.inputs.items():
             if ref.step:
-                hashes[name] = self.done[ref.step]["hashes"][ref.output]
+                hashes[name] = self.done[ref.step]["hashes"].get(ref.output, "missing")
             else:
                 hashes[name] = hash_path(ref.path)  # type: ignore[arg-type]
         return hashes
@@ -219,7 +223,7 @@ class _Runner:
 
     @staticmethod
     def _check_outputs(step: ResolvedStep, work: Path, result: StepResult) -> dict[str, str]:
-        missing = [n for n in step.cls.outputs if n not in result.outputs]
+        missing = [n for n in step.cls.outputs if n not in result.outputs and n not in step.cls.optional_outputs]
         if missing:
             raise TypeError(f"{step.cls.name} did not return declared output(s) {missing}")
         hashes = {}

@@ -149,8 +149,9 @@ class Step:
     #: input name -> one-line description; inputs listed in ``optional_inputs`` may be left out
     inputs: ClassVar[dict[str, str]] = {}
     optional_inputs: ClassVar[frozenset[str]] = frozenset()
-    #: output name -> one-line description
+    #: output name -> one-line description; those in ``optional_outputs`` are produced only in some modes
     outputs: ClassVar[dict[str, str]] = {}
+    optional_outputs: ClassVar[frozenset[str]] = frozenset()
     #: True for steps that summarise the run (sign-off, reports): they see ``ctx.run_metrics``
     reads_run_metrics: ClassVar[bool] = False
 

@@ -113,3 +113,23 @@ class Check(Step):
             raise SpecError("rows must be a multiple of the local array size", hint="use rows=64")
         ctx.path("report.txt").write_text(f"{ctx.params.violations} violations\n")
         return StepResult(outputs={"report": "report.txt"}, violations=ctx.params.violations)
+
+
+@register
+class Maybe(Step):
+    """Write an optional extra output when asked."""
+
+    name = "demo.maybe"
+    outputs = {"value": "value.json", "extra": "extra.json (only with extra: true)"}
+    optional_outputs = frozenset({"extra"})
+
+    class Params(StepParams):
+        extra: bool = False
+
+    def run(self, ctx: StepContext) -> StepResult:
+        ctx.path("value.json").write_text(json.dumps({"value": 1}))
+        outputs = {"value": "value.json"}
+        if ctx.params.extra:
+            ctx.path("extra.json").write_text(json.dumps({"value": 2}))
+            outputs["extra"] = "extra.json"
+        return StepResult(outputs=outputs)

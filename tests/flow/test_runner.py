@@ -113,3 +113,24 @@ def test_cli_prints_outputs_and_steps_lists_parameters(write_flow, tmp_path):
     assert code == 0 and "final.value:" in output and "run directory:" in output
     code, output = run_cli("steps", "demo.add")
     assert code == 0 and "--offset: int = default 0" in output and "b?" in output
+
+
+OPTIONAL = """\
+name: opt
+plugins: [eda_test_steps]
+steps:
+  - id: maybe
+    use: demo.maybe
+  - id: add
+    use: demo.add
+    inputs: {a: maybe.extra}
+"""
+
+
+def test_optional_output_missing_is_a_clear_error(write_flow, tmp_path):
+    path = write_flow(OPTIONAL)
+    code, output = run_cli("run", str(path), "--runs", str(tmp_path / "runs"), "--no-progress")
+    assert code == 2 and "did not produce its optional output 'extra'" in output
+    code, output = run_cli("run", str(path), "--runs", str(tmp_path / "runs"), "--no-progress",
+                           "--set", "maybe.extra=true")
+    assert code == 0, output
