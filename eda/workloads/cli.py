@@ -73,6 +73,8 @@ def map_command(
     adc_bits: Annotated[int, typer.Option("--adc-bits")] = 4,
     cols_per_adc: Annotated[int, typer.Option("--cols-per-adc")] = 4,
     clock_mhz: Annotated[float, typer.Option("--clock-mhz")] = 100.0,
+    num_arrays: Annotated[int | None, typer.Option("--num-arrays", help="Arrays on the macro; fewer than the "
+                                                   "workload needs time-multiplexes it (weights rewritten).")] = None,
     analytic: Annotated[bool, typer.Option(help="Use the analytic cost model instead of the ACIM models.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Write the per-layer mapping as JSON.")] = None,
 ) -> None:
@@ -91,10 +93,12 @@ def map_command(
     else:
         fields = {"rows": rows, "cols": cols, "local_array_size": local_array_size, "adc_bits": adc_bits,
                   "cols_per_adc": cols_per_adc, "clock_MHz": clock_mhz}
+    if num_arrays is not None:
+        fields["num_arrays"] = num_arrays
     array = ArraySpec.from_any(fields)
     cost = AnalyticOpCost() if analytic else AcimModelCost(int(fields.get("input_bits", 4)),
                                                            int(fields.get("weight_bits", 4)))
-    mapping = map_workload(work, array, cost=cost)
+    mapping = map_workload(work, array, cost=cost, reload_weights=True)
     typer.echo(f"{'layer':28s} {'arrays':>7s} {'cycles':>9s} {'latency us':>11s} {'energy nJ':>11s} {'cell util':>9s}")
     for item in mapping.layers:
         typer.echo(f"{item.name:28s} {item.arrays:7d} {item.cycles:9d} {item.latency_s * 1e6:11.3f} "

@@ -57,7 +57,7 @@ class CurrentTrace:
         currents_a: current drawn in each tile during each slice (A), shape (T, ny, nx) with row 0 at y = 0.
         tile_um: tile edge (µm).
         floorplan: where the arrays are.
-        array_layers: layer name owning each array index.
+        array_layers: layer name owning each array index (one label for a time-multiplexed macro).
     """
 
     times_s: np.ndarray
@@ -88,12 +88,16 @@ def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float
     edges = np.linspace(0.0, total, slices + 1)
     maps = np.zeros((slices, nty, ntx))
     owner: list[str] = []
+    shared = sum(item.arrays for item in mapping.layers) > mapping.arrays   # time-multiplexed macro
+    if shared:
+        owner = ["(time-multiplexed)"] * mapping.arrays
     footprint: dict[str, np.ndarray] = {}
     for item in mapping.layers:
         grid = np.zeros((nty, ntx))
-        for _ in range(item.arrays):
-            index = len(owner)
-            owner.append(item.name)
+        for j in range(item.arrays):
+            index = j if shared else len(owner)
+            if not shared:
+                owner.append(item.name)
             x0 = (index % plan.nx) * plan.array_width_um
             y0 = (index // plan.nx) * plan.array_height_um
             used_h = spec.rows * spec.cell_height_um * min(1.0, max(item.cell_utilisation, 1.0 / spec.rows))

@@ -52,6 +52,7 @@ __all__ = [
     "map_gemm",
     "map_layer",
     "map_workload",
+    "time_multiplex",
     "Floorplan",
     "CurrentTrace",
     "current_maps",
@@ -253,6 +254,8 @@ class LayerMapping:
     compute_utilisation: float
     active_fraction: float
     parts: list[dict[str, Any]] = field(default_factory=list)
+    rounds: int = 1
+    weight_write_cycles: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict."""
@@ -370,12 +373,29 @@ def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None =
         active_fraction=active, parts=parts)
 
 
+def time_multiplex(item: LayerMapping, spec: ArraySpec) -> LayerMapping:
+    """The layer on a macro of only ``spec.num_arrays`` arrays, its tiles processed in rounds.
+
+    Each run of the layer writes every tile's weights (``rows`` write cycles per round, all arrays of a round
+    written in parallel, ``rows`` × :attr:`ArraySpec.row_write_energy_j` per tile) and then computes:
+    ``rounds = ⌈arrays / num_arrays⌉``, latency ``rounds × (compute latency + rows / clock)``.
+    """
+    if spec.num_arrays is None:
+        return item
+    rounds = math.ceil(item.arrays / spec.num_arrays)
+    writes = rounds * spec.rows
+    return replace(item, arrays=min(item.arrays, spec.num_arrays), rounds=rounds, weight_write_cycles=writes,
+                   cycles=rounds * item.cycles + writes, latency_s=rounds * item.latency_s + writes / spec.clock_hz,
+                   energy_j=item.energy_j + item.arrays * spec.rows * spec.row_write_energy_j)
+
+
 def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cost: OpCostModel | None = None,
-                 replication: int | dict[str, int] = 1) -> WorkloadMapping:
+                 replication: int | dict[str, int] = 1, reload_weights: bool = False) -> WorkloadMapping:
     """Map every layer, then lay the trace out in time (layers run one after another).
 
     Every layer gets its own arrays (weights stay resident). When ``spec.num_arrays`` is set and the
-    workload needs more, :class:`SpecError` says how many are missing.
+    workload needs more: with ``reload_weights`` the macro is time-multiplexed (:func:`time_multiplex`,
+    weights rewritten every run), otherwise :class:`SpecError` says how many are missing.
     """
     spec = ArraySpec.from_any(spec) if spec is not None else ArraySpec()
     cost = cost or acim_op_cost() or AnalyticOpCost()
@@ -385,8 +405,12 @@ def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cos
         layers.append(map_layer(layer, spec, cost=cost, replication=rep))
     arrays = sum(item.arrays for item in layers)
     if spec.num_arrays is not None and arrays > spec.num_arrays:
-        raise SpecError(f"workload '{workload.name}' needs {arrays} arrays, the macro has {spec.num_arrays}",
-                        hint="raise num_arrays, use larger arrays, or compress the weights")
+        if not reload_weights:
+            raise SpecError(f"workload '{workload.name}' needs {arrays} arrays, the macro has {spec.num_arrays}",
+                            hint="raise num_arrays, use larger arrays, compress the weights, or reload weights "
+                                 "(time-multiplex the macro)")
+        layers = [time_multiplex(item, spec) for item in layers]
+        arrays = spec.num_arrays
     by_name = {item.name: item for item in layers}
     timeline: list[tuple[str, float, float]] = []
     now = 0.0

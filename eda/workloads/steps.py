@@ -290,6 +290,7 @@ class WorkloadMap(Step):
         clock_MHz: float = 100.0
         unit_cap_fF: float = 2.0
         cost_model: Literal["acim", "analytic"] = "acim"
+        num_arrays: int | None = None
         slices: int = 20
         tile_um: float | None = None
 
@@ -309,10 +310,12 @@ class WorkloadMap(Step):
         else:
             fields = {k: getattr(p, k) for k in ("rows", "cols", "local_array_size", "adc_bits", "cols_per_adc",
                                                  "clock_MHz", "unit_cap_fF")}
+        if p.num_arrays is not None:
+            fields["num_arrays"] = p.num_arrays
         spec = ArraySpec.from_any(fields)
         cost = (AcimModelCost(int(fields.get("input_bits", 4)), int(fields.get("weight_bits", 4)))
                 if p.cost_model == "acim" else AnalyticOpCost())
-        mapping = map_workload(work, spec, cost=cost)
+        mapping = map_workload(work, spec, cost=cost, reload_weights=True)
         tile = p.tile_um or _auto_tile(mapping)
         trace = current_maps(work, mapping, tile_um=tile, slices=p.slices)
         from eda.pdn.maps import write_map
@@ -340,6 +343,8 @@ class WorkloadMap(Step):
         metrics = {"workload__map__energy_uj": mapping.energy_j * 1e6,
                    "workload__map__latency_ms": mapping.latency_s * 1e3,
                    "workload__map__arrays": mapping.arrays, "workload__map__tops_per_w": mapping.tops_per_w,
+                   "workload__map__weight_reload_rounds": sum(item.rounds for item in mapping.layers
+                                                              if item.weight_write_cycles),
                    "workload__map__peak_current_ma": float(trace.currents_a.sum(axis=(1, 2)).max() * 1e3)}
         if required is not None:
             metrics["workload__map__adc_bits_lossless"] = int(required)

@@ -118,3 +118,30 @@ def test_spec_from_acim_spec_and_model_cost():
     m = map_layer(layer, spec, cost=cost)
     assert m.energy_j == pytest.approx(m.array_ops * cost.op_energy_j(spec, layer.input_density))
     assert np.isfinite(m.latency_s) and m.latency_s == pytest.approx(m.cycles * cost.op_time_s(spec))
+
+
+def test_time_multiplexed_macro_by_hand():
+    work = Workload("w", [LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
+                          LayerRecord.gemm("small", 1, 10, 2, weight_bits=4, activation_bits=2)])
+    resident = map_workload(work, SPEC, cost=UnitCost())
+    assert resident.arrays == 4 + 1
+    small_macro = ArraySpec(rows=64, cols=32, local_array_size=4, adc_bits=4, cols_per_adc=1, num_arrays=3)
+    shared = map_workload(work, small_macro, cost=UnitCost(), reload_weights=True)
+    fc, small = shared.layer("fc"), shared.layer("small")
+    # fc: 4 tiles on 3 arrays -> 2 rounds, each writes 64 rows (in parallel over the round's arrays)
+    assert (fc.rounds, fc.arrays, fc.weight_write_cycles) == (2, 3, 128)
+    assert fc.latency_s == pytest.approx(2 * 24 * 10e-9 + 128 / small_macro.clock_hz)
+    assert fc.energy_j == pytest.approx(96e-9 + 4 * 64 * small_macro.row_write_energy_j)
+    assert small.rounds == 1 and small.weight_write_cycles == 64
+    assert shared.arrays == 3 and shared.latency_s == pytest.approx(fc.latency_s + small.latency_s)
+
+
+def test_current_maps_of_a_time_multiplexed_macro_conserve_energy():
+    work = Workload("w", [LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
+                          LayerRecord.gemm("small", 1, 10, 2, weight_bits=4, activation_bits=2)])
+    spec = ArraySpec(rows=64, cols=32, local_array_size=4, adc_bits=4, cols_per_adc=1, num_arrays=3)
+    mapping = map_workload(work, spec, cost=UnitCost(), reload_weights=True)
+    trace = current_maps(work, mapping, tile_um=4.0, slices=4)
+    drawn = trace.currents_a.sum() * mapping.latency_s / 4 * spec.vdd
+    assert drawn == pytest.approx(mapping.energy_j, rel=1e-9)
+    assert trace.floorplan.nx * trace.floorplan.ny >= 3 and len(trace.array_layers) == 3
