@@ -58,13 +58,15 @@ class MacroPdn(Step):
     """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
 
     name = "macro.pdn"
-    version = "1"
+    version = "2"
     inputs = {"area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
               "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
               "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing"}
     optional_inputs = frozenset({"workload", "gds"})
     outputs = {"static": "static.sp (DC cell currents)", "dynamic": "dynamic.sp (PWL currents, decaps, .tran)",
-               "current_map": "current_map.csv (A per 1 µm tile, rows index x)", "summary": "macro_pdn.json"}
+               "current_map": "current_map.csv (A per 1 µm tile, rows index x)",
+               "eff_dist": "eff_dist_map.csv (effective distance to the pads, µm)",
+               "pdn_density": "pdn_density.csv (met4 stripes per 100 µm)", "summary": "macro_pdn.json"}
 
     class Params(StepParams):
         net: Literal["VDD", "VSS"] = "VDD"
@@ -145,6 +147,11 @@ class MacroPdn(Step):
         np.add.at(cmap, (np.minimum(grid.x_um.astype(int), nx - 1), np.minimum(grid.y_um.astype(int), ny - 1)),
                   current)
         write_map(ctx.path("current_map.csv"), cmap)
+        # the contest's other two input maps, so learned predictors apply to the macro too
+        from eda.pdn.features import effective_distance_map, pdn_density_map
+
+        write_map(ctx.path("eff_dist_map.csv"), effective_distance_map(net, (nx, ny), snap_um=None))
+        write_map(ctx.path("pdn_density.csv"), pdn_density_map(net, (nx, ny), layer=4))
         summary = {"spec": spec.to_dict(), "net": p.net, "nodes": grid.n_nodes, "resistors": len(grid.r_ohm),
                    "pads": len(grid.pads), "stripes_x_um": grid.stripes_x_um, "sinks": {k: len(v) for k, v in grid.sinks.items()},
                    "power": power.to_dict(), "dynamic_window": {"segment": worst.name, "cycles": p.cycles,
@@ -160,4 +167,59 @@ class MacroPdn(Step):
                    "macro__pdn__decap_pf": float(decap.sum() * 1e12),
                    "macro__pdn__stripes": len(grid.stripes_x_um)}
         return StepResult(outputs={"static": "static.sp", "dynamic": "dynamic.sp", "current_map": "current_map.csv",
+                                   "eff_dist": "eff_dist_map.csv", "pdn_density": "pdn_density.csv",
                                    "summary": "macro_pdn.json"}, metrics=metrics)
+
+
+@register
+class MacroIrDrop(Step):
+    """Compare the golden static/dynamic IR drop of a macro with a prediction; heat maps over the floorplan."""
+
+    name = "macro.irdrop"
+    version = "1"
+    inputs = {"area": "acim.generate's area JSON (floorplan blocks)", "golden": "static ir_drop_map.csv (golden)",
+              "dynamic": "dynamic_drop_map.csv (golden transient, worst over time)",
+              "predicted": "ir_drop_map.csv predicted without solving (irdrop.predict)"}
+    optional_inputs = frozenset({"dynamic", "predicted"})
+    outputs = {"static_png": "golden (and predicted) static maps over the floorplan",
+               "dynamic_png": "dynamic map over the floorplan", "report": "irdrop_compare.json"}
+    optional_outputs = frozenset({"dynamic_png"})
+
+    class Params(StepParams):
+        pass
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.macro.compare import plot_overlay
+        from eda.pdn.maps import read_map
+        from eda.pdn.metrics import map_metrics
+
+        blocks = json.loads(ctx.input("area").read_text()).get("blocks", {})
+        golden = read_map(ctx.input("golden"))
+        maps = {"golden static": golden}
+        metrics: dict[str, float] = {"macro__irdrop__golden_worst_mv": float(golden.max() * 1e3)}
+        predicted_path = ctx.optional_input("predicted")
+        report: dict[str, object] = {"golden_worst_mv": metrics["macro__irdrop__golden_worst_mv"]}
+        if predicted_path is not None:
+            predicted = read_map(predicted_path)
+            if predicted.shape != golden.shape:
+                raise SpecError(f"predicted map {predicted.shape} and golden map {golden.shape} differ in shape",
+                                hint="predict on the current map the golden solve used as `like`")
+            maps["predicted (PDNNet)"] = predicted
+            scores = map_metrics(predicted, golden)
+            report["prediction_vs_golden"] = scores
+            metrics.update({"macro__predict__mae_mv": scores["mae"] * 1e3,
+                            "macro__predict__max_error_mv": scores["max_error"] * 1e3,
+                            "macro__predict__nmae": scores["nmae"], "macro__predict__f1": scores["f1"],
+                            "macro__predict__correlation": scores["correlation"]})
+        plot_overlay(maps, blocks, ctx.path("static_overlay.png"), title="Static IR drop of the macro")
+        outputs = {"static_png": "static_overlay.png", "report": "irdrop_compare.json"}
+        dynamic_path = ctx.optional_input("dynamic")
+        if dynamic_path is not None:
+            dynamic = read_map(dynamic_path)
+            plot_overlay({"golden dynamic (worst over time)": dynamic}, blocks, ctx.path("dynamic_overlay.png"),
+                         title="Dynamic IR drop of the macro")
+            outputs["dynamic_png"] = "dynamic_overlay.png"
+            metrics["macro__irdrop__dynamic_worst_mv"] = float(dynamic.max() * 1e3)
+            report["dynamic_worst_mv"] = metrics["macro__irdrop__dynamic_worst_mv"]
+        ctx.path("irdrop_compare.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+        return StepResult(outputs=outputs, metrics=metrics)

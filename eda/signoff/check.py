@@ -52,12 +52,39 @@ KNOWN_LIMITS: dict[str, tuple[str, str]] = {
 }
 
 
-def lookup_metric(measured: Mapping[str, Any], key: str) -> tuple[str, Any] | None:
-    """Find ``key`` in ``measured``: exactly, else the last key ending in ``__<key>`` (latest step wins)."""
-    if key in measured:
-        return key, measured[key]
-    hits = [k for k in measured if k.endswith("__" + key)]
-    return (hits[-1], measured[hits[-1]]) if hits else None
+def lookup_metric(measured: Mapping[str, Any], key: str, step: str | None = None) -> list[tuple[str, Any]]:
+    """Every measurement of ``key``: keys equal to it or ending in ``__<key>``.
+
+    Measured keys may be qualified by the step that produced them (``static.pdn__static__worst_drop_mv``);
+    ``step`` keeps only that step's measurements.
+    """
+    hits = []
+    for name, value in measured.items():
+        owner, dot, metric = name.rpartition(".")
+        if not dot:
+            owner, metric = "", name
+        if step is not None and owner != step:
+            continue
+        if metric == key or metric.endswith("__" + key):
+            hits.append((name, value))
+    return hits
+
+
+def _worst(hits: list[tuple[str, Any]], limit: Limit) -> tuple[str, Any]:
+    """The measurement that decides the limit: the largest for ``<``/``<=``, the smallest for ``>``/``>=``,
+    the first failing one for ``==``/``!=`` (a sign-off must hold for every measurement)."""
+    values = [(k, v) for k, v in hits if v is not None]
+    if limit.compare in ("<", "<="):
+        return max(values, key=lambda kv: float(kv[1]))
+    if limit.compare in (">", ">="):
+        return min(values, key=lambda kv: float(kv[1]))
+    failing = [kv for kv in values if not _holds(kv[1], limit)]
+    return failing[0] if failing else values[0]
+
+
+def _holds(value: Any, limit: Limit) -> bool:
+    measured = bool(value) if isinstance(limit.value, bool) else float(value)
+    return bool(_OPS[limit.compare](measured, limit.value))
 
 
 class Limit(BaseModel):
@@ -67,6 +94,7 @@ class Limit(BaseModel):
     value: float | bool
     compare: Compare = "<="
     metric: str | None = Field(default=None, description="metric key; defaults to the limit's own name")
+    step: str | None = Field(default=None, description="only this step's measurements (default: every step's)")
     description: str = ""
 
 
@@ -131,21 +159,22 @@ def parse_limits(data: Mapping[str, Any] | str, source: str = "<limits>") -> Lim
 
 
 def evaluate_limits(limits: LimitsFile, measured: Mapping[str, Any]) -> list[CheckResult]:
-    """Check every limit against ``measured`` (metric key -> value); never stops at the first failure."""
+    """Check every limit against ``measured`` (metric key, optionally ``step.metric``, -> value).
+
+    Every limit is evaluated (no stop at the first failure) against every measurement of its metric.
+    """
     results: list[CheckResult] = []
     for name, limit in limits.limits.items():
         metric, default_description = KNOWN_LIMITS.get(name, (name, name))
         metric = limit.metric or metric
         description = limit.description or default_description
-        found = lookup_metric(measured, metric)
+        hits = [(k, v) for k, v in lookup_metric(measured, metric, limit.step) if isinstance(v, bool | int | float)]
         value = None
-        if found is not None:
-            metric, value = found
-        if value is None:
-            status = "missing"
+        if hits:
+            metric, value = _worst(hits, limit)
+            status = "pass" if _holds(value, limit) else "fail"
         else:
-            ok = _OPS[limit.compare](bool(value) if isinstance(limit.value, bool) else float(value), limit.value)
-            status = "pass" if ok else "fail"
+            status = "missing"
         results.append(CheckResult(name, metric, description, limit.compare, limit.value, value, status))
     return results
 

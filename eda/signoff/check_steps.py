@@ -30,7 +30,7 @@ class SignoffCheck(Step):
     """Check sign-off limits (IR drop, DRC, LVS, current density) against the run's metrics; exit 1 on failure."""
 
     name = "signoff.check"
-    version = "1"
+    version = "2"
     inputs = {"limits": "signoff.yaml with {value, compare} limits",
               "evidence": "an extra JSON file of measured values (flattened to a__b keys)"}
     optional_inputs = frozenset({"limits", "evidence"})
@@ -47,8 +47,8 @@ class SignoffCheck(Step):
         else:
             limits = parse_limits({"limits": ctx.params.limits or {}}, source=f"step '{ctx.step_id}' limits")
         measured: dict[str, Any] = {}
-        for metrics in ctx.run_metrics.values():
-            measured.update(metrics)
+        for step_id, metrics in ctx.run_metrics.items():
+            measured.update({f"{step_id}.{key}": value for key, value in metrics.items()})
         evidence = ctx.optional_input("evidence")
         if evidence is not None:
             measured.update(flatten_metrics(json.loads(evidence.read_text())))

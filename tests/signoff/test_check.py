@@ -105,3 +105,17 @@ def test_cli_check_reads_a_run_metrics_file(tmp_path):
     code, output = run_cli("signoff", "check", str(tmp_path / "metrics.json"), "--limits",
                            str(tmp_path / "signoff.yaml"), "--out", str(tmp_path / "so"))
     assert code == 0 and "PASS" in output
+
+
+def test_every_measurement_counts_and_step_restricts():
+    measured = {"static.pdn__static__worst_drop_mv": 3.4, "dynamic.pdn__static__worst_drop_mv": 0.0,
+                "other.pdn__static__worst_drop_mv": 9.0}
+    limits = parse_limits({"limits": {"worst_static_drop_mv": {"value": 5.0}}})
+    (result,) = evaluate_limits(limits, measured)
+    assert result.status == "fail" and result.measured == 9.0 and result.metric.startswith("other.")
+    limits = parse_limits({"limits": {"worst_static_drop_mv": {"value": 5.0, "step": "static"}}})
+    (result,) = evaluate_limits(limits, measured)
+    assert result.status == "pass" and result.measured == 3.4
+    snr = parse_limits({"limits": {"snr": {"metric": "snr_db", "value": 20, "compare": ">="}}})
+    (result,) = evaluate_limits(snr, {"a.x__snr_db": 25.0, "b.x__snr_db": 18.0})
+    assert result.status == "fail" and result.measured == 18.0  # the smallest decides a lower bound
