@@ -35,6 +35,7 @@ from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, trai
 from eda.pdn.metrics import map_metrics
 
 CACHE = Path("/tmp/eda-irdrop-bench")
+LABELS = {"pdnnet": "PDNNet", "pdnnet-direct": "PDNNet (direct head)", "iredge": "IREDGe CNN"}
 
 
 def _train_task(task: dict[str, Any]) -> str:
@@ -111,24 +112,28 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
                  "threads": 1, "crop": 128}
     tasks = []
     for d in real:
-        for name in ("pdnnet", "iredge"):
+        for name in args.models:
+            ckpt = CACHE / "models" / f"{name}-without-{d.name}.pt"
+            if args.reuse and ckpt.exists():
+                continue
             tasks.append({"held_out": d.name, "model": load_model_config(name), "train": train_cfg,
                           "real_weight": args.real_weight,
                           "synthetic_dir": str(syn_dir) if args.synthetic else None,
                           "checkpoint": str(CACHE / "models" / f"{name}-without-{d.name}.pt")})
     t0 = time.perf_counter()
-    executor.map(_train_task, tasks, name="irdrop-train-loo")
+    if tasks:
+        executor.map(_train_task, tasks, name="irdrop-train-loo")
     train_s = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
     for d in real:
         sample = load_iccad_case(d, cache_dir=CACHE / "iccad")
         gold_mv = sample.label_mv
         feat_s = _feature_seconds(d)
-        for name in ("pdnnet", "iredge"):
+        for name in args.models:
             ckpt = CACHE / "models" / f"{name}-without-{d.name}.pt"
             pred_v, net_s = _predict(ckpt, sample)
             m = map_metrics(pred_v * 1e3, gold_mv)
-            rows.append({"case": d.name, "method": "PDNNet" if name == "pdnnet" else "IREDGe CNN",
+            rows.append({"case": d.name, "method": LABELS[name],
                          "mae_mv": m["mae"], "max_err_mv": m["max_error"], "f1": m["f1"],
                          "runtime_s": feat_s + net_s,
                          "epochs": int(load_checkpoint(ckpt)["metrics"]["epochs"])})
@@ -136,7 +141,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         m = map_metrics(drop * 1e3, gold_mv)
         rows.append({"case": d.name, "method": "golden solver", "mae_mv": m["mae"], "max_err_mv": m["max_error"],
                      "f1": m["f1"], "runtime_s": gold_s, "epochs": 0})
-    print(f"\n## Static IR drop, ICCAD 2023 real cases, leave-one-out ({len(tasks)} trainings, "
+    print(f"\n## Static IR drop, ICCAD 2023 real cases, leave-one-out ({len(tasks)} trainings this run, "
           f"{train_s / 60:.1f} min wall, budget {args.minutes} min each, "
           f"{args.synthetic} generated + fake + other real cases x{args.real_weight} in training)\n")
     print("| case | method | MAE (mV) | max error (mV) | F1 | runtime (s) | epochs |")
@@ -145,19 +150,24 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
               f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
     summary = {}
-    for method in ("PDNNet", "IREDGe CNN", "golden solver"):
+    for method in [LABELS[n] for n in args.models] + ["golden solver"]:
         sel = [r for r in rows if r["method"] == method]
         summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
     print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")
     print("|---|---|---|---|---|")
     for method, s in summary.items():
         print(f"| {method} | {s['mae_mv']:.4f} | {s['max_err_mv']:.3f} | {s['f1']:.3f} | {s['runtime_s']:.2f} |")
-    ratio = summary["PDNNet"]["mae_mv"] / summary["IREDGe CNN"]["mae_mv"]
-    per_case = [a["mae_mv"] / b["mae_mv"] for a, b in zip(rows[0::3], rows[1::3], strict=True)]
-    print(f"\nPDNNet MAE / baseline MAE: mean-of-MAE ratio {ratio:.3f} ({(1 - ratio) * 100:.1f}% lower), "
-          f"median per-case ratio {np.median(per_case):.3f}")
-    print(f"targets per unseen case: MAE <= 0.15 mV met on {sum(r['mae_mv'] <= 0.15 for r in rows[0::3])}/"
-          f"{len(real)}, F1 >= 0.5 met on {sum(r['f1'] >= 0.5 for r in rows[0::3])}/{len(real)}")
+    base = [r for r in rows if r["method"] == LABELS["iredge"]]
+    for name in [n for n in args.models if n != "iredge"]:
+        mine = [r for r in rows if r["method"] == LABELS[name]]
+        if base:
+            ratio = summary[LABELS[name]]["mae_mv"] / summary[LABELS["iredge"]]["mae_mv"]
+            per_case = [a["mae_mv"] / b["mae_mv"] for a, b in zip(mine, base, strict=True)]
+            print(f"\n{LABELS[name]} MAE / baseline MAE: ratio of mean MAE {ratio:.3f} "
+                  f"({(1 - ratio) * 100:.1f}% lower), median per-case ratio {np.median(per_case):.3f}")
+        print(f"{LABELS[name]} targets per unseen case: MAE <= 0.15 mV met on "
+              f"{sum(r['mae_mv'] <= 0.15 for r in mine)}/{len(mine)}, F1 >= 0.5 met on "
+              f"{sum(r['f1'] >= 0.5 for r in mine)}/{len(mine)}")
     return {"rows": rows, "summary": summary}
 
 
@@ -265,6 +275,8 @@ def main() -> None:
     ap.add_argument("--speed-nodes", type=int, default=100_000)
     ap.add_argument("--steps-per-cycle", type=int, default=20)
     ap.add_argument("--real-weight", type=int, default=8, help="times each real training case is repeated")
+    ap.add_argument("--models", nargs="+", default=["pdnnet", "iredge"], choices=sorted(LABELS))
+    ap.add_argument("--reuse", action="store_true", help="reuse existing leave-one-out checkpoints")
     ap.add_argument("--cases", nargs="*", default=[], help="real cases (default: all with a netlist)")
     ap.add_argument("--skip-static", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
