@@ -47,6 +47,9 @@ class DesignSpace:
     weight_bits: tuple[int, ...] = (1, 2, 4, 8)
     cols_per_adc: tuple[int, ...] = (1, 2, 4, 8)
     clock_MHz: tuple[float, ...] = (100.0, 200.0, 300.0, 400.0, 500.0)
+    #: workload-derived ADC ceiling: (rows summed per conversion, lossless ADC bits) pairs, e.g. from
+    #: HEQuant's accumulator-bit analysis; a point may not use more ADC bits than its partial sums need
+    adc_bits_lossless: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if self.rows < 1 or self.cols < 1:
@@ -86,9 +89,21 @@ class DesignSpace:
                 for j, (name, choice) in enumerate(self.choices().items())}
 
     def feasible(self, X: np.ndarray) -> np.ndarray:
-        """Mask of points that satisfy the DAC rule 2^B <= (H/L)·cols_per_adc."""
+        """Mask of points that satisfy the DAC rule 2^B <= (H/L)·cols_per_adc (and the lossless ADC ceiling)."""
         v = self.values(X)
-        return 2.0 ** v["adc_bits"] <= (self.rows / v["local_array_size"]) * v["cols_per_adc"]
+        rows_per_conversion = (self.rows / v["local_array_size"]) * v["cols_per_adc"]
+        ok = 2.0 ** v["adc_bits"] <= rows_per_conversion
+        if self.adc_bits_lossless:
+            ok &= v["adc_bits"] <= self.lossless_bits(rows_per_conversion)
+        return ok
+
+    def lossless_bits(self, rows_per_conversion: np.ndarray) -> np.ndarray:
+        """ADC bits a partial sum over that many rows needs (the entry for the next listed row count up)."""
+        table = sorted(self.adc_bits_lossless)
+        counts = np.array([r for r, _ in table], dtype=float)
+        bits = np.array([b for _, b in table], dtype=float)
+        index = np.minimum(np.searchsorted(counts, rows_per_conversion), len(counts) - 1)
+        return bits[index]
 
     def points(self, X: np.ndarray) -> DesignPoints:
         """Design points of (feasible) index rows."""
@@ -101,8 +116,9 @@ class DesignSpace:
 
     def to_dict(self) -> dict[str, Any]:
         """Fields as JSON values."""
-        return {f.name: (list(getattr(self, f.name)) if isinstance(getattr(self, f.name), tuple)
-                         else getattr(self, f.name)) for f in fields(self)}
+        return {f.name: ([list(x) if isinstance(x, tuple) else x for x in getattr(self, f.name)]
+                         if isinstance(getattr(self, f.name), tuple) else getattr(self, f.name))
+                for f in fields(self)}
 
 
 def objectives(metrics: dict[str, np.ndarray]) -> np.ndarray:

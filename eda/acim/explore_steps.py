@@ -37,10 +37,23 @@ _PLOTS = (("tops_per_w", "snr_total_db", "TOPS/W", "SNR_T (dB)"),
           ("tops_per_mm2", "tops_per_w", "TOPS/mm²", "TOPS/W"))
 
 
-def build_space(rows: int, cols: int, overrides: dict[str, list[Any] | None]) -> DesignSpace:
-    """A :class:`DesignSpace` for H×W with any per-variable value lists replaced."""
+def build_space(rows: int, cols: int, overrides: dict[str, list[Any] | None],
+                adc_bits_lossless: dict[int, int] | None = None) -> DesignSpace:
+    """A :class:`DesignSpace` for H×W with any per-variable value lists replaced (and an ADC ceiling)."""
     values = {k: tuple(v) for k, v in overrides.items() if v}
-    return DesignSpace(rows=rows, cols=cols, **values)
+    ceiling = tuple(sorted((int(r), int(b)) for r, b in (adc_bits_lossless or {}).items()))
+    return DesignSpace(rows=rows, cols=cols, adc_bits_lossless=ceiling, **values)
+
+
+def read_adc_requirement(path: Path) -> dict[int, int]:
+    """``{rows per conversion: lossless ADC bits}`` from a HEQuant report (``adc_bits_required``)."""
+    try:
+        data = json.loads(path.read_text())
+        table = data["adc_bits_required"]
+        return {int(rows): int(bits) for rows, bits in table.items()}
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        raise DataError(f"cannot read an ADC requirement from {path}: {exc}",
+                        hint="connect workload.hequant's `report` output (hequant.json)") from None
 
 
 def _normalisation(*results: ExploreResult) -> tuple[np.ndarray, np.ndarray]:
@@ -148,9 +161,10 @@ class AcimExplore(Step):
 
     name = "acim.explore"
     #: bump whenever the models (eda/acim/model_*.py) change, so cached explorations are not reused
-    version = "2"
-    inputs = {"workload": "optional Workload (YAML/JSON): energy/latency per inference per Pareto point"}
-    optional_inputs = frozenset({"workload"})
+    version = "3"
+    inputs = {"workload": "optional Workload (YAML/JSON): energy/latency per inference per Pareto point",
+              "adc_requirement": "optional HEQuant report: no point uses more ADC bits than lossless needs"}
+    optional_inputs = frozenset({"workload", "adc_requirement"})
     outputs = {"pareto": "pareto.csv", "best": "best.json (ACIMSpec fields)", "best_point": "best_point.json",
                "hypervolume": "hypervolume.csv", "plots": "directory of Pareto PNGs",
                "summary": "exploration.json"}
@@ -178,7 +192,9 @@ class AcimExplore(Step):
     def run(self, ctx: StepContext) -> StepResult:
         p = ctx.params
         library = _library(p.library, ctx)
-        space = build_space(p.rows, p.cols, {v: getattr(p, v) for v in VARIABLES})
+        requirement = ctx.optional_input("adc_requirement")
+        space = build_space(p.rows, p.cols, {v: getattr(p, v) for v in VARIABLES},
+                            read_adc_requirement(requirement) if requirement else None)
         result = explore(space, population=p.population, generations=p.generations, seed=p.seed,
                          min_snr_db=p.min_snr_db, max_area_mm2=p.max_area_mm2, library=library,
                          executor=ctx.executor, batch_size=p.batch_size,
