@@ -7,6 +7,12 @@ import shutil
 import pytest
 
 
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_ngspice = pytest.mark.skip(reason="ngspice is not installed (the Makefile installs it with apt-get)")
     skip_gpu = pytest.mark.skip(reason="no CUDA device")
@@ -14,6 +20,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "ngspice" in item.keywords and shutil.which("ngspice") is None:
             item.add_marker(skip_ngspice)
+        if "klayout" in item.keywords and not _has_module("klayout"):
+            item.add_marker(pytest.mark.skip(reason="klayout is not installed (pip install 'eda[signoff]')"))
         if "chromium" in item.keywords and not any(shutil.which(n) for n in ("chromium", "google-chrome")):
             item.add_marker(pytest.mark.skip(reason="chromium is not installed (the Makefile installs it)"))
         if "gpu" in item.keywords:
