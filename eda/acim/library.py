@@ -17,7 +17,7 @@ they must equal the drawn GDS (checked by ``tests/acim/test_cells.py``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import yaml
 
 from eda.errors import SpecError
 
-__all__ = ["Pin", "CellInfo", "Library", "load_library", "default_library_dir", "ROLES"]
+__all__ = ["Pin", "CellInfo", "Library", "load_library", "default_library_dir", "ROLES", "with_stripe_every"]
 
 #: roles the generator needs a cell for
 ROLES: tuple[str, ...] = ("bitcell", "compute", "cap", "colper", "colper_end", "adc", "adc_fill", "sar",
@@ -188,3 +188,14 @@ def load_library(path: str | Path | None = None) -> Library:
     if abs(lib.role("ctrl_driver").height - lib.role("compute").height) > 1e-6:
         raise SpecError("the control driver must be as tall as the compute cell", where=str(index))
     return lib
+
+
+def with_stripe_every(library: Library, stripe_every: int) -> Library:
+    """A copy of ``library`` whose met4 power stripes repeat every ``stripe_every`` columns.
+
+    A smaller value is a denser power grid (less IR drop, more met4 used); the floorplan, generator and
+    power-grid extraction all read the spacing from ``library.power``.
+    """
+    if stripe_every < 1:
+        raise SpecError(f"stripe_every must be >= 1 (got {stripe_every})", hint="use 1 (every column) or more")
+    return replace(library, power={**library.power, "stripe_every": stripe_every})

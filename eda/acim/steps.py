@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field
 
 from eda.acim.generator import generate
+from eda.acim.library import load_library, with_stripe_every
 from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
 from eda.flow.registry import register
@@ -33,12 +34,13 @@ class AcimGenerate(Step):
     """Generate an ACIM macro layout (GDS, SPICE, abstract, LEF, area) from a spec."""
 
     name = "acim.generate"
-    version = "1"
+    version = "2"
     inputs = {"spec": "JSON file with ACIMSpec fields (e.g. acim.explore's best); overrides the params"}
     optional_inputs = frozenset({"spec"})
     outputs = {"gds": "macro GDS", "netlist": "hierarchical SPICE netlist", "abstract": "abstract JSON",
-               "lef": "LEF abstract", "area": "floorplan and area breakdown JSON"}
-    # plus ``png`` (layout render) when the ``render`` param is on
+               "lef": "LEF abstract", "area": "floorplan and area breakdown JSON",
+               "png": "layout render (PNG; with render: true)"}
+    optional_outputs = frozenset({"png"})
 
     class Params(StepParams):
         rows: int | None = Field(default=None, description="H, bitcell rows")
@@ -51,6 +53,8 @@ class AcimGenerate(Step):
         cols_per_adc: int = 4
         library: str | None = Field(default=None, description="cell library directory (default cells/sky130_acim)")
         render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
+        stripe_every: int | None = Field(default=None, ge=1, description="power stripe spacing in columns "
+                                         "(default: the library's; smaller is a denser grid, less IR drop)")
 
     def run(self, ctx: StepContext) -> StepResult:
         p = ctx.params
@@ -64,7 +68,10 @@ class AcimGenerate(Step):
             spec = ACIMSpec(rows=p.rows, cols=p.cols, local_array_size=p.local_array_size, adc_bits=p.adc_bits,
                             input_bits=p.input_bits, weight_bits=p.weight_bits, unit_cap_fF=p.unit_cap_fF,
                             cols_per_adc=p.cols_per_adc)
-        macro = generate(spec, resolve_library(p.library, ctx.flow_dir), ctx.workdir)
+        library = load_library(resolve_library(p.library, ctx.flow_dir))
+        if p.stripe_every is not None:
+            library = with_stripe_every(library, p.stripe_every)
+        macro = generate(spec, library, ctx.workdir)
         outputs = {kind: path.name for kind, path in macro.files.items()}
         if p.render:
             from eda.signoff.render import render_png

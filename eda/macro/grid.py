@@ -21,13 +21,13 @@ places from; :func:`stripes_in_gds` cross-checks it against the drawn GDS.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from eda.acim.floorplan import Floorplan, floorplan
-from eda.acim.library import Library, load_library
+from eda.acim.library import Library, load_library, with_stripe_every
 from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
 from eda.tech import Tech, load_tech
@@ -126,13 +126,6 @@ class _Builder:
 
     def link(self, a: int, b: int, ohm: float, kind: str) -> None:
         self.res.append((a, b, ohm, kind))
-
-
-def with_stripe_every(library: Library, stripe_every: int) -> Library:
-    """A copy of ``library`` whose power stripes repeat every ``stripe_every`` columns (denser grid: smaller)."""
-    if stripe_every < 1:
-        raise SpecError(f"stripe_every must be >= 1 (got {stripe_every})")
-    return replace(library, power={**library.power, "stripe_every": stripe_every})
 
 
 def _rows(fp: Floorplan, lib: Library, net: str) -> list[tuple[str, int, float, float, float]]:

@@ -35,7 +35,7 @@ def strap_current_density(grid, voltage: np.ndarray, widths: dict[str, float]) -
 def _library_as_drawn(lib, spec: ACIMSpec, stripe_columns: tuple[int, ...]):
     """The library with the stripe spacing the generator used (read back from its stripe columns)."""
     from eda.acim.floorplan import floorplan
-    from eda.macro.grid import with_stripe_every
+    from eda.acim.library import with_stripe_every
 
     if floorplan(spec, lib).stripe_columns == stripe_columns:
         return lib
@@ -77,7 +77,7 @@ class MacroPdn(Step):
         decaps: bool = True
 
     def run(self, ctx: StepContext) -> StepResult:
-        from eda.acim.library import load_library
+        from eda.acim.library import load_library, with_stripe_every
         from eda.acim.model_area import library_tech
         from eda.macro.activity import (
             Segment,
@@ -87,7 +87,7 @@ class MacroPdn(Step):
             macro_power,
             static_currents,
         )
-        from eda.macro.grid import extract_power_grid, stripes_in_gds, with_stripe_every
+        from eda.macro.grid import extract_power_grid, stripes_in_gds
         from eda.macro.spice import write_grid_spice
         from eda.pdn.maps import write_map
         from eda.pdn.netlist import read_netlist
