@@ -49,16 +49,17 @@ def train_command(
 
 @app.command("predict")
 def predict_command(
+    netlist: Annotated[Path, typer.Option("--netlist", help="PDN SPICE netlist (structural features only).")],
     current: Annotated[Path, typer.Option("--current", help="Current map CSV (A per 1 µm tile, rows index x).")],
     eff_dist: Annotated[Path, typer.Option("--eff-dist", help="Effective-distance map CSV (µm).")],
     pdn_density: Annotated[Path, typer.Option("--pdn-density", help="PDN density map CSV.")],
     out: Annotated[Path, typer.Option("--out", help="Predicted IR-drop map CSV (V; .gz compresses).")],
-    netlist: Annotated[Path | None, typer.Option("--netlist", help="PDN SPICE netlist (structural features).")] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")] = None,
+    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads (1 on a busy machine).")] = None,
 ) -> None:
     """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format."""
     from eda.irdrop.predict import predict_files
 
-    path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model)
+    path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads)
     typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
                f"{timing.features_s:.2f}, network {timing.network_s:.2f})")

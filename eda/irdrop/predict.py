@@ -48,9 +48,11 @@ class PredictionTiming:
 class Predictor:
     """A trained model loaded from a checkpoint (``torch.load(weights_only=True)``), ready to predict."""
 
-    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu") -> None:
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu", threads: int | None = None) -> None:
         import torch
 
+        if threads:
+            torch.set_num_threads(threads)
         from eda.irdrop.models import build_model
         from eda.irdrop.train import load_checkpoint
 
@@ -100,9 +102,10 @@ class Predictor:
 
 
 def predict_files(netlist: str | Path | None, current: str | Path, eff_dist: str | Path, pdn_density: str | Path,
-                  out: str | Path, model: str | Path | None = None) -> tuple[Path, PredictionTiming]:
+                  out: str | Path, model: str | Path | None = None, threads: int | None = None
+                  ) -> tuple[Path, PredictionTiming]:
     """Predict and write the contest CSV ``out`` (V, rows index x; gzip when it ends with ``.gz``)."""
     from eda.pdn.maps import write_map
 
-    pred, timing = Predictor(model).predict(netlist, current, eff_dist, pdn_density)
+    pred, timing = Predictor(model, threads=threads).predict(netlist, current, eff_dist, pdn_density)
     return write_map(out, np.maximum(pred, 0.0)), timing
