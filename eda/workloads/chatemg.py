@@ -139,11 +139,12 @@ class AugmentationResult:
 def augmentation_experiment(train_sessions: int = 4, new_session: int = 99, shots: int = 2, prompt_steps: int = 20,
                             window_steps: int = 50, synthetic_per_prompt: int = 8, trials_per_intent: int = 12,
                             gpt_steps: int = 300, cfg: GeneratorConfig | None = None, model_cfg: EmgGPTConfig | None = None,
-                            seed: int = 0) -> tuple[AugmentationResult, EmgGPT]:
+                            include_prompt: bool = False, seed: int = 0) -> tuple[AugmentationResult, EmgGPT]:
     """Train the generator on previous sessions, then compare classifiers on a new session.
 
     Windows are ``window_steps`` envelope steps (0.5 s) from 0.5 s into each trial; prompts are their
-    first ``prompt_steps`` (0.2 s). Each synthetic window is the prompt followed by the model's continuation.
+    first ``prompt_steps`` (0.2 s). Each synthetic window is ``window_steps`` generated after the prompt (with
+    ``include_prompt``: the prompt itself followed by the generated remainder of the window).
     """
     cfg = cfg or GeneratorConfig()
     model_cfg = model_cfg or EmgGPTConfig()
@@ -158,8 +159,12 @@ def augmentation_experiment(train_sessions: int = 4, new_session: int = 99, shot
     test_mask = np.ones(len(new_y), bool)
     test_mask[shot_idx] = False
     few_x, few_y = new_x[shot_idx], new_y[shot_idx]
-    synth = [generate(model, x[:prompt_steps], window_steps, synthetic_per_prompt, seed=seed + i)
-             for i, x in enumerate(few_x)]
+    if include_prompt:  # synthetic window = real prompt + generated remainder
+        synth = [generate(model, x[:prompt_steps], window_steps, synthetic_per_prompt, seed=seed + i)
+                 for i, x in enumerate(few_x)]
+    else:  # synthetic window = a full window generated after the real prompt
+        synth = [generate(model, x[:prompt_steps], prompt_steps + window_steps, synthetic_per_prompt,
+                          seed=seed + i)[:, prompt_steps:] for i, x in enumerate(few_x)]
     synth_x = np.concatenate(synth)
     synth_y = np.repeat(few_y, synthetic_per_prompt)
 
