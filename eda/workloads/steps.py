@@ -214,6 +214,22 @@ class WorkloadFastQuery(Step):
             "workload__fastquery__comm_reduction_vs_general16": general16.bytes / ours.bytes})
 
 
+#: (layers, hidden, FFN, heads) of the BERT sizes MCUBERT reports on
+BERT_SHAPES: dict[str, tuple[int, int, int, int]] = {"bert-tiny": (2, 128, 512, 2), "bert-mini": (4, 256, 1024, 4)}
+
+
+def proxy_table(table: np.ndarray, width: int) -> np.ndarray:
+    """A ``width``-dimensional word-embedding table from a wider real one: its top principal components.
+
+    BERT-tiny/mini weights are not available offline; projecting the real MiniLM table (same 30522-token
+    WordPiece vocabulary) onto its leading ``width`` components keeps the real token statistics at the
+    smaller model's width, which is what the clustered low-rank compression acts on.
+    """
+    centred = table - table.mean(axis=0)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    return (table @ vt[:width].T).astype(np.float32)
+
+
 @register
 class WorkloadMCUBERT(Step):
     """MCUBERT: clustered low-rank MiniLM embedding under a parameter budget and the MCU schedule."""
@@ -222,6 +238,7 @@ class WorkloadMCUBERT(Step):
     outputs = {"workload": "workload.yaml", "report": "mcubert.json"}
 
     class Params(StepParams):
+        model: Literal["minilm", "bert-tiny", "bert-mini"] = "minilm"
         compression: float = 10.0
         seq_len: int = 128
         budget_kb: int = 256
@@ -242,22 +259,31 @@ class WorkloadMCUBERT(Step):
 
         p = ctx.params
         cfg = load_config()
-        layers, hidden, ffn = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
-        heads = cfg["num_attention_heads"]
-        table = word_embeddings()
+        if p.model == "minilm":
+            layers, hidden, ffn = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
+            heads = cfg["num_attention_heads"]
+            table = word_embeddings()
+        else:
+            layers, hidden, ffn, heads = BERT_SHAPES[p.model]
+            table = proxy_table(word_embeddings(), hidden)
         weights = np.log1p(token_counts()) + 1.0 if p.frequency_weighted else None
         emb, log = mc.two_stage_search(table, int(table.size / p.compression), tuple(p.clusters),
                                        row_weights=weights, band_options=tuple(tuple(b) for b in p.bands))
-        cosine = float((sentence_embeddings(SAMPLE_SENTENCES) * sentence_embeddings(SAMPLE_SENTENCES, emb.reconstruct()))
-                       .sum(axis=1).mean())
+        if p.model == "minilm":  # sentence-embedding similarity through the real encoder
+            cosine = float((sentence_embeddings(SAMPLE_SENTENCES) *
+                            sentence_embeddings(SAMPLE_SENTENCES, emb.reconstruct())).sum(axis=1).mean())
+        else:  # no encoder weights at this width: mean cosine of original and reconstructed table rows
+            rec = emb.reconstruct()
+            norms = np.linalg.norm(table, axis=1) * np.linalg.norm(rec, axis=1)
+            cosine = float(np.mean((table * rec).sum(axis=1) / np.maximum(norms, 1e-12)))
         budget = p.budget_kb * 1024
         schedule = {s: {"untiled_bytes": mc.peak_memory(s, hidden, ffn, heads),
                         "plan": mc.plan_schedule(s, hidden, ffn, heads, budget)} for s in (128, 256, 512, 1024)}
-        work = mc.mcubert_workload("mcubert-minilm", layers, hidden, ffn, heads, emb, p.seq_len)
+        work = mc.mcubert_workload(f"mcubert-{p.model}", layers, hidden, ffn, heads, emb, p.seq_len)
         work.meta["cosine_similarity"] = cosine
         work.save(ctx.path("workload.yaml"))
         before, after = bert_param_count(layers, hidden, ffn), mc.mcubert_param_count(layers, hidden, ffn, emb.parameters)
-        report = {"stage1": log, "ranks": emb.ranks, "embedding_parameters": emb.parameters,
+        report = {"model": p.model, "stage1": log, "ranks": emb.ranks, "embedding_parameters": emb.parameters,
                   "embedding_compression": table.size / emb.parameters, "parameters_before": before,
                   "parameters_after": after, "cosine_similarity": cosine, "schedule": schedule,
                   "max_seq_untiled": mc.max_sequence_length(hidden, ffn, heads, budget, tiled=False),
