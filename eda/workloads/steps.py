@@ -79,11 +79,15 @@ class WorkloadHEQuant(Step):
     outputs = {"workload": "workload.yaml", "report": "hequant.json"}
 
     class Params(StepParams):
+        network: Literal["digits-cnn", "minilm"] = "digits-cnn"
+        weight_bits: int = 8
         seed: int = 0
         budget_fraction: float = 0.5
         batch: int = 4096
 
     def run(self, ctx: StepContext) -> StepResult:
+        if ctx.params.network == "minilm":
+            return _hequant_minilm(ctx)
         import torch
 
         from eda.workloads.hequant import adc_bits_required, allocate_bits
@@ -123,6 +127,52 @@ class WorkloadHEQuant(Step):
                    "workload__hequant__accumulator_bits_saved_mean": float(saved),
                    "workload__hequant__adc_bits_required_32rows": adc[32]}
         return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics=metrics)
+
+
+#: MiniLM encoder layer (workload name suffix) -> safetensors weight name
+_MINILM_LINEAR = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+                  "o": "attention.output.dense", "ffn1": "intermediate.dense", "ffn2": "output.dense"}
+
+
+def _hequant_minilm(ctx: StepContext) -> StepResult:
+    """HEQuant's accumulator and lossless-ADC analysis on the real MiniLM encoder weights.
+
+    There is no labelled task data for MiniLM here, so the per-layer bit allocation (which needs measured
+    accuracy) is not run: every projection is quantised to ``weight_bits`` and analysed as it is.
+    """
+    from eda.workloads.hequant import accumulator_bits, adc_bits_required, worst_case_accumulator_bits
+    from eda.workloads.minilm import load_weights
+    from eda.workloads.quant import quantize_weights
+    from eda.workloads.zoo import minilm_l6
+
+    p = ctx.params
+    weights = load_weights()
+    work = minilm_l6()
+    acc: dict[str, int] = {}
+    worst: dict[str, int] = {}
+    adc = {rows: 0 for rows in ROWS_PER_CONVERSION}
+    for layer in work.layers:
+        block, _, part = layer.name.partition(".")
+        if part not in _MINILM_LINEAR:
+            continue
+        w = weights[f"encoder.layer.{block.removeprefix('layer')}.{_MINILM_LINEAR[part]}.weight"]
+        q, _ = quantize_weights(np.asarray(w, dtype=np.float64), p.weight_bits)
+        acc[layer.name] = int(accumulator_bits(q, layer.activation_bits).max())
+        worst[layer.name] = worst_case_accumulator_bits(q.shape[1], p.weight_bits, layer.activation_bits)
+        layer.accumulator_bits = acc[layer.name]
+        layer.weight_bits = p.weight_bits
+        for rows in ROWS_PER_CONVERSION:
+            adc[rows] = max(adc[rows], adc_bits_required(q, rows, p.weight_bits))
+    work.meta.update({"method": "hequant", "network": "minilm", "adc_bits_required": adc})
+    work.save(ctx.path("workload.yaml"))
+    saved = float(np.mean([worst[n] - acc[n] for n in acc]))
+    _write_json(ctx.path("hequant.json"), {"network": "minilm", "weight_bits": p.weight_bits,
+                                           "accumulator_bits": acc, "worst_case_bits": worst,
+                                           "adc_bits_required": adc})
+    return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics={
+        "workload__hequant__accumulator_bits_saved_mean": saved,
+        "workload__hequant__accumulator_bits_max": max(acc.values()),
+        **{f"workload__hequant__adc_bits_required_{r}rows": b for r, b in adc.items() if r in (16, 64, 256)}})
 
 
 @register
