@@ -170,7 +170,8 @@ def dynamic_waveforms(grid: PowerGrid, power: MacroPower, segment: Segment, cycl
             ts, vs = _pulse(k * power.cycle_s + t0, k * power.cycle_s + t1, charge)
             shapes[name].append((ts, vs))
             edges.update(ts)
-    times = np.array(sorted(edges | {0.0, cycles * power.cycle_s}))
+    # breakpoints on a 1 fs grid: pulse edges computed in floating point coincide exactly
+    times = np.unique(np.round(np.array(sorted(edges | {0.0, cycles * power.cycle_s})), 15))
     current = np.zeros((grid.n_nodes, len(times)))
     for name, (kind, _) in COMPONENTS.items():
         wave = np.zeros(len(times))

@@ -39,7 +39,7 @@ def write_grid_spice(grid: PowerGrid, path: Path, *, current: np.ndarray | None 
         for k, node in enumerate(np.flatnonzero(decap_f)):
             lines.append(f"C{k} {names[node]} 0 {decap_f[node]:.6g}")
     if times is not None and waves is not None:
-        step = float(np.min(np.diff(times)[np.diff(times) > 0]))
+        step = float(np.min(np.diff(times)))  # the shortest PWL segment (pulse edge)
         lines.append(f".tran {step:.6g} {float(times[-1]):.6g}")
     else:
         lines.append(".op")
