@@ -70,7 +70,12 @@ class PdnSolve(Step):
               "golden": "golden ir_drop_map to score against"}
     optional_inputs = frozenset({"like", "golden"})
     outputs = {"ir_drop_map": "ir_drop_map.csv", "voltages": "voltages.csv.gz", "heatmap": "heatmap.png",
-               "metrics": "metrics.json"}
+               "metrics": "metrics.json", "layers": "layers.png (per-layer node drops)",
+               "dynamic_drop_map": "dynamic_drop_map.csv (worst transient drop per tile; with a transient)",
+               "dynamic_heatmap": "dynamic_heatmap.png (with a transient)",
+               "waveforms": "waveforms.csv (probe voltages over time; with a transient)"}
+    optional_outputs = frozenset({"layers", "dynamic_drop_map", "dynamic_heatmap", "waveforms", "heatmap",
+                                  "ir_drop_map"})
 
     class Params(StepParams):
         backend: Literal["auto", "direct", "cholmod", "splu", "amg", "cg", "spsolve"] = "auto"
