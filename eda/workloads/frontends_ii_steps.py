@@ -24,6 +24,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import Field
+
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
@@ -61,11 +63,11 @@ def _finish(ctx: StepContext, workload, report: dict, metrics: dict, report_name
 # ---------------------------------------------------------------------------------------- PrivCirNet
 class PrivCirNetParams(StepParams):
     seed: int = 0
-    budget_fraction: float = 0.2
-    widths: list[int] = [64, 256, 256, 10]
-    epochs: int = 40
-    finetune_epochs: int = 30
-    weight_bits: int = 8
+    budget_fraction: float = Field(0.2, gt=0.0, le=1.0)
+    widths: list[int] = Field([64, 256, 256, 10], min_length=2)
+    epochs: int = Field(40, ge=1)
+    finetune_epochs: int = Field(30, ge=0)
+    weight_bits: int = Field(8, ge=1, le=16)
 
 
 def run_privcirnet(p: PrivCirNetParams) -> tuple[Any, dict, dict]:
@@ -113,12 +115,12 @@ class PrivCirNetStep(Step):
 class AdapMoEParams(StepParams):
     source: Literal["generator", "trained"] = "generator"
     seed: int = 0
-    layers: int = 8
-    experts: int = 8
-    tokens: int = 2000
-    train_steps: int = 300
-    slots_per_layer: int = 3
-    reduction: float = 0.25
+    layers: int = Field(8, ge=1)
+    experts: int = Field(8, ge=2)
+    tokens: int = Field(2000, ge=4)
+    train_steps: int = Field(300, ge=1)
+    slots_per_layer: int = Field(3, ge=0)
+    reduction: float = Field(0.25, ge=0.0, le=0.5)
     t_layer_ms: float = 0.2
     t_expert_ms: float = 0.5
     t_load_ms: float = 2.0
@@ -190,13 +192,13 @@ class ProPDParams(StepParams):
     seed: int = 0
     train_steps: int = 600
     head_steps: int = 300
-    heads: int = 3
-    topk: int = 3
-    fixed_tree: int = 16
-    prune_layer: int = 1
-    prune_topk: int = 3
-    prompts: int = 3
-    new_tokens: int = 96
+    heads: int = Field(3, ge=1)
+    topk: int = Field(3, ge=1)
+    fixed_tree: int = Field(16, ge=1)
+    prune_layer: int = Field(1, ge=0)
+    prune_topk: int = Field(3, ge=1)
+    prompts: int = Field(3, ge=1)
+    new_tokens: int = Field(96, ge=1, le=160)
 
 
 def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
@@ -261,12 +263,12 @@ class ProPDStep(Step):
 
 # ------------------------------------------------------------------------------------------- ChatEMG
 class ChatEMGParams(StepParams):
-    seeds: list[int] = [0, 1, 2]
-    shots: int = 1
-    train_sessions: int = 4
-    trials_per_intent: int = 12
-    gpt_steps: int = 300
-    synthetic_per_prompt: int = 8
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    shots: int = Field(1, ge=1)
+    train_sessions: int = Field(4, ge=1)
+    trials_per_intent: int = Field(12, ge=2)
+    gpt_steps: int = Field(300, ge=1)
+    synthetic_per_prompt: int = Field(8, ge=1)
 
 
 def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:

@@ -41,3 +41,12 @@ def test_adapmoe_cli_writes_workload_and_rejects_bad_source(tmp_path) -> None:
     assert json.loads((tmp_path / "r.json").read_text())["ladder"]["lru"]["activated_experts_per_token"] == 16.0
     code, text = run_cli("workload", "adapmoe", "--source", "bogus")
     assert code == 2 and "generator" in text
+
+
+def test_out_of_range_parameter_is_a_usage_error(tmp_path) -> None:
+    from tests.flow.helpers import run_cli
+
+    flow = repo_root() / "flows" / "workload-adapmoe.yaml"
+    code, text = run_cli("run", str(flow), "--runs", str(tmp_path), "--set", "adapmoe.reduction=0.9")
+    assert code == 2
+    assert "reduction" in text
