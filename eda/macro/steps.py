@@ -58,7 +58,7 @@ class MacroPdn(Step):
     """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
 
     name = "macro.pdn"
-    version = "2"
+    version = "3"
     inputs = {"area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
               "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
               "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing"}
