@@ -23,9 +23,18 @@ _IMAGES = {
 }
 
 
+def _number(text: str) -> Any:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return int(value) if value.is_integer() and "." not in text else value
+
+
 def _csv_rows(path: Path, limit: int) -> list[dict[str, Any]]:
     with path.open() as handle:
-        return [row for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+        return [{k: _number(v) for k, v in row.items()}
+                for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
 
 
 @register
@@ -33,9 +42,9 @@ class HtmlReport(Step):
     """Write a self-contained HTML report of the run (plots, design, layout, IR drop, sign-off, metrics)."""
 
     name = "report.html"
-    version = "1"
+    version = "2"
     inputs = {
-        "pareto": "Pareto set (CSV)", "pareto_plot": "Pareto plot (PNG)", "design": "chosen design (JSON)",
+        "pareto": "Pareto set (CSV)", "pareto_plot": "Pareto plot (PNG, or a directory of PNGs)", "design": "chosen design (JSON)",
         "layout": "layout render (PNG)", "golden_map": "golden IR-drop heat map (PNG)",
         "dynamic_map": "dynamic IR-drop heat map (PNG)", "predicted_map": "predicted IR-drop heat map (PNG)",
         "signoff": "sign-off report (signoff.json)",
@@ -59,9 +68,14 @@ class HtmlReport(Step):
             anchors["Design-space exploration"] = "pareto"
         for name, (title, anchor, caption) in _IMAGES.items():
             path = ctx.optional_input(name)
-            if path is not None:
-                images.setdefault(title, []).append(image_html(path, caption, image_id=f"img-{name}"))
-                anchors[title] = anchor
+            if path is None:
+                continue
+            pngs = sorted(path.glob("*.png")) if path.is_dir() else [path]
+            for k, png in enumerate(pngs):
+                label = f"{caption}: {png.stem.replace('_', ' ')}" if path.is_dir() else caption
+                ident = f"img-{name}" if k == 0 else f"img-{name}-{k}"
+                images.setdefault(title, []).append(image_html(png, label, image_id=ident))
+            anchors[title] = anchor
         design = ctx.optional_input("design")
         order = ["Design-space exploration", "Chosen design", "Layout", "IR drop", "Sign-off", "Metrics"]
         bodies: dict[str, str] = {t: "".join(parts) for t, parts in images.items()}
