@@ -12,8 +12,9 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test install system-tools lint clean
 
+# the end-to-end flow on built-in defaults: BERT-tiny -> ACIM macro -> layout -> IR drop -> sign-off -> report
 demo: install
-	$(BIN)/eda run flows/quickstart.yaml
+	$(BIN)/eda run flows/bert-tiny-on-acim.yaml
 
 test: install system-tools
 	$(BIN)/ruff check eda tests benchmarks

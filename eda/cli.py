@@ -90,6 +90,10 @@ def run_command(
     for record in result.steps:
         for name, rel in record.outputs.items():
             typer.echo(f"  {record.id}.{name}: {record.directory / rel}")
+    reports = [record.directory / rel for record in result.steps for rel in record.outputs.values()
+               if str(rel).endswith(".html")]
+    for page in reports:
+        typer.echo(f"report: {page}  (open it in a browser)")
     if result.violations:
         typer.echo(f"sign-off FAILED: {result.violations} violation(s); see the reports above", err=True)
         raise typer.Exit(1)

@@ -18,7 +18,7 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem} td,th{border:1px 
 th{background:#f2f4f8} td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #dde;margin:.3rem 0} figure{display:inline-block;margin:.4rem;vertical-align:top;max-width:48%}
 figcaption{font-size:.85rem;color:#556} .pass{color:#17813a;font-weight:600} .fail{color:#b3261e;font-weight:600}
-.missing{color:#9a6700;font-weight:600} .muted{color:#667} code{background:#f2f4f8;padding:0 .2rem}
+.missing{color:#9a6700;font-weight:600} .scroll{overflow-x:auto;max-width:100%} .muted{color:#667} code{background:#f2f4f8;padding:0 .2rem}
 """
 
 
@@ -39,7 +39,7 @@ def table_html(rows: list[dict[str, Any]], columns: list[str] | None = None, *, 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(_cell(r.get(c, "")) for c in columns) + "</tr>" for r in rows)
     ident = f' id="{table_id}"' if table_id else ""
-    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def image_html(path: Path, caption: str, *, image_id: str = "") -> str:
