@@ -413,7 +413,7 @@ def _intern(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
         remap[keep] = np.arange(int(keep.sum()))
         idx = remap[idx]
         names = names[keep]
-    return names.astype(f"S{max(1, longest)}"), idx
+    return names, idx  # fixed width S<8k>; NumPy strips the zero padding on access
 
 
 def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: float = 2000.0) -> PdnNetlist:

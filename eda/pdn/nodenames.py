@@ -22,13 +22,6 @@ def _is_int(s: np.ndarray) -> np.ndarray:
     return np.strings.isdigit(body) & (np.strings.str_len(body) > 0)
 
 
-def _to_float(s: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    out = np.full(len(s), np.nan)
-    if np.any(ok):
-        out[ok] = s[ok].astype(np.float64)
-    return out
-
-
 def _layer_of(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``m1``/``M1``/``metal1``/``1`` -> (layer, ok); ``ok`` False for anything else."""
     digits = np.strings.lstrip(s, _LETTERS)
@@ -55,17 +48,21 @@ def decode_node_names(names: np.ndarray, *, dbu_per_um: float = 2000.0) -> tuple
     i1, i2, i3 = _is_int(f1), _is_int(f2), _is_int(f3)
     # scheme A: ..._<layer>_<x>_<y>  (layer optional, lettered: m1, M1, metal1)
     a = i1 & i2 & ~i3
-    xa, ya = _to_float(f2, a), _to_float(f1, a)
-    la, lok = _layer_of(f3)
-    x[a], y[a] = xa[a], ya[a]
-    layer[a & lok] = la[a & lok]
-    # scheme B: <net>_<x>_<y>_<layer> with the layer as m1 or 1 (three trailing integers read as x, y, layer)
-    lb, lbok = _layer_of(f1)
-    lettered = np.strings.str_len(np.strings.lstrip(f1, _LETTERS)) < np.strings.str_len(f1)
-    b = ~a & i2 & i3 & lbok & (lettered | i1)
-    if np.any(b):
-        xb, yb = _to_float(f3, b), _to_float(f2, b)
-        x[b], y[b], layer[b] = xb[b], yb[b], lb[b]
+    if np.any(a):
+        ia = np.flatnonzero(a)
+        x[ia], y[ia] = f2[ia].astype(np.float64), f1[ia].astype(np.float64)
+        la, lok = _layer_of(f3[ia])
+        layer[ia[lok]] = la[lok]
+    # scheme B: <net>_<x>_<y>_<layer> with the layer as m1 or 1 (three trailing integers read as x, y, layer);
+    # only names that scheme A did not take are examined
+    rest = np.flatnonzero(~a & i2 & i3)
+    if len(rest):
+        g1 = f1[rest]
+        lb, lbok = _layer_of(g1)
+        lettered = np.strings.str_len(np.strings.lstrip(g1, _LETTERS)) < np.strings.str_len(g1)
+        take = lbok & (lettered | i1[rest])
+        ib = rest[take]
+        x[ib], y[ib], layer[ib] = f3[ib].astype(np.float64), f2[ib].astype(np.float64), lb[take]
     x /= dbu_per_um
     y /= dbu_per_um
     return x, y, layer
