@@ -93,3 +93,15 @@ def test_maps_command(tmp_path):
     eff = read_map(tmp_path / "m" / "eff_dist_map.csv")
     assert eff.shape == (3, 3) and eff[2, 0] == 0.0  # the pad n1_m4_4000_0 sits at (2, 0) µm
     assert eff[0, 0] == pytest.approx(2.0, rel=1e-3)
+
+
+def test_solve_step_without_coordinates_or_plots(tmp_path):
+    """Plain node names: no map can be drawn; the step still succeeds with voltages and metrics."""
+    (tmp_path / "plain.sp").write_text("R1 a b 1\nR2 b c 1\nV1 a 0 1\nI1 c 0 1m\n")
+    flow = tmp_path / "f.yaml"
+    flow.write_text(f"name: plain\ndescription: plain names\nsteps:\n  - id: solve\n    use: pdn.solve\n"
+                    f"    inputs: {{netlist: {tmp_path / 'plain.sp'}}}\n    with: {{plots: false}}\n")
+    code, out = run_cli("run", str(flow), "--runs", str(tmp_path / "runs"), "--no-progress")
+    assert code == 0, out
+    m = json.loads(next((tmp_path / "runs").rglob("*-solve/metrics.json")).read_text())
+    assert m["pdn__static__worst_drop_mv"] == pytest.approx(2.0)  # 1 mA through 2 ohm
