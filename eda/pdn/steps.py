@@ -17,7 +17,7 @@ class PdnGenerate(Step):
     """Generate a synthetic BeGAN-style multi-layer PDN netlist and its current map (deterministic by seed)."""
 
     name = "pdn.generate"
-    version = "1"
+    version = "2"
     outputs = {"netlist": "netlist.sp.gz", "current_map": "current_map.csv.gz", "spec": "spec.json"}
 
     class Params(StepParams):
@@ -65,7 +65,7 @@ class PdnSolve(Step):
     """Static (and optional transient) IR drop of a PDN netlist: contest map, voltages, heat map, metrics."""
 
     name = "pdn.solve"
-    version = "1"
+    version = "2"
     inputs = {"netlist": "PDN SPICE netlist", "like": "contest map giving the output grid",
               "golden": "golden ir_drop_map to score against"}
     optional_inputs = frozenset({"like", "golden"})
