@@ -57,12 +57,14 @@ class Segment:
         name: the layer (or ``full-activity``); ``seconds``: its duration.
         data_scale: data-dependent power relative to the model's random data (input density / ½).
         column_fraction: fraction of the columns that hold weights (they draw the data-dependent current).
+        column_start: where those columns begin, as a fraction of the width (experts sit side by side).
     """
 
     name: str
     seconds: float
     data_scale: float = 1.0
     column_fraction: float = 1.0
+    column_start: float = 0.0
 
 
 @dataclass
@@ -113,21 +115,33 @@ def activity_segments(workload: Any, spec: ACIMSpec, clock_MHz: float = 200.0) -
     array = ArraySpec.from_any({**spec.to_dict(), "clock_MHz": clock_MHz})
     mapping = map_workload(workload, array)
     by_name = {layer.name: layer for layer in mapping.layers}
+    records = {layer.name: layer for layer in workload.layers}
+    experts: dict[str, int] = {}
+    for record in workload.layers:  # experts per layer group: 'l0.e3.up' belongs to group 'l0'
+        if record.expert_id is not None:
+            group = record.name.split(".")[0]
+            experts[group] = max(experts.get(group, 0), record.expert_id + 1)
     segments = []
     for name, start, end in mapping.timeline:
-        layer = by_name[name]
+        layer, record = by_name[name], records[name]
+        fraction, offset = max(layer.cell_utilisation, 1.0 / spec.cols), 0.0
+        if record.expert_id is not None:  # the macro holds a column slice of every expert of the layer
+            share = 1.0 / experts[name.split(".")[0]]
+            fraction, offset = share * min(1.0, fraction / share), record.expert_id * share
         segments.append(Segment(name, end - start, data_scale=layer.active_fraction / 0.5,
-                                column_fraction=max(layer.cell_utilisation, 1.0 / spec.cols)))
+                                column_fraction=fraction, column_start=offset))
     return segments
 
 
-def _active(grid: PowerGrid, kind: str, column_fraction: float, data_dependent: bool) -> np.ndarray:
+def _active(grid: PowerGrid, kind: str, segment: Segment, data_dependent: bool) -> np.ndarray:
     """Boolean mask of the sinks of ``kind`` that draw a component (weight-holding columns only for data)."""
     cols = grid.sink_columns[kind]
     if not data_dependent or kind == "row_driver":
         return np.ones(len(cols), dtype=bool)
-    used = max(1, math.ceil(column_fraction * (cols.max() + 1)))
-    return cols < used
+    width = int(cols.max()) + 1
+    first = min(width - 1, int(math.floor(segment.column_start * width + 1e-9)))
+    used = max(1, math.ceil(segment.column_fraction * width - 1e-9))
+    return (cols >= first) & (cols < first + used)
 
 
 def static_currents(grid: PowerGrid, power: MacroPower, segments: list[Segment] | None = None) -> np.ndarray:
@@ -140,7 +154,7 @@ def static_currents(grid: PowerGrid, power: MacroPower, segments: list[Segment] 
         for name, (kind, _) in COMPONENTS.items():
             data = name in DATA_DEPENDENT
             amps = power.component_w[name] / power.vdd * weight * (segment.data_scale if data else 1.0)
-            mask = _active(grid, kind, segment.column_fraction, data)
+            mask = _active(grid, kind, segment, data)
             np.add.at(current, grid.sinks[kind][mask], amps / mask.sum())
     return current
 
@@ -152,33 +166,39 @@ def _pulse(t0: float, t1: float, charge: float) -> tuple[list[float], list[float
     return [t0, t0 + edge, t1 - edge, t1], [0.0, amp, amp, 0.0]
 
 
-def dynamic_waveforms(grid: PowerGrid, power: MacroPower, segment: Segment, cycles: int = 8
+def dynamic_waveforms(grid: PowerGrid, power: MacroPower, segments: Segment | list[Segment], cycles: int = 8
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-node current waveforms over ``cycles`` compute cycles of ``segment``.
+    """Per-node current waveforms: ``cycles`` compute cycles of each segment, one segment after another.
 
-    Returns ``(times_s, currents)`` on a common time grid with ``currents`` of shape (nodes, times) in A,
-    and the indices of the nodes that draw current.
+    Returns ``(times_s, currents, drawing)``: a common time grid (s), ``currents`` of shape (nodes, times) in
+    A, and the indices of the nodes that draw current.
     """
-    edges = set()
-    shapes: dict[str, list[tuple[list[float], list[float]]]] = {}
-    for name, (_kind, phase) in COMPONENTS.items():
-        t0, t1 = power.window(phase)
-        data = name in DATA_DEPENDENT
-        charge = power.component_w[name] / power.vdd * power.cycle_s * (segment.data_scale if data else 1.0)
-        shapes[name] = []
-        for k in range(cycles):
-            ts, vs = _pulse(k * power.cycle_s + t0, k * power.cycle_s + t1, charge)
-            shapes[name].append((ts, vs))
-            edges.update(ts)
+    segments = [segments] if isinstance(segments, Segment) else list(segments)
+    span = cycles * power.cycle_s
+    pulses: list[tuple[int, str, list[float], list[float]]] = []
+    edges = {0.0, len(segments) * span}
+    for s_index, segment in enumerate(segments):
+        for name, (_kind, phase) in COMPONENTS.items():
+            t0, t1 = power.window(phase)
+            data = name in DATA_DEPENDENT
+            charge = power.component_w[name] / power.vdd * power.cycle_s * (segment.data_scale if data else 1.0)
+            for k in range(cycles):
+                base = s_index * span + k * power.cycle_s
+                ts, vs = _pulse(base + t0, base + t1, charge)
+                pulses.append((s_index, name, ts, vs))
+                edges.update(ts)
     # breakpoints on a 1 fs grid: pulse edges computed in floating point coincide exactly
-    times = np.unique(np.round(np.array(sorted(edges | {0.0, cycles * power.cycle_s})), 15))
+    times = np.unique(np.round(np.array(sorted(edges)), 15))
     current = np.zeros((grid.n_nodes, len(times)))
-    for name, (kind, _) in COMPONENTS.items():
-        wave = np.zeros(len(times))
-        for ts, vs in shapes[name]:
-            wave += np.interp(times, ts, vs, left=0.0, right=0.0)
-        mask = _active(grid, kind, segment.column_fraction, name in DATA_DEPENDENT)
-        np.add.at(current, grid.sinks[kind][mask], wave / mask.sum())
+    waves: dict[tuple[int, str], np.ndarray] = {}
+    for s_index, name, ts, vs in pulses:
+        key = (s_index, name)
+        waves.setdefault(key, np.zeros(len(times)))
+        waves[key] += np.interp(times, ts, vs, left=0.0, right=0.0)
+    for s_index, segment in enumerate(segments):
+        for name, (kind, _) in COMPONENTS.items():
+            mask = _active(grid, kind, segment, name in DATA_DEPENDENT)
+            np.add.at(current, grid.sinks[kind][mask], waves[(s_index, name)] / mask.sum())
     drawing = np.flatnonzero(np.abs(current).max(axis=1) > 0)
     return times, current, drawing
 

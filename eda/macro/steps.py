@@ -58,7 +58,7 @@ class MacroPdn(Step):
     """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
 
     name = "macro.pdn"
-    version = "3"
+    version = "4"
     inputs = {"area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
               "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
               "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing"}
@@ -72,7 +72,10 @@ class MacroPdn(Step):
         net: Literal["VDD", "VSS"] = "VDD"
         clock_MHz: float = Field(default=200.0, gt=0, description="compute clock (MHz)")
         stripe_every: int | None = Field(default=None, ge=1, description="override the library's stripe spacing")
-        cycles: int = Field(default=6, ge=1, le=200, description="compute cycles in the dynamic window")
+        cycles: int = Field(default=6, ge=1, le=200, description="compute cycles per segment in the dynamic window")
+        window: Literal["worst", "trace"] = Field(default="worst", description="dynamic window: the most demanding "
+                                                  "layer, or the workload's trace (segment after segment)")
+        trace_segments: int = Field(default=16, ge=1, le=400, description="segments of the trace (window: trace)")
         library: str | None = None
         decaps: bool = True
 
@@ -119,7 +122,8 @@ class MacroPdn(Step):
         power.segments = segments
         current = static_currents(grid, power, segments)
         worst = max(segments, key=lambda s: s.data_scale * s.column_fraction)
-        times, waves, drawing = dynamic_waveforms(grid, power, worst, p.cycles)
+        window = [worst] if p.window == "worst" else segments[:p.trace_segments]
+        times, waves, drawing = dynamic_waveforms(grid, power, window, p.cycles)
         decap = np.zeros(grid.n_nodes)
         if p.decaps:
             roles = {k: lib.role(r).name for k, r in _DECAP_ROLES.items() if k in grid.sinks}
@@ -127,8 +131,9 @@ class MacroPdn(Step):
             for kind, fF in per_kind.items():
                 np.add.at(decap, grid.sinks[kind], fF * 1e-15)
         write_grid_spice(grid, ctx.path("static.sp"), current=current, title=f"{spec.name} static")
+        label = worst.name if p.window == "worst" else f"trace of {len(window)} segments"
         write_grid_spice(grid, ctx.path("dynamic.sp"), times=times, waves=waves, drawing=drawing,
-                         decap_f=decap if p.decaps else None, title=f"{spec.name} dynamic ({worst.name})")
+                         decap_f=decap if p.decaps else None, title=f"{spec.name} dynamic ({label})")
         net = read_netlist(ctx.path("static.sp"))  # what every PDN tool will read
         solution = solve_static(net)
         # conservation: the current the pads deliver equals what the cells draw
@@ -154,7 +159,7 @@ class MacroPdn(Step):
         write_map(ctx.path("pdn_density.csv"), pdn_density_map(net, (nx, ny), layer=4))
         summary = {"spec": spec.to_dict(), "net": p.net, "nodes": grid.n_nodes, "resistors": len(grid.r_ohm),
                    "pads": len(grid.pads), "stripes_x_um": grid.stripes_x_um, "sinks": {k: len(v) for k, v in grid.sinks.items()},
-                   "power": power.to_dict(), "dynamic_window": {"segment": worst.name, "cycles": p.cycles,
+                   "power": power.to_dict(), "dynamic_window": {"segments": [s.name for s in window], "cycles": p.cycles,
                                                                 "stop_s": float(times[-1])},
                    "total_current_a": drawn, "pad_current_a": pad_current,
                    "decap_total_f": float(decap.sum()), "current_density_ma_per_um": density,

@@ -131,3 +131,22 @@ def test_denser_stripes_lower_the_drop(tmp_path):
         grid = extract_power_grid(spec, stripe_every=every)
         worst[every] = _solve(grid, static_currents(grid, power), tmp_path).max()
     assert worst[2] < 0.7 * worst[8]
+
+
+def test_expert_segments_move_the_current_across_columns():
+    """A trace of two experts: each draws its data-dependent current in its own column slice, in turn."""
+    spec = ACIMSpec(rows=16, cols=16, local_array_size=4, adc_bits=3)
+    grid = extract_power_grid(spec)
+    power = macro_power(spec)
+    left = Segment("l0.e0", 1.0, column_fraction=0.5, column_start=0.0)
+    right = Segment("l0.e1", 1.0, column_fraction=0.5, column_start=0.5)
+    times, waves, _ = dynamic_waveforms(grid, power, [left, right], cycles=2)
+    compute, cols = grid.sinks["compute"], grid.sink_columns["compute"]
+    half = times <= 2 * power.cycle_s
+    caps_left_first = waves[compute[cols < 8]][:, half].sum()
+    caps_right_first = waves[compute[cols >= 8]][:, half].sum()
+    caps_right_then = waves[compute[cols >= 8]][:, ~half].sum()
+    assert caps_left_first > 2 * caps_right_first  # expert 0 first: the left half works
+    assert caps_right_then > 2 * waves[compute[cols < 8]][:, ~half].sum()  # then expert 1, the right half
+    total = np.trapezoid(waves.sum(axis=0), times) / times[-1]
+    assert total == pytest.approx(static_currents(grid, power, [left, right]).sum(), rel=1e-9)
