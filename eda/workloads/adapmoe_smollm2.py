@@ -30,7 +30,7 @@ import torch
 from eda.errors import DataError
 from eda.workloads.adapmoe import MoETrace
 
-__all__ = ["find_gguf", "SmolLM2", "smollm2_trace"]
+__all__ = ["find_gguf", "SmolLM2", "split_experts", "moefied_loss", "smollm2_trace"]
 
 _FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _PRETOKEN = re.compile(r"'s|'t|'re|'ve|'m|'ll|'d| ?[A-Za-z]+| ?[0-9]| ?[^\sA-Za-z0-9]+|\s+(?!\S)|\s+")
@@ -116,8 +116,11 @@ class SmolLM2:
         h = self._rms(hidden, f"blk.{layer}.ffn_norm.weight")
         return torch.nn.functional.silu(h @ self.w[f"blk.{layer}.ffn_gate.weight"].T) * (h @ self.w[f"blk.{layer}.ffn_up.weight"].T)
 
-    def forward(self, ids: list[int], upto: int | None = None):
-        """Logits and, per layer, the hidden state entering it, the FFN activation and the FFN output."""
+    def forward(self, ids: list[int], upto: int | None = None, ffn_mask=None):
+        """Logits and, per layer, the hidden state entering it, the FFN activation and the FFN output.
+
+        ``ffn_mask(layer, act) -> act``: optional edit of the FFN activation (used to run only some experts).
+        """
         x = self.w["token_embd.weight"][torch.tensor(ids)]
         t, hd = len(ids), self.dim // self.heads
         mask = torch.triu(torch.ones(t, t, dtype=torch.bool), 1)
@@ -134,6 +137,8 @@ class SmolLM2:
             att = torch.einsum("hts,shd->thd", torch.softmax(scores.masked_fill(mask, float("-inf")), -1), v)
             x = x + att.reshape(t, self.dim) @ self.w[f"blk.{layer}.attn_output.weight"].T
             act = self.ffn_activation(layer, x)
+            if ffn_mask is not None:
+                act = ffn_mask(layer, act)
             out = act @ self.w[f"blk.{layer}.ffn_down.weight"].T
             if out.requires_grad:
                 out.retain_grad()
@@ -143,14 +148,46 @@ class SmolLM2:
         return logits, records
 
 
+def split_experts(acts: list[torch.Tensor], experts: int, calibration_tokens: int, seed: int = 0) -> list[torch.Tensor]:
+    """Per layer, a (neurons x experts) one-hot assignment by k-means on calibration co-activation."""
+    from sklearn.cluster import KMeans
+
+    out = []
+    for act in acts:
+        calib = act[:calibration_tokens].abs().T.numpy()  # neurons x tokens
+        calib = calib / (np.linalg.norm(calib, axis=1, keepdims=True) + 1e-9)
+        labels = KMeans(experts, n_init=3, random_state=seed).fit(calib).labels_
+        out.append(torch.tensor(np.eye(experts)[labels], dtype=torch.float32))
+    return out
+
+
+@torch.no_grad()
+def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], keep_second: np.ndarray | None) -> float:
+    """Next-token loss (nats/token) running per layer only the top-1 expert, plus the second where
+    ``keep_second[t, l]`` (``None`` = all experts, the unsplit model)."""
+    if keep_second is None:
+        logits, _ = model.forward(ids)
+    else:
+        keep = torch.as_tensor(keep_second, dtype=torch.float32)
+
+        def mask(layer: int, act: torch.Tensor) -> torch.Tensor:
+            top = (act.abs() @ onehots[layer]).topk(2, dim=-1).indices
+            chosen = onehots[layer][:, top[:, 0]].T + keep[:, layer:layer + 1] * onehots[layer][:, top[:, 1]].T
+            return act * chosen
+
+        logits, _ = model.forward(ids, ffn_mask=mask)
+    return float(torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:])))
+
+
 def smollm2_trace(text: str, experts: int = 8, layers: int | None = None, max_tokens: int = 512,
-                  calibration_tokens: int = 256, seed: int = 0, model: SmolLM2 | None = None) -> MoETrace:
+                  calibration_tokens: int = 256, seed: int = 0, model: SmolLM2 | None = None,
+                  return_clusters: bool = False):
     """A top-2 routing trace of SmolLM2's split FFNs over ``text`` (first ``max_tokens`` tokens).
 
     The first ``calibration_tokens`` tokens define the neuron clusters; the trace covers all tokens.
+    With ``return_clusters`` returns ``(trace, onehots)`` (per layer neurons x experts, for
+    :func:`moefied_loss`).
     """
-    from sklearn.cluster import KMeans
-
     model = model or SmolLM2()
     ids = model.encode(text)[:max_tokens]
     if len(ids) < 8:
@@ -162,11 +199,10 @@ def smollm2_trace(text: str, experts: int = 8, layers: int | None = None, max_to
     weights = np.zeros((t, n_layers, 2))
     predicted = np.full((t, n_layers), -1, dtype=np.int64)
     sensitivity = np.zeros(n_layers)
+    onehots = split_experts([rec["act"].detach() for rec in records], experts, calibration_tokens, seed)
     for layer, rec in enumerate(records):
         act = rec["act"].detach()
-        calib = act[:calibration_tokens].abs().T.numpy()  # neurons x tokens (co-activation profile)
-        labels = KMeans(experts, n_init=3, random_state=seed).fit(calib / (np.linalg.norm(calib, axis=1, keepdims=True) + 1e-9)).labels_
-        onehot = torch.tensor(np.eye(experts)[labels], dtype=torch.float32)  # neurons x experts
+        onehot = onehots[layer]  # neurons x experts
         mass = act.abs() @ onehot
         top_w, top_i = mass.topk(2, dim=-1)
         experts_arr[:, layer] = top_i.numpy()
@@ -179,7 +215,8 @@ def smollm2_trace(text: str, experts: int = 8, layers: int | None = None, max_to
             with torch.no_grad():
                 guess = model.ffn_activation(layer, rec["entering"].detach()).abs() @ onehot
             predicted[:, layer] = guess.argmax(-1).numpy()
-    return MoETrace(experts_arr, weights, predicted, sensitivity, experts, source="smollm2-135m(moefied)")
+    trace = MoETrace(experts_arr, weights, predicted, sensitivity, experts, source="smollm2-135m(moefied)")
+    return (trace, onehots) if return_clusters else trace
 
 
 def _forward_with_grad(model: SmolLM2, ids: list[int], n_layers: int):

@@ -158,11 +158,20 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
                                        for lay in range(1, trace.layers)]
     elif p.source == "smollm2":
         from eda.workloads.adapmoe_model import load_corpus
-        from eda.workloads.adapmoe_smollm2 import smollm2_trace
+        from eda.workloads.adapmoe_smollm2 import SmolLM2, moefied_loss, smollm2_trace
 
         text = " ".join(load_corpus()[200000:200000 + 12 * p.tokens].split())
         with _one_thread():
-            trace = smollm2_trace(text, experts=p.experts, max_tokens=p.tokens, seed=p.seed)
+            lm = SmolLM2()
+            trace, onehots = smollm2_trace(text, experts=p.experts, max_tokens=p.tokens, seed=p.seed, model=lm,
+                                           return_clusters=True)
+            ids = lm.encode(text)[: p.tokens]
+            keep = trace.keep_second(threshold_for_reduction(trace, p.reduction))
+            rng = np.random.default_rng(p.seed)
+            report["loss_dense_nats"] = moefied_loss(lm, ids, onehots, None)
+            report["loss_top2_nats"] = moefied_loss(lm, ids, onehots, np.ones_like(keep))
+            report["loss_adaptive_nats"] = moefied_loss(lm, ids, onehots, keep)
+            report["loss_random_drop_nats"] = moefied_loss(lm, ids, onehots, rng.permutation(keep.ravel()).reshape(keep.shape))
         report["prefetch_accuracy"] = [float((trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean())
                                        for lay in range(1, trace.layers)]
     else:

@@ -55,3 +55,15 @@ def test_moefied_trace(model) -> None:
     assert (trace.sensitivity > 0).all()
     accuracy = np.mean([(trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean() for lay in range(1, 30)])
     assert accuracy > 1 / 8 + 0.2  # the residual stream predicts the next layer's top expert far above chance
+
+
+def test_moefied_loss_all_experts_equals_dense(model) -> None:
+    from eda.workloads.adapmoe_smollm2 import moefied_loss, smollm2_trace
+
+    trace, onehots = smollm2_trace(TEXT, experts=4, max_tokens=32, calibration_tokens=32, model=model,
+                                   return_clusters=True)
+    ids = model.encode(TEXT)[:32]
+    dense = moefied_loss(model, ids, onehots, None)
+    top2 = moefied_loss(model, ids, onehots, np.ones((len(ids), 30), bool))
+    top1 = moefied_loss(model, ids, onehots, np.zeros((len(ids), 30), bool))
+    assert dense < top2 < top1  # fewer experts per layer, worse prediction
