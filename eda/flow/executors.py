@@ -90,18 +90,25 @@ class Executor(ABC):
 
 
 class _NamedFuture(Future):
-    """Wraps a worker future so ``result()`` unwraps failures into a named TaskError."""
+    """Wraps a worker future (process pool or Dask) so ``result()`` raises a :class:`TaskError` naming the task.
 
-    def __init__(self, inner: Future, name: str) -> None:
+    Task exceptions come back as :class:`_RemoteFailure` values (see :func:`_guarded`); an exception raised by
+    the inner future itself means the infrastructure failed (a worker died, the task was lost).
+    """
+
+    def __init__(self, inner: Any, name: str) -> None:
         super().__init__()
         self._inner = inner
         self._name = name
 
     def result(self, timeout: float | None = None) -> Any:  # type: ignore[override]
         try:
-            return _unwrap(self._name, self._inner.result(timeout))
+            value = self._inner.result(timeout=timeout)
         except BrokenProcessPool as exc:
             raise TaskError(self._name, f"worker process died ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - a Dask worker died or the task was lost
+            raise TaskError(self._name, exc) from None
+        return _unwrap(self._name, value)
 
     def done(self) -> bool:
         return self._inner.done()
@@ -204,7 +211,7 @@ class DaskExecutor(Executor):
 
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
         inner = self._client.submit(_guarded, fn, *args, pure=False, key=f"{name}-{os.urandom(4).hex()}")
-        return _DaskFuture(inner, name)
+        return _NamedFuture(inner, name)
 
     def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
             progress: bool = False) -> list[R]:
@@ -226,23 +233,6 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
-
-
-class _DaskFuture(Future):
-    def __init__(self, inner: Any, name: str) -> None:
-        super().__init__()
-        self._inner = inner
-        self._name = name
-
-    def result(self, timeout: float | None = None) -> Any:  # type: ignore[override]
-        try:
-            value = self._inner.result(timeout=timeout)
-        except Exception as exc:  # noqa: BLE001 - a worker died or the task was lost
-            raise TaskError(self._name, exc) from None
-        return _unwrap(self._name, value)
-
-    def done(self) -> bool:
-        return self._inner.done()
 
 
 def parse_executor(spec: str) -> tuple[str, str | None]:
