@@ -72,7 +72,7 @@ def _train_task(task: dict[str, Any]) -> str:
 def _predict(checkpoint: Path, sample) -> tuple[np.ndarray, float]:
     from eda.irdrop.predict import Predictor
 
-    pred = Predictor(checkpoint)
+    pred = Predictor(checkpoint, threads=1)
     t0 = time.perf_counter()
     out = pred.predict_sample(sample)
     return out, time.perf_counter() - t0
@@ -204,7 +204,9 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
             "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
                       "seed": args.seed, "threads": 1, "crop": 128},
             "checkpoint": str(CACHE / "models" / "pdnnet-dynamic.pt")}
-    ckpt = Path(executor.map(_train_task, [task], name="irdrop-train-dynamic")[0])
+    ckpt = Path(task["checkpoint"])
+    if not (args.reuse and ckpt.exists()):
+        ckpt = Path(executor.map(_train_task, [task], name="irdrop-train-dynamic")[0])
     test = load_generated_dir(test_dir, kind="dynamic")
     print(f"\n## Dynamic IR drop (worst drop per tile), {len(test)} held-out generated designs, "
           f"trained on {n_train - max(2, n_train // 6)} (+{max(2, n_train // 6)} validation)\n")
@@ -246,7 +248,7 @@ def _dynamic_speed(ckpt: Path, args: argparse.Namespace) -> dict[str, float]:
     eff, den = effective_distance_map(net, shape), pdn_density_map(net, shape)
     from eda.irdrop.predict import Predictor
 
-    pred = Predictor(ckpt)
+    pred = Predictor(ckpt, threads=1)
     t1 = time.perf_counter()
     sample = sample_from_maps("big", gen.current_map, eff, den, structure_from_pdn(net), time_slices=slices)
     sample.graph(0, False)

@@ -121,7 +121,7 @@ def test_transforms_move_points_with_maps():
             t = transform_map(m, k, flip)
             p = transform_points(np.array([[2.5, 3.5]]), k, flip, (7, 5))[0]
             assert t[int(np.floor(p[0])), int(np.floor(p[1]))] == 1.0
-    x = rng.random((8, 6, 4)).astype(np.float32)
+    x = rng.random((len(STATIC_CHANNELS), 6, 4)).astype(np.float32)
     t = transform_inputs(x, 1, False)
     v, h = STATIC_CHANNELS.index("d_vstripe"), STATIC_CHANNELS.index("d_hstripe")
     np.testing.assert_allclose(t[v], np.rot90(x[h]))
