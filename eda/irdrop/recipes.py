@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from eda.data import repo_root, require_data
+from eda.data import require_data
 from eda.errors import SpecError
 from eda.irdrop.dataset import Sample, load_iccad_split
 from eda.irdrop.train import TrainConfig, TrainResult, save_checkpoint, train_distributed, train_model
@@ -119,10 +119,3 @@ def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1,
                            "val_cases": [s.name for s in val]})
     return result
 
-
-def repo_relative(path: Path) -> str:
-    """``path`` relative to the checkout when inside it (for messages)."""
-    try:
-        return str(Path(path).resolve().relative_to(repo_root()))
-    except ValueError:
-        return str(path)
