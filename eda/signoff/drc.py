@@ -18,7 +18,6 @@ database (``.lyrdb``) that opens on top of the layout.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from eda.errors import DataError
+from eda.signoff.reportfiles import write_report_files
 from eda.tech import Tech, load_tech
 
 __all__ = ["Violation", "DrcReport", "run_drc"]
@@ -82,12 +82,7 @@ class DrcReport:
 
     def write(self, out_dir: str | Path, stem: str = "drc") -> dict[str, Path]:
         """Write ``<stem>.json`` and ``<stem>.txt`` into ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out / f"{stem}.json", "text": out / f"{stem}.txt"}
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=1))
-        paths["text"].write_text(self.text() + "\n")
-        return paths
+        return write_report_files(out_dir, stem, self.to_dict(), self.text())
 
 
 class _Layers:

@@ -19,13 +19,13 @@ Mismatched nets and devices are reported by name. Device parameters: W/L exact, 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eda.errors import DataError, NetlistError
+from eda.signoff.reportfiles import write_report_files
 from eda.tech import Tech, load_tech
 
 __all__ = ["LvsReport", "run_lvs", "NMOS", "PMOS"]
@@ -62,12 +62,8 @@ class LvsReport:
         return "\n".join(lines)
 
     def write(self, out_dir: str | Path, stem: str = "lvs") -> dict[str, Path]:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out / f"{stem}.json", "text": out / f"{stem}.txt"}
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=1))
-        paths["text"].write_text(self.text() + "\n")
-        return paths
+        """Write ``<stem>.json`` and ``<stem>.txt`` into ``out_dir``."""
+        return write_report_files(out_dir, stem, self.to_dict(), self.text())
 
 
 def _lvs_area_cap(tech: Tech, gds: Path) -> float:
