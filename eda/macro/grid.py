@@ -70,26 +70,22 @@ class PowerGrid:
     stripes_x_um: list[float] = field(default_factory=list)
     width_um: float = 0.0
     height_um: float = 0.0
+    _names: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
         return len(self.x_um)
 
-    def node_name(self, index: int) -> str:
-        """ICCAD-style name ``n1_m<layer>_<x_dbu>_<y_dbu>``."""
-        x = int(round(self.x_um[index] * DBU_PER_UM))
-        y = int(round(self.y_um[index] * DBU_PER_UM))
-        return f"n1_m{LAYER_NUMBER[self.layer[index]]}_{x}_{y}"
+    def node_names(self) -> list[str]:
+        """ICCAD-style names ``n1_m<layer>_<x_dbu>_<y_dbu>`` of every node (computed once)."""
+        if self._names is None:
+            from eda.pdn.nodenames import iccad_name
 
-    def conductance_laplacian(self) -> np.ndarray:
-        """Dense nodal conductance matrix (S); for small grids and tests only."""
-        g = np.zeros((self.n_nodes, self.n_nodes))
-        for a, b, r in zip(self.r_a, self.r_b, self.r_ohm, strict=True):
-            g[a, a] += 1 / r
-            g[b, b] += 1 / r
-            g[a, b] -= 1 / r
-            g[b, a] -= 1 / r
-        return g
+            layers = np.array([LAYER_NUMBER[name] for name in self.layer])
+            x = np.rint(self.x_um * DBU_PER_UM).astype(np.int64)
+            y = np.rint(self.y_um * DBU_PER_UM).astype(np.int64)
+            self._names = [name.decode() for name in iccad_name(x, y, layers).tolist()]
+        return self._names
 
 
 class _Builder:

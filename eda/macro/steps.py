@@ -144,7 +144,7 @@ class MacroPdn(Step):
         pad_current = float(into.sum())
         drawn = float(net.i_amp.sum())
         order = {(name.decode() if isinstance(name, bytes) else str(name)): i for i, name in enumerate(net.names)}
-        vmap = np.array([v[order[grid.node_name(i)]] for i in range(grid.n_nodes)])
+        vmap = v[[order[name] for name in grid.node_names()]]
         density = strap_current_density(grid, vmap, {"rail": 0.30, "stripe": stripe_w,
                                                      "ring": lib.power["ring_width_um"]})
         nx, ny = int(np.ceil(grid.width_um)), int(np.ceil(grid.height_um))

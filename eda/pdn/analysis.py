@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from eda.errors import NetlistError
 from eda.pdn.maps import read_map, write_map
 from eda.pdn.netlist import PdnNetlist, read_netlist
 
@@ -64,9 +65,10 @@ def write_voltages(net: PdnNetlist, voltage: np.ndarray, drop: np.ndarray, path:
 
 
 def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str | Path | None = None,
-            golden: str | Path | None = None, transient: tuple[float, float] | None = None,
+            golden: str | Path | None = None, transient: tuple[float, float] | str | None = None,
             method: str = "trap", backend: str = "auto", plots: bool = True) -> SolveOutputs:
-    """Solve ``netlist`` (static, plus transient when ``(stop, step)`` is given) and write all outputs."""
+    """Solve ``netlist`` (static, plus transient when ``(stop, step)`` is given, or ``"netlist"`` to take them
+    from its ``.tran`` line) and write all outputs."""
     from eda.pdn.heatmap import plot_layers, plot_map
     from eda.pdn.metrics import map_metrics
     from eda.pdn.raster import rasterize
@@ -77,6 +79,11 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
     t0 = time.perf_counter()
     net = netlist if isinstance(netlist, PdnNetlist) else read_netlist(netlist)
     t_parse = time.perf_counter() - t0
+    if transient == "netlist":
+        if net.tran is None:
+            raise NetlistError("no .tran line", where=str(net.source),
+                               hint="add `.tran STEP STOP` or give the transient's stop and step")
+        transient = (net.tran[1], net.tran[0])  # .tran STEP STOP
     res = solve_static(net, backend=backend)
     files: dict[str, str] = {}
     vdd = res.vdd

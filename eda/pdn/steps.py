@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -61,23 +60,6 @@ class PdnGenerate(Step):
                                    "pdn__generate__pads": s["pads"], "pdn__generate__width_um": spec.width_um})
 
 
-def tran_line(path: Path) -> tuple[float, float]:
-    """(stop, step) in seconds from the ``.tran STEP STOP`` line of a netlist (plain or gzip)."""
-    from eda.errors import NetlistError
-    from eda.pdn.maps import read_bytes
-    from eda.pdn.netlist import parse_value
-
-    data = read_bytes(path)
-    at = data.lower().rfind(b"\n.tran")
-    if at < 0:
-        raise NetlistError("no .tran line", where=str(path),
-                           hint="add `.tran STEP STOP` or give transient_stop_s and transient_step_s")
-    fields = data[at + 1:].split(b"\n", 1)[0].split()
-    if len(fields) < 3:
-        raise NetlistError(f"malformed .tran line: {fields!r}", where=str(path), hint="write `.tran STEP STOP`")
-    return parse_value(fields[2]), parse_value(fields[1])
-
-
 @register
 class PdnSolve(Step):
     """Static (and optional transient) IR drop of a PDN netlist: contest map, voltages, heat map, metrics."""
@@ -115,7 +97,7 @@ class PdnSolve(Step):
         if p.transient_stop_s is not None:
             transient = (p.transient_stop_s, p.transient_step_s)
         elif p.transient_from_netlist:
-            transient = tran_line(ctx.input("netlist"))
+            transient = "netlist"
         res = analyze(ctx.input("netlist"), ctx.workdir, like=ctx.optional_input("like"),
                       golden=ctx.optional_input("golden"), transient=transient, method=p.method,
                       backend=p.backend, plots=p.plots)

@@ -73,13 +73,12 @@ def lookup_metric(measured: Mapping[str, Any], key: str, step: str | None = None
 def _worst(hits: list[tuple[str, Any]], limit: Limit) -> tuple[str, Any]:
     """The measurement that decides the limit: the largest for ``<``/``<=``, the smallest for ``>``/``>=``,
     the first failing one for ``==``/``!=`` (a sign-off must hold for every measurement)."""
-    values = [(k, v) for k, v in hits if v is not None]
     if limit.compare in ("<", "<="):
-        return max(values, key=lambda kv: float(kv[1]))
+        return max(hits, key=lambda kv: float(kv[1]))
     if limit.compare in (">", ">="):
-        return min(values, key=lambda kv: float(kv[1]))
-    failing = [kv for kv in values if not _holds(kv[1], limit)]
-    return failing[0] if failing else values[0]
+        return min(hits, key=lambda kv: float(kv[1]))
+    failing = [kv for kv in hits if not _holds(kv[1], limit)]
+    return failing[0] if failing else hits[0]
 
 
 def _holds(value: Any, limit: Limit) -> bool:

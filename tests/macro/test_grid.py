@@ -24,7 +24,7 @@ def _solve(grid, current, tmp_path):
     net = read_netlist(path)
     result = solve_static(net)
     names = {(n.decode() if isinstance(n, bytes) else str(n)): i for i, n in enumerate(net.names)}
-    return np.array([result.drop[names[grid.node_name(i)]] for i in range(grid.n_nodes)])
+    return result.drop[[names[name] for name in grid.node_names()]]
 
 
 def test_single_stripe_drop_matches_hand_calculation(tmp_path):
