@@ -35,7 +35,8 @@ from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, trai
 from eda.pdn.metrics import map_metrics
 
 CACHE = Path("/tmp/eda-irdrop-bench")
-LABELS = {"pdnnet": "PDNNet", "pdnnet-direct": "PDNNet (direct head)", "iredge": "IREDGe CNN"}
+LABELS = {"pdnnet": "PDNNet", "pdnnet-direct": "PDNNet (direct head)", "iredge": "IREDGe CNN",
+          "iredge-netlist": "IREDGe CNN + netlist maps (ablation)"}
 
 
 def _train_task(task: dict[str, Any]) -> str:
@@ -137,6 +138,10 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
                          "mae_mv": m["mae"], "max_err_mv": m["max_error"], "f1": m["f1"],
                          "runtime_s": feat_s + net_s,
                          "epochs": int(load_checkpoint(ckpt)["metrics"]["epochs"])})
+        rail = sample.inputs[STATIC_CHANNELS.index("rail_est")].astype(np.float64)  # mV, the prior alone
+        m = map_metrics(rail, gold_mv)
+        rows.append({"case": d.name, "method": "rail estimate (no learning)", "mae_mv": m["mae"],
+                     "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
         drop, gold_s = _golden(d, sample.shape)
         m = map_metrics(drop * 1e3, gold_mv)
         rows.append({"case": d.name, "method": "golden solver", "mae_mv": m["mae"], "max_err_mv": m["max_error"],
@@ -150,7 +155,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
               f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
     summary = {}
-    for method in [LABELS[n] for n in args.models] + ["golden solver"]:
+    for method in [LABELS[n] for n in args.models] + ["rail estimate (no learning)", "golden solver"]:
         sel = [r for r in rows if r["method"] == method]
         summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
     print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")

@@ -102,7 +102,7 @@ def sample_from_maps(name: str, current: np.ndarray, eff_dist: np.ndarray, pdn_d
         if m is not None and np.shape(m) != shape:
             raise DataError(f"{what} map has shape {np.shape(m)}, the current map {shape}",
                             where=name, hint="all maps of one design cover the same 1 µm tile grid")
-    smaps = structural_maps(pdn, shape) if pdn is not None else None
+    smaps = structural_maps(pdn, shape, current) if pdn is not None else None
     x = assemble_inputs(current, eff_dist, pdn_density, smaps, time_slices)
     label = None if label_v is None else (np.asarray(label_v) * 1e3).astype(np.float32)
     return Sample(name=name, inputs=x, label_mv=label, pdn=pdn, tile_um=tile_um)
@@ -124,7 +124,7 @@ def _cache_key(case: Path, tile_um: int) -> str:
     for f in sorted(case.glob("*.gz")):
         st = f.stat()
         h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
-    h.update(f"tile={tile_um};v=2".encode())
+    h.update(f"tile={tile_um};v=3".encode())
     return h.hexdigest()[:16]
 
 

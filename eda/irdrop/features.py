@@ -11,13 +11,15 @@ Channel order of a static sample (:data:`STATIC_CHANNELS`), all dimensionless an
 ``d_vstripe``       distance to the nearest vertical PDN stripe / 30 µm
 ``d_hstripe``       distance to the nearest horizontal PDN stripe (above the cell rails) / 30 µm
 ``via_density``     lowest-layer vias in the tile (count, clipped at 4) / 4
+``rail_est``        the layer-wise rail estimate of the drop in mV (:mod:`eda.irdrop.rail`: independent
+                    chain solves per rail plus a homogenised top-mesh sheet; never the coupled PDN)
 ``cur_b<k>``        the ``current`` channel averaged over k × k µm blocks (k = 2 … 128) and bilinearly
                     interpolated back to 1 µm: the multi-scale current context (linear in the current)
 ``cur_mean``        the die-mean of ``current`` (a constant map)
 ==================  ==================================================================================
 
 Dynamic samples append one channel per time slice: tile power of that slice in the same unit as
-``current`` (A at the supply voltage, × 1e7). Netlist-derived channels are structural: no linear solve.
+``current`` (A at the supply voltage, × 1e7). Netlist-derived channels never solve the coupled conductance system.
 """
 
 from __future__ import annotations
@@ -29,16 +31,20 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "current_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps",
+__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "current_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_map",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
 
 #: block sizes (µm) of the multi-scale current channels
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad_min", "r_pad_par",
-                                    "d_vstripe", "d_hstripe", "via_density",
+                                    "d_vstripe", "d_hstripe", "via_density", "rail_est",
                                     *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
-#: channels that are linear in the current (the current itself and its multi-scale copies)
+#: channels that are linear in the current (the current, the rail estimate, the multi-scale copies and the
+#: die mean, which stays last)
 CURRENT_CHANNELS: tuple[int, ...] = (0, *range(8, len(STATIC_CHANNELS)))
+#: what an IREDGe-style CNN sees: the contest maps and the current's multi-scale copies (no netlist)
+MAP_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", *(f"cur_b{k}" for k in PYRAMID_BLOCKS),
+                                 "cur_mean")
 #: the three maps the contest ships (what an IREDGe-style baseline sees)
 CONTEST_CHANNELS: tuple[str, ...] = STATIC_CHANNELS[:3]
 #: multiply a current map in A per tile by this to get the ``current`` channel (0.1 µA units)
@@ -57,6 +63,7 @@ class StructuralMaps:
     d_vstripe: np.ndarray
     d_hstripe: np.ndarray
     via_count: np.ndarray
+    rail_drop: np.ndarray
     vstripes: np.ndarray
     hstripes: np.ndarray
 
@@ -73,11 +80,12 @@ def nearest_distance(coords: np.ndarray, stripes: np.ndarray) -> np.ndarray:
     return np.minimum(left, right)
 
 
-def structural_maps(pdn: PdnStructure, shape: tuple[int, int]) -> StructuralMaps:
+def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> StructuralMaps:
     """Rasterise the structural features of ``pdn`` onto a ``shape = (X, Y)`` grid of 1 µm tiles.
 
     Node values are taken from the nearest lowest-layer node to each tile centre (the layer the cell
-    currents are drawn from).
+    currents are drawn from). The rail estimate uses the netlist's current sinks, or ``current`` (A per
+    tile, assigned to the nearest lowest-layer node) when the PDN carries none.
     """
     nx, ny = shape
     gx, gy = np.meshgrid(np.arange(nx) + 0.5, np.arange(ny) + 0.5, indexing="ij")
@@ -100,7 +108,27 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int]) -> StructuralMaps
         np.add.at(count, (ix, iy), 1.0)
     return StructuralMaps(r_pad_min=r_min, r_pad_par=r_par,
                           d_vstripe=nearest_distance(gx, vstripes), d_hstripe=nearest_distance(gy, hstripes),
-                          via_count=count, vstripes=vstripes, hstripes=hstripes)
+                          via_count=count, rail_drop=rail_map(pdn, shape, current),
+                          vstripes=vstripes, hstripes=hstripes)
+
+
+def rail_map(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> np.ndarray:
+    """The rail estimate (V) of :func:`eda.irdrop.rail.rail_estimate` at the lowest-layer nodes, interpolated
+    onto the ``(X, Y)`` grid like the contest labels; zeros when there is no current."""
+    from eda.irdrop.rail import rail_estimate, sinks_from_current_map
+    from eda.pdn.raster import rasterize_points
+
+    if pdn.sink_nodes.size:
+        nodes, amps = pdn.sink_nodes, pdn.sink_amp
+    elif current is not None:
+        nodes, amps = sinks_from_current_map(pdn, current)
+    else:
+        return np.zeros(shape)
+    if nodes.size == 0:
+        return np.zeros(shape)
+    drop = rail_estimate(pdn, shape, nodes, amps)
+    low = pdn.layer == pdn.layer.min()
+    return rasterize_points(pdn.xy[low, 0], pdn.xy[low, 1], drop[low], shape)
 
 
 def current_pyramid(current: np.ndarray, blocks: tuple[int, ...] = PYRAMID_BLOCKS) -> np.ndarray:
@@ -131,12 +159,12 @@ def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.n
     chans = [np.asarray(current) * CURRENT_SCALE, np.asarray(eff_dist) / _EFF_DIST_UM,
              np.asarray(pdn_density) / 3.0]
     if structure is None:
-        chans += [np.zeros(shape)] * 5
+        chans += [np.zeros(shape)] * 6
     else:
         chans += [structure.r_pad_min / _R_OHM, structure.r_pad_par / _R_OHM,
                   np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
-                  np.minimum(structure.via_count, 4.0) / 4.0]
+                  np.minimum(structure.via_count, 4.0) / 4.0, structure.rail_drop * 1e3]
     chans += list(current_pyramid(chans[0]))
     out = np.stack(chans, axis=0)
     if time_slices is not None:

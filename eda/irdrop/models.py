@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from eda.errors import SpecError
-from eda.irdrop.features import CURRENT_CHANNELS
+from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
 
-__all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "model_config"]
+__all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "channel_index", "model_config"]
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
@@ -90,20 +90,37 @@ class _Head(nn.Module):
         return self.net(torch.cat([up, inputs], dim=1)).squeeze(1)
 
 
+def channel_index(in_channels: int, channels: list[str] | None) -> list[int]:
+    """Indices of the named static channels (:data:`STATIC_CHANNELS`) plus every channel after the static
+    ones (time slices); all ``in_channels`` when ``channels`` is None."""
+    if channels is None:
+        return list(range(in_channels))
+    unknown = [c for c in channels if c not in STATIC_CHANNELS]
+    if unknown:
+        raise ValueError(f"unknown channel(s) {unknown}; valid: {', '.join(STATIC_CHANNELS)}")
+    return [STATIC_CHANNELS.index(c) for c in channels] + list(range(len(STATIC_CHANNELS), in_channels))
+
+
 class IREDGe(nn.Module):
-    """IREDGe-style CNN baseline: a convolutional encoder-decoder from input maps to the IR-drop map."""
+    """IREDGe-style CNN baseline: a convolutional encoder-decoder from input maps to the IR-drop map.
+
+    ``channels`` names the static channels it reads (default: all ``in_channels``); the shipped config
+    gives it the contest maps and the current's multi-scale copies, not the netlist-derived channels.
+    """
 
     uses_graph = False
 
     def __init__(self, in_channels: int, widths: list[int] | None = None, head: int = 16,
-                 skips: bool = True) -> None:
+                 skips: bool = True, channels: list[str] | None = None) -> None:
         super().__init__()
         widths = widths or [16, 32, 48, 64]
-        self.cnn = UNet(in_channels, widths, skips=skips)
-        self.head = _Head(self.cnn.out_channels, in_channels, head)
+        self.channels = channel_index(in_channels, channels)
+        self.cnn = UNet(len(self.channels), widths, skips=skips)
+        self.head = _Head(self.cnn.out_channels, len(self.channels), head)
 
     def forward(self, x: torch.Tensor, graph: Any = None) -> torch.Tensor:
         """``x`` ``[B, C, X, Y]`` -> IR drop ``[B, X, Y]`` in mV (``graph`` ignored)."""
+        x = x[:, self.channels]
         return self.head(self.cnn(x), x)
 
 
@@ -137,12 +154,19 @@ class _LinearCurrentHead(nn.Module):
     prediction scales exactly with the current, as the physics (``G v = J``) demands.
     """
 
-    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int) -> None:
+    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int, prior: int | None = None) -> None:
         super().__init__()
         self.gates = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
                                    nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, levels, 1))
-        # start near the contest scale (gates ~0.13 mV per 0.1 µA per level) rather than softplus(0)
-        nn.init.constant_(self.gates[-1].bias, -2.0)
+        if prior is None:
+            # start near the contest scale (gates ~0.13 mV per 0.1 µA per level) rather than softplus(0)
+            nn.init.constant_(self.gates[-1].bias, -2.0)
+        else:
+            # start from the physics prior (the rail estimate, already in mV): its gate 1, the others ~0
+            with torch.no_grad():
+                self.gates[-1].weight.mul_(0.1)
+                self.gates[-1].bias.fill_(-6.0)
+                self.gates[-1].bias[prior] = math.log(math.e - 1.0)
 
     def forward(self, feats: torch.Tensor, inputs: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
         up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
@@ -167,6 +191,9 @@ class PDNNet(nn.Module):
         current_channels: indices of the channels that are linear in the current (default
             :data:`eda.irdrop.features.CURRENT_CHANNELS`); the last one must be the die-mean current,
             which normalises them for the branches; all of them feed the linear-current head.
+        prior_channel: index of a channel that already estimates the drop in mV (default: the
+            ``rail_est`` channel when it is among the current channels); the linear-current head starts
+            with gate 1 on it and ~0 elsewhere, so training learns a correction of the physics prior.
     """
 
     uses_graph = True
@@ -174,7 +201,7 @@ class PDNNet(nn.Module):
     def __init__(self, in_channels: int, node_features: int | None = None, edge_features: int = 4,
                  widths: list[int] | None = None, gnn_hidden: int = 32, gnn_layers: int = 6,
                  head: int = 16, output: str = "linear_current",
-                 current_channels: list[int] | None = None) -> None:
+                 current_channels: list[int] | None = None, prior_channel: int | None = -1) -> None:
         super().__init__()
         if output not in ("linear_current", "direct"):
             raise ValueError(f"output must be 'linear_current' or 'direct', got {output!r}")
@@ -188,7 +215,11 @@ class PDNNet(nn.Module):
         if output == "direct":
             self.head: nn.Module = _Head(widths[0], in_channels, head)
         else:
-            self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels))
+            if prior_channel == -1:
+                rail = STATIC_CHANNELS.index("rail_est")
+                prior_channel = rail if rail in self.current_channels else None
+            prior = None if prior_channel is None else self.current_channels.index(prior_channel)
+            self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels), prior)
 
     def _normalise(self, x: torch.Tensor, graph: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Divide the current channels of the maps and graph nodes by the die-mean current."""

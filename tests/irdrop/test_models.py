@@ -139,3 +139,32 @@ def test_bad_checkpoint_is_a_data_error(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
     with pytest.raises(DataError, match="cannot read"):
         load_checkpoint(tmp_path / "junk.pt")
+
+
+def test_pdnnet_starts_from_the_rail_estimate(sample):
+    """Untrained, the linear-current head passes the rail estimate through (gate softplus(log(e-1)) = 1)
+    and gives the other current channels gates of about softplus(-6) = 0.0025."""
+    torch.manual_seed(0)
+    model = build_model(_small("pdnnet")).eval()
+    rail = sample.inputs[STATIC_CHANNELS.index("rail_est")]
+    assert rail.max() > 0
+    pred = predict_sample(model, sample)
+    np.testing.assert_allclose(pred, rail, rtol=0.05, atol=0.05 * float(rail.max()))
+    generic = build_model({**_small("pdnnet"), "prior_channel": None}).eval()
+    assert not np.allclose(predict_sample(generic, sample), rail, rtol=0.05, atol=0.05 * float(rail.max()))
+
+
+def test_shipped_baseline_reads_only_the_maps(sample):
+    """The IREDGe config sees the contest maps and the current pyramid: netlist channels do not matter."""
+    torch.manual_seed(0)
+    model = build_model(load_model_config("iredge")).eval()
+    x, _, _ = sample.view()
+    x2 = x.clone()
+    for name in ("r_pad_min", "r_pad_par", "d_vstripe", "d_hstripe", "via_density", "rail_est"):
+        x2[:, STATIC_CHANNELS.index(name)] = torch.rand_like(x2[:, 0])
+    with torch.no_grad():
+        torch.testing.assert_close(model(x2), model(x))
+        x2[:, STATIC_CHANNELS.index("eff_dist")] += 1.0
+        assert not torch.allclose(model(x2), model(x))
+    with pytest.raises(SpecError, match="unknown channel"):
+        build_model({"model": "iredge", "in_channels": C, "channels": ["current", "voltage"]})
