@@ -11,6 +11,8 @@ Channel order of a static sample (:data:`STATIC_CHANNELS`), all dimensionless an
 ``d_vstripe``       distance to the nearest vertical PDN stripe / 30 µm
 ``d_hstripe``       distance to the nearest horizontal PDN stripe (above the cell rails) / 30 µm
 ``via_density``     lowest-layer vias in the tile (count, clipped at 4) / 4
+``d_edge``          distance from the tile centre to the nearest die edge / 30 µm, clipped at 3 (a
+                    CNN cannot tell a die edge from the edge of a training window without it)
 ``rail_est``        the layer-wise rail estimate of the drop in mV (:mod:`eda.irdrop.rail`: independent
                     chain solves per rail plus a homogenised top-mesh sheet; never the coupled PDN)
 ``cur_b<k>``        the ``current`` channel averaged over k × k µm blocks (k = 2 … 128) and bilinearly
@@ -37,14 +39,14 @@ __all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHA
 #: block sizes (µm) of the multi-scale current channels
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad_min", "r_pad_par",
-                                    "d_vstripe", "d_hstripe", "via_density", "rail_est",
+                                    "d_vstripe", "d_hstripe", "via_density", "d_edge", "rail_est",
                                     *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
 #: channels that are linear in the current (the current, the rail estimate, the multi-scale copies and the
 #: die mean, which stays last)
-CURRENT_CHANNELS: tuple[int, ...] = (0, *range(8, len(STATIC_CHANNELS)))
+CURRENT_CHANNELS: tuple[int, ...] = (0, *range(STATIC_CHANNELS.index("rail_est"), len(STATIC_CHANNELS)))
 #: what an IREDGe-style CNN sees: the contest maps and the current's multi-scale copies (no netlist)
-MAP_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", *(f"cur_b{k}" for k in PYRAMID_BLOCKS),
-                                 "cur_mean")
+MAP_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "d_edge",
+                                 *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
 #: the three maps the contest ships (what an IREDGe-style baseline sees)
 CONTEST_CHANNELS: tuple[str, ...] = STATIC_CHANNELS[:3]
 #: multiply a current map in A per tile by this to get the ``current`` channel (0.1 µA units)
@@ -113,8 +115,10 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarr
 
 
 def rail_map(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> np.ndarray:
-    """The rail estimate (V) of :func:`eda.irdrop.rail.rail_estimate` at the lowest-layer nodes, interpolated
-    onto the ``(X, Y)`` grid like the contest labels; zeros when there is no current."""
+    """The rail estimate (V) of :func:`eda.irdrop.rail.rail_estimate` at the lowest-layer nodes on the
+    ``(X, Y)`` grid: spline-interpolated like the contest labels when those nodes form a full grid, else
+    the value of the nearest node (scattered interpolation of millions of tiles would cost seconds).
+    Zeros when there is no current."""
     from eda.irdrop.rail import rail_estimate, sinks_from_current_map
     from eda.pdn.raster import rasterize_points
 
@@ -127,8 +131,14 @@ def rail_map(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | No
     if nodes.size == 0:
         return np.zeros(shape)
     drop = rail_estimate(pdn, shape, nodes, amps)
-    low = pdn.layer == pdn.layer.min()
-    return rasterize_points(pdn.xy[low, 0], pdn.xy[low, 1], drop[low], shape)
+    low = np.flatnonzero(pdn.layer == pdn.layer.min())
+    xy = pdn.xy[low]
+    points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)
+    if len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size:
+        return rasterize_points(xy[:, 0], xy[:, 1], drop[low], shape)
+    gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
+    _, idx = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))
+    return drop[low][idx].reshape(shape)
 
 
 def current_pyramid(current: np.ndarray, blocks: tuple[int, ...] = PYRAMID_BLOCKS) -> np.ndarray:
@@ -158,13 +168,16 @@ def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.n
     shape = np.shape(current)
     chans = [np.asarray(current) * CURRENT_SCALE, np.asarray(eff_dist) / _EFF_DIST_UM,
              np.asarray(pdn_density) / 3.0]
+    gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
+    d_edge = np.minimum(np.minimum(gx, shape[0] - gx), np.minimum(gy, shape[1] - gy))
+    d_edge = np.minimum(d_edge, 3 * _STRIPE_UM) / _STRIPE_UM
     if structure is None:
-        chans += [np.zeros(shape)] * 6
+        chans += [np.zeros(shape)] * 5 + [d_edge, np.zeros(shape)]
     else:
         chans += [structure.r_pad_min / _R_OHM, structure.r_pad_par / _R_OHM,
                   np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
-                  np.minimum(structure.via_count, 4.0) / 4.0, structure.rail_drop * 1e3]
+                  np.minimum(structure.via_count, 4.0) / 4.0, d_edge, structure.rail_drop * 1e3]
     chans += list(current_pyramid(chans[0]))
     out = np.stack(chans, axis=0)
     if time_slices is not None:

@@ -107,6 +107,8 @@ def test_node_features_are_tile_means_and_pads():
     pad_tiles = sorted(torch.nonzero(g.x[:, -1]).ravel().tolist())
     assert pad_tiles == [1 * 3 + 2, 5 * 3 + 2]
     # channel values: via density counts vias in the tile (rail y=1 via at x=4 -> tile (4, 1))
+    e = STATIC_CHANNELS.index("d_edge")  # 24 x 12 die: tile (10, 0) is 0.5 µm from the bottom edge
+    assert x[e, 10, 0] == pytest.approx(0.5 / 30) and x[e, 12, 6] == pytest.approx(5.5 / 30)
     v = STATIC_CHANNELS.index("via_density")
     assert x[v, 4, 1] == pytest.approx(0.25)
     assert x[STATIC_CHANNELS.index("d_vstripe"), 10, 0] == pytest.approx((10.5 - 4) / 30)

@@ -93,8 +93,9 @@ def test_overfits_one_sample(sample, name):
     cfg = TrainConfig(epochs=150, lr=5e-3, patience=1000, seed=0, augment=False, max_minutes=0, accumulate=1,
                       ema=0.0, crop=0, threads=1)
     torch.manual_seed(0)
-    before = evaluate(build_model(_small(name)), [sample])
-    result = train_model(_small(name), [sample], [sample], cfg)
+    model = {**_small(name), **({"prior_channel": None} if name == "pdnnet" else {})}  # capacity from a generic start
+    before = evaluate(build_model(model), [sample])
+    result = train_model(model, [sample], [sample], cfg)
     after = evaluate(result.model, [sample])
     # the best constant map (the median) is the floor a model that ignores its inputs cannot beat
     constant = float(np.mean(np.abs(sample.label_mv - np.median(sample.label_mv))))
@@ -156,6 +157,9 @@ def test_pdnnet_starts_from_the_rail_estimate(sample):
 
 def test_shipped_baseline_reads_only_the_maps(sample):
     """The IREDGe config sees the contest maps and the current pyramid: netlist channels do not matter."""
+    from eda.irdrop.features import MAP_CHANNELS
+
+    assert load_model_config("iredge")["channels"] == list(MAP_CHANNELS)
     torch.manual_seed(0)
     model = build_model(load_model_config("iredge")).eval()
     x, _, _ = sample.view()
