@@ -52,3 +52,20 @@ def test_cli_bad_input_is_exit_2(case, tmp_path, capsys):
                  "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(tmp_path / "p.csv")])
     assert code == 2
     assert "missing.csv" in capsys.readouterr().err
+
+
+def test_predict_never_calls_the_pdn_solvers(case, tmp_path, monkeypatch):
+    """Prediction uses structural features only: the eda.pdn static / transient solvers are never called."""
+    import eda.pdn.linsolve as linsolve
+    import eda.pdn.static as static
+    from eda.irdrop.predict import predict_files
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the predictor called a PDN solver")
+
+    for mod, name in ((linsolve, "factorize"), (linsolve, "solve_spd"), (static, "solve_static")):
+        monkeypatch.setattr(mod, name, forbidden)
+    out = tmp_path / "pred.csv"
+    predict_files(case / "netlist.sp.gz", case / "current_map.csv.gz", case / "eff_dist_map.csv.gz",
+                  case / "pdn_density.csv.gz", out)
+    assert read_map(out).shape == read_map(case / "current_map.csv.gz").shape

@@ -96,8 +96,39 @@ def test_hanging_stub_carries_no_current():
     np.testing.assert_allclose(est[:pdn.num_nodes], _exact(pdn, low, amps), rtol=1e-9)
 
 
+def _recording_splu(monkeypatch) -> list:
+    """Wrap the chain factorisation of eda.irdrop.rail and record every matrix it factorises."""
+    import eda.irdrop.rail as rail
+
+    seen = []
+
+    def record(mat):
+        seen.append(sp.csr_matrix(mat))
+        return rail_splu(mat)
+
+    rail_splu = rail.splu
+    monkeypatch.setattr(rail, "splu", record)
+    return seen
+
+
+def _assert_only_chains(mats: list, n_nodes: int) -> None:
+    for m in mats:
+        # a path: at most two neighbours per node (three non-zeros per row) and fewer nodes than the PDN
+        assert np.diff(m.indptr).max() <= 3
+        assert m.shape[0] < n_nodes
+
+
+def test_factorises_only_independent_chains(monkeypatch):
+    seen = _recording_splu(monkeypatch)
+    pdn = comb_pdn()
+    low = np.flatnonzero(pdn.layer == 1)
+    rail_estimate(pdn, (25, 13), low, np.full(low.size, 1e-5))
+    assert len(seen) == 2  # m1 rails, m4 stripes
+    _assert_only_chains(seen, pdn.num_nodes)
+
+
 @pytest.mark.data
-def test_tracks_the_golden_map_on_a_real_case():
+def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
     """ICCAD 2023 testcase11: the estimate omits the currents along m1 between vias at different
     voltages and homogenises the m8/m9 mesh, so it is close but not exact (measured: correlation 0.977,
     mean 1 % low)."""
@@ -111,7 +142,10 @@ def test_tracks_the_golden_map_on_a_real_case():
 
     pdn = load_structure(case / "netlist.sp.gz")
     assert mesh_layers(pdn) == [8, 9]
+    seen = _recording_splu(monkeypatch)
     golden = read_map(case / "ir_drop_map.csv.gz")
     est = rail_map(pdn, golden.shape)
     assert np.corrcoef(est.ravel(), golden.ravel())[0, 1] > 0.95
     assert est.mean() == pytest.approx(golden.mean(), rel=0.1)
+    assert len(seen) == 3  # m1, m4, m7: independent chains; m8 + m9 are the homogenised sheet
+    _assert_only_chains(seen, pdn.num_nodes)
