@@ -61,5 +61,7 @@ def predict_command(
     from eda.irdrop.predict import predict_files
 
     path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads)
+    for warning in timing.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
                f"{timing.features_s:.2f}, network {timing.network_s:.2f})")

@@ -9,7 +9,7 @@ map, rows indexing x.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +17,33 @@ import numpy as np
 from eda.data import repo_root
 from eda.errors import DataError
 
-__all__ = ["DEFAULT_CHECKPOINT", "Predictor", "PredictionTiming", "default_checkpoint", "predict_files"]
+__all__ = ["DEFAULT_CHECKPOINT", "PEAK_TO_MEAN_TRAINED", "Predictor", "PredictionTiming", "default_checkpoint",
+           "distribution_warnings", "predict_files"]
 
 #: the checkpoint shipped with the package (trained by flows/irdrop-train.yaml)
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "pdnnet-default.pt"
+
+
+#: the largest peak-to-mean tile current of the training designs (ICCAD 2023 testcase1/2: 115; generated: 83)
+PEAK_TO_MEAN_TRAINED = 115.0
+
+
+def distribution_warnings(current: np.ndarray, factor: float = 4.0) -> list[str]:
+    """Reasons to distrust a prediction on this current map (A per tile): empty when it looks like training.
+
+    A learned model extrapolates badly when one tile draws far more than anything it saw relative to
+    the die mean (e.g. the clustered cell currents of an ACIM macro, ~60,000x the mean).
+    """
+    cur = np.asarray(current, dtype=np.float64)
+    mean = float(cur.mean())
+    if mean <= 0:
+        return ["the current map is empty or negative"]
+    ratio = float(cur.max()) / mean
+    if ratio > factor * PEAK_TO_MEAN_TRAINED:
+        return [f"peak tile current is {ratio:,.0f}x the die mean, beyond the training designs "
+                f"({PEAK_TO_MEAN_TRAINED:.0f}x): the prediction is outside the model's training distribution; "
+                "use the golden solver (eda pdn solve) or train on such designs"]
+    return []
 
 
 def default_checkpoint() -> Path:
@@ -33,11 +56,13 @@ def default_checkpoint() -> Path:
 
 @dataclass
 class PredictionTiming:
-    """Seconds spent reading inputs, building features and the graph, and running the network."""
+    """Seconds spent reading inputs, building features and the graph, and running the network, plus any
+    :func:`distribution_warnings` about the inputs."""
 
     read_s: float = 0.0
     features_s: float = 0.0
     network_s: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def total_s(self) -> float:
@@ -91,6 +116,7 @@ class Predictor:
         cur, eff, den = read_map(current), read_map(eff_dist), read_map(pdn_density)
         pdn = load_structure(netlist) if netlist is not None else None
         timing.read_s = time.perf_counter() - t0
+        timing.warnings = distribution_warnings(cur)
         t1 = time.perf_counter()
         sample = sample_from_maps(Path(current).parent.name, cur, eff, den, pdn, tile_um=self.tile_um)
         sample.graph(0, False)

@@ -86,7 +86,7 @@ class IrdropPredict(Step):
     """
 
     name = "irdrop.predict"
-    version = "1"
+    version = "2"
     inputs = {"netlist": "PDN SPICE netlist", "current": "current map CSV", "eff_dist": "effective-distance map",
               "pdn_density": "PDN density map", "model": "checkpoint (default: the shipped one)",
               "golden": "IR-drop label map to score against (optional)"}
@@ -118,7 +118,10 @@ class IrdropPredict(Step):
         pred = read_map(out)
         metrics: dict[str, Any] = {"irdrop__predict__runtime_s": timing.total_s,
                                    "irdrop__predict__network_s": timing.network_s,
-                                   "irdrop__predict__worst_drop_mv": float(pred.max() * 1e3)}
+                                   "irdrop__predict__worst_drop_mv": float(pred.max() * 1e3),
+                                   "irdrop__predict__in_distribution": not timing.warnings}
+        for warning in timing.warnings:
+            ctx.log.warning(warning)
         golden = ctx.optional_input("golden")
         if golden is not None:
             m = map_metrics(pred, read_map(golden))

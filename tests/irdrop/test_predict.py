@@ -10,8 +10,6 @@ from eda.irdrop.predict import DEFAULT_CHECKPOINT
 from eda.pdn.maps import read_map
 from eda.pdn.metrics import hotspot_f1, mae
 
-pytestmark = pytest.mark.data
-
 
 @pytest.fixture(scope="module")
 def case():
@@ -23,6 +21,7 @@ def case():
     return root / "iccad23" / "real" / "testcase11"
 
 
+@pytest.mark.data
 def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     from eda.cli import main
 
@@ -30,7 +29,9 @@ def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     code = main(["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
                  "--current", str(case / "current_map.csv.gz"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
                  "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(out)])
-    assert code == 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "warning" not in captured.err  # a contest case is inside the training distribution
     pred = read_map(out)
     golden = read_map(case / "ir_drop_map.csv.gz")
     current = read_map(case / "current_map.csv.gz")
@@ -44,6 +45,7 @@ def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     assert hotspot_f1(pred, golden) >= 0.0
 
 
+@pytest.mark.data
 def test_cli_bad_input_is_exit_2(case, tmp_path, capsys):
     from eda.cli import main
 
@@ -54,6 +56,7 @@ def test_cli_bad_input_is_exit_2(case, tmp_path, capsys):
     assert "missing.csv" in capsys.readouterr().err
 
 
+@pytest.mark.data
 def test_predict_never_calls_the_pdn_solvers(case, tmp_path, monkeypatch):
     """Prediction uses structural features only: the eda.pdn static / transient solvers are never called."""
     import eda.pdn.linsolve as linsolve
@@ -69,3 +72,18 @@ def test_predict_never_calls_the_pdn_solvers(case, tmp_path, monkeypatch):
     predict_files(case / "netlist.sp.gz", case / "current_map.csv.gz", case / "eff_dist_map.csv.gz",
                   case / "pdn_density.csv.gz", out)
     assert read_map(out).shape == read_map(case / "current_map.csv.gz").shape
+
+
+def test_out_of_distribution_current_is_flagged():
+    """Clustered currents (one tile drawing ~10^4 x the die mean, like an ACIM macro) raise a warning."""
+    from eda.irdrop.predict import PEAK_TO_MEAN_TRAINED, distribution_warnings
+
+    rng = np.random.default_rng(0)
+    smooth = rng.uniform(0.5e-7, 1.5e-7, (200, 200))
+    assert distribution_warnings(smooth) == []
+    spiky = np.zeros((200, 200))
+    spiky[10, 10] = 1e-4
+    spiky[50:60, 50:60] = 1e-9
+    (warning,) = distribution_warnings(spiky)
+    assert "training distribution" in warning and f"{PEAK_TO_MEAN_TRAINED:.0f}x" in warning
+    assert distribution_warnings(np.zeros((4, 4))) == ["the current map is empty or negative"]
