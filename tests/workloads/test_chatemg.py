@@ -29,12 +29,7 @@ SMALL = GeneratorConfig(units_per_muscle=6, trial_s=1.2)
 TINY_GPT = EmgGPTConfig(vocab=32, dim=32, heads=2, layers=1, steps=64)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_generator_deterministic_by_seed_and_session() -> None:

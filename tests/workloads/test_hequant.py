@@ -7,17 +7,10 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from eda.workloads import hequant as hq
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _brute_force_peak(w_row: np.ndarray, bits: int) -> int:

@@ -10,13 +10,7 @@ from eda.errors import SpecError
 from eda.workloads import mcubert as mc
 from eda.workloads.zoo import bert_param_count
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _random_layer(hidden: int, ffn: int, seed: int = 0) -> dict[str, torch.Tensor]:

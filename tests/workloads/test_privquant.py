@@ -5,18 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
-import torch
 
 from eda.workloads import privquant as pq
 from eda.workloads import zoo
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -23,12 +23,7 @@ from eda.workloads.propd_model import CharLM, KVCache, LMConfig, MedusaHeads
 CFG = LMConfig(dim=32, heads=2, layers=3, ffn=64, context=96)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _model(seed: int = 0) -> CharLM:
