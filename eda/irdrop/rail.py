@@ -33,6 +33,7 @@ from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure
+from eda.pdn.system import stamp
 
 __all__ = ["rail_estimate", "sinks_from_current_map", "mesh_layers"]
 
@@ -191,14 +192,13 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
         idx = np.full(n, -1)
         idx[free] = np.arange(m)
         both = free[a] & free[b]
-        ia, ib, gb = idx[a[both]], idx[b[both]], g[both]
         up_a = free[a] & alive[b] & ((layer[b] > lay) | pad[b])
         up_b = free[b] & alive[a] & ((layer[a] > lay) | pad[a])
         ends, above, gu = np.r_[a[up_a], b[up_b]], np.r_[b[up_a], a[up_b]], np.r_[g[up_a], g[up_b]]
-        diag = np.bincount(idx[ends], weights=gu, minlength=m)
-        mat = sp.coo_matrix((np.r_[gb, gb, -gb, -gb], (np.r_[ia, ib, ia, ib], np.r_[ia, ib, ib, ia])),
-                            shape=(m, m)).tocsc() + sp.diags(diag, format="csc")
-        lu = splu(mat)  # block-diagonal: one independent chain per rail / stripe segment
+        # wires within the layer, plus the vias up as conductances to ground (the node above held at 0)
+        mat = stamp(m, np.r_[idx[a[both]], idx[ends]], np.r_[idx[b[both]], np.full(ends.size, -1)],
+                    np.r_[g[both], gu])
+        lu = splu(mat.tocsc())  # block-diagonal: one independent chain per rail / stripe segment
         x = lu.solve(inj[free])
         local[free] = x
         np.add.at(inj, above, gu * x[idx[ends]])  # what the vias carry up

@@ -11,6 +11,7 @@ from scipy.sparse.linalg import spsolve
 from eda.data import data_dir
 from eda.irdrop.rail import mesh_layers, rail_estimate, sinks_from_current_map
 from eda.irdrop.structure import PdnStructure
+from eda.pdn.system import stamp
 
 from .pdn_fixtures import comb_pdn
 
@@ -20,7 +21,7 @@ def _exact(pdn: PdnStructure, nodes: np.ndarray, amps: np.ndarray) -> np.ndarray
     n = pdn.num_nodes
     g = 1.0 / pdn.res_ohm
     a, b = pdn.res_a, pdn.res_b
-    lap = sp.coo_matrix((np.r_[g, g, -g, -g], (np.r_[a, b, a, b], np.r_[a, b, b, a])), shape=(n, n)).tocsr()
+    lap = stamp(n, a, b, g)
     free = np.setdiff1d(np.arange(n), pdn.pad_nodes)
     inj = np.zeros(n)
     np.add.at(inj, nodes, amps)
