@@ -131,8 +131,8 @@ def test_factorises_only_independent_chains(monkeypatch):
 @pytest.mark.data
 def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
     """ICCAD 2023 testcase11: the estimate omits the currents along m1 between vias at different
-    voltages and homogenises the m8/m9 mesh, so it is close but not exact (measured: correlation 0.977,
-    mean 1 % low)."""
+    voltages and homogenises the m8/m9 mesh, so it is close but not exact (measured: correlation 0.983,
+    mean 4 % high; the m8/m9 nodes within 0.01 mV of the golden solve)."""
     root = data_dir()
     case = None if root is None else root / "iccad23" / "real" / "testcase11"
     if case is None or not (case / "netlist.sp.gz").exists():
@@ -148,5 +148,58 @@ def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
     est = rail_map(pdn, golden.shape)
     assert np.corrcoef(est.ravel(), golden.ravel())[0, 1] > 0.95
     assert est.mean() == pytest.approx(golden.mean(), rel=0.1)
-    assert len(seen) == 3  # m1, m4, m7: independent chains; m8 + m9 are the homogenised sheet
+    assert len(seen) == 3  # m1, m4, m7: independent chains; m8 + m9 are the homogenised sheets
     _assert_only_chains(seen, pdn.num_nodes)
+    top = np.isin(pdn.layer, [8, 9])
+    exact = _exact(pdn, pdn.sink_nodes, pdn.sink_amp)
+    node_est = rail_estimate(pdn, golden.shape)
+    assert np.abs(node_est[top] - exact[top]).mean() < 2e-5  # V; the single shorted sheet was 1.2e-4 off
+
+
+def _stripe_mesh(n: int = 120, pitch: int = 10, via_ohm: float = 1.0, bar: bool = False) -> PdnStructure:
+    """Two one-axis mesh layers as at the top of a chip PDN: layer 8 stripes along y and layer 9 stripes
+    along x, ``pitch`` µm apart, 0.1 Ω per 2 µm segment, ``via_ohm`` vias at the crossings, four pads on
+    layer 9. With ``bar``, layer 9 is instead two bars, the bottom one with the pads (as on an ACIM macro)."""
+    xy, layer, a, b, r = [], [], [], [], []
+    node: dict[tuple[int, int, int], int] = {}
+
+    def at(lay: int, x: int, y: int) -> int:
+        if (lay, x, y) not in node:
+            node[lay, x, y] = len(xy)
+            xy.append((x + 0.5, y + 0.5))
+            layer.append(lay)
+        return node[lay, x, y]
+
+    cols = range(4, n, pitch)
+    rows = [4, n - 6] if bar else list(range(4, n, pitch))
+    for x in cols:
+        for y in range(0, n - 2, 2):
+            a.append(at(8, x, y)), b.append(at(8, x, y + 2)), r.append(0.1)
+    for y in rows:
+        for x in range(0, n - 2, 2) if not bar else list(cols)[:-1]:
+            step = 2 if not bar else pitch
+            a.append(at(9, x, y)), b.append(at(9, x + step, y)), r.append(0.1 * step / 2)
+    for x in cols:
+        for y in rows:
+            a.append(at(8, x, y)), b.append(at(9, x, y)), r.append(via_ohm)
+    spots = ([(cols[i], rows[0]) for i in (0, 3, 6, -1)] if bar
+             else [(cols[2], rows[1]), (cols[8], rows[-2]), (cols[5], rows[5]), (cols[-1], rows[0])])
+    pads = [node[9, x, y] for x, y in spots]
+    return PdnStructure(xy=np.array(xy), layer=np.array(layer), res_a=np.array(a), res_b=np.array(b),
+                        res_ohm=np.array(r), pad_nodes=np.array(pads), pad_volt=np.ones(len(pads)))
+
+
+@pytest.mark.parametrize(("bar", "rel"), [(False, 0.05), (True, 0.15)])
+def test_stripe_mesh_with_resistive_vias(bar, rel):
+    """One-axis mesh layers stay one-axis sheets coupled through their vias (10x a segment here), pad and
+    via currents spread over one wire pitch: mean drop within 5 % (measured 3 % low; the single sheet with
+    shorted vias and point pads it replaces was 9 % low) and correlation > 0.9 (0.994). A pad ring (fewer than
+    4 wires across the die) is no sheet and merges into the stripes below it: within 15 % (11 % low; the
+    single sheet was 42 % high)."""
+    pdn = _stripe_mesh(bar=bar)
+    assert mesh_layers(pdn) == [8, 9]
+    low = np.flatnonzero(pdn.layer == 8)
+    amps = np.random.default_rng(2).uniform(0, 1e-4, low.size)
+    est, exact = rail_estimate(pdn, (120, 120), low, amps), _exact(pdn, low, amps)
+    assert est[low].mean() == pytest.approx(exact[low].mean(), rel=rel)
+    assert np.corrcoef(est[low], exact[low])[0, 1] > 0.9
