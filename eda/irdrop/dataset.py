@@ -124,7 +124,7 @@ def _cache_key(case: Path, tile_um: int) -> str:
     for f in sorted(case.glob("*.gz")):
         st = f.stat()
         h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
-    h.update(f"tile={tile_um};v=5".encode())
+    h.update(f"tile={tile_um};v=6".encode())
     return h.hexdigest()[:16]
 
 

@@ -14,7 +14,13 @@ Channel order of a static sample (:data:`STATIC_CHANNELS`), all dimensionless an
 ``d_edge``          distance from the tile centre to the nearest die edge / 30 µm, clipped at 3 (a
                     CNN cannot tell a die edge from the edge of a training window without it)
 ``rail_est``        the layer-wise rail estimate of the drop in mV (:mod:`eda.irdrop.rail`: independent
-                    chain solves per rail plus a homogenised top-mesh sheet; never the coupled PDN)
+                    chain solves per rail plus homogenised top-mesh sheets; never the coupled PDN)
+``rail_res_g<s>``   the Kirchhoff current residual of the rail estimate, ``J - G·v_est`` summed over the
+                    nodes of each tile (one sparse product with the conductance matrix, no solve) and
+                    Gaussian-averaged over s µm (s = 2 … 32), in the unit of ``current``: the current the
+                    estimate misplaces near the tile at growing scales (mostly the through-current along
+                    the cell rails between vias at different drops), from which the network learns the
+                    missing drop
 ``cur_b<k>``        the ``current`` channel averaged over k × k µm blocks (k = 2 … 128) and bilinearly
                     interpolated back to 1 µm: the multi-scale current context (linear in the current)
 ``cur_mean``        the die-mean of ``current`` (a constant map)
@@ -33,17 +39,22 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "current_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_map",
+__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
 
 #: block sizes (µm) of the multi-scale current channels
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
+#: Gaussian widths (µm) of the multi-scale rail-estimate residual channels
+RESIDUAL_SIGMAS: tuple[int, ...] = (2, 4, 8, 16, 32)
 STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad_min", "r_pad_par",
                                     "d_vstripe", "d_hstripe", "via_density", "d_edge", "rail_est",
+                                    *(f"rail_res_g{s}" for s in RESIDUAL_SIGMAS),
                                     *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
-#: channels that are linear in the current (the current, the rail estimate, the multi-scale copies and the
-#: die mean, which stays last)
+#: channels that are linear in the current (the current, the rail estimate and its residual, the multi-scale
+#: copies and the die mean, which stays last)
 CURRENT_CHANNELS: tuple[int, ...] = (0, *range(STATIC_CHANNELS.index("rail_est"), len(STATIC_CHANNELS)))
+#: the signed ones among them (the residual channels): their weights in a linear head may be negative
+RESIDUAL_CHANNELS: tuple[int, ...] = tuple(i for i, c in enumerate(STATIC_CHANNELS) if c.startswith("rail_res"))
 #: what an IREDGe-style CNN sees: the contest maps and the current's multi-scale copies (no netlist)
 MAP_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "d_edge",
                                  *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
@@ -66,6 +77,7 @@ class StructuralMaps:
     d_hstripe: np.ndarray
     via_count: np.ndarray
     rail_drop: np.ndarray
+    rail_residual: np.ndarray
     vstripes: np.ndarray
     hstripes: np.ndarray
 
@@ -108,18 +120,23 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarr
         ix = np.clip(np.floor(vias[:, 0]).astype(int), 0, nx - 1)
         iy = np.clip(np.floor(vias[:, 1]).astype(int), 0, ny - 1)
         np.add.at(count, (ix, iy), 1.0)
+    rail_drop, rail_residual = rail_maps(pdn, shape, current)
     return StructuralMaps(r_pad_min=r_min, r_pad_par=r_par,
                           d_vstripe=nearest_distance(gx, vstripes), d_hstripe=nearest_distance(gy, hstripes),
-                          via_count=count, rail_drop=rail_map(pdn, shape, current),
+                          via_count=count, rail_drop=rail_drop, rail_residual=rail_residual,
                           vstripes=vstripes, hstripes=hstripes)
 
 
-def rail_map(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> np.ndarray:
-    """The rail estimate (V) of :func:`eda.irdrop.rail.rail_estimate` at the lowest-layer nodes on the
-    ``(X, Y)`` grid: spline-interpolated like the contest labels when those nodes form a full grid, else
-    the value of the nearest node (scattered interpolation of millions of tiles would cost seconds).
-    Zeros when there is no current."""
-    from eda.irdrop.rail import rail_estimate, sinks_from_current_map
+def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The rail estimate and its Kirchhoff residual on the ``(X, Y)`` grid: ``(drop V, residual A)``.
+
+    The drop (:func:`eda.irdrop.rail.rail_estimate`) is taken at the lowest-layer nodes: spline-interpolated
+    like the contest labels when those nodes form a full grid, else the value of the nearest node
+    (scattered interpolation of millions of tiles would cost seconds). The residual ``J - G·v`` of the
+    estimate ``v`` (one product with the conductance matrix ``G``, pads excluded) is summed over the nodes of
+    every layer in each tile. Zeros when there is no current.
+    """
+    from eda.irdrop.rail import kirchhoff_residual, rail_estimate, sinks_from_current_map
     from eda.pdn.raster import rasterize_points
 
     if pdn.sink_nodes.size:
@@ -127,18 +144,32 @@ def rail_map(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | No
     elif current is not None:
         nodes, amps = sinks_from_current_map(pdn, current)
     else:
-        return np.zeros(shape)
+        return np.zeros(shape), np.zeros(shape)
     if nodes.size == 0:
-        return np.zeros(shape)
+        return np.zeros(shape), np.zeros(shape)
     drop = rail_estimate(pdn, shape, nodes, amps)
+    residual = kirchhoff_residual(pdn, drop, nodes, amps)
+    ix = np.clip(np.floor(pdn.xy[:, 0]).astype(int), 0, shape[0] - 1)
+    iy = np.clip(np.floor(pdn.xy[:, 1]).astype(int), 0, shape[1] - 1)
+    res_map = np.zeros(shape)
+    np.add.at(res_map, (ix, iy), residual)
     low = np.flatnonzero(pdn.layer == pdn.layer.min())
     xy = pdn.xy[low]
     points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)
     if len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size:
-        return rasterize_points(xy[:, 0], xy[:, 1], drop[low], shape)
+        return rasterize_points(xy[:, 0], xy[:, 1], drop[low], shape), res_map
     gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
     _, idx = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))
-    return drop[low][idx].reshape(shape)
+    return drop[low][idx].reshape(shape), res_map
+
+
+def residual_pyramid(residual: np.ndarray, sigmas: tuple[int, ...] = RESIDUAL_SIGMAS) -> np.ndarray:
+    """``residual`` ``[X, Y]`` Gaussian-averaged over each of ``sigmas`` (µm), edges mirrored (no current
+    leaves the die): ``[len(sigmas), X, Y]``."""
+    from scipy.ndimage import gaussian_filter
+
+    r = np.asarray(residual, dtype=np.float64)
+    return np.stack([gaussian_filter(r, s, mode="reflect") for s in sigmas])
 
 
 def current_pyramid(current: np.ndarray, blocks: tuple[int, ...] = PYRAMID_BLOCKS) -> np.ndarray:
@@ -172,12 +203,13 @@ def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.n
     d_edge = np.minimum(np.minimum(gx, shape[0] - gx), np.minimum(gy, shape[1] - gy))
     d_edge = np.minimum(d_edge, 3 * _STRIPE_UM) / _STRIPE_UM
     if structure is None:
-        chans += [np.zeros(shape)] * 5 + [d_edge, np.zeros(shape)]
+        chans += [np.zeros(shape)] * 5 + [d_edge] + [np.zeros(shape)] * (1 + len(RESIDUAL_SIGMAS))
     else:
         chans += [structure.r_pad_min / _R_OHM, structure.r_pad_par / _R_OHM,
                   np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
-                  np.minimum(structure.via_count, 4.0) / 4.0, d_edge, structure.rail_drop * 1e3]
+                  np.minimum(structure.via_count, 4.0) / 4.0, d_edge, structure.rail_drop * 1e3,
+                  *residual_pyramid(structure.rail_residual * CURRENT_SCALE)]
     chans += list(current_pyramid(chans[0]))
     out = np.stack(chans, axis=0)
     if time_slices is not None:

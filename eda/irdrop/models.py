@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from eda.errors import SpecError
-from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
+from eda.irdrop.features import CURRENT_CHANNELS, RESIDUAL_CHANNELS, STATIC_CHANNELS
 
 __all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "channel_index", "model_config"]
 
@@ -148,16 +148,22 @@ class _LinearCurrentHead(nn.Module):
     """IR drop as a structure-gated mixture of multi-scale current maps (linear in the current).
 
     ``drop(i) = Σ_s softplus(g_s(i)) · c_s(i)`` where ``c_s`` are the current channels (the tile current,
-    its block averages over 2 … 128 µm and the die mean, :func:`eda.irdrop.features.current_pyramid`) and
-    the gates ``g_s`` come from the fused branch features and the normalised inputs at each tile.
+    its block averages over 2 … 128 µm and the die mean, :func:`eda.irdrop.features.current_pyramid`, the
+    rail estimate) and the gates ``g_s`` come from the fused branch features and the normalised inputs at
+    each tile. The ``signed`` levels (the rail estimate's residual channels, whose effect on the drop may
+    have either sign) use ``g_s`` itself, starting at 0.
     Because the branches only see the current *shape* (normalised by the die-mean current), the
     prediction scales exactly with the current, as the physics (``G v = J``) demands.
     """
 
-    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int, prior: int | None = None) -> None:
+    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int, prior: int | None = None,
+                 signed: list[int] | None = None) -> None:
         super().__init__()
         self.gates = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
                                    nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, levels, 1))
+        mask = torch.zeros(levels, dtype=torch.bool)
+        mask[list(signed or [])] = True
+        self.register_buffer("signed", mask.view(1, -1, 1, 1), persistent=False)
         if prior is None:
             # start near the contest scale (gates ~0.13 mV per 0.1 µA per level) rather than softplus(0)
             nn.init.constant_(self.gates[-1].bias, -2.0)
@@ -167,11 +173,15 @@ class _LinearCurrentHead(nn.Module):
                 self.gates[-1].weight.mul_(0.1)
                 self.gates[-1].bias.fill_(-6.0)
                 self.gates[-1].bias[prior] = math.log(math.e - 1.0)
+        with torch.no_grad():
+            self.gates[-1].weight[mask] = 0.0
+            self.gates[-1].bias[mask] = 0.0
 
     def forward(self, feats: torch.Tensor, inputs: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
         up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
                     inputs.shape[-2:])
-        gates = F.softplus(self.gates(torch.cat([up, inputs], dim=1)))
+        raw = self.gates(torch.cat([up, inputs], dim=1))
+        gates = torch.where(self.signed, raw, F.softplus(raw))
         return (gates * levels).sum(dim=1)
 
 
@@ -219,7 +229,8 @@ class PDNNet(nn.Module):
                 rail = STATIC_CHANNELS.index("rail_est")
                 prior_channel = rail if rail in self.current_channels else None
             prior = None if prior_channel is None else self.current_channels.index(prior_channel)
-            self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels), prior)
+            signed = [i for i, c in enumerate(self.current_channels) if c in RESIDUAL_CHANNELS]
+            self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels), prior, signed)
 
     def _normalise(self, x: torch.Tensor, graph: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Divide the current channels of the maps and graph nodes by the die-mean current."""

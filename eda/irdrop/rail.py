@@ -42,7 +42,7 @@ from scipy.spatial import cKDTree
 from eda.irdrop.structure import PdnStructure
 from eda.pdn.system import stamp
 
-__all__ = ["rail_estimate", "sinks_from_current_map", "mesh_layers"]
+__all__ = ["rail_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers"]
 
 #: a layer is a set of chains when at most this fraction of its nodes sit in pieces with no way up
 _CHAIN_TOLERANCE = 0.05
@@ -304,3 +304,15 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
         np.add.at(rhs, idx[ends], gu * drop[above])
         drop[free] = local[free] + lu.solve(rhs)
     return drop
+
+
+def kirchhoff_residual(pdn: PdnStructure, drop: np.ndarray, sink_nodes: np.ndarray, sink_amp: np.ndarray) -> np.ndarray:
+    """The current (A) each node's Kirchhoff law misses under the drop ``drop`` (V): ``J - G·v``, 0 at pads.
+
+    One product with the conductance matrix ``G`` (no solve): the current the rail estimate misplaces.
+    Adding ``G⁻¹`` of it to the estimate would give the exact drop; the learned predictors see it per tile.
+    """
+    residual = -(stamp(pdn.num_nodes, pdn.res_a, pdn.res_b, 1.0 / pdn.res_ohm) @ np.asarray(drop, dtype=np.float64))
+    np.add.at(residual, np.asarray(sink_nodes, dtype=np.int64), np.asarray(sink_amp, dtype=np.float64))
+    residual[pdn.pad_nodes] = 0.0
+    return residual

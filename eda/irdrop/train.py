@@ -29,6 +29,7 @@ from torch import nn
 
 from eda.errors import DataError
 from eda.irdrop.dataset import TRANSFORMS, Sample
+from eda.irdrop.features import STATIC_CHANNELS
 from eda.irdrop.models import build_model
 
 __all__ = ["TrainConfig", "TrainResult", "train_model", "train_distributed", "evaluate", "predict_sample",
@@ -257,7 +258,8 @@ def save_checkpoint(path: Path, model_config: dict[str, Any], model: nn.Module, 
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"format": "eda.irdrop/1", "model_config": dict(model_config), "state_dict": state,
-               "train_config": asdict(config), "metrics": dict(metrics), **(extra or {})}
+               "train_config": asdict(config), "metrics": dict(metrics),
+               "static_channels": list(STATIC_CHANNELS), **(extra or {})}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -275,4 +277,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise DataError(f"cannot read checkpoint '{path}': {exc}", hint="re-train or re-download it") from None
     if not isinstance(payload, dict) or payload.get("format") != "eda.irdrop/1":
         raise DataError(f"'{path}' is not an eda.irdrop checkpoint", hint="train one with `eda irdrop train`")
+    channels = payload.get("static_channels")
+    in_channels = int(payload.get("model_config", {}).get("in_channels", len(STATIC_CHANNELS)))
+    if (channels is not None and list(channels) != list(STATIC_CHANNELS)) or (channels is None and in_channels < len(STATIC_CHANNELS)):
+        have = f"{len(channels)} channels" if channels is not None else f"{in_channels} input channels"
+        raise DataError(f"checkpoint '{path}' was trained on {have}; this version of eda builds the "
+                        f"{len(STATIC_CHANNELS)} of eda.irdrop.features.STATIC_CHANNELS",
+                        hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)")
     return payload

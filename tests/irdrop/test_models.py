@@ -172,3 +172,19 @@ def test_shipped_baseline_reads_only_the_maps(sample):
         assert not torch.allclose(model(x2), model(x))
     with pytest.raises(SpecError, match="unknown channel"):
         build_model({"model": "iredge", "in_channels": C, "channels": ["current", "voltage"]})
+
+
+def test_checkpoint_from_other_channels_says_retrain(tmp_path):
+    """A checkpoint trained on another set of input channels (an older eda) is a clear data error."""
+    cfg = _small("iredge")
+    path = save_checkpoint(tmp_path / "m.pt", cfg, build_model(cfg), TrainConfig(), {})
+    payload = torch.load(path, weights_only=True)
+    payload["static_channels"] = payload["static_channels"][:-1]
+    torch.save(payload, path)
+    with pytest.raises(DataError, match="retrain"):
+        load_checkpoint(path)
+    del payload["static_channels"]
+    payload["model_config"]["in_channels"] = C - 5
+    torch.save(payload, path)
+    with pytest.raises(DataError, match=f"{C - 5} input channels"):
+        load_checkpoint(path)

@@ -137,7 +137,7 @@ def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
     case = None if root is None else root / "iccad23" / "real" / "testcase11"
     if case is None or not (case / "netlist.sp.gz").exists():
         pytest.skip("ICCAD 2023 data not available (set EDA_DATA)")
-    from eda.irdrop.features import rail_map
+    from eda.irdrop.features import rail_maps
     from eda.irdrop.structure import load_structure
     from eda.pdn.maps import read_map
 
@@ -145,7 +145,7 @@ def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
     assert mesh_layers(pdn) == [8, 9]
     seen = _recording_splu(monkeypatch)
     golden = read_map(case / "ir_drop_map.csv.gz")
-    est = rail_map(pdn, golden.shape)
+    est, _ = rail_maps(pdn, golden.shape)
     assert np.corrcoef(est.ravel(), golden.ravel())[0, 1] > 0.95
     assert est.mean() == pytest.approx(golden.mean(), rel=0.1)
     assert len(seen) == 3  # m1, m4, m7: independent chains; m8 + m9 are the homogenised sheets
@@ -203,3 +203,27 @@ def test_stripe_mesh_with_resistive_vias(bar, rel):
     est, exact = rail_estimate(pdn, (120, 120), low, amps), _exact(pdn, low, amps)
     assert est[low].mean() == pytest.approx(exact[low].mean(), rel=rel)
     assert np.corrcoef(est[low], exact[low])[0, 1] > 0.9
+
+
+def test_residual_is_what_the_estimate_misplaces():
+    """``J - G·v_est``: zero where the estimate is the solve; elsewhere the solve of it is the missing drop,
+    and the per-tile channel map holds the same current."""
+    from eda.irdrop.features import rail_maps
+    from eda.irdrop.rail import kirchhoff_residual
+
+    exact_pdn = comb_pdn(stripes=(4,))
+    low = np.flatnonzero(exact_pdn.layer == 1)
+    amps = np.random.default_rng(0).uniform(0, 1e-4, low.size)
+    est = rail_estimate(exact_pdn, (25, 13), low, amps)
+    assert np.abs(kirchhoff_residual(exact_pdn, est, low, amps)).max() < 1e-9 * amps.sum()
+    pdn = comb_pdn()
+    est = rail_estimate(pdn, (25, 13), low, amps)
+    res = kirchhoff_residual(pdn, est, low, amps)
+    assert np.abs(res).max() > 1e-3 * amps.max()
+    np.testing.assert_allclose(est + _exact(pdn, np.arange(pdn.num_nodes), res), _exact(pdn, low, amps),
+                               rtol=1e-9, atol=1e-15)
+    pdn_sinks = PdnStructure(pdn.xy, pdn.layer, pdn.res_a, pdn.res_b, pdn.res_ohm, pdn.pad_nodes, pdn.pad_volt,
+                             low, amps)
+    _, res_map = rail_maps(pdn_sinks, (25, 13))
+    assert res_map.sum() == pytest.approx(res.sum(), rel=1e-9)
+    assert np.abs(res_map).sum() > 0.5 * np.abs(res).sum()  # opposite signs meet in few tiles
