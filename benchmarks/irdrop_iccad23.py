@@ -37,6 +37,7 @@ from eda.pdn.metrics import map_metrics
 CACHE = Path("/tmp/eda-irdrop-bench")
 LABELS = {"pdnnet": "PDNNet", "pdnnet-direct": "PDNNet (direct head)", "iredge": "IREDGe CNN",
           "iredge-netlist": "IREDGe CNN + netlist maps (ablation)"}
+LINEAR_LABEL = "rail estimate + linear fit of its residual channels (ablation)"
 
 
 def _train_task(task: dict[str, Any]) -> str:
@@ -44,6 +45,18 @@ def _train_task(task: dict[str, Any]) -> str:
     import torch
 
     torch.set_num_threads(1)
+    train, val = _training_samples(task)
+    cfg = TrainConfig(**task["train"])
+    result = train_model(task["model"], train, val, cfg)
+    out = Path(task["checkpoint"])
+    save_checkpoint(out, task["model"], result.model, cfg,
+                    {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
+                    extra={"tile_um": 4})
+    return str(out)
+
+
+def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
+    """The training and validation samples of a leave-one-out task (the held-out case excluded)."""
     root = require_data("iccad23")
     train, val = [], []
     for subset in ("fake", "real"):
@@ -61,13 +74,23 @@ def _train_task(task: dict[str, Any]) -> str:
         val = load_generated_dir(Path(task["val_dir"]), kind=task.get("synthetic_kind", "static"))
     if task.get("only_synthetic"):
         train = [s for s in train if not s.name.startswith(("real/", "fake/"))]
-    cfg = TrainConfig(**task["train"])
-    result = train_model(task["model"], train, val, cfg)
-    out = Path(task["checkpoint"])
-    save_checkpoint(out, task["model"], result.model, cfg,
-                    {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
-                    extra={"tile_um": 4})
-    return str(out)
+    return train, val
+
+
+#: what the linear ablation fits the drop on: the rail estimate and its residual channels (all linear in
+#: the current, so the fit scales with it as the drop does)
+_LINEAR = ("rail_est", *(c for c in STATIC_CHANNELS if c.startswith("rail_res")))
+
+
+def _linear_fit(task: dict[str, Any]) -> np.ndarray:
+    """Least-squares weights (mV per channel unit) of the drop on :data:`_LINEAR` over the training tiles."""
+    idx = [STATIC_CHANNELS.index(c) for c in _LINEAR]
+    rows, rhs = [], []
+    for s in _training_samples(task)[0]:
+        x = s.inputs[idx].reshape(len(idx), -1)[:, ::3].T.astype(np.float64)  # every third tile
+        rows.append(x)
+        rhs.append(s.label_mv.reshape(-1)[::3])
+    return np.linalg.lstsq(np.concatenate(rows), np.concatenate(rhs), rcond=None)[0]
 
 
 def _predict(checkpoint: Path, sample) -> tuple[np.ndarray, float]:
@@ -142,6 +165,12 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         m = map_metrics(rail, gold_mv)
         rows.append({"case": d.name, "method": "rail estimate (no learning)", "mae_mv": m["mae"],
                      "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
+        weights = _linear_fit({"held_out": d.name, "real_weight": args.real_weight,
+                               "synthetic_dir": str(syn_dir) if args.synthetic else None})
+        lin = np.tensordot(weights, sample.inputs[[STATIC_CHANNELS.index(c) for c in _LINEAR]].astype(np.float64), axes=1)
+        m = map_metrics(lin, gold_mv)
+        rows.append({"case": d.name, "method": LINEAR_LABEL, "mae_mv": m["mae"],
+                     "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
         drop, gold_s = _golden(d, sample.shape)
         m = map_metrics(drop * 1e3, gold_mv)
         rows.append({"case": d.name, "method": "golden solver", "mae_mv": m["mae"], "max_err_mv": m["max_error"],
@@ -155,7 +184,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
               f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
     summary = {}
-    for method in [LABELS[n] for n in args.models] + ["rail estimate (no learning)", "golden solver"]:
+    for method in [LABELS[n] for n in args.models] + ["rail estimate (no learning)", LINEAR_LABEL, "golden solver"]:
         sel = [r for r in rows if r["method"] == method]
         summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
     print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")
