@@ -53,6 +53,24 @@ def _guarded(fn: Callable[..., Any], *args: Any) -> Any:
         return _RemoteFailure(exc)
 
 
+def _watch_parent(parent: int) -> None:
+    """Worker initializer: exit when the process that started the pool is gone.
+
+    A pool's workers outlive a parent killed by a signal it cannot handle (``kill``, SIGKILL, the OOM
+    killer) and would run the tasks already queued to them to the end, holding CPUs and writing files for
+    a run that no longer exists; polling the parent pid once a second stops them.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="eda-watch-parent", daemon=True).start()
+
+
 def _unwrap(name: str, value: Any) -> Any:
     if isinstance(value, _RemoteFailure):
         cause: BaseException | str = value.exc if value.exc is not None else f"{value.kind}: {value.text}"
@@ -153,7 +171,8 @@ class LocalExecutor(Executor):
         if self._pool is None:
             import multiprocessing
 
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_watch_parent, initargs=(os.getpid(),))
         return self._pool
 
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:

@@ -72,3 +72,57 @@ def test_dask_scheduler_address(tmp_path):
     with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster:
         with get_executor(f"dask:{cluster.scheduler_address}") as executor:
             assert executor.map(tasks.square, [1, 2, 3], name="sq") == [1, 4, 9]
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from eda.flow.executors import LocalExecutor
+
+def work(path):
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(120)
+
+if __name__ == "__main__":
+    ex = LocalExecutor(1)
+    ex.submit(work, sys.argv[1])
+    time.sleep(120)
+"""
+
+
+def test_local_workers_exit_when_the_parent_is_killed(tmp_path):
+    """A worker of a parent killed with SIGKILL stops instead of running its queued work to the end."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    marker = tmp_path / "worker.pid"
+    parent = subprocess.Popen([sys.executable, str(script), str(marker)], cwd=tmp_path)
+    try:
+        for _ in range(600):  # the worker starts (spawn imports eda): poll, no timing assertion
+            if marker.exists() and marker.read_text():
+                break
+            time.sleep(0.1)
+        worker = int(marker.read_text())
+        os.kill(worker, 0)  # alive
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        with open(f"/proc/{pid}/stat") as f:  # a zombie waiting for its reaper is gone too
+            return f.read().split(")")[-1].split()[0] != "Z"
+
+    for _ in range(300):
+        if not alive(worker):
+            break
+        time.sleep(0.1)
+    assert not alive(worker)
