@@ -20,7 +20,13 @@ import numpy as np
 import torch
 
 from eda.errors import DataError
-from eda.irdrop.features import assemble_inputs, structural_maps, transform_inputs, transform_map
+from eda.irdrop.features import (
+    FEATURES_VERSION,
+    assemble_inputs,
+    structural_maps,
+    transform_inputs,
+    transform_map,
+)
 from eda.irdrop.graph import PDNGraph, build_pdn_graph
 from eda.irdrop.structure import PdnStructure, load_structure
 
@@ -124,7 +130,7 @@ def _cache_key(case: Path, tile_um: int) -> str:
     for f in sorted(case.glob("*.gz")):
         st = f.stat()
         h.update(f"{f.name}:{st.st_size}:{int(st.st_mtime)}".encode())
-    h.update(f"tile={tile_um};v=6".encode())
+    h.update(f"tile={tile_um};v={FEATURES_VERSION}".encode())
     return h.hexdigest()[:16]
 
 

@@ -39,9 +39,11 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps",
+__all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
 
+#: bump when a channel's definition or values change: keys the data-set cache and the irdrop flow steps
+FEATURES_VERSION = 6
 #: block sizes (µm) of the multi-scale current channels
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 #: Gaussian widths (µm) of the multi-scale rail-estimate residual channels

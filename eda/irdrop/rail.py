@@ -227,7 +227,12 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
     at = np.searchsorted(rows, pl)
 
     def read_pads(v: np.ndarray) -> np.ndarray:
-        return np.array([_spread(v[at[q]], width[pl[q]])[pi[q], pj[q]] for q in range(n_pad)])
+        """The potential each pad reads: its layer's sheet averaged over the pad's box."""
+        out = np.empty(n_pad)
+        for r, lay in enumerate(rows):
+            sel = at == r
+            out[sel] = _spread(v[r], width[lay])[pi[sel], pj[sel]]
+        return out
 
     v_load = read_pads(potential(-load, rows))
     resp = np.empty((n_pad, n_pad))

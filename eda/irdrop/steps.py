@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal
 
@@ -9,8 +10,18 @@ from pydantic import Field
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
+from eda.irdrop.features import FEATURES_VERSION
 
 __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
+
+
+def _shipped_checkpoint_digest() -> str:
+    """First 12 hex digits of the shipped checkpoint's SHA-1 ("none" when it is missing)."""
+    from eda.irdrop.predict import DEFAULT_CHECKPOINT
+
+    if not DEFAULT_CHECKPOINT.is_file():
+        return "none"
+    return hashlib.sha1(DEFAULT_CHECKPOINT.read_bytes()).hexdigest()[:12]
 
 
 @register
@@ -43,7 +54,7 @@ class IrdropTrain(Step):
     """Train PDNNet (or the IREDGe-style CNN baseline) on ICCAD 2023 cases and generated PDNs."""
 
     name = "irdrop.train"
-    version = "1"
+    version = f"1+features{FEATURES_VERSION}"  # a change of the input channels invalidates cached trainings
     inputs = {"synthetic": "directory of generated cases (irdrop.synthetic)"}
     optional_inputs = frozenset({"synthetic"})
     outputs = {"checkpoint": "model.pt", "history": "history.json"}
@@ -86,7 +97,8 @@ class IrdropPredict(Step):
     """
 
     name = "irdrop.predict"
-    version = "2"
+    # cached predictions are stale when the channels or the shipped checkpoint (not a hashed input) change
+    version = f"2+features{FEATURES_VERSION}+{_shipped_checkpoint_digest()}"
     inputs = {"netlist": "PDN SPICE netlist", "current": "current map CSV", "eff_dist": "effective-distance map",
               "pdn_density": "PDN density map", "model": "checkpoint (default: the shipped one)",
               "golden": "IR-drop label map to score against (optional)"}
