@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -47,6 +48,13 @@ def train_command(
     typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
 
 
+class OutOfDistribution(StrEnum):
+    """What ``predict`` writes for inputs outside the model's training distribution."""
+
+    rail = "rail"
+    model = "model"
+
+
 @app.command("predict")
 def predict_command(
     netlist: Annotated[Path, typer.Option("--netlist", help="PDN SPICE netlist (structural features only).")],
@@ -56,12 +64,18 @@ def predict_command(
     out: Annotated[Path, typer.Option("--out", help="Predicted IR-drop map CSV (V; .gz compresses).")],
     model: Annotated[Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads (1 on a busy machine).")] = None,
+    ood: Annotated[OutOfDistribution, typer.Option(
+        "--ood", help="For inputs far outside the training designs: write the physics rail estimate (rail) "
+                      "or the network's output anyway (model).")] = OutOfDistribution.rail,
 ) -> None:
     """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format."""
     from eda.irdrop.predict import predict_files
 
-    path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads)
+    path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads, ood.value)
     for warning in timing.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if timing.source != "model":
+        typer.echo("warning: wrote the layer-wise rail estimate instead of the network's prediction "
+                   "(--ood model writes the network's output)", err=True)
     typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
                f"{timing.features_s:.2f}, network {timing.network_s:.2f})")

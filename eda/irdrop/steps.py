@@ -106,7 +106,9 @@ class IrdropPredict(Step):
     outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json"}
 
     class Params(StepParams):
-        pass
+        out_of_distribution: Literal["rail", "model"] = Field(
+            default="rail", description="for inputs far outside the training designs: the physics rail "
+                                        "estimate (rail) or the network's output anyway (model)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.irdrop.predict import predict_files
@@ -126,14 +128,19 @@ class IrdropPredict(Step):
             if den is None:
                 den = write_map(ctx.path("pdn_density.csv"), pdn_density_map(net, shape))
         out, timing = predict_files(ctx.input("netlist"), ctx.input("current"), eff, den,
-                                    ctx.path("ir_drop_map.csv"), ctx.optional_input("model"))
+                                    ctx.path("ir_drop_map.csv"), ctx.optional_input("model"),
+                                    out_of_distribution=ctx.params.out_of_distribution)
         pred = read_map(out)
         metrics: dict[str, Any] = {"irdrop__predict__runtime_s": timing.total_s,
                                    "irdrop__predict__network_s": timing.network_s,
                                    "irdrop__predict__worst_drop_mv": float(pred.max() * 1e3),
-                                   "irdrop__predict__in_distribution": not timing.warnings}
+                                   "irdrop__predict__in_distribution": not timing.warnings,
+                                   "irdrop__predict__from_model": timing.source == "model"}
         for warning in timing.warnings:
             ctx.log.warning(warning)
+        if timing.source != "model":
+            ctx.log.warning("wrote the layer-wise rail estimate instead of the network's prediction "
+                            "(out_of_distribution: model writes the network's output)")
         golden = ctx.optional_input("golden")
         if golden is not None:
             m = map_metrics(pred, read_map(golden))

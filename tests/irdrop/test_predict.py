@@ -87,3 +87,28 @@ def test_out_of_distribution_current_is_flagged():
     (warning,) = distribution_warnings(spiky)
     assert "training distribution" in warning and f"{PEAK_TO_MEAN_TRAINED:.0f}x" in warning
     assert distribution_warnings(np.zeros((4, 4))) == ["the current map is empty or negative"]
+
+
+@pytest.mark.data
+def test_out_of_distribution_writes_the_rail_estimate(case, tmp_path, monkeypatch, capsys):
+    """When the inputs are flagged as outside the training designs, predict writes the physics rail
+    estimate (and says so) unless asked for the network's output."""
+    import eda.irdrop.predict as predict
+    from eda.cli import main
+    from eda.irdrop.features import rail_maps
+    from eda.irdrop.structure import load_structure
+
+    monkeypatch.setattr(predict, "distribution_warnings", lambda current: ["flagged for the test"])
+    args = ["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
+            "--current", str(case / "current_map.csv.gz"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
+            "--pdn-density", str(case / "pdn_density.csv.gz")]
+    assert main([*args, "--out", str(tmp_path / "rail.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "flagged for the test" in err and "rail estimate instead" in err
+    assert main([*args, "--out", str(tmp_path / "model.csv"), "--ood", "model"]) == 0
+    assert "rail estimate instead" not in capsys.readouterr().err
+    golden = read_map(case / "ir_drop_map.csv.gz")
+    rail, _ = rail_maps(load_structure(case / "netlist.sp.gz"), golden.shape)
+    # the CSV holds 4 significant digits
+    np.testing.assert_allclose(read_map(tmp_path / "rail.csv"), np.maximum(rail, 0.0), rtol=1e-3, atol=1e-7)
+    assert not np.allclose(read_map(tmp_path / "model.csv"), read_map(tmp_path / "rail.csv"), rtol=1e-3)
