@@ -133,7 +133,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     if args.synthetic:
         generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)
     train_cfg = {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs, "seed": args.seed,
-                 "threads": 1, "crop": 128}
+                 "threads": 1, "crop": 128, "hot_weight": args.hot_weight}
     tasks = []
     for d in real:
         for name in args.models:
@@ -311,6 +311,8 @@ def main() -> None:
     ap.add_argument("--speed-nodes", type=int, default=100_000)
     ap.add_argument("--steps-per-cycle", type=int, default=20)
     ap.add_argument("--real-weight", type=int, default=8, help="times each real training case is repeated")
+    ap.add_argument("--hot-weight", type=float, default=0.0,
+                    help="extra L1 weight of hot-spot tiles in training (eda.irdrop.train.TrainConfig.hot_weight)")
     ap.add_argument("--models", nargs="+", default=["pdnnet", "iredge"], choices=sorted(LABELS))
     ap.add_argument("--reuse", action="store_true", help="reuse existing leave-one-out checkpoints")
     ap.add_argument("--cases", nargs="*", default=[], help="real cases (default: all with a netlist)")

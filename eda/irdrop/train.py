@@ -56,6 +56,8 @@ class TrainConfig:
             whole maps.
         ema: decay of the exponential moving average of the weights that is validated and kept
             (per optimiser step; 0 disables it).
+        hot_weight: extra L1 weight of the hot-spot tiles (label above 90 % of the sample's maximum, the
+            contest's hot-spot definition): tile weight ``1 + hot_weight`` there, 1 elsewhere (0 = plain MAE).
     """
 
     epochs: int = 60
@@ -70,6 +72,7 @@ class TrainConfig:
     accumulate: int = 2
     crop: int = 128
     ema: float = 0.95
+    hot_weight: float = 0.0
 
 
 @dataclass
@@ -131,7 +134,11 @@ def _step(model: nn.Module, sample: Sample, rng: random.Random, config: TrainCon
     x, graph, y = sample.crop_view(k, flip, config.crop, rng) if config.crop > 0 else sample.view(k, flip)
     g = _graph_to(graph, device) if _uses_graph(model) else None
     pred = model(x.to(device), g)
-    return torch.mean(torch.abs(pred - y.to(device)))
+    err = torch.abs(pred - y.to(device))
+    if config.hot_weight:
+        hot = y.to(device) > 0.9 * float(np.max(sample.label_mv))  # of the whole map, not the window
+        err = err * (1.0 + config.hot_weight * hot)
+    return torch.mean(err)
 
 
 def _check(samples: Sequence[Sample], what: str) -> None:

@@ -188,3 +188,21 @@ def test_checkpoint_from_other_channels_says_retrain(tmp_path):
     torch.save(payload, path)
     with pytest.raises(DataError, match=f"{C - 5} input channels"):
         load_checkpoint(path)
+
+
+def test_hot_weight_weights_the_hot_spot_tiles(sample):
+    """``hot_weight`` multiplies the L1 error of tiles above 90 % of the map's maximum by 1 + hot_weight."""
+    from eda.irdrop.train import _step
+
+    torch.manual_seed(0)
+    model = build_model(_small("iredge")).eval()
+    x, graph, y = sample.view(0, False)
+    with torch.no_grad():
+        err = torch.abs(model(x, graph) - y)
+        hot = y > 0.9 * float(np.max(sample.label_mv))
+        plain = _step(model, sample, random.Random(0), TrainConfig(augment=False, crop=0), torch.device("cpu"))
+        weighted = _step(model, sample, random.Random(0), TrainConfig(augment=False, crop=0, hot_weight=4.0),
+                         torch.device("cpu"))
+    assert 0 < int(hot.sum()) < hot.numel()
+    assert float(plain) == pytest.approx(float(err.mean()), rel=1e-6)
+    assert float(weighted) == pytest.approx(float((err * (1 + 4.0 * hot)).mean()), rel=1e-6)
