@@ -74,8 +74,5 @@ def predict_command(
     path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads, ood.value)
     for warning in timing.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    if timing.source != "model":
-        typer.echo("warning: wrote the layer-wise rail estimate instead of the network's prediction "
-                   "(--ood model writes the network's output)", err=True)
     typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
                f"{timing.features_s:.2f}, network {timing.network_s:.2f})")

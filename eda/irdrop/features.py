@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from eda.irdrop.structure import PdnStructure
+from eda.irdrop.structure import PdnStructure, tile_of
 
 __all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
@@ -119,9 +119,7 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarr
     vias = pdn.via_sites()
     count = np.zeros(shape)
     if len(vias):
-        ix = np.clip(np.floor(vias[:, 0]).astype(int), 0, nx - 1)
-        iy = np.clip(np.floor(vias[:, 1]).astype(int), 0, ny - 1)
-        np.add.at(count, (ix, iy), 1.0)
+        np.add.at(count, tile_of(vias, shape), 1.0)
     rail_drop, rail_residual = rail_maps(pdn, shape, current)
     return StructuralMaps(r_pad_min=r_min, r_pad_par=r_par,
                           d_vstripe=nearest_distance(gx, vstripes), d_hstripe=nearest_distance(gy, hstripes),
@@ -151,10 +149,8 @@ def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | N
         return np.zeros(shape), np.zeros(shape)
     drop = rail_estimate(pdn, shape, nodes, amps)
     residual = kirchhoff_residual(pdn, drop, nodes, amps)
-    ix = np.clip(np.floor(pdn.xy[:, 0]).astype(int), 0, shape[0] - 1)
-    iy = np.clip(np.floor(pdn.xy[:, 1]).astype(int), 0, shape[1] - 1)
     res_map = np.zeros(shape)
-    np.add.at(res_map, (ix, iy), residual)
+    np.add.at(res_map, tile_of(pdn.xy, shape), residual)
     low = np.flatnonzero(pdn.layer == pdn.layer.min())
     xy = pdn.xy[low]
     points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)

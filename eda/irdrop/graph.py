@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from eda.irdrop.features import nearest_distance
-from eda.irdrop.structure import PdnStructure
+from eda.irdrop.structure import PdnStructure, tile_of
 
 __all__ = ["PDNGraph", "build_pdn_graph", "tile_pool", "graph_from_cells", "EDGE_FEATURES"]
 
@@ -149,10 +149,7 @@ def build_pdn_graph(inputs: np.ndarray, tile_um: int, *, pdn: PdnStructure | Non
     if pdn is not None:
         vstripes = pdn.stripes("vertical") if vstripes is None else vstripes
         hstripes = pdn.stripes("horizontal") if hstripes is None else hstripes
-        pxy = pdn.xy[pdn.pad_nodes]
-        ix = np.clip(np.floor(pxy[:, 0] / tile_um).astype(int), 0, gx_n - 1)
-        iy = np.clip(np.floor(pxy[:, 1] / tile_um).astype(int), 0, gy_n - 1)
-        pad_flag[ix, iy] = 1.0
+        pad_flag[tile_of(pdn.xy[pdn.pad_nodes], (gx_n, gy_n), tile_um)] = 1.0
     vstripes = np.zeros(0) if vstripes is None else np.asarray(vstripes, dtype=np.float64)
     hstripes = np.zeros(0) if hstripes is None else np.asarray(hstripes, dtype=np.float64)
     node_x = np.concatenate([pooled, pad_flag[None]], axis=0).reshape(c + 1, -1).T

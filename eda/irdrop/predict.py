@@ -130,15 +130,19 @@ class Predictor:
         timing.read_s = time.perf_counter() - t0
         timing.warnings = distribution_warnings(cur)
         t1 = time.perf_counter()
+        if timing.warnings and out_of_distribution == "rail" and pdn is not None:
+            from eda.irdrop.features import rail_maps
+
+            timing.source = "rail_estimate"
+            timing.warnings.append("wrote the layer-wise rail estimate instead of the network's prediction "
+                                   "(out_of_distribution 'model' / --ood model writes the network's output)")
+            drop = rail_maps(pdn, cur.shape, cur)[0]
+            timing.features_s = time.perf_counter() - t1
+            return drop, timing
         sample = sample_from_maps(Path(current).parent.name, cur, eff, den, pdn, tile_um=self.tile_um)
         sample.graph(0, False)
         timing.features_s = time.perf_counter() - t1
         t2 = time.perf_counter()
-        if timing.warnings and out_of_distribution == "rail" and pdn is not None:
-            from eda.irdrop.features import STATIC_CHANNELS
-
-            timing.source = "rail_estimate"
-            return sample.inputs[STATIC_CHANNELS.index("rail_est")].astype(np.float64) * 1e-3, timing
         out = self.predict_sample(sample)
         timing.network_s = time.perf_counter() - t2
         return out, timing

@@ -39,7 +39,7 @@ from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
-from eda.irdrop.structure import PdnStructure
+from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
 __all__ = ["rail_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers"]
@@ -160,20 +160,21 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
         w = area / length if length > 0 else 1.0
         return int(round(w)) if 1.0 < w <= extent / 4 else 1
 
-    # a layer whose wires along an axis are fewer than 4 across the die (a pad bar, a ring) is no sheet:
-    # it joins the layer below (or above) with the vias between them shorted
+    def is_bar(lay: int) -> bool:
+        """Fewer than 4 of the layer's wires along one of its axes fit across the die."""
+        lx, ly = wire_length([lay])
+        return (lx > 0 and area / lx > ny / 4) or (ly > 0 and area / ly > nx / 4)
+
+    # a layer that is no sheet (a pad bar, a ring) joins the layer below (or above) with the vias
+    # between them shorted
     groups: list[list[int]] = []
     for lay in top:
-        lx, ly = wire_length([lay])
-        sparse = (lx > 0 and area / lx > ny / 4) or (ly > 0 and area / ly > nx / 4)
-        if sparse and groups:
+        if groups and is_bar(lay):
             groups[-1].append(lay)
         else:
             groups.append([lay])
-    if len(groups) > 1 and len(groups[0]) == 1:
-        lx, ly = wire_length(groups[0])
-        if (lx > 0 and area / lx > ny / 4) or (ly > 0 and area / ly > nx / 4):
-            groups[1] = groups.pop(0) + groups[0]
+    if len(groups) > 1 and len(groups[0]) == 1 and is_bar(groups[0][0]):
+        groups[1] = groups.pop(0) + groups[0]
     n_lay = len(groups)
     group_of = np.full(int(pdn.layer.max()) + 1, -1)
     for i, lays in enumerate(groups):
@@ -209,13 +210,11 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
         return idctn(out, axes=(1, 2), norm="ortho")
 
     def cell(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        xy = pdn.xy[nodes]
-        lay = group_of[pdn.layer[nodes]]
-        return (lay, np.clip(np.floor(xy[:, 0]).astype(int), 0, nx - 1),
-                np.clip(np.floor(xy[:, 1]).astype(int), 0, ny - 1))
+        return (group_of[pdn.layer[nodes]], *tile_of(pdn.xy[nodes], shape))
 
+    on_mesh = np.isin(pdn.layer, top)
     load = np.zeros((n_lay, nx, ny))
-    fed = np.flatnonzero(np.isin(pdn.layer, top) & (inj != 0))
+    fed = np.flatnonzero(on_mesh & (inj != 0))
     np.add.at(load, cell(fed), inj[fed])
     for i in range(n_lay):
         load[i] = _spread(load[i], width[i])
@@ -254,7 +253,7 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
         src[pl[q]] += _spread(e, width[pl[q]])
     v = potential(src, list(range(n_lay)))
     drop = np.zeros(pdn.num_nodes)
-    on = np.flatnonzero(np.isin(pdn.layer, top))
+    on = np.flatnonzero(on_mesh)
     ol, ox, oy = cell(on)
     for i in range(n_lay):
         sel = ol == i

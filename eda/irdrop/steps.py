@@ -138,9 +138,6 @@ class IrdropPredict(Step):
                                    "irdrop__predict__from_model": timing.source == "model"}
         for warning in timing.warnings:
             ctx.log.warning(warning)
-        if timing.source != "model":
-            ctx.log.warning("wrote the layer-wise rail estimate instead of the network's prediction "
-                            "(out_of_distribution: model writes the network's output)")
         golden = ctx.optional_input("golden")
         if golden is not None:
             m = map_metrics(pred, read_map(golden))

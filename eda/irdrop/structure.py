@@ -22,7 +22,7 @@ from scipy.sparse import csgraph
 
 from eda.errors import NetlistError
 
-__all__ = ["PdnStructure", "load_structure", "transform_points"]
+__all__ = ["PdnStructure", "load_structure", "tile_of", "transform_points"]
 
 
 @dataclass
@@ -148,6 +148,14 @@ class PdnStructure:
         xy = transform_points(self.xy, k, flip, size_um)
         return PdnStructure(xy, self.layer, self.res_a, self.res_b, self.res_ohm, self.pad_nodes,
                             self.pad_volt, self.sink_nodes, self.sink_amp)
+
+
+def tile_of(xy: np.ndarray, shape: tuple[int, int], tile_um: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(ix, iy)`` of the ``tile_um`` tiles of a ``shape`` grid holding the points ``xy`` (µm)
+    ``[k, 2]``; points on or past the far edge land in the last tile."""
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    return (np.clip(np.floor(xy[:, 0] / tile_um).astype(int), 0, shape[0] - 1),
+            np.clip(np.floor(xy[:, 1] / tile_um).astype(int), 0, shape[1] - 1))
 
 
 def transform_points(xy: np.ndarray, k: int, flip: bool, size_um: tuple[float, float]) -> np.ndarray:
