@@ -29,7 +29,7 @@ from torch import nn
 
 from eda.errors import DataError
 from eda.irdrop.dataset import TRANSFORMS, Sample
-from eda.irdrop.features import STATIC_CHANNELS
+from eda.irdrop.features import FEATURES_VERSION, MAP_CHANNELS, STATIC_CHANNELS
 from eda.irdrop.models import build_model
 
 __all__ = ["TrainConfig", "TrainResult", "train_model", "train_distributed", "evaluate", "predict_sample",
@@ -266,7 +266,7 @@ def save_checkpoint(path: Path, model_config: dict[str, Any], model: nn.Module, 
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"format": "eda.irdrop/1", "model_config": dict(model_config), "state_dict": state,
                "train_config": asdict(config), "metrics": dict(metrics),
-               "static_channels": list(STATIC_CHANNELS), **(extra or {})}
+               "static_channels": list(STATIC_CHANNELS), "features_version": FEATURES_VERSION, **(extra or {})}
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -290,5 +290,11 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         have = f"{len(channels)} channels" if channels is not None else f"{in_channels} input channels"
         raise DataError(f"checkpoint '{path}' was trained on {have}; this version of eda builds the "
                         f"{len(STATIC_CHANNELS)} of eda.irdrop.features.STATIC_CHANNELS",
+                        hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)")
+    version = payload.get("features_version", 6)  # checkpoints before the key were made on version 6
+    seen = payload.get("model_config", {}).get("channels") or STATIC_CHANNELS
+    if version != FEATURES_VERSION and not set(seen) <= set(MAP_CHANNELS):
+        raise DataError(f"checkpoint '{path}' was trained on version {version} of the netlist-derived channels; "
+                        f"this version of eda builds version {FEATURES_VERSION} (eda.irdrop.features.FEATURES_VERSION)",
                         hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)")
     return payload

@@ -95,6 +95,7 @@ def test_hanging_stub_carries_no_current():
     amps = np.full(low.size, 1e-5)
     est = rail_estimate(stub, (25, 13), low, amps)
     np.testing.assert_allclose(est[:pdn.num_nodes], _exact(pdn, low, amps), rtol=1e-9)
+    assert est[-1] == pytest.approx(est[m1], rel=1e-9)  # no current through it: the drop of what it hangs on
 
 
 def _recording_splu(monkeypatch) -> list:
@@ -130,9 +131,10 @@ def test_factorises_only_independent_chains(monkeypatch):
 
 @pytest.mark.data
 def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
-    """ICCAD 2023 testcase11: the estimate omits the currents along m1 between vias at different
-    voltages and homogenises the m8/m9 mesh, so it is close but not exact (measured: correlation 0.983,
-    mean 4 % high; the m8/m9 nodes within 0.01 mV of the golden solve)."""
+    """ICCAD 2023 testcase11: the chains omit the currents along m1 between vias at different voltages
+    and the m8/m9 mesh is homogenised, so the estimate is close but not exact (measured: correlation 0.983,
+    mean 4 % high, MAE 0.181 mV; the m8/m9 nodes within 0.01 mV of the golden solve); the global correction
+    brings it to correlation 0.997, MAE 0.105 mV."""
     root = data_dir()
     case = None if root is None else root / "iccad23" / "real" / "testcase11"
     if case is None or not (case / "netlist.sp.gz").exists():
@@ -146,14 +148,17 @@ def test_tracks_the_golden_map_on_a_real_case(monkeypatch):
     seen = _recording_splu(monkeypatch)
     golden = read_map(case / "ir_drop_map.csv.gz")
     est, _ = rail_maps(pdn, golden.shape)
-    assert np.corrcoef(est.ravel(), golden.ravel())[0, 1] > 0.95
-    assert est.mean() == pytest.approx(golden.mean(), rel=0.1)
-    assert len(seen) == 3  # m1, m4, m7: independent chains; m8 + m9 are the homogenised sheets
+    assert np.corrcoef(est.ravel(), golden.ravel())[0, 1] > 0.99
+    # m1, m4, m7: independent chains (m8 + m9 are the homogenised sheets), then at most two small
+    # systems for the stubs below the PDN (before and after the global correction)
+    assert 3 <= len(seen) <= 5
     _assert_only_chains(seen, pdn.num_nodes)
     top = np.isin(pdn.layer, [8, 9])
     exact = _exact(pdn, pdn.sink_nodes, pdn.sink_amp)
-    node_est = rail_estimate(pdn, golden.shape)
-    assert np.abs(node_est[top] - exact[top]).mean() < 2e-5  # V; the single shorted sheet was 1.2e-4 off
+    chains = rail_estimate(pdn, golden.shape, correct=False)
+    assert np.abs(chains[top] - exact[top]).mean() < 2e-5  # V; the single shorted sheet was 1.2e-4 off
+    corrected = rail_estimate(pdn, golden.shape)
+    assert np.abs(corrected - exact).mean() < 0.7 * np.abs(chains - exact).mean()
 
 
 def _stripe_mesh(n: int = 120, pitch: int = 10, via_ohm: float = 1.0, bar: bool = False) -> PdnStructure:
@@ -200,9 +205,15 @@ def test_stripe_mesh_with_resistive_vias(bar, rel):
     assert mesh_layers(pdn) == [8, 9]
     low = np.flatnonzero(pdn.layer == 8)
     amps = np.random.default_rng(2).uniform(0, 1e-4, low.size)
-    est, exact = rail_estimate(pdn, (120, 120), low, amps), _exact(pdn, low, amps)
+    est, exact = rail_estimate(pdn, (120, 120), low, amps, correct=False), _exact(pdn, low, amps)
     assert est[low].mean() == pytest.approx(exact[low].mean(), rel=rel)
     assert np.corrcoef(est[low], exact[low])[0, 1] > 0.9
+    corrected = rail_estimate(pdn, (120, 120), low, amps)
+    if bar:  # the pad bar is no sheet: no global correction
+        np.testing.assert_array_equal(corrected, est)
+    else:  # the correction puts the misplaced current back: correlation 0.994 -> 0.9999
+        assert corrected[low].mean() == pytest.approx(exact[low].mean(), rel=rel)
+        assert np.corrcoef(corrected[low], exact[low])[0, 1] > 0.999
 
 
 def test_residual_is_what_the_estimate_misplaces():
