@@ -190,6 +190,24 @@ def test_checkpoint_from_other_channels_says_retrain(tmp_path):
         load_checkpoint(path)
 
 
+def test_checkpoint_from_other_features_version_says_retrain(tmp_path):
+    """A model that reads the netlist channels, trained when they were computed differently, must be
+    retrained; one that reads only the contest maps and the current pyramid still loads."""
+    from eda.irdrop.features import FEATURES_VERSION, MAP_CHANNELS
+
+    for cfg, ok in ((_small("pdnnet"), False), ({**_small("iredge"), "channels": list(MAP_CHANNELS)}, True)):
+        path = save_checkpoint(tmp_path / "m.pt", cfg, build_model(cfg), TrainConfig(), {})
+        assert load_checkpoint(path)["features_version"] == FEATURES_VERSION
+        payload = torch.load(path, weights_only=True)
+        del payload["features_version"]  # written before the key existed: version 6
+        torch.save(payload, path)
+        if ok:
+            load_checkpoint(path)
+        else:
+            with pytest.raises(DataError, match="version 6 of the netlist-derived channels"):
+                load_checkpoint(path)
+
+
 def test_hot_weight_weights_the_hot_spot_tiles(sample):
     """``hot_weight`` multiplies the L1 error of tiles above 90 % of the map's maximum by 1 + hot_weight."""
     from eda.irdrop.train import _step
