@@ -30,7 +30,7 @@ from eda.flow.executors import get_executor
 from eda.irdrop.dataset import iccad_cases, load_iccad_case
 from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
 from eda.irdrop.recipes import load_model_config
-from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, load_generated_dir
+from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, load_case_file
 from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, train_model
 from eda.pdn.metrics import map_metrics
 
@@ -57,10 +57,9 @@ def _train_task(task: dict[str, Any]) -> str:
 
 def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
     """The training and validation samples of a leave-one-out task (the held-out case excluded)."""
-    root = require_data("iccad23")
     train, val = [], []
-    for subset in ("fake", "real"):
-        for d in iccad_cases(root, subset):
+    for subset in () if task.get("only_synthetic") else ("fake", "real"):
+        for d in iccad_cases(require_data("iccad23"), subset):
             if d.name == task["held_out"]:
                 continue
             s = load_iccad_case(d, cache_dir=CACHE / "iccad")
@@ -68,12 +67,10 @@ def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
             if subset == "real":
                 val.append(s)
                 train += [s] * (task.get("real_weight", 1) - 1)  # the few real designs, seen more often
-    if task.get("synthetic_dir"):
-        train += load_generated_dir(Path(task["synthetic_dir"]), kind=task.get("synthetic_kind", "static"))
-    if task.get("val_dir"):
-        val = load_generated_dir(Path(task["val_dir"]), kind=task.get("synthetic_kind", "static"))
-    if task.get("only_synthetic"):
-        train = [s for s in train if not s.name.startswith(("real/", "fake/"))]
+    # exactly the generated files of this run (the cache keeps older generator versions beside them)
+    train += [load_case_file(Path(f)) for f in task.get("synthetic_files", [])]
+    if task.get("val_files"):
+        val = [load_case_file(Path(f)) for f in task["val_files"]]
     return train, val
 
 
@@ -130,20 +127,19 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     root = require_data("iccad23")
     real = [d for d in iccad_cases(root, "real") if not args.cases or d.name in args.cases]
     syn_dir = CACHE / "synthetic"
-    if args.synthetic:
-        generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)
+    syn_files = [str(f) for f in generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)]
     train_cfg = {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs, "seed": args.seed,
                  "threads": 1, "crop": 128, "hot_weight": args.hot_weight}
     tasks = []
     for d in real:
         for name in args.models:
-            ckpt = CACHE / "models" / f"{name}-without-{d.name}.pt"
+            ckpt = args.models_dir / f"{name}-without-{d.name}.pt"
             if args.reuse and ckpt.exists():
                 continue
             tasks.append({"held_out": d.name, "model": load_model_config(name), "train": train_cfg,
                           "real_weight": args.real_weight,
-                          "synthetic_dir": str(syn_dir) if args.synthetic else None,
-                          "checkpoint": str(CACHE / "models" / f"{name}-without-{d.name}.pt")})
+                          "synthetic_files": syn_files,
+                          "checkpoint": str(args.models_dir / f"{name}-without-{d.name}.pt")})
     t0 = time.perf_counter()
     if tasks:
         executor.map(_train_task, tasks, name="irdrop-train-loo")
@@ -154,7 +150,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         gold_mv = sample.label_mv
         feat_s = _feature_seconds(d)
         for name in args.models:
-            ckpt = CACHE / "models" / f"{name}-without-{d.name}.pt"
+            ckpt = args.models_dir / f"{name}-without-{d.name}.pt"
             pred_v, net_s = _predict(ckpt, sample)
             m = map_metrics(pred_v * 1e3, gold_mv)
             rows.append({"case": d.name, "method": LABELS[name],
@@ -166,7 +162,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         rows.append({"case": d.name, "method": "rail estimate (no learning)", "mae_mv": m["mae"],
                      "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
         weights = _linear_fit({"held_out": d.name, "real_weight": args.real_weight,
-                               "synthetic_dir": str(syn_dir) if args.synthetic else None})
+                               "synthetic_files": syn_files})
         lin = np.tensordot(weights, sample.inputs[[STATIC_CHANNELS.index(c) for c in _LINEAR]].astype(np.float64), axes=1)
         m = map_metrics(lin, gold_mv)
         rows.append({"case": d.name, "method": LINEAR_LABEL, "mae_mv": m["mae"],
@@ -211,37 +207,24 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
     n_test = max(4, args.dynamic // 4)
     train_seeds = list(range(2000, 2000 + n_train))
     test_seeds = list(range(3000, 3000 + n_test))
-    generate_cases("dynamic", train_seeds + test_seeds, dyn_dir / "all", executor, slices=DEFAULT_SLICES)
-    train_dir, test_dir = dyn_dir / "train", dyn_dir / "test"
-    for sub in (train_dir, test_dir):
-        sub.mkdir(parents=True, exist_ok=True)
-        for f in sub.glob("*.npz"):
-            f.unlink()
-    for f in (dyn_dir / "all").glob("dynamic-*.npz"):
-        seed = int(f.name.split("-")[1])
-        target = train_dir if seed in train_seeds else test_dir if seed in test_seeds else None
-        if target is not None:
-            (target / f.name).symlink_to(f)
+    files = generate_cases("dynamic", train_seeds + test_seeds, dyn_dir / "all", executor, slices=DEFAULT_SLICES)
+    train_files = [str(f) for f in files[:n_train]]
+    test_files = files[n_train:]
     n_static = len(STATIC_CHANNELS)
     model = {**load_model_config("pdnnet"), "in_channels": n_static + DEFAULT_SLICES,
              "current_channels": [*CURRENT_CHANNELS[:-1], *range(n_static, n_static + DEFAULT_SLICES),
                                   CURRENT_CHANNELS[-1]]}
     # a validation split carved from the training designs (the test designs stay unseen)
-    val_dir = dyn_dir / "val"
-    val_dir.mkdir(exist_ok=True)
-    for f in val_dir.glob("*.npz"):
-        f.unlink()
-    for f in sorted(train_dir.glob("*.npz"))[-max(2, n_train // 6):]:
-        f.rename(val_dir / f.name)
-    task = {"held_out": None, "model": model, "synthetic_dir": str(train_dir), "synthetic_kind": "dynamic",
-            "val_dir": str(val_dir), "only_synthetic": True,
+    n_val = max(2, n_train // 6)
+    task = {"held_out": None, "model": model, "synthetic_files": train_files[:-n_val],
+            "val_files": train_files[-n_val:], "only_synthetic": True,
             "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
                       "seed": args.seed, "threads": 1, "crop": 128},
-            "checkpoint": str(CACHE / "models" / "pdnnet-dynamic.pt")}
+            "checkpoint": str(args.models_dir / "pdnnet-dynamic.pt")}
     ckpt = Path(task["checkpoint"])
     if not (args.reuse and ckpt.exists()):
         ckpt = Path(executor.map(_train_task, [task], name="irdrop-train-dynamic")[0])
-    test = load_generated_dir(test_dir, kind="dynamic")
+    test = [load_case_file(f) for f in test_files]
     print(f"\n## Dynamic IR drop (worst drop per tile), {len(test)} held-out generated designs, "
           f"trained on {n_train - max(2, n_train // 6)} (+{max(2, n_train // 6)} validation)\n")
     print("| design | tiles | golden worst (mV) | PDNNet worst (mV) | MAE (mV) | NMAE | F1 |")
@@ -320,6 +303,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--models-dir", type=Path, default=CACHE / "models",
+                    help="where the leave-one-out checkpoints go (separate experiments keep their own)")
     args = ap.parse_args()
     results: dict[str, Any] = {}
     with get_executor("local", workers=args.workers) as executor:
