@@ -58,17 +58,23 @@ def _train_task(task: dict[str, Any]) -> str:
 def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
     """The training and validation samples of a leave-one-out task (the held-out case excluded)."""
     train, val = [], []
-    for subset in () if task.get("only_synthetic") else ("fake", "real"):
-        for d in iccad_cases(require_data("iccad23"), subset):
+    unseen = task.get("validation") == "unseen"  # validate on designs kept out of training
+    for subset in () if task.get("only_synthetic") else task.get("subsets", ("fake", "real")):
+        for k, d in enumerate(iccad_cases(require_data("iccad23"), subset)):
             if d.name == task["held_out"]:
                 continue
             s = load_iccad_case(d, cache_dir=CACHE / "iccad")
+            if unseen and subset == "fake" and k % 6 == 0:
+                val.append(s)
+                continue
             train.append(s)
             if subset == "real":
-                val.append(s)
+                if not unseen:
+                    val.append(s)
                 train += [s] * (task.get("real_weight", 1) - 1)  # the few real designs, seen more often
     # exactly the generated files of this run (the cache keeps older generator versions beside them)
-    train += [load_case_file(Path(f)) for f in task.get("synthetic_files", [])]
+    for k, f in enumerate(task.get("synthetic_files", [])):
+        (val if unseen and k % 8 == 0 else train).append(load_case_file(Path(f)))
     if task.get("val_files"):
         val = [load_case_file(Path(f)) for f in task["val_files"]]
     return train, val
@@ -137,7 +143,8 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
             if args.reuse and ckpt.exists():
                 continue
             tasks.append({"held_out": d.name, "model": load_model_config(name), "train": train_cfg,
-                          "real_weight": args.real_weight,
+                          "real_weight": args.real_weight, "subsets": args.iccad_train,
+                          "validation": args.validation,
                           "synthetic_files": syn_files,
                           "checkpoint": str(args.models_dir / f"{name}-without-{d.name}.pt")})
     t0 = time.perf_counter()
@@ -161,7 +168,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         m = map_metrics(rail, gold_mv)
         rows.append({"case": d.name, "method": "rail estimate (no learning)", "mae_mv": m["mae"],
                      "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
-        weights = _linear_fit({"held_out": d.name, "real_weight": args.real_weight,
+        weights = _linear_fit({"held_out": d.name, "real_weight": args.real_weight, "subsets": args.iccad_train,
                                "synthetic_files": syn_files})
         lin = np.tensordot(weights, sample.inputs[[STATIC_CHANNELS.index(c) for c in _LINEAR]].astype(np.float64), axes=1)
         m = map_metrics(lin, gold_mv)
@@ -173,7 +180,8 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
                      "f1": m["f1"], "runtime_s": gold_s, "epochs": 0})
     print(f"\n## Static IR drop, ICCAD 2023 real cases, leave-one-out ({len(tasks)} trainings this run, "
           f"{train_s / 60:.1f} min wall, budget {args.minutes} min each, "
-          f"{args.synthetic} generated + fake + other real cases x{args.real_weight} in training)\n")
+          f"{args.synthetic} generated + {' + '.join(args.iccad_train) or 'no ICCAD'} cases "
+          f"(real x{args.real_weight}, the held-out one excluded) in training)\n")
     print("| case | method | MAE (mV) | max error (mV) | F1 | runtime (s) | epochs |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
@@ -303,6 +311,11 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--iccad-train", nargs="*", default=["fake", "real"], choices=["fake", "real"],
+                    help="ICCAD 2023 subsets in training (the held-out real case always excluded)")
+    ap.add_argument("--validation", choices=["real", "unseen"], default="real",
+                    help="early-stopping set: the other real cases (also trained on), or designs kept out of "
+                         "training (every 6th fake case, every 8th generated one)")
     ap.add_argument("--models-dir", type=Path, default=CACHE / "models",
                     help="where the leave-one-out checkpoints go (separate experiments keep their own)")
     args = ap.parse_args()
