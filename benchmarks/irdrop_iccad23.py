@@ -313,7 +313,7 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--iccad-train", nargs="*", default=["fake", "real"], choices=["fake", "real"],
                     help="ICCAD 2023 subsets in training (the held-out real case always excluded)")
-    ap.add_argument("--validation", choices=["real", "unseen"], default="real",
+    ap.add_argument("--validation", choices=["real", "unseen"], default="unseen",
                     help="early-stopping set: the other real cases (also trained on), or designs kept out of "
                          "training (every 6th fake case, every 8th generated one)")
     ap.add_argument("--models-dir", type=Path, default=CACHE / "models",

@@ -7,7 +7,8 @@ A recipe (``flows/irdrop-train.yaml`` passes one inline; ``eda irdrop train --co
       real: true            # ICCAD 2023 real cases with a netlist
       fake: true            # ICCAD 2023 synthetic ("fake") cases with a netlist
       exclude: [testcase1]  # held out (leave-one-out)
-      val: [testcase2]      # validation cases (else: the real cases in training)
+      val: [testcase2]      # validation cases, kept out of training (else: the real cases in training);
+                            # "unseen": every 6th fake case and every 8th generated one, kept out of training
       only: []              # restrict the ICCAD cases to these names
       real_weight: 1        # repeat each real training case this often per epoch (few real designs)
       synthetic: null       # a directory of generated cases (the irdrop.synthetic step)
@@ -87,9 +88,19 @@ def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) ->
         from eda.irdrop.synthetic import load_generated_dir
 
         samples += load_generated_dir(Path(data["synthetic"]), tile_um=tile_um)
-    val = _split_val(samples, list(data.get("val", [])))
-    if data.get("val"):
-        samples = [s for s in samples if s not in val]
+    spec = data.get("val", [])
+    if spec == "unseen":
+        # early stopping on designs the model never trains on: the other real cases (the default) are also
+        # training data, so their validation error keeps falling while the model overfits its designs
+        val = ([s for s in samples if s.name.startswith("fake/")][::6]
+               + [s for s in samples if not s.name.startswith(("real/", "fake/"))][::8])
+    elif isinstance(spec, list):
+        val = _split_val(samples, [str(v) for v in spec])
+    else:
+        raise SpecError(f"data.val must be a list of case names or 'unseen', got {spec!r}")
+    if spec:
+        held = {id(s) for s in val}
+        samples = [s for s in samples if id(s) not in held]
     weight = int(data.get("real_weight", 1))
     if weight < 1:
         raise SpecError(f"real_weight must be >= 1, got {weight}")

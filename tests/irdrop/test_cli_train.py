@@ -41,3 +41,17 @@ def test_bad_recipe_exits_2(tmp_path, capsys):
     code = main(["irdrop", "train", "--config", str(recipe), "--out", str(tmp_path / "m.pt")])
     assert code == 2
     assert "shuffle" in capsys.readouterr().err
+
+
+def test_unseen_validation_is_kept_out_of_training(tmp_path):
+    """``val: unseen`` validates on every 8th generated case (and every 6th fake one), none of them trained on."""
+    from eda.errors import SpecError
+    from eda.irdrop.recipes import load_recipe_data
+
+    generate_cases("static", [21, 22, 23], tmp_path / "cases")
+    data = {"real": False, "fake": False, "synthetic": str(tmp_path / "cases")}
+    train, val = load_recipe_data({**data, "val": "unseen"})
+    assert [s.name for s in val] == [sorted(p.stem for p in (tmp_path / "cases").glob("*.npz"))[0]]
+    assert len(train) == 2 and not {s.name for s in train} & {s.name for s in val}
+    with pytest.raises(SpecError, match="unseen"):
+        load_recipe_data({**data, "val": "held-out"})
