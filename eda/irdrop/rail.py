@@ -172,6 +172,54 @@ def sheet_groups(pdn: PdnStructure, layers: list[int], shape: tuple[int, int],
     return groups
 
 
+def _box_matrix(n: int, w: int) -> np.ndarray:
+    """``B`` with ``B @ x == _spread`` of ``x`` along one axis of ``n`` cells (box of ``w`` cells, mirrored)."""
+    eye = np.eye(n)
+    return uniform_filter1d(eye, size=w, axis=0, mode="reflect") if w > 1 else eye
+
+
+def _pad_response(kinv: np.ndarray, width: list[tuple[int, int]], pl: np.ndarray, pi: np.ndarray,
+                  pj: np.ndarray) -> np.ndarray:
+    """Potential each pad reads per ampere injected at each pad: ``[n_pad, n_pad]`` (Ω).
+
+    A pad on sheet ``l`` at cell ``(i, j)`` injects ``B_x[:, i] ⊗ B_y[:, j]`` (its box) and reads the row
+    ``B_x[i] ⊗ B_y[j]``; both are outer products, so their cosine transforms are products of 1-D
+    transforms and the response is ``Σ_k R_p(kx) R_p(ky) K⁻¹(k)[l_p, l_q] S_q(kx) S_q(ky)``, summed over
+    ``ky`` once per distinct pad row: no 2-D transform per pad (which cost 40 ms per pad at 740 × 740).
+    """
+    from scipy.fft import dct
+
+    nx, ny = kinv.shape[:2]
+    n_pad = pl.size
+    boxes: dict[tuple[int, int], np.ndarray] = {}
+
+    def box(n: int, w: int) -> np.ndarray:
+        if (n, w) not in boxes:
+            boxes[n, w] = _box_matrix(n, w)
+        return boxes[n, w]
+
+    # 1-D spectra of each pad's source box (columns) and reading box (rows)
+    sx = np.stack([dct(box(nx, width[lay][0])[:, i], norm="ortho") for lay, i in zip(pl, pi, strict=True)])
+    rx = np.stack([dct(box(nx, width[lay][0])[i, :], norm="ortho") for lay, i in zip(pl, pi, strict=True)])
+    sy = np.stack([dct(box(ny, width[lay][1])[:, j], norm="ortho") for lay, j in zip(pl, pj, strict=True)])
+    ry = np.stack([dct(box(ny, width[lay][1])[j, :], norm="ortho") for lay, j in zip(pl, pj, strict=True)])
+    resp = np.empty((n_pad, n_pad))
+    for a in np.unique(pl):
+        for b in np.unique(pl):
+            rows, cols = np.flatnonzero(pl == a), np.flatnonzero(pl == b)
+            # distinct pad rows (y cells) on each side: pads on a grid share them
+            ur, ir = np.unique(pj[rows], return_inverse=True)
+            uc, ic = np.unique(pj[cols], return_inverse=True)
+            k = kinv[:, :, a, b]
+            ry_u = np.stack([ry[rows[ir == u][0]] for u in range(ur.size)])
+            sy_v = np.stack([sy[cols[ic == v][0]] for v in range(uc.size)])
+            # m[kx, u, v] = Σ_ky K⁻¹[kx, ky] R_u(ky) S_v(ky)
+            m = np.einsum("xy,uy,vy->xuv", k, ry_u, sy_v, optimize=True)
+            resp[np.ix_(rows, cols)] = np.einsum("px,qx,xpq->pq", rx[rows], sx[cols], m[:, ir][:, :, ic],
+                                                 optimize=True)
+    return resp
+
+
 def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[int, int],
                only_pad_bars: bool = False) -> np.ndarray:
     """Drop (V) at every node of the mesh layers ``top``: a stack of homogenised sheets fed by point pads.
@@ -261,12 +309,7 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
         return out
 
     v_load = read_pads(potential(-load, rows))
-    resp = np.empty((n_pad, n_pad))
-    for q in range(n_pad):
-        e = np.zeros((n_lay, nx, ny))
-        e[pl[q], pi[q], pj[q]] = 1.0
-        e[pl[q]] = _spread(e[pl[q]], width[pl[q]])
-        resp[:, q] = read_pads(potential(e, rows))
+    resp = _pad_response(kinv, width, pl, pi, pj)
     # pad currents P and the common pad potential c: v_load + resp @ P = c at every pad, Σ P = Σ load
     m = np.zeros((n_pad + 1, n_pad + 1))
     m[:n_pad, :n_pad] = resp
