@@ -29,7 +29,7 @@ from eda.data import require_data
 from eda.flow.executors import get_executor
 from eda.irdrop.dataset import iccad_cases, load_iccad_case
 from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
-from eda.irdrop.recipes import load_model_config
+from eda.irdrop.recipes import load_model_config, unseen_validation
 from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, load_case_file
 from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, train_model
 from eda.pdn.metrics import map_metrics
@@ -57,27 +57,21 @@ def _train_task(task: dict[str, Any]) -> str:
 
 def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
     """The training and validation samples of a leave-one-out task (the held-out case excluded)."""
-    train, val = [], []
-    unseen = task.get("validation") == "unseen"  # validate on designs kept out of training
-    for subset in () if task.get("only_synthetic") else task.get("subsets", ("fake", "real")):
-        for k, d in enumerate(iccad_cases(require_data("iccad23"), subset)):
-            if d.name == task["held_out"]:
-                continue
-            s = load_iccad_case(d, cache_dir=CACHE / "iccad")
-            if unseen and subset == "fake" and k % 6 == 0:
-                val.append(s)
-                continue
-            train.append(s)
-            if subset == "real":
-                if not unseen:
-                    val.append(s)
-                train += [s] * (task.get("real_weight", 1) - 1)  # the few real designs, seen more often
+    samples = [load_iccad_case(d, cache_dir=CACHE / "iccad")
+               for subset in (() if task.get("only_synthetic") else task.get("subsets", ("fake", "real")))
+               for d in iccad_cases(require_data("iccad23"), subset) if d.name != task["held_out"]]
     # exactly the generated files of this run (the cache keeps older generator versions beside them)
-    for k, f in enumerate(task.get("synthetic_files", [])):
-        (val if unseen and k % 8 == 0 else train).append(load_case_file(Path(f)))
+    samples += [load_case_file(Path(f)) for f in task.get("synthetic_files", [])]
+    real = [s for s in samples if s.name.startswith("real/")]
     if task.get("val_files"):
         val = [load_case_file(Path(f)) for f in task["val_files"]]
-    return train, val
+    elif task.get("validation") == "unseen":  # designs kept out of training, as `val: unseen` in recipes
+        val = unseen_validation(samples)
+        held = {id(s) for s in val}
+        samples = [s for s in samples if id(s) not in held]
+    else:
+        val = real
+    return samples + real * (task.get("real_weight", 1) - 1), val  # the few real designs, seen more often
 
 
 #: what the linear ablation fits the drop on: the rail estimate and its residual channels (all linear in

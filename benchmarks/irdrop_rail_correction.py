@@ -25,7 +25,7 @@ from scipy.sparse.linalg import spsolve
 from eda.data import require_data
 from eda.irdrop.dataset import iccad_cases
 from eda.irdrop.rail import kirchhoff_residual, rail_estimate
-from eda.irdrop.structure import PdnStructure, load_structure
+from eda.irdrop.structure import PdnStructure, load_structure, tile_of
 from eda.pdn.maps import read_map
 from eda.pdn.metrics import map_metrics
 from eda.pdn.raster import rasterize_points
@@ -47,8 +47,7 @@ def coarse_correction(pdn: PdnStructure, residual: np.ndarray, shape: tuple[int,
     axes = pdn.resistor_axes()
     d = np.abs(pdn.xy[b] - pdn.xy[a])
     mid = (pdn.xy[a] + pdn.xy[b]) / 2
-    ci = np.clip((mid[:, 0] // cell_um).astype(int), 0, cx - 1)
-    cj = np.clip((mid[:, 1] // cell_um).astype(int), 0, cy - 1)
+    ci, cj = tile_of(mid, (cx, cy), cell_um)
     idx = np.arange(len(layers) * cx * cy).reshape(len(layers), cx, cy)
     ends_a, ends_b, cond = [], [], []
     for k, lay in enumerate(layers):
@@ -82,9 +81,7 @@ def coarse_correction(pdn: PdnStructure, residual: np.ndarray, shape: tuple[int,
 
     def cell_of(nodes: np.ndarray) -> np.ndarray:
         lay = np.array([pos[v] for v in pdn.layer[nodes]])
-        i = np.clip((pdn.xy[nodes, 0] // cell_um).astype(int), 0, cx - 1)
-        j = np.clip((pdn.xy[nodes, 1] // cell_um).astype(int), 0, cy - 1)
-        return idx[lay, i, j]
+        return idx[(lay, *tile_of(pdn.xy[nodes], (cx, cy), cell_um))]
 
     every = np.arange(pdn.num_nodes)
     rhs = np.bincount(cell_of(every), weights=residual, minlength=n)

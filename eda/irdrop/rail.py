@@ -208,21 +208,18 @@ def _pad_response(kinv: np.ndarray, width: list[tuple[int, int]], pl: np.ndarray
         for b in np.unique(pl):
             rows, cols = np.flatnonzero(pl == a), np.flatnonzero(pl == b)
             # distinct pad rows (y cells) on each side: pads on a grid share them
-            ur, ir = np.unique(pj[rows], return_inverse=True)
-            uc, ic = np.unique(pj[cols], return_inverse=True)
-            k = kinv[:, :, a, b]
-            ry_u = np.stack([ry[rows[ir == u][0]] for u in range(ur.size)])
-            sy_v = np.stack([sy[cols[ic == v][0]] for v in range(uc.size)])
+            _, fr, ir = np.unique(pj[rows], return_index=True, return_inverse=True)
+            _, fc, ic = np.unique(pj[cols], return_index=True, return_inverse=True)
             # m[kx, u, v] = Σ_ky K⁻¹[kx, ky] R_u(ky) S_v(ky)
-            m = np.einsum("xy,uy,vy->xuv", k, ry_u, sy_v, optimize=True)
+            m = np.einsum("xy,uy,vy->xuv", kinv[:, :, a, b], ry[rows[fr]], sy[cols[fc]], optimize=True)
             resp[np.ix_(rows, cols)] = np.einsum("px,qx,xpq->pq", rx[rows], sx[cols], m[:, ir][:, :, ic],
                                                  optimize=True)
     return resp
 
 
-def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[int, int],
-               only_pad_bars: bool = False) -> np.ndarray:
-    """Drop (V) at every node of the mesh layers ``top``: a stack of homogenised sheets fed by point pads.
+def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Drop (V) at every node of the layers in ``groups`` (:func:`sheet_groups`): a stack of homogenised
+    sheets fed by point pads.
 
     Each mesh layer is its own anisotropic sheet on the map grid (5-point stencil, S per link, from the
     Σ g·Δ² of its wires) and adjacent sheets are coupled by their vias spread evenly over the die (S per
@@ -249,7 +246,6 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
         w = area / length if length > 0 else 1.0
         return int(round(w)) if 1.0 < w <= extent / 4 else 1
 
-    groups = sheet_groups(pdn, top, shape, only_pad_bars)
     n_lay = len(groups)
     group_of = np.full(int(pdn.layer.max()) + 1, -1)
     for i, lays in enumerate(groups):
@@ -287,7 +283,7 @@ def _mesh_drop(pdn: PdnStructure, top: list[int], inj: np.ndarray, shape: tuple[
     def cell(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (group_of[pdn.layer[nodes]], *tile_of(pdn.xy[nodes], shape))
 
-    on_mesh = np.isin(pdn.layer, top)
+    on_mesh = np.isin(pdn.layer, [lay for lays in groups for lay in lays])
     load = np.zeros((n_lay, nx, ny))
     fed = np.flatnonzero(on_mesh & (inj != 0))
     np.add.at(load, cell(fed), inj[fed])
@@ -346,7 +342,8 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
     layer, a, b = pdn.layer, pdn.res_a, pdn.res_b
     g = 1.0 / pdn.res_ohm
     top = mesh_layers(pdn)
-    chain = [lay for lay in sorted(np.unique(layer).tolist()) if lay not in top]
+    layers = sorted(np.unique(layer).tolist())
+    chain = [lay for lay in layers if lay not in top]
     mesh = np.isin(layer, top)
     pad = np.zeros(n, dtype=bool)
     pad[pdn.pad_nodes] = True
@@ -374,14 +371,14 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
         local[free] = x
         np.add.at(inj, above, gu * x[idx[ends]])  # what the vias carry up
         factors.append((free, idx, lu, ends, above, gu))
-    drop = _mesh_drop(pdn, top, inj, shape) if top else np.zeros(n)
+    drop = _mesh_drop(pdn, sheet_groups(pdn, top, shape), inj, shape) if top else np.zeros(n)
     for free, idx, lu, ends, above, gu in reversed(factors):
         rhs = np.zeros(int(free.sum()))
         np.add.at(rhs, idx[ends], gu * drop[above])
         drop[free] = local[free] + lu.solve(rhs)
     _extend_to_stubs(pdn, alive, drop)
-    every = sorted(np.unique(layer).tolist())
-    if not correct or any(len(lays) > 1 for lays in sheet_groups(pdn, every, shape, only_pad_bars=True)):
+    groups = sheet_groups(pdn, layers, shape, only_pad_bars=True)
+    if not correct or any(len(lays) > 1 for lays in groups):
         # with the pads on a bar or ring shorted into its neighbour, the misplaced current sits mostly on
         # the shorted vias next to the pads, which the sheets cannot represent (a stripe mesh under a pad
         # bar: 11 % low without the correction, 57 % low with it)
@@ -391,7 +388,7 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
     # halves the gain on the generated designs whose m7 has under four stripes across the die)
     residual = kirchhoff_residual(pdn, drop, nodes, amps)
     residual[~alive] = 0.0
-    drop += _mesh_drop(pdn, every, residual, shape, only_pad_bars=True)
+    drop += _mesh_drop(pdn, groups, residual, shape)
     _extend_to_stubs(pdn, alive, drop)
     return drop
 
@@ -405,15 +402,14 @@ def _extend_to_stubs(pdn: PdnStructure, alive: np.ndarray, drop: np.ndarray) -> 
     """
     dead = ~alive
     a, b, g = pdn.res_a, pdn.res_b, 1.0 / pdn.res_ohm
-    touch = (dead[a] & alive[b]) | (dead[b] & alive[a])
-    if not np.any(touch):
+    hang_a, hang_b = dead[a] & alive[b], dead[b] & alive[a]  # resistors from a stub node to a live one
+    if not (np.any(hang_a) or np.any(hang_b)):
         return
     m = int(dead.sum())
     idx = np.full(pdn.num_nodes, -1)
     idx[dead] = np.arange(m)
     both = dead[a] & dead[b]
-    end, live = np.r_[a[dead[a] & alive[b]], b[dead[b] & alive[a]]], np.r_[b[dead[a] & alive[b]], a[dead[b] & alive[a]]]
-    g_live = np.r_[g[dead[a] & alive[b]], g[dead[b] & alive[a]]]
+    end, live, g_live = np.r_[a[hang_a], b[hang_b]], np.r_[b[hang_a], a[hang_b]], np.r_[g[hang_a], g[hang_b]]
     # a ground leak 1e-12 of the largest conductance keeps isolated pieces (no live neighbour) at 0
     leak = 1e-12 * float(g.max())
     mat = stamp(m, np.r_[idx[a[both]], idx[end], np.arange(m)], np.r_[idx[b[both]], np.full(end.size + m, -1)],

@@ -29,7 +29,7 @@ from eda.errors import SpecError
 from eda.irdrop.dataset import Sample, load_iccad_split
 from eda.irdrop.train import TrainConfig, TrainResult, save_checkpoint, train_distributed, train_model
 
-__all__ = ["CONFIG_DIR", "load_model_config", "train_config", "load_recipe_data", "run_recipe"]
+__all__ = ["CONFIG_DIR", "load_model_config", "train_config", "unseen_validation", "load_recipe_data", "run_recipe"]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 _DATA_KEYS = {"real", "fake", "exclude", "only", "val", "synthetic", "tile_um", "cache_dir", "real_weight"}
@@ -70,6 +70,16 @@ def _split_val(samples: list[Sample], val_names: list[str]) -> list[Sample]:
     return [s for s in samples if s.name.startswith("real/")]
 
 
+def unseen_validation(samples: list[Sample]) -> list[Sample]:
+    """The designs ``val: unseen`` keeps out of training: every 6th fake case and every 8th generated one.
+
+    Early stopping on designs the model never trains on: the other real cases (the default) are also
+    training data, so their validation error keeps falling while the model overfits its designs.
+    """
+    return ([s for s in samples if s.name.startswith("fake/")][::6]
+            + [s for s in samples if not s.name.startswith(("real/", "fake/"))][::8])
+
+
 def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) -> tuple[list[Sample], list[Sample]]:
     """``(train, val)`` samples of a recipe's ``data`` section (ICCAD cases plus any dynamic set)."""
     unknown = sorted(set(data) - _DATA_KEYS)
@@ -90,10 +100,7 @@ def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) ->
         samples += load_generated_dir(Path(data["synthetic"]), tile_um=tile_um)
     spec = data.get("val", [])
     if spec == "unseen":
-        # early stopping on designs the model never trains on: the other real cases (the default) are also
-        # training data, so their validation error keeps falling while the model overfits its designs
-        val = ([s for s in samples if s.name.startswith("fake/")][::6]
-               + [s for s in samples if not s.name.startswith(("real/", "fake/"))][::8])
+        val = unseen_validation(samples)
     elif isinstance(spec, list):
         val = _split_val(samples, [str(v) for v in spec])
     else:
