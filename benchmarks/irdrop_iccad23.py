@@ -2,7 +2,8 @@
 
 Static part (contest table): leave-one-out over the real cases that ship a netlist. For every held-out
 case a PDNNet and a baseline are trained on the fake cases, the generated synthetic cases and the
-*other* real cases (validation: the other real cases), then scored on the held-out case with the
+*other* real cases (early stopping on designs kept out of training: every 6th fake, every 8th
+generated case; ``--validation real`` uses the other real cases), then scored on the held-out case with the
 contest metrics (MAE over the map, maximum error, hotspot F1 at 90% of the golden maximum, runtime).
 The golden row is the eda.pdn static solve of the netlist, rasterised like the contest labels.
 
@@ -37,7 +38,9 @@ from eda.pdn.metrics import map_metrics
 CACHE = Path("/tmp/eda-irdrop-bench")
 LABELS = {"pdnnet": "PDNNet", "pdnnet-direct": "PDNNet (direct head)", "iredge": "IREDGe CNN",
           "iredge-netlist": "IREDGe CNN + netlist maps (ablation)"}
-LINEAR_LABEL = "rail estimate + linear fit of its residual channels (ablation)"
+LINEAR_LABEL = "rail estimates + linear fit of the residual channels (ablation)"
+RAIL_LABEL = "rail estimate, uniform sheets (no learning)"
+COARSE_LABEL = "rail estimate, coarse grid (no learning)"
 
 
 def _train_task(task: dict[str, Any]) -> str:
@@ -76,7 +79,7 @@ def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
 
 #: what the linear ablation fits the drop on: the rail estimate and its residual channels (all linear in
 #: the current, so the fit scales with it as the drop does)
-_LINEAR = ("rail_est", *(c for c in STATIC_CHANNELS if c.startswith("rail_res")))
+_LINEAR = ("rail_est", "rail_coarse", *(c for c in STATIC_CHANNELS if c.startswith("rail_res")))
 
 
 def _linear_fit(task: dict[str, Any]) -> np.ndarray:
@@ -158,10 +161,11 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
                          "mae_mv": m["mae"], "max_err_mv": m["max_error"], "f1": m["f1"],
                          "runtime_s": feat_s + net_s,
                          "epochs": int(load_checkpoint(ckpt)["metrics"]["epochs"])})
-        rail = sample.inputs[STATIC_CHANNELS.index("rail_est")].astype(np.float64)  # mV, the prior alone
-        m = map_metrics(rail, gold_mv)
-        rows.append({"case": d.name, "method": "rail estimate (no learning)", "mae_mv": m["mae"],
-                     "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
+        for label, channel in ((RAIL_LABEL, "rail_est"), (COARSE_LABEL, "rail_coarse")):
+            prior = sample.inputs[STATIC_CHANNELS.index(channel)].astype(np.float64)  # mV, a prior alone
+            m = map_metrics(prior, gold_mv)
+            rows.append({"case": d.name, "method": label, "mae_mv": m["mae"],
+                         "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
         weights = _linear_fit({"held_out": d.name, "real_weight": args.real_weight, "subsets": args.iccad_train,
                                "synthetic_files": syn_files})
         lin = np.tensordot(weights, sample.inputs[[STATIC_CHANNELS.index(c) for c in _LINEAR]].astype(np.float64), axes=1)
@@ -182,7 +186,7 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
               f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
     summary = {}
-    for method in [LABELS[n] for n in args.models] + ["rail estimate (no learning)", LINEAR_LABEL, "golden solver"]:
+    for method in [LABELS[n] for n in args.models] + [RAIL_LABEL, COARSE_LABEL, LINEAR_LABEL, "golden solver"]:
         sel = [r for r in rows if r["method"] == method]
         summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
     print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")

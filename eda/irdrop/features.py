@@ -14,7 +14,11 @@ Channel order of a static sample (:data:`STATIC_CHANNELS`), all dimensionless an
 ``d_edge``          distance from the tile centre to the nearest die edge / 30 µm, clipped at 3 (a
                     CNN cannot tell a die edge from the edge of a training window without it)
 ``rail_est``        the layer-wise rail estimate of the drop in mV (:mod:`eda.irdrop.rail`: independent
-                    chain solves per rail plus homogenised top-mesh sheets; never the coupled PDN)
+                    chain solves per rail plus homogenised top-mesh sheets, corrected through uniform
+                    sheets per layer; never the coupled PDN)
+``rail_coarse``     the chain estimate corrected on the per-region coarse grid instead, in mV
+                    (:mod:`eda.irdrop.coarse_grid`: 4 µm cells per layer with their own wire and via
+                    conductance; right where the PDN density changes from block to block)
 ``rail_res_g<s>``   the Kirchhoff current residual of the rail estimate, ``J - G·v_est`` summed over the
                     nodes of each tile (one sparse product with the conductance matrix, no solve) and
                     Gaussian-averaged over s µm (s = 2 … 32), in the unit of ``current``: the current the
@@ -39,22 +43,24 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure, tile_of
 
-__all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps",
+__all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "ESTIMATE_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps", "node_map",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
 
 #: bump when a channel's definition or values change: keys the data-set cache and the irdrop flow steps
-FEATURES_VERSION = 8
+FEATURES_VERSION = 9
 #: block sizes (µm) of the multi-scale current channels
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 #: Gaussian widths (µm) of the multi-scale rail-estimate residual channels
 RESIDUAL_SIGMAS: tuple[int, ...] = (2, 4, 8, 16, 32)
 STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad_min", "r_pad_par",
-                                    "d_vstripe", "d_hstripe", "via_density", "d_edge", "rail_est",
+                                    "d_vstripe", "d_hstripe", "via_density", "d_edge", "rail_est", "rail_coarse",
                                     *(f"rail_res_g{s}" for s in RESIDUAL_SIGMAS),
                                     *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
-#: channels that are linear in the current (the current, the rail estimate and its residual, the multi-scale
-#: copies and the die mean, which stays last)
+#: channels that are linear in the current (the current, the two rail estimates and the residual, the
+#: multi-scale copies and the die mean, which stays last)
 CURRENT_CHANNELS: tuple[int, ...] = (0, *range(STATIC_CHANNELS.index("rail_est"), len(STATIC_CHANNELS)))
+#: the channels that already estimate the drop (mV): a linear-current head starts from their mean
+ESTIMATE_CHANNELS: tuple[int, ...] = (STATIC_CHANNELS.index("rail_est"), STATIC_CHANNELS.index("rail_coarse"))
 #: the signed ones among them (the residual channels): their weights in a linear head may be negative
 RESIDUAL_CHANNELS: tuple[int, ...] = tuple(i for i, c in enumerate(STATIC_CHANNELS) if c.startswith("rail_res"))
 #: what an IREDGe-style CNN sees: the contest maps and the current's multi-scale copies (no netlist)
@@ -80,6 +86,7 @@ class StructuralMaps:
     via_count: np.ndarray
     rail_drop: np.ndarray
     rail_residual: np.ndarray
+    rail_coarse: np.ndarray
     vstripes: np.ndarray
     hstripes: np.ndarray
 
@@ -120,45 +127,56 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarr
     count = np.zeros(shape)
     if len(vias):
         np.add.at(count, tile_of(vias, shape), 1.0)
-    rail_drop, rail_residual = rail_maps(pdn, shape, current)
+    rail_drop, rail_residual, rail_coarse = rail_maps(pdn, shape, current, coarse=True)
     return StructuralMaps(r_pad_min=r_min, r_pad_par=r_par,
                           d_vstripe=nearest_distance(gx, vstripes), d_hstripe=nearest_distance(gy, hstripes),
                           via_count=count, rail_drop=rail_drop, rail_residual=rail_residual,
-                          vstripes=vstripes, hstripes=hstripes)
+                          rail_coarse=rail_coarse, vstripes=vstripes, hstripes=hstripes)
 
 
-def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The rail estimate and its Kirchhoff residual on the ``(X, Y)`` grid: ``(drop V, residual A)``.
+def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None,
+              coarse: bool = False) -> tuple[np.ndarray, ...]:
+    """The rail estimate and its Kirchhoff residual on the ``(X, Y)`` grid: ``(drop V, residual A)``, plus
+    the coarse-grid estimate (V, :func:`eda.irdrop.coarse_grid.coarse_rail_estimate`) with ``coarse``.
 
-    The drop (:func:`eda.irdrop.rail.rail_estimate`) is taken at the lowest-layer nodes: spline-interpolated
-    like the contest labels when those nodes form a full grid, else the value of the nearest node
-    (scattered interpolation of millions of tiles would cost seconds). The residual ``J - G·v`` of the
+    The drops are taken at the lowest-layer nodes (:func:`node_map`). The residual ``J - G·v`` of the
     estimate ``v`` (one product with the conductance matrix ``G``, pads excluded) is summed over the nodes of
     every layer in each tile. Zeros when there is no current.
     """
+    from eda.irdrop.coarse_grid import coarse_rail_estimate
     from eda.irdrop.rail import kirchhoff_residual, rail_estimate, sinks_from_current_map
-    from eda.pdn.raster import rasterize_points
 
     if pdn.sink_nodes.size:
         nodes, amps = pdn.sink_nodes, pdn.sink_amp
     elif current is not None:
         nodes, amps = sinks_from_current_map(pdn, current)
     else:
-        return np.zeros(shape), np.zeros(shape)
+        nodes = np.zeros(0, dtype=np.int64)
     if nodes.size == 0:
-        return np.zeros(shape), np.zeros(shape)
+        return (np.zeros(shape),) * (3 if coarse else 2)
     drop = rail_estimate(pdn, shape, nodes, amps)
     residual = kirchhoff_residual(pdn, drop, nodes, amps)
     res_map = np.zeros(shape)
     np.add.at(res_map, tile_of(pdn.xy, shape), residual)
+    if not coarse:
+        return node_map(pdn, drop, shape), res_map
+    return node_map(pdn, drop, shape), res_map, node_map(pdn, coarse_rail_estimate(pdn, shape, nodes, amps), shape)
+
+
+def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Per-node ``values`` of the lowest layer on the ``(X, Y)`` grid: spline-interpolated like the contest
+    labels when those nodes form a full grid, else the value of the nearest node (scattered interpolation
+    of millions of tiles would cost seconds)."""
+    from eda.pdn.raster import rasterize_points
+
     low = np.flatnonzero(pdn.layer == pdn.layer.min())
     xy = pdn.xy[low]
     points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)
     if len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size:
-        return rasterize_points(xy[:, 0], xy[:, 1], drop[low], shape), res_map
+        return rasterize_points(xy[:, 0], xy[:, 1], values[low], shape)
     gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
     _, idx = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))
-    return drop[low][idx].reshape(shape), res_map
+    return values[low][idx].reshape(shape)
 
 
 def residual_pyramid(residual: np.ndarray, sigmas: tuple[int, ...] = RESIDUAL_SIGMAS) -> np.ndarray:
@@ -201,12 +219,13 @@ def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.n
     d_edge = np.minimum(np.minimum(gx, shape[0] - gx), np.minimum(gy, shape[1] - gy))
     d_edge = np.minimum(d_edge, 3 * _STRIPE_UM) / _STRIPE_UM
     if structure is None:
-        chans += [np.zeros(shape)] * 5 + [d_edge] + [np.zeros(shape)] * (1 + len(RESIDUAL_SIGMAS))
+        chans += [np.zeros(shape)] * 5 + [d_edge] + [np.zeros(shape)] * (2 + len(RESIDUAL_SIGMAS))
     else:
         chans += [structure.r_pad_min / _R_OHM, structure.r_pad_par / _R_OHM,
                   np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
                   np.minimum(structure.via_count, 4.0) / 4.0, d_edge, structure.rail_drop * 1e3,
+                  structure.rail_coarse * 1e3,
                   *residual_pyramid(structure.rail_residual * CURRENT_SCALE)]
     chans += list(current_pyramid(chans[0]))
     out = np.stack(chans, axis=0)

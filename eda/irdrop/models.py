@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from eda.errors import SpecError
-from eda.irdrop.features import CURRENT_CHANNELS, RESIDUAL_CHANNELS, STATIC_CHANNELS
+from eda.irdrop.features import CURRENT_CHANNELS, ESTIMATE_CHANNELS, RESIDUAL_CHANNELS, STATIC_CHANNELS
 
 __all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "channel_index", "model_config"]
 
@@ -156,7 +156,7 @@ class _LinearCurrentHead(nn.Module):
     prediction scales exactly with the current, as the physics (``G v = J``) demands.
     """
 
-    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int, prior: int | None = None,
+    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int, prior: list[int] | None = None,
                  signed: list[int] | None = None) -> None:
         super().__init__()
         self.gates = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
@@ -164,15 +164,16 @@ class _LinearCurrentHead(nn.Module):
         mask = torch.zeros(levels, dtype=torch.bool)
         mask[list(signed or [])] = True
         self.register_buffer("signed", mask.view(1, -1, 1, 1), persistent=False)
-        if prior is None:
+        if not prior:
             # start near the contest scale (gates ~0.13 mV per 0.1 µA per level) rather than softplus(0)
             nn.init.constant_(self.gates[-1].bias, -2.0)
         else:
-            # start from the physics prior (the rail estimate, already in mV): its gate 1, the others ~0
+            # start from the physics priors (the rail estimates, already in mV): their mean (gates 1 / n),
+            # the others ~0
             with torch.no_grad():
                 self.gates[-1].weight.mul_(0.1)
                 self.gates[-1].bias.fill_(-6.0)
-                self.gates[-1].bias[prior] = math.log(math.e - 1.0)
+                self.gates[-1].bias[prior] = math.log(math.expm1(1.0 / len(prior)))
         with torch.no_grad():
             self.gates[-1].weight[mask] = 0.0
             self.gates[-1].bias[mask] = 0.0
@@ -201,9 +202,10 @@ class PDNNet(nn.Module):
         current_channels: indices of the channels that are linear in the current (default
             :data:`eda.irdrop.features.CURRENT_CHANNELS`); the last one must be the die-mean current,
             which normalises them for the branches; all of them feed the linear-current head.
-        prior_channel: index of a channel that already estimates the drop in mV (default: the
-            ``rail_est`` channel when it is among the current channels); the linear-current head starts
-            with gate 1 on it and ~0 elsewhere, so training learns a correction of the physics prior.
+        prior_channel: index, or list of indices, of channels that already estimate the drop in mV
+            (default: :data:`eda.irdrop.features.ESTIMATE_CHANNELS`, the two rail estimates, those among
+            the current channels; ``None``: none); the linear-current head starts from their mean (gates
+            ``1 / n``) and ~0 elsewhere, so training learns a correction of the physics priors.
     """
 
     uses_graph = True
@@ -211,7 +213,8 @@ class PDNNet(nn.Module):
     def __init__(self, in_channels: int, node_features: int | None = None, edge_features: int = 4,
                  widths: list[int] | None = None, gnn_hidden: int = 32, gnn_layers: int = 6,
                  head: int = 16, output: str = "linear_current",
-                 current_channels: list[int] | None = None, prior_channel: int | None = -1) -> None:
+                 current_channels: list[int] | None = None,
+                 prior_channel: int | list[int] | None = -1) -> None:
         super().__init__()
         if output not in ("linear_current", "direct"):
             raise ValueError(f"output must be 'linear_current' or 'direct', got {output!r}")
@@ -225,10 +228,16 @@ class PDNNet(nn.Module):
         if output == "direct":
             self.head: nn.Module = _Head(widths[0], in_channels, head)
         else:
-            if prior_channel == -1:
-                rail = STATIC_CHANNELS.index("rail_est")
-                prior_channel = rail if rail in self.current_channels else None
-            prior = None if prior_channel is None else self.current_channels.index(prior_channel)
+            if prior_channel is None:
+                priors: list[int] = []
+            elif prior_channel == -1:
+                priors = [c for c in ESTIMATE_CHANNELS if c in self.current_channels]
+            else:
+                priors = [prior_channel] if isinstance(prior_channel, int) else list(prior_channel)
+            missing = [c for c in priors if c not in self.current_channels]
+            if missing:
+                raise ValueError(f"prior channels {missing} are not among the current channels")
+            prior = [self.current_channels.index(c) for c in priors]
             signed = [i for i, c in enumerate(self.current_channels) if c in RESIDUAL_CHANNELS]
             self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels), prior, signed)
 

@@ -48,7 +48,8 @@ from scipy.spatial import cKDTree
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
-__all__ = ["rail_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers", "sheet_groups"]
+__all__ = ["rail_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers", "sheet_groups",
+           "pads_on_bar"]
 
 #: a layer is a set of chains when at most this fraction of its nodes sit in pieces with no way up
 _CHAIN_TOLERANCE = 0.05
@@ -170,6 +171,19 @@ def sheet_groups(pdn: PdnStructure, layers: list[int], shape: tuple[int, int],
     if len(groups) > 1 and len(groups[0]) == 1 and is_bar(groups[0][0]):
         groups[1] = groups.pop(0) + groups[0]
     return groups
+
+
+def pads_on_bar(pdn: PdnStructure, shape: tuple[int, int], groups: list[list[int]] | None = None) -> bool:
+    """Whether the pads sit on a layer that is no sheet (a bar or ring, fewer than 4 wires across the die).
+
+    The global corrections (uniform sheets here, the coarse grid of :mod:`eda.irdrop.coarse_grid`) are
+    skipped on such a PDN: the current they would redistribute crowds onto the vias next to the pads,
+    which neither homogenised model represents. ``groups`` are :func:`sheet_groups` of every layer with
+    ``only_pad_bars`` when the caller has them.
+    """
+    if groups is None:
+        groups = sheet_groups(pdn, sorted(np.unique(pdn.layer).tolist()), shape, only_pad_bars=True)
+    return any(len(lays) > 1 for lays in groups)
 
 
 def _box_matrix(n: int, w: int) -> np.ndarray:
@@ -378,7 +392,7 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
         drop[free] = local[free] + lu.solve(rhs)
     _extend_to_stubs(pdn, alive, drop)
     groups = sheet_groups(pdn, layers, shape, only_pad_bars=True)
-    if not correct or any(len(lays) > 1 for lays in groups):
+    if not correct or pads_on_bar(pdn, shape, groups):
         # with the pads on a bar or ring shorted into its neighbour, the misplaced current sits mostly on
         # the shorted vias next to the pads, which the sheets cannot represent (a stripe mesh under a pad
         # bar: 11 % low without the correction, 57 % low with it)

@@ -90,7 +90,7 @@ def test_graph_branch_is_used(sample):
 
 @pytest.mark.parametrize("name", ["pdnnet", "iredge"])
 def test_overfits_one_sample(sample, name):
-    cfg = TrainConfig(epochs=150, lr=5e-3, patience=1000, seed=0, augment=False, max_minutes=0, accumulate=1,
+    cfg = TrainConfig(epochs=200, lr=5e-3, patience=1000, seed=0, augment=False, max_minutes=0, accumulate=1,
                       ema=0.0, crop=0, threads=1)
     torch.manual_seed(0)
     model = {**_small(name), **({"prior_channel": None} if name == "pdnnet" else {})}  # capacity from a generic start
@@ -143,14 +143,23 @@ def test_bad_checkpoint_is_a_data_error(tmp_path):
 
 
 def test_pdnnet_starts_from_the_rail_estimate(sample):
-    """Untrained, the linear-current head passes the rail estimate through (gate softplus(log(e-1)) = 1)
-    and gives the other current channels gates of about softplus(-6) = 0.0025."""
+    """Untrained, the linear-current head passes the mean of the two rail estimates through (gates
+    softplus(log(e^0.5 - 1)) = 0.5) and gives the other current channels gates of about softplus(-6) = 0.0025;
+    one prior channel gets gate 1."""
+    import dataclasses
+
     torch.manual_seed(0)
     model = build_model(_small("pdnnet")).eval()
     rail = sample.inputs[STATIC_CHANNELS.index("rail_est")]
+    # the two estimates nearly agree on the comb PDN: make the coarse one half the other to tell them apart
+    inputs = sample.inputs.copy()
+    inputs[STATIC_CHANNELS.index("rail_coarse")] = coarse = 0.5 * rail
+    sample = dataclasses.replace(sample, inputs=inputs, _graphs={})
     assert rail.max() > 0
     pred = predict_sample(model, sample)
-    np.testing.assert_allclose(pred, rail, rtol=0.05, atol=0.05 * float(rail.max()))
+    np.testing.assert_allclose(pred, (rail + coarse) / 2, rtol=0.05, atol=0.05 * float(rail.max()))
+    one = build_model({**_small("pdnnet"), "prior_channel": STATIC_CHANNELS.index("rail_coarse")}).eval()
+    np.testing.assert_allclose(predict_sample(one, sample), coarse, rtol=0.05, atol=0.05 * float(rail.max()))
     generic = build_model({**_small("pdnnet"), "prior_channel": None}).eval()
     assert not np.allclose(predict_sample(generic, sample), rail, rtol=0.05, atol=0.05 * float(rail.max()))
 
@@ -164,7 +173,8 @@ def test_shipped_baseline_reads_only_the_maps(sample):
     model = build_model(load_model_config("iredge")).eval()
     x, _, _ = sample.view()
     x2 = x.clone()
-    for name in ("r_pad_min", "r_pad_par", "d_vstripe", "d_hstripe", "via_density", "rail_est"):
+    for name in ("r_pad_min", "r_pad_par", "d_vstripe", "d_hstripe", "via_density", "rail_est",
+                 "rail_coarse"):
         x2[:, STATIC_CHANNELS.index(name)] = torch.rand_like(x2[:, 0])
     with torch.no_grad():
         torch.testing.assert_close(model(x2), model(x))
