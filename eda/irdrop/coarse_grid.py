@@ -123,20 +123,22 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
 
 
 def coarse_rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
-                         sink_amp: np.ndarray | None = None, cell_um: int | None = None) -> np.ndarray:
+                         sink_amp: np.ndarray | None = None, cell_um: int | None = None,
+                         chains: np.ndarray | None = None) -> np.ndarray:
     """Estimated IR drop (V) per node: the chain estimate corrected on the per-region coarse grid.
 
-    The chain estimate is :func:`eda.irdrop.rail.rail_estimate` without its global correction; its
+    The chain estimate (:func:`eda.irdrop.rail.chain_estimate`, or ``chains`` (V) when given) is the rail
+    estimate without its global correction; its
     Kirchhoff residual is solved on the coarse grid (:func:`coarse_grid_drop`) and added. Sinks default
     to the netlist's (A). With the pads on a bar or ring (:func:`eda.irdrop.rail.pads_on_bar`) the chain
     estimate is returned uncorrected, as the rail estimate does: grounding one pitch of a bar grounds half
     the die (a stripe mesh under a pad bar came out at -1.9 times the drop).
     """
-    from eda.irdrop.rail import kirchhoff_residual, pads_on_bar, rail_estimate
+    from eda.irdrop.rail import chain_estimate, kirchhoff_residual, pads_on_bar
 
     nodes = pdn.sink_nodes if sink_nodes is None else np.asarray(sink_nodes, dtype=np.int64)
     amps = pdn.sink_amp if sink_amp is None else np.asarray(sink_amp, dtype=np.float64)
-    chains = rail_estimate(pdn, shape, nodes, amps, correct=False)
+    chains = chain_estimate(pdn, shape, nodes, amps)[0] if chains is None else np.asarray(chains)
     if pads_on_bar(pdn, shape):
         return chains
     residual = kirchhoff_residual(pdn, chains, nodes, amps)

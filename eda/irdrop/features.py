@@ -144,7 +144,7 @@ def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | N
     every layer in each tile. Zeros when there is no current.
     """
     from eda.irdrop.coarse_grid import coarse_rail_estimate
-    from eda.irdrop.rail import kirchhoff_residual, rail_estimate, sinks_from_current_map
+    from eda.irdrop.rail import chain_estimate, kirchhoff_residual, rail_estimate, sinks_from_current_map
 
     if pdn.sink_nodes.size:
         nodes, amps = pdn.sink_nodes, pdn.sink_amp
@@ -154,13 +154,15 @@ def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | N
         nodes = np.zeros(0, dtype=np.int64)
     if nodes.size == 0:
         return (np.zeros(shape),) * (3 if coarse else 2)
-    drop = rail_estimate(pdn, shape, nodes, amps)
+    chains = chain_estimate(pdn, shape, nodes, amps)
+    drop = rail_estimate(pdn, shape, nodes, amps, chains=chains)
     residual = kirchhoff_residual(pdn, drop, nodes, amps)
     res_map = np.zeros(shape)
     np.add.at(res_map, tile_of(pdn.xy, shape), residual)
     if not coarse:
         return node_map(pdn, drop, shape), res_map
-    return node_map(pdn, drop, shape), res_map, node_map(pdn, coarse_rail_estimate(pdn, shape, nodes, amps), shape)
+    coarse_drop = coarse_rail_estimate(pdn, shape, nodes, amps, chains=chains[0])
+    return node_map(pdn, drop, shape), res_map, node_map(pdn, coarse_drop, shape)
 
 
 def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

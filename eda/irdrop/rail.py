@@ -48,7 +48,7 @@ from scipy.spatial import cKDTree
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
-__all__ = ["rail_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers", "sheet_groups",
+__all__ = ["rail_estimate", "chain_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers", "sheet_groups",
            "pads_on_bar"]
 
 #: a layer is a set of chains when at most this fraction of its nodes sit in pieces with no way up
@@ -341,14 +341,12 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
     return drop
 
 
-def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
-                  sink_amp: np.ndarray | None = None, correct: bool = True) -> np.ndarray:
-    """Estimated IR drop (V) per node of ``pdn`` (see the module docstring).
+def chain_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
+                   sink_amp: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Steps 1-3 of the rail estimate (no global correction): ``(drop V per node, alive mask)``.
 
-    ``sink_nodes``/``sink_amp`` (A) default to the netlist's current sinks; ``shape`` is the ``(X, Y)``
-    map grid in 1 µm tiles that the sheets are discretised on; ``correct=False`` skips the global
-    correction (step 4). Nodes with no path to a pad get 0; stubs hanging below the PDN get the drop of
-    the node they hang from.
+    ``alive`` marks the nodes with a path up to the mesh or a pad; stubs hanging below the PDN get the
+    drop of the node they hang from, nodes with no path to a pad 0. Arguments as :func:`rail_estimate`.
     """
     nodes = pdn.sink_nodes if sink_nodes is None else np.asarray(sink_nodes, dtype=np.int64)
     amps = pdn.sink_amp if sink_amp is None else np.asarray(sink_amp, dtype=np.float64)
@@ -356,8 +354,7 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
     layer, a, b = pdn.layer, pdn.res_a, pdn.res_b
     g = 1.0 / pdn.res_ohm
     top = mesh_layers(pdn)
-    layers = sorted(np.unique(layer).tolist())
-    chain = [lay for lay in layers if lay not in top]
+    chain = [lay for lay in sorted(np.unique(layer).tolist()) if lay not in top]
     mesh = np.isin(layer, top)
     pad = np.zeros(n, dtype=bool)
     pad[pdn.pad_nodes] = True
@@ -391,7 +388,24 @@ def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndar
         np.add.at(rhs, idx[ends], gu * drop[above])
         drop[free] = local[free] + lu.solve(rhs)
     _extend_to_stubs(pdn, alive, drop)
-    groups = sheet_groups(pdn, layers, shape, only_pad_bars=True)
+    return drop, alive
+
+
+def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
+                  sink_amp: np.ndarray | None = None, correct: bool = True,
+                  chains: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Estimated IR drop (V) per node of ``pdn`` (see the module docstring).
+
+    ``sink_nodes``/``sink_amp`` (A) default to the netlist's current sinks; ``shape`` is the ``(X, Y)``
+    map grid in 1 µm tiles that the sheets are discretised on; ``correct=False`` skips the global
+    correction (step 4); ``chains`` is :func:`chain_estimate` of the same sinks when the caller has it.
+    Nodes with no path to a pad get 0; stubs hanging below the PDN get the drop of the node they hang from.
+    """
+    nodes = pdn.sink_nodes if sink_nodes is None else np.asarray(sink_nodes, dtype=np.int64)
+    amps = pdn.sink_amp if sink_amp is None else np.asarray(sink_amp, dtype=np.float64)
+    drop, alive = chain_estimate(pdn, shape, nodes, amps) if chains is None else chains
+    drop = drop.copy()
+    groups = sheet_groups(pdn, sorted(np.unique(pdn.layer).tolist()), shape, only_pad_bars=True)
     if not correct or pads_on_bar(pdn, shape, groups):
         # with the pads on a bar or ring shorted into its neighbour, the misplaced current sits mostly on
         # the shorted vias next to the pads, which the sheets cannot represent (a stripe mesh under a pad
