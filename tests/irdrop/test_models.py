@@ -143,9 +143,9 @@ def test_bad_checkpoint_is_a_data_error(tmp_path):
 
 
 def test_pdnnet_starts_from_the_rail_estimate(sample):
-    """Untrained, the linear-current head passes the mean of the two rail estimates through (gates
-    softplus(log(e^0.5 - 1)) = 0.5) and gives the other current channels gates of about softplus(-6) = 0.0025;
-    one prior channel gets gate 1."""
+    """Untrained, the linear-current head passes the coarse-grid rail estimate through (gate
+    softplus(log(e - 1)) = 1) and gives the other current channels gates of about softplus(-6) = 0.0025;
+    with both rail estimates as priors it starts from their mean (gates 0.5)."""
     import dataclasses
 
     torch.manual_seed(0)
@@ -156,10 +156,12 @@ def test_pdnnet_starts_from_the_rail_estimate(sample):
     inputs[STATIC_CHANNELS.index("rail_coarse")] = coarse = 0.5 * rail
     sample = dataclasses.replace(sample, inputs=inputs, _graphs={})
     assert rail.max() > 0
-    pred = predict_sample(model, sample)
-    np.testing.assert_allclose(pred, (rail + coarse) / 2, rtol=0.05, atol=0.05 * float(rail.max()))
-    one = build_model({**_small("pdnnet"), "prior_channel": STATIC_CHANNELS.index("rail_coarse")}).eval()
-    np.testing.assert_allclose(predict_sample(one, sample), coarse, rtol=0.05, atol=0.05 * float(rail.max()))
+    tol = {"rtol": 0.05, "atol": 0.05 * float(rail.max())}
+    np.testing.assert_allclose(predict_sample(model, sample), coarse, **tol)
+    both = build_model({**_small("pdnnet"), "prior_channel": ["rail_est", "rail_coarse"]}).eval()
+    np.testing.assert_allclose(predict_sample(both, sample), (rail + coarse) / 2, **tol)
+    with pytest.raises(SpecError, match="unknown prior channels"):
+        build_model({**_small("pdnnet"), "prior_channel": "rail_guess"})
     generic = build_model({**_small("pdnnet"), "prior_channel": None}).eval()
     assert not np.allclose(predict_sample(generic, sample), rail, rtol=0.05, atol=0.05 * float(rail.max()))
 
