@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import uniform_filter
-from scipy.sparse.linalg import spsolve
+from scipy.sparse.linalg import splu
 
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
@@ -118,7 +118,12 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
     at = cell_of(every)
     rhs = np.bincount(at, weights=np.asarray(injection, dtype=np.float64), minlength=n)
     v = np.zeros(n)
-    v[free] = spsolve(mat[free][:, free].tocsc(), rhs[free])
+    # SPD: SuperLU with a symmetric minimum-degree ordering and no pivoting, as eda.pdn's ``splu`` backend
+    # (called directly: the predictor must not call the eda.pdn solvers, and a test holds it to that);
+    # 0.57 s instead of spsolve's 1.06 s at 43k unknowns, the same solution to 2e-15
+    lu = splu(mat[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+              options={"SymmetricMode": True})
+    v[free] = lu.solve(rhs[free])
     return v[at]
 
 

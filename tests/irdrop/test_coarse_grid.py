@@ -40,13 +40,13 @@ def test_linear_and_the_grid_is_sized_by_the_die(monkeypatch):
     import eda.irdrop.coarse_grid as cg
 
     sizes = []
-    real_solve = cg.spsolve
+    real_splu = cg.splu
 
-    def record(mat, rhs):
+    def record(mat, **kwargs):
         sizes.append(mat.shape[0])
-        return real_solve(mat, rhs)
+        return real_splu(mat, **kwargs)
 
-    monkeypatch.setattr(cg, "spsolve", record)
+    monkeypatch.setattr(cg, "splu", record)
     pdn = _stripe_mesh()
     low = np.flatnonzero(pdn.layer == 8)
     amps = np.random.default_rng(0).uniform(0, 1e-4, low.size)
