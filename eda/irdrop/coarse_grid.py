@@ -106,7 +106,7 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
     def cell_of(nodes: np.ndarray) -> np.ndarray:
         return idx[(pos[pdn.layer[nodes]], *tile_of(pdn.xy[nodes], (cx, cy), cell))]
 
-    grounded = [cell_of(pdn.pad_nodes)]
+    grounded = []  # each pad's box of one wire pitch, its own cell included
     pi, pj = tile_of(pdn.xy[pdn.pad_nodes], (cx, cy), cell)
     for lay, i, j in zip(pdn.layer[pdn.pad_nodes], pi, pj, strict=True):
         bx, by = pitch[int(lay)]

@@ -43,7 +43,7 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure, tile_of
 
-__all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "ESTIMATE_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps", "node_map",
+__all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps", "node_map",
            "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
 
 #: bump when a channel's definition or values change: keys the data-set cache and the irdrop flow steps
@@ -59,8 +59,6 @@ STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad
 #: channels that are linear in the current (the current, the two rail estimates and the residual, the
 #: multi-scale copies and the die mean, which stays last)
 CURRENT_CHANNELS: tuple[int, ...] = (0, *range(STATIC_CHANNELS.index("rail_est"), len(STATIC_CHANNELS)))
-#: the channels that already estimate the drop (mV): a linear-current head starts from their mean
-ESTIMATE_CHANNELS: tuple[int, ...] = (STATIC_CHANNELS.index("rail_est"), STATIC_CHANNELS.index("rail_coarse"))
 #: the signed ones among them (the residual channels): their weights in a linear head may be negative
 RESIDUAL_CHANNELS: tuple[int, ...] = tuple(i for i, c in enumerate(STATIC_CHANNELS) if c.startswith("rail_res"))
 #: what an IREDGe-style CNN sees: the contest maps and the current's multi-scale copies (no netlist)

@@ -204,8 +204,8 @@ class PDNNet(nn.Module):
             which normalises them for the branches; all of them feed the linear-current head.
         prior_channel: name or index, or a list of them, of channels that already estimate the drop in
             mV (default ``rail_coarse``, the coarse-grid rail estimate, when it is among the current
-            channels; ``None``: none; :data:`eda.irdrop.features.ESTIMATE_CHANNELS` are both rail
-            estimates); the linear-current head starts from their mean (gates ``1 / n``) and ~0
+            channels; ``None``: none; ``[rail_est, rail_coarse]``: both rail estimates); the
+            linear-current head starts from their mean (gates ``1 / n``) and ~0
             elsewhere, so training learns a correction of the physics prior. On the ICCAD 2023 case whose
             priors were the most accurate (testcase2, held out) starting from the coarse estimate alone
             gave MAE 0.045 mV / F1 0.86 against 0.094 / 0.32 from the mean of both.
