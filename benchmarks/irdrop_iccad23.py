@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from eda.flow.executors import get_executor
 from eda.irdrop.dataset import iccad_cases, load_iccad_case
 from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
 from eda.irdrop.recipes import load_model_config, unseen_validation
-from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, load_case_file
+from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, generate_iccad_dynamic, load_case_file
 from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, train_model
 from eda.pdn.metrics import map_metrics
 
@@ -207,26 +208,41 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     return {"rows": rows, "summary": summary}
 
 
+def _dynamic_sets(args: argparse.Namespace, executor: Any) -> tuple[list[str], list[str], list[Path]]:
+    """``(train files, validation files, test files)`` of the dynamic part.
+
+    Generated designs: seeds 2000+ train (the last sixth validates), 3000+ test. With ``--dynamic-iccad``
+    the fake ICCAD 2023 netlists (made transient, activity seed 0) join training (every 6th validates) and
+    the real ones are the unseen ICCAD test designs: no real netlist is trained on.
+    """
+    dyn_dir = CACHE / "dynamic" / "all"
+    n_train, n_test = args.dynamic, max(4, args.dynamic // 4)
+    gen = generate_cases("dynamic", list(range(2000, 2000 + n_train)) + list(range(3000, 3000 + n_test)), dyn_dir,
+                         executor, slices=DEFAULT_SLICES, steps_per_cycle=args.steps_per_cycle)
+    n_val = max(2, n_train // 6)
+    train, val, test = [str(f) for f in gen[:n_train - n_val]], [str(f) for f in gen[n_train - n_val:n_train]], \
+        gen[n_train:]
+    if args.dynamic_iccad:
+        root = require_data("iccad23")
+        fake, real = iccad_cases(root, "fake"), iccad_cases(root, "real")
+        files = generate_iccad_dynamic(fake + real, [0] * (len(fake) + len(real)), dyn_dir, executor,
+                                       slices=DEFAULT_SLICES, steps_per_cycle=args.steps_per_cycle)
+        fake_files = [str(f) for f in files[:len(fake)]]
+        val += fake_files[::6]
+        train += [f for i, f in enumerate(fake_files) if i % 6]
+        test += files[len(fake):]
+    return train, val, test
+
+
 def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
-    dyn_dir = CACHE / "dynamic"
-    n_train = args.dynamic
-    n_test = max(4, args.dynamic // 4)
-    train_seeds = list(range(2000, 2000 + n_train))
-    test_seeds = list(range(3000, 3000 + n_test))
-    files = generate_cases("dynamic", train_seeds + test_seeds, dyn_dir / "all", executor, slices=DEFAULT_SLICES)
-    train_files = [str(f) for f in files[:n_train]]
-    test_files = files[n_train:]
+    train_files, val_files, test_files = _dynamic_sets(args, executor)
     n_static = len(STATIC_CHANNELS)
-    # the generated designs have one stripe pitch per layer over the whole die: there the uniform-sheet
-    # estimate is the better prior (median NMAE 0.015 against the coarse grid's 0.035 on 12 static ones)
-    model = {**load_model_config("pdnnet"), "in_channels": n_static + DEFAULT_SLICES,
-             "prior_channel": args.dynamic_prior,
+    prior = ["rail_est", "rail_coarse"] if args.dynamic_prior == "mean" else args.dynamic_prior
+    model = {**load_model_config("pdnnet"), "in_channels": n_static + DEFAULT_SLICES, "prior_channel": prior,
              "current_channels": [*CURRENT_CHANNELS[:-1], *range(n_static, n_static + DEFAULT_SLICES),
                                   CURRENT_CHANNELS[-1]]}
-    # a validation split carved from the training designs (the test designs stay unseen)
-    n_val = max(2, n_train // 6)
-    task = {"held_out": None, "model": model, "synthetic_files": train_files[:-n_val],
-            "val_files": train_files[-n_val:], "only_synthetic": True,
+    task = {"held_out": None, "model": model, "synthetic_files": train_files, "val_files": val_files,
+            "only_synthetic": True,
             "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
                       "seed": args.seed, "threads": 1, "crop": 128},
             "checkpoint": str(args.models_dir / "pdnnet-dynamic.pt")}
@@ -234,64 +250,99 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
     if not (args.reuse and ckpt.exists()):
         ckpt = Path(executor.map(_train_task, [task], name="irdrop-train-dynamic")[0])
     test = [load_case_file(f) for f in test_files]
-    print(f"\n## Dynamic IR drop (worst drop per tile), {len(test)} held-out generated designs, "
-          f"trained on {n_train - max(2, n_train // 6)} (+{max(2, n_train // 6)} validation)\n")
-    print("| design | tiles | golden worst (mV) | PDNNet worst (mV) | MAE (mV) | NMAE | F1 |")
-    print("|---|---|---|---|---|---|---|")
-    nmaes = []
+    n_iccad = sum("-real-" in s.name or "-fake-" in s.name for s in test)
+    print(f"\n## Dynamic IR drop (worst drop per tile), {len(test) - n_iccad} held-out generated designs"
+          f"{f' and {n_iccad} real ICCAD 2023 netlists made transient' if n_iccad else ''}; trained on "
+          f"{len(train_files)} (+{len(val_files)} validation), head starting from {args.dynamic_prior}\n")
+    print("| design | tiles | golden worst (mV) | PDNNet worst (mV) | MAE (mV) | NMAE | F1 | "
+          "NMAE uniform sheets x heaviest slice | NMAE coarse grid x heaviest slice |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for s in test:
         pred, _ = _predict(ckpt, s)
         m = map_metrics(pred * 1e3, s.label_mv)
-        nmaes.append(m["nmae"])
+        # the physics prior alone: the rail estimates of the time-averaged current, scaled by the heaviest
+        # slice's share of the die current
+        totals = s.inputs[n_static:].sum(axis=(1, 2))
+        scale = float(totals.max() / max(totals.mean(), 1e-30))
+        est = [map_metrics(s.inputs[STATIC_CHANNELS.index(c)] * scale, s.label_mv)["nmae"]
+               for c in ("rail_est", "rail_coarse")]
+        family = "iccad" if ("-real-" in s.name or "-fake-" in s.name) else "generated"
+        rows.append({"design": s.name, "family": family, **m, "est": est})
         print(f"| {s.name} | {s.shape[0]}x{s.shape[1]} | {s.label_mv.max():.2f} | {pred.max() * 1e3:.2f} | "
-              f"{m['mae']:.3f} | {m['nmae']:.4f} | {m['f1']:.3f} |")
-    print(f"\nmean NMAE {np.mean(nmaes):.4f} (target <= 0.05), worst {np.max(nmaes):.4f}")
+              f"{m['mae']:.3f} | {m['nmae']:.4f} | {m['f1']:.3f} | {est[0]:.4f} | {est[1]:.4f} |")
+    for family in ("generated", "iccad"):
+        sel = [r["nmae"] for r in rows if r["family"] == family]
+        if sel:
+            print(f"\n{family}: mean NMAE {np.mean(sel):.4f} (target <= 0.05), worst {np.max(sel):.4f}, "
+                  f"{sum(v <= 0.05 for v in sel)}/{len(sel)} designs within 0.05")
+    nmaes = [r["nmae"] for r in rows]
+    print(f"all held-out designs: mean NMAE {np.mean(nmaes):.4f}, worst {np.max(nmaes):.4f}")
     speed = _dynamic_speed(ckpt, args)
-    return {"nmae": [float(v) for v in nmaes], "speed": speed}
+    return {"rows": rows, "nmae": [float(v) for v in nmaes], "speed": speed}
 
 
-def _dynamic_speed(ckpt: Path, args: argparse.Namespace) -> dict[str, float]:
-    """Golden transient vs PDNNet inference on one design of >= 1e5 nodes."""
+def _median_seconds(fn: Any, repeats: int) -> float:
+    """Median wall time (s) of ``repeats`` calls of ``fn``."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def _dynamic_sample(net: Any, current: np.ndarray, eff: np.ndarray, den: np.ndarray, slices: np.ndarray) -> Any:
+    """The sample (channels + PDNGraph) prediction builds from a netlist and its maps."""
     from eda.irdrop.dataset import sample_from_maps
     from eda.irdrop.netlist_adapter import structure_from_pdn
-    from eda.irdrop.synthetic import _slice_maps, random_spec
+
+    sample = sample_from_maps("big", current, eff, den, structure_from_pdn(net), time_slices=slices)
+    sample.graph(0, False)
+    return sample
+
+
+def _dynamic_speed(ckpt: Path, args: argparse.Namespace) -> list[dict[str, float]]:
+    """Golden transient vs PDNNet inference on designs of ``--speed-nodes`` nodes (medians of 3 runs; the
+    network after one warm-up call, on ``--device``)."""
+    from eda.irdrop.predict import Predictor
+    from eda.irdrop.synthetic import random_spec, slice_maps
     from eda.pdn.features import effective_distance_map, pdn_density_map
     from eda.pdn.generate import generate_pdn, spec_for_nodes
     from eda.pdn.transient import solve_transient
 
     base = random_spec(99, "dynamic")
-    big = spec_for_nodes(args.speed_nodes, **{k: getattr(base, k) for k in (
-        "layers", "pads", "pad_pitch_um", "current_density_a_um2", "hotspots", "hotspot_sigma_um", "hotspot_gain",
-        "waveform", "cycles", "clock_period_s", "decap_fraction", "seed")})
-    gen = generate_pdn(big)
-    net = gen.netlist
-    stop = big.clock_period_s * big.cycles
-    t0 = time.perf_counter()
-    solve_transient(net, stop, big.clock_period_s / args.steps_per_cycle)
-    golden_s = time.perf_counter() - t0
-    shape = gen.current_map.shape
-    slices = _slice_maps(net, shape, stop, DEFAULT_SLICES)
-    eff, den = effective_distance_map(net, shape), pdn_density_map(net, shape)
-    from eda.irdrop.predict import Predictor
-
-    pred = Predictor(ckpt, threads=1)
-    t1 = time.perf_counter()
-    sample = sample_from_maps("big", gen.current_map, eff, den, structure_from_pdn(net), time_slices=slices)
-    sample.graph(0, False)
-    t2 = time.perf_counter()
-    pred.predict_sample(sample)
-    t3 = time.perf_counter()
-    out = {"nodes": float(net.n_nodes), "steps": float(round(stop / (big.clock_period_s / args.steps_per_cycle))),
-           "golden_s": golden_s, "features_s": t2 - t1, "network_s": t3 - t2}
-    print(f"\n## Dynamic speed at {net.n_nodes} nodes ({shape[0]}x{shape[1]} tiles, "
-          f"{int(out['steps'])} transient steps)\n")
-    print("| method | seconds | speed-up vs golden |")
-    print("|---|---|---|")
-    print(f"| golden transient (eda.pdn, factor once + {int(out['steps'])} steps) | {golden_s:.2f} | 1x |")
-    print(f"| PDNNet network only | {out['network_s']:.3f} | {golden_s / out['network_s']:.0f}x |")
-    print(f"| PDNNet incl. features + PDNGraph from the netlist | {out['features_s'] + out['network_s']:.3f} | "
-          f"{golden_s / (out['features_s'] + out['network_s']):.0f}x |")
-    return out
+    pred = Predictor(ckpt, device=args.device, threads=1)
+    rows = []
+    for nodes in args.speed_nodes:
+        big = spec_for_nodes(nodes, **{k: getattr(base, k) for k in (
+            "layers", "pads", "pad_pitch_um", "current_density_a_um2", "hotspots", "hotspot_sigma_um",
+            "hotspot_gain", "waveform", "cycles", "clock_period_s", "decap_fraction", "seed")})
+        gen = generate_pdn(big)
+        net = gen.netlist
+        stop, step = big.clock_period_s * big.cycles, big.clock_period_s / args.steps_per_cycle
+        golden_s = _median_seconds(partial(solve_transient, net, stop, step), 3)
+        shape = gen.current_map.shape
+        slices = slice_maps(net, gen.current_map, stop, DEFAULT_SLICES)
+        eff, den = effective_distance_map(net, shape), pdn_density_map(net, shape)
+        # what prediction computes from the netlist and the maps: the structure, the channels, the PDNGraph
+        features = partial(_dynamic_sample, net, slices.mean(axis=0), eff, den, slices)
+        features_s = _median_seconds(features, 3)
+        sample = features()
+        pred.predict_sample(sample)  # warm-up
+        network_s = _median_seconds(partial(pred.predict_sample, sample), 3)
+        rows.append({"nodes": float(net.n_nodes), "tiles": float(shape[0] * shape[1]), "steps": round(stop / step),
+                     "golden_s": golden_s, "features_s": features_s, "network_s": network_s})
+    print(f"\n## Dynamic speed: golden transient (eda.pdn, factor once + {rows[0]['steps']} trapezoidal steps) "
+          f"vs PDNNet ({DEFAULT_SLICES} time slices, network on {pred.device}), medians of 3\n")
+    print("| nodes | 1 µm tiles | golden (s) | features + PDNGraph (s) | network (s) | speed-up, network only | "
+          "speed-up, whole prediction |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        total = r["features_s"] + r["network_s"]
+        print(f"| {int(r['nodes'])} | {int(r['tiles'])} | {r['golden_s']:.2f} | {r['features_s']:.2f} | "
+              f"{r['network_s']:.3f} | {r['golden_s'] / r['network_s']:.1f}x | {r['golden_s'] / total:.2f}x |")
+    return rows
 
 
 def main() -> None:
@@ -300,14 +351,20 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--synthetic", type=int, default=40, help="generated static cases added to training")
     ap.add_argument("--dynamic", type=int, default=24, help="generated dynamic designs (0 skips the part)")
-    ap.add_argument("--speed-nodes", type=int, default=100_000)
+    ap.add_argument("--speed-nodes", type=int, nargs="+", default=[100_000],
+                    help="node counts of the designs the dynamic speed table times")
+    ap.add_argument("--device", default="cpu", help="where the network runs in the speed table (cpu, cuda)")
+    ap.add_argument("--speed-only", action="store_true",
+                    help="only the dynamic speed table, with the dynamic checkpoint in --models-dir")
     ap.add_argument("--steps-per-cycle", type=int, default=20)
     ap.add_argument("--real-weight", type=int, default=8, help="times each real training case is repeated")
     ap.add_argument("--hot-weight", type=float, default=0.0,
                     help="extra L1 weight of hot-spot tiles in training (eda.irdrop.train.TrainConfig.hot_weight)")
     ap.add_argument("--models", nargs="+", default=["pdnnet", "iredge"], choices=sorted(LABELS))
-    ap.add_argument("--dynamic-prior", default="rail_est", choices=["rail_est", "rail_coarse"],
-                    help="the rail estimate the dynamic model's head starts from")
+    ap.add_argument("--dynamic-prior", default="rail_est", choices=["rail_est", "rail_coarse", "mean"],
+                    help="the rail estimate the dynamic model's head starts from (mean: of both)")
+    ap.add_argument("--dynamic-iccad", action=argparse.BooleanOptionalAction, default=True,
+                    help="dynamic cases on the ICCAD 2023 netlists: the fake ones train, the real ones test")
     ap.add_argument("--reuse", action="store_true", help="reuse existing leave-one-out checkpoints")
     ap.add_argument("--cases", nargs="*", default=[], help="real cases (default: all with a netlist)")
     ap.add_argument("--skip-static", action="store_true")
@@ -324,9 +381,11 @@ def main() -> None:
     args = ap.parse_args()
     results: dict[str, Any] = {}
     with get_executor("local", workers=args.workers) as executor:
-        if not args.skip_static:
+        if not (args.skip_static or args.speed_only):
             results["static"] = static_benchmark(args, executor)
-        if args.dynamic:
+        if args.speed_only:
+            results["speed"] = _dynamic_speed(args.models_dir / "pdnnet-dynamic.pt", args)
+        elif args.dynamic:
             results["dynamic"] = dynamic_benchmark(args, executor)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=float))

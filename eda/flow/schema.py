@@ -150,6 +150,9 @@ def _validate_params(doc: YamlDocument, index: int, spec: StepSpec, cls: type[St
                 f"parameters of {cls.name}: {', '.join(valid) or 'none'} (see `eda steps {cls.name}`)"
             raise FlowError(f"unknown parameter '{key}' for step '{spec.id}' ({cls.name})",
                             where=doc.where(loc), hint=hint) from None
+        if not err["loc"]:  # a check across parameters (a model validator)
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            raise FlowError(f"step '{spec.id}' ({cls.name}): {msg}", where=doc.where(loc)) from None
         path = ".".join(map(str, err["loc"]))
         raise FlowError(f"step '{spec.id}' parameter '{path}': {err['msg']} (got {err.get('input')!r})",
                         where=doc.where(loc)) from None

@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
@@ -26,24 +26,51 @@ def _shipped_checkpoint_digest() -> str:
 
 @register
 class IrdropSynthetic(Step):
-    """Generate labelled synthetic PDNs (static: nodal solve; dynamic: worst transient drop), fanned out."""
+    """Generate labelled PDNs (static: nodal solve; dynamic: worst transient drop), fanned out.
+
+    ``source: generator`` draws random grids; ``source: iccad`` makes dynamic cases on the ICCAD 2023
+    netlists (design ``i`` is the ``i``-th case with a netlist of ``subsets``, cycling, with activity seed
+    ``first_seed + i``).
+    """
 
     name = "irdrop.synthetic"
-    version = "1"
+    version = "2"
     outputs = {"cases": "cases"}
 
     class Params(StepParams):
         kind: Literal["static", "dynamic"] = Field(default="static", description="label kind")
+        source: Literal["generator", "iccad"] = Field(default="generator",
+                                                      description="random grids, or the ICCAD 2023 netlists")
         count: int = Field(default=40, ge=1, description="number of designs")
         first_seed: int = Field(default=1000, description="seed of the first design (then +1 each)")
         slices: int = Field(default=8, ge=1, description="time slices of a dynamic case")
+        subsets: list[Literal["real", "fake"]] = Field(default_factory=lambda: ["fake", "real"],
+                                                       description="ICCAD 2023 subsets (source: iccad)")
+
+        @model_validator(mode="after")
+        def _iccad_is_dynamic(self) -> IrdropSynthetic.Params:
+            if self.source == "iccad" and self.kind != "dynamic":
+                raise ValueError("source 'iccad' makes dynamic cases only (kind: dynamic); the static ICCAD "
+                                 "2023 cases carry their own labels: irdrop.train reads them with data.real / "
+                                 "data.fake")
+            return self
 
     def run(self, ctx: StepContext) -> StepResult:
-        from eda.irdrop.synthetic import generate_cases
+        from eda.irdrop.synthetic import generate_cases, generate_iccad_dynamic
 
         p = ctx.params
         seeds = list(range(p.first_seed, p.first_seed + p.count))
-        paths = generate_cases(p.kind, seeds, ctx.path("cases/.keep").parent, ctx.executor, slices=p.slices)
+        out = ctx.path("cases/.keep").parent
+        if p.source == "generator":
+            paths = generate_cases(p.kind, seeds, out, ctx.executor, slices=p.slices)
+        else:
+            from eda.data import require_data
+            from eda.irdrop.dataset import iccad_cases
+
+            root = require_data("iccad23")
+            dirs = [d for subset in p.subsets for d in iccad_cases(root, subset)]
+            paths = generate_iccad_dynamic([dirs[i % len(dirs)] for i in range(p.count)], seeds, out, ctx.executor,
+                                           slices=p.slices)
         (ctx.workdir / "cases" / ".keep").unlink(missing_ok=True)
         return StepResult(outputs={"cases": "cases"},
                           metrics={f"irdrop__synthetic__{p.kind}_cases": len(paths)})

@@ -1,14 +1,18 @@
-"""Generated training data: synthetic PDNs (eda.pdn generator) labelled by the golden eda.pdn solvers.
+"""Generated training data: PDNs labelled by the golden eda.pdn solvers.
 
 * **static** cases: a random BeGAN-style grid (die size, stripe pitches, pad pattern, hot spots and
   current density drawn from the seed), its contest maps (current, effective distance, PDN density) and
   the static IR-drop label (nodal solve, rasterised like the contest labels);
 * **dynamic** cases: the same with decaps and clock-like PWL activity per sink; the inputs add one
-  current map per time slice (average sink current over the slice window, A per tile), the label is the
-  worst dynamic drop per tile over the whole transient (trapezoidal integration, golden).
+  current map per time slice (the current map scaled by the activity of the nearest sink over the
+  slice window, A per tile), the label is the worst dynamic drop per tile over the whole transient
+  (trapezoidal integration, golden);
+* **dynamic ICCAD** cases: an ICCAD 2023 netlist made transient the same way (:mod:`eda.pdn.dynamics`)
+  with the contest's own maps as inputs.
 
 Each case is one task fanned out through an executor (``local`` process pool or ``dask``) and cached as
-``<kind>-<seed>-<key>.npz`` (maps, label and the PDN structure arrays), so a second run only loads.
+``<kind>-<seed>-<key>.npz`` or ``dynamic-<subset>-<case>-<seed>-<key>.npz`` (maps, label and the PDN
+structure arrays), so a second run only loads.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ import numpy as np
 from eda.irdrop.dataset import Sample, sample_from_maps
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["random_spec", "make_case", "generate_cases", "load_case_file", "load_generated_dir",
-           "DEFAULT_SLICES"]
+__all__ = ["random_spec", "make_case", "generate_cases", "iccad_dynamic_spec", "make_iccad_dynamic_case",
+           "generate_iccad_dynamic", "slice_maps", "load_case_file", "load_generated_dir", "DEFAULT_SLICES"]
 
 DEFAULT_SLICES = 8
-_VERSION = "2"
+#: cache version per kind (dynamic 3: slice maps keep the current map's texture, activity follows the
+#: relative load of a node)
+_VERSION = {"static": "2", "dynamic": "3"}
 
 
 def random_spec(seed: int, kind: str, size_um: tuple[float, float] = (120.0, 260.0)):  # noqa: ANN201
@@ -57,21 +63,49 @@ def random_spec(seed: int, kind: str, size_um: tuple[float, float] = (120.0, 260
     return spec
 
 
-def _slice_maps(net: Any, shape: tuple[int, int], stop: float, slices: int, samples_per_slice: int = 5) -> np.ndarray:
-    """Average sink current per time slice on the 1 µm grid ``[slices, X, Y]`` (A per tile)."""
+def slice_maps(net: Any, current_map: np.ndarray, stop: float, slices: int,
+                samples_per_slice: int = 25) -> np.ndarray:
+    """Tile current per time slice on the 1 µm grid ``[slices, X, Y]`` (A per tile).
+
+    Every tile of ``current_map`` (the static load, A per tile) is scaled by the activity of its nearest
+    current sink: that sink's mean current over the slice window (``samples_per_slice`` samples) over its
+    DC value. The maps keep the current map's texture (a contest map spreads a cell's current over its
+    tiles; the netlist lumps it on a node); each slice is then scaled so that the die draws the netlist's
+    total current of that window.
+    """
+    from scipy.spatial import cKDTree
+
     from eda.pdn.waveforms import SourceEvaluator
 
+    shape = np.shape(current_map)
     ev = SourceEvaluator(net.waves, net.i_amp)
-    sinks = (net.i_a >= 0) & (net.i_b < 0)
-    ix = np.clip(np.floor(net.x_um[net.i_a[sinks]]).astype(int), 0, shape[0] - 1)
-    iy = np.clip(np.floor(net.y_um[net.i_a[sinks]]).astype(int), 0, shape[1] - 1)
-    out = np.zeros((slices, *shape))
+    sinks = np.flatnonzero((net.i_a >= 0) & (net.i_b < 0) & (net.i_amp > 0))
+    at = net.i_a[sinks]
+    gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
+    _, nearest = cKDTree(np.c_[net.x_um[at], net.y_um[at]]).query(np.c_[gx.ravel(), gy.ravel()])
+    out = np.empty((slices, *shape))
     width = stop / slices
     for s in range(slices):
         ts = s * width + (np.arange(samples_per_slice) + 0.5) * width / samples_per_slice
-        mean = np.mean([ev(float(t))[sinks] for t in ts], axis=0)
-        np.add.at(out[s], (ix, iy), mean)
+        drawn = np.mean([ev(float(t))[sinks] for t in ts], axis=0)
+        out[s] = np.asarray(current_map) * (drawn / net.i_amp[sinks])[nearest].reshape(shape)
+        out[s] *= drawn.sum() / max(float(out[s].sum()), 1e-300)  # the die draws what the netlist does
     return out
+
+
+def _save_case(path: Path, current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.ndarray, label: np.ndarray,
+               net: Any, solve_s: float, **extra: np.ndarray) -> None:
+    """Write one case ``.npz`` (maps, label, the PDN structure arrays) under a temp name, then rename."""
+    from eda.irdrop.netlist_adapter import structure_from_pdn
+
+    pdn = structure_from_pdn(net)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, current=current, eff_dist=eff_dist, pdn_density=pdn_density, label=label,
+                        xy=pdn.xy, layer=pdn.layer, res_a=pdn.res_a, res_b=pdn.res_b, res_ohm=pdn.res_ohm,
+                        pad_nodes=pdn.pad_nodes, pad_volt=pdn.pad_volt, solve_s=solve_s, nodes=net.n_nodes,
+                        **extra)
+    tmp.replace(path)
 
 
 def make_case(task: tuple[str, int, str, int, int]) -> str:
@@ -79,14 +113,13 @@ def make_case(task: tuple[str, int, str, int, int]) -> str:
 
     Returns the path of the ``.npz`` (top-level so that process pools and Dask can ship it).
     """
-    from eda.irdrop.netlist_adapter import structure_from_pdn
     from eda.pdn.features import effective_distance_map, pdn_density_map
     from eda.pdn.generate import generate_pdn
     from eda.pdn.raster import rasterize
 
     kind, seed, cache_dir, slices, steps_per_cycle = task
     spec = random_spec(seed, kind)
-    key = hashlib.sha1(json.dumps([_VERSION, asdict(spec), slices, steps_per_cycle], default=str).encode())
+    key = hashlib.sha1(json.dumps([_VERSION[kind], asdict(spec), slices, steps_per_cycle], default=str).encode())
     path = Path(cache_dir) / f"{kind}-{seed:05d}-{key.hexdigest()[:10]}.npz"
     if path.exists():
         return str(path)
@@ -105,19 +138,53 @@ def make_case(task: tuple[str, int, str, int, int]) -> str:
         stop = spec.clock_period_s * spec.cycles
         res = solve_transient(net, stop, spec.clock_period_s / steps_per_cycle)
         drop = res.worst_drop
-        extra["time_slices"] = _slice_maps(net, shape, stop, slices)
+        extra["time_slices"] = slice_maps(net, gen.current_map, stop, slices)
     # dynamic cases: the static current channel is the time-averaged current of the waveforms
     current = extra["time_slices"].mean(axis=0) if kind == "dynamic" else gen.current_map
     solve_s = time.perf_counter() - t0
-    label = rasterize(net, drop, shape)
-    pdn = structure_from_pdn(net)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, current=current, eff_dist=effective_distance_map(net, shape),
-                        pdn_density=pdn_density_map(net, shape), label=label, xy=pdn.xy, layer=pdn.layer,
-                        res_a=pdn.res_a, res_b=pdn.res_b, res_ohm=pdn.res_ohm, pad_nodes=pdn.pad_nodes,
-                        pad_volt=pdn.pad_volt, solve_s=solve_s, nodes=net.n_nodes, **extra)
-    tmp.replace(path)
+    _save_case(path, current, effective_distance_map(net, shape), pdn_density_map(net, shape),
+               rasterize(net, drop, shape), net, solve_s, **extra)
+    return str(path)
+
+
+def iccad_dynamic_spec(seed: int) -> dict[str, float]:
+    """Activity parameters of an ICCAD dynamic case drawn from ``seed`` (as :func:`random_spec`'s)."""
+    rng = np.random.default_rng(10_007 * seed + 2)
+    return {"cycles": 4, "clock_period_s": 1e-9, "decap_fraction": float(rng.uniform(0.02, 0.1))}
+
+
+def make_iccad_dynamic_case(task: tuple[str, int, str, int, int]) -> str:
+    """One dynamic case on an ICCAD 2023 netlist; ``task = (case_dir, seed, cache_dir, slices,
+    steps_per_cycle)``. Returns the cached ``.npz`` path.
+
+    The static netlist gets cell and decap capacitance and clock activity on its sinks
+    (:func:`eda.pdn.dynamics.with_activity`, seeded), the golden transient gives the label (worst drop
+    per node, rasterised like the contest labels), the inputs are the contest's own effective-distance and
+    PDN-density maps and its current map per time slice (:func:`slice_maps`).
+    """
+    from eda.pdn.dynamics import with_activity
+    from eda.pdn.maps import read_map
+    from eda.pdn.netlist import read_netlist
+    from eda.pdn.raster import rasterize
+    from eda.pdn.transient import solve_transient
+
+    case_dir, seed, cache_dir, slices, steps_per_cycle = task
+    case = Path(case_dir)
+    act = iccad_dynamic_spec(seed)
+    key = hashlib.sha1(json.dumps([_VERSION["dynamic"], case.parent.name, case.name, act, slices,
+                                   steps_per_cycle]).encode())
+    path = Path(cache_dir) / f"dynamic-{case.parent.name}-{case.name}-{seed:05d}-{key.hexdigest()[:10]}.npz"
+    if path.exists():
+        return str(path)
+    current_map = read_map(case / "current_map.csv.gz")
+    net = with_activity(read_netlist(case / "netlist.sp.gz"), seed=seed, **act)
+    t0 = time.perf_counter()
+    stop = act["clock_period_s"] * act["cycles"]
+    res = solve_transient(net, stop, act["clock_period_s"] / steps_per_cycle)
+    time_slices = slice_maps(net, current_map, stop, slices)
+    _save_case(path, time_slices.mean(axis=0), read_map(case / "eff_dist_map.csv.gz"),
+               read_map(case / "pdn_density.csv.gz"), rasterize(net, res.worst_drop, current_map.shape), net,
+               time.perf_counter() - t0, time_slices=time_slices)
     return str(path)
 
 
@@ -130,6 +197,18 @@ def generate_cases(kind: str, seeds: list[int], cache_dir: Path, executor: Any =
     if executor is None:
         return [Path(make_case(t)) for t in tasks]
     return [Path(p) for p in executor.map(make_case, tasks, name=f"irdrop-{kind}-case")]
+
+
+def generate_iccad_dynamic(cases: list[Path], seeds: list[int], cache_dir: Path, executor: Any = None, *,
+                           slices: int = DEFAULT_SLICES, steps_per_cycle: int = 20) -> list[Path]:
+    """Dynamic cases on ICCAD 2023 netlists: ``cases[i]`` (a case directory) with activity seed
+    ``seeds[i]``, made (or reused) through ``executor.map`` (serial when None)."""
+    if len(cases) != len(seeds):
+        raise ValueError(f"one seed per case: {len(cases)} cases, {len(seeds)} seeds")
+    tasks = [(str(c), int(s), str(cache_dir), int(slices), int(steps_per_cycle)) for c, s in zip(cases, seeds, strict=True)]
+    if executor is None:
+        return [Path(make_iccad_dynamic_case(t)) for t in tasks]
+    return [Path(p) for p in executor.map(make_iccad_dynamic_case, tasks, name="irdrop-iccad-dynamic-case")]
 
 
 def load_case_file(path: Path, tile_um: int = 4) -> Sample:

@@ -7,7 +7,8 @@ Stripe segments are resistors ``sheet_ohm_sq * length / width``; vias join cross
 layers. Pads sit on the top layer as a bump array or along the periphery, optionally behind a package
 series R-L. Cell currents (``current_density_a_um2`` × die area in total) come from a 1 µm current map made of a uniform floor plus Gaussian hot-spot
 blobs of cell density, lumped onto the nearest bottom-layer node; decaps are spread with density too.
-Activity waveforms (PWL) for transient analysis scale every sink by a clock-like switching profile.
+Activity waveforms (PWL) for transient analysis scale every sink by a clock-like switching profile
+(:mod:`eda.pdn.dynamics`, which also turns a static netlist into a transient one).
 
 Default layer data follow the ICCAD 2023 Nangate45 netlists (m1 ≈ 2.2 Ω/µm ... m9 ≈ 0.009 Ω/µm, vias
 15/9/1/1 Ω).
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eda.errors import SpecError
+from eda.pdn.dynamics import clock_activity, load_capacitance
 from eda.pdn.netlist import PdnNetlist, Waveforms
 from eda.pdn.nodenames import iccad_name
 
@@ -66,7 +68,7 @@ class GridSpec:
     hotspots: int = 4
     hotspot_sigma_um: float = 20.0
     hotspot_gain: float = 6.0
-    cap_per_node_f: float = 2e-15
+    cap_per_node_f: float = 2e-15  # cell capacitance per µm² of cells (a node gets its tiles' share)
     decap_fraction: float = 0.05
     decap_f: float = 50e-15
     package_r_ohm: float = 0.0
@@ -212,11 +214,9 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
     node_density = np.bincount(node_of_tile, weights=density.ravel(), minlength=n_bottom) * density.size
     sinks = np.flatnonzero(node_current > 0)
 
-    # capacitance: intrinsic cell cap scaled with density, plus decap cells at random bottom nodes
-    cap = spec.cap_per_node_f * node_density
-    n_decap = int(round(spec.decap_fraction * n_bottom))
-    if n_decap:
-        cap[rng.choice(n_bottom, size=n_decap, replace=False)] += spec.decap_f
+    # capacitance: intrinsic cell cap per µm² of cells (a node's tiles), plus decap cells at random bottom nodes
+    cap = load_capacitance(node_density, rng, cap_per_um2_f=spec.cap_per_node_f,
+                           decap_fraction=spec.decap_fraction, decap_f=spec.decap_f)
     caps = np.flatnonzero(cap > 0)
 
     names = iccad_name(x_dbu, y_dbu, layer_idx)
@@ -241,7 +241,12 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
         if spec.package_l_h > 0:
             l_a, l_b, l_h = mid_i, pad_nodes, np.full(len(k), spec.package_l_h)
         v_pos = bump_i
-    waves = _activity(spec, rng, node_current[sinks], node_density[sinks])
+    if spec.waveform == "pwl":
+        # relative load 1 = an average node (node_density counts a node's tiles, ~5.8 on default rails)
+        load = node_density[sinks] / max(float(node_density[sinks].mean()), 1e-30)
+        waves = clock_activity(node_current[sinks], load, spec.cycles, spec.clock_period_s, rng)
+    else:
+        waves = Waveforms.dc(len(sinks))
     net = PdnNetlist(
         names=names, x_um=x_um, y_um=y_um, layer=np.asarray(layer_idx, np.int64),
         r_a=r_a, r_b=r_b, r_ohm=r_ohm,
@@ -254,27 +259,3 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
         source=f"<generated seed={spec.seed}>",
     )
     return GeneratedPdn(netlist=net, current_map=current_map, spec=spec)
-
-
-def _activity(spec: GridSpec, rng: np.random.Generator, amps: np.ndarray, density: np.ndarray) -> Waveforms:
-    """PWL per sink: a clock-edge current pulse each cycle with a per-cycle random activity factor.
-
-    The DC value of each sink is its average current; the pulse shape (rise 10%, fall 30% of the period)
-    is scaled so that the waveform's time average over a cycle equals the DC value times the activity.
-    """
-    n = len(amps)
-    if spec.waveform == "dc" or n == 0:
-        return Waveforms.dc(n)
-    T = spec.clock_period_s
-    shape_t = np.array([0.0, 0.05, 0.15, 0.45, 1.0]) * T  # idle, rise, peak, decay, idle
-    shape_v = np.array([0.2, 0.2, 3.0, 0.6, 0.2])
-    mean_shape = np.trapezoid(shape_v, shape_t) / T
-    times = np.concatenate([c * T + shape_t[:-1] for c in range(spec.cycles)] + [np.array([spec.cycles * T])])
-    # activity per cycle and region: hot (dense) cells toggle more
-    act = rng.uniform(0.5, 1.5, size=(n, spec.cycles)) * np.clip(density, 0.5, 2.0)[:, None] / 1.0
-    vals = np.concatenate([np.repeat(act, len(shape_t) - 1, axis=1) * np.tile(shape_v[:-1], spec.cycles),
-                           act[:, -1:] * shape_v[-1]], axis=1) / mean_shape
-    vals *= amps[:, None]
-    npts = len(times)
-    return Waveforms(kind=np.ones(n, np.int8), pwl_ptr=np.arange(n + 1, dtype=np.int64) * npts,
-                     pwl_t=np.tile(times, n), pwl_v=vals.ravel(), pulse=np.full((n, 7), np.nan))
