@@ -127,41 +127,67 @@ def _golden(case: Path, shape: tuple[int, int]) -> tuple[np.ndarray, float]:
     return drop, time.perf_counter() - t0
 
 
+def _seeds(args: argparse.Namespace, name: str) -> list[int]:
+    """Training seeds of model ``name``: all of ``--seeds`` for the PDNNet models, the first for baselines."""
+    return list(args.seeds) if name.startswith("pdnnet") else list(args.seeds[:1])
+
+
+def _checkpoint(args: argparse.Namespace, name: str, case: str, seed: int) -> Path:
+    return args.models_dir / (f"{name}-without-{case}.pt" if seed == 0 else f"{name}-without-{case}-seed{seed}.pt")
+
+
+def _label(args: argparse.Namespace, name: str) -> str:
+    n = len(_seeds(args, name))
+    return LABELS[name] if n == 1 else f"{LABELS[name]}, mean of {n} seeds"
+
+
 def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     root = require_data("iccad23")
     real = [d for d in iccad_cases(root, "real") if not args.cases or d.name in args.cases]
     syn_dir = CACHE / "synthetic"
     syn_files = [str(f) for f in generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)]
-    train_cfg = {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs, "seed": args.seed,
+    train_cfg = {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
                  "threads": 1, "crop": 128, "hot_weight": args.hot_weight}
     tasks = []
     for d in real:
         for name in args.models:
-            ckpt = args.models_dir / f"{name}-without-{d.name}.pt"
-            if args.reuse and ckpt.exists():
-                continue
-            tasks.append({"held_out": d.name, "model": load_model_config(name), "train": train_cfg,
-                          "real_weight": args.real_weight, "subsets": args.iccad_train,
-                          "validation": args.validation,
-                          "synthetic_files": syn_files,
-                          "checkpoint": str(args.models_dir / f"{name}-without-{d.name}.pt")})
+            for seed in _seeds(args, name):
+                ckpt = _checkpoint(args, name, d.name, seed)
+                if args.reuse and ckpt.exists():
+                    continue
+                tasks.append({"held_out": d.name, "model": load_model_config(name),
+                              "train": {**train_cfg, "seed": seed},
+                              "real_weight": args.real_weight, "subsets": args.iccad_train,
+                              "validation": args.validation, "synthetic_files": syn_files, "checkpoint": str(ckpt)})
     t0 = time.perf_counter()
     if tasks:
         executor.map(_train_task, tasks, name="irdrop-train-loo")
     train_s = time.perf_counter() - t0
     rows: list[dict[str, Any]] = []
+    spread: list[str] = []
     for d in real:
         sample = load_iccad_case(d, cache_dir=CACHE / "iccad")
         gold_mv = sample.label_mv
         feat_s = _feature_seconds(d)
         for name in args.models:
-            ckpt = args.models_dir / f"{name}-without-{d.name}.pt"
-            pred_v, net_s = _predict(ckpt, sample)
+            seeds = _seeds(args, name)
+            ckpts = [_checkpoint(args, name, d.name, seed) for seed in seeds]
+            runs = [_predict(c, sample) for c in ckpts]
+            # several seeds: the prediction is the mean of their maps (an ensemble; runtime counts every member)
+            pred_v, net_s = np.mean([p for p, _ in runs], axis=0), sum(t for _, t in runs)
             m = map_metrics(pred_v * 1e3, gold_mv)
-            rows.append({"case": d.name, "method": LABELS[name],
+            rows.append({"case": d.name, "method": _label(args, name),
                          "mae_mv": m["mae"], "max_err_mv": m["max_error"], "f1": m["f1"],
                          "runtime_s": feat_s + net_s,
-                         "epochs": int(load_checkpoint(ckpt)["metrics"]["epochs"])})
+                         "epochs": round(np.mean([load_checkpoint(c)["metrics"]["epochs"] for c in ckpts]))})
+            if len(seeds) > 1:
+                each = [map_metrics(p * 1e3, gold_mv) for p, _ in runs]
+                maes = " / ".join(f"{e['mae']:.4f}" for e in each)
+                f1s = " / ".join(f"{e['f1']:.3f}" for e in each)
+                spread.append(f"| {d.name} | {LABELS[name]} | {maes} | {f1s} |")
+                rows += [{"case": d.name, "method": f"{LABELS[name]}, seed {seed}", "mae_mv": e["mae"],
+                          "max_err_mv": e["max_error"], "f1": e["f1"], "runtime_s": feat_s + t, "epochs": 0,
+                          "member": True} for seed, e, (_, t) in zip(seeds, each, runs, strict=True)]
         for label, channel in ((RAIL_LABEL, "rail_est"), (COARSE_LABEL, "rail_coarse")):
             prior = sample.inputs[STATIC_CHANNELS.index(channel)].astype(np.float64)  # mV, a prior alone
             m = map_metrics(prior, gold_mv)
@@ -184,10 +210,16 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     print("| case | method | MAE (mV) | max error (mV) | F1 | runtime (s) | epochs |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
-              f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
+        if not r.get("member"):
+            print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
+                  f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
+    if spread:
+        print("\nPer seed (the members of the mean above):\n")
+        print("| case | method | MAE per seed (mV) | F1 per seed |")
+        print("|---|---|---|---|")
+        print("\n".join(spread))
     summary = {}
-    for method in [LABELS[n] for n in args.models] + [RAIL_LABEL, COARSE_LABEL, LINEAR_LABEL, "golden solver"]:
+    for method in dict.fromkeys(r["method"] for r in rows):
         sel = [r for r in rows if r["method"] == method]
         summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
     print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")
@@ -196,13 +228,14 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         print(f"| {method} | {s['mae_mv']:.4f} | {s['max_err_mv']:.3f} | {s['f1']:.3f} | {s['runtime_s']:.2f} |")
     base = [r for r in rows if r["method"] == LABELS["iredge"]]
     for name in [n for n in args.models if n != "iredge"]:
-        mine = [r for r in rows if r["method"] == LABELS[name]]
+        label = _label(args, name)
+        mine = [r for r in rows if r["method"] == label]
         if base:
-            ratio = summary[LABELS[name]]["mae_mv"] / summary[LABELS["iredge"]]["mae_mv"]
+            ratio = summary[label]["mae_mv"] / summary[LABELS["iredge"]]["mae_mv"]
             per_case = [a["mae_mv"] / b["mae_mv"] for a, b in zip(mine, base, strict=True)]
-            print(f"\n{LABELS[name]} MAE / baseline MAE: ratio of mean MAE {ratio:.3f} "
+            print(f"\n{label} MAE / baseline MAE: ratio of mean MAE {ratio:.3f} "
                   f"({(1 - ratio) * 100:.1f}% lower), median per-case ratio {np.median(per_case):.3f}")
-        print(f"{LABELS[name]} targets per unseen case: MAE <= 0.15 mV met on "
+        print(f"{label} targets per unseen case: MAE <= 0.15 mV met on "
               f"{sum(r['mae_mv'] <= 0.15 for r in mine)}/{len(mine)}, F1 >= 0.5 met on "
               f"{sum(r['f1'] >= 0.5 for r in mine)}/{len(mine)}")
     return {"rows": rows, "summary": summary}
@@ -244,7 +277,7 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
     task = {"held_out": None, "model": model, "synthetic_files": train_files, "val_files": val_files,
             "only_synthetic": True,
             "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
-                      "seed": args.seed, "threads": 1, "crop": 128},
+                      "seed": args.seeds[0], "threads": 1, "crop": 128},
             "checkpoint": str(args.models_dir / "pdnnet-dynamic.pt")}
     ckpt = Path(task["checkpoint"])
     if not (args.reuse and ckpt.exists()):
@@ -361,7 +394,7 @@ def main() -> None:
     ap.add_argument("--hot-weight", type=float, default=0.0,
                     help="extra L1 weight of hot-spot tiles in training (eda.irdrop.train.TrainConfig.hot_weight)")
     ap.add_argument("--models", nargs="+", default=["pdnnet", "iredge"], choices=sorted(LABELS))
-    ap.add_argument("--dynamic-prior", default="rail_est", choices=["rail_est", "rail_coarse", "mean"],
+    ap.add_argument("--dynamic-prior", default="mean", choices=["rail_est", "rail_coarse", "mean"],
                     help="the rail estimate the dynamic model's head starts from (mean: of both)")
     ap.add_argument("--dynamic-iccad", action=argparse.BooleanOptionalAction, default=True,
                     help="dynamic cases on the ICCAD 2023 netlists: the fake ones train, the real ones test")
@@ -369,7 +402,9 @@ def main() -> None:
     ap.add_argument("--cases", nargs="*", default=[], help="real cases (default: all with a netlist)")
     ap.add_argument("--skip-static", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
+                    help="training seeds of the PDNNet models (several: their mean map is scored, each seed too); "
+                         "the baselines and the dynamic model train with the first")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--iccad-train", nargs="*", default=["fake", "real"], choices=["fake", "real"],
                     help="ICCAD 2023 subsets in training (the held-out real case always excluded)")
