@@ -26,6 +26,7 @@ def train_command(
     import yaml
 
     from eda.errors import SpecError
+    from eda.flow.executors import get_executor
     from eda.flow.progress import track
     from eda.irdrop.recipes import run_recipe
 
@@ -44,7 +45,8 @@ def train_command(
         data = dict(recipe.get("data") or {})
         data["exclude"] = list(data.get("exclude", [])) + list(exclude)
         recipe["data"] = data
-    result = run_recipe(recipe, out, world_size=world_size, progress=track)
+    with get_executor("local") as executor:  # trains the members of an ensemble (train.seeds) in parallel
+        result = run_recipe(recipe, out, world_size=world_size, progress=track, executor=executor)
     typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
 
 

@@ -74,7 +74,8 @@ class PredictionTiming:
 
 
 class Predictor:
-    """A trained model loaded from a checkpoint (``torch.load(weights_only=True)``), ready to predict."""
+    """A trained model (or an ensemble of them) loaded from a checkpoint (``torch.load(weights_only=True)``),
+    ready to predict."""
 
     def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu", threads: int | None = None) -> None:
         import torch
@@ -88,11 +89,14 @@ class Predictor:
         payload = load_checkpoint(self.path)
         self.model_config = dict(payload["model_config"])
         self.tile_um = int(payload.get("tile_um", 4))
-        self.model = build_model(self.model_config)
-        self.model.load_state_dict(payload["state_dict"])
-        self.model.eval()
         self.device = torch.device(device)
-        self.model.to(self.device)
+        # an ensemble checkpoint (eda.irdrop.train.merge_checkpoints) holds every member's weights
+        self.models = []
+        for state in payload.get("members") or [payload["state_dict"]]:
+            model = build_model(self.model_config)
+            model.load_state_dict(state)
+            self.models.append(model.eval().to(self.device))
+        self.model = self.models[0]
         self.metrics = dict(payload.get("metrics", {}))
 
     @property
@@ -101,11 +105,11 @@ class Predictor:
         return str(self.model_config.get("model", "pdnnet"))
 
     def predict_sample(self, sample) -> np.ndarray:  # noqa: ANN001 - eda.irdrop.dataset.Sample
-        """IR drop in V ``[X, Y]`` for an assembled sample."""
+        """IR drop in V ``[X, Y]`` for an assembled sample (an ensemble's mean map)."""
         from eda.irdrop.train import predict_sample
 
         sample.tile_um = self.tile_um
-        return predict_sample(self.model, sample, self.device) * 1e-3
+        return np.mean([predict_sample(m, sample, self.device) for m in self.models], axis=0) * 1e-3
 
     def predict(self, netlist: str | Path | None, current: str | Path, eff_dist: str | Path,
                 pdn_density: str | Path, out_of_distribution: str = "rail") -> tuple[np.ndarray, PredictionTiming]:

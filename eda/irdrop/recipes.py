@@ -14,6 +14,8 @@ A recipe (``flows/irdrop-train.yaml`` passes one inline; ``eda irdrop train --co
       synthetic: null       # a directory of generated cases (the irdrop.synthetic step)
       tile_um: 4
     train: {epochs: 60, lr: 0.002, patience: 12, seed: 0, max_minutes: 18}
+                            # seeds: [0, 1] instead of seed: an ensemble, one member per seed, trained
+                            # as parallel executor tasks; predictions are the members' mean
 """
 
 from __future__ import annotations
@@ -22,12 +24,20 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from eda.data import require_data
 from eda.errors import SpecError
 from eda.irdrop.dataset import Sample, load_iccad_split
-from eda.irdrop.train import TrainConfig, TrainResult, save_checkpoint, train_distributed, train_model
+from eda.irdrop.train import (
+    TrainConfig,
+    TrainResult,
+    merge_checkpoints,
+    save_checkpoint,
+    train_distributed,
+    train_model,
+)
 
 __all__ = ["CONFIG_DIR", "load_model_config", "train_config", "unseen_validation", "load_recipe_data", "run_recipe"]
 
@@ -115,14 +125,61 @@ def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) ->
     return samples, val
 
 
+def _member_seeds(train: dict[str, Any]) -> list[int]:
+    """The ensemble seeds of a recipe's ``train`` section (``seeds: [0, 1]``), or ``[seed]``."""
+    seeds = train.get("seeds")
+    if seeds is None:
+        return [int(train.get("seed", 0))]
+    if not isinstance(seeds, list) or not seeds or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                            for v in seeds) or len(set(seeds)) != len(seeds):
+        raise SpecError(f"train.seeds must be a non-empty list of distinct integers, got {seeds!r}",
+                        hint="e.g. seeds: [0, 1] trains two members and ships their mean")
+    if "seed" in train:
+        raise SpecError("give train.seed or train.seeds, not both")
+    return list(seeds)
+
+
+def _train_member(task: tuple[dict[str, Any], str, str | None]) -> dict[str, Any]:
+    """Train one ensemble member (an executor task): ``(single-seed recipe, checkpoint, cache)``."""
+    recipe, checkpoint, cache = task
+    result = run_recipe(recipe, Path(checkpoint), default_cache=Path(cache) if cache else None)
+    return {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds,
+            "history": result.history}
+
+
 def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1, progress: Any = None,
-               default_cache: Path | None = None) -> TrainResult:
-    """Train the recipe's model and write ``checkpoint`` (best validation weights)."""
+               default_cache: Path | None = None, executor: Any = None) -> TrainResult:
+    """Train the recipe's model and write ``checkpoint`` (best validation weights).
+
+    ``train.seeds: [s1, s2, ...]`` trains one member per seed, as tasks of ``executor`` (in parallel on a
+    process pool; serial without one) and writes their ensemble (:func:`eda.irdrop.train.merge_checkpoints`);
+    the result's validation MAE is the members' mean.
+    """
     unknown = sorted(set(recipe) - {"model", "data", "train"})
     if unknown:
         raise SpecError(f"unknown recipe section(s) {', '.join(unknown)}", hint="sections: model, data, train")
     model_cfg = load_model_config(recipe.get("model", "pdnnet"))
-    cfg = train_config(recipe.get("train"))
+    train_values = dict(recipe.get("train") or {})
+    seeds = _member_seeds(train_values)
+    train_values.pop("seeds", None)
+    cfg = train_config({**train_values, "seed": seeds[0]})
+    if len(seeds) > 1:
+        if world_size > 1:
+            raise SpecError("an ensemble (train.seeds) trains its members as separate processes, not with "
+                            "torch.distributed", hint="drop --world-size / world_size, or give one seed")
+        if default_cache is not None or (recipe.get("data") or {}).get("cache_dir"):
+            load_recipe_data(dict(recipe.get("data") or {}), default_cache)  # fills the cache the members read
+        members = [Path(checkpoint).with_name(f"{Path(checkpoint).stem}.seed{s}.pt") for s in seeds]
+        tasks = [({**recipe, "model": model_cfg, "train": {**train_values, "seed": s}}, str(m),
+                  str(default_cache) if default_cache else None) for s, m in zip(seeds, members, strict=True)]
+        runs = executor.map(_train_member, tasks, name="irdrop-train-member") if executor is not None else \
+            [_train_member(t) for t in tasks]
+        merge_checkpoints(members, checkpoint)
+        for m in members:
+            m.unlink()
+        return TrainResult(best_val_mae_mv=float(np.mean([r["val_mae_mv"] for r in runs])),
+                           epochs_run=max(r["epochs"] for r in runs), seconds=max(r["seconds"] for r in runs),
+                           history=[{**h, "seed": s} for s, r in zip(seeds, runs, strict=True) for h in r["history"]])
     train, val = load_recipe_data(dict(recipe.get("data") or {}), default_cache)
     tile_um = int((recipe.get("data") or {}).get("tile_um", 4))
     if world_size > 1:
@@ -136,4 +193,3 @@ def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1,
                     extra={"tile_um": tile_um, "train_cases": [s.name for s in train],
                            "val_cases": [s.name for s in val]})
     return result
-

@@ -102,7 +102,7 @@ class IrdropTrain(Step):
             data["synthetic"] = str(synthetic)
         recipe = {"model": p.model, "data": data, "train": dict(p.train)}
         result = run_recipe(recipe, ctx.path("model.pt"), world_size=p.world_size, progress=ctx.progress,
-                            default_cache=ctx.workdir / "cache")
+                            default_cache=ctx.workdir / "cache", executor=ctx.executor)
         ctx.path("history.json").write_text(json.dumps(result.history, indent=1))
         cache = ctx.workdir / "cache"
         if cache.is_dir():

@@ -33,7 +33,7 @@ from eda.irdrop.features import FEATURES_VERSION, MAP_CHANNELS, STATIC_CHANNELS
 from eda.irdrop.models import build_model
 
 __all__ = ["TrainConfig", "TrainResult", "train_model", "train_distributed", "evaluate", "predict_sample",
-           "save_checkpoint", "load_checkpoint", "seed_everything", "pick_device"]
+           "save_checkpoint", "merge_checkpoints", "load_checkpoint", "seed_everything", "pick_device"]
 
 _LOG = logging.getLogger("eda.irdrop.train")
 
@@ -271,6 +271,36 @@ def save_checkpoint(path: Path, model_config: dict[str, Any], model: nn.Module, 
     torch.save(payload, tmp)
     tmp.replace(path)
     return path
+
+
+def merge_checkpoints(paths: Sequence[Path], out: Path) -> Path:
+    """Write one ensemble checkpoint from member checkpoints of one model config (e.g. trained with
+    different seeds); predictors average the members' maps (:class:`eda.irdrop.predict.Predictor`).
+
+    The payload is the first member's plus ``members`` (every member's ``state_dict``, the first one's
+    being ``state_dict`` too) and ``member_metrics``; ``metrics`` holds the members' mean of each number
+    and ``members``, their count.
+    """
+    if not paths:
+        raise ValueError("an ensemble needs at least one member checkpoint")
+    payloads = [load_checkpoint(Path(p)) for p in paths]
+    first = payloads[0]
+    for p, q in zip(paths[1:], payloads[1:], strict=True):
+        if q["model_config"] != first["model_config"]:
+            raise DataError(f"checkpoint '{p}' holds another model than '{paths[0]}'",
+                            hint="the members of an ensemble share one model config")
+    member_metrics = [dict(q["metrics"]) for q in payloads]
+    numbers = [k for k, v in first["metrics"].items() if isinstance(v, int | float)
+               and all(isinstance(m.get(k), int | float) for m in member_metrics)]
+    metrics = {k: float(np.mean([m[k] for m in member_metrics])) for k in numbers}
+    payload = {**first, "members": [q["state_dict"] for q in payloads], "member_metrics": member_metrics,
+               "metrics": {**metrics, "members": len(payloads)}}
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(out)
+    return out
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:

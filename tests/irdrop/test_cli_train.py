@@ -55,3 +55,49 @@ def test_unseen_validation_is_kept_out_of_training(tmp_path):
     assert len(train) == 2 and not {s.name for s in train} & {s.name for s in val}
     with pytest.raises(SpecError, match="unseen"):
         load_recipe_data({**data, "val": "held-out"})
+
+
+@pytest.mark.slow
+def test_seed_ensemble_recipe_averages_its_members(tmp_path):
+    import numpy as np
+    import torch
+
+    from eda.errors import DataError, SpecError
+    from eda.flow.executors import SerialExecutor
+    from eda.irdrop.recipes import run_recipe
+    from eda.irdrop.synthetic import load_case_file
+    from eda.irdrop.train import load_checkpoint, merge_checkpoints, predict_sample
+
+    (case,) = generate_cases("static", [13], tmp_path / "cases")
+    recipe = yaml.safe_load(_recipe(tmp_path, synthetic=str(tmp_path / "cases"), val=[]).read_text())
+    recipe["train"] = {**recipe["train"], "seeds": [3, 4]}
+    del recipe["train"]["seed"]
+    out = tmp_path / "ensemble.pt"
+    result = run_recipe(recipe, out, executor=SerialExecutor())
+    payload = load_checkpoint(out)
+    assert len(payload["members"]) == 2 and payload["metrics"]["members"] == 2
+    assert [m["epochs"] for m in payload["member_metrics"]] == [2, 2]
+    assert result.best_val_mae_mv == pytest.approx(np.mean([m["val_mae_mv"] for m in payload["member_metrics"]]))
+    assert sorted(p.name for p in tmp_path.glob("ensemble*")) == ["ensemble.pt"]  # member files merged away
+    # different seeds, different members; the predictor returns their mean map
+    a, b = payload["members"]
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+    sample = load_case_file(case)
+    pred = Predictor(out)
+    members = [predict_sample(m, sample) for m in pred.models]
+    np.testing.assert_allclose(pred.predict_sample(sample) * 1e3, (members[0] + members[1]) / 2, rtol=1e-6)
+    assert not np.allclose(members[0], members[1])
+    # a member trained alone with seed 3 is the first member
+    single = {**recipe, "train": {**{k: v for k, v in recipe["train"].items() if k != "seeds"}, "seed": 3}}
+    run_recipe(single, tmp_path / "alone.pt")
+    alone = load_checkpoint(tmp_path / "alone.pt")["state_dict"]
+    assert all(torch.equal(alone[k], a[k]) for k in a)
+
+    with pytest.raises(SpecError, match="distinct integers"):
+        run_recipe({**recipe, "train": {**recipe["train"], "seeds": [1, 1]}}, tmp_path / "x.pt")
+    with pytest.raises(SpecError, match="not with torch.distributed"):
+        run_recipe(recipe, tmp_path / "x.pt", world_size=2)
+    other = {**single, "model": {**single["model"], "widths": [8, 16]}}
+    run_recipe(other, tmp_path / "other.pt")
+    with pytest.raises(DataError, match="another model"):
+        merge_checkpoints([tmp_path / "alone.pt", tmp_path / "other.pt"], tmp_path / "bad.pt")
