@@ -30,7 +30,7 @@ import numpy as np
 from eda.data import require_data
 from eda.flow.executors import get_executor
 from eda.irdrop.dataset import iccad_cases, load_iccad_case
-from eda.irdrop.features import CURRENT_CHANNELS, STATIC_CHANNELS
+from eda.irdrop.features import STATIC_CHANNELS
 from eda.irdrop.recipes import load_model_config, unseen_validation
 from eda.irdrop.synthetic import DEFAULT_SLICES, generate_cases, generate_iccad_dynamic, load_case_file
 from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, train_model
@@ -271,9 +271,7 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
     train_files, val_files, test_files = _dynamic_sets(args, executor)
     n_static = len(STATIC_CHANNELS)
     prior = ["rail_est", "rail_coarse"] if args.dynamic_prior == "mean" else args.dynamic_prior
-    model = {**load_model_config("pdnnet"), "in_channels": n_static + DEFAULT_SLICES, "prior_channel": prior,
-             "current_channels": [*CURRENT_CHANNELS[:-1], *range(n_static, n_static + DEFAULT_SLICES),
-                                  CURRENT_CHANNELS[-1]]}
+    model = {**load_model_config("pdnnet-dynamic"), "prior_channel": prior}
     task = {"held_out": None, "model": model, "synthetic_files": train_files, "val_files": val_files,
             "only_synthetic": True,
             "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,

@@ -200,7 +200,8 @@ class PDNNet(nn.Module):
             current channels ``current_channels`` normalised by their mean before the branches) or
             ``direct`` (regress the drop directly, like the baseline).
         current_channels: indices of the channels that are linear in the current (default
-            :data:`eda.irdrop.features.CURRENT_CHANNELS`); the last one must be the die-mean current,
+            :data:`eda.irdrop.features.CURRENT_CHANNELS` plus any time-slice channels after the static
+            ones, so a dynamic model needs only ``in_channels``); the last one must be the die-mean current,
             which normalises them for the branches; all of them feed the linear-current head.
         prior_channel: name or index, or a list of them, of channels that already estimate the drop in
             mV (default ``rail_coarse``, the coarse-grid rail estimate, when it is among the current
@@ -230,7 +231,11 @@ class PDNNet(nn.Module):
         self.compress = bool(compress)
         widths = widths or [16, 32, 48, 64]
         self.output = output
-        self.current_channels = list(current_channels) if current_channels is not None else list(CURRENT_CHANNELS)
+        if current_channels is None:
+            # time slices (every channel after the static ones) are currents too; the die mean stays last
+            slices = range(len(STATIC_CHANNELS), in_channels)
+            current_channels = [*CURRENT_CHANNELS[:-1], *slices, CURRENT_CHANNELS[-1]]
+        self.current_channels = list(current_channels)
         self.cnn = UNet(in_channels, widths)
         self.gnn = _GraphBranch(node_features or in_channels + 1, edge_features, gnn_hidden, gnn_layers)
         self.fuse = nn.Sequential(nn.Conv2d(self.cnn.out_channels + gnn_hidden, widths[0], 3, padding=1),

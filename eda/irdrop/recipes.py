@@ -11,7 +11,7 @@ A recipe (``flows/irdrop-train.yaml`` passes one inline; ``eda irdrop train --co
                             # "unseen": every 6th fake case and every 8th generated one, kept out of training
       only: []              # restrict the ICCAD cases to these names
       real_weight: 1        # repeat each real training case this often per epoch (few real designs)
-      synthetic: null       # a directory of generated cases (the irdrop.synthetic step)
+      synthetic: null       # a directory of generated cases (the irdrop.synthetic step), or a list of them
       tile_um: 4
     train: {epochs: 60, lr: 0.002, patience: 12, seed: 0, max_minutes: 18}
                             # seeds: [0, 1] instead of seed: an ensemble, one member per seed, trained
@@ -107,7 +107,9 @@ def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) ->
     if data.get("synthetic"):
         from eda.irdrop.synthetic import load_generated_dir
 
-        samples += load_generated_dir(Path(data["synthetic"]), tile_um=tile_um)
+        dirs = data["synthetic"] if isinstance(data["synthetic"], list) else [data["synthetic"]]
+        for d in dirs:
+            samples += load_generated_dir(Path(d), tile_um=tile_um)
     spec = data.get("val", [])
     if spec == "unseen":
         val = unseen_validation(samples)

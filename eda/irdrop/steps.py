@@ -82,8 +82,9 @@ class IrdropTrain(Step):
 
     name = "irdrop.train"
     version = f"1+features{FEATURES_VERSION}"  # a change of the input channels invalidates cached trainings
-    inputs = {"synthetic": "directory of generated cases (irdrop.synthetic)"}
-    optional_inputs = frozenset({"synthetic"})
+    inputs = {"synthetic": "directory of generated cases (irdrop.synthetic)",
+              "extra_cases": "a second such directory (e.g. irdrop.synthetic with source: iccad)"}
+    optional_inputs = frozenset({"synthetic", "extra_cases"})
     outputs = {"checkpoint": "model.pt", "history": "history.json"}
 
     class Params(StepParams):
@@ -97,9 +98,9 @@ class IrdropTrain(Step):
 
         p = ctx.params
         data = dict(p.data)
-        synthetic = ctx.optional_input("synthetic")
-        if synthetic is not None:
-            data["synthetic"] = str(synthetic)
+        dirs = [str(d) for d in (ctx.optional_input("synthetic"), ctx.optional_input("extra_cases")) if d is not None]
+        if dirs:
+            data["synthetic"] = dirs
         recipe = {"model": p.model, "data": data, "train": dict(p.train)}
         result = run_recipe(recipe, ctx.path("model.pt"), world_size=p.world_size, progress=ctx.progress,
                             default_cache=ctx.workdir / "cache", executor=ctx.executor)

@@ -101,3 +101,12 @@ def test_seed_ensemble_recipe_averages_its_members(tmp_path):
     run_recipe(other, tmp_path / "other.pt")
     with pytest.raises(DataError, match="another model"):
         merge_checkpoints([tmp_path / "alone.pt", tmp_path / "other.pt"], tmp_path / "bad.pt")
+
+
+def test_recipe_reads_several_case_directories(tmp_path):
+    from eda.irdrop.recipes import load_recipe_data
+
+    generate_cases("static", [31], tmp_path / "a")
+    generate_cases("static", [32], tmp_path / "b")
+    train, val = load_recipe_data({"real": False, "fake": False, "synthetic": [str(tmp_path / "a"), str(tmp_path / "b")]})
+    assert sorted(s.name.split("-")[1] for s in train) == ["00031", "00032"] and val == []

@@ -236,3 +236,20 @@ def test_hot_weight_weights_the_hot_spot_tiles(sample):
     assert 0 < int(hot.sum()) < hot.numel()
     assert float(plain) == pytest.approx(float(err.mean()), rel=1e-6)
     assert float(weighted) == pytest.approx(float((err * (1 + 4.0 * hot)).mean()), rel=1e-6)
+
+
+def test_dynamic_config_treats_time_slices_as_currents():
+    """``pdnnet-dynamic``: the 8 time-slice channels after the static ones feed the linear-current head."""
+    from eda.irdrop.synthetic import DEFAULT_SLICES
+
+    cfg = load_model_config("pdnnet-dynamic")
+    assert cfg["in_channels"] == C + DEFAULT_SLICES
+    model = build_model(cfg)
+    slices = list(range(C, C + DEFAULT_SLICES))
+    assert model.current_channels[-1] == STATIC_CHANNELS.index("cur_mean")  # the normaliser stays last
+    assert model.current_channels[-1 - DEFAULT_SLICES:-1] == slices
+    # the head starts from the mean of both rail estimates: gates 1/2 on them, ~0 elsewhere
+    bias = torch.nn.functional.softplus(model.head.gates[-1].bias)
+    at = [model.current_channels.index(STATIC_CHANNELS.index(c)) for c in ("rail_est", "rail_coarse")]
+    torch.testing.assert_close(bias[at], torch.full((2,), 0.5))
+    assert float(bias[model.current_channels.index(slices[0])]) < 0.01
