@@ -99,15 +99,13 @@ def with_activity(net: PdnNetlist, *, cycles: int = 4, clock_period_s: float = 1
     cap = load_capacitance(area * node_amps[bottom] / node_amps.sum(), rng, cap_per_um2_f=cap_per_um2_f,
                            decap_fraction=decap_fraction, decap_f=decap_f)
     has = cap > 0
-    kind = np.zeros(len(net.i_a), np.int8)
-    waves = Waveforms.dc(len(net.i_a))
-    load = net.i_amp[sinks] / net.i_amp[sinks].mean()
-    act = clock_activity(net.i_amp[sinks], load, cycles, clock_period_s, rng)
-    # the sinks switch; any other current source keeps its DC value (an empty PWL row)
-    kind[sinks] = 1
-    counts = np.zeros(len(net.i_a), np.int64)
-    counts[sinks] = np.diff(act.pwl_ptr)
-    waves = Waveforms(kind=kind, pwl_ptr=np.concatenate([[0], np.cumsum(counts)]), pwl_t=act.pwl_t,
-                      pwl_v=act.pwl_v, pulse=waves.pulse)
+    act = clock_activity(net.i_amp[sinks], net.i_amp[sinks] / net.i_amp[sinks].mean(), cycles, clock_period_s,
+                         rng)
+    # the sinks switch (PWL rows in element order); any other current source keeps its DC value
+    n_src = len(net.i_a)
+    kind, points = np.zeros(n_src, np.int8), np.zeros(n_src, np.int64)
+    kind[sinks], points[sinks] = 1, np.diff(act.pwl_ptr)
+    waves = Waveforms(kind=kind, pwl_ptr=np.concatenate([[0], np.cumsum(points)]), pwl_t=act.pwl_t,
+                      pwl_v=act.pwl_v, pulse=np.full((n_src, 7), np.nan))
     return replace(net, c_a=bottom[has].astype(np.int64), c_b=np.full(int(has.sum()), -1, np.int64),
                    c_f=cap[has], c_line=np.zeros(int(has.sum()), np.int64), waves=waves, tran=(clock_period_s / 50, clock_period_s * cycles))
