@@ -64,7 +64,7 @@ def random_spec(seed: int, kind: str, size_um: tuple[float, float] = (120.0, 260
 
 
 def slice_maps(net: Any, current_map: np.ndarray, stop: float, slices: int,
-                samples_per_slice: int = 25) -> np.ndarray:
+               samples_per_slice: int = 25) -> np.ndarray:
     """Tile current per time slice on the 1 µm grid ``[slices, X, Y]`` (A per tile).
 
     Every tile of ``current_map`` (the static load, A per tile) is scaled by the activity of its nearest
