@@ -102,6 +102,9 @@ class IrdropTrain(Step):
         if dirs:
             data["synthetic"] = dirs
         recipe = {"model": p.model, "data": data, "train": dict(p.train)}
+        if len(p.train.get("seeds") or []) > 1:
+            ctx.log.info(f"training {len(p.train['seeds'])} ensemble members (seeds {p.train['seeds']}) as parallel "
+                         f"tasks, up to {p.train.get('max_minutes', 18)} min each; the step reports when all are done")
         result = run_recipe(recipe, ctx.path("model.pt"), world_size=p.world_size, progress=ctx.progress,
                             default_cache=ctx.workdir / "cache", executor=ctx.executor)
         ctx.path("history.json").write_text(json.dumps(result.history, indent=1))
