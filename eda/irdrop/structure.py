@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 from eda.errors import NetlistError
 
@@ -93,14 +92,10 @@ class PdnStructure:
         combination ``1 / Σ_p 1/R_p`` of the shortest paths to each pad (a cheap stand-in for the
         effective resistance when several pads feed a node). Nodes with no path get ``inf``.
         """
-        graph = self.resistance_graph()
-        dist = csgraph.dijkstra(graph, directed=False, indices=self.pad_nodes)
-        dist = np.atleast_2d(dist)
-        nearest = dist.min(axis=0)
-        with np.errstate(divide="ignore"):
-            inv = np.where(np.isfinite(dist), 1.0 / np.maximum(dist, 1e-12), 0.0).sum(axis=0)
-            parallel = np.where(inv > 0, 1.0 / np.maximum(inv, 1e-300), np.inf)
-        return nearest, parallel
+        from eda.irdrop.pad_paths import pad_path_resistance
+
+        # the rail chains contracted, the pads in chunks: one Dijkstra per pad on the core graph
+        return pad_path_resistance(self.resistance_graph(), self.pad_nodes)
 
     def resistor_axes(self) -> np.ndarray:
         """Per resistor: 0 = along x (horizontal), 1 = along y (vertical), 2 = via (same x, y)."""
