@@ -262,11 +262,16 @@ def save_checkpoint(path: Path, model_config: dict[str, Any], model: nn.Module, 
                     metrics: dict[str, float], extra: dict[str, Any] | None = None) -> Path:
     """Write a checkpoint atomically: ``{"format", "model_config", "state_dict", "train_config", "metrics"}``."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"format": "eda.irdrop/1", "model_config": dict(model_config), "state_dict": state,
                "train_config": asdict(config), "metrics": dict(metrics),
                "static_channels": list(STATIC_CHANNELS), "features_version": FEATURES_VERSION, **(extra or {})}
+    return _save_atomically(payload, path)
+
+
+def _save_atomically(payload: dict[str, Any], path: Path) -> Path:
+    """``torch.save`` under a temp name, then rename (a crash never leaves half a checkpoint)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)
@@ -295,12 +300,7 @@ def merge_checkpoints(paths: Sequence[Path], out: Path) -> Path:
     metrics = {k: float(np.mean([m[k] for m in member_metrics])) for k in numbers}
     payload = {**first, "members": [q["state_dict"] for q in payloads], "member_metrics": member_metrics,
                "metrics": {**metrics, "members": len(payloads)}}
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(out)
-    return out
+    return _save_atomically(payload, Path(out))
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
