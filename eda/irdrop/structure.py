@@ -76,7 +76,8 @@ class PdnStructure:
         return float(np.max(self.pad_volt))
 
     def resistance_graph(self) -> sp.csr_matrix:
-        """Symmetric sparse matrix of resistor values (Ω) used as path lengths (parallel: smallest)."""
+        """Symmetric sparse matrix of resistor values (Ω) used as path lengths (resistors repeated between
+        one node pair are summed, as the trained features were made; a true parallel pair would be smaller)."""
         n = self.num_nodes
         a = np.r_[self.res_a, self.res_b]
         b = np.r_[self.res_b, self.res_a]

@@ -194,9 +194,14 @@ def generate_cases(kind: str, seeds: list[int], cache_dir: Path, executor: Any =
     if kind not in ("static", "dynamic"):
         raise ValueError(f"kind must be 'static' or 'dynamic', got {kind!r}")
     tasks = [(kind, int(s), str(cache_dir), int(slices), int(steps_per_cycle)) for s in seeds]
+    return _run(make_case, tasks, executor, f"irdrop-{kind}-case")
+
+
+def _run(fn: Any, tasks: list[tuple], executor: Any, name: str) -> list[Path]:
+    """``fn`` over ``tasks`` through ``executor.map`` (serial when None); the case paths."""
     if executor is None:
-        return [Path(make_case(t)) for t in tasks]
-    return [Path(p) for p in executor.map(make_case, tasks, name=f"irdrop-{kind}-case")]
+        return [Path(fn(t)) for t in tasks]
+    return [Path(p) for p in executor.map(fn, tasks, name=name)]
 
 
 def generate_iccad_dynamic(cases: list[Path], seeds: list[int], cache_dir: Path, executor: Any = None, *,
@@ -206,9 +211,7 @@ def generate_iccad_dynamic(cases: list[Path], seeds: list[int], cache_dir: Path,
     if len(cases) != len(seeds):
         raise ValueError(f"one seed per case: {len(cases)} cases, {len(seeds)} seeds")
     tasks = [(str(c), int(s), str(cache_dir), int(slices), int(steps_per_cycle)) for c, s in zip(cases, seeds, strict=True)]
-    if executor is None:
-        return [Path(make_iccad_dynamic_case(t)) for t in tasks]
-    return [Path(p) for p in executor.map(make_iccad_dynamic_case, tasks, name="irdrop-iccad-dynamic-case")]
+    return _run(make_iccad_dynamic_case, tasks, executor, "irdrop-iccad-dynamic-case")
 
 
 def load_case_file(path: Path, tile_um: int = 4) -> Sample:
