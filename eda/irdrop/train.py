@@ -234,6 +234,9 @@ def _dist_worker(rank: int, world_size: int, port: int, model_config: dict[str, 
     try:
         train_model(model_config, train, val, config, checkpoint=Path(checkpoint) if checkpoint else None,
                     rank=rank, world_size=world_size)
+        # every rank leaves together before gloo is torn down (one CI run saw rank 0 abort at teardown with
+        # "terminate called without an active exception"; not reproduced since, with or without this)
+        torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
 
