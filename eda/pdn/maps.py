@@ -27,7 +27,9 @@ def read_bytes(path: str | Path) -> bytes:
     """
     p = Path(path)
     if not p.is_file():
-        raise DataError(f"file '{p}' does not exist", hint="check the path")
+        gz = p.with_name(p.name + ".gz")
+        hint = f"did you mean '{gz}'? (gzip files are read as they are)" if gz.is_file() else "check the path"
+        raise DataError(f"file '{p}' does not exist", hint=hint)
     raw = p.read_bytes()
     if raw[:2] != b"\x1f\x8b":
         return raw

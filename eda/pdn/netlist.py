@@ -427,7 +427,9 @@ def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: fl
     bad = np.flatnonzero(~known)
     if len(bad):
         i = int(bad[0])
-        raise NetlistError(f"unsupported element '{lines.lines[i].split()[0].decode(errors='replace')}'",
+        token = lines.lines[i].split()[0].decode(errors="replace")
+        token = token if len(token) <= 60 else f"{token[:60]}..."  # a map given as a netlist: one huge token
+        raise NetlistError(f"unsupported element '{token}'",
                            where=f"{source}:{i + 1}",
                            hint="a PDN netlist holds R, V, I, C and L elements, comments and .op/.tran/.end")
     tran = None

@@ -49,6 +49,16 @@ def test_truncated_gzip_map(tmp_path):
         read_map(tmp_path / "t.csv.gz")
 
 
+def test_missing_map_suggests_gzip_sibling(tmp_path):
+    write_map(tmp_path / "current_map.csv.gz", np.ones((2, 3)))
+    with pytest.raises(DataError, match="does not exist") as exc:
+        read_map(tmp_path / "current_map.csv")
+    assert "current_map.csv.gz" in exc.value.hint
+    with pytest.raises(DataError) as exc:
+        read_map(tmp_path / "other.csv")
+    assert exc.value.hint == "check the path"
+
+
 def test_metrics_values():
     golden = np.array([[1.0, 10.0], [9.5, 2.0]])
     pred = np.array([[1.0, 9.0], [8.0, 2.0]])

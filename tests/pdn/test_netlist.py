@@ -99,6 +99,14 @@ def test_unsupported_element_names_line():
         parse_netlist("R1 a b 1\nX1 a b sub\n", source="x.sp")
 
 
+def test_unsupported_element_message_stays_short():
+    # a current map passed as the netlist: its first line is one comma-separated token of 10 kB
+    row = ",".join(["0.0e+00"] * 2000)
+    with pytest.raises(NetlistError, match=r"map\.csv:1: unsupported element") as exc:
+        parse_netlist(row + "\n", source="map.csv")
+    assert len(str(exc.value)) < 200
+
+
 def test_unclosed_waveform():
     with pytest.raises(NetlistError, match=r"x\.sp:2"):
         parse_netlist("R1 a 0 1\nI1 a 0 PWL(0 0 1n\n", source="x.sp")
