@@ -263,3 +263,51 @@ def test_pad_response_matches_the_transform_per_pad():
         v = idctn(np.einsum("xyij,jxy->ixy", kinv, dctn(e, axes=(1, 2), norm="ortho")), axes=(1, 2), norm="ortho")
         want[:, q] = [_spread(v[pl[p]], width[pl[p]])[pi[p], pj[p]] for p in range(pl.size)]
     np.testing.assert_allclose(_pad_response(kinv, width, pl, pi, pj), want, rtol=1e-10, atol=1e-12)
+
+
+def _sparse_middle_layer(n: int = 120, stripes: tuple[int, ...] = (34, 64, 94)) -> PdnStructure:
+    """:func:`_stripe_mesh` on top of three layer-4 stripes along y (fewer than four across the die, no
+    pad) and layer-1 rails along x every 2 µm: the shape of ICCAD 2023 testcase12's m4."""
+    top = _stripe_mesh(n)
+    xy, layer = [tuple(p) for p in top.xy], list(top.layer)
+    a, b, r = list(top.res_a), list(top.res_b), list(top.res_ohm)
+    node = {(int(lay), float(x), float(y)): i for i, (lay, (x, y)) in enumerate(zip(layer, xy, strict=True))}
+
+    def at(lay: int, x: int, y: int) -> int:
+        key = (lay, x + 0.5, y + 0.5)
+        if key not in node:
+            node[key] = len(xy)
+            xy.append((x + 0.5, y + 0.5))
+            layer.append(lay)
+        return node[key]
+
+    for y in range(0, n, 2):
+        for x in range(n - 1):
+            a.append(at(1, x, y)), b.append(at(1, x + 1, y)), r.append(0.5)
+    for x in stripes:
+        for y in range(0, n - 2, 2):
+            a.append(at(4, x, y)), b.append(at(4, x, y + 2)), r.append(0.2)
+        for y in range(0, n, 2):
+            a.append(at(1, x, y)), b.append(at(4, x, y)), r.append(2.0)
+        for y in range(4, n, 10):
+            a.append(at(4, x, y)), b.append(at(9, x, y)), r.append(2.0)
+    return PdnStructure(xy=np.array(xy), layer=np.array(layer), res_a=np.array(a), res_b=np.array(b),
+                        res_ohm=np.array(r), pad_nodes=top.pad_nodes, pad_volt=top.pad_volt)
+
+
+@pytest.mark.xfail(strict=True, reason="known flaw, left for a features version with retraining (docs/irdrop.md): "
+                   "a sheet of fewer than four wires across the die gets a source spread of one cell in "
+                   "rail._mesh_drop, so the global correction puts 48 % errors on it (2 % with the wire pitch)")
+def test_correction_keeps_a_sparse_middle_layer():
+    """The global correction must not make a layer worse than the chains left it: on three m4 stripes under
+    a stripe mesh the chains are 4 % off per node; the correction makes that 48 % (with the source spread
+    over the wire pitch, 40 cells, it is 2 %). m1, the layer the maps read, moves 3 %."""
+    pdn = _sparse_middle_layer()
+    assert mesh_layers(pdn) == [8, 9]
+    low = np.flatnonzero(pdn.layer == 1)
+    amps = np.random.default_rng(3).uniform(0, 1e-5, low.size)
+    exact = _exact(pdn, low, amps)
+    chains = rail_estimate(pdn, (120, 120), low, amps, correct=False)
+    corrected = rail_estimate(pdn, (120, 120), low, amps)
+    m4 = pdn.layer == 4
+    assert np.abs(corrected[m4] - exact[m4]).mean() <= np.abs(chains[m4] - exact[m4]).mean()
