@@ -23,7 +23,7 @@ import click
 import typer
 
 from eda import __version__
-from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError
+from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError, storage_error
 
 __all__ = ["app", "main"]
 
@@ -54,8 +54,9 @@ def _root(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
     """eda — flow-based EDA toolkit."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="  %(message)s",
-                        stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LevelFormatter())
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
     for noisy in ("distributed", "matplotlib", "PIL", "numexpr"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -184,8 +185,46 @@ def _mount_groups() -> None:
             app.add_typer(sub, name=group)
 
 
+def _usage_exceptions() -> tuple[type[BaseException], ...]:
+    """Exception classes that mean "the command line was wrong": typer's bundled click (typer >= 0.2x
+    bundles its own copy, so ``click.ClickException`` alone misses them) and the standalone click."""
+    classes: list[type[BaseException]] = [click.ClickException]
+    bundled = getattr(typer, "TyperException", None)
+    if isinstance(bundled, type) and not issubclass(click.ClickException, bundled):
+        classes.append(bundled)
+    return tuple(classes)
+
+
+def _exit_exceptions() -> tuple[type[BaseException], ...]:
+    """``typer.Exit`` and click's ``Exit`` (the same class in older typer, different ones in newer)."""
+    return tuple({click.exceptions.Exit, typer.Exit})
+
+
+def _abort_exceptions() -> tuple[type[BaseException], ...]:
+    return tuple({click.exceptions.Abort, typer.Abort})
+
+
+def _show_usage_error(exc: BaseException) -> None:
+    """Print a usage error as click does (usage line, ``Try ... --help``, ``Error: ...``)."""
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+    else:  # pragma: no cover - every click/typer usage exception has show()
+        typer.echo(f"Error: {exc}", err=True)
+
+
+class _LevelFormatter(logging.Formatter):
+    """Log lines for the console: info indented, warnings and errors prefixed with their level."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.levelno >= logging.WARNING:
+            return f"{record.levelname.lower()}: {text}"
+        return f"  {text}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app and map errors to exit codes."""
+    """Entry point: run the app and map errors to exit codes (0 ok, 1 violations, 2 usage/input, 3 bug)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv or os.environ.get("EDA_DEBUG") == "1"
     try:
@@ -193,14 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="eda", standalone_mode=False)
         if isinstance(code, int):
             return code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
+    except _exit_exceptions() as exc:
+        return int(getattr(exc, "exit_code", 0))
+    except _abort_exceptions():
         typer.echo("aborted", err=True)
         return EXIT_USAGE
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except _usage_exceptions() as exc:
+        _show_usage_error(exc)
+        return EXIT_USAGE
     except TaskError as exc:
         typer.echo(f"error: {exc.render()}", err=True)
         if debug and exc.remote_traceback:
@@ -217,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: an internal error, not a user mistake
         if debug:
             traceback.print_exc()
+        storage = storage_error(exc)
+        if storage is not None:  # disk full, read-only, permission denied: the environment, not a bug
+            typer.echo(f"error: {storage.render()}", err=True)
+            return storage.exit_code
         typer.echo(f"internal error: {type(exc).__name__}: {exc}\n  rerun with --debug for the traceback "
                    "and please report it", err=True)
         return EXIT_INTERNAL

@@ -13,6 +13,8 @@ the CLI prints it as one paragraph without a traceback.
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "EXIT_OK",
     "EXIT_VIOLATIONS",
@@ -25,8 +27,11 @@ __all__ = [
     "FloatingNetError",
     "SpecError",
     "DataError",
+    "LimitError",
+    "StorageError",
     "TaskError",
     "SignoffViolation",
+    "storage_error",
 ]
 
 EXIT_OK = 0
@@ -80,6 +85,18 @@ class DataError(UserError):
     """Benchmark data or an input file is missing or unreadable."""
 
 
+class LimitError(UserError):
+    """An input asks for more than a resource limit of :mod:`eda.limits` allows (exit code 2)."""
+
+
+class StorageError(UserError):
+    """The file system refused a write (disk full, quota, read-only, permission): exit code 2.
+
+    Not a bug of the toolkit and not fixed by changing the input either: the message names the path and
+    the hint says how to make room or where else to write.
+    """
+
+
 class TaskError(EdaError):
     """A task fanned out through an executor failed; the message names the task."""
 
@@ -99,3 +116,26 @@ class SignoffViolation(EdaError):
     """Raised by the CLI layer when sign-off limits were violated (exit code 1)."""
 
     exit_code = EXIT_VIOLATIONS
+
+
+#: errno -> how to fix it, for the file-system errors that are the environment's, not a bug's
+_STORAGE_HINTS: dict[int, str] = {
+    errno.ENOSPC: "free space on that file system, or write elsewhere (--out, --runs)",
+    errno.EDQUOT: "free space within your quota, or write elsewhere (--out, --runs)",
+    errno.EFBIG: "the file is larger than this file system allows; write elsewhere (--out, --runs)",
+    errno.EROFS: "the file system is read-only; write elsewhere (--out, --runs)",
+    errno.EACCES: "check the permissions of that path, or write elsewhere (--out, --runs)",
+    errno.EPERM: "check the permissions of that path, or write elsewhere (--out, --runs)",
+    errno.ENAMETOOLONG: "use a shorter path or name",
+}
+
+
+def storage_error(exc: BaseException) -> StorageError | None:
+    """A :class:`StorageError` for an ``OSError`` the user's environment caused (disk full, quota,
+    read-only or permission denied), naming the path; ``None`` for any other exception."""
+    if not isinstance(exc, OSError) or exc.errno not in _STORAGE_HINTS:
+        return None
+    path = exc.filename if exc.filename is not None else None
+    reason = exc.strerror or str(exc)
+    return StorageError(f"the file system refused the operation: {reason}", where=str(path) if path is not None else None,
+                        hint=_STORAGE_HINTS[exc.errno])

@@ -6,10 +6,11 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
-__all__ = ["hash_path", "cache_key", "link_tree"]
+__all__ = ["hash_path", "cache_key", "link_tree", "freeze_tree"]
 
 _CHUNK = 1 << 20
 
@@ -40,8 +41,23 @@ def cache_key(step_name: str, step_version: str, params: dict[str, Any], input_h
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def freeze_tree(root: Path) -> None:
+    """Make every file under ``root`` read-only (directories stay writable so a run can be deleted).
+
+    Finished step artifacts are frozen before :func:`link_tree` shares them between runs by hard links:
+    an editor or a stray ``open(..., "w")`` then fails instead of silently changing every run that
+    shares the file (a deliberate ``chmod`` + edit is still caught by the content hash on reuse).
+    """
+    for path in (root, *root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            mode = path.stat().st_mode
+            path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
 def link_tree(source: Path, target: Path) -> None:
-    """Copy a directory tree by hard links (cheap, same content), falling back to copies across devices."""
+    """Copy a directory tree by hard links (cheap, same content), falling back to copies across devices.
+
+    Share only frozen trees (:func:`freeze_tree`): a hard link is the same file in both runs."""
     def _copy(src: str, dst: str) -> None:
         try:
             os.link(src, dst)

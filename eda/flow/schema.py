@@ -27,7 +27,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from eda.errors import FlowError
+from eda.errors import FlowError, UserError
 from eda.flow.executors import parse_executor
 from eda.flow.registry import close_match, load_plugins, resolve
 from eda.flow.step import Step, StepParams
@@ -198,6 +198,9 @@ def _resolve_inputs(doc: YamlDocument, index: int, spec: StepSpec, cls: type[Ste
 def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> Flow:
     """Read, validate and resolve a flow file (plus ``--set`` overrides); nothing runs."""
     path = Path(path)
+    if path.is_dir():
+        raise FlowError(f"'{path}' is a directory, not a flow file",
+                        hint="give the flow's .yaml file (`eda flows` lists the shipped ones)")
     if not path.is_file():
         raise FlowError(f"flow file '{path}' not found", hint="see `eda flows` for the shipped flows")
     doc = load_yaml(path)
@@ -208,7 +211,10 @@ def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     except ValidationError as exc:
         err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         raise _describe_error(doc, tuple(err["loc"]), err, _model_for_loc(tuple(err["loc"]))) from None
-    parse_executor(spec.executor)
+    try:
+        parse_executor(spec.executor)
+    except UserError as exc:
+        raise FlowError(exc.message, where=doc.where(("executor",)), hint=exc.hint) from None
     load_plugins(spec.plugins)
     specs: dict[str, tuple[int, StepSpec, type[Step]]] = {}
     for index, step in enumerate(spec.steps):

@@ -12,9 +12,10 @@ from typing import Any
 
 import yaml
 
-from eda.errors import FlowError
+from eda.errors import FlowError, LimitError
+from eda.limits import check_limit, limit
 
-__all__ = ["StrictBoolLoader", "load_yaml", "YamlDocument", "parse_scalar"]
+__all__ = ["StrictBoolLoader", "load_yaml", "parse_yaml", "decode_text", "YamlDocument", "parse_scalar"]
 
 
 class StrictBoolLoader(yaml.SafeLoader):
@@ -64,19 +65,76 @@ class YamlDocument:
 
 
 def load_yaml(path: Path | str) -> YamlDocument:
-    """Read a YAML file safely; syntax errors become :class:`FlowError` naming file and line."""
+    """Read a YAML file safely; syntax errors become :class:`FlowError` naming file and line.
+
+    Refused with a clear message: a missing path or a directory, a file above the ``yaml_bytes`` limit,
+    bytes that are not UTF-8 (the line and column of the first bad byte), binary data, and documents
+    that expand past the ``yaml_nodes`` limit through aliases (see :mod:`eda.limits`).
+    """
     path = Path(path)
+    if path.is_dir():
+        raise FlowError(f"'{path}' is a directory, not a YAML file", hint="give the path of the .yaml file itself")
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        check_limit("yaml_bytes", size, what="this YAML file", where=str(path))
+        raw = path.read_bytes()
     except OSError as exc:
-        raise FlowError(f"cannot read '{path}': {exc.strerror or exc}") from None
-    return parse_yaml(text, str(path))
+        raise FlowError(f"cannot read '{path}': {exc.strerror or exc}",
+                        hint="check the path" if not path.exists() else "check the file's permissions") from None
+    return parse_yaml(decode_text(raw, str(path), kind="YAML"), str(path))
+
+
+def decode_text(raw: bytes, source: str, *, kind: str = "text") -> str:
+    """``raw`` as UTF-8 text (a leading byte-order mark dropped); binary data or an invalid byte is a
+    :class:`FlowError` naming ``source:line:column`` and the byte."""
+    if b"\0" in raw[:65536]:
+        raise FlowError(f"binary data, not a {kind} file", where=source,
+                        hint=f"give a {kind} file (this one holds NUL bytes: an image, archive or program?)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise FlowError(f"byte 0x{raw[exc.start]:02x} is not valid UTF-8", where=f"{source}:{line}:{column}",
+                        hint="save the file as UTF-8 (it looks like Latin-1 or another legacy encoding; "
+                             "e.g. iconv -f latin1 -t utf-8)") from None
+
+
+def _expanded_size(node: yaml.Node, budget: int) -> int:
+    """Nodes of ``node`` with every alias expanded (memoised per node, stops as soon as ``budget`` is
+    exceeded so a "billion laughs" document costs as much as its text)."""
+    memo: dict[int, int] = {}
+
+    def size(item: yaml.Node) -> int:
+        key = id(item)
+        if key in memo:
+            return memo[key]
+        memo[key] = 1  # a recursive alias counts once (PyYAML refuses to construct it anyway)
+        total = 1
+        if isinstance(item, yaml.SequenceNode):
+            children: list[yaml.Node] = list(item.value)
+        elif isinstance(item, yaml.MappingNode):
+            children = [n for pair in item.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child)
+            if total > budget:
+                break
+        memo[key] = total
+        return total
+
+    return size(node)
 
 
 def parse_yaml(text: str, source: str = "<string>") -> YamlDocument:
     """Parse YAML text (see :func:`load_yaml`)."""
     try:
         node = yaml.compose(text, Loader=StrictBoolLoader)
+        if node is not None:
+            budget = limit("yaml_nodes")
+            check_limit("yaml_nodes", _expanded_size(node, budget), where=source, counted_to=True,
+                        what="this YAML document (aliases expanded)")
         data = yaml.load(text, Loader=StrictBoolLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -84,14 +142,23 @@ def parse_yaml(text: str, source: str = "<string>") -> YamlDocument:
         problem = exc.problem or exc.context or "invalid YAML"
         raise FlowError(f"YAML syntax error: {problem}", where=where,
                         hint="check indentation, colons and quotes around that line") from None
+    except yaml.reader.ReaderError as exc:
+        raise FlowError(f"character {exc.character!r} is not allowed in YAML", where=source,
+                        hint="remove control characters; YAML files are plain UTF-8 text") from None
     except yaml.YAMLError as exc:
         raise FlowError(f"YAML error: {exc}", where=source) from None
+    except RecursionError:
+        raise FlowError("YAML nested too deeply", where=source, hint="flatten the structure") from None
     return YamlDocument(data, node, source)
 
 
 def parse_scalar(text: str) -> Any:
-    """Parse a command-line value (``--set a.b=VALUE``) the way the flow file would."""
+    """Parse a command-line value (``--set a.b=VALUE``) the way the flow file would (same limits)."""
+    if not text.strip():
+        return ""
     try:
-        return yaml.load(text, Loader=StrictBoolLoader) if text.strip() else ""
-    except yaml.YAMLError:
+        return parse_yaml(text, "--set value").data
+    except FlowError as exc:
+        if isinstance(exc, LimitError):
+            raise
         return text
