@@ -1,0 +1,1 @@
+"""The default ACIM cell library, drawn at transistor level on SKY130 (see :mod:`eda.acim.celllib.build`)."""
