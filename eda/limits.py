@@ -101,7 +101,7 @@ def check_limit(name: str, value: float, *, what: str, where: str | None = None,
     if counted_to:
         shown, suggestion = f"more than {bound:,}", f"{10 * bound}"
     else:
-        suggestion = f"{int(value) + 1}" if math.isfinite(value) and value < 1e15 else "<larger>"
+        suggestion = f"{int(value) + 1}" if value < 1e15 else (f"{value:.3g}" if math.isfinite(value) else "<larger>")
     raise LimitError(f"{what} needs {shown} {item.unit}, above the limit of {bound:,} ({item.description})",
                      where=where,
                      hint=f"reduce the size, or, if this machine has the memory and time, raise the limit: "

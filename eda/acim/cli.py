@@ -31,7 +31,9 @@ def generate_command(
     from eda.acim.generator import generate
     from eda.acim.spec import ACIMSpec
     from eda.errors import SpecError
+    from eda.paths import output_dir
 
+    output_dir(out)
     if spec is not None:
         the_spec = ACIMSpec.from_json(spec)
     else:
@@ -65,7 +67,9 @@ def cells_command(
 ) -> None:
     """Rebuild a cell library (GDS + SPICE + YAML per cell, library.yaml, tech.yaml) from code."""
     from eda.acim.cells import LibraryOptions, build_library
+    from eda.paths import output_dir
 
+    output_dir(out)
     opt = LibraryOptions(name=name, w_pulldown=w_pulldown, w_read=w_read, unit_cap_fF=unit_cap_ff,
                          extra_tracks=extra_tracks, extra_pitch=extra_pitch)
     path = build_library(out, opt, tech)

@@ -36,7 +36,9 @@ def explore_command(
     from eda.acim.explore import DesignSpace, exhaustive, explore
     from eda.acim.explore_steps import write_exploration
     from eda.flow.executors import get_executor
+    from eda.paths import output_dir
 
+    output_dir(out)
     space = DesignSpace(rows=rows, cols=cols)
     with get_executor(executor) as pool:
         result = explore(space, population=population, generations=generations, seed=seed, min_snr_db=min_snr,

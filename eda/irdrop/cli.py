@@ -23,16 +23,17 @@ def train_command(
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Hold out a case (repeatable).")] = None,
 ) -> None:
     """Train PDNNet or the CNN baseline from a recipe; writes the best-validation checkpoint."""
-    import yaml
-
     from eda.errors import SpecError
     from eda.flow.executors import get_executor
     from eda.flow.progress import track
+    from eda.flow.yamlio import load_yaml
     from eda.irdrop.recipes import run_recipe
+    from eda.paths import output_file
 
-    if not config.is_file():
+    output_file(out)
+    if not config.exists():
         raise SpecError(f"recipe '{config}' not found", hint="see flows/irdrop-train.yaml for the format")
-    recipe = yaml.safe_load(config.read_text()) or {}
+    recipe = load_yaml(config).data or {}
     if not isinstance(recipe, dict):
         raise SpecError(f"recipe '{config}' must be a mapping", where=str(config))
     train = dict(recipe.get("train") or {})
@@ -72,7 +73,9 @@ def predict_command(
 ) -> None:
     """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format."""
     from eda.irdrop.predict import predict_files
+    from eda.paths import output_file
 
+    output_file(out)
     path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads, ood.value)
     for warning in timing.warnings:
         typer.echo(f"warning: {warning}", err=True)

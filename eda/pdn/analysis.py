@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +41,17 @@ def parse_transient_arg(text: str) -> tuple[float, float]:
     """``"5n,10p"`` -> ``(5e-9, 1e-11)`` (stop, step in s)."""
     from eda.errors import UserError
     from eda.pdn.netlist import parse_value
+    from eda.pdn.transient import check_transient_args
 
     parts = [p for p in text.replace(" ", "").split(",") if p]
     try:
         if len(parts) != 2:
             raise ValueError
-        return parse_value(parts[0]), parse_value(parts[1])
+        stop, step = parse_value(parts[0]), parse_value(parts[1])
     except ValueError:
         raise UserError(f"--transient expects STOP,STEP, got '{text}'", hint="e.g. --transient 5n,10p") from None
+    check_transient_args(stop, step, where="--transient")
+    return stop, step
 
 
 def write_voltages(net: PdnNetlist, voltage: np.ndarray, drop: np.ndarray, path: str | Path) -> Path:
@@ -62,6 +66,18 @@ def write_voltages(net: PdnNetlist, voltage: np.ndarray, drop: np.ndarray, path:
     data = text.encode()
     p.write_bytes(gzip.compress(data, compresslevel=3, mtime=0) if p.suffix == ".gz" else data)
     return p
+
+
+def _warn_coverage(net: PdnNetlist, shape: tuple[int, int], like: str | Path | None) -> None:
+    """Warn when the ``like`` map's grid (1 µm tiles) does not match the die the nodes span."""
+    from eda.pdn.raster import grid_shape
+
+    die = grid_shape(net.x_um[np.isfinite(net.x_um)], net.y_um[np.isfinite(net.y_um)])
+    if abs(shape[0] - die[0]) > 1 or abs(shape[1] - die[1]) > 1:
+        verb = "does not cover" if shape[0] < die[0] - 1 or shape[1] < die[1] - 1 else "is larger than"
+        logging.getLogger("eda.pdn").warning(
+            f"{like}: the map's {shape[0]} x {shape[1]} tiles (1 µm) {verb} the die the netlist spans "
+            f"({die[0]} x {die[1]} µm); the IR-drop map is cut or padded to it: give the design's own map")
 
 
 def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str | Path | None = None,
@@ -84,6 +100,11 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
             raise NetlistError("no .tran line", where=str(net.source),
                                hint="add `.tran STEP STOP` or give the transient's stop and step")
         transient = (net.tran[1], net.tran[0])  # .tran STEP STOP
+    if transient is not None:
+        from eda.pdn.transient import check_transient_args
+
+        check_transient_args(*transient, where=str(net.source))  # before the static solve, not after
+    like_map = read_map(like) if like is not None else None
     res = solve_static(net, backend=backend)
     files: dict[str, str] = {}
     vdd = res.vdd
@@ -108,7 +129,9 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
     write_voltages(net, res.voltage, res.drop, out / "voltages.csv.gz")
     files["voltages"] = "voltages.csv.gz"
     has_xy = bool(np.any(np.isfinite(net.x_um)))
-    shape = read_map(like).shape if like is not None else None
+    shape = like_map.shape if like_map is not None else None
+    if has_xy and shape is not None:
+        _warn_coverage(net, shape, like)
     if has_xy:
         drop_map = rasterize(net, res.drop, shape)
         write_map(out / "ir_drop_map.csv", drop_map)

@@ -6,6 +6,8 @@ the element's ``file:line`` or the nodes with their coordinates, never a "singul
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
@@ -13,17 +15,28 @@ from scipy.sparse.csgraph import connected_components
 from eda.errors import FloatingNetError, NetlistError
 from eda.pdn.netlist import PdnNetlist
 
-__all__ = ["check_netlist", "floating_islands", "short_groups"]
+__all__ = ["check_netlist", "check_solution", "netlist_warnings", "floating_islands", "short_groups",
+           "MAX_RESISTANCE_OHM", "SHORT_OHM", "MAX_SOURCE_A", "MAX_SUPPLY_V"]
 
 _SHOW = 5
+_LOG = logging.getLogger("eda.pdn")
+
+#: a resistor above this (Ω) is an open circuit in a PDN and leaves the conductance matrix near-singular
+MAX_RESISTANCE_OHM = 1e12
+#: a resistor below this (Ω) is a near-short: legal, but warned about (merge the nodes instead)
+SHORT_OHM = 1e-6
+#: one current source above this (A) is not a chip's load (a whole die draws ~1-100 A)
+MAX_SOURCE_A = 1e3
+#: a pad above this (V) is not a chip supply
+MAX_SUPPLY_V = 1e3
 
 
 def _bad_values(net: PdnNetlist, kind: str, values: np.ndarray, ok: np.ndarray, what: str, hint: str) -> None:
     bad = np.flatnonzero(~ok)
     if len(bad) == 0:
         return
-    a = getattr(net, {"r": "r_a", "c": "c_a", "l": "l_a"}[kind])
-    b = getattr(net, {"r": "r_b", "c": "c_b", "l": "l_b"}[kind])
+    a = getattr(net, {"r": "r_a", "c": "c_a", "l": "l_a", "i": "i_a", "v": "v_pos"}[kind])
+    b = getattr(net, {"r": "r_b", "c": "c_b", "l": "l_b", "i": "i_b", "v": "v_neg"}[kind])
     k = int(bad[0])
     more = f" ({len(bad) - 1} more)" if len(bad) > 1 else ""
     raise NetlistError(f"{kind.upper()} element between {net.node_name(int(a[k]))} and {net.node_name(int(b[k]))} "
@@ -71,13 +84,82 @@ def floating_islands(net: PdnNetlist, rep: np.ndarray | None = None) -> list[np.
     return sorted(groups, key=len, reverse=True)
 
 
-def check_netlist(net: PdnNetlist) -> None:
-    """Raise on anything that makes the PDN physically meaningless or unsolvable.
+def _wave_extremes(net: PdnNetlist) -> tuple[np.ndarray, np.ndarray]:
+    """Per current source, the smallest and largest value its DC value and waveform take (A)."""
+    lo, hi = net.i_amp.copy(), net.i_amp.copy()
+    w = net.waves
+    if w is None or w.is_static:
+        return lo, hi
+    pwl = np.flatnonzero(w.kind == 1)
+    if len(pwl) and len(w.pwl_v):
+        starts, ends = w.pwl_ptr[pwl], w.pwl_ptr[pwl + 1]
+        ok = ends > starts
+        lo[pwl[ok]] = np.minimum(lo[pwl[ok]], np.minimum.reduceat(w.pwl_v, starts[ok]))
+        hi[pwl[ok]] = np.maximum(hi[pwl[ok]], np.maximum.reduceat(w.pwl_v, starts[ok]))
+    pulse = np.flatnonzero(w.kind == 2)
+    if len(pulse):
+        lo[pulse] = np.minimum(lo[pulse], w.pulse[pulse, :2].min(axis=1))
+        hi[pulse] = np.maximum(hi[pulse], w.pulse[pulse, :2].max(axis=1))
+    return lo, hi
 
-    Checks: at least one pad; pads are sources to ground; resistances > 0 and finite; capacitances >= 0;
-    inductances > 0; no current/voltage source on a node that no resistor or inductor touches;
-    no floating island (no path to a pad; transient analysis needs a DC operating point too, so islands
-    held only by capacitors are an error as well).
+
+def _check_sources(net: PdnNetlist) -> None:
+    """Pad voltages and load currents: finite, within physical bounds, loads drawing (not injecting)."""
+    _bad_values(net, "v", net.v_volt, np.isfinite(net.v_volt), "voltage",
+                "a pad is 'V<name> <node> 0 <supply volts>' with a finite value")
+    _bad_values(net, "v", net.v_volt, (net.v_volt >= 0) & (net.v_volt <= MAX_SUPPLY_V), "voltage (V)",
+                f"pads hold the positive supply (0 to {MAX_SUPPLY_V:g} V); ground-grid (VSS bounce) "
+                "analysis is not supported")
+    if len(net.v_volt) and net.supply_v <= 0:
+        raise NetlistError(f"every pad is at {net.supply_v:g} V: there is no supply to drop from",
+                           where=net.where("v", 0), hint="pads hold the supply, e.g. 'V1 <node> 0 1.1'")
+    lo, hi = _wave_extremes(net)
+    w = net.waves
+    if w is not None and not w.is_static:
+        finite_t = np.isfinite(w.pwl_t)
+        if not np.all(finite_t):
+            k = int(np.searchsorted(w.pwl_ptr, np.flatnonzero(~finite_t)[0], side="right") - 1)
+            raise NetlistError("PWL time is not finite", where=net.where("i", k), hint="PWL(t1 v1 t2 v2 ...) in s and A")
+    _bad_values(net, "i", np.where(np.isfinite(lo), hi, lo), np.isfinite(lo) & np.isfinite(hi), "current",
+                "a current source's value (and waveform) must be finite amperes")
+    big = np.maximum(np.abs(lo), np.abs(hi))
+    _bad_values(net, "i", big, big <= MAX_SOURCE_A, "current magnitude (A)",
+                f"one load above {MAX_SOURCE_A:g} A is not a chip's; check the unit (1m is 1 mA)")
+    to_ground = (net.i_b < 0) & (net.i_a >= 0)
+    from_ground = (net.i_a < 0) & (net.i_b >= 0)
+    injects = (to_ground & (lo < 0)) | (from_ground & (hi > 0))
+    _bad_values(net, "i", np.where(to_ground, lo, hi), ~injects, "an injecting current (A)",
+                "a PDN load draws current from its node: write 'I<name> <node> 0 <positive amps>'")
+
+
+def netlist_warnings(net: PdnNetlist) -> list[str]:
+    """Suspicious but legal things in ``net``: duplicate element names (from the reader), near-shorts
+    below :data:`SHORT_OHM`, pads at 0 V beside a positive supply."""
+    out = list(net.warnings)
+    shorts = np.flatnonzero(net.r_ohm < SHORT_OHM)
+    if len(shorts):
+        k = int(shorts[0])
+        out.append(f"{net.where('r', k)}: resistor of {net.r_ohm[k]:g} Ω between {net.node_name(int(net.r_a[k]))} "
+                   f"and {net.node_name(int(net.r_b[k]))} is below {SHORT_OHM:g} Ω ({len(shorts)} such); a "
+                   "near-short makes the solve ill-conditioned: merge the two nodes instead")
+    if net.supply_v > 0:
+        zero = np.flatnonzero(net.v_volt == 0)
+        if len(zero):
+            k = int(zero[0])
+            out.append(f"{net.where('v', k)}: pad on {net.describe_node(int(net.v_pos[k]))} holds 0 V while the "
+                       f"supply is {net.supply_v:g} V ({len(zero)} such): a short to ground inside the grid?")
+    return out
+
+
+def check_netlist(net: PdnNetlist) -> list[str]:
+    """Raise on anything that makes the PDN physically meaningless or unsolvable; log and return the
+    warnings of :func:`netlist_warnings`.
+
+    Checks: at least one pad; pads are sources to ground at 0..1 kV with a positive supply; resistances
+    finite, > 0 and <= 1 TΩ; capacitances >= 0; inductances > 0; currents (and waveforms) finite, at
+    most 1 kA, loads drawing from their node; no current/voltage source on a node that no resistor or
+    inductor touches; no floating island (no path to a pad; transient analysis needs a DC operating
+    point too, so islands held only by capacitors are an error as well).
     """
     if len(net.v_pos) == 0:
         raise NetlistError("the PDN has no voltage source (pad)", where=net.source,
@@ -92,6 +174,10 @@ def check_netlist(net: PdnNetlist) -> None:
                            hint="write pads as 'V<name> <node> 0 <volts>'")
     _bad_values(net, "r", net.r_ohm, np.isfinite(net.r_ohm) & (net.r_ohm > 0), "resistance",
                 "resistances must be positive; a zero-ohm connection should merge the two nodes")
+    _bad_values(net, "r", net.r_ohm, net.r_ohm <= MAX_RESISTANCE_OHM, "resistance (Ω)",
+                f"a resistor above {MAX_RESISTANCE_OHM:g} Ω is an open circuit in a PDN and makes the solve "
+                "numerically meaningless: remove it")
+    _check_sources(net)
     _bad_values(net, "c", net.c_f, np.isfinite(net.c_f) & (net.c_f >= 0), "capacitance",
                 "capacitances must be >= 0")
     _bad_values(net, "l", net.l_h, np.isfinite(net.l_h) & (net.l_h > 0), "inductance",
@@ -126,3 +212,33 @@ def check_netlist(net: PdnNetlist) -> None:
             f"{len(islands)} floating island(s) with no path to any pad ({total} nodes); the largest has "
             f"{len(first)} nodes: {shown}{more}", where=net.source,
             hint="connect the island with a via/wire resistor or remove it; its voltage is undefined")
+    warnings = netlist_warnings(net)
+    for text in warnings:
+        _LOG.warning(text)
+    return warnings
+
+
+def check_solution(net: PdnNetlist, voltage: np.ndarray, vdd: float) -> None:
+    """Raise when a static solution is physically impossible: a node below ground (the loads draw more
+    than the grid can deliver at this supply) or above the supply (V), or a non-finite voltage."""
+    if len(voltage) == 0:
+        return
+    tol = 1e-6 * max(vdd, 1e-12)
+    bad = ~np.isfinite(voltage)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise NetlistError(f"the solve gave a non-finite voltage at {net.describe_node(k)}", where=net.source,
+                           hint="check the resistances and currents near that node")
+    k = int(np.argmin(voltage))
+    if voltage[k] < -tol:
+        total = float(np.sum(net.i_amp))
+        raise NetlistError(f"the static solution puts {net.describe_node(k)} at {voltage[k]:.4g} V, below ground: the "
+                           f"loads (total {total:.4g} A) draw more than the grid can deliver at {vdd:g} V",
+                           where=net.source, hint="check the current values (A; 1m is 1 mA) and the resistances "
+                                                  "(Ω) on the path from the pads to that node")
+    k = int(np.argmax(voltage))
+    if voltage[k] > vdd + tol:
+        raise NetlistError(f"the static solution puts {net.describe_node(k)} at {voltage[k]:.4g} V, above the "
+                           f"{vdd:g} V supply", where=net.source,
+                           hint="a PDN of resistors and loads cannot exceed its highest pad voltage: check for "
+                                "current sources that inject current")

@@ -25,9 +25,11 @@ def solve_command(
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG heat maps.")] = False,
 ) -> None:
     """Static (and optionally transient) IR drop: contest map, per-node voltages, heat maps, metrics.json."""
+    from eda.paths import output_dir
     from eda.pdn.analysis import analyze, parse_transient_arg
 
     tr = parse_transient_arg(transient) if transient else None
+    output_dir(out)
     result = analyze(netlist, out, like=like, golden=golden, transient=tr, method=method, backend=backend,
                      plots=not no_plots)
     m = result.metrics
@@ -62,10 +64,12 @@ def generate_command(
     package_l: Annotated[float, typer.Option(help="Package inductance per pad (H).")] = 0.0,
 ) -> None:
     """Write a synthetic BeGAN-style multi-layer PDN and its contest-style current map."""
+    from eda.paths import output_file
     from eda.pdn.generate import GridSpec, generate_pdn, spec_for_nodes
     from eda.pdn.maps import write_map
     from eda.pdn.netlist import write_netlist
 
+    output_file(out)
     kw = dict(seed=seed, pads=pads, pad_pitch_um=pad_pitch_um, current_density_a_um2=current_density,
               hotspots=hotspots, waveform=waveform, package_r_ohm=package_r, package_l_h=package_l)
     if width_um is not None:
@@ -93,13 +97,14 @@ def maps_command(
     """Contest input maps from a netlist: eff_dist_map.csv (µm) and pdn_density.csv (stripes per 100 µm)."""
     import numpy as np
 
+    from eda.paths import output_dir
     from eda.pdn.features import effective_distance_map, pdn_density_map
     from eda.pdn.maps import read_map, write_map
     from eda.pdn.netlist import read_netlist
 
+    output_dir(out)
     net = read_netlist(netlist)
     shape = read_map(like).shape if like is not None else None
-    out.mkdir(parents=True, exist_ok=True)
     eff = effective_distance_map(net, shape, snap_um=None if exact_pads else 50.0)
     dens = pdn_density_map(net, shape, region_um=region_um)
     write_map(out / "eff_dist_map.csv", eff)

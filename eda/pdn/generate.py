@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from eda.errors import SpecError
+from eda.limits import check_limit
 from eda.pdn.dynamics import clock_activity, load_capacitance
 from eda.pdn.netlist import PdnNetlist, Waveforms
 from eda.pdn.nodenames import iccad_name
@@ -138,6 +139,12 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
         raise SpecError(f"unknown waveform '{spec.waveform}'", hint="use 'dc' or 'pwl'")
     rng = np.random.default_rng(spec.seed)
     W, H = spec.width_um, spec.height_um
+    if not (np.isfinite(W) and np.isfinite(H) and W > 0 and H > 0):
+        raise SpecError(f"die size {W} x {H} µm must be finite and positive", hint="e.g. width_um=200")
+    if spec.tap_um <= 0 or any(not layer.pitch_um > 0 for layer in layers):
+        raise SpecError("tap_um and every layer's pitch_um must be positive (µm)")
+    check_limit("pdn_nodes", W * H / (layers[0].pitch_um * spec.tap_um),
+                what=f"a generated PDN of {W:g} x {H:g} µm")
     Wd, Hd = int(round(W * DBU)), int(round(H * DBU))
     stripes = [_stripes(layer, H if layer.direction == "h" else W) for layer in layers]
     if any(len(s) == 0 for s in stripes):
@@ -154,6 +161,7 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
         grids.append((along, stripes[k]) if layer.direction == "h" else (stripes[k], along))
     offsets = np.cumsum([0] + [len(g[0]) * len(g[1]) for g in grids])
     n = int(offsets[-1])
+    check_limit("pdn_nodes", n, what=f"a generated PDN of {W:g} x {H:g} µm")
     xs_all, ys_all, lay_all = [], [], []
     ra, rb, rr = [], [], []
     for k, (layer, (gx, gy)) in enumerate(zip(layers, grids, strict=True)):

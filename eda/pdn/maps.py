@@ -17,7 +17,27 @@ import numpy as np
 
 from eda.errors import DataError
 
-__all__ = ["read_map", "write_map", "open_text", "read_bytes"]
+__all__ = ["read_map", "write_map", "open_text", "read_bytes", "check_not_binary"]
+
+#: magic bytes of formats people hand over by mistake -> what they are
+_MAGIC = {b"\x89PNG": "a PNG image", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image",
+          b"%PDF": "a PDF document", b"PK\x03\x04": "a zip archive", b"\x00\x06\x00\x02": "a GDS layout",
+          b"\x7fELF": "a program", b"BZh": "a bzip2 file", b"\xfd7zXZ": "an xz file",
+          b"\x93NUMPY": "a NumPy .npy file", b"\x80\x02": "a Python pickle (e.g. a checkpoint)"}
+
+
+def check_not_binary(data: bytes, source: str, kind: str) -> None:
+    """Raise :class:`DataError` when ``data`` (already gunzipped) is binary rather than ``kind`` text.
+
+    Recognises common formats by their magic bytes (a PNG, a GDS, a zip ...) and otherwise any NUL byte.
+    """
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise DataError(f"this is {what}, not {kind}", where=source, hint=f"give the {kind} file here")
+    if b"\0" in data:
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise DataError(f"binary data (a NUL byte on line {line}), not {kind}", where=source,
+                        hint=f"give the {kind} file here (text, optionally gzip-compressed)")
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -26,12 +46,20 @@ def read_bytes(path: str | Path) -> bytes:
     Raises :class:`DataError` for a missing file and for a truncated or corrupt gzip stream.
     """
     p = Path(path)
+    if p.is_dir():
+        raise DataError(f"'{p}' is a directory, not a file", hint="give the path of the file itself")
     if not p.is_file():
         gz = p.with_name(p.name + ".gz")
         hint = f"did you mean '{gz}'? (gzip files are read as they are)" if gz.is_file() else "check the path"
         raise DataError(f"file '{p}' does not exist", hint=hint)
-    raw = p.read_bytes()
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read '{p}': {exc.strerror or exc}", hint="check the file's permissions") from None
     if raw[:2] != b"\x1f\x8b":
+        if p.suffix == ".gz" and b"\0" in raw[:65536]:
+            raise DataError(f"'{p}' is named .gz but is not gzip data (nor text)", where=str(p),
+                            hint="re-download or re-compress the file (gzip -t checks it)")
         return raw
     try:
         return gzip.decompress(raw)
@@ -45,13 +73,17 @@ def open_text(path: str | Path) -> io.StringIO:
     return io.StringIO(read_bytes(path).decode("utf-8", errors="replace"))
 
 
-def read_map(path: str | Path) -> np.ndarray:
+def read_map(path: str | Path, *, nonnegative: bool = False) -> np.ndarray:
     """Read a contest CSV map into a float64 array ``[x_µm, y_µm]`` (rows index x).
 
     Handles gzip, trailing commas, blank lines and Windows line ends. Raises :class:`DataError` naming
-    the line for ragged rows or non-numeric cells.
+    the line for ragged rows, non-numeric cells and non-finite values (``nan``, ``inf``, overflowing
+    numbers; with ``nonnegative`` also negative ones, e.g. for a current map), and for binary files
+    (an image given as a map).
     """
-    text = read_bytes(path).decode("utf-8", errors="replace").replace("\r", "")
+    raw = read_bytes(path)
+    check_not_binary(raw, str(path), "a CSV map")
+    text = raw.decode("utf-8", errors="replace").replace("\r", "")
     lines = [ln.strip().rstrip(",") for ln in text.split("\n")]
     lines = [ln for ln in lines if ln]
     if not lines:
@@ -70,7 +102,22 @@ def read_map(path: str | Path) -> np.ndarray:
             except ValueError as exc:
                 raise DataError(f"non-numeric value in map ({exc})", where=f"{path}:{i + 1}") from None
         raise
-    return values.reshape(len(lines), int(counts[0]))
+    values = values.reshape(len(lines), int(counts[0]))
+    _check_values(values, path, nonnegative)
+    return values
+
+
+def _check_values(values: np.ndarray, path: str | Path, nonnegative: bool) -> None:
+    bad = ~np.isfinite(values)
+    what = "non-finite"
+    if nonnegative and not np.any(bad):
+        bad, what = values < 0, "negative"
+    if np.any(bad):
+        row, col = (int(i[0]) for i in np.nonzero(bad))
+        raise DataError(f"{what} value {values[row, col]} in map (row {row + 1}, column {col + 1}; "
+                        f"{int(bad.sum())} such value(s))", where=f"{path}:{row + 1}",
+                        hint="every tile needs a finite value" + (" >= 0" if nonnegative else "") +
+                             "; fix or regenerate the map")
 
 
 def write_map(path: str | Path, values: np.ndarray, *, fmt: str = "%5.3e", trailing_comma: bool = False) -> Path:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from eda.errors import NetlistError
+from eda.errors import DataError, NetlistError
 from eda.pdn.maps import read_bytes
 from eda.pdn.nodenames import decode_node_names
 
@@ -35,6 +35,7 @@ _VALUE_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkm
 _GROUND = {b"0", b"gnd", b"GND", b"gnd!", b"GND!"}
 _EMPTY_I = np.zeros(0, dtype=np.int64)
 _EMPTY_F = np.zeros(0, dtype=np.float64)
+_MAX_WARNINGS = 5  # duplicate names reported one by one (the rest are counted)
 
 
 def parse_value(token: str | bytes) -> float:
@@ -126,6 +127,8 @@ class PdnNetlist:
     l_line: np.ndarray = field(default_factory=lambda: _EMPTY_I.copy())
     tran: tuple[float, float] | None = None
     source: str = "<memory>"
+    #: suspicious but legal things the reader saw (duplicate element names); logged by the checks
+    warnings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.waves is None:
@@ -265,16 +268,18 @@ class _Lines:
         return list(itemgetter(*idx.tolist())(self.lines))
 
 
-def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str) -> tuple[list[bytes], list[bytes], np.ndarray]:
-    """Nodes and values of ``X a b value`` elements; per-line diagnosis when the fast path fails."""
+def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str
+                  ) -> tuple[list[bytes], list[bytes], np.ndarray, list[bytes]]:
+    """Nodes, values and element names of ``X a b value`` elements; per-line diagnosis when the fast
+    path fails."""
     tokens = lines.block(idx).split()
     if len(tokens) == 4 * len(idx):
         try:
-            return tokens[1::4], tokens[2::4], _values(tokens[3::4])
+            return tokens[1::4], tokens[2::4], _values(tokens[3::4]), tokens[0::4]
         except ValueError:
             pass
     block = lines.select(idx)
-    a, b, vals = [], [], []
+    a, b, vals, names = [], [], [], []
     for i, ln in zip(idx.tolist(), block, strict=True):
         parts = ln.split()
         where = f"{lines.source}:{i + 1}"
@@ -294,23 +299,25 @@ def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str) -> tuple
         a.append(parts[1])
         b.append(parts[2])
         vals.append(val)
-    return a, b, np.array(vals, dtype=np.float64)
+        names.append(parts[0])
+    return a, b, np.array(vals, dtype=np.float64), names
 
 
 _WAVE_RE = re.compile(rb"(pwl|pulse)\s*\(([^)]*)\)?", re.IGNORECASE)
 
 
-def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], list[bytes], np.ndarray, list]:
-    """``V``/``I`` elements: DC fast path, PWL/PULSE/``DC x`` parsed per line."""
+def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], list[bytes], np.ndarray, list,
+                                                                 list[bytes]]:
+    """``V``/``I`` elements: DC fast path, PWL/PULSE/``DC x`` parsed per line (last: element names)."""
     tokens = lines.block(idx).split()
     waves: list = [None] * len(idx)
     if len(tokens) == 4 * len(idx):
         try:
-            return tokens[1::4], tokens[2::4], _values(tokens[3::4]), waves
+            return tokens[1::4], tokens[2::4], _values(tokens[3::4]), waves, tokens[0::4]
         except ValueError:
             pass
     block = lines.select(idx)
-    a, b, vals = [], [], []
+    a, b, vals, names = [], [], [], []
     hint = f"expected '{kind}<name> <node+> <node-> [DC] <value>' or PWL(t1 v1 ...) or PULSE(v1 v2 td tr tf pw per)"
     for k, (i, ln) in enumerate(zip(idx.tolist(), block, strict=True)):
         where = f"{lines.source}:{i + 1}"
@@ -320,6 +327,7 @@ def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], li
                                where=where, hint=hint)
         a.append(parts[1])
         b.append(parts[2])
+        names.append(parts[0])
         rest = b" ".join(parts[3:])
         m = _WAVE_RE.search(rest)
         dc = 0.0
@@ -357,7 +365,7 @@ def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], li
             raise NetlistError(f"{kind} source '{parts[0].decode(errors='replace')}': {exc}", where=where,
                                hint=hint) from None
         vals.append(dc)
-    return a, b, np.array(vals, dtype=np.float64), waves
+    return a, b, np.array(vals, dtype=np.float64), waves, names
 
 
 def _build_waveforms(waves: list) -> Waveforms:
@@ -416,11 +424,78 @@ def _intern(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return names, idx  # fixed width S<8k>; NumPy strips the zero padding on access
 
 
+def _hash_words(arr: np.ndarray) -> np.ndarray:
+    """A 64-bit hash per fixed-width byte string (``S<8k>``), mixing its 8-byte words."""
+    words = arr.view(np.uint64).reshape(len(arr), -1)
+    h = np.zeros(len(arr), np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(words.shape[1]):
+            h = (h * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j]
+            h ^= h >> np.uint64(29)
+    return h
+
+
+def duplicate_names(names: list[bytes]) -> list[tuple[int, int]]:
+    """Pairs ``(first, later)`` of indices of equal element names, ignoring case as SPICE does.
+
+    Hash-sorted, so it costs a sort of one integer per element; equal hashes are verified exactly.
+    """
+    if len(names) < 2:
+        return []
+    width = max(8, (max(map(len, names)) + 7) // 8 * 8)
+    arr = np.array(names, dtype=f"S{width}")
+    folded = (arr.view(np.uint64) | np.uint64(0x2020202020202020)).view(arr.dtype)  # ASCII letters to lower
+    h = _hash_words(folded)
+    ordered = np.sort(h)
+    if not np.any(ordered[1:] == ordered[:-1]):
+        return []
+    order = np.argsort(h, kind="stable")
+    same = np.flatnonzero(h[order][1:] == h[order][:-1])
+    pairs = [(int(order[i]), int(order[i + 1])) for i in same]
+    return [(i, j) for i, j in pairs if names[i].lower() == names[j].lower()]
+
+
+def _check_ascii(lines: _Lines, data: bytes) -> None:
+    """Node and element names are ASCII (UTF-8 is fine in comments): a clear error with the line."""
+    if data.isascii():
+        return
+    for i, ln in enumerate(lines.lines):
+        if lines.first[i] not in (0, 42) and not ln.isascii():
+            bad = next(ch for ch in ln if ch >= 128)
+            raise NetlistError(f"non-ASCII byte 0x{bad:02x} in '{ln.decode(errors='replace')[:60]}'",
+                               where=f"{lines.source}:{i + 1}",
+                               hint="SPICE node and element names are ASCII: rename them (UTF-8 is fine in "
+                                    "'*' comment lines)")
+
+
+def _duplicate_warnings(element_names: list[bytes], element_lines: np.ndarray, source: str) -> list[str]:
+    """One warning per duplicated element name (the first few), naming both lines."""
+    pairs = duplicate_names(element_names)
+    out = [f"{source}:{element_lines[j]}: duplicate element name '{element_names[j].decode(errors='replace')}' "
+           f"(first on line {element_lines[i]}); SPICE simulators reject or merge duplicates: rename one"
+           for i, j in pairs[:_MAX_WARNINGS]]
+    if len(pairs) > _MAX_WARNINGS:
+        out.append(f"{source}: {len(pairs) - _MAX_WARNINGS} more duplicate element names")
+    return out
+
+
 def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: float = 2000.0) -> PdnNetlist:
-    """Parse netlist text (bytes or str). See the module docstring for the accepted syntax."""
+    """Parse netlist text (bytes or str). See the module docstring for the accepted syntax.
+
+    Besides syntax errors, refuses binary data, non-ASCII names and more nodes than the ``pdn_nodes``
+    limit (:mod:`eda.limits`); duplicate element names are kept in ``warnings``.
+    """
+    from eda.limits import check_limit
+    from eda.pdn.maps import check_not_binary
+
     if isinstance(data, str):
         data = data.encode()
+    try:
+        check_not_binary(data, source, "a SPICE netlist")
+    except DataError as exc:
+        raise NetlistError(exc.message, where=exc.where, hint=exc.hint) from None
     lines = _Lines(data, source)
+    _check_ascii(lines, data)
     first = lines.first
     kinds = {c: np.flatnonzero(first == ord(c)) for c in "RVICL"}
     known = np.isin(first, np.frombuffer(b"RVICL*.", dtype=np.uint8)) | (first == 0)
@@ -441,13 +516,16 @@ def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: fl
             except ValueError:
                 raise NetlistError("'.tran' needs a step and a stop time", where=f"{source}:{i + 1}",
                                    hint="write '.tran 10p 5n'") from None
-    ra, rb, rv = _two_terminal(lines, kinds["R"], "R", "ohms")
-    ca, cb, cv = _two_terminal(lines, kinds["C"], "C", "farads")
-    la, lb, lv = _two_terminal(lines, kinds["L"], "L", "henries")
-    va, vb, vv, _ = _sources(lines, kinds["V"], "V")
-    ia, ib, iv, iw = _sources(lines, kinds["I"], "I")
+    ra, rb, rv, rn = _two_terminal(lines, kinds["R"], "R", "ohms")
+    ca, cb, cv, cn = _two_terminal(lines, kinds["C"], "C", "farads")
+    la, lb, lv, ln = _two_terminal(lines, kinds["L"], "L", "henries")
+    va, vb, vv, _, vn = _sources(lines, kinds["V"], "V")
+    ia, ib, iv, iw, i_names = _sources(lines, kinds["I"], "I")
     groups = [ra, rb, va, vb, ia, ib, ca, cb, la, lb]
     names, idx = _intern([t for g in groups for t in g])
+    check_limit("pdn_nodes", len(names), what="this PDN netlist", where=source)
+    warnings = _duplicate_warnings(rn + cn + ln + vn + i_names,
+                                   np.concatenate([kinds[k] for k in "RCLVI"]) + 1, source)
     splits = np.cumsum([len(g) for g in groups])[:-1]
     parts = np.split(idx, splits)
     x, y, layer = decode_node_names(names, dbu_per_um=dbu_per_um)
@@ -457,7 +535,7 @@ def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: fl
         i_a=parts[4], i_b=parts[5], i_amp=iv, waves=_build_waveforms(iw),
         c_a=parts[6], c_b=parts[7], c_f=cv, l_a=parts[8], l_b=parts[9], l_h=lv,
         r_line=kinds["R"] + 1, v_line=kinds["V"] + 1, i_line=kinds["I"] + 1, c_line=kinds["C"] + 1,
-        l_line=kinds["L"] + 1, tran=tran, source=source,
+        l_line=kinds["L"] + 1, tran=tran, source=source, warnings=warnings,
     )
     return net
 

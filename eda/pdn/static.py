@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from eda.pdn.checks import check_netlist
+from eda.errors import EdaError, NetlistError
+from eda.pdn.checks import check_netlist, check_solution
 from eda.pdn.linsolve import SolveInfo, solve_spd
 from eda.pdn.netlist import PdnNetlist
 from eda.pdn.system import current_injection, reduce_system
@@ -62,13 +63,33 @@ class StaticResult:
         return out
 
 
+#: resistances spanning more than this ratio leave double precision too few digits for the solve
+_RESISTANCE_SPAN = 1e10
+
+
+def _conditioning_error(net: PdnNetlist, exc: EdaError) -> NetlistError | None:
+    """A :class:`NetlistError` explaining a failed solve by the netlist's resistance span, when it is
+    the likely cause (near-shorts beside ordinary wires); ``None`` otherwise (then it is a bug)."""
+    if isinstance(exc, NetlistError) or len(net.r_ohm) == 0:
+        return None
+    low, high = float(net.r_ohm.min()), float(net.r_ohm.max())
+    if low <= 0 or high / low <= _RESISTANCE_SPAN:
+        return None
+    k = int(np.argmin(net.r_ohm))
+    return NetlistError(f"{exc.message}: the resistances span {low:g} to {high:g} Ω, more than double precision "
+                        "can solve", where=net.where("r", k),
+                        hint="merge the nodes of near-short resistors (below 1 µΩ) instead of keeping them as "
+                             "resistors, and remove near-open ones")
+
+
 def solve_static(net: PdnNetlist, *, backend: str = "auto", tol: float = 1e-10, check: bool = True) -> StaticResult:
     """Static IR drop of ``net`` (DC currents ``i_amp``; inductors shorted, capacitors open).
 
     Args:
         backend: ``auto``, ``direct``, ``cholmod``, ``splu``, ``amg`` or ``spsolve`` (see :mod:`eda.pdn.linsolve`).
         tol: CG tolerance for ``amg`` (relative residual).
-        check: run :func:`~eda.pdn.checks.check_netlist` first (floating islands, bad values).
+        check: run :func:`~eda.pdn.checks.check_netlist` first (floating islands, bad values) and
+            :func:`~eda.pdn.checks.check_solution` after (no node below ground or above the supply).
     """
     t0 = time.perf_counter()
     if check:
@@ -78,8 +99,13 @@ def solve_static(net: PdnNetlist, *, backend: str = "auto", tol: float = 1e-10, 
     drawn = current_injection(net.n_nodes, net.i_a, net.i_b, net.i_amp)
     b = sys_.rhs(drawn)
     t2 = time.perf_counter()
-    d_free, info = solve_spd(sys_.G_uu, b, backend, tol=tol)
+    try:
+        d_free, info = solve_spd(sys_.G_uu, b, backend, tol=tol)
+    except EdaError as exc:
+        raise _conditioning_error(net, exc) or exc from None
     drop = sys_.expand(d_free)
+    if check:
+        check_solution(net, sys_.vdd - drop, sys_.vdd)
     t3 = time.perf_counter()
     return StaticResult(voltage=sys_.vdd - drop, drop=drop, vdd=sys_.vdd, info=info, layer=net.layer.copy(),
                         timings={"check_s": t1 - t0, "assemble_s": t2 - t1, "solve_s": t3 - t2})

@@ -10,6 +10,7 @@ fixed-voltage nodes (eliminated). The state starts from the DC operating point a
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from eda.errors import EdaError, UserError
+from eda.limits import check_limit
 from eda.pdn.checks import check_netlist
 from eda.pdn.linsolve import Factor
 from eda.pdn.netlist import PdnNetlist
@@ -166,6 +168,17 @@ def _branch(v: np.ndarray, idx: np.ndarray) -> np.ndarray:
     return np.where(idx >= 0, v[np.maximum(idx, 0)], 0.0)
 
 
+def check_transient_args(stop: float, step: float, where: str | None = None) -> int:
+    """The number of time steps of a transient to ``stop`` in steps of ``step`` (both s); a
+    :class:`UserError` unless finite with ``0 < step <= stop`` and within the ``transient_steps`` limit."""
+    if not (math.isfinite(stop) and math.isfinite(step) and stop > 0 and step > 0 and step <= stop):
+        raise UserError(f"transient needs finite 0 < step <= stop, got stop={stop}, step={step}", where=where,
+                        hint="e.g. --transient 5n,10p")
+    steps = int(round(stop / step))
+    check_limit("transient_steps", steps, what=f"a transient of {stop:g} s in steps of {step:g} s", where=where)
+    return steps
+
+
 def solve_transient(net: PdnNetlist, stop: float, step: float, *, method: str = "trap", backend: str = "auto",
                     probes: np.ndarray | list[int] | None = None, check: bool = True) -> TransientResult:
     """Integrate ``net`` from 0 to ``stop`` seconds with fixed ``step`` (s).
@@ -176,9 +189,7 @@ def solve_transient(net: PdnNetlist, stop: float, step: float, *, method: str = 
     """
     if check:
         check_netlist(net)
-    if not (stop > 0 and step > 0 and step <= stop):
-        raise UserError(f"transient needs 0 < step <= stop, got stop={stop}, step={step}",
-                        hint="e.g. --transient 5n,10p")
+    check_transient_args(stop, step, str(net.source))
     t0 = time.perf_counter()
     stepper = TransientStepper(net, step, method=method, backend=backend)
     v, i_l, q = stepper.initial_state()

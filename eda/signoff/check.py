@@ -12,26 +12,29 @@ A limits file::
 
 Every limit is evaluated (the check does not stop at the first failure). A limit whose metric was not
 measured is reported as ``missing`` and counts as a violation: a sign-off that silently skips a check
-is not a sign-off.
+is not a sign-off. For the same reason a NaN or infinite measurement fails its limit with its own
+message, whatever the comparison (``NaN <= 25`` and ``NaN != 0`` must not decide anything), and limit
+values themselves must be finite numbers.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from eda.errors import UserError
 from eda.flow.registry import close_match
 from eda.flow.yamlio import YamlDocument, load_yaml, parse_yaml
 
 __all__ = ["Limit", "LimitsFile", "CheckResult", "KNOWN_LIMITS", "load_limits", "parse_limits",
-           "evaluate_limits", "write_report", "lookup_metric"]
+           "evaluate_limits", "write_report", "lookup_metric", "read_metrics_file"]
 
 Compare = Literal["<", "<=", "==", "!=", ">=", ">"]
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
@@ -70,9 +73,14 @@ def lookup_metric(measured: Mapping[str, Any], key: str, step: str | None = None
     return hits
 
 
+def _is_finite(value: Any) -> bool:
+    return isinstance(value, bool) or math.isfinite(float(value))
+
+
 def _worst(hits: list[tuple[str, Any]], limit: Limit) -> tuple[str, Any]:
     """The measurement that decides the limit: the largest for ``<``/``<=``, the smallest for ``>``/``>=``,
-    the first failing one for ``==``/``!=`` (a sign-off must hold for every measurement)."""
+    the first failing one for ``==``/``!=`` (a sign-off must hold for every measurement). Call it with
+    finite measurements only (a non-finite one fails on its own, see :func:`evaluate_limits`)."""
     if limit.compare in ("<", "<="):
         return max(hits, key=lambda kv: float(kv[1]))
     if limit.compare in (">", ">="):
@@ -96,6 +104,13 @@ class Limit(BaseModel):
     step: str | None = Field(default=None, description="only this step's measurements (default: every step's)")
     description: str = ""
 
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: float | bool) -> float | bool:
+        if not isinstance(value, bool) and not math.isfinite(value):
+            raise ValueError(f"a limit must be a finite number, got {value}")
+        return value
+
 
 class LimitsFile(BaseModel):
     """The top level of ``signoff.yaml``."""
@@ -115,6 +130,8 @@ class CheckResult:
     limit: float | bool
     measured: float | bool | None
     status: str  # "pass" | "fail" | "missing"
+    #: why the limit failed when the comparison alone does not say (a non-finite measurement)
+    note: str = ""
 
     @property
     def passed(self) -> bool:
@@ -157,6 +174,36 @@ def parse_limits(data: Mapping[str, Any] | str, source: str = "<limits>") -> Lim
     return _validate(YamlDocument(dict(data), None, source))
 
 
+def read_metrics_file(path: Path | str) -> dict[str, Any]:
+    """A JSON object of measured values (a run's ``metrics.json`` or any ``{"name": value}`` file).
+
+    Raises :class:`~eda.errors.DataError` naming the file (and line for a syntax error) when it is missing,
+    not UTF-8 JSON, or not an object (a list or a number has no metric names to check).
+    """
+    from eda.errors import DataError
+    from eda.flow.yamlio import decode_text
+
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"'{path}' is a directory, not a metrics JSON file", hint="give a run's metrics.json")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read metrics '{path}': {exc.strerror or exc}", hint="check the path") from None
+    try:
+        data = json.loads(decode_text(raw, str(path), kind="JSON"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}",
+                        hint="give a JSON object of metric names and values (a run's metrics.json)") from None
+    except UserError as exc:
+        raise DataError(exc.message, where=exc.where, hint=exc.hint) from None
+    if not isinstance(data, dict):
+        raise DataError(f"metrics must be a JSON object of names and values, got a {type(data).__name__}",
+                        where=str(path), hint='write {"pdn__static__worst_drop_mv": 12.3, ...} '
+                                              "(a run's metrics.json works)")
+    return data
+
+
 def evaluate_limits(limits: LimitsFile, measured: Mapping[str, Any]) -> list[CheckResult]:
     """Check every limit against ``measured`` (metric key, optionally ``step.metric``, -> value).
 
@@ -168,13 +215,20 @@ def evaluate_limits(limits: LimitsFile, measured: Mapping[str, Any]) -> list[Che
         metric = limit.metric or metric
         description = limit.description or default_description
         hits = [(k, v) for k, v in lookup_metric(measured, metric, limit.step) if isinstance(v, bool | int | float)]
-        value = None
-        if hits:
+        value, note = None, ""
+        bad = [(k, v) for k, v in hits if not _is_finite(v)]
+        if bad:
+            metric, value = bad[0]
+            status = "fail"
+            more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+            note = (f"measured {value} in '{metric}'{more}: a non-finite measurement cannot pass a sign-off; "
+                    "find the step that produced it (its step.log) and the input that made it non-finite")
+        elif hits:
             metric, value = _worst(hits, limit)
             status = "pass" if _holds(value, limit) else "fail"
         else:
             status = "missing"
-        results.append(CheckResult(name, metric, description, limit.compare, limit.value, value, status))
+        results.append(CheckResult(name, metric, description, limit.compare, limit.value, value, status, note))
     return results
 
 
@@ -183,13 +237,18 @@ def write_report(results: list[CheckResult], directory: Path) -> tuple[Path, Pat
     directory.mkdir(parents=True, exist_ok=True)
     failures = [r for r in results if not r.passed]
     json_path = directory / "signoff.json"
+    checks = [asdict(r) for r in results]
+    for check in checks:  # strict JSON has no NaN/Infinity: write a non-finite measurement as its text
+        if isinstance(check["measured"], float) and not math.isfinite(check["measured"]):
+            check["measured"] = str(check["measured"])
     json_path.write_text(json.dumps({"passed": not failures, "violations": len(failures),
-                                     "checks": [asdict(r) for r in results]}, indent=2, default=str) + "\n")
+                                     "checks": checks}, indent=2, default=str) + "\n")
     lines = ["# Sign-off", "", f"**{'PASS' if not failures else f'FAIL — {len(failures)} violation(s)'}**", "",
              "| check | measured | limit | status |", "|---|---:|---:|---|"]
     for r in results:
         measured = "—" if r.measured is None else (f"{r.measured:.4g}" if isinstance(r.measured, float) else str(r.measured))
-        lines.append(f"| {r.description} (`{r.metric}`) | {measured} | {r.compare} {r.limit} | {r.status.upper()} |")
+        status = f"{r.status.upper()}: {r.note}" if r.note else r.status.upper()
+        lines.append(f"| {r.description} (`{r.metric}`) | {measured} | {r.compare} {r.limit} | {status} |")
     md_path = directory / "signoff.md"
     md_path.write_text("\n".join(lines) + "\n")
     return json_path, md_path

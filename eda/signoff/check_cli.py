@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from eda.errors import DataError
 
 __all__ = ["app"]
 
@@ -22,16 +19,15 @@ def check_command(
     out: Annotated[Path, typer.Option(help="Directory for signoff.json / signoff.md.")] = Path("signoff"),
 ) -> None:
     """Check sign-off limits; exit 1 when any limit is violated or unmeasured."""
-    from eda.signoff.check import evaluate_limits, load_limits, write_report
+    from eda.paths import output_dir
+    from eda.signoff.check import evaluate_limits, load_limits, read_metrics_file, write_report
     from eda.signoff.check_steps import flatten_metrics
 
+    output_dir(out, "--out")
     spec = load_limits(limits)
     measured: dict[str, object] = {}
     for path in metrics:
-        try:
-            measured.update(flatten_metrics(json.loads(path.read_text())))
-        except (OSError, ValueError) as exc:
-            raise DataError(f"cannot read metrics '{path}': {exc}") from None
+        measured.update(flatten_metrics(read_metrics_file(path)))
     results = evaluate_limits(spec, measured)
     _, summary = write_report(results, out)
     typer.echo(summary.read_text())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import Field
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.signoff.check import evaluate_limits, load_limits, parse_limits, write_report
+from eda.signoff.check import evaluate_limits, load_limits, parse_limits, read_metrics_file, write_report
 
 __all__ = ["SignoffCheck", "flatten_metrics"]
 
@@ -51,12 +50,13 @@ class SignoffCheck(Step):
             measured.update({f"{step_id}.{key}": value for key, value in metrics.items()})
         evidence = ctx.optional_input("evidence")
         if evidence is not None:
-            measured.update(flatten_metrics(json.loads(evidence.read_text())))
+            measured.update(flatten_metrics(read_metrics_file(evidence)))
         results = evaluate_limits(limits, measured)
         write_report(results, ctx.workdir)
         failures = [r for r in results if not r.passed]
         for r in results:
-            ctx.log.info("%-5s %s: measured %s, limit %s %s", r.status.upper(), r.name, r.measured, r.compare, r.limit)
+            ctx.log.info("%-5s %s: measured %s, limit %s %s%s", r.status.upper(), r.name, r.measured, r.compare,
+                         r.limit, f" ({r.note})" if r.note else "")
         return StepResult(outputs={"report": "signoff.json", "summary": "signoff.md"},
                           metrics={"signoff__check__violations": len(failures),
                                    "signoff__check__checks": len(results)},

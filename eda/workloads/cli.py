@@ -20,8 +20,10 @@ def zoo_command(
     seq_len: Annotated[int | None, typer.Option("--seq-len", help="Tokens (BERT-style networks only).")] = None,
 ) -> None:
     """Write a built-in network description as a workload file."""
+    from eda.paths import output_file
     from eda.workloads import zoo
 
+    output_file(out)
     if seq_len is not None and network in ("bert-tiny", "bert-mini", "minilm-l6"):
         work = {"bert-tiny": zoo.bert_tiny, "bert-mini": zoo.bert_mini, "minilm-l6": zoo.minilm_l6}[network](seq_len)
     else:
@@ -56,8 +58,10 @@ def neurosim_command(
     include_dynamic: Annotated[bool, typer.Option(help="Also write attention products (no stored weights).")] = False,
 ) -> None:
     """Export a workload in the DNN+NeuroSim ``NetWork.csv`` layer format."""
+    from eda.paths import output_file
     from eda.workloads.workload import Workload, export_neurosim, neurosim_rows
 
+    output_file(out)
     work = Workload.load(path)
     export_neurosim(work, out, include_dynamic=include_dynamic)
     typer.echo(f"{len(neurosim_rows(work, include_dynamic=include_dynamic))} rows -> {out}")
@@ -80,9 +84,12 @@ def map_command(
 ) -> None:
     """Tile a workload onto H×W ACIM arrays: arrays, energy and latency per inference, per layer."""
     from eda.errors import DataError
+    from eda.paths import output_file
     from eda.workloads.mapping import AcimModelCost, AnalyticOpCost, ArraySpec, map_workload
     from eda.workloads.workload import Workload
 
+    if out is not None:
+        output_file(out)
     work = Workload.load(path)
     if spec is not None:
         try:

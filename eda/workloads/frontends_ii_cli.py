@@ -16,8 +16,19 @@ __all__ = ["app"]
 
 app = typer.Typer()
 
-OutOption = Annotated[Path, typer.Option("--out", help="Workload file to write (.yaml or .json).")]
-ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write the JSON report here.")]
+
+
+def _checked_file(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Option callback: fail before any work when ``--out``/``--report`` cannot be written as a file."""
+    from eda.paths import output_file
+
+    return output_file(value, f"--{param.name}") if value is not None else None
+
+
+OutOption = Annotated[Path, typer.Option("--out", help="Workload file to write (.yaml or .json).",
+                                         callback=_checked_file)]
+ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write the JSON report here.",
+                                                  callback=_checked_file)]
 
 
 def _emit(result: tuple[Any, dict, dict], out: Path, report: Path | None) -> None:
