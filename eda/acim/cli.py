@@ -44,6 +44,7 @@ def generate_command(
         the_spec = ACIMSpec(rows=rows, cols=cols, local_array_size=local_array_size, adc_bits=adc_bits,  # type: ignore[arg-type]
                             input_bits=input_bits, weight_bits=weight_bits, unit_cap_fF=unit_cap_ff,
                             cols_per_adc=cols_per_adc)
+    the_spec.check_layout_size()
     macro = generate(the_spec, library, out)
     fp = macro.floorplan
     typer.echo(f"{macro.name}: {fp.width:.1f} x {fp.height:.1f} um = {fp.area_um2:.0f} um2, "

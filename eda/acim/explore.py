@@ -14,6 +14,8 @@ design point is evaluated once (memoised), and that count is what ``n_evaluation
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -22,10 +24,12 @@ import numpy as np
 from eda.acim.model_area import library_tech
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import MAX_ADC_BITS, SPEC_FIELDS, DesignPoints, evaluate
+from eda.acim.spec import check_array_dimensions
 from eda.errors import SpecError
+from eda.limits import check_limit
 
 __all__ = ["DesignSpace", "ExploreResult", "VARIABLES", "evaluate_indices", "objectives", "hypervolume",
-           "pareto_mask", "explore", "exhaustive", "pick", "spec_of"]
+           "pareto_mask", "explore", "exhaustive", "pick", "spec_of", "check_constraints", "DEFAULT_MIN_SNR_DB"]
 
 #: the explored variables, in column order of the index matrix X
 VARIABLES: tuple[str, ...] = ("local_array_size", "adc_bits", "unit_cap_fF", "input_bits", "weight_bits",
@@ -54,6 +58,7 @@ class DesignSpace:
     def __post_init__(self) -> None:
         if self.rows < 1 or self.cols < 1:
             raise SpecError(f"array size {self.rows}x{self.cols} must be positive")
+        check_array_dimensions(self.rows, self.cols)
         for name in VARIABLES:
             if not self.choices()[name]:
                 raise SpecError(f"no allowed value of {name} fits a {self.rows}x{self.cols} array",
@@ -340,6 +345,9 @@ def explore(space: DesignSpace, *, population: int = 100, generations: int = 100
     if population < 4 or generations < 1:
         raise SpecError(f"population={population} and generations={generations} are too small",
                         hint="use population >= 4 and generations >= 1")
+    check_limit("acim_population", population, what=f"an NSGA-II population of {population}")
+    check_limit("acim_generations", generations, what=f"an exploration of {generations} generations")
+    check_constraints(min_snr_db, max_area_mm2)
     start = time.perf_counter()
     evaluator = _Evaluator(space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size)
     problem = _make_problem(space, evaluator, min_snr_db, max_area_mm2)
@@ -364,6 +372,22 @@ def explore(space: DesignSpace, *, population: int = 100, generations: int = 100
     return _finish(space, evaluator, history, time.perf_counter() - start, min_snr_db, max_area_mm2)
 
 
+#: SNR floor (dB) of :func:`pick` when no minimum is given: below 0 dB the noise exceeds the signal
+DEFAULT_MIN_SNR_DB = 0.0
+
+
+def check_constraints(min_snr_db: float | None, max_area_mm2: float | None) -> None:
+    """Raise :class:`SpecError` for constraints that would silently change meaning: a non-finite SNR
+    target (dB), or an area bound (mm²) that is not a positive finite number (``-1`` used to drop the
+    constraint instead of making every design infeasible)."""
+    if min_snr_db is not None and not math.isfinite(min_snr_db):
+        raise SpecError(f"minimum SNR {min_snr_db} dB is not a finite number", where="--min-snr / min_snr_db",
+                        hint="give the SNR target in dB, e.g. --min-snr 20")
+    if max_area_mm2 is not None and not (math.isfinite(max_area_mm2) and max_area_mm2 > 0):
+        raise SpecError(f"maximum area {max_area_mm2} mm² must be a positive number", where="--max-area / max_area_mm2",
+                        hint="give the area bound in mm², e.g. --max-area 0.5, or leave it out for no bound")
+
+
 def exhaustive(space: DesignSpace, *, min_snr_db: float | None = None, max_area_mm2: float | None = None,
                tech: ModelTech | None = None, library: Any = None, executor: Any = None,
                batch_size: int = 4096) -> ExploreResult:
@@ -372,6 +396,7 @@ def exhaustive(space: DesignSpace, *, min_snr_db: float | None = None, max_area_
 
     from eda.flow.executors import SerialExecutor
 
+    check_constraints(min_snr_db, max_area_mm2)
     start = time.perf_counter()
     evaluator = _Evaluator(space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size)
     X = space.all_indices()
@@ -385,7 +410,11 @@ def exhaustive(space: DesignSpace, *, min_snr_db: float | None = None, max_area_
 def pick(result: ExploreResult, *, min_snr_db: float | None = None, pareto_index: int | None = None
          ) -> dict[str, Any]:
     """Choose one Pareto point: ``pareto_index`` (rank in best-TOPS/W order), else the best TOPS/W with
-    SNR_T >= ``min_snr_db`` (raises :class:`SpecError` when no Pareto point qualifies)."""
+    SNR_T >= ``min_snr_db`` (raises :class:`SpecError` when no Pareto point qualifies).
+
+    Without ``min_snr_db`` the floor is :data:`DEFAULT_MIN_SNR_DB` (0 dB: a design whose signal is below
+    its noise is no "best"), and a warning says which SNR the pick has and how to set a target.
+    """
     rows = result.pareto_rows()
     if not rows:
         raise SpecError("the exploration found no feasible design point",
@@ -394,12 +423,21 @@ def pick(result: ExploreResult, *, min_snr_db: float | None = None, pareto_index
         if not 0 <= pareto_index < len(rows):
             raise SpecError(f"pareto_index {pareto_index} is outside 0..{len(rows) - 1}")
         return rows[pareto_index]
-    ok = [r for r in rows if min_snr_db is None or r["snr_total_db"] >= min_snr_db]
+    floor = DEFAULT_MIN_SNR_DB if min_snr_db is None else min_snr_db
+    ok = [r for r in rows if r["snr_total_db"] >= floor]
     if not ok:
         best = max(r["snr_total_db"] for r in rows)
-        raise SpecError(f"no Pareto point reaches SNR >= {min_snr_db} dB (best {best:.1f} dB)",
+        raise SpecError(f"no Pareto point reaches SNR >= {floor} dB (best {best:.1f} dB)"
+                        + (" (no --min-snr given: the floor is 0 dB)" if min_snr_db is None else ""),
                         hint="lower the SNR target or allow more ADC bits / larger capacitors")
-    return max(ok, key=lambda r: (r["tops_per_w"], r["snr_total_db"]))
+    chosen = max(ok, key=lambda r: (r["tops_per_w"], r["snr_total_db"]))
+    if min_snr_db is None:
+        dropped = len(rows) - len(ok)
+        logging.getLogger("eda.acim").warning(
+            f"no minimum SNR given: picked the best-TOPS/W Pareto point with SNR >= {DEFAULT_MIN_SNR_DB:g} dB "
+            f"({chosen['snr_total_db']:.1f} dB; {dropped} Pareto point(s) below 0 dB skipped); set --min-snr / "
+            "min_snr_db to the accuracy your network needs")
+    return chosen
 
 
 def spec_of(row: dict[str, Any]) -> dict[str, Any]:

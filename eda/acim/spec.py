@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from eda.errors import SpecError
+from eda.limits import check_limit
 
-__all__ = ["ACIMSpec", "MAX_ADC_BITS", "dac_capacitors", "max_adc_bits"]
+__all__ = ["ACIMSpec", "MAX_ADC_BITS", "dac_capacitors", "max_adc_bits", "check_array_dimensions"]
 
 #: the column DAC wiring carries this many bottom-plate lines (one per SAR bit)
 MAX_ADC_BITS = 8
@@ -46,6 +47,11 @@ def max_adc_bits(rows: int, local_array_size: int, cols_per_adc: int) -> int:
     """Largest ADC resolution the DAC rule allows (``floor(log2(caps))``, capped at :data:`MAX_ADC_BITS`)."""
     caps = dac_capacitors(rows, local_array_size, cols_per_adc)
     return min(MAX_ADC_BITS, caps.bit_length() - 1) if caps > 0 else 0
+
+
+def check_array_dimensions(rows: int, cols: int) -> None:
+    """Raise :class:`~eda.errors.LimitError` when ``rows`` or ``cols`` exceeds the ``acim_dimension`` limit."""
+    check_limit("acim_dimension", max(rows, cols), what=f"an ACIM macro of {rows} x {cols} bitcells")
 
 
 def _is_pow2(value: int) -> bool:
@@ -97,6 +103,7 @@ class ACIMSpec:
         for name in ("rows", "cols", "local_array_size", "cols_per_adc"):
             if getattr(self, name) < 1:
                 raise SpecError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_array_dimensions(self.rows, self.cols)
         if not 1 <= self.adc_bits <= MAX_ADC_BITS:
             raise SpecError(f"adc_bits={self.adc_bits} is outside 1..{MAX_ADC_BITS}",
                             hint=f"the column DAC wiring has {MAX_ADC_BITS} bottom-plate lines")
@@ -141,6 +148,11 @@ class ACIMSpec:
                 f"a {self.adc_bits}-bit SAR DAC needs {need} unit capacitors but an ADC group has only "
                 f"(rows/L)*cols_per_adc = ({self.rows}/{self.local_array_size})*{self.cols_per_adc} = {caps}",
                 hint="use " + " or ".join(fixes))
+
+    def check_layout_size(self) -> None:
+        """Raise :class:`~eda.errors.LimitError` when the layout would exceed the ``acim_bitcells`` limit
+        (call before generating GDS/SPICE; the models handle any size)."""
+        check_limit("acim_bitcells", self.bitcells, what=f"an ACIM layout of {self.rows} x {self.cols} bitcells")
 
     # -- derived quantities -------------------------------------------------------------------------
     @property

@@ -68,6 +68,7 @@ class AcimGenerate(Step):
             spec = ACIMSpec(rows=p.rows, cols=p.cols, local_array_size=p.local_array_size, adc_bits=p.adc_bits,
                             input_bits=p.input_bits, weight_bits=p.weight_bits, unit_cap_fF=p.unit_cap_fF,
                             cols_per_adc=p.cols_per_adc)
+        spec.check_layout_size()
         library = load_library(resolve_library(p.library, ctx.flow_dir))
         if p.stripe_every is not None:
             library = with_stripe_every(library, p.stripe_every)

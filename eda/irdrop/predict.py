@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from eda.data import repo_root
-from eda.errors import DataError
+from eda.errors import DataError, EdaError
 
 __all__ = ["DEFAULT_CHECKPOINT", "PEAK_TO_MEAN_TRAINED", "Predictor", "PredictionTiming", "default_checkpoint",
            "distribution_warnings", "predict_files"]
@@ -129,7 +129,12 @@ class Predictor:
 
         timing = PredictionTiming()
         t0 = time.perf_counter()
-        cur, eff, den = read_map(current), read_map(eff_dist), read_map(pdn_density)
+        cur, eff, den = (read_map(path, nonnegative=True) for path in (current, eff_dist, pdn_density))
+        for path, other in ((eff_dist, eff), (pdn_density, den)):
+            if other.shape != cur.shape:
+                raise DataError(f"map is {other.shape[0]} x {other.shape[1]} tiles but the current map is "
+                                f"{cur.shape[0]} x {cur.shape[1]}", where=str(path),
+                                hint="the contest maps of one design share its grid: give that design's maps")
         pdn = load_structure(netlist) if netlist is not None else None
         timing.read_s = time.perf_counter() - t0
         timing.warnings = distribution_warnings(cur)
@@ -149,6 +154,9 @@ class Predictor:
         t2 = time.perf_counter()
         out = self.predict_sample(sample)
         timing.network_s = time.perf_counter() - t2
+        if not np.all(np.isfinite(out)):
+            raise EdaError(f"the network predicted {int(np.sum(~np.isfinite(out)))} non-finite tile(s) from finite "
+                           "inputs", hint="this is a bug (or a corrupt checkpoint): please report it with the inputs")
         return out, timing
 
 
