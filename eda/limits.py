@@ -16,6 +16,7 @@ limit                     default      what it bounds
 ``acim_generations``      10,000       NSGA-II generations of ``acim explore``
 ``pdn_nodes``             20,000,000   nodes of one PDN (generated or read)
 ``transient_steps``       1,000,000    time steps of one transient analysis (stop / step)
+``render_pixels``         64,000,000   pixels of one layout render (``signoff render``, ``acim.generate``)
 ========================  ===========  ====================================================================
 """
 
@@ -61,6 +62,7 @@ LIMITS: dict[str, ResourceLimit] = {item.name: item for item in (
     ResourceLimit("acim_generations", 10_000, "generations", "NSGA-II generations"),
     ResourceLimit("pdn_nodes", 20_000_000, "nodes", "nodes of one PDN"),
     ResourceLimit("transient_steps", 1_000_000, "time steps", "time steps of one transient analysis"),
+    ResourceLimit("render_pixels", 64_000_000, "pixels", "pixels of one layout render (PNG)"),
 )}
 
 
