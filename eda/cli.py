@@ -21,6 +21,7 @@ from typing import Annotated
 
 import click
 import typer
+from pydantic import ValidationError
 
 from eda import __version__
 from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError, storage_error
@@ -223,6 +224,15 @@ class _LevelFormatter(logging.Formatter):
         return f"  {text}"
 
 
+def _validation_text(exc: ValidationError) -> str:
+    """One line per invalid value: ``name: problem (got value)``."""
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]) or exc.title
+        parts.append(f"invalid value for {name}: {err['msg']} (got {err.get('input')!r})")
+    return "\n  ".join(parts) + "\n  hint: see the command's --help for the allowed values"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app and map errors to exit codes (0 ok, 1 violations, 2 usage/input, 3 bug)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -253,6 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
+    except ValidationError as exc:  # a command built a parameter model from its options: bad values
+        typer.echo(f"error: {_validation_text(exc)}", err=True)
+        return EXIT_USAGE
+    except MemoryError:
+        typer.echo("error: out of memory\n  hint: reduce the problem size (the README lists the limits) or use a "
+                   "machine with more memory", err=True)
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - last resort: an internal error, not a user mistake
         if debug:
             traceback.print_exc()

@@ -52,9 +52,10 @@ T = TypeVar("T")
 
 
 class StepParams(BaseModel):
-    """Base of every step's parameter model: unknown keys are an error naming the allowed ones."""
+    """Base of every step's parameter model: unknown keys are an error naming the allowed ones, and
+    a float parameter refuses ``.nan``/``.inf`` (a non-finite size, current or limit is never meant)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 @dataclass

@@ -124,6 +124,22 @@ def _nearest(sorted_pos: np.ndarray, query: np.ndarray) -> np.ndarray:
     return np.where(np.abs(query - left) <= np.abs(sorted_pos[i] - query), i - 1, i)
 
 
+def _check_numbers(spec: GridSpec) -> None:
+    """Every number of ``spec`` (and its layers) finite, and those that are amounts not negative."""
+    from dataclasses import fields
+
+    items = [(f.name, getattr(spec, f.name)) for f in fields(spec)]
+    items += [(f"m{layer.index}.{f.name}", getattr(layer, f.name)) for layer in spec.layers for f in fields(layer)]
+    for name, value in items:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not np.isfinite(value):
+                raise SpecError(f"PDN parameter {name} = {value} is not a finite number")
+            if value < 0 and not name.endswith(("offset_um", "seed")):
+                raise SpecError(f"PDN parameter {name} = {value} must not be negative")
+    if spec.pad_pitch_um <= 0 or spec.clock_period_s <= 0:
+        raise SpecError("pad_pitch_um and clock_period_s must be positive")
+
+
 def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
     """Build the PDN described by ``spec`` (deterministic for a given ``spec.seed``)."""
     spec = spec or GridSpec()
@@ -137,10 +153,11 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
         raise SpecError(f"unknown pad pattern '{spec.pads}'", hint="use 'bump' or 'periphery'")
     if spec.waveform not in ("dc", "pwl"):
         raise SpecError(f"unknown waveform '{spec.waveform}'", hint="use 'dc' or 'pwl'")
+    _check_numbers(spec)
     rng = np.random.default_rng(spec.seed)
     W, H = spec.width_um, spec.height_um
-    if not (np.isfinite(W) and np.isfinite(H) and W > 0 and H > 0):
-        raise SpecError(f"die size {W} x {H} µm must be finite and positive", hint="e.g. width_um=200")
+    if not (W > 0 and H > 0):
+        raise SpecError(f"die size {W} x {H} µm must be positive", hint="e.g. width_um=200")
     if spec.tap_um <= 0 or any(not layer.pitch_um > 0 for layer in layers):
         raise SpecError("tap_um and every layer's pitch_um must be positive (µm)")
     check_limit("pdn_nodes", W * H / (layers[0].pitch_um * spec.tap_um),

@@ -377,14 +377,21 @@ class Workload:
     @classmethod
     def load(cls, path: str | Path) -> Workload:
         """Read a workload written by :meth:`save` (or by hand)."""
+        from eda.flow.yamlio import decode_text, parse_yaml
+
         path = Path(path)
         if not path.is_file():
-            raise DataError("workload file not found", where=str(path))
-        text = path.read_text()
-        try:
-            data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            raise DataError(f"cannot parse workload file: {exc}", where=str(path)) from None
+            raise DataError("workload file not found" + (" (it is a directory)" if path.is_dir() else ""),
+                            where=str(path))
+        text = decode_text(path.read_bytes(), str(path), kind="workload")  # UTF-8 and not binary
+        if path.suffix.lower() == ".json":
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"cannot parse workload file: {exc.msg}",
+                                where=f"{path}:{exc.lineno}:{exc.colno}") from None
+        else:  # the flow files' safe loader: line numbers, alias-bomb and size limits
+            data = parse_yaml(text, str(path)).data
         return cls.from_dict(data, source=str(path))
 
 
