@@ -12,21 +12,30 @@ __all__ = ["app"]
 app = typer.Typer()
 
 
+DECK_HELP = ("own (the project's fast Python deck) | foundry (the SKY130 KLayout runset: $PDK_ROOT, else "
+             "$EDA_SKY130_DECKS or ../shared/pdk/sky130) | the path of a KLayout runset. Default: the runset of "
+             "the PDK under $PDK_ROOT when there is one (and no own-deck option is given), else own.")
+
+
+def _own_options(**given: object) -> list[str]:
+    """The own-deck-only options that were given (``--tech``, ``--flat``, ``--subckt``)."""
+    return [f"--{name}" for name, value in given.items() if value]
+
+
 @app.command("drc")
 def drc_command(
     gds: Annotated[Path, typer.Argument(help="Layout (GDS).")],
-    tech: Annotated[Path | None, typer.Option("--tech", help="tech.yaml (default: bundled SKY130).")] = None,
+    deck: Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)] = None,
+    tech: Annotated[Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")] = None,
     top: Annotated[str | None, typer.Option("--top", help="Top cell (default: the single top cell).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")] = None,
-    flat: Annotated[bool, typer.Option("--flat", help="Flat instead of hierarchical checking.")] = False,
+    flat: Annotated[bool, typer.Option("--flat", help="Own deck: flat instead of hierarchical checking.")] = False,
 ) -> None:
-    """Check every rule of the technology; exit 1 when there are violations."""
-    from eda.signoff.drc import run_drc
+    """Check every rule of the deck; exit 1 when there are violations, 2 when the deck cannot run."""
+    from eda.signoff.deck import choose_runset, drc_with_deck
 
-    out = out or gds.parent
-    out.mkdir(parents=True, exist_ok=True)
-    report = run_drc(gds, tech, top=top, deep=not flat, rdb_path=out / f"{gds.stem}.drc.lyrdb")
-    report.write(out, f"{gds.stem}.drc")
+    runset = choose_runset("drc", deck, base=Path.cwd(), own_options=_own_options(tech=tech, flat=flat))
+    report = drc_with_deck(gds, runset, out or gds.parent, f"{gds.stem}.drc", tech=tech, top=top, deep=not flat)
     typer.echo(report.text())
     if not report.clean:
         raise typer.Exit(1)
@@ -36,15 +45,16 @@ def drc_command(
 def lvs_command(
     gds: Annotated[Path, typer.Argument(help="Layout (GDS).")],
     netlist: Annotated[Path, typer.Argument(help="Reference SPICE netlist.")],
-    tech: Annotated[Path | None, typer.Option("--tech", help="tech.yaml (default: bundled SKY130).")] = None,
-    subckt: Annotated[str | None, typer.Option("--subckt", help="Top subcircuit (default: the top cell name).")] = None,
+    deck: Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)] = None,
+    tech: Annotated[Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")] = None,
+    subckt: Annotated[str | None, typer.Option("--subckt", help="Own deck: top subcircuit (default: the top cell name).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")] = None,
 ) -> None:
-    """Extract the layout and compare with the netlist; exit 1 on mismatch."""
-    from eda.signoff.lvs import run_lvs
+    """Extract the layout and compare with the netlist; exit 1 on mismatch, 2 when the deck cannot run."""
+    from eda.signoff.deck import choose_runset, lvs_with_deck
 
-    report = run_lvs(gds, netlist, tech, subckt=subckt)
-    report.write(out or gds.parent, f"{gds.stem}.lvs")
+    runset = choose_runset("lvs", deck, base=Path.cwd(), own_options=_own_options(tech=tech, subckt=subckt))
+    report = lvs_with_deck(gds, netlist, runset, out or gds.parent, f"{gds.stem}.lvs", tech=tech, subckt=subckt)
     typer.echo(report.text())
     if not report.match:
         raise typer.Exit(1)

@@ -33,17 +33,24 @@ __all__ = ["Violation", "DrcReport", "run_drc"]
 
 @dataclass(frozen=True)
 class Violation:
-    """One violation marker: rule, layer(s), box (µm) and the measured value (µm) where known."""
+    """One violation marker: rule, layer(s), box (µm, top-cell coordinates) and the measured value (µm)
+    where known; a foundry runset's marker also names the cell it was found in and the rule's text."""
 
     rule: str
     layer: str
     box: tuple[float, float, float, float]
     value: float | None = None
+    cell: str | None = None
+    description: str | None = None
 
 
 @dataclass
 class DrcReport:
-    """Result of :func:`run_drc` (``counts`` holds every rule, clean ones with 0)."""
+    """Result of :func:`run_drc` or of a foundry runset (``counts`` holds every rule, clean ones with 0).
+
+    ``deck`` is ``"own"`` for this module's checks, else the path of the KLayout runset that ran
+    (:func:`eda.signoff.foundry.run_foundry_drc`); ``tech`` is then the runset's file name.
+    """
 
     gds: str
     top: str
@@ -51,6 +58,7 @@ class DrcReport:
     counts: dict[str, int]
     violations: list[Violation] = field(default_factory=list)
     seconds: float = 0.0
+    deck: str = "own"
 
     @property
     def total(self) -> int:
@@ -62,22 +70,24 @@ class DrcReport:
         return self.total == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gds": self.gds, "top": self.top, "tech": self.tech, "total": self.total, "clean": self.clean,
-                "seconds": round(self.seconds, 3), "counts": self.counts,
-                "violations": [{"rule": v.rule, "layer": v.layer, "box_um": list(v.box), "value_um": v.value}
-                               for v in self.violations]}
+        return {"gds": self.gds, "top": self.top, "tech": self.tech, "deck": self.deck, "total": self.total,
+                "clean": self.clean, "seconds": round(self.seconds, 3), "counts": self.counts,
+                "violations": [{"rule": v.rule, "layer": v.layer, "box_um": list(v.box), "value_um": v.value,
+                                "cell": v.cell, "description": v.description} for v in self.violations]}
 
     def text(self) -> str:
         """Human-readable summary: one line per violated rule and the first markers."""
-        lines = [f"DRC {self.gds} (top {self.top}, tech {self.tech}): {self.total} violation(s) "
-                 f"in {self.seconds:.2f} s"]
+        deck = f"tech {self.tech}" if self.deck == "own" else f"runset {self.deck}"
+        lines = [f"DRC {self.gds} (top {self.top}, {deck}): {self.total} violation(s) in {self.seconds:.2f} s"]
+        described = {v.rule: v.description for v in self.violations if v.description}
         for rule, count in self.counts.items():
             if count:
-                lines.append(f"  {rule}: {count}")
+                lines.append(f"  {rule}: {count}" + (f"  ({described[rule]})" if rule in described else ""))
         for v in self.violations[:50]:
             x0, y0, x1, y1 = v.box
             lines.append(f"    {v.rule} on {v.layer} at ({x0:.3f}, {y0:.3f})-({x1:.3f}, {y1:.3f})"
-                         + (f" measured {v.value:.3f} um" if v.value is not None else ""))
+                         + (f" measured {v.value:.3f} um" if v.value is not None else "")
+                         + (f" in cell {v.cell}" if v.cell and v.cell != self.top else ""))
         return "\n".join(lines)
 
     def write(self, out_dir: str | Path, stem: str = "drc") -> dict[str, Path]:

@@ -28,7 +28,7 @@ from eda.errors import DataError, NetlistError
 from eda.signoff.reportfiles import write_report_files
 from eda.tech import Tech, load_tech
 
-__all__ = ["LvsReport", "run_lvs", "NMOS", "PMOS"]
+__all__ = ["LvsReport", "run_lvs", "devices_by_class", "NMOS", "PMOS"]
 
 NMOS = "SKY130_FD_PR__NFET_01V8"
 PMOS = "SKY130_FD_PR__PFET_01V8"
@@ -36,7 +36,12 @@ PMOS = "SKY130_FD_PR__PFET_01V8"
 
 @dataclass
 class LvsReport:
-    """Result of :func:`run_lvs`."""
+    """Result of :func:`run_lvs` or of a foundry runset (:func:`eda.signoff.foundry.run_foundry_lvs`).
+
+    Device and net counts are per circuit definition (a cell placed many times counts once);
+    ``devices_*_by_class`` count devices per device class (model name, lower case). ``deck`` is ``"own"``
+    for this module's extraction, else the path of the KLayout runset that ran.
+    """
 
     gds: str
     netlist: str
@@ -47,17 +52,25 @@ class LvsReport:
     nets_schematic: int
     mismatches: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    devices_layout_by_class: dict[str, int] = field(default_factory=dict)
+    devices_schematic_by_class: dict[str, int] = field(default_factory=dict)
+    deck: str = "own"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("gds", "netlist", "match", "devices_layout", "devices_schematic",
-                                               "nets_layout", "nets_schematic", "mismatches")} | \
-               {"seconds": round(self.seconds, 3)}
+        return {k: getattr(self, k) for k in ("gds", "netlist", "deck", "match", "devices_layout",
+                                               "devices_schematic", "nets_layout", "nets_schematic",
+                                               "devices_layout_by_class", "devices_schematic_by_class",
+                                               "mismatches")} | {"seconds": round(self.seconds, 3)}
 
     def text(self) -> str:
         status = "MATCH" if self.match else "MISMATCH"
-        lines = [f"LVS {self.gds} vs {self.netlist}: {status} in {self.seconds:.2f} s",
+        deck = "" if self.deck == "own" else f" (runset {self.deck})"
+        lines = [f"LVS {self.gds} vs {self.netlist}{deck}: {status} in {self.seconds:.2f} s",
                  f"  devices: layout {self.devices_layout}, schematic {self.devices_schematic}",
                  f"  nets:    layout {self.nets_layout}, schematic {self.nets_schematic}"]
+        for name in sorted(self.devices_layout_by_class.keys() | self.devices_schematic_by_class.keys()):
+            lines.append(f"    {name}: layout {self.devices_layout_by_class.get(name, 0)}, "
+                         f"schematic {self.devices_schematic_by_class.get(name, 0)}")
         lines += [f"  {m}" for m in self.mismatches[:100]]
         return "\n".join(lines)
 
@@ -146,6 +159,16 @@ def _count(netlist: Any) -> tuple[int, int]:
         devices += sum(1 for _ in circuit.each_device())
         nets += sum(1 for _ in circuit.each_net())
     return devices, nets
+
+
+def devices_by_class(netlist: Any) -> dict[str, int]:
+    """Number of devices per device class (lower-case name) over every circuit of a ``klayout.db.Netlist``."""
+    counts: dict[str, int] = {}
+    for circuit in netlist.each_circuit():
+        for device in circuit.each_device():
+            name = device.device_class().name.lower()
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _mismatches(lvs: Any, limit: int = 200) -> list[str]:
@@ -240,7 +263,9 @@ def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None
         lvs_ok = False
         mism = [f"pin {name} is not connected to any device or cell" for name in floating] + renamed + mism
     return LvsReport(gds=str(gds), netlist=str(netlist), match=lvs_ok, devices_layout=dl, devices_schematic=ds,
-                     nets_layout=nl, nets_schematic=ns, mismatches=mism, seconds=time.perf_counter() - start)
+                     nets_layout=nl, nets_schematic=ns, mismatches=mism, seconds=time.perf_counter() - start,
+                     devices_layout_by_class=devices_by_class(extracted),
+                     devices_schematic_by_class=devices_by_class(reference))
 
 
 def _descendants(circuit: Any) -> list[Any]:
