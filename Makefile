@@ -31,13 +31,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)
 
-# system tools the tests use: ngspice (circuit and PDN cross-checks), chromium (report rendering)
+# system tools the tests use: ngspice (circuit and PDN cross-checks), chromium (report rendering),
+# klayout (the program, not the PyPI module: it runs the foundry's Ruby DRC/LVS decks)
 system-tools:
-	@if ! command -v ngspice >/dev/null || ! command -v chromium >/dev/null; then \
+	@if ! command -v ngspice >/dev/null || ! command -v chromium >/dev/null || ! command -v klayout >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ngspice chromium klayout >/dev/null; \
 	  else \
-	    echo "note: ngspice/chromium missing and not root: their tests will be skipped"; \
+	    echo "note: ngspice/chromium/klayout missing and not root: their tests will be skipped"; \
 	  fi; \
 	fi
 

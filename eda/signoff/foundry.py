@@ -200,10 +200,11 @@ def _threads(threads: int | None) -> int:
 
 
 def _check_layout(gds: Path) -> Path:
-    """``gds`` as an absolute path; a missing or unreadable GDS is a :class:`~eda.errors.DataError`."""
-    if not gds.is_file():
-        raise DataError(f"GDS file not found: {gds}")
-    return gds.resolve()
+    """``gds`` as an absolute path; a missing, non-GDS or truncated file is a :class:`~eda.errors.DataError`
+    (exit 2) before klayout starts."""
+    from eda.signoff.gdsfile import check_gds
+
+    return check_gds(gds).resolve()
 
 
 @contextmanager
