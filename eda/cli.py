@@ -166,10 +166,14 @@ def flows_command() -> None:
 
 
 def _mount_groups() -> None:
+    """Add the domain groups to ``app`` once (``main`` runs many times in one test process)."""
     from eda.flow.registry import area_modules
 
+    mounted = {info.name for info in app.registered_groups}
     modules = area_modules("cli")
     for group, (package, help_text) in GROUPS.items():
+        if group in mounted:
+            continue
         sub = typer.Typer(name=group, help=help_text, no_args_is_help=True)
         found = False
         for module_name in modules:
