@@ -133,3 +133,35 @@ class Maybe(Step):
             ctx.path("extra.json").write_text(json.dumps({"value": 2}))
             outputs["extra"] = "extra.json"
         return StepResult(outputs=outputs)
+
+
+@register
+class Measure(Step):
+    """Report one metric parsed from text (``"nan"`` gives a NaN measurement, as a broken solver would)."""
+
+    name = "demo.measure"
+    outputs = {"value": "value.json"}
+
+    class Params(StepParams):
+        metric: str = "demo__static__worst_drop_mv"
+        text: str = "1.0"
+
+    def run(self, ctx: StepContext) -> StepResult:
+        value = float(ctx.params.text)
+        ctx.path("value.json").write_text(json.dumps({"value": ctx.params.text}))
+        return StepResult(outputs={"value": "value.json"}, metrics={ctx.params.metric: value})
+
+
+@register
+class FillDisk(Step):
+    """Write into ``/dev/full`` (every write fails with ENOSPC): a disk that fills up mid-step."""
+
+    name = "demo.fill_disk"
+    outputs = {"data": "data.txt"}
+
+    def run(self, ctx: StepContext) -> StepResult:
+        ctx.path("data.txt").write_text("partial\n")
+        with open("/dev/full", "w") as handle:  # noqa: PTH123 - the point is a failing device
+            handle.write("x" * 65536)
+            handle.flush()
+        return StepResult(outputs={"data": "data.txt"})
