@@ -206,8 +206,15 @@ class ACIMSpec:
     @classmethod
     def from_json(cls, path: str | Path) -> ACIMSpec:
         """Read a spec from a JSON file (fields at top level or under ``"spec"``)."""
+        from eda.flow.yamlio import decode_text
+
+        path = Path(path)
         try:
-            data = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise SpecError(f"cannot read spec file: {exc}", where=str(path)) from None
+            data = json.loads(decode_text(path.read_bytes(), str(path), kind="JSON"))
+        except OSError as exc:
+            raise SpecError(f"cannot read spec file: {exc.strerror or exc}", where=str(path),
+                            hint="check the path" + (" (it is a directory)" if path.is_dir() else "")) from None
+        except json.JSONDecodeError as exc:
+            raise SpecError(f"spec file is not valid JSON: {exc.msg}",
+                            where=f"{path}:{exc.lineno}:{exc.colno}") from None
         return cls.from_dict(data, where=str(path))

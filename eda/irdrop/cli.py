@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -51,6 +52,23 @@ def train_command(
     typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
 
 
+def _geometry_maps(netlist: Path, current: Path, scratch: Path, eff_dist: Path | None,
+                   pdn_density: Path | None) -> tuple[Path, Path]:
+    """The effective-distance (µm) and PDN-density maps not given, computed from the netlist on the current
+    map's grid and written into ``scratch``."""
+    from eda.pdn.features import effective_distance_map, pdn_density_map
+    from eda.pdn.maps import read_map, write_map
+    from eda.pdn.netlist import read_netlist
+
+    net = read_netlist(netlist)
+    shape = read_map(current, nonnegative=True).shape
+    if eff_dist is None:
+        eff_dist = write_map(scratch / "eff_dist_map.csv", effective_distance_map(net, shape))
+    if pdn_density is None:
+        pdn_density = write_map(scratch / "pdn_density.csv", pdn_density_map(net, shape))
+    return eff_dist, pdn_density
+
+
 class OutOfDistribution(StrEnum):
     """What ``predict`` writes for inputs outside the model's training distribution."""
 
@@ -62,9 +80,11 @@ class OutOfDistribution(StrEnum):
 def predict_command(
     netlist: Annotated[Path, typer.Option("--netlist", help="PDN SPICE netlist (structural features only).")],
     current: Annotated[Path, typer.Option("--current", help="Current map CSV (A per 1 µm tile, rows index x).")],
-    eff_dist: Annotated[Path, typer.Option("--eff-dist", help="Effective-distance map CSV (µm).")],
-    pdn_density: Annotated[Path, typer.Option("--pdn-density", help="PDN density map CSV.")],
     out: Annotated[Path, typer.Option("--out", help="Predicted IR-drop map CSV (V; .gz compresses).")],
+    eff_dist: Annotated[Path | None, typer.Option("--eff-dist", help="Effective-distance map CSV (µm; default: "
+                                                                     "computed from the netlist).")] = None,
+    pdn_density: Annotated[Path | None, typer.Option("--pdn-density", help="PDN density map CSV (default: "
+                                                                           "computed from the netlist).")] = None,
     model: Annotated[Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads (1 on a busy machine).")] = None,
     ood: Annotated[OutOfDistribution, typer.Option(
@@ -76,7 +96,10 @@ def predict_command(
     from eda.paths import output_file
 
     output_file(out)
-    path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads, ood.value)
+    with tempfile.TemporaryDirectory(prefix="eda-predict-") as scratch:
+        if eff_dist is None or pdn_density is None:  # as the irdrop.predict step does
+            eff_dist, pdn_density = _geometry_maps(netlist, current, Path(scratch), eff_dist, pdn_density)
+        path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads, ood.value)
     for warning in timing.warnings:
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "

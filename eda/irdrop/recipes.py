@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from eda.data import require_data
 from eda.errors import SpecError
@@ -55,7 +54,9 @@ def load_model_config(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     if not path.is_file():
         raise SpecError(f"model config '{spec}' not found",
                         hint=f"give a YAML file or one of: {', '.join(p.stem for p in CONFIG_DIR.glob('*.yaml'))}")
-    data = yaml.safe_load(path.read_text())
+    from eda.flow.yamlio import load_yaml
+
+    data = load_yaml(path).data  # UTF-8, size and alias limits, file:line errors
     if not isinstance(data, dict):
         raise SpecError(f"model config '{path}' must be a mapping", where=str(path))
     return data

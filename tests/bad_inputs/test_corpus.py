@@ -200,8 +200,8 @@ CASES: list[Case] = [
     Case("rows-not-integer", 7, _argv("acim", "generate", "--rows", "1e6"), 2, ("Invalid value for '--rows'",)),
     Case("bad-choice", 7, _argv("irdrop", "predict", "--netlist", "n", "--current", "c", "--eff-dist", "e",
                                 "--pdn-density", "d", "--out", "p.csv", "--ood", "foo"), 2, ("'--ood'",)),
-    Case("readme-short-predict", 7, _argv("irdrop", "predict", "--netlist", "n", "--current", "c", "--out", "p.csv"),
-         2, ("Missing option",)),
+    Case("missing-option", 7, _argv("irdrop", "predict", "--netlist", "n", "--out", "p.csv"), 2,
+         ("Missing option '--current'",)),
     Case("bad-option-value-model", 7, _argv("workload", "adapmoe", "--reduction", "nan", "--out", "{tmp}/a.yaml"), 2,
          ("invalid value for reduction", "finite number")),
     # 8. encodings, binary files, non-GDS
@@ -263,6 +263,12 @@ CASES: list[Case] = [
         2, ("f.yaml:3", "unknown executor 'warp'")),
     Case("json-list-as-metrics", 12, _check([1, 2, 3], SIGNOFF_DROP), 2, ("JSON object", "got a list")),
     Case("metrics-not-json", 12, _check("{bad json", SIGNOFF_DROP), 2, ("m.json:1:2", "not valid JSON")),
+    Case("spec-json-nan", 12, lambda tmp: ["acim", "generate", "--spec", str(_write(
+        tmp, "s.json", '{"rows": 8, "cols": 8, "local_array_size": 2, "adc_bits": 3, "unit_cap_fF": NaN}')),
+        "--out", str(tmp / "g")], 2, ("s.json", "unit_cap_fF=nan")),
+    Case("spec-json-latin1", 12, lambda tmp: ["acim", "generate", "--spec", str(_write(
+        tmp, "s.json", '{"rows": 8, "note": "caf\xe9"}'.encode("latin-1"))), "--out", str(tmp / "g")], 2,
+        ("s.json:1:", "not valid UTF-8")),
     Case("nan-step-parameter", 12, _flow("  - id: a\n    use: pdn.generate\n    with: {current_density_a_um2: .nan}\n"),
          2, ("flow.yaml:", "finite number")),
 ]

@@ -112,3 +112,21 @@ def test_out_of_distribution_writes_the_rail_estimate(case, tmp_path, monkeypatc
     # the CSV holds 4 significant digits
     np.testing.assert_allclose(read_map(tmp_path / "rail.csv"), np.maximum(rail, 0.0), rtol=1e-3, atol=1e-7)
     assert not np.allclose(read_map(tmp_path / "model.csv"), read_map(tmp_path / "rail.csv"), rtol=1e-3)
+
+
+def test_cli_predict_short_form_computes_the_geometry_maps(tmp_path):
+    """The README's ``eda irdrop predict --netlist N --current C --out P`` works: the effective-distance and
+    PDN-density maps come from the netlist (as in the irdrop.predict step)."""
+    from eda.pdn.generate import GridSpec, generate_pdn
+    from eda.pdn.maps import write_map
+    from eda.pdn.netlist import write_netlist
+    from tests.flow.helpers import run_cli
+
+    gen = generate_pdn(GridSpec(width_um=60.0, height_um=60.0, seed=2))
+    write_netlist(gen.netlist, tmp_path / "n.sp")
+    write_map(tmp_path / "current.csv", gen.current_map)
+    code, out = run_cli("irdrop", "predict", "--netlist", str(tmp_path / "n.sp"), "--current",
+                        str(tmp_path / "current.csv"), "--out", str(tmp_path / "pred.csv"))
+    assert code == 0, out
+    pred = read_map(tmp_path / "pred.csv")
+    assert pred.shape == gen.current_map.shape and np.all(np.isfinite(pred)) and pred.max() > 0
