@@ -332,3 +332,26 @@ def test_no_file_written_outside_the_output(tmp_path: Path, monkeypatch: pytest.
     code, _ = run_cli("run", str(flow), "--run-id", "../x", "--runs", str(tmp_path / "runs"))
     assert code == 2
     assert sorted(os.listdir(tmp_path)) == ["f.yaml"]
+
+
+class _Front:
+    """Stands in for an ExploreResult: :func:`eda.acim.explore.pick` only reads its Pareto rows."""
+
+    def __init__(self, snrs_and_tops_per_w: list[tuple[float, float]]) -> None:
+        self.rows = [{"snr_total_db": snr, "tops_per_w": eff} for snr, eff in snrs_and_tops_per_w]
+
+    def pareto_rows(self) -> list[dict]:
+        return sorted(self.rows, key=lambda r: -r["tops_per_w"])
+
+
+def test_pick_without_min_snr_skips_designs_below_0_db(caplog: pytest.LogCaptureFixture) -> None:
+    from eda.acim.explore import pick
+    from eda.errors import SpecError
+
+    with caplog.at_level("WARNING", logger="eda.acim"):
+        best = pick(_Front([(-14.5, 90.0), (3.0, 40.0), (20.0, 10.0)]))  # type: ignore[arg-type]
+    assert best["snr_total_db"] == 3.0
+    assert "no minimum SNR given" in caplog.text and "1 Pareto point(s) below 0 dB" in caplog.text
+    assert pick(_Front([(-14.5, 90.0), (3.0, 40.0)]), min_snr_db=-20.0)["snr_total_db"] == -14.5  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="no --min-snr given"):
+        pick(_Front([(-14.5, 90.0), (-3.0, 40.0)]))  # type: ignore[arg-type]
