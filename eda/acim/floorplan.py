@@ -4,26 +4,30 @@ The generator (:mod:`eda.acim.generator`) places every cell exactly where this m
 the exploration models report is the area of the drawn layout. Coordinates are µm, origin at the lower
 left corner of the macro boundary. From the bottom up::
 
-    power ring (VDD outer, VSS inner)            thickness ring_thickness on every side
+    power ring (VDD outer, VSS inner)            ring_thickness on every side
     SAR logic row      (one abstract block per ADC, cols_per_adc columns wide)
     ADC row            (a StrongARM comparator under the last column of each ADC group, fillers elsewhere)
     column periphery   (charge-share / reset switches; the last column of a group ends the ADC input line)
-    local-array groups g = 0 .. rows/L-1, each from the bottom: compute capacitor, compute cell,
-                       L bitcell rows (odd rows mirrored about their horizontal axis)
+    local-array groups g = 0 .. rows/L-1, each from the bottom: the compute row, then L bitcell rows
+                       (odd rows mirrored about their horizontal axis); the group's MIM compute
+                       capacitors lie over its bitcells (met3/capm), not beside them
 
-Row drivers sit left of every bitcell row and a control driver left of every compute row (both
-right-aligned against the array). Column c starts at ``array_x + c * pitch``.
+Columns are grouped by ``stripe_every`` (a multiple of ``cols_per_adc``); a well-tap column of
+``tap_width`` starts the array and follows every group: it ties the wells of the columns beside it and
+carries a met4 power stripe (VDD and VSS alternate). Row drivers sit left of every bitcell row and a
+control driver left of every compute row (right-aligned against the first tap column).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass
 from typing import Any
 
 from eda.acim.library import Library
 from eda.acim.spec import ACIMSpec
 
-__all__ = ["Rect", "Floorplan", "floorplan"]
+__all__ = ["Rect", "Floorplan", "floorplan", "sar_height"]
 
 
 @dataclass(frozen=True)
@@ -51,18 +55,29 @@ class Rect:
         return [round(self.x0, 4), round(self.y0, 4), round(self.x1, 4), round(self.y1, 4)]
 
 
+def sar_height(spec: ACIMSpec, library: Library) -> float:
+    """Height (µm) of the abstract SAR block of ``spec``: its logic area over ``cols_per_adc`` columns.
+
+    The area is the library's estimate ``area_fixed_um2 + adc_bits * area_per_bit_um2`` (``library.sar``),
+    rounded up to 0.1 µm of height.
+    """
+    area = library.sar["area_fixed_um2"] + spec.adc_bits * library.sar["area_per_bit_um2"]
+    return round(math.ceil(area / (spec.cols_per_adc * library.column_pitch) * 10 - 1e-9) / 10, 4)
+
+
 @dataclass(frozen=True)
 class Floorplan:
     """Positions and extents of every block of the macro (µm).
 
     Attributes:
         spec, library: the inputs.
-        pitch: column pitch; ``bit_h``, ``compute_h``, ``cap_h``: row heights of the array.
-        group_h: height of one local-array group (``cap_h + compute_h + L * bit_h``).
+        pitch: column pitch; ``bit_h``, ``compute_h``: row heights of the array.
+        group_h: height of one local-array group (``compute_h + L * bit_h``).
+        tap_w: width of a well-tap column; ``tap_every``: columns between two tap columns.
         ring_thickness: width of the power ring band on each side.
-        array: bitcell/compute/cap region; ``drivers``: row-driver column; ``colper``, ``adc``, ``sar``:
-        periphery rows; ``core``: everything inside the ring; ``boundary``: the macro outline.
-        stripe_columns: columns carrying a VDD/VSS met4 stripe pair.
+        array: tap columns + columns region; ``drivers``: row/control-driver column; ``colper``, ``adc``,
+        ``sar``: periphery rows; ``core``: everything inside the ring; ``boundary``: the macro outline.
+        cap_fF: the drawn compute capacitance (fF).
     """
 
     spec: ACIMSpec
@@ -70,8 +85,9 @@ class Floorplan:
     pitch: float
     bit_h: float
     compute_h: float
-    cap_h: float
     group_h: float
+    tap_w: float
+    tap_every: int
     driver_w: float
     colper_h: float
     adc_h: float
@@ -84,25 +100,39 @@ class Floorplan:
     colper: Rect
     adc: Rect
     sar: Rect
-    stripe_columns: tuple[int, ...] = field(default_factory=tuple)
+    cap_fF: float = 0.0
 
     # -- positions ---------------------------------------------------------------------------------
     def column_x(self, col: int) -> float:
-        """Left x of column ``col``."""
-        return self.array.x0 + col * self.pitch
+        """Left x of column ``col`` (after the tap columns to its left)."""
+        return round(self.array.x0 + (col // self.tap_every + 1) * self.tap_w + col * self.pitch, 4)
+
+    def tap_x(self, index: int) -> float:
+        """Left x of tap column ``index`` (0 starts the array, one after every ``tap_every`` columns)."""
+        return round(self.array.x0 + index * (self.tap_w + self.tap_every * self.pitch), 4)
+
+    @property
+    def n_taps(self) -> int:
+        """Number of well-tap columns."""
+        return self.spec.cols // self.tap_every + 1
+
+    @property
+    def stripe_columns(self) -> tuple[int, ...]:
+        """Tap-column indices (each carries one met4 power stripe: even VDD, odd VSS)."""
+        return tuple(range(self.n_taps))
 
     def group_y(self, group: int) -> float:
-        """Bottom y of local-array group ``group`` (its compute capacitor row)."""
-        return self.array.y0 + group * self.group_h
+        """Bottom y of local-array group ``group`` (its compute row)."""
+        return round(self.array.y0 + group * self.group_h, 4)
 
     def compute_y(self, group: int) -> float:
         """Bottom y of the compute-cell row of ``group``."""
-        return self.group_y(group) + self.cap_h
+        return self.group_y(group)
 
     def row_y(self, row: int) -> float:
         """Bottom y of bitcell row ``row`` (row 0 is the bottom row)."""
         group, index = divmod(row, self.spec.local_array_size)
-        return self.group_y(group) + self.cap_h + self.compute_h + index * self.bit_h
+        return round(self.group_y(group) + self.compute_h + index * self.bit_h, 4)
 
     @staticmethod
     def row_mirrored(row: int) -> bool:
@@ -126,16 +156,20 @@ class Floorplan:
         return self.boundary.area
 
     def area_breakdown(self) -> dict[str, float]:
-        """Area per block in µm²; the entries sum to :attr:`area_um2`."""
+        """Area per block in µm²; the entries sum to :attr:`area_um2`.
+
+        The compute capacitors lie over the bitcells (met3/capm) and take no area of their own.
+        """
         s = self.spec
         groups = s.local_arrays_per_column
+        array_h = self.array.height
         parts = {
             "bitcells": s.rows * s.cols * self.pitch * self.bit_h,
             "compute_cells": groups * s.cols * self.pitch * self.compute_h,
-            "compute_caps": groups * s.cols * self.pitch * self.cap_h,
-            "column_periphery": self.colper.area,
-            "adcs": self.adc.area,
-            "sar_logic": self.sar.area,
+            "tap_columns": self.n_taps * self.tap_w * (array_h + self.colper_h + self.adc_h + self.sar_h),
+            "column_periphery": s.cols * self.pitch * self.colper_h,
+            "adcs": s.cols * self.pitch * self.adc_h,
+            "sar_logic": s.cols * self.pitch * self.sar_h,
             "row_drivers": s.rows * self.library.role("row_driver").area,
             "control_drivers": groups * self.library.role("ctrl_driver").area,
             "power_ring": self.boundary.area - self.core.area,
@@ -149,43 +183,60 @@ class Floorplan:
             "spec": self.spec.to_dict(), "library": self.library.name,
             "width_um": round(self.width, 4), "height_um": round(self.height, 4),
             "area_um2": round(self.area_um2, 3), "area_breakdown_um2": self.area_breakdown(),
+            "area_per_bit_um2": round(self.area_um2 / self.spec.bitcells, 3),
             "pitch_um": self.pitch, "bitcell_um": [self.pitch, self.bit_h],
-            "unit_cap_fF_drawn": round(self.library.cap_value(self.spec.unit_cap_fF), 4),
+            "unit_cap_fF_drawn": round(self.cap_fF, 4),
+            "tap_columns": {"width_um": self.tap_w, "every": self.tap_every,
+                            "x_um": [self.tap_x(i) for i in range(self.n_taps)]},
             "blocks": {name: getattr(self, name).as_list()
                        for name in ("boundary", "core", "array", "drivers", "colper", "adc", "sar")},
             "stripe_columns": list(self.stripe_columns),
         }
 
 
+def tap_period(spec: ACIMSpec, library: Library) -> int:
+    """Columns between two tap columns: ``stripe_every`` rounded up to a multiple of ``cols_per_adc``."""
+    every = max(1, int(library.power.get("stripe_every", 8)))
+    k = spec.cols_per_adc
+    period = max(k, -(-every // k) * k)
+    while spec.cols % period:
+        period += k
+    return period
+
+
 def floorplan(spec: ACIMSpec, library: Library) -> Floorplan:
-    """Compute the floorplan of ``spec`` drawn with ``library`` (no geometry is created)."""
+    """Compute the floorplan of ``spec`` drawn with ``library`` (no geometry is created).
+
+    Raises :class:`~eda.errors.SpecError` when the compute capacitor does not fit over its local array.
+    """
     pitch = library.column_pitch
     bit_h = library.role("bitcell").height
     compute_h = library.role("compute").height
-    cap_h = library.cap_height(spec.unit_cap_fF)
-    group_h = cap_h + compute_h + spec.local_array_size * bit_h
+    group_h = compute_h + spec.local_array_size * bit_h
+    library.check_capacitor(spec.unit_cap_fF, group_h, compute_h)
     driver_w = max(library.role("row_driver").width, library.role("ctrl_driver").width)
     colper_h = library.role("colper").height
     adc_h = library.role("adc").height
-    sar_h = library.role("sar").height
+    sar_h = sar_height(spec, library)
+    tap_w = float(library.power["tap_width_um"])
+    every = tap_period(spec, library)
     ring_w = library.power["ring_width_um"]
     ring_s = library.power["ring_space_um"]
     ring = 3 * ring_s + 2 * ring_w
 
-    core_w = driver_w + spec.cols * pitch
+    n_taps = spec.cols // every + 1
+    core_w = driver_w + n_taps * tap_w + spec.cols * pitch
     core_h = sar_h + adc_h + colper_h + spec.local_arrays_per_column * group_h
-    boundary = Rect(0.0, 0.0, core_w + 2 * ring, core_h + 2 * ring)
-    core = Rect(ring, ring, ring + core_w, ring + core_h)
-    x_array = ring + driver_w
+    boundary = Rect(0.0, 0.0, round(core_w + 2 * ring, 4), round(core_h + 2 * ring, 4))
+    core = Rect(ring, ring, round(ring + core_w, 4), round(ring + core_h, 4))
+    x_array = round(ring + driver_w, 4)
     y = ring
-    sar = Rect(x_array, y, core.x1, y + sar_h)
-    adc = Rect(x_array, sar.y1, core.x1, sar.y1 + adc_h)
-    colper = Rect(x_array, adc.y1, core.x1, adc.y1 + colper_h)
+    sar = Rect(x_array, y, core.x1, round(y + sar_h, 4))
+    adc = Rect(x_array, sar.y1, core.x1, round(sar.y1 + adc_h, 4))
+    colper = Rect(x_array, adc.y1, core.x1, round(adc.y1 + colper_h, 4))
     array = Rect(x_array, colper.y1, core.x1, core.y1)
     drivers = Rect(ring, array.y0, x_array, core.y1)
-    every = max(1, int(library.power.get("stripe_every", 8)))
-    stripes = tuple(range(min(every // 2, spec.cols - 1), spec.cols, every))
-    return Floorplan(spec=spec, library=library, pitch=pitch, bit_h=bit_h, compute_h=compute_h, cap_h=cap_h,
-                     group_h=group_h, driver_w=driver_w, colper_h=colper_h, adc_h=adc_h, sar_h=sar_h,
+    return Floorplan(spec=spec, library=library, pitch=pitch, bit_h=bit_h, compute_h=compute_h, group_h=group_h,
+                     tap_w=tap_w, tap_every=every, driver_w=driver_w, colper_h=colper_h, adc_h=adc_h, sar_h=sar_h,
                      ring_thickness=ring, boundary=boundary, core=core, array=array, drivers=drivers,
-                     colper=colper, adc=adc, sar=sar, stripe_columns=stripes)
+                     colper=colper, adc=adc, sar=sar, cap_fF=library.cap_value(spec.unit_cap_fF))

@@ -1,15 +1,18 @@
 """Template-based hierarchical ACIM macro generator: GDS (gdstk), SPICE netlist, abstract, LEF.
 
-Every leaf cell is placed as a gdstk reference — bitcell rows as one ``columns=W`` array each (odd rows
-mirrored), compute/capacitor/periphery rows as arrays with the ADC-group period — never flattened. Cells
-connect by abutment (full-width met2 tracks, full-height met3/met4 column lines); the generator adds the
-power grid (met4 VDD/VSS stripes with via stacks onto every rail, a VDD/VSS ring on met4/met5 with via4),
-pin stubs to the macro edge with labels, and the boundary. Positions come from :func:`floorplan`.
+Every leaf cell is placed as a gdstk reference — rows as arrays between the well-tap columns (odd
+bitcell rows mirrored), never flattened. Cells connect by abutment (full-width met1 rails, full-height met2
+column lines). Drawn per macro on top: the MIM compute capacitors over every local array
+(:mod:`eda.acim.celllib.mimcap`), the met4 DAC and VSS lines that tie their top plates
+(:mod:`eda.acim.dacplan`), the abstract SAR blocks, the power grid (a met4 stripe over every tap column,
+VDD and VSS alternating, strapped to the tap columns' met2 lines and to a VDD/VSS ring on met4/met5), pin
+stubs to the macro edge with labels, and the boundary. Positions come from :func:`floorplan`.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,36 +20,32 @@ from typing import Any
 
 import gdstk
 
-from eda.acim.cells import ColumnPlan
+from eda.acim.celllib.cell import DrawnCell
+from eda.acim.celllib.grid import ColumnGrid
+from eda.acim.celllib.mimcap import mimcap
+from eda.acim.celllib.sar import sar_block
+from eda.acim.celllib.tapcol import STRIPE_X, TAP_VDD_X, TAP_VSS_X, tap_cell
+from eda.acim.dacplan import VSS_NET, DacPlan, dac_plan
 from eda.acim.floorplan import Floorplan, floorplan
 from eda.acim.library import CellInfo, Library, load_library
-from eda.acim.momcap import draw_momcap
 from eda.acim.netnames import row_template
 from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
-from eda.layout.cellgen import G
+from eda.layout.sky130 import R
 from eda.tech import Tech, load_tech
 
-__all__ = ["Macro", "generate", "cap_bit"]
+__all__ = ["Macro", "generate"]
 
-
-def cap_bit(index: int, adc_bits: int) -> int | None:
-    """DAC bit of the ``index``-th capacitor of an ADC group (binary weighted), None if not in the DAC.
-
-    Index 0 is the termination capacitor (tied to VSS); indices ``2**b .. 2**(b+1)-1`` form bit ``b``
-    (``2**b`` unit capacitors); capacitors beyond ``2**adc_bits`` take part in the MAC only.
-    """
-    if index == 0 or index >= 2**adc_bits:
-        return None
-    return index.bit_length() - 1
+_M4 = R.via3 + 2 * R.m4_via3  # 0.33: DAC line width (via3 pad)
 
 
 @dataclass
 class Macro:
-    """A generated macro: floorplan, gdstk library and top cell, netlist text and the written files."""
+    """A generated macro: floorplan, DAC plan, gdstk library and top cell, netlist lines and written files."""
 
     spec: ACIMSpec
     floorplan: Floorplan
+    plan: DacPlan
     library: gdstk.Library
     top: gdstk.Cell
     netlist: list[str]
@@ -64,7 +63,8 @@ class _Builder:
     def __init__(self, spec: ACIMSpec, lib: Library, tech: Tech, name: str) -> None:
         self.spec, self.lib, self.tech = spec, lib, tech
         self.fp = floorplan(spec, lib)
-        self.plan = ColumnPlan(**{k: v for k, v in lib.columns.items() if k in ColumnPlan.__dataclass_fields__})
+        self.grid = ColumnGrid(extra_pitch=round(lib.column_pitch - ColumnGrid().pitch, 4))
+        self.plan = dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)
         self.gds = gdstk.Library(name=name, unit=1e-6, precision=1e-9)
         self.top = gdstk.Cell(name)
         self.cells: dict[str, gdstk.Cell] = {}
@@ -76,8 +76,8 @@ class _Builder:
         self.k = spec.cols_per_adc
 
     # -- cells ---------------------------------------------------------------------------------------
-    def leaf(self, role: str, name: str | None = None) -> tuple[gdstk.Cell, CellInfo]:
-        info = self.lib.cells[name] if name else self.lib.role(role)
+    def leaf(self, role: str) -> tuple[gdstk.Cell, CellInfo]:
+        info = self.lib.role(role)
         if info.name not in self.cells:
             if info.gds is None or not info.gds.is_file():
                 raise SpecError(f"cell '{info.name}' has no GDS file", where=str(self.lib.path))
@@ -86,202 +86,316 @@ class _Builder:
             if cell is None:
                 raise SpecError(f"{info.gds} does not contain cell '{info.name}'")
             self.gds.add(cell)
-            self.cells[info.name] = cell
-            self.infos[info.name] = info
-            self.subckts.append(info.spice.read_text() if info.spice and info.spice.is_file() else "")
+            self.cells[info.name], self.infos[info.name] = cell, info
+            if info.spice and info.spice.is_file() and info.devices:
+                self.subckts.append(info.spice.read_text())
         return self.cells[info.name], self.infos[info.name]
 
-    def cap(self, bit: int | None) -> tuple[gdstk.Cell, CellInfo]:
-        base = self.lib.role("cap")
-        tag = f"{base.name}_{round(self.spec.unit_cap_fF * 1000)}a_{'gnd' if bit is None else f'b{bit}'}"
-        if tag not in self.cells:
-            params = {k: v for k, v in base.params.items() if k not in ("bit", "cap_fF", "finger_length_um")}
-            compiled = draw_momcap(tag, self.tech, self.lib.column_pitch, self.plan, params, self.spec.unit_cap_fF, bit)
-            if abs(compiled.meta["height_um"] - self.fp.cap_h) > 1e-6:
-                raise SpecError(f"cap cell height {compiled.meta['height_um']} != floorplan {self.fp.cap_h}")
-            self.gds.add(compiled.cell)
-            self.cells[tag] = compiled.cell
-            self.infos[tag] = CellInfo(tag, "cap", compiled.meta["width_um"], compiled.meta["height_um"],
-                                       tuple(compiled.meta["ports"]), (), rails=compiled.meta["rails"])
-            self.subckts.append(compiled.spice)
-        return self.cells[tag], self.infos[tag]
+    def drawn(self, drawn: DrawnCell, *, netlist: bool = True) -> tuple[gdstk.Cell, CellInfo]:
+        """Add a cell drawn for this macro (capacitors, SAR blocks, their tap cells)."""
+        name = drawn.cell.name
+        if name not in self.cells:
+            self.gds.add(drawn.cell)
+            self.cells[name], self.infos[name] = drawn.cell, CellInfo.from_meta(drawn.meta)
+            if netlist and self.infos[name].devices:
+                self.subckts.append(drawn.spice)
+        return self.cells[name], self.infos[name]
 
-    def abstract_sar(self, name: str) -> tuple[gdstk.Cell, CellInfo]:
-        """Draw the abstract SAR block for this ``cols_per_adc`` when the library stores no such width."""
-        from eda.acim.cells import LibraryOptions, sar_block
-
-        base = self.lib.role("sar")
-        if not base.abstract:
-            raise SpecError(f"library has no SAR block '{name}' for cols_per_adc={self.k}",
-                            hint=f"SAR blocks: {sorted(n for n in self.lib.cells if n.startswith('sar'))}")
-        compiled = sar_block(self.k, self.lib.column_pitch, self.plan, LibraryOptions(sar_height=base.height),
-                             self.tech)
-        compiled.cell.name = name
-        self.gds.add(compiled.cell)
-        info = CellInfo.from_meta(compiled.meta)
-        self.cells[name], self.infos[name] = compiled.cell, info
-        self.subckts.append(compiled.spice.replace(f"sar_k{self.k}", name))
-        return compiled.cell, info
+    def cap(self, track: int) -> tuple[gdstk.Cell, CellInfo]:
+        compute = self.lib.role("compute")
+        via2 = tuple(compute.params["ctop_via2"])
+        name = f"mimcap_{round(self.spec.unit_cap_fF * 1000)}a_t{track}"
+        if name in self.cells:
+            return self.cells[name], self.infos[name]
+        return self.drawn(mimcap(self.tech, self.spec.unit_cap_fF, track, via2, compute.height, self.grid, name))
 
     # -- placement -----------------------------------------------------------------------------------
-    def array(self, cell: gdstk.Cell, info: CellInfo, x: float, y: float, columns: int, spacing: float, *,
-              mirror: bool = False, nets: list[dict[str, Any]] | None = None, role: str,
-              row: tuple[str, dict[str, Any], range] | None = None) -> None:
-        """Place ``columns`` copies from (x, y) every ``spacing`` µm and write their netlist instances.
-
-        ``nets[i]`` gives the template fields of instance i (``inst`` is its name suffix); or ``row`` =
-        (name prefix, fields fixed for the whole array, column indices) when only the column ``c`` varies —
-        the fast path used for the bitcell, compute and capacitor rows.
-        """
-        origin = (x, y + info.height) if mirror else (x, y)
+    def place(self, cell: gdstk.Cell, x: float, y: float, height: float, *, columns: int = 1,
+              spacing: float = 0.0, mirror: bool = False) -> None:
+        origin = (round(x, 4), round(y + height, 4) if mirror else round(y, 4))
         self.top.add(gdstk.Reference(cell, origin, x_reflection=mirror, columns=columns, rows=1,
                                      spacing=(spacing, 0)))
+
+    def instances(self, info: CellInfo, role: str, prefix: str, fields: dict[str, Any], cols: range | list[int],
+                  extra: dict[int, dict[str, Any]] | None = None) -> None:
+        """Netlist lines of ``info`` placed in columns ``cols`` (``fields`` fixed, ``c`` = the column); cells
+        without devices (fillers) are layout only."""
+        if not info.devices:
+            return
         template = row_template(info.ports, role, self.k)
-        if row is not None:
-            prefix, fixed, cols = row
-            for key, value in fixed.items():
-                template = template.replace("{" + key + "}", str(value))
+        for key, value in fields.items():
+            template = template.replace("{" + key + "}", str(value))
+        if extra is None and "{" not in template.replace("{c}", ""):
             parts = template.split("{c}")
-            if all("{" not in part for part in parts):
-                self.lines.extend(f"X{prefix}{c} {str(c).join(parts)} {info.name}" for c in cols)
-                self.counts[role] = self.counts.get(role, 0) + columns
-                return
-            nets = [{"inst": f"{prefix}{c}", "c": c} for c in cols]
-        for values in nets or []:
-            self.lines.append(f"X{values['inst']} {template.format(**values)} {info.name}")
-        self.counts[role] = self.counts.get(role, 0) + columns
+            self.lines.extend(f"X{prefix}{c} {str(c).join(parts)} {info.name}" for c in cols)
+        else:
+            for c in cols:
+                values = {"c": c, **(extra or {}).get(c, {})}
+                self.lines.append(f"X{prefix}{c} {template.format(**values)} {info.name}")
+        self.counts[role] = self.counts.get(role, 0) + len(cols)
+
+    def segment(self, kind: str, roles: tuple[str, ...], tap: gdstk.Cell | None, height: float) -> gdstk.Cell:
+        """The repeat unit of a row: a tap cell (when given) then ``tap_every`` columns, column j of every ADC
+        group drawn by ``roles[j]``. A layout-only level of hierarchy (LVS flattens it)."""
+        name = f"{self.top.name}__seg_{kind}"
+        if name in self.cells:
+            return self.cells[name]
+        fp, k = self.fp, self.k
+        unit = gdstk.Cell(name)
+        x0 = fp.tap_w if tap is not None else 0.0
+        if tap is not None:
+            unit.add(gdstk.Reference(tap, (0, 0)))
+        for j, role in enumerate(roles):
+            cell = self.leaf(role)[0] if role in self.lib.roles else self.cells[role]
+            unit.add(gdstk.Reference(cell, (round(x0 + j * fp.pitch, 4), 0), columns=fp.tap_every // k, rows=1,
+                                     spacing=(k * fp.pitch, 0)))
+        self.gds.add(unit)
+        self.cells[name] = unit
+        return unit
+
+    def row(self, unit: gdstk.Cell, y: float, height: float, *, mirror: bool = False,
+            last_tap: gdstk.Cell | None = None) -> None:
+        """Place a row of segments from the first tap column, and the closing tap column."""
+        fp = self.fp
+        self.place(unit, fp.tap_x(0), y, height, columns=fp.n_taps - 1, spacing=fp.tap_w + fp.tap_every * fp.pitch,
+                   mirror=mirror)
+        if last_tap is not None:
+            self.place(last_tap, fp.tap_x(fp.n_taps - 1), y, height, mirror=mirror)
 
     def place_array(self) -> None:
-        s, fp = self.spec, self.fp
-        bit_cell, bit_info = self.leaf("bitcell")
+        s, fp, k = self.spec, self.fp, self.k
+        _, bit_info = self.leaf("bitcell")
         drv_cell, drv_info = self.leaf("row_driver")
-        cmp_cell, cmp_info = self.leaf("compute")
+        tap_bit, _ = self.leaf("tap_bitcell")
+        _, cmp_info = self.leaf("compute")
+        ctl_cell, ctl_info = self.leaf("ctrl_driver")
+        tap_cmp, _ = self.leaf("tap_compute")
+        bit_unit = self.segment("bitcells", ("bitcell",) * k, tap_bit, fp.bit_h)
+        cmp_unit = self.segment("compute", ("compute",) * k, tap_cmp, fp.compute_h)
+        cols = range(s.cols)
         for r in range(s.rows):
             g, y, mirror = r // s.local_array_size, fp.row_y(r), fp.row_mirrored(r)
-            self.array(bit_cell, bit_info, fp.array.x0, y, s.cols, fp.pitch, mirror=mirror, role="bitcell",
-                       row=(f"b{r}_", {"r": r, "g": g}, range(s.cols)))
-            self.array(drv_cell, drv_info, fp.array.x0 - drv_info.width, y, 1, 0, mirror=mirror,
-                       role="row_driver", nets=[{"inst": f"d{r}", "r": r}])
-        ctl_cell, ctl_info = self.leaf("ctrl_driver")
+            self.row(bit_unit, y, fp.bit_h, mirror=mirror, last_tap=tap_bit)
+            self.place(drv_cell, fp.array.x0 - drv_info.width, y, fp.bit_h, mirror=mirror)
+            self.instances(bit_info, "bitcell", f"b{r}_", {"r": r, "g": g}, cols)
+            self.instances(drv_info, "row_driver", "d", {"r": r}, [r])
         for g in range(s.local_arrays_per_column):
-            self.array(ctl_cell, ctl_info, fp.array.x0 - ctl_info.width, fp.compute_y(g), 1, 0, role="ctrl_driver",
-                       nets=[{"inst": f"k{g}", "g": g}])
-            self.array(cmp_cell, cmp_info, fp.array.x0, fp.compute_y(g), s.cols, fp.pitch, role="compute",
-                       row=(f"m{g}_", {"g": g}, range(s.cols)))
-            for j in range(self.k):
-                cell, info = self.cap(cap_bit(g * self.k + j, s.adc_bits))
-                cols = range(j, s.cols, self.k)
-                self.array(cell, info, fp.column_x(j), fp.group_y(g), len(cols), fp.pitch * self.k, role="cap",
-                           row=(f"c{g}_", {"g": g}, cols))
+            y = fp.compute_y(g)
+            self.row(cmp_unit, y, fp.compute_h, last_tap=tap_cmp)
+            self.place(ctl_cell, fp.array.x0 - ctl_info.width, y, fp.compute_h)
+            self.instances(cmp_info, "compute", f"m{g}_", {"g": g}, cols)
+            self.instances(ctl_info, "ctrl_driver", "k", {"g": g}, [g])
+        self.counts["tap_columns"] = fp.n_taps
+
+    def place_caps(self) -> None:
+        s, fp, k = self.spec, self.fp, self.k
+        for g in range(s.local_arrays_per_column):
+            tracks = tuple(self.plan.columns[j].track(g) for j in range(k))
+            names = tuple(self.cap(t)[0].name for t in tracks)
+            unit = self.segment("caps_" + "".join(str(t) for t in tracks), names, None, 0.0)
+            self.place(unit, fp.column_x(0), fp.compute_y(g), 0.0, columns=fp.n_taps - 1,
+                       spacing=fp.tap_w + fp.tap_every * fp.pitch)
+            for j in range(k):
+                column = self.plan.columns[j]
+                _, info = self.cap(column.track(g))
+                net = column.net(g)
+                top = "VSS" if net == VSS_NET else f"{net}_{{c}}"
+                self.instances(info, "cap", f"c{g}_", {"g": g, "top": top}, range(j, s.cols, k))
 
     def place_periphery(self) -> None:
         s, fp, k = self.spec, self.fp, self.k
-        for j in range(k):
-            last = j == k - 1
-            cols = range(j, s.cols, k)
-            for role, y in (("colper_end" if last else "colper", fp.colper.y0), ("adc" if last else "adc_fill", fp.adc.y0)):
-                cell, info = self.leaf(role)
-                self.array(cell, info, fp.column_x(j), y, len(cols), fp.pitch * k, role=role,
-                           nets=[{"inst": f"{role}{c}", "c": c, "a": c // k} for c in cols])
-        sar_name = f"{self.lib.role('sar').name.rsplit('_k', 1)[0]}_k{k}"
-        cell, info = self.leaf("sar", sar_name) if sar_name in self.lib.cells else self.abstract_sar(sar_name)
-        nets = []
-        for a in range(s.adcs):
-            values: dict[str, Any] = {"inst": f"sar{a}", "a": a}
-            values.update({f"c{j}": a * k + j for j in range(k)})
-            nets.append(values)
-        self.array(cell, info, fp.array.x0, fp.sar.y0, s.adcs, fp.pitch * k, role="sar", nets=nets)
+        last = k - 1
+        for kind, roles, y0, h, tap_role in (
+                ("colper", tuple("colper_end" if j == last else "colper" for j in range(k)), fp.colper.y0,
+                 fp.colper_h, "tap_colper"),
+                ("adc", tuple("adc" if j == last else "adc_fill" for j in range(k)), fp.adc.y0, fp.adc_h, "tap_adc")):
+            tap, _ = self.leaf(tap_role)
+            self.row(self.segment(kind, roles, tap, h), y0, h, last_tap=tap)
+            for j, role in enumerate(roles):
+                _, info = self.leaf(role)
+                cols = list(range(j, s.cols, k))
+                self.instances(info, role, role[:2], {}, cols, {c: {"a": c // k} for c in cols})
+        sar = sar_block(self.tech, self.plan, fp.sar_h, self.grid, name=f"{self.top.name}__sar")
+        sar_cell, sar_info = self.drawn(sar)
+        tap_sar, _ = self.drawn(tap_cell(sar, self.tech, name=f"{self.top.name}__tap_sar"), netlist=False)
+        self.row(self.segment("sar", (sar_cell.name,), tap_sar, fp.sar_h), fp.sar.y0, fp.sar_h,
+                 last_tap=tap_sar)
+        adcs = list(range(s.adcs))
+        extra = {a: {"a": a, **{f"c{j}": a * k + j for j in range(k)}} for a in adcs}
+        template = row_template(sar_info.ports, "sar", k)
+        for a in adcs:  # an abstract block has no devices: listed for the reader, not compared by LVS
+            self.lines.append(f"* Xsar{a} {template.format(**extra[a])} {sar_info.name} (abstract SAR logic)")
+        self.counts["sar"] = len(adcs)
+
+    def place_dac_lines(self) -> None:
+        """met4 DAC lines from the SAR (VSS lines from a via stack in the column periphery) up to the top of
+        their capacitors' run, with the one jog of :class:`~eda.acim.dacplan.ColumnPlan`."""
+        s, fp, plan, grid = self.spec, self.fp, self.plan, self.grid
+        compute = self.lib.role("compute")
+        via_y = [fp.compute_y(g) + compute.height + R.m3_capm + self.lib.cap_size(s.unit_cap_fF)[1] / 2
+                 for g in range(s.local_arrays_per_column)]
+        colper_vss = fp.colper.y0 + fp.colper_h / 2
+        n_lines = 0
+        for c in range(s.cols):
+            x0 = fp.column_x(c)
+            column = plan.columns[c % self.k]
+            for i, (net, _) in enumerate(column.runs):
+                first, last = column.extent(i)
+                xb, xa = x0 + grid.m4(column.tracks[i]), x0 + grid.m4(column.after[i])
+                y_top = via_y[last] + _M4 / 2
+                if net == VSS_NET:
+                    y_bottom = colper_vss - _M4 / 2
+                    self._vss_drop(xb, x0 + grid.met2("VSS"), colper_vss)
+                else:
+                    y_bottom = fp.sar.y1 - 0.5
+                if xa == xb:
+                    self._rect("met4", xb - _M4 / 2, y_bottom, xb + _M4 / 2, y_top)
+                else:
+                    y_jog = fp.compute_y(first) + fp.compute_h / 2
+                    self._rect("met4", xb - _M4 / 2, y_bottom, xb + _M4 / 2, y_jog + _M4 / 2)
+                    self._rect("met4", min(xa, xb) - _M4 / 2, y_jog - _M4 / 2, max(xa, xb) + _M4 / 2, y_jog + _M4 / 2)
+                    self._rect("met4", xa - _M4 / 2, y_jog - _M4 / 2, xa + _M4 / 2, y_top)
+                n_lines += 1
+        self.counts["dac_lines"] = n_lines
+
+    def _vss_drop(self, x_m4: float, x_m2: float, y: float) -> None:
+        """via3 from a VSS DAC line down to met3, across to the column's VSS met2 line, via2 onto it."""
+        pad = R.via3 + 2 * R.m3_via3_adj
+        self._square("via3", x_m4, y, R.via3)
+        self._rect("met3", min(x_m4, x_m2) - pad / 2, y - pad / 2, max(x_m4, x_m2) + pad / 2, y + pad / 2)
+        self._square("via2", x_m2, y, R.via2)
+        self._rect("met2", x_m2 - 0.14, y - 0.185, x_m2 + 0.14, y + 0.185)
 
     def place_power(self) -> None:
-        """Via stacks on every VDD/VSS rail under each stripe, the stripes and the ring."""
-        s, fp, plan = self.spec, self.fp, self.plan
-        tap_cell, _ = self.leaf("tap_vdd")
-        every = int(self.lib.power.get("stripe_every", 8))
-        stripes = list(fp.stripe_columns)
-        if not stripes:
-            return
-        rows: list[tuple[float, float, bool, dict[str, float]]] = []  # (y, height, mirrored, rails)
-        for r in range(s.rows):
-            rows.append((fp.row_y(r), fp.bit_h, fp.row_mirrored(r), self.lib.role("bitcell").rails))
-        for g in range(s.local_arrays_per_column):
-            rows.append((fp.compute_y(g), fp.compute_h, False, self.lib.role("compute").rails))
-            rows.append((fp.group_y(g), fp.cap_h, False, self.lib.role("cap").rails))
-        for role, y in (("colper", fp.colper.y0), ("adc", fp.adc.y0), ("sar", fp.sar.y0)):
-            rows.append((y, 0.0, False, self.lib.role(role).rails))
-        n_taps = 0
-        for y, height, mirrored, rails in rows:
-            for net, dx in (("VDD", plan.vdd_stripe), ("VSS", plan.vss_stripe)):
-                ry = y + (height - rails[net] if mirrored else rails[net])
-                self.top.add(gdstk.Reference(tap_cell, (fp.column_x(stripes[0]) + dx, ry), columns=len(stripes),
-                                             rows=1, spacing=(every * fp.pitch, 0)))
-                self.lines.extend(f"Xtap{n_taps + i} {net} powertap" for i in range(len(stripes)))
-                n_taps += len(stripes)
-        self.counts["power_taps"] = n_taps
+        """A met4 stripe over every tap column (VDD on even, VSS on odd ones), strapped to that column's met2
+        line in every compute row and the SAR row, and the VDD/VSS ring (met4 sides, met5 bars, via4)."""
+        s, fp = self.spec, self.fp
+        tap, _ = self.leaf("powertap")
         s_ring, w_ring = self.lib.power["ring_space_um"], self.lib.power["ring_width_um"]
-        W, H = fp.width, fp.height
+        W, H = fp.width, fp.height  # noqa: N806
+        centres = {}
         for level, net in ((0, "VDD"), (1, "VSS")):
             o = s_ring + level * (s_ring + w_ring)  # outer edge of this ring
             c = o + w_ring / 2
+            centres[net] = c
             for x0 in (o, W - o - w_ring):  # vertical sides on met4
                 self._rect("met4", x0, o, x0 + w_ring, H - o)
             for y0 in (o, H - o - w_ring):  # horizontal bars on met5
                 self._rect("met5", o, y0, W - o, y0 + w_ring)
             for x, y in ((c, c), (W - c, c), (c, H - c), (W - c, H - c)):
-                self._square("via4", x, y, 0.8)
-            for col in stripes:
-                x = fp.column_x(col) + (plan.vdd_stripe if net == "VDD" else plan.vss_stripe)
-                self._rect("met4", x - plan.stripe_w / 2, c, x + plan.stripe_w / 2, H - c)
-                for y in (c, H - c):
-                    self._square("met4", x, y, 1.2)
-                    self._square("via4", x, y, 0.8)
+                self._square("via4", x, y, R.via4)
             self._label(net, "met5", W / 2, c)
             self.pins.append({"name": net, "layer": "met5", "rect": [o, o, W - o, o + w_ring],
                               "use": "power" if net == "VDD" else "ground", "direction": "inout"})
-        self.counts["stripes"] = 2 * len(stripes)
+        rows = [fp.compute_y(g) + fp.compute_h / 2 for g in range(s.local_arrays_per_column)]
+        rows.append(fp.sar.y0 + fp.sar_h / 2)
+        n_taps = 0
+        for i in range(fp.n_taps):
+            net = "VDD" if i % 2 == 0 else "VSS"
+            x = fp.tap_x(i)
+            line = x + (TAP_VDD_X if net == "VDD" else TAP_VSS_X)
+            c = centres[net]
+            self._rect("met4", x + STRIPE_X[0], c - 0.7, x + STRIPE_X[1], H - c + 0.7)
+            for y in (c, H - c):
+                self._square("via4", (2 * x + STRIPE_X[0] + STRIPE_X[1]) / 2, y, R.via4)
+            for y in rows:
+                self.place(tap, line, y, 0.0)
+                n_taps += 1
+        self.counts["power_taps"] = n_taps
+        self.counts["stripes"] = fp.n_taps
 
     # -- pins ----------------------------------------------------------------------------------------
     def place_pins(self) -> None:
-        """met2 stubs from row tracks to the left edge, met3 stubs for bit lines (top) and DOUT (bottom)."""
-        s, fp = self.spec, self.fp
-        def left_stub(net: str, y: float, x1: float) -> None:
-            self._rect("met2", 0.0, y - G.track_w / 2, x1, y + G.track_w / 2)
-            self._label(net, "met2", 0.15, y)
-            self.pins.append({"name": net, "layer": "met2", "rect": [0.0, round(y - G.track_w / 2, 4), 0.3,
-                              round(y + G.track_w / 2, 4)], "use": "signal", "direction": "input"})
+        """met1 stubs from the left edge to the drivers' and periphery rows' inputs, met2 bit-line pins at the
+        top, met3 DOUT stubs at the bottom."""
+        s, fp, grid = self.spec, self.fp, self.grid
+
+        def left_stub(net: str, y0: float, y1: float, x1: float) -> None:
+            self._rect("met1", 0.0, y0, x1, y1)
+            self._label(net, "met1", 0.15, (y0 + y1) / 2)
+            self.pins.append({"name": net, "layer": "met1", "rect": [0.0, round(y0, 4), 0.3, round(y1, 4)],
+                              "use": "signal", "direction": "input"})
+
         drv = self.lib.role("row_driver")
         for r in range(s.rows):
             for port in ("WLN", "XN"):
-                pin_y = drv.pin(port).center[1]
-                y = fp.row_y(r) + (fp.bit_h - pin_y if fp.row_mirrored(r) else pin_y)
-                left_stub(f"{port}{r}", y, fp.array.x0 - drv.width)
+                _, py0, _, py1 = drv.pin(port).rect
+                y0, y1 = ((fp.bit_h - py1, fp.bit_h - py0) if fp.row_mirrored(r) else (py0, py1))
+                left_stub(f"{port}{r}", fp.row_y(r) + y0, fp.row_y(r) + y1, fp.array.x0 - drv.width)
         ctl = self.lib.role("ctrl_driver")
         for g in range(s.local_arrays_per_column):
             for port in ("PCHN", "ENN", "SHN", "RSTN"):
-                left_stub(f"{port}{g}", fp.compute_y(g) + ctl.pin(port).center[1], fp.array.x0 - ctl.width)
+                _, py0, _, py1 = ctl.pin(port).rect
+                left_stub(f"{port}{g}", fp.compute_y(g) + py0, fp.compute_y(g) + py1, fp.array.x0 - ctl.width)
         for role, y0, ports in (("colper", fp.colper.y0, ("CRST", "CSH")), ("adc", fp.adc.y0, ("CLK", "VREF"))):
             info = self.lib.role(role)
             for port in ports:
-                left_stub(port, y0 + info.pin(port).center[1], fp.array.x0)
-        sar = self.infos[next(n for n in self.infos if self.infos[n].role == "sar")]
-        left_stub("CLKSAR", fp.sar.y0 + sar.pin("CLK").center[1], fp.array.x0)
-        w = G.col_w / 2
+                _, py0, _, py1 = info.pin(port).rect
+                left_stub(port, y0 + py0, y0 + py1, fp.array.x0)
+        sar = next(i for i in self.infos.values() if i.role == "sar")
+        _, py0, _, py1 = sar.pin("CLK").rect
+        left_stub("CLKSAR", fp.sar.y0 + py0, fp.sar.y0 + py1, fp.array.x0)
+        half = grid.met2_w / 2
         for c in range(s.cols):
             for net in ("BL", "BLB"):
-                x = fp.column_x(c) + getattr(self.plan, net)
-                self._rect("met3", x - w, fp.array.y1, x + w, fp.height)
-                self._label(f"{net}{c}", "met3", x, fp.height - 0.2)
-                self.pins.append({"name": f"{net}{c}", "layer": "met3", "rect": [round(x - w, 4), round(fp.height - 0.4, 4),
-                                  round(x + w, 4), round(fp.height, 4)], "use": "signal", "direction": "inout"})
+                x = fp.column_x(c) + grid.met2(net)
+                self._rect("met2", x - half, fp.array.y1, x + half, fp.height)
+                self._label(f"{net}{c}", "met2", x, fp.height - 0.2)
+                self.pins.append({"name": f"{net}{c}", "layer": "met2", "rect": [round(x - half, 4),
+                                  round(fp.height - 0.4, 4), round(x + half, 4), round(fp.height, 4)],
+                                  "use": "signal", "direction": "inout"})
         for a in range(s.adcs):
-            x_sar = fp.array.x0 + a * self.k * fp.pitch
+            x_sar = fp.column_x(a * self.k)
             for pin in sar.pins:
                 if pin.name.startswith("DOUT"):
-                    x = x_sar + pin.center[0]
+                    x0, _, x1, y1 = pin.rect
                     net = f"{pin.name}_{a}"
-                    self._rect("met3", x - w, 0.0, x + w, fp.sar.y0 + pin.rect[3])
-                    self._label(net, "met3", x, 0.2)
-                    self.pins.append({"name": net, "layer": "met3", "rect": [round(x - w, 4), 0.0, round(x + w, 4), 0.4],
-                                      "use": "signal", "direction": "output"})
+                    self._rect("met3", x_sar + x0, 0.0, x_sar + x1, fp.sar.y0 + y1)
+                    self._label(net, "met3", x_sar + (x0 + x1) / 2, 0.2)
+                    self.pins.append({"name": net, "layer": "met3", "rect": [round(x_sar + x0, 4), 0.0,
+                                      round(x_sar + x1, 4), 0.4], "use": "signal", "direction": "output"})
+
+    def place_net_labels(self) -> None:
+        """Name internal macro nets with top-level labels on their wires (KLayout browsing, LVS names)."""
+        s, fp, grid, k = self.spec, self.fp, self.grid, self.k
+        m1, m2, m3, m4 = (self.tech.label(n) for n in ("met1", "met2", "met3", "met4"))
+        Label = gdstk.Label  # noqa: N806
+        labels: list[gdstk.Label] = []
+        groups = range(s.local_arrays_per_column)
+        compute = self.lib.role("compute")
+        vx, vy = compute.params["ctop_via2"]
+        for c in range(s.cols):
+            x = fp.column_x(c)
+            y_mid = fp.row_y(0) + fp.bit_h / 2
+            labels.append(Label(f"CBL{c}", (x + grid.met2("CBL"), y_mid), layer=m2[0], texttype=m2[1]))
+            for g in groups:
+                y_row = fp.row_y(g * s.local_array_size) + fp.bit_h / 2
+                labels.append(Label(f"LRBL{g}_{c}", (x + grid.met2("LRBL"), y_row), layer=m2[0], texttype=m2[1]))
+                labels.append(Label(f"CTOP{g}_{c}", (x + vx, fp.compute_y(g) + vy), layer=m3[0], texttype=m3[1]))
+            column = self.plan.columns[c % k]
+            for (net, _), track in zip(column.runs, column.tracks, strict=True):
+                if net != VSS_NET:
+                    labels.append(Label(f"{net}_{c}", (x + grid.m4(track), fp.colper.y0 + fp.colper_h / 2),
+                                        layer=m4[0], texttype=m4[1]))
+        for port in ("PCHB", "EN", "SH", "RST"):
+            _, py0, _, py1 = compute.pin(port).rect
+            labels += [Label(f"{port}{g}", (fp.column_x(0) + 0.15, fp.compute_y(g) + (py0 + py1) / 2),
+                             layer=m1[0], texttype=m1[1]) for g in groups]
+        bit = self.lib.role("bitcell")
+        for port in ("WL", "RWL"):
+            _, py0, _, py1 = bit.pin(port).rect
+            pin_y = (py0 + py1) / 2
+            for r in range(s.rows):
+                y = fp.row_y(r) + (fp.bit_h - pin_y if fp.row_mirrored(r) else pin_y)
+                labels.append(Label(f"{port}{r}", (fp.column_x(0) + 0.15, y), layer=m1[0], texttype=m1[1]))
+        for a in range(s.adcs):
+            x = fp.column_x(a * k + k - 1)
+            y = fp.colper.y0 + (self.lib.role("colper_end").pin("ADCIN").rect[1]
+                                + self.lib.role("colper_end").pin("ADCIN").rect[3]) / 2
+            labels.append(Label(f"ADCIN{a}", (x + 0.3, y), layer=m1[0], texttype=m1[1]))
+            for net, slot in (("OUTP", 0), ("OUTN", 4)):
+                labels.append(Label(f"{net}{a}", (x + grid.c(slot), fp.sar.y1 + 0.1), layer=m2[0], texttype=m2[1]))
+        self.top.add(*labels)
 
     # -- helpers -------------------------------------------------------------------------------------
     def _rect(self, layer: str, x0: float, y0: float, x1: float, y1: float) -> None:
@@ -295,64 +409,32 @@ class _Builder:
         lay, tt = self.tech.label(layer)
         self.top.add(gdstk.Label(text, (round(x, 4), round(y, 4)), layer=lay, texttype=tt))
 
-    def place_net_labels(self) -> None:
-        """Name every internal macro net with a top-level label on its wire (KLayout browsing, LVS hints)."""
-        s, fp, plan, k = self.spec, self.fp, self.plan, self.k
-        m2, m3, m4 = (self.tech.label(n) for n in ("met2", "met3", "met4"))
-        Label = gdstk.Label  # noqa: N806
-        labels: list[gdstk.Label] = []
-        y_mid = fp.row_y(0) + fp.bit_h / 2
-        groups = range(s.local_arrays_per_column)
-        y_lrbl = [fp.row_y(g * s.local_array_size) + fp.bit_h / 2 for g in groups]
-        y_ctop = [fp.compute_y(g) + 0.1 for g in groups]
-        for c in range(s.cols):
-            x = fp.column_x(c)
-            labels.append(Label(f"CBL{c}", (x + plan.CBL, y_mid), layer=m3[0], texttype=m3[1]))
-            labels += [Label(f"DB{b}_{c}", (x + plan.db(b), y_mid), layer=m4[0], texttype=m4[1]) for b in range(8)]
-            x_l, x_c = x + plan.LRBL, x + plan.CTOP
-            labels += [Label(f"LRBL{g}_{c}", (x_l, y_lrbl[g]), layer=m3[0], texttype=m3[1]) for g in groups]
-            labels += [Label(f"CTOP{g}_{c}", (x_c, y_ctop[g]), layer=m3[0], texttype=m3[1]) for g in groups]
-        comp = self.lib.role("compute")
-        for port in ("PCHB", "EN", "SH", "RST"):
-            pin_y = comp.pin(port).center[1]
-            labels += [Label(f"{port}{g}", (fp.array.x0 + 0.15, fp.compute_y(g) + pin_y), layer=m2[0], texttype=m2[1])
-                       for g in groups]
-        bit = self.lib.role("bitcell")
-        for port in ("WL", "RWL"):
-            pin_y = bit.pin(port).center[1]
-            for r in range(s.rows):
-                y = fp.row_y(r) + (fp.bit_h - pin_y if fp.row_mirrored(r) else pin_y)
-                labels.append(Label(f"{port}{r}", (fp.array.x0 + 0.15, y), layer=m2[0], texttype=m2[1]))
-        for a in range(s.adcs):
-            x = fp.column_x(a * k + k - 1)
-            labels.append(Label(f"ADCIN{a}", (x + plan.ADCIN, fp.colper.y0 + 0.1), layer=m3[0], texttype=m3[1]))
-            for net in ("OUTP", "OUTN"):
-                labels.append(Label(f"{net}{a}", (x + getattr(plan, net), fp.adc.y0 + 0.1), layer=m3[0], texttype=m3[1]))
-        self.top.add(*labels)
-
     def build(self, net_labels: bool = True) -> Macro:
         self.place_array()
+        self.place_caps()
         self.place_periphery()
+        self.place_dac_lines()
         self.place_power()
         self.place_pins()
         if net_labels:
             self.place_net_labels()
         self._rect("boundary", 0, 0, self.fp.width, self.fp.height)
         self.gds.add(self.top)
-        return Macro(self.spec, self.fp, self.gds, self.top, self.lines, self.pins, self.counts)
+        return Macro(self.spec, self.fp, self.plan, self.gds, self.top, self.lines, self.pins, self.counts)
 
 
 def _netlist_text(builder: _Builder, macro: Macro) -> str:
     ports = sorted({p["name"] for p in macro.pins}, key=_natural)
+    sar = next(i for i in builder.infos.values() if i.role == "sar")
+    blackbox = [f"* abstract SAR block (no transistors; LVS flattens it like the layout): .subckt {sar.name} "
+                + " ".join(sar.ports)]
     head = [f"* ACIM macro {macro.name}: {json.dumps(builder.spec.to_dict())}",
             f"* library {builder.lib.name}, {len(macro.netlist)} instances", ""]
     body = [".subckt " + macro.name + " " + " ".join(ports), *macro.netlist, f".ends {macro.name}", ""]
-    return "\n".join(head) + "\n".join(builder.subckts) + "\n" + "\n".join(body)
+    return "\n".join(head) + "\n".join(builder.subckts) + "\n" + "\n".join(blackbox + body)
 
 
 def _natural(text: str) -> tuple[Any, ...]:
-    import re
-
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
 
@@ -387,7 +469,8 @@ def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_di
         macro.seconds["netlist"] = time.perf_counter() - t2
     macro.files["abstract"] = write_abstract(macro, out / f"{macro.name}.abstract.json")
     macro.files["lef"] = write_lef(macro, out / f"{macro.name}.lef")
-    area = {**macro.floorplan.to_dict(), "instances": macro.counts}
+    area = {**macro.floorplan.to_dict(), "instances": macro.counts,
+            "dac_plan": [[list(run) for run in col.runs] for col in macro.plan.columns]}
     macro.files["area"] = out / f"{macro.name}.area.json"
     macro.files["area"].write_text(json.dumps(area, indent=1))
     macro.seconds["total"] = time.perf_counter() - t0

@@ -1,13 +1,16 @@
 """Cell libraries: a directory with ``library.yaml``, ``tech.yaml`` and per-cell GDS + SPICE + YAML.
 
 ``library.yaml`` names the library, its technology file, the column pitch every column cell shares, the
-role -> cell mapping the generator uses and the power-grid parameters::
+role -> cell mapping the generator uses, the power-grid parameters, the compute capacitor (a MIM
+capacitor drawn per macro over the local array) and the SAR logic's area estimate::
 
     name: sky130_acim
     tech: tech.yaml
-    column_pitch_um: 16.0
-    roles: {bitcell: bitcell8t, compute: compute, cap: momcap, colper: colper, ...}
-    power: {stripe_every: 8, ring_width_um: 2.0, ring_space_um: 1.0}
+    column_pitch_um: 2.6
+    roles: {bitcell: bitcell8t, compute: compute, colper: colper, ..., tap_bitcell: tap_bitcell8t, ...}
+    power: {stripe_every: 8, tap_width_um: 1.6, ring_width_um: 2.0, ring_space_um: 1.0}
+    capacitor: {kind: mim, ff_per_um2: 2.0, ctop_via2: [1.81, 3.1], max_height_margin_um: 1.48}
+    sar: {area_fixed_um2: 100, area_per_bit_um2: 50}
 
 Each cell ``<name>.yaml`` gives ``width_um``/``height_um``, its SPICE subcircuit and port order, pins
 (name, layer, rectangle in µm, use), the y of its power rails and its abutment edges. Sizes are the
@@ -25,11 +28,14 @@ import yaml
 
 from eda.errors import SpecError
 
-__all__ = ["Pin", "CellInfo", "Library", "load_library", "default_library_dir", "ROLES", "with_stripe_every"]
+__all__ = ["Pin", "CellInfo", "Library", "load_library", "default_library_dir", "ROLES", "COLUMN_ROLES",
+           "with_stripe_every"]
 
-#: roles the generator needs a cell for
-ROLES: tuple[str, ...] = ("bitcell", "compute", "cap", "colper", "colper_end", "adc", "adc_fill", "sar",
-                          "row_driver", "ctrl_driver", "tap_vdd", "tap_vss")
+#: roles the generator needs a cell for (compute capacitors and SAR blocks are drawn per macro)
+ROLES: tuple[str, ...] = ("bitcell", "compute", "colper", "colper_end", "adc", "adc_fill", "row_driver",
+                          "ctrl_driver", "tap_bitcell", "tap_compute", "tap_colper", "tap_adc", "powertap")
+#: column cells: exactly one column pitch wide
+COLUMN_ROLES: tuple[str, ...] = ("bitcell", "compute", "colper", "colper_end", "adc", "adc_fill")
 
 
 def default_library_dir() -> Path:
@@ -69,6 +75,7 @@ class CellInfo:
     gds: Path | None = None
     spice: Path | None = None
     abstract: bool = False
+    devices: int = 0
 
     @property
     def area(self) -> float:
@@ -99,7 +106,7 @@ class CellInfo:
                        abutment=dict(data.get("abutment") or {}), params=dict(data.get("params") or {}),
                        gds=path.with_suffix(".gds") if path else None,
                        spice=path.with_suffix(".spice") if path else None,
-                       abstract=bool(data.get("abstract", False)))
+                       abstract=bool(data.get("abstract", False)), devices=int(data.get("devices", 0)))
         except (KeyError, TypeError, ValueError) as exc:
             raise SpecError(f"malformed cell metadata: {exc}", where=str(path or data.get("name")),
                             hint="rebuild the library with `eda acim cells --out DIR`") from None
@@ -116,7 +123,8 @@ class Library:
     roles: dict[str, str]
     cells: dict[str, CellInfo]
     power: dict[str, float]
-    columns: dict[str, float] = field(default_factory=dict)
+    capacitor: dict[str, Any] = field(default_factory=dict)
+    sar: dict[str, float] = field(default_factory=dict)
 
     def role(self, role: str) -> CellInfo:
         """The cell playing ``role`` (``bitcell``, ``compute``, ``cap`` ...)."""
@@ -126,24 +134,33 @@ class Library:
             raise SpecError(f"library '{self.name}' has no cell for role '{role}'", where=str(self.path),
                             hint=f"library.yaml `roles` must map all of {list(ROLES)}") from None
 
-    def cap_height(self, unit_cap_fF: float) -> float:
-        """Height (µm) of the compute-capacitor cell drawn for ``unit_cap_fF`` (its width is the pitch).
+    def cap_size(self, unit_cap_fF: float) -> tuple[float, float]:
+        """Top-plate ``(width, height)`` (µm) of the MIM capacitor drawn for ``unit_cap_fF``."""
+        from eda.acim.celllib.mimcap import mim_size
 
-        The MOM finger capacitor grows linearly with its finger length: ``C = c0 + c_per_um * length``
-        (both from the cap cell's ``params``, computed from geometry when the library was built); the
-        length is rounded up to the layout grid step ``length_step_um``.
-        """
-        p = self.role("cap").params
-        length = max(float(p["min_length_um"]), (unit_cap_fF - float(p["c0_fF"])) / float(p["c_per_um_fF"]))
-        step = float(p["length_step_um"])
-        steps = -(-round(length / step, 6) // 1)
-        return round(float(p["overhead_um"]) + steps * step, 3)
+        return mim_size(unit_cap_fF)
 
     def cap_value(self, unit_cap_fF: float) -> float:
-        """Capacitance (fF) of the cap cell drawn for ``unit_cap_fF`` (after grid rounding)."""
-        p = self.role("cap").params
-        length = self.cap_height(unit_cap_fF) - float(p["overhead_um"])
-        return float(p["c0_fF"]) + float(p["c_per_um_fF"]) * length
+        """Capacitance (fF) of the MIM capacitor drawn for ``unit_cap_fF`` (at least the MIM minimum)."""
+        from eda.acim.celllib.mimcap import mim_capacitance
+
+        return mim_capacitance(unit_cap_fF)
+
+    def check_capacitor(self, unit_cap_fF: float, group_height: float, compute_height: float) -> None:
+        """Raise :class:`SpecError` when the capacitor for ``unit_cap_fF`` does not fit over its local array.
+
+        The top plate may grow up to ``group_height + compute_height/2 - margin`` (µm): its bottom plate keeps
+        1.2 µm from the next group's (capm.2b) and from the power taps in the next compute row.
+        """
+        from eda.acim.celllib.mimcap import MIM_FF_PER_UM2, mim_size
+
+        width, height = mim_size(unit_cap_fF)
+        limit = group_height - compute_height / 2 - float(self.capacitor.get("max_height_margin_um", 1.48))
+        if height > limit + 1e-9:
+            most = MIM_FF_PER_UM2 * width * limit
+            raise SpecError(f"a {unit_cap_fF:g} fF MIM capacitor needs a {height:.2f} um tall top plate but only "
+                            f"{limit:.2f} um fit over a local array of this size",
+                            hint=f"unit_cap_fF <= {most:.1f} or a larger local_array_size")
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -175,11 +192,23 @@ def load_library(path: str | Path | None = None) -> Library:
     if missing:
         raise SpecError(f"library lacks cells for roles {missing}", where=str(index),
                         hint=f"cells found: {sorted(cells)}")
-    lib = Library(name=str(data.get("name", root.name)), path=root, tech_file=root / str(data.get("tech", "tech.yaml")),
-                  column_pitch=float(data["column_pitch_um"]), roles=roles, cells=cells,
-                  power={k: float(v) for k, v in (data.get("power") or {}).items()},
-                  columns={k: float(v) for k, v in (data.get("columns") or {}).items()})
-    for role in ("bitcell", "compute", "cap", "colper", "colper_end", "adc", "adc_fill"):
+    try:
+        lib = Library(name=str(data.get("name", root.name)), path=root,
+                      tech_file=root / str(data.get("tech", "tech.yaml")),
+                      column_pitch=float(data["column_pitch_um"]), roles=roles, cells=cells,
+                      power={k: float(v) for k, v in (data.get("power") or {}).items()},
+                      capacitor=dict(data.get("capacitor") or {}),
+                      sar={k: float(v) for k, v in (data.get("sar") or {}).items()})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SpecError(f"malformed library.yaml ({exc})", where=str(index),
+                        hint="rebuild the library with `eda acim cells --out DIR`") from None
+    for key in ("tap_width_um", "ring_width_um", "ring_space_um"):
+        if key not in lib.power:
+            raise SpecError(f"library.yaml `power` lacks {key}", where=str(index))
+    for key in ("area_fixed_um2", "area_per_bit_um2"):
+        if key not in lib.sar:
+            raise SpecError(f"library.yaml `sar` lacks {key}", where=str(index))
+    for role in COLUMN_ROLES:
         if abs(lib.role(role).width - lib.column_pitch) > 1e-6:
             raise SpecError(f"cell '{lib.roles[role]}' is {lib.role(role).width} µm wide but the column pitch is "
                             f"{lib.column_pitch} µm", where=str(index), hint="all column cells share the pitch")
@@ -187,6 +216,10 @@ def load_library(path: str | Path | None = None) -> Library:
         raise SpecError("the row driver must be as tall as the bitcell", where=str(index))
     if abs(lib.role("ctrl_driver").height - lib.role("compute").height) > 1e-6:
         raise SpecError("the control driver must be as tall as the compute cell", where=str(index))
+    for role, row in (("tap_bitcell", "bitcell"), ("tap_compute", "compute"), ("tap_colper", "colper"),
+                      ("tap_adc", "adc")):
+        if abs(lib.role(role).height - lib.role(row).height) > 1e-6:
+            raise SpecError(f"the tap cell '{lib.roles[role]}' must be as tall as the {row} row", where=str(index))
     return lib
 
 

@@ -19,7 +19,7 @@ PORT_NETS: dict[str, str] = {
     "PCHB": "PCHB{g}", "EN": "EN{g}", "SH": "SH{g}", "RST": "RST{g}",
     "PCHN": "PCHN{g}", "ENN": "ENN{g}", "SHN": "SHN{g}", "RSTN": "RSTN{g}",
     "CRST": "CRST", "CSH": "CSH", "ADCIN": "ADCIN{a}", "OUTP": "OUTP{a}", "OUTN": "OUTN{a}",
-    "VREF": "VREF", "CLK": "CLK", "VDD": "VDD", "VSS": "VSS", "P": "{power}",
+    "VREF": "VREF", "CLK": "CLK", "VDD": "VDD", "VSS": "VSS", "VPB": "VDD", "VNB": "VSS", "TOP": "{top}",
 }
 
 _DB = re.compile(r"^DB(\d+)$")
