@@ -5,7 +5,10 @@ layout generator places cells with) for every distinct spec, so the model area *
 same floorplan gives the column's geometry for the electrical models:
 
 * local node: the local read bit line spans L bitcell rows plus the compute cell (``L·bit_h + compute_h``
-  of wire) and carries L read-port junctions and the compute switch's junction;
+  of wire) and carries L read-port junctions and the compute switch's junction; the compute capacitor's
+  bottom plate (CTOP, met3 over the bitcells' met2 lines) adds its plate capacitance ε·A/t (A the drawn
+  plate and strap area, t the met3-to-met2 dielectric of the technology file) and the junctions of the
+  share and reset switches;
 * compute line: spans every local-array group of the column (``rows/L · group_h``), loaded by one share
   switch junction per group; its resistance is that length times the wire resistance per µm;
 * word line: W column pitches of wire loaded by W read-port gates;
@@ -28,7 +31,10 @@ from eda.acim.models import SPEC_FIELDS, DesignPoints
 
 __all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech"]
 
-_GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_drawn_fF")
+_GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_drawn_fF",
+                  "plate_parasitic_fF")
+#: vacuum permittivity (fF/µm)
+EPS0_FF_PER_UM = 8.8541878128e-3
 
 
 @lru_cache(maxsize=8)
@@ -36,6 +42,15 @@ def _library(path: str | None) -> Any:
     from eda.acim.library import load_library
 
     return load_library(path)
+
+
+@lru_cache(maxsize=8)
+def _plate_cap_fF_per_um2(path: str | None) -> float:
+    """Capacitance density (fF/µm²) of met3 over met2: ε0·εr / t_ild of the library's technology file."""
+    from eda.tech import load_tech
+
+    tech = load_tech(_library(path).tech_file)
+    return EPS0_FF_PER_UM * float(tech.data.get("eps_r", 3.9)) / tech.prop("met3", "ild_below_um")
 
 
 @lru_cache(maxsize=8)
@@ -58,14 +73,17 @@ def _library_key(library: Any) -> str | None:
 
 @lru_cache(maxsize=200_000)
 def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) -> tuple[float, ...]:
+    from eda.acim.celllib.mimcap import plate_area_um2
     from eda.acim.floorplan import floorplan
     from eda.acim.spec import ACIMSpec
 
     spec = ACIMSpec(**dict(zip(SPEC_FIELDS, spec_values, strict=True)))
     lib = _library(library_key)
     plan = floorplan(spec, lib)
+    plate = plate_area_um2(spec.unit_cap_fF, plan.compute_h, float(lib.capacitor["ctop_via2"][1]))
+    plate_fF = plate * _plate_cap_fF_per_um2(library_key)
     return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h,
-            lib.cap_value(spec.unit_cap_fF))
+            lib.cap_value(spec.unit_cap_fF), plate_fF)
 
 
 def floorplan_of(spec: dict[str, Any], library: Any = None) -> Any:
@@ -99,11 +117,12 @@ def column_geometry(points: DesignPoints, tech: ModelTech, *, library: Any = Non
     plan = _floorplan_arrays(points, library)
     n = points.caps_per_column.astype(float)
     local_wire_um = points.local_array_size * plan["bit_h_um"] + plan["compute_h_um"]
-    local_node = (points.local_array_size * tech.cell_drain_cap_fF + tech.switch_drain_cap_fF
-                  + local_wire_um * tech.wire_cap_fF_per_um)
+    local_node = (points.local_array_size * tech.cell_drain_cap_fF + 3 * tech.switch_drain_cap_fF
+                  + local_wire_um * tech.wire_cap_fF_per_um + plan["plate_parasitic_fF"])
     line_um = n * plan["group_h_um"]
     return {
         "unit_cap_drawn_fF": plan["cap_drawn_fF"],
+        "plate_parasitic_fF": plan["plate_parasitic_fF"],
         "local_node_cap_fF": local_node,
         "line_cap_fF": line_um * tech.wire_cap_fF_per_um + n * tech.switch_drain_cap_fF,
         "line_res_ohm": line_um * tech.wire_res_ohm_per_um,

@@ -22,7 +22,8 @@ from eda.acim.celllib.grid import ColumnGrid
 from eda.layout.sky130 import R
 from eda.tech import Tech
 
-__all__ = ["MIM_FF_PER_UM2", "MIM_MODEL", "mim_size", "mim_capacitance", "mimcap", "max_mim_height"]
+__all__ = ["MIM_FF_PER_UM2", "MIM_MODEL", "mim_size", "mim_capacitance", "mimcap", "max_mim_height",
+           "plate_area_um2"]
 
 #: area capacitance of the SKY130 MIM (capm) device as the foundry LVS deck extracts it
 MIM_FF_PER_UM2 = 2.0
@@ -42,6 +43,15 @@ def mim_capacitance(cap_fF: float) -> float:
     """Capacitance (fF) of the capacitor drawn for ``cap_fF`` (area capacitance of the drawn top plate)."""
     w, h = mim_size(cap_fF)
     return round(MIM_FF_PER_UM2 * w * h, 6)
+
+
+def plate_area_um2(cap_fF: float, compute_height: float, ctop_via2_y: float) -> float:
+    """met3 area (µm²) of the bottom plate (node CTOP) of the capacitor for ``cap_fF``: the plate (top plate
+    + 0.14 µm all round) and the strap from the compute cell's via2 up to it. It lies over the bitcells'
+    met2 lines; its capacitance to them is the CTOP node's largest wiring parasitic."""
+    w, h = mim_size(cap_fF)
+    strap = R.via2 + 2 * R.m3_via2
+    return round((w + 2 * R.m3_capm) * (h + 2 * R.m3_capm) + strap * (compute_height - ctop_via2_y), 6)
 
 
 def max_mim_height(group_height: float) -> float:
