@@ -262,12 +262,13 @@ def comparator(tech: Tech, grid: ColumnGrid | None = None, name: str = "comparat
     _strip(cv, grid, 0, 4, rows.p)
     _strip(cv, grid, 0, 4, rows.n)
 
-    # poly: g2 from the tail strip through the p-strip (CLK), g3 from the clock bridge through the p-strip;
+    # poly: g2 from the tail strip through the p-strip (CLK), g3 from the clock bridge (as tall as the
+    # contact's pad, so no notch faces g2/g3) through the p-strip;
     # g1 and g4 from the p-strip through the n-strip to the gate band; the n-strip's own g2 and g3
     w = R.poly_w
     cv.vwire("poly", g(2), rows.tail[0] - R.endcap, rows.p[1] + R.endcap, w)
-    cv.vwire("poly", g(3), rows.clk_band - w / 2, rows.p[1] + R.endcap, w)
-    cv.rect("poly", g(2) - w / 2, rows.clk_band - w / 2, g(3) + w / 2, rows.clk_band + w / 2)
+    cv.vwire("poly", g(3), rows.clk_band, rows.p[1] + R.endcap, w)
+    cv.rect("poly", g(2) - w / 2, rows.clk_band - POLY_PAD, g(3) + w / 2, rows.clk_band + POLY_PAD)
     cv.poly_contact(c(2), rows.clk_band, li_along=None)
     for slot in (1, 4):
         cv.vwire("poly", g(slot), rows.p[0] - R.endcap, rows.gate, w)
