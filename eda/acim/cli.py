@@ -60,18 +60,16 @@ def cells_command(
     out: Annotated[Path, typer.Option("--out", help="Library directory to (re)write.")] = Path("cells/sky130_acim"),
     tech: Annotated[Path | None, typer.Option("--tech", help="Technology YAML (default: bundled SKY130).")] = None,
     name: Annotated[str, typer.Option("--name", help="Library name.")] = "sky130_acim",
-    w_pulldown: Annotated[float, typer.Option(help="Bitcell pull-down width (um).")] = 0.64,
-    w_read: Annotated[float, typer.Option(help="Bitcell read-port width (um).")] = 0.64,
-    unit_cap_ff: Annotated[float, typer.Option("--unit-cap-ff", help="Default compute capacitor (fF).")] = 2.0,
-    extra_tracks: Annotated[int, typer.Option(help="Spare met2 tracks in the bitcell (taller bitcell).")] = 0,
-    extra_pitch: Annotated[float, typer.Option(help="Extra column pitch in um (wider bitcell).")] = 0.0,
+    extra_pitch: Annotated[float, typer.Option(min=0.0, max=10.0,
+                                               help="Extra column pitch in um (a wider bitcell and column).")] = 0.0,
+    stripe_every: Annotated[int, typer.Option(min=1, max=1024,
+                                              help="Columns between two well-tap/power-stripe columns.")] = 8,
 ) -> None:
     """Rebuild a cell library (GDS + SPICE + YAML per cell, library.yaml, tech.yaml) from code."""
-    from eda.acim.cells import LibraryOptions, build_library
+    from eda.acim.celllib.build import LibraryOptions, build_library
     from eda.paths import output_dir
 
     output_dir(out)
-    opt = LibraryOptions(name=name, w_pulldown=w_pulldown, w_read=w_read, unit_cap_fF=unit_cap_ff,
-                         extra_tracks=extra_tracks, extra_pitch=extra_pitch)
+    opt = LibraryOptions(name=name, extra_pitch=extra_pitch, stripe_every=stripe_every)
     path = build_library(out, opt, tech)
     typer.echo(f"library '{name}' written to {path}")

@@ -1,1 +1,1 @@
-"""Layout helpers over gdstk: the correct-by-construction transistor cell compiler (:mod:`eda.layout.cellgen`)."""
+"""Layout helpers over gdstk: SKY130 rule values and rule-aware drawing primitives (:mod:`eda.layout.sky130`)."""
