@@ -2,23 +2,32 @@
 
 Every rule of ``tech.yaml`` is checked on the hierarchical layout (``DeepShapeStore``: regular arrays are
 processed once per distinct cell/neighbourhood, so a 256×256 macro costs little more than a few cells).
-Rule kinds and the region operation each maps to:
+Rule kinds and the region operation each maps to (values in µm, µm² for areas, degrees for angles):
 
 * ``width`` — ``Region.width_check(value)``; ``space`` — ``Region.space_check(value)``;
 * ``size`` — exact square cuts: polygons whose bounding box is not ``value`` × ``value`` (and non-boxes);
 * ``enclosure`` — ``outer.enclosing_check(inner, value)`` (``layer`` encloses ``layer2``);
 * ``extension`` — like ``enclosure`` but edges the two layers share are ignored (poly/diff beyond a gate);
+* ``adjacent`` — the SKY130 "two adjacent edges" enclosures (``m1.5``, ``via.5a``, ``li.5``, ...) as the
+  foundry deck checks them: the edges of ``layer2`` enclosed by less than ``value`` (projection metrics),
+  and a ``layer2`` shape is an error where two such edges meet at a corner;
 * ``separation`` — ``layer.separation_check(layer2, value)``;
-* ``area`` — merged polygons with area below ``value`` µm²;
-* ``cover`` — ``layer2`` must cover ``layer`` completely (``layer - layer2`` is empty).
+* ``area`` — merged polygons with area below ``value`` µm²; ``holes`` — holes below ``value`` µm²;
+* ``cover`` — ``layer2`` must cover ``layer`` completely (``layer - layer2`` is empty);
+* ``overlap`` — ``layer`` and ``layer2`` must not overlap (``layer & layer2`` is empty);
+* ``isolated`` — distinct polygons of ``layer`` at least ``value`` apart, gaps covered by ``layer2`` excused
+  (``capm.2b``: MIM bottom plates);
+* ``wide_space`` — the parts of ``layer`` wider than ``over`` µm keep ``value`` to every other edge
+  (``m1.3ab``, ...), as the foundry deck computes them;
+* ``grid`` — vertices off the ``value`` µm grid; ``angle`` — corners sharper than ``value`` degrees.
 
-Violations are reported with rule, layer and coordinates (µm), as JSON/text and as a KLayout marker
-database (``.lyrdb``) that opens on top of the layout.
+Several rules may share a name (one rule of the manual checked two ways, e.g. ``m1.4`` enclosure and
+cover); their markers are counted together. Violations are reported with rule, layer and coordinates
+(µm), as JSON/text and as a KLayout marker database (``.lyrdb``) that opens on top of the layout.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +36,26 @@ from typing import Any
 from eda.errors import DataError
 from eda.signoff.reportfiles import write_report_files
 from eda.tech import Tech, load_tech
+from eda.tech.tech import Rule, derived_tokens
 
-__all__ = ["Violation", "DrcReport", "run_drc"]
+__all__ = ["Violation", "DrcReport", "run_drc", "FOUNDRY_RULE_NAMES", "own_rule_name"]
+
+#: foundry-deck rule names (``sky130A_mr.drc``) whose check the own deck reports under another name: the
+#: deck splits a manual rule into parts (``ct.1_a``/``ct.1_b`` for ``ct.1``), numbers the implant rules the
+#: other way round (its ``nsdm.1`` is the manual's spacing ``nsd.2``) or prefixes them (``791_m1.4``).
+#: Every other rule the deck reports on the project's layers has the same name in both decks.
+FOUNDRY_RULE_NAMES: dict[str, str] = {
+    "791_m1.4": "m1.4", "MR_licon.SP.1": "licon.2", "licon.1_c": "licon.1",
+    "ct.1_a": "ct.1", "ct.1_b": "ct.1", "via.1a_a": "via.1a", "via.1a_b": "via.1a",
+    "via2.1a_a": "via2.1a", "via2.1a_b": "via2.1a", "via3.1_a": "via3.1", "via3.1_b": "via3.1",
+    "via4.1_a": "via4.1", "via4.1_b": "via4.1", "difftap.1_a": "difftap.1", "difftap.1_c": "difftap.1",
+    "nsdm.1": "nsd.2", "nsdm.2": "nsd.1", "psdm.1": "psd.2", "psdm.2": "psd.1",
+}
+
+
+def own_rule_name(foundry_rule: str) -> str:
+    """The own deck's name for the foundry deck's rule ``foundry_rule`` (see :data:`FOUNDRY_RULE_NAMES`)."""
+    return FOUNDRY_RULE_NAMES.get(foundry_rule, foundry_rule)
 
 
 @dataclass(frozen=True)
@@ -122,37 +149,91 @@ class _Layers:
         return kdb.Region(shapes, self.dss) if self.dss is not None else kdb.Region(shapes)
 
     def _expr(self, expr: str) -> Any:
-        tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_]*|[&|^-]", expr)
+        """Evaluate a derived-layer expression left to right (see :func:`eda.tech.tech.derived_tokens`)."""
+        tokens = derived_tokens(expr)
         result = self[tokens[0]]
-        for op, operand in zip(tokens[1::2], tokens[2::2], strict=False):
+        position = 1
+        while position < len(tokens):
+            op, operand = tokens[position], tokens[position + 1]
+            position += 2
+            if op == "sized":
+                result = result.sized(int(round(float(operand) / self.layout.dbu)))
+                continue
             other = self[operand]
-            result = {"&": result & other, "|": result + other, "-": result - other, "^": result ^ other}[op]
+            binary = {"&": result.__and__, "|": result.__add__, "-": result.__sub__, "^": result.__xor__}
+            result = binary[op](other) if op in binary else getattr(result, op)(other)
         return result
 
 
-def _check(layers: _Layers, rule: Any, dbu: float) -> tuple[Any, bool]:
-    """Run one rule; returns (markers, markers_are_edge_pairs)."""
+@dataclass(frozen=True)
+class _Markers:
+    """What one rule found: a region (polygon markers) or edge pairs, and whether an edge pair's distance is
+    the measured width/space/enclosure."""
+
+    shapes: Any
+    edge_pairs: bool
+    measured: bool = True
+
+
+def _adjacent(layers: _Layers, rule: Rule, value: int) -> Any:
+    """Shapes of ``layer2`` with two adjacent edges enclosed by ``layer`` by less than ``value`` (dbu)."""
+    kdb = layers.kdb
+    inner = layers[rule.layer2]
+    thin = layers[rule.layer].enclosing_check(inner, value, False, kdb.Region.Projection).second_edges()
+    corners = thin.width_check(1, False, kdb.Region.Euclidian, 100.0)
+    return inner.interacting(corners.polygons(1))
+
+
+def _wide_space(layers: _Layers, rule: Rule, value: int, dbu: float) -> Any:
+    """Edge pairs closer than ``value`` (dbu) where one edge bounds a part of ``layer`` wider than ``over``."""
+    a = layers[rule.layer]
+    half = int(round((rule.over or 0.0) / 2 / dbu))
+    grid = int(round(layers.tech.grid / dbu))
+    huge = a.sized(-half).sized(half).snapped(grid, grid) & a
+    rest = a.edges() - huge
+    huge_edges = huge.edges().outside_part(a.merged())
+    return huge_edges.separation_check(rest, value) + huge_edges.space_check(value)
+
+
+def _check(layers: _Layers, rule: Rule, dbu: float) -> _Markers:
+    """Run one rule on the layout."""
+    kdb = layers.kdb
     value = int(round(rule.value / dbu))
     a = layers[rule.layer]
-    if rule.kind == "width":
-        return a.width_check(value), True
-    if rule.kind == "space":
-        return a.space_check(value), True
-    if rule.kind == "enclosure":
-        return a.enclosing_check(layers[rule.layer2], value), True
-    if rule.kind == "extension":
-        kdb = layers.kdb
-        return a.enclosing_check(layers[rule.layer2], value, zero_distance_mode=kdb.Region.NeverIncludeZeroDistance), True
-    if rule.kind == "separation":
-        return a.separation_check(layers[rule.layer2], value), True
-    if rule.kind == "size":
+    b = layers[rule.layer2] if rule.layer2 else None
+    kind = rule.kind
+    if kind == "width":
+        return _Markers(a.width_check(value), True)
+    if kind == "space":
+        return _Markers(a.space_check(value), True)
+    if kind == "enclosure":
+        return _Markers(a.enclosing_check(b, value), True)
+    if kind == "extension":
+        return _Markers(a.enclosing_check(b, value, zero_distance_mode=kdb.Region.NeverIncludeZeroDistance), True)
+    if kind == "separation":
+        return _Markers(a.separation_check(b, value), True)
+    if kind == "adjacent":
+        return _Markers(_adjacent(layers, rule, value), False)
+    if kind == "wide_space":
+        return _Markers(_wide_space(layers, rule, value, dbu), True)
+    if kind == "isolated":
+        gaps = a.isolated_check(value).polygons()
+        return _Markers(gaps - b if b is not None else gaps, False)
+    if kind == "size":
         bad = a.with_bbox_width(value, True) + a.with_bbox_height(value, True) + a.non_rectangles()
-        return bad, False
-    if rule.kind == "area":
+        return _Markers(bad, False)
+    if kind in ("area", "holes"):
         area = int(round(rule.value / dbu / dbu))
-        return a.merged().with_area(0, area, False), False
-    if rule.kind == "cover":
-        return a - layers[rule.layer2], False
+        shapes = a.merged() if kind == "area" else a.holes()
+        return _Markers(shapes.with_area(0, area, False), False)
+    if kind == "cover":
+        return _Markers(a - b, False)
+    if kind == "overlap":
+        return _Markers(a & b, False)
+    if kind == "grid":
+        return _Markers(a.grid_check(value, value), True, measured=False)
+    if kind == "angle":
+        return _Markers(a.with_angle(0.0, rule.value, False), True, measured=False)
     raise ValueError(rule.kind)  # pragma: no cover - kinds are validated by load_tech
 
 
@@ -184,23 +265,25 @@ def run_drc(gds: str | Path, tech: Tech | str | Path | None = None, *, top: str 
     rdb_cell = rdb.create_cell(cell.name) if rdb else None
     counts: dict[str, int] = {}
     violations: list[Violation] = []
+    categories: dict[str, Any] = {}
     for rule in tech.rules:
-        markers, edge_pairs = _check(layers, rule, dbu)
-        count = markers.count()
-        counts[rule.name] = int(count)
+        found = _check(layers, rule, dbu)
+        count = int(found.shapes.count())
+        counts[rule.name] = counts.get(rule.name, 0) + count
         if not count:
             continue
-        category = rdb.create_category(f"{rule.name} ({rule.kind} {rule.value} on {rule.layer})") if rdb else None
-        for marker in markers.each():
+        if rdb and rule.name not in categories:
+            categories[rule.name] = rdb.create_category(f"{rule.name} ({rule.kind} {rule.value} on {rule.layer})")
+        layer = rule.layer + (f"/{rule.layer2}" if rule.layer2 else "")
+        for marker in found.shapes.each():
             box = marker.bbox()
-            dist = marker.distance() * dbu if edge_pairs else None
+            dist = marker.distance() * dbu if found.edge_pairs and found.measured else None
             if len(violations) < max_markers:
-                layer = rule.layer + (f"/{rule.layer2}" if rule.layer2 else "")
                 violations.append(Violation(rule.name, layer, (box.left * dbu, box.bottom * dbu, box.right * dbu,
                                                                box.top * dbu), dist))
             if rdb:
-                item = rdb.create_item(rdb_cell.rdb_id(), category.rdb_id())
-                item.add_value(marker.to_dtype(dbu) if edge_pairs else marker.to_dtype(dbu))
+                item = rdb.create_item(rdb_cell.rdb_id(), categories[rule.name].rdb_id())
+                item.add_value(marker.to_dtype(dbu))
     if rdb:
         rdb.save(str(rdb_path))
     return DrcReport(gds=str(path), top=cell.name, tech=tech.name, counts=counts, violations=violations,
