@@ -415,8 +415,7 @@ def _warn_non_finite(step: ResolvedStep, metrics: dict[str, Any], logger: loggin
     bad = [k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)]
     if bad:
         text = f"step '{step.id}' reported non-finite metric(s): {', '.join(f'{k}={metrics[k]}' for k in bad)}"
-        logger.warning(text)
-        _LOG.warning(text)
+        logger.warning(text)  # step.log, and the console through propagation
 
 
 def _summary(result: RunResult, flow: Flow) -> str:
