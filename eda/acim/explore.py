@@ -135,10 +135,15 @@ def objectives(metrics: dict[str, np.ndarray]) -> np.ndarray:
 def evaluate_indices(task: tuple[DesignSpace, np.ndarray, ModelTech, Any]) -> dict[str, np.ndarray]:
     """Evaluate one batch of index rows (a top-level, picklable executor task).
 
-    Returns the model metrics of every row (NaN where the DAC rule fails) plus ``dac_ok``.
+    Returns the model metrics of every row (NaN where the DAC rule fails or the layout cannot be drawn)
+    plus ``dac_ok``.
     """
+    from eda.acim.model_area import drawable
+
     space, X, tech, library = task
     ok = space.feasible(X)
+    if ok.any():  # and the generator can draw it (capacitor over the local array, DAC lines per column)
+        ok[ok] = drawable(space.points(X[ok]), library)
     out: dict[str, np.ndarray] = {"dac_ok": ok}
     if ok.any():
         metrics = evaluate(space.points(X[ok]), tech, library=library)

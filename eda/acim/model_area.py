@@ -29,7 +29,7 @@ import numpy as np
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import SPEC_FIELDS, DesignPoints
 
-__all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech"]
+__all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech", "drawable"]
 
 _GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_drawn_fF",
                   "plate_parasitic_fF")
@@ -84,6 +84,30 @@ def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) ->
     plate_fF = plate * _plate_cap_fF_per_um2(library_key)
     return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h,
             lib.cap_value(spec.unit_cap_fF), plate_fF)
+
+
+@lru_cache(maxsize=200_000)
+def _drawable(spec_values: tuple[Any, ...], library_key: str | None) -> bool:
+    from eda.acim.dacplan import dac_plan
+    from eda.acim.floorplan import floorplan
+    from eda.acim.spec import ACIMSpec
+    from eda.errors import SpecError
+
+    try:
+        spec = ACIMSpec(**dict(zip(SPEC_FIELDS, spec_values, strict=True)))
+        floorplan(spec, _library(library_key))  # the capacitor fits over its local array
+        dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)  # the DAC lines fit
+    except SpecError:
+        return False
+    return True
+
+
+def drawable(points: DesignPoints, library: Any = None) -> np.ndarray:
+    """Mask of the points the generator can draw with ``library`` (capacitor fit, DAC wiring)."""
+    unique, inverse = np.unique(spec_table(points), axis=0, return_inverse=True)
+    key = _library_key(library)
+    ok = np.array([_drawable(_spec_tuple(row), key) for row in unique], dtype=bool)
+    return ok[inverse.ravel()]
 
 
 def floorplan_of(spec: dict[str, Any], library: Any = None) -> Any:

@@ -1,4 +1,4 @@
-"""The 8T SRAM bitcell on SKY130 logic rules: 2.60 × 2.83 µm = 7.36 µm².
+"""The 8T SRAM bitcell on SKY130 logic rules: 2.60 × 2.92 µm = 7.59 µm².
 
 Three horizontal diffusion strips, vertical poly on the gate slots ``g1..g4`` of the column grid
 (:mod:`eda.acim.celllib.grid`), from the bottom::
@@ -9,7 +9,8 @@ Three horizontal diffusion strips, vertical poly on the gate slots ``g1..g4`` of
 
 Between the strips lie two poly-contact bands (each inside an ``npc`` band): the lower holds the word-line
 contacts of g1/g4 and the Q contact of g3, the upper the QB contact of g2 and the read-word-line contact
-of g4 (g4 is cut between the two strips). Poly pads jog away from the li1 strips of Q (slot c1) and QB
+of g4 (g4 is cut between the two strips); each band is 0.19 µm (licon.14) from the n-strip and 0.235 µm from
+the p-strip (licon.9: poly licon 0.11 from psdm, which encloses the p-diffusion by 0.125). Poly pads jog away from the li1 strips of Q (slot c1) and QB
 (slot c3) so every li1 spacing holds. Q and QB are li1 only; WL, RWL and VDD are full-width met1 rails;
 BL, CBL, VSS, LRBL and BLB are full-height met2 lines (slots c0..c4). No well taps: the n-well band and
 the substrate are tied to VDD/VSS by the tap column (``VPB``/``VNB`` ports). Transistors: W/L 0.42/0.15
@@ -32,11 +33,11 @@ class BitcellRows:
 
     main = (0.235, 0.655)  # poly end cap 0.13 + half poly spacing 0.105 below
     band_np = 0.93  # licon row: 0.19 (licon.14) + 0.085 above the main strip
-    p = (1.205, 1.625)
-    band_pr = 1.90
-    read = (2.175, 2.595)
-    height = 2.83  # read strip + end cap 0.13 + 0.105
-    nwell = (0.995, 1.835)  # 0.34 from both n-strips (difftap.9), 0.84 tall (nwell.1)
+    p = (1.25, 1.67)  # 0.235 (licon.9 + psd.5a) above the licon row
+    band_pr = 1.99
+    read = (2.265, 2.685)
+    height = 2.92  # read strip + end cap 0.13 + 0.105
+    nwell = (0.995, 1.925)  # 0.34 from both n-strips (difftap.9)
     w = 0.42  # every transistor
 
 

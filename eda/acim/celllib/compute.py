@@ -86,9 +86,10 @@ def compute(tech: Tech, grid: ColumnGrid | None = None, name: str = "compute") -
     cv.rect("diff", x_lrbl - e, rows.n_row[0], x_vss + e, rows.n_row[1])
     cv.rect("diff", x_lrbl - e, rows.p_row[0], x_ctop + e, rows.p_row[1])
     npc = R.licon / 2 + R.npc_plicon  # 0.185: npc half size around a poly licon
-    Bands(nsdm=[(0, rows.n_row[1] + R.impl_diff)],
-          psdm=[(rows.p_row[0] - R.impl_diff, rows.p_row[1] + R.impl_diff)],
-          nwell=[rows.nwell]).draw(cv)
+    Bands(nsdm=[(0, rows.n_row[1] + R.impl_diff)], nwell=[rows.nwell]).draw(cv)
+    # psdm only over the p-strip: the PCHB poly contact beside it keeps licon.9 (0.11 from psdm)
+    cv.rect("psdm", x_lrbl - e - R.impl_diff, rows.p_row[0] - R.impl_diff, x_ctop + e + R.impl_diff,
+            rows.p_row[1] + R.impl_diff)
 
     # gate poly and poly contacts (pad along y unless noted; mcon on the licon except RST and PCHB)
     pw = R.poly_w / 2

@@ -257,9 +257,12 @@ def comparator(tech: Tech, grid: ColumnGrid | None = None, name: str = "comparat
     _adc_bands(cv)
     _adc_rails(cv, grid)
 
-    # diffusion strips
+    # diffusion strips; the p-strip's end contacts move 0.025 inwards so the strip keeps 0.18 from the
+    # side edges (difftap.8 holds at the end of a row, where the n-well band ends at the cell edge)
+    end_x = R.nwell_pdiff + R.diff_licon + R.licon / 2  # 0.305: contact centre 0.18 + 0.125 from an edge
+    px = {slot: c(slot) for slot in range(5)} | {0: max(c(0), end_x), 4: min(c(4), grid.pitch - end_x)}
     _strip(cv, grid, 1, 2, rows.tail)
-    _strip(cv, grid, 0, 4, rows.p)
+    cv.rect("diff", px[0] - end_x + R.nwell_pdiff, rows.p[0], px[4] + end_x - R.nwell_pdiff, rows.p[1])
     _strip(cv, grid, 0, 4, rows.n)
 
     # poly: g2 from the tail strip through the p-strip (CLK), g3 from the clock bridge (as tall as the
@@ -283,8 +286,8 @@ def comparator(tech: Tech, grid: ColumnGrid | None = None, name: str = "comparat
     # diffusion contacts
     cv.diff_contact(c(1), yt, li_along=None)  # TAIL
     cv.diff_contact(c(2), yt, li_along="x")  # VSS
-    for slot in range(5):
-        cv.diff_contact(c(slot), yp, li_along=None)
+    for x in px.values():
+        cv.diff_contact(x, yp, li_along=None)
     for slot in (0, 2, 4):
         cv.diff_contact(c(slot), yn, li_along=None)
 
@@ -295,7 +298,7 @@ def comparator(tech: Tech, grid: ColumnGrid | None = None, name: str = "comparat
     cv.rect("li1", c(2) - HALF_LI, rows.clk_band - PAD_LONG, c(2) + HALF_LI, rows.clk + R.mcon / 2)
     # VDD contacts: pads long in x, reaching down over the rail's mcons
     for slot in (0, 2, 4):
-        cv.rect("li1", c(slot) - PAD_LONG, rows.vdd - R.mcon / 2, c(slot) + PAD_LONG, yp + R.licon / 2)
+        cv.rect("li1", px[slot] - PAD_LONG, rows.vdd - R.mcon / 2, px[slot] + PAD_LONG, yp + R.licon / 2)
     # OUTP: p c1 up, jog left to c0, up to the n-strip's c0 contact; OUTN the mirror image (c3 -> c4)
     jog_y0 = yp + R.licon / 2 + R.li_s  # 0.17 above the VDD pads
     for up, down in ((1, 0), (3, 4)):
@@ -318,7 +321,7 @@ def comparator(tech: Tech, grid: ColumnGrid | None = None, name: str = "comparat
     cv.mcon(c(2), rows.vss, m1=False)
     cv.mcon(c(2), rows.clk, m1=False)
     for slot in (0, 2, 4):
-        cv.mcon(c(slot), rows.vdd, m1=False)
+        cv.mcon(px[slot], rows.vdd, m1=False)
     cv.mcon(gate_x[3], rows.vref, m1=False)
 
     # met1 pads and jumpers, with their vias
@@ -362,7 +365,7 @@ def adc_fill(tech: Tech, grid: ColumnGrid | None = None, name: str = "adc_fill")
     plus two well taps that tie the row's wells for the comparators::
 
         p-tap (psdm) at c1, y 0.135..0.475   -> VSS rail      (outside the n-well)
-        n-tap (nsdm) at c3, y 1.245..1.585   -> VDD rail      (inside the n-well band)
+        n-tap (nsdm) at c3, y 1.29..1.63     -> VDD rail      (inside the n-well band)
 
     Each tap's implant replaces the band implant over the tap's columns (psdm over the bottom nsdm band,
     nsdm over the psdm band); the bands keep their full height at both side edges.
