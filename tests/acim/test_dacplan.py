@@ -27,7 +27,7 @@ def test_binary_weights_and_wiring(groups: int, cols: int, bits: int) -> None:
             assert column.track(g) in (1, 2)  # only the middle tracks lie over a capacitor
             assert column.net(g) in nets
         # lines present at the same height never share a track, and two lines never swap sides (they would cross)
-        def position(i: int, height: int) -> int:
+        def position(i: int, height: int, column=column) -> int:
             return column.after[i] if column.extent(i)[0] <= height else column.tracks[i]
 
         for height in range(groups):

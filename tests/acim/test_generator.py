@@ -58,7 +58,7 @@ def test_capacitors_tied_to_their_bits(macro) -> None:
     """Every DAC bit b of every ADC drives exactly 2**b capacitors; the rest sit on VSS."""
     body = macro.files["netlist"].read_text().split(f".subckt {macro.name} ")[1]
     tops = Counter()
-    for ctop, top in re.findall(r"^Xc\S+ (CTOP\d+_\d+) (\S+) mimcap\S+$", body, flags=re.M):
+    for top in re.findall(r"^Xc\S+ CTOP\d+_\d+ (\S+) mimcap\S+$", body, flags=re.M):
         net = re.sub(r"_(\d+)$", lambda m: f"_adc{int(m.group(1)) // 4}", top) if top.startswith("DB") else top
         tops[net] += 1
     for a in range(4):
