@@ -8,18 +8,21 @@ checks exercise hierarchy, empty tap subcircuits and the MIM device without the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import gdstk
 
-from eda.acim.celllib.bitcell import bitcell
+from eda.acim.celllib.bitcell import BitcellRows, bitcell
 from eda.acim.celllib.cell import DrawnCell
+from eda.acim.celllib.grid import ColumnGrid
 from eda.acim.celllib.mimcap import mimcap
 from eda.acim.celllib.tapcol import TAP_WIDTH, tap_cell
 from eda.tech import Tech, load_tech
 
-__all__ = ["Fixture", "TECH", "bitcell_fixture", "tile_fixture", "mim_fixture", "write_library"]
+__all__ = ["Fixture", "TECH", "bitcell_fixture", "tile_fixture", "mim_fixture", "write_library", "LvsCase",
+           "LVS_CASES", "bit_pin_open", "boxes", "tap_via", "cut_tap_line", "replace", "add", "drop_layer", "shift", "leaf"]
 
 TECH: Tech = load_tech()
 
@@ -57,13 +60,17 @@ def bitcell_fixture() -> Fixture:
     return Fixture(write_library(drawn.cell), drawn.cell.name, drawn.spice)
 
 
-def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = True) -> Fixture:
+def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False) -> Fixture:
     """``rows`` × ``cols`` bitcells beside a well-tap column, as the macro abuts them.
 
     Nets: ``BL<c>``, ``BLB<c>``, ``CBL<c>``, ``LRBL<c>``, ``VSS<c>`` per column (full-height met2), ``WL<r>``,
     ``RWL<r>`` per row, one ``VDD`` (the tap column's met2 line straps the rows' rails; the n-well is tied
     to it) and the substrate ``VNB`` (the tap column's p-taps, its ``VSS`` line). The schematic instantiates
     the (empty) tap subcircuit when ``tap_in_schematic``, else leaves it out.
+
+    The bitcell's ``CBL`` line passes through it without a device; the foundry deck's simplification drops
+    such a pin from the extracted cell, so a schematic tying the instances' ``CBL`` together cannot match
+    (in either deck): each instance's ``CBL`` gets a net of its own (``CBL<r>_<c>``).
     """
     bit = bitcell(TECH)
     tap = tap_cell(bit, TECH)
@@ -77,8 +84,8 @@ def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = True)
             lines.append(f"XT{r} VDD VNB {tap.cell.name}")
         for c in range(cols):
             top.add(gdstk.Reference(bit.cell, (TAP_WIDTH + c * width, y)))
-            lines.append(f"XB{r}_{c} BL{c} BLB{c} CBL{c} LRBL{c} WL{r} RWL{r} VDD VSS{c} VDD VNB {bit.cell.name}")
-    ports = [f"{n}{c}" for c in range(cols) for n in ("BL", "BLB", "CBL", "LRBL", "VSS")]
+            lines.append(f"XB{r}_{c} BL{c} BLB{c} CBL{r}_{c} LRBL{c} WL{r} RWL{r} VDD VSS{c} VDD VNB {bit.cell.name}")
+    ports = [f"{n}{c}" for c in range(cols) for n in ("BL", "BLB", "LRBL", "VSS")]
     ports += [f"{n}{r}" for r in range(rows) for n in ("WL", "RWL")] + ["VDD", "VNB"]
     spice = bit.spice + (tap.spice if tap_in_schematic else "") + _subckt("tile", ports, lines)
     return Fixture(write_library(bit.cell, tap.cell, top), "tile", spice)
@@ -147,6 +154,119 @@ def shift(cell: gdstk.Cell, layer: str, point: tuple[float, float], dx: float, d
         polygon.translate(dx, dy)
 
 
+def boxes(cell: gdstk.Cell, layer: str) -> list[Box]:
+    """Bounding boxes (x0, y0, x1, y1) of the polygons on ``layer``, bottom to top."""
+    lay, dt = _gds(layer)
+    out = []
+    for p in cell.polygons:
+        if (p.layer, p.datatype) == (lay, dt):
+            (x0, y0), (x1, y1) = p.bounding_box()
+            out.append((x0, y0, x1, y1))
+    return sorted(out, key=lambda b: (b[1], b[0]))
+
+
+def tap_via(tap: gdstk.Cell) -> Box:
+    """The via of a tap cell's VDD met2 line (on the row's VDD rail)."""
+    from eda.acim.celllib.tapcol import TAP_VDD_X
+
+    return next(b for b in boxes(tap, "via") if abs((b[0] + b[2]) / 2 - TAP_VDD_X) < 1e-6)
+
+
+def cut_tap_line(tap: gdstk.Cell) -> None:
+    """End the tap cell's VDD met2 line 0.055 above its via (m2.5: three edges at 0.055)."""
+    from eda.acim.celllib.tapcol import TAP_VDD_X
+
+    via = tap_via(tap)
+    replace(tap, "met2", (TAP_VDD_X, 0.05), (TAP_VDD_X - 0.13, 0.0, TAP_VDD_X + 0.13, via[3] + 0.055))
+
+
 def leaf(fixture: Fixture, prefix: str) -> gdstk.Cell:
     """The cell of ``fixture`` whose name starts with ``prefix`` (``bitcell``, ``mimcap``, ``tap``)."""
     return next(c for c in fixture.lib.cells if c.name.startswith(prefix))
+
+
+# -- LVS cases -------------------------------------------------------------------------------------------
+_GRID = ColumnGrid()
+_C = [_GRID.c(i) for i in range(5)]
+_YM = (BitcellRows.main[0] + BitcellRows.main[1]) / 2
+_YP = (BitcellRows.p[0] + BitcellRows.p[1]) / 2
+
+
+@dataclass(frozen=True)
+class LvsCase:
+    """A fixture, an optional edit of it (layout or schematic) and whether the netlists should match."""
+
+    make: Callable[[], Fixture]
+    edit: Callable[[Fixture], None] | None
+    match: bool
+
+    def build(self) -> Fixture:
+        """The fixture with the edit applied."""
+        fixture = self.make()
+        if self.edit is not None:
+            self.edit(fixture)
+        return fixture
+
+
+def _bit_open(f: Fixture) -> None:  # the left word-line contact loses its mcon: M3's gate is cut off WL
+    replace(leaf(f, "bitcell"), "mcon", (_C[1] - 0.34, BitcellRows.band_np), None)
+
+
+def bit_pin_open(f: Fixture) -> None:
+    """The BL drop loses its via: the labelled BL line no longer reaches the access transistor. The
+    foundry deck still matches (it drops the floating labelled line and pairs the cut-off source net
+    with the BL pin by topology); the own deck reports the label."""
+    replace(leaf(f, "bitcell"), "via", (_C[0], _YM), None)
+
+
+def _bit_short(f: Fixture) -> None:  # a met1 strip from the WL rail to the VDD rail
+    add(leaf(f, "bitcell"), "met1", (0.0, BitcellRows.band_np, 0.14, _YP))
+
+
+def _bit_wrong_w(f: Fixture) -> None:  # the schematic's access transistor M3 is 0.50 um wide
+    f.spice = f.spice.replace("M3 Q WL BL VNB sky130_fd_pr__nfet_01v8 w=0.42u", "M3 Q WL BL VNB sky130_fd_pr__nfet_01v8 w=0.5u")
+
+
+def _bit_no_npc(f: Fixture) -> None:  # no npc: every poly contact is open, no gate is wired
+    drop_layer(leaf(f, "bitcell"), "npc")
+
+
+def _bit_bulk(f: Fixture) -> None:  # the schematic ties the PMOS bulk to VDD, the layout's n-well is VPB
+    f.spice = f.spice.replace("VDD VPB sky130_fd_pr__pfet", "VDD VDD sky130_fd_pr__pfet")
+
+
+def _mim_small(f: Fixture) -> None:  # capm 0.1 um shorter than drawn for (A -6.7 %, P -4 %)
+    replace(leaf(f, "mimcap"), "capm", (1.0, 5.0), (0.74, 4.14, 1.74, 5.54))
+
+
+def _mim_open(f: Fixture) -> None:  # the top plate's via3 removed
+    replace(leaf(f, "mimcap"), "via3", (0.98, 4.89), None)
+
+
+def _tile_open(f: Fixture) -> None:  # every bitcell's VSS drop loses its via
+    replace(leaf(f, "bitcell"), "via", (_C[2], _YM), None)
+
+
+def _tile_short(f: Fixture) -> None:  # met2 bridge between BL1 and BLB0 across the column boundary
+    width = _GRID.pitch
+    x0 = 1.6 + _C[4]
+    add(f.cell(f.top), "met2", (x0, 0.5, 1.6 + width + _C[0], 0.8))
+
+
+#: case name -> case; the verdict is the foundry deck's (the own deck must agree)
+LVS_CASES: dict[str, LvsCase] = {
+    "bitcell": LvsCase(bitcell_fixture, None, True),
+    "bitcell: open (WL contact removed)": LvsCase(bitcell_fixture, _bit_open, False),
+    "bitcell: short (WL to VDD)": LvsCase(bitcell_fixture, _bit_short, False),
+    "bitcell: wrong W": LvsCase(bitcell_fixture, _bit_wrong_w, False),
+    "bitcell: npc missing": LvsCase(bitcell_fixture, _bit_no_npc, False),
+    "bitcell: PMOS bulk on VDD": LvsCase(bitcell_fixture, _bit_bulk, False),
+    "mimcap track 1": LvsCase(mim_fixture, None, True),
+    "mimcap track 2": LvsCase(lambda: mim_fixture(3.0, 2), None, True),
+    "mimcap: capm size wrong": LvsCase(mim_fixture, _mim_small, False),
+    "mimcap: open (via3 removed)": LvsCase(mim_fixture, _mim_open, False),
+    "tile 3x3": LvsCase(tile_fixture, None, True),
+    "tile 3x3: empty tap subckt in the schematic": LvsCase(lambda: tile_fixture(tap_in_schematic=True), None, False),
+    "tile 3x3: open": LvsCase(tile_fixture, _tile_open, False),
+    "tile 3x3: short between columns": LvsCase(tile_fixture, _tile_short, False),
+}

@@ -1,71 +1,63 @@
-"""DRC: generated macros are clean over the spec grid; injected violations are found and located."""
+"""Own DRC on the project's cells: the bitcell, a 3×3 tile with its tap column and a MIM capacitor in a
+small top cell are clean; injected violations are found, located and written as a marker database; the CLI
+exit codes."""
 
 from __future__ import annotations
 
-import itertools
 import json
 from pathlib import Path
 
 import gdstk
 import pytest
 
-from eda.acim.generator import generate
-from eda.acim.library import default_library_dir
-from eda.acim.spec import ACIMSpec
-from eda.errors import SpecError
+from tests.signoff import cellcases as cc
 
 pytestmark = pytest.mark.klayout
-TECH = default_library_dir() / "tech.yaml"
+
+FIXTURES = {"bitcell": cc.bitcell_fixture, "tile": cc.tile_fixture, "mimcap": cc.mim_fixture,
+            "mimcap track 2": lambda: cc.mim_fixture(5.0, 2)}
 
 
-def _feasible(rows: int, cols: int) -> list[ACIMSpec]:
-    specs = []
-    for size, bits in itertools.product((2, 4, 8, 16), (3, 5, 8)):
-        try:
-            specs.append(ACIMSpec(rows=rows, cols=cols, local_array_size=size, adc_bits=bits))
-        except SpecError:
-            pass
-    return specs
-
-
-def _check(spec: ACIMSpec, out: Path) -> None:
+@pytest.mark.parametrize("name", list(FIXTURES), ids=list(FIXTURES))
+def test_cells_are_clean(name: str, tmp_path: Path) -> None:
     from eda.signoff.drc import run_drc
 
-    macro = generate(spec, out_dir=out, write_netlist=False)
-    report = run_drc(macro.files["gds"], TECH)
+    gds, _ = FIXTURES[name]().write(tmp_path)
+    report = run_drc(gds)
     assert report.clean, report.text()
-
-
-@pytest.mark.parametrize("spec", _feasible(16, 16) + _feasible(16, 64)[:1] + _feasible(64, 16)[:2],
-                         ids=lambda s: s.name)
-def test_small_grid_is_drc_clean(spec: ACIMSpec, tmp_path: Path) -> None:
-    _check(spec, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("spec", [s for h, w in itertools.product((16, 64, 256), repeat=2) for s in _feasible(h, w)
-                                  if max(h, w) > 16], ids=lambda s: f"{s.name}_w{s.cols}")
-def test_full_grid_is_drc_clean(spec: ACIMSpec, tmp_path: Path) -> None:
-    _check(spec, tmp_path)
+    assert len(report.counts) > 100 and report.counts["m1.5"] == 0
 
 
 def test_injected_spacing_violation_is_found(tmp_path: Path) -> None:
     from eda.signoff.drc import run_drc
 
-    macro = generate(ACIMSpec(rows=8, cols=8, local_array_size=2, adc_bits=3), out_dir=tmp_path, write_netlist=False)
-    lib = gdstk.read_gds(str(macro.files["gds"]))
-    top = next(c for c in lib.top_level() if c.name == macro.name)
-    # a met1 square 0.10 um beside another met1 square: m1.2 needs 0.14 um
-    top.add(gdstk.rectangle((2.0, 2.0), (2.5, 2.5), layer=68, datatype=20))
-    top.add(gdstk.rectangle((2.6, 2.0), (3.1, 2.5), layer=68, datatype=20))
-    bad = tmp_path / "bad.gds"
-    lib.write_gds(bad)
-    report = run_drc(bad, TECH, rdb_path=tmp_path / "bad.lyrdb")
-    assert report.counts["m1.2"] == 1 and report.total == 1
+    fixture = cc.tile_fixture()
+    top = fixture.cell(fixture.top)
+    # a met1 square 0.10 um beside another met1 square, left of the array: m1.2 needs 0.14 um
+    top.add(gdstk.rectangle((-3.0, 2.0), (-2.5, 2.5), layer=68, datatype=20))
+    top.add(gdstk.rectangle((-2.4, 2.0), (-1.9, 2.5), layer=68, datatype=20))
+    gds, _ = fixture.write(tmp_path)
+    report = run_drc(gds, rdb_path=tmp_path / "bad.lyrdb")
+    assert report.counts["m1.2"] == 1 and report.total == 1, report.text()
     v = report.violations[0]
     assert v.rule == "m1.2" and v.value == pytest.approx(0.10)
-    assert v.box == pytest.approx((2.5, 2.0, 2.6, 2.5))
+    assert v.box == pytest.approx((-2.5, 2.0, -2.4, 2.5))
     assert (tmp_path / "bad.lyrdb").is_file()
+
+
+def test_violation_in_a_placed_cell_is_located_in_top_coordinates(tmp_path: Path) -> None:
+    from eda.signoff.drc import run_drc
+
+    fixture = cc.tile_fixture(rows=2, cols=1)
+    tap = cc.leaf(fixture, "tap")
+    cc.cut_tap_line(tap)  # m2.5 at the VDD via of the tap cell, placed at (0, 0) and (0, bitcell height)
+    gds, _ = fixture.write(tmp_path)
+    report = run_drc(gds)
+    assert {r for r, n in report.counts.items() if n} == {"m2.5"}, report.text()
+    height = cc.leaf(fixture, "bitcell").bounding_box()[1][1]
+    x0, y0, x1, y1 = cc.tap_via(tap)
+    found = [c for v in sorted(v.box for v in report.violations) for c in v]
+    assert found == pytest.approx([x0, y0, x1, y1, x0, y0 + height, x1, y1 + height])
 
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
@@ -73,14 +65,13 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
 
     from eda.signoff.cli import app
 
-    macro = generate(ACIMSpec(rows=8, cols=8, local_array_size=2, adc_bits=3), out_dir=tmp_path, write_netlist=False)
     runner = CliRunner()
-    ok = runner.invoke(app, ["drc", str(macro.files["gds"]), "--tech", str(TECH), "--out", str(tmp_path / "r")])
+    gds, _ = cc.bitcell_fixture().write(tmp_path)
+    ok = runner.invoke(app, ["drc", str(gds), "--deck", "own", "--out", str(tmp_path / "r")])
     assert ok.exit_code == 0, ok.output
-    assert json.loads((tmp_path / "r" / f"{macro.name}.drc.json").read_text())["clean"]
-    lib = gdstk.read_gds(str(macro.files["gds"]))
-    next(c for c in lib.top_level() if c.name == macro.name).add(
-        gdstk.rectangle((1.0, 1.0), (1.1, 1.5), layer=69, datatype=20))  # 0.10 wide met2: m2.1
-    lib.write_gds(tmp_path / "bad.gds")
-    bad = runner.invoke(app, ["drc", str(tmp_path / "bad.gds"), "--tech", str(TECH), "--out", str(tmp_path / "r")])
-    assert bad.exit_code == 1 and "m2.1" in bad.output
+    assert json.loads((tmp_path / "r" / "t.drc.json").read_text())["clean"]
+    broken = cc.bitcell_fixture()
+    broken.cell(broken.top).add(gdstk.rectangle((1.0, 1.0), (1.1, 1.5), layer=69, datatype=20))  # 0.10 wide met2
+    gds, _ = broken.write(tmp_path, "bad")
+    bad = runner.invoke(app, ["drc", str(gds), "--deck", "own", "--out", str(tmp_path / "r")])
+    assert bad.exit_code == 1 and "m2.1" in bad.output, bad.output

@@ -95,6 +95,10 @@ CASES: dict[str, tuple[list[Rect | gdstk.Polygon], set[str]]] = {
     "li.5": ([_box("diff", 0, 0, 0.6, 0.6), _box("licon", 0, 0, 0.17, 0.17),
               ("li1", -0.085 - 0.02, -0.085 - 0.02, 0.085 + 0.12, 0.085 + 0.12)], {"li.5"}),
     "licon.8a": (_poly_contact(0, 0, poly=(0.05, 0.05, 0.1, 0.1)), {"licon.8a"}),
+    "licon.5c": ([("diff", -0.125, -0.125, 0.3, 0.3), _box("licon", 0, 0, 0.17, 0.17),
+                  ("li1", -0.165, -0.085, 0.165, 0.085)], {"licon.5c"}),
+    "licon.7": ([("tap", -0.125, -0.125, 0.3, 0.3), _box("licon", 0, 0, 0.17, 0.17),
+                 ("li1", -0.165, -0.085, 0.165, 0.085)], {"licon.7"}),
     # the foundry deck's enclosure rules also ask for the cut to be covered at all
     "m1.4 (no met1)": ([_box("mcon", 0, 0, 0.17, 0.17), _box("li1", 0, 0, 0.17, 0.41)], {"m1.4"}),
     "via.4a_a": (_cut_stack("via", 0.15, "met1", "met2", (0.085,) * 4, (0.085,) * 4)[:1]
@@ -113,6 +117,8 @@ CASES: dict[str, tuple[list[Rect | gdstk.Polygon], set[str]]] = {
     "licon.15 no npc": (_poly_contact(0, 0, npc=None), {"licon.15"}),
     "licon.13": (_diff_contact(0, 0) + [("npc", 0.135, -0.3, 0.5, 0.3)], {"licon.13"}),
     "licon.13_a": (_diff_contact(0, 0) + [("npc", -0.2, -0.2, 0.2, 0.2)], {"licon.13_a"}),
+    "licon.9": (_poly_contact(0, 0) + [("psdm", 0.15, -0.5, 0.7, 0.5)], {"licon.9"}),
+    "licon.9 overlap": (_poly_contact(0, 0) + [("psdm", 0.0, -0.5, 0.5, 0.5)], {"licon.9"}),
     "licon.14": ([("diff", -0.5, -0.3, 0.0, 0.3)] + _poly_contact(0.24, 0, poly=(0.08, 0.05, 0.08, 0.05),
                                                                   npc=(0.1, 0.1, 0.1, 0.1))[:3]
                  + [("npc", 0.055, -0.185, 0.425, 0.185)], {"licon.14"}),

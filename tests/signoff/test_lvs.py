@@ -1,104 +1,106 @@
-"""LVS: generated macros match their netlists; a broken connection and a wrong capacitor are caught."""
+"""Own LVS on the project's cells: the bitcell (8 MOS), a MIM capacitor in a small top cell and a 3×3 tile
+with its tap column match; injected opens, shorts, a wrong W, a missing npc, a wrong capacitor and a wrong
+bulk are reported, with the verdicts the foundry deck gives (see ``test_own_vs_foundry.py``); and the own
+deck's extra checks (a pin label off its wire, swapped labels)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import gdstk
 import pytest
 
-from eda.acim.generator import generate
-from eda.acim.library import default_library_dir
-from eda.acim.spec import ACIMSpec
+from tests.signoff import cellcases as cc
 
 pytestmark = pytest.mark.klayout
-TECH = default_library_dir() / "tech.yaml"
 
 
-@pytest.fixture(scope="module")
-def macro(tmp_path_factory: pytest.TempPathFactory):
-    return generate(ACIMSpec(rows=16, cols=16, local_array_size=4, adc_bits=3), out_dir=tmp_path_factory.mktemp("l"))
-
-
-def test_macro_matches(macro) -> None:
+@pytest.mark.parametrize("name", list(cc.LVS_CASES), ids=list(cc.LVS_CASES))
+def test_verdict(name: str, tmp_path: Path) -> None:
     from eda.signoff.lvs import run_lvs
 
-    report = run_lvs(macro.files["gds"], macro.files["netlist"], TECH)
+    case = cc.LVS_CASES[name]
+    report = run_lvs(*case.build().write(tmp_path))
+    assert report.match == case.match, report.text()
+    if not case.match:
+        assert report.mismatches
+
+
+def test_bitcell_devices_and_bulk_ports(tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    report = run_lvs(*cc.bitcell_fixture().write(tmp_path))
     assert report.match, report.text()
-    assert report.devices_layout == report.devices_schematic > 0
+    assert report.devices_layout_by_class == {"sky130_fd_pr__nfet_01v8": 6, "sky130_fd_pr__pfet_01v8": 2}
+    assert report.devices_schematic_by_class == report.devices_layout_by_class
 
 
-def test_broken_connection_is_caught(macro, tmp_path: Path) -> None:
+def test_mim_capacitor_is_extracted_with_area_and_perimeter(tmp_path: Path) -> None:
     from eda.signoff.lvs import run_lvs
 
-    lib = gdstk.read_gds(str(macro.files["gds"]))
-    bitcell = next(c for c in lib.cells if c.name == "bitcell8t")
-    via1 = [p for p in bitcell.polygons if (p.layer, p.datatype) == (68, 44)]
-    bitcell.remove(via1[0])  # one strap no longer reaches its met2 track
-    lib.write_gds(tmp_path / "broken.gds")
-    report = run_lvs(tmp_path / "broken.gds", macro.files["netlist"], TECH)
+    fixture = cc.mim_fixture()
+    assert "sky130_fd_pr__model__cap_mim A=1.5p P=5u" in fixture.spice
+    report = run_lvs(*fixture.write(tmp_path))
+    assert report.match, report.text()
+    assert report.devices_layout_by_class == {"sky130_fd_pr__model__cap_mim": 1}
+
+
+@pytest.mark.parametrize(("area", "perimeter", "match"), [("1.5075", "5", True), ("1.5", "5.04", True),
+                                                         ("1.52", "5", False), ("1.5", "5.1", False)])
+def test_mim_compared_within_one_percent(area: str, perimeter: str, match: bool, tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    fixture = cc.mim_fixture()
+    fixture.spice = fixture.spice.replace("A=1.5p P=5u", f"A={area}p P={perimeter}u")
+    assert run_lvs(*fixture.write(tmp_path)).match is match
+
+
+def test_pin_label_off_its_device_is_reported(tmp_path: Path) -> None:
+    from eda.signoff.lvs import run_lvs
+
+    fixture = cc.bitcell_fixture()
+    cc.bit_pin_open(fixture)
+    report = run_lvs(*fixture.write(tmp_path))
     assert not report.match
-    assert report.mismatches and any("net" in m for m in report.mismatches)
+    assert report.mismatches[0] == "pin BL is not connected to any device or cell"
 
 
-def test_wrong_capacitor_value_is_caught(macro, tmp_path: Path) -> None:
+def test_swapped_labels_are_reported(tmp_path: Path) -> None:
     from eda.signoff.lvs import run_lvs
 
-    text = macro.files["netlist"].read_text()
-    import re
+    fixture = cc.bitcell_fixture()
+    cell = cc.leaf(fixture, "bitcell")
+    a = next(lb for lb in cell.labels if lb.text == "BL")
+    b = next(lb for lb in cell.labels if lb.text == "BLB")
+    a.text, b.text = "BLB", "BL"
+    report = run_lvs(*fixture.write(tmp_path))
+    assert not report.match
+    assert any("net labelled BL" in m for m in report.mismatches), report.mismatches
 
-    wrong = re.sub(r"^(C1 CTOP \S+ )(\S+)f$", lambda m: f"{m.group(1)}{float(m.group(2)) * 1.1:.6g}f", text, flags=re.M)
-    assert wrong != text
-    (tmp_path / "wrong.spice").write_text(wrong)
-    assert not run_lvs(macro.files["gds"], tmp_path / "wrong.spice", TECH).match
+
+def test_subckt_and_top_options(tmp_path: Path) -> None:
+    from eda.errors import NetlistError
+    from eda.signoff.lvs import run_lvs
+
+    fixture = cc.tile_fixture()
+    gds, spice = fixture.write(tmp_path)
+    spice.write_text(fixture.spice.replace(".subckt tile ", ".subckt array ").replace(".ends tile", ".ends array"))
+    assert run_lvs(gds, spice, subckt="array").match
+    assert run_lvs(gds, spice, top="bitcell8t", subckt="bitcell8t").match
+    with pytest.raises(NetlistError, match="no subcircuit 'TILE'"):
+        run_lvs(gds, spice)
 
 
-def test_cli_exit_code(macro, tmp_path: Path) -> None:
+def test_cli_exit_codes(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from eda.signoff.cli import app
 
-    res = CliRunner().invoke(app, ["lvs", str(macro.files["gds"]), str(macro.files["netlist"]), "--tech", str(TECH),
-                                   "--out", str(tmp_path)])
-    assert res.exit_code == 0 and "MATCH" in res.output
-
-
-@pytest.mark.parametrize("spec", [ACIMSpec(rows=16, cols=16, local_array_size=2, adc_bits=5, cols_per_adc=8),
-                                  ACIMSpec(rows=64, cols=16, local_array_size=8, adc_bits=3, unit_cap_fF=4.0),
-                                  ACIMSpec(rows=64, cols=64, local_array_size=4, adc_bits=5)],
-                         ids=lambda s: s.name)
-def test_more_macros_match(spec: ACIMSpec, tmp_path: Path) -> None:
-    from eda.signoff.lvs import run_lvs
-
-    macro = generate(spec, out_dir=tmp_path)
-    report = run_lvs(macro.files["gds"], macro.files["netlist"], TECH)
-    assert report.match, report.text()
-
-
-def test_pin_stub_off_its_wire_is_caught(macro, tmp_path: Path) -> None:
-    from eda.signoff.lvs import run_lvs
-
-    lib = gdstk.read_gds(str(macro.files["gds"]))
-    top = next(c for c in lib.top_level() if c.name == macro.name)
-    label = next(lb for lb in top.labels if lb.text == "WLN3")
-    stub = next(p for p in top.polygons if (p.layer, p.datatype) == (69, 20) and p.contain(label.origin))
-    (x0, y0), (x1, y1) = stub.bounding_box()
-    top.remove(stub)
-    top.add(gdstk.rectangle((x0, y0), (x1 - 1.0, y1), layer=69, datatype=20))  # 1 um short of the driver
-    lib.write_gds(tmp_path / "pinoff.gds")
-    report = run_lvs(tmp_path / "pinoff.gds", macro.files["netlist"], TECH)
-    assert not report.match and "pin WLN3 is not connected" in report.mismatches[0]
-
-
-def test_swapped_pin_labels_are_caught(macro, tmp_path: Path) -> None:
-    from eda.signoff.lvs import run_lvs
-
-    lib = gdstk.read_gds(str(macro.files["gds"]))
-    top = next(c for c in lib.top_level() if c.name == macro.name)
-    a = next(lb for lb in top.labels if lb.text == "BL0")
-    b = next(lb for lb in top.labels if lb.text == "BL1")
-    a.text, b.text = "BL1", "BL0"
-    lib.write_gds(tmp_path / "swapped.gds")
-    report = run_lvs(tmp_path / "swapped.gds", macro.files["netlist"], TECH)
-    assert not report.match
-    assert any("labelled BL0" in m or "labelled BL1" in m for m in report.mismatches)
+    runner = CliRunner()
+    gds, spice = cc.bitcell_fixture().write(tmp_path)
+    ok = runner.invoke(app, ["lvs", str(gds), str(spice), "--deck", "own", "--out", str(tmp_path / "r")])
+    assert ok.exit_code == 0 and "MATCH" in ok.output, ok.output
+    broken = cc.bitcell_fixture()
+    cc.drop_layer(cc.leaf(broken, "bitcell"), "npc")
+    gds, spice = broken.write(tmp_path, "broken")
+    bad = runner.invoke(app, ["lvs", str(gds), str(spice), "--deck", "own", "--out", str(tmp_path / "r")])
+    assert bad.exit_code == 1 and "MISMATCH" in bad.output, bad.output

@@ -1,4 +1,4 @@
-"""PNG render of a generated macro with klayout.lay (headless)."""
+"""PNG render of a layout (a tile of the project's cells) with klayout.lay (headless)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from eda.acim.generator import generate
-from eda.acim.spec import ACIMSpec
 from eda.errors import DataError
+from tests.signoff import cellcases as cc
 
 
 @pytest.mark.klayout
 def test_render_png(tmp_path: Path) -> None:
     from eda.signoff.render import render_png
 
-    macro = generate(ACIMSpec(rows=8, cols=8, local_array_size=2, adc_bits=3), out_dir=tmp_path, write_netlist=False)
-    png = render_png(macro.files["gds"], tmp_path / "m.png", width=400, height=300)
+    gds, _ = cc.tile_fixture().write(tmp_path)
+    png = render_png(gds, tmp_path / "m.png", width=400, height=300)
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert int.from_bytes(data[16:20], "big") == 400 and int.from_bytes(data[20:24], "big") == 300
