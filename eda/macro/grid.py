@@ -1,21 +1,50 @@
 """Extraction of a generated ACIM macro's power grid into a resistor network with coordinates.
 
-The generator (:mod:`eda.acim.generator`) draws, per supply net:
+The generator (:mod:`eda.acim.generator`) builds each supply net (VDD or VSS) from these conductors, all
+read here from the same :class:`~eda.acim.floorplan.Floorplan`, the cells' metadata (``rails``, ``pins``)
+and the tap-column constants of :mod:`eda.acim.celllib.tapcol`:
 
-* a met2 **rail** along every cell row (bitcell rows from the row-driver column to the array's right
-  edge; compute, capacitor and periphery rows across the array), at the cell's rail track;
-* a via2 + via3 **tap** stack under every met4 **stripe** on every rail;
-* met4 **stripes** every ``stripe_every`` columns, from the ring's bottom bar to its top bar, joined to the
-  bars by via4;
-* a **ring**: met5 bars (bottom and top) and met4 sides, joined at the corners by via4. The bottom met5
-  bar is the net's pin: the pads of the extracted network sit on it.
+* **met1 rails**: every row cell with a rail of the net in its metadata (``CellInfo.rails``) draws it across
+  its full width, so the rail runs by abutment from the driver column through every column and tap column to
+  the array's right edge. VDD: bitcell rows (odd rows mirrored), compute rows, the ADC row and the SAR row;
+  VSS: compute rows, the column-periphery row, the ADC row and the SAR row. Widths are the cells' met1 pin
+  rectangles (the SAR block's :data:`~eda.acim.celllib.sar.SAR_RAILS`).
+* **met2 lines** (vertical, as wide as the cells' met2 pins), each joined by a via1 to every rail of its
+  net it crosses:
 
-Each conductor becomes resistors between the nodes where something connects (cell supply points, taps,
-vias): ``R = R_sheet · length / width`` with the sheet resistance of its layer from the technology file,
-each via ``R_via`` (one cut). Coordinates are µm; node names follow the ICCAD 2023 scheme
-``n1_m<layer>_<x>_<y>`` in 2000 DBU per µm, so every PDN tool of :mod:`eda.pdn` reads the result with
-coordinates. The geometry is derived from the same :class:`~eda.acim.floorplan.Floorplan` the generator
-places from; :func:`stripes_in_gds` cross-checks it against the drawn GDS.
+  - in every tap column ``i`` at ``tap_x(i) + TAP_VDD_X`` / ``+ TAP_VSS_X``, from the SAR row's bottom to
+    the array's top (the tap cells draw the via on every full-width rail of the row they serve);
+  - in the driver column, at the driver cells' met2 VDD/VSS pins (right-aligned at ``array.x0``), over
+    the bitcell and compute rows, with a via on every rail the driver cell has;
+  - VSS only: in every column at the column grid's VSS slot, from the ADC row's bottom to the array's top
+    through the bitcell, compute, column-periphery and ADC cells (those cells draw the vias to their VSS
+    rails).
+
+* **powertaps** (via2 + via3, one cut each) from a tap column's met2 line to its met4 **stripe** at the
+  middle of every compute row and of the SAR row; even tap columns carry the VDD stripe, odd ones the VSS
+  stripe (``STRIPE_X`` of the tap column, 1.32 µm), from the ring's bottom bar to its top bar, joined to
+  both by a via4.
+* **ring**: met5 bars (bottom and top) and met4 sides joined at the corners by via4, VDD outer, VSS inner.
+  The bottom met5 bar is the net's pin: the pads of the extracted network sit on it.
+
+Each conductor becomes resistors between the points where something connects (sinks, vias, taps):
+``R = R_sheet · length / width`` with the sheet resistance of its layer from the technology file, each via
+one cut of ``res_ohm``. Dead ends (a rail beyond the last line, a line beyond its last via) carry no current
+and are left out.
+
+**Sinks** (where cells draw supply current): a bitcell draws VDD from its row's rail at the cell's x centre
+and VSS from its column's VSS line at the row's centre y (bitcell rows have no VSS rail); compute,
+column-periphery and ADC cells draw from their row's rails at the column centre (for VSS the rail, not the
+column line: in the drawn library the column line sits at the column centre and meets the rail there with a
+via, so the rail point is the cell's supply node); a row driver draws from its rail at the driver's x centre
+(VSS: from the driver's own VSS wire to the driver column's line, or, if the cell has none, from the line at
+the row's centre y); a SAR block draws from the SAR row's rails at the block's centre. Cells without supply
+current of their own (tap cells, fillers, control drivers) have no sink.
+
+Coordinates are µm; node names follow the ICCAD 2023 scheme ``n1_m<layer>_<x>_<y>`` in 2000 DBU per µm,
+so every PDN tool of :mod:`eda.pdn` reads the result with coordinates. Nodes of the met4 stripes sit on the
+stripe's centre line (the powertap stacks 0.3 µm beside it are lumped onto it). :func:`stripes_in_gds`
+cross-checks the stripes against the drawn GDS.
 """
 
 from __future__ import annotations
@@ -26,18 +55,19 @@ from pathlib import Path
 
 import numpy as np
 
-from eda.acim.floorplan import Floorplan, floorplan
 from eda.acim.library import Library, load_library, with_stripe_every
 from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
+from eda.macro.powerplan import STRIPE_WIDTH_UM, PowerPlan, Rail, Row, stripe_x_um
 from eda.tech import Tech, load_tech
 
-__all__ = ["PowerGrid", "extract_power_grid", "stripes_in_gds", "with_stripe_every", "LAYER_NUMBER", "DBU_PER_UM"]
+__all__ = ["PowerGrid", "extract_power_grid", "stripes_in_gds", "with_stripe_every", "LAYER_NUMBER", "DBU_PER_UM",
+           "STRIPE_WIDTH_UM", "SINK_KINDS", "stripe_x_um"]
 
 DBU_PER_UM = 2000
 LAYER_NUMBER = {"met1": 1, "met2": 2, "met3": 3, "met4": 4, "met5": 5}
-#: width of a met2 rail track (µm), as drawn by the cell compiler
-RAIL_WIDTH_UM = 0.30
+#: the kinds of cells that draw supply current, in the order their sinks are listed
+SINK_KINDS = ("bitcell", "row_driver", "compute", "colper", "adc", "sar")
 
 
 @dataclass
@@ -47,12 +77,17 @@ class PowerGrid:
     Attributes:
         net: ``VDD`` or ``VSS``; ``vdd``: supply voltage (V) of the pads (0 V for VSS).
         x_um, y_um: node coordinates (µm); ``layer``: metal layer name per node.
-        r_a, r_b, r_ohm: resistors (node indices and ohms); ``r_kind``: rail | tap | stripe | ring | via4.
+        r_a, r_b, r_ohm: resistors (node indices and ohms); ``r_kind``: rail (met1) | line (met2) | via
+            (via1) | tap (via2 + via3) | stripe (met4) | ring (met4/met5) | via4.
+        r_width_um: drawn width (µm) of each resistor's conductor (0 for vias).
         pads: node indices of the pads (on the pin bar).
         sinks: cell kind -> node indices where cells of that kind draw supply current, in placement order
-            (``bitcell``, ``row_driver``, ``compute``, ``cap``, ``colper``, ``adc``, ``sar``).
-        sink_columns: cell kind -> column index (or ADC index / row index) of each sink.
-        stripes_x_um: x of every stripe of this net.
+            (``bitcell``, ``row_driver``, ``compute``, ``colper``, ``adc``, ``sar``; a kind is absent when no
+            cell of it draws from this net).
+        sink_columns: cell kind -> column index (row index for row drivers, ADC index for ADCs and SAR
+            blocks) of each sink.
+        stripes_x_um: x centre (µm) of every met4 stripe of this net.
+        width_um, height_um: macro size (µm).
     """
 
     net: str
@@ -70,10 +105,12 @@ class PowerGrid:
     stripes_x_um: list[float] = field(default_factory=list)
     width_um: float = 0.0
     height_um: float = 0.0
+    r_width_um: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _names: list[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def n_nodes(self) -> int:
+        """Number of nodes."""
         return len(self.x_um)
 
     def node_names(self) -> list[str]:
@@ -89,15 +126,18 @@ class PowerGrid:
 
 
 class _Builder:
+    """Nodes (deduplicated per layer and DBU position) and resistors of one net."""
+
     def __init__(self, tech: Tech) -> None:
         self.tech = tech
         self.index: dict[tuple[str, int, int], int] = {}
         self.x: list[float] = []
         self.y: list[float] = []
         self.layer: list[str] = []
-        self.res: list[tuple[int, int, float, str]] = []
+        self.res: list[tuple[int, int, float, str, float]] = []
 
     def node(self, layer: str, x: float, y: float) -> int:
+        """The node on ``layer`` at ``(x, y)`` µm (created on first use)."""
         key = (layer, int(round(x * DBU_PER_UM)), int(round(y * DBU_PER_UM)))
         if key not in self.index:
             self.index[key] = len(self.x)
@@ -107,58 +147,199 @@ class _Builder:
         return self.index[key]
 
     def sheet(self, layer: str) -> float:
+        """Sheet resistance (Ω/□) of ``layer``."""
         return self.tech.prop(layer, "sheet_res_ohm_sq")
 
-    def via(self, layer: str) -> float:
+    def cut(self, layer: str) -> float:
+        """Resistance (Ω) of one cut of via layer ``layer``."""
         return self.tech.prop(layer, "res_ohm")
 
     def wire(self, layer: str, points: list[int], width: float, kind: str) -> None:
-        """Resistors along a straight wire through ``points`` (node indices, sorted along the wire)."""
+        """Resistors along a straight wire of ``width`` µm through ``points`` (node indices, in order)."""
         rs = self.sheet(layer)
         for a, b in zip(points, points[1:], strict=False):
             length = abs(self.x[b] - self.x[a]) + abs(self.y[b] - self.y[a])
             if length > 0:
-                self.res.append((a, b, rs * length / width, kind))
+                self.res.append((a, b, rs * length / width, kind, width))
 
-    def link(self, a: int, b: int, ohm: float, kind: str) -> None:
-        self.res.append((a, b, ohm, kind))
-
-
-def _rows(fp: Floorplan, lib: Library, net: str) -> list[tuple[str, int, float, float, float]]:
-    """(kind, index, rail y, x start, x end) for every cell row of the macro."""
-    s = fp.spec
-    out = []
-    bit = lib.role("bitcell").rails[net]
-    for r in range(s.rows):
-        y = fp.row_y(r) + (fp.bit_h - bit if fp.row_mirrored(r) else bit)
-        out.append(("bitcell", r, y, fp.drivers.x0, fp.array.x1))
-    for g in range(s.local_arrays_per_column):
-        out.append(("compute", g, fp.compute_y(g) + lib.role("compute").rails[net], fp.array.x0, fp.array.x1))
-        out.append(("cap", g, fp.group_y(g) + lib.role("cap").rails[net], fp.array.x0, fp.array.x1))
-    for kind, y0 in (("colper", fp.colper.y0), ("adc", fp.adc.y0), ("sar", fp.sar.y0)):
-        out.append((kind, 0, y0 + lib.role(kind).rails[net], fp.array.x0, fp.array.x1))
-    return out
+    def link(self, a: int, b: int, ohm: float, kind: str, width: float = 0.0) -> None:
+        """One resistor of ``ohm`` between nodes ``a`` and ``b``."""
+        self.res.append((a, b, ohm, kind, width))
 
 
-def _row_sinks(fp: Floorplan, kind: str, index: int) -> list[tuple[str, float, int]]:
-    """(sink kind, x, column/ADC/row index) of the cells on one row that draw supply current."""
-    s, half = fp.spec, fp.pitch / 2
-    if kind == "bitcell":
-        cells = [("bitcell", fp.column_x(c) + half, c) for c in range(s.cols)]
-        return [("row_driver", (fp.drivers.x0 + fp.drivers.x1) / 2, index), *cells]
-    if kind in ("compute", "cap", "colper"):
-        return [(kind, fp.column_x(c) + half, c) for c in range(s.cols)]
-    k = s.cols_per_adc
-    if kind == "adc":  # the comparator sits under the last column of each ADC group
-        return [("adc", fp.column_x(a * k + k - 1) + half, a) for a in range(s.adcs)]
-    return [("sar", fp.column_x(a * k) + k * half, a) for a in range(s.adcs)]
+# -- the network ---------------------------------------------------------------------------------------
+
+class _Extractor:
+    """Builds the resistor network of one net from a :class:`PowerPlan`."""
+
+    def __init__(self, geo: PowerPlan, net: str) -> None:
+        self.geo, self.net = geo, net
+        self.b = _Builder(geo.tech)
+        self.sinks: dict[str, list[int]] = defaultdict(list)
+        self.columns: dict[str, list[int]] = defaultdict(list)
+        #: met2 line x -> {y: node} of the points where something joins the line
+        self.lines: dict[float, dict[float, int]] = defaultdict(dict)
+        self.line_width: dict[float, float] = {}
+
+    def sink(self, kind: str, node: int, column: int) -> None:
+        self.sinks[kind].append(node)
+        self.columns[kind].append(column)
+
+    def line_point(self, x: float, y: float, width: float) -> int:
+        """The met2 node of the vertical line at ``x`` (µm) where something joins it at ``y``."""
+        node = self.b.node("met2", x, y)
+        self.lines[round(x, 4)][round(y, 4)] = node
+        self.line_width[round(x, 4)] = width
+        return node
+
+    def via_to_line(self, x: float, y: float, width: float) -> int:
+        """A met1 node at ``(x, y)`` joined by one via1 to the met2 line at ``x``; returns the met1 node."""
+        top = self.b.node("met1", x, y)
+        self.b.link(top, self.line_point(x, y, width), self.b.cut("via"), "via")
+        return top
+
+    # rows
+    def row(self, row: Row) -> None:
+        geo, net = self.geo, self.net
+        rail = geo.rail(row, net)
+        if rail is None:
+            self.row_without_rail(row)
+            return
+        points: dict[int, int] = {}  # x (DBU) -> met1 node on the rail
+
+        def at(x: float, node: int) -> int:
+            points[round(x * DBU_PER_UM)] = node
+            return node
+
+        for tap in range(geo.fp.n_taps):
+            x = geo.tap_line(tap, net)
+            at(x, self.via_to_line(x, rail.y, geo.line_w[net]))
+        if net == "VSS" and row.kind in ("compute", "colper", "adc"):
+            for c in range(geo.spec.cols):
+                x = geo.column_line(c)
+                at(x, self.via_to_line(x, rail.y, geo.column_line_w))
+        for kind, x, column in self.cells_on_rail(row):
+            self.sink(kind, at(x, self.b.node("met1", x, rail.y)), column)
+        if rail.driver_joined:
+            x = geo.driver_line(net)
+            at(x, self.via_to_line(x, rail.y, geo.driver_line_width(net)))
+            if row.kind == "bitcell":  # control drivers draw no current of their own
+                x = geo.driver_centre(row)
+                self.sink("row_driver", at(x, self.b.node("met1", x, rail.y)), row.index)
+        elif row.kind == "bitcell":
+            self.driver_on_line(row)
+        self.rail_wire(points, rail)
+
+    def rail_wire(self, points: dict[int, int], rail: Rail) -> None:
+        """Resistors along a rail through ``points`` (x in DBU -> node); left of the driver column's met2 line
+        the rail is the row driver's own (``rail.driver_width``)."""
+        x_line = round(self.geo.driver_line(self.net) * DBU_PER_UM)
+        xs = sorted(points)
+        for xa, xb in zip(xs, xs[1:], strict=False):
+            width = rail.driver_width if rail.driver_width is not None and xb <= x_line else rail.width
+            self.b.wire("met1", [points[xa], points[xb]], width, "rail")
+
+    def row_without_rail(self, row: Row) -> None:
+        """Sinks of a row without a rail of this net: bitcells on their column lines, the driver on its own."""
+        geo = self.geo
+        if row.kind != "bitcell":  # compute/colper/ADC/SAR cells without a rail of this net draw nothing
+            return
+        if self.net == "VSS":
+            for c in range(geo.spec.cols):
+                self.sink("bitcell", self.line_point(geo.column_line(c), row.centre, geo.column_line_w), c)
+        wire = geo.driver_wire(row, self.net)
+        if wire is None:
+            self.driver_on_line(row)
+            return
+        top = self.via_to_line(geo.driver_line(self.net), wire.y, geo.driver_line_width(self.net))
+        node = self.b.node("met1", geo.driver_centre(row), wire.y)
+        self.b.wire("met1", [node, top], wire.width, "rail")
+        self.sink("row_driver", node, row.index)
+
+    def driver_on_line(self, row: Row) -> None:
+        """A row driver without a rail of the net draws from the driver column's line at the row's centre."""
+        x = self.geo.driver_line(self.net)
+        self.sink("row_driver", self.line_point(x, row.centre, self.geo.driver_line_width(self.net)), row.index)
+
+    def cells_on_rail(self, row: Row) -> list[tuple[str, float, int]]:
+        """(sink kind, x, column / ADC index) of the cells of ``row`` drawing from its rail."""
+        geo, spec = self.geo, self.geo.spec
+        k = spec.cols_per_adc
+        if row.kind in ("bitcell", "compute", "colper"):
+            return [(row.kind, geo.column_centre(c), c) for c in range(spec.cols)]
+        if row.kind == "adc":  # the comparator sits under the last column of each ADC group
+            return [("adc", geo.column_centre(a * k + k - 1), a) for a in range(spec.adcs)]
+        half = geo.fp.pitch / 2
+        return [("sar", round(geo.fp.column_x(a * k) + k * half, 4), a) for a in range(spec.adcs)]
+
+    # vertical lines, stripes, ring
+    def powertaps(self) -> dict[int, list[int]]:
+        """via2 + via3 from each stripe tap column's met2 line to its stripe; met4 nodes per tap column."""
+        geo, b = self.geo, self.b
+        ohm = b.cut("via2") + b.cut("via3")
+        out: dict[int, list[int]] = {}
+        for tap in geo.stripe_taps(self.net):
+            x_line, x_stripe = geo.tap_line(tap, self.net), geo.stripe_x(tap)
+            out[tap] = []
+            for y in geo.powertap_ys():
+                top = b.node("met4", x_stripe, y)
+                b.link(self.line_point(x_line, y, geo.line_w[self.net]), top, ohm, "tap")
+                out[tap].append(top)
+        return out
+
+    def line_wires(self) -> None:
+        for x, points in self.lines.items():
+            self.b.wire("met2", [points[y] for y in sorted(points)], self.line_width[x], "line")
+
+    def stripes_and_ring(self, stripe_nodes: dict[int, list[int]]) -> tuple[list[float], list[int]]:
+        """Stripes, ring and pads; returns the stripe x positions and the pad nodes."""
+        geo, b = self.geo, self.b
+        w_ring = geo.lib.power["ring_width_um"]
+        c = geo.ring_centre(self.net)
+        W, H = geo.fp.width, geo.fp.height  # noqa: N806
+        stripes = [geo.stripe_x(tap) for tap in stripe_nodes]
+        for tap, nodes in stripe_nodes.items():
+            x = geo.stripe_x(tap)
+            ends = [b.node("met4", x, c), b.node("met4", x, H - c)]
+            b.wire("met4", sorted(set(nodes) | set(ends), key=lambda n: b.y[n]), STRIPE_WIDTH_UM, "stripe")
+            for end, bar_y in zip(ends, (c, H - c), strict=True):
+                b.link(end, b.node("met5", x, bar_y), b.cut("via4"), "via4")
+        bar_x = sorted({c, W - c, *stripes})
+        for bar_y in (c, H - c):
+            b.wire("met5", [b.node("met5", x, bar_y) for x in bar_x], w_ring, "ring")
+        for side_x in (c, W - c):
+            b.wire("met4", [b.node("met4", side_x, c), b.node("met4", side_x, H - c)], w_ring, "ring")
+            for bar_y in (c, H - c):
+                b.link(b.node("met4", side_x, bar_y), b.node("met5", side_x, bar_y), b.cut("via4"), "via4")
+        return stripes, [b.node("met5", x, c) for x in bar_x]
+
+    def run(self) -> PowerGrid:
+        geo, b = self.geo, self.b
+        for row in geo.rows:
+            self.row(row)
+        stripe_nodes = self.powertaps()
+        self.line_wires()
+        stripes, pads = self.stripes_and_ring(stripe_nodes)
+        res = b.res
+        order = [k for k in SINK_KINDS if k in self.sinks]
+        return PowerGrid(
+            net=self.net, vdd=float(geo.tech.data["vdd"]) if self.net == "VDD" else 0.0,
+            x_um=np.array(b.x), y_um=np.array(b.y), layer=b.layer,
+            r_a=np.array([r[0] for r in res]), r_b=np.array([r[1] for r in res]),
+            r_ohm=np.array([r[2] for r in res]), r_kind=[r[3] for r in res], pads=np.array(pads),
+            sinks={k: np.array(self.sinks[k]) for k in order},
+            sink_columns={k: np.array(self.columns[k]) for k in order},
+            stripes_x_um=stripes, width_um=geo.fp.width, height_um=geo.fp.height,
+            r_width_um=np.array([r[4] for r in res]))
 
 
 def extract_power_grid(spec: ACIMSpec, library: Library | str | Path | None = None, *, net: str = "VDD",
                        stripe_every: int | None = None) -> PowerGrid:
     """Extract the ``net`` power grid of the macro ``spec`` would generate with ``library``.
 
-    ``stripe_every`` overrides the library's stripe spacing (in columns) the same way the generator does.
+    ``stripe_every`` overrides the library's tap-column (and stripe) spacing in columns the same way the
+    generator does. Raises :class:`~eda.errors.SpecError` for an unknown net or a library whose cells lack
+    the metadata the extraction reads.
     """
     if net not in ("VDD", "VSS"):
         raise SpecError(f"unknown supply net '{net}'", hint="use VDD or VSS")
@@ -166,66 +347,13 @@ def extract_power_grid(spec: ACIMSpec, library: Library | str | Path | None = No
     if stripe_every:
         lib = with_stripe_every(lib, stripe_every)
     tech = load_tech(lib.tech_file if lib.tech_file.is_file() else None)
-    fp = floorplan(spec, lib)
-    if not fp.stripe_columns:
-        raise SpecError(f"macro {spec.name} has no power stripes", hint="use at least one stripe column")
-    b = _Builder(tech)
-    offset = lib.columns["vdd_stripe" if net == "VDD" else "vss_stripe"]
-    stripe_w = lib.columns["stripe_w"]
-    stripes = [fp.column_x(col) + offset for col in fp.stripe_columns]
-    s_ring, w_ring = lib.power["ring_space_um"], lib.power["ring_width_um"]
-    level = 0 if net == "VDD" else 1
-    o = s_ring + level * (s_ring + w_ring)
-    c = o + w_ring / 2
-    W, H = fp.width, fp.height
-    sinks: dict[str, list[int]] = defaultdict(list)
-    columns: dict[str, list[int]] = defaultdict(list)
-    stripe_nodes: dict[float, list[int]] = {x: [] for x in stripes}
-    tap = b.via("via2") + b.via("via3")
-    for kind, index, y, x0, x1 in _rows(fp, lib, net):
-        points = {x0: None, x1: None}
-        row_sinks = _row_sinks(fp, kind, index)
-        for _, x, _ in row_sinks:
-            points[x] = None
-        for x in stripes:
-            points[x] = None
-        rail = [b.node("met2", x, y) for x in sorted(points)]
-        b.wire("met2", rail, RAIL_WIDTH_UM, "rail")
-        for sink_kind, x, col in row_sinks:
-            sinks[sink_kind].append(b.node("met2", x, y))
-            columns[sink_kind].append(col)
-        for x in stripes:
-            top = b.node("met4", x, y)
-            b.link(b.node("met2", x, y), top, tap, "tap")
-            stripe_nodes[x].append(top)
-    bar_x = sorted({c, W - c, *stripes})
-    for bar_y in (c, H - c):
-        bar = [b.node("met5", x, bar_y) for x in bar_x]
-        b.wire("met5", bar, w_ring, "ring")
-    for side_x in (c, W - c):
-        side = [b.node("met4", side_x, c), b.node("met4", side_x, H - c)]
-        b.wire("met4", side, w_ring, "ring")
-        for bar_y in (c, H - c):
-            b.link(b.node("met4", side_x, bar_y), b.node("met5", side_x, bar_y), b.via("via4"), "via4")
-    for x, nodes in stripe_nodes.items():
-        ends = [b.node("met4", x, c), b.node("met4", x, H - c)]
-        line = sorted(set(nodes) | set(ends), key=lambda n: b.y[n])
-        b.wire("met4", line, stripe_w, "stripe")
-        for end, bar_y in zip(ends, (c, H - c), strict=True):
-            b.link(end, b.node("met5", x, bar_y), b.via("via4"), "via4")
-    pads = [b.index[("met5", int(round(x * DBU_PER_UM)), int(round(c * DBU_PER_UM)))] for x in bar_x]
-    res = b.res
-    return PowerGrid(
-        net=net, vdd=float(tech.data["vdd"]) if net == "VDD" else 0.0,
-        x_um=np.array(b.x), y_um=np.array(b.y), layer=b.layer,
-        r_a=np.array([r[0] for r in res]), r_b=np.array([r[1] for r in res]),
-        r_ohm=np.array([r[2] for r in res]), r_kind=[r[3] for r in res], pads=np.array(pads),
-        sinks={k: np.array(v) for k, v in sinks.items()}, sink_columns={k: np.array(v) for k, v in columns.items()},
-        stripes_x_um=stripes, width_um=W, height_um=H)
+    return _Extractor(PowerPlan(spec, lib, tech), net).run()
 
 
-def stripes_in_gds(gds: Path, layer: tuple[int, int], stripe_w: float, min_length: float) -> list[float]:
-    """x centres (µm) of the vertical stripes of width ``stripe_w`` drawn in the top cell of ``gds``."""
+def stripes_in_gds(gds: Path, layer: tuple[int, int], stripe_w: float = STRIPE_WIDTH_UM,
+                   min_length: float = 10.0) -> list[float]:
+    """x centres (µm) of the vertical stripes of width ``stripe_w`` (µm) at least ``min_length`` µm long
+    drawn in the top cell of ``gds`` on GDS ``layer``."""
     import gdstk
 
     lib = gdstk.read_gds(str(gds))

@@ -16,34 +16,44 @@ from eda.flow.step import Step, StepContext, StepParams, StepResult
 
 __all__ = ["MacroPdn", "strap_current_density"]
 
-#: sink kind -> library role of the cell whose transistors give its decap
+#: sink kind -> library role of the cell whose transistors give its decap (the SAR blocks are abstract: none)
 _DECAP_ROLES = {"bitcell": "bitcell", "row_driver": "row_driver", "compute": "compute", "colper": "colper",
-                "adc": "adc", "sar": "sar"}
+                "adc": "adc"}
 
 
-def strap_current_density(grid, voltage: np.ndarray, widths: dict[str, float]) -> dict[str, float]:
-    """Highest current density (mA/µm of width) per conductor kind, from a static solution (V per node)."""
+def strap_current_density(grid, voltage: np.ndarray, widths: dict[str, float] | None = None) -> dict[str, float]:
+    """Highest current density (mA per µm of drawn width) per conductor kind, from a static solution (V per
+    node). Widths are each resistor's own (``grid.r_width_um``) unless ``widths`` gives one per kind; vias
+    (no width) are left out."""
     current = np.abs(voltage[grid.r_a] - voltage[grid.r_b]) / grid.r_ohm
     kinds = np.array(grid.r_kind)
+    width = np.asarray(grid.r_width_um, dtype=float)
+    if widths is not None or len(width) != len(current):
+        width = np.array([(widths or {}).get(kind, 0.0) for kind in grid.r_kind])
     out = {}
-    for kind, width in widths.items():
-        mask = kinds == kind
-        out[kind] = float(current[mask].max() / width * 1e3) if mask.any() else 0.0
+    for kind in dict.fromkeys(grid.r_kind):
+        mask = (kinds == kind) & (width > 0)
+        if mask.any():
+            out[kind] = float((current[mask] / width[mask]).max() * 1e3)
     return out
 
 
-def _library_as_drawn(lib, spec: ACIMSpec, stripe_columns: tuple[int, ...]):
-    """The library with the stripe spacing the generator used (read back from its stripe columns)."""
+def _library_as_drawn(lib, spec: ACIMSpec, area: dict):
+    """The library with the tap-column (stripe) spacing the generator used, read back from the area JSON
+    (``tap_columns.every``, checked against the drawn tap columns' x)."""
     from eda.acim.floorplan import floorplan
     from eda.acim.library import with_stripe_every
 
-    if floorplan(spec, lib).stripe_columns == stripe_columns:
-        return lib
-    for every in range(1, 2 * spec.cols + 2):
-        candidate = with_stripe_every(lib, every)
-        if floorplan(spec, candidate).stripe_columns == stripe_columns:
+    taps = area.get("tap_columns") or {}
+    drawn_x = [round(float(x), 4) for x in taps.get("x_um", [])]
+    candidates = [int(taps["every"])] if taps.get("every") else list(range(1, spec.cols + 1))
+    for every in [None, *candidates]:
+        candidate = lib if every is None else with_stripe_every(lib, every)
+        fp = floorplan(spec, candidate)
+        xs = [fp.tap_x(i) for i in range(fp.n_taps)]
+        if (drawn_x and xs == drawn_x) or (not drawn_x and list(fp.stripe_columns) == area.get("stripe_columns")):
             return candidate
-    raise SpecError(f"cannot reproduce the drawn stripe columns {list(stripe_columns)} with this library",
+    raise SpecError(f"cannot reproduce the drawn tap columns (x = {drawn_x} µm) with library {lib.name}",
                     hint="extract with the library the macro was generated with (param `library`)")
 
 
@@ -58,7 +68,7 @@ class MacroPdn(Step):
     """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
 
     name = "macro.pdn"
-    version = "4"
+    version = "5"
     inputs = {"area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
               "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
               "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing"}
@@ -90,7 +100,7 @@ class MacroPdn(Step):
             macro_power,
             static_currents,
         )
-        from eda.macro.grid import extract_power_grid, stripes_in_gds
+        from eda.macro.grid import STRIPE_WIDTH_UM, extract_power_grid, stripes_in_gds
         from eda.macro.spice import write_grid_spice
         from eda.pdn.maps import write_map
         from eda.pdn.netlist import read_netlist
@@ -103,14 +113,13 @@ class MacroPdn(Step):
         lib = load_library(p.library)
         if p.stripe_every:
             lib = with_stripe_every(lib, p.stripe_every)
-        elif area.get("stripe_columns") is not None:
-            lib = _library_as_drawn(lib, spec, tuple(area["stripe_columns"]))
+        elif area.get("tap_columns") is not None or area.get("stripe_columns") is not None:
+            lib = _library_as_drawn(lib, spec, area)
         grid = extract_power_grid(spec, lib, net=p.net)
-        stripe_w = lib.columns["stripe_w"]
         gds = ctx.optional_input("gds")
         if gds is not None:
             tech = load_tech(lib.tech_file if lib.tech_file.is_file() else None)
-            drawn = stripes_in_gds(gds, tech.gds("met4"), stripe_w, min_length=grid.height_um / 2)
+            drawn = stripes_in_gds(gds, tech.gds("met4"), STRIPE_WIDTH_UM, min_length=grid.height_um / 2)
             missing = [x for x in grid.stripes_x_um if not any(abs(x - d) < 1e-3 for d in drawn)]
             if missing:
                 raise SpecError(f"extracted {p.net} stripes at x={missing} µm are not drawn in {gds.name}",
@@ -145,8 +154,7 @@ class MacroPdn(Step):
         drawn = float(net.i_amp.sum())
         order = {(name.decode() if isinstance(name, bytes) else str(name)): i for i, name in enumerate(net.names)}
         vmap = v[[order[name] for name in grid.node_names()]]
-        density = strap_current_density(grid, vmap, {"rail": 0.30, "stripe": stripe_w,
-                                                     "ring": lib.power["ring_width_um"]})
+        density = strap_current_density(grid, vmap)
         nx, ny = int(np.ceil(grid.width_um)), int(np.ceil(grid.height_um))
         cmap = np.zeros((nx, ny))
         np.add.at(cmap, (np.minimum(grid.x_um.astype(int), nx - 1), np.minimum(grid.y_um.astype(int), ny - 1)),
