@@ -60,13 +60,15 @@ def bitcell_fixture() -> Fixture:
     return Fixture(write_library(drawn.cell), drawn.cell.name, drawn.spice)
 
 
-def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False) -> Fixture:
+def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False, labels: bool = True) -> Fixture:
     """``rows`` × ``cols`` bitcells beside a well-tap column, as the macro abuts them.
 
     Nets: ``BL<c>``, ``BLB<c>``, ``CBL<c>``, ``LRBL<c>``, ``VSS<c>`` per column (full-height met2), ``WL<r>``,
     ``RWL<r>`` per row, one ``VDD`` (the tap column's met2 line straps the rows' rails; the n-well is tied
     to it) and the substrate ``VNB`` (the tap column's p-taps, its ``VSS`` line). The schematic instantiates
-    the (empty) tap subcircuit when ``tap_in_schematic``, else leaves it out.
+    the (empty) tap subcircuit when ``tap_in_schematic``, else leaves it out. The top cell labels its
+    ports as a macro does (``labels``): without names the columns are interchangeable and the comparison
+    has to try their permutations (minutes at 16 × 16, in either deck).
 
     The bitcell's ``CBL`` line passes through it without a device; the foundry deck's simplification drops
     such a pin from the extracted cell, so a schematic tying the instances' ``CBL`` together cannot match
@@ -85,10 +87,30 @@ def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False
         for c in range(cols):
             top.add(gdstk.Reference(bit.cell, (TAP_WIDTH + c * width, y)))
             lines.append(f"XB{r}_{c} BL{c} BLB{c} CBL{r}_{c} LRBL{c} WL{r} RWL{r} VDD VSS{c} VDD VNB {bit.cell.name}")
+    if labels:
+        _label_ports(top, bit, rows, cols)
     ports = [f"{n}{c}" for c in range(cols) for n in ("BL", "BLB", "LRBL", "VSS")]
     ports += [f"{n}{r}" for r in range(rows) for n in ("WL", "RWL")] + ["VDD", "VNB"]
     spice = bit.spice + (tap.spice if tap_in_schematic else "") + _subckt("tile", ports, lines)
     return Fixture(write_library(bit.cell, tap.cell, top), "tile", spice)
+
+
+def _label_ports(top: gdstk.Cell, bit: DrawnCell, rows: int, cols: int) -> None:
+    """Top-level labels: column lines in row 0 (``BL<c>`` ...), row rails in column 0 (``WL<r>`` ...), VDD."""
+    height = bit.meta["height_um"]
+    for pin in bit.meta["pins"]:
+        name, layer, (x0, y0, x1, y1) = pin["name"], pin["layer"], pin["rect"]
+        lay, tt = TECH.label(layer)
+        xc, yc = (x0 + x1) / 2, (y0 + y1) / 2
+        if layer == "met2" and name != "CBL":
+            for c in range(cols):
+                top.add(gdstk.Label(f"{name}{c}", (TAP_WIDTH + c * bit.meta["width_um"] + xc, yc), layer=lay,
+                                    texttype=tt))
+        elif layer == "met1" and name in ("WL", "RWL"):
+            for r in range(rows):
+                top.add(gdstk.Label(f"{name}{r}", (TAP_WIDTH + xc, r * height + yc), layer=lay, texttype=tt))
+        elif layer == "met1" and name == "VDD":
+            top.add(gdstk.Label("VDD", (TAP_WIDTH + xc, yc), layer=lay, texttype=tt))
 
 
 def mim_fixture(cap_fF: float = 3.0, track: int = 1) -> Fixture:
