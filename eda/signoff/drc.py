@@ -240,15 +240,12 @@ def _check(layers: _Layers, rule: Rule, dbu: float) -> _Markers:
 def run_drc(gds: str | Path, tech: Tech | str | Path | None = None, *, top: str | None = None, deep: bool = True,
             max_markers: int = 200, rdb_path: str | Path | None = None) -> DrcReport:
     """Check ``gds`` against every rule of ``tech``; optionally save a KLayout marker database."""
-    import klayout.db as kdb
+    from eda.signoff.gdsfile import read_layout
 
     start = time.perf_counter()
     tech = tech if isinstance(tech, Tech) else load_tech(tech)
     path = Path(gds)
-    if not path.is_file():
-        raise DataError(f"GDS file not found: {path}")
-    layout = kdb.Layout()
-    layout.read(str(path))
+    layout = read_layout(path)  # missing, directory, empty, non-GDS, truncated or corrupt: DataError
     cell = layout.cell(top) if top else layout.top_cell()
     if cell is None:
         raise DataError(f"no top cell '{top}' in {path}" if top else f"{path} has no single top cell",

@@ -279,13 +279,13 @@ def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None
     from eda.signoff.foundry_results import mismatches
 
     start = time.perf_counter()
+    from eda.signoff.gdsfile import read_layout
+
     gds, netlist = Path(gds), Path(netlist)
-    for path in (gds, netlist):
-        if not path.is_file():
-            raise DataError(f"file not found: {path}")
+    if not netlist.is_file():
+        raise DataError(f"file not found: {netlist}")
     tech = tech if isinstance(tech, Tech) else load_tech(tech)
-    layout = kdb.Layout()
-    layout.read(str(gds))
+    layout = read_layout(gds)  # missing, directory, empty, non-GDS, truncated or corrupt: DataError
     cell = layout.cell(top) if top else layout.top_cell()
     if cell is None:
         raise DataError(f"no top cell '{top}' in {gds}" if top else f"{gds} has no single top cell")

@@ -92,6 +92,15 @@ def _render(data: bytes | None, name: str = "x.gds") -> Callable[[Path], list[st
     return make
 
 
+def _signoff(command: str, data: bytes) -> Callable[[Path], list[str]]:
+    """``eda signoff drc|lvs`` (the project's own deck) on a bad GDS."""
+    def make(tmp: Path) -> list[str]:
+        _write(tmp, "x.gds", data)
+        extra = [str(_write(tmp, "x.spice", b".subckt x\n.ends x\n"))] if command == "lvs" else []
+        return ["signoff", command, str(tmp / "x.gds"), *extra, "--deck", "own", "--out", str(tmp / "out")]
+    return make
+
+
 def _gds_bytes() -> bytes:
     from eda.data import repo_root
 
@@ -219,6 +228,8 @@ CASES: list[Case] = [
     Case("render-truncated-gds", 8, _render(_gds_bytes()[:300]), 2, ("truncated or corrupt",)),
     Case("render-empty-gds", 8, _render(b""), 2, ("is empty",)),
     Case("render-directory", 8, _render(None, "d.gds"), 2, ("is a directory, not a GDS file",)),
+    Case("drc-text-gds", 8, _signoff("drc", b"hello\n"), 2, ("a text file, not a GDSII layout",)),
+    Case("lvs-truncated-gds", 8, _signoff("lvs", _gds_bytes()[:300]), 2, ("truncated or corrupt",)),
     # 9. paths
     Case("run-id-escape", 9, _flow("  - id: a\n    use: demo.source\n", "--run-id", "../../escape"), 2,
          ("not a valid run id",), check=_nothing_outside),
