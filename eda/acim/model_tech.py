@@ -87,8 +87,9 @@ class ModelTech:
 
         Recognised keys (all optional): a top-level ``feature_nm``/``node_nm``, ``vdd``; an ``acim_model``
         mapping with any :class:`ModelTech` field name; ``capacitor`` (``density_fF_per_um2``,
-        ``matching_pct_um``); per-layer ``sheet_res_ohm_sq``/``cap_fF_per_um`` and ``min_width_um`` of the
-        layer named by ``compute_line_layer`` (default ``met2``).
+        ``matching_pct_um``); per-layer ``sheet_res_ohm_sq``/``cap_fF_per_um`` of the layer named by
+        ``compute_line_layer`` (default ``met2``) and the drawn line width ``compute_line_width_um`` (else
+        that layer's ``min_width_um``).
         """
         base = base or SKY130
         try:
@@ -134,7 +135,7 @@ def _tech_overrides(data: dict[str, Any]) -> dict[str, Any]:
     layers = data.get("layers") or {}
     line_layer = layers.get(str(data.get("compute_line_layer", "met2"))) if isinstance(layers, dict) else None
     sheet = _number(line_layer, "sheet_res_ohm_sq", "sheet_resistance_ohm_sq", "sheet_res")
-    width = _number(line_layer, "min_width_um", "width_um")
+    width = _number(data, "compute_line_width_um") or _number(line_layer, "min_width_um", "width_um")
     if width is None:
         rules = (line_layer or {}).get("rules") if isinstance(line_layer, dict) else None
         width = _number(rules, "min_width_um", "width")

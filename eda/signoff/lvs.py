@@ -218,11 +218,14 @@ def _dangling(circuit: Any) -> list[Any]:
 
 def _floating_pins(netlist: Any, top: str, reference_top: Any) -> list[str]:
     """Labelled top-cell nets that reach no device and no cell pin (a pin label or stub off its wire),
-    unless the schematic net of that name is unconnected too (a pass-through line of a leaf cell)."""
+    unless the schematic net of that name is unconnected too or absent (a feed-through line of a leaf cell,
+    such as the write bit lines crossing the compute cell)."""
     circuit = netlist.circuit_by_name(top)
     if circuit is None:
         return []
+    known = {net.name.upper() for net in reference_top.each_net() if net.name}
     allowed = {net.name.upper() for net in _dangling(reference_top) if net.name}
+    allowed |= {name for net in _dangling(circuit) if net.name for name in _label_names(net.name)} - known
     return sorted(net.name for net in _dangling(circuit)
                   if net.name and not _label_names(net.name) <= allowed and _label_names(net.name))
 

@@ -123,8 +123,8 @@ def test_workload_cost_by_hand() -> None:
 
 @pytest.mark.klayout
 @pytest.mark.parametrize("rows,cols,local,adc_bits,cpa", [
-    (16, 16, 2, 3, 1), (16, 64, 4, 3, 2), (64, 16, 8, 3, 1), (64, 64, 4, 5, 2), (64, 64, 16, 5, 8),
-    (256, 16, 16, 5, 2), (256, 64, 2, 8, 2)])
+    (16, 16, 2, 3, 1), (16, 64, 4, 3, 2), (64, 16, 8, 3, 1), (64, 64, 4, 5, 4), (64, 64, 16, 5, 8),
+    (256, 16, 16, 5, 4), (256, 64, 2, 8, 4)])
 def test_model_area_within_5_percent_of_generated_layout(tmp_path, rows, cols, local, adc_bits, cpa) -> None:
     from eda.acim.explore_steps import measured_layout_area
     from eda.acim.generator import generate

@@ -1,12 +1,13 @@
-"""Floorplan arithmetic: block stacking, row positions, mirroring and the area breakdown."""
+"""Floorplan arithmetic: block stacking, row positions, mirroring, tap columns and the area breakdown."""
 
 from __future__ import annotations
 
 import pytest
 
-from eda.acim.floorplan import floorplan
+from eda.acim.floorplan import floorplan, sar_height
 from eda.acim.library import load_library
 from eda.acim.spec import ACIMSpec
+from eda.errors import SpecError
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +21,18 @@ def test_stacking_and_rows(lib) -> None:
     ring = 3 * lib.power["ring_space_um"] + 2 * lib.power["ring_width_um"]
     assert fp.sar.y0 == pytest.approx(ring) and fp.adc.y0 == pytest.approx(fp.sar.y1)
     assert fp.colper.y1 == pytest.approx(fp.array.y0)
-    assert fp.group_h == pytest.approx(fp.cap_h + fp.compute_h + 4 * fp.bit_h)
+    assert fp.group_h == pytest.approx(fp.compute_h + 4 * fp.bit_h)
     assert fp.array.height == pytest.approx(4 * fp.group_h)
-    # row 4 is the first row of group 1: above group 1's cap and compute rows
-    assert fp.row_y(4) == pytest.approx(fp.array.y0 + fp.group_h + fp.cap_h + fp.compute_h)
+    # row 4 is the first row of group 1: above group 1's compute row
+    assert fp.row_y(4) == pytest.approx(fp.array.y0 + fp.group_h + fp.compute_h)
     assert fp.row_y(5) - fp.row_y(4) == pytest.approx(fp.bit_h)
     assert [fp.row_mirrored(r) for r in range(4)] == [False, True, False, True]
-    assert fp.column_x(31) + fp.pitch == pytest.approx(fp.array.x1)
-    assert fp.width == pytest.approx(2 * ring + fp.driver_w + 32 * fp.pitch)
-    assert fp.stripe_columns == (4, 12, 20, 28)
+    # a tap column starts the array and follows every 8 columns: 32 columns, 5 tap columns
+    assert fp.n_taps == 5
+    assert fp.column_x(0) == pytest.approx(fp.array.x0 + fp.tap_w)
+    assert fp.column_x(8) - fp.column_x(7) == pytest.approx(fp.pitch + fp.tap_w)
+    assert fp.tap_x(4) + fp.tap_w == pytest.approx(fp.array.x1)
+    assert fp.width == pytest.approx(2 * ring + fp.driver_w + 32 * fp.pitch + 5 * fp.tap_w)
 
 
 def test_area_breakdown_by_hand(lib) -> None:
@@ -37,11 +41,24 @@ def test_area_breakdown_by_hand(lib) -> None:
     parts = fp.area_breakdown()
     p, bit_h = lib.column_pitch, lib.role("bitcell").height
     assert parts["bitcells"] == pytest.approx(64 * 64 * p * bit_h, rel=1e-9)
-    assert parts["compute_caps"] == pytest.approx(8 * 64 * p * lib.cap_height(3.0), rel=1e-9)
+    assert parts["compute_cells"] == pytest.approx(8 * 64 * p * lib.role("compute").height, rel=1e-9)
     assert parts["row_drivers"] == pytest.approx(64 * lib.role("row_driver").area, rel=1e-9)
     assert sum(parts.values()) == pytest.approx(fp.area_um2, rel=1e-9)
-    # a larger unit capacitor only grows the capacitor rows
+    assert parts["unused"] >= -1e-6
+    # the capacitor lies over the bitcells: a larger one costs no area while it fits
     bigger = floorplan(ACIMSpec(rows=64, cols=64, local_array_size=8, adc_bits=5, unit_cap_fF=6.0), lib)
-    assert bigger.area_breakdown()["bitcells"] == parts["bitcells"]
-    assert bigger.area_um2 > fp.area_um2
-    assert lib.cap_value(6.0) >= 6.0 > lib.cap_value(3.0)
+    assert bigger.area_um2 == pytest.approx(fp.area_um2)
+    assert lib.cap_value(6.0) >= 6.0 > lib.cap_value(3.0) >= 3.0
+    assert lib.cap_value(0.5) == pytest.approx(2.0)  # the smallest MIM: 1 x 1 um at 2 fF/um²
+
+
+def test_sar_height_from_its_area_estimate(lib) -> None:
+    spec = ACIMSpec(rows=64, cols=64, local_array_size=8, adc_bits=5)
+    area = lib.sar["area_fixed_um2"] + 5 * lib.sar["area_per_bit_um2"]
+    assert sar_height(spec, lib) * 4 * lib.column_pitch == pytest.approx(area, abs=0.1 * 4 * lib.column_pitch)
+
+
+def test_capacitor_too_tall_for_its_local_array(lib) -> None:
+    with pytest.raises(SpecError, match="MIM capacitor needs") as err:
+        floorplan(ACIMSpec(rows=16, cols=16, local_array_size=2, adc_bits=3, unit_cap_fF=40.0), lib)
+    assert "unit_cap_fF <=" in (err.value.hint or "")

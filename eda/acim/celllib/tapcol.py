@@ -49,7 +49,7 @@ class _Band:
 def _edge_bands(cell: gdstk.Cell, tech: Tech, width: float) -> list[_Band]:
     """Shapes of the row cell that span its whole width (rails, wells, implants), merged per layer."""
     out: list[_Band] = []
-    for layer in ("met1", "nwell", "nsdm", "psdm"):
+    for layer in ("met1", "nwell", "nsdm"):
         lay, dt = tech.gds(layer)
         polys = [p for p in cell.get_polygons(layer=lay, datatype=dt)]
         merged = gdstk.boolean(polys, [], "or", layer=lay, datatype=dt) if polys else []
@@ -94,17 +94,14 @@ def tap_cell(row: DrawnCell, tech: Tech, name: str | None = None) -> DrawnCell:
             cv.pin(net, "met1", 0, pin["rect"][1], TAP_WIDTH, pin["rect"][3])
     nwells = [(b.y0, b.y1) for b in bands if b.layer == "nwell"]
     nsdm = [(b.y0, b.y1) for b in bands if b.layer == "nsdm"]
-    psdm = [(b.y0, b.y1) for b in bands if b.layer == "psdm"]
     taps: list[str] = []
     tw, th = _TAP
-    for w0, w1 in nwells:  # n-tap: inside the well by 0.18, its nsdm 0.38 from the edges' nsdm bands
+    for w0, w1 in nwells:  # n-tap: inside the well by 0.18 (its implant is 0.38 clear of the side edges)
         vdd = rails.get("VDD")
         yc = (vdd["rect"][1] + vdd["rect"][3]) / 2 if vdd and w0 <= vdd["rect"][1] and vdd["rect"][3] <= w1 \
             else (w0 + w1) / 2
         yc = snap(yc)
         if yc - th / 2 < w0 + R.nwell_ntap or yc + th / 2 > w1 - R.nwell_ntap:
-            continue
-        if not _free(yc - th / 2 - _IMPL, yc + th / 2 + _IMPL, nsdm, R.impl_s):
             continue
         cv.box("tap", _TAP_X, yc, tw, th)
         cv.rect("nsdm", _IMPL_X[0], yc - th / 2 - _IMPL, _IMPL_X[1], yc + th / 2 + _IMPL)
@@ -114,13 +111,20 @@ def tap_cell(row: DrawnCell, tech: Tech, name: str | None = None) -> DrawnCell:
             cv.rect("met1", TAP_VDD_X - 0.13, yc - 0.16, _TAP_X + 0.145, yc + 0.16)
             cv.via1(TAP_VDD_X, yc, along="y", m2=False)
         taps.append("ntap")
-    for n0, n1 in nsdm:  # p-tap in each n-implant band: away from wells, other p-implants and met1 rails
-        yc = snap((n0 + n1) / 2)
+    for n0, n1 in nsdm:  # p-tap in each n-implant band: away from wells and met1 rails
+        def fits(y: float, n0: float = n0, n1: float = n1) -> bool:
+            lo, hi = y - th / 2, y + th / 2
+            return (n0 <= lo - _IMPL + 1e-9 or n0 <= 1e-6) and (hi + _IMPL <= n1 + 1e-9 or n1 >= height - 1e-6) \
+                and lo - _IMPL >= -1e-9 and hi + _IMPL <= height + 1e-9 and _free(lo, hi, nwells, R.ptap_nwell) \
+                and _free(y - 0.16, y + 0.16, m1, R.m1_s)
+
+        centre = (n0 + n1) / 2  # the free spot nearest the band's centre, on a 5 nm step
+        candidates = sorted((snap(n0 + i * 0.005) for i in range(int((n1 - n0) / 0.005) + 1)),
+                            key=lambda y: abs(y - centre))
+        yc = next((y for y in candidates if fits(y)), None)
+        if yc is None:
+            continue
         lo, hi = yc - th / 2, yc + th / 2
-        if not _free(lo, hi, nwells, R.ptap_nwell) or not _free(lo - _IMPL, hi + _IMPL, psdm, R.impl_s):
-            continue
-        if not _free(yc - 0.16, yc + 0.16, m1, R.m1_s) or lo - _IMPL < -1e-9 or hi + _IMPL > height + 1e-9:
-            continue
         cv.box("tap", _TAP_X, yc, tw, th)
         # reach the cell edge where the n-implant band does, so the p-taps of abutting rows merge
         cv.rect("psdm", _IMPL_X[0], 0 if n0 <= 1e-6 else lo - _IMPL, _IMPL_X[1],
@@ -139,8 +143,9 @@ def powertap(tech: Tech) -> DrawnCell:
     """via2 + met3 pad + via3 stack centred on the origin: a tap column's met2 line to its met4 stripe."""
     cv = CellCanvas("powertap", tech, 0.0, 0.0)
     cv.via2(0, 0)
-    cv.via3(0, 0, m4=False)
-    cv.box("met3", 0, 0, 0.5, 0.5)  # m3.6: 0.24 µm²
+    cv.via3(0, 0)
+    cv.box("met3", 0, 0, 0.5, 0.5)  # m3.6 / m4.4a: 0.24 µm²
+    cv.box("met4", 0, 0, 0.5, 0.5)
     cv.pin("P", "met3", -0.25, -0.25, 0.25, 0.25, label=False)
     drawn = cv.finish("tap", ["P"], [], params={"origin": "centre"})
     drawn.cell.filter([tech.gds("boundary")], remove=True)
