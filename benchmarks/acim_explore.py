@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 from eda.acim.explore import DesignSpace, explore, pick
-from eda.acim.model_area import library_tech
+from eda.acim.model_area import drawable, library_tech
 from eda.acim.models import evaluate
 
 PUBLISHED = [  # name, node nm, bits (in, w), TOPS/W, TOPS/mm², F²/bit (None: not reported)
@@ -35,7 +35,8 @@ PUBLISHED = [  # name, node nm, bits (in, w), TOPS/W, TOPS/mm², F²/bit (None: 
 def _random_points(space: DesignSpace, n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     X = rng.integers(0, space.upper + 1, size=(n * 3, len(space.upper)))
-    return X[space.feasible(X)][:n]
+    X = X[space.feasible(X)]
+    return X[drawable(space.points(X))][:n]
 
 
 def bench_model(space: DesignSpace, tech) -> None:
