@@ -398,12 +398,7 @@ def _intern(tokens: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     longest = max(map(len, tokens))
     w8 = max(8, (longest + 7) // 8 * 8)
     arr = np.array(tokens, dtype=f"S{w8}")  # zero-padded fixed width: 8-byte words for hashing
-    words = arr.view(np.uint64).reshape(len(arr), -1)
-    h = np.zeros(len(arr), np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(words.shape[1]):
-            h = (h * np.uint64(0x9E3779B97F4A7C15)) ^ words[:, j]
-            h ^= h >> np.uint64(29)
+    h = _hash_words(arr)
     _, first, inv = np.unique(h, return_index=True, return_inverse=True)  # stable (radix) sort of uint64
     inv = inv.ravel()
     if not np.array_equal(arr[first][inv], arr):  # hash collision: exact (slower) path
