@@ -36,13 +36,20 @@ def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     golden = read_map(case / "ir_drop_map.csv.gz")
     current = read_map(case / "current_map.csv.gz")
     assert pred.shape == current.shape == golden.shape
-    assert np.all(np.isfinite(pred)) and pred.min() >= 0.0
+    assert np.all(np.isfinite(pred))
+    # the tile the predictor ranks worst is a golden hotspot (contest definition: >= 90 % of the golden worst)
+    assert golden[np.unravel_index(np.argmax(pred), pred.shape)] >= 0.9 * golden.max()
     # sane: in volts, same magnitude as the label, and far better than the best constant map
     err = mae(pred, golden)
     constant = mae(np.full_like(golden, np.median(golden)), golden)
     assert 0.2 < pred.max() / golden.max() < 5.0
     assert err < 0.6 * constant, (err, constant)
-    assert hotspot_f1(pred, golden) >= 0.0
+    # hotspots are 0.2 % of the tiles: a map that marks them by chance scores ~0.002; the input maps used as
+    # predictors score <= 0.004 on this case (current map 0, effective distance 0.004); the model must find
+    # most hotspots with most of its marked tiles right
+    f1 = hotspot_f1(pred, golden)
+    assert f1 >= 0.5, f1
+    assert f1 > max(hotspot_f1(current, golden), hotspot_f1(read_map(case / "eff_dist_map.csv.gz"), golden)) + 0.4
 
 
 @pytest.mark.data
