@@ -86,6 +86,7 @@ def run_privcirnet(p: PrivCirNetParams) -> tuple[Any, dict, dict]:
     spec = ArraySpec(rows=64, cols=64, local_array_size=4, adc_bits=4, cols_per_adc=4, clock_hz=100e6)
     maps = {name: map_workload(w, spec, cost=AnalyticOpCost()) for name, w in (("dense", dense), ("circulant", work))}
     report = {**{k: v for k, v in asdict(res).items() if k != "sensitivity"},
+              "baseline": "dense: diagonal method (Halevi-Shoup, as Bolt/Gazelle pack an FC layer), HE cost model",
               "sensitivity": [{str(b): v for b, v in s.items()} for s in res.sensitivity],
               "acim": {name: m.summary() for name, m in maps.items()},
               "weights": {"dense": dense.total_weights, "circulant": work.total_weights}}

@@ -10,7 +10,12 @@ of the other bins), so one CKKS ciphertext per input block holds that block's sp
 ``Im(C) * Im(X)``: for ``b >= 4`` the client also sends the spectrum with real and imaginary parts swapped.
 The server multiplies every ciphertext by a plaintext of filter spectra and adds them up - no rotations
 at all - and returns one ciphertext of output spectra; the client decrypts and applies the inverse FFT.
-``b = 1`` is the dense layer (one ciphertext per input feature).
+With ``b = 1`` this protocol would spend one ciphertext per input feature; the dense baseline is instead
+the packing PrivCirNet's baseline (Bolt, after Gazelle) uses for an FC layer: the Halevi-Shoup *diagonal
+method*, one input ciphertext (the vector replicated over the slots), ``d_in`` plaintext diagonals, each
+multiplied into a rotation of the input and summed, one output ciphertext. TenSEAL implements exactly
+that (``CKKSVector.matmul``, ``diagonal_ct_vector_matmul``); :func:`run_dense_diagonal` runs it and
+:func:`dense_op_counts` counts it (``d_in - 1`` rotations, ``d_in`` multiplications).
 
 Operation counts for an FC layer ``d_in -> d_out`` with ``S`` slots per ciphertext:
 
@@ -23,7 +28,7 @@ A convolution ``C_in -> C_out``, ``k x k`` kernel, ``H_out x W_out`` outputs, ci
 dimensions per kernel tap, is the same with ``nb_in -> nb_in * k^2`` (one shifted input per tap, prepared
 by the client) and ``nb_out * b -> nb_out * b * H_out * W_out`` slots.
 
-Latency = ``n_enc t_enc + n_mul t_mul + n_add t_add + n_dec t_dec + bytes / bandwidth``. The per-operation
+Latency = ``n_enc t_enc + n_rot t_rot + n_mul t_mul + n_add t_add + n_dec t_dec + bytes / bandwidth``. The per-operation
 times in :class:`HeCosts` are measured with :func:`calibrate` (defaults: a calibration on the
 development machine, TenSEAL 0.3.18, N = 8192). The model counts the work of this rotation-free
 protocol; it reproduces the trend of PrivCirNet's claim (HE cost falls roughly as 1/b), not the absolute
@@ -40,8 +45,9 @@ import numpy as np
 
 from eda.workloads.privcirnet import BLOCK_SIZES
 
-__all__ = ["HeCosts", "HeOpCounts", "fc_op_counts", "conv_op_counts", "latency", "fc_latency_table",
-           "conv_latency_table", "make_context", "calibrate", "run_fc_protocol", "run_conv_protocol"]
+__all__ = ["HeCosts", "HeOpCounts", "fc_op_counts", "dense_op_counts", "conv_op_counts", "latency",
+           "fc_latency_table", "conv_latency_table", "make_context", "calibrate", "run_fc_protocol",
+           "run_conv_protocol", "run_dense_diagonal", "run_mlp_protocols"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class HeCosts:
     t_mul_plain_s: float = 1.0e-3
     t_add_s: float = 2.3e-5
     t_decrypt_s: float = 3.4e-4
+    t_rotate_s: float = 5.1e-3
     ciphertext_bytes: int = 235_161
     bandwidth_bytes_per_s: float = 3e9 / 8
 
@@ -69,6 +76,7 @@ class HeOpCounts:
     mul_plain: int
     additions: int
     decryptions: int
+    rotations: int = 0
 
     @property
     def ciphertexts_sent(self) -> int:
@@ -89,6 +97,16 @@ def fc_op_counts(d_in: int, d_out: int, b: int, slots: int = 4096) -> HeOpCounts
     return _counts(nb_in, nb_out * b, b, slots)
 
 
+def dense_op_counts(d_in: int, d_out: int, slots: int = 4096) -> HeOpCounts:
+    """Operation counts of the dense baseline (Halevi-Shoup diagonal method, one ciphertext each way).
+
+    ``d_out`` must fit in the slots (one output ciphertext); ``d_in`` diagonals, ``d_in - 1`` rotations.
+    """
+    if max(d_in, d_out) > slots:
+        raise ValueError(f"a {d_in}x{d_out} layer does not fit one ciphertext of {slots} slots")
+    return HeOpCounts(encryptions=1, mul_plain=d_in, additions=d_in - 1, decryptions=1, rotations=d_in - 1)
+
+
 def conv_op_counts(in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int], b: int,
                    slots: int = 4096) -> HeOpCounts:
     """Operation counts of a ``kernel x kernel`` convolution, block-circulant over channels."""
@@ -99,15 +117,17 @@ def conv_op_counts(in_channels: int, out_channels: int, kernel: int, out_hw: tup
 def latency(counts: HeOpCounts, costs: HeCosts, *, network: bool = True) -> float:
     """Modelled latency in seconds (compute, plus transfer when ``network``)."""
     compute = (counts.encryptions * costs.t_encrypt_s + counts.mul_plain * costs.t_mul_plain_s
-               + counts.additions * costs.t_add_s + counts.decryptions * costs.t_decrypt_s)
+               + counts.additions * costs.t_add_s + counts.decryptions * costs.t_decrypt_s
+               + counts.rotations * costs.t_rotate_s)
     transfer = counts.ciphertexts_sent * costs.ciphertext_bytes / costs.bandwidth_bytes_per_s
     return compute + (transfer if network else 0.0)
 
 
 def fc_latency_table(d_in: int, d_out: int, costs: HeCosts, block_sizes: tuple[int, ...] = BLOCK_SIZES,
                      network: bool = True) -> dict[int, float]:
-    """Block size -> modelled latency (s) of an FC layer."""
-    return {b: latency(fc_op_counts(d_in, d_out, b, costs.slots), costs, network=network) for b in block_sizes}
+    """Block size -> modelled latency (s) of an FC layer; ``b = 1`` is the dense diagonal-method baseline."""
+    return {b: latency(dense_op_counts(d_in, d_out, costs.slots) if b == 1 else fc_op_counts(d_in, d_out, b, costs.slots),
+                       costs, network=network) for b in block_sizes}
 
 
 def conv_latency_table(in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int],
@@ -117,13 +137,19 @@ def conv_latency_table(in_channels: int, out_channels: int, kernel: int, out_hw:
             for b in block_sizes}
 
 
-def make_context(poly_modulus_degree: int = 8192):
-    """A TenSEAL CKKS context (scale 2^40, moduli [60, 40, 60]) with the secret key kept (client side)."""
+def make_context(poly_modulus_degree: int = 8192, galois_keys: bool = False, threads: int = 1):
+    """A TenSEAL CKKS context (scale 2^40, moduli [60, 40, 60]) with the secret key kept (client side).
+
+    ``galois_keys``: also the rotation keys the dense diagonal baseline needs; ``threads``: TenSEAL's
+    worker threads (1: the protocols are compared on one core each).
+    """
     import tenseal as ts
 
     ctx = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=poly_modulus_degree,
-                     coeff_mod_bit_sizes=[60, 40, 60])
+                     coeff_mod_bit_sizes=[60, 40, 60], n_threads=threads)
     ctx.global_scale = 2**40
+    if galois_keys:
+        ctx.generate_galois_keys()
     return ctx
 
 
@@ -155,11 +181,13 @@ def _filter_vectors(first_rows: np.ndarray, b: int, pixels: int) -> tuple[np.nda
     return np.tile(direct.reshape(-1), pixels), np.tile(swapped.reshape(-1), pixels)
 
 
-def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, ctx) -> tuple[np.ndarray, float, HeOpCounts]:
+def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, ctx,
+               wire: list[int] | None = None) -> tuple[np.ndarray, float, HeOpCounts]:
     """Encrypt every term's packed spectra, multiply by its filter, add, decrypt, inverse FFT.
 
     ``terms``: ``(x_blocks (pixels, b), first_rows (nb_out, b))`` per input block (and kernel tap).
-    Returns ``(y (pixels, nb_out * b), seconds, counts)``.
+    With ``wire`` (a list), every ciphertext crossing between client and server is serialised and read
+    back inside the timed part and its size appended. Returns ``(y (pixels, nb_out * b), seconds, counts)``.
     """
     import tenseal as ts
 
@@ -173,7 +201,12 @@ def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, 
     start = time.perf_counter()
     acc = None
     for vec, filt in prepared:
-        prod = ts.ckks_vector(ctx, vec.tolist()) * filt.tolist()
+        enc = ts.ckks_vector(ctx, vec.tolist())
+        if wire is not None:
+            blob = enc.serialize()
+            wire.append(len(blob))
+            enc = ts.ckks_vector_from(ctx, blob)
+        prod = enc * filt.tolist()
         counts["enc"] += 1
         counts["mul"] += 1
         if acc is None:
@@ -181,6 +214,10 @@ def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, 
         else:
             acc += prod
             counts["add"] += 1
+    if wire is not None:
+        blob = acc.serialize()
+        wire.append(len(blob))
+        acc = ts.ckks_vector_from(ctx, blob)
     out = np.array(acc.decrypt())
     seconds = time.perf_counter() - start
     n_cplx = b - b // 2 - 1
@@ -191,13 +228,16 @@ def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, 
     return y, seconds, HeOpCounts(counts["enc"], counts["mul"], counts["add"], 1)
 
 
-def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.ndarray, float, HeOpCounts]:
+def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None, wire: list[int] | None = None
+                    ) -> tuple[np.ndarray, float, HeOpCounts]:
     """Run the block-circulant FC protocol with real CKKS ciphertexts.
 
     Args:
         coeffs: ``(nb_out, nb_in, b)`` block-circulant weights; ``nb_out * b`` must fit in one ciphertext.
         x: input vector of length ``<= nb_in * b``.
         ctx: a TenSEAL CKKS context (default :func:`make_context`).
+        wire: if a list, the serialised size of every ciphertext sent is appended (and the time includes
+            serialisation, as the dense baseline's does).
 
     Returns:
         ``(y, seconds, counts)``: the decrypted output (length ``nb_out * b``), the wall time of the
@@ -207,7 +247,7 @@ def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.nda
     nb_out, nb_in, b = coeffs.shape
     x = np.concatenate([np.asarray(x, float), np.zeros(nb_in * b - len(x))])
     terms = [(x[q * b:(q + 1) * b][None, :], coeffs[:, q, :]) for q in range(nb_in)]
-    y, seconds, counts = _run_terms(terms, nb_out, b, ctx)
+    y, seconds, counts = _run_terms(terms, nb_out, b, ctx, wire)
     return y[0], seconds, counts
 
 
@@ -260,5 +300,71 @@ def calibrate(poly_modulus_degree: int = 8192, repeats: int = 20, length: int = 
         for key, value in zip(timings, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             timings[key].append(value)
     med = {k: float(np.median(v)) for k, v in timings.items()}
+    # one rotation: a diagonal-method product of a 32 x 32 matrix minus its multiplications and additions
+    rot_ctx = make_context(poly_modulus_degree, galois_keys=True)
+    matrix = rng.normal(size=(32, 32))
+    enc = ts.ckks_vector(rot_ctx, vec[:32])
+    spans = []
+    for _ in range(max(3, repeats // 5)):
+        t0 = time.perf_counter()
+        enc.matmul(matrix.tolist())
+        spans.append(time.perf_counter() - t0)
+    t_rot = max(0.0, (float(np.median(spans)) - 32 * med["mul"] - 31 * med["add"]) / 31)
     return HeCosts(slots=poly_modulus_degree // 2, t_encrypt_s=med["enc"], t_mul_plain_s=med["mul"], t_add_s=med["add"],
-                   t_decrypt_s=med["dec"], ciphertext_bytes=len(ct.serialize()))
+                   t_decrypt_s=med["dec"], t_rotate_s=t_rot, ciphertext_bytes=len(ct.serialize()))
+
+
+def run_dense_diagonal(weight: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.ndarray, float, HeOpCounts, int]:
+    """The dense baseline: ``y = W x`` by the diagonal method on real CKKS ciphertexts (TenSEAL ``matmul``).
+
+    ``ctx`` needs Galois keys (:func:`make_context` with ``galois_keys=True``). Returns ``(y, seconds,
+    counts, bytes)``: the decrypted output, the wall time of encrypt + product + decrypt, the operations
+    (:func:`dense_op_counts`) and the serialised bytes of the input and output ciphertexts.
+    """
+    import tenseal as ts
+
+    ctx = ctx or make_context(galois_keys=True)
+    weight = np.asarray(weight, dtype=float)
+    d_out, d_in = weight.shape
+    start = time.perf_counter()
+    enc = ts.ckks_vector(ctx, np.asarray(x, dtype=float).tolist())
+    sent = enc.serialize()
+    out = ts.ckks_vector_from(ctx, sent).matmul(weight.T.tolist())
+    back = out.serialize()
+    y = np.array(ts.ckks_vector_from(ctx, back).decrypt())
+    seconds = time.perf_counter() - start
+    return y, seconds, dense_op_counts(d_in, d_out, _slots(ctx)), len(sent) + len(back)
+
+
+def run_mlp_protocols(weights: list[np.ndarray], block_sizes: list[int], x: np.ndarray, ctx=None
+                      ) -> list[dict[str, float]]:
+    """Every FC layer of an MLP run on real ciphertexts: ``b = 1`` by the dense diagonal method, ``b > 1`` by
+    the block-circulant protocol on the Frobenius projection of the layer's weight; ReLU in the clear
+    between layers (a secure protocol would run it by OT; not part of the HE cost compared here).
+
+    Returns per layer ``{"b", "seconds", "bytes", "max_error"}`` (error against the plaintext product of the
+    same, projected, weight). ``ctx`` needs Galois keys when any ``b = 1``.
+    """
+    from eda.workloads.privcirnet import block_circulant_dense, project_block_circulant
+
+    ctx = ctx or make_context(galois_keys=1 in block_sizes)
+    out = []
+    h = np.asarray(x, dtype=float)
+    for i, (weight, b) in enumerate(zip(weights, block_sizes, strict=True)):
+        if b == 1:
+            y, seconds, _, sent = run_dense_diagonal(weight, h, ctx)
+            exact = weight @ h
+        else:
+            coeffs = project_block_circulant(weight, b)
+            wire: list[int] = []
+            y, seconds, _ = run_fc_protocol(coeffs, h, ctx, wire)
+            y, sent = y[: weight.shape[0]], sum(wire)
+            exact = block_circulant_dense(coeffs, weight.shape) @ h
+        out.append({"b": b, "seconds": seconds, "bytes": sent, "max_error": float(np.abs(y - exact).max())})
+        h = np.maximum(exact, 0.0) if i < len(weights) - 1 else exact
+    return out
+
+
+def _slots(ctx) -> int:
+    """CKKS slots of a TenSEAL context (half the polynomial degree)."""
+    return int(ctx.seal_context().data.key_context_data().parms().poly_modulus_degree()) // 2
