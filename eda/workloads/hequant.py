@@ -12,7 +12,9 @@
   packing): lanes add and scale independently as long as no lane overflows, which the accumulator bound
   guarantees. :func:`gemm_ciphertexts` counts the ciphertexts of a layer ``(m × k)·(k × n)`` with the
   ``m`` rows packed into slots and lanes: ``k·⌈m/(N·p)⌉`` client→server, ``n·⌈m/(N·p)⌉`` back.
-  :func:`run_packed_gemm` executes exactly that on real TenSEAL BFV ciphertexts.
+  :func:`run_packed_gemm` executes exactly that on real TenSEAL BFV ciphertexts and measures the serialised
+  bytes; :func:`run_network_he` runs every layer of a quantised model that way on its real integer
+  activations (im2col for convolutions), so a network's communication is measured, not modelled.
 * **Bit allocation** — :func:`allocate_bits` measures, on a real trained model, the loss increase of each
   (weight, activation) option per layer and solves the integer program minimising it under a
   communication budget (:func:`eda.workloads.quant.choose_per_layer`).
@@ -45,6 +47,8 @@ __all__ = [
     "run_packed_gemm",
     "HEQuantResult",
     "allocate_bits",
+    "integer_layer_operands",
+    "run_network_he",
 ]
 
 
@@ -360,3 +364,71 @@ def allocate_bits(model: Any, data: Any, options: tuple[tuple[int, int], ...] = 
         comm_bytes_unpacked8=unpacked8, accuracy=evaluate(q_final, data.x_test, data.y_test),
         accuracy_float=evaluate(model, data.x_test, data.y_test),
         accuracy_uniform8=evaluate(q_uniform, data.x_test, data.y_test), workload=workload, table=table)
+
+
+def integer_layer_operands(model: Any, bits: dict[str, tuple[int, int]], calibration: Any, x: Any
+                           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per layer of the quantised model, the integer GEMM it runs on ``x``: ``(inputs (m, k), weights (n, k))``.
+
+    Weights are the symmetric per-channel integers of :func:`quantize_weights`; inputs the unsigned
+    activation integers the fake-quantised model (:func:`eda.workloads.quant.quantized_model`, scales from
+    ``calibration``) feeds the layer, unfolded to im2col rows for convolutions (``m`` = images × output
+    pixels).
+    """
+    import torch
+
+    from eda.workloads.quant import calibrate_input_ranges
+
+    ranges = calibrate_input_ranges(model, calibration)
+    q_model = quantized_model(model, bits, calibration)
+    captured: dict[str, np.ndarray] = {}
+    hooks = []
+    for name, module in weight_layers(q_model):
+        if name not in bits:
+            continue
+
+        def grab(mod: Any, inputs: Any, _name: str = name) -> None:
+            t = inputs[0].detach()
+            x_max, signed = ranges[_name]
+            if signed:
+                raise SpecError(f"layer '{_name}' has signed inputs", hint="HE packing here assumes unsigned activations")
+            levels = 2 ** bits[_name][1] - 1
+            values = torch.round(t / max(x_max, 1e-12) * levels)
+            if isinstance(mod, torch.nn.Conv2d):
+                cols = torch.nn.functional.unfold(values, mod.kernel_size, padding=mod.padding, stride=mod.stride)
+                values = cols.transpose(1, 2).reshape(-1, cols.shape[1])
+            captured[_name] = values.numpy().astype(np.int64)
+        hooks.append(module.register_forward_hook(lambda mod, inputs, output, _g=grab: _g(mod, inputs)))
+    try:
+        with torch.no_grad():
+            q_model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    out = {}
+    for name, module in weight_layers(model):
+        if name in bits:
+            q, _ = quantize_weights(module.weight.detach().numpy(), bits[name][0])
+            out[name] = (captured[name], q.reshape(q.shape[0], -1))
+    return out
+
+
+def run_network_he(model: Any, bits: dict[str, tuple[int, int]], calibration: Any, x: Any,
+                   params: BFVParams | None = None, packed: bool = True,
+                   lane_bits: dict[str, int] | None = None) -> list[dict[str, Any]]:
+    """Every layer's integer GEMM on real TenSEAL BFV ciphertexts; per layer the measured bytes and exactness.
+
+    Lanes are ``accumulator_bits + 1`` of the layer's real weights (``lane_bits`` overrides, e.g. the
+    weight-agnostic bound of an unpacked baseline); ``packed=False`` puts one value per slot.
+    """
+    params = params or BFVParams()
+    rows = []
+    for name, (x_int, w_int) in integer_layer_operands(model, bits, calibration, x).items():
+        lane = (lane_bits or {}).get(name, int(accumulator_bits(w_int, bits[name][1]).max()) + 1)
+        run = run_packed_gemm(x_int, w_int, lane, params, packed=packed)
+        rows.append({"layer": name, "m": int(x_int.shape[0]), "k": int(x_int.shape[1]), "n": int(w_int.shape[0]),
+                     "lane_bits": lane, "lanes_per_slot": run["packing"],
+                     "ciphertexts": run["ciphertexts_sent"] + run["ciphertexts_received"],
+                     "bytes": run["bytes_sent"] + run["bytes_received"],
+                     "exact": bool(np.array_equal(run["y"], x_int @ w_int.T))})
+    return rows
