@@ -89,3 +89,41 @@ def test_communication_aware_bits_beat_uniform_at_equal_ciphertexts():
     assert ((q_b * s_b - table) ** 2).sum() <= ((q_u * s_u - table) ** 2).sum() + 1e-9
     with pytest.raises(Exception, match="exactly one budget"):
         fq.allocate_channel_bits(table)
+
+
+def test_cheetah_baseline_lookup_is_exact_and_partition_is_optimal():
+    """The paper's baseline: the lookup as a general coefficient-encoded mat-vec (Cheetah)."""
+    import math
+
+    from eda.workloads.fastquery_baseline import cheetah_lookup, cheetah_partition
+
+    rng = np.random.default_rng(2)
+    table = rng.integers(-32767, 32768, size=(2500, 24))                 # 16-bit fixed point
+    result = cheetah_lookup(table, index=2222)
+    np.testing.assert_array_equal(result["row"], table[2222])            # shares reconstruct the row exactly
+    n_i, n_o = result["partition"]
+    assert n_i * n_o <= 4096
+    best = min(math.ceil(2500 / (4096 // o)) + math.ceil(24 / o) for o in range(1, 25))
+    assert result["query_ciphertexts"] + result["response_ciphertexts"] == best
+    assert cheetah_partition(2500, 24, 4096) == (n_i, n_o)
+    # seeded symmetric queries carry one polynomial (4096 x 109 bits), responses two, before compression
+    assert result["query_bytes"] < result["query_ciphertexts"] * 4096 * 109 / 8 * 1.1
+    assert result["response_bytes"] > result["response_ciphertexts"] * 2 * 4096 * 60 / 8
+
+
+def test_dense_response_lookup_is_exact_in_one_ciphertext():
+    from eda.workloads.fastquery_he import run_dense_query
+
+    rng = np.random.default_rng(3)
+    table = rng.normal(size=(9000, 40))
+    bits = np.array([3] * 10 + [4] * 20 + [6] * 10)
+    q, _ = fq.quantize_channels(table, bits)
+    for index in (0, 4095, 4096, 8999):                                  # both slot rows, both blocks
+        result = run_dense_query(q, bits, index=index)
+        np.testing.assert_array_equal(result["row"], q[index])
+    assert result["response_ciphertexts"] == 1
+    assert result["groups"] == fq.query_comm(len(q), bits).response_ciphertexts   # what the slot protocol sends
+    # two of the four data moduli (43, 43, 44, 44 bits) dropped: between the information content of two
+    # 8192-coefficient polynomials of 86 bits and SEAL's storage of them in 64-bit words (half a fresh one's)
+    assert 2 * 8192 * 86 / 8 <= result["response_bytes"] <= 2 * 8192 * 2 * 8
+    assert result["noise_budget_bits"] > 0
