@@ -25,6 +25,7 @@ contents depend only on its own access sequence and size, which makes the DP all
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -32,7 +33,7 @@ import numpy as np
 from eda.errors import SpecError
 
 __all__ = ["MoETrace", "Policy", "LatencyModel", "SimResult", "LayerStats", "simulate", "simulate_layer",
-           "allocate_cache_dp", "threshold_for_reduction", "run_ladder"]
+           "allocate_cache_dp", "threshold_for_reduction", "threshold_for_quality", "run_ladder"]
 
 
 @dataclass
@@ -292,18 +293,41 @@ def threshold_for_reduction(trace: MoETrace, reduction: float) -> float:
     return float(np.quantile(scores, min(1.0, 2 * reduction)))
 
 
+def threshold_for_quality(trace: MoETrace, loss_increase: Callable[[np.ndarray], float], budget: float,
+                          candidates: int = 21) -> tuple[float, float]:
+    """The largest gating threshold whose *measured* quality cost stays within ``budget``.
+
+    ``loss_increase(keep)`` measures the held-out loss increase (e.g. nats per token) when the second
+    expert runs only where ``keep`` ((T, L) bool, trace order) is true. Candidates are the thresholds at
+    ``candidates`` evenly spaced quantiles of the trace's scores ``H_l w2²`` (quantile 0 keeps every second
+    expert). Returns ``(threshold, measured increase)``; ``(0.0, 0.0)`` when no candidate fits.
+    """
+    scores = np.sort((trace.sensitivity[None, :] * trace.weights[:, :, 1] ** 2).ravel())
+    best = (0.0, 0.0)
+    for q in np.linspace(0.0, 1.0, candidates)[1:]:
+        threshold = float(np.nextafter(scores[min(len(scores) - 1, int(q * len(scores)) - 1)], np.inf))
+        cost = float(loss_increase(trace.keep_second(threshold)))
+        if cost <= budget:
+            best = (threshold, cost)
+    return best
+
+
 def run_ladder(trace: MoETrace, slots_per_layer: int, reduction: float = 0.25,
-               timing: LatencyModel | None = None, calibration_fraction: float = 0.5) -> dict[str, SimResult]:
+               timing: LatencyModel | None = None, calibration_fraction: float = 0.5,
+               threshold: float | None = None) -> dict[str, SimResult]:
     """Baseline LRU, + adaptive gating, + prefetch, + DP allocation, evaluated on the trace's second part.
 
-    The threshold and DP curves come from the first ``calibration_fraction`` of the tokens; all four
-    policies are measured on the rest, with the same total number of cache slots.
+    The threshold (``threshold`` if given, e.g. from :func:`threshold_for_quality` on the calibration
+    part; otherwise the one cutting ``reduction`` of the activated experts) and the DP curves come from the
+    first ``calibration_fraction`` of the tokens; all four policies are measured on the rest, with the same
+    total number of cache slots.
     """
     timing = timing or LatencyModel()
     split = int(trace.tokens * calibration_fraction)
     calib, test = trace.slice(0, split), trace.slice(split, trace.tokens)
     uniform = (slots_per_layer,) * trace.layers
-    threshold = threshold_for_reduction(calib, reduction)
+    if threshold is None:
+        threshold = threshold_for_reduction(calib, reduction)
     dp_sizes = allocate_cache_dp(calib, slots_per_layer * trace.layers, threshold, True)
     policies = {"lru": Policy(uniform), "gating": Policy(uniform, threshold),
                 "gating+prefetch": Policy(uniform, threshold, True),

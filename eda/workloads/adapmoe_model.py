@@ -199,13 +199,15 @@ def extract_trace(model: MoELanguageModel, held_out: torch.Tensor, tokens: int =
 
 @torch.no_grad()
 def held_out_loss(model: MoELanguageModel, held_out: torch.Tensor, keep_second: np.ndarray | None = None,
-                  tokens: int = 2048) -> float:
+                  tokens: int = 2048, per_token: bool = False) -> float | np.ndarray:
     """Mean cross-entropy (nats per character) on held-out text; ``keep_second`` is ``(T, L)`` bool in
-    trace order (as from :meth:`MoETrace.keep_second`), ``None`` = always top-2."""
+    trace order (as from :meth:`MoETrace.keep_second`), ``None`` = always top-2. ``per_token``: the
+    cross-entropy of every token instead, in trace order."""
     cfg = model.cfg
     x, y = _windows(held_out, cfg.context, tokens)
     keep = None
     if keep_second is not None:
         keep = torch.as_tensor(keep_second).reshape(x.shape[0], x.shape[1], cfg.layers)
     logits, _ = model(x, keep)
-    return float(nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1)))
+    losses = nn.functional.cross_entropy(logits.reshape(-1, cfg.vocab), y.reshape(-1), reduction="none")
+    return losses.numpy() if per_token else float(losses.mean())

@@ -162,9 +162,11 @@ def split_experts(acts: list[torch.Tensor], experts: int, calibration_tokens: in
 
 
 @torch.no_grad()
-def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], keep_second: np.ndarray | None) -> float:
+def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], keep_second: np.ndarray | None,
+                 per_token: bool = False) -> float | np.ndarray:
     """Next-token loss (nats/token) running per layer only the top-1 expert, plus the second where
-    ``keep_second[t, l]`` (``None`` = all experts, the unsplit model)."""
+    ``keep_second[t, l]`` (``None`` = all experts, the unsplit model); ``per_token``: every token's loss
+    (the prediction made at token ``t`` of the next one, ``len(ids) - 1`` values)."""
     if keep_second is None:
         logits, _ = model.forward(ids)
     else:
@@ -176,7 +178,8 @@ def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], ke
             return act * chosen
 
         logits, _ = model.forward(ids, ffn_mask=mask)
-    return float(torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:])))
+    losses = torch.nn.functional.cross_entropy(logits[:-1], torch.tensor(ids[1:]), reduction="none")
+    return losses.numpy() if per_token else float(losses.mean())
 
 
 def smollm2_trace(text: str, experts: int = 8, layers: int | None = None, max_tokens: int = 512,

@@ -144,3 +144,37 @@ def test_real_moe_trace_from_small_trained_model() -> None:
     full = held_out_loss(model, held, None, tokens=256)
     assert held_out_loss(model, held, np.ones((256, 2), bool), tokens=256) == pytest.approx(full, abs=1e-5)
     assert held_out_loss(model, held, np.zeros((256, 2), bool), tokens=256) != pytest.approx(full, abs=1e-6)
+
+
+def test_threshold_for_quality_is_the_largest_within_budget() -> None:
+    """With a loss that grows with the dropped gate weight, the search returns the largest candidate threshold
+    whose cost fits, checked against every candidate."""
+    from eda.workloads.adapmoe import threshold_for_quality
+
+    trace = generate_trace(GeneratorParams(layers=3, tokens=400), seed=2)
+    scores = trace.sensitivity[None, :] * trace.weights[:, :, 1] ** 2
+
+    def cost(keep: np.ndarray) -> float:      # the squared output change AdapMoE's criterion estimates
+        return float((scores * ~keep).sum() / trace.tokens)
+
+    for budget in (0.0, 0.05, 0.5, 5.0):
+        threshold, spent = threshold_for_quality(trace, cost, budget)
+        assert spent <= budget
+        assert spent == pytest.approx(cost(trace.keep_second(threshold)))
+        sorted_scores = np.sort(scores.ravel())
+        candidates = {float(np.nextafter(sorted_scores[int(q * scores.size) - 1], np.inf))
+                      for q in np.linspace(0, 1, 21)[1:]}
+        assert not any(t > threshold and cost(trace.keep_second(t)) <= budget for t in candidates)
+
+
+def test_latency_from_stated_figures_and_measured_loads() -> None:
+    from eda.workloads.adapmoe_timing import RTX4090_PCIE4_MIXTRAL, latency_from_device, measure_latency
+
+    stated = latency_from_device(RTX4090_PCIE4_MIXTRAL)
+    # 352 MB over 31.5 GB/s and out of 1008 GB/s memory: 11.2 ms and 0.35 ms
+    assert stated.t_load_s == pytest.approx(0.0112, rel=0.01)
+    assert stated.t_expert_s == pytest.approx(3.5e-4, rel=0.01)
+    measured = measure_latency([(64, 128), (128, 64)], [(64, 64)] * 4, repeats=5)
+    assert 0 < measured.t_expert_s < 0.1 and 0 < measured.t_layer_s < 0.1
+    # a cold 64 KB read: at least one storage access (> 1 µs), far below a second
+    assert 1e-6 < measured.t_load_s < 1.0
