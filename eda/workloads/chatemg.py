@@ -18,7 +18,9 @@ rest of the new session. :func:`inference_workload` exports one generated step a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,7 +29,8 @@ from torch import nn
 from eda.workloads.chatemg_generator import INTENTS, GeneratorConfig, make_session, quantise, session_windows
 
 __all__ = ["EmgGPTConfig", "EmgGPT", "train_emg_gpt", "generate", "window_features", "train_classifier",
-           "AugmentationResult", "augmentation_experiment", "inference_workload"]
+           "AugmentationResult", "AugmentationSetup", "prepare_augmentation", "augmentation_trial",
+           "augmentation_experiment", "gain_statistics", "inference_workload"]
 
 
 @dataclass(frozen=True)
@@ -136,47 +139,102 @@ class AugmentationResult:
     test_windows: int
 
 
-def augmentation_experiment(train_sessions: int = 4, new_session: int = 99, shots: int = 2, prompt_steps: int = 20,
-                            window_steps: int = 50, synthetic_per_prompt: int = 8, trials_per_intent: int = 12,
-                            gpt_steps: int = 300, cfg: GeneratorConfig | None = None, model_cfg: EmgGPTConfig | None = None,
-                            include_prompt: bool = False, seed: int = 0) -> tuple[AugmentationResult, EmgGPT]:
-    """Train the generator on previous sessions, then compare classifiers on a new session.
+@dataclass
+class AugmentationSetup:
+    """What one simulated person contributes: previous sessions, the generator trained on them, a new session."""
 
-    Windows are ``window_steps`` envelope steps (0.5 s) from 0.5 s into each trial; prompts are their
-    first ``prompt_steps`` (0.2 s). Each synthetic window is ``window_steps`` generated after the prompt (with
-    ``include_prompt``: the prompt itself followed by the generated remainder of the window).
+    model: EmgGPT
+    old_x: np.ndarray
+    old_y: np.ndarray
+    new_x: np.ndarray
+    new_y: np.ndarray
+    prompt_steps: int
+    window_steps: int
+    seed: int
+
+
+def prepare_augmentation(train_sessions: int = 4, new_session: int = 99, prompt_steps: int = 20, window_steps: int = 50,
+                         trials_per_intent: int = 12, gpt_steps: int = 300, cfg: GeneratorConfig | None = None,
+                         model_cfg: EmgGPTConfig | None = None, seed: int = 0) -> AugmentationSetup:
+    """Simulate a person's previous sessions and a new one; train the EMG transformer on the previous ones.
+
+    Windows are ``window_steps`` envelope steps (0.5 s) from 0.5 s into each trial; prompts are their first
+    ``prompt_steps`` (0.2 s).
     """
     cfg = cfg or GeneratorConfig()
-    model_cfg = model_cfg or EmgGPTConfig()
     length_s = window_steps / cfg.envelope_hz
     old = [session_windows(make_session(s, trials_per_intent, cfg, seed), 0.5, length_s) for s in range(train_sessions)]
     old_x = np.concatenate([w for w, _ in old])
     old_y = np.concatenate([y for _, y in old])
-    model = train_emg_gpt(old_x, model_cfg, steps=gpt_steps, seed=seed)
+    model = train_emg_gpt(old_x, model_cfg or EmgGPTConfig(), steps=gpt_steps, seed=seed)
     new_x, new_y = session_windows(make_session(new_session, trials_per_intent, cfg, seed), 0.5, length_s)
-    rng = np.random.default_rng(seed)
+    return AugmentationSetup(model, old_x, old_y, new_x, new_y, prompt_steps, window_steps, seed)
+
+
+def augmentation_trial(setup: AugmentationSetup, shots: int, synthetic_per_prompt: int = 8, draw: int = 0,
+                       include_prompt: bool = False, synthesize: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
+                       ) -> AugmentationResult:
+    """Draw ``shots`` real windows per intent from the new session (draw number ``draw``), complete their
+    prompts into synthetic windows, and score classifiers trained on the real windows alone and with the
+    synthetic ones on the rest of the session (also: one trained on the previous sessions only).
+
+    Each synthetic window is ``window_steps`` generated after the prompt (with ``include_prompt``: the
+    prompt itself followed by the generated remainder of the window). ``synthesize(windows, labels,
+    per_window, seed) -> (synthetic windows, labels)`` replaces the EMG transformer (controls: an oracle
+    drawing more real windows, a generator with shuffled labels).
+    """
+    rng = np.random.default_rng([setup.seed, draw])
+    new_y = setup.new_y
     shot_idx = np.concatenate([rng.choice(np.flatnonzero(new_y == k), shots, replace=False) for k in range(len(INTENTS))])
     test_mask = np.ones(len(new_y), bool)
     test_mask[shot_idx] = False
-    few_x, few_y = new_x[shot_idx], new_y[shot_idx]
-    if include_prompt:  # synthetic window = real prompt + generated remainder
-        synth = [generate(model, x[:prompt_steps], window_steps, synthetic_per_prompt, seed=seed + i)
-                 for i, x in enumerate(few_x)]
-    else:  # synthetic window = a full window generated after the real prompt
-        synth = [generate(model, x[:prompt_steps], prompt_steps + window_steps, synthetic_per_prompt,
-                          seed=seed + i)[:, prompt_steps:] for i, x in enumerate(few_x)]
-    synth_x = np.concatenate(synth)
-    synth_y = np.repeat(few_y, synthetic_per_prompt)
+    few_x, few_y = setup.new_x[shot_idx], new_y[shot_idx]
+    p, w = setup.prompt_steps, setup.window_steps
+    base_seed = setup.seed + 1000 * draw
+    if synthesize is not None:
+        synth_x, synth_y = synthesize(few_x, few_y, synthetic_per_prompt, base_seed)
+    else:
+        if include_prompt:
+            synth = [generate(setup.model, x[:p], w, synthetic_per_prompt, seed=base_seed + i) for i, x in enumerate(few_x)]
+        else:
+            synth = [generate(setup.model, x[:p], p + w, synthetic_per_prompt, seed=base_seed + i)[:, p:]
+                     for i, x in enumerate(few_x)]
+        synth_x = np.concatenate(synth)
+        synth_y = np.repeat(few_y, synthetic_per_prompt)
 
     def score(clf) -> float:
-        return float((clf.predict(window_features(new_x[test_mask])) == new_y[test_mask]).mean())
+        return float((clf.predict(window_features(setup.new_x[test_mask])) == new_y[test_mask]).mean())
 
-    result = AugmentationResult(
+    return AugmentationResult(
         few_real=score(train_classifier(few_x, few_y)),
         few_real_plus_synthetic=score(train_classifier(np.concatenate([few_x, synth_x]), np.concatenate([few_y, synth_y]))),
-        previous_sessions=score(train_classifier(old_x, old_y)),
+        previous_sessions=score(train_classifier(setup.old_x, setup.old_y)),
         shots_per_intent=shots, synthetic_per_prompt=synthetic_per_prompt, test_windows=int(test_mask.sum()))
-    return result, model
+
+
+def augmentation_experiment(train_sessions: int = 4, new_session: int = 99, shots: int = 2, prompt_steps: int = 20,
+                            window_steps: int = 50, synthetic_per_prompt: int = 8, trials_per_intent: int = 12,
+                            gpt_steps: int = 300, cfg: GeneratorConfig | None = None, model_cfg: EmgGPTConfig | None = None,
+                            include_prompt: bool = False, seed: int = 0) -> tuple[AugmentationResult, EmgGPT]:
+    """:func:`prepare_augmentation` then one :func:`augmentation_trial` (draw 0)."""
+    setup = prepare_augmentation(train_sessions, new_session, prompt_steps, window_steps, trials_per_intent, gpt_steps,
+                                 cfg, model_cfg, seed)
+    return augmentation_trial(setup, shots, synthetic_per_prompt, 0, include_prompt), setup.model
+
+
+def gain_statistics(gains: np.ndarray, confidence: float = 0.95) -> dict[str, Any]:
+    """Mean of per-person accuracy gains, its two-sided Student-t confidence interval (people independent)
+    and the verdict: ``helps`` (interval above 0), ``hurts`` (below 0) or ``inconclusive``."""
+    from scipy import stats
+
+    gains = np.asarray(gains, dtype=float)
+    mean = float(gains.mean())
+    if len(gains) < 2:
+        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": len(gains), "verdict": "inconclusive"}
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(gains) - 1) * gains.std(ddof=1) / np.sqrt(len(gains)))
+    low, high = mean - half, mean + half
+    verdict = "helps" if low > 0 else "hurts" if high < 0 else "inconclusive"
+    return {"mean": mean, "low": low, "high": high, "n": len(gains), "verdict": verdict}
 
 
 def inference_workload(cfg: EmgGPTConfig, context_steps: int = 100, name: str = "chatemg-generate",

@@ -104,7 +104,7 @@ def propd_command(
 def chatemg_command(
     out: OutOption = Path("chatemg.yaml"),
     report: ReportOption = None,
-    shots: Annotated[int, typer.Option(help="Real windows per intent from the new session.")] = 1,
+    shots: Annotated[str, typer.Option(help="Comma-separated real windows per intent from the new session.")] = "1,2,4",
     seeds: Annotated[str, typer.Option(help="Comma-separated seeds (one new person/session each).")] = "0,1,2",
 ) -> None:
     """ChatEMG augmentation of a few-shot intent classifier and the generator's inference workload."""
@@ -113,6 +113,7 @@ def chatemg_command(
 
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
+        shot_list = [int(s) for s in shots.split(",") if s.strip()]
     except ValueError:
-        raise UserError(f"--seeds must be comma-separated integers, got '{seeds}'") from None
-    _emit(run_chatemg(ChatEMGParams(shots=shots, seeds=seed_list)), out, report)
+        raise UserError(f"--seeds and --shots must be comma-separated integers, got '{seeds}', '{shots}'") from None
+    _emit(run_chatemg(ChatEMGParams(shots=shot_list, seeds=seed_list)), out, report)

@@ -357,8 +357,9 @@ class ProPDStep(Step):
 
 # ------------------------------------------------------------------------------------------- ChatEMG
 class ChatEMGParams(StepParams):
-    seeds: list[int] = Field([0, 1, 2], min_length=1)
-    shots: int = Field(1, ge=1)
+    seeds: list[int] = Field([0, 1, 2], min_length=1, description="simulated people (one seed each)")
+    shots: list[int] = Field([1, 2, 4], min_length=1, description="real windows per intent from the new session")
+    draws: int = Field(3, ge=1, description="random choices of those windows per person")
     train_sessions: int = Field(4, ge=1)
     trials_per_intent: int = Field(12, ge=2)
     gpt_steps: int = Field(300, ge=1)
@@ -366,25 +367,43 @@ class ChatEMGParams(StepParams):
 
 
 def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
-    """The augmentation experiment over ``seeds`` (a new person/session each); the generator as workload."""
+    """The augmentation experiment for every person (seed), shot count and draw; per shot count the mean
+    accuracy gain over people with its 95 % confidence interval and verdict; the generator as workload."""
     import numpy as np
 
-    from eda.workloads.chatemg import EmgGPTConfig, augmentation_experiment, inference_workload
+    from eda.workloads.chatemg import (
+        EmgGPTConfig,
+        augmentation_trial,
+        gain_statistics,
+        inference_workload,
+        prepare_augmentation,
+    )
 
-    results = []
+    runs = []
     with _one_thread():
         for seed in p.seeds:
-            res, _ = augmentation_experiment(train_sessions=p.train_sessions, shots=p.shots,
-                                             trials_per_intent=p.trials_per_intent, gpt_steps=p.gpt_steps,
-                                             synthetic_per_prompt=p.synthetic_per_prompt, seed=seed)
-            results.append(asdict(res))
-    mean = {k: float(np.mean([r[k] for r in results])) for k in ("few_real", "few_real_plus_synthetic", "previous_sessions")}
+            setup = prepare_augmentation(train_sessions=p.train_sessions, trials_per_intent=p.trials_per_intent,
+                                         gpt_steps=p.gpt_steps, seed=seed)
+            for shots in p.shots:
+                for draw in range(p.draws):
+                    res = augmentation_trial(setup, shots, p.synthetic_per_prompt, draw)
+                    runs.append({"seed": seed, "shots": shots, "draw": draw, **asdict(res)})
+    statistics, metrics = {}, {}
+    for shots in p.shots:
+        mine = [r for r in runs if r["shots"] == shots]
+        per_person = [np.mean([r["few_real_plus_synthetic"] - r["few_real"] for r in mine if r["seed"] == seed])
+                      for seed in p.seeds]
+        stats = gain_statistics(np.array(per_person))
+        stats.update({key: float(np.mean([r[key] for r in mine]))
+                      for key in ("few_real", "few_real_plus_synthetic", "previous_sessions")})
+        statistics[str(shots)] = stats
+        metrics[f"workload__chatemg__gain_{shots}shot"] = stats["mean"]
+        metrics[f"workload__chatemg__gain_{shots}shot_ci_low"] = stats["low"]
+        metrics[f"workload__chatemg__gain_{shots}shot_ci_high"] = stats["high"]
+        metrics[f"workload__chatemg__accuracy_{shots}shot_real"] = stats["few_real"]
     work = inference_workload(EmgGPTConfig())
-    report = {"runs": results, "mean": mean}
-    metrics = {"workload__chatemg__accuracy_few_real": mean["few_real"],
-               "workload__chatemg__accuracy_augmented": mean["few_real_plus_synthetic"],
-               "workload__chatemg__accuracy_previous_sessions": mean["previous_sessions"],
-               "workload__chatemg__gain": mean["few_real_plus_synthetic"] - mean["few_real"]}
+    report = {"runs": runs, "statistics": statistics, "people": len(p.seeds), "draws": p.draws,
+              "data": "simulated EMG (eda.workloads.chatemg_generator); no openly licensed EMG recording is on PyPI"}
     return work, report, metrics
 
 
