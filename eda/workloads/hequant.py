@@ -66,10 +66,18 @@ def partial_sum_bounds(w_int: np.ndarray, activation_bits: int) -> tuple[np.ndar
     return -top * np.where(w < 0, -w, 0).sum(axis=1), top * np.where(w > 0, w, 0).sum(axis=1)
 
 
-def accumulator_bits(w_int: np.ndarray, activation_bits: int) -> np.ndarray:
-    """HEQuant's per-output accumulator width ``a + ⌈log2 max(Σ w⁺, Σ |w⁻|)⌉`` (magnitude bits)."""
+def accumulator_bits(w_int: np.ndarray, activation_bits: int, signed_inputs: bool = False) -> np.ndarray:
+    """HEQuant's per-output accumulator width ``a + ⌈log2 max(Σ w⁺, Σ |w⁻|)⌉`` (magnitude bits).
+
+    With ``signed_inputs`` (symmetric ``a``-bit inputs, magnitude at most ``2^(a-1) - 1``) every product
+    can take the sign that adds up, so the bound is ``(a - 1) + ⌈log2 Σ |w|⌉``.
+    """
     w = _as_matrix(w_int)
-    biggest = np.maximum(np.where(w > 0, w, 0).sum(axis=1), np.where(w < 0, -w, 0).sum(axis=1))
+    if signed_inputs:
+        biggest = np.abs(w).sum(axis=1)
+        activation_bits -= 1
+    else:
+        biggest = np.maximum(np.where(w > 0, w, 0).sum(axis=1), np.where(w < 0, -w, 0).sum(axis=1))
     extra = np.array([math.ceil(math.log2(v)) if v > 1 else 0 for v in biggest.tolist()], dtype=np.int64)
     return activation_bits + extra
 

@@ -8,6 +8,10 @@
   stage 1 picks the clustering (k-means on the rows, ``K`` clusters) with the lowest reconstruction error
   at a uniform rank; stage 2 picks each cluster's rank by an exact integer program over the SVD spectra
   (error of rank ``r`` = Σ_{i>r} σ_i², :func:`eda.workloads.quant.choose_per_layer`).
+* **MCU budget** — the int8 model must fit the microcontroller's flash next to the program
+  (:data:`MCU_DEVICES`, datasheet figures): :func:`embedding_budget` is what is left for the word
+  embedding once the rest of the model and a code reserve are placed; the search fills that budget, so
+  the reduction reached follows from the device, not from a target.
 * **Scheduling** — an encoder layer run with the query sequence tiled into ``T``-row tiles, one head at a
   time, and the output written in place over the input, so neither the ``heads × S × S`` scores nor the
   ``S × FFN`` intermediate ever exist: :func:`tiled_encoder_layer` (numerically equal to
@@ -29,6 +33,9 @@ from eda.workloads.workload import LayerRecord, Workload
 from eda.workloads.zoo import bert_param_count, bert_workload
 
 __all__ = [
+    "MCU",
+    "MCU_DEVICES",
+    "embedding_budget",
     "ClusteredEmbedding",
     "cluster_rows",
     "frequency_bands",
@@ -43,6 +50,42 @@ __all__ = [
     "max_sequence_length",
     "mcubert_workload",
 ]
+
+
+@dataclass(frozen=True)
+class MCU:
+    """A microcontroller board: program flash and SRAM (bytes), from its datasheet."""
+
+    name: str
+    flash_bytes: int
+    sram_bytes: int
+
+
+#: boards of the STM32 family MCUBERT-class work targets (ST datasheets); ``stm32f746g-disco`` adds the
+#: board's 16 MiB quad-SPI flash (memory-mapped) to the chip's 1 MiB
+MCU_DEVICES: dict[str, MCU] = {
+    "stm32f746": MCU("STM32F746 (NUCLEO-F746ZG): 1 MiB flash, 320 KiB SRAM", 1 << 20, 320 << 10),
+    "stm32f767": MCU("STM32F767 (NUCLEO-F767ZI): 2 MiB flash, 512 KiB SRAM", 2 << 20, 512 << 10),
+    "stm32h743": MCU("STM32H743 (NUCLEO-H743ZI): 2 MiB flash, 1 MiB SRAM", 2 << 20, 1 << 20),
+    "stm32f746g-disco": MCU("STM32F746G-DISCO: 1 MiB flash + 16 MiB QSPI flash, 320 KiB SRAM", 17 << 20, 320 << 10),
+}
+
+
+def embedding_budget(layers: int, hidden: int, ffn: int, device: MCU, reserve_bytes: int = 64 << 10,
+                     bytes_per_param: int = 1, vocab: int = 30522) -> int:
+    """Parameters the word embedding may keep so the whole model fits ``device``'s flash.
+
+    Flash minus ``reserve_bytes`` of program (inference runtime and application) holds the model at
+    ``bytes_per_param`` (int8: 1); everything but the word table (position/type embeddings, encoder,
+    pooler) is kept as is. :class:`SpecError` when even that does not fit.
+    """
+    rest = bert_param_count(layers, hidden, ffn, vocab) - vocab * hidden
+    available = (device.flash_bytes - reserve_bytes) // bytes_per_param - rest
+    if available <= 0:
+        raise SpecError(f"the model without its word embedding ({rest * bytes_per_param / 2**20:.2f} MiB) does not fit "
+                        f"{device.name} with {reserve_bytes >> 10} KiB of program",
+                        hint="a device with more flash, fewer bytes per parameter, or a smaller encoder")
+    return int(available)
 
 
 @dataclass

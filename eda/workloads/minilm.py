@@ -24,7 +24,8 @@ import numpy as np
 from eda.errors import DataError
 
 __all__ = ["model_dir", "load_config", "load_weights", "word_embeddings", "WordPieceTokenizer",
-           "sentence_embeddings", "token_counts", "SAMPLE_SENTENCES"]
+           "sentence_embeddings", "token_counts", "SAMPLE_SENTENCES", "torch_weights", "batch_ids", "encode",
+           "docstring_sentences"]
 
 #: local text for similarity checks (written for this project)
 SAMPLE_SENTENCES: tuple[str, ...] = (
@@ -170,46 +171,118 @@ def token_counts(max_chars: int = 1_000_000) -> np.ndarray:
     return counts
 
 
-def sentence_embeddings(sentences: list[str] | tuple[str, ...], word_table: np.ndarray | None = None) -> np.ndarray:
-    """all-MiniLM-L6-v2 sentence embeddings (N, 384), unit length; ``word_table`` replaces the embedding table."""
+def torch_weights() -> dict[str, Any]:
+    """The float tensors of the model as torch tensors (frozen, shared memory with :func:`load_weights`)."""
     import torch
 
-    cfg = load_config()
-    w = {k: torch.from_numpy(np.array(v)) for k, v in load_weights().items() if v.dtype != np.int64}
-    if word_table is not None:
-        w["embeddings.word_embeddings.weight"] = torch.as_tensor(np.asarray(word_table, dtype=np.float32))
+    return {k: torch.from_numpy(np.array(v)) for k, v in load_weights().items() if v.dtype != np.int64}
+
+
+def batch_ids(sentences: list[str] | tuple[str, ...], max_length: int = 256) -> tuple[Any, Any]:
+    """Token ids ``(N, S)`` (0-padded) and the attention mask ``(N, S)`` of ``[CLS] … [SEP]`` sentences."""
+    import torch
+
     tok = WordPieceTokenizer()
-    encoded = [tok.encode(s) for s in sentences]
+    encoded = [tok.encode(s, max_length) for s in sentences]
     length = max(len(e) for e in encoded)
     ids = torch.zeros(len(encoded), length, dtype=torch.long)
     mask = torch.zeros(len(encoded), length)
     for i, e in enumerate(encoded):
         ids[i, : len(e)] = torch.tensor(e)
         mask[i, : len(e)] = 1
+    return ids, mask
+
+
+def encode(word_vectors: Any, mask: Any, w: dict[str, Any] | None = None, record: Any = None,
+           layers: int | None = None) -> Any:
+    """The BERT encoder of all-MiniLM-L6-v2 on word vectors ``(N, S, 384)`` (rows of the word table for the
+    tokens): position and type embeddings, LayerNorm, 6 layers (the first ``layers`` when given). Returns the
+    last hidden states ``(N, S, 384)``.
+
+    Differentiable (torch). ``record(name, inputs)``, if given, is called with the input of every linear
+    layer (``layer{i}.q/k/v/o/ffn1/ffn2``) and of the attention products (``layer{i}.attn``: the queries).
+    """
+    import torch
+
+    cfg = load_config()
+    w = w or torch_weights()
     eps = float(cfg.get("layer_norm_eps", 1e-12))
     heads = int(cfg["num_attention_heads"])
 
     def ln(x: Any, name: str) -> Any:
         return torch.nn.functional.layer_norm(x, x.shape[-1:], w[f"{name}.weight"], w[f"{name}.bias"], eps)
 
-    def lin(x: Any, name: str) -> Any:
+    def lin(x: Any, name: str, label: str) -> Any:
+        if record is not None:
+            record(label, x)
         return x @ w[f"{name}.weight"].T + w[f"{name}.bias"]
 
+    n, s, d = word_vectors.shape
+    pos = torch.arange(s)
+    h = ln(word_vectors + w["embeddings.position_embeddings.weight"][pos] + w["embeddings.token_type_embeddings.weight"][0],
+           "embeddings.LayerNorm")
+    bias = (1.0 - mask)[:, None, None, :] * -1e9
+    for i in range(int(cfg["num_hidden_layers"]) if layers is None else layers):
+        p = f"encoder.layer.{i}"
+        q, k, v = (lin(h, f"{p}.attention.self.{x}", f"layer{i}.{x[0]}").view(n, s, heads, d // heads).transpose(1, 2)
+                   for x in ("query", "key", "value"))
+        if record is not None:
+            record(f"layer{i}.attn", q.transpose(1, 2).reshape(n, s, d))
+        att = torch.softmax(q @ k.transpose(-1, -2) / (d // heads) ** 0.5 + bias, dim=-1)
+        ctx = (att @ v).transpose(1, 2).reshape(n, s, d)
+        h = ln(h + lin(ctx, f"{p}.attention.output.dense", f"layer{i}.o"), f"{p}.attention.output.LayerNorm")
+        ff = torch.nn.functional.gelu(lin(h, f"{p}.intermediate.dense", f"layer{i}.ffn1"))
+        h = ln(h + lin(ff, f"{p}.output.dense", f"layer{i}.ffn2"), f"{p}.output.LayerNorm")
+    return h
+
+
+def sentence_embeddings(sentences: list[str] | tuple[str, ...], word_table: np.ndarray | None = None) -> np.ndarray:
+    """all-MiniLM-L6-v2 sentence embeddings (N, 384), unit length; ``word_table`` replaces the embedding table."""
+    import torch
+
+    w = torch_weights()
+    table = w["embeddings.word_embeddings.weight"] if word_table is None else \
+        torch.as_tensor(np.asarray(word_table, dtype=np.float32))
+    ids, mask = batch_ids(sentences)
     with torch.no_grad():
-        pos = torch.arange(length)
-        h = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos]
-             + w["embeddings.token_type_embeddings.weight"][0])
-        h = ln(h, "embeddings.LayerNorm")
-        bias = (1.0 - mask)[:, None, None, :] * -1e9
-        n, s, d = h.shape
-        for i in range(int(cfg["num_hidden_layers"])):
-            p = f"encoder.layer.{i}"
-            q, k, v = (lin(h, f"{p}.attention.self.{x}").view(n, s, heads, d // heads).transpose(1, 2)
-                       for x in ("query", "key", "value"))
-            att = torch.softmax(q @ k.transpose(-1, -2) / (d // heads) ** 0.5 + bias, dim=-1)
-            ctx = (att @ v).transpose(1, 2).reshape(n, s, d)
-            h = ln(h + lin(ctx, f"{p}.attention.output.dense"), f"{p}.attention.output.LayerNorm")
-            ff = torch.nn.functional.gelu(lin(h, f"{p}.intermediate.dense"))
-            h = ln(h + lin(ff, f"{p}.output.dense"), f"{p}.output.LayerNorm")
+        h = encode(table[ids], mask, w)
         pooled = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
         return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+
+
+def docstring_sentences(part: str = "train", max_sentences: int = 4000, min_words: int = 6,
+                        max_words: int = 40) -> list[str]:
+    """English sentences from the docstrings of the Python standard library (local, deterministic).
+
+    ``part``: ``train`` takes modules whose name hashes to an even bucket, ``held-out`` the others, so the
+    two never share a module. Sentences are split at ``. `` and blank lines; code-like lines are skipped.
+    """
+    import ast
+    import re
+    import sysconfig
+    import zlib
+
+    if part not in ("train", "held-out"):
+        raise DataError(f"unknown text part '{part}'", hint="use 'train' or 'held-out'")
+    out: list[str] = []
+    for path in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py")):
+        if (zlib.crc32(path.name.encode()) % 2 == 0) != (part == "train"):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, OSError):
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            doc = ast.get_docstring(node) or ""
+            for para in re.split(r"\n\s*\n", doc):
+                text = " ".join(para.split())
+                if not text or any(c in text for c in "{}[]=>"):
+                    continue
+                for sentence in re.split(r"(?<=[.!?]) ", text):
+                    if min_words <= len(sentence.split()) <= max_words:
+                        out.append(sentence)
+                        if len(out) >= max_sentences:
+                            return out
+    return out

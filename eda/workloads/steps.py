@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from eda.errors import DataError
 from eda.flow.registry import register
@@ -84,6 +85,12 @@ class WorkloadHEQuant(Step):
         seed: int = 0
         budget_fraction: float = 0.5
         batch: int = 4096
+        activation_bits: int = Field(8, ge=2, le=16, description="minilm: bits of the recorded activations")
+        text: str = Field("The power grid of the chip must deliver current to every cell. Analog compute-in-memory "
+                          "macros sum charge on shared capacitors.", min_length=1,
+                          description="minilm: the text the encoder runs on to record its activations")
+        he_layer: str = Field("layer0.q", description="minilm: the projection run on real BFV ciphertexts")
+        he_outputs: int = Field(8, ge=0, description="minilm: outputs of that product run under HE (0: none)")
 
     def run(self, ctx: StepContext) -> StepResult:
         if ctx.params.network == "minilm":
@@ -135,21 +142,44 @@ _MINILM_LINEAR = {"q": "attention.self.query", "k": "attention.self.key", "v": "
 
 
 def _hequant_minilm(ctx: StepContext) -> StepResult:
-    """HEQuant's accumulator and lossless-ADC analysis on the real MiniLM encoder weights.
+    """HEQuant on the real MiniLM encoder: weights and activations quantised, accumulators and packing.
 
-    There is no labelled task data for MiniLM here, so the per-layer bit allocation (which needs measured
-    accuracy) is not run: every projection is quantised to ``weight_bits`` and analysed as it is.
+    The projections are quantised to ``weight_bits`` (per output channel) and their inputs - recorded
+    while the real encoder runs on ``text`` - to signed ``activation_bits`` (scale: the largest magnitude
+    seen). Per layer: HEQuant's accumulator width for signed inputs, the largest partial sum the real data
+    reach (it must lie inside that width), and the lossless ADC bits per rows summed. One product
+    (``he_layer``, its first ``he_outputs`` outputs, every token of the text) runs packed on real TenSEAL
+    BFV ciphertexts and once unpacked; their serialised bytes are measured. There is no labelled task data
+    for MiniLM here, so no per-layer bit allocation (that needs measured accuracy) is run.
     """
-    from eda.workloads.hequant import accumulator_bits, adc_bits_required, worst_case_accumulator_bits
-    from eda.workloads.minilm import load_weights
-    from eda.workloads.quant import quantize_weights
+    import torch
+
+    from eda.workloads.activity_steps import split_sentences
+    from eda.workloads.hequant import (
+        BFVParams,
+        accumulator_bits,
+        adc_bits_required,
+        run_packed_gemm,
+        worst_case_accumulator_bits,
+    )
+    from eda.workloads.minilm import batch_ids, encode, load_weights, torch_weights
+    from eda.workloads.quant import quantize_activations, quantize_weights
     from eda.workloads.zoo import minilm_l6
 
     p = ctx.params
     weights = load_weights()
     work = minilm_l6()
+    captured: dict[str, np.ndarray] = {}
+    ids, mask = batch_ids(split_sentences(p.text))
+    real = mask.bool().numpy()
+    with torch.no_grad():
+        w_torch = torch_weights()
+        encode(w_torch["embeddings.word_embeddings.weight"][ids], mask, w_torch,
+               record=lambda name, x: captured.__setitem__(name, x.numpy()[real]))
     acc: dict[str, int] = {}
     worst: dict[str, int] = {}
+    reached: dict[str, int] = {}
+    operands: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     adc = {rows: 0 for rows in ROWS_PER_CONVERSION}
     for layer in work.layers:
         block, _, part = layer.name.partition(".")
@@ -157,22 +187,50 @@ def _hequant_minilm(ctx: StepContext) -> StepResult:
             continue
         w = weights[f"encoder.layer.{block.removeprefix('layer')}.{_MINILM_LINEAR[part]}.weight"]
         q, _ = quantize_weights(np.asarray(w, dtype=np.float64), p.weight_bits)
-        acc[layer.name] = int(accumulator_bits(q, layer.activation_bits).max())
-        worst[layer.name] = worst_case_accumulator_bits(q.shape[1], p.weight_bits, layer.activation_bits)
+        x = captured[layer.name]
+        x_int = quantize_activations(x, p.activation_bits, float(np.abs(x).max()) or 1.0, signed=True)
+        operands[layer.name] = (x_int, q)
+        acc[layer.name] = int(accumulator_bits(q, p.activation_bits, signed_inputs=True).max())
+        worst[layer.name] = worst_case_accumulator_bits(q.shape[1], p.weight_bits, p.activation_bits) - 1
+        peak = int(np.abs(x_int @ q.T).max())
+        reached[layer.name] = max(1, int(np.ceil(np.log2(peak + 1))))
         layer.accumulator_bits = acc[layer.name]
-        layer.weight_bits = p.weight_bits
+        layer.weight_bits, layer.activation_bits = p.weight_bits, p.activation_bits
         for rows in ROWS_PER_CONVERSION:
             adc[rows] = max(adc[rows], adc_bits_required(q, rows, p.weight_bits))
+    he: dict[str, Any] = {}
+    if p.he_outputs:
+        if p.he_layer not in operands:
+            raise DataError(f"no MiniLM projection named '{p.he_layer}'", hint=f"one of {sorted(operands)[:7]} ...")
+        x_int, q = operands[p.he_layer]
+        # N = 4096 (109-bit modulus, 30-bit plaintext): enough noise budget for one plaintext product of
+        # 8-bit data, a quarter of the default's work and bytes
+        params = BFVParams(poly_degree=4096, data_prime_bits=(36, 36), special_prime_bits=37, plain_bits=30)
+        lane = acc[p.he_layer] + 1
+        for label, packed in (("packed", True), ("unpacked", False)):
+            run = run_packed_gemm(x_int, q[: p.he_outputs], lane, params, packed=packed)
+            he[label] = {"ciphertexts": run["ciphertexts_sent"] + run["ciphertexts_received"],
+                         "bytes": run["bytes_sent"] + run["bytes_received"], "lanes_per_slot": run["packing"],
+                         "exact": bool(np.array_equal(run["y"], x_int @ q[: p.he_outputs].T))}
+        he.update({"layer": p.he_layer, "rows": int(x_int.shape[0]), "k": int(x_int.shape[1]), "outputs": p.he_outputs,
+                   "lane_bits": lane, "slots": params.poly_degree})
     work.meta.update({"method": "hequant", "network": "minilm", "adc_bits_required": adc})
     work.save(ctx.path("workload.yaml"))
     saved = float(np.mean([worst[n] - acc[n] for n in acc]))
     _write_json(ctx.path("hequant.json"), {"network": "minilm", "weight_bits": p.weight_bits,
+                                           "activation_bits": p.activation_bits, "tokens": int(real.sum()),
                                            "accumulator_bits": acc, "worst_case_bits": worst,
-                                           "adc_bits_required": adc})
-    return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics={
-        "workload__hequant__accumulator_bits_saved_mean": saved,
-        "workload__hequant__accumulator_bits_max": max(acc.values()),
-        **{f"workload__hequant__adc_bits_required_{r}rows": b for r, b in adc.items() if r in (16, 64, 256)}})
+                                           "reached_bits": reached, "adc_bits_required": adc, "he_product": he})
+    metrics = {"workload__hequant__accumulator_bits_saved_mean": saved,
+               "workload__hequant__accumulator_bits_max": max(acc.values()),
+               "workload__hequant__bound_margin_bits_min": min(acc[n] - reached[n] for n in acc),
+               **{f"workload__hequant__adc_bits_required_{r}rows": b for r, b in adc.items() if r in (16, 64, 256)}}
+    if he:
+        metrics.update({"workload__hequant__he_bytes_packed": he["packed"]["bytes"],
+                        "workload__hequant__he_bytes_unpacked": he["unpacked"]["bytes"],
+                        "workload__hequant__he_lanes_per_slot": he["packed"]["lanes_per_slot"],
+                        "workload__hequant__he_exact": int(he["packed"]["exact"] and he["unpacked"]["exact"])})
+    return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics=metrics)
 
 
 @register
@@ -282,26 +340,36 @@ def proxy_table(table: np.ndarray, width: int) -> np.ndarray:
 
 @register
 class WorkloadMCUBERT(Step):
-    """MCUBERT: clustered low-rank MiniLM embedding under a parameter budget and the MCU schedule."""
+    """MCUBERT: the word embedding compressed to what an MCU's flash leaves for it, distilled on real text;
+    the MCU schedule (peak memory, longest sequence under the SRAM)."""
 
     name = "workload.mcubert"
-    outputs = {"workload": "workload.yaml", "report": "mcubert.json"}
+    outputs = {"workload": "workload.yaml", "report": "mcubert.json",
+               "embedding": "embedding.npz (cluster of every token, per-cluster codes and projections)"}
 
     class Params(StepParams):
         model: Literal["minilm", "bert-tiny", "bert-mini"] = "minilm"
-        compression: float = 10.0
+        device: Literal["stm32f746", "stm32f767", "stm32h743", "stm32f746g-disco"] = "stm32f746g-disco"
+        reserve_kb: int = Field(64, ge=0, description="flash kept for the program (inference runtime, application)")
+        compression: float | None = Field(None, gt=1.0, description="embedding compression ratio given as an "
+                                          "input instead of the device budget (reported as an input)")
         seq_len: int = 128
-        budget_kb: int = 256
+        budget_kb: int | None = Field(None, ge=1, description="execution-memory budget of the schedule "
+                                      "(default: the device's SRAM)")
         clusters: list[int] = [1, 4]
         bands: list[list[int]] = [[500], [2000]]
         frequency_weighted: bool = True
+        distill_steps: int = Field(200, ge=0, description="distillation steps on real text (minilm only; 0: none)")
+        distill_depth: int | None = Field(None, ge=1, le=6, description="encoder layers distilled through")
+        held_out_sentences: int = Field(300, ge=1, description="held-out sentences the quality is measured on")
+        seed: int = 0
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads import mcubert as mc
         from eda.workloads.minilm import (
             SAMPLE_SENTENCES,
+            docstring_sentences,
             load_config,
-            sentence_embeddings,
             token_counts,
             word_embeddings,
         )
@@ -316,35 +384,75 @@ class WorkloadMCUBERT(Step):
         else:
             layers, hidden, ffn, heads = BERT_SHAPES[p.model]
             table = proxy_table(word_embeddings(), hidden)
+        device = mc.MCU_DEVICES[p.device]
+        if p.compression is not None:
+            budget_params, budget_from = int(table.size / p.compression), f"compression {p.compression:g} (an input)"
+        else:
+            budget_params = mc.embedding_budget(layers, hidden, ffn, device, p.reserve_kb * 1024)
+            budget_from = f"{device.name}, {p.reserve_kb} KiB program reserve, int8 weights"
         weights = np.log1p(token_counts()) + 1.0 if p.frequency_weighted else None
-        emb, log = mc.two_stage_search(table, int(table.size / p.compression), tuple(p.clusters),
-                                       row_weights=weights, band_options=tuple(tuple(b) for b in p.bands))
-        if p.model == "minilm":  # sentence-embedding similarity through the real encoder
-            cosine = float((sentence_embeddings(SAMPLE_SENTENCES) *
-                            sentence_embeddings(SAMPLE_SENTENCES, emb.reconstruct())).sum(axis=1).mean())
-        else:  # no encoder weights at this width: mean cosine of original and reconstructed table rows
+        log: list[dict[str, Any]] = []
+        if budget_params >= table.size:       # the table fits as it is: nothing to compress
+            emb = mc.ClusteredEmbedding(np.zeros(len(table), dtype=np.int64), [table.shape[1]], [table.copy()],
+                                        [np.eye(table.shape[1], dtype=np.float32)], table.shape[1])
+            stored = table.size
+        else:
+            emb, log = mc.two_stage_search(table, budget_params, tuple(p.clusters), row_weights=weights,
+                                           band_options=tuple(tuple(b) for b in p.bands), seed=p.seed)
+            stored = emb.parameters
+        quality: dict[str, Any] = {}
+        if p.model == "minilm":  # sentence-embedding similarity through the real encoder, on unseen text
+            from eda.workloads.mcubert_distill import distill_embedding, sentence_cosine
+
+            held = docstring_sentences("held-out")[: p.held_out_sentences] + list(SAMPLE_SENTENCES)
+            quality["cosine_compressed"] = sentence_cosine(emb.reconstruct(), held)
+            if p.distill_steps and stored < table.size:
+                import torch
+
+                before = _one_thread()
+                try:
+                    emb, losses = distill_embedding(emb, docstring_sentences("train"), steps=p.distill_steps,
+                                                    max_length=32, depth=p.distill_depth, seed=p.seed)
+                finally:
+                    torch.set_num_threads(before)
+                quality.update({"cosine_distilled": sentence_cosine(emb.reconstruct(), held),
+                                "distill_loss_first_last": [losses[0], float(np.mean(losses[-10:]))]})
+            quality["held_out_sentences"] = len(held)
+            cosine = quality.get("cosine_distilled", quality["cosine_compressed"])
+        else:  # no encoder weights at this width: mean cosine of the proxy table's rows
             rec = emb.reconstruct()
             norms = np.linalg.norm(table, axis=1) * np.linalg.norm(rec, axis=1)
             cosine = float(np.mean((table * rec).sum(axis=1) / np.maximum(norms, 1e-12)))
-        budget = p.budget_kb * 1024
+            quality["row_cosine_proxy_table"] = cosine
+        sram = (p.budget_kb * 1024) if p.budget_kb else device.sram_bytes
         schedule = {s: {"untiled_bytes": mc.peak_memory(s, hidden, ffn, heads),
-                        "plan": mc.plan_schedule(s, hidden, ffn, heads, budget)} for s in (128, 256, 512, 1024)}
+                        "plan": mc.plan_schedule(s, hidden, ffn, heads, sram)} for s in (128, 256, 512, 1024)}
         work = mc.mcubert_workload(f"mcubert-{p.model}", layers, hidden, ffn, heads, emb, p.seq_len)
-        work.meta["cosine_similarity"] = cosine
+        work.meta.update({"cosine_similarity": cosine, "device": p.device})
         work.save(ctx.path("workload.yaml"))
-        before, after = bert_param_count(layers, hidden, ffn), mc.mcubert_param_count(layers, hidden, ffn, emb.parameters)
-        report = {"model": p.model, "stage1": log, "ranks": emb.ranks, "embedding_parameters": emb.parameters,
-                  "embedding_compression": table.size / emb.parameters, "parameters_before": before,
-                  "parameters_after": after, "cosine_similarity": cosine, "schedule": schedule,
-                  "max_seq_untiled": mc.max_sequence_length(hidden, ffn, heads, budget, tiled=False),
-                  "max_seq_tiled": mc.max_sequence_length(hidden, ffn, heads, budget, tiled=True)}
+        np.savez_compressed(ctx.path("embedding.npz"), assignment=emb.assignment, ranks=np.array(emb.ranks),
+                            **{f"codes{c}": code for c, code in enumerate(emb.codes)},
+                            **{f"projection{c}": proj for c, proj in enumerate(emb.projections)})
+        before_params = bert_param_count(layers, hidden, ffn)
+        after_params = mc.mcubert_param_count(layers, hidden, ffn, stored)
+        report = {"model": p.model, "budget_from": budget_from, "embedding_budget_parameters": budget_params,
+                  "stage1": log, "ranks": emb.ranks, "embedding_parameters": stored,
+                  "embedding_compression": table.size / stored, "parameters_before": before_params,
+                  "parameters_after": after_params, "flash_bytes_int8": after_params + p.reserve_kb * 1024,
+                  "device_flash_bytes": device.flash_bytes, "quality": quality, "cosine_similarity": cosine,
+                  "schedule": schedule, "sram_budget_bytes": sram,
+                  "max_seq_untiled": mc.max_sequence_length(hidden, ffn, heads, sram, tiled=False),
+                  "max_seq_tiled": mc.max_sequence_length(hidden, ffn, heads, sram, tiled=True)}
         _write_json(ctx.path("mcubert.json"), report)
-        return StepResult(outputs={"workload": "workload.yaml", "report": "mcubert.json"}, metrics={
-            "workload__mcubert__parameter_reduction": before / after,
-            "workload__mcubert__embedding_compression": table.size / emb.parameters,
-            "workload__mcubert__cosine_similarity": cosine,
-            "workload__mcubert__max_seq_tiled": report["max_seq_tiled"],
-            "workload__mcubert__max_seq_untiled": report["max_seq_untiled"]})
+        metrics = {"workload__mcubert__parameter_reduction": before_params / after_params,
+                   "workload__mcubert__embedding_compression": table.size / stored,
+                   "workload__mcubert__cosine_similarity": cosine,
+                   "workload__mcubert__max_seq_tiled": report["max_seq_tiled"],
+                   "workload__mcubert__max_seq_untiled": report["max_seq_untiled"]}
+        if "cosine_compressed" in quality:
+            metrics["workload__mcubert__cosine_before_distillation"] = quality["cosine_compressed"]
+        return StepResult(outputs={"workload": "workload.yaml", "report": "mcubert.json", "embedding": "embedding.npz"},
+                          metrics=metrics)
 
 
 @register

@@ -27,3 +27,12 @@ def test_minilm_adc_requirement(tmp_path):
     for name, bits in report["accumulator_bits"].items():
         assert bits <= report["worst_case_bits"][name]
     assert record.metrics["workload__hequant__accumulator_bits_saved_mean"] > 0
+    # the real activations of the text never leave the accumulator width HEQuant assigns
+    for name, bits in report["reached_bits"].items():
+        assert bits <= report["accumulator_bits"][name]
+    # the packed product of the real (quantised) layer is exact on real ciphertexts; with fewer rows than
+    # slots, lanes cannot cut the ciphertext count: one per input column and output, both ways
+    he = report["he_product"]
+    assert he["packed"]["exact"] and he["unpacked"]["exact"]
+    assert he["rows"] < he["slots"]
+    assert he["packed"]["ciphertexts"] == he["unpacked"]["ciphertexts"] == he["k"] + he["outputs"]
