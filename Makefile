@@ -13,9 +13,9 @@ PYTEST_ARGS ?= -n 2 --dist loadscope
 
 .PHONY: demo test install system-tools cholmod lint clean
 
-# the end-to-end flow on built-in defaults: BERT-tiny -> ACIM macro -> layout -> IR drop -> sign-off -> report
+# the end-to-end flow on built-in defaults: all-MiniLM-L6-v2 on real text -> ACIM macro -> layout -> IR drop -> sign-off -> report
 demo: install
-	$(BIN)/eda run flows/bert-tiny-on-acim.yaml
+	$(BIN)/eda run flows/minilm-on-acim.yaml
 
 test: install system-tools cholmod
 	$(BIN)/ruff check eda tests benchmarks

@@ -42,12 +42,13 @@ class HtmlReport(Step):
     """Write a self-contained HTML report of the run (plots, design, layout, IR drop, sign-off, metrics)."""
 
     name = "report.html"
-    version = "2"
+    version = "3"
     inputs = {
         "pareto": "Pareto set (CSV)", "pareto_plot": "Pareto plot (PNG, or a directory of PNGs)", "design": "chosen design (JSON)",
         "layout": "layout render (PNG)", "golden_map": "golden IR-drop heat map (PNG)",
         "dynamic_map": "dynamic IR-drop heat map (PNG)", "predicted_map": "predicted IR-drop heat map (PNG)",
         "signoff": "sign-off report (signoff.json)",
+        "layers": "per-layer workload table (CSV, e.g. layers.csv of workload.map)",
     }
     optional_inputs = frozenset(inputs)
     outputs = {"html": "report.html", "metrics": "report_metrics.json"}
@@ -77,13 +78,17 @@ class HtmlReport(Step):
                 images.setdefault(title, []).append(image_html(png, label, image_id=ident))
             anchors[title] = anchor
         design = ctx.optional_input("design")
-        order = ["Design-space exploration", "Chosen design", "Layout", "IR drop", "Sign-off", "Metrics"]
+        order = ["Design-space exploration", "Chosen design", "Workload", "Layout", "IR drop", "Sign-off", "Metrics"]
         bodies: dict[str, str] = {t: "".join(parts) for t, parts in images.items()}
         if design is not None:
             data = json.loads(design.read_text())
             rows = [{"parameter": k, "value": v} for k, v in data.items() if not isinstance(v, dict | list)]
             bodies["Chosen design"] = table_html(rows, table_id="design-table")
             anchors["Chosen design"] = "design"
+        layers = ctx.optional_input("layers")
+        if layers is not None:
+            bodies["Workload"] = table_html(_csv_rows(layers, 10_000), table_id="layers-table")
+            anchors["Workload"] = "workload"
         signoff = ctx.optional_input("signoff")
         if signoff is not None:
             data = json.loads(signoff.read_text())

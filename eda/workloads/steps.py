@@ -511,12 +511,14 @@ class WorkloadMap(Step):
                             static_a=trace.static_a, tile_um=trace.tile_um)
         with ctx.path("layers.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["layer", "arrays", "array_ops", "cycles", "latency_s", "energy_j", "macs",
-                             "cell_utilisation", "compute_utilisation"])
+            writer.writerow(["layer", "input_density", "toggle_rate", "arrays", "array_ops", "cycles", "latency_s",
+                             "energy_j", "macs", "cell_utilisation", "compute_utilisation"])
+            records = {layer.name: layer for layer in work.layers}
             for item in mapping.layers:
-                writer.writerow([item.name, item.arrays, item.array_ops, item.cycles, f"{item.latency_s:.6e}",
-                                 f"{item.energy_j:.6e}", item.macs, f"{item.cell_utilisation:.4f}",
-                                 f"{item.compute_utilisation:.4f}"])
+                record = records[item.name]
+                writer.writerow([item.name, f"{record.input_density:.4f}", f"{record.toggle_rate:.4f}", item.arrays,
+                                 item.array_ops, item.cycles, f"{item.latency_s:.6e}", f"{item.energy_j:.6e}", item.macs,
+                                 f"{item.cell_utilisation:.4f}", f"{item.compute_utilisation:.4f}"])
         summary = mapping.summary()
         table = {int(k): int(v) for k, v in (work.meta.get("adc_bits_required") or {}).items()}
         required = table.get(spec.rows_per_op)
