@@ -360,7 +360,8 @@ class WorkloadMCUBERT(Step):
         bands: list[list[int]] = [[500], [2000]]
         frequency_weighted: bool = True
         distill_steps: int = Field(200, ge=0, description="distillation steps on real text (minilm only; 0: none)")
-        distill_depth: int | None = Field(None, ge=1, le=6, description="encoder layers distilled through")
+        distill_depth: int | None = Field(2, ge=1, le=6, description="encoder layers distilled through "
+                                          "(None: all six; two measured as good and 2.5x cheaper)")
         held_out_sentences: int = Field(300, ge=1, description="held-out sentences the quality is measured on")
         seed: int = 0
 
