@@ -116,12 +116,16 @@ def minilm_activity(sentences: list[str] | tuple[str, ...], activation_bits: int
 def apply_activity(workload: Any, activity: dict[str, dict[str, Any]]) -> list[str]:
     """Write measured ``input_density``/``toggle_rate`` into the workload's layers of the same name.
 
-    Returns the names of layers left without a measurement (one-hot gathers have no bit-serial input).
-    :class:`SpecError` when no layer matches.
+    One-hot gathers (embedding lookups) need no measurement: their input selects one of ``vocab`` rows, a
+    density of ``1/vocab`` in a single plane (no toggles). Returns the names of the other layers left without
+    a measurement. :class:`SpecError` when no layer matches.
     """
     missing = []
     for layer in workload.layers:
         item = activity.get(layer.name)
+        if item is None and layer.structure == "one_hot":
+            layer.input_density, layer.toggle_rate = 1.0 / max(1, layer.shape.get("vocab", 1)), 0.0
+            continue
         if item is None:
             missing.append(layer.name)
             continue

@@ -32,7 +32,9 @@ def test_activity_is_written_into_the_workload_by_name():
     work = minilm_l6(seq_len=16)
     missing = apply_activity(work, {"layer0.q": {"input_density": 0.3, "toggle_rate": 0.2}})
     assert work.layer("layer0.q").input_density == 0.3 and work.layer("layer0.q").toggle_rate == 0.2
-    assert "embed.word" in missing and work.layer("layer0.k").input_density == 0.5   # untouched default
+    assert missing == [n.name for n in work.layers if n.name not in ("layer0.q", "embed.word")]
+    assert work.layer("layer0.k").input_density == 0.5                                  # untouched default
+    assert work.layer("embed.word").input_density == pytest.approx(1 / 30522)         # one row of the table
 
 
 @pytest.fixture(scope="module")
