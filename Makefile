@@ -18,7 +18,7 @@ demo: install
 	$(BIN)/eda run flows/minilm-on-acim.yaml
 
 test: install system-tools cholmod
-	$(BIN)/ruff check eda tests benchmarks
+	$(BIN)/ruff check --no-cache eda tests benchmarks
 	$(BIN)/pytest -m "not gpu" $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -52,7 +52,7 @@ cholmod: install
 	  $(BIN)/pip install -q scikit-sparse==0.4.16 || echo "note: CHOLMOD unavailable, using SuperLU"; }
 
 lint: install
-	$(BIN)/ruff check eda tests benchmarks
+	$(BIN)/ruff check --no-cache eda tests benchmarks
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

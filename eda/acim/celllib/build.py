@@ -16,11 +16,11 @@ from typing import Any
 
 import gdstk
 import yaml
-from eda.acim.celllib.drivers import ctrldrv, rowdrv
 
 from eda.acim.celllib.bitcell import bitcell
 from eda.acim.celllib.cell import DrawnCell
 from eda.acim.celllib.compute import compute
+from eda.acim.celllib.drivers import ctrldrv, rowdrv
 from eda.acim.celllib.grid import ColumnGrid
 from eda.acim.celllib.mimcap import MIM_FF_PER_UM2, MIM_MODEL
 from eda.acim.celllib.periphery import adc_fill, colper, colper_end, comparator
