@@ -20,7 +20,6 @@ The ``run_*`` functions are shared with ``eda workload`` commands (:mod:`eda.wor
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal
@@ -29,22 +28,11 @@ from pydantic import Field
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
+from eda.workloads.threads import single_torch_thread
 
 __all__ = ["PrivCirNetStep", "AdapMoEStep", "ProPDStep", "ChatEMGStep", "run_privcirnet", "run_adapmoe",
            "run_propd", "run_chatemg"]
 
-
-@contextmanager
-def _one_thread():
-    """Small models train fastest single-threaded on a shared CPU; restore the setting afterwards."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _plain(value: Any) -> Any:
@@ -77,7 +65,7 @@ def run_privcirnet(p: PrivCirNetParams) -> tuple[Any, dict, dict]:
     from eda.workloads.privcirnet import mlp_workload
     from eda.workloads.privcirnet_train import run_digits
 
-    with _one_thread():
+    with single_torch_thread():
         res = run_digits(budget_fraction=p.budget_fraction, widths=tuple(p.widths), epochs=p.epochs,
                          finetune_epochs=p.finetune_epochs, seed=p.seed)
     work = mlp_workload(p.widths, res.block_sizes, weight_bits=p.weight_bits,
@@ -148,7 +136,7 @@ def _adapmoe_timing(p: AdapMoEParams, hidden: int, ffn: int, experts: int, matri
     if p.timing == "rtx4090-pcie4":
         return latency_from_device(RTX4090_PCIE4_MIXTRAL), f"stated figures: {RTX4090_PCIE4_MIXTRAL.name}"
     shapes = [(hidden, ffn)] * (matrices - 1) + [(ffn, hidden)]
-    with _one_thread():
+    with single_torch_thread():
         timing = measure_latency(shapes, [(hidden, hidden)] * 4 + [(hidden, experts)])
     return timing, ("measured on this machine: one token's matrix-vector products (torch, 1 thread), an expert "
                     "read cold from local storage (fp32)")
@@ -207,7 +195,7 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
     if p.source == "trained":
         from eda.workloads.adapmoe_model import MoEConfig, extract_trace, held_out_loss, train_moe
 
-        with _one_thread():
+        with single_torch_thread():
             cfg = MoEConfig(layers=p.layers, experts=p.experts, dim=p.hidden, ffn=p.ffn)
             model, held = train_moe(cfg, steps=p.train_steps, batch=16, seed=p.seed)
             trace = extract_trace(model, held, tokens=p.tokens)
@@ -222,7 +210,7 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
         from eda.workloads.adapmoe_smollm2 import SmolLM2, moefied_loss, smollm2_trace
 
         text = " ".join(load_corpus()[200000:200000 + 12 * p.tokens].split())
-        with _one_thread():
+        with single_torch_thread():
             lm = SmolLM2()
             trace, onehots = smollm2_trace(text, experts=p.experts, max_tokens=p.tokens, seed=p.seed, model=lm,
                                            return_clusters=True)
@@ -302,7 +290,7 @@ def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
     from eda.workloads.propd import decode, fit_verify_latency, verify_workload
     from eda.workloads.propd_model import train_heads, train_lm
 
-    with _one_thread():
+    with single_torch_thread():
         model, held = train_lm(steps=p.train_steps, batch=16, seed=p.seed)
         half = len(held) // 2
         heads = train_heads(model, held[:half], num_heads=p.heads, steps=p.head_steps, batch=16, seed=p.seed)
@@ -380,7 +368,7 @@ def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
     )
 
     runs = []
-    with _one_thread():
+    with single_torch_thread():
         for seed in p.seeds:
             setup = prepare_augmentation(train_sessions=p.train_sessions, trials_per_intent=p.trials_per_intent,
                                          gpt_steps=p.gpt_steps, seed=seed)

@@ -29,6 +29,7 @@ from pydantic import Field
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
+from eda.workloads.threads import single_torch_thread
 
 __all__ = ["WorkloadZoo", "WorkloadHEQuant", "WorkloadPrivQuant", "WorkloadFastQuery", "WorkloadMCUBERT", "WorkloadSelect",
            "WorkloadMap", "ROWS_PER_CONVERSION"]
@@ -40,13 +41,6 @@ ROWS_PER_CONVERSION: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
 def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
-
-def _one_thread() -> Any:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    return before
 
 
 @register
@@ -95,19 +89,14 @@ class WorkloadHEQuant(Step):
     def run(self, ctx: StepContext) -> StepResult:
         if ctx.params.network == "minilm":
             return _hequant_minilm(ctx)
-        import torch
-
         from eda.workloads.hequant import adc_bits_required, allocate_bits
         from eda.workloads.quant import quantize_weights, weight_layers
         from eda.workloads.zoo import train_digits_cnn
 
         p = ctx.params
-        before = _one_thread()
-        try:
+        with single_torch_thread():
             model, data = train_digits_cnn(seed=p.seed)
             result = allocate_bits(model, data, budget_fraction=p.budget_fraction, batch=p.batch)
-        finally:
-            torch.set_num_threads(before)
         modules = dict(weight_layers(model))
         adc = {}
         for rows in ROWS_PER_CONVERSION:
@@ -245,17 +234,12 @@ class WorkloadPrivQuant(Step):
         budget_fraction: float = 0.5
 
     def run(self, ctx: StepContext) -> StepResult:
-        import torch
-
         from eda.workloads.privquant import privquant
         from eda.workloads.zoo import train_digits_cnn
 
-        before = _one_thread()
-        try:
+        with single_torch_thread():
             model, data = train_digits_cnn(seed=ctx.params.seed)
             result = privquant(model, data, budget_fraction=ctx.params.budget_fraction)
-        finally:
-            torch.set_num_threads(before)
         assert result.workload is not None
         result.workload.meta["accuracy"] = result.accuracy
         result.workload.save(ctx.path("workload.yaml"))
@@ -424,18 +408,13 @@ class WorkloadMCUBERT(Step):
             from eda.workloads.mcubert_distill import distill_embedding, sentence_cosine
 
             held = docstring_sentences("held-out")[: p.held_out_sentences] + list(SAMPLE_SENTENCES)
-            quality["cosine_compressed"] = sentence_cosine(emb.reconstruct(), held)
-            if p.distill_steps and stored < table.size:
-                import torch
-
-                before = _one_thread()
-                try:
+            with single_torch_thread():
+                quality["cosine_compressed"] = sentence_cosine(emb.reconstruct(), held)
+                if p.distill_steps and stored < table.size:
                     emb, losses = distill_embedding(emb, docstring_sentences("train"), steps=p.distill_steps,
                                                     max_length=32, depth=p.distill_depth, seed=p.seed)
-                finally:
-                    torch.set_num_threads(before)
-                quality.update({"cosine_distilled": sentence_cosine(emb.reconstruct(), held),
-                                "distill_loss_first_last": [losses[0], float(np.mean(losses[-10:]))]})
+                    quality.update({"cosine_distilled": sentence_cosine(emb.reconstruct(), held),
+                                    "distill_loss_first_last": [losses[0], float(np.mean(losses[-10:]))]})
             quality["held_out_sentences"] = len(held)
             cosine = quality.get("cosine_distilled", quality["cosine_compressed"])
         else:  # no encoder weights at this width: mean cosine of the proxy table's rows

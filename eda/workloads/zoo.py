@@ -203,14 +203,10 @@ def train_digits_cnn(seed: int = 0, epochs: int = 15, width: int = 8, data: Digi
 
     Mini-batch (128) Adam, deterministic for ``seed``; ~96-97% test accuracy in a few CPU seconds.
     """
-    import torch
+    from eda.workloads.threads import single_torch_thread
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: one thread is fastest and deterministic on shared machines
-    try:
+    with single_torch_thread():
         return _train(seed, epochs, width, data or load_digits_data(seed))
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(seed: int, epochs: int, width: int, data: DigitsData) -> tuple[Any, DigitsData]:
