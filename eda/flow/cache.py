@@ -1,4 +1,4 @@
-"""Content hashing and the step cache key (name + version + params + input content hashes)."""
+"""Content hashing and the step cache key (name + version + implementation + params + input content hashes)."""
 
 from __future__ import annotations
 
@@ -34,9 +34,14 @@ def hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(step_name: str, step_version: str, params: dict[str, Any], input_hashes: dict[str, str]) -> str:
-    """The identity of a step execution: same key, same outputs (steps are deterministic)."""
-    payload = json.dumps({"step": step_name, "version": step_version, "params": params,
+def cache_key(step_name: str, step_version: str, params: dict[str, Any], input_hashes: dict[str, str],
+              code: str = "") -> str:
+    """The identity of a step execution: same key, same outputs (steps are deterministic).
+
+    ``code`` is the step's implementation hash (:func:`eda.flow.codehash.implementation_hash`): a change to
+    its source or to a module it imports changes the key; ``step_version`` stays for deliberate
+    invalidation (a change in data the code reads, say)."""
+    payload = json.dumps({"step": step_name, "version": step_version, "code": code, "params": params,
                           "inputs": input_hashes}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 

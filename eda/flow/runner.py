@@ -5,8 +5,9 @@ Per step directory: ``params.json`` (resolved params), the step's outputs, ``out
 temporary directory ``.NN-<step>.tmp`` that is renamed into place only after ``done.json`` is written,
 so a crash or ``kill -9`` never leaves a directory a later run would trust.
 
-A step whose cache key (step name + version + params + content hashes of its inputs) matches an earlier
-completed execution of the same flow (any run) is reused: its directory is hard-linked into the new run.
+A step whose cache key (step name + version + implementation hash + params + content hashes of its inputs)
+matches an earlier completed execution of the same flow (any run) is reused: its directory is hard-linked
+into the new run.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import networkx as nx
 
 from eda.errors import EdaError, FlowError, UserError, storage_error
 from eda.flow.cache import cache_key, freeze_tree, hash_path, link_tree
+from eda.flow.codehash import implementation_hash
 from eda.flow.executors import Executor, get_executor
 from eda.flow.schema import Flow, ResolvedStep
 from eda.flow.step import StepContext, StepResult
@@ -480,7 +482,8 @@ def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = 
             hashes = runner.input_hashes(step)
             if step.cls.reads_run_metrics:
                 hashes["__run_metrics__"] = json.dumps(runner.metrics, sort_keys=True, default=str)
-            key = cache_key(step.cls.name, step.cls.version, step.params.model_dump(mode="json"), hashes)
+            key = cache_key(step.cls.name, step.cls.version, step.params.model_dump(mode="json"), hashes,
+                            code=implementation_hash(step.cls.__module__))
             cached = None if step.id in forced else runner.lookup(step, key)
             if cached is not None:
                 record = runner.adopt(step, cached)
