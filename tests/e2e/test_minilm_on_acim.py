@@ -116,7 +116,9 @@ def test_dask_run_killed_mid_flow_resumes_and_matches_local(local_run, tmp_path)
     a, b = _design_metrics(local), _design_metrics(resumed)
     assert a.keys() == b.keys()
     for key in a:
-        if isinstance(a[key], float):
+        if "he_bytes" in key:  # serialised fresh (random) ciphertexts: SEAL's zstd size varies by a few hundred B
+            assert b[key] == pytest.approx(a[key], rel=1e-3), key
+        elif isinstance(a[key], float):
             assert b[key] == pytest.approx(a[key], rel=1e-9, abs=1e-12), key
         else:
             assert a[key] == b[key], key
