@@ -104,7 +104,3 @@ def predict_command(
         typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
                f"{timing.features_s:.2f}, network {timing.network_s:.2f})")
-    if timing.pdn_nodes:
-        from eda.irdrop.cost import summary
-
-        typer.echo(f"features: {summary(timing.systems, timing.pdn_nodes)}")

@@ -19,9 +19,8 @@ of ``cell_um`` cells per layer, each with its own conductances:
 The residual ``J - G·v`` of the chain estimate (no global correction) is summed per cell and layer and the
 coarse grid is solved once with a sparse direct solve. The grid's size is set by the die area and the
 layer count (``layers × ⌈X / cell⌉ × ⌈Y / cell⌉`` unknowns, the cell growing with the die so that it stays
-below about 100 × 100 per layer and the grid at most half the PDN's node count, :data:`MAX_FRACTION`): it is a
-homogenised model of the PDN, never its conductance matrix (7 µm cells on the ICCAD 2023 cases: 4,500-12,500
-unknowns for 9,702-21,671 nodes; 4 µm cells were 1.3 times the PDN). Every step is linear in the currents.
+below about 100 × 100 per layer), not by the netlist: it is a homogenised model of the PDN, never its
+conductance matrix. Every step is linear in the currents.
 """
 
 from __future__ import annotations
@@ -30,11 +29,10 @@ import numpy as np
 from scipy.ndimage import uniform_filter
 from scipy.sparse.linalg import splu
 
-from eda.irdrop.cost import SolvedSystem, record_system
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
-__all__ = ["MAX_FRACTION", "coarse_cell_um", "coarse_grid_drop", "coarse_rail_estimate", "coarse_unknowns"]
+__all__ = ["coarse_cell_um", "coarse_grid_drop", "coarse_rail_estimate"]
 
 #: no cell of a layer conducts less than this fraction of the layer's mean (sheet or via) conductance
 _FLOOR = 0.05
@@ -44,29 +42,9 @@ _VIA_BOX = 8
 _MAX_CELLS = 100
 
 
-#: and so that the grid has at most this fraction of the PDN's nodes as unknowns: a homogenised model must
-#: stay well below the netlist it stands for. Chosen on the 24 fake ICCAD 2023 cases (training designs),
-#: never on a real case: ``benchmarks/irdrop_rail_correction.py --cells 4 5 6 7 8 9 10 --subsets fake``
-MAX_FRACTION = 0.5
-
-
-def coarse_cell_um(shape: tuple[int, int], cell_um: int = 4, layers: int = 1, nodes: int | None = None,
-                   max_fraction: float = MAX_FRACTION) -> int:
-    """Coarse cell edge (µm) for a ``shape = (X, Y)`` µm die: ``cell_um``, larger on a big die (at most about
-    100 cells per axis), and, given the PDN's ``nodes``, large enough that ``layers × cells`` stays at most
-    ``max_fraction`` of them."""
-    cell = max(int(cell_um), -(-max(shape) // _MAX_CELLS))
-    if nodes:
-        while layers * -(-shape[0] // cell) * -(-shape[1] // cell) > max_fraction * nodes and cell < max(shape):
-            cell += 1
-    return cell
-
-
-def coarse_unknowns(pdn: PdnStructure, shape: tuple[int, int], cell_um: int | None = None) -> int:
-    """Cells of the coarse grid (grounded ones included) for ``pdn`` on a ``shape`` µm die."""
-    layers = int(np.unique(pdn.layer).size)
-    cell = coarse_cell_um(shape, layers=layers, nodes=pdn.num_nodes) if cell_um is None else int(cell_um)
-    return layers * -(-shape[0] // cell) * -(-shape[1] // cell)
+def coarse_cell_um(shape: tuple[int, int], cell_um: int = 4) -> int:
+    """Coarse cell edge (µm) for a ``shape = (X, Y)`` µm die: ``cell_um``, or larger on a big die."""
+    return max(int(cell_um), -(-max(shape) // _MAX_CELLS))
 
 
 def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int, int],
@@ -74,12 +52,10 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
     """Drop (V) per node that the currents ``injection`` (A drawn per node) cause on the coarse grid.
 
     ``shape`` is the ``(X, Y)`` die in 1 µm tiles; ``cell_um`` the coarse cell (default
-    :func:`coarse_cell_um`: at most :data:`MAX_FRACTION` of the PDN's nodes as unknowns). Every node reads the
-    potential of its layer's cell.
+    :func:`coarse_cell_um`). Every node reads the potential of its layer's cell.
     """
     nx, ny = shape
-    cell = coarse_cell_um(shape, layers=int(np.unique(pdn.layer).size), nodes=pdn.num_nodes) \
-        if cell_um is None else int(cell_um)
+    cell = coarse_cell_um(shape) if cell_um is None else int(cell_um)
     cx, cy = -(-nx // cell), -(-ny // cell)
     a, b = pdn.res_a, pdn.res_b
     g = 1.0 / pdn.res_ohm
@@ -148,7 +124,6 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
     lu = splu(mat[free][:, free].tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
               options={"SymmetricMode": True})
     v[free] = lu.solve(rhs[free])
-    record_system(SolvedSystem("coarse grid", int(free.size), int(free.size)))
     return v[at]
 
 

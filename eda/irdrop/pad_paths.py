@@ -20,8 +20,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from eda.irdrop.cost import SolvedSystem, record_system
-
 __all__ = ["pad_path_resistance"]
 
 #: node distances held at a time (floats): sets how many pads one chunk takes
@@ -89,8 +87,6 @@ def pad_path_resistance(graph: sp.csr_matrix, pads: np.ndarray) -> tuple[np.ndar
     reduced = _min_edges(local[np.r_[rows[cc], ends[super_, 0]]], local[np.r_[cols[cc], ends[super_, 1]]],
                          np.r_[w[cc], length[super_]], core_nodes.size)
     near_l, far_l = local[near[nodes]], local[far]
-    record_system(SolvedSystem("pad paths (core graph)", core_nodes.size, core_nodes.size, int(pads.size),
-                               "shortest paths"))
     nearest = np.full(n, np.inf)
     inv = np.zeros(n)
     step = max(1, _CHUNK_VALUES // max(n, 1))

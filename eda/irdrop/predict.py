@@ -16,7 +16,6 @@ import numpy as np
 
 from eda.data import repo_root
 from eda.errors import DataError, EdaError
-from eda.irdrop.cost import feature_systems
 
 __all__ = ["DEFAULT_CHECKPOINT", "PEAK_TO_MEAN_TRAINED", "Predictor", "PredictionTiming", "default_checkpoint",
            "distribution_warnings", "predict_files"]
@@ -64,10 +63,6 @@ class PredictionTiming:
     features_s: float = 0.0
     network_s: float = 0.0
     warnings: list[str] = field(default_factory=list)
-    #: nodes of the PDN netlist (0 without one) and every system the features solved for it
-    #: (:mod:`eda.irdrop.cost`): none may approach the PDN's size
-    pdn_nodes: int = 0
-    systems: list = field(default_factory=list)
     #: what the returned map is: ``"model"`` (the network) or ``"rail_estimate"`` (the physics prior,
     #: returned instead of the network's output for inputs outside its training distribution)
     source: str = "model"
@@ -143,7 +138,6 @@ class Predictor:
         pdn = load_structure(netlist) if netlist is not None else None
         timing.read_s = time.perf_counter() - t0
         timing.warnings = distribution_warnings(cur)
-        timing.pdn_nodes = 0 if pdn is None else int(pdn.num_nodes)
         t1 = time.perf_counter()
         if timing.warnings and out_of_distribution == "rail" and pdn is not None:
             from eda.irdrop.features import rail_maps
@@ -151,13 +145,11 @@ class Predictor:
             timing.source = "rail_estimate"
             timing.warnings.append("wrote the layer-wise rail estimate instead of the network's prediction "
                                    "(out_of_distribution 'model' / --ood model writes the network's output)")
-            with feature_systems() as timing.systems:
-                drop = rail_maps(pdn, cur.shape, cur)[0]
+            drop = rail_maps(pdn, cur.shape, cur)[0]
             timing.features_s = time.perf_counter() - t1
             return drop, timing
-        with feature_systems() as timing.systems:
-            sample = sample_from_maps(Path(current).parent.name, cur, eff, den, pdn, tile_um=self.tile_um)
-            sample.graph(0, False)
+        sample = sample_from_maps(Path(current).parent.name, cur, eff, den, pdn, tile_um=self.tile_um)
+        sample.graph(0, False)
         timing.features_s = time.perf_counter() - t1
         t2 = time.perf_counter()
         out = self.predict_sample(sample)

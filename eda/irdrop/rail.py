@@ -45,7 +45,6 @@ from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
-from eda.irdrop.cost import SolvedSystem, record_system, recording
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
@@ -256,15 +255,9 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
         wire = np.isin(la, lays) & np.isin(lb, lays)
         return float(d[wire & (axes == 0), 0].sum()), float(d[wire & (axes == 1), 1].sum())
 
-    def pitch(length: float, extent: int, one_layer: bool) -> int:
-        """Spacing (cells) of wires of this total length over the die, at most the die. A sheet merged from
-        several layers (a pad bar or ring shorted into the stripes below) spreads over one cell unless at
-        least 4 wires fit across: the bar's own axis must stay sharp. A sheet of one layer spreads over its
-        wire pitch however few wires it has (three m4 stripes under a mesh: a one-cell spread put 48 %
-        errors on them, the pitch 2 %)."""
+    def pitch(length: float, extent: int) -> int:
+        """Spacing (cells) of wires of this total length over the die; 1 unless at least 4 fit across."""
         w = area / length if length > 0 else 1.0
-        if one_layer:
-            return int(min(round(w), extent)) if w > 1.0 else 1
         return int(round(w)) if 1.0 < w <= extent / 4 else 1
 
     n_lay = len(groups)
@@ -285,7 +278,7 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
         kmat[:, :, i, i] = 4 * sig_x * sx + 4 * sig_y * sy
         len_x, len_y = wire_length(lays)
         # wires along x, pitch area / length apart, each collect current from one pitch in y (and so on)
-        width.append((pitch(len_y, nx, len(lays) == 1), pitch(len_x, ny, len(lays) == 1)))
+        width.append((pitch(len_y, nx), pitch(len_x, ny)))
         for j in range(n_lay):
             if j != i:
                 gam = float(g[(ga == i) & (gb == j) | (ga == j) & (gb == i)].sum()) / area
@@ -337,8 +330,6 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
     m[:n_pad, n_pad] = -1.0
     m[n_pad, :n_pad] = 1.0
     sol = np.linalg.lstsq(m, np.r_[-v_load, load.sum()], rcond=None)[0]
-    record_system(SolvedSystem("sheet modes", nx * ny * n_lay, n_lay, nx * ny, "dense batch"))
-    record_system(SolvedSystem("pad currents", n_pad + 1, n_pad + 1, 1, "dense"))
     src = -load
     for q in range(n_pad):
         e = np.zeros((nx, ny))
@@ -391,9 +382,6 @@ def chain_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.nda
         mat = stamp(m, np.r_[idx[a[both]], idx[ends]], np.r_[idx[b[both]], np.full(ends.size, -1)],
                     np.r_[g[both], gu])
         lu = splu(mat.tocsc())  # block-diagonal: one independent chain per rail / stripe segment
-        if recording():
-            n_blocks, block = csgraph.connected_components(mat, directed=False)
-            record_system(SolvedSystem(f"chains m{lay}", m, int(np.bincount(block).max()), int(n_blocks)))
         x = lu.solve(inj[free])
         local[free] = x
         np.add.at(inj, above, gu * x[idx[ends]])  # what the vias carry up
@@ -461,9 +449,6 @@ def _extend_to_stubs(pdn: PdnStructure, alive: np.ndarray, drop: np.ndarray) -> 
     rhs = np.zeros(m)
     np.add.at(rhs, idx[end], g_live * drop[live])
     drop[dead] = splu(mat.tocsc()).solve(rhs)
-    if recording():
-        n_blocks, block = csgraph.connected_components(mat, directed=False)
-        record_system(SolvedSystem("stubs", m, int(np.bincount(block).max()), int(n_blocks)))
 
 
 def kirchhoff_residual(pdn: PdnStructure, drop: np.ndarray, sink_nodes: np.ndarray, sink_amp: np.ndarray) -> np.ndarray:

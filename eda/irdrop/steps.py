@@ -167,12 +167,6 @@ class IrdropPredict(Step):
                                    "irdrop__predict__worst_drop_mv": float(pred.max() * 1e3),
                                    "irdrop__predict__in_distribution": not timing.warnings,
                                    "irdrop__predict__from_model": timing.source == "model"}
-        if timing.pdn_nodes:
-            from eda.irdrop.cost import largest_system, summary
-
-            metrics.update({"irdrop__predict__pdn_nodes": timing.pdn_nodes,
-                            "irdrop__predict__largest_feature_system": largest_system(timing.systems)})
-            ctx.log.info("features: %s", summary(timing.systems, timing.pdn_nodes))
         for warning in timing.warnings:
             ctx.log.warning(warning)
         golden = ctx.optional_input("golden")
