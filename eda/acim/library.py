@@ -39,8 +39,10 @@ COLUMN_ROLES: tuple[str, ...] = ("bitcell", "compute", "colper", "colper_end", "
 
 
 def default_library_dir() -> Path:
-    """``cells/sky130_acim`` of the source tree (the default cell library)."""
-    return Path(__file__).resolve().parents[2] / "cells" / "sky130_acim"
+    """The default cell library ``sky130_acim``, shipped with the package (:mod:`eda.shipped`)."""
+    from eda.shipped import default_library_dir as shipped
+
+    return shipped()
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,19 @@ from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
+from eda.shipped import cells_dir
 
 __all__ = ["AcimGenerate", "resolve_library"]
 
 
 def resolve_library(library: str | None, flow_dir: Path) -> Path | None:
-    """A library directory given in a flow: relative to the flow file, the working directory or the repo."""
+    """A library directory given in a flow: relative to the flow file or the working directory, else a
+    shipped library by name (``sky130_acim``, or ``cells/sky130_acim`` as flows and docs write it)."""
     if library is None:
         return None
     path = Path(library)
     candidates = [path] if path.is_absolute() else [flow_dir / path, Path.cwd() / path,
-                                                      Path(__file__).resolve().parents[2] / path]
+                                                      cells_dir() / path.name]
     for candidate in candidates:
         if (candidate / "library.yaml").is_file():
             return candidate

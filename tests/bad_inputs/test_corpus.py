@@ -102,9 +102,9 @@ def _signoff(command: str, data: bytes) -> Callable[[Path], list[str]]:
 
 
 def _gds_bytes() -> bytes:
-    from eda.data import repo_root
+    from eda.shipped import default_library_dir
 
-    return (repo_root() / "cells" / "sky130_acim" / "bitcell8t.gds").read_bytes()
+    return (default_library_dir() / "bitcell8t.gds").read_bytes()
 
 
 def _argv(*args: str) -> Callable[[Path], list[str]]:

@@ -74,9 +74,9 @@ def test_bad_transient_argument_exit_2(tmp_path):
 
 
 def test_transient_flow_runs(tmp_path):
-    from eda.data import repo_root
+    from eda.shipped import flows_dir
 
-    code, out = run_cli("run", str(repo_root() / "flows" / "pdn-transient.yaml"), "--runs", str(tmp_path),
+    code, out = run_cli("run", str(flows_dir() / "pdn-transient.yaml"), "--runs", str(tmp_path),
                         "--no-progress", "--set", "grid.nodes=3000")
     assert code == 0, out
     metrics = list(tmp_path.rglob("*-solve/metrics.json"))

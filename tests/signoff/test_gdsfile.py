@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from eda.data import repo_root
+from eda.shipped import default_library_dir
 from eda.errors import DataError
 from eda.signoff.gdsfile import check_gds, read_gds, read_layout
 
-GOOD = repo_root() / "cells" / "sky130_acim" / "bitcell8t.gds"
+GOOD = default_library_dir() / "bitcell8t.gds"
 
 
 def _bad_files(tmp: Path) -> dict[str, tuple[Path, str]]:

@@ -8,14 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from eda.data import repo_root
+from eda.shipped import flows_dir
 
 
 def test_adapmoe_flow_maps_expert_activity(tmp_path) -> None:
     from eda.workloads.workload import Workload
     from tests.flow.helpers import run_cli
 
-    flow = repo_root() / "flows" / "workload-adapmoe.yaml"
+    flow = flows_dir() / "workload-adapmoe.yaml"
     code, text = run_cli("run", str(flow), "--runs", str(tmp_path), "--set", "adapmoe.tokens=1024",
                          "--set", "adapmoe.train_steps=100", "--set", "adapmoe.workload_tokens=6",
                          "--set", "map.slices=12")
@@ -43,7 +43,7 @@ def test_adapmoe_flow_maps_expert_activity(tmp_path) -> None:
 def test_sensitivity_gating_beats_dropping_at_random() -> None:
     """AdapMoE's claim on the trained MoE: dropping second experts where H_l w2² is small costs less held-out
     loss than dropping as many at random, and saves experts (text not used to choose the threshold)."""
-    from eda.workloads.frontends_ii_steps import AdapMoEParams, run_adapmoe
+    from eda.workloads.adapmoe_steps import AdapMoEParams, run_adapmoe
 
     _, report, metrics = run_adapmoe(AdapMoEParams(source="trained", layers=4, tokens=8192))
     assert metrics["workload__adapmoe__activated_reduction"] > 0.05
@@ -69,7 +69,7 @@ def test_adapmoe_cli_writes_workload_and_rejects_bad_source(tmp_path) -> None:
 def test_out_of_range_parameter_is_a_usage_error(tmp_path) -> None:
     from tests.flow.helpers import run_cli
 
-    flow = repo_root() / "flows" / "workload-adapmoe.yaml"
+    flow = flows_dir() / "workload-adapmoe.yaml"
     code, text = run_cli("run", str(flow), "--runs", str(tmp_path), "--set", "adapmoe.reduction=0.9")
     assert code == 2
     assert "reduction" in text
