@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from eda.shipped import default_library_dir
 from eda.errors import DataError
+from eda.shipped import default_library_dir
 from eda.signoff.gdsfile import check_gds, read_gds, read_layout
 
 GOOD = default_library_dir() / "bitcell8t.gds"
