@@ -1,4 +1,5 @@
-"""Files shipped with the package: flows, designs (sign-off limits) and the default cell library.
+"""Files shipped with the package: flows, designs (sign-off limits), the default cell library and the
+KLayout technology files.
 
 They live under ``eda/share/`` inside the package, so they are found the same way in a source checkout, an
 editable install and a wheel installed anywhere: :func:`importlib.resources.files` on the ``eda`` package.
@@ -15,10 +16,10 @@ from pathlib import Path
 from eda.errors import DataError, FlowError
 
 __all__ = ["SHARE_KINDS", "share_dir", "flows_dir", "designs_dir", "cells_dir", "default_library_dir",
-           "shipped_flows", "find_flow"]
+           "klayout_files", "shipped_flows", "find_flow"]
 
 #: the kinds of shipped files: ``eda/share/<kind>/``
-SHARE_KINDS: tuple[str, ...] = ("flows", "designs", "cells")
+SHARE_KINDS: tuple[str, ...] = ("flows", "designs", "cells", "klayout")
 #: the default ACIM cell library's directory name under ``cells``
 DEFAULT_LIBRARY = "sky130_acim"
 
@@ -66,6 +67,13 @@ def cells_dir() -> Path:
 def default_library_dir() -> Path:
     """The default ACIM cell library (``sky130_acim``)."""
     return cells_dir() / DEFAULT_LIBRARY
+
+
+def klayout_files(tech: str = "sky130") -> tuple[Path, Path]:
+    """The shipped KLayout layer-properties and technology files ``(<tech>.lyp, <tech>.lyt)`` of the
+    default technology (written from ``eda/tech/<tech>.yaml`` by :mod:`eda.tech.klayout`)."""
+    directory = share_dir("klayout")
+    return directory / f"{tech}.lyp", directory / f"{tech}.lyt"
 
 
 def shipped_flows() -> list[Path]:

@@ -66,8 +66,10 @@ def render_command(
     png: Annotated[Path | None, typer.Option("--out", help="PNG path (default: GDS name .png).")] = None,
     width: Annotated[int, typer.Option(help="Image width (pixels).")] = 1200,
     height: Annotated[int, typer.Option(help="Image height (pixels).")] = 900,
+    lyp: Annotated[Path | None, typer.Option("--lyp", help="KLayout layer properties (default: the shipped SKY130 .lyp).")] = None,
 ) -> None:
-    """Render the layout to a PNG with KLayout."""
+    """Render the layout to a PNG with KLayout, layers named and coloured by a .lyp file."""
     from eda.signoff.render import render_png
 
-    typer.echo(str(render_png(gds, png or gds.with_suffix(".png"), width=width, height=height)))
+    typer.echo(str(render_png(gds, png or gds.with_suffix(".png"), width=width, height=height,
+                              layer_properties=lyp)))
