@@ -26,8 +26,10 @@ def generate_command(
     spec: Annotated[Path | None, typer.Option("--spec", help="JSON file with ACIMSpec fields (overrides the options).")] = None,
     library: Annotated[Path | None, typer.Option("--library", help="Cell library directory (default cells/sky130_acim).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("acim_out"),
+    clock_mhz: Annotated[float, typer.Option("--clock-mhz", help="Clock of the Liberty view (MHz).")] = 100.0,
 ) -> None:
-    """Generate an ACIM macro: GDS, SPICE netlist, abstract JSON + LEF and the area breakdown."""
+    """Generate an ACIM macro: GDS, SPICE netlist, abstract JSON + LEF, Liberty + Verilog views, KLayout
+    tech files and the area breakdown."""
     from eda.acim.generator import generate
     from eda.acim.spec import ACIMSpec
     from eda.errors import SpecError
@@ -45,7 +47,9 @@ def generate_command(
                             input_bits=input_bits, weight_bits=weight_bits, unit_cap_fF=unit_cap_ff,
                             cols_per_adc=cols_per_adc)
     the_spec.check_layout_size()
-    macro = generate(the_spec, library, out)
+    if clock_mhz <= 0:
+        raise SpecError(f"--clock-mhz {clock_mhz:g} must be positive", where="--clock-mhz")
+    macro = generate(the_spec, library, out, clock_MHz=clock_mhz)
     fp = macro.floorplan
     typer.echo(f"{macro.name}: {fp.width:.1f} x {fp.height:.1f} um = {fp.area_um2:.0f} um2, "
                f"{macro.counts.get('bitcell', 0)} bitcells, {len(macro.netlist)} instances "

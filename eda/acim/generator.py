@@ -439,8 +439,11 @@ def _natural(text: str) -> tuple[Any, ...]:
 
 
 def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_dir: str | Path | None = None, *,
-             name: str | None = None, write_netlist: bool = True, net_labels: bool = True) -> Macro:
-    """Generate the macro of ``spec`` with ``library``; write GDS, SPICE, abstract JSON, LEF, area JSON.
+             name: str | None = None, write_netlist: bool = True, net_labels: bool = True, views: bool = True,
+             clock_MHz: float = 100.0) -> Macro:
+    """Generate the macro of ``spec`` with ``library``; write GDS, SPICE, abstract JSON, LEF, area JSON and
+    (``views``) the Liberty view at ``clock_MHz``, Verilog black box and KLayout tech files
+    (:mod:`eda.acim.views`).
 
     ``net_labels`` adds a top-level label naming every internal net (bit/word/compute/DAC lines) on its
     wire. Returns the :class:`Macro` (``files`` maps ``gds``/``netlist``/``abstract``/``lef``/``area`` to paths
@@ -469,6 +472,13 @@ def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_di
         macro.seconds["netlist"] = time.perf_counter() - t2
     macro.files["abstract"] = write_abstract(macro, out / f"{macro.name}.abstract.json")
     macro.files["lef"] = write_lef(macro, out / f"{macro.name}.lef")
+    if views:  # Liberty + Verilog black box for digital flows, KLayout tech files (eda.acim.views)
+        from eda.acim.abstract import abstract_dict
+        from eda.acim.views import write_macro_views
+
+        macro.files.update(write_macro_views(abstract_dict(macro), macro.files.get("netlist"), out,
+                                             tech_file=lib.tech_file if lib.tech_file.is_file() else None,
+                                             library=lib.path, clock_MHz=clock_MHz))
     area = {**macro.floorplan.to_dict(), "instances": macro.counts,
             "dac_plan": [[list(run) for run in col.runs] for col in macro.plan.columns]}
     macro.files["area"] = out / f"{macro.name}.area.json"

@@ -36,13 +36,16 @@ class AcimGenerate(Step):
     """Generate an ACIM macro layout (GDS, SPICE, abstract, LEF, area) from a spec."""
 
     name = "acim.generate"
-    version = "2"
+    version = "3"
     inputs = {"spec": "JSON file with ACIMSpec fields (e.g. acim.explore's best); overrides the params"}
     optional_inputs = frozenset({"spec"})
     outputs = {"gds": "macro GDS", "netlist": "hierarchical SPICE netlist", "abstract": "abstract JSON",
                "lef": "LEF abstract", "area": "floorplan and area breakdown JSON",
+               "verilog": "Verilog black box (.v)",
+               "liberty": "Liberty timing/power view (.lib; when the models settle at clock_MHz)",
+               "lyp": "KLayout layer properties (with klayout)", "lyt": "KLayout technology (with klayout)",
                "png": "layout render (PNG; with render: true)"}
-    optional_outputs = frozenset({"png"})
+    optional_outputs = frozenset({"png", "liberty", "lyp", "lyt"})
 
     class Params(StepParams):
         rows: int | None = Field(default=None, description="H, bitcell rows")
@@ -55,6 +58,7 @@ class AcimGenerate(Step):
         cols_per_adc: int = 4
         library: str | None = Field(default=None, description="cell library directory (default cells/sky130_acim)")
         render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
+        clock_MHz: float = Field(default=100.0, gt=0, description="clock the Liberty view is written for (MHz)")
         stripe_every: int | None = Field(default=None, ge=1, description="power stripe spacing in columns "
                                          "(default: the library's; smaller is a denser grid, less IR drop)")
 
@@ -74,12 +78,13 @@ class AcimGenerate(Step):
         library = load_library(resolve_library(p.library, ctx.flow_dir))
         if p.stripe_every is not None:
             library = with_stripe_every(library, p.stripe_every)
-        macro = generate(spec, library, ctx.workdir)
+        macro = generate(spec, library, ctx.workdir, clock_MHz=p.clock_MHz)
         outputs = {kind: path.name for kind, path in macro.files.items()}
         if p.render:
             from eda.signoff.render import render_png
 
-            outputs["png"] = render_png(macro.files["gds"], ctx.workdir / f"{macro.name}.png").name
+            outputs["png"] = render_png(macro.files["gds"], ctx.workdir / f"{macro.name}.png",
+                                        layer_properties=macro.files.get("lyp")).name
         fp = macro.floorplan
         ctx.log.info("%s: %.1f x %.1f um, %d instances", macro.name, fp.width, fp.height, len(macro.netlist))
         metrics = {"acim__layout__area_um2": round(fp.area_um2, 3), "acim__layout__width_um": round(fp.width, 3),

@@ -1,0 +1,249 @@
+"""Macro views for digital flows (LibreLane/OpenROAD, Yosys): a Liberty timing/power view and a Verilog
+black box, written next to the GDS and LEF by :func:`eda.acim.generator.generate`.
+
+Both are made from the macro's abstract (pins, directions, area: the same data the LEF is written from)
+and its SPICE netlist, so their pins are the LEF's pins and the ``.subckt`` ports:
+
+* **pin capacitance**: the gate area (W·L of every MOSFET gate the pin reaches through the cell
+  hierarchy) times the library's gate capacitance per area (``ModelTech.gate_cap_fF_per_um2``). Pins that
+  reach no transistor gate (the bit lines reach drains; the SAR block is abstract in the netlist) carry
+  no ``capacitance`` and say so in a comment.
+* **timing**, from the analytic throughput model (:func:`eda.acim.models.evaluate`) at ``clock_MHz``:
+  ``CLK`` (comparator) and ``CLKSAR`` (SAR logic) are clocks with ``min_period`` the clock period the
+  model was evaluated at (it must settle: ``clock_ok`` and ``settling_ok``); the charge-phase inputs
+  (``WLN``, ``XN``, ``ENN``) have a setup constraint to ``CLK`` of word-line drive plus charge and share
+  settling, the share inputs (``SHN``, ``CSH``) of share settling; ``DOUT`` has a ``rising_edge`` arc from
+  ``CLKSAR`` when the library's characterisation gives the SAR register's clock-to-output delay.
+* **power**: internal energy per ``CLK`` rising edge = model energy per compute cycle / clock periods per
+  compute cycle. Leakage is not modelled and is not written (tools take 0).
+
+Units in the Liberty file: ns, V, mA, fF, pJ (internal power), µm² (area).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from eda.errors import SpecError
+
+__all__ = ["MacroTiming", "pin_gate_areas_um2", "macro_timing", "liberty_text", "verilog_text",
+           "write_liberty", "write_verilog", "write_macro_views", "DEFAULT_CLOCK_MHZ"]
+
+#: the clock the Liberty view is written for unless one is given (the exploration grid's lowest)
+DEFAULT_CLOCK_MHZ = 100.0
+
+#: pins whose rising input starts the charge phase (word line, input bit, compute enable) or the share
+CHARGE_PINS = re.compile(r"^(WLN|XN|ENN)\d+$")
+SHARE_PINS = re.compile(r"^(SHN\d+|CSH)$")
+CLOCK_PINS = ("CLK", "CLKSAR")
+
+
+@dataclass(frozen=True)
+class MacroTiming:
+    """Timing and power figures of one macro at one clock (ns, pJ)."""
+
+    clock_MHz: float
+    period_ns: float
+    charge_setup_ns: float
+    share_setup_ns: float
+    dout_delay_ns: float | None
+    energy_per_clock_pJ: float
+    compute_cycle_ns: float
+    clocks_per_compute: int
+
+
+def pin_gate_areas_um2(spice_text: str, top: str) -> tuple[dict[str, float], set[str]]:
+    """MOSFET gate area (µm²) each port of subcircuit ``top`` drives, through the whole hierarchy, and the
+    ports that also reach an instance of a subcircuit the text does not define (an abstract block)."""
+    from eda.acim.extract import parse_subckts
+    from eda.pdn.netlist import parse_value
+
+    subckts = parse_subckts(spice_text)
+    if top not in subckts:
+        raise SpecError(f"the netlist defines no subcircuit '{top}'", hint="give the macro's own SPICE netlist")
+
+    @cache
+    def reach(name: str, net: str) -> tuple[float, bool]:
+        area, abstract = 0.0, False
+        for line in subckts[name][1]:
+            words = line.split()
+            kind = words[0][0].upper()
+            if kind == "M" and len(words) >= 6 and words[2] == net:
+                params = {k.lower(): v for k, _, v in (w.partition("=") for w in words[6:]) if v}
+                area += parse_value(params["w"]) * parse_value(params["l"]) * 1e12
+            elif kind == "X":
+                nets = [w for w in words[1:] if "=" not in w]
+                child, nets = nets[-1], nets[:-1]
+                if net not in nets:
+                    continue
+                if child not in subckts:
+                    abstract = True
+                    continue
+                ports = subckts[child][0]
+                for position, value in enumerate(nets):
+                    if value == net and position < len(ports):
+                        a, b = reach(child, ports[position])
+                        area, abstract = area + a, abstract or b
+        return area, abstract
+
+    areas: dict[str, float] = {}
+    touches_abstract: set[str] = set()
+    for port in subckts[top][0]:
+        areas[port], abstract = reach(top, port)
+        if abstract:
+            touches_abstract.add(port)
+    return areas, touches_abstract
+
+
+def macro_timing(spec: dict[str, Any], clock_MHz: float, library: Any = None) -> MacroTiming:
+    """Model timing and energy of the macro ``spec`` (ACIMSpec fields) at ``clock_MHz``.
+
+    Raises :class:`SpecError` when the model says the macro does not settle at that clock."""
+    from eda.acim.model_area import library_tech
+    from eda.acim.models import DesignPoints, evaluate
+
+    points = DesignPoints.from_specs([spec], clock_MHz)
+    m = {k: float(v[0]) for k, v in evaluate(points, library=library).items()}
+    for flag in ("clock_ok", "settling_ok"):
+        if flag in m and not m[flag]:
+            raise SpecError(f"the macro does not settle at {clock_MHz:g} MHz ({flag} is false in the model)",
+                            hint="write the views at a lower clock (clock_MHz)")
+    clocks = round(m["clock_cycles_per_compute"])
+    ops_per_compute = m["throughput_tops"] * 1e12 * m["cycle_time_ns"] * 1e-9
+    energy_compute_pJ = m["energy_per_op_fJ"] * ops_per_compute * 1e-3
+    clk_to_q_ps = getattr(library_tech(library), "sar_clk_to_q_ps", None)
+    dout = float(clk_to_q_ps) * 1e-3 if clk_to_q_ps is not None and clk_to_q_ps == clk_to_q_ps else None
+    return MacroTiming(clock_MHz=clock_MHz, period_ns=1e3 / clock_MHz,
+                       charge_setup_ns=m["t_wordline_ns"] + m["settle_charge_ns"] + m["settle_share_ns"],
+                       share_setup_ns=m["settle_share_ns"], dout_delay_ns=dout,
+                       energy_per_clock_pJ=energy_compute_pJ / max(clocks, 1), compute_cycle_ns=m["cycle_time_ns"],
+                       clocks_per_compute=clocks)
+
+
+def _scalar(name: str, value: float) -> str:
+    return f'{name} (scalar) {{ values ("{value:.6g}"); }}'
+
+
+def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming, gate_cap_fF_per_um2: float,
+                 vdd_V: float) -> str:
+    """The Liberty library of one macro (see the module docstring for where each figure comes from)."""
+    name = abstract["name"]
+    areas, abstract_ports = pin_gate_areas_um2(spice_text, name)
+    power, ground = list(abstract.get("power", ["VDD"])), list(abstract.get("ground", ["VSS"]))
+    pg = set(power) | set(ground)
+    corner = f"tt_025C_{vdd_V:.2f}".replace(".", "v")
+    out = [f"/* {name}: ACIM macro, spec {abstract.get('spec')}; written by eda from the macro's abstract,",
+           f"   its SPICE netlist and the analytic models at {timing.clock_MHz:g} MHz. Leakage is not modelled. */",
+           f"library ({name}) {{",
+           '  delay_model : table_lookup;',
+           '  time_unit : "1ns";', '  voltage_unit : "1V";', '  current_unit : "1mA";',
+           '  pulling_resistance_unit : "1kohm";', '  leakage_power_unit : "1nW";',
+           '  capacitive_load_unit (1, ff);',
+           '  nom_process : 1;', '  nom_temperature : 25;', f'  nom_voltage : {vdd_V:g};',
+           *(f'  voltage_map ({p}, {vdd_V:g});' for p in power), *(f'  voltage_map ({g}, 0);' for g in ground),
+           f'  operating_conditions ({corner}) {{', '    process : 1;', '    temperature : 25;',
+           f'    voltage : {vdd_V:g};', '  }', f'  default_operating_conditions : {corner};',
+           f"  cell ({name}) {{",
+           f"    area : {float(abstract['area_um2']):.4f};",
+           "    is_macro_cell : true;", "    dont_touch : true;", "    dont_use : true;",
+           "    interface_timing : true;"]
+    out += [f"    pg_pin ({p}) {{ voltage_name : {p}; pg_type : primary_power; }}" for p in power]
+    out += [f"    pg_pin ({g}) {{ voltage_name : {g}; pg_type : primary_ground; }}" for g in ground]
+    related = f"related_power_pin : {power[0]}; related_ground_pin : {ground[0]};"
+    for pin in abstract["pins"]:
+        pin_name = pin["name"]
+        if pin_name in pg:
+            continue
+        direction = pin["direction"]
+        body = [f"      direction : {direction};", f"      {related}"]
+        cap_fF = areas.get(pin_name, 0.0) * gate_cap_fF_per_um2
+        if direction in ("input", "inout") and cap_fF > 0:
+            body.append(f"      capacitance : {cap_fF:.4f};")
+        elif direction in ("input", "inout"):
+            why = "an abstract block" if pin_name in abstract_ports else "no transistor gate"
+            body.append(f"      /* no capacitance: the pin reaches {why} in the netlist (bit lines reach "
+                        "drains; the SAR logic is abstract) */")
+        if pin_name in CLOCK_PINS:
+            body += ["      clock : true;", f"      min_period : {timing.period_ns:.6g};"]
+            if pin_name == "CLK":
+                body += ["      internal_power () {", f"        {_scalar('rise_power', timing.energy_per_clock_pJ)}",
+                         f"        {_scalar('fall_power', 0.0)}", "      }"]
+        elif CHARGE_PINS.match(pin_name) or SHARE_PINS.match(pin_name):
+            setup = timing.charge_setup_ns if CHARGE_PINS.match(pin_name) else timing.share_setup_ns
+            body += ["      timing () {", '        related_pin : "CLK";', "        timing_type : setup_rising;",
+                     f"        {_scalar('rise_constraint', setup)}", f"        {_scalar('fall_constraint', setup)}",
+                     "      }"]
+        elif direction == "output" and timing.dout_delay_ns is not None:
+            body += ["      timing () {", '        related_pin : "CLKSAR";', "        timing_type : rising_edge;",
+                     f"        {_scalar('cell_rise', timing.dout_delay_ns)}",
+                     f"        {_scalar('cell_fall', timing.dout_delay_ns)}", "      }"]
+        out += [f"    pin ({pin_name}) {{", *body, "    }"]
+    out += ["  }", "}", ""]
+    return "\n".join(out)
+
+
+def verilog_text(abstract: dict[str, Any]) -> str:
+    """A Verilog black box of the macro: every LEF pin as a scalar port, power pins under
+    ``USE_POWER_PINS`` (the LibreLane/OpenLane convention)."""
+    name = abstract["name"]
+    pg = set(abstract.get("power", [])) | set(abstract.get("ground", []))
+    ports = [f"`ifdef USE_POWER_PINS\n    inout {p['name']},\n`endif" for p in abstract["pins"] if p["name"] in pg]
+    for pin in abstract["pins"]:
+        kind = {"input": "input", "output": "output"}.get(pin["direction"], "inout")
+        if pin["name"] not in pg:
+            ports.append(f"    {kind} {pin['name']},")
+    last = max(i for i, p in enumerate(ports) if not p.startswith("`ifdef"))
+    ports[last] = ports[last].rstrip(",")
+    return "\n".join([f"// {name}: ACIM macro black box (layout: {name}.gds / {name}.lef), written by eda",
+                      "(* blackbox *)", f"module {name} (", *ports, ");", "endmodule", ""])
+
+
+def write_liberty(abstract: dict[str, Any], spice: str | Path, path: str | Path, *, clock_MHz: float = 100.0,
+                  library: Any = None) -> Path:
+    """Write ``<macro>.lib`` for ``abstract`` (:func:`eda.acim.abstract.abstract_dict`) and its SPICE file."""
+    from eda.acim.model_area import library_tech
+
+    tech = library_tech(library)
+    timing = macro_timing(abstract["spec"], clock_MHz, library)
+    text = liberty_text(abstract, Path(spice).read_text(), timing, float(tech.gate_cap_fF_per_um2),
+                        float(tech.vdd_V))
+    path = Path(path)
+    path.write_text(text)
+    return path
+
+
+def write_verilog(abstract: dict[str, Any], path: str | Path) -> Path:
+    """Write the Verilog black box ``<macro>.v``."""
+    path = Path(path)
+    path.write_text(verilog_text(abstract))
+    return path
+
+
+def write_macro_views(abstract: dict[str, Any], spice: str | Path | None, out_dir: str | Path, *,
+                      tech_file: str | Path | None = None, library: Any = None,
+                      clock_MHz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Path]:
+    """Write the views of one macro into ``out_dir``: ``<name>.v`` always; ``<name>.lib`` when the SPICE
+    netlist is given and the model settles at ``clock_MHz`` (otherwise a warning says why); the KLayout
+    ``<tech>.lyp``/``<tech>.lyt`` of ``tech_file`` when the klayout module is installed. Returns
+    ``{"verilog": ..., "liberty": ..., "lyp": ..., "lyt": ...}`` for the files written."""
+    import importlib.util
+
+    out = Path(out_dir)
+    name = abstract["name"]
+    files = {"verilog": write_verilog(abstract, out / f"{name}.v")}
+    if spice is not None:
+        try:
+            files["liberty"] = write_liberty(abstract, spice, out / f"{name}.lib", clock_MHz=clock_MHz,
+                                             library=library)
+        except SpecError as exc:
+            logging.getLogger(__name__).warning("no Liberty view for %s: %s", name, exc.message)
+    if importlib.util.find_spec("klayout") is not None:
+        from eda.tech.klayout import write_klayout_tech
+
+        files["lyp"], files["lyt"] = write_klayout_tech(tech_file, out)
+    return files
