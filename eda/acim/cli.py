@@ -27,6 +27,7 @@ def generate_command(
     library: Annotated[Path | None, typer.Option("--library", help="Cell library directory (default cells/sky130_acim).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("acim_out"),
     clock_mhz: Annotated[float, typer.Option("--clock-mhz", help="Clock of the Liberty view (MHz).")] = 100.0,
+    spice_convention: Annotated[str, typer.Option("--spice-convention", help="Netlist devices: lvs (foundry LVS deck) | open_pdks (X subcircuits, µm; ngspice/xschem).")] = "lvs",
 ) -> None:
     """Generate an ACIM macro: GDS, SPICE netlist, abstract JSON + LEF, Liberty + Verilog views, KLayout
     tech files and the area breakdown."""
@@ -49,7 +50,7 @@ def generate_command(
     the_spec.check_layout_size()
     if clock_mhz <= 0:
         raise SpecError(f"--clock-mhz {clock_mhz:g} must be positive", where="--clock-mhz")
-    macro = generate(the_spec, library, out, clock_MHz=clock_mhz)
+    macro = generate(the_spec, library, out, clock_MHz=clock_mhz, spice_convention=spice_convention)
     fp = macro.floorplan
     typer.echo(f"{macro.name}: {fp.width:.1f} x {fp.height:.1f} um = {fp.area_um2:.0f} um2, "
                f"{macro.counts.get('bitcell', 0)} bitcells, {len(macro.netlist)} instances "

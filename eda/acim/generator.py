@@ -440,15 +440,21 @@ def _natural(text: str) -> tuple[Any, ...]:
 
 def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_dir: str | Path | None = None, *,
              name: str | None = None, write_netlist: bool = True, net_labels: bool = True, views: bool = True,
-             clock_MHz: float = 100.0) -> Macro:
+             clock_MHz: float = 100.0, spice_convention: str = "lvs") -> Macro:
     """Generate the macro of ``spec`` with ``library``; write GDS, SPICE, abstract JSON, LEF, area JSON and
     (``views``) the Liberty view at ``clock_MHz``, Verilog black box and KLayout tech files
-    (:mod:`eda.acim.views`).
+    (:mod:`eda.acim.views`). ``spice_convention`` is the netlist's device convention
+    (:mod:`eda.acim.spice_convention`: ``lvs`` for the foundry LVS deck, ``open_pdks`` for ngspice/xschem).
 
     ``net_labels`` adds a top-level label naming every internal net (bit/word/compute/DAC lines) on its
     wire. Returns the :class:`Macro` (``files`` maps ``gds``/``netlist``/``abstract``/``lef``/``area`` to paths
     when ``out_dir`` is given).
     """
+    from eda.acim.spice_convention import SPICE_CONVENTIONS
+
+    if spice_convention not in SPICE_CONVENTIONS:
+        raise SpecError(f"unknown SPICE convention '{spice_convention}'", where="spice_convention",
+                        hint=f"one of {', '.join(SPICE_CONVENTIONS)}")
     t0 = time.perf_counter()
     lib = library if isinstance(library, Library) else load_library(library)
     tech = load_tech(lib.tech_file if lib.tech_file.is_file() else None)
@@ -458,6 +464,7 @@ def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_di
     if out_dir is None:
         return macro
     from eda.acim.abstract import write_abstract, write_lef
+    from eda.acim.spice_convention import convert_netlist
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -468,7 +475,7 @@ def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_di
     if write_netlist:
         t2 = time.perf_counter()
         macro.files["netlist"] = out / f"{macro.name}.spice"
-        macro.files["netlist"].write_text(_netlist_text(builder, macro))
+        macro.files["netlist"].write_text(convert_netlist(_netlist_text(builder, macro), spice_convention))
         macro.seconds["netlist"] = time.perf_counter() - t2
     macro.files["abstract"] = write_abstract(macro, out / f"{macro.name}.abstract.json")
     macro.files["lef"] = write_lef(macro, out / f"{macro.name}.lef")

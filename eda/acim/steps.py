@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -59,6 +60,9 @@ class AcimGenerate(Step):
         library: str | None = Field(default=None, description="cell library directory (default cells/sky130_acim)")
         render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
         clock_MHz: float = Field(default=100.0, gt=0, description="clock the Liberty view is written for (MHz)")
+        spice_convention: Literal["lvs", "open_pdks"] = Field(
+            default="lvs", description="netlist devices: lvs (the foundry LVS deck's M/C devices) | open_pdks "
+            "(X subcircuits, µm parameters, for ngspice/xschem with an open_pdks install)")
         stripe_every: int | None = Field(default=None, ge=1, description="power stripe spacing in columns "
                                          "(default: the library's; smaller is a denser grid, less IR drop)")
 
@@ -78,7 +82,7 @@ class AcimGenerate(Step):
         library = load_library(resolve_library(p.library, ctx.flow_dir))
         if p.stripe_every is not None:
             library = with_stripe_every(library, p.stripe_every)
-        macro = generate(spec, library, ctx.workdir, clock_MHz=p.clock_MHz)
+        macro = generate(spec, library, ctx.workdir, clock_MHz=p.clock_MHz, spice_convention=p.spice_convention)
         outputs = {kind: path.name for kind, path in macro.files.items()}
         if p.render:
             from eda.signoff.render import render_png

@@ -61,6 +61,7 @@ def pin_gate_areas_um2(spice_text: str, top: str) -> tuple[dict[str, float], set
     """MOSFET gate area (µm²) each port of subcircuit ``top`` drives, through the whole hierarchy, and the
     ports that also reach an instance of a subcircuit the text does not define (an abstract block)."""
     from eda.acim.extract import parse_subckts
+    from eda.acim.spice_convention import MOS_DEVICES
     from eda.pdn.netlist import parse_value
 
     subckts = parse_subckts(spice_text)
@@ -80,6 +81,11 @@ def pin_gate_areas_um2(spice_text: str, top: str) -> tuple[dict[str, float], set
                 nets = [w for w in words[1:] if "=" not in w]
                 child, nets = nets[-1], nets[:-1]
                 if net not in nets:
+                    continue
+                if MOS_DEVICES.match(child) and len(nets) == 4:  # open_pdks convention: w, l in µm
+                    if nets[1] == net:
+                        params = {k.lower(): v for k, _, v in (w.partition("=") for w in words[1:]) if v}
+                        area += parse_value(params["w"]) * parse_value(params["l"])
                     continue
                 if child not in subckts:
                     abstract = True
