@@ -82,9 +82,11 @@ def _warn_coverage(net: PdnNetlist, shape: tuple[int, int], like: str | Path | N
 
 def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str | Path | None = None,
             golden: str | Path | None = None, transient: tuple[float, float] | str | None = None,
-            method: str = "trap", backend: str = "auto", plots: bool = True) -> SolveOutputs:
+            method: str = "trap", backend: str = "auto", plots: bool = True,
+            dbu_per_um: float = 2000.0) -> SolveOutputs:
     """Solve ``netlist`` (static, plus transient when ``(stop, step)`` is given, or ``"netlist"`` to take them
-    from its ``.tran`` line) and write all outputs."""
+    from its ``.tran`` line) and write all outputs. Node-name coordinates are in ``dbu_per_um`` DBU per µm
+    (:func:`eda.pdn.defunits.resolve_dbu`)."""
     from eda.pdn.heatmap import plot_layers, plot_map
     from eda.pdn.metrics import map_metrics
     from eda.pdn.raster import rasterize
@@ -93,7 +95,7 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    net = netlist if isinstance(netlist, PdnNetlist) else read_netlist(netlist)
+    net = netlist if isinstance(netlist, PdnNetlist) else read_netlist(netlist, dbu_per_um=dbu_per_um)
     t_parse = time.perf_counter() - t0
     if transient == "netlist":
         if net.tran is None:

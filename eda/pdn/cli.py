@@ -23,15 +23,18 @@ def solve_command(
     golden: Annotated[Path | None, typer.Option("--golden", help="Golden ir_drop_map to score against.")] = None,
     backend: Annotated[str, typer.Option(help="auto | direct | cholmod | splu | amg | cg | spsolve")] = "auto",
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG heat maps.")] = False,
+    dbu: Annotated[float | None, typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000).")] = None,
+    def_file: Annotated[Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")] = None,
 ) -> None:
     """Static (and optionally transient) IR drop: contest map, per-node voltages, heat maps, metrics.json."""
     from eda.paths import output_dir
     from eda.pdn.analysis import analyze, parse_transient_arg
+    from eda.pdn.defunits import resolve_dbu
 
     tr = parse_transient_arg(transient) if transient else None
     output_dir(out)
     result = analyze(netlist, out, like=like, golden=golden, transient=tr, method=method, backend=backend,
-                     plots=not no_plots)
+                     plots=not no_plots, dbu_per_um=resolve_dbu(dbu, def_file))
     m = result.metrics
     typer.echo(f"{m['pdn__netlist__nodes']} nodes, {m['pdn__netlist__pads']} pads, solved with "
                f"{m['pdn__static__backend']} in {m['pdn__static__solve_s']:.3f} s")
@@ -93,17 +96,20 @@ def maps_command(
     like: Annotated[Path | None, typer.Option("--like", help="Contest map whose grid the maps use.")] = None,
     exact_pads: Annotated[bool, typer.Option("--exact-pads", help="Do not snap pads to the 50 µm bump sites.")] = False,
     region_um: Annotated[float, typer.Option(help="Region size of the PDN density map (µm).")] = 100.0,
+    dbu: Annotated[float | None, typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000).")] = None,
+    def_file: Annotated[Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")] = None,
 ) -> None:
     """Contest input maps from a netlist: eff_dist_map.csv (µm) and pdn_density.csv (stripes per 100 µm)."""
     import numpy as np
 
     from eda.paths import output_dir
+    from eda.pdn.defunits import resolve_dbu
     from eda.pdn.features import effective_distance_map, pdn_density_map
     from eda.pdn.maps import read_map, write_map
     from eda.pdn.netlist import read_netlist
 
     output_dir(out)
-    net = read_netlist(netlist)
+    net = read_netlist(netlist, dbu_per_um=resolve_dbu(dbu, def_file))
     shape = read_map(like).shape if like is not None else None
     eff = effective_distance_map(net, shape, snap_um=None if exact_pads else 50.0)
     dens = pdn_density_map(net, shape, region_um=region_um)

@@ -65,10 +65,11 @@ class PdnSolve(Step):
     """Static (and optional transient) IR drop of a PDN netlist: contest map, voltages, heat map, metrics."""
 
     name = "pdn.solve"
-    version = "2"
+    version = "3"
     inputs = {"netlist": "PDN SPICE netlist", "like": "contest map giving the output grid",
-              "golden": "golden ir_drop_map to score against"}
-    optional_inputs = frozenset({"like", "golden"})
+              "golden": "golden ir_drop_map to score against",
+              "def": "the design's DEF (its UNITS give the node names' DBU)"}
+    optional_inputs = frozenset({"like", "golden", "def"})
     outputs = {"ir_drop_map": "ir_drop_map.csv", "voltages": "voltages.csv.gz", "heatmap": "heatmap.png",
                "metrics": "metrics.json", "layers": "layers.png (per-layer node drops)",
                "dynamic_drop_map": "dynamic_drop_map.csv (worst transient drop per tile; with a transient)",
@@ -85,10 +86,13 @@ class PdnSolve(Step):
         transient_from_netlist: bool = Field(default=False, description="take STOP and STEP from the "
                                              "netlist's .tran line (e.g. macro.pdn's dynamic.sp)")
         plots: bool = True
+        dbu_per_um: float | None = Field(default=None, gt=0, description="DBU per µm of the node names "
+                                         "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.errors import FlowError
         from eda.pdn.analysis import analyze
+        from eda.pdn.defunits import resolve_dbu
 
         p = ctx.params
         transient = None
@@ -100,7 +104,8 @@ class PdnSolve(Step):
             transient = "netlist"
         res = analyze(ctx.input("netlist"), ctx.workdir, like=ctx.optional_input("like"),
                       golden=ctx.optional_input("golden"), transient=transient, method=p.method,
-                      backend=p.backend, plots=p.plots)
+                      backend=p.backend, plots=p.plots,
+                      dbu_per_um=resolve_dbu(p.dbu_per_um, ctx.optional_input("def")))
         m = res.metrics
         ctx.log.info(f"worst static IR drop {m['pdn__static__worst_drop_mv']:.4f} mV at {m['pdn__static__worst_node']}")
         metrics = {k: v for k, v in m.items() if isinstance(v, int | float | str)}
