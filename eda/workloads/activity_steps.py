@@ -47,7 +47,7 @@ class WorkloadActivity(Step):
 
     class Params(StepParams):
         text: str = Field(DEFAULT_TEXT, min_length=1, description="input text, split into sentences")
-        activation_bits: int = Field(8, ge=1, le=16)
+        activation_bits: int = Field(8, ge=1, le=16, description="bits of the quantised layer inputs")
         max_length: int = Field(128, ge=8, le=512, description="tokens per sentence at most")
 
     def run(self, ctx: StepContext) -> StepResult:

@@ -1,7 +1,9 @@
-"""``eda workload privcirnet|adapmoe|propd|chatemg``: run a co-design method, write its workload and report.
+"""``eda workload <method>``: run one of the eight co-design methods, write its workload and report.
 
-Each command runs the same code as the flow step of the same name (:mod:`eda.workloads.frontends_ii_steps`)
-and prints the step's metrics.
+``hequant``, ``privquant``, ``fastquery`` and ``mcubert`` run their flow step (``workload.<method>``) as a
+one-step flow, parameters given as ``--set KEY=VALUE`` and checked against the step's bounds (``eda steps``
+lists them); ``privcirnet``, ``adapmoe``, ``propd`` and ``chatemg`` have their main parameters as options and
+run the same ``run_*`` function as their step. Every command prints the step's metrics.
 """
 
 from __future__ import annotations
@@ -32,12 +34,16 @@ ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write 
 
 
 def _emit(result: tuple[Any, dict, dict], out: Path, report: Path | None) -> None:
-    from eda.workloads.frontends_ii_steps import _plain
+    from eda.workloads.step_report import plain_json
 
     work, rep, metrics = result
     work.save(out)
     if report is not None:
-        report.write_text(json.dumps(_plain(rep), indent=1))
+        report.write_text(json.dumps(plain_json(rep), indent=1))
+    _print_metrics(work, metrics, out)
+
+
+def _print_metrics(work: Any, metrics: dict, out: Path) -> None:
     for key, value in metrics.items():
         typer.echo(f"{key:55s} {value:.4g}" if isinstance(value, float) else f"{key:55s} {value}")
     typer.echo(f"workload '{work.name}': {len(work.layers)} layers -> {out}")
@@ -51,7 +57,7 @@ def privcirnet_command(
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
 ) -> None:
     """PrivCirNet on a digits MLP: block sizes by integer program, fine-tuned accuracy, ACIM arrays."""
-    from eda.workloads.frontends_ii_steps import PrivCirNetParams, run_privcirnet
+    from eda.workloads.privcirnet_steps import PrivCirNetParams, run_privcirnet
 
     _emit(run_privcirnet(PrivCirNetParams(budget_fraction=budget_fraction, seed=seed)), out, report)
 
@@ -73,7 +79,7 @@ def adapmoe_command(
 ) -> None:
     """AdapMoE expert-cache ladder (LRU, gating, prefetch, DP) and the expert-activity workload."""
     from eda.errors import UserError
-    from eda.workloads.frontends_ii_steps import AdapMoEParams, run_adapmoe
+    from eda.workloads.adapmoe_steps import AdapMoEParams, run_adapmoe
 
     if source not in ("generator", "trained", "smollm2"):
         raise UserError(f"unknown trace source '{source}'", hint="use --source generator, trained or smollm2")
@@ -95,7 +101,7 @@ def propd_command(
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
 ) -> None:
     """ProPD decoding (plain, fixed tree, dynamic tree, early pruning) and the verification workload."""
-    from eda.workloads.frontends_ii_steps import ProPDParams, run_propd
+    from eda.workloads.propd_steps import ProPDParams, run_propd
 
     _emit(run_propd(ProPDParams(train_steps=train_steps, new_tokens=new_tokens, seed=seed)), out, report)
 
@@ -109,7 +115,7 @@ def chatemg_command(
 ) -> None:
     """ChatEMG augmentation of a few-shot intent classifier and the generator's inference workload."""
     from eda.errors import UserError
-    from eda.workloads.frontends_ii_steps import ChatEMGParams, run_chatemg
+    from eda.workloads.chatemg_steps import ChatEMGParams, run_chatemg
 
     try:
         seed_list = [int(s) for s in seeds.split(",") if s.strip()]
@@ -117,3 +123,69 @@ def chatemg_command(
     except ValueError:
         raise UserError(f"--seeds and --shots must be comma-separated integers, got '{seeds}', '{shots}'") from None
     _emit(run_chatemg(ChatEMGParams(shots=shot_list, seeds=seed_list)), out, report)
+
+
+SetOption = Annotated[list[str] | None, typer.Option("--set", help="A step parameter: KEY=VALUE (repeatable; "
+                                                                  "`eda steps` lists them with their bounds).")]
+
+
+def _run_step(step_name: str, sets: list[str] | None, out: Path, report: Path | None) -> None:
+    """Run ``step_name`` as a one-step flow in a temporary directory; write its workload (and report)."""
+    import shutil
+    import tempfile
+
+    import yaml
+
+    from eda.errors import UserError
+    from eda.flow.runner import run_flow
+    from eda.flow.schema import load_flow
+    from eda.workloads.workload import Workload
+
+    with tempfile.TemporaryDirectory(prefix="eda-workload-") as tmp:
+        flow_file = Path(tmp) / "flow.yaml"
+        flow_file.write_text(yaml.safe_dump({"name": step_name.replace(".", "-"),
+                                             "steps": [{"id": "method", "use": step_name}]}))
+        for item in sets or []:
+            if "=" not in item or "." in item.partition("=")[0] or not item.partition("=")[0].strip():
+                raise UserError(f"bad --set '{item}'", where="--set",
+                                hint=f"write --set KEY=VALUE with a parameter of {step_name} (`eda steps {step_name}`)")
+        try:
+            flow = load_flow(flow_file, [f"method.{item}" for item in sets or []])
+        except UserError as exc:  # the one-step flow is ours: name the option, not its temporary file
+            message = exc.message.replace(f"for step 'method' ({step_name})", f"of {step_name}")
+            raise UserError(message.replace("step 'method' ", ""), where="--set", hint=exc.hint) from None
+        record = run_flow(flow, runs_dir=Path(tmp) / "runs", progress=False).steps[0]
+        assert record.directory is not None
+        work = Workload.load(record.directory / record.outputs["workload"])
+        work.save(out)
+        if report is not None and "report" in record.outputs:
+            shutil.copyfile(record.directory / record.outputs["report"], report)
+    _print_metrics(work, record.metrics, out)
+
+
+@app.command("hequant")
+def hequant_command(out: OutOption = Path("hequant.yaml"), report: ReportOption = None,
+                    set_: SetOption = None) -> None:
+    """HEQuant: per-layer bits under a communication budget, accumulator widths, packing, lossless ADC bits."""
+    _run_step("workload.hequant", set_, out, report)
+
+
+@app.command("privquant")
+def privquant_command(out: OutOption = Path("privquant.yaml"), report: ReportOption = None,
+                      set_: SetOption = None) -> None:
+    """PrivQuant: sensitivity-driven mixed precision under the two-party protocol's communication budget."""
+    _run_step("workload.privquant", set_, out, report)
+
+
+@app.command("fastquery")
+def fastquery_command(out: OutOption = Path("fastquery.yaml"), report: ReportOption = None,
+                      set_: SetOption = None) -> None:
+    """FastQuery: per-channel bits of the MiniLM embedding table and one private lookup against Cheetah's."""
+    _run_step("workload.fastquery", set_, out, report)
+
+
+@app.command("mcubert")
+def mcubert_command(out: OutOption = Path("mcubert.yaml"), report: ReportOption = None,
+                    set_: SetOption = None) -> None:
+    """MCUBERT: the word embedding fitted into a microcontroller's flash, distilled, and the tiled schedule."""
+    _run_step("workload.mcubert", set_, out, report)

@@ -51,8 +51,9 @@ class WorkloadZoo(Step):
     outputs = {"workload": "workload.yaml"}
 
     class Params(StepParams):
-        network: Literal["bert-tiny", "bert-mini", "minilm-l6", "resnet18", "mobilenet_v2", "vit_small"] = "bert-tiny"
-        seq_len: int | None = None
+        network: Literal["bert-tiny", "bert-mini", "minilm-l6", "resnet18", "mobilenet_v2", "vit_small"] = Field(
+            "bert-tiny", description="built-in network description")
+        seq_len: int | None = Field(None, ge=1, le=4096, description="tokens (BERT-style networks only; default 128)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads import zoo
@@ -74,17 +75,21 @@ class WorkloadHEQuant(Step):
     outputs = {"workload": "workload.yaml", "report": "hequant.json"}
 
     class Params(StepParams):
-        network: Literal["digits-cnn", "minilm"] = "digits-cnn"
-        weight_bits: int = 8
-        seed: int = 0
-        budget_fraction: float = 0.5
-        batch: int = 4096
+        network: Literal["digits-cnn", "minilm"] = Field(
+            "digits-cnn", description="digits-cnn: trained here, bits allocated per layer; minilm: real weights, "
+            "recorded activations")
+        weight_bits: int = Field(8, ge=2, le=16, description="minilm: weight bits (per output channel)")
+        seed: int = Field(0, ge=0, description="digits-cnn: seed of the data split and training")
+        budget_fraction: float = Field(0.5, gt=0.0, le=1.0, description="digits-cnn: communication budget as a "
+                                       "fraction of the uniform 8-bit network's")
+        batch: int = Field(4096, ge=1, le=1_000_000, description="digits-cnn: inferences per HE batch in the "
+                           "communication model")
         activation_bits: int = Field(8, ge=2, le=16, description="minilm: bits of the recorded activations")
         text: str = Field("The power grid of the chip must deliver current to every cell. Analog compute-in-memory "
                           "macros sum charge on shared capacitors.", min_length=1,
                           description="minilm: the text the encoder runs on to record its activations")
         he_layer: str = Field("layer0.q", description="minilm: the projection run on real BFV ciphertexts")
-        he_outputs: int = Field(8, ge=0, description="minilm: outputs of that product run under HE (0: none)")
+        he_outputs: int = Field(8, ge=0, le=384, description="minilm: outputs of that product run under HE (0: none)")
 
     def run(self, ctx: StepContext) -> StepResult:
         if ctx.params.network == "minilm":
@@ -230,8 +235,9 @@ class WorkloadPrivQuant(Step):
     outputs = {"workload": "workload.yaml", "report": "privquant.json"}
 
     class Params(StepParams):
-        seed: int = 0
-        budget_fraction: float = 0.5
+        seed: int = Field(0, ge=0, description="seed of the data split and training")
+        budget_fraction: float = Field(0.5, gt=0.0, le=1.0, description="2PC communication budget as a "
+                                       "fraction of the uniform 8-bit network's")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads.privquant import privquant
@@ -261,13 +267,14 @@ class WorkloadFastQuery(Step):
     outputs = {"workload": "workload.yaml", "report": "fastquery.json"}
 
     class Params(StepParams):
-        average_bits: float = 4.0
-        response_ciphertexts: int | None = None
-        lookups: int = 128
+        average_bits: float = Field(4.0, ge=2.0, le=8.0, description="average bits per table channel")
+        response_ciphertexts: int | None = Field(None, ge=1, le=1024, description="communication-aware widths: "
+                                                 "channel bits chosen to fit this many response ciphertexts")
+        lookups: int = Field(128, ge=1, le=100_000, description="embedding lookups per inference (tokens)")
         measure_lookup: bool = Field(True, description="run one private lookup on real ciphertexts: FastQuery's "
                                      "dense response and Cheetah's coefficient-encoded mat-vec (the paper's "
                                      "baseline) on the 16-bit table; their bytes and online time are measured")
-        lookup_index: int = Field(2023, ge=0)
+        lookup_index: int = Field(2023, ge=0, description="row looked up privately (a MiniLM vocabulary index)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads.fastquery import (
@@ -350,22 +357,26 @@ class WorkloadMCUBERT(Step):
                "embedding": "embedding.npz (cluster of every token, per-cluster codes and projections)"}
 
     class Params(StepParams):
-        model: Literal["minilm", "bert-tiny", "bert-mini"] = "minilm"
-        device: Literal["stm32f746", "stm32f767", "stm32h743", "stm32f746g-disco"] = "stm32f746g-disco"
+        model: Literal["minilm", "bert-tiny", "bert-mini"] = Field(
+            "minilm", description="encoder: minilm (real weights, quality measured) or a BERT shape (proxy table)")
+        device: Literal["stm32f746", "stm32f767", "stm32h743", "stm32f746g-disco"] = Field(
+            "stm32f746g-disco", description="microcontroller board whose flash and SRAM set the budgets")
         reserve_kb: int = Field(64, ge=0, description="flash kept for the program (inference runtime, application)")
         compression: float | None = Field(None, gt=1.0, description="embedding compression ratio given as an "
                                           "input instead of the device budget (reported as an input)")
-        seq_len: int = 128
+        seq_len: int = Field(128, ge=1, le=4096, description="tokens per inference")
         budget_kb: int | None = Field(None, ge=1, description="execution-memory budget of the schedule "
                                       "(default: the device's SRAM)")
-        clusters: list[int] = [1, 4]
-        bands: list[list[int]] = [[500], [2000]]
-        frequency_weighted: bool = True
+        clusters: list[int] = Field([1, 4], min_length=1, max_length=16, description="cluster counts searched")
+        bands: list[list[int]] = Field([[500], [2000]], min_length=1, max_length=16,
+                                       description="frequency-band boundaries searched (token ranks)")
+        frequency_weighted: bool = Field(True, description="weight rows by token frequency in the search")
         distill_steps: int = Field(200, ge=0, description="distillation steps on real text (minilm only; 0: none)")
         distill_depth: int | None = Field(2, ge=1, le=6, description="encoder layers distilled through "
                                           "(None: all six; two measured as good and 2.5x cheaper)")
-        held_out_sentences: int = Field(300, ge=1, description="held-out sentences the quality is measured on")
-        seed: int = 0
+        held_out_sentences: int = Field(300, ge=1, le=10_000,
+                                        description="held-out sentences the quality is measured on")
+        seed: int = Field(0, ge=0, description="seed of the search and distillation")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads import mcubert as mc
@@ -464,17 +475,20 @@ class WorkloadMap(Step):
                "current_map": "current_map.csv.gz (static, A per tile, rows index x; 1 µm tiles = contest map)"}
 
     class Params(StepParams):
-        rows: int = 64
-        cols: int = 64
-        local_array_size: int = 4
-        adc_bits: int = 4
-        cols_per_adc: int = 4
-        clock_MHz: float = 100.0
-        unit_cap_fF: float = 2.0
-        cost_model: Literal["acim", "analytic"] = "acim"
-        num_arrays: int | None = None
-        slices: int = 20
-        tile_um: float | None = None
+        rows: int = Field(64, ge=1, le=4096, description="array rows H (without a spec input)")
+        cols: int = Field(64, ge=1, le=4096, description="array columns W (without a spec input)")
+        local_array_size: int = Field(4, ge=1, le=256, description="bitcells per compute capacitor L")
+        adc_bits: int = Field(4, ge=1, le=12, description="SAR ADC resolution (bits)")
+        cols_per_adc: int = Field(4, ge=1, le=4096, description="columns sharing one ADC")
+        clock_MHz: float = Field(100.0, gt=0.0, le=10_000.0, description="macro clock (MHz)")
+        unit_cap_fF: float = Field(2.0, gt=0.0, le=1000.0, description="compute capacitance (fF)")
+        cost_model: Literal["acim", "analytic"] = Field(
+            "acim", description="acim: the ACIM models' energy/latency; analytic: per-operation constants")
+        num_arrays: int | None = Field(None, ge=1, le=1_000_000, description="arrays available (default: as many "
+                                       "as the largest layer needs)")
+        slices: int = Field(20, ge=1, le=100_000, description="time slices of the dynamic current maps")
+        tile_um: float | None = Field(None, gt=0.0, le=1000.0, description="current-map tile (µm; default: "
+                                      "chosen from the macro size)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads.mapping import AcimModelCost, AnalyticOpCost, ArraySpec, current_maps, map_workload
@@ -559,8 +573,10 @@ class WorkloadSelect(Step):
     outputs = {"best_point": "best_point.json", "selection": "selection.json"}
 
     class Params(StepParams):
-        max_adc_deficit_bits: int = 0
-        min_snr_db: float | None = None
+        max_adc_deficit_bits: int = Field(0, ge=0, le=16, description="ADC bits a point may lack against the "
+                                          "workload's lossless requirement")
+        min_snr_db: float | None = Field(None, ge=-100.0, le=200.0, description="lowest SNR a selected point may "
+                                         "have (dB)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads.workload import Workload

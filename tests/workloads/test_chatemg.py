@@ -187,7 +187,7 @@ def test_inference_workload_layers() -> None:
 
 
 def test_chatemg_step_function() -> None:
-    from eda.workloads.frontends_ii_steps import ChatEMGParams, run_chatemg
+    from eda.workloads.chatemg_steps import ChatEMGParams, run_chatemg
 
     work, report, metrics = run_chatemg(ChatEMGParams(seeds=[0], shots=[1], draws=2, train_sessions=1,
                                                       trials_per_intent=2, gpt_steps=2, synthetic_per_prompt=1))

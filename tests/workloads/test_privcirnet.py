@@ -184,7 +184,7 @@ def test_block_circulant_workload_needs_fewer_arrays() -> None:
 
 
 def test_privcirnet_step_function_reports_acim_effect() -> None:
-    from eda.workloads.frontends_ii_steps import PrivCirNetParams, run_privcirnet
+    from eda.workloads.privcirnet_steps import PrivCirNetParams, run_privcirnet
 
     work, report, metrics = run_privcirnet(PrivCirNetParams(widths=[64, 64, 10], epochs=5, finetune_epochs=3,
                                                             budget_fraction=0.5))

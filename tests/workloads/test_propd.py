@@ -149,7 +149,7 @@ def test_verify_workload_shapes_shrink_after_pruning() -> None:
 
 
 def test_propd_step_function_runs_all_modes() -> None:
-    from eda.workloads.frontends_ii_steps import ProPDParams, run_propd
+    from eda.workloads.propd_steps import ProPDParams, run_propd
 
     work, report, metrics = run_propd(ProPDParams(train_steps=3, head_steps=3, prompts=1, new_tokens=12, fixed_tree=4))
     assert report["greedy_identical"] is True

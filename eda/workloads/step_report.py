@@ -1,0 +1,29 @@
+"""What a workload front-end step writes: its workload, a JSON report and its metrics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from eda.flow.step import StepContext, StepResult
+from eda.workloads.workload import Workload
+
+__all__ = ["plain_json", "finish_workload_step"]
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` with numpy scalars/arrays as Python numbers/lists and dict keys as strings (for json.dumps)."""
+    if isinstance(value, dict):
+        return {str(k): plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v) for v in value]
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
+def finish_workload_step(ctx: StepContext, workload: Workload, report: dict, metrics: dict,
+                         report_name: str) -> StepResult:
+    """Write ``workload.yaml`` and ``report_name`` (JSON) into the step directory; outputs ``workload`` and
+    ``report``."""
+    workload.save(ctx.path("workload.yaml"))
+    ctx.path(report_name).write_text(json.dumps(plain_json(report), indent=1))
+    return StepResult(outputs={"workload": "workload.yaml", "report": report_name}, metrics=metrics)
