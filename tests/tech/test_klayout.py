@@ -86,3 +86,35 @@ def test_render_with_the_shipped_and_a_missing_lyp(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(UserError, match="layer-properties"):
         render_png(default_library_dir() / "bitcell8t.gds", tmp_path / "c.png", layer_properties=tmp_path / "x.lyp")
+
+
+def test_klayout_program_opens_a_macro_with_the_technology(tmp_path):
+    """The klayout program (the Debian package the Makefile installs) loads a generated macro with
+    ``-nn sky130.lyt``: the technology is active and every layer shows its tech.yaml name."""
+    import os
+    import shutil
+    import subprocess
+
+    if shutil.which("klayout") is None:
+        pytest.skip("the klayout program is not installed (the Makefile installs it)")
+    from eda.acim.generator import generate
+    from eda.acim.spec import ACIMSpec
+
+    macro = generate(ACIMSpec(rows=16, cols=16, local_array_size=4, adc_bits=4), None, tmp_path, views=False)
+    script = tmp_path / "layers.py"
+    script.write_text(
+        "import pya\nview = pya.Application.instance().main_window().current_view()\n"
+        "it = view.begin_layers()\nwhile not it.at_end():\n    n = it.current()\n"
+        "    print('LAYER', n.source_layer, n.source_datatype, n.name or '-')\n    it.next()\n"
+        "print('TECH', view.active_cellview().technology)\n")
+    done = subprocess.run(["klayout", "-z", "-nn", str(klayout_files()[1]), str(macro.files["gds"]),
+                           "-r", str(script)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    lines = done.stdout.splitlines()
+    assert "TECH sky130" in lines, done.stdout[-2000:] + done.stderr[-2000:]
+    shown = {(int(w[1]), int(w[2])): w[3] for w in (line.split() for line in lines if line.startswith("LAYER"))}
+    tech = load_tech()
+    assert shown and all(name != "-" for name in shown.values()), shown
+    for (layer, datatype), name in shown.items():
+        base = tech.layers[name.removesuffix(".label")]
+        assert (layer, datatype) in (base.gds, base.label)
