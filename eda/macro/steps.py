@@ -79,15 +79,16 @@ class MacroPdn(Step):
                "pdn_density": "pdn_density.csv (met4 stripes per 100 µm)", "summary": "macro_pdn.json"}
 
     class Params(StepParams):
-        net: Literal["VDD", "VSS"] = "VDD"
+        net: Literal["VDD", "VSS"] = Field(default="VDD", description="supply net whose grid is extracted")
         clock_MHz: float = Field(default=200.0, gt=0, description="compute clock (MHz)")
         stripe_every: int | None = Field(default=None, ge=1, description="override the library's stripe spacing")
         cycles: int = Field(default=6, ge=1, le=200, description="compute cycles per segment in the dynamic window")
         window: Literal["worst", "trace"] = Field(default="worst", description="dynamic window: the most demanding "
                                                   "layer, or the workload's trace (segment after segment)")
         trace_segments: int = Field(default=16, ge=1, le=400, description="segments of the trace (window: trace)")
-        library: str | None = None
-        decaps: bool = True
+        library: str | None = Field(default=None, description="cell library directory (default: the shipped one)")
+        decaps: bool = Field(default=True, description="add each cell's gate capacitance (gate area x C_ox) "
+                             "as a decap in the dynamic netlist")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.library import load_library, with_stripe_every

@@ -24,14 +24,16 @@ class PdnGenerate(Step):
         nodes: int = Field(default=20000, ge=16, description="approximate node count (sets the die size)")
         width_um: float | None = Field(default=None, gt=0, description="die width; overrides nodes")
         height_um: float | None = Field(default=None, gt=0, description="die height (default: width)")
-        seed: int = 0
-        pads: Literal["bump", "periphery"] = "bump"
-        pad_pitch_um: float = Field(default=100.0, gt=0)
-        current_density_a_um2: float = Field(default=2e-7, ge=0)
-        hotspots: int = Field(default=4, ge=0)
-        waveform: Literal["dc", "pwl"] = "dc"
-        package_r_ohm: float = Field(default=0.0, ge=0)
-        package_l_h: float = Field(default=0.0, ge=0)
+        seed: int = Field(default=0, ge=0, description="seed of the current map, hotspots and waveforms")
+        pads: Literal["bump", "periphery"] = Field(default="bump", description="supply pads: a bump array on "
+                                                   "the top layer or along the die edge")
+        pad_pitch_um: float = Field(default=100.0, gt=0, description="distance between pads (µm)")
+        current_density_a_um2: float = Field(default=2e-7, ge=0, description="mean load current per area (A/µm²)")
+        hotspots: int = Field(default=4, ge=0, description="high-current regions added to the map")
+        waveform: Literal["dc", "pwl"] = Field(default="dc", description="load currents: constant (dc) or "
+                                               "piecewise-linear over time (pwl, for transients)")
+        package_r_ohm: float = Field(default=0.0, ge=0, description="package resistance in series with each pad (Ω)")
+        package_l_h: float = Field(default=0.0, ge=0, description="package inductance in series with each pad (H)")
 
     def run(self, ctx: StepContext) -> StepResult:
         import json
@@ -79,13 +81,15 @@ class PdnSolve(Step):
                                   "ir_drop_map"})
 
     class Params(StepParams):
-        backend: Literal["auto", "direct", "cholmod", "splu", "amg", "cg", "spsolve"] = "auto"
+        backend: Literal["auto", "direct", "cholmod", "splu", "amg", "cg", "spsolve"] = Field(
+            default="auto", description="linear solver (auto: CHOLMOD when installed, else SuperLU; AMG/CG for "
+            "the largest grids)")
         transient_stop_s: float | None = Field(default=None, gt=0, description="run a transient to this time")
         transient_step_s: float | None = Field(default=None, gt=0, description="transient time step")
-        method: Literal["trap", "be"] = "trap"
+        method: Literal["trap", "be"] = Field(default="trap", description="transient integration: trapezoidal or backward Euler")
         transient_from_netlist: bool = Field(default=False, description="take STOP and STEP from the "
                                              "netlist's .tran line (e.g. macro.pdn's dynamic.sp)")
-        plots: bool = True
+        plots: bool = Field(default=True, description="write heat maps (PNG)")
         dbu_per_um: float | None = Field(default=None, gt=0, description="DBU per µm of the node names "
                                          "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)")
 

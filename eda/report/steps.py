@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.report.html import Report, image_html, table_html
@@ -55,8 +57,8 @@ class HtmlReport(Step):
     reads_run_metrics = True
 
     class Params(StepParams):
-        title: str = "eda run report"
-        pareto_rows: int = 20
+        title: str = Field(default="eda run report", max_length=200, description="page title")
+        pareto_rows: int = Field(default=20, ge=0, le=10_000, description="rows of the Pareto table shown")
 
     def run(self, ctx: StepContext) -> StepResult:
         report = Report(ctx.params.title, subtitle=f"{len(ctx.run_metrics)} steps before this report")

@@ -68,7 +68,7 @@ class SignoffDrc(Step):
     class Params(StepParams):
         deck: str | None = Field(default=None, description=DECK_DESCRIPTION)
         library: str | None = Field(default=None, description="own deck: take tech.yaml from this cell library")
-        top: str | None = None
+        top: str | None = Field(default=None, description="top cell to check (default: the GDS's single top cell)")
         flat: bool = Field(default=False, description="own deck: flat instead of hierarchical checking")
 
     def run(self, ctx: StepContext) -> StepResult:
