@@ -27,8 +27,6 @@ def explore_command(
                                                      help="Pick this Pareto point (best TOPS/W first).")] = None,
     executor: Annotated[str, typer.Option("--executor", help="serial | local | dask | dask:ADDRESS")] = "serial",
     library: Annotated[Path | None, typer.Option("--library", help="Cell library directory.")] = None,
-    workload: Annotated[Path | None, typer.Option("--workload", help="Workload YAML/JSON for energy/latency "
-                                                                     "per inference.")] = None,
     reference: Annotated[bool, typer.Option("--reference/--no-reference",
                                             help="Also enumerate the space and report the hypervolume ratio.")] = False,
 ) -> None:
@@ -44,8 +42,7 @@ def explore_command(
         result = explore(space, population=population, generations=generations, seed=seed, min_snr_db=min_snr,
                          max_area_mm2=max_area, library=library, executor=pool)
     ref = exhaustive(space, min_snr_db=min_snr, max_area_mm2=max_area, library=library) if reference else None
-    metrics = write_exploration(result, out, min_snr_db=min_snr, pareto_index=pareto_index, reference=ref,
-                                workload=workload, library=library)
+    metrics = write_exploration(result, out, min_snr_db=min_snr, pareto_index=pareto_index, reference=ref)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     best = json.loads((out / "best_point.json").read_text())
     typer.echo(f"{result.n_evaluations} design points in {result.seconds:.1f} s, "

@@ -1,7 +1,7 @@
 """Flow steps ``acim.explore`` (NSGA-II exploration) and ``acim.area_check`` (model vs layout area).
 
-``acim.explore`` writes ``pareto.csv`` (Pareto set, best TOPS/W first, with energy/latency per inference
-when a workload is connected), ``best.json`` (the picked point's ACIMSpec fields, what ``acim.generate``
+``acim.explore`` writes ``pareto.csv`` (Pareto set, best TOPS/W first; ``workload.select`` ranks it by a
+workload's energy per inference), ``best.json`` (the picked point's ACIMSpec fields, what ``acim.generate``
 consumes), ``best_point.json`` (the same point with its clock and metrics), ``hypervolume.csv`` (per
 generation), Pareto plots and ``exploration.json``. With ``reference: true`` it also enumerates the space
 and reports the NSGA-II hypervolume as a fraction of the exhaustive front's, with the evaluation ratio.
@@ -110,22 +110,12 @@ def _plots(result: ExploreResult, out: Path, hv: list[float]) -> list[str]:
 
 
 def write_exploration(result: ExploreResult, out: Path, *, min_snr_db: float | None = None,
-                      pareto_index: int | None = None, reference: ExploreResult | None = None,
-                      workload: Path | None = None, library: Any = None) -> dict[str, Any]:
+                      pareto_index: int | None = None, reference: ExploreResult | None = None) -> dict[str, Any]:
     """Write every exploration artifact into ``out``; returns the metrics dict (``acim__explore__*``)."""
-    from eda.acim.model_workload import layers_from_workload, workload_cost
-
     out.mkdir(parents=True, exist_ok=True)
     ideal, nadir = _normalisation(result, *([reference] if reference else []))
     hv = result.hypervolume_history(ideal, nadir)
     rows = result.pareto_rows()
-    if workload is not None and rows:
-        layers = layers_from_workload(workload)
-        points = result.space.points(np.array([[result.space.choices()[v].index(r[v]) for v in VARIABLES]
-                                               for r in rows]))
-        cost = workload_cost(points, layers, library=library)
-        for r, e, t in zip(rows, cost["energy_uJ"], cost["latency_ms"], strict=True):
-            r["workload_energy_uJ"], r["workload_latency_ms"] = float(e), float(t)
     _write_csv(out / "pareto.csv", rows)
     _write_csv(out / "hypervolume.csv", [{"generation": h["generation"], "n_evaluations": h["n_evaluations"],
                                           "hypervolume": v} for h, v in zip(result.history, hv, strict=True)])
@@ -162,9 +152,8 @@ class AcimExplore(Step):
     name = "acim.explore"
     #: bump whenever the models (eda/acim/model_*.py) change, so cached explorations are not reused
     version = "3"
-    inputs = {"workload": "optional Workload (YAML/JSON): energy/latency per inference per Pareto point",
-              "adc_requirement": "optional HEQuant report: no point uses more ADC bits than lossless needs"}
-    optional_inputs = frozenset({"workload", "adc_requirement"})
+    inputs = {"adc_requirement": "optional HEQuant report: no point uses more ADC bits than lossless needs"}
+    optional_inputs = frozenset({"adc_requirement"})
     outputs = {"pareto": "pareto.csv", "best": "best.json (ACIMSpec fields)", "best_point": "best_point.json",
                "hypervolume": "hypervolume.csv", "plots": "directory of Pareto PNGs",
                "summary": "exploration.json"}
@@ -203,7 +192,7 @@ class AcimExplore(Step):
                                library=library) if p.reference else None
         out = ctx.workdir
         metrics = write_exploration(result, out, min_snr_db=p.min_snr_db, pareto_index=p.pareto_index,
-                                    reference=reference, workload=ctx.optional_input("workload"), library=library)
+                                    reference=reference)
         plots = out / "plots"
         plots.mkdir(exist_ok=True)
         for png in out.glob("*.png"):

@@ -48,6 +48,7 @@ __all__ = [
     "AcimModelCost",
     "acim_op_cost",
     "LayerMapping",
+    "map_on_point",
     "WorkloadMapping",
     "map_gemm",
     "map_layer",
@@ -387,6 +388,25 @@ def time_multiplex(item: LayerMapping, spec: ArraySpec) -> LayerMapping:
     return replace(item, arrays=min(item.arrays, spec.num_arrays), rounds=rounds, weight_write_cycles=writes,
                    cycles=rounds * item.cycles + writes, latency_s=rounds * item.latency_s + writes / spec.clock_hz,
                    energy_j=item.energy_j + item.arrays * spec.rows * spec.row_write_energy_j)
+
+
+def map_on_point(workload: Workload, point: dict[str, Any], *, cost_model: str = "acim",
+                 num_arrays: int | None = None) -> WorkloadMapping:
+    """Map ``workload`` onto the ACIM design ``point`` (a Pareto row or ``best_point.json``: rows, cols,
+    local_array_size, adc_bits, cols_per_adc, clock_MHz, unit_cap_fF, input_bits, weight_bits).
+
+    The one workload-cost model of the toolkit: ``workload.select`` ranks Pareto points by its energy and
+    ``workload.map`` reports it for the chosen point. ``cost_model``: ``acim`` (the exploration's models,
+    :class:`AcimModelCost`) or ``analytic`` (:class:`AnalyticOpCost`); weights are reloaded when the
+    workload needs more than ``num_arrays`` arrays.
+    """
+    fields = {k: v for k, v in point.items() if k != "num_arrays"}
+    if num_arrays is not None:
+        fields["num_arrays"] = num_arrays
+    spec = ArraySpec.from_any(fields)
+    cost: OpCostModel = (AcimModelCost(int(point.get("input_bits", 4)), int(point.get("weight_bits", 4)))
+                         if cost_model == "acim" else AnalyticOpCost())
+    return map_workload(workload, spec, cost=cost, reload_weights=True)
 
 
 def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cost: OpCostModel | None = None,

@@ -491,7 +491,7 @@ class WorkloadMap(Step):
                                       "chosen from the macro size)")
 
     def run(self, ctx: StepContext) -> StepResult:
-        from eda.workloads.mapping import AcimModelCost, AnalyticOpCost, ArraySpec, current_maps, map_workload
+        from eda.workloads.mapping import current_maps, map_on_point
         from eda.workloads.workload import Workload
 
         p = ctx.params
@@ -506,12 +506,8 @@ class WorkloadMap(Step):
         else:
             fields = {k: getattr(p, k) for k in ("rows", "cols", "local_array_size", "adc_bits", "cols_per_adc",
                                                  "clock_MHz", "unit_cap_fF")}
-        if p.num_arrays is not None:
-            fields["num_arrays"] = p.num_arrays
-        spec = ArraySpec.from_any(fields)
-        cost = (AcimModelCost(int(fields.get("input_bits", 4)), int(fields.get("weight_bits", 4)))
-                if p.cost_model == "acim" else AnalyticOpCost())
-        mapping = map_workload(work, spec, cost=cost, reload_weights=True)
+        mapping = map_on_point(work, fields, cost_model=p.cost_model, num_arrays=p.num_arrays)
+        spec = mapping.spec
         tile = p.tile_um or _auto_tile(mapping)
         trace = current_maps(work, mapping, tile_um=tile, slices=p.slices)
         from eda.pdn.maps import write_map
@@ -565,11 +561,12 @@ class WorkloadSelect(Step):
     The workload's ``meta.adc_bits_required`` (HEQuant: lossless ADC bits per rows summed in one
     conversion, H·G/L) constrains the choice: a point qualifies when ``adc_bits >= required - max_deficit``.
     When none does, the point with the smallest deficit (then least energy) is taken and the deficit is
-    reported. Without that table every point qualifies.
+    reported. Without that table every point qualifies. The energy per inference of every point is the
+    mapping's (:func:`eda.workloads.mapping.map_on_point`), the figure ``workload.map`` reports.
     """
 
     name = "workload.select"
-    inputs = {"pareto": "pareto.csv from acim.explore (with a workload connected)", "workload": "workload.yaml"}
+    inputs = {"pareto": "pareto.csv from acim.explore", "workload": "workload.yaml"}
     outputs = {"best_point": "best_point.json", "selection": "selection.json"}
 
     class Params(StepParams):
@@ -577,35 +574,40 @@ class WorkloadSelect(Step):
                                           "workload's lossless requirement")
         min_snr_db: float | None = Field(None, ge=-100.0, le=200.0, description="lowest SNR a selected point may "
                                          "have (dB)")
+        cost_model: Literal["acim", "analytic"] = Field(
+            "acim", description="energy model of the mapping (as workload.map's cost_model)")
 
     def run(self, ctx: StepContext) -> StepResult:
+        from eda.workloads.mapping import map_on_point
         from eda.workloads.workload import Workload
 
         p = ctx.params
         work = Workload.load(ctx.input("workload"))
         with ctx.input("pareto").open() as handle:
             rows = list(csv.DictReader(handle))
-        if not rows or "workload_energy_uJ" not in rows[0]:
-            raise DataError("the Pareto set has no workload energies", where=str(ctx.input("pareto")),
-                            hint="connect the workload to acim.explore (inputs: {workload: ...})")
+        needed = {"rows", "cols", "local_array_size", "adc_bits", "cols_per_adc", "snr_total_db"}
+        if not rows or not needed <= set(rows[0]):
+            raise DataError(f"the Pareto set lacks design columns ({', '.join(sorted(needed))})",
+                            where=str(ctx.input("pareto")), hint="connect acim.explore's `pareto` output")
         table = {int(k): int(v) for k, v in (work.meta.get("adc_bits_required") or {}).items()}
         scored = []
         for row in rows:
             if p.min_snr_db is not None and float(row["snr_total_db"]) < p.min_snr_db:
                 continue
-            summed = int(row["rows"]) * int(row["cols_per_adc"]) // int(row["local_array_size"])
+            point = {k: (float(v) if k in ("unit_cap_fF", "clock_MHz") or "." in v else int(v))
+                     for k, v in row.items() if _is_number(v)}
+            summed = point["rows"] * point["cols_per_adc"] // point["local_array_size"]
             need = _required_bits(table, summed)
-            deficit = max(0, need - int(row["adc_bits"])) if need is not None else 0
-            scored.append((max(0, deficit - p.max_adc_deficit_bits), float(row["workload_energy_uJ"]), deficit, need, row))
+            deficit = max(0, need - point["adc_bits"]) if need is not None else 0
+            energy = map_on_point(work, point, cost_model=p.cost_model).energy_j * 1e6
+            scored.append((max(0, deficit - p.max_adc_deficit_bits), energy, deficit, need, point))
         if not scored:
             raise DataError(f"no Pareto point reaches SNR >= {p.min_snr_db} dB", hint="lower min_snr_db")
-        excess, energy, deficit, need, best = min(scored, key=lambda s: (s[0], s[1]))
-        point = {k: (float(v) if k in ("unit_cap_fF", "clock_MHz") or "." in v else int(v)) for k, v in best.items()
-                 if _is_number(v)}
+        excess, energy, deficit, need, point = min(scored, key=lambda s: (s[0], s[1]))
         _write_json(ctx.path("best_point.json"), point)
         qualifying = sum(1 for s in scored if s[0] == 0)
         _write_json(ctx.path("selection.json"), {"candidates": len(scored), "qualifying": qualifying,
-                                                 "adc_bits": int(best["adc_bits"]), "adc_bits_required": need,
+                                                 "adc_bits": point["adc_bits"], "adc_bits_required": need,
                                                  "deficit_bits": deficit, "workload_energy_uJ": energy})
         metrics = {"workload__select__candidates": len(scored), "workload__select__qualifying": qualifying,
                    "workload__select__adc_deficit_bits": deficit, "workload__select__energy_uj": energy}

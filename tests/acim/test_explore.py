@@ -9,7 +9,6 @@ import pytest
 
 from eda.acim.explore import DesignSpace, exhaustive, explore, hypervolume, pareto_mask, pick, spec_of
 from eda.acim.explore_steps import write_exploration
-from eda.acim.model_workload import LayerCost, workload_cost
 from eda.acim.models import DesignPoints, evaluate
 from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
@@ -103,22 +102,6 @@ def test_dask_executor_gives_the_same_front_as_serial() -> None:
 def test_pareto_mask_small_case() -> None:
     F = np.array([[0, 1], [1, 0], [1, 1], [0.5, 0.5]])
     assert pareto_mask(F).tolist() == [True, True, False, True]
-
-
-def test_workload_cost_by_hand() -> None:
-    points = DesignPoints.from_arrays(rows=64, cols=64, local_array_size=4, adc_bits=4, input_bits=4, weight_bits=4,
-                                      unit_cap_fF=2.0, cols_per_adc=[1, 2], clock_MHz=500.0)
-    m = evaluate(points)
-    # 100x32 weights (4b) with 10 input vectors (4b).
-    # G=1: tiles of 64 rows x 16 outputs -> 2 x 2 tiles; G=2: 128 rows x 8 outputs -> 1 x 4 tiles
-    layer = LayerCost(rows=100, cols=32, input_bits=4, weight_bits=4, macs=10 * 100 * 32)
-    cost = workload_cost(points, [layer], metrics=m)
-    cycles = np.array([4, 4]) * 10 * 4 * 4  # tiles x vectors x input bit-planes x L
-    np.testing.assert_allclose(cost["cycles"], cycles)
-    np.testing.assert_allclose(cost["latency_ms"], cycles * m["cycle_time_ns"] * 1e-6)
-    energy_cycle = m["energy_per_op_fJ"] * 1e-15 * 2 * 16 * 64 / 16
-    np.testing.assert_allclose(cost["energy_uJ"], cycles * energy_cycle * 1e6)
-    np.testing.assert_allclose(cost["utilisation"], 100 * 32 / (4 * 64 * 16))
 
 
 @pytest.mark.klayout

@@ -53,22 +53,3 @@ def test_explore_step_in_a_flow(tmp_path) -> None:
     assert (record.directory / "plots" / "hypervolume.png").exists()
     spec = json.loads((record.directory / record.outputs["best"]).read_text())
     assert spec["local_array_size"] in (1, 2, 4)
-
-
-def test_workload_columns_in_pareto_csv(tmp_path) -> None:
-    import csv
-
-    from eda.acim.model_workload import layers_from_workload
-    from eda.workloads.workload import LayerRecord, Workload
-
-    workload = Workload("mlp", [LayerRecord("fc1", "gemm", {"m": 4, "k": 64, "n": 32}, weight_bits=4, activation_bits=4),
-                                LayerRecord("fc2", "gemm", {"m": 4, "k": 32, "n": 10}, weight_bits=4, activation_bits=4)])
-    path = workload.save(tmp_path / "mlp.yaml")
-    layers = layers_from_workload(path)
-    assert [(layer.rows, layer.cols, layer.macs) for layer in layers] == [(64, 32, 4 * 64 * 32), (32, 10, 4 * 32 * 10)]
-    code, text = _cli("acim", "explore", "--rows", "32", "--cols", "32", "--generations", "4", "--population", "12",
-                      "--workload", str(path), "--out", str(tmp_path / "out"))
-    assert code == 0, text
-    with (tmp_path / "out" / "pareto.csv").open() as handle:
-        rows = list(csv.DictReader(handle))
-    assert rows and all(float(r["workload_energy_uJ"]) > 0 and float(r["workload_latency_ms"]) > 0 for r in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -24,12 +25,14 @@ steps:
     with: {network: bert-tiny, seq_len: 16}
   - id: explore
     use: acim.explore
-    with: {rows: 64, cols: 64, population: 8, generations: 2, seed: 1}
-    inputs: {workload: net.workload}
+    with: {rows: 64, cols: 64, population: 24, generations: 4, seed: 1}
+  - id: select
+    use: workload.select
+    inputs: {pareto: explore.pareto, workload: net.workload}
   - id: map
     use: workload.map
     with: {slices: 5}
-    inputs: {workload: net.workload, spec: explore.best_point}
+    inputs: {workload: net.workload, spec: select.best_point}
 """
 
 
@@ -40,7 +43,17 @@ def test_flow_explores_and_maps_a_workload(tmp_path: Path) -> None:
     assert result.status == "ok", result.status
     record = {r.id: r for r in result.steps}["map"]
     work = Workload.load(record.directory.parent / "01-net" / "workload.yaml")
-    point = json.loads((record.directory.parent / "02-explore" / "best_point.json").read_text())
+    point = json.loads((record.directory.parent / "03-select" / "best_point.json").read_text())
+    # one cost model: the energy workload.select ranked the point by is what workload.map reports for it
+    selected = {r.id: r for r in result.steps}["select"].metrics["workload__select__energy_uj"]
+    assert record.metrics["workload__map__energy_uj"] == pytest.approx(selected, rel=1e-12)
+    # and it is the least energy among the Pareto points (no lossless-ADC table for this workload)
+    with (record.directory.parent / "02-explore" / "pareto.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    energies = [map_workload(work, ArraySpec.from_any(_numbers(r)),
+                             cost=AcimModelCost(int(r["input_bits"]), int(r["weight_bits"]))).energy_j * 1e6
+                for r in rows]
+    assert selected == pytest.approx(min(energies), rel=1e-12) and len(rows) >= 2
     expected = map_workload(work, ArraySpec.from_any(point), cost=AcimModelCost(point["input_bits"], point["weight_bits"]))
     assert record.metrics["workload__map__energy_uj"] == pytest.approx(expected.energy_j * 1e6)
     assert record.metrics["workload__map__latency_ms"] == pytest.approx(expected.latency_s * 1e3)
@@ -84,13 +97,16 @@ def test_select_respects_lossless_adc_bits(tmp_path: Path) -> None:
     from eda.workloads.steps import WorkloadSelect
     from eda.workloads.workload import LayerRecord
 
-    work = Workload("w", [LayerRecord.gemm("a", 1, 8, 8)], meta={"adc_bits_required": {"16": 5, "64": 7}})
+    work = Workload("w", [LayerRecord.gemm("a", 1, 8, 8)], meta={"adc_bits_required": {"16": 5, "32": 5, "64": 7, "128": 7}})
     work.save(tmp_path / "w.yaml")
-    header = "rows,cols,local_array_size,adc_bits,cols_per_adc,clock_MHz,snr_total_db,workload_energy_uJ\n"
-    points = ["64,64,4,4,1,100.0,20.0,1.0",    # 16 rows per conversion, needs 5: deficit 1, cheapest
-              "64,64,4,5,1,100.0,22.0,2.0",    # lossless, next cheapest
-              "64,64,1,7,1,100.0,25.0,3.0"]    # 64 rows: needs 7, lossless, dearest
+    header = "rows,cols,local_array_size,adc_bits,cols_per_adc,clock_MHz,unit_cap_fF,input_bits,weight_bits,snr_total_db\n"
+    points = ["64,64,4,4,1,100.0,2.0,4,4,20.0",    # 16 rows per conversion need 5 bits: deficit 1
+              "64,64,4,5,2,100.0,2.0,4,4,22.0",    # 32 rows, 5 bits: lossless
+              "64,64,1,7,2,100.0,2.0,4,4,25.0"]    # 128 rows, 7 bits: lossless
     (tmp_path / "pareto.csv").write_text(header + "\n".join(points) + "\n")
+    energy = [map_workload(work, ArraySpec.from_any(_numbers(dict(zip(header.strip().split(","), p.split(","),
+                                                                      strict=True)))),
+                           cost=AcimModelCost(4, 4), reload_weights=True).energy_j * 1e6 for p in points]
 
     def run(**params: object) -> dict:
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
@@ -102,7 +118,19 @@ def test_select_respects_lossless_adc_bits(tmp_path: Path) -> None:
         return {**json.loads((out / "selection.json").read_text()), **result.metrics}
 
     strict = run()
-    assert strict["workload_energy_uJ"] == 2.0 and strict["deficit_bits"] == 0 and strict["qualifying"] == 2
+    assert strict["workload_energy_uJ"] == pytest.approx(min(energy[1:]))
+    assert strict["deficit_bits"] == 0 and strict["qualifying"] == 2
     loose = run(max_adc_deficit_bits=1)
-    assert loose["workload_energy_uJ"] == 1.0 and loose["deficit_bits"] == 1
-    assert run(min_snr_db=24.0)["workload_energy_uJ"] == 3.0
+    assert loose["workload_energy_uJ"] == pytest.approx(min(energy)) and loose["qualifying"] == 3
+    assert run(min_snr_db=24.0)["workload_energy_uJ"] == pytest.approx(energy[2])
+
+
+def _numbers(row: dict[str, str]) -> dict[str, float | int]:
+    """A Pareto CSV row's numeric fields (floats where the text has a decimal point)."""
+    out: dict[str, float | int] = {}
+    for key, text in row.items():
+        try:
+            out[key] = float(text) if "." in text or "e" in text else int(text)
+        except ValueError:
+            continue
+    return out
