@@ -13,10 +13,10 @@ from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
 
-from eda.errors import DataError, FlowError
+from eda.errors import DataError, FlowError, SpecError
 
 __all__ = ["SHARE_KINDS", "share_dir", "flows_dir", "designs_dir", "cells_dir", "default_library_dir",
-           "klayout_files", "shipped_flows", "find_flow"]
+           "resolve_library", "klayout_files", "shipped_flows", "find_flow"]
 
 #: the kinds of shipped files: ``eda/share/<kind>/``
 SHARE_KINDS: tuple[str, ...] = ("flows", "designs", "cells", "klayout")
@@ -67,6 +67,20 @@ def cells_dir() -> Path:
 def default_library_dir() -> Path:
     """The default ACIM cell library (``sky130_acim``)."""
     return cells_dir() / DEFAULT_LIBRARY
+
+
+def resolve_library(library: str | None, flow_dir: Path) -> Path | None:
+    """A library directory given in a flow: relative to the flow file or the working directory, else a
+    shipped library by name (``sky130_acim``, or ``cells/sky130_acim`` as flows and docs write it)."""
+    if library is None:
+        return None
+    path = Path(library)
+    candidates = [path] if path.is_absolute() else [flow_dir / path, Path.cwd() / path,
+                                                      cells_dir() / path.name]
+    for candidate in candidates:
+        if (candidate / "library.yaml").is_file():
+            return candidate
+    raise SpecError(f"cell library '{library}' not found", hint=f"looked in {[str(c) for c in candidates]}")
 
 
 def klayout_files(tech: str = "sky130") -> tuple[Path, Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -13,23 +12,9 @@ from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.shipped import cells_dir
+from eda.shipped import resolve_library
 
 __all__ = ["AcimGenerate", "resolve_library"]
-
-
-def resolve_library(library: str | None, flow_dir: Path) -> Path | None:
-    """A library directory given in a flow: relative to the flow file or the working directory, else a
-    shipped library by name (``sky130_acim``, or ``cells/sky130_acim`` as flows and docs write it)."""
-    if library is None:
-        return None
-    path = Path(library)
-    candidates = [path] if path.is_absolute() else [flow_dir / path, Path.cwd() / path,
-                                                      cells_dir() / path.name]
-    for candidate in candidates:
-        if (candidate / "library.yaml").is_file():
-            return candidate
-    raise SpecError(f"cell library '{library}' not found", hint=f"looked in {[str(c) for c in candidates]}")
 
 
 @register

@@ -18,7 +18,7 @@ __all__ = ["SignoffDrc", "SignoffLvs"]
 
 
 def _tech(ctx: StepContext) -> object:
-    from eda.acim.steps import resolve_library
+    from eda.shipped import default_library_dir, resolve_library
 
     tech = ctx.optional_input("tech")
     if tech is not None:
@@ -26,8 +26,6 @@ def _tech(ctx: StepContext) -> object:
     if ctx.params.library:
         lib = resolve_library(ctx.params.library, ctx.flow_dir)
         return lib / "tech.yaml" if lib else None
-    from eda.acim.library import default_library_dir
-
     return default_library_dir() / "tech.yaml"
 
 
