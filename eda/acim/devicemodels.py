@@ -30,7 +30,7 @@ from pathlib import Path
 from eda.errors import UserError
 
 __all__ = ["CORNERS", "FOUNDRY_MOS", "MIM_MODEL", "DeviceModels", "ModelsMissingError", "find_models",
-           "mim_capacitance_F", "INSTALL_HINT"]
+           "mim_capacitance_F", "oxide_capacitance_fF_per_um2", "INSTALL_HINT"]
 
 #: process corners of the logic transistors (n then p: typical, fast, slow, fast-n/slow-p, slow-n/fast-p)
 CORNERS: tuple[str, ...] = ("tt", "ff", "ss", "fs", "sf")
@@ -135,6 +135,18 @@ class DeviceModels:
             value = mim_capacitance_F(self, _area_um2(params.get("a")), _um(params.get("p")) or 0.0)
             return f"{parts[0]} {parts[1]} {parts[2]} {value:.6e}", None
         return line, None
+
+
+def oxide_capacitance_fF_per_um2(models: DeviceModels, device: str = "sky130_fd_pr__nfet_01v8",
+                                 w_um: float = 0.42, l_um: float = 0.15) -> float:
+    """Gate-oxide capacitance (fF/µm²) ε_ox·ε0/``toxe`` of the model bin of a ``w_um`` × ``l_um`` device."""
+    cards = models.model_cards({(device, w_um, l_um)})
+    tox = re.search(r"\btoxe\s*=\s*([-+0-9.eE]+)", cards)
+    eps = re.search(r"\bepsrox\s*=\s*([-+0-9.eE]+)", cards)
+    if tox is None:
+        raise ModelsMissingError(f"no toxe in the {device} model of {models.logic_file}", hint=INSTALL_HINT)
+    eps_r = float(eps.group(1)) if eps else 3.9
+    return 8.8541878128e-12 * eps_r / float(tox.group(1)) * 1e3  # F/m2 -> fF/um2
 
 
 def mim_capacitance_F(models: DeviceModels, area_um2: float, perimeter_um: float) -> float:

@@ -274,7 +274,11 @@ def _constraint_matrix(metrics: dict[str, np.ndarray], min_snr_db: float | None,
     dac = np.where(metrics["dac_ok"] > 0, 0.0, 1.0)
     snr = metrics.get("snr_total_db", np.full(len(dac), np.nan))
     area = metrics.get("area_um2", np.full(len(dac), np.nan)) * 1e-6
-    clock = np.where(metrics.get("clock_ok", np.zeros(len(dac))) > 0, 0.0, 1.0)
+    # a comparator that does not decide at VREF: violated by its missing common-mode headroom (V, plus a
+    # floor), so the search is led towards VREF levels it can resolve
+    headroom = metrics.get("comparator_headroom_V", np.full(len(dac), np.nan))
+    clock = np.where(metrics.get("clock_ok", np.zeros(len(dac))) > 0, 0.0,
+                     np.maximum(-np.nan_to_num(headroom, nan=-1.0), 0.0) + 1e-3)
     g_snr = (min_snr_db - snr) if min_snr_db is not None else np.zeros(len(dac))
     g_area = (area / max_area_mm2 - 1.0) if max_area_mm2 is not None else np.zeros(len(dac))
     G = np.stack([dac, clock, g_snr, g_area], axis=1)

@@ -31,8 +31,8 @@ from eda.acim.models import SPEC_FIELDS, DesignPoints
 
 __all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech", "drawable"]
 
-_GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_drawn_fF",
-                  "plate_parasitic_fF")
+_GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_area_um2",
+                  "cap_perimeter_um", "plate_parasitic_fF", "ctop_wire_um")
 #: vacuum permittivity (fF/µm)
 EPS0_FF_PER_UM = 8.8541878128e-3
 
@@ -54,13 +54,28 @@ def _plate_cap_fF_per_um2(path: str | None) -> float:
 
 
 @lru_cache(maxsize=8)
-def _library_tech(path: str | None) -> ModelTech:
-    return ModelTech.from_tech_file(_library(path).tech_file)
+def _library_tech(path: str | None, corner: str) -> ModelTech:
+    from eda.acim.characterize import characterization_file
+    from eda.acim.library import default_library_dir
+    from eda.errors import SpecError
+
+    lib = _library(path)
+    tech = ModelTech.from_tech_file(lib.tech_file)
+    for directory in (lib.path, default_library_dir()):
+        char = characterization_file(directory, corner)
+        if char.is_file():
+            return ModelTech.from_characterization(char, tech)
+    raise SpecError(f"library '{lib.name}' has no transistor-level characterisation for corner {corner}",
+                    where=str(characterization_file(lib.path, corner)),
+                    hint=f"run `eda acim characterize --corner {corner} --library {lib.path} "
+                         f"--out {lib.path}/characterization`")
 
 
-def library_tech(library: Any = None) -> ModelTech:
-    """The model constants of a cell library: its ``tech.yaml`` figures over the SKY130 defaults."""
-    return _library_tech(_library_key(library))
+def library_tech(library: Any = None, corner: str = "tt") -> ModelTech:
+    """The model figures of a cell library at ``corner``: its ``tech.yaml`` process figures and its
+    characterisation (``<library>/characterization/<corner>.yaml``; a library without one uses the
+    default library's, whose cells it is drawn from)."""
+    return _library_tech(_library_key(library), corner)
 
 
 def _library_key(library: Any) -> str | None:
@@ -82,8 +97,14 @@ def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) ->
     plan = floorplan(spec, lib)
     plate = plate_area_um2(spec.unit_cap_fF, plan.compute_h, float(lib.capacitor["ctop_via2"][1]))
     plate_fF = plate * _plate_cap_fF_per_um2(library_key)
-    return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h,
-            lib.cap_value(spec.unit_cap_fF), plate_fF)
+    from eda.acim.celllib.mimcap import mim_size
+    from eda.layout.sky130 import R
+
+    w, h = mim_size(spec.unit_cap_fF)
+    via_y = float(lib.capacitor["ctop_via2"][1])
+    # the CTOP net's wiring: the met3 bottom plate (half its perimeter) and the strap down to the via2
+    wire = (w + 2 * R.m3_capm) + (h + 2 * R.m3_capm) + (plan.compute_h - via_y)
+    return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h, w * h, 2 * (w + h), plate_fF, wire)
 
 
 @lru_cache(maxsize=200_000)
@@ -137,24 +158,29 @@ def _floorplan_arrays(points: DesignPoints, library: Any) -> dict[str, np.ndarra
 
 
 def column_geometry(points: DesignPoints, tech: ModelTech, *, library: Any = None) -> dict[str, np.ndarray]:
-    """Per-point column parasitics (fF, Ω) and drawn capacitance from the floorplan."""
+    """Per-point column capacitances (fF), resistances (Ω) and lengths (µm) from the floorplan and the
+    characterised junctions (see the module docstring)."""
     plan = _floorplan_arrays(points, library)
     n = points.caps_per_column.astype(float)
+    cap = tech.cap_density_fF_per_um2 * plan["cap_area_um2"] + tech.cap_perimeter_fF_per_um * plan["cap_perimeter_um"]
     local_wire_um = points.local_array_size * plan["bit_h_um"] + plan["compute_h_um"]
-    local_node = (points.local_array_size * tech.cell_drain_cap_fF + 3 * tech.switch_drain_cap_fF
-                  + local_wire_um * tech.wire_cap_fF_per_um + plan["plate_parasitic_fF"])
     line_um = n * plan["group_h_um"]
     return {
-        "unit_cap_drawn_fF": plan["cap_drawn_fF"],
+        "unit_cap_drawn_fF": cap,
         "plate_parasitic_fF": plan["plate_parasitic_fF"],
-        "local_node_cap_fF": local_node,
-        "line_cap_fF": line_um * tech.wire_cap_fF_per_um + n * tech.switch_drain_cap_fF,
+        "local_node_cap_fF": tech.ctop_junction_cap_fF + plan["ctop_wire_um"] * tech.wire_cap_fF_per_um,
+        "lrbl_cap_fF": (points.local_array_size * tech.lrbl_cell_cap_fF + tech.lrbl_compute_cap_fF
+                        + local_wire_um * tech.wire_cap_fF_per_um),
+        "line_cap_fF": line_um * tech.wire_cap_fF_per_um + n * tech.cbl_junction_cap_fF,
         "line_res_ohm": line_um * tech.wire_res_ohm_per_um,
         "line_length_um": line_um,
-        "group_wire_cap_fF": points.cols_per_adc * plan["pitch_um"] * tech.wire_cap_fF_per_um,
+        "group_wire_cap_fF": (points.cols_per_adc * plan["pitch_um"] * tech.wire_cap_fF_per_um
+                              + tech.comparator_input_cap_fF),
         "wordline_res_ohm": points.cols * plan["pitch_um"] * tech.wire_res_ohm_per_um,
         "wordline_cap_fF": points.cols * (plan["pitch_um"] * tech.wire_cap_fF_per_um
                                           + tech.wordline_gate_cap_fF_per_cell),
+        "control_cap_fF": points.cols * plan["pitch_um"] * tech.wire_cap_fF_per_um,
+        "dac_line_cap_fF": (line_um + points.cols_per_adc * plan["pitch_um"]) * tech.wire_cap_fF_per_um,
         "area_um2": plan["area_um2"],
     }
 

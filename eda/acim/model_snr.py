@@ -40,18 +40,19 @@ analog SNR, N_g·p(1−p)·Δ²/σ_v², the quantity the ngspice check measures.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import DesignPoints
 
-__all__ = ["settling_residual", "integer_quantisation_error", "total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
+__all__ = ["settling_residual", "clipping_error", "code_error", "integer_quantisation_error", "total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
            "to_db", "PRODUCT_PROBABILITY"]
 
 #: reporting ceiling of SQNR/SNR_T (dB): beyond it a lossless quantiser's output is bit-exact in practice
 SNR_CEILING_DB = 120.0
-#: probability that a binary product x·w is 1 for uniform random input and weight bits
-PRODUCT_PROBABILITY = 0.25
+from eda.acim.model_column import PRODUCT_PROBABILITY  # noqa: E402  (re-exported)
 
 
 def to_db(ratio: np.ndarray | float) -> np.ndarray:
@@ -93,16 +94,70 @@ def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, n
                       p: float = PRODUCT_PROBABILITY) -> np.ndarray:
     """Error variance (counts²) left by incomplete settling in the clocked phases.
 
-    Charge and share phases leave a fraction ε = exp(−t/τ) of each node's step, a gain error ε·K
-    (variance ε²·E[K²] over the data); each SAR decision sees ε_d of its DAC step (at most half of full
-    scale, N_g/2 counts).
+    Evaluate and share leave a fraction ε = exp(−t/τ) of each node's step, a gain error ε·K (variance
+    ε²·E[K²] over the data); each SAR decision sees ε_d of its DAC step (at most half of the window),
+    the DAC having the first quarter of a SAR period after the logic's clock-to-output delay.
     """
     n = points.caps_per_conversion.astype(float)
     eps_c = np.exp(-(timing["t_charge_ns"] - timing["t_wordline_ns"]) * 1e3 / timing["tau_charge_ps"])
     eps_s = np.exp(-timing["t_share_ns"] * 1e3 / timing["tau_share_ps"])
-    eps_d = np.exp(-(timing["t_bit_ns"] * 1e3 - tech.comparator_delay_ps) / timing["tau_dac_ps"])
+    t_dac = np.maximum(timing["t_bit_ns"] * 1e3 / 4 - tech.sar_clk_to_q_ps, 0.0)
+    eps_d = np.exp(-t_dac / timing["tau_dac_ps"])
     k2 = n * p * (1 - p) + (n * p) ** 2
-    return (eps_c**2 + eps_s**2) * k2 + (eps_d * n / 2) ** 2
+    window = 2.0 ** points.adc_bits / timing["level_dac_gain"]
+    return (eps_c**2 + eps_s**2) * k2 + (eps_d * window / 2) ** 2
+
+
+def clipping_error(counts: np.ndarray, top: np.ndarray, p: float = PRODUCT_PROBABILITY) -> np.ndarray:
+    """E[(K − top)²; K > top] (counts²) for K ~ Binomial(``counts``, p): products beyond the ADC window."""
+    from scipy.stats import binom
+
+    out = np.zeros(np.shape(counts), dtype=float)
+    for i, (n, t) in enumerate(zip(np.ravel(counts), np.ravel(top), strict=True)):
+        k = np.arange(int(np.floor(t)) + 1, int(n) + 1)
+        if k.size:
+            out.flat[i] = float(np.sum(binom.pmf(k, int(n), p) * (k - t) ** 2))
+    return out
+
+
+def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts: np.ndarray,
+               p: float = PRODUCT_PROBABILITY) -> np.ndarray:
+    """E[(K̂ − K)²] (counts²): the error of the SAR ADC as drawn converting K ~ Binomial(N_g, p) products
+    with Gaussian analog noise σ (counts).
+
+    The code is D = clip(ceil(D0 + ½ + g·(K + n)) − 1, 0, 2^B − 1) (:mod:`eda.acim.model_column`: VREF half
+    a code above the window offset D0, DAC gain g); the back end maps codes to products with the
+    least-squares line of D on K (its calibration), K̂ = (D − b)/a, or the mean of K where that errs
+    less (a window that holds almost every K in one code). The expectation is exact over K and a
+    9-point Gauss-Hermite quadrature over the noise; it includes the products that clip beyond the window.
+    Points are evaluated once per distinct (N_g, B, D0, g to 1e-5, σ to 1e-4).
+    """
+    sigma = np.broadcast_to(np.asarray(sigma_counts, dtype=float), (len(points),))
+    keys = zip(points.caps_per_conversion.tolist(), points.adc_bits.tolist(),
+               np.asarray(timing["level_window_offset"]).tolist(), np.round(timing["level_dac_gain"], 5).tolist(),
+               np.round(sigma, 4).tolist(), strict=True)
+    return np.array([_code_error(int(n), int(b), float(d0), float(g), float(s), p) for n, b, d0, g, s in keys])
+
+
+@lru_cache(maxsize=100_000)
+def _code_error(n_g: int, bits: int, offset: float, gain: float, sigma: float, p: float) -> float:
+    from scipy.stats import binom
+
+    x, w = np.polynomial.hermite_e.hermegauss(9)
+    w = w / w.sum()
+    k = np.arange(n_g + 1, dtype=float)[:, None]
+    weight = binom.pmf(k, n_g, p) * w[None, :]
+    code = np.clip(np.ceil(offset + 0.5 + gain * (k + sigma * x[None, :])) - 1, 0, 2.0**bits - 1)
+    kk = np.broadcast_to(k, code.shape)
+    mk, mc = np.sum(weight * kk), np.sum(weight * code)
+    spread = np.sum(weight * (kk - mk) ** 2)
+    slope = np.sum(weight * (kk - mk) * (code - mc)) / spread if spread > 0 else np.nan
+    if not np.isfinite(slope) or slope <= 0:
+        return float("nan")
+    estimate = (code - (mc - slope * mk)) / slope
+    # where (nearly) every K lands on one code the line's slope is a rounding residue and its inverse
+    # explodes; the back end then does better with the mean product count, whose error is var(K)
+    return float(min(np.sum(weight * (estimate - kk) ** 2), spread))
 
 
 def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
@@ -110,34 +165,38 @@ def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, n
                     ) -> dict[str, np.ndarray]:
     """Per-point output-voltage noise variances (V²) of one bit-plane, by source, plus the step Δ (V).
 
-    Returns keys ``thermal_charge``, ``thermal_conversion``, ``mismatch``, ``injection``, ``comparator``,
-    ``settling`` (only with ``timing``), ``total``, ``step_V`` (Δ, volts per unit of K), ``c_total_fF``,
-    ``c_eff_fF``.
+    ``timing`` (:func:`eda.acim.model_throughput.timing_model`) carries the column's levels. Returns keys
+    ``thermal_charge``, ``thermal_conversion``, ``mismatch`` (capacitors), ``level`` (the precharge level's
+    threshold mismatch), ``injection``, ``comparator``, ``settling``, ``total``, ``step_V`` (Δ_H, volts per
+    product), ``c_total_fF``, ``c_eff_fF``.
     """
+    if timing is None:
+        from eda.acim.model_throughput import timing_model
+
+        timing = timing_model(points, tech, geometry)
     n = points.caps_per_conversion.astype(float)
-    c_u = geometry["unit_cap_drawn_fF"]
-    c_eff = c_u + geometry["local_node_cap_fF"]
-    c_total = total_capacitance(points, geometry)
-    vdd = tech.vdd_V
+    c_u = timing["level_c_mim_fF"]
+    c_eff = timing["level_c_eff_fF"]
+    c_total = timing["level_c_total_fF"]
+    level = timing["level_charge_level_V"]
     kt_over_c = tech.kT / (c_total * 1e-15)
     cap_area_um2 = c_u / tech.cap_density_fF_per_um2
     sigma_rel = tech.cap_matching_pct_um * 1e-2 / np.sqrt(cap_area_um2)
-    mismatch = _expected_mismatch_variance(points.caps_per_conversion, c_eff, c_total, sigma_rel, c_u, vdd, p)
-    gate_cap_fF = tech.gate_cap_fF_per_um2 * tech.switch_gate_area_um2
+    mismatch = _expected_mismatch_variance(points.caps_per_conversion, c_eff, c_total, sigma_rel, c_u, level, 1 - p)
     sigma_vth = tech.avt_mV_um * 1e-3 / np.sqrt(tech.switch_gate_area_um2)
-    sigma_q_fC = 0.5 * gate_cap_fF * sigma_vth
+    level_var = n * (1 - p) * (sigma_vth * c_eff / c_total) ** 2
+    sigma_q_fC = 0.5 * tech.gate_cap_fF_per_um2 * tech.switch_gate_area_um2 * sigma_vth
     injection = n * (sigma_q_fC / c_total) ** 2
-    comparator = np.full_like(c_total, tech.comparator_noise_factor * tech.kT / (tech.comparator_cap_fF * 1e-15))
+    step = timing["level_step_V"]
     parts = {
         "thermal_charge": kt_over_c,
         "thermal_conversion": kt_over_c.copy(),
         "mismatch": mismatch,
+        "level": level_var,
         "injection": injection,
-        "comparator": comparator,
+        "comparator": np.zeros_like(c_total),
+        "settling": settling_residual(points, tech, timing, p) * step**2,
     }
-    step = vdd * c_eff / c_total
-    if timing is not None:
-        parts["settling"] = settling_residual(points, tech, timing, p) * step**2
     parts["total"] = sum(parts.values())
     parts["step_V"] = step
     parts["c_total_fF"] = c_total
@@ -202,22 +261,30 @@ def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndar
               timing: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Analog SNR, SQNR and total SNR (dB) of the multi-bit dot product, and the binary-plane analog SNR.
 
-    With ``timing`` (:func:`eda.acim.model_throughput.timing_model`) the incomplete-settling residue of
-    the clocked phases is part of the analog error.
+    The quantiser is the SAR ADC as drawn (:mod:`eda.acim.model_column`): one code per 1/g products, a
+    window of 2^B codes placed by VREF, products beyond it clip; :func:`code_error` is the exact expected
+    error after the back end's linear calibration. ``snr_total_additive_db`` keeps the paper's additive form
+    with Bennett's Δ²/12 (Δ = 1/g) and the clipping term.
     """
     p = PRODUCT_PROBABILITY
     noise = noise_variances(points, tech, geometry, p, timing)
+    timing = timing or {}
     n = points.caps_per_conversion.astype(float)
     analog_counts = noise["total"] / noise["step_V"] ** 2
-    lsb_counts = n / 2.0 ** points.adc_bits
+    from eda.acim.model_throughput import timing_model
+
+    if "level_dac_gain" not in timing:
+        timing = timing_model(points, tech, geometry)
+    lsb_counts = 1.0 / timing["level_dac_gain"]
     signal = points.rows * points.cols_per_adc * product_variance(points.input_bits, points.weight_bits)
     gain = points.local_array_size * plane_weight_sum(points.input_bits) * plane_weight_sum(points.weight_bits)
     snr_a = signal / (gain * analog_counts)
     floor = signal / (gain * 10 ** (SNR_CEILING_DB / 10))
-    quant = integer_quantisation_error(lsb_counts, np.zeros_like(lsb_counts))
+    quant = code_error(points, timing, np.zeros_like(lsb_counts), p)
     sqnr = signal / (gain * np.maximum(quant, floor))
-    snr_t = signal / (gain * np.maximum(integer_quantisation_error(lsb_counts, np.sqrt(analog_counts)), floor))
-    bennett = signal / (gain * lsb_counts**2 / 12)
+    total = code_error(points, timing, np.sqrt(analog_counts), p)
+    snr_t = signal / (gain * np.maximum(total, floor))
+    bennett = signal / (gain * (lsb_counts**2 / 12 + clipping_error(n, timing["level_window_top"], p)))
     binary = n * p * (1 - p) / analog_counts
     return {
         "snr_analog_db": to_db(snr_a),
@@ -225,10 +292,11 @@ def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndar
         "snr_total_db": to_db(snr_t),
         "snr_total_additive_db": to_db(1.0 / (1.0 / snr_a + 1.0 / bennett)),
         "snr_binary_analog_db": to_db(binary),
+        "code_error_counts2": total,
         "noise_thermal_uV": np.sqrt(noise["thermal_charge"] + noise["thermal_conversion"]) * 1e6,
-        "noise_mismatch_uV": np.sqrt(noise["mismatch"]) * 1e6,
+        "noise_mismatch_uV": np.sqrt(noise["mismatch"] + noise["level"]) * 1e6,
         "noise_injection_uV": np.sqrt(noise["injection"]) * 1e6,
         "noise_comparator_uV": np.sqrt(noise["comparator"]) * 1e6,
-        "noise_settling_uV": np.sqrt(noise.get("settling", np.zeros_like(binary))) * 1e6,
+        "noise_settling_uV": np.sqrt(noise["settling"]) * 1e6,
         "lsb_mV": lsb_counts * noise["step_V"] * 1e3,
     }

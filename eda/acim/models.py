@@ -156,8 +156,9 @@ def evaluate(points: DesignPoints, tech: Any = None, *, library: Any = None) -> 
 
     Args:
         points: the design points.
-        tech: :class:`eda.acim.model_tech.ModelTech` (default: the library's ``tech.yaml`` over the
-            SKY130 constants).
+        tech: :class:`eda.acim.model_tech.ModelTech` (default: the library's ``tech.yaml`` and its
+            tt characterisation, :func:`eda.acim.model_area.library_tech`); one with a field missing is a
+            :class:`~eda.errors.SpecError`.
         library: cell library directory (or name) for the floorplan-based area and wire lengths;
             ``None`` uses the default library.
     """
@@ -167,6 +168,7 @@ def evaluate(points: DesignPoints, tech: Any = None, *, library: Any = None) -> 
     from eda.acim.model_throughput import timing_model
 
     tech = tech or library_tech(library)
+    tech.check_complete()
     geometry = column_geometry(points, tech, library=library)
     out: dict[str, np.ndarray] = {}
     timing = timing_model(points, tech, geometry)

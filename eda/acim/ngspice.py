@@ -27,7 +27,7 @@ from eda.acim.devicemodels import DeviceModels, find_models
 from eda.errors import UserError
 
 __all__ = ["Conditions", "Deck", "NgspiceMissingError", "SimulationError", "SimResult", "simulate",
-           "ngspice_available", "NGSPICE_HINT"]
+           "ngspice_available", "require_simulator", "NGSPICE_HINT"]
 
 NGSPICE_HINT = "install ngspice: `apt-get install -y ngspice` (what `make test` does when run as root)"
 _MEAS_RE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*([-+0-9.eE]+)", re.IGNORECASE | re.MULTILINE)
@@ -104,9 +104,20 @@ class SimResult:
     log: str
 
     def table(self, name: str) -> np.ndarray:
-        """The ``wrdata`` table ``name`` with the scale once: column 0 the sweep/time, then one column per vector."""
-        raw = self.tables[name]
-        return np.concatenate([raw[:, :1], raw[:, 1::2]], axis=1)
+        """The ``wrdata`` table ``name``: column 0 the sweep/time, then one column per vector (the decks
+        ``set wr_singlescale``)."""
+        return self.tables[name]
+
+
+def require_simulator(corner: str = "tt") -> DeviceModels:
+    """Check up front that ngspice and the SkyWater models of ``corner`` are installed (before minutes of
+    layout work); returns the models. Raises :class:`NgspiceMissingError` or
+    :class:`~eda.acim.devicemodels.ModelsMissingError` (both exit code 2, with the install command)."""
+    models = find_models(corner)
+    if not ngspice_available():
+        raise NgspiceMissingError("the `ngspice` program is not on PATH; the circuit simulations need it",
+                                  hint=NGSPICE_HINT)
+    return models
 
 
 def simulate(deck: Deck, *, outputs: tuple[str, ...] = (), models: DeviceModels | None = None,

@@ -18,8 +18,9 @@ matches) into a simulation netlist of ADC group 0:
 
 :func:`stimulus` writes the sources of the clocked compute cycle (:class:`CycleTiming`)::
 
-    precharge  SAR reset (DAC lines low), SH off, CRST on (column lines to 0), EN on, PCHB low:
-               LRBL to VDD, CTOP to VDD - Vth through EN
+    precharge  SAR reset (DAC lines low), SH off, CRST on (column lines CBL and, through CSH, the ADC
+               input ADCIN to 0), EN on, PCHB low: LRBL to VDD, CTOP to the charge level VDD - Vth
+               through EN
     evaluate   PCHB off, RWL = input bit: the read port discharges LRBL and CTOP when input·weight = 1
     share      RWL and EN off, CRST off, SH on: every CTOP, CBL and ADCIN of the group share charge
     convert    SAR released; B + 1 SAR clock edges, the comparator clocked between them: ADCIN rises
@@ -46,8 +47,8 @@ EXTRACTED_ROLES = ("bitcell", "compute", "colper", "colper_end", "adc", "row_dri
 class CycleTiming:
     """Phase durations of one compute cycle (ns) and the edge time (ns).
 
-    ``bit_ns`` is the SAR clock period; the comparator is clocked in the second half of each period and
-    released a quarter period after the next SAR edge (its decision is latched by that edge).
+    ``bit_ns`` is the SAR clock period; the comparator is clocked from a quarter period after each SAR
+    edge (the DAC has settled) to an eighth of a period after the next edge, which latches its decision.
     """
 
     precharge_ns: float
@@ -269,7 +270,7 @@ def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, suppli
         s = timing.starts(k)
         t = s["precharge"]
         if k == 0:
-            for name, v in (("PCHN", lo), ("ENN", hi), ("SHN", lo), ("CRST", hi), ("RSTSAR", hi),
+            for name, v in (("PCHN", hi), ("ENN", lo), ("SHN", hi), ("CRST", hi), ("RSTSAR", hi),
                             ("CLKSAR", lo), ("CLK", lo)):
                 step(name, 0.0, v)
         step("RSTSAR", t, hi)
@@ -291,10 +292,10 @@ def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, suppli
         for j in range(timing.adc_bits + 1):
             tj = t0 + j * timing.bit_ns
             step("CLKSAR", tj, hi)
-            step("CLKSAR", tj + timing.bit_ns / 2, lo)
+            step("CLKSAR", tj + timing.bit_ns / 4, lo)
             if j < timing.adc_bits:
-                step("CLK", tj + timing.bit_ns / 2, hi)
-                step("CLK", tj + timing.bit_ns * 1.25, lo)
+                step("CLK", tj + timing.bit_ns / 4, hi)
+                step("CLK", tj + timing.bit_ns * 1.125, lo)
     for name, pts in waves.items():
         lines.append(f"V{name} {name} 0 {_pwl(pts)}")
     for r in plan.rows:

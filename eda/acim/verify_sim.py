@@ -98,7 +98,8 @@ def simulate_run(net: GroupNetlist, plan: RunPlan, timing: CycleTiming, conditio
     t = table[:, 0] * 1e9
     cols = {name: table[:, i + 1] for i, name in enumerate(probes)}
     if keep is not None:
-        np.savez_compressed(f"{keep}/waves.npz", t=t, **cols)
+        np.savez_compressed(f"{keep}/waves.npz", t=t, power=power_of(table, base_of(probes), len(names)),
+                            names=np.array(names), **cols)
     n_src = len(names)
     base = 1 + len(probes)
     volts = table[:, base:base + n_src]
@@ -113,11 +114,21 @@ def simulate_run(net: GroupNetlist, plan: RunPlan, timing: CycleTiming, conditio
         code = sum(int(cols[f"dout{b}"][i_end] > vdd / 2) << b for b in range(bits))
         i_share = int(np.searchsorted(t, s["convert"] - 0.01))
         settle_share = _settle(t, cols["adcin"], s["share"] + 0.1, s["convert"] - 0.01, lsb_V / 2)
-        evals = [_settle(t, cols[f"ctop{g}_{c}"], s["evaluate"] + 0.1, s["share"] - 0.15, high_V / 2 ** (bits + 1))
+        evals = [_settle(t, cols[f"ctop{g}_{c}"], s["evaluate"] + 0.1, s["share"] - 0.25, high_V / 2 ** (bits + 1))
                  for g, c in g_probe if products[k, g, c]]
         out.append(CycleResult(int(products[k].sum()), code, float(cols["adcin"][i_share]), energy,
                                float(np.nanmax(evals)) if evals else float("nan"), settle_share))
     return out
+
+
+def base_of(probes: dict[str, str]) -> int:
+    """Column of the first source voltage in a run's table."""
+    return 1 + len(probes)
+
+
+def power_of(table: np.ndarray, base: int, n_src: int) -> np.ndarray:
+    """Power (W) each source delivers, per time point."""
+    return -(table[:, base:base + n_src] * table[:, base + n_src:base + 2 * n_src])
 
 
 def _node(source_line: str) -> str:

@@ -9,9 +9,8 @@ component          cells          phase of the compute cycle
 =================  ============  ========================================
 caps, switch       compute        charge (switch: charge + share)
 wordline           row_driver     charge
-cdac, sar_logic    sar            conversion
+cdac, sar_logic    sar            conversion (sar_logic includes its clock: B + 1 edges)
 comparator         adc            conversion
-clock              sar            the whole cycle
 digital            sar            after the conversion (shift-add)
 =================  ============  ========================================
 
@@ -43,7 +42,7 @@ __all__ = ["COMPONENTS", "Segment", "MacroPower", "macro_power", "activity_segme
 COMPONENTS: dict[str, tuple[str, str]] = {
     "caps": ("compute", "charge"), "switch": ("compute", "charge_share"), "wordline": ("row_driver", "charge"),
     "cdac": ("sar", "conversion"), "sar_logic": ("sar", "conversion"), "comparator": ("adc", "conversion"),
-    "clock": ("sar", "cycle"), "digital": ("sar", "digital"),
+    "digital": ("sar", "digital"),
 }
 #: components whose energy scales with input data (the models assume a bit density of ½)
 DATA_DEPENDENT = ("caps", "wordline")
