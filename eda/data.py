@@ -11,7 +11,7 @@ __all__ = ["data_dir", "require_data", "repo_root"]
 
 
 def repo_root() -> Path:
-    """The source checkout holding the ``eda`` package (also where ``cells/`` and ``flows/`` live)."""
+    """The source checkout holding the ``eda`` package (shipped flows, designs and cells are package data: :mod:`eda.shipped`)."""
     return Path(__file__).resolve().parent.parent
 
 

@@ -1,11 +1,9 @@
 """Files shipped with the package: flows, designs (sign-off limits), the default cell library and the
 KLayout technology files.
 
-They live under ``eda/share/`` inside the package, so they are found the same way in a source checkout, an
-editable install and a wheel installed anywhere: :func:`importlib.resources.files` on the ``eda`` package.
-A directory that is still kept at the top of the source checkout (``cells/`` until it moves under
-``eda/share/``) is copied into ``eda/share/`` of the wheel by ``setup.py``'s ``build_py``; in a checkout
-it is read where it is. Users' own flows, designs and libraries are given by path as before.
+They live under ``eda/share/`` inside the package (package data), so they are found the same way in a
+source checkout, an editable install and a wheel installed anywhere: :func:`importlib.resources.files` on
+the ``eda`` package. Users' own flows, designs and libraries are given by path as before.
 """
 
 from __future__ import annotations
@@ -34,17 +32,13 @@ def _package_root() -> Path:
 
 
 def share_dir(kind: str) -> Path:
-    """``eda/share/<kind>`` of the installed package; in a source checkout, ``<checkout>/<kind>`` while
-    that directory has not moved into the package. Raises :class:`DataError` when neither exists."""
+    """``eda/share/<kind>`` of the installed package; :class:`DataError` when it is missing."""
     if kind not in SHARE_KINDS:
         raise ValueError(f"unknown shipped kind '{kind}' (one of {SHARE_KINDS})")
     package = _package_root()
     inside = package / "share" / kind
     if inside.is_dir():
         return inside
-    checkout = package.parent / kind
-    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
-        return checkout
     raise DataError(f"the shipped '{kind}' directory is missing from the eda package at {package}",
                     hint="reinstall the package (pip install --force-reinstall eda-*.whl)")
 
@@ -71,7 +65,7 @@ def default_library_dir() -> Path:
 
 def resolve_library(library: str | None, flow_dir: Path) -> Path | None:
     """A library directory given in a flow: relative to the flow file or the working directory, else a
-    shipped library by name (``sky130_acim``, or ``cells/sky130_acim`` as flows and docs write it)."""
+    shipped library by name (``sky130_acim``, or ``cells/sky130_acim`` as older flows write it)."""
     if library is None:
         return None
     path = Path(library)

@@ -24,7 +24,7 @@ def generate_command(
     unit_cap_ff: Annotated[float, typer.Option("--unit-cap-ff", help="Compute capacitor (fF).")] = 2.0,
     cols_per_adc: Annotated[int, typer.Option("--cols-per-adc")] = 4,
     spec: Annotated[Path | None, typer.Option("--spec", help="JSON file with ACIMSpec fields (overrides the options).")] = None,
-    library: Annotated[Path | None, typer.Option("--library", help="Cell library directory (default cells/sky130_acim).")] = None,
+    library: Annotated[Path | None, typer.Option("--library", help="Cell library directory (default: the shipped sky130_acim).")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("acim_out"),
     clock_mhz: Annotated[float, typer.Option("--clock-mhz", help="Clock of the Liberty view (MHz).")] = 100.0,
     spice_convention: Annotated[str, typer.Option("--spice-convention", help="Netlist devices: lvs (foundry LVS deck) | open_pdks (X subcircuits, µm; ngspice/xschem).")] = "lvs",
@@ -62,7 +62,7 @@ def generate_command(
 
 @app.command("cells")
 def cells_command(
-    out: Annotated[Path, typer.Option("--out", help="Library directory to (re)write.")] = Path("cells/sky130_acim"),
+    out: Annotated[Path | None, typer.Option("--out", help="Library directory to (re)write (default: the shipped sky130_acim, eda/share/cells/sky130_acim).")] = None,
     tech: Annotated[Path | None, typer.Option("--tech", help="Technology YAML (default: bundled SKY130).")] = None,
     name: Annotated[str, typer.Option("--name", help="Library name.")] = "sky130_acim",
     extra_pitch: Annotated[float, typer.Option(min=0.0, max=10.0,
@@ -73,8 +73,9 @@ def cells_command(
     """Rebuild a cell library (GDS + SPICE + YAML per cell, library.yaml, tech.yaml) from code."""
     from eda.acim.celllib.build import LibraryOptions, build_library
     from eda.paths import output_dir
+    from eda.shipped import default_library_dir
 
-    output_dir(out)
+    out = output_dir(out if out is not None else default_library_dir())
     opt = LibraryOptions(name=name, extra_pitch=extra_pitch, stripe_every=stripe_every)
     path = build_library(out, opt, tech)
     typer.echo(f"library '{name}' written to {path}")

@@ -42,7 +42,7 @@ class AcimGenerate(Step):
         weight_bits: int = 4
         unit_cap_fF: float = 2.0
         cols_per_adc: int = 4
-        library: str | None = Field(default=None, description="cell library directory (default cells/sky130_acim)")
+        library: str | None = Field(default=None, description="cell library directory (default: the shipped sky130_acim)")
         render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
         clock_MHz: float = Field(default=100.0, gt=0, description="clock the Liberty view is written for (MHz)")
         spice_convention: Literal["lvs", "open_pdks"] = Field(

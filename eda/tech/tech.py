@@ -1,7 +1,7 @@
 """Load a technology file: layers (GDS numbers, label layers, sheet resistance), rules and via stack.
 
 The default is SkyWater SKY130 (``eda/tech/sky130.yaml``); a cell library carries its own copy as
-``cells/<lib>/tech.yaml``.
+``<library>/tech.yaml`` (the default library: ``eda/share/cells/sky130_acim``).
 Units: µm for lengths, µm² for areas, Ω/□ for sheet resistance, Ω per cut for vias, fF/µm for wire cap.
 """
 

@@ -31,7 +31,7 @@ def test_stored_files_match_code(rebuilt: Path) -> None:
     assert stored == fresh
     for name in fresh:
         a, b = (LIB / name).read_bytes(), (rebuilt / name).read_bytes()
-        assert a == b, f"{name} differs from the code; rebuild with `eda acim cells --out cells/sky130_acim`"
+        assert a == b, f"{name} differs from the code; rebuild with `eda acim cells`"
 
 
 def test_metadata_matches_gds() -> None:

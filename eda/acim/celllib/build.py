@@ -3,7 +3,7 @@
 The cells are drawn by the modules of :mod:`eda.acim.celllib` on one column grid; the well-tap cells are
 derived from the row cells they serve (:func:`eda.acim.celllib.tapcol.tap_cell`). Compute capacitors and
 SAR blocks depend on the macro's spec and are drawn by the generator. ``eda acim cells --out DIR`` writes
-a library; the stored default library (``cells/sky130_acim``) is byte-identical to what this code draws
+a library; the stored default library (``eda/share/cells/sky130_acim``) is byte-identical to what this code draws
 (a test checks it).
 """
 
