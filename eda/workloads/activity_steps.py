@@ -18,7 +18,7 @@ from pydantic import Field
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.threads import single_torch_thread
+from eda.workloads.threads import single_thread
 
 __all__ = ["WorkloadActivity", "split_sentences"]
 
@@ -67,7 +67,7 @@ class WorkloadActivity(Step):
         if not sentences:
             raise DataError("the input text has no sentences", where=str(text_file or "text"))
         work = Workload.load(ctx.input("workload"))
-        with single_torch_thread():
+        with single_thread():
             activity = minilm_activity(sentences, p.activation_bits,
                                        embedding_file=ctx.optional_input("embedding"), max_length=p.max_length)
         unmeasured = apply_activity(work, activity)

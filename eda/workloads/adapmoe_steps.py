@@ -14,7 +14,7 @@ from pydantic import Field
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.workloads.step_report import finish_workload_step
-from eda.workloads.threads import single_torch_thread
+from eda.workloads.threads import single_thread
 
 __all__ = ["AdapMoEParams", "run_adapmoe", "AdapMoEStep"]
 
@@ -55,7 +55,7 @@ def _adapmoe_timing(p: AdapMoEParams, hidden: int, ffn: int, experts: int, matri
     if p.timing == "rtx4090-pcie4":
         return latency_from_device(RTX4090_PCIE4_MIXTRAL), f"stated figures: {RTX4090_PCIE4_MIXTRAL.name}"
     shapes = [(hidden, ffn)] * (matrices - 1) + [(ffn, hidden)]
-    with single_torch_thread():
+    with single_thread():
         timing = measure_latency(shapes, [(hidden, hidden)] * 4 + [(hidden, experts)])
     return timing, ("measured on this machine: one token's matrix-vector products (torch, 1 thread), an expert "
                     "read cold from local storage (fp32)")
@@ -114,7 +114,7 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
     if p.source == "trained":
         from eda.workloads.adapmoe_model import MoEConfig, extract_trace, held_out_loss, train_moe
 
-        with single_torch_thread():
+        with single_thread():
             cfg = MoEConfig(layers=p.layers, experts=p.experts, dim=p.hidden, ffn=p.ffn)
             model, held = train_moe(cfg, steps=p.train_steps, batch=16, seed=p.seed)
             trace = extract_trace(model, held, tokens=p.tokens)
@@ -129,7 +129,7 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
         from eda.workloads.adapmoe_smollm2 import SmolLM2, moefied_loss, smollm2_trace
 
         text = " ".join(load_corpus()[200000:200000 + 12 * p.tokens].split())
-        with single_torch_thread():
+        with single_thread():
             lm = SmolLM2()
             trace, onehots = smollm2_trace(text, experts=p.experts, max_tokens=p.tokens, seed=p.seed, model=lm,
                                            return_clusters=True)

@@ -14,7 +14,7 @@ from pydantic import Field
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.workloads.step_report import finish_workload_step
-from eda.workloads.threads import single_torch_thread
+from eda.workloads.threads import single_thread
 
 __all__ = ["ChatEMGParams", "run_chatemg", "ChatEMGStep"]
 
@@ -43,7 +43,7 @@ def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
     )
 
     runs = []
-    with single_torch_thread():
+    with single_thread():
         for seed in p.seeds:
             setup = prepare_augmentation(train_sessions=p.train_sessions, trials_per_intent=p.trials_per_intent,
                                          gpt_steps=p.gpt_steps, seed=seed)

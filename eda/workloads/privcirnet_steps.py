@@ -14,7 +14,7 @@ from pydantic import Field
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.workloads.step_report import finish_workload_step
-from eda.workloads.threads import single_torch_thread
+from eda.workloads.threads import single_thread
 
 __all__ = ["PrivCirNetParams", "run_privcirnet", "PrivCirNetStep"]
 
@@ -36,7 +36,7 @@ def run_privcirnet(p: PrivCirNetParams) -> tuple[Any, dict, dict]:
     from eda.workloads.privcirnet import mlp_workload
     from eda.workloads.privcirnet_train import run_digits
 
-    with single_torch_thread():
+    with single_thread():
         res = run_digits(budget_fraction=p.budget_fraction, widths=tuple(p.widths), epochs=p.epochs,
                          finetune_epochs=p.finetune_epochs, seed=p.seed)
     work = mlp_workload(p.widths, res.block_sizes, weight_bits=p.weight_bits,

@@ -14,7 +14,7 @@ from pydantic import Field
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.workloads.step_report import finish_workload_step
-from eda.workloads.threads import single_torch_thread
+from eda.workloads.threads import single_thread
 
 __all__ = ["ProPDParams", "run_propd", "ProPDStep"]
 
@@ -39,7 +39,7 @@ def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
     from eda.workloads.propd import decode, fit_verify_latency, verify_workload
     from eda.workloads.propd_model import train_heads, train_lm
 
-    with single_torch_thread():
+    with single_thread():
         model, held = train_lm(steps=p.train_steps, batch=16, seed=p.seed)
         half = len(held) // 2
         heads = train_heads(model, held[:half], num_heads=p.heads, steps=p.head_steps, batch=16, seed=p.seed)

@@ -29,7 +29,7 @@ from pydantic import Field
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.threads import single_torch_thread
+from eda.workloads.threads import single_thread
 
 __all__ = ["WorkloadZoo", "WorkloadHEQuant", "WorkloadPrivQuant", "WorkloadFastQuery", "WorkloadMCUBERT", "WorkloadSelect",
            "WorkloadMap", "ROWS_PER_CONVERSION"]
@@ -99,7 +99,7 @@ class WorkloadHEQuant(Step):
         from eda.workloads.zoo import train_digits_cnn
 
         p = ctx.params
-        with single_torch_thread():
+        with single_thread():
             model, data = train_digits_cnn(seed=p.seed)
             result = allocate_bits(model, data, budget_fraction=p.budget_fraction, batch=p.batch)
         modules = dict(weight_layers(model))
@@ -243,7 +243,7 @@ class WorkloadPrivQuant(Step):
         from eda.workloads.privquant import privquant
         from eda.workloads.zoo import train_digits_cnn
 
-        with single_torch_thread():
+        with single_thread():
             model, data = train_digits_cnn(seed=ctx.params.seed)
             result = privquant(model, data, budget_fraction=ctx.params.budget_fraction)
         assert result.workload is not None
@@ -379,6 +379,10 @@ class WorkloadMCUBERT(Step):
         seed: int = Field(0, ge=0, description="seed of the search and distillation")
 
     def run(self, ctx: StepContext) -> StepResult:
+        with single_thread():  # k-means, SVD and distillation: the same bits in any executor
+            return self._run(ctx)
+
+    def _run(self, ctx: StepContext) -> StepResult:
         from eda.workloads import mcubert as mc
         from eda.workloads.minilm import (
             SAMPLE_SENTENCES,
@@ -419,7 +423,7 @@ class WorkloadMCUBERT(Step):
             from eda.workloads.mcubert_distill import distill_embedding, sentence_cosine
 
             held = docstring_sentences("held-out")[: p.held_out_sentences] + list(SAMPLE_SENTENCES)
-            with single_torch_thread():
+            with single_thread():
                 quality["cosine_compressed"] = sentence_cosine(emb.reconstruct(), held)
                 if p.distill_steps and stored < table.size:
                     emb, losses = distill_embedding(emb, docstring_sentences("train"), steps=p.distill_steps,

@@ -203,9 +203,9 @@ def train_digits_cnn(seed: int = 0, epochs: int = 15, width: int = 8, data: Digi
 
     Mini-batch (128) Adam, deterministic for ``seed``; ~96-97% test accuracy in a few CPU seconds.
     """
-    from eda.workloads.threads import single_torch_thread
+    from eda.workloads.threads import single_thread
 
-    with single_torch_thread():
+    with single_thread():
         return _train(seed, epochs, width, data or load_digits_data(seed))
 
 
