@@ -423,13 +423,12 @@ class WorkloadMCUBERT(Step):
             from eda.workloads.mcubert_distill import distill_embedding, sentence_cosine
 
             held = docstring_sentences("held-out")[: p.held_out_sentences] + list(SAMPLE_SENTENCES)
-            with single_thread():
-                quality["cosine_compressed"] = sentence_cosine(emb.reconstruct(), held)
-                if p.distill_steps and stored < table.size:
-                    emb, losses = distill_embedding(emb, docstring_sentences("train"), steps=p.distill_steps,
-                                                    max_length=32, depth=p.distill_depth, seed=p.seed)
-                    quality.update({"cosine_distilled": sentence_cosine(emb.reconstruct(), held),
-                                    "distill_loss_first_last": [losses[0], float(np.mean(losses[-10:]))]})
+            quality["cosine_compressed"] = sentence_cosine(emb.reconstruct(), held)
+            if p.distill_steps and stored < table.size:
+                emb, losses = distill_embedding(emb, docstring_sentences("train"), steps=p.distill_steps,
+                                                max_length=32, depth=p.distill_depth, seed=p.seed)
+                quality.update({"cosine_distilled": sentence_cosine(emb.reconstruct(), held),
+                                "distill_loss_first_last": [losses[0], float(np.mean(losses[-10:]))]})
             quality["held_out_sentences"] = len(held)
             cosine = quality.get("cosine_distilled", quality["cosine_compressed"])
         else:  # no encoder weights at this width: mean cosine of the proxy table's rows
