@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from eda.acim.adcbits import lossless_adc_bits_array
 from eda.acim.model_area import library_tech
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import MAX_ADC_BITS, SPEC_FIELDS, DesignPoints, evaluate
@@ -103,12 +104,8 @@ class DesignSpace:
         return ok
 
     def lossless_bits(self, rows_per_conversion: np.ndarray) -> np.ndarray:
-        """ADC bits a partial sum over that many rows needs (the entry for the next listed row count up)."""
-        table = sorted(self.adc_bits_lossless)
-        counts = np.array([r for r, _ in table], dtype=float)
-        bits = np.array([b for _, b in table], dtype=float)
-        index = np.minimum(np.searchsorted(counts, rows_per_conversion), len(counts) - 1)
-        return bits[index]
+        """ADC bits a partial sum over that many rows needs (:func:`eda.acim.adcbits.lossless_adc_bits`)."""
+        return lossless_adc_bits_array(dict(self.adc_bits_lossless), rows_per_conversion)
 
     def points(self, X: np.ndarray) -> DesignPoints:
         """Design points of (feasible) index rows."""

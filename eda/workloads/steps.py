@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
+from eda.acim.adcbits import lossless_adc_bits
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
@@ -532,7 +533,7 @@ class WorkloadMap(Step):
                                  f"{item.cell_utilisation:.4f}", f"{item.compute_utilisation:.4f}"])
         summary = mapping.summary()
         table = {int(k): int(v) for k, v in (work.meta.get("adc_bits_required") or {}).items()}
-        required = table.get(spec.rows_per_op)
+        required = lossless_adc_bits(table, spec.rows_per_op) if table else None
         summary["adc_bits_lossless"] = required
         summary["cost_model"] = p.cost_model
         summary["tile_um"] = tile
@@ -600,7 +601,7 @@ class WorkloadSelect(Step):
             point = {k: (float(v) if k in ("unit_cap_fF", "clock_MHz") or "." in v else int(v))
                      for k, v in row.items() if _is_number(v)}
             summed = point["rows"] * point["cols_per_adc"] // point["local_array_size"]
-            need = _required_bits(table, summed)
+            need = lossless_adc_bits(table, summed) if table else None
             deficit = max(0, need - point["adc_bits"]) if need is not None else 0
             energy = map_on_point(work, point, cost_model=p.cost_model).energy_j * 1e6
             scored.append((max(0, deficit - p.max_adc_deficit_bits), energy, deficit, need, point))
@@ -615,14 +616,6 @@ class WorkloadSelect(Step):
         metrics = {"workload__select__candidates": len(scored), "workload__select__qualifying": qualifying,
                    "workload__select__adc_deficit_bits": deficit, "workload__select__energy_uj": energy}
         return StepResult(outputs={"best_point": "best_point.json", "selection": "selection.json"}, metrics=metrics)
-
-
-def _required_bits(table: dict[int, int], rows_summed: int) -> int | None:
-    """Lossless ADC bits for ``rows_summed`` rows per conversion (next tabulated size up), or None."""
-    if not table:
-        return None
-    larger = [k for k in sorted(table) if k >= rows_summed]
-    return table[larger[0]] if larger else table[max(table)] + (rows_summed.bit_length() - max(table).bit_length())
 
 
 def _is_number(text: str) -> bool:
