@@ -16,6 +16,7 @@ the ``file:line`` diagnostics.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -552,16 +553,18 @@ def _wave_text(w: Waveforms, k: int) -> str:
 
 
 def write_netlist(net: PdnNetlist, path: str | Path, *, title: str = "PDN netlist written by eda.pdn",
-                  analysis: str | None = None) -> Path:
+                  analysis: str | None = None, comments: Sequence[str] = ()) -> Path:
     """Write ``net`` as SPICE (gzip when ``path`` ends with ``.gz``); ``analysis`` e.g. ``".op"``.
 
-    The first line is a ``*`` comment (SPICE treats line 1 as a title). Element names are ``R<k>``,
-    ``V<k>``, ``I<k>``, ``C<k>``, ``L<k>``; values use 6 significant digits.
+    The first line is a ``*`` comment (SPICE treats line 1 as a title), followed by one ``*`` line per
+    entry of ``comments``. Element names are ``R<k>``, ``V<k>``, ``I<k>``, ``C<k>``, ``L<k>``; values use 6
+    significant digits. This is the one PDN SPICE writer of the toolkit (generated grids, extracted macro
+    grids, ngspice decks).
     """
     import gzip
 
     names = np.concatenate([net.names.astype(str), np.array(["0"])])
-    out: list[str] = [f"* {title}"]
+    out: list[str] = [f"* {title}", *(f"* {line}" for line in comments)]
 
     def block(prefix: str, a: np.ndarray, b: np.ndarray, vals: np.ndarray) -> None:
         if len(a) == 0:
