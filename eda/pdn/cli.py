@@ -1,4 +1,4 @@
-"""``eda pdn solve``, ``eda pdn generate`` and ``eda pdn maps``."""
+"""``eda pdn solve``, ``eda pdn generate``, ``eda pdn maps`` and ``eda pdn from-openroad``."""
 
 from __future__ import annotations
 
@@ -117,3 +117,40 @@ def maps_command(
     write_map(out / "pdn_density.csv", dens)
     typer.echo(f"{out / 'eff_dist_map.csv'}: {eff.shape[0]} x {eff.shape[1]} µm, max {eff.max():.2f} µm; "
                f"{out / 'pdn_density.csv'}: {np.unique(dens).size} density levels")
+
+
+@app.command("from-openroad")
+def from_openroad_command(
+    power_report: Annotated[Path, typer.Option("--power-report", help="Instance power report (W per instance; "
+                                                                       ".gz ok).")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path("design-pdn"),
+    pdn: Annotated[Path | None, typer.Option("--pdn", help="The PDN as a SPICE netlist (R and V elements; .gz ok): "
+                                                           "gets the instance currents as sinks.")] = None,
+    def_file: Annotated[Path | None, typer.Option("--def", help="The placed DEF (die area, component locations, "
+                                                                "units); default: the report's bbox column.")] = None,
+    lef: Annotated[list[Path] | None, typer.Option("--lef", help="LEF file giving cell sizes (repeatable, "
+                                                                 "technology LEF first).")] = None,
+    vdd: Annotated[float | None, typer.Option("--vdd", help="Supply voltage (V) of I = P/VDD; default: the "
+                                                            "report's P/G-volt.")] = None,
+    dbu: Annotated[float | None, typer.Option("--dbu", help="DBU per µm of the PDN's node names (default: the "
+                                                            "DEF's, else 2000).")] = None,
+) -> None:
+    """Current map (A per 1 µm tile) and a solvable PDN netlist from a placed design's power report."""
+    from eda.paths import output_dir
+    from eda.pdn.design_currents import build_design_inputs
+
+    output_dir(out)
+    result = build_design_inputs(power_report, out, pdn=pdn, def_file=def_file, lef_files=lef or (), vdd=vdd,
+                                 dbu_per_um=dbu)
+    s = result.summary
+    typer.echo(f"{s['instances']} instances, {s['report_rows']} power-pin rows ({s['placed_by_def']} placed by the "
+               f"DEF, {s['placed_by_bbox']} by their bbox): {s['total_power_w']:.6g} W = {s['total_current_a']:.6g} A "
+               f"at {s['vdd_v']:g} V")
+    typer.echo(f"{result.current_map}: {s['map_tiles'][0]} x {s['map_tiles'][1]} tiles (1 µm), max "
+               f"{s['map_max_tile_a'] * 1e6:.4g} µA per tile")
+    if result.netlist is not None:
+        typer.echo(f"{result.netlist}: {s['pdn_nodes']} nodes, {s['pdn_pads']} pads, {s['current_sinks']} "
+                   f"current sinks on the lowest layer" + (f" (replacing the PDN's {s['replaced_current_sources']}"
+                                                           " current sources)" if s['replaced_current_sources'] else ""))
+    if "warning" in s:
+        typer.echo(f"warning: {s['warning']}", err=True)
