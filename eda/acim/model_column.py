@@ -14,25 +14,58 @@ One compute cycle of an ADC group (G columns of N = H/L compute nodes, N_g = N·
   below VREF. The code is D = ceil((VREF − V)/Δ_u) − 1 (clipped to 0..2^B−1): D = D0 + g·K with the
   DAC gain g = Δ_H/Δ_u, so one code step is 1/g products.
 
+The G columns of a group share their rows' input bits: row r of local array i contributes
+x_i·S_i products, x_i ~ Bernoulli(½) its input bit and S_i ~ Binomial(G, ½) the weights it meets, so K is
+a sum of N such independent terms (:func:`product_count_pmf`), not Binomial(N_g, ¼): the same mean
+N·G/4, but variance N·G·(G + 2)/16, (G + 2)/3 times the binomial N_g·3/16.
+
 VREF places the ADC window: the comparator decides fastest at a high common mode and the input ends
 each conversion near VREF, so VREF is set as high as the window allows while still covering
-K_hi = N_g·p + 4σ products (p = ¼ for random bits): D0 = max(0, 2^B − 1 − ⌈g·K_hi⌉),
-VREF = V(K=0) + (D0 + ½)·Δ_u. Products beyond the window's top clip.
+K_hi = E[K] + 4σ_K products: D0 = max(0, 2^B − 1 − ⌈g·K_hi⌉), VREF = V(K=0) + (D0 + ½)·Δ_u. Products
+beyond the window's top clip.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
 from eda.acim.model_tech import ModelTech
 from eda.acim.models import DesignPoints
 
-__all__ = ["column_levels", "PRODUCT_PROBABILITY", "WINDOW_SIGMAS"]
+__all__ = ["column_levels", "product_count_pmf", "product_count_moments", "PRODUCT_PROBABILITY",
+           "WINDOW_SIGMAS", "BIT_PROBABILITY"]
 
 #: probability that a binary product x·w is 1 for uniform random input and weight bits
 PRODUCT_PROBABILITY = 0.25
+#: probability that a random input or weight bit is 1
+BIT_PROBABILITY = 0.5
 #: the ADC window covers the mean product count plus this many standard deviations
 WINDOW_SIGMAS = 4.0
+
+
+@lru_cache(maxsize=4096)
+def product_count_pmf(caps_per_column: int, cols_per_adc: int) -> np.ndarray:
+    """Distribution of the products K of one conversion: N = ``caps_per_column`` independent local arrays, each
+    contributing x·S (x ~ Bernoulli(½) the computing row's input bit, shared by the G = ``cols_per_adc``
+    columns; S ~ Binomial(G, ½) the weight bits it meets). Returns P(K = k), k = 0..N·G."""
+    from scipy.stats import binom
+
+    g = int(cols_per_adc)
+    row = BIT_PROBABILITY * binom.pmf(np.arange(g + 1), g, BIT_PROBABILITY)
+    row[0] += 1.0 - BIT_PROBABILITY
+    out = np.ones(1)
+    for _ in range(int(caps_per_column)):
+        out = np.convolve(out, row)
+    return out
+
+
+def product_count_moments(caps_per_column: np.ndarray, cols_per_adc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of K (see :func:`product_count_pmf`): N·G/4 and N·(G/8 + G²/16)."""
+    n, g = np.asarray(caps_per_column, dtype=float), np.asarray(cols_per_adc, dtype=float)
+    px, pw = BIT_PROBABILITY, BIT_PROBABILITY
+    return n * g * px * pw, n * (px * g * pw * (1 - pw) + px * (1 - px) * (g * pw) ** 2)
 
 
 def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
@@ -53,7 +86,8 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
     dac = tech.vdd_V * c_mim / c_total
     gain = step / dac
     codes = 2.0 ** points.adc_bits - 1
-    k_hi = np.minimum(n_g, n_g * p + WINDOW_SIGMAS * np.sqrt(n_g * p * (1 - p)))
+    mean, var = product_count_moments(points.caps_per_column, points.cols_per_adc)
+    k_hi = np.minimum(n_g, mean + WINDOW_SIGMAS * np.sqrt(var))
     offset = np.maximum(0.0, codes - np.ceil(gain * k_hi))
     v_zero = step * n_g
     return {

@@ -108,45 +108,51 @@ def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, n
     return (eps_c**2 + eps_s**2) * k2 + (eps_d * window / 2) ** 2
 
 
-def clipping_error(counts: np.ndarray, top: np.ndarray, p: float = PRODUCT_PROBABILITY) -> np.ndarray:
-    """E[(K − top)²; K > top] (counts²) for K ~ Binomial(``counts``, p): products beyond the ADC window."""
-    from scipy.stats import binom
+def clipping_error(points: DesignPoints, top: np.ndarray) -> np.ndarray:
+    """E[(K − top)²; K > top] (counts²) for the products K of a conversion
+    (:func:`eda.acim.model_column.product_count_pmf`): products beyond the ADC window."""
+    from eda.acim.model_column import product_count_pmf
 
-    out = np.zeros(np.shape(counts), dtype=float)
-    for i, (n, t) in enumerate(zip(np.ravel(counts), np.ravel(top), strict=True)):
-        k = np.arange(int(np.floor(t)) + 1, int(n) + 1)
-        if k.size:
-            out.flat[i] = float(np.sum(binom.pmf(k, int(n), p) * (k - t) ** 2))
+    out = np.zeros(len(points), dtype=float)
+    for i, (n, g, t) in enumerate(zip(points.caps_per_column.tolist(), points.cols_per_adc.tolist(),
+                                      np.ravel(top), strict=True)):
+        pmf = product_count_pmf(int(n), int(g))
+        k = np.arange(len(pmf), dtype=float)
+        out[i] = float(np.sum(np.where(k > t, pmf * (k - t) ** 2, 0.0)))
     return out
 
 
 def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts: np.ndarray,
                p: float = PRODUCT_PROBABILITY) -> np.ndarray:
-    """E[(K̂ − K)²] (counts²): the error of the SAR ADC as drawn converting K ~ Binomial(N_g, p) products
-    with Gaussian analog noise σ (counts).
+    """E[(K̂ − K)²] (counts²): the error of the SAR ADC as drawn converting the products K of a conversion
+    (:func:`eda.acim.model_column.product_count_pmf`: the group's columns share their rows' input bits) with
+    Gaussian analog noise σ (counts). ``p`` is kept for the call signature (the distribution sets it).
 
     The code is D = clip(ceil(D0 + ½ + g·(K + n)) − 1, 0, 2^B − 1) (:mod:`eda.acim.model_column`: VREF half
     a code above the window offset D0, DAC gain g); the back end maps codes to products with the
     least-squares line of D on K (its calibration), K̂ = (D − b)/a, or the mean of K where that errs
     less (a window that holds almost every K in one code). The expectation is exact over K and a
     9-point Gauss-Hermite quadrature over the noise; it includes the products that clip beyond the window.
-    Points are evaluated once per distinct (N_g, B, D0, g to 1e-5, σ to 1e-4).
+    Points are evaluated once per distinct (N, G, B, D0, g to 1e-5, σ to 1e-4).
     """
     sigma = np.broadcast_to(np.asarray(sigma_counts, dtype=float), (len(points),))
-    keys = zip(points.caps_per_conversion.tolist(), points.adc_bits.tolist(),
+    keys = zip(points.caps_per_column.tolist(), points.cols_per_adc.tolist(), points.adc_bits.tolist(),
                np.asarray(timing["level_window_offset"]).tolist(), np.round(timing["level_dac_gain"], 5).tolist(),
                np.round(sigma, 4).tolist(), strict=True)
-    return np.array([_code_error(int(n), int(b), float(d0), float(g), float(s), p) for n, b, d0, g, s in keys])
+    return np.array([_code_error(int(n), int(k), int(b), float(d0), float(g), float(s))
+                     for n, k, b, d0, g, s in keys])
 
 
 @lru_cache(maxsize=100_000)
-def _code_error(n_g: int, bits: int, offset: float, gain: float, sigma: float, p: float) -> float:
-    from scipy.stats import binom
+def _code_error(caps_per_column: int, cols_per_adc: int, bits: int, offset: float, gain: float,
+                sigma: float) -> float:
+    from eda.acim.model_column import product_count_pmf
 
     x, w = np.polynomial.hermite_e.hermegauss(9)
     w = w / w.sum()
-    k = np.arange(n_g + 1, dtype=float)[:, None]
-    weight = binom.pmf(k, n_g, p) * w[None, :]
+    pmf = product_count_pmf(caps_per_column, cols_per_adc)
+    k = np.arange(len(pmf), dtype=float)[:, None]
+    weight = pmf[:, None] * w[None, :]
     code = np.clip(np.ceil(offset + 0.5 + gain * (k + sigma * x[None, :])) - 1, 0, 2.0**bits - 1)
     kk = np.broadcast_to(k, code.shape)
     mk, mc = np.sum(weight * kk), np.sum(weight * code)
@@ -284,7 +290,7 @@ def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndar
     sqnr = signal / (gain * np.maximum(quant, floor))
     total = code_error(points, timing, np.sqrt(analog_counts), p)
     snr_t = signal / (gain * np.maximum(total, floor))
-    bennett = signal / (gain * (lsb_counts**2 / 12 + clipping_error(n, timing["level_window_top"], p)))
+    bennett = signal / (gain * (lsb_counts**2 / 12 + clipping_error(points, timing["level_window_top"])))
     binary = n * p * (1 - p) / analog_counts
     return {
         "snr_analog_db": to_db(snr_a),

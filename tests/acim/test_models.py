@@ -59,7 +59,7 @@ def test_product_variance_against_enumeration() -> None:
 
 def test_code_error_matches_the_sar_transfer_of_the_drawn_column() -> None:
     """The model's code error (1/g products per code, the products beyond the ADC window, Gaussian analog
-    noise of σ counts) against a Monte-Carlo of the SAR transfer D = clip(ceil((VREF - V)/Δu) - 1) of the same
+    noise of σ counts) against a Monte-Carlo of random input and weight bits through the SAR transfer D = clip(ceil((VREF - V)/Δu) - 1) of the same
     levels with random binary products, and the least-squares calibration a back end applies (or the mean
     count where that errs less). The model integrates the noise with a 9-point Gauss-Hermite rule over a step
     function, so 15 %; σ = 0 is left out (its error is set by clipping events too rare to sample)."""
@@ -68,9 +68,10 @@ def test_code_error_matches_the_sar_transfer_of_the_drawn_column() -> None:
                  dict(local_array_size=8, adc_bits=3, cols_per_adc=4)):
         p = _points(**spec)
         m = evaluate(p, TECH)
-        n_g = int(p.caps_per_conversion[0])
         for sigma in (0.2, 0.5, 1.5):
-            k = rng.binomial(n_g, 0.25, 200_000).astype(float)
+            # the group's columns share each row's input bit: K = sum over local arrays of x * Binomial(G, 1/2)
+            x = rng.integers(0, 2, (200_000, int(p.caps_per_column[0])))
+            k = (x * rng.binomial(int(p.cols_per_adc[0]), 0.5, x.shape)).sum(axis=1).astype(float)
             v = m["level_v_zero_V"][0] - (k + sigma * rng.standard_normal(k.size)) * m["level_step_V"][0]
             code = np.clip(np.ceil((m["level_vref_V"][0] - v) / m["level_dac_step_V"][0]) - 1, 0,
                            2 ** spec["adc_bits"] - 1)
