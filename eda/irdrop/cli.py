@@ -52,23 +52,6 @@ def train_command(
     typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
 
 
-def _geometry_maps(netlist: Path, current: Path, scratch: Path, eff_dist: Path | None,
-                   pdn_density: Path | None) -> tuple[Path, Path]:
-    """The effective-distance (µm) and PDN-density maps not given, computed from the netlist on the current
-    map's grid and written into ``scratch``."""
-    from eda.pdn.features import effective_distance_map, pdn_density_map
-    from eda.pdn.maps import read_map, write_map
-    from eda.pdn.netlist import read_netlist
-
-    net = read_netlist(netlist)
-    shape = read_map(current, nonnegative=True).shape
-    if eff_dist is None:
-        eff_dist = write_map(scratch / "eff_dist_map.csv", effective_distance_map(net, shape))
-    if pdn_density is None:
-        pdn_density = write_map(scratch / "pdn_density.csv", pdn_density_map(net, shape))
-    return eff_dist, pdn_density
-
-
 class OutOfDistribution(StrEnum):
     """What ``predict`` writes for inputs outside the model's training distribution."""
 
@@ -90,17 +73,49 @@ def predict_command(
     ood: Annotated[OutOfDistribution, typer.Option(
         "--ood", help="For inputs far outside the training designs: write the physics rail estimate (rail) "
                       "or the network's output anyway (model).")] = OutOfDistribution.rail,
+    dbu: Annotated[float | None, typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, "
+                                                            "else 2000).")] = None,
+    def_file: Annotated[Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give "
+                                                                "the DBU.")] = None,
+    golden: Annotated[Path | None, typer.Option("--golden", help="Golden IR-drop map (e.g. from eda pdn solve) to "
+                                                                 "score the prediction against.")] = None,
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the heat-map PNG.")] = False,
 ) -> None:
-    """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format."""
-    from eda.irdrop.predict import predict_files
+    """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format, with a heat-map PNG
+    beside it (same name, .png)."""
+    from eda.irdrop.predict import geometry_maps, predict_files
     from eda.paths import output_file
+    from eda.pdn.defunits import resolve_dbu
+    from eda.pdn.maps import read_map
+    from eda.pdn.netlist import read_netlist
 
     output_file(out)
+    net = read_netlist(netlist, dbu_per_um=resolve_dbu(dbu, def_file))
     with tempfile.TemporaryDirectory(prefix="eda-predict-") as scratch:
         if eff_dist is None or pdn_density is None:  # as the irdrop.predict step does
-            eff_dist, pdn_density = _geometry_maps(netlist, current, Path(scratch), eff_dist, pdn_density)
-        path, timing = predict_files(netlist, current, eff_dist, pdn_density, out, model, threads, ood.value)
+            shape = read_map(current, nonnegative=True).shape
+            eff_dist, pdn_density = geometry_maps(net, shape, scratch, eff_dist, pdn_density)
+        path, timing = predict_files(net, current, eff_dist, pdn_density, out, model, threads, ood.value)
     for warning in timing.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    typer.echo(f"wrote {path} ({timing.total_s:.2f} s: read {timing.read_s:.2f}, features "
-               f"{timing.features_s:.2f}, network {timing.network_s:.2f})")
+    pred = read_map(path)
+    source = "the network" if timing.source == "model" else "the rail estimate"
+    typer.echo(f"wrote {path} ({source}; worst {pred.max() * 1e3:.4f} mV; {timing.total_s:.2f} s: read "
+               f"{timing.read_s:.2f}, features {timing.features_s:.2f}, network {timing.network_s:.2f})")
+    if not no_plot:
+        from eda.pdn.heatmap import plot_map
+
+        png = path.with_name(path.name.removesuffix(".gz").removesuffix(".csv") + ".png")
+        typer.echo(f"wrote {plot_map(pred, png, title=f'Predicted IR drop ({source})')}")
+    if golden is not None:
+        from eda.errors import DataError
+        from eda.pdn.metrics import map_metrics
+
+        gold = read_map(golden)
+        if gold.shape != pred.shape:
+            raise DataError(f"the golden map is {gold.shape[0]} x {gold.shape[1]} tiles, the prediction "
+                            f"{pred.shape[0]} x {pred.shape[1]}", where=str(golden),
+                            hint="solve on the current map's grid: eda pdn solve ... --like CURRENT_MAP")
+        m = map_metrics(pred, gold)
+        typer.echo(f"vs golden {golden}: MAE {m['mae'] * 1e3:.4f} mV, max error {m['max_error'] * 1e3:.4f} mV, "
+                   f"hotspot F1 {m['f1']:.3f} (golden worst {gold.max() * 1e3:.4f} mV)")

@@ -16,9 +16,10 @@ import numpy as np
 
 from eda.data import repo_root
 from eda.errors import DataError, EdaError
+from eda.pdn.netlist import PdnNetlist
 
 __all__ = ["DEFAULT_CHECKPOINT", "PEAK_TO_MEAN_TRAINED", "Predictor", "PredictionTiming", "default_checkpoint",
-           "distribution_warnings", "predict_files"]
+           "distribution_warnings", "geometry_maps", "predict_files"]
 
 #: the checkpoint shipped with the package (trained by flows/irdrop-train.yaml)
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "pdnnet-default.pt"
@@ -52,6 +53,32 @@ def default_checkpoint() -> Path:
         raise DataError(f"default checkpoint '{DEFAULT_CHECKPOINT.relative_to(repo_root())}' is missing",
                         hint="train one with `eda run flows/irdrop-train.yaml` or pass --model CKPT")
     return DEFAULT_CHECKPOINT
+
+
+def geometry_maps(net: PdnNetlist, shape: tuple[int, int], out_dir: str | Path, eff_dist: str | Path | None = None,
+                  pdn_density: str | Path | None = None) -> tuple[Path, Path]:
+    """The contest's structural input maps, computed from the netlist ``net`` on the ``shape`` grid (1 µm tiles)
+    where not given: ``eff_dist_map.csv`` (µm) and ``pdn_density.csv`` (class) written into ``out_dir``
+    (:mod:`eda.pdn.features`); returns the paths of both."""
+    from eda.pdn.features import effective_distance_map, pdn_density_map
+    from eda.pdn.maps import write_map
+
+    out = Path(out_dir)
+    if eff_dist is None:
+        eff_dist = write_map(out / "eff_dist_map.csv", effective_distance_map(net, shape))
+    if pdn_density is None:
+        pdn_density = write_map(out / "pdn_density.csv", pdn_density_map(net, shape))
+    return Path(eff_dist), Path(pdn_density)
+
+
+def _structure(netlist: str | Path | PdnNetlist | None):  # noqa: ANN202 - eda.irdrop.structure.PdnStructure
+    """The structural view of a netlist file (read at the contest's 2000 DBU/µm) or of a parsed netlist."""
+    from eda.irdrop.netlist_adapter import structure_from_pdn
+    from eda.irdrop.structure import load_structure
+
+    if netlist is None:
+        return None
+    return structure_from_pdn(netlist) if isinstance(netlist, PdnNetlist) else load_structure(netlist)
 
 
 @dataclass
@@ -111,9 +138,10 @@ class Predictor:
         sample.tile_um = self.tile_um
         return np.mean([predict_sample(m, sample, self.device) for m in self.models], axis=0) * 1e-3
 
-    def predict(self, netlist: str | Path | None, current: str | Path, eff_dist: str | Path,
+    def predict(self, netlist: str | Path | PdnNetlist | None, current: str | Path, eff_dist: str | Path,
                 pdn_density: str | Path, out_of_distribution: str = "rail") -> tuple[np.ndarray, PredictionTiming]:
-        """Predict from files; returns the IR-drop map in V ``[X, Y]`` and the timing breakdown.
+        """Predict from files; returns the IR-drop map in V ``[X, Y]`` and the timing breakdown. ``netlist`` is a
+        file (node names at 2000 DBU/µm) or a netlist already read (with the design's DBU).
 
         ``out_of_distribution``: what to return when :func:`distribution_warnings` fires — ``"rail"``
         (default) the layer-wise rail estimate (:mod:`eda.irdrop.rail`, which is physics and transfers:
@@ -124,7 +152,6 @@ class Predictor:
         if out_of_distribution not in ("rail", "model"):
             raise ValueError(f"out_of_distribution must be 'rail' or 'model', got {out_of_distribution!r}")
         from eda.irdrop.dataset import sample_from_maps
-        from eda.irdrop.structure import load_structure
         from eda.pdn.maps import read_map
 
         timing = PredictionTiming()
@@ -135,7 +162,7 @@ class Predictor:
                 raise DataError(f"map is {other.shape[0]} x {other.shape[1]} tiles but the current map is "
                                 f"{cur.shape[0]} x {cur.shape[1]}", where=str(path),
                                 hint="the contest maps of one design share its grid: give that design's maps")
-        pdn = load_structure(netlist) if netlist is not None else None
+        pdn = _structure(netlist)
         timing.read_s = time.perf_counter() - t0
         timing.warnings = distribution_warnings(cur)
         t1 = time.perf_counter()
@@ -160,7 +187,7 @@ class Predictor:
         return out, timing
 
 
-def predict_files(netlist: str | Path | None, current: str | Path, eff_dist: str | Path, pdn_density: str | Path,
+def predict_files(netlist: str | Path | PdnNetlist | None, current: str | Path, eff_dist: str | Path, pdn_density: str | Path,
                   out: str | Path, model: str | Path | None = None, threads: int | None = None,
                   out_of_distribution: str = "rail") -> tuple[Path, PredictionTiming]:
     """Predict and write the contest CSV ``out`` (V, rows index x; gzip when it ends with ``.gz``);

@@ -147,18 +147,14 @@ class IrdropPredict(Step):
         from eda.pdn.metrics import map_metrics
 
         eff, den = ctx.optional_input("eff_dist"), ctx.optional_input("pdn_density")
+        netlist = ctx.input("netlist")
         if eff is None or den is None:
-            from eda.pdn.features import effective_distance_map, pdn_density_map
-            from eda.pdn.maps import write_map
+            from eda.irdrop.predict import geometry_maps
             from eda.pdn.netlist import read_netlist
 
-            net = read_netlist(ctx.input("netlist"))
-            shape = read_map(ctx.input("current")).shape
-            if eff is None:
-                eff = write_map(ctx.path("eff_dist_map.csv"), effective_distance_map(net, shape))
-            if den is None:
-                den = write_map(ctx.path("pdn_density.csv"), pdn_density_map(net, shape))
-        out, timing = predict_files(ctx.input("netlist"), ctx.input("current"), eff, den,
+            netlist = read_netlist(netlist)  # read once, for the maps and the predictor
+            eff, den = geometry_maps(netlist, read_map(ctx.input("current")).shape, ctx.workdir, eff, den)
+        out, timing = predict_files(netlist, ctx.input("current"), eff, den,
                                     ctx.path("ir_drop_map.csv"), ctx.optional_input("model"),
                                     out_of_distribution=ctx.params.out_of_distribution)
         pred = read_map(out)
