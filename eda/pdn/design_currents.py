@@ -63,7 +63,8 @@ class InstanceCurrents:
 
 def instance_currents(report: InstancePower, vdd: float, placement: DefPlacement | None = None) -> InstanceCurrents:
     """Currents ``P_total / vdd`` (A) of the report's rows placed by the DEF ``placement`` where it has the
-    instance, else by the row's ``bbox`` centre. A :class:`DataError` names the instances placed by neither."""
+    instance, else by the row's ``bbox``. A DEF-placed instance's box is the DEF's (from LEF sizes), else the
+    report's box size laid from the DEF location. A :class:`DataError` names the instances placed by neither."""
     if not vdd > 0:
         raise DataError(f"supply voltage {vdd:g} V must be positive", where="--vdd")
     xy = report.centre_um.copy()
@@ -74,7 +75,12 @@ def instance_currents(report: InstancePower, vdd: float, placement: DefPlacement
         hit = np.array([rows.get(normalize_instance_name(n), -1) for n in report.names.tolist()], dtype=np.int64)
         found = hit >= 0
         xy[found] = placement.xy_um[hit[found]]
+        # the box: the DEF's (LEF sizes given), else the report's box size from the DEF location (its lower left)
+        size = report.bbox_um[:, 2:] - report.bbox_um[:, :2]
         box[found] = placement.box_um[hit[found]]
+        resize = found & ~np.all(np.isfinite(box), axis=1) & report.has_bbox
+        box[resize] = np.c_[xy[resize], xy[resize] + size[resize]]
+        xy[resize] += 0.5 * size[resize]
         source[found] = "def"
         die = placement.die_um
     else:

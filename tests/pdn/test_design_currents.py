@@ -173,3 +173,19 @@ def test_circuitnet_current_map(tmp_path):
     height = 110.256004 - 109.680008
     assert m[132, 109] == pytest.approx(2.21854e-6 / 0.9 * (110 - 109.680008) / height, rel=1e-9)
     assert m[132, 110] == pytest.approx(2.21854e-6 / 0.9 * (110.256004 - 110) / height, rel=1e-9)
+
+
+def test_def_location_with_the_reports_box_size(tmp_path):
+    """A DEF without LEF sizes places the instance; the report's box (from an older placement here) gives only
+    its size, laid from the DEF location."""
+    from eda.pdn.defplace import DefPlacement
+
+    path = tmp_path / "r.rpt"
+    path.write_text(HEADER + "u1  INV  1e9  0.1  0  0  0  1e-6  lib  VDD  1.0  VDD  [50.0,50.0,52.0,51.0]\n")
+    place = DefPlacement(dbu_per_um=1000, die_um=(0.0, 0.0, 8.0, 8.0), names=np.array(["u1"]),
+                         cells=np.array(["INV"]), xy_um=np.array([[3.0, 4.0]]), box_um=np.full((1, 4), np.nan))
+    cur = instance_currents(read_power_report(path), 1.0, place)
+    assert cur.placement.tolist() == ["def"]
+    assert np.allclose(cur.box_um, [[3.0, 4.0, 5.0, 5.0]]) and np.allclose(cur.xy_um, [[4.0, 4.5]])
+    cmap = current_map(cur, map_shape(cur.die_um))
+    assert cmap[3, 4] == pytest.approx(0.5e-6) and cmap[4, 4] == pytest.approx(0.5e-6)
