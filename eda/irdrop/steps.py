@@ -132,27 +132,32 @@ class IrdropPredict(Step):
     version = f"2+features{FEATURES_VERSION}+{_shipped_checkpoint_digest()}"
     inputs = {"netlist": "PDN SPICE netlist", "current": "current map CSV", "eff_dist": "effective-distance map",
               "pdn_density": "PDN density map", "model": "checkpoint (default: the shipped one)",
-              "golden": "IR-drop label map to score against (optional)"}
-    optional_inputs = frozenset({"eff_dist", "pdn_density", "model", "golden"})
-    outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json"}
+              "golden": "IR-drop label map to score against (optional)",
+              "def": "the design's DEF (its UNITS give the node names' DBU)"}
+    optional_inputs = frozenset({"eff_dist", "pdn_density", "model", "golden", "def"})
+    outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json", "heatmap": "heatmap.png (with plots)"}
+    optional_outputs = frozenset({"heatmap"})
 
     class Params(StepParams):
         out_of_distribution: Literal["rail", "model"] = Field(
             default="rail", description="for inputs far outside the training designs: the physics rail "
                                         "estimate (rail) or the network's output anyway (model)")
+        dbu_per_um: float | None = Field(default=None, gt=0, description="DBU per µm of the node names "
+                                         "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)")
+        plots: bool = Field(default=True, description="write the predicted map as a heat map (PNG)")
 
     def run(self, ctx: StepContext) -> StepResult:
-        from eda.irdrop.predict import predict_files
+        from eda.irdrop.predict import geometry_maps, predict_files
+        from eda.pdn.defunits import resolve_dbu
         from eda.pdn.maps import read_map
         from eda.pdn.metrics import map_metrics
+        from eda.pdn.netlist import read_netlist
 
         eff, den = ctx.optional_input("eff_dist"), ctx.optional_input("pdn_density")
-        netlist = ctx.input("netlist")
+        # read once, in the design's units, for the maps and the predictor
+        netlist = read_netlist(ctx.input("netlist"),
+                               dbu_per_um=resolve_dbu(ctx.params.dbu_per_um, ctx.optional_input("def")))
         if eff is None or den is None:
-            from eda.irdrop.predict import geometry_maps
-            from eda.pdn.netlist import read_netlist
-
-            netlist = read_netlist(netlist)  # read once, for the maps and the predictor
             eff, den = geometry_maps(netlist, read_map(ctx.input("current")).shape, ctx.workdir, eff, den)
         out, timing = predict_files(netlist, ctx.input("current"), eff, den,
                                     ctx.path("ir_drop_map.csv"), ctx.optional_input("model"),
@@ -171,4 +176,11 @@ class IrdropPredict(Step):
             metrics.update({"irdrop__predict__mae_mv": m["mae"] * 1e3, "irdrop__predict__max_error_mv":
                             m["max_error"] * 1e3, "irdrop__predict__f1": m["f1"]})
         ctx.path("predict.json").write_text(json.dumps(metrics, indent=1))
-        return StepResult(outputs={"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json"}, metrics=metrics)
+        outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json"}
+        if ctx.params.plots:
+            from eda.pdn.heatmap import plot_map
+
+            source = "the network" if timing.source == "model" else "the rail estimate"
+            plot_map(pred, ctx.path("heatmap.png"), title=f"Predicted IR drop ({source})")
+            outputs["heatmap"] = "heatmap.png"
+        return StepResult(outputs=outputs, metrics=metrics)

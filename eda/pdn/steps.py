@@ -1,4 +1,5 @@
-"""Flow steps ``pdn.generate`` (synthetic grid) and ``pdn.solve`` (static/transient IR drop)."""
+"""Flow steps ``pdn.generate`` (synthetic grid), ``pdn.solve`` (static/transient IR drop) and
+``pdn.from_openroad`` (a placed design's current map and PDN netlist)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import Field
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
-__all__ = ["PdnGenerate", "PdnSolve"]
+__all__ = ["PdnGenerate", "PdnSolve", "PdnFromOpenroad"]
 
 
 @register
@@ -114,3 +115,42 @@ class PdnSolve(Step):
         ctx.log.info(f"worst static IR drop {m['pdn__static__worst_drop_mv']:.4f} mV at {m['pdn__static__worst_node']}")
         metrics = {k: v for k, v in m.items() if isinstance(v, int | float | str)}
         return StepResult(outputs=dict(res.files), metrics=metrics)
+
+
+@register
+class PdnFromOpenroad(Step):
+    """A placed design's current map (A per 1 µm tile) and, given its PDN netlist, that PDN with the instance
+    currents as m1 sinks (:mod:`eda.pdn.design_currents`): ``eda pdn from-openroad`` as a step."""
+
+    name = "pdn.from_openroad"
+    version = "1"
+    inputs = {"power_report": "instance power report (W per instance)",
+              "pdn": "the PDN as a SPICE netlist (R and V elements)",
+              "def": "the placed DEF (die area, component locations, units)"}
+    optional_inputs = frozenset({"pdn", "def"})
+    outputs = {"current_map": "current_map.csv", "netlist": "pdn.sp.gz (with a pdn input)",
+               "summary": "design.json"}
+    optional_outputs = frozenset({"netlist"})
+
+    class Params(StepParams):
+        vdd: float | None = Field(default=None, gt=0, description="supply voltage of I = P/VDD (V; default: the "
+                                  "report's P/G-volt)")
+        dbu_per_um: float | None = Field(default=None, gt=0, description="DBU per µm of the PDN's node names "
+                                         "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)")
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.pdn.design_currents import build_design_inputs
+
+        p = ctx.params
+        result = build_design_inputs(ctx.input("power_report"), ctx.workdir, pdn=ctx.optional_input("pdn"),
+                                     def_file=ctx.optional_input("def"), vdd=p.vdd, dbu_per_um=p.dbu_per_um)
+        s = result.summary
+        if "warning" in s:
+            ctx.log.warning(s["warning"])
+        outputs = {"current_map": "current_map.csv", "summary": "design.json"}
+        if result.netlist is not None:
+            outputs["netlist"] = "pdn.sp.gz"
+        return StepResult(outputs=outputs, metrics={
+            "pdn__design__instances": s["instances"], "pdn__design__total_current_a": s["total_current_a"],
+            "pdn__design__total_power_w": s["total_power_w"], "pdn__design__vdd_v": s["vdd_v"],
+            "pdn__design__max_tile_current_a": s["map_max_tile_a"]})

@@ -58,3 +58,20 @@ def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
     # far better than the best constant map, and most hotspots found (as on the ICCAD 2023 cases)
     assert mae(pred, golden) < 0.6 * mae(np.full_like(golden, np.median(golden)), golden)
     assert hotspot_f1(pred, golden) >= 0.5
+
+
+def test_the_shipped_flow_runs_the_same_commands(tmp_path):
+    from eda.shipped import find_flow
+
+    code, text = run_cli("run", str(find_flow("irdrop-own-design")), "--runs", str(tmp_path), "--no-progress")
+    assert code == 0, text
+    run = next((tmp_path / "irdrop-own-design").glob("2*"))
+    design = json.loads((run / "01-design" / "design.json").read_text())
+    total = float(np.sum(read_power_report(BLOCK / "pdn_block.inst.power.rpt.gz").total_w)) / VDD
+    assert design["total_current_a"] == pytest.approx(total, rel=1e-12)
+    golden = read_map(run / "02-golden" / "ir_drop_map.csv")
+    pred = read_map(run / "03-predict" / "ir_drop_map.csv")
+    metrics = json.loads((run / "03-predict" / "predict.json").read_text())
+    assert metrics["irdrop__predict__mae_mv"] == pytest.approx(mae(pred, golden) * 1e3, rel=1e-9)
+    assert metrics["irdrop__predict__f1"] >= 0.5
+    assert (run / "03-predict" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
