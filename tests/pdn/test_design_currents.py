@@ -189,3 +189,20 @@ def test_def_location_with_the_reports_box_size(tmp_path):
     assert np.allclose(cur.box_um, [[3.0, 4.0, 5.0, 5.0]]) and np.allclose(cur.xy_um, [[4.0, 4.5]])
     cmap = current_map(cur, map_shape(cur.die_um))
     assert cmap[3, 4] == pytest.approx(0.5e-6) and cmap[4, 4] == pytest.approx(0.5e-6)
+
+
+@pytest.mark.klayout
+@pytest.mark.parametrize(("def_text", "report", "match"), [
+    (DEF.replace("( 9000 500 )", "( a b )"), REPORT, "Not a floating-point value: a"),
+    (DEF.replace("DIEAREA ( 0 0 ) ( 10000 2000 ) ;\n", ""), REPORT, "no DIEAREA"),
+    (DEF, REPORT + "u9  INVX1  1e9  0.1  0  2e-4  0  2e-4  lib  VDD  1.0  VDD\n", "no placement .* u9"),
+])
+def test_bad_design_inputs_exit_2(tmp_path, def_text, report, match):
+    import re
+
+    (tmp_path / "d.def").write_text(def_text)
+    (tmp_path / "r.rpt").write_text(report)
+    code, text = run_cli("pdn", "from-openroad", "--def", str(tmp_path / "d.def"), "--power-report",
+                         str(tmp_path / "r.rpt"), "--out", str(tmp_path / "o"))
+    assert code == 2 and re.search(match, text), text
+    assert "Traceback" not in text
