@@ -4,6 +4,12 @@
 * :class:`LocalExecutor` — a process pool with the *spawn* start method (safe with torch/threads).
 * :class:`DaskExecutor` — a Dask ``distributed`` scheduler at an address, or a ``LocalCluster``.
 
+Tasks write their artifacts (generated cases, checkpoints) into the run directory and return paths, so
+every worker must see the run directory at the client's path. :meth:`Executor.check_shared_directory`
+verifies that before any task runs (a no-op on this machine's pools; on Dask, every worker reads a probe
+file the client wrote there and writes one the client reads back) and raises a :class:`UserError` naming
+the workers that do not.
+
 All give the same results for the same tasks (tasks must be deterministic), name a failing task in a
 :class:`eda.errors.TaskError`, and never hang when a task raises. Executors are callable as a pymoo
 elementwise runner: ``executor(f, X) -> [f(x) for x in X]``.
@@ -18,6 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any, TypeVar
 
 from eda.errors import TaskError, UserError
@@ -99,6 +106,11 @@ class Executor(ABC):
 
     def close(self) -> None:  # noqa: B027 - executors without workers have nothing to release
         """Release workers (idempotent)."""
+
+    def check_shared_directory(self, directory: Path) -> None:  # noqa: B027 - same machine, same files
+        """Raise :class:`UserError` unless every worker reads and writes ``directory`` at this path.
+
+        The process pools run on this machine and share its file system: nothing to check."""
 
     def __enter__(self) -> Executor:
         return self
@@ -228,6 +240,25 @@ class DaskExecutor(Executor):
     def client(self) -> Any:
         return self._client
 
+    def check_shared_directory(self, directory: Path) -> None:
+        """Every worker must read a file the client wrote in ``directory`` and write one the client reads:
+        tasks write their artifacts there (at the client's path) and return the paths."""
+        directory = Path(directory).absolute()
+        try:
+            self._client.wait_for_workers(1, timeout=60)
+        except TimeoutError:
+            raise UserError(f"the Dask scheduler at {self._client.scheduler.address} has had no worker for 60 s",
+                            hint="start workers with `dask worker SCHEDULER_ADDRESS` on the worker machines") from None
+        problems = _shared_directory_problems(self._client, directory)
+        if problems:
+            listed = "; ".join(f"{worker}: {why}" for worker, why in sorted(problems.items()))
+            raise UserError(
+                f"{len(problems)} Dask worker(s) do not share the run directory {directory} with this "
+                f"machine ({listed})",
+                hint="every worker writes its tasks' artifacts into the run directory at this same path: "
+                     "mount it on every worker machine at the same path (a shared file system such as NFS), "
+                     "or give `eda run --runs` a directory on a mount every worker has")
+
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
         inner = self._client.submit(_guarded, fn, *args, pure=False, key=f"{name}-{os.urandom(4).hex()}")
         return _NamedFuture(inner, name)
@@ -252,6 +283,66 @@ class DaskExecutor(Executor):
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None
+
+
+_PROBE = ".eda-shared-probe-"
+
+
+def _write_probe(directory: Path, token: str) -> Path:
+    """The client's probe file in ``directory`` (its content is ``token``)."""
+    probe = directory / f"{_PROBE}{token}"
+    probe.write_text(token)
+    return probe
+
+
+def _answer_probe(directory: str, token: str) -> str:
+    """Runs on every Dask worker: read the client's probe in ``directory`` and write this worker's answer
+    beside it. Returns the answer's file name, or ``"!"`` and what went wrong."""
+    import socket
+
+    probe = Path(directory) / f"{_PROBE}{token}"
+    try:
+        seen = probe.read_text()
+    except OSError as exc:
+        return f"!cannot read {probe} ({exc.strerror or exc})"
+    if seen != token:
+        return f"!{probe} holds another run's probe"
+    answer = probe.with_name(f"{probe.name}.{socket.gethostname()}.{os.getpid()}")
+    try:
+        answer.write_text(token)
+    except OSError as exc:
+        return f"!cannot write {answer} ({exc.strerror or exc})"
+    return answer.name
+
+
+def _holds(path: Path, token: str) -> bool:
+    try:
+        return path.read_text() == token
+    except OSError:
+        return False
+
+
+def _shared_directory_problems(client: Any, directory: Path) -> dict[str, str]:
+    """Worker address -> why it does not share ``directory`` with the client (empty when all do)."""
+    token = os.urandom(8).hex()
+    probe = _write_probe(directory, token)
+    answers: dict[str, Any] = {}
+    try:
+        answers = client.run(_answer_probe, str(directory), token, on_error="return")
+        problems: dict[str, str] = {}
+        for worker, answer in answers.items():
+            if isinstance(answer, BaseException):
+                problems[worker] = f"the probe task failed ({type(answer).__name__}: {answer})"
+            elif answer.startswith("!"):
+                problems[worker] = answer[1:]
+            elif not _holds(directory / answer, token):
+                problems[worker] = f"wrote {directory / answer} but this machine does not see it"
+        return problems
+    finally:
+        probe.unlink(missing_ok=True)
+        for answer in answers.values():
+            if isinstance(answer, str) and answer and not answer.startswith("!"):
+                (directory / answer).unlink(missing_ok=True)
 
 
 def parse_executor(spec: str) -> tuple[str, str | None]:

@@ -226,7 +226,13 @@ class _Runner:
     def executor(self) -> Executor:
         if self._executor is None:
             _LOG.info("starting executor '%s'", self.executor_spec)
-            self._executor = get_executor(self.executor_spec)
+            executor = get_executor(self.executor_spec)
+            try:
+                executor.check_shared_directory(self.run_dir)  # tasks write artifacts here
+            except BaseException:
+                executor.close()
+                raise
+            self._executor = executor
         return self._executor
 
     def input_paths(self, step: ResolvedStep) -> dict[str, Path]:
@@ -462,7 +468,7 @@ def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = 
     steps, forced = select_steps(flow, from_step, to_step)
     if run_id is not None:
         validate_run_id(run_id)
-    runs_root = Path(runs_dir)
+    runs_root = Path(runs_dir).absolute()  # task arguments hold paths: a worker's working directory differs
     _check_runs_dir(runs_root)
     if executor is not None:
         from eda.flow.executors import parse_executor
@@ -478,6 +484,8 @@ def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = 
     status = "failed"
     failing = True
     try:
+        if runner.executor_spec.strip().lower().startswith("dask:"):
+            runner.executor()  # a remote cluster is checked before the first step, not when a step fans out
         for position, step in enumerate(steps, start=1):
             hashes = runner.input_hashes(step)
             if step.cls.reads_run_metrics:
