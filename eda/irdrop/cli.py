@@ -18,17 +18,22 @@ app = typer.Typer()
 def train_command(
     config: Annotated[Path, typer.Option("--config", help="Recipe YAML (model/data/train sections).")],
     out: Annotated[Path, typer.Option("--out", help="Checkpoint to write (.pt).")] = Path("pdnnet.pt"),
-    world_size: Annotated[int, typer.Option("--world-size", help="torch.distributed processes (gloo).")] = 1,
+    world_size: Annotated[int, typer.Option("--world-size", help="torch.distributed processes on this machine "
+                                                                  "(under torchrun: leave at 1).")] = 1,
     minutes: Annotated[float | None, typer.Option("--minutes", help="Override the wall-clock budget.")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
     exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Hold out a case (repeatable).")] = None,
 ) -> None:
-    """Train PDNNet or the CNN baseline from a recipe; writes the best-validation checkpoint."""
+    """Train PDNNet or the CNN baseline from a recipe; writes the best-validation checkpoint.
+
+    Launched by torchrun (``torchrun --nproc-per-node N -m eda irdrop train ...``) every process is one
+    rank of a DistributedDataParallel training and rank 0 writes the checkpoint."""
     from eda.errors import SpecError
     from eda.flow.executors import get_executor
     from eda.flow.progress import track
     from eda.flow.yamlio import load_yaml
     from eda.irdrop.recipes import run_recipe
+    from eda.irdrop.train import distributed_env
     from eda.paths import output_file
 
     output_file(out)
@@ -49,6 +54,9 @@ def train_command(
         recipe["data"] = data
     with get_executor("local") as executor:  # trains the members of an ensemble (train.seeds) in parallel
         result = run_recipe(recipe, out, world_size=world_size, progress=track, executor=executor)
+    launched = distributed_env()
+    if launched is not None and launched[0] != 0:
+        return  # rank 0 reports (and wrote the checkpoint)
     typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
 
 

@@ -32,10 +32,12 @@ from eda.irdrop.dataset import Sample, load_iccad_split
 from eda.irdrop.train import (
     TrainConfig,
     TrainResult,
+    distributed_env,
     merge_checkpoints,
     save_checkpoint,
     train_distributed,
     train_model,
+    train_rank,
 )
 
 __all__ = ["CONFIG_DIR", "load_model_config", "train_config", "unseen_validation", "load_recipe_data", "run_recipe"]
@@ -166,10 +168,14 @@ def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1,
     seeds = _member_seeds(train_values)
     train_values.pop("seeds", None)
     cfg = train_config({**train_values, "seed": seeds[0]})
+    launched = distributed_env() is not None
+    if launched and world_size > 1:
+        raise SpecError(f"launched by torchrun, which sets the world size; world_size {world_size} was given too",
+                        hint="drop --world-size / world_size (torchrun: --nnodes x --nproc-per-node processes)")
     if len(seeds) > 1:
-        if world_size > 1:
+        if world_size > 1 or launched:
             raise SpecError("an ensemble (train.seeds) trains its members as separate processes, not with "
-                            "torch.distributed", hint="drop --world-size / world_size, or give one seed")
+                            "torch.distributed", hint="drop --world-size / world_size or torchrun, or give one seed")
         if default_cache is not None or (recipe.get("data") or {}).get("cache_dir"):
             load_recipe_data(dict(recipe.get("data") or {}), default_cache)  # fills the cache the members read
         members = [Path(checkpoint).with_name(f"{Path(checkpoint).stem}.seed{s}.pt") for s in seeds]
@@ -185,14 +191,16 @@ def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1,
                            history=[{**h, "seed": s} for s, r in zip(seeds, runs, strict=True) for h in r["history"]])
     train, val = load_recipe_data(dict(recipe.get("data") or {}), default_cache)
     tile_um = int((recipe.get("data") or {}).get("tile_um", 4))
+    extra = {"tile_um": tile_um, "train_cases": [s.name for s in train], "val_cases": [s.name for s in val]}
+    if launched:  # one rank of a torchrun job: rank 0 writes the checkpoint
+        return train_rank(model_cfg, train, val, cfg, checkpoint, extra=extra, progress=progress)
     if world_size > 1:
-        payload = train_distributed(model_cfg, train, val, cfg, checkpoint, world_size=world_size)
+        payload = train_distributed(model_cfg, train, val, cfg, checkpoint, world_size=world_size, extra=extra)
         return TrainResult(best_val_mae_mv=float(payload["metrics"]["val_mae_mv"]),
-                           epochs_run=int(payload["metrics"]["epoch"]), seconds=float("nan"))
+                           epochs_run=int(payload["metrics"]["epochs"]), seconds=float(payload["metrics"]["seconds"]))
     result = train_model(model_cfg, train, val, cfg, progress=progress)
     assert result.model is not None
     save_checkpoint(checkpoint, model_cfg, result.model, cfg,
                     {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
-                    extra={"tile_um": tile_um, "train_cases": [s.name for s in train],
-                           "val_cases": [s.name for s in val]})
+                    extra=extra)
     return result

@@ -91,7 +91,8 @@ class IrdropTrain(Step):
         model: str | dict[str, Any] = Field(default="pdnnet", description="shipped config name, YAML path or dict")
         data: dict[str, Any] = Field(default_factory=dict, description="data selection (see eda.irdrop.recipes)")
         train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig values")
-        world_size: int = Field(default=1, ge=1, description="torch.distributed (gloo) processes")
+        world_size: int = Field(default=1, ge=1, description="torch.distributed processes on this machine (gloo on the "
+                                "CPU, NCCL with one GPU each); torchrun for several machines")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.irdrop.recipes import run_recipe

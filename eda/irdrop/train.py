@@ -5,9 +5,15 @@ contest metric itself, the mean absolute error in mV. After every epoch the vali
 stopping; the best weights are kept. A checkpoint is a plain dict (config, ``state_dict``, metrics) that
 :func:`load_checkpoint` reads with ``torch.load(weights_only=True)``.
 
-Multi-process training (:func:`train_distributed`) starts ``world_size`` processes with the gloo backend
-(CPU; NCCL would be the choice on GPUs), shards the samples of each epoch across ranks, and averages
-gradients with :class:`~torch.nn.parallel.DistributedDataParallel`; rank 0 validates and saves.
+Multi-process training runs one process per rank (:func:`train_rank`): launched by ``torchrun`` (on one
+or several machines: ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``/``MASTER_PORT`` in the
+environment, ``init_process_group("env://")``) or spawned on this machine by :func:`train_distributed`.
+Each rank uses one device, ``cuda:LOCAL_RANK`` with NCCL when CUDA is available, else the CPU with gloo;
+one shuffled order of the samples per epoch (the same on every rank) is sharded by
+:class:`torch.utils.data.DistributedSampler` (padded to a multiple of the world size, rank ``r`` takes
+every ``world_size``-th from ``r``), and :class:`~torch.nn.parallel.DistributedDataParallel` averages the gradients, so one
+optimiser step sees ``world_size`` samples, as a single process with ``accumulate = world_size`` does.
+Rank 0 validates, decides early stopping for all ranks and alone writes the checkpoint.
 """
 
 from __future__ import annotations
@@ -26,14 +32,16 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DistributedSampler
 
 from eda.errors import DataError
 from eda.irdrop.dataset import TRANSFORMS, Sample
 from eda.irdrop.features import FEATURES_VERSION, MAP_CHANNELS, STATIC_CHANNELS
 from eda.irdrop.models import build_model
 
-__all__ = ["TrainConfig", "TrainResult", "train_model", "train_distributed", "evaluate", "predict_sample",
-           "save_checkpoint", "merge_checkpoints", "load_checkpoint", "seed_everything", "pick_device"]
+__all__ = ["TrainConfig", "TrainResult", "train_model", "train_rank", "train_distributed", "distributed_env",
+           "evaluate", "predict_sample", "save_checkpoint", "merge_checkpoints", "load_checkpoint",
+           "seed_everything", "pick_device"]
 
 _LOG = logging.getLogger("eda.irdrop.train")
 
@@ -84,6 +92,8 @@ class TrainResult:
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     model: nn.Module | None = None
+    #: SHA-256 of every rank's trained parameters (rank order) after the last step; empty on one process
+    rank_parameter_sha256: list[str] = field(default_factory=list)
 
 
 def seed_everything(seed: int) -> None:
@@ -149,24 +159,34 @@ def _check(samples: Sequence[Sample], what: str) -> None:
             raise DataError(f"{what} sample '{s.name}' has no IR-drop label")
 
 
+def _parameter_sha256(model: nn.Module) -> str:
+    """SHA-256 of the model's parameters (float32 bytes, in ``named_parameters`` order)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for _, value in model.named_parameters():
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
                 config: TrainConfig, *, checkpoint: Path | None = None, progress: Any = None,
-                rank: int = 0, world_size: int = 1) -> TrainResult:
+                rank: int = 0, world_size: int = 1, device: torch.device | None = None) -> TrainResult:
     """Train a model built from ``model_config`` on ``train``, early-stopping on ``val``.
 
     ``progress(iterable, total=, description=)`` wraps the epoch loop (e.g. ``ctx.progress``). With
     ``world_size > 1`` this must run inside an initialised gloo/NCCL process group (see
-    :func:`train_distributed`); each rank then steps through its shard of every epoch.
+    :func:`train_rank`) on this rank's ``device``; each rank then steps through its shard of every epoch.
     """
     _check(train, "training")
     seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
-    device = pick_device(config.device)
+    device = device or pick_device(config.device)
     model = build_model(model_config).to(device)
     net: nn.Module = model
     if world_size > 1:
-        net = nn.parallel.DistributedDataParallel(model)
+        net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(config.epochs, 1), eta_min=config.lr * 0.05)
     ema = torch.optim.swa_utils.AveragedModel(
@@ -183,11 +203,9 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
     for epoch in epochs:
         net.train()
         order = list(range(len(train)))
-        order_rng.shuffle(order)
-        per_rank = math.ceil(len(order) / world_size)
-        order = (order * world_size)[: per_rank * world_size]
+        order_rng.shuffle(order)  # one order on every rank; the sampler pads and strides it
         losses = []
-        mine = order[rank::world_size]
+        mine = [order[i] for i in DistributedSampler(order, num_replicas=world_size, rank=rank, shuffle=False)]
         acc = max(1, config.accumulate)
         for start_i in range(0, len(mine), acc):
             opt.zero_grad(set_to_none=True)
@@ -203,7 +221,7 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
         sched.step()
         judged = ema.module if ema is not None else model
         epochs_run = epoch + 1
-        stop = torch.zeros(1)
+        stop = torch.zeros(1, device=device)  # NCCL broadcasts device tensors
         if rank == 0:
             val_mae = evaluate(judged, val, device)
             history.append({"epoch": epoch + 1, "train_mae_mv": float(np.mean(losses)), "val_mae_mv": val_mae})
@@ -221,24 +239,88 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
             torch.distributed.broadcast(stop, src=0)
         if stop[0] > 0:
             break
+    digests: list[str] = []
+    if world_size > 1:  # DDP keeps the replicas identical: every rank's trained parameters, for the record
+        digests = [""] * world_size
+        torch.distributed.all_gather_object(digests, _parameter_sha256(model))
     model.load_state_dict(best_state)
     return TrainResult(best_val_mae_mv=float(best), epochs_run=epochs_run,
-                       seconds=time.perf_counter() - start, history=history, model=model)
+                       seconds=time.perf_counter() - start, history=history, model=model,
+                       rank_parameter_sha256=digests)
 
 
-def _dist_worker(rank: int, world_size: int, port: int, model_config: dict[str, Any], train: list[Sample],
-                 val: list[Sample], config: TrainConfig, checkpoint: str | None) -> None:
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
-    torch.distributed.init_process_group("gloo", rank=rank, world_size=world_size)
+def distributed_env() -> tuple[int, int, int] | None:
+    """``(rank, local_rank, world_size)`` of a process started by ``torchrun`` (from ``RANK``,
+    ``LOCAL_RANK``, ``WORLD_SIZE``), or ``None`` outside a launched job (or for a world of one)."""
     try:
-        train_model(model_config, train, val, config, checkpoint=Path(checkpoint) if checkpoint else None,
-                    rank=rank, world_size=world_size)
-        # every rank leaves together before gloo is torn down (one CI run saw rank 0 abort at teardown with
-        # "terminate called without an active exception"; not reproduced since, with or without this)
+        world_size = int(os.environ["WORLD_SIZE"])
+        rank = int(os.environ["RANK"])
+        local_rank = int(os.environ.get("LOCAL_RANK", rank))
+    except (KeyError, ValueError):
+        return None
+    return (rank, local_rank, world_size) if world_size > 1 else None
+
+
+def _rank_device(config: TrainConfig, local_rank: int) -> tuple[torch.device, str]:
+    """This rank's device and process-group backend: ``cuda:LOCAL_RANK`` with NCCL when CUDA is used,
+    else the CPU with gloo."""
+    device = pick_device(config.device)
+    if device.type != "cuda":
+        return torch.device("cpu"), "gloo"
+    count = torch.cuda.device_count()
+    if local_rank >= count:
+        raise DataError(f"local rank {local_rank} has no GPU: this machine has {count}",
+                        hint="start at most one process per GPU (torchrun --nproc-per-node <= GPUs)")
+    torch.cuda.set_device(local_rank)
+    return torch.device("cuda", local_rank), "nccl"
+
+
+def train_rank(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
+               config: TrainConfig, checkpoint: Path, *, extra: dict[str, Any] | None = None,
+               progress: Any = None) -> TrainResult:
+    """Train as one rank of the torch.distributed job the environment describes (``torchrun`` sets
+    ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``).
+
+    Joins the process group (``env://``), trains on this rank's device, and on rank 0 writes
+    ``checkpoint`` (the best validation weights, with ``extra`` and a ``distributed`` record: world size,
+    backend, every rank's parameter digest). Every rank returns the result; only rank 0's has the
+    validation history and MAE (the others' is ``inf``)."""
+    env = distributed_env()
+    if env is None:
+        raise DataError("train_rank needs a torch.distributed environment of two or more processes",
+                        hint="launch with torchrun --nproc-per-node N (N >= 2), or train in one process")
+    rank, local_rank, world_size = env
+    _check(train, "training")
+    device, backend = _rank_device(config, local_rank)
+    torch.distributed.init_process_group(backend, init_method="env://")
+    try:
+        result = train_model(model_config, train, val, config, progress=progress, rank=rank,
+                             world_size=world_size, device=device)
+        if rank == 0:
+            assert result.model is not None
+            save_checkpoint(checkpoint, model_config, result.model, config,
+                            {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run,
+                             "seconds": result.seconds},
+                            extra={**(extra or {}), "distributed": {
+                                "world_size": world_size, "backend": backend,
+                                "rank_parameter_sha256": result.rank_parameter_sha256}})
+            _LOG.info("rank 0 wrote %s", checkpoint)
+        else:
+            _LOG.info("rank %d of %d trained; rank 0 writes the checkpoint", rank, world_size)
+        # every rank leaves together before the group is torn down (one CI run saw rank 0 abort at teardown
+        # with "terminate called without an active exception"; not reproduced since, with or without this)
         torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
+    return result
+
+
+def _spawned_rank(rank: int, world_size: int, port: int, model_config: dict[str, Any], train: list[Sample],
+                  val: list[Sample], config: TrainConfig, checkpoint: str, extra: dict[str, Any] | None) -> None:
+    """One process of :func:`train_distributed`: the environment ``torchrun`` would give it, then train."""
+    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
+                       "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world_size), "LOCAL_WORLD_SIZE": str(world_size)})
+    train_rank(model_config, train, val, config, Path(checkpoint), extra=extra)
 
 
 def _free_port() -> int:
@@ -250,14 +332,16 @@ def _free_port() -> int:
 
 
 def train_distributed(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
-                      config: TrainConfig, checkpoint: Path, world_size: int = 2) -> dict[str, Any]:
-    """Train with ``world_size`` gloo processes (spawned); returns the checkpoint dict rank 0 saved."""
+                      config: TrainConfig, checkpoint: Path, world_size: int = 2,
+                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Train with ``world_size`` processes spawned on this machine (each a :func:`train_rank`, one device
+    per rank); returns the checkpoint dict rank 0 saved. ``torchrun`` launches the same on many machines."""
     import torch.multiprocessing as mp
 
     _check(train, "training")
     cfg = TrainConfig(**{**asdict(config), "threads": config.threads or 1})
-    mp.spawn(_dist_worker, args=(world_size, _free_port(), model_config, list(train), list(val), cfg,
-                                 str(checkpoint)), nprocs=world_size, join=True)
+    mp.spawn(_spawned_rank, args=(world_size, _free_port(), model_config, list(train), list(val), cfg,
+                                  str(checkpoint), extra), nprocs=world_size, join=True)
     return load_checkpoint(checkpoint)
 
 
