@@ -12,6 +12,7 @@ prints one paragraph and no traceback (``--debug`` or ``EDA_DEBUG=1`` shows it).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import sys
@@ -170,20 +171,26 @@ def flows_command() -> None:
         typer.echo(f"\n(files in {paths[0].parent}; copy one to edit it, then `eda run YOURS.yaml`)")
 
 
+def _cli_modules(package: str) -> list[str]:
+    """The command modules of ``package``: its ``cli`` and ``*_cli`` modules (sorted)."""
+    import pkgutil
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(spec.submodule_search_locations)
+                  if info.name == "cli" or info.name.endswith("_cli"))
+
+
 def _mount_groups() -> None:
     """Add the domain groups to ``app`` once (``main`` runs many times in one test process)."""
-    from eda.flow.registry import area_modules
-
     mounted = {info.name for info in app.registered_groups}
-    modules = area_modules("cli")
     for group, (package, help_text) in GROUPS.items():
         if group in mounted:
             continue
         sub = typer.Typer(name=group, help=help_text, no_args_is_help=True)
         found = False
-        for module_name in modules:
-            if not module_name.startswith(package + "."):
-                continue
+        for module_name in _cli_modules(package):
             module = importlib.import_module(module_name)
             area_app = getattr(module, "app", None)
             if area_app is None:

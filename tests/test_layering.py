@@ -9,6 +9,7 @@ and is left out.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -65,3 +66,11 @@ def test_flow_engine_imports_no_domain_package():
     graph, where = _import_graph()
     domains = [d for d in graph.successors("flow") if d in DOMAINS] if "flow" in graph else []
     assert not domains, {d: sorted(where[("flow", d)]) for d in domains}
+
+
+def test_flow_engine_names_no_domain_package():
+    """Not even as a string (a module list, an import by name): built-in steps come from entry points."""
+    pattern = re.compile(r"\beda\.(" + "|".join(DOMAINS) + r")\b")
+    named = {str(path.relative_to(ROOT.parent)): sorted(set(pattern.findall(path.read_text())))
+             for path in sorted((ROOT / "flow").rglob("*.py"))}
+    assert not {path: names for path, names in named.items() if names}

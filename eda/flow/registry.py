@@ -1,39 +1,28 @@
-"""Step registry: decorator registration and a resolver that lists valid names on a miss."""
+"""Step registry: decorator registration and a resolver that lists valid names on a miss.
+
+Step modules are found through the ``eda.steps`` entry-point group: the toolkit's own steps are declared
+there in ``pyproject.toml`` exactly as a plugin package declares its steps, so the flow engine names no
+domain package. Loading the group imports each module, whose ``@register`` classes then join the
+registry. A flow can also name modules to import under ``plugins:`` (:func:`load_plugins`).
+"""
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.util
 from importlib.metadata import entry_points
 
 from eda.errors import FlowError
 from eda.flow.step import Step
 
 __all__ = ["register", "resolve", "registered_steps", "load_builtin_steps", "load_plugins", "close_match",
-           "area_modules"]
+           "STEP_ENTRY_POINTS"]
 
 _REGISTRY: dict[str, type[Step]] = {}
 
-#: area packages whose ``steps`` module and ``*_steps`` modules define the built-in steps
-STEP_AREAS: tuple[str, ...] = ("eda.flow", "eda.pdn", "eda.acim", "eda.irdrop", "eda.workloads", "eda.signoff",
-                               "eda.report", "eda.macro")
+#: the entry-point group whose modules define steps (the toolkit's own and installed plugins')
+STEP_ENTRY_POINTS = "eda.steps"
 _loaded = False
-
-
-def area_modules(suffix: str) -> list[str]:
-    """Modules named ``<suffix>`` or ``*_<suffix>`` in every area package that exists (sorted)."""
-    import pkgutil
-
-    found: list[str] = []
-    for area in STEP_AREAS:
-        spec = importlib.util.find_spec(area)
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for info in pkgutil.iter_modules(spec.submodule_search_locations):
-            if info.name == suffix or info.name.endswith(f"_{suffix}"):
-                found.append(f"{area}.{info.name}")
-    return sorted(found)
 
 
 def register(cls: type[Step]) -> type[Step]:
@@ -54,14 +43,23 @@ def close_match(word: str, choices: list[str] | set[str] | tuple[str, ...]) -> s
 
 
 def load_builtin_steps() -> None:
-    """Import every built-in step module that exists, then installed plugins (entry point ``eda.steps``)."""
+    """Import every step module of the ``eda.steps`` entry-point group (built-in and installed plugins).
+
+    Raises :class:`~eda.errors.FlowError` when the group is empty: the package's metadata is missing
+    (a source tree that was never installed) or predates the entry points.
+    """
     global _loaded
     if _loaded:
         return
+    found = entry_points(group=STEP_ENTRY_POINTS)
+    if not found:
+        raise FlowError(f"no step modules are registered (entry-point group '{STEP_ENTRY_POINTS}' is empty)",
+                        hint="install the toolkit so its entry points are recorded (pip install -e . or make "
+                             "install in the checkout); an eda.egg-info beside pyproject.toml from an older "
+                             "build shadows the installed metadata when the checkout is on sys.path: "
+                             "rebuild (make wheel) or delete it")
     _loaded = True
-    for module in area_modules("steps"):
-        importlib.import_module(module)
-    for entry in entry_points(group="eda.steps"):
+    for entry in sorted(found, key=lambda e: e.name):
         entry.load()
 
 
