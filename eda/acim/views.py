@@ -5,9 +5,13 @@ Both are made from the macro's abstract (pins, directions, area: the same data t
 and its SPICE netlist, so their pins are the LEF's pins and the ``.subckt`` ports:
 
 * **pin capacitance**: the gate area (W·L of every MOSFET gate the pin reaches through the cell
-  hierarchy) times the library's gate capacitance per area (``ModelTech.gate_cap_fF_per_um2``). Pins that
-  reach no transistor gate (the bit lines reach drains; the SAR block is abstract in the netlist) carry
-  no ``capacitance`` and say so in a comment.
+  hierarchy) times the library's gate capacitance per area (``ModelTech.gate_cap_fF_per_um2``). The SAR
+  clock ``CLKSAR`` reaches the SAR logic, abstract in the macro netlist: its capacitance is the
+  characterised SAR logic's measured clock-input capacitance (``sar.clock_cap_fF`` of the library's
+  characterisation: charge drawn from the clock per rising edge / VDD), scaled by the ratio of the clock's
+  gate area in this macro's SAR logic (:func:`eda.acim.celllib.sarlogic.sar_logic`) to that in the
+  characterised one, times the number of ADCs. Pins that reach no transistor gate (the bit lines reach
+  drains) carry no ``capacitance`` and say so in a comment.
 * **timing**, from the analytic throughput model (:func:`eda.acim.models.evaluate`) at ``clock_MHz``:
   ``CLK`` (comparator) and ``CLKSAR`` (SAR logic) are clocks with ``min_period`` the clock period the
   model was evaluated at (it must settle: ``clock_ok`` and ``settling_ok``); the charge-phase inputs
@@ -31,8 +35,9 @@ from typing import Any
 
 from eda.errors import SpecError
 
-__all__ = ["MacroTiming", "pin_gate_areas_um2", "macro_timing", "liberty_text", "verilog_text",
-           "write_liberty", "write_verilog", "write_macro_views", "DEFAULT_CLOCK_MHZ"]
+__all__ = ["MacroTiming", "pin_gate_areas_um2", "macro_timing", "characterization_data", "sar_clock_cap_fF",
+           "liberty_text",
+           "verilog_text", "write_liberty", "write_verilog", "write_macro_views", "DEFAULT_CLOCK_MHZ"]
 
 #: the clock the Liberty view is written for unless one is given (the exploration grid's lowest)
 DEFAULT_CLOCK_MHZ = 100.0
@@ -106,6 +111,49 @@ def pin_gate_areas_um2(spice_text: str, top: str) -> tuple[dict[str, float], set
     return areas, touches_abstract
 
 
+def characterization_data(library: Any = None, corner: str = "tt") -> dict[str, Any]:
+    """The characterisation YAML the models read for ``library`` at ``corner`` (the library's own, else the
+    default library's, as :func:`eda.acim.model_area.library_tech` picks it); empty when there is none."""
+    import yaml
+
+    from eda.acim.characterize import characterization_file
+    from eda.acim.library import Library, default_library_dir, load_library
+
+    lib = library if isinstance(library, Library) else load_library(library)
+    for directory in (lib.path, default_library_dir()):
+        path = characterization_file(directory, corner)
+        if path.is_file():
+            return yaml.safe_load(path.read_text()) or {}
+    return {}
+
+
+def _sar_clock_gate_area_um2(groups: int, cols_per_adc: int, adc_bits: int) -> float:
+    """Gate area (µm²) the clock input of one SAR logic block drives."""
+    from eda.acim.celllib.cell import subckt
+    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.dacplan import dac_plan
+
+    logic = sar_logic(dac_plan(groups, cols_per_adc, adc_bits))  # as the macro and the characterisation draw it
+    text = subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices])
+    return pin_gate_areas_um2(text, "sar_logic")[0]["CLK"]
+
+
+def sar_clock_cap_fF(spec: dict[str, Any], characterization: dict[str, Any]) -> float | None:
+    """Capacitance (fF) of the macro's ``CLKSAR`` pin (see the module docstring), or ``None`` when the
+    characterisation has no SAR clock capacitance."""
+    from eda.acim.spec import ACIMSpec
+
+    sar = characterization.get("sar") or {}
+    measured = sar.get("clock_cap_fF")
+    if not isinstance(measured, int | float) or not all(k in sar for k in ("caps_per_column", "cols_per_adc",
+                                                                           "adc_bits")):
+        return None
+    macro = ACIMSpec(**spec)
+    ratio = (_sar_clock_gate_area_um2(macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits)
+             / _sar_clock_gate_area_um2(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"])))
+    return float(measured) * ratio * macro.adcs
+
+
 def macro_timing(spec: dict[str, Any], clock_MHz: float, library: Any = None) -> MacroTiming:
     """Model timing and energy of the macro ``spec`` (ACIMSpec fields) at ``clock_MHz``.
 
@@ -136,10 +184,13 @@ def _scalar(name: str, value: float) -> str:
 
 
 def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming, gate_cap_fF_per_um2: float,
-                 vdd_V: float) -> str:
+                 vdd_V: float, *, sar_clock_cap_fF: float | None = None) -> str:
     """The Liberty library of one macro (see the module docstring for where each figure comes from)."""
     name = abstract["name"]
     areas, abstract_ports = pin_gate_areas_um2(spice_text, name)
+    caps_fF = {pin: area * gate_cap_fF_per_um2 for pin, area in areas.items()}
+    if sar_clock_cap_fF is not None:
+        caps_fF["CLKSAR"] = caps_fF.get("CLKSAR", 0.0) + sar_clock_cap_fF
     power, ground = list(abstract.get("power", ["VDD"])), list(abstract.get("ground", ["VSS"]))
     pg = set(power) | set(ground)
     corner = f"tt_025C_{vdd_V:.2f}".replace(".", "v")
@@ -167,7 +218,7 @@ def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming,
             continue
         direction = pin["direction"]
         body = [f"      direction : {direction};", f"      {related}"]
-        cap_fF = areas.get(pin_name, 0.0) * gate_cap_fF_per_um2
+        cap_fF = caps_fF.get(pin_name, 0.0)
         if direction in ("input", "inout") and cap_fF > 0:
             body.append(f"      capacitance : {cap_fF:.4f};")
         elif direction in ("input", "inout"):
@@ -216,8 +267,9 @@ def write_liberty(abstract: dict[str, Any], spice: str | Path, path: str | Path,
 
     tech = library_tech(library)
     timing = macro_timing(abstract["spec"], clock_MHz, library)
+    characterization = characterization_data(library, tech.corner)
     text = liberty_text(abstract, Path(spice).read_text(), timing, float(tech.gate_cap_fF_per_um2),
-                        float(tech.vdd_V))
+                        float(tech.vdd_V), sar_clock_cap_fF=sar_clock_cap_fF(abstract["spec"], characterization))
     path = Path(path)
     path.write_text(text)
     return path

@@ -142,3 +142,21 @@ def test_views_are_written_by_the_step_outputs(macro):
     assert {"verilog", "liberty"} <= set(macro.files)
     for kind in ("verilog", "liberty"):
         assert macro.files[kind].parent == macro.files["gds"].parent
+
+
+def test_sar_clock_pin_capacitance_comes_from_the_characterisation(macro):
+    """CLKSAR clocks every ADC's SAR logic (abstract in the macro netlist). A TSPC SAR logic of B bits
+    clocks B token flip-flops and the EOC flip-flop (four clock gates each) and the NMOS of F: 4B + 5 gates
+    of one size (sarlogic.py). The characterisation measured the clock input of a B_c-bit block, so the pin
+    carries clock_cap_fF * (4B + 5) / (4B_c + 5) per ADC."""
+    import yaml
+    from liberty.parser import parse_liberty
+
+    from eda.acim.characterize import characterization_file
+    from eda.acim.library import default_library_dir
+
+    sar = yaml.safe_load(characterization_file(default_library_dir(), "tt").read_text())["sar"]
+    (cell,) = parse_liberty(macro.files["liberty"].read_text()).get_groups("cell")
+    pins = {str(p.args[0]): p for p in cell.get_groups("pin")}
+    expected = sar["clock_cap_fF"] * (4 * SPEC.adc_bits + 5) / (4 * sar["adc_bits"] + 5) * SPEC.adcs
+    assert float(pins["CLKSAR"]["capacitance"]) == pytest.approx(expected, rel=1e-4)
