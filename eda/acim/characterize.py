@@ -9,8 +9,9 @@ time, comparator delay over its input common mode). The default library ships it
 ``cells/sky130_acim/characterization/``.
 
 Every figure is a simulation result except where a key says otherwise: the MIM capacitance comes from
-the model file (``camimc``/``cpmimc``), the comparator offset uses the transistors' threshold mismatch
-``A_VT`` (a process figure of the technology file), the full adder is a 28-transistor mirror adder netlist
+the model file (``camimc``/``cpmimc``), the ``leakage`` section is each cell's static power in the
+macro's standby (:data:`eda.acim.characterize_benches.STANDBY_LEVELS`), the comparator offset uses the
+transistors' threshold mismatch ``A_VT`` (a process figure of the technology file), the full adder is a 28-transistor mirror adder netlist
 (the digital shift-add is not drawn in the macro). The numbers are deterministic: the same corner,
 supply and temperature give the same file (the Monte-Carlo offset draws use a fixed seed).
 """
@@ -70,6 +71,7 @@ def characterize(library: Any = None, *, conditions: Conditions | None = None, o
         driver_benches,
         full_adder_energy,
         hold_read_transient,
+        leakage_benches,
         sar_benches,
     )
     from eda.acim.dacplan import dac_plan
@@ -108,6 +110,7 @@ def characterize(library: Any = None, *, conditions: Conditions | None = None, o
         "bitcell": bitcell, "compute": compute, "comparator": comparator, "drivers": drivers,
         "sar": {**sar, "adc_bits": bits, "cols_per_adc": k, "caps_per_column": groups},
         "full_adder_energy_fJ": full_adder_energy(cond, SEED),
+        "leakage": leakage_benches(cells, cond),
     }
     data = _round(data)
     if out is not None:

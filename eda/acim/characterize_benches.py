@@ -17,7 +17,8 @@ import numpy as np
 from eda.acim.ngspice import Conditions, Deck, simulate
 
 __all__ = ["CellNetlists", "butterfly", "static_noise_margin", "bitcell_benches", "compute_benches",
-           "comparator_benches", "driver_benches", "sar_benches", "full_adder_energy", "hold_read_transient"]
+           "comparator_benches", "driver_benches", "sar_benches", "full_adder_energy", "hold_read_transient",
+           "leakage_benches", "standby_leakage_nW", "STANDBY_LEVELS"]
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,49 @@ def bitcell_benches(cells: CellNetlists, cond: Conditions) -> dict[str, float | 
     out["lrbl_junction_cap_fF"] = _charge_cap(ext, name, "BL BLB CBL LRBL WL RWL VDD VSS VPB VNB",
                                               [*base, "VR RWL 0 0"], "LRBL", cond, 0.0, vdd)
     return out
+
+
+#: each cell's ports in the macro's standby (between operations: word lines and column switches off, the
+#: local read lines precharged, comparator clock low, SAR in reset) as fractions of VDD; ports not listed
+#: are left to the cell (outputs, nodes it sets itself)
+STANDBY_LEVELS = {
+    "bitcell": {"WL": 0.0, "RWL": 0.0, "BL": 1.0, "BLB": 1.0, "LRBL": 1.0, "CBL": 0.0},
+    "compute": {"PCHB": 0.0, "EN": 1.0, "SH": 0.0, "RST": 0.0},
+    "row_driver": {"WLN": 1.0, "XN": 1.0},
+    "ctrl_driver": {"PCHN": 1.0, "ENN": 0.0, "SHN": 1.0, "RSTN": 1.0},
+    "adc": {"CLK": 0.0, "ADCIN": 0.5, "VREF": 0.5},
+    "sar": {"CLK": 0.0, "RST": 1.0, "OUTP": 1.0, "OUTN": 1.0},
+}
+
+
+def standby_leakage_nW(cells: CellNetlists, role: str, cond: Conditions) -> float:
+    """Static power (nW) a cell of ``role`` draws at DC in the standby of :data:`STANDBY_LEVELS`: the sum
+    over the sources above 0 V (supply, body ties, driven ports) of voltage times the current they deliver.
+    The bitcell holds a 1 (a node set on its latch)."""
+    from eda.acim.extract import parse_subckts
+
+    vdd = cond.vdd_V
+    text = cells.schematic[role]
+    levels = {"VDD": vdd, "VPB": vdd, "VSS": 0.0, "VNB": 0.0,
+              **{port: fraction * vdd for port, fraction in STANDBY_LEVELS[role].items()}}
+    ports = parse_subckts(text)[cells.names[role]][0]
+    driven = [p for p in ports if p in levels]
+    deck = Deck(f"{role} standby leakage", cond)
+    deck.options += " gmin=1e-16"  # the default 1e-12 S on every junction would add ~1.8 pA per node
+    deck.add(text, *(f"V{p} {p} 0 {levels[p]:g}" for p in driven), f"X1 {' '.join(ports)} {cells.names[role]}")
+    if role == "bitcell":
+        deck.add(f".nodeset v(x1.q)={vdd:g} v(x1.qb)=0")
+    high = [p for p in driven if levels[p] > 0]
+    deck.control = ["op", "set wr_singlescale", f"wrdata lk.txt {' '.join(f'i(V{p})' for p in high)}"]
+    row = _run(deck, "lk.txt")["lk.txt"][-1]
+    currents = row[len(row) - len(high):]
+    return float(-sum(levels[p] * i for p, i in zip(high, currents, strict=True)) * 1e9)
+
+
+def leakage_benches(cells: CellNetlists, cond: Conditions) -> dict[str, float]:
+    """Standby leakage power (nW) of one cell of every role (:func:`standby_leakage_nW`); ``sar`` is the
+    characterised SAR logic block."""
+    return {f"{role}_nW": standby_leakage_nW(cells, role, cond) for role in STANDBY_LEVELS}
 
 
 def hold_read_transient(cells: CellNetlists, cond: Conditions) -> dict[str, bool]:

@@ -19,7 +19,12 @@ and its SPICE netlist, so their pins are the LEF's pins and the ``.subckt`` port
   settling, the share inputs (``SHN``, ``CSH``) of share settling; ``DOUT`` has a ``rising_edge`` arc from
   ``CLKSAR`` when the library's characterisation gives the SAR register's clock-to-output delay.
 * **power**: internal energy per ``CLK`` rising edge = model energy per compute cycle / clock periods per
-  compute cycle. Leakage is not modelled and is not written (tools take 0).
+  compute cycle. ``cell_leakage_power`` is the sum over the macro's leaf cells (counted through the SPICE
+  hierarchy) of each cell's standby leakage from the characterisation (``leakage.<role>_nW``, simulated at
+  DC in the macro's standby: :data:`eda.acim.characterize_benches.STANDBY_LEVELS`), plus one SAR logic
+  block per ADC (the characterised block's leakage scaled by this macro's SAR transistor count over the
+  characterised one's); cells without a leakage figure (the column switches, which have no VDD) add
+  nothing. A characterisation without a ``leakage`` section writes no leakage (tools take 0).
 
 Units in the Liberty file: ns, V, mA, fF, pJ (internal power), µm² (area).
 """
@@ -36,7 +41,7 @@ from typing import Any
 from eda.errors import SpecError
 
 __all__ = ["MacroTiming", "pin_gate_areas_um2", "macro_timing", "characterization_data", "sar_clock_cap_fF",
-           "liberty_text",
+           "leaf_cell_counts", "macro_leakage_nW", "liberty_text",
            "verilog_text", "write_liberty", "write_verilog", "write_macro_views", "DEFAULT_CLOCK_MHZ"]
 
 #: the clock the Liberty view is written for unless one is given (the exploration grid's lowest)
@@ -154,6 +159,60 @@ def sar_clock_cap_fF(spec: dict[str, Any], characterization: dict[str, Any]) -> 
     return float(measured) * ratio * macro.adcs
 
 
+def leaf_cell_counts(spice_text: str, top: str) -> dict[str, int]:
+    """Instances of every subcircuit under ``top``, counted through the hierarchy (name -> count)."""
+    from collections import Counter
+
+    from eda.acim.extract import parse_subckts
+
+    subckts = parse_subckts(spice_text)
+    counts: Counter[str] = Counter()
+
+    def walk(name: str, times: int) -> None:
+        for line in subckts[name][1]:
+            if line[:1].upper() != "X":
+                continue
+            child = [w for w in line.split()[1:] if "=" not in w][-1]
+            counts[child] += times
+            if child in subckts:
+                walk(child, times)
+
+    walk(top, 1)
+    return dict(counts)
+
+
+def _sar_devices(groups: int, cols_per_adc: int, adc_bits: int) -> int:
+    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.dacplan import dac_plan
+
+    return len(sar_logic(dac_plan(groups, cols_per_adc, adc_bits)).devices)
+
+
+def macro_leakage_nW(spec: dict[str, Any], spice_text: str, top: str, characterization: dict[str, Any],
+                     library: Any = None) -> float | None:
+    """Standby leakage power (nW) of the macro (see the module docstring), or ``None`` when the
+    characterisation has no ``leakage`` section."""
+    from eda.acim.library import Library, load_library
+    from eda.acim.spec import ACIMSpec
+
+    leakage, sar = characterization.get("leakage"), characterization.get("sar") or {}
+    if not isinstance(leakage, dict):
+        return None
+    lib = library if isinstance(library, Library) else load_library(library)
+    counts = leaf_cell_counts(spice_text, top)
+    total = 0.0
+    for key, value in leakage.items():
+        role = key.removesuffix("_nW")
+        if role != "sar" and role in lib.roles:
+            total += counts.get(lib.role(role).name, 0) * float(value)
+    if "sar_nW" in leakage and all(k in sar for k in ("caps_per_column", "cols_per_adc", "adc_bits")):
+        macro = ACIMSpec(**spec)
+        ratio = (_sar_devices(macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits)
+                 / _sar_devices(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"])))
+        total += macro.adcs * float(leakage["sar_nW"]) * ratio
+    return total
+
+
 def macro_timing(spec: dict[str, Any], clock_MHz: float, library: Any = None) -> MacroTiming:
     """Model timing and energy of the macro ``spec`` (ACIMSpec fields) at ``clock_MHz``.
 
@@ -184,7 +243,7 @@ def _scalar(name: str, value: float) -> str:
 
 
 def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming, gate_cap_fF_per_um2: float,
-                 vdd_V: float, *, sar_clock_cap_fF: float | None = None) -> str:
+                 vdd_V: float, *, sar_clock_cap_fF: float | None = None, leakage_nW: float | None = None) -> str:
     """The Liberty library of one macro (see the module docstring for where each figure comes from)."""
     name = abstract["name"]
     areas, abstract_ports = pin_gate_areas_um2(spice_text, name)
@@ -195,7 +254,8 @@ def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming,
     pg = set(power) | set(ground)
     corner = f"tt_025C_{vdd_V:.2f}".replace(".", "v")
     out = [f"/* {name}: ACIM macro, spec {abstract.get('spec')}; written by eda from the macro's abstract,",
-           f"   its SPICE netlist and the analytic models at {timing.clock_MHz:g} MHz. Leakage is not modelled. */",
+           f"   its SPICE netlist, the analytic models at {timing.clock_MHz:g} MHz and the library's characterisation."
+           + ("" if leakage_nW is not None else " No leakage characterised.") + " */",
            f"library ({name}) {{",
            '  delay_model : table_lookup;',
            '  time_unit : "1ns";', '  voltage_unit : "1V";', '  current_unit : "1mA";',
@@ -209,6 +269,8 @@ def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming,
            f"    area : {float(abstract['area_um2']):.4f};",
            "    is_macro_cell : true;", "    dont_touch : true;", "    dont_use : true;",
            "    interface_timing : true;"]
+    if leakage_nW is not None:
+        out.append(f"    cell_leakage_power : {leakage_nW:.6g};")
     out += [f"    pg_pin ({p}) {{ voltage_name : {p}; pg_type : primary_power; }}" for p in power]
     out += [f"    pg_pin ({g}) {{ voltage_name : {g}; pg_type : primary_ground; }}" for g in ground]
     related = f"related_power_pin : {power[0]}; related_ground_pin : {ground[0]};"
@@ -268,8 +330,11 @@ def write_liberty(abstract: dict[str, Any], spice: str | Path, path: str | Path,
     tech = library_tech(library)
     timing = macro_timing(abstract["spec"], clock_MHz, library)
     characterization = characterization_data(library, tech.corner)
-    text = liberty_text(abstract, Path(spice).read_text(), timing, float(tech.gate_cap_fF_per_um2),
-                        float(tech.vdd_V), sar_clock_cap_fF=sar_clock_cap_fF(abstract["spec"], characterization))
+    spice_text = Path(spice).read_text()
+    text = liberty_text(abstract, spice_text, timing, float(tech.gate_cap_fF_per_um2), float(tech.vdd_V),
+                        sar_clock_cap_fF=sar_clock_cap_fF(abstract["spec"], characterization),
+                        leakage_nW=macro_leakage_nW(abstract["spec"], spice_text, abstract["name"], characterization,
+                                                    library))
     path = Path(path)
     path.write_text(text)
     return path

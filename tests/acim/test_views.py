@@ -160,3 +160,30 @@ def test_sar_clock_pin_capacitance_comes_from_the_characterisation(macro):
     pins = {str(p.args[0]): p for p in cell.get_groups("pin")}
     expected = sar["clock_cap_fF"] * (4 * SPEC.adc_bits + 5) / (4 * sar["adc_bits"] + 5) * SPEC.adcs
     assert float(pins["CLKSAR"]["capacitance"]) == pytest.approx(expected, rel=1e-4)
+
+
+def test_leakage_is_the_sum_of_the_characterised_cells(macro):
+    """cell_leakage_power (nW) = the standby leakage of every leaf cell of the macro: rows x cols bitcells,
+    one row driver per row, rows/L compute cells per column, one control driver per local-array row, one
+    comparator and one SAR logic block per ADC (the characterised block's figure scaled by its transistor
+    count, the SAR logic's size being set by its bits)."""
+    import yaml
+    from liberty.parser import parse_liberty
+
+    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.characterize import characterization_file
+    from eda.acim.dacplan import dac_plan
+    from eda.acim.library import default_library_dir
+
+    char = yaml.safe_load(characterization_file(default_library_dir(), "tt").read_text())
+    leak, sar = char["leakage"], char["sar"]
+    groups = SPEC.rows // SPEC.local_array_size
+    sar_scale = (len(sar_logic(dac_plan(groups, SPEC.cols_per_adc, SPEC.adc_bits)).devices)
+                 / len(sar_logic(dac_plan(sar["caps_per_column"], sar["cols_per_adc"], sar["adc_bits"])).devices))
+    expected = (SPEC.rows * SPEC.cols * leak["bitcell_nW"] + SPEC.rows * leak["row_driver_nW"]
+                + groups * SPEC.cols * leak["compute_nW"] + groups * leak["ctrl_driver_nW"]
+                + SPEC.adcs * (leak["adc_nW"] + leak["sar_nW"] * sar_scale))
+    library = parse_liberty(macro.files["liberty"].read_text())
+    assert str(library["leakage_power_unit"]).strip('"') == "1nW"
+    (cell,) = library.get_groups("cell")
+    assert float(cell["cell_leakage_power"]) == pytest.approx(expected, rel=1e-5)
