@@ -27,7 +27,7 @@ class AcimCharacterize(Step):
         corner: str = Field(default="tt", description="tt | ff | ss | fs | sf")
         vdd: float = Field(default=1.8, gt=0.5, le=2.0, description="supply (V)")
         temperature: float = Field(default=27.0, ge=-55.0, le=150.0, description="temperature (C)")
-        library: str | None = Field(default=None, description="cell library directory (default cells/sky130_acim)")
+        library: str | None = Field(default=None, description="cell library directory (default: the shipped sky130_acim)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.characterize import characterize
@@ -60,13 +60,16 @@ class AcimVerify(Step):
         local_array_size: int = Field(description="L, bitcells per compute capacitor")
         adc_bits: int = Field(description="SAR ADC bits")
         cols: int | None = Field(default=None, description="W (default: one ADC group)")
-        cols_per_adc: int = 4
-        unit_cap_fF: float = 2.0
+        cols_per_adc: int = Field(default=4, description="adjacent columns sharing one SAR ADC (a power of two)")
+        unit_cap_fF: float = Field(default=2.0, description="unit compute capacitance (fF)")
         corner: str = Field(default="tt", description="tt | ff | ss | fs | sf")
-        vectors: int = Field(default=200, ge=1, le=100_000)
-        clock_MHz: float = Field(default=500.0, gt=0.0)
-        seed: int = 1
-        library: str | None = None
+        vectors: int = Field(default=200, ge=1, le=100_000, description="compute cycles simulated (random inputs "
+                             "and weights)")
+        clock_MHz: float = Field(default=500.0, gt=0.0, description="clock of the simulated cycles and the model "
+                                 "predictions (MHz)")
+        seed: int = Field(default=1, description="random seed of the simulated inputs, weights and selected rows")
+        library: str | None = Field(default=None, description="cell library directory or shipped name "
+                                    "(default: the shipped sky130_acim)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.verify import verify

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from eda.acim.explore import (
     VARIABLES,
@@ -159,24 +160,35 @@ class AcimExplore(Step):
                "summary": "exploration.json"}
 
     class Params(StepParams):
-        rows: int
-        cols: int
-        min_snr_db: float | None = None
-        max_area_mm2: float | None = None
-        population: int = 100
-        generations: int = 100
-        seed: int = 1
-        pareto_index: int | None = None
-        batch_size: int = 256
-        library: str | None = None
-        reference: bool = False
-        local_array_size: list[int] | None = None
-        adc_bits: list[int] | None = None
-        unit_cap_fF: list[float] | None = None
-        input_bits: list[int] | None = None
-        weight_bits: list[int] | None = None
-        cols_per_adc: list[int] | None = None
-        clock_MHz: list[float] | None = None
+        rows: int = Field(description="H, bitcell rows of the explored array")
+        cols: int = Field(description="W, bitcell columns of the explored array")
+        min_snr_db: float | None = Field(None, description="constraint: lowest total SNR a design may have (dB); "
+                                         "also the floor of the picked best point (default 0 dB)")
+        max_area_mm2: float | None = Field(None, description="constraint: largest macro area a design may have "
+                                           "(mm²; default: none)")
+        population: int = Field(100, description="NSGA-II population (and offspring) size, >= 4")
+        generations: int = Field(100, description="NSGA-II generations (the initial population is the first)")
+        seed: int = Field(1, description="random seed of NSGA-II (results are deterministic for a seed)")
+        pareto_index: int | None = Field(None, description="pick the Pareto point of this rank in best-TOPS/W "
+                                         "order instead of the best TOPS/W meeting min_snr_db")
+        batch_size: int = Field(256, description="design points per executor task")
+        library: str | None = Field(None, description="cell library directory or shipped name whose cells the "
+                                    "area and energy models read (default: the shipped sky130_acim)")
+        reference: bool = Field(False, description="also enumerate the whole space and report NSGA-II's "
+                                "hypervolume and evaluations as fractions of the exhaustive front's")
+        local_array_size: list[int] | None = Field(None, description="allowed L, bitcells per compute capacitor "
+                                                   "(default 1, 2, 4, 8, 16, 32; values not dividing rows dropped)")
+        adc_bits: list[int] | None = Field(None, description="allowed SAR ADC resolutions in bits (default 1..8)")
+        unit_cap_fF: list[float] | None = Field(None, description="allowed unit compute capacitances (fF; default "
+                                                "0.5, 1, 2, 4, 8)")
+        input_bits: list[int] | None = Field(None, description="allowed input (activation) precisions in bits "
+                                             "(default 1, 2, 4, 8)")
+        weight_bits: list[int] | None = Field(None, description="allowed weight precisions in bits (default 1, 2, "
+                                              "4, 8; values not dividing cols dropped)")
+        cols_per_adc: list[int] | None = Field(None, description="allowed columns sharing one ADC (powers of two "
+                                               "dividing cols; default 1, 2, 4, 8)")
+        clock_MHz: list[float] | None = Field(None, description="allowed clock frequencies (MHz; default 100, 200, "
+                                              "300, 400, 500)")
 
     def run(self, ctx: StepContext) -> StepResult:
         p = ctx.params
@@ -241,8 +253,10 @@ class AcimAreaCheck(Step):
     outputs = {"report": "area_check.json"}
 
     class Params(StepParams):
-        tolerance: float = 0.05
-        library: str | None = None
+        tolerance: float = Field(0.05, description="largest relative difference between model and layout area "
+                                 "that passes (fraction, 0.05 = 5 %)")
+        library: str | None = Field(None, description="cell library directory or shipped name of the area model "
+                                    "(default: the shipped sky130_acim)")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.model_area import area_model, library_tech

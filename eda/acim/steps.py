@@ -38,10 +38,10 @@ class AcimGenerate(Step):
         cols: int | None = Field(default=None, description="W, bitcell columns")
         local_array_size: int | None = Field(default=None, description="L, bitcells per compute capacitor")
         adc_bits: int | None = Field(default=None, description="SAR ADC bits")
-        input_bits: int = 4
-        weight_bits: int = 4
-        unit_cap_fF: float = 2.0
-        cols_per_adc: int = 4
+        input_bits: int = Field(default=4, description="input (activation) precision in bits (bit-serial cycles)")
+        weight_bits: int = Field(default=4, description="weight precision in bits (adjacent columns per weight)")
+        unit_cap_fF: float = Field(default=2.0, description="unit compute capacitance (fF)")
+        cols_per_adc: int = Field(default=4, description="adjacent columns sharing one SAR ADC (a power of two)")
         library: str | None = Field(default=None, description="cell library directory (default: the shipped sky130_acim)")
         render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
         clock_MHz: float = Field(default=100.0, gt=0, description="clock the Liberty view is written for (MHz)")

@@ -11,6 +11,7 @@ import pytest
 import eda
 from eda.errors import FlowError
 from eda.flow import registry
+from tests.flow.helpers import run_cli
 
 ROOT = Path(eda.__file__).resolve().parent
 
@@ -55,3 +56,20 @@ def test_empty_entry_point_group_is_a_flow_error(monkeypatch):
     with pytest.raises(FlowError, match="entry-point group 'eda.steps' is empty") as info:
         registry.load_builtin_steps()
     assert "pip install -e ." in (info.value.hint or "")
+
+
+def test_every_builtin_step_parameter_is_described():
+    steps = {name: cls for name, cls in registry.registered_steps().items() if cls.__module__.startswith("eda.")}
+    bare = [f"{name}.{field}" for name, cls in steps.items()
+            for field, info in cls.Params.model_fields.items() if not (info.description or "").strip()]
+    assert not bare, f"parameters without a description (shown by `eda steps`): {bare}"
+
+
+def test_eda_steps_shows_each_parameter_description():
+    cls = registry.resolve("acim.explore")
+    code, output = run_cli("steps", "acim.explore")
+    assert code == 0
+    lines = {line.split(":")[0].strip(): line for line in output.splitlines() if line.strip().startswith("--")}
+    assert set(lines) == {f"--{field}" for field in cls.Params.model_fields}
+    for field, info in cls.Params.model_fields.items():
+        assert lines[f"--{field}"].rstrip().endswith(info.description)
