@@ -165,10 +165,12 @@ def hypervolume(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> float:
     """Hypervolume of F normalised to [0, 1] by (ideal, nadir), reference point 1.1 on every axis."""
     from pymoo.indicators.hv import HV
 
-    if len(F) == 0:
-        return 0.0
     span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
     normalised = (F - ideal) / span
+    # a point with a non-finite objective has no measurable volume (and hangs the HV kernel)
+    normalised = normalised[np.all(np.isfinite(normalised), axis=1)] if len(F) else normalised
+    if len(normalised) == 0 or not (np.all(np.isfinite(ideal)) and np.all(np.isfinite(nadir))):
+        return 0.0
     return float(HV(ref_point=np.full(F.shape[1], 1.1))(normalised))
 
 

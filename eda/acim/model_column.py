@@ -21,8 +21,11 @@ N·G/4, but variance N·G·(G + 2)/16, (G + 2)/3 times the binomial N_g·3/16.
 
 VREF places the ADC window: the comparator decides fastest at a high common mode and the input ends
 each conversion near VREF, so VREF is set as high as the window allows while still covering
-K_hi = E[K] + 4σ_K products: D0 = max(0, 2^B − 1 − ⌈g·K_hi⌉), VREF = V(K=0) + (D0 + ½)·Δ_u. Products
-beyond the window's top clip.
+K_hi = E[K] + 4σ_K products: D0 = max(0, 2^B − 1 − ⌈g·K_hi⌉), VREF = V(K=0) + (D0 + ½)·Δ_u. VREF never
+sits below the lowest input common mode at which the characterised comparator decides
+(:attr:`~eda.acim.model_tech.ModelTech.comparator_min_cm_V`; an NMOS-input StrongARM makes no decision below
+it): D0 ≥ ⌈(V_cm,min − V(K=0))/Δ_u − ½⌉, which narrows the window where V(K=0) is low. Products beyond the
+window's top clip (the code error counts them).
 """
 
 from __future__ import annotations
@@ -88,8 +91,11 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
     codes = 2.0 ** points.adc_bits - 1
     mean, var = product_count_moments(points.caps_per_column, points.cols_per_adc)
     k_hi = np.minimum(n_g, mean + WINDOW_SIGMAS * np.sqrt(var))
-    offset = np.maximum(0.0, codes - np.ceil(gain * k_hi))
     v_zero = step * n_g
+    offset = np.maximum(0.0, codes - np.ceil(gain * k_hi))
+    min_cm = tech.comparator_min_cm_V
+    if np.isfinite(min_cm):
+        offset = np.clip(np.maximum(offset, np.ceil((min_cm - v_zero) / dac - 0.5)), 0.0, codes)
     return {
         "c_eff_fF": c_eff, "c_total_fF": c_total, "c_mim_fF": c_mim, "charge_level_V": level, "step_V": step,
         "dac_step_V": dac, "dac_gain": gain, "window_offset": offset, "window_top": (codes - offset) / gain,

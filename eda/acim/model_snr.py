@@ -159,7 +159,9 @@ def _code_error(caps_per_column: int, cols_per_adc: int, bits: int, offset: floa
     spread = np.sum(weight * (kk - mk) ** 2)
     slope = np.sum(weight * (kk - mk) * (code - mc)) / spread if spread > 0 else np.nan
     if not np.isfinite(slope) or slope <= 0:
-        return float("nan")
+        # every K on one code (a window pushed past the products by VREF's floor): the back end can only
+        # return the mean product count, whose error is var(K)
+        return float(spread)
     estimate = (code - (mc - slope * mk)) / slope
     # where (nearly) every K lands on one code the line's slope is a rounding residue and its inverse
     # explodes; the back end then does better with the mean product count, whose error is var(K)
