@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from eda.acim.explore import DesignSpace, explore, pick
-from eda.acim.model_area import drawable, library_tech
 from eda.acim.models import evaluate
+from eda.acim.models.area import drawable, library_tech
 
 PUBLISHED = [  # name, node nm, bits (in, w), TOPS/W, TOPS/mm², F²/bit (None: not reported)
     ("22nm C-2C ladder (8b/8b)", 22, (8, 8), 32.2, 4.0, None),

@@ -2,7 +2,7 @@
 
 ``eda acim characterize --corner tt --out DIR`` (step ``acim.characterize``) simulates the library's
 drawn cells in ngspice with the SkyWater models (:mod:`eda.acim.characterize_benches`) and writes
-``DIR/<corner>.yaml``, which :class:`~eda.acim.model_tech.ModelTech` reads instead of hand-set
+``DIR/<corner>.yaml``, which :class:`~eda.acim.models.tech.ModelTech` reads instead of hand-set
 constants, plus ``DIR/<corner>_butterfly.png`` (bitcell butterfly curves, hold and read) and
 ``DIR/<corner>_transfer.png`` (share-switch on-resistance over the signal range, precharge level over
 time, comparator delay over its input common mode). The default library ships its characterisation in
@@ -83,7 +83,7 @@ def characterize(library: Any = None, *, conditions: Conditions | None = None, o
     cond = conditions or Conditions()
     models = require_simulator(cond.corner)
     tech = load_tech(lib.tech_file)
-    from eda.acim.model_tech import AVT_MV_UM
+    from eda.acim.models.tech import AVT_MV_UM
 
     avt = float((tech.data.get("mismatch") or {}).get("avt_mV_um", AVT_MV_UM))
     w, h = mim_size(2.0)

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from eda.acim.adcbits import lossless_adc_bits_array
-from eda.acim.model_area import library_tech
-from eda.acim.model_tech import ModelTech
 from eda.acim.models import MAX_ADC_BITS, SPEC_FIELDS, DesignPoints, evaluate
+from eda.acim.models.area import library_tech
+from eda.acim.models.tech import ModelTech
 from eda.acim.spec import check_array_dimensions
 from eda.errors import SpecError
 from eda.limits import check_limit
@@ -135,7 +135,7 @@ def evaluate_indices(task: tuple[DesignSpace, np.ndarray, ModelTech, Any]) -> di
     Returns the model metrics of every row (NaN where the DAC rule fails or the layout cannot be drawn)
     plus ``dac_ok``.
     """
-    from eda.acim.model_area import drawable
+    from eda.acim.models.area import drawable
 
     space, X, tech, library = task
     ok = space.feasible(X)

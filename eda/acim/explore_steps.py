@@ -259,8 +259,8 @@ class AcimAreaCheck(Step):
                                     "(default: the shipped sky130_acim)")
 
     def run(self, ctx: StepContext) -> StepResult:
-        from eda.acim.model_area import area_model, library_tech
         from eda.acim.models import DesignPoints
+        from eda.acim.models.area import area_model, library_tech
 
         p = ctx.params
         library = _library(p.library, ctx)

@@ -15,7 +15,7 @@
    conversion on the clock plan the timing model derives for the spec;
 4. measures the MAC-to-code transfer (codes against the exact product count K; a least-squares line is
    the calibration a digital back end applies), its INL/DNL over K, the total SNR of the multi-bit dot
-   product from the code error (the same formula as :func:`eda.acim.model_snr.snr_model`), the energy per
+   product from the code error (the same formula as :func:`eda.acim.models.snr.snr_model`), the energy per
    binary MAC drawn from every supply and source, and the settling times of the evaluate and share phases,
    and writes them next to the models' predictions for the same spec, clock and corner (``verify.json``,
    ``transfer.png``).
@@ -57,8 +57,8 @@ def sar_subckt_text(spec: ACIMSpec, name: str) -> tuple[str, list[str]]:
 
 def model_predictions(spec: ACIMSpec, clock_MHz: float, corner: str, library: Any = None) -> dict[str, float]:
     """The analytic models' figures for ``spec`` (width ``cols_per_adc``) at ``clock_MHz`` and ``corner``."""
-    from eda.acim.model_area import library_tech
     from eda.acim.models import DesignPoints, evaluate
+    from eda.acim.models.area import library_tech
 
     group = replace(spec, cols=spec.cols_per_adc)
     tech = library_tech(library, corner)
@@ -76,13 +76,13 @@ def _run(args: tuple) -> list[dict[str, Any]]:
 def analyse(counts: np.ndarray, codes: np.ndarray, spec: ACIMSpec) -> dict[str, Any]:
     """Transfer fit, INL/DNL over the product count (codes inside the window) and the total SNR of the
     multi-bit dot product from simulated ``codes`` for exact product ``counts``."""
-    from eda.acim.model_snr import plane_weight_sum, product_variance, to_db
+    from eda.acim.models.snr import plane_weight_sum, product_variance, to_db
 
     counts = np.asarray(counts, dtype=float)
     codes = np.asarray(codes, dtype=float)
     top = 2**spec.adc_bits - 1
     inside = (codes > 0) & (codes < top)
-    # the calibration the model assumes (eda.acim.model_snr.code_error): the least-squares line of the codes
+    # the calibration the model assumes (eda.acim.models.snr.code_error): the least-squares line of the codes
     # on the counts over every vector, clipped ones included, or the mean count where that errs less
     if np.ptp(counts) > 0 and np.ptp(codes) > 0:
         a, b = np.polyfit(counts, codes, 1)

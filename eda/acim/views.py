@@ -118,7 +118,7 @@ def pin_gate_areas_um2(spice_text: str, top: str) -> tuple[dict[str, float], set
 
 def characterization_data(library: Any = None, corner: str = "tt") -> dict[str, Any]:
     """The characterisation YAML the models read for ``library`` at ``corner`` (the library's own, else the
-    default library's, as :func:`eda.acim.model_area.library_tech` picks it); empty when there is none."""
+    default library's, as :func:`eda.acim.models.area.library_tech` picks it); empty when there is none."""
     import yaml
 
     from eda.acim.characterize import characterization_file
@@ -217,8 +217,8 @@ def macro_timing(spec: dict[str, Any], clock_MHz: float, library: Any = None) ->
     """Model timing and energy of the macro ``spec`` (ACIMSpec fields) at ``clock_MHz``.
 
     Raises :class:`SpecError` when the model says the macro does not settle at that clock."""
-    from eda.acim.model_area import library_tech
     from eda.acim.models import DesignPoints, evaluate
+    from eda.acim.models.area import library_tech
 
     points = DesignPoints.from_specs([spec], clock_MHz)
     m = {k: float(v[0]) for k, v in evaluate(points, library=library).items()}
@@ -325,7 +325,7 @@ def verilog_text(abstract: dict[str, Any]) -> str:
 def write_liberty(abstract: dict[str, Any], spice: str | Path, path: str | Path, *, clock_MHz: float = 100.0,
                   library: Any = None) -> Path:
     """Write ``<macro>.lib`` for ``abstract`` (:func:`eda.acim.abstract.abstract_dict`) and its SPICE file."""
-    from eda.acim.model_area import library_tech
+    from eda.acim.models.area import library_tech
 
     tech = library_tech(library)
     timing = macro_timing(abstract["spec"], clock_MHz, library)

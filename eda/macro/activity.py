@@ -99,7 +99,7 @@ def macro_power(spec: ACIMSpec, clock_MHz: float = 200.0, library: Any = None) -
     m = evaluate(points, library=library)
     ops_per_s = float(m["throughput_tops"][0]) * 1e12
     power = {name: float(m[f"energy_{name}_fJ_per_op"][0]) * 1e-15 * ops_per_s for name in COMPONENTS}
-    from eda.acim.model_area import library_tech
+    from eda.acim.models.area import library_tech
 
     vdd = float(library_tech(library).vdd_V)
     return MacroPower(vdd=vdd, component_w=power, cycle_s=float(m["cycle_time_ns"][0]) * 1e-9,

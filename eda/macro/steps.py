@@ -92,7 +92,7 @@ class MacroPdn(Step):
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.library import load_library, with_stripe_every
-        from eda.acim.model_area import library_tech
+        from eda.acim.models.area import library_tech
         from eda.macro.activity import (
             Segment,
             activity_segments,

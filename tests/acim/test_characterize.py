@@ -31,7 +31,7 @@ def test_bitcell_holds_and_reads_without_flipping(cells, corner) -> None:
     the threshold mismatch of the cell's 0.42/0.15 µm devices (A_VT/√(W·L) ≈ 20 mV), the usual yield margin
     of a bitcell in a large array."""
     from eda.acim.characterize_benches import butterfly, hold_read_transient, static_noise_margin
-    from eda.acim.model_tech import AVT_MV_UM
+    from eda.acim.models.tech import AVT_MV_UM
 
     cond = Conditions(corner)
     result = hold_read_transient(cells, cond)

@@ -1,7 +1,7 @@
 """Energy per operation of the QR macro as drawn, by component, with an ADC figure-of-merit cross-check.
 
 Per compute cycle and column (random data: input bits 1 with probability α_x = ½, products with p = ¼;
-levels and capacitances from :mod:`eda.acim.model_column`; every energy is charge drawn from a supply
+levels and capacitances from :mod:`eda.acim.models.column`; every energy is charge drawn from a supply
 times its voltage):
 
 * precharge: the PMOS restores each local bit line a product discharged (p·C_lrbl·VDD) and, through EN,
@@ -33,9 +33,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from eda.acim.model_column import PRODUCT_PROBABILITY
-from eda.acim.model_tech import ModelTech
-from eda.acim.models import DesignPoints
+from eda.acim.models.column import PRODUCT_PROBABILITY
+from eda.acim.models.points import DesignPoints
+from eda.acim.models.tech import ModelTech
 
 __all__ = ["dac_lines_per_bit", "energy_model", "adc_figures_of_merit", "INPUT_BIT_DENSITY"]
 

@@ -44,15 +44,15 @@ from functools import lru_cache
 
 import numpy as np
 
-from eda.acim.model_tech import ModelTech
-from eda.acim.models import DesignPoints
+from eda.acim.models.points import DesignPoints
+from eda.acim.models.tech import ModelTech
 
 __all__ = ["settling_residual", "clipping_error", "code_error", "integer_quantisation_error", "total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
            "to_db", "PRODUCT_PROBABILITY"]
 
 #: reporting ceiling of SQNR/SNR_T (dB): beyond it a lossless quantiser's output is bit-exact in practice
 SNR_CEILING_DB = 120.0
-from eda.acim.model_column import PRODUCT_PROBABILITY  # noqa: E402  (re-exported)
+from eda.acim.models.column import PRODUCT_PROBABILITY  # noqa: E402  (re-exported)
 
 
 def to_db(ratio: np.ndarray | float) -> np.ndarray:
@@ -110,8 +110,8 @@ def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, n
 
 def clipping_error(points: DesignPoints, top: np.ndarray) -> np.ndarray:
     """E[(K − top)²; K > top] (counts²) for the products K of a conversion
-    (:func:`eda.acim.model_column.product_count_pmf`): products beyond the ADC window."""
-    from eda.acim.model_column import product_count_pmf
+    (:func:`eda.acim.models.column.product_count_pmf`): products beyond the ADC window."""
+    from eda.acim.models.column import product_count_pmf
 
     out = np.zeros(len(points), dtype=float)
     for i, (n, g, t) in enumerate(zip(points.caps_per_column.tolist(), points.cols_per_adc.tolist(),
@@ -125,10 +125,10 @@ def clipping_error(points: DesignPoints, top: np.ndarray) -> np.ndarray:
 def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts: np.ndarray,
                p: float = PRODUCT_PROBABILITY) -> np.ndarray:
     """E[(K̂ − K)²] (counts²): the error of the SAR ADC as drawn converting the products K of a conversion
-    (:func:`eda.acim.model_column.product_count_pmf`: the group's columns share their rows' input bits) with
+    (:func:`eda.acim.models.column.product_count_pmf`: the group's columns share their rows' input bits) with
     Gaussian analog noise σ (counts). ``p`` is kept for the call signature (the distribution sets it).
 
-    The code is D = clip(ceil(D0 + ½ + g·(K + n)) − 1, 0, 2^B − 1) (:mod:`eda.acim.model_column`: VREF half
+    The code is D = clip(ceil(D0 + ½ + g·(K + n)) − 1, 0, 2^B − 1) (:mod:`eda.acim.models.column`: VREF half
     a code above the window offset D0, DAC gain g); the back end maps codes to products with the
     least-squares line of D on K (its calibration), K̂ = (D − b)/a, or the mean of K where that errs
     less (a window that holds almost every K in one code). The expectation is exact over K and a
@@ -146,7 +146,7 @@ def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts
 @lru_cache(maxsize=100_000)
 def _code_error(caps_per_column: int, cols_per_adc: int, bits: int, offset: float, gain: float,
                 sigma: float) -> float:
-    from eda.acim.model_column import product_count_pmf
+    from eda.acim.models.column import product_count_pmf
 
     x, w = np.polynomial.hermite_e.hermegauss(9)
     w = w / w.sum()
@@ -173,13 +173,13 @@ def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, n
                     ) -> dict[str, np.ndarray]:
     """Per-point output-voltage noise variances (V²) of one bit-plane, by source, plus the step Δ (V).
 
-    ``timing`` (:func:`eda.acim.model_throughput.timing_model`) carries the column's levels. Returns keys
+    ``timing`` (:func:`eda.acim.models.throughput.timing_model`) carries the column's levels. Returns keys
     ``thermal_charge``, ``thermal_conversion``, ``mismatch`` (capacitors), ``level`` (the precharge level's
     threshold mismatch), ``injection``, ``comparator``, ``settling``, ``total``, ``step_V`` (Δ_H, volts per
     product), ``c_total_fF``, ``c_eff_fF``.
     """
     if timing is None:
-        from eda.acim.model_throughput import timing_model
+        from eda.acim.models.throughput import timing_model
 
         timing = timing_model(points, tech, geometry)
     n = points.caps_per_conversion.astype(float)
@@ -269,7 +269,7 @@ def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndar
               timing: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Analog SNR, SQNR and total SNR (dB) of the multi-bit dot product, and the binary-plane analog SNR.
 
-    The quantiser is the SAR ADC as drawn (:mod:`eda.acim.model_column`): one code per 1/g products, a
+    The quantiser is the SAR ADC as drawn (:mod:`eda.acim.models.column`): one code per 1/g products, a
     window of 2^B codes placed by VREF, products beyond it clip; :func:`code_error` is the exact expected
     error after the back end's linear calibration. ``snr_total_additive_db`` keeps the paper's additive form
     with Bennett's Δ²/12 (Δ = 1/g) and the clipping term.
@@ -279,7 +279,7 @@ def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndar
     timing = timing or {}
     n = points.caps_per_conversion.astype(float)
     analog_counts = noise["total"] / noise["step_V"] ** 2
-    from eda.acim.model_throughput import timing_model
+    from eda.acim.models.throughput import timing_model
 
     if "level_dac_gain" not in timing:
         timing = timing_model(points, tech, geometry)

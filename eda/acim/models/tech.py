@@ -14,7 +14,7 @@ characterisation.
   driver output resistances and energies, comparator delay over its input common mode, energy and
   offset, SAR logic energy per clock edge and clock-to-output delay, and a full adder's energy.
 
-:func:`eda.acim.model_area.library_tech` reads both; :meth:`ModelTech.from_tech_file` the process part
+:func:`eda.acim.models.area.library_tech` reads both; :meth:`ModelTech.from_tech_file` the process part
 alone (the characterised fields then stay NaN or empty: :meth:`ModelTech.check_complete`, which
 :func:`eda.acim.models.evaluate` calls, turns that into a :class:`~eda.errors.SpecError` naming them).
 """
@@ -116,7 +116,7 @@ class ModelTech:
         missing = self.missing_fields()
         if missing:
             raise SpecError(f"the model technology '{self.name}' ({self.corner}) lacks {', '.join(missing)}",
-                            hint="load it with eda.acim.model_area.library_tech (tech.yaml plus the "
+                            hint="load it with eda.acim.models.area.library_tech (tech.yaml plus the "
                                  "characterisation), or run `eda acim characterize --out "
                                  "<library>/characterization`")
 

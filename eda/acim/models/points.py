@@ -1,4 +1,4 @@
-"""Design points of the charge-redistribution (QR) ACIM macro and the one-call model evaluation.
+"""Design points of the charge-redistribution (QR) ACIM macro.
 
 A design point is an H×W array of 8T bitcells grouped in *local arrays* of L cells that share one compute
 capacitor C_u (EasyACIM; the architecture of :mod:`eda.acim.spec`). Each compute cycle activates one row
@@ -11,7 +11,7 @@ shift-add. ``clock_MHz`` is the control clock: every phase takes a whole number 
 enough for RC settling to half an LSB.
 
 :class:`DesignPoints` holds many points as numpy arrays (one entry per point) so every model is vectorised;
-:func:`evaluate` returns all metrics of all points as a dict of arrays.
+:func:`eda.acim.models.evaluate` returns all metrics of all points as a dict of arrays.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from eda.errors import SpecError
 #: the column DAC wiring has this many bottom-plate lines (same rule as :class:`eda.acim.spec.ACIMSpec`)
 MAX_ADC_BITS = 8
 
-__all__ = ["DesignPoints", "SPEC_FIELDS", "evaluate", "METRIC_UNITS"]
+__all__ = ["DesignPoints", "SPEC_FIELDS", "MAX_ADC_BITS", "METRIC_UNITS"]
 
 #: the ACIMSpec fields (the layout generator's architecture spec)
 SPEC_FIELDS: tuple[str, ...] = ("rows", "cols", "local_array_size", "adc_bits", "input_bits", "weight_bits",
@@ -149,34 +149,3 @@ class DesignPoints:
     def describe(self, i: int) -> str:
         """A one-line description of point ``i``."""
         return ", ".join(f"{f.name}={getattr(self, f.name)[i]:g}" for f in fields(self))
-
-
-def evaluate(points: DesignPoints, tech: Any = None, *, library: Any = None) -> dict[str, np.ndarray]:
-    """All model metrics of all points (arrays in :data:`METRIC_UNITS` units plus energy breakdown).
-
-    Args:
-        points: the design points.
-        tech: :class:`eda.acim.model_tech.ModelTech` (default: the library's ``tech.yaml`` and its
-            tt characterisation, :func:`eda.acim.model_area.library_tech`); one with a field missing is a
-            :class:`~eda.errors.SpecError`.
-        library: cell library directory (or name) for the floorplan-based area and wire lengths;
-            ``None`` uses the default library.
-    """
-    from eda.acim.model_area import area_model, column_geometry, library_tech
-    from eda.acim.model_energy import energy_model
-    from eda.acim.model_snr import snr_model
-    from eda.acim.model_throughput import timing_model
-
-    tech = tech or library_tech(library)
-    tech.check_complete()
-    geometry = column_geometry(points, tech, library=library)
-    out: dict[str, np.ndarray] = {}
-    timing = timing_model(points, tech, geometry)
-    out.update(snr_model(points, tech, geometry, timing))
-    out.update(timing)
-    energy = energy_model(points, tech, geometry, timing)
-    out.update(energy)
-    area = area_model(points, tech, library=library)
-    out.update(area)
-    out["tops_per_mm2"] = out["throughput_tops"] / (out["area_um2"] * 1e-6)
-    return out

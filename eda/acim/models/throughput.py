@@ -1,6 +1,6 @@
 """Timing and throughput of the QR macro: RC-settling-limited phases on a discrete control clock.
 
-One compute cycle (one input bit-plane through all W columns; :mod:`eda.acim.model_column` for the
+One compute cycle (one input bit-plane through all W columns; :mod:`eda.acim.models.column` for the
 levels) has four phases, each a whole number of clock periods (at least one):
 
 1. precharge: one clock period; EN stays on through the evaluate phase, so the non-product nodes reach the
@@ -33,9 +33,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from eda.acim.model_column import PRODUCT_PROBABILITY, column_levels
-from eda.acim.model_tech import ModelTech
-from eda.acim.models import DesignPoints
+from eda.acim.models.column import PRODUCT_PROBABILITY, column_levels
+from eda.acim.models.points import DesignPoints
+from eda.acim.models.tech import ModelTech
 
 __all__ = ["time_constants", "settling_time", "timing_model"]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eda.acim.model_area import area_model, column_geometry, floorplan_of, library_tech
-from eda.acim.model_energy import _cdac_energy_fJ, adc_figures_of_merit, dac_lines_per_bit
-from eda.acim.model_snr import (
+from eda.acim.models import DesignPoints, evaluate
+from eda.acim.models.area import area_model, column_geometry, floorplan_of, library_tech
+from eda.acim.models.energy import _cdac_energy_fJ, adc_figures_of_merit, dac_lines_per_bit
+from eda.acim.models.snr import (
     code_error,
     integer_quantisation_error,
     mismatch_variance,
@@ -15,8 +16,7 @@ from eda.acim.model_snr import (
     plane_weight_sum,
     product_variance,
 )
-from eda.acim.model_tech import BOLTZMANN, ModelTech
-from eda.acim.models import DesignPoints, evaluate
+from eda.acim.models.tech import BOLTZMANN, ModelTech
 from eda.errors import SpecError
 
 TECH = library_tech()

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from eda.acim.model_tech import ModelTech
-from eda.acim.models import SPEC_FIELDS, DesignPoints
+from eda.acim.models.points import SPEC_FIELDS, DesignPoints
+from eda.acim.models.tech import ModelTech
 
 __all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech", "drawable"]
 

@@ -23,7 +23,7 @@ VREF places the ADC window: the comparator decides fastest at a high common mode
 each conversion near VREF, so VREF is set as high as the window allows while still covering
 K_hi = E[K] + 4σ_K products: D0 = max(0, 2^B − 1 − ⌈g·K_hi⌉), VREF = V(K=0) + (D0 + ½)·Δ_u. VREF never
 sits below the lowest input common mode at which the characterised comparator decides
-(:attr:`~eda.acim.model_tech.ModelTech.comparator_min_cm_V`; an NMOS-input StrongARM makes no decision below
+(:attr:`~eda.acim.models.tech.ModelTech.comparator_min_cm_V`; an NMOS-input StrongARM makes no decision below
 it): D0 ≥ ⌈(V_cm,min − V(K=0))/Δ_u − ½⌉, which narrows the window where V(K=0) is low. Products beyond the
 window's top clip (the code error counts them).
 """
@@ -34,8 +34,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from eda.acim.model_tech import ModelTech
-from eda.acim.models import DesignPoints
+from eda.acim.models.points import DesignPoints
+from eda.acim.models.tech import ModelTech
 
 __all__ = ["column_levels", "product_count_pmf", "product_count_moments", "PRODUCT_PROBABILITY",
            "WINDOW_SIGMAS", "BIT_PROBABILITY"]
