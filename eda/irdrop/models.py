@@ -207,14 +207,11 @@ class PDNNet(nn.Module):
             mV (default ``rail_coarse``, the coarse-grid rail estimate, when it is among the current
             channels; ``None``: none; ``[rail_est, rail_coarse]``: both rail estimates); the
             linear-current head starts from their mean (gates ``1 / n``) and ~0
-            elsewhere, so training learns a correction of the physics prior. On the ICCAD 2023 case whose
-            priors were the most accurate (testcase2, held out) starting from the coarse estimate alone
-            gave MAE 0.045 mV / F1 0.86 against 0.094 / 0.32 from the mean of both.
-        compress: feed the normalised current channels to the branches as ``asinh`` (default; the head
-            still multiplies the raw channels, so the output stays linear in the current). testcase2's
-            current is more concentrated than any other ICCAD design's (128 µm blocks at its hot spots
-            1.6 × the die mean, at most 1.2 elsewhere); on the linear scale the gates extrapolated and
-            pulled its hot spots 10 % down (MAE 0.095 mV, F1 0.18, coarse prior).
+            elsewhere, so training learns a correction of the physics prior.
+        compress: feed the normalised current channels (dimensionless, current / die-mean current) to the
+            branches as ``asinh`` (default), which keeps the gates bounded on designs whose current is
+            more concentrated than the training designs'; the head still multiplies the raw channels, so
+            the output stays linear in the current.
     """
 
     uses_graph = True

@@ -307,8 +307,8 @@ def train_rank(model_config: dict[str, Any], train: Sequence[Sample], val: Seque
             _LOG.info("rank 0 wrote %s", checkpoint)
         else:
             _LOG.info("rank %d of %d trained; rank 0 writes the checkpoint", rank, world_size)
-        # every rank leaves together before the group is torn down (one CI run saw rank 0 abort at teardown
-        # with "terminate called without an active exception"; not reproduced since, with or without this)
+        # every rank leaves together before the group is torn down, so no rank tears it down while
+        # another still communicates
         torch.distributed.barrier()
     finally:
         torch.distributed.destroy_process_group()
@@ -408,7 +408,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise DataError(f"checkpoint '{path}' was trained on {have}; this version of eda builds the "
                         f"{len(STATIC_CHANNELS)} of eda.irdrop.features.STATIC_CHANNELS",
                         hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)")
-    version = payload.get("features_version", 6)  # checkpoints before the key were made on version 6
+    version = payload.get("features_version", 6)  # a checkpoint without the key holds version 6 channels
     seen = payload.get("model_config", {}).get("channels") or STATIC_CHANNELS
     if version != FEATURES_VERSION and not set(seen) <= set(MAP_CHANNELS):
         raise DataError(f"checkpoint '{path}' was trained on version {version} of the netlist-derived channels; "
