@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from eda.workloads.mapping import WorkloadMapping
     from eda.workloads.workload import Workload
 
-__all__ = ["Floorplan", "CurrentTrace", "current_maps", "workload_timeline"]
+__all__ = ["ArrayGrid", "CurrentTrace", "current_maps", "workload_timeline"]
 
 
 @dataclass(frozen=True)
-class Floorplan:
+class ArrayGrid:
     """Arrays on a near-square grid: array ``i`` at column ``i % nx``, row ``i // nx`` (µm)."""
 
     nx: int
@@ -33,7 +33,7 @@ class Floorplan:
     array_height_um: float
 
     @classmethod
-    def for_mapping(cls, mapping: WorkloadMapping) -> Floorplan:
+    def for_mapping(cls, mapping: WorkloadMapping) -> ArrayGrid:
         spec = mapping.spec
         nx = max(1, math.ceil(math.sqrt(mapping.arrays)))
         ny = max(1, math.ceil(mapping.arrays / nx))
@@ -56,14 +56,14 @@ class CurrentTrace:
         times_s: start time of each slice (s), shape (T,).
         currents_a: current drawn in each tile during each slice (A), shape (T, ny, nx) with row 0 at y = 0.
         tile_um: tile edge (µm).
-        floorplan: where the arrays are.
+        array_grid: where the arrays are.
         array_layers: layer name owning each array index (one label for a time-multiplexed macro).
     """
 
     times_s: np.ndarray
     currents_a: np.ndarray
     tile_um: float
-    floorplan: Floorplan
+    array_grid: ArrayGrid
     array_layers: list[str]
 
     @property
@@ -74,13 +74,13 @@ class CurrentTrace:
 
 def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float = 10.0,
                  slices: int = 20) -> CurrentTrace:
-    """Per-tile supply current over the macro floorplan in ``slices`` equal time slices of the inference.
+    """Per-tile supply current over the macro's array grid in ``slices`` equal time slices of the inference.
 
     A layer's arrays draw ``energy / (V · latency)`` while the layer runs, spread uniformly over the cells
     its weights occupy (cell utilisation × array area, rows first) with the ADC share in the periphery strip;
     a slice's current is the time-weighted mean over the layers active in it.
     """
-    plan = Floorplan.for_mapping(mapping)
+    plan = ArrayGrid.for_mapping(mapping)
     spec = mapping.spec
     ntx = max(1, math.ceil(plan.width_um / tile_um))
     nty = max(1, math.ceil(plan.height_um / tile_um))
@@ -116,7 +116,7 @@ def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float
             overlap = min(end, edges[k + 1]) - max(start, edges[k])
             if overlap > 0:
                 maps[k] += footprint[name] * current * overlap / (edges[k + 1] - edges[k])
-    return CurrentTrace(times_s=edges[:-1], currents_a=maps, tile_um=tile_um, floorplan=plan, array_layers=owner)
+    return CurrentTrace(times_s=edges[:-1], currents_a=maps, tile_um=tile_um, array_grid=plan, array_layers=owner)
 
 
 def workload_timeline(mapping: WorkloadMapping) -> list[tuple[str, float, float]]:

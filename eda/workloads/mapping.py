@@ -54,7 +54,7 @@ __all__ = [
     "map_layer",
     "map_workload",
     "time_multiplex",
-    "Floorplan",
+    "ArrayGrid",
     "CurrentTrace",
     "current_maps",
 ]
@@ -448,4 +448,4 @@ def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cos
                            latency_s=now, energy_j=energy, macs=macs)
 
 
-from eda.workloads.currents import CurrentTrace, Floorplan, current_maps  # noqa: E402  (re-export)
+from eda.workloads.currents import ArrayGrid, CurrentTrace, current_maps  # noqa: E402  (re-export)

@@ -551,10 +551,10 @@ class WorkloadMap(Step):
 
 
 def _auto_tile(mapping: Any) -> float:
-    """1 µm tiles (the contest map grid) unless the floorplan exceeds 2 mm a side; then coarser."""
-    from eda.workloads.mapping import Floorplan
+    """1 µm tiles (the contest map grid) unless the array grid exceeds 2 mm a side; then coarser."""
+    from eda.workloads.currents import ArrayGrid
 
-    plan = Floorplan.for_mapping(mapping)
+    plan = ArrayGrid.for_mapping(mapping)
     return float(max(1, math.ceil(max(plan.width_um, plan.height_um) / 2000.0)))
 
 

@@ -144,4 +144,4 @@ def test_current_maps_of_a_time_multiplexed_macro_conserve_energy():
     trace = current_maps(work, mapping, tile_um=4.0, slices=4)
     drawn = trace.currents_a.sum() * mapping.latency_s / 4 * spec.vdd
     assert drawn == pytest.approx(mapping.energy_j, rel=1e-9)
-    assert trace.floorplan.nx * trace.floorplan.ny >= 3 and len(trace.array_layers) == 3
+    assert trace.array_grid.nx * trace.array_grid.ny >= 3 and len(trace.array_layers) == 3
