@@ -16,8 +16,8 @@ matrix). This module derives an *estimate* of the drop from the netlist that nev
    the die, insulating die edges, the pads at equal potential. A point source (pad, via from below) is
    spread over one wire pitch of its layer. Per cosine mode the stack is a small dense system, so it is
    inverted in closed form by a cosine transform; the pad currents follow from a ``(pads + 1)``-sized
-   dense system. A layer with fewer than four wires across the die (a pad bar, a ring) is no sheet and
-   joins its neighbour.
+   dense system. In the top mesh a layer with fewer than four wires across the die (a pad bar, a ring) is
+   no sheet and joins its neighbour.
 3. **Downward pass**: each chain layer's drop is its local drop plus the harmonic interpolation of the
    drops of the nodes above it (the same chain factors, a second right-hand side).
 4. **Global correction**: the chains above are independent, so the current that flows along a rail
@@ -29,10 +29,9 @@ matrix). This module derives an *estimate* of the drop from the netlist that nev
    solution of the netlist: the fine-scale error it leaves is what the learned models see in the residual
    channels.
 
-Every step is linear in the currents. On the ICCAD 2023 real cases steps 1-3 alone track the golden map
-with a correlation of 0.955-0.983, 0.18-0.36 mV mean error and hot spots 10-19 % high (the omitted
-through-currents spread the load between stripes); with step 4 the correlation is 0.979-0.998 and the mean
-error 0.07-0.13 mV. The learned models correct the rest (see docs/irdrop.md).
+Every step is linear in the currents. Steps 1-3 alone leave the hot spots high (the omitted
+through-currents spread the load between stripes); step 4 removes most of that, and the learned models
+correct the rest (measured figures: docs/irdrop.md, ``benchmarks/irdrop_rail_correction.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +44,7 @@ from scipy.sparse import csgraph
 from scipy.sparse.linalg import splu
 from scipy.spatial import cKDTree
 
+from eda.irdrop.cost import record_system
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
@@ -239,8 +239,9 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
     Σ g·Δ² of its wires) and adjacent sheets are coupled by their vias spread evenly over the die (S per
     cell), so a layer of one-axis stripes stays one-axis and the via resistance between mesh layers is
     kept. A point source on a layer (a pad, or a via from the chains below) is spread across one wire
-    pitch of that layer — the pitch a wire collects current from — and a node reads its layer's sheet
-    averaged over the same box. Per cosine mode the stack is an ``L × L`` system, inverted in closed form
+    pitch of that layer — the pitch a wire collects current from, at most the die, however few wires the
+    layer has — and a node reads its layer's sheet averaged over the same box (a sheet joined from a bar
+    and its neighbour spreads over one cell along an axis with fewer than four wires across). Per cosine mode the stack is an ``L × L`` system, inverted in closed form
     for every mode at once; the pad currents follow from a ``(pads + 1)``-sized dense system.
     """
     nx, ny = shape
@@ -255,10 +256,13 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
         wire = np.isin(la, lays) & np.isin(lb, lays)
         return float(d[wire & (axes == 0), 0].sum()), float(d[wire & (axes == 1), 1].sum())
 
-    def pitch(length: float, extent: int) -> int:
-        """Spacing (cells) of wires of this total length over the die; 1 unless at least 4 fit across."""
+    def pitch(length: float, extent: int, joined: bool) -> int:
+        """Spacing (cells) of wires of this total length over the die, at most the die's ``extent``; on a
+        sheet ``joined`` from a bar and its neighbour (:func:`sheet_groups`), 1 unless at least 4 fit across."""
         w = area / length if length > 0 else 1.0
-        return int(round(w)) if 1.0 < w <= extent / 4 else 1
+        if joined:
+            return int(round(w)) if 1.0 < w <= extent / 4 else 1
+        return min(int(round(w)), extent) if w > 1.0 else 1
 
     n_lay = len(groups)
     group_of = np.full(int(pdn.layer.max()) + 1, -1)
@@ -278,7 +282,7 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
         kmat[:, :, i, i] = 4 * sig_x * sx + 4 * sig_y * sy
         len_x, len_y = wire_length(lays)
         # wires along x, pitch area / length apart, each collect current from one pitch in y (and so on)
-        width.append((pitch(len_y, nx), pitch(len_x, ny)))
+        width.append((pitch(len_y, nx, len(lays) > 1), pitch(len_x, ny, len(lays) > 1)))
         for j in range(n_lay):
             if j != i:
                 gam = float(g[(ga == i) & (gb == j) | (ga == j) & (gb == i)].sum()) / area
@@ -289,6 +293,8 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
     # faster than numpy's at L = 5 (same LAPACK factorisation, float64)
     import torch
 
+    names = ", ".join("+".join(f"m{lay}" for lay in lays) for lays in groups)
+    record_system(f"sheets {names}, per cosine mode", unknowns=nx * ny * n_lay, block=n_lay)
     kinv = torch.linalg.inv(torch.from_numpy(kmat + 1e-12 * scale * np.eye(n_lay))).numpy()
     kinv[0, 0] = np.linalg.pinv(kmat[0, 0])  # the constant mode is fixed by the pads
 
@@ -329,6 +335,7 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
     m[:n_pad, :n_pad] = resp
     m[:n_pad, n_pad] = -1.0
     m[n_pad, :n_pad] = 1.0
+    record_system(f"sheets {names}, pad currents", unknowns=n_pad + 1)
     sol = np.linalg.lstsq(m, np.r_[-v_load, load.sum()], rcond=None)[0]
     src = -load
     for q in range(n_pad):
@@ -381,6 +388,7 @@ def chain_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.nda
         # wires within the layer, plus the vias up as conductances to ground (the node above held at 0)
         mat = stamp(m, np.r_[idx[a[both]], idx[ends]], np.r_[idx[b[both]], np.full(ends.size, -1)],
                     np.r_[g[both], gu])
+        record_system(f"m{lay} chains", mat)
         lu = splu(mat.tocsc())  # block-diagonal: one independent chain per rail / stripe segment
         x = lu.solve(inj[free])
         local[free] = x
@@ -448,6 +456,7 @@ def _extend_to_stubs(pdn: PdnStructure, alive: np.ndarray, drop: np.ndarray) -> 
                 np.r_[g[both], g_live, np.full(m, leak)])
     rhs = np.zeros(m)
     np.add.at(rhs, idx[end], g_live * drop[live])
+    record_system("stubs below the PDN", mat)
     drop[dead] = splu(mat.tocsc()).solve(rhs)
 
 
