@@ -145,7 +145,7 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
     model = model_predictions(spec, clock_MHz, corner, lib)
     period = 1e3 / clock_MHz
     timing = CycleTiming(model["t_precharge_ns"], model["t_charge_ns"], model["t_share_ns"], model["t_bit_ns"],
-                         spec.adc_bits)
+                         spec.adc_bits, compare_ns=model["t_compare_ns"])
     cond = Conditions(corner, vdd_V if vdd_V is not None else model.get("vdd_V", 1.8), temperature_C)
     conn = {"OUTP": "OUTP0", "OUTN": "OUTN0", "CLK": "CLKSAR", "RST": "RSTSAR", "VDD": "VDD", "VSS": "VSS",
             "VPB": "VDD", "VNB": "VSS", **{f"DOUT{b}": f"DOUT{b}_0" for b in range(spec.adc_bits)}}
@@ -170,6 +170,11 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
     counts = np.array([r["count"] for r in results])
     codes = np.array([r["code"] for r in results])
     fit = analyse(counts, codes, spec)
+    # the models' quantiser (window offset D0, DAC gain g; eda.acim.models.column) on the same product
+    # counts, without the device noise the deck does not simulate: the like-for-like model figure
+    model_codes = np.clip(np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * counts) - 1,
+                          0, 2**spec.adc_bits - 1)
+    fit_model = analyse(counts, model_codes, spec)
     energy = np.array([sum(r["energy_fJ"].values()) for r in results])
     by_source: dict[str, float] = {}
     for r in results:
@@ -184,9 +189,10 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
         "spec": spec.to_dict(), "corner": corner, "vdd_V": cond.vdd_V, "temperature_C": temperature_C,
         "clock_MHz": clock_MHz, "vectors": len(results), "lvs": lvs,
         "phase_ns": {"precharge": timing.precharge_ns, "evaluate": timing.evaluate_ns, "share": timing.share_ns,
-                     "sar_bit": timing.bit_ns, "cycle": timing.cycle_ns},
+                     "sar_bit": timing.bit_ns, "compare": timing.compare_at_ns, "cycle": timing.cycle_ns},
         "vref_V": model["level_vref_V"],
         "snr_db_sim": fit["snr_db"], "snr_db_model": model["snr_total_db"],
+        "snr_db_model_same_counts": fit_model["snr_db"], "snr_db_model_noiseless": model["sqnr_db"],
         "energy_fJ_sim": float(energy.mean() / macs), "energy_fJ_model": model["energy_per_mac_fJ"],
         "settling_ns_sim": settle_eval + settle_share,
         "settling_ns_model": model["settle_charge_ns"] + model["settle_share_ns"],

@@ -47,8 +47,9 @@ EXTRACTED_ROLES = ("bitcell", "compute", "colper", "colper_end", "adc", "row_dri
 class CycleTiming:
     """Phase durations of one compute cycle (ns) and the edge time (ns).
 
-    ``bit_ns`` is the SAR clock period; the comparator is clocked from a quarter period after each SAR
-    edge (the DAC has settled) to an eighth of a period after the next edge, which latches its decision.
+    ``bit_ns`` is the SAR clock period; the comparator is clocked from ``compare_ns`` after each SAR edge
+    (the DAC has settled; a quarter period when not given) to an eighth of a period after the next edge,
+    which latches its decision.
     """
 
     precharge_ns: float
@@ -57,6 +58,12 @@ class CycleTiming:
     bit_ns: float
     adc_bits: int
     edge_ns: float = 0.05
+    compare_ns: float | None = None
+
+    @property
+    def compare_at_ns(self) -> float:
+        """Delay (ns) from a SAR edge to the comparator clock."""
+        return self.bit_ns / 4 if self.compare_ns is None else self.compare_ns
 
     @property
     def cycle_ns(self) -> float:
@@ -292,9 +299,9 @@ def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, suppli
         for j in range(timing.adc_bits + 1):
             tj = t0 + j * timing.bit_ns
             step("CLKSAR", tj, hi)
-            step("CLKSAR", tj + timing.bit_ns / 4, lo)
+            step("CLKSAR", tj + min(timing.bit_ns / 4, timing.compare_at_ns), lo)
             if j < timing.adc_bits:
-                step("CLK", tj + timing.bit_ns / 4, hi)
+                step("CLK", tj + timing.compare_at_ns, hi)
                 step("CLK", tj + timing.bit_ns * 1.125, lo)
     for name, pts in waves.items():
         lines.append(f"V{name} {name} 0 {_pwl(pts)}")

@@ -25,7 +25,7 @@ def reference():
 
 @pytest.fixture(scope="module")
 def nsga():
-    return explore(SPACE, population=50, generations=60, seed=2)
+    return explore(SPACE, population=50, generations=50, seed=2)
 
 
 def test_exhaustive_front_is_non_dominated_and_complete(reference) -> None:

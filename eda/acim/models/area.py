@@ -7,8 +7,9 @@ same floorplan gives the column's geometry for the electrical models:
 * local node: the local read bit line spans L bitcell rows plus the compute cell (``L·bit_h + compute_h``
   of wire) and carries L read-port junctions and the compute switch's junction; the compute capacitor's
   bottom plate (CTOP, met3 over the bitcells' met2 lines) adds its plate capacitance ε·A/t (A the drawn
-  plate and strap area, t the met3-to-met2 dielectric of the technology file) and the junctions of the
-  share and reset switches;
+  plate and strap area, t the met3-to-met2 dielectric of the technology file), the wiring of its
+  plate edge and strap, the CTOP wiring inside the compute cell (measured once per library on the cell's
+  GDS) and the junctions of the share and reset switches;
 * compute line: spans every local-array group of the column (``rows/L · group_h``), loaded by one share
   switch junction per group; its resistance is that length times the wire resistance per µm;
 * word line: W column pitches of wire loaded by W read-port gates;
@@ -32,7 +33,7 @@ from eda.acim.models.tech import ModelTech
 __all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech", "drawable"]
 
 _GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_area_um2",
-                  "cap_perimeter_um", "plate_parasitic_fF", "ctop_wire_um")
+                  "cap_perimeter_um", "plate_parasitic_fF", "ctop_wire_um", "ctop_cell_wire_fF")
 #: vacuum permittivity (fF/µm)
 EPS0_FF_PER_UM = 8.8541878128e-3
 
@@ -51,6 +52,20 @@ def _plate_cap_fF_per_um2(path: str | None) -> float:
 
     tech = load_tech(_library(path).tech_file)
     return EPS0_FF_PER_UM * float(tech.data.get("eps_r", 3.9)) / tech.prop("met3", "ild_below_um")
+
+
+@lru_cache(maxsize=8)
+def _cell_net_cap_fF(path: str | None, role: str, net: str) -> float:
+    """Wire capacitance (fF) of ``net`` inside the library cell of ``role``, measured on its GDS with the
+    technology file's per-layer capacitances (:func:`eda.acim.wirecap.net_capacitance`); 0 without a GDS."""
+    from eda.acim.wirecap import net_capacitance
+    from eda.tech import load_tech
+
+    lib = _library(path)
+    gds = lib.role(role).gds
+    if gds is None or not Path(gds).is_file():
+        return 0.0
+    return float(net_capacitance(gds, load_tech(lib.tech_file), {net}).get(net, 0.0))
 
 
 @lru_cache(maxsize=8)
@@ -104,7 +119,9 @@ def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) ->
     via_y = float(lib.capacitor["ctop_via2"][1])
     # the CTOP net's wiring: the met3 bottom plate (half its perimeter) and the strap down to the via2
     wire = (w + 2 * R.m3_capm) + (h + 2 * R.m3_capm) + (plan.compute_h - via_y)
-    return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h, w * h, 2 * (w + h), plate_fF, wire)
+    cell_fF = _cell_net_cap_fF(library_key, "compute", "CTOP")
+    return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h, w * h, 2 * (w + h), plate_fF, wire,
+            cell_fF)
 
 
 @lru_cache(maxsize=200_000)
@@ -168,7 +185,8 @@ def column_geometry(points: DesignPoints, tech: ModelTech, *, library: Any = Non
     return {
         "unit_cap_drawn_fF": cap,
         "plate_parasitic_fF": plan["plate_parasitic_fF"],
-        "local_node_cap_fF": tech.ctop_junction_cap_fF + plan["ctop_wire_um"] * tech.wire_cap_fF_per_um,
+        "local_node_cap_fF": (tech.ctop_junction_cap_fF + plan["ctop_wire_um"] * tech.wire_cap_fF_per_um
+                              + plan["plate_parasitic_fF"] + plan["ctop_cell_wire_fF"]),
         "lrbl_cap_fF": (points.local_array_size * tech.lrbl_cell_cap_fF + tech.lrbl_compute_cap_fF
                         + local_wire_um * tech.wire_cap_fF_per_um),
         "line_cap_fF": line_um * tech.wire_cap_fF_per_um + n * tech.cbl_junction_cap_fF,

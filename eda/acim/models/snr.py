@@ -46,6 +46,7 @@ import numpy as np
 
 from eda.acim.models.points import DesignPoints
 from eda.acim.models.tech import ModelTech
+from eda.acim.models.throughput import dac_step_fraction
 
 __all__ = ["settling_residual", "clipping_error", "code_error", "integer_quantisation_error", "total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
            "to_db", "PRODUCT_PROBABILITY"]
@@ -96,13 +97,14 @@ def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, n
 
     Evaluate and share leave a fraction ε = exp(−t/τ) of each node's step, a gain error ε·K (variance
     ε²·E[K²] over the data); each SAR decision sees ε_d of its DAC step (at most half of the window),
-    the DAC having the first quarter of a SAR period after the logic's clock-to-output delay.
+    the DAC settling from the SAR logic's clock-to-output delay until the comparator is clocked
+    (``t_compare_ns``), from the initial error of :func:`~eda.acim.models.throughput.dac_step_fraction`.
     """
     n = points.caps_per_conversion.astype(float)
     eps_c = np.exp(-(timing["t_charge_ns"] - timing["t_wordline_ns"]) * 1e3 / timing["tau_charge_ps"])
     eps_s = np.exp(-timing["t_share_ns"] * 1e3 / timing["tau_share_ps"])
-    t_dac = np.maximum(timing["t_bit_ns"] * 1e3 / 4 - tech.sar_clk_to_q_ps, 0.0)
-    eps_d = np.exp(-t_dac / timing["tau_dac_ps"])
+    t_dac = np.maximum(timing["t_compare_ns"] * 1e3 - tech.sar_clk_to_q_ps, 0.0)
+    eps_d = np.minimum(dac_step_fraction(points), 1.0) * np.exp(-t_dac / timing["tau_dac_ps"])
     k2 = n * p * (1 - p) + (n * p) ** 2
     window = 2.0 ** points.adc_bits / timing["level_dac_gain"]
     return (eps_c**2 + eps_s**2) * k2 + (eps_d * window / 2) ** 2

@@ -18,9 +18,14 @@ levels) has four phases, each a whole number of clock periods (at least one):
    G > 1 columns join at the ADC input through their column-share switches, and the differences between
    the columns' counts (one standard deviation of a column's products, a fraction of full scale) settle
    with τ_j = R_sw·C_col; the slower of the two sets the phase;
-4. conversion: B + 1 SAR clock periods; in each the DAC settles through the share switches (τ_d = R_sw·C_eff
-   + the line term) and the SAR logic's clock-to-output delay within the first quarter, and the
-   comparator decides (characterised delay at the VREF common mode) in the rest.
+4. conversion: B + 1 SAR periods; in each the SAR logic switches its DAC lines (clock-to-output delay),
+   the DAC step settles, then the comparator is clocked and decides (characterised delay at the VREF
+   common mode) before the next SAR edge latches its output. A DAC bit's capacitors sit in one or a few
+   columns, so its charge reaches the ADC input through those columns' share switches: the step settles
+   with τ_d = R_sw(VREF)·C_col (one column against the others; for G = 1 the local term
+   R_sw·C_eff + the line term), from an initial error of k·(G − 1)/2^B of full scale (k = min(N, 2^(B−1))
+   capacitors of the largest bit in one column). Both parts take whole clock periods: the comparator
+   clock rises ``t_compare_ns`` after the SAR edge and ``t_bit_ns`` later the next edge comes.
 
 Settling to half an LSB of a full-scale step takes τ·ln(2^(B+1)). ``clock_ok`` is false where the
 comparator does not decide at VREF (its input common mode below the characterised range);
@@ -37,7 +42,7 @@ from eda.acim.models.column import PRODUCT_PROBABILITY, column_levels
 from eda.acim.models.points import DesignPoints
 from eda.acim.models.tech import ModelTech
 
-__all__ = ["time_constants", "settling_time", "timing_model"]
+__all__ = ["time_constants", "dac_step_fraction", "settling_time", "timing_model"]
 
 
 def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
@@ -56,7 +61,7 @@ def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np
     r_dac = tech.switch_ron(levels["vref_V"])
     tau_charge = tech.read_port_ron_ohm * (c_lrbl + c_eff) + tech.switch_ron(0.0) * c_eff
     tau_share = r_share * c_eff * c_lines / (c_lines + n_g * c_eff) + tau_line
-    tau_dac = r_dac * c_eff + tau_line
+    tau_dac = np.where(points.cols_per_adc > 1, r_dac * c_column, r_dac * c_eff + tau_line)
     c_wl = geometry["wordline_cap_fF"] * 1e-15
     tau_wl = tech.wordline_driver_ohm * c_wl + geometry["wordline_res_ohm"] * c_wl / 2
     c_ctrl = (geometry["control_cap_fF"] + points.cols * tech.switch_gate_cap_fF) * 1e-15
@@ -64,6 +69,14 @@ def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np
     tau_join = r_share * c_column
     return {"tau_charge_s": tau_charge, "tau_share_s": tau_share, "tau_dac_s": tau_dac, "tau_wordline_s": tau_wl,
             "tau_control_s": tau_ctrl, "tau_join_s": tau_join}
+
+
+def dac_step_fraction(points: DesignPoints) -> np.ndarray:
+    """Initial settling error of a DAC step, as a fraction of full scale: the largest bit's capacitors in
+    one column (k = min(N, 2^(B-1))) step that column against the other G - 1, k·(G - 1)/2^B; 1 for G = 1."""
+    k = np.minimum(points.caps_per_column, 2.0 ** (points.adc_bits - 1))
+    joined = k * (points.cols_per_adc - 1) / 2.0 ** points.adc_bits
+    return np.where(points.cols_per_adc > 1, joined, 1.0)
 
 
 def settling_time(tau_s: np.ndarray, adc_bits: np.ndarray, initial_error_fraction: np.ndarray | float = 1.0
@@ -93,16 +106,17 @@ def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
     spread = np.sqrt(n * PRODUCT_PROBABILITY * (1 - PRODUCT_PROBABILITY)) / points.caps_per_conversion
     t_join = np.where(points.cols_per_adc > 1, settling_time(tau["tau_join_s"], points.adc_bits, spread), 0.0)
     t_share = t_control + np.maximum(settling_time(tau["tau_share_s"], points.adc_bits), t_join)
-    t_dac = settling_time(tau["tau_dac_s"], points.adc_bits) + tech.sar_clk_to_q_ps * 1e-12
+    t_dac = settling_time(tau["tau_dac_s"], points.adc_bits, dac_step_fraction(points)) + \
+        tech.sar_clk_to_q_ps * 1e-12
     t_decide = tech.comparator_delay_ps(levels["vref_V"]) * 1e-12
-    t_bit = np.maximum(4.0 * t_dac, 8.0 / 7.0 * t_decide)
 
     def periods(t: np.ndarray) -> np.ndarray:
         return np.maximum(np.ceil(t / period - 1e-9), 1.0)
 
     n_charge = periods(t_charge)
     n_share = periods(t_share)
-    n_bit = periods(np.where(np.isfinite(t_bit), t_bit, period))
+    n_compare = periods(t_dac)
+    n_bit = n_compare + periods(np.where(np.isfinite(t_decide), t_decide, period))
     n_conv = (points.adc_bits + 1) * n_bit
     n_cycle = 1.0 + n_charge + n_share + n_conv
     cycle_time = n_cycle * period
@@ -118,6 +132,8 @@ def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
         "t_share_ns": n_share * period * 1e9,
         "t_conversion_ns": n_conv * period * 1e9,
         "t_bit_ns": n_bit * period * 1e9,
+        "t_compare_ns": n_compare * period * 1e9,
+        "settle_dac_ns": t_dac * 1e9,
         "settle_charge_ns": t_charge * 1e9,
         "settle_share_ns": t_share * 1e9,
         "clock_cycles_per_compute": n_cycle,
