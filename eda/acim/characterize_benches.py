@@ -239,8 +239,9 @@ def hold_read_transient(cells: CellNetlists, cond: Conditions) -> dict[str, bool
 # -- compute cell ----------------------------------------------------------------------------------------
 def compute_benches(cells: CellNetlists, cond: Conditions, times_ns: tuple[float, ...]) -> dict[str, float | list]:
     """Charge level of the compute node after a precharge of ``times_ns`` (from 0 V, through EN), its and
-    the local bit line's junction capacitance, switch on-resistance over the signal range, charge
-    injection of EN turning off, and the gate load of each control line."""
+    the local bit line's junction capacitance, the share switch's channel capacitance when on, switch
+    on-resistance over the signal range, charge injection of EN turning off, and the gate load of each
+    control line."""
     vdd = cond.vdd_V
     name, ext = cells.names["compute"], cells.extracted["compute"]
     ports = "LRBL CTOP CBL PCHB EN SH RST VDD VSS VPB VNB"
@@ -264,6 +265,11 @@ def compute_benches(cells: CellNetlists, cond: Conditions, times_ns: tuple[float
                                               0.0, vdd)
     out["cbl_junction_cap_fF"] = _charge_cap(ext, name, ports, [*base[:4], *off, "VT CTOP 0 0", "VL LRBL 0 0"],
                                              "CBL", cond, 0.0, level)
+    # the share switch's inverted channel as a conversion sees it: CTOP and CBL tied, ramped across the
+    # comparator's decision range (0.7-0.8 V, where VREF sits) with SH on, less the same with SH off
+    tied = [*base[:4], "VRST RST 0 0", "VEN EN 0 0", f"VPCH PCHB 0 {vdd:g}", "VL LRBL 0 0", "VTIE CBL CTOP 0"]
+    on, off_ = (_charge_cap(ext, name, ports, [*tied, f"VSH SH 0 {v:g}"], "CTOP", cond, 0.7, 0.8) for v in (vdd, 0.0))
+    out["sh_channel_cap_fF"] = on - off_
     for line in ("PCHB", "EN", "SH"):
         others = [s for s in off if f" {line} " not in s]
         out[f"{line.lower()}_gate_cap_fF"] = _charge_cap(ext, name, ports, [*base, *others, "VL LRBL 0 0",

@@ -10,9 +10,12 @@ One compute cycle of an ADC group (G columns of N = H/L compute nodes, N_g = N·
   (C_L = G·C_line + C_g) share charge: V = V_H·C_eff·(N_g − K)/C_T, C_T = N_g·C_eff + C_L, so each
   product lowers the ADC input by Δ_H = V_H·C_eff/C_T;
 * **convert**: the SAR raises the top plates (the MIM's other terminal) of bit b's 2^b capacitors from 0
-  to VDD, each unit raising the input by Δ_u = VDD·C_mim/C_T, and keeps a bit while the input stays
+  to VDD, each unit raising the input by Δ_u = VDD·C_mim/C_T,conv, and keeps a bit while the input stays
   below VREF. The code is D = ceil((VREF − V)/Δ_u) − 1 (clipped to 0..2^B−1): D = D0 + g·K with the
-  DAC gain g = Δ_H/Δ_u, so one code step is 1/g products.
+  DAC gain g = Δ_H/Δ_u, so one code step is 1/g products. The share switches stay on through the
+  conversion, so the DAC sees their inverted channels too (the characterised SH channel capacitance C_ch
+  across the comparator's decision range, one per compute node and, the same device, one column-share
+  switch per column): C_T,conv = C_T + (N_g + G)·C_ch.
 
 The G columns of a group share their rows' input bits: row r of local array i contributes
 x_i·S_i products, x_i ~ Bernoulli(½) its input bit and S_i ~ Binomial(G, ½) the weights it meets, so K is
@@ -75,7 +78,7 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
                   precharge_ns: np.ndarray, p: float = PRODUCT_PROBABILITY) -> dict[str, np.ndarray]:
     """Per-point capacitances (fF), levels (V), steps (V), DAC gain and window (see the module docstring).
 
-    Keys: ``c_eff_fF``, ``c_total_fF``, ``c_mim_fF``, ``charge_level_V``, ``step_V`` (Δ_H), ``dac_step_V``
+    Keys: ``c_eff_fF``, ``c_total_fF``, ``c_convert_fF`` (C_T,conv), ``c_mim_fF``, ``charge_level_V``, ``step_V`` (Δ_H), ``dac_step_V``
     (Δ_u), ``dac_gain`` (g), ``window_offset`` (D0), ``window_top`` (products at the top code),
     ``vref_V``, ``v_zero_V`` (input at K = 0), ``v_share_mean_V``.
     """
@@ -86,7 +89,8 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
     c_total = n_g * c_eff + c_lines
     level = tech.charge_level(precharge_ns)
     step = level * c_eff / c_total
-    dac = tech.vdd_V * c_mim / c_total
+    c_convert = c_total + (n_g + points.cols_per_adc) * tech.switch_channel_cap_fF
+    dac = tech.vdd_V * c_mim / c_convert
     gain = step / dac
     codes = 2.0 ** points.adc_bits - 1
     mean, var = product_count_moments(points.caps_per_column, points.cols_per_adc)
@@ -97,7 +101,7 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
     if np.isfinite(min_cm):
         offset = np.clip(np.maximum(offset, np.ceil((min_cm - v_zero) / dac - 0.5)), 0.0, codes)
     return {
-        "c_eff_fF": c_eff, "c_total_fF": c_total, "c_mim_fF": c_mim, "charge_level_V": level, "step_V": step,
+        "c_eff_fF": c_eff, "c_total_fF": c_total, "c_convert_fF": c_convert, "c_mim_fF": c_mim, "charge_level_V": level, "step_V": step,
         "dac_step_V": dac, "dac_gain": gain, "window_offset": offset, "window_top": (codes - offset) / gain,
         "vref_V": v_zero + (offset + 0.5) * dac, "v_zero_V": v_zero, "v_share_mean_V": step * n_g * (1 - p),
     }

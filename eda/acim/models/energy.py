@@ -96,7 +96,7 @@ def energy_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
     per_cell = 2 * tech.switch_gate_cap_fF + tech.precharge_gate_cap_fF
     e_switch = (n * (per_cell * vdd2 + 3 * geometry["control_cap_fF"] / w * vdd2 + 3 * tech.ctrl_driver_energy_fJ / w)
                 + (tech.switch_gate_cap_fF + geometry["control_cap_fF"] / w) * vdd2)
-    e_cdac = _cdac_energy_fJ(points, tech, geometry, timing["level_c_total_fF"]) / group
+    e_cdac = _cdac_energy_fJ(points, tech, geometry, timing["level_c_convert_fF"]) / group
     e_comparator = bits * tech.comparator_energy_fJ / group
     e_sar_logic = (bits + 1) * tech.sar_energy_per_edge_fJ / group
     acc_bits = bits + points.input_bits + points.weight_bits + np.ceil(np.log2(points.local_array_size))

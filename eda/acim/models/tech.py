@@ -67,6 +67,7 @@ class ModelTech:
     read_port_ron_ohm: float = NAN
     switch_ron_ohm_vs_V: tuple[tuple[float, float], ...] = ()
     switch_gate_cap_fF: float = NAN
+    switch_channel_cap_fF: float = NAN
     precharge_gate_cap_fF: float = NAN
     switch_gate_area_um2: float = NAN
     injection_fC_at_0V: float = NAN
@@ -255,6 +256,7 @@ def _characterization_fields(data: dict[str, Any]) -> dict[str, Any]:
         "read_port_ron_ohm": bit.get("read_port_ohm"),
         "switch_ron_ohm_vs_V": _pairs(comp.get("switch_ron_ohm_vs_V")),
         "switch_gate_cap_fF": comp.get("sh_gate_cap_fF"), "precharge_gate_cap_fF": comp.get("pchb_gate_cap_fF"),
+        "switch_channel_cap_fF": comp.get("sh_channel_cap_fF"),
         "switch_gate_area_um2": comp.get("switch_gate_area_um2"),
         "injection_fC_at_0V": comp.get("injection_fC_at_0V"), "injection_fC_at_level": comp.get("injection_fC_at_level"),
         "wordline_gate_cap_fF_per_cell": bit.get("rwl_gate_cap_fF"),
