@@ -122,18 +122,20 @@ def steps_command(
                 f"{k}{'?' if k in cls.optional_outputs else ''} ({v})" for k, v in cls.outputs.items()))
         for field_name, field in cls.Params.model_fields.items():
             default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
-            kind = _type_name(field.annotation)
+            kind = _type_name(field.annotation) + _bounds(field.metadata)
             doc = f"  {field.description}" if field.description else ""
             typer.echo(f"    --{field_name}: {kind} = {default}{doc}")
 
 
 def _type_name(annotation: object) -> str:
-    """A readable type: ``int``, ``float | None``, ``'auto' | 'direct' | 'amg'``, ``list[int]``."""
+    """A readable type: ``int``, ``float | None``, ``'auto' | 'direct' | 'amg'``, ``list[int (1 <= x <= 8)]``."""
     import types
     import typing
 
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0]) + "".join(_bounds(getattr(extra, "metadata", ())) for extra in args[1:])
     if origin is typing.Literal:
         return " | ".join(repr(a) for a in args)
     if origin in (typing.Union, types.UnionType):
@@ -144,6 +146,18 @@ def _type_name(annotation: object) -> str:
     if annotation is type(None):
         return "None"
     return getattr(annotation, "__name__", str(annotation))
+
+
+def _bounds(metadata: object) -> str:
+    """A parameter's numeric bounds (pydantic ``ge``/``gt``/``le``/``lt``) as `` (1 <= x <= 8)``; empty without."""
+    signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    found = {key: getattr(item, key) for item in metadata for key in signs if getattr(item, key, None) is not None}
+    low = next(((key, found[key]) for key in ("ge", "gt") if key in found), None)
+    high = next(((key, found[key]) for key in ("le", "lt") if key in found), None)
+    if low and high:
+        return f" ({low[1]!r} {'<=' if low[0] == 'ge' else '<'} x {signs[high[0]]} {high[1]!r})"
+    bound = low or high
+    return f" (x {signs[bound[0]]} {bound[1]!r})" if bound else ""
 
 
 def flows_dir() -> Path:

@@ -154,8 +154,8 @@ def _validate_params(doc: YamlDocument, index: int, spec: StepSpec, cls: type[St
             msg = str(err["msg"]).removeprefix("Value error, ")
             raise FlowError(f"step '{spec.id}' ({cls.name}): {msg}", where=doc.where(loc)) from None
         path = ".".join(map(str, err["loc"]))
-        raise FlowError(f"step '{spec.id}' parameter '{path}': {err['msg']} (got {err.get('input')!r})",
-                        where=doc.where(loc)) from None
+        raise FlowError(f"step '{spec.id}' ({cls.name}) parameter '{path}': {err['msg']} "
+                        f"(got {err.get('input')!r})", where=doc.where(loc)) from None
 
 
 def _resolve_inputs(doc: YamlDocument, index: int, spec: StepSpec, cls: type[Step],
