@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from eda.acim.spec import ACIMSpec
+from eda.acim.devicemodels import Corner
+from eda.acim.spec import MAX_ADC_BITS, MAX_UNIT_CAP_FF, MIN_UNIT_CAP_FF, ACIMSpec
 from eda.acim.steps import resolve_library
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
@@ -24,7 +25,7 @@ class AcimCharacterize(Step):
                "transfer": "switch, precharge and comparator curves (PNG)"}
 
     class Params(StepParams):
-        corner: str = Field(default="tt", description="tt | ff | ss | fs | sf")
+        corner: Corner = Field(default="tt", description="process corner: tt | ff | ss | fs | sf")
         vdd: float = Field(default=1.8, gt=0.5, le=2.0, description="supply (V)")
         temperature: float = Field(default=27.0, ge=-55.0, le=150.0, description="temperature (C)")
         library: str | None = Field(default=None, description="cell library directory (default: the shipped sky130_acim)")
@@ -56,18 +57,22 @@ class AcimVerify(Step):
     outputs = {"verify": "verify.json", "transfer": "transfer.png"}
 
     class Params(StepParams):
-        rows: int = Field(description="H, bitcell rows")
-        local_array_size: int = Field(description="L, bitcells per compute capacitor")
-        adc_bits: int = Field(description="SAR ADC bits")
-        cols: int | None = Field(default=None, description="W (default: one ADC group)")
-        cols_per_adc: int = Field(default=4, description="adjacent columns sharing one SAR ADC (a power of two)")
-        unit_cap_fF: float = Field(default=2.0, description="unit compute capacitance (fF)")
-        corner: str = Field(default="tt", description="tt | ff | ss | fs | sf")
+        rows: int = Field(ge=1, description="H, bitcell rows")
+        local_array_size: int = Field(ge=1, description="L, bitcells per compute capacitor (divides rows)")
+        adc_bits: int = Field(ge=1, le=MAX_ADC_BITS, description="SAR ADC bits (2**adc_bits <= rows / L * "
+                              "cols_per_adc)")
+        cols: int | None = Field(default=None, ge=1, description="W (default: one ADC group)")
+        cols_per_adc: int = Field(default=4, ge=1, description="adjacent columns sharing one SAR ADC (a "
+                                  "power of two dividing cols)")
+        unit_cap_fF: float = Field(default=2.0, ge=MIN_UNIT_CAP_FF, le=MAX_UNIT_CAP_FF,
+                                   description="unit compute capacitance (fF)")
+        corner: Corner = Field(default="tt", description="process corner: tt | ff | ss | fs | sf")
         vectors: int = Field(default=200, ge=1, le=100_000, description="compute cycles simulated (random inputs "
                              "and weights)")
         clock_MHz: float = Field(default=500.0, gt=0.0, description="clock of the simulated cycles and the model "
                                  "predictions (MHz)")
-        seed: int = Field(default=1, description="random seed of the simulated inputs, weights and selected rows")
+        seed: int = Field(default=1, ge=0, description="random seed of the simulated inputs, weights and "
+                          "selected rows")
         library: str | None = Field(default=None, description="cell library directory or shipped name "
                                     "(default: the shipped sky130_acim)")
 

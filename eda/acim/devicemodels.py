@@ -26,14 +26,17 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal, get_args
 
 from eda.errors import UserError
 
-__all__ = ["CORNERS", "FOUNDRY_MOS", "MIM_MODEL", "DeviceModels", "ModelsMissingError", "find_models",
-           "mim_capacitance_F", "oxide_capacitance_fF_per_um2", "INSTALL_HINT"]
+__all__ = ["CORNERS", "Corner", "FOUNDRY_MOS", "MIM_MODEL", "DeviceModels", "ModelsMissingError",
+           "find_models", "mim_capacitance_F", "oxide_capacitance_fF_per_um2", "INSTALL_HINT"]
 
-#: process corners of the logic transistors (n then p: typical, fast, slow, fast-n/slow-p, slow-n/fast-p)
-CORNERS: tuple[str, ...] = ("tt", "ff", "ss", "fs", "sf")
+#: a process corner of the logic transistors (n then p: typical, fast, slow, fast-n/slow-p, slow-n/fast-p)
+Corner = Literal["tt", "ff", "ss", "fs", "sf"]
+#: the process corners, in :data:`Corner`'s order
+CORNERS: tuple[str, ...] = get_args(Corner)
 #: foundry MOS device names and their model kind
 FOUNDRY_MOS: dict[str, str] = {
     "sky130_fd_pr__nfet_01v8": "nmos", "sky130_fd_pr__nfet_01v8_lvt": "nmos",

@@ -25,7 +25,7 @@ from eda.acim.adcbits import lossless_adc_bits_array
 from eda.acim.models import MAX_ADC_BITS, SPEC_FIELDS, DesignPoints, evaluate
 from eda.acim.models.area import library_tech
 from eda.acim.models.tech import ModelTech
-from eda.acim.spec import check_array_dimensions
+from eda.acim.spec import MAX_OPERAND_BITS, MAX_UNIT_CAP_FF, MIN_UNIT_CAP_FF, check_array_dimensions
 from eda.errors import SpecError
 from eda.limits import check_limit
 
@@ -71,11 +71,12 @@ class DesignSpace:
         out = {name: tuple(sorted(set(getattr(self, name)))) for name in VARIABLES}
         out["local_array_size"] = tuple(v for v in out["local_array_size"] if self.rows % v == 0)
         out["adc_bits"] = tuple(v for v in out["adc_bits"] if 1 <= v <= MAX_ADC_BITS)
-        out["weight_bits"] = tuple(v for v in out["weight_bits"] if self.cols % v == 0 and v <= 16)
-        out["input_bits"] = tuple(v for v in out["input_bits"] if 1 <= v <= 16)
+        out["weight_bits"] = tuple(v for v in out["weight_bits"]
+                                   if self.cols % v == 0 and v <= MAX_OPERAND_BITS)
+        out["input_bits"] = tuple(v for v in out["input_bits"] if 1 <= v <= MAX_OPERAND_BITS)
         out["cols_per_adc"] = tuple(v for v in out["cols_per_adc"]
                                     if self.cols % v == 0 and v & (v - 1) == 0)
-        out["unit_cap_fF"] = tuple(v for v in out["unit_cap_fF"] if 0.1 <= v <= 100.0)
+        out["unit_cap_fF"] = tuple(v for v in out["unit_cap_fF"] if MIN_UNIT_CAP_FF <= v <= MAX_UNIT_CAP_FF)
         return out
 
     @property

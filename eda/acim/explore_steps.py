@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field
@@ -27,11 +27,19 @@ from eda.acim.explore import (
     pick,
     spec_of,
 )
+from eda.acim.spec import MAX_ADC_BITS, MAX_OPERAND_BITS, MAX_UNIT_CAP_FF, MIN_UNIT_CAP_FF
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
 __all__ = ["AcimExplore", "AcimAreaCheck", "write_exploration", "measured_layout_area", "build_space"]
+
+# one allowed value of an explored variable, within the bounds ACIMSpec accepts
+_PositiveInt = Annotated[int, Field(ge=1)]
+_AdcBits = Annotated[int, Field(ge=1, le=MAX_ADC_BITS)]
+_OperandBits = Annotated[int, Field(ge=1, le=MAX_OPERAND_BITS)]
+_UnitCap = Annotated[float, Field(ge=MIN_UNIT_CAP_FF, le=MAX_UNIT_CAP_FF)]
+_ClockMHz = Annotated[float, Field(gt=0.0)]
 
 _PLOTS = (("tops_per_w", "snr_total_db", "TOPS/W", "SNR_T (dB)"),
           ("area_um2", "throughput_tops", "area (µm²)", "throughput (TOPS)"),
@@ -160,35 +168,41 @@ class AcimExplore(Step):
                "summary": "exploration.json"}
 
     class Params(StepParams):
-        rows: int = Field(description="H, bitcell rows of the explored array")
-        cols: int = Field(description="W, bitcell columns of the explored array")
+        rows: int = Field(ge=1, description="H, bitcell rows of the explored array")
+        cols: int = Field(ge=1, description="W, bitcell columns of the explored array")
         min_snr_db: float | None = Field(None, description="constraint: lowest total SNR a design may have (dB); "
                                          "also the floor of the picked best point (default 0 dB)")
-        max_area_mm2: float | None = Field(None, description="constraint: largest macro area a design may have "
-                                           "(mm²; default: none)")
-        population: int = Field(100, description="NSGA-II population (and offspring) size, >= 4")
-        generations: int = Field(100, description="NSGA-II generations (the initial population is the first)")
-        seed: int = Field(1, description="random seed of NSGA-II (results are deterministic for a seed)")
-        pareto_index: int | None = Field(None, description="pick the Pareto point of this rank in best-TOPS/W "
-                                         "order instead of the best TOPS/W meeting min_snr_db")
-        batch_size: int = Field(256, description="design points per executor task")
+        max_area_mm2: float | None = Field(None, gt=0.0, description="constraint: largest macro area a "
+                                           "design may have (mm²; default: none)")
+        population: int = Field(100, ge=4, description="NSGA-II population (and offspring) size")
+        generations: int = Field(100, ge=1, description="NSGA-II generations (the initial population is the "
+                                 "first)")
+        seed: int = Field(1, ge=0, description="random seed of NSGA-II (results are deterministic for a "
+                          "seed)")
+        pareto_index: int | None = Field(None, ge=0, description="pick the Pareto point of this rank in "
+                                         "best-TOPS/W order instead of the best TOPS/W meeting min_snr_db")
+        batch_size: int = Field(256, ge=1, description="design points per executor task")
         library: str | None = Field(None, description="cell library directory or shipped name whose cells the "
                                     "area and energy models read (default: the shipped sky130_acim)")
         reference: bool = Field(False, description="also enumerate the whole space and report NSGA-II's "
                                 "hypervolume and evaluations as fractions of the exhaustive front's")
-        local_array_size: list[int] | None = Field(None, description="allowed L, bitcells per compute capacitor "
-                                                   "(default 1, 2, 4, 8, 16, 32; values not dividing rows dropped)")
-        adc_bits: list[int] | None = Field(None, description="allowed SAR ADC resolutions in bits (default 1..8)")
-        unit_cap_fF: list[float] | None = Field(None, description="allowed unit compute capacitances (fF; default "
-                                                "0.5, 1, 2, 4, 8)")
-        input_bits: list[int] | None = Field(None, description="allowed input (activation) precisions in bits "
-                                             "(default 1, 2, 4, 8)")
-        weight_bits: list[int] | None = Field(None, description="allowed weight precisions in bits (default 1, 2, "
-                                              "4, 8; values not dividing cols dropped)")
-        cols_per_adc: list[int] | None = Field(None, description="allowed columns sharing one ADC (powers of two "
-                                               "dividing cols; default 1, 2, 4, 8)")
-        clock_MHz: list[float] | None = Field(None, description="allowed clock frequencies (MHz; default 100, 200, "
-                                              "300, 400, 500)")
+        local_array_size: list[_PositiveInt] | None = Field(
+            None, min_length=1, description="allowed L, bitcells per compute capacitor (default 1, 2, 4, 8, "
+            "16, 32; values not dividing rows dropped)")
+        adc_bits: list[_AdcBits] | None = Field(None, min_length=1, description="allowed SAR ADC resolutions "
+                                               "in bits (default 1..8)")
+        unit_cap_fF: list[_UnitCap] | None = Field(None, min_length=1, description="allowed unit compute "
+                                                  "capacitances (fF; default 0.5, 1, 2, 4, 8)")
+        input_bits: list[_OperandBits] | None = Field(None, min_length=1, description="allowed input "
+                                                     "(activation) precisions in bits (default 1, 2, 4, 8)")
+        weight_bits: list[_OperandBits] | None = Field(
+            None, min_length=1, description="allowed weight precisions in bits (default 1, 2, 4, 8; values "
+            "not dividing cols dropped)")
+        cols_per_adc: list[_PositiveInt] | None = Field(
+            None, min_length=1, description="allowed columns sharing one ADC (powers of two dividing cols; "
+            "default 1, 2, 4, 8)")
+        clock_MHz: list[_ClockMHz] | None = Field(None, min_length=1, description="allowed clock frequencies "
+                                                 "(MHz; default 100, 200, 300, 400, 500)")
 
     def run(self, ctx: StepContext) -> StepResult:
         p = ctx.params
@@ -253,8 +267,8 @@ class AcimAreaCheck(Step):
     outputs = {"report": "area_check.json"}
 
     class Params(StepParams):
-        tolerance: float = Field(0.05, description="largest relative difference between model and layout area "
-                                 "that passes (fraction, 0.05 = 5 %)")
+        tolerance: float = Field(0.05, ge=0.0, description="largest relative difference between model and "
+                                 "layout area that passes (fraction, 0.05 = 5 %)")
         library: str | None = Field(None, description="cell library directory or shipped name of the area model "
                                     "(default: the shipped sky130_acim)")
 

@@ -32,10 +32,16 @@ from typing import Any
 from eda.errors import SpecError
 from eda.limits import check_limit
 
-__all__ = ["ACIMSpec", "MAX_ADC_BITS", "dac_capacitors", "max_adc_bits", "check_array_dimensions"]
+__all__ = ["ACIMSpec", "MAX_ADC_BITS", "MAX_OPERAND_BITS", "MIN_UNIT_CAP_FF", "MAX_UNIT_CAP_FF",
+           "dac_capacitors", "max_adc_bits", "check_array_dimensions"]
 
 #: the column DAC wiring carries this many bottom-plate lines (one per SAR bit)
 MAX_ADC_BITS = 8
+#: widest input (activation) or weight precision in bits
+MAX_OPERAND_BITS = 16
+#: range of the unit compute capacitance in femtofarad (metal finger capacitors of 0.5-10 fF are typical)
+MIN_UNIT_CAP_FF = 0.1
+MAX_UNIT_CAP_FF = 100.0
 
 
 def dac_capacitors(rows: int, local_array_size: int, cols_per_adc: int) -> int:
@@ -108,10 +114,11 @@ class ACIMSpec:
             raise SpecError(f"adc_bits={self.adc_bits} is outside 1..{MAX_ADC_BITS}",
                             hint=f"the column DAC wiring has {MAX_ADC_BITS} bottom-plate lines")
         for name in ("input_bits", "weight_bits"):
-            if not 1 <= getattr(self, name) <= 16:
-                raise SpecError(f"{name}={getattr(self, name)} is outside 1..16")
-        if not 0.1 <= self.unit_cap_fF <= 100.0:
-            raise SpecError(f"unit_cap_fF={self.unit_cap_fF} is outside 0.1..100 fF",
+            if not 1 <= getattr(self, name) <= MAX_OPERAND_BITS:
+                raise SpecError(f"{name}={getattr(self, name)} is outside 1..{MAX_OPERAND_BITS}")
+        if not MIN_UNIT_CAP_FF <= self.unit_cap_fF <= MAX_UNIT_CAP_FF:
+            raise SpecError(f"unit_cap_fF={self.unit_cap_fF} is outside "
+                            f"{MIN_UNIT_CAP_FF:g}..{MAX_UNIT_CAP_FF:g} fF",
                             hint="metal finger capacitors of 0.5-10 fF are typical")
 
     def _check_divisibility(self) -> None:

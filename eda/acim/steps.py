@@ -8,7 +8,7 @@ from pydantic import Field
 
 from eda.acim.generator import generate
 from eda.acim.library import load_library, with_stripe_every
-from eda.acim.spec import ACIMSpec
+from eda.acim.spec import MAX_ADC_BITS, MAX_OPERAND_BITS, MAX_UNIT_CAP_FF, MIN_UNIT_CAP_FF, ACIMSpec
 from eda.errors import SpecError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
@@ -34,14 +34,20 @@ class AcimGenerate(Step):
     optional_outputs = frozenset({"png", "liberty", "lyp", "lyt"})
 
     class Params(StepParams):
-        rows: int | None = Field(default=None, description="H, bitcell rows")
-        cols: int | None = Field(default=None, description="W, bitcell columns")
-        local_array_size: int | None = Field(default=None, description="L, bitcells per compute capacitor")
-        adc_bits: int | None = Field(default=None, description="SAR ADC bits")
-        input_bits: int = Field(default=4, description="input (activation) precision in bits (bit-serial cycles)")
-        weight_bits: int = Field(default=4, description="weight precision in bits (adjacent columns per weight)")
-        unit_cap_fF: float = Field(default=2.0, description="unit compute capacitance (fF)")
-        cols_per_adc: int = Field(default=4, description="adjacent columns sharing one SAR ADC (a power of two)")
+        rows: int | None = Field(default=None, ge=1, description="H, bitcell rows")
+        cols: int | None = Field(default=None, ge=1, description="W, bitcell columns")
+        local_array_size: int | None = Field(default=None, ge=1,
+                                             description="L, bitcells per compute capacitor (divides rows)")
+        adc_bits: int | None = Field(default=None, ge=1, le=MAX_ADC_BITS, description="SAR ADC bits "
+                                     "(2**adc_bits <= rows / L * cols_per_adc)")
+        input_bits: int = Field(default=4, ge=1, le=MAX_OPERAND_BITS,
+                                description="input (activation) precision in bits (bit-serial cycles)")
+        weight_bits: int = Field(default=4, ge=1, le=MAX_OPERAND_BITS, description="weight precision in bits "
+                                 "(adjacent columns per weight; divides cols)")
+        unit_cap_fF: float = Field(default=2.0, ge=MIN_UNIT_CAP_FF, le=MAX_UNIT_CAP_FF,
+                                   description="unit compute capacitance (fF)")
+        cols_per_adc: int = Field(default=4, ge=1, description="adjacent columns sharing one SAR ADC (a "
+                                  "power of two dividing cols)")
         library: str | None = Field(default=None, description="cell library directory (default: the shipped sky130_acim)")
         render: bool = Field(default=True, description="also write a PNG render (needs klayout)")
         clock_MHz: float = Field(default=100.0, gt=0, description="clock the Liberty view is written for (MHz)")
