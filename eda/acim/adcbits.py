@@ -7,7 +7,8 @@ weights lies in ``0..N·(2^a − 1)·(2^w − 1)`` and needs ``⌈log2(N·(2^a �
 (:func:`product_sum_bits`). That is the full-scale bound, reached by all-ones operands.
 
 A workload knows its weights and can need fewer bits: HEQuant's accumulator analysis
-(:func:`eda.workloads.hequant.adc_bits_required`) gives a table ``{rows per conversion: bits}``.
+(:func:`eda.workloads.hequant.hequant.adc_bits_required`, tabulated by
+:func:`eda.workloads.hequant.hequant.adc_bits_table`) gives a table ``{rows per conversion: bits}``.
 :func:`lossless_adc_bits` reads such a table for any row count:
 
 * between or below the tabulated counts: the entry of the next tabulated count up (a conversion over
