@@ -52,10 +52,12 @@ WINDOW_SIGMAS = 4.0
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def product_count_pmf(caps_per_column: int, cols_per_adc: int) -> np.ndarray:
     """Distribution of the products K of one conversion: N = ``caps_per_column`` independent local arrays, each
     contributing x·S (x ~ Bernoulli(½) the computing row's input bit, shared by the G = ``cols_per_adc``
-    columns; S ~ Binomial(G, ½) the weight bits it meets). Returns P(K = k), k = 0..N·G."""
+    columns; S ~ Binomial(G, ½) the weight bits it meets). Returns P(K = k), k = 0..N·G (read-only: the
+    array is cached per (N, G))."""
     from scipy.stats import binom
 
     g = int(cols_per_adc)
@@ -64,6 +66,7 @@ def product_count_pmf(caps_per_column: int, cols_per_adc: int) -> np.ndarray:
     out = np.ones(1)
     for _ in range(int(caps_per_column)):
         out = np.convolve(out, row)
+    out.flags.writeable = False
     return out
 
 

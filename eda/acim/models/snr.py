@@ -115,13 +115,15 @@ def clipping_error(points: DesignPoints, top: np.ndarray) -> np.ndarray:
     (:func:`eda.acim.models.column.product_count_pmf`): products beyond the ADC window."""
     from eda.acim.models.column import product_count_pmf
 
-    out = np.zeros(len(points), dtype=float)
-    for i, (n, g, t) in enumerate(zip(points.caps_per_column.tolist(), points.cols_per_adc.tolist(),
-                                      np.ravel(top), strict=True)):
+    keys = np.stack([points.caps_per_column.astype(float), points.cols_per_adc.astype(float),
+                     np.broadcast_to(np.ravel(top).astype(float), (len(points),))], axis=1)
+    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
+    values = np.zeros(len(unique), dtype=float)
+    for i, (n, g, t) in enumerate(unique):
         pmf = product_count_pmf(int(n), int(g))
         k = np.arange(len(pmf), dtype=float)
-        out[i] = float(np.sum(np.where(k > t, pmf * (k - t) ** 2, 0.0)))
-    return out
+        values[i] = float(np.sum(np.where(k > t, pmf * (k - t) ** 2, 0.0)))
+    return values[inverse.ravel()]
 
 
 def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts: np.ndarray,
