@@ -21,10 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from eda.acim.spec import MAX_ADC_BITS
 from eda.errors import SpecError
-
-#: the column DAC wiring has this many bottom-plate lines (same rule as :class:`eda.acim.spec.ACIMSpec`)
-MAX_ADC_BITS = 8
 
 __all__ = ["DesignPoints", "SPEC_FIELDS", "MAX_ADC_BITS", "METRIC_UNITS"]
 
