@@ -17,7 +17,7 @@ Channel order of a static sample (:data:`STATIC_CHANNELS`), all dimensionless an
                     chain solves per rail plus homogenised top-mesh sheets, corrected through uniform
                     sheets per layer; never the coupled PDN)
 ``rail_coarse``     the chain estimate corrected on the per-region coarse grid instead, in mV
-                    (:mod:`eda.irdrop.coarse_grid`: 4 µm cells per layer with their own wire and via
+                    (:mod:`eda.irdrop.coarse_grid`: cells per layer with their own wire and via
                     conductance; right where the PDN density changes from block to block)
 ``rail_res_g<s>``   the Kirchhoff current residual of the rail estimate, ``J - G·v_est`` summed over the
                     nodes of each tile (one sparse product with the conductance matrix, no solve) and
