@@ -19,6 +19,7 @@ demo: install
 
 test: install system-tools cholmod resolve-check
 	$(BIN)/ruff check --no-cache eda tests benchmarks
+	$(BIN)/ruff format --check --no-cache eda tests benchmarks
 	$(BIN)/pytest -m "not gpu" $(PYTEST_ARGS)
 
 install: $(STAMP)
@@ -69,6 +70,7 @@ resolve-check: wheel
 
 lint: install
 	$(BIN)/ruff check --no-cache eda tests benchmarks
+	$(BIN)/ruff format --check --no-cache eda tests benchmarks
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache dist build

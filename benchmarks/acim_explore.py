@@ -69,10 +69,18 @@ def bench_explore(space: DesignSpace, population: int, generations: int) -> obje
             if kind != "serial":  # start the workers before timing (one warm-up task)
                 pool.map(abs, [1], name="warm-up")
                 start = time.perf_counter()
-            r = explore(space, population=population, generations=generations, seed=1, executor=pool,
-                        batch_size=max(1, population // 2))
+            r = explore(
+                space,
+                population=population,
+                generations=generations,
+                seed=1,
+                executor=pool,
+                batch_size=max(1, population // 2),
+            )
             elapsed = time.perf_counter() - start
-        print(f"| {kind} | {population} x {generations} | {r.n_evaluations} | {int(r.pareto.sum())} | {elapsed:.2f} |")
+        print(
+            f"| {kind} | {population} x {generations} | {r.n_evaluations} | {int(r.pareto.sum())} | {elapsed:.2f} |"
+        )
         result = result or r
     return result
 
@@ -80,7 +88,9 @@ def bench_explore(space: DesignSpace, population: int, generations: int) -> obje
 def bench_published(rows: int, cols: int, tech, min_snr: float) -> None:
     scale_e = (tech.feature_nm / 28.0) * (tech.vdd_V / 0.9) ** 2
     scale_a = (tech.feature_nm / 28.0) ** 2
-    print("\n| design | node | bits | SNR_T dB | TOPS/W | TOPS/W @28nm | 1b-norm TOPS/W @28nm | TOPS/mm² @28nm | F²/bit |")
+    print(
+        "\n| design | node | bits | SNR_T dB | TOPS/W | TOPS/W @28nm | 1b-norm TOPS/W @28nm | TOPS/mm² @28nm | F²/bit |"
+    )
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for bits in (4, 8):
         space = DesignSpace(rows=rows, cols=cols, input_bits=(bits,), weight_bits=(bits,))
@@ -90,17 +100,21 @@ def bench_published(rows: int, cols: int, tech, min_snr: float) -> None:
         except Exception:  # noqa: BLE001 - report the best-SNR point instead
             b = max(r.pareto_rows(), key=lambda row: row["snr_total_db"])
         tw = b["tops_per_w"] * scale_e
-        print(f"| this work {rows}x{cols} L={b['local_array_size']} B={b['adc_bits']} C={b['unit_cap_fF']}fF "
-              f"G={b['cols_per_adc']} | {tech.feature_nm:.0f} nm | {bits}b/{bits}b | {b['snr_total_db']:.1f} | "
-              f"{b['tops_per_w']:.2f} | {tw:.1f} | {tw * bits * bits:.0f} | {b['tops_per_mm2'] * scale_a:.3f} | "
-              f"{b['f2_per_bit']:.0f} |")
+        print(
+            f"| this work {rows}x{cols} L={b['local_array_size']} B={b['adc_bits']} C={b['unit_cap_fF']}fF "
+            f"G={b['cols_per_adc']} | {tech.feature_nm:.0f} nm | {bits}b/{bits}b | {b['snr_total_db']:.1f} | "
+            f"{b['tops_per_w']:.2f} | {tw:.1f} | {tw * bits * bits:.0f} | {b['tops_per_mm2'] * scale_a:.3f} | "
+            f"{b['f2_per_bit']:.0f} |"
+        )
     for name, node, bits, tw, tmm, f2 in PUBLISHED:
         s_e = node / 28.0 * (0.8 / 0.9) ** 2 if node != 28 else 1.0
         tw28 = tw * s_e  # 22 nm at an assumed 0.8 V scaled up to 28 nm, 0.9 V
         norm = f"{tw28 * bits[0] * bits[1]:.0f}" if bits else "-"
         tmm28 = f"{tmm * (node / 28.0) ** 2:.2f}" if tmm else "-"
-        print(f"| {name} | {node} nm | {f'{bits[0]}b/{bits[1]}b' if bits else '-'} | - | {tw} | {tw28:.1f} | "
-              f"{norm} | {tmm28} | {f2 if f2 else '-'} |")
+        print(
+            f"| {name} | {node} nm | {f'{bits[0]}b/{bits[1]}b' if bits else '-'} | - | {tw} | {tw28:.1f} | "
+            f"{norm} | {tmm28} | {f2 if f2 else '-'} |"
+        )
 
 
 def main() -> None:
@@ -113,8 +127,10 @@ def main() -> None:
     args = parser.parse_args()
     tech = library_tech()
     space = DesignSpace(rows=args.rows, cols=args.cols)
-    print(f"# ACIM exploration benchmark, {args.rows}x{args.cols}, tech {tech.name} ({tech.feature_nm:.0f} nm, "
-          f"{tech.vdd_V} V)")
+    print(
+        f"# ACIM exploration benchmark, {args.rows}x{args.cols}, tech {tech.name} ({tech.feature_nm:.0f} nm, "
+        f"{tech.vdd_V} V)"
+    )
     bench_model(space, tech)
     bench_explore(space, args.population, args.generations)
     bench_published(args.rows, args.cols, tech, args.min_snr)

@@ -57,18 +57,28 @@ def main() -> None:
                         lvs_text, t_lvs, devices = "-", 0.0, ""
                         if rows * cols <= args.lvs_max_bits:
                             t0 = time.perf_counter()
-                            lvs = run_foundry_lvs(macro.files["gds"], macro.files["netlist"],
-                                                  out_dir=Path(tmp) / "lvs")
+                            lvs = run_foundry_lvs(
+                                macro.files["gds"], macro.files["netlist"], out_dir=Path(tmp) / "lvs"
+                            )
                             t_lvs = time.perf_counter() - t0
                             lvs_text = "match" if lvs.match else "FAIL"
                             lvs_fail += not lvs.match
-                            devices = ", ".join(f"{k.removeprefix('sky130_fd_pr__')} {v}"
-                                                for k, v in sorted(lvs.devices_layout_by_class.items()))
-                        rules = ", ".join(f"{r} {n}" for r, n in drc.counts.items() if n) if not drc.clean else ""
-                        print(f"{name:>22} {drc.total:>11} {t_drc:>6.1f} {lvs_text:>6} {t_lvs:>6.1f}  {devices}"
-                              f"{'  ' + rules if rules else ''}", flush=True)
-    print(f"\nDRC clean: {clean}, with markers: {dirty}; LVS mismatches: {lvs_fail}; "
-          f"specs the spec rules reject: {skipped}; specs the layout cannot draw: {len(infeasible)}")
+                            devices = ", ".join(
+                                f"{k.removeprefix('sky130_fd_pr__')} {v}"
+                                for k, v in sorted(lvs.devices_layout_by_class.items())
+                            )
+                        rules = (
+                            ", ".join(f"{r} {n}" for r, n in drc.counts.items() if n) if not drc.clean else ""
+                        )
+                        print(
+                            f"{name:>22} {drc.total:>11} {t_drc:>6.1f} {lvs_text:>6} {t_lvs:>6.1f}  {devices}"
+                            f"{'  ' + rules if rules else ''}",
+                            flush=True,
+                        )
+    print(
+        f"\nDRC clean: {clean}, with markers: {dirty}; LVS mismatches: {lvs_fail}; "
+        f"specs the spec rules reject: {skipped}; specs the layout cannot draw: {len(infeasible)}"
+    )
     for line in infeasible:
         print(f"  not drawable: {line}")
 

@@ -27,13 +27,19 @@ def _row(corner: str, r: dict) -> str:
     snr_err = r["snr_db_model_same_counts"] - r["snr_db_sim"]
     e_err = r["energy_fJ_model"] / r["energy_fJ_sim"] - 1
     s_err = r["settling_ns_model"] / r["settling_ns_sim"] - 1
-    ok = abs(snr_err) <= LIMITS["snr_db"] and abs(e_err) <= LIMITS["energy"] and abs(s_err) <= LIMITS["settling"]
-    return (f"| {corner} | {r['vectors']} | {r['snr_db_sim']:.2f} | {r['snr_db_model_same_counts']:.2f} | "
-            f"{snr_err:+.2f} | {r['snr_db_model_noiseless']:.2f} | {r['snr_db_model']:.2f} | "
-            f"{r['energy_fJ_sim']:.1f} | {r['energy_fJ_model']:.1f} | {100 * e_err:+.1f} % | "
-            f"{r['settling_ns_sim']:.3f} | {r['settling_ns_model']:.3f} | {100 * s_err:+.1f} % | "
-            f"{r['transfer']['max_abs_inl_codes']:.2f} | {r['transfer']['clipped']} | {r['seconds']:.0f} | "
-            f"{'yes' if ok else 'no'} |")
+    ok = (
+        abs(snr_err) <= LIMITS["snr_db"]
+        and abs(e_err) <= LIMITS["energy"]
+        and abs(s_err) <= LIMITS["settling"]
+    )
+    return (
+        f"| {corner} | {r['vectors']} | {r['snr_db_sim']:.2f} | {r['snr_db_model_same_counts']:.2f} | "
+        f"{snr_err:+.2f} | {r['snr_db_model_noiseless']:.2f} | {r['snr_db_model']:.2f} | "
+        f"{r['energy_fJ_sim']:.1f} | {r['energy_fJ_model']:.1f} | {100 * e_err:+.1f} % | "
+        f"{r['settling_ns_sim']:.3f} | {r['settling_ns_model']:.3f} | {100 * s_err:+.1f} % | "
+        f"{r['transfer']['max_abs_inl_codes']:.2f} | {r['transfer']['clipped']} | {r['seconds']:.0f} | "
+        f"{'yes' if ok else 'no'} |"
+    )
 
 
 def main() -> None:
@@ -64,27 +70,42 @@ def main() -> None:
         cond = Conditions(corner)
         snm = [static_noise_margin(*butterfly(cells, cond, read=read)) * 1e3 for read in (False, True)]
         hr = hold_read_transient(cells, cond)
-        print(f"| {corner} | {snm[0]:.0f} | {snm[1]:.0f} | {hr['holds_one']} | {hr['holds_zero']} | {hr['reads']} |")
-    print("\n# model vs post-layout simulation: 64-row column, L = 8, 5-bit ADC, 4 columns per ADC, 500 MHz\n")
-    print("| corner | vectors | SNR sim dB | SNR model, same counts dB | error dB | SNR model, no device noise dB | "
-          "SNR model, all noise dB | E/MAC sim fJ | E/MAC model fJ | error | settling sim ns | settling model ns | "
-          "error | max INL codes | clipped | wall s | within limits |")
+        print(
+            f"| {corner} | {snm[0]:.0f} | {snm[1]:.0f} | {hr['holds_one']} | {hr['holds_zero']} | {hr['reads']} |"
+        )
+    print(
+        "\n# model vs post-layout simulation: 64-row column, L = 8, 5-bit ADC, 4 columns per ADC, 500 MHz\n"
+    )
+    print(
+        "| corner | vectors | SNR sim dB | SNR model, same counts dB | error dB | SNR model, no device noise dB | "
+        "SNR model, all noise dB | E/MAC sim fJ | E/MAC model fJ | error | settling sim ns | settling model ns | "
+        "error | max INL codes | clipped | wall s | within limits |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     results = {}
     for corner, n in (("tt", args.vectors), ("ff", args.corner_vectors), ("ss", args.corner_vectors)):
         start = time.perf_counter()
-        r = verify(spec, corner=corner, vectors=n, out=args.out / corner, library=lib, workers=args.workers,
-                   check_lvs=corner == "tt")
+        r = verify(
+            spec,
+            corner=corner,
+            vectors=n,
+            out=args.out / corner,
+            library=lib,
+            workers=args.workers,
+            check_lvs=corner == "tt",
+        )
         r["seconds"] = time.perf_counter() - start
         results[corner] = r
         print(_row(corner, r), flush=True)
     print("\nlimits: SNR within 2 dB, energy per MAC within 20 %, settling (evaluate + share) within 30 %")
     for corner, r in results.items():
-        print(f"{corner}: VREF {r['vref_V']:.4f} V; K = 0 input {r['v_zero_V']['sim']:.4f} V sim / "
-              f"{r['v_zero_V']['model']:.4f} model; step {r['step_mV']['sim']:.2f} mV sim / {r['step_mV']['model']:.2f} model; DAC gain "
-              f"{r['dac_gain']['sim']:.3f} / {r['dac_gain']['model']:.3f}; evaluate settling "
-              f"{r['settling_evaluate_ns']['sim']:.3f} / {r['settling_evaluate_ns']['model']:.3f} ns, share "
-              f"{r['settling_share_ns']['sim']:.3f} / {r['settling_share_ns']['model']:.3f} ns")
+        print(
+            f"{corner}: VREF {r['vref_V']:.4f} V; K = 0 input {r['v_zero_V']['sim']:.4f} V sim / "
+            f"{r['v_zero_V']['model']:.4f} model; step {r['step_mV']['sim']:.2f} mV sim / {r['step_mV']['model']:.2f} model; DAC gain "
+            f"{r['dac_gain']['sim']:.3f} / {r['dac_gain']['model']:.3f}; evaluate settling "
+            f"{r['settling_evaluate_ns']['sim']:.3f} / {r['settling_evaluate_ns']['model']:.3f} ns, share "
+            f"{r['settling_share_ns']['sim']:.3f} / {r['settling_share_ns']['model']:.3f} ns"
+        )
         print(f"    energy per cycle by source (fJ): {json.dumps(r['energy_fJ_per_cycle_by_source'])}")
 
 

@@ -24,7 +24,9 @@ def main() -> None:
     ap.add_argument("--fake-every", type=int, default=4, help="also every N-th fake case (0: none)")
     args = ap.parse_args()
     root = require_data("iccad23")
-    cases = iccad_cases(root, "real") + (iccad_cases(root, "fake")[:: args.fake_every] if args.fake_every else [])
+    cases = iccad_cases(root, "real") + (
+        iccad_cases(root, "fake")[:: args.fake_every] if args.fake_every else []
+    )
     rows, seconds = [], []
     for case in cases:
         pdn = load_structure(case / "netlist.sp.gz")
@@ -35,12 +37,16 @@ def main() -> None:
         rows.append((f"{case.parent.name}/{case.name}", pdn.num_nodes, systems))
     print(sizes_table(rows))
     print()
-    print("| case | PDN nodes | largest coupled block | coarse-grid unknowns / nodes | rail + coarse features (s) |")
+    print(
+        "| case | PDN nodes | largest coupled block | coarse-grid unknowns / nodes | rail + coarse features (s) |"
+    )
     print("|---|---|---|---|---|")
     for (name, nodes, systems), (_, _, sec) in zip(rows, seconds, strict=True):
         coarse = [s.unknowns for s in systems if s.name.startswith("coarse grid")]
-        print(f"| {name} | {nodes} | {max(s.largest_block for s in systems)} | "
-              f"{coarse[0] / nodes if coarse else 0.0:.3f} | {sec:.2f} |")
+        print(
+            f"| {name} | {nodes} | {max(s.largest_block for s in systems)} | "
+            f"{coarse[0] / nodes if coarse else 0.0:.3f} | {sec:.2f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,12 @@ from eda.irdrop.train import TrainConfig, load_checkpoint, save_checkpoint, trai
 from eda.pdn.metrics import map_metrics
 
 CACHE = Path("/tmp/eda-irdrop-bench")
-LABELS = {"pdnnet": "PDNNet", "pdnnet-direct": "PDNNet (direct head)", "iredge": "IREDGe CNN",
-          "iredge-netlist": "IREDGe CNN + netlist maps (ablation)"}
+LABELS = {
+    "pdnnet": "PDNNet",
+    "pdnnet-direct": "PDNNet (direct head)",
+    "iredge": "IREDGe CNN",
+    "iredge-netlist": "IREDGe CNN + netlist maps (ablation)",
+}
 LINEAR_LABEL = "rail estimates + linear fit of the residual channels (ablation)"
 RAIL_LABEL = "rail estimate, uniform sheets (no learning)"
 COARSE_LABEL = "rail estimate, coarse grid (no learning)"
@@ -53,17 +57,25 @@ def _train_task(task: dict[str, Any]) -> str:
     cfg = TrainConfig(**task["train"])
     result = train_model(task["model"], train, val, cfg)
     out = Path(task["checkpoint"])
-    save_checkpoint(out, task["model"], result.model, cfg,
-                    {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
-                    extra={"tile_um": 4})
+    save_checkpoint(
+        out,
+        task["model"],
+        result.model,
+        cfg,
+        {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
+        extra={"tile_um": 4},
+    )
     return str(out)
 
 
 def _training_samples(task: dict[str, Any]) -> tuple[list, list]:
     """The training and validation samples of a leave-one-out task (the held-out case excluded)."""
-    samples = [load_iccad_case(d, cache_dir=CACHE / "iccad")
-               for subset in (() if task.get("only_synthetic") else task.get("subsets", ("fake", "real")))
-               for d in iccad_cases(require_data("iccad23"), subset) if d.name != task["held_out"]]
+    samples = [
+        load_iccad_case(d, cache_dir=CACHE / "iccad")
+        for subset in (() if task.get("only_synthetic") else task.get("subsets", ("fake", "real")))
+        for d in iccad_cases(require_data("iccad23"), subset)
+        if d.name != task["held_out"]
+    ]
     # exactly the generated files of this run (the cache keeps older generator versions beside them)
     samples += [load_case_file(Path(f)) for f in task.get("synthetic_files", [])]
     real = [s for s in samples if s.name.startswith("real/")]
@@ -110,8 +122,13 @@ def _feature_seconds(case: Path) -> float:
     from eda.pdn.maps import read_map
 
     t0 = time.perf_counter()
-    s = sample_from_maps(case.name, read_map(case / "current_map.csv.gz"), read_map(case / "eff_dist_map.csv.gz"),
-                         read_map(case / "pdn_density.csv.gz"), load_structure(case / "netlist.sp.gz"))
+    s = sample_from_maps(
+        case.name,
+        read_map(case / "current_map.csv.gz"),
+        read_map(case / "eff_dist_map.csv.gz"),
+        read_map(case / "pdn_density.csv.gz"),
+        load_structure(case / "netlist.sp.gz"),
+    )
     s.graph(0, False)
     return time.perf_counter() - t0
 
@@ -133,7 +150,9 @@ def _seeds(args: argparse.Namespace, name: str) -> list[int]:
 
 
 def _checkpoint(args: argparse.Namespace, name: str, case: str, seed: int) -> Path:
-    return args.models_dir / (f"{name}-without-{case}.pt" if seed == 0 else f"{name}-without-{case}-seed{seed}.pt")
+    return args.models_dir / (
+        f"{name}-without-{case}.pt" if seed == 0 else f"{name}-without-{case}-seed{seed}.pt"
+    )
 
 
 def _label(args: argparse.Namespace, name: str) -> str:
@@ -145,9 +164,17 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     root = require_data("iccad23")
     real = [d for d in iccad_cases(root, "real") if not args.cases or d.name in args.cases]
     syn_dir = CACHE / "synthetic"
-    syn_files = [str(f) for f in generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)]
-    train_cfg = {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
-                 "threads": 1, "crop": 128, "hot_weight": args.hot_weight}
+    syn_files = [
+        str(f) for f in generate_cases("static", list(range(1000, 1000 + args.synthetic)), syn_dir, executor)
+    ]
+    train_cfg = {
+        "epochs": args.epochs,
+        "max_minutes": args.minutes,
+        "patience": args.epochs,
+        "threads": 1,
+        "crop": 128,
+        "hot_weight": args.hot_weight,
+    }
     tasks = []
     for d in real:
         for name in args.models:
@@ -155,10 +182,18 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
                 ckpt = _checkpoint(args, name, d.name, seed)
                 if args.reuse and ckpt.exists():
                     continue
-                tasks.append({"held_out": d.name, "model": load_model_config(name),
-                              "train": {**train_cfg, "seed": seed},
-                              "real_weight": args.real_weight, "subsets": args.iccad_train,
-                              "validation": args.validation, "synthetic_files": syn_files, "checkpoint": str(ckpt)})
+                tasks.append(
+                    {
+                        "held_out": d.name,
+                        "model": load_model_config(name),
+                        "train": {**train_cfg, "seed": seed},
+                        "real_weight": args.real_weight,
+                        "subsets": args.iccad_train,
+                        "validation": args.validation,
+                        "synthetic_files": syn_files,
+                        "checkpoint": str(ckpt),
+                    }
+                )
     t0 = time.perf_counter()
     if tasks:
         executor.map(_train_task, tasks, name="irdrop-train-loo")
@@ -176,43 +211,99 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
             # several seeds: the prediction is the mean of their maps (an ensemble; runtime counts every member)
             pred_v, net_s = np.mean([p for p, _ in runs], axis=0), sum(t for _, t in runs)
             m = map_metrics(pred_v * 1e3, gold_mv)
-            rows.append({"case": d.name, "method": _label(args, name),
-                         "mae_mv": m["mae"], "max_err_mv": m["max_error"], "f1": m["f1"],
-                         "runtime_s": feat_s + net_s,
-                         "epochs": round(np.mean([load_checkpoint(c)["metrics"]["epochs"] for c in ckpts]))})
+            rows.append(
+                {
+                    "case": d.name,
+                    "method": _label(args, name),
+                    "mae_mv": m["mae"],
+                    "max_err_mv": m["max_error"],
+                    "f1": m["f1"],
+                    "runtime_s": feat_s + net_s,
+                    "epochs": round(np.mean([load_checkpoint(c)["metrics"]["epochs"] for c in ckpts])),
+                }
+            )
             if len(seeds) > 1:
                 each = [map_metrics(p * 1e3, gold_mv) for p, _ in runs]
                 maes = " / ".join(f"{e['mae']:.4f}" for e in each)
                 f1s = " / ".join(f"{e['f1']:.3f}" for e in each)
                 spread.append(f"| {d.name} | {LABELS[name]} | {maes} | {f1s} |")
-                rows += [{"case": d.name, "method": f"{LABELS[name]}, seed {seed}", "mae_mv": e["mae"],
-                          "max_err_mv": e["max_error"], "f1": e["f1"], "runtime_s": feat_s + t, "epochs": 0,
-                          "member": True} for seed, e, (_, t) in zip(seeds, each, runs, strict=True)]
+                rows += [
+                    {
+                        "case": d.name,
+                        "method": f"{LABELS[name]}, seed {seed}",
+                        "mae_mv": e["mae"],
+                        "max_err_mv": e["max_error"],
+                        "f1": e["f1"],
+                        "runtime_s": feat_s + t,
+                        "epochs": 0,
+                        "member": True,
+                    }
+                    for seed, e, (_, t) in zip(seeds, each, runs, strict=True)
+                ]
         for label, channel in ((RAIL_LABEL, "rail_est"), (COARSE_LABEL, "rail_coarse")):
             prior = sample.inputs[STATIC_CHANNELS.index(channel)].astype(np.float64)  # mV, a prior alone
             m = map_metrics(prior, gold_mv)
-            rows.append({"case": d.name, "method": label, "mae_mv": m["mae"],
-                         "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
-        weights = _linear_fit({"held_out": d.name, "real_weight": args.real_weight, "subsets": args.iccad_train,
-                               "synthetic_files": syn_files})
-        lin = np.tensordot(weights, sample.inputs[[STATIC_CHANNELS.index(c) for c in _LINEAR]].astype(np.float64), axes=1)
+            rows.append(
+                {
+                    "case": d.name,
+                    "method": label,
+                    "mae_mv": m["mae"],
+                    "max_err_mv": m["max_error"],
+                    "f1": m["f1"],
+                    "runtime_s": feat_s,
+                    "epochs": 0,
+                }
+            )
+        weights = _linear_fit(
+            {
+                "held_out": d.name,
+                "real_weight": args.real_weight,
+                "subsets": args.iccad_train,
+                "synthetic_files": syn_files,
+            }
+        )
+        lin = np.tensordot(
+            weights, sample.inputs[[STATIC_CHANNELS.index(c) for c in _LINEAR]].astype(np.float64), axes=1
+        )
         m = map_metrics(lin, gold_mv)
-        rows.append({"case": d.name, "method": LINEAR_LABEL, "mae_mv": m["mae"],
-                     "max_err_mv": m["max_error"], "f1": m["f1"], "runtime_s": feat_s, "epochs": 0})
+        rows.append(
+            {
+                "case": d.name,
+                "method": LINEAR_LABEL,
+                "mae_mv": m["mae"],
+                "max_err_mv": m["max_error"],
+                "f1": m["f1"],
+                "runtime_s": feat_s,
+                "epochs": 0,
+            }
+        )
         drop, gold_s = _golden(d, sample.shape)
         m = map_metrics(drop * 1e3, gold_mv)
-        rows.append({"case": d.name, "method": "golden solver", "mae_mv": m["mae"], "max_err_mv": m["max_error"],
-                     "f1": m["f1"], "runtime_s": gold_s, "epochs": 0})
-    print(f"\n## Static IR drop, ICCAD 2023 real cases, leave-one-out ({len(tasks)} trainings this run, "
-          f"{train_s / 60:.1f} min wall, budget {args.minutes} min each, "
-          f"{args.synthetic} generated + {' + '.join(args.iccad_train) or 'no ICCAD'} cases "
-          f"(real x{args.real_weight}, the held-out one excluded) in training)\n")
+        rows.append(
+            {
+                "case": d.name,
+                "method": "golden solver",
+                "mae_mv": m["mae"],
+                "max_err_mv": m["max_error"],
+                "f1": m["f1"],
+                "runtime_s": gold_s,
+                "epochs": 0,
+            }
+        )
+    print(
+        f"\n## Static IR drop, ICCAD 2023 real cases, leave-one-out ({len(tasks)} trainings this run, "
+        f"{train_s / 60:.1f} min wall, budget {args.minutes} min each, "
+        f"{args.synthetic} generated + {' + '.join(args.iccad_train) or 'no ICCAD'} cases "
+        f"(real x{args.real_weight}, the held-out one excluded) in training)\n"
+    )
     print("| case | method | MAE (mV) | max error (mV) | F1 | runtime (s) | epochs |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         if not r.get("member"):
-            print(f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
-                  f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |")
+            print(
+                f"| {r['case']} | {r['method']} | {r['mae_mv']:.4f} | {r['max_err_mv']:.3f} | {r['f1']:.3f} | "
+                f"{r['runtime_s']:.2f} | {r['epochs'] or ''} |"
+            )
     if spread:
         print("\nPer seed (the members of the mean above):\n")
         print("| case | method | MAE per seed (mV) | F1 per seed |")
@@ -221,11 +312,15 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
     summary = {}
     for method in dict.fromkeys(r["method"] for r in rows):
         sel = [r for r in rows if r["method"] == method]
-        summary[method] = {k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")}
+        summary[method] = {
+            k: float(np.mean([r[k] for r in sel])) for k in ("mae_mv", "max_err_mv", "f1", "runtime_s")
+        }
     print("\n| method | mean MAE (mV) | mean max error (mV) | mean F1 | mean runtime (s) |")
     print("|---|---|---|---|---|")
     for method, s in summary.items():
-        print(f"| {method} | {s['mae_mv']:.4f} | {s['max_err_mv']:.3f} | {s['f1']:.3f} | {s['runtime_s']:.2f} |")
+        print(
+            f"| {method} | {s['mae_mv']:.4f} | {s['max_err_mv']:.3f} | {s['f1']:.3f} | {s['runtime_s']:.2f} |"
+        )
     base = [r for r in rows if r["method"] == LABELS["iredge"]]
     for name in [n for n in args.models if n != "iredge"]:
         label = _label(args, name)
@@ -233,11 +328,15 @@ def static_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]:
         if base:
             ratio = summary[label]["mae_mv"] / summary[LABELS["iredge"]]["mae_mv"]
             per_case = [a["mae_mv"] / b["mae_mv"] for a, b in zip(mine, base, strict=True)]
-            print(f"\n{label} MAE / baseline MAE: ratio of mean MAE {ratio:.3f} "
-                  f"({(1 - ratio) * 100:.1f}% lower), median per-case ratio {np.median(per_case):.3f}")
-        print(f"{label} targets per unseen case: MAE <= 0.15 mV met on "
-              f"{sum(r['mae_mv'] <= 0.15 for r in mine)}/{len(mine)}, F1 >= 0.5 met on "
-              f"{sum(r['f1'] >= 0.5 for r in mine)}/{len(mine)}")
+            print(
+                f"\n{label} MAE / baseline MAE: ratio of mean MAE {ratio:.3f} "
+                f"({(1 - ratio) * 100:.1f}% lower), median per-case ratio {np.median(per_case):.3f}"
+            )
+        print(
+            f"{label} targets per unseen case: MAE <= 0.15 mV met on "
+            f"{sum(r['mae_mv'] <= 0.15 for r in mine)}/{len(mine)}, F1 >= 0.5 met on "
+            f"{sum(r['f1'] >= 0.5 for r in mine)}/{len(mine)}"
+        )
     return {"rows": rows, "summary": summary}
 
 
@@ -250,20 +349,35 @@ def _dynamic_sets(args: argparse.Namespace, executor: Any) -> tuple[list[str], l
     """
     dyn_dir = CACHE / "dynamic" / "all"
     n_train, n_test = args.dynamic, max(4, args.dynamic // 4)
-    gen = generate_cases("dynamic", list(range(2000, 2000 + n_train)) + list(range(3000, 3000 + n_test)), dyn_dir,
-                         executor, slices=DEFAULT_SLICES, steps_per_cycle=args.steps_per_cycle)
+    gen = generate_cases(
+        "dynamic",
+        list(range(2000, 2000 + n_train)) + list(range(3000, 3000 + n_test)),
+        dyn_dir,
+        executor,
+        slices=DEFAULT_SLICES,
+        steps_per_cycle=args.steps_per_cycle,
+    )
     n_val = max(2, n_train // 6)
-    train, val, test = [str(f) for f in gen[:n_train - n_val]], [str(f) for f in gen[n_train - n_val:n_train]], \
-        gen[n_train:]
+    train, val, test = (
+        [str(f) for f in gen[: n_train - n_val]],
+        [str(f) for f in gen[n_train - n_val : n_train]],
+        gen[n_train:],
+    )
     if args.dynamic_iccad:
         root = require_data("iccad23")
         fake, real = iccad_cases(root, "fake"), iccad_cases(root, "real")
-        files = generate_iccad_dynamic(fake + real, [0] * (len(fake) + len(real)), dyn_dir, executor,
-                                       slices=DEFAULT_SLICES, steps_per_cycle=args.steps_per_cycle)
-        fake_files = [str(f) for f in files[:len(fake)]]
+        files = generate_iccad_dynamic(
+            fake + real,
+            [0] * (len(fake) + len(real)),
+            dyn_dir,
+            executor,
+            slices=DEFAULT_SLICES,
+            steps_per_cycle=args.steps_per_cycle,
+        )
+        fake_files = [str(f) for f in files[: len(fake)]]
         val += fake_files[::6]
         train += [f for i, f in enumerate(fake_files) if i % 6]
-        test += files[len(fake):]
+        test += files[len(fake) :]
     return train, val, test
 
 
@@ -272,21 +386,36 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
     n_static = len(STATIC_CHANNELS)
     prior = ["rail_est", "rail_coarse"] if args.dynamic_prior == "mean" else args.dynamic_prior
     model = {**load_model_config("pdnnet-dynamic"), "prior_channel": prior}
-    task = {"held_out": None, "model": model, "synthetic_files": train_files, "val_files": val_files,
-            "only_synthetic": True,
-            "train": {"epochs": args.epochs, "max_minutes": args.minutes, "patience": args.epochs,
-                      "seed": args.seeds[0], "threads": 1, "crop": 128},
-            "checkpoint": str(args.models_dir / "pdnnet-dynamic.pt")}
+    task = {
+        "held_out": None,
+        "model": model,
+        "synthetic_files": train_files,
+        "val_files": val_files,
+        "only_synthetic": True,
+        "train": {
+            "epochs": args.epochs,
+            "max_minutes": args.minutes,
+            "patience": args.epochs,
+            "seed": args.seeds[0],
+            "threads": 1,
+            "crop": 128,
+        },
+        "checkpoint": str(args.models_dir / "pdnnet-dynamic.pt"),
+    }
     ckpt = Path(task["checkpoint"])
     if not (args.reuse and ckpt.exists()):
         ckpt = Path(executor.map(_train_task, [task], name="irdrop-train-dynamic")[0])
     test = [load_case_file(f) for f in test_files]
     n_iccad = sum("-real-" in s.name or "-fake-" in s.name for s in test)
-    print(f"\n## Dynamic IR drop (worst drop per tile), {len(test) - n_iccad} held-out generated designs"
-          f"{f' and {n_iccad} real ICCAD 2023 netlists made transient' if n_iccad else ''}; trained on "
-          f"{len(train_files)} (+{len(val_files)} validation), head starting from {args.dynamic_prior}\n")
-    print("| design | tiles | golden worst (mV) | PDNNet worst (mV) | MAE (mV) | NMAE | F1 | "
-          "NMAE uniform sheets x heaviest slice | NMAE coarse grid x heaviest slice |")
+    print(
+        f"\n## Dynamic IR drop (worst drop per tile), {len(test) - n_iccad} held-out generated designs"
+        f"{f' and {n_iccad} real ICCAD 2023 netlists made transient' if n_iccad else ''}; trained on "
+        f"{len(train_files)} (+{len(val_files)} validation), head starting from {args.dynamic_prior}\n"
+    )
+    print(
+        "| design | tiles | golden worst (mV) | PDNNet worst (mV) | MAE (mV) | NMAE | F1 | "
+        "NMAE uniform sheets x heaviest slice | NMAE coarse grid x heaviest slice |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     rows = []
     for s in test:
@@ -296,17 +425,23 @@ def dynamic_benchmark(args: argparse.Namespace, executor: Any) -> dict[str, Any]
         # slice's share of the die current
         totals = s.inputs[n_static:].sum(axis=(1, 2))
         scale = float(totals.max() / max(totals.mean(), 1e-30))
-        est = [map_metrics(s.inputs[STATIC_CHANNELS.index(c)] * scale, s.label_mv)["nmae"]
-               for c in ("rail_est", "rail_coarse")]
+        est = [
+            map_metrics(s.inputs[STATIC_CHANNELS.index(c)] * scale, s.label_mv)["nmae"]
+            for c in ("rail_est", "rail_coarse")
+        ]
         family = "iccad" if ("-real-" in s.name or "-fake-" in s.name) else "generated"
         rows.append({"design": s.name, "family": family, **m, "est": est})
-        print(f"| {s.name} | {s.shape[0]}x{s.shape[1]} | {s.label_mv.max():.2f} | {pred.max() * 1e3:.2f} | "
-              f"{m['mae']:.3f} | {m['nmae']:.4f} | {m['f1']:.3f} | {est[0]:.4f} | {est[1]:.4f} |")
+        print(
+            f"| {s.name} | {s.shape[0]}x{s.shape[1]} | {s.label_mv.max():.2f} | {pred.max() * 1e3:.2f} | "
+            f"{m['mae']:.3f} | {m['nmae']:.4f} | {m['f1']:.3f} | {est[0]:.4f} | {est[1]:.4f} |"
+        )
     for family in ("generated", "iccad"):
         sel = [r["nmae"] for r in rows if r["family"] == family]
         if sel:
-            print(f"\n{family}: mean NMAE {np.mean(sel):.4f} (target <= 0.05), worst {np.max(sel):.4f}, "
-                  f"{sum(v <= 0.05 for v in sel)}/{len(sel)} designs within 0.05")
+            print(
+                f"\n{family}: mean NMAE {np.mean(sel):.4f} (target <= 0.05), worst {np.max(sel):.4f}, "
+                f"{sum(v <= 0.05 for v in sel)}/{len(sel)} designs within 0.05"
+            )
     nmaes = [r["nmae"] for r in rows]
     print(f"all held-out designs: mean NMAE {np.mean(nmaes):.4f}, worst {np.max(nmaes):.4f}")
     speed = _dynamic_speed(ckpt, args)
@@ -324,7 +459,9 @@ def _speed_checkpoint(args: argparse.Namespace) -> Path:
     config = load_model_config("pdnnet-dynamic")
     out = CACHE / "untrained" / "pdnnet-dynamic.pt"
     print(f"(no {ckpt}: timing an untrained pdnnet-dynamic, same runtime)")
-    return save_checkpoint(out, config, build_model(config), TrainConfig(), {"epochs": 0}, extra={"tile_um": 4})
+    return save_checkpoint(
+        out, config, build_model(config), TrainConfig(), {"epochs": 0}, extra={"tile_um": 4}
+    )
 
 
 def _median_seconds(fn: Any, repeats: int) -> float:
@@ -337,7 +474,9 @@ def _median_seconds(fn: Any, repeats: int) -> float:
     return float(np.median(times))
 
 
-def _dynamic_sample(net: Any, current: np.ndarray, eff: np.ndarray, den: np.ndarray, slices: np.ndarray) -> Any:
+def _dynamic_sample(
+    net: Any, current: np.ndarray, eff: np.ndarray, den: np.ndarray, slices: np.ndarray
+) -> Any:
     """The sample (channels + PDNGraph) prediction builds from a netlist and its maps."""
     from eda.irdrop.dataset import sample_from_maps
     from eda.irdrop.netlist_adapter import structure_from_pdn
@@ -360,9 +499,26 @@ def _dynamic_speed(ckpt: Path, args: argparse.Namespace) -> list[dict[str, float
     pred = Predictor(ckpt, device=args.device, threads=1)
     rows = []
     for nodes in args.speed_nodes:
-        big = spec_for_nodes(nodes, **{k: getattr(base, k) for k in (
-            "layers", "pads", "pad_pitch_um", "current_density_a_um2", "hotspots", "hotspot_sigma_um",
-            "hotspot_gain", "waveform", "cycles", "clock_period_s", "decap_fraction", "seed")})
+        big = spec_for_nodes(
+            nodes,
+            **{
+                k: getattr(base, k)
+                for k in (
+                    "layers",
+                    "pads",
+                    "pad_pitch_um",
+                    "current_density_a_um2",
+                    "hotspots",
+                    "hotspot_sigma_um",
+                    "hotspot_gain",
+                    "waveform",
+                    "cycles",
+                    "clock_period_s",
+                    "decap_fraction",
+                    "seed",
+                )
+            },
+        )
         gen = generate_pdn(big)
         net = gen.netlist
         stop, step = big.clock_period_s * big.cycles, big.clock_period_s / args.steps_per_cycle
@@ -376,17 +532,31 @@ def _dynamic_speed(ckpt: Path, args: argparse.Namespace) -> list[dict[str, float
         sample = features()
         pred.predict_sample(sample)  # warm-up
         network_s = _median_seconds(partial(pred.predict_sample, sample), 3)
-        rows.append({"nodes": float(net.n_nodes), "tiles": float(shape[0] * shape[1]), "steps": round(stop / step),
-                     "golden_s": golden_s, "features_s": features_s, "network_s": network_s})
-    print(f"\n## Dynamic speed: golden transient (eda.pdn, factor once + {rows[0]['steps']} trapezoidal steps) "
-          f"vs PDNNet ({DEFAULT_SLICES} time slices, network on {pred.device}), medians of 3\n")
-    print("| nodes | 1 µm tiles | golden (s) | features + PDNGraph (s) | network (s) | speed-up, network only | "
-          "speed-up, whole prediction |")
+        rows.append(
+            {
+                "nodes": float(net.n_nodes),
+                "tiles": float(shape[0] * shape[1]),
+                "steps": round(stop / step),
+                "golden_s": golden_s,
+                "features_s": features_s,
+                "network_s": network_s,
+            }
+        )
+    print(
+        f"\n## Dynamic speed: golden transient (eda.pdn, factor once + {rows[0]['steps']} trapezoidal steps) "
+        f"vs PDNNet ({DEFAULT_SLICES} time slices, network on {pred.device}), medians of 3\n"
+    )
+    print(
+        "| nodes | 1 µm tiles | golden (s) | features + PDNGraph (s) | network (s) | speed-up, network only | "
+        "speed-up, whole prediction |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         total = r["features_s"] + r["network_s"]
-        print(f"| {int(r['nodes'])} | {int(r['tiles'])} | {r['golden_s']:.2f} | {r['features_s']:.2f} | "
-              f"{r['network_s']:.3f} | {r['golden_s'] / r['network_s']:.1f}x | {r['golden_s'] / total:.2f}x |")
+        print(
+            f"| {int(r['nodes'])} | {int(r['tiles'])} | {r['golden_s']:.2f} | {r['features_s']:.2f} | "
+            f"{r['network_s']:.3f} | {r['golden_s'] / r['network_s']:.1f}x | {r['golden_s'] / total:.2f}x |"
+        )
     return rows
 
 
@@ -396,35 +566,73 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--synthetic", type=int, default=40, help="generated static cases added to training")
     ap.add_argument("--dynamic", type=int, default=24, help="generated dynamic designs (0 skips the part)")
-    ap.add_argument("--speed-nodes", type=int, nargs="+", default=[100_000],
-                    help="node counts of the designs the dynamic speed table times")
+    ap.add_argument(
+        "--speed-nodes",
+        type=int,
+        nargs="+",
+        default=[100_000],
+        help="node counts of the designs the dynamic speed table times",
+    )
     ap.add_argument("--device", default="cpu", help="where the network runs in the speed table (cpu, cuda)")
-    ap.add_argument("--speed-only", action="store_true",
-                    help="only the dynamic speed table, with the dynamic checkpoint in --models-dir")
+    ap.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="only the dynamic speed table, with the dynamic checkpoint in --models-dir",
+    )
     ap.add_argument("--steps-per-cycle", type=int, default=20)
     ap.add_argument("--real-weight", type=int, default=8, help="times each real training case is repeated")
-    ap.add_argument("--hot-weight", type=float, default=0.0,
-                    help="extra L1 weight of hot-spot tiles in training (eda.irdrop.train.TrainConfig.hot_weight)")
+    ap.add_argument(
+        "--hot-weight",
+        type=float,
+        default=0.0,
+        help="extra L1 weight of hot-spot tiles in training (eda.irdrop.train.TrainConfig.hot_weight)",
+    )
     ap.add_argument("--models", nargs="+", default=["pdnnet", "iredge"], choices=sorted(LABELS))
-    ap.add_argument("--dynamic-prior", default="mean", choices=["rail_est", "rail_coarse", "mean"],
-                    help="the rail estimate the dynamic model's head starts from (mean: of both)")
-    ap.add_argument("--dynamic-iccad", action=argparse.BooleanOptionalAction, default=True,
-                    help="dynamic cases on the ICCAD 2023 netlists: the fake ones train, the real ones test")
+    ap.add_argument(
+        "--dynamic-prior",
+        default="mean",
+        choices=["rail_est", "rail_coarse", "mean"],
+        help="the rail estimate the dynamic model's head starts from (mean: of both)",
+    )
+    ap.add_argument(
+        "--dynamic-iccad",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="dynamic cases on the ICCAD 2023 netlists: the fake ones train, the real ones test",
+    )
     ap.add_argument("--reuse", action="store_true", help="reuse existing leave-one-out checkpoints")
     ap.add_argument("--cases", nargs="*", default=[], help="real cases (default: all with a netlist)")
     ap.add_argument("--skip-static", action="store_true")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
-                    help="training seeds of the PDNNet models (several: their mean map is scored, each seed too); "
-                         "the baselines and the dynamic model train with the first")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="training seeds of the PDNNet models (several: their mean map is scored, each seed too); "
+        "the baselines and the dynamic model train with the first",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
-    ap.add_argument("--iccad-train", nargs="*", default=["fake", "real"], choices=["fake", "real"],
-                    help="ICCAD 2023 subsets in training (the held-out real case always excluded)")
-    ap.add_argument("--validation", choices=["real", "unseen"], default="unseen",
-                    help="early-stopping set: the other real cases (also trained on), or designs kept out of "
-                         "training (every 6th fake case, every 8th generated one)")
-    ap.add_argument("--models-dir", type=Path, default=CACHE / "models",
-                    help="where the leave-one-out checkpoints go (separate experiments keep their own)")
+    ap.add_argument(
+        "--iccad-train",
+        nargs="*",
+        default=["fake", "real"],
+        choices=["fake", "real"],
+        help="ICCAD 2023 subsets in training (the held-out real case always excluded)",
+    )
+    ap.add_argument(
+        "--validation",
+        choices=["real", "unseen"],
+        default="unseen",
+        help="early-stopping set: the other real cases (also trained on), or designs kept out of "
+        "training (every 6th fake case, every 8th generated one)",
+    )
+    ap.add_argument(
+        "--models-dir",
+        type=Path,
+        default=CACHE / "models",
+        help="where the leave-one-out checkpoints go (separate experiments keep their own)",
+    )
     args = ap.parse_args()
     results: dict[str, Any] = {}
     with get_executor("local", workers=args.workers) as executor:

@@ -28,12 +28,18 @@ from eda.pdn.metrics import map_metrics
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cell", type=int, default=0,
-                    help="coarse cell (µm) of the per-region variant (0: sized from the node count)")
+    ap.add_argument(
+        "--cell",
+        type=int,
+        default=0,
+        help="coarse cell (µm) of the per-region variant (0: sized from the node count)",
+    )
     ap.add_argument("--fake-every", type=int, default=4, help="also every N-th fake case (0: none)")
     args = ap.parse_args()
     root = require_data("iccad23")
-    cases = iccad_cases(root, "real") + (iccad_cases(root, "fake")[:: args.fake_every] if args.fake_every else [])
+    cases = iccad_cases(root, "real") + (
+        iccad_cases(root, "fake")[:: args.fake_every] if args.fake_every else []
+    )
     print("| case | correction | MAE (mV) | correlation | F1 | hot tiles est./golden | seconds |")
     print("|---|---|---|---|---|---|---|")
     for case in cases:
@@ -50,13 +56,18 @@ def main() -> None:
         hot = golden > 0.9 * golden.max()
         cell = args.cell or coarse_cell_um(shape, pdn.num_nodes, len(set(pdn.layer.tolist())))
         # seconds of each estimate including the chains it starts from
-        for name, drop, sec in (("none (chains + top mesh)", chains[0], t1 - t0),
-                                ("uniform sheets (eda.irdrop.rail)", uniform, t2 - t0),
-                                (f"per-region {cell} µm coarse grid", coarse, t3 - t2 + t1 - t0)):
+        for name, drop, sec in (
+            ("none (chains + top mesh)", chains[0], t1 - t0),
+            ("uniform sheets (eda.irdrop.rail)", uniform, t2 - t0),
+            (f"per-region {cell} µm coarse grid", coarse, t3 - t2 + t1 - t0),
+        ):
             est = node_map(pdn, drop, shape) * 1e3
             m = map_metrics(est, golden)
-            print(f"| {case.parent.name}/{case.name} | {name} | {m['mae']:.4f} | {m['correlation']:.4f} | "
-                  f"{m['f1']:.3f} | {est[hot].mean() / golden[hot].mean():.3f} | {sec:.2f} |", flush=True)
+            print(
+                f"| {case.parent.name}/{case.name} | {name} | {m['mae']:.4f} | {m['correlation']:.4f} | "
+                f"{m['f1']:.3f} | {est[hot].mean() / golden[hot].mean():.3f} | {sec:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

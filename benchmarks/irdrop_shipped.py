@@ -29,7 +29,11 @@ def _priors(inputs: np.ndarray) -> dict[str, np.ndarray]:
     """The rail estimates alone (mV) from a sample's channels."""
     rail = inputs[STATIC_CHANNELS.index("rail_est")].astype(np.float64)
     coarse = inputs[STATIC_CHANNELS.index("rail_coarse")].astype(np.float64)
-    return {"prior: uniform sheets": rail, "prior: coarse grid": coarse, "prior: mean of both": (rail + coarse) / 2}
+    return {
+        "prior: uniform sheets": rail,
+        "prior: coarse grid": coarse,
+        "prior: mean of both": (rail + coarse) / 2,
+    }
 
 
 def main() -> None:
@@ -49,8 +53,10 @@ def main() -> None:
     if args.with_validation:
         groups["validation"] = [d for d in cases if f"{d.parent.name}/{d.name}" in validated]
     predictor = Predictor(ckpt, threads=1)
-    print(f"checkpoint {ckpt}: {len(set(trained))} training designs, {len(validated)} validation designs, "
-          f"features version {payload.get('features_version')}\n")
+    print(
+        f"checkpoint {ckpt}: {len(set(trained))} training designs, {len(validated)} validation designs, "
+        f"features version {payload.get('features_version')}\n"
+    )
     print("| set | case | method | MAE (mV) | max error (mV) | F1 | network s |")
     print("|---|---|---|---|---|---|---|")
     summary: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -64,21 +70,30 @@ def main() -> None:
                 m = map_metrics(est, sample.label_mv)
                 summary.setdefault((group, method), []).append(m)
                 sec = f"{seconds:.2f}" if method.startswith("PDNNet") else ""
-                print(f"| {group} | {d.parent.name}/{d.name} | {method} | {m['mae']:.4f} | {m['max_error']:.3f} | "
-                      f"{m['f1']:.3f} | {sec} |", flush=True)
+                print(
+                    f"| {group} | {d.parent.name}/{d.name} | {method} | {m['mae']:.4f} | {m['max_error']:.3f} | "
+                    f"{m['f1']:.3f} | {sec} |",
+                    flush=True,
+                )
     print("\n| set | method | cases | mean MAE (mV) | mean F1 |")
     print("|---|---|---|---|---|")
     for (group, method), ms in summary.items():
-        print(f"| {group} | {method} | {len(ms)} | {np.mean([m['mae'] for m in ms]):.4f} | "
-              f"{np.mean([m['f1'] for m in ms]):.3f} |")
+        print(
+            f"| {group} | {method} | {len(ms)} | {np.mean([m['mae'] for m in ms]):.4f} | "
+            f"{np.mean([m['f1'] for m in ms]):.3f} |"
+        )
     for group, dirs in groups.items():
         if not dirs:
             print(f"\n{group}: no ICCAD 2023 case with a netlist outside the checkpoint's training set")
             continue
         net = np.mean([m["mae"] for m in summary[group, "PDNNet (shipped)"]])
-        best = min(np.mean([m["mae"] for m in ms]) for (g, method), ms in summary.items()
-                   if g == group and method.startswith("prior"))
+        best = min(
+            np.mean([m["mae"] for m in ms])
+            for (g, method), ms in summary.items()
+            if g == group and method.startswith("prior")
+        )
         print(f"\n{group}: network MAE / best prior's MAE = {net / best:.3f}")
+
 
 if __name__ == "__main__":
     main()

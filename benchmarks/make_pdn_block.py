@@ -27,13 +27,19 @@ DBU = 1000
 VDD = 1.8
 ROW_UM, SITE_UM = 2.72, 0.46
 #: cell, width in sites, power at 1.8 V and nominal activity (W)
-CELLS = (("sky130_fd_sc_hd__inv_1", 3, 2.0e-6), ("sky130_fd_sc_hd__nand2_1", 4, 3.0e-6),
-         ("sky130_fd_sc_hd__nor2_1", 4, 3.2e-6), ("sky130_fd_sc_hd__buf_4", 6, 8.0e-6),
-         ("sky130_fd_sc_hd__dfxtp_1", 19, 1.2e-5))
+CELLS = (
+    ("sky130_fd_sc_hd__inv_1", 3, 2.0e-6),
+    ("sky130_fd_sc_hd__nand2_1", 4, 3.0e-6),
+    ("sky130_fd_sc_hd__nor2_1", 4, 3.2e-6),
+    ("sky130_fd_sc_hd__buf_4", 6, 8.0e-6),
+    ("sky130_fd_sc_hd__dfxtp_1", 19, 1.2e-5),
+)
 MACRO = ("core/sram0", "sram_1rw_64x32", (20.0, 130.0, 60.0, 160.0), 2.0e-3)
 HOT_UM, HOT_SIGMA_UM, HOT_GAIN = (140.0, 60.0), 30.0, 5.0
-HEADER = ("*inst_name  cell_name  freq  toggle_rate  leakage_power  switching_power  internal_power  total_power  "
-          "library  P/G-pin  P/G-volt  powerDomain  bbox")
+HEADER = (
+    "*inst_name  cell_name  freq  toggle_rate  leakage_power  switching_power  internal_power  total_power  "
+    "library  P/G-pin  P/G-volt  powerDomain  bbox"
+)
 
 
 def _cells(rng: np.random.Generator) -> list[tuple[str, str, float, float, float, float, str]]:
@@ -54,15 +60,23 @@ def _cells(rng: np.random.Generator) -> list[tuple[str, str, float, float, float
                 gain = 1.0 + HOT_GAIN * np.exp(-(cx * cx + cy * cy) / (2 * HOT_SIGMA_UM**2))
                 k = len(out)
                 name = f"core/regs/q_reg[{k % 32}]_{k}" if cell.endswith("dfxtp_1") else f"core/u{k}"
-                out.append((name, cell, x, y, w, power * gain * rng.uniform(0.6, 1.4), "FS" if row % 2 else "N"))
+                out.append(
+                    (name, cell, x, y, w, power * gain * rng.uniform(0.6, 1.4), "FS" if row % 2 else "N")
+                )
             x += w + rng.integers(0, 2 * sites) * SITE_UM
     return out
 
 
 def _def(cells: list, path: Path) -> None:
-    lines = ["VERSION 5.8 ;", 'DIVIDERCHAR "/" ;', 'BUSBITCHARS "[]" ;', "DESIGN pdn_block ;",
-             f"UNITS DISTANCE MICRONS {DBU} ;", f"DIEAREA ( 0 0 ) ( {int(DIE_UM * DBU)} {int(DIE_UM * DBU)} ) ;",
-             f"COMPONENTS {len(cells) + 1} ;"]
+    lines = [
+        "VERSION 5.8 ;",
+        'DIVIDERCHAR "/" ;',
+        'BUSBITCHARS "[]" ;',
+        "DESIGN pdn_block ;",
+        f"UNITS DISTANCE MICRONS {DBU} ;",
+        f"DIEAREA ( 0 0 ) ( {int(DIE_UM * DBU)} {int(DIE_UM * DBU)} ) ;",
+        f"COMPONENTS {len(cells) + 1} ;",
+    ]
     name, cell, (x0, y0, _, _), _ = MACRO
     lines.append(f"- {name} {cell} + FIXED ( {round(x0 * DBU)} {round(y0 * DBU)} ) N ;")
     for name, cell, x, y, _, _, orient in cells:
@@ -76,8 +90,10 @@ def _report(cells: list, path: Path) -> None:
     def row(name: str, cell: str, box: tuple, power: float, freq: str) -> str:
         leak, internal = 1e-3 * power, 0.3 * power
         switching = power - leak - internal
-        return (f"{name}  {cell}  {freq}  0.15  {leak:.6g}  {switching:.6g}  {internal:.6g}  {power:.6g}  library  "
-                f"VDD  {VDD:g}  VDD  [{box[0]:.6f},{box[1]:.6f},{box[2]:.6f},{box[3]:.6f}]")
+        return (
+            f"{name}  {cell}  {freq}  0.15  {leak:.6g}  {switching:.6g}  {internal:.6g}  {power:.6g}  library  "
+            f"VDD  {VDD:g}  VDD  [{box[0]:.6f},{box[1]:.6f},{box[2]:.6f},{box[3]:.6f}]"
+        )
 
     lines = ["*** design instance power info", HEADER, row(MACRO[0], MACRO[1], MACRO[2], MACRO[3], "1e+08")]
     lines += [row(n, c, (x, y, x + w, y + ROW_UM), p, "1e+08") for n, c, x, y, w, p, _ in cells]
@@ -90,9 +106,20 @@ def _pdn(path: Path) -> PdnNetlist:
     x_dbu, y_dbu = np.round(net.x_um * DBU), np.round(net.y_um * DBU)
     assert np.allclose(x_dbu, net.x_um * DBU) and np.allclose(y_dbu, net.y_um * DBU)
     empty_i = np.zeros(0, dtype=np.int64)
-    bare = replace(net, names=iccad_name(x_dbu, y_dbu, net.layer, net="VDD"), i_a=empty_i, i_b=empty_i.copy(),
-                   i_amp=np.zeros(0), waves=None, i_line=empty_i.copy(), c_a=empty_i.copy(), c_b=empty_i.copy(),
-                   c_f=np.zeros(0), c_line=empty_i.copy(), tran=None)
+    bare = replace(
+        net,
+        names=iccad_name(x_dbu, y_dbu, net.layer, net="VDD"),
+        i_a=empty_i,
+        i_b=empty_i.copy(),
+        i_amp=np.zeros(0),
+        waves=None,
+        i_line=empty_i.copy(),
+        c_a=empty_i.copy(),
+        c_b=empty_i.copy(),
+        c_f=np.zeros(0),
+        c_line=empty_i.copy(),
+        tran=None,
+    )
     write_netlist(bare, path, title="pdn_block: VDD grid m1/m4/m7/m8/m9, bump pads (1000 DBU/um node names)")
     return bare
 
@@ -104,9 +131,15 @@ def main(out: Path) -> None:
     _report(cells, out / "pdn_block.inst.power.rpt.gz")
     net = _pdn(out / "pdn_block.pdn.sp.gz")
     total = MACRO[3] + sum(c[5] for c in cells)
-    print(f"{out}: {len(cells) + 1} instances, {total * 1e3:.3f} mW at {VDD} V; PDN {net.n_nodes} nodes, "
-          f"{len(net.r_a)} resistors, {len(net.v_pos)} pads")
+    print(
+        f"{out}: {len(cells) + 1} instances, {total * 1e3:.3f} mW at {VDD} V; PDN {net.n_nodes} nodes, "
+        f"{len(net.r_a)} resistors, {len(net.v_pos)} pads"
+    )
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "eda/share/designs/pdn-block")
+    main(
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[1] / "eda/share/designs/pdn-block"
+    )

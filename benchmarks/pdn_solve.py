@@ -78,16 +78,23 @@ def child_static(npz: str, backend: str) -> dict:
         t0 = time.perf_counter()
         res = solve_static(net, backend=backend)
         wall = time.perf_counter() - t0
-    return {"solve_s": wall, "peak_mb": mem.mb, "worst_mv": res.worst_drop * 1e3,
-            "backend": res.info.backend, "iterations": res.info.iterations, "residual": res.info.residual}
+    return {
+        "solve_s": wall,
+        "peak_mb": mem.mb,
+        "worst_mv": res.worst_drop * 1e3,
+        "backend": res.info.backend,
+        "iterations": res.info.iterations,
+        "residual": res.info.residual,
+    }
 
 
 def child_transient(nodes: int, steps: int) -> dict:
     from eda.pdn.generate import generate_pdn, spec_for_nodes
     from eda.pdn.transient import TransientStepper
 
-    net = generate_pdn(spec_for_nodes(nodes, seed=11, waveform="pwl", package_r_ohm=0.02, package_l_h=20e-12,
-                                      cycles=1)).netlist
+    net = generate_pdn(
+        spec_for_nodes(nodes, seed=11, waveform="pwl", package_r_ohm=0.02, package_l_h=20e-12, cycles=1)
+    ).netlist
     with PeakRss() as mem:
         t0 = time.perf_counter()
         st = TransientStepper(net, 10e-12, method="trap")
@@ -97,8 +104,14 @@ def child_transient(nodes: int, steps: int) -> dict:
         for k in range(1, steps + 1):
             v, il, ic = st.step(k * 10e-12, v, il, ic)
         per_step = (time.perf_counter() - t1) / steps
-    return {"nodes": net.n_nodes, "setup_s": setup, "step_s": per_step, "peak_mb": mem.mb,
-            "backend": st.factor.backend, "core": st.factor.core_size}
+    return {
+        "nodes": net.n_nodes,
+        "setup_s": setup,
+        "step_s": per_step,
+        "peak_mb": mem.mb,
+        "backend": st.factor.backend,
+        "core": st.factor.core_size,
+    }
 
 
 def run_child(args: list[str], timeout: float) -> dict | None:
@@ -127,8 +140,11 @@ def main() -> None:
     a = ap.parse_args()
     if a.child:
         kind = a.child[0]
-        out = child_static(a.child[1], a.child[2]) if kind == "static" else child_transient(int(a.child[1]),
-                                                                                             int(a.child[2]))
+        out = (
+            child_static(a.child[1], a.child[2])
+            if kind == "static"
+            else child_transient(int(a.child[1]), int(a.child[2]))
+        )
         print(json.dumps(out))
         return
 
@@ -139,8 +155,10 @@ def main() -> None:
     backends = [b for b in a.backends.split(",") if b and (b != "cholmod" or has_cholmod())]
     sizes = [int(float(s)) for s in a.sizes.split(",") if s]
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"# PDN static solve benchmark  (machine: {os.cpu_count()} cores, load average {load}; cholmod "
-          f"{'available' if has_cholmod() else 'not installed'}; time limit {a.timeout:.0f} s per run)")
+    print(
+        f"# PDN static solve benchmark  (machine: {os.cpu_count()} cores, load average {load}; cholmod "
+        f"{'available' if has_cholmod() else 'not installed'}; time limit {a.timeout:.0f} s per run)"
+    )
     print()
     print("| nodes | resistors | file MB | parse s | backend | solve s | peak MB | vs spsolve | worst mV |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -167,22 +185,35 @@ def main() -> None:
                 r = results[be]
                 name = be if not r or "backend" not in r or r["backend"] == be else f"{be} ({r['backend']})"
                 if r is None:
-                    print(f"| {nn} | {nr} | {mb:.1f} | {parse_s:.2f} | {name} | skipped (>{a.timeout:.0f}s) | | | |")
+                    print(
+                        f"| {nn} | {nr} | {mb:.1f} | {parse_s:.2f} | {name} | skipped (>{a.timeout:.0f}s) | | | |"
+                    )
                     continue
                 if "error" in r:
-                    print(f"| {nn} | {nr} | {mb:.1f} | {parse_s:.2f} | {name} | error: {r['error'][:60]} | | | |")
+                    print(
+                        f"| {nn} | {nr} | {mb:.1f} | {parse_s:.2f} | {name} | error: {r['error'][:60]} | | | |"
+                    )
                     continue
-                speed = f"{ref_s / r['solve_s']:.1f}x" if ref_s else ("n/a" if be == "spsolve" else "spsolve skipped")
+                speed = (
+                    f"{ref_s / r['solve_s']:.1f}x"
+                    if ref_s
+                    else ("n/a" if be == "spsolve" else "spsolve skipped")
+                )
                 if be == "spsolve":
                     speed = "1.0x"
-                print(f"| {nn} | {nr} | {mb:.1f} | {parse_s:.2f} | {name} | {r['solve_s']:.2f} | "
-                      f"{r['peak_mb']:.0f} | {speed} | {r['worst_mv']:.4f} |", flush=True)
+                print(
+                    f"| {nn} | {nr} | {mb:.1f} | {parse_s:.2f} | {name} | {r['solve_s']:.2f} | "
+                    f"{r['peak_mb']:.0f} | {speed} | {r['worst_mv']:.4f} |",
+                    flush=True,
+                )
             Path(npz).unlink()
     if a.transient:
         print()
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-        print(f"# Transient (trapezoidal, h = 10 ps, package R-L, decaps, PWL activity), mean of {a.steps} steps"
-              f" (load average {load})")
+        print(
+            f"# Transient (trapezoidal, h = 10 ps, package R-L, decaps, PWL activity), mean of {a.steps} steps"
+            f" (load average {load})"
+        )
         print()
         print("| nodes | backend | core unknowns | setup s (factor + DC op) | s / step | peak MB |")
         print("|---|---|---|---|---|---|")
@@ -193,8 +224,11 @@ def main() -> None:
             elif "error" in r:
                 print(f"| {fmt_size(float(s))} | error: {r['error'][:60]} | | | | |")
             else:
-                print(f"| {r['nodes']} | {r['backend']} | {r['core']} | {r['setup_s']:.2f} | {r['step_s']:.3f} | "
-                      f"{r['peak_mb']:.0f} |", flush=True)
+                print(
+                    f"| {r['nodes']} | {r['backend']} | {r['core']} | {r['setup_s']:.2f} | {r['step_s']:.3f} | "
+                    f"{r['peak_mb']:.0f} |",
+                    flush=True,
+                )
     np.set_printoptions()
 
 

@@ -29,8 +29,13 @@ from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError, storage_e
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(name="eda", help="Flow-based EDA: ACIM macros, PDN IR drop, workloads, sign-off.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    name="eda",
+    help="Flow-based EDA: ACIM macros, PDN IR drop, workloads, sign-off.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 #: command group name -> area package whose ``cli``/``*_cli`` modules provide its commands
 GROUPS: dict[str, tuple[str, str]] = {
@@ -50,8 +55,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False,
 ) -> None:
@@ -65,10 +71,16 @@ def _root(
 
 @app.command("run")
 def run_command(
-    flow_file: Annotated[Path, typer.Argument(help="Flow YAML file, or a shipped flow's name (`eda flows`).",
-                                              metavar="FLOW.yaml")],
-    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a parameter: STEP.KEY=VALUE.")] = None,
-    from_step: Annotated[str | None, typer.Option("--from", help="Re-run from this step (and its dependents).")] = None,
+    flow_file: Annotated[
+        Path,
+        typer.Argument(help="Flow YAML file, or a shipped flow's name (`eda flows`).", metavar="FLOW.yaml"),
+    ],
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: STEP.KEY=VALUE.")
+    ] = None,
+    from_step: Annotated[
+        str | None, typer.Option("--from", help="Re-run from this step (and its dependents).")
+    ] = None,
     to_step: Annotated[str | None, typer.Option("--to", help="Stop after this step.")] = None,
     executor: Annotated[str | None, typer.Option(help="local | serial | dask | dask:ADDRESS")] = None,
     runs: Annotated[Path, typer.Option(help="Directory for run outputs.")] = Path("runs"),
@@ -89,14 +101,26 @@ def run_command(
         flag = f", {r.violations} violation(s)" if r.violations else ""  # type: ignore[attr-defined]
         typer.echo(f"[{position}/{total}] {r.id:<20} {r.use:<22} {r.status}{extra}{flag}", err=True)  # type: ignore[attr-defined]
 
-    result = run_flow(flow, runs_dir=runs, run_id=run_id, from_step=from_step, to_step=to_step,
-                      executor=executor, progress=not no_progress, on_step=report)
+    result = run_flow(
+        flow,
+        runs_dir=runs,
+        run_id=run_id,
+        from_step=from_step,
+        to_step=to_step,
+        executor=executor,
+        progress=not no_progress,
+        on_step=report,
+    )
     typer.echo(f"run directory: {result.run_dir}")
     for record in result.steps:
         for name, rel in record.outputs.items():
             typer.echo(f"  {record.id}.{name}: {record.directory / rel}")
-    reports = [record.directory / rel for record in result.steps for rel in record.outputs.values()
-               if str(rel).endswith(".html")]
+    reports = [
+        record.directory / rel
+        for record in result.steps
+        for rel in record.outputs.values()
+        if str(rel).endswith(".html")
+    ]
     for page in reports:
         typer.echo(f"report: {page}  (open it in a browser)")
     if result.violations:
@@ -115,13 +139,25 @@ def steps_command(
     for step_name, cls in chosen.items():
         typer.echo(f"{step_name}  (v{cls.version})  {cls.summary()}")
         if cls.inputs:
-            typer.echo("    inputs:  " + ", ".join(
-                f"{k}{'?' if k in cls.optional_inputs else ''} ({v})" for k, v in cls.inputs.items()))
+            typer.echo(
+                "    inputs:  "
+                + ", ".join(
+                    f"{k}{'?' if k in cls.optional_inputs else ''} ({v})" for k, v in cls.inputs.items()
+                )
+            )
         if cls.outputs:
-            typer.echo("    outputs: " + ", ".join(
-                f"{k}{'?' if k in cls.optional_outputs else ''} ({v})" for k, v in cls.outputs.items()))
+            typer.echo(
+                "    outputs: "
+                + ", ".join(
+                    f"{k}{'?' if k in cls.optional_outputs else ''} ({v})" for k, v in cls.outputs.items()
+                )
+            )
         for field_name, field in cls.Params.model_fields.items():
-            default = "required" if field.is_required() else f"default {field.get_default(call_default_factory=True)!r}"
+            default = (
+                "required"
+                if field.is_required()
+                else f"default {field.get_default(call_default_factory=True)!r}"
+            )
             kind = _type_name(field.annotation) + _bounds(field.metadata)
             doc = f"  {field.description}" if field.description else ""
             typer.echo(f"    --{field_name}: {kind} = {default}{doc}")
@@ -151,7 +187,9 @@ def _type_name(annotation: object) -> str:
 def _bounds(metadata: object) -> str:
     """A parameter's numeric bounds (pydantic ``ge``/``gt``/``le``/``lt``) as `` (1 <= x <= 8)``; empty without."""
     signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    found = {key: getattr(item, key) for item in metadata for key in signs if getattr(item, key, None) is not None}
+    found = {
+        key: getattr(item, key) for item in metadata for key in signs if getattr(item, key, None) is not None
+    }
     low = next(((key, found[key]) for key in ("ge", "gt") if key in found), None)
     high = next(((key, found[key]) for key in ("le", "lt") if key in found), None)
     if low and high:
@@ -192,8 +230,11 @@ def _cli_modules(package: str) -> list[str]:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return []
-    return sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(spec.submodule_search_locations)
-                  if info.name == "cli" or info.name.endswith("_cli"))
+    return sorted(
+        f"{package}.{info.name}"
+        for info in pkgutil.iter_modules(spec.submodule_search_locations)
+        if info.name == "cli" or info.name.endswith("_cli")
+    )
 
 
 def _mount_groups() -> None:
@@ -297,8 +338,11 @@ def main(argv: list[str] | None = None) -> int:
         typer.echo(f"error: {_validation_text(exc)}", err=True)
         return EXIT_USAGE
     except MemoryError:
-        typer.echo("error: out of memory\n  hint: reduce the problem size (the README lists the limits) or use a "
-                   "machine with more memory", err=True)
+        typer.echo(
+            "error: out of memory\n  hint: reduce the problem size (the README lists the limits) or use a "
+            "machine with more memory",
+            err=True,
+        )
         return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 - last resort: an internal error, not a user mistake
         if debug:
@@ -307,8 +351,11 @@ def main(argv: list[str] | None = None) -> int:
         if storage is not None:  # disk full, read-only, permission denied: the environment, not a bug
             typer.echo(f"error: {storage.render()}", err=True)
             return storage.exit_code
-        typer.echo(f"internal error: {type(exc).__name__}: {exc}\n  rerun with --debug for the traceback "
-                   "and please report it", err=True)
+        typer.echo(
+            f"internal error: {type(exc).__name__}: {exc}\n  rerun with --debug for the traceback "
+            "and please report it",
+            err=True,
+        )
         return EXIT_INTERNAL
     return 0
 

@@ -36,8 +36,10 @@ def require_data(subpath: str = "") -> Path:
     """``data_dir() / subpath``; raises :class:`DataError` saying how to provide it when absent."""
     root = data_dir()
     if root is None:
-        raise DataError("benchmark data not found",
-                        hint="set EDA_DATA to the data directory (it holds iccad23/ and circuitnet-zero-riscy/)")
+        raise DataError(
+            "benchmark data not found",
+            hint="set EDA_DATA to the data directory (it holds iccad23/ and circuitnet-zero-riscy/)",
+        )
     path = root / subpath
     if not path.exists():
         raise DataError(f"'{path}' does not exist", hint=f"check EDA_DATA (now {root})")

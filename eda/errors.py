@@ -137,5 +137,8 @@ def storage_error(exc: BaseException) -> StorageError | None:
         return None
     path = exc.filename if exc.filename is not None else None
     reason = exc.strerror or str(exc)
-    return StorageError(f"the file system refused the operation: {reason}", where=str(path) if path is not None else None,
-                        hint=_STORAGE_HINTS[exc.errno])
+    return StorageError(
+        f"the file system refused the operation: {reason}",
+        where=str(path) if path is not None else None,
+        hint=_STORAGE_HINTS[exc.errno],
+    )

@@ -53,17 +53,20 @@ class ResourceLimit:
         return f"EDA_LIMIT_{self.name.upper()}"
 
 
-LIMITS: dict[str, ResourceLimit] = {item.name: item for item in (
-    ResourceLimit("yaml_bytes", 16 * 1024 * 1024, "bytes", "size of one YAML file"),
-    ResourceLimit("yaml_nodes", 1_000_000, "nodes", "YAML nodes after expanding aliases"),
-    ResourceLimit("acim_dimension", 8192, "rows or columns", "rows or columns of an ACIM macro"),
-    ResourceLimit("acim_bitcells", 1_048_576, "bitcells", "bitcells of a generated ACIM macro layout"),
-    ResourceLimit("acim_population", 10_000, "design points", "NSGA-II population size"),
-    ResourceLimit("acim_generations", 10_000, "generations", "NSGA-II generations"),
-    ResourceLimit("pdn_nodes", 20_000_000, "nodes", "nodes of one PDN"),
-    ResourceLimit("transient_steps", 1_000_000, "time steps", "time steps of one transient analysis"),
-    ResourceLimit("render_pixels", 64_000_000, "pixels", "pixels of one layout render (PNG)"),
-)}
+LIMITS: dict[str, ResourceLimit] = {
+    item.name: item
+    for item in (
+        ResourceLimit("yaml_bytes", 16 * 1024 * 1024, "bytes", "size of one YAML file"),
+        ResourceLimit("yaml_nodes", 1_000_000, "nodes", "YAML nodes after expanding aliases"),
+        ResourceLimit("acim_dimension", 8192, "rows or columns", "rows or columns of an ACIM macro"),
+        ResourceLimit("acim_bitcells", 1_048_576, "bitcells", "bitcells of a generated ACIM macro layout"),
+        ResourceLimit("acim_population", 10_000, "design points", "NSGA-II population size"),
+        ResourceLimit("acim_generations", 10_000, "generations", "NSGA-II generations"),
+        ResourceLimit("pdn_nodes", 20_000_000, "nodes", "nodes of one PDN"),
+        ResourceLimit("transient_steps", 1_000_000, "time steps", "time steps of one transient analysis"),
+        ResourceLimit("render_pixels", 64_000_000, "pixels", "pixels of one layout render (PNG)"),
+    )
+}
 
 
 def limit(name: str) -> int:
@@ -80,12 +83,17 @@ def limit(name: str) -> int:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value < 1:
-        raise UserError(f"{item.env}={text!r} is not a positive number", where="environment",
-                        hint=f"set it to a count of {item.unit} (default {item.default:,}) or unset it")
+        raise UserError(
+            f"{item.env}={text!r} is not a positive number",
+            where="environment",
+            hint=f"set it to a count of {item.unit} (default {item.default:,}) or unset it",
+        )
     return int(value)
 
 
-def check_limit(name: str, value: float, *, what: str, where: str | None = None, counted_to: bool = False) -> None:
+def check_limit(
+    name: str, value: float, *, what: str, where: str | None = None, counted_to: bool = False
+) -> None:
     """Raise :class:`~eda.errors.LimitError` when ``value`` exceeds limit ``name``.
 
     Args:
@@ -103,8 +111,12 @@ def check_limit(name: str, value: float, *, what: str, where: str | None = None,
     if counted_to:
         shown, suggestion = f"more than {bound:,}", f"{10 * bound}"
     else:
-        suggestion = f"{int(value) + 1}" if value < 1e15 else (f"{value:.3g}" if math.isfinite(value) else "<larger>")
-    raise LimitError(f"{what} needs {shown} {item.unit}, above the limit of {bound:,} ({item.description})",
-                     where=where,
-                     hint=f"reduce the size, or, if this machine has the memory and time, raise the limit: "
-                          f"{item.env}={suggestion}")
+        suggestion = (
+            f"{int(value) + 1}" if value < 1e15 else (f"{value:.3g}" if math.isfinite(value) else "<larger>")
+        )
+    raise LimitError(
+        f"{what} needs {shown} {item.unit}, above the limit of {bound:,} ({item.description})",
+        where=where,
+        hint=f"reduce the size, or, if this machine has the memory and time, raise the limit: "
+        f"{item.env}={suggestion}",
+    )

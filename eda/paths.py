@@ -29,17 +29,24 @@ def output_dir(path: str | Path, option: str = "--out") -> Path:
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise UserError(f"'{path}' is an existing file, but an output directory is needed", where=option,
-                        hint=f"give {option} a directory (created when missing), e.g. {option} {path.name}_out")
+        raise UserError(
+            f"'{path}' is an existing file, but an output directory is needed",
+            where=option,
+            hint=f"give {option} a directory (created when missing), e.g. {option} {path.name}_out",
+        )
     blocker = _blocking_file(path)
     if blocker is not None:
-        raise UserError(f"cannot create directory '{path}': '{blocker}' is a file", where=option,
-                        hint=f"give {option} a path whose parents are directories")
+        raise UserError(
+            f"cannot create directory '{path}': '{blocker}' is a file",
+            where=option,
+            hint=f"give {option} a path whose parents are directories",
+        )
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise storage_error(exc) or UserError(f"cannot create directory '{path}': {exc.strerror or exc}",
-                                              where=option) from None
+        raise storage_error(exc) or UserError(
+            f"cannot create directory '{path}': {exc.strerror or exc}", where=option
+        ) from None
     return path
 
 
@@ -50,7 +57,10 @@ def output_file(path: str | Path, option: str = "--out") -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        raise UserError(f"'{path}' is a directory, but an output file is needed", where=option,
-                        hint=f"name the file to write, e.g. {option} {path / 'out'}")
+        raise UserError(
+            f"'{path}' is a directory, but an output file is needed",
+            where=option,
+            hint=f"name the file to write, e.g. {option} {path / 'out'}",
+        )
     output_dir(path.parent, option)
     return path

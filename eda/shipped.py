@@ -13,8 +13,18 @@ from pathlib import Path
 
 from eda.errors import DataError, FlowError, SpecError
 
-__all__ = ["SHARE_KINDS", "share_dir", "flows_dir", "designs_dir", "cells_dir", "default_library_dir",
-           "resolve_library", "klayout_files", "shipped_flows", "find_flow"]
+__all__ = [
+    "SHARE_KINDS",
+    "share_dir",
+    "flows_dir",
+    "designs_dir",
+    "cells_dir",
+    "default_library_dir",
+    "resolve_library",
+    "klayout_files",
+    "shipped_flows",
+    "find_flow",
+]
 
 #: the kinds of shipped files: ``eda/share/<kind>/``
 SHARE_KINDS: tuple[str, ...] = ("flows", "designs", "cells", "klayout")
@@ -26,8 +36,10 @@ def _package_root() -> Path:
     """The ``eda`` package directory on the file system (a zip import has none: said so)."""
     root = files("eda")
     if not isinstance(root, Path):
-        raise DataError(f"the eda package is imported from '{root}', not a directory",
-                        hint="install the wheel normally (pip install eda-*.whl) rather than zipped")
+        raise DataError(
+            f"the eda package is imported from '{root}', not a directory",
+            hint="install the wheel normally (pip install eda-*.whl) rather than zipped",
+        )
     return root
 
 
@@ -39,8 +51,10 @@ def share_dir(kind: str) -> Path:
     inside = package / "share" / kind
     if inside.is_dir():
         return inside
-    raise DataError(f"the shipped '{kind}' directory is missing from the eda package at {package}",
-                    hint="reinstall the package (pip install --force-reinstall eda-*.whl)")
+    raise DataError(
+        f"the shipped '{kind}' directory is missing from the eda package at {package}",
+        hint="reinstall the package (pip install --force-reinstall eda-*.whl)",
+    )
 
 
 def flows_dir() -> Path:
@@ -69,8 +83,9 @@ def resolve_library(library: str | None, flow_dir: Path) -> Path | None:
     if library is None:
         return None
     path = Path(library)
-    candidates = [path] if path.is_absolute() else [flow_dir / path, Path.cwd() / path,
-                                                      cells_dir() / path.name]
+    candidates = (
+        [path] if path.is_absolute() else [flow_dir / path, Path.cwd() / path, cells_dir() / path.name]
+    )
     for candidate in candidates:
         if (candidate / "library.yaml").is_file():
             return candidate
@@ -104,4 +119,6 @@ def find_flow(name: str | Path) -> Path:
         if candidate.is_file():
             return candidate
     names = ", ".join(p.stem for p in shipped_flows())
-    raise FlowError(f"flow file '{path}' not found", hint=f"give a path, or one of the shipped flows: {names}")
+    raise FlowError(
+        f"flow file '{path}' not found", hint=f"give a path, or one of the shipped flows: {names}"
+    )

@@ -82,24 +82,38 @@ def source_dates(source: str) -> list[str]:
 
 def test_finders_catch_dates_and_narration():
     assert docs_findings("Results (2026-12-02, 2-core CPU)") == ["line 1: '2026-12-02'"]
-    assert docs_findings("ok\nthe gap is left for the next features version") == ["line 2: 'left for the next'"]
-    assert docs_findings("as the issue's rule says") == ["line 1: \"the issue's rule\""]
+    assert docs_findings("ok\nthe gap is left for the next features version") == [
+        "line 2: 'left for the next'"
+    ]
+    assert docs_findings("as the issue's rule says") == ['line 1: "the issue\'s rule"']
     assert docs_findings("ChatEMG adapts to a new session of EMG; ISO 8601 dates look like YYYY-MM-DD") == []
     assert source_dates('"""Measured 2026-11-29."""\n') == ["line 1: 2026-11-29"]
-    assert source_dates("def f():\n    '''Solve.'''\n    return 1  # tuned 2026-12-01\n") == ["line 3: 2026-12-01"]
+    assert source_dates("def f():\n    '''Solve.'''\n    return 1  # tuned 2026-12-01\n") == [
+        "line 3: 2026-12-01"
+    ]
     assert source_dates("x = '2026-12-01'  # a string value, not documentation\n") == []
 
 
 def _page_params() -> list:
-    return [pytest.param(p, id=_rel(p), marks=[pytest.mark.xfail(strict=True, reason="on ALLOWED_DOCS")]
-                         if _rel(p) in ALLOWED_DOCS else []) for p in _user_docs()]
+    return [
+        pytest.param(
+            p,
+            id=_rel(p),
+            marks=[pytest.mark.xfail(strict=True, reason="on ALLOWED_DOCS")]
+            if _rel(p) in ALLOWED_DOCS
+            else [],
+        )
+        for p in _user_docs()
+    ]
 
 
 @pytest.mark.parametrize("page", _page_params())
 def test_user_docs_carry_no_dated_results_or_narration(page: Path):
     found = docs_findings(page.read_text(encoding="utf-8"))
-    assert not found, (f"{_rel(page)}: {found}; move measured tables with their command and date to "
-                       "docs/results/ and describe the software, not the history")
+    assert not found, (
+        f"{_rel(page)}: {found}; move measured tables with their command and date to "
+        "docs/results/ and describe the software, not the history"
+    )
 
 
 @pytest.mark.parametrize("module", _sources(), ids=_rel)

@@ -57,8 +57,12 @@ def _import_graph() -> tuple[nx.DiGraph, dict[tuple[str, str], set[str]]]:
 def test_no_import_cycle_between_subpackages():
     graph, where = _import_graph()
     cycles = list(nx.simple_cycles(graph))
-    detail = [" -> ".join(c + [c[0]]) + ": " + "; ".join(
-        f"{a}->{b} in {sorted(where[(a, b)])}" for a, b in zip(c, c[1:] + [c[0]], strict=True)) for c in cycles]
+    detail = [
+        " -> ".join(c + [c[0]])
+        + ": "
+        + "; ".join(f"{a}->{b} in {sorted(where[(a, b)])}" for a, b in zip(c, c[1:] + [c[0]], strict=True))
+        for c in cycles
+    ]
     assert not cycles, "\n".join(detail)
 
 
@@ -71,6 +75,8 @@ def test_flow_engine_imports_no_domain_package():
 def test_flow_engine_names_no_domain_package():
     """Not even as a string (a module list, an import by name): built-in steps come from entry points."""
     pattern = re.compile(r"\beda\.(" + "|".join(DOMAINS) + r")\b")
-    named = {str(path.relative_to(ROOT.parent)): sorted(set(pattern.findall(path.read_text())))
-             for path in sorted((ROOT / "flow").rglob("*.py"))}
+    named = {
+        str(path.relative_to(ROOT.parent)): sorted(set(pattern.findall(path.read_text())))
+        for path in sorted((ROOT / "flow").rglob("*.py"))
+    }
     assert not {path: names for path, names in named.items() if names}

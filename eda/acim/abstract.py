@@ -15,9 +15,17 @@ __all__ = ["abstract_dict", "write_abstract", "write_lef"]
 def abstract_dict(macro: Macro) -> dict[str, Any]:
     """Size (µm), pins (name, layer, rectangle, use, direction) and power nets of ``macro``."""
     fp = macro.floorplan
-    return {"name": macro.name, "width_um": round(fp.width, 4), "height_um": round(fp.height, 4),
-            "area_um2": round(fp.area_um2, 3), "power": ["VDD"], "ground": ["VSS"],
-            "pins": macro.pins, "spec": macro.spec.to_dict(), "library": fp.library.name}
+    return {
+        "name": macro.name,
+        "width_um": round(fp.width, 4),
+        "height_um": round(fp.height, 4),
+        "area_um2": round(fp.area_um2, 3),
+        "power": ["VDD"],
+        "ground": ["VSS"],
+        "pins": macro.pins,
+        "spec": macro.spec.to_dict(),
+        "library": fp.library.name,
+    }
 
 
 def write_abstract(macro: Macro, path: str | Path) -> Path:
@@ -30,9 +38,20 @@ def write_abstract(macro: Macro, path: str | Path) -> Path:
 def write_lef(macro: Macro, path: str | Path) -> Path:
     """Write a LEF MACRO: CLASS BLOCK, SIZE, one PIN per net (all its shapes), OBS over the core."""
     fp = macro.floorplan
-    lines = ["VERSION 5.8 ;", 'BUSBITCHARS "[]" ;', 'DIVIDERCHAR "/" ;', "UNITS", "  DATABASE MICRONS 1000 ;",
-             "END UNITS", "", f"MACRO {macro.name}", "  CLASS BLOCK ;", "  ORIGIN 0 0 ;",
-             f"  SIZE {fp.width:.3f} BY {fp.height:.3f} ;", "  SYMMETRY X Y ;"]
+    lines = [
+        "VERSION 5.8 ;",
+        'BUSBITCHARS "[]" ;',
+        'DIVIDERCHAR "/" ;',
+        "UNITS",
+        "  DATABASE MICRONS 1000 ;",
+        "END UNITS",
+        "",
+        f"MACRO {macro.name}",
+        "  CLASS BLOCK ;",
+        "  ORIGIN 0 0 ;",
+        f"  SIZE {fp.width:.3f} BY {fp.height:.3f} ;",
+        "  SYMMETRY X Y ;",
+    ]
     by_net: dict[str, list[dict[str, Any]]] = {}
     for pin in macro.pins:
         by_net.setdefault(pin["name"], []).append(pin)
@@ -42,7 +61,10 @@ def write_lef(macro: Macro, path: str | Path) -> Path:
         lines += [f"  PIN {net}", f"    DIRECTION {direction} ;", f"    USE {use} ;", "    PORT"]
         for shape in shapes:
             x0, y0, x1, y1 = shape["rect"]
-            lines += [f"      LAYER {shape['layer']} ;", f"        RECT {x0:.3f} {y0:.3f} {x1:.3f} {y1:.3f} ;"]
+            lines += [
+                f"      LAYER {shape['layer']} ;",
+                f"        RECT {x0:.3f} {y0:.3f} {x1:.3f} {y1:.3f} ;",
+            ]
         lines += ["    END", f"  END {net}"]
     c = fp.core
     lines += ["  OBS"]

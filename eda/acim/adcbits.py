@@ -37,21 +37,28 @@ def product_sum_bits(products: int, input_bits: int = 1, weight_bits: int = 1) -
     one conversion of a bit-serial, bit-sliced ACIM column (1-bit inputs times 1-bit weight slices).
     """
     if products < 0 or input_bits < 1 or weight_bits < 1:
-        raise DataError(f"a sum of {products} products of {input_bits}-bit inputs and {weight_bits}-bit weights "
-                        "is undefined", hint="products >= 0, input_bits >= 1, weight_bits >= 1")
-    peak = int(products) * (2**int(input_bits) - 1) * (2**int(weight_bits) - 1)
+        raise DataError(
+            f"a sum of {products} products of {input_bits}-bit inputs and {weight_bits}-bit weights "
+            "is undefined",
+            hint="products >= 0, input_bits >= 1, weight_bits >= 1",
+        )
+    peak = int(products) * (2 ** int(input_bits) - 1) * (2 ** int(weight_bits) - 1)
     return peak.bit_length()  # == ceil(log2(peak + 1)) for an integer peak >= 0
 
 
 def _checked(table: Mapping[int, int]) -> list[tuple[int, int]]:
     entries = sorted((int(rows), int(bits)) for rows, bits in table.items())
     if not entries:
-        raise DataError("the lossless ADC table is empty",
-                        hint="give {rows per conversion: bits}, e.g. HEQuant's adc_bits_required")
+        raise DataError(
+            "the lossless ADC table is empty",
+            hint="give {rows per conversion: bits}, e.g. HEQuant's adc_bits_required",
+        )
     bad = [(rows, bits) for rows, bits in entries if rows < 1 or bits < 0]
     if bad:
-        raise DataError(f"lossless ADC table entries {bad} are invalid",
-                        hint="rows per conversion must be >= 1 and bits >= 0")
+        raise DataError(
+            f"lossless ADC table entries {bad} are invalid",
+            hint="rows per conversion must be >= 1 and bits >= 0",
+        )
     return entries
 
 
@@ -80,8 +87,9 @@ def lossless_adc_bits_array(table: Mapping[int, int], rows_per_conversion: np.nd
     """:func:`lossless_adc_bits` element-wise over an array of (integral) row counts (float result)."""
     counts = np.asarray(rows_per_conversion, dtype=float)
     if not np.all(counts == np.round(counts)):
-        raise DataError("rows per conversion must be whole numbers", hint="(rows / L) * cols_per_adc is an integer")
+        raise DataError(
+            "rows per conversion must be whole numbers", hint="(rows / L) * cols_per_adc is an integer"
+        )
     unique, inverse = np.unique(counts.astype(np.int64), return_inverse=True)
     bits = np.array([lossless_adc_bits(table, int(n)) for n in unique], dtype=float)
     return bits[inverse].reshape(counts.shape)
-

@@ -25,7 +25,13 @@ import yaml
 
 from eda.acim.ngspice import Conditions, require_simulator
 
-__all__ = ["characterize", "characterization_file", "CHARACTERIZATION_DIR", "DEFAULT_SAR", "PRECHARGE_TIMES_NS"]
+__all__ = [
+    "characterize",
+    "characterization_file",
+    "CHARACTERIZATION_DIR",
+    "DEFAULT_SAR",
+    "PRECHARGE_TIMES_NS",
+]
 
 #: where a library keeps its characterisation (``<library>/characterization/<corner>.yaml``)
 CHARACTERIZATION_DIR = "characterization"
@@ -56,8 +62,13 @@ def _round(value: Any, digits: int = 5) -> Any:
     return value
 
 
-def characterize(library: Any = None, *, conditions: Conditions | None = None, out: str | Path | None = None,
-                 plots: bool = True) -> dict[str, Any]:
+def characterize(
+    library: Any = None,
+    *,
+    conditions: Conditions | None = None,
+    out: str | Path | None = None,
+    plots: bool = True,
+) -> dict[str, Any]:
     """Run every bench on ``library`` (default: the default library) at ``conditions``; write
     ``<out>/<corner>.yaml`` (and the plots) when ``out`` is given. Returns the YAML content."""
     from eda.acim.celllib.cell import subckt
@@ -96,18 +107,29 @@ def characterize(library: Any = None, *, conditions: Conditions | None = None, o
     butterflies = {key: bitcell.pop(f"{key}_butterfly_V") for key in ("hold", "read")}
     bitcell["hold_read_transient"] = hold_read_transient(cells, cond)
     compute = compute_benches(cells, cond, PRECHARGE_TIMES_NS)
-    comparator = comparator_benches(cells, cond, COMPARATOR_CM_V, avt_mV_um=avt, trials=OFFSET_TRIALS, seed=SEED)
+    comparator = comparator_benches(
+        cells, cond, COMPARATOR_CM_V, avt_mV_um=avt, trials=OFFSET_TRIALS, seed=SEED
+    )
     drivers = driver_benches(cells, cond, DRIVER_LOADS_FF)
     sar = sar_benches(cells, cond, logic.ports, bits, 4.0, SEED)
     data = {
-        "library": lib.name, "corner": cond.corner, "vdd_V": cond.vdd_V, "temperature_C": cond.temperature_C,
+        "library": lib.name,
+        "corner": cond.corner,
+        "vdd_V": cond.vdd_V,
+        "temperature_C": cond.temperature_C,
         "models": f"{models.kind}: {Path(models.logic_file).name}",
         "generated_by": "eda acim characterize",
-        "process": {"mim_fF_per_um2": models.mim_area_F_per_um2 * 1e15,
-                    "mim_fF_per_um": models.mim_perimeter_F_per_um * 1e15,
-                    "unit_mim_fF": mim_fF, "avt_mV_um": avt,
-                    "cox_fF_per_um2": oxide_capacitance_fF_per_um2(models)},
-        "bitcell": bitcell, "compute": compute, "comparator": comparator, "drivers": drivers,
+        "process": {
+            "mim_fF_per_um2": models.mim_area_F_per_um2 * 1e15,
+            "mim_fF_per_um": models.mim_perimeter_F_per_um * 1e15,
+            "unit_mim_fF": mim_fF,
+            "avt_mV_um": avt,
+            "cox_fF_per_um2": oxide_capacitance_fF_per_um2(models),
+        },
+        "bitcell": bitcell,
+        "compute": compute,
+        "comparator": comparator,
+        "drivers": drivers,
         "sar": {**sar, "adc_bits": bits, "cols_per_adc": k, "caps_per_column": groups},
         "full_adder_energy_fJ": full_adder_energy(cond, SEED),
         "leakage": leakage_benches(cells, cond),

@@ -16,9 +16,21 @@ import numpy as np
 
 from eda.acim.ngspice import Conditions, Deck, simulate
 
-__all__ = ["CellNetlists", "butterfly", "static_noise_margin", "bitcell_benches", "compute_benches",
-           "comparator_benches", "driver_benches", "sar_benches", "full_adder_energy", "hold_read_transient",
-           "leakage_benches", "standby_leakage_nW", "STANDBY_LEVELS"]
+__all__ = [
+    "CellNetlists",
+    "butterfly",
+    "static_noise_margin",
+    "bitcell_benches",
+    "compute_benches",
+    "comparator_benches",
+    "driver_benches",
+    "sar_benches",
+    "full_adder_energy",
+    "hold_read_transient",
+    "leakage_benches",
+    "standby_leakage_nW",
+    "STANDBY_LEVELS",
+]
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,18 @@ def _half_cell(schematic: str, out: str, inp: str) -> list[str]:
         parts = line.split()
         if not parts or parts[0][:1] != "M" or out not in (parts[1], parts[3]):
             continue
-        parts = [parts[0], *["IN" if t == inp and i == 2 else t for i, t in enumerate(parts[1:5], 1)], *parts[5:]]
+        parts = [
+            parts[0],
+            *["IN" if t == inp and i == 2 else t for i, t in enumerate(parts[1:5], 1)],
+            *parts[5:],
+        ]
         lines.append(" ".join(parts))
     return lines
 
 
-def butterfly(cells: CellNetlists, cond: Conditions, *, read: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def butterfly(
+    cells: CellNetlists, cond: Conditions, *, read: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The two inverter transfer curves of the bitcell: ``(vin, QB(Q=vin), Q(QB=vin))`` in volts.
 
     ``read``: word line on with both bit lines at VDD (a half-selected cell during a write of its row);
@@ -74,8 +92,16 @@ def butterfly(cells: CellNetlists, cond: Conditions, *, read: bool) -> tuple[np.
     sch = cells.schematic["bitcell"]
     deck = Deck("bitcell butterfly", cond)
     wl = vdd if read else 0.0
-    deck.add(f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0", f"VPB VPB 0 {vdd:g}", f"VWL WL 0 {wl:g}",
-             f"VBL BL 0 {vdd:g}", f"VBLB BLB 0 {vdd:g}", "VIN IN 0 0")
+    deck.add(
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        "VNB VNB 0 0",
+        f"VPB VPB 0 {vdd:g}",
+        f"VWL WL 0 {wl:g}",
+        f"VBL BL 0 {vdd:g}",
+        f"VBLB BLB 0 {vdd:g}",
+        "VIN IN 0 0",
+    )
     a = _half_cell(sch, "QB", "Q")
     b = [ln.replace("IN", "IN2") for ln in _half_cell(sch, "Q", "QB")]
     deck.add(*a)
@@ -110,23 +136,45 @@ def _write_margin(cells: CellNetlists, cond: Conditions) -> float:
     """Bit-line voltage (V) at which a cell holding Q = 1 flips when BL is pulled down (WL on, BLB high)."""
     vdd = cond.vdd_V
     deck = Deck("bitcell write margin", cond)
-    deck.add(cells.schematic["bitcell"], f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0",
-             f"VPB VPB 0 {vdd:g}", f"VWL WL 0 {vdd:g}", "VRWL RWL 0 0", f"VBLB BLB 0 {vdd:g}",
-             f"VBL BL 0 {vdd:g}", "VL LRBL 0 0", "VC CBL 0 0",
-             f"X1 BL BLB CBL LRBL WL RWL VDD VSS VPB VNB {cells.names['bitcell']}",
-             f".nodeset v(x1.q)={vdd:g} v(x1.qb)=0")
+    deck.add(
+        cells.schematic["bitcell"],
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        "VNB VNB 0 0",
+        f"VPB VPB 0 {vdd:g}",
+        f"VWL WL 0 {vdd:g}",
+        "VRWL RWL 0 0",
+        f"VBLB BLB 0 {vdd:g}",
+        f"VBL BL 0 {vdd:g}",
+        "VL LRBL 0 0",
+        "VC CBL 0 0",
+        f"X1 BL BLB CBL LRBL WL RWL VDD VSS VPB VNB {cells.names['bitcell']}",
+        f".nodeset v(x1.q)={vdd:g} v(x1.qb)=0",
+    )
     deck.control = [f"dc VBL {vdd:g} 0 -{vdd / 360:.5f}", "set wr_singlescale", "wrdata wm.txt v(x1.q)"]
     t = _run(deck, "wm.txt")["wm.txt"]
     flipped = np.flatnonzero(t[:, 1] < vdd / 2)
     return float(t[flipped[0], 0]) if flipped.size else 0.0
 
 
-def _charge_cap(subckt: str, name: str, ports: str, fixed: list[str], node_source: str, cond: Conditions,
-                v0: float, v1: float) -> float:
+def _charge_cap(
+    subckt: str,
+    name: str,
+    ports: str,
+    fixed: list[str],
+    node_source: str,
+    cond: Conditions,
+    v0: float,
+    v1: float,
+) -> float:
     """Capacitance (fF) a port presents: charge drawn by a ramp of it from ``v0`` to ``v1`` / (v1 - v0)."""
     deck = Deck(f"cap {name}", cond)
-    deck.add(subckt, *fixed, f"X1 {ports} {name}",
-             f"VQ {node_source} 0 PWL(0 {v0:g} 1n {v0:g} 3n {v1:g} 4n {v1:g})")
+    deck.add(
+        subckt,
+        *fixed,
+        f"X1 {ports} {name}",
+        f"VQ {node_source} 0 PWL(0 {v0:g} 1n {v0:g} 3n {v1:g} 4n {v1:g})",
+    )
     deck.control = ["tran 0.01n 4n", "set wr_singlescale", "wrdata q.txt i(VQ)"]
     t = _run(deck, "q.txt")["q.txt"]
     charge = -np.trapezoid(t[:, 1], t[:, 0])
@@ -143,28 +191,61 @@ def bitcell_benches(cells: CellNetlists, cond: Conditions) -> dict[str, float | 
         key = "read" if read else "hold"
         out[f"{key}_snm_mV"] = static_noise_margin(vin, f, g) * 1e3
         step = max(1, len(vin) // 60)
-        out[f"{key}_butterfly_V"] = [[round(float(a), 4), round(float(b), 4), round(float(c), 4)]
-                                     for a, b, c in zip(vin[::step], f[::step], g[::step], strict=True)]
+        out[f"{key}_butterfly_V"] = [
+            [round(float(a), 4), round(float(b), 4), round(float(c), 4)]
+            for a, b, c in zip(vin[::step], f[::step], g[::step], strict=True)
+        ]
     out["write_margin_mV"] = _write_margin(cells, cond) * 1e3
     name = cells.names["bitcell"]
     ext = cells.extracted["bitcell"]
     deck = Deck("read current", cond)
-    deck.add(cells.schematic["bitcell"], f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0",
-             f"VPB VPB 0 {vdd:g}", "VWL WL 0 0", f"VRWL RWL 0 {vdd:g}", f"VBL BL 0 {vdd:g}", f"VBLB BLB 0 {vdd:g}",
-             f"VL LRBL 0 {vdd:g}", "VC CBL 0 0", f"X1 BL BLB CBL LRBL WL RWL VDD VSS VPB VNB {name}",
-             f".nodeset v(x1.q)={vdd:g} v(x1.qb)=0")
+    deck.add(
+        cells.schematic["bitcell"],
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        "VNB VNB 0 0",
+        f"VPB VPB 0 {vdd:g}",
+        "VWL WL 0 0",
+        f"VRWL RWL 0 {vdd:g}",
+        f"VBL BL 0 {vdd:g}",
+        f"VBLB BLB 0 {vdd:g}",
+        f"VL LRBL 0 {vdd:g}",
+        "VC CBL 0 0",
+        f"X1 BL BLB CBL LRBL WL RWL VDD VSS VPB VNB {name}",
+        f".nodeset v(x1.q)={vdd:g} v(x1.qb)=0",
+    )
     deck.control = [f"dc VL {vdd:g} 0 -{vdd / 90:.5f}", "set wr_singlescale", "wrdata rc.txt i(VL)"]
     t = _run(deck, "rc.txt")["rc.txt"]
     out["read_current_uA"] = float(-t[0, 1] * 1e6)
     i_half = float(-np.interp(vdd / 4, t[::-1, 0], t[::-1, 1]))
     out["read_port_ohm"] = (vdd / 4) / i_half if i_half > 0 else float("inf")
-    base = [f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", f"VBL BL 0 {vdd:g}", f"VBLB BLB 0 {vdd:g}", "VC CBL 0 0",
-            "VWL WL 0 0", f"VPB VPB 0 {vdd:g}", "VNB VNB 0 0"]
-    rwl = [_charge_cap(ext, name, "BL BLB CBL LRBL WL RWL VDD VSS VPB VNB", [*base, f"VL LRBL 0 {vdd:g}"],
-                       "RWL", cond, 0.0, vdd) for _ in (0,)]
+    base = [
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        f"VBL BL 0 {vdd:g}",
+        f"VBLB BLB 0 {vdd:g}",
+        "VC CBL 0 0",
+        "VWL WL 0 0",
+        f"VPB VPB 0 {vdd:g}",
+        "VNB VNB 0 0",
+    ]
+    rwl = [
+        _charge_cap(
+            ext,
+            name,
+            "BL BLB CBL LRBL WL RWL VDD VSS VPB VNB",
+            [*base, f"VL LRBL 0 {vdd:g}"],
+            "RWL",
+            cond,
+            0.0,
+            vdd,
+        )
+        for _ in (0,)
+    ]
     out["rwl_gate_cap_fF"] = rwl[0]
-    out["lrbl_junction_cap_fF"] = _charge_cap(ext, name, "BL BLB CBL LRBL WL RWL VDD VSS VPB VNB",
-                                              [*base, "VR RWL 0 0"], "LRBL", cond, 0.0, vdd)
+    out["lrbl_junction_cap_fF"] = _charge_cap(
+        ext, name, "BL BLB CBL LRBL WL RWL VDD VSS VPB VNB", [*base, "VR RWL 0 0"], "LRBL", cond, 0.0, vdd
+    )
     return out
 
 
@@ -189,19 +270,26 @@ def standby_leakage_nW(cells: CellNetlists, role: str, cond: Conditions) -> floa
 
     vdd = cond.vdd_V
     text = cells.schematic[role]
-    levels = {"VDD": vdd, "VPB": vdd, "VSS": 0.0, "VNB": 0.0,
-              **{port: fraction * vdd for port, fraction in STANDBY_LEVELS[role].items()}}
+    levels = {
+        "VDD": vdd,
+        "VPB": vdd,
+        "VSS": 0.0,
+        "VNB": 0.0,
+        **{port: fraction * vdd for port, fraction in STANDBY_LEVELS[role].items()},
+    }
     ports = parse_subckts(text)[cells.names[role]][0]
     driven = [p for p in ports if p in levels]
     deck = Deck(f"{role} standby leakage", cond)
     deck.options += " gmin=1e-16"  # the default 1e-12 S on every junction would add ~1.8 pA per node
-    deck.add(text, *(f"V{p} {p} 0 {levels[p]:g}" for p in driven), f"X1 {' '.join(ports)} {cells.names[role]}")
+    deck.add(
+        text, *(f"V{p} {p} 0 {levels[p]:g}" for p in driven), f"X1 {' '.join(ports)} {cells.names[role]}"
+    )
     if role == "bitcell":
         deck.add(f".nodeset v(x1.q)={vdd:g} v(x1.qb)=0")
     high = [p for p in driven if levels[p] > 0]
     deck.control = ["op", "set wr_singlescale", f"wrdata lk.txt {' '.join(f'i(V{p})' for p in high)}"]
     row = _run(deck, "lk.txt")["lk.txt"][-1]
-    currents = row[len(row) - len(high):]
+    currents = row[len(row) - len(high) :]
     return float(-sum(levels[p] * i for p, i in zip(high, currents, strict=True)) * 1e9)
 
 
@@ -217,14 +305,26 @@ def hold_read_transient(cells: CellNetlists, cond: Conditions) -> dict[str, bool
     vdd = cond.vdd_V
     name = cells.names["bitcell"]
     deck = Deck("bitcell hold/read transient", cond)
-    deck.add(cells.schematic["bitcell"], f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0",
-             f"VPB VPB 0 {vdd:g}", f"VBL BL 0 {vdd:g}", f"VBLB BLB 0 {vdd:g}", "VC CBL 0 0",
-             f"VRWL RWL 0 PULSE(0 {vdd:g} 1n 50p 50p 2n 5n)", f"VWL WL 0 PULSE(0 {vdd:g} 3.5n 50p 50p 1n 5n)",
-             f"VP P 0 PULSE({vdd:g} 0 0.2n 50p 50p 0.6n 5n)",  # precharge, then read (no overlap)
-             "MP1 L1 P VDD VPB sky130_fd_pr__pfet_01v8 w=0.42u l=0.15u",
-             "MP0 L0 P VDD VPB sky130_fd_pr__pfet_01v8 w=0.42u l=0.15u", "CL1 L1 0 5f", "CL0 L0 0 5f",
-             f"X1 BL BLB CBL L1 WL RWL VDD VSS VPB VNB {name}", f"X0 BL BLB CBL L0 WL RWL VDD VSS VPB VNB {name}",
-             f".ic v(x1.q)={vdd:g} v(x1.qb)=0 v(x0.q)=0 v(x0.qb)={vdd:g}")
+    deck.add(
+        cells.schematic["bitcell"],
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        "VNB VNB 0 0",
+        f"VPB VPB 0 {vdd:g}",
+        f"VBL BL 0 {vdd:g}",
+        f"VBLB BLB 0 {vdd:g}",
+        "VC CBL 0 0",
+        f"VRWL RWL 0 PULSE(0 {vdd:g} 1n 50p 50p 2n 5n)",
+        f"VWL WL 0 PULSE(0 {vdd:g} 3.5n 50p 50p 1n 5n)",
+        f"VP P 0 PULSE({vdd:g} 0 0.2n 50p 50p 0.6n 5n)",  # precharge, then read (no overlap)
+        "MP1 L1 P VDD VPB sky130_fd_pr__pfet_01v8 w=0.42u l=0.15u",
+        "MP0 L0 P VDD VPB sky130_fd_pr__pfet_01v8 w=0.42u l=0.15u",
+        "CL1 L1 0 5f",
+        "CL0 L0 0 5f",
+        f"X1 BL BLB CBL L1 WL RWL VDD VSS VPB VNB {name}",
+        f"X0 BL BLB CBL L0 WL RWL VDD VSS VPB VNB {name}",
+        f".ic v(x1.q)={vdd:g} v(x1.qb)=0 v(x0.q)=0 v(x0.qb)={vdd:g}",
+    )
     deck.control = ["tran 0.02n 20n", "set wr_singlescale", "wrdata hr.txt v(x1.q) v(x0.q) v(L1) v(L0)"]
     t = _run(deck, "hr.txt")["hr.txt"]
     holds_one = bool(np.all(t[:, 1] > vdd / 2))
@@ -232,12 +332,19 @@ def hold_read_transient(cells: CellNetlists, cond: Conditions) -> dict[str, bool
     # the 1 discharges its line, the 0 not: read lines judged once the first precharge has set them (0.9 ns)
     after = t[:, 0] >= 0.9e-9
     reads = bool(t[after, 3].min() < vdd / 4 and t[after, 4].min() > vdd / 2)
-    return {"holds_one": holds_one, "holds_zero": holds_zero, "reads": reads,
-            "min_q_one_V": float(t[:, 1].min()), "max_q_zero_V": float(t[:, 2].max())}
+    return {
+        "holds_one": holds_one,
+        "holds_zero": holds_zero,
+        "reads": reads,
+        "min_q_one_V": float(t[:, 1].min()),
+        "max_q_zero_V": float(t[:, 2].max()),
+    }
 
 
 # -- compute cell ----------------------------------------------------------------------------------------
-def compute_benches(cells: CellNetlists, cond: Conditions, times_ns: tuple[float, ...]) -> dict[str, float | list]:
+def compute_benches(
+    cells: CellNetlists, cond: Conditions, times_ns: tuple[float, ...]
+) -> dict[str, float | list]:
     """Charge level of the compute node after a precharge of ``times_ns`` (from 0 V, through EN), its and
     the local bit line's junction capacitance, the share switch's channel capacitance when on, switch
     on-resistance over the signal range, charge injection of EN turning off, and the gate load of each
@@ -249,9 +356,21 @@ def compute_benches(cells: CellNetlists, cond: Conditions, times_ns: tuple[float
     out: dict[str, float | list] = {}
     stop = max(times_ns) + 1.0
     deck = Deck("compute precharge", cond)
-    deck.add(ext, cap, f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0", f"VPB VPB 0 {vdd:g}",
-             "VC CBL 0 0", "VSH SH 0 0", "VRST RST 0 0", f"VEN EN 0 PWL(0 0 0.5n 0 0.55n {vdd:g})",
-             f"VPCH PCHB 0 PWL(0 {vdd:g} 0.5n {vdd:g} 0.55n 0)", f"X1 {ports} {name}", ".ic v(CTOP)=0 v(LRBL)=0")
+    deck.add(
+        ext,
+        cap,
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        "VNB VNB 0 0",
+        f"VPB VPB 0 {vdd:g}",
+        "VC CBL 0 0",
+        "VSH SH 0 0",
+        "VRST RST 0 0",
+        f"VEN EN 0 PWL(0 0 0.5n 0 0.55n {vdd:g})",
+        f"VPCH PCHB 0 PWL(0 {vdd:g} 0.5n {vdd:g} 0.55n 0)",
+        f"X1 {ports} {name}",
+        ".ic v(CTOP)=0 v(LRBL)=0",
+    )
     deck.control = [f"tran 0.01n {stop:g}n", "set wr_singlescale", "wrdata pc.txt v(CTOP)"]
     t = _run(deck, "pc.txt")["pc.txt"]
     levels = [float(np.interp((0.55 + x) * 1e-9, t[:, 0], t[:, 1])) for x in times_ns]
@@ -259,38 +378,66 @@ def compute_benches(cells: CellNetlists, cond: Conditions, times_ns: tuple[float
     base = [f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0", f"VPB VPB 0 {vdd:g}", "VC CBL 0 0"]
     off = ["VSH SH 0 0", "VRST RST 0 0", "VEN EN 0 0", f"VPCH PCHB 0 {vdd:g}"]
     level = levels[len(levels) // 2]
-    out["ctop_junction_cap_fF"] = _charge_cap(ext, name, ports, [*base, *off, "VL LRBL 0 0"], "CTOP", cond,
-                                              0.0, level)
-    out["lrbl_junction_cap_fF"] = _charge_cap(ext, name, ports, [*base, *off, "VT CTOP 0 0"], "LRBL", cond,
-                                              0.0, vdd)
-    out["cbl_junction_cap_fF"] = _charge_cap(ext, name, ports, [*base[:4], *off, "VT CTOP 0 0", "VL LRBL 0 0"],
-                                             "CBL", cond, 0.0, level)
+    out["ctop_junction_cap_fF"] = _charge_cap(
+        ext, name, ports, [*base, *off, "VL LRBL 0 0"], "CTOP", cond, 0.0, level
+    )
+    out["lrbl_junction_cap_fF"] = _charge_cap(
+        ext, name, ports, [*base, *off, "VT CTOP 0 0"], "LRBL", cond, 0.0, vdd
+    )
+    out["cbl_junction_cap_fF"] = _charge_cap(
+        ext, name, ports, [*base[:4], *off, "VT CTOP 0 0", "VL LRBL 0 0"], "CBL", cond, 0.0, level
+    )
     # the share switch's inverted channel as a conversion sees it: CTOP and CBL tied, ramped across the
     # comparator's decision range (0.7-0.8 V, where VREF sits) with SH on, less the same with SH off
     tied = [*base[:4], "VRST RST 0 0", "VEN EN 0 0", f"VPCH PCHB 0 {vdd:g}", "VL LRBL 0 0", "VTIE CBL CTOP 0"]
-    on, off_ = (_charge_cap(ext, name, ports, [*tied, f"VSH SH 0 {v:g}"], "CTOP", cond, 0.7, 0.8) for v in (vdd, 0.0))
+    on, off_ = (
+        _charge_cap(ext, name, ports, [*tied, f"VSH SH 0 {v:g}"], "CTOP", cond, 0.7, 0.8) for v in (vdd, 0.0)
+    )
     out["sh_channel_cap_fF"] = on - off_
     for line in ("PCHB", "EN", "SH"):
         others = [s for s in off if f" {line} " not in s]
-        out[f"{line.lower()}_gate_cap_fF"] = _charge_cap(ext, name, ports, [*base, *others, "VL LRBL 0 0",
-                                                                            "VT CTOP 0 0"], line, cond, 0.0, vdd)
+        out[f"{line.lower()}_gate_cap_fF"] = _charge_cap(
+            ext, name, ports, [*base, *others, "VL LRBL 0 0", "VT CTOP 0 0"], line, cond, 0.0, vdd
+        )
     # on-resistance of the share switch (SH: CTOP-CBL) over the signal range: 20 mV across it
     deck = Deck("switch on-resistance", cond)
-    deck.add(ext, *base[:4], f"VSH SH 0 {vdd:g}", "VRST RST 0 0", "VEN EN 0 0", f"VPCH PCHB 0 {vdd:g}",
-             "VL LRBL 0 0", "VT CTOP 0 0", "VB CBL2 0 0.02", "EB CBL CBL2 CTOP 0 1", f"X1 {ports.replace('CBL', 'CBL')} {name}")
+    deck.add(
+        ext,
+        *base[:4],
+        f"VSH SH 0 {vdd:g}",
+        "VRST RST 0 0",
+        "VEN EN 0 0",
+        f"VPCH PCHB 0 {vdd:g}",
+        "VL LRBL 0 0",
+        "VT CTOP 0 0",
+        "VB CBL2 0 0.02",
+        "EB CBL CBL2 CTOP 0 1",
+        f"X1 {ports.replace('CBL', 'CBL')} {name}",
+    )
     deck.lines = [ln for ln in deck.lines if not ln.startswith("VC ")]
     deck.control = [f"dc VT 0 {level:g} {level / 40:.5f}", "set wr_singlescale", "wrdata ron.txt i(VB)"]
     t = _run(deck, "ron.txt")["ron.txt"]
     ron = 0.02 / np.abs(t[:, 1])
-    out["switch_ron_ohm_vs_V"] = [[round(float(v), 4), round(float(r), 1)] for v, r in zip(t[::4, 0], ron[::4], strict=True)]
+    out["switch_ron_ohm_vs_V"] = [
+        [round(float(v), 4), round(float(r), 1)] for v, r in zip(t[::4, 0], ron[::4], strict=True)
+    ]
     out["switch_ron_ohm"] = float(np.mean(ron))
     # charge injection of EN turning off (CTOP at 0 and at the charge level), the ctrl driver's edge
     inj = []
     for v0 in (0.0, level):
         deck = Deck("charge injection", cond)
-        deck.add(ext, cap, *base, "VSH SH 0 0", "VRST RST 0 0", f"VPCH PCHB 0 {vdd:g}",
-                 f"VEN EN 0 PWL(0 {vdd:g} 1n {vdd:g} 1.1n 0)", f"VL LRBL 0 {v0:g}", f"X1 {ports} {name}",
-                 f".ic v(CTOP)={v0:g}")
+        deck.add(
+            ext,
+            cap,
+            *base,
+            "VSH SH 0 0",
+            "VRST RST 0 0",
+            f"VPCH PCHB 0 {vdd:g}",
+            f"VEN EN 0 PWL(0 {vdd:g} 1n {vdd:g} 1.1n 0)",
+            f"VL LRBL 0 {v0:g}",
+            f"X1 {ports} {name}",
+            f".ic v(CTOP)={v0:g}",
+        )
         deck.control = ["tran 0.005n 3n", "set wr_singlescale", "wrdata inj.txt v(CTOP)"]
         t = _run(deck, "inj.txt")["inj.txt"]
         dv = float(t[-1, 1] - np.interp(0.9e-9, t[:, 0], t[:, 1]))
@@ -303,8 +450,15 @@ def compute_benches(cells: CellNetlists, cond: Conditions, times_ns: tuple[float
 
 
 # -- comparator ------------------------------------------------------------------------------------------
-def comparator_benches(cells: CellNetlists, cond: Conditions, cm_V: tuple[float, ...], *, avt_mV_um: float,
-                       trials: int, seed: int) -> dict[str, float | list]:
+def comparator_benches(
+    cells: CellNetlists,
+    cond: Conditions,
+    cm_V: tuple[float, ...],
+    *,
+    avt_mV_um: float,
+    trials: int,
+    seed: int,
+) -> dict[str, float | list]:
     """Decision delay and energy per decision vs input common mode (1 mV overdrive), the lowest common
     mode that decides within half a 2 ns clock period, the input capacitance, the integration node's
     capacitance and the offset spread from transistor mismatch (``trials`` comparators, ΔVth ~
@@ -315,9 +469,18 @@ def comparator_benches(cells: CellNetlists, cond: Conditions, cm_V: tuple[float,
     table = []
     for cm in cm_V:  # clock high 4 ns of an 8 ns period; the second decision is measured
         deck = Deck("comparator delay", cond)
-        deck.add(ext, f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0", f"VREF VREF 0 {cm:g}",
-                 f"VIN ADCIN 0 {cm + 1e-3:g}", f"VCLK CLK 0 PULSE(0 {vdd:g} 0.5n 50p 50p 4n 8n)",
-                 f"X1 ADCIN VREF CLK OUTP OUTN VDD VSS VDD VSS {name}", "CP OUTP 0 2f", "CN OUTN 0 2f")
+        deck.add(
+            ext,
+            f"VDD VDD 0 {vdd:g}",
+            "VSS VSS 0 0",
+            "VNB VNB 0 0",
+            f"VREF VREF 0 {cm:g}",
+            f"VIN ADCIN 0 {cm + 1e-3:g}",
+            f"VCLK CLK 0 PULSE(0 {vdd:g} 0.5n 50p 50p 4n 8n)",
+            f"X1 ADCIN VREF CLK OUTP OUTN VDD VSS VDD VSS {name}",
+            "CP OUTP 0 2f",
+            "CN OUTN 0 2f",
+        )
         deck.control = ["tran 0.01n 16.5n", "set wr_singlescale", "wrdata cd.txt v(OUTP) v(OUTN) i(VDD)"]
         t = _run(deck, "cd.txt")["cd.txt"]
         ts, diff = t[:, 0], t[:, 2] - t[:, 1]
@@ -337,11 +500,17 @@ def comparator_benches(cells: CellNetlists, cond: Conditions, cm_V: tuple[float,
     rng = np.random.default_rng(seed)
     devices = [ln for ln in ext.splitlines() if ln[:1] == "M"]
     deck = Deck("comparator offset", cond)
-    deck.add(f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VREF VREF 0 0.9",
-             f"VCLK CLK 0 PULSE(0 {vdd:g} 0.5n 50p 50p 0.95n 2n)")
+    deck.add(
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        "VREF VREF 0 0.9",
+        f"VCLK CLK 0 PULSE(0 {vdd:g} 0.5n 50p 50p 0.95n 2n)",
+    )
     steps = 49
-    ramp = " ".join(f"{(2 * k) + 0.0:.1f}n {0.9 + (k - 24) * 1e-3:.4f} {(2 * k) + 1.999:.3f}n {0.9 + (k - 24) * 1e-3:.4f}"
-                    for k in range(steps))
+    ramp = " ".join(
+        f"{(2 * k) + 0.0:.1f}n {0.9 + (k - 24) * 1e-3:.4f} {(2 * k) + 1.999:.3f}n {0.9 + (k - 24) * 1e-3:.4f}"
+        for k in range(steps)
+    )
     deck.add(f"VIN ADCIN 0 PWL({ramp})")
     for m in range(trials):
         for line in devices:
@@ -356,14 +525,17 @@ def comparator_benches(cells: CellNetlists, cond: Conditions, cm_V: tuple[float,
     t = _run(deck, "off.txt")["off.txt"]
     offsets = []
     for m in range(trials):
-        samples = [float(np.interp((2 * k + 1.4) * 1e-9, t[:, 0], t[:, m + 1])) > vdd / 2 for k in range(steps)]
+        samples = [
+            float(np.interp((2 * k + 1.4) * 1e-9, t[:, 0], t[:, m + 1])) > vdd / 2 for k in range(steps)
+        ]
         first = next((k for k, s in enumerate(samples) if s), steps)
         offsets.append((first - 24 - 0.5) * 1e-3)
     out["offset_sigma_mV"] = float(np.std(offsets) * 1e3)
     out["offset_mean_mV"] = float(np.mean(offsets) * 1e3)
     base = [f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", "VNB VNB 0 0", "VCLK CLK 0 0", "VREF VREF 0 0.75"]
-    out["input_cap_fF"] = _charge_cap(ext, name, "ADCIN VREF CLK OUTP OUTN VDD VSS VDD VSS", base, "ADCIN", cond,
-                                      0.5, 1.0)
+    out["input_cap_fF"] = _charge_cap(
+        ext, name, "ADCIN VREF CLK OUTP OUTN VDD VSS VDD VSS", base, "ADCIN", cond, 0.5, 1.0
+    )
     return out
 
 
@@ -374,15 +546,22 @@ def driver_benches(cells: CellNetlists, cond: Conditions, loads_fF: tuple[float,
     the driver's own energy of one up-down cycle (the load's C·VDD² taken out)."""
     vdd = cond.vdd_V
     out: dict[str, float] = {}
-    for role, inp, outp, ports in (("row_driver", "XN", "RWL", "WLN XN WL RWL VDD VSS VDD VSS"),
-                                   ("ctrl_driver", "ENN", "EN", "PCHN ENN SHN RSTN PCHB EN SH RST VDD VSS VDD VSS")):
+    for role, inp, outp, ports in (
+        ("row_driver", "XN", "RWL", "WLN XN WL RWL VDD VSS VDD VSS"),
+        ("ctrl_driver", "ENN", "EN", "PCHN ENN SHN RSTN PCHB EN SH RST VDD VSS VDD VSS"),
+    ):
         rises, delays, energy = [], [], 0.0
         for load in loads_fF:
             deck = Deck(f"{role} slew", cond)
-            deck.add(cells.extracted[role], f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0",
-                     *[f"V{n} {n} 0 {vdd:g}" for n in ("WLN", "PCHN", "SHN", "RSTN") if n in ports.split()],
-                     f"VI {inp} 0 PULSE({vdd:g} 0 0.5n 50p 50p 2n 4n)", f"X1 {ports} {cells.names[role]}",
-                     f"CL {outp} 0 {load:g}f")
+            deck.add(
+                cells.extracted[role],
+                f"VDD VDD 0 {vdd:g}",
+                "VSS VSS 0 0",
+                *[f"V{n} {n} 0 {vdd:g}" for n in ("WLN", "PCHN", "SHN", "RSTN") if n in ports.split()],
+                f"VI {inp} 0 PULSE({vdd:g} 0 0.5n 50p 50p 2n 4n)",
+                f"X1 {ports} {cells.names[role]}",
+                f"CL {outp} 0 {load:g}f",
+            )
             deck.control = ["tran 0.002n 4.5n", "set wr_singlescale", f"wrdata dr.txt v({outp}) i(VDD)"]
             t = _run(deck, "dr.txt")["dr.txt"]
             ts, v = t[:, 0], t[:, 1]
@@ -398,13 +577,16 @@ def driver_benches(cells: CellNetlists, cond: Conditions, loads_fF: tuple[float,
         out[f"{key}_ohm"] = (rises[1] - rises[0]) / (2.2 * (loads_fF[1] - loads_fF[0]) * 1e-15)
         out[f"{key}_energy_fJ"] = energy - loads_fF[-1] * vdd**2  # the driver's own (short-circuit, internal)
         slope = (delays[1] - delays[0]) / (loads_fF[1] - loads_fF[0])
-        out[f"{key}_intrinsic_delay_ps"] = (delays[0] - slope * loads_fF[0]) * 1e12  # input to 50 % at no load
+        out[f"{key}_intrinsic_delay_ps"] = (
+            delays[0] - slope * loads_fF[0]
+        ) * 1e12  # input to 50 % at no load
     return out
 
 
 # -- SAR logic -------------------------------------------------------------------------------------------
-def sar_benches(cells: CellNetlists, cond: Conditions, ports: list[str], adc_bits: int, period_ns: float,
-                seed: int) -> dict[str, float]:
+def sar_benches(
+    cells: CellNetlists, cond: Conditions, ports: list[str], adc_bits: int, period_ns: float, seed: int
+) -> dict[str, float]:
     """One conversion of the SAR logic with random comparator decisions and its DAC lines on 1 fF: energy
     per clock edge (logic and clock input; the DAC line loads are the CDAC's), clock-to-token delay and the
     clock input's capacitance."""
@@ -415,15 +597,24 @@ def sar_benches(cells: CellNetlists, cond: Conditions, ports: list[str], adc_bit
     deck.add(cells.extracted["sar"], f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0")
     t_start = 1.0
     edges = [t_start + period_ns * (j + 1) for j in range(adc_bits + 1)]
-    clk = ["0 0"] + [f"{t:.3f}n 0 {t + 0.05:.3f}n {vdd:g} {t + period_ns / 2:.3f}n {vdd:g} {t + period_ns / 2 + 0.05:.3f}n 0"
-                     for t in edges]
-    deck.add(f"VCK CLK 0 PWL({' '.join(clk)})", f"VR RST 0 PWL(0 {vdd:g} {t_start:.3f}n {vdd:g} {t_start + 0.05:.3f}n 0)")
+    clk = ["0 0"] + [
+        f"{t:.3f}n 0 {t + 0.05:.3f}n {vdd:g} {t + period_ns / 2:.3f}n {vdd:g} {t + period_ns / 2 + 0.05:.3f}n 0"
+        for t in edges
+    ]
+    deck.add(
+        f"VCK CLK 0 PWL({' '.join(clk)})",
+        f"VR RST 0 PWL(0 {vdd:g} {t_start:.3f}n {vdd:g} {t_start + 0.05:.3f}n 0)",
+    )
     outn = ["0 0"]
     for j in range(adc_bits):  # a decision valid from the middle of period j+1 to a quarter after its edge
         t0 = edges[j] + period_ns / 2
         level = vdd if rng.random() < 0.5 else 0.0
-        outn += [f"{t0:.3f}n {vdd:g}", f"{t0 + 0.1:.3f}n {level:g}", f"{edges[j + 1] + period_ns / 4:.3f}n {level:g}",
-                 f"{edges[j + 1] + period_ns / 4 + 0.1:.3f}n {vdd:g}"]
+        outn += [
+            f"{t0:.3f}n {vdd:g}",
+            f"{t0 + 0.1:.3f}n {level:g}",
+            f"{edges[j + 1] + period_ns / 4:.3f}n {level:g}",
+            f"{edges[j + 1] + period_ns / 4 + 0.1:.3f}n {vdd:g}",
+        ]
     deck.add(f"VON OUTN 0 PWL({' '.join(outn[1:]) if len(outn) > 1 else '0 0'})", f"VOP OUTP 0 {vdd:g}")
     conn = {p: p for p in ports}
     conn.update({"VPB": "VDD", "VNB": "VSS"})
@@ -432,8 +623,11 @@ def sar_benches(cells: CellNetlists, cond: Conditions, ports: list[str], adc_bit
         if p.startswith("DB") or p.startswith("DOUT"):
             deck.add(f"C{p} {p} 0 1f")
     stop = edges[-1] + period_ns
-    deck.control = [f"tran 0.005n {stop:.3f}n", "set wr_singlescale",
-                    f"wrdata sar.txt i(VDD) i(VCK) v(CLK) v(x1.T{adc_bits - 1})"]
+    deck.control = [
+        f"tran 0.005n {stop:.3f}n",
+        "set wr_singlescale",
+        f"wrdata sar.txt i(VDD) i(VCK) v(CLK) v(x1.T{adc_bits - 1})",
+    ]
     t = _run(deck, "sar.txt")["sar.txt"]
     ts = t[:, 0]
     window = (ts * 1e9 >= edges[0] - 0.2) & (ts * 1e9 <= stop)
@@ -491,8 +685,10 @@ def full_adder_energy(cond: Conditions, seed: int, vectors: int = 40, period_ns:
     deck.add(_MIRROR_ADDER, f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", f"VDD2 VDD2 0 {vdd:g}")
     for net in ("A", "B", "CI"):
         bits = rng.integers(0, 2, vectors)
-        pts = " ".join(f"{k * period_ns + 0.05:.3f}n {vdd * b:g} {(k + 1) * period_ns:.3f}n {vdd * b:g}"
-                       for k, b in enumerate(bits))
+        pts = " ".join(
+            f"{k * period_ns + 0.05:.3f}n {vdd * b:g} {(k + 1) * period_ns:.3f}n {vdd * b:g}"
+            for k, b in enumerate(bits)
+        )
         deck.add(f"V{net} {net} 0 PWL(0 0 {pts})")
     deck.add("X1 A B CI S CO VDD VSS fa", "X2 S CO S S2 CO2 VDD2 VSS fa")
     deck.control = [f"tran 0.01n {vectors * period_ns:g}n", "set wr_singlescale", "wrdata fa.txt i(VDD)"]

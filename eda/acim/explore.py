@@ -29,12 +29,32 @@ from eda.acim.spec import MAX_OPERAND_BITS, MAX_UNIT_CAP_FF, MIN_UNIT_CAP_FF, ch
 from eda.errors import SpecError
 from eda.limits import check_limit
 
-__all__ = ["DesignSpace", "ExploreResult", "VARIABLES", "evaluate_indices", "objectives", "hypervolume",
-           "pareto_mask", "explore", "exhaustive", "pick", "spec_of", "check_constraints", "DEFAULT_MIN_SNR_DB"]
+__all__ = [
+    "DesignSpace",
+    "ExploreResult",
+    "VARIABLES",
+    "evaluate_indices",
+    "objectives",
+    "hypervolume",
+    "pareto_mask",
+    "explore",
+    "exhaustive",
+    "pick",
+    "spec_of",
+    "check_constraints",
+    "DEFAULT_MIN_SNR_DB",
+]
 
 #: the explored variables, in column order of the index matrix X
-VARIABLES: tuple[str, ...] = ("local_array_size", "adc_bits", "unit_cap_fF", "input_bits", "weight_bits",
-                              "cols_per_adc", "clock_MHz")
+VARIABLES: tuple[str, ...] = (
+    "local_array_size",
+    "adc_bits",
+    "unit_cap_fF",
+    "input_bits",
+    "weight_bits",
+    "cols_per_adc",
+    "clock_MHz",
+)
 #: objective names (pymoo minimises the signed/logged values in this order)
 OBJECTIVES: tuple[str, ...] = ("snr_total_db", "throughput_tops", "tops_per_w", "area_mm2")
 
@@ -62,20 +82,22 @@ class DesignSpace:
         check_array_dimensions(self.rows, self.cols)
         for name in VARIABLES:
             if not self.choices()[name]:
-                raise SpecError(f"no allowed value of {name} fits a {self.rows}x{self.cols} array",
-                                hint=f"given {getattr(self, name)}; L must divide rows, weight_bits and "
-                                     "cols_per_adc must divide cols")
+                raise SpecError(
+                    f"no allowed value of {name} fits a {self.rows}x{self.cols} array",
+                    hint=f"given {getattr(self, name)}; L must divide rows, weight_bits and "
+                    "cols_per_adc must divide cols",
+                )
 
     def choices(self) -> dict[str, tuple[Any, ...]]:
         """Allowed values per variable after the divisibility filters."""
         out = {name: tuple(sorted(set(getattr(self, name)))) for name in VARIABLES}
         out["local_array_size"] = tuple(v for v in out["local_array_size"] if self.rows % v == 0)
         out["adc_bits"] = tuple(v for v in out["adc_bits"] if 1 <= v <= MAX_ADC_BITS)
-        out["weight_bits"] = tuple(v for v in out["weight_bits"]
-                                   if self.cols % v == 0 and v <= MAX_OPERAND_BITS)
+        out["weight_bits"] = tuple(
+            v for v in out["weight_bits"] if self.cols % v == 0 and v <= MAX_OPERAND_BITS
+        )
         out["input_bits"] = tuple(v for v in out["input_bits"] if 1 <= v <= MAX_OPERAND_BITS)
-        out["cols_per_adc"] = tuple(v for v in out["cols_per_adc"]
-                                    if self.cols % v == 0 and v & (v - 1) == 0)
+        out["cols_per_adc"] = tuple(v for v in out["cols_per_adc"] if self.cols % v == 0 and v & (v - 1) == 0)
         out["unit_cap_fF"] = tuple(v for v in out["unit_cap_fF"] if MIN_UNIT_CAP_FF <= v <= MAX_UNIT_CAP_FF)
         return out
 
@@ -92,8 +114,10 @@ class DesignSpace:
     def values(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Variable values for an index matrix X (points × variables)."""
         X = np.asarray(X, dtype=np.int64).reshape(-1, len(VARIABLES))
-        return {name: np.asarray(choice, dtype=float)[X[:, j]]
-                for j, (name, choice) in enumerate(self.choices().items())}
+        return {
+            name: np.asarray(choice, dtype=float)[X[:, j]]
+            for j, (name, choice) in enumerate(self.choices().items())
+        }
 
     def feasible(self, X: np.ndarray) -> np.ndarray:
         """Mask of points that satisfy the DAC rule 2^B <= (H/L)·cols_per_adc (and the lossless ADC ceiling)."""
@@ -119,15 +143,27 @@ class DesignSpace:
 
     def to_dict(self) -> dict[str, Any]:
         """Fields as JSON values."""
-        return {f.name: ([list(x) if isinstance(x, tuple) else x for x in getattr(self, f.name)]
-                         if isinstance(getattr(self, f.name), tuple) else getattr(self, f.name))
-                for f in fields(self)}
+        return {
+            f.name: (
+                [list(x) if isinstance(x, tuple) else x for x in getattr(self, f.name)]
+                if isinstance(getattr(self, f.name), tuple)
+                else getattr(self, f.name)
+            )
+            for f in fields(self)
+        }
 
 
 def objectives(metrics: dict[str, np.ndarray]) -> np.ndarray:
     """The minimisation matrix F (points × 4) from model metrics."""
-    return np.stack([-metrics["snr_total_db"], -np.log10(metrics["throughput_tops"]),
-                     -np.log10(metrics["tops_per_w"]), np.log10(metrics["area_um2"] * 1e-6)], axis=1)
+    return np.stack(
+        [
+            -metrics["snr_total_db"],
+            -np.log10(metrics["throughput_tops"]),
+            -np.log10(metrics["tops_per_w"]),
+            np.log10(metrics["area_um2"] * 1e-6),
+        ],
+        axis=1,
+    )
 
 
 def evaluate_indices(task: tuple[DesignSpace, np.ndarray, ModelTech, Any]) -> dict[str, np.ndarray]:
@@ -218,8 +254,18 @@ class ExploreResult:
             for name in VARIABLES:
                 v = values[name][k]
                 row[name] = float(v) if name in ("unit_cap_fF", "clock_MHz") else int(v)
-            for key in ("snr_total_db", "snr_analog_db", "sqnr_db", "throughput_tops", "tops_per_w",
-                        "energy_per_op_fJ", "area_um2", "f2_per_bit", "tops_per_mm2", "cycle_time_ns"):
+            for key in (
+                "snr_total_db",
+                "snr_analog_db",
+                "sqnr_db",
+                "throughput_tops",
+                "tops_per_w",
+                "energy_per_op_fJ",
+                "area_um2",
+                "f2_per_bit",
+                "tops_per_mm2",
+                "cycle_time_ns",
+            ):
                 row[key] = float(self.metrics[key][i])
             rows.append(row)
         return rows
@@ -228,8 +274,9 @@ class ExploreResult:
 class _Evaluator:
     """Memoised, batched evaluation of index rows through an executor."""
 
-    def __init__(self, space: DesignSpace, tech: ModelTech, library: Any, executor: Any,
-                 batch_size: int) -> None:
+    def __init__(
+        self, space: DesignSpace, tech: ModelTech, library: Any, executor: Any, batch_size: int
+    ) -> None:
         self.space, self.tech, self.library = space, tech, library
         self.executor, self.batch_size = executor, max(1, batch_size)
         self.index: dict[tuple[int, ...], int] = {}
@@ -243,7 +290,7 @@ class _Evaluator:
         new = list(dict.fromkeys(k for k in keys if k not in self.index))
         if new:
             Xn = np.array(new, dtype=np.int64)
-            parts = [Xn[i:i + self.batch_size] for i in range(0, len(Xn), self.batch_size)]
+            parts = [Xn[i : i + self.batch_size] for i in range(0, len(Xn), self.batch_size)]
             tasks = [(self.space, part, self.tech, self.library) for part in parts]
             results = self.executor.map(evaluate_indices, tasks, name="acim-evaluate")
             for part, result in zip(parts, results, strict=True):
@@ -258,9 +305,12 @@ class _Evaluator:
         if not self.rows:
             return np.zeros((0, len(VARIABLES)), dtype=np.int64), {}
         keys = sorted({k for c in self.chunks for k in c})
-        metrics = {k: np.concatenate([c.get(k, np.full(len(r), np.nan)) for c, r in zip(self.chunks, self.rows,
-                                                                                           strict=True)])
-                   for k in keys}
+        metrics = {
+            k: np.concatenate(
+                [c.get(k, np.full(len(r), np.nan)) for c, r in zip(self.chunks, self.rows, strict=True)]
+            )
+            for k in keys
+        }
         return np.concatenate(self.rows), metrics
 
 
@@ -268,8 +318,9 @@ def _pad_metrics(result: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]
     return {k: np.asarray(v, dtype=float) for k, v in result.items()} if result else {"dac_ok": np.zeros(n)}
 
 
-def _constraint_matrix(metrics: dict[str, np.ndarray], min_snr_db: float | None,
-                       max_area_mm2: float | None) -> np.ndarray:
+def _constraint_matrix(
+    metrics: dict[str, np.ndarray], min_snr_db: float | None, max_area_mm2: float | None
+) -> np.ndarray:
     """G (points × 4), feasible where all <= 0; NaN metrics (DAC rule broken) count as violated."""
     dac = np.where(metrics["dac_ok"] > 0, 0.0, 1.0)
     snr = metrics.get("snr_total_db", np.full(len(dac), np.nan))
@@ -277,8 +328,11 @@ def _constraint_matrix(metrics: dict[str, np.ndarray], min_snr_db: float | None,
     # a comparator that does not decide at VREF: violated by its missing common-mode headroom (V, plus a
     # floor), so the search is led towards VREF levels it can resolve
     headroom = metrics.get("comparator_headroom_V", np.full(len(dac), np.nan))
-    clock = np.where(metrics.get("clock_ok", np.zeros(len(dac))) > 0, 0.0,
-                     np.maximum(-np.nan_to_num(headroom, nan=-1.0), 0.0) + 1e-3)
+    clock = np.where(
+        metrics.get("clock_ok", np.zeros(len(dac))) > 0,
+        0.0,
+        np.maximum(-np.nan_to_num(headroom, nan=-1.0), 0.0) + 1e-3,
+    )
     g_snr = (min_snr_db - snr) if min_snr_db is not None else np.zeros(len(dac))
     g_area = (area / max_area_mm2 - 1.0) if max_area_mm2 is not None else np.zeros(len(dac))
     G = np.stack([dac, clock, g_snr, g_area], axis=1)
@@ -292,14 +346,16 @@ def _penalised_objectives(metrics: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(np.isfinite(F), F, 1e3)
 
 
-def _make_problem(space: DesignSpace, evaluator: _Evaluator, min_snr_db: float | None,
-                  max_area_mm2: float | None) -> Any:
+def _make_problem(
+    space: DesignSpace, evaluator: _Evaluator, min_snr_db: float | None, max_area_mm2: float | None
+) -> Any:
     from pymoo.core.problem import Problem
 
     class _AcimProblem(Problem):
         def __init__(self) -> None:
-            super().__init__(n_var=len(VARIABLES), n_obj=len(OBJECTIVES), n_ieq_constr=4, xl=0,
-                             xu=space.upper, vtype=int)
+            super().__init__(
+                n_var=len(VARIABLES), n_obj=len(OBJECTIVES), n_ieq_constr=4, xl=0, xu=space.upper, vtype=int
+            )
             self.last_index = np.zeros(0, dtype=np.int64)
 
         def _evaluate(self, X: np.ndarray, out: dict[str, Any], *args: Any, **kwargs: Any) -> None:
@@ -313,23 +369,49 @@ def _make_problem(space: DesignSpace, evaluator: _Evaluator, min_snr_db: float |
     return _AcimProblem()
 
 
-def _finish(space: DesignSpace, evaluator: _Evaluator, history: list[dict[str, Any]], seconds: float,
-            min_snr_db: float | None, max_area_mm2: float | None) -> ExploreResult:
+def _finish(
+    space: DesignSpace,
+    evaluator: _Evaluator,
+    history: list[dict[str, Any]],
+    seconds: float,
+    min_snr_db: float | None,
+    max_area_mm2: float | None,
+) -> ExploreResult:
     X, metrics = evaluator.table()
     G = _constraint_matrix(metrics, min_snr_db, max_area_mm2)
     feasible = np.all(G <= 0, axis=1)
     pareto = np.zeros(len(X), dtype=bool)
     if feasible.any():
-        pareto[np.flatnonzero(feasible)[pareto_mask(objectives({k: v[feasible] for k, v in metrics.items()}))]] = True
-    return ExploreResult(space=space, X=X, metrics=metrics, feasible=feasible, pareto=pareto, history=history,
-                         n_evaluations=len(X), seconds=seconds,
-                         constraints={"min_snr_db": min_snr_db, "max_area_mm2": max_area_mm2})
+        pareto[
+            np.flatnonzero(feasible)[pareto_mask(objectives({k: v[feasible] for k, v in metrics.items()}))]
+        ] = True
+    return ExploreResult(
+        space=space,
+        X=X,
+        metrics=metrics,
+        feasible=feasible,
+        pareto=pareto,
+        history=history,
+        n_evaluations=len(X),
+        seconds=seconds,
+        constraints={"min_snr_db": min_snr_db, "max_area_mm2": max_area_mm2},
+    )
 
 
-def explore(space: DesignSpace, *, population: int = 100, generations: int = 100, seed: int = 1,
-            min_snr_db: float | None = None, max_area_mm2: float | None = None, tech: ModelTech | None = None,
-            library: Any = None, executor: Any = None, batch_size: int = 256,
-            progress: Any = None) -> ExploreResult:
+def explore(
+    space: DesignSpace,
+    *,
+    population: int = 100,
+    generations: int = 100,
+    seed: int = 1,
+    min_snr_db: float | None = None,
+    max_area_mm2: float | None = None,
+    tech: ModelTech | None = None,
+    library: Any = None,
+    executor: Any = None,
+    batch_size: int = 256,
+    progress: Any = None,
+) -> ExploreResult:
     """Run NSGA-II over ``space``; returns all evaluated points, the feasible Pareto set and the history.
 
     Args:
@@ -352,32 +434,43 @@ def explore(space: DesignSpace, *, population: int = 100, generations: int = 100
     from eda.flow.executors import SerialExecutor
 
     if population < 4 or generations < 1:
-        raise SpecError(f"population={population} and generations={generations} are too small",
-                        hint="use population >= 4 and generations >= 1")
+        raise SpecError(
+            f"population={population} and generations={generations} are too small",
+            hint="use population >= 4 and generations >= 1",
+        )
     check_limit("acim_population", population, what=f"an NSGA-II population of {population}")
     check_limit("acim_generations", generations, what=f"an exploration of {generations} generations")
     check_constraints(min_snr_db, max_area_mm2)
     start = time.perf_counter()
-    evaluator = _Evaluator(space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size)
+    evaluator = _Evaluator(
+        space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size
+    )
     problem = _make_problem(space, evaluator, min_snr_db, max_area_mm2)
-    algorithm = NSGA2(pop_size=population, sampling=IntegerRandomSampling(),
-                      crossover=SBX(prob=0.9, eta=3.0, vtype=float, repair=RoundingRepair()),
-                      mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
-                      eliminate_duplicates=True)
+    algorithm = NSGA2(
+        pop_size=population,
+        sampling=IntegerRandomSampling(),
+        crossover=SBX(prob=0.9, eta=3.0, vtype=float, repair=RoundingRepair()),
+        mutation=PM(prob=1.0, eta=3.0, vtype=float, repair=RoundingRepair()),
+        eliminate_duplicates=True,
+    )
     algorithm.setup(problem, termination=("n_gen", generations), seed=seed, verbose=False)
     history: list[dict[str, Any]] = []
     gens = range(generations)
-    for _ in (progress(gens) if progress else gens):
+    for _ in progress(gens) if progress else gens:
         if not algorithm.has_next():
             break
         algorithm.next()
         _, metrics = evaluator.table()
         feasible = np.all(_constraint_matrix(metrics, min_snr_db, max_area_mm2) <= 0, axis=1)
         archive = np.flatnonzero(feasible)
-        front = archive[pareto_mask(objectives({k: v[feasible] for k, v in metrics.items()}))] \
-            if archive.size else archive
-        history.append({"generation": algorithm.n_gen - 1, "n_evaluations": len(evaluator.index),
-                        "front": front})
+        front = (
+            archive[pareto_mask(objectives({k: v[feasible] for k, v in metrics.items()}))]
+            if archive.size
+            else archive
+        )
+        history.append(
+            {"generation": algorithm.n_gen - 1, "n_evaluations": len(evaluator.index), "front": front}
+        )
     return _finish(space, evaluator, history, time.perf_counter() - start, min_snr_db, max_area_mm2)
 
 
@@ -390,16 +483,29 @@ def check_constraints(min_snr_db: float | None, max_area_mm2: float | None) -> N
     target (dB), or an area bound (mm²) that is not a positive finite number (``-1`` used to drop the
     constraint instead of making every design infeasible)."""
     if min_snr_db is not None and not math.isfinite(min_snr_db):
-        raise SpecError(f"minimum SNR {min_snr_db} dB is not a finite number", where="--min-snr / min_snr_db",
-                        hint="give the SNR target in dB, e.g. --min-snr 20")
+        raise SpecError(
+            f"minimum SNR {min_snr_db} dB is not a finite number",
+            where="--min-snr / min_snr_db",
+            hint="give the SNR target in dB, e.g. --min-snr 20",
+        )
     if max_area_mm2 is not None and not (math.isfinite(max_area_mm2) and max_area_mm2 > 0):
-        raise SpecError(f"maximum area {max_area_mm2} mm² must be a positive number", where="--max-area / max_area_mm2",
-                        hint="give the area bound in mm², e.g. --max-area 0.5, or leave it out for no bound")
+        raise SpecError(
+            f"maximum area {max_area_mm2} mm² must be a positive number",
+            where="--max-area / max_area_mm2",
+            hint="give the area bound in mm², e.g. --max-area 0.5, or leave it out for no bound",
+        )
 
 
-def exhaustive(space: DesignSpace, *, min_snr_db: float | None = None, max_area_mm2: float | None = None,
-               tech: ModelTech | None = None, library: Any = None, executor: Any = None,
-               batch_size: int = 4096) -> ExploreResult:
+def exhaustive(
+    space: DesignSpace,
+    *,
+    min_snr_db: float | None = None,
+    max_area_mm2: float | None = None,
+    tech: ModelTech | None = None,
+    library: Any = None,
+    executor: Any = None,
+    batch_size: int = 4096,
+) -> ExploreResult:
     """Evaluate every point of ``space`` (for small spaces: the reference Pareto front)."""
     import time
 
@@ -407,17 +513,21 @@ def exhaustive(space: DesignSpace, *, min_snr_db: float | None = None, max_area_
 
     check_constraints(min_snr_db, max_area_mm2)
     start = time.perf_counter()
-    evaluator = _Evaluator(space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size)
+    evaluator = _Evaluator(
+        space, tech or library_tech(library), library, executor or SerialExecutor(), batch_size
+    )
     X = space.all_indices()
     evaluator(X[space.feasible(X)])
     result = _finish(space, evaluator, [], time.perf_counter() - start, min_snr_db, max_area_mm2)
-    result.history = [{"generation": 0, "n_evaluations": result.n_evaluations,
-                       "front": np.flatnonzero(result.pareto)}]
+    result.history = [
+        {"generation": 0, "n_evaluations": result.n_evaluations, "front": np.flatnonzero(result.pareto)}
+    ]
     return result
 
 
-def pick(result: ExploreResult, *, min_snr_db: float | None = None, pareto_index: int | None = None
-         ) -> dict[str, Any]:
+def pick(
+    result: ExploreResult, *, min_snr_db: float | None = None, pareto_index: int | None = None
+) -> dict[str, Any]:
     """Choose one Pareto point: ``pareto_index`` (rank in best-TOPS/W order), else the best TOPS/W with
     SNR_T >= ``min_snr_db`` (raises :class:`SpecError` when no Pareto point qualifies).
 
@@ -426,8 +536,10 @@ def pick(result: ExploreResult, *, min_snr_db: float | None = None, pareto_index
     """
     rows = result.pareto_rows()
     if not rows:
-        raise SpecError("the exploration found no feasible design point",
-                        hint="relax --min-snr / max area or widen the design space")
+        raise SpecError(
+            "the exploration found no feasible design point",
+            hint="relax --min-snr / max area or widen the design space",
+        )
     if pareto_index is not None:
         if not 0 <= pareto_index < len(rows):
             raise SpecError(f"pareto_index {pareto_index} is outside 0..{len(rows) - 1}")
@@ -436,20 +548,22 @@ def pick(result: ExploreResult, *, min_snr_db: float | None = None, pareto_index
     ok = [r for r in rows if r["snr_total_db"] >= floor]
     if not ok:
         best = max(r["snr_total_db"] for r in rows)
-        raise SpecError(f"no Pareto point reaches SNR >= {floor} dB (best {best:.1f} dB)"
-                        + (" (no --min-snr given: the floor is 0 dB)" if min_snr_db is None else ""),
-                        hint="lower the SNR target or allow more ADC bits / larger capacitors")
+        raise SpecError(
+            f"no Pareto point reaches SNR >= {floor} dB (best {best:.1f} dB)"
+            + (" (no --min-snr given: the floor is 0 dB)" if min_snr_db is None else ""),
+            hint="lower the SNR target or allow more ADC bits / larger capacitors",
+        )
     chosen = max(ok, key=lambda r: (r["tops_per_w"], r["snr_total_db"]))
     if min_snr_db is None:
         dropped = len(rows) - len(ok)
         logging.getLogger("eda.acim").warning(
             f"no minimum SNR given: picked the best-TOPS/W Pareto point with SNR >= {DEFAULT_MIN_SNR_DB:g} dB "
             f"({chosen['snr_total_db']:.1f} dB; {dropped} Pareto point(s) below 0 dB skipped); set --min-snr / "
-            "min_snr_db to the accuracy your network needs")
+            "min_snr_db to the accuracy your network needs"
+        )
     return chosen
 
 
 def spec_of(row: dict[str, Any]) -> dict[str, Any]:
     """The ACIMSpec fields of a Pareto row (what ``acim.generate`` consumes)."""
     return {key: (float(row[key]) if key == "unit_cap_fF" else int(row[key])) for key in SPEC_FIELDS}
-

@@ -41,13 +41,19 @@ _OperandBits = Annotated[int, Field(ge=1, le=MAX_OPERAND_BITS)]
 _UnitCap = Annotated[float, Field(ge=MIN_UNIT_CAP_FF, le=MAX_UNIT_CAP_FF)]
 _ClockMHz = Annotated[float, Field(gt=0.0)]
 
-_PLOTS = (("tops_per_w", "snr_total_db", "TOPS/W", "SNR_T (dB)"),
-          ("area_um2", "throughput_tops", "area (µm²)", "throughput (TOPS)"),
-          ("tops_per_mm2", "tops_per_w", "TOPS/mm²", "TOPS/W"))
+_PLOTS = (
+    ("tops_per_w", "snr_total_db", "TOPS/W", "SNR_T (dB)"),
+    ("area_um2", "throughput_tops", "area (µm²)", "throughput (TOPS)"),
+    ("tops_per_mm2", "tops_per_w", "TOPS/mm²", "TOPS/W"),
+)
 
 
-def build_space(rows: int, cols: int, overrides: dict[str, list[Any] | None],
-                adc_bits_lossless: dict[int, int] | None = None) -> DesignSpace:
+def build_space(
+    rows: int,
+    cols: int,
+    overrides: dict[str, list[Any] | None],
+    adc_bits_lossless: dict[int, int] | None = None,
+) -> DesignSpace:
     """A :class:`DesignSpace` for H×W with any per-variable value lists replaced (and an ADC ceiling)."""
     values = {k: tuple(v) for k, v in overrides.items() if v}
     ceiling = tuple(sorted((int(r), int(b)) for r, b in (adc_bits_lossless or {}).items()))
@@ -61,8 +67,10 @@ def read_adc_requirement(path: Path) -> dict[int, int]:
         table = data["adc_bits_required"]
         return {int(rows): int(bits) for rows, bits in table.items()}
     except (OSError, ValueError, KeyError, AttributeError) as exc:
-        raise DataError(f"cannot read an ADC requirement from {path}: {exc}",
-                        hint="connect workload.hequant's `report` output (hequant.json)") from None
+        raise DataError(
+            f"cannot read an ADC requirement from {path}: {exc}",
+            hint="connect workload.hequant's `report` output (hequant.json)",
+        ) from None
 
 
 def _normalisation(*results: ExploreResult) -> tuple[np.ndarray, np.ndarray]:
@@ -118,16 +126,27 @@ def _plots(result: ExploreResult, out: Path, hv: list[float]) -> list[str]:
     return names + ["hypervolume.png"]
 
 
-def write_exploration(result: ExploreResult, out: Path, *, min_snr_db: float | None = None,
-                      pareto_index: int | None = None, reference: ExploreResult | None = None) -> dict[str, Any]:
+def write_exploration(
+    result: ExploreResult,
+    out: Path,
+    *,
+    min_snr_db: float | None = None,
+    pareto_index: int | None = None,
+    reference: ExploreResult | None = None,
+) -> dict[str, Any]:
     """Write every exploration artifact into ``out``; returns the metrics dict (``acim__explore__*``)."""
     out.mkdir(parents=True, exist_ok=True)
     ideal, nadir = _normalisation(result, *([reference] if reference else []))
     hv = result.hypervolume_history(ideal, nadir)
     rows = result.pareto_rows()
     _write_csv(out / "pareto.csv", rows)
-    _write_csv(out / "hypervolume.csv", [{"generation": h["generation"], "n_evaluations": h["n_evaluations"],
-                                          "hypervolume": v} for h, v in zip(result.history, hv, strict=True)])
+    _write_csv(
+        out / "hypervolume.csv",
+        [
+            {"generation": h["generation"], "n_evaluations": h["n_evaluations"], "hypervolume": v}
+            for h, v in zip(result.history, hv, strict=True)
+        ],
+    )
     best = pick(result, min_snr_db=min_snr_db, pareto_index=pareto_index)
     (out / "best.json").write_text(json.dumps(spec_of(best), indent=1))
     (out / "best_point.json").write_text(json.dumps(best, indent=1))
@@ -148,8 +167,13 @@ def write_exploration(result: ExploreResult, out: Path, *, min_snr_db: float | N
         hv_ref = hypervolume(reference.F[reference.pareto], ideal, nadir)
         metrics["acim__explore__hypervolume_ratio"] = (hv[-1] / hv_ref) if hv_ref > 0 else 0.0
         metrics["acim__explore__evaluation_ratio"] = result.n_evaluations / max(reference.n_evaluations, 1)
-    summary = {"space": result.space.to_dict(), "constraints": result.constraints, "metrics": metrics,
-               "plots": plots, "best": best}
+    summary = {
+        "space": result.space.to_dict(),
+        "constraints": result.constraints,
+        "metrics": metrics,
+        "plots": plots,
+        "best": best,
+    }
     (out / "exploration.json").write_text(json.dumps(summary, indent=1))
     return metrics
 
@@ -163,72 +187,135 @@ class AcimExplore(Step):
     version = "3"
     inputs = {"adc_requirement": "optional HEQuant report: no point uses more ADC bits than lossless needs"}
     optional_inputs = frozenset({"adc_requirement"})
-    outputs = {"pareto": "pareto.csv", "best": "best.json (ACIMSpec fields)", "best_point": "best_point.json",
-               "hypervolume": "hypervolume.csv", "plots": "directory of Pareto PNGs",
-               "summary": "exploration.json"}
+    outputs = {
+        "pareto": "pareto.csv",
+        "best": "best.json (ACIMSpec fields)",
+        "best_point": "best_point.json",
+        "hypervolume": "hypervolume.csv",
+        "plots": "directory of Pareto PNGs",
+        "summary": "exploration.json",
+    }
 
     class Params(StepParams):
         rows: int = Field(ge=1, description="H, bitcell rows of the explored array")
         cols: int = Field(ge=1, description="W, bitcell columns of the explored array")
-        min_snr_db: float | None = Field(None, description="constraint: lowest total SNR a design may have (dB); "
-                                         "also the floor of the picked best point (default 0 dB)")
-        max_area_mm2: float | None = Field(None, gt=0.0, description="constraint: largest macro area a "
-                                           "design may have (mm²; default: none)")
+        min_snr_db: float | None = Field(
+            None,
+            description="constraint: lowest total SNR a design may have (dB); "
+            "also the floor of the picked best point (default 0 dB)",
+        )
+        max_area_mm2: float | None = Field(
+            None, gt=0.0, description="constraint: largest macro area a design may have (mm²; default: none)"
+        )
         population: int = Field(100, ge=4, description="NSGA-II population (and offspring) size")
-        generations: int = Field(100, ge=1, description="NSGA-II generations (the initial population is the "
-                                 "first)")
-        seed: int = Field(1, ge=0, description="random seed of NSGA-II (results are deterministic for a "
-                          "seed)")
-        pareto_index: int | None = Field(None, ge=0, description="pick the Pareto point of this rank in "
-                                         "best-TOPS/W order instead of the best TOPS/W meeting min_snr_db")
+        generations: int = Field(
+            100, ge=1, description="NSGA-II generations (the initial population is the first)"
+        )
+        seed: int = Field(
+            1, ge=0, description="random seed of NSGA-II (results are deterministic for a seed)"
+        )
+        pareto_index: int | None = Field(
+            None,
+            ge=0,
+            description="pick the Pareto point of this rank in "
+            "best-TOPS/W order instead of the best TOPS/W meeting min_snr_db",
+        )
         batch_size: int = Field(256, ge=1, description="design points per executor task")
-        library: str | None = Field(None, description="cell library directory or shipped name whose cells the "
-                                    "area and energy models read (default: the shipped sky130_acim)")
-        reference: bool = Field(False, description="also enumerate the whole space and report NSGA-II's "
-                                "hypervolume and evaluations as fractions of the exhaustive front's")
+        library: str | None = Field(
+            None,
+            description="cell library directory or shipped name whose cells the "
+            "area and energy models read (default: the shipped sky130_acim)",
+        )
+        reference: bool = Field(
+            False,
+            description="also enumerate the whole space and report NSGA-II's "
+            "hypervolume and evaluations as fractions of the exhaustive front's",
+        )
         local_array_size: list[_PositiveInt] | None = Field(
-            None, min_length=1, description="allowed L, bitcells per compute capacitor (default 1, 2, 4, 8, "
-            "16, 32; values not dividing rows dropped)")
-        adc_bits: list[_AdcBits] | None = Field(None, min_length=1, description="allowed SAR ADC resolutions "
-                                               "in bits (default 1..8)")
-        unit_cap_fF: list[_UnitCap] | None = Field(None, min_length=1, description="allowed unit compute "
-                                                  "capacitances (fF; default 0.5, 1, 2, 4, 8)")
-        input_bits: list[_OperandBits] | None = Field(None, min_length=1, description="allowed input "
-                                                     "(activation) precisions in bits (default 1, 2, 4, 8)")
+            None,
+            min_length=1,
+            description="allowed L, bitcells per compute capacitor (default 1, 2, 4, 8, "
+            "16, 32; values not dividing rows dropped)",
+        )
+        adc_bits: list[_AdcBits] | None = Field(
+            None, min_length=1, description="allowed SAR ADC resolutions in bits (default 1..8)"
+        )
+        unit_cap_fF: list[_UnitCap] | None = Field(
+            None, min_length=1, description="allowed unit compute capacitances (fF; default 0.5, 1, 2, 4, 8)"
+        )
+        input_bits: list[_OperandBits] | None = Field(
+            None,
+            min_length=1,
+            description="allowed input (activation) precisions in bits (default 1, 2, 4, 8)",
+        )
         weight_bits: list[_OperandBits] | None = Field(
-            None, min_length=1, description="allowed weight precisions in bits (default 1, 2, 4, 8; values "
-            "not dividing cols dropped)")
+            None,
+            min_length=1,
+            description="allowed weight precisions in bits (default 1, 2, 4, 8; values "
+            "not dividing cols dropped)",
+        )
         cols_per_adc: list[_PositiveInt] | None = Field(
-            None, min_length=1, description="allowed columns sharing one ADC (powers of two dividing cols; "
-            "default 1, 2, 4, 8)")
-        clock_MHz: list[_ClockMHz] | None = Field(None, min_length=1, description="allowed clock frequencies "
-                                                 "(MHz; default 100, 200, 300, 400, 500)")
+            None,
+            min_length=1,
+            description="allowed columns sharing one ADC (powers of two dividing cols; default 1, 2, 4, 8)",
+        )
+        clock_MHz: list[_ClockMHz] | None = Field(
+            None, min_length=1, description="allowed clock frequencies (MHz; default 100, 200, 300, 400, 500)"
+        )
 
     def run(self, ctx: StepContext) -> StepResult:
         p = ctx.params
         library = _library(p.library, ctx)
         requirement = ctx.optional_input("adc_requirement")
-        space = build_space(p.rows, p.cols, {v: getattr(p, v) for v in VARIABLES},
-                            read_adc_requirement(requirement) if requirement else None)
-        result = explore(space, population=p.population, generations=p.generations, seed=p.seed,
-                         min_snr_db=p.min_snr_db, max_area_mm2=p.max_area_mm2, library=library,
-                         executor=ctx.executor, batch_size=p.batch_size,
-                         progress=lambda it: ctx.progress(it, total=p.generations, description="NSGA-II"))
-        reference = exhaustive(space, min_snr_db=p.min_snr_db, max_area_mm2=p.max_area_mm2,
-                               library=library) if p.reference else None
+        space = build_space(
+            p.rows,
+            p.cols,
+            {v: getattr(p, v) for v in VARIABLES},
+            read_adc_requirement(requirement) if requirement else None,
+        )
+        result = explore(
+            space,
+            population=p.population,
+            generations=p.generations,
+            seed=p.seed,
+            min_snr_db=p.min_snr_db,
+            max_area_mm2=p.max_area_mm2,
+            library=library,
+            executor=ctx.executor,
+            batch_size=p.batch_size,
+            progress=lambda it: ctx.progress(it, total=p.generations, description="NSGA-II"),
+        )
+        reference = (
+            exhaustive(space, min_snr_db=p.min_snr_db, max_area_mm2=p.max_area_mm2, library=library)
+            if p.reference
+            else None
+        )
         out = ctx.workdir
-        metrics = write_exploration(result, out, min_snr_db=p.min_snr_db, pareto_index=p.pareto_index,
-                                    reference=reference)
+        metrics = write_exploration(
+            result, out, min_snr_db=p.min_snr_db, pareto_index=p.pareto_index, reference=reference
+        )
         plots = out / "plots"
         plots.mkdir(exist_ok=True)
         for png in out.glob("*.png"):
             png.rename(plots / png.name)
-        ctx.log.info("explored %d design points, %d Pareto points, best %.1f TOPS/W at %.1f dB",
-                     metrics["acim__explore__evaluations"], metrics["acim__explore__pareto_points"],
-                     metrics["acim__best__tops_per_w"], metrics["acim__best__snr_total_db"])
-        return StepResult(outputs={"pareto": "pareto.csv", "best": "best.json", "best_point": "best_point.json",
-                                   "hypervolume": "hypervolume.csv", "plots": "plots",
-                                   "summary": "exploration.json"}, metrics=metrics)
+        ctx.log.info(
+            "explored %d design points, %d Pareto points, best %.1f TOPS/W at %.1f dB",
+            metrics["acim__explore__evaluations"],
+            metrics["acim__explore__pareto_points"],
+            metrics["acim__best__tops_per_w"],
+            metrics["acim__best__snr_total_db"],
+        )
+        return StepResult(
+            outputs={
+                "pareto": "pareto.csv",
+                "best": "best.json",
+                "best_point": "best_point.json",
+                "hypervolume": "hypervolume.csv",
+                "plots": "plots",
+                "summary": "exploration.json",
+            },
+            metrics=metrics,
+        )
 
 
 def _library(name: str | None, ctx: StepContext) -> Path | None:
@@ -267,10 +354,17 @@ class AcimAreaCheck(Step):
     outputs = {"report": "area_check.json"}
 
     class Params(StepParams):
-        tolerance: float = Field(0.05, ge=0.0, description="largest relative difference between model and "
-                                 "layout area that passes (fraction, 0.05 = 5 %)")
-        library: str | None = Field(None, description="cell library directory or shipped name of the area model "
-                                    "(default: the shipped sky130_acim)")
+        tolerance: float = Field(
+            0.05,
+            ge=0.0,
+            description="largest relative difference between model and "
+            "layout area that passes (fraction, 0.05 = 5 %)",
+        )
+        library: str | None = Field(
+            None,
+            description="cell library directory or shipped name of the area model "
+            "(default: the shipped sky130_acim)",
+        )
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.models import DesignPoints
@@ -284,10 +378,21 @@ class AcimAreaCheck(Step):
         model = float(area_model(points, library_tech(library), library=library)["area_um2"][0])
         measured = measured_layout_area(ctx.input("layout"))
         error = abs(model - measured) / measured
-        report = {"spec": spec, "model_area_um2": model, "layout_area_um2": measured, "relative_error": error,
-                  "tolerance": p.tolerance, "pass": error <= p.tolerance}
+        report = {
+            "spec": spec,
+            "model_area_um2": model,
+            "layout_area_um2": measured,
+            "relative_error": error,
+            "tolerance": p.tolerance,
+            "pass": error <= p.tolerance,
+        }
         (ctx.workdir / "area_check.json").write_text(json.dumps(report, indent=1))
-        return StepResult(outputs={"report": "area_check.json"},
-                          metrics={"acim__area__model_um2": model, "acim__area__layout_um2": measured,
-                                   "acim__area__relative_error": error},
-                          violations=int(error > p.tolerance))
+        return StepResult(
+            outputs={"report": "area_check.json"},
+            metrics={
+                "acim__area__model_um2": model,
+                "acim__area__layout_um2": measured,
+                "acim__area__relative_error": error,
+            },
+            violations=int(error > p.tolerance),
+        )

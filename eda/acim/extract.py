@@ -78,8 +78,11 @@ def extracted_subckt(gds: str | Path, schematic: str | Path, cell: str, ports: l
         with tempfile.TemporaryDirectory(prefix="eda-extract-") as tmp:
             report = run_foundry_lvs(gds, schematic, out_dir=tmp, top=cell)
             if not report.match:
-                raise ExtractionError(f"the layout of cell '{cell}' does not match its schematic",
-                                      where=str(gds), hint=f"run `eda signoff lvs {gds} {schematic} --deck foundry`")
+                raise ExtractionError(
+                    f"the layout of cell '{cell}' does not match its schematic",
+                    where=str(gds),
+                    hint=f"run `eda signoff lvs {gds} {schematic} --deck foundry`",
+                )
             text = (Path(tmp) / "lvs.extracted.cir").read_text()
         cached.parent.mkdir(parents=True, exist_ok=True)
         cached.write_text(text)
@@ -92,7 +95,9 @@ def extracted_subckt(gds: str | Path, schematic: str | Path, cell: str, ports: l
     for pin in extracted_ports:  # pins joined inside the cell (a driver's n-well on VDD) carry "A|B"
         names = [n for n in pin.split("|") if n in ports]
         if pin != _SUBSTRATE and not names:
-            raise ExtractionError(f"extracted pin '{pin}' of '{cell}' is not a port of its schematic", where=str(gds))
+            raise ExtractionError(
+                f"extracted pin '{pin}' of '{cell}' is not a port of its schematic", where=str(gds)
+            )
         if "|" in pin:
             rename[pin] = names[0]
     lines = []

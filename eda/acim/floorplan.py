@@ -180,16 +180,25 @@ class Floorplan:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary (sizes, block rectangles, area breakdown)."""
         return {
-            "spec": self.spec.to_dict(), "library": self.library.name,
-            "width_um": round(self.width, 4), "height_um": round(self.height, 4),
-            "area_um2": round(self.area_um2, 3), "area_breakdown_um2": self.area_breakdown(),
+            "spec": self.spec.to_dict(),
+            "library": self.library.name,
+            "width_um": round(self.width, 4),
+            "height_um": round(self.height, 4),
+            "area_um2": round(self.area_um2, 3),
+            "area_breakdown_um2": self.area_breakdown(),
             "area_per_bit_um2": round(self.area_um2 / self.spec.bitcells, 3),
-            "pitch_um": self.pitch, "bitcell_um": [self.pitch, self.bit_h],
+            "pitch_um": self.pitch,
+            "bitcell_um": [self.pitch, self.bit_h],
             "unit_cap_fF_drawn": round(self.cap_fF, 4),
-            "tap_columns": {"width_um": self.tap_w, "every": self.tap_every,
-                            "x_um": [self.tap_x(i) for i in range(self.n_taps)]},
-            "blocks": {name: getattr(self, name).as_list()
-                       for name in ("boundary", "core", "array", "drivers", "colper", "adc", "sar")},
+            "tap_columns": {
+                "width_um": self.tap_w,
+                "every": self.tap_every,
+                "x_um": [self.tap_x(i) for i in range(self.n_taps)],
+            },
+            "blocks": {
+                name: getattr(self, name).as_list()
+                for name in ("boundary", "core", "array", "drivers", "colper", "adc", "sar")
+            },
             "stripe_columns": list(self.stripe_columns),
         }
 
@@ -236,7 +245,26 @@ def floorplan(spec: ACIMSpec, library: Library) -> Floorplan:
     colper = Rect(x_array, adc.y1, core.x1, round(adc.y1 + colper_h, 4))
     array = Rect(x_array, colper.y1, core.x1, core.y1)
     drivers = Rect(ring, array.y0, x_array, core.y1)
-    return Floorplan(spec=spec, library=library, pitch=pitch, bit_h=bit_h, compute_h=compute_h, group_h=group_h,
-                     tap_w=tap_w, tap_every=every, driver_w=driver_w, colper_h=colper_h, adc_h=adc_h, sar_h=sar_h,
-                     ring_thickness=ring, boundary=boundary, core=core, array=array, drivers=drivers,
-                     colper=colper, adc=adc, sar=sar, cap_fF=library.cap_value(spec.unit_cap_fF))
+    return Floorplan(
+        spec=spec,
+        library=library,
+        pitch=pitch,
+        bit_h=bit_h,
+        compute_h=compute_h,
+        group_h=group_h,
+        tap_w=tap_w,
+        tap_every=every,
+        driver_w=driver_w,
+        colper_h=colper_h,
+        adc_h=adc_h,
+        sar_h=sar_h,
+        ring_thickness=ring,
+        boundary=boundary,
+        core=core,
+        array=array,
+        drivers=drivers,
+        colper=colper,
+        adc=adc,
+        sar=sar,
+        cap_fF=library.cap_value(spec.unit_cap_fF),
+    )

@@ -107,17 +107,36 @@ class _Builder:
         name = f"mimcap_{round(self.spec.unit_cap_fF * 1000)}a_t{track}"
         if name in self.cells:
             return self.cells[name], self.infos[name]
-        return self.drawn(mimcap(self.tech, self.spec.unit_cap_fF, track, via2, compute.height, self.grid, name))
+        return self.drawn(
+            mimcap(self.tech, self.spec.unit_cap_fF, track, via2, compute.height, self.grid, name)
+        )
 
     # -- placement -----------------------------------------------------------------------------------
-    def place(self, cell: gdstk.Cell, x: float, y: float, height: float, *, columns: int = 1,
-              spacing: float = 0.0, mirror: bool = False) -> None:
+    def place(
+        self,
+        cell: gdstk.Cell,
+        x: float,
+        y: float,
+        height: float,
+        *,
+        columns: int = 1,
+        spacing: float = 0.0,
+        mirror: bool = False,
+    ) -> None:
         origin = (round(x, 4), round(y + height, 4) if mirror else round(y, 4))
-        self.top.add(gdstk.Reference(cell, origin, x_reflection=mirror, columns=columns, rows=1,
-                                     spacing=(spacing, 0)))
+        self.top.add(
+            gdstk.Reference(cell, origin, x_reflection=mirror, columns=columns, rows=1, spacing=(spacing, 0))
+        )
 
-    def instances(self, info: CellInfo, role: str, prefix: str, fields: dict[str, Any], cols: range | list[int],
-                  extra: dict[int, dict[str, Any]] | None = None) -> None:
+    def instances(
+        self,
+        info: CellInfo,
+        role: str,
+        prefix: str,
+        fields: dict[str, Any],
+        cols: range | list[int],
+        extra: dict[int, dict[str, Any]] | None = None,
+    ) -> None:
         """Netlist lines of ``info`` placed in columns ``cols`` (``fields`` fixed, ``c`` = the column); cells
         without devices (fillers) are layout only."""
         if not info.devices:
@@ -147,18 +166,39 @@ class _Builder:
             unit.add(gdstk.Reference(tap, (0, 0)))
         for j, role in enumerate(roles):
             cell = self.leaf(role)[0] if role in self.lib.roles else self.cells[role]
-            unit.add(gdstk.Reference(cell, (round(x0 + j * fp.pitch, 4), 0), columns=fp.tap_every // k, rows=1,
-                                     spacing=(k * fp.pitch, 0)))
+            unit.add(
+                gdstk.Reference(
+                    cell,
+                    (round(x0 + j * fp.pitch, 4), 0),
+                    columns=fp.tap_every // k,
+                    rows=1,
+                    spacing=(k * fp.pitch, 0),
+                )
+            )
         self.gds.add(unit)
         self.cells[name] = unit
         return unit
 
-    def row(self, unit: gdstk.Cell, y: float, height: float, *, mirror: bool = False,
-            last_tap: gdstk.Cell | None = None) -> None:
+    def row(
+        self,
+        unit: gdstk.Cell,
+        y: float,
+        height: float,
+        *,
+        mirror: bool = False,
+        last_tap: gdstk.Cell | None = None,
+    ) -> None:
         """Place a row of segments from the first tap column, and the closing tap column."""
         fp = self.fp
-        self.place(unit, fp.tap_x(0), y, height, columns=fp.n_taps - 1, spacing=fp.tap_w + fp.tap_every * fp.pitch,
-                   mirror=mirror)
+        self.place(
+            unit,
+            fp.tap_x(0),
+            y,
+            height,
+            columns=fp.n_taps - 1,
+            spacing=fp.tap_w + fp.tap_every * fp.pitch,
+            mirror=mirror,
+        )
         if last_tap is not None:
             self.place(last_tap, fp.tap_x(fp.n_taps - 1), y, height, mirror=mirror)
 
@@ -193,8 +233,14 @@ class _Builder:
             tracks = tuple(self.plan.columns[j].track(g) for j in range(k))
             names = tuple(self.cap(t)[0].name for t in tracks)
             unit = self.segment("caps_" + "".join(str(t) for t in tracks), names, None, 0.0)
-            self.place(unit, fp.column_x(0), fp.compute_y(g), 0.0, columns=fp.n_taps - 1,
-                       spacing=fp.tap_w + fp.tap_every * fp.pitch)
+            self.place(
+                unit,
+                fp.column_x(0),
+                fp.compute_y(g),
+                0.0,
+                columns=fp.n_taps - 1,
+                spacing=fp.tap_w + fp.tap_every * fp.pitch,
+            )
             for j in range(k):
                 column = self.plan.columns[j]
                 _, info = self.cap(column.track(g))
@@ -206,9 +252,21 @@ class _Builder:
         s, fp, k = self.spec, self.fp, self.k
         last = k - 1
         for kind, roles, y0, h, tap_role in (
-                ("colper", tuple("colper_end" if j == last else "colper" for j in range(k)), fp.colper.y0,
-                 fp.colper_h, "tap_colper"),
-                ("adc", tuple("adc" if j == last else "adc_fill" for j in range(k)), fp.adc.y0, fp.adc_h, "tap_adc")):
+            (
+                "colper",
+                tuple("colper_end" if j == last else "colper" for j in range(k)),
+                fp.colper.y0,
+                fp.colper_h,
+                "tap_colper",
+            ),
+            (
+                "adc",
+                tuple("adc" if j == last else "adc_fill" for j in range(k)),
+                fp.adc.y0,
+                fp.adc_h,
+                "tap_adc",
+            ),
+        ):
             tap, _ = self.leaf(tap_role)
             self.row(self.segment(kind, roles, tap, h), y0, h, last_tap=tap)
             for j, role in enumerate(roles):
@@ -218,8 +276,9 @@ class _Builder:
         sar = sar_block(self.tech, self.plan, fp.sar_h, self.grid, name=f"{self.top.name}__sar")
         sar_cell, sar_info = self.drawn(sar)
         tap_sar, _ = self.drawn(tap_cell(sar, self.tech, name=f"{self.top.name}__tap_sar"), netlist=False)
-        self.row(self.segment("sar", (sar_cell.name,), tap_sar, fp.sar_h), fp.sar.y0, fp.sar_h,
-                 last_tap=tap_sar)
+        self.row(
+            self.segment("sar", (sar_cell.name,), tap_sar, fp.sar_h), fp.sar.y0, fp.sar_h, last_tap=tap_sar
+        )
         adcs = list(range(s.adcs))
         extra = {a: {"a": a, **{f"c{j}": a * k + j for j in range(k)}} for a in adcs}
         template = row_template(sar_info.ports, "sar", k)
@@ -232,8 +291,10 @@ class _Builder:
         their capacitors' run, with the one jog of :class:`~eda.acim.dacplan.ColumnPlan`."""
         s, fp, plan, grid = self.spec, self.fp, self.plan, self.grid
         compute = self.lib.role("compute")
-        via_y = [fp.compute_y(g) + compute.height + R.m3_capm + self.lib.cap_size(s.unit_cap_fF)[1] / 2
-                 for g in range(s.local_arrays_per_column)]
+        via_y = [
+            fp.compute_y(g) + compute.height + R.m3_capm + self.lib.cap_size(s.unit_cap_fF)[1] / 2
+            for g in range(s.local_arrays_per_column)
+        ]
         colper_vss = fp.colper.y0 + fp.colper_h / 2
         n_lines = 0
         for c in range(s.cols):
@@ -253,7 +314,9 @@ class _Builder:
                 else:
                     y_jog = fp.compute_y(first) + fp.compute_h / 2
                     self._rect("met4", xb - _M4 / 2, y_bottom, xb + _M4 / 2, y_jog + _M4 / 2)
-                    self._rect("met4", min(xa, xb) - _M4 / 2, y_jog - _M4 / 2, max(xa, xb) + _M4 / 2, y_jog + _M4 / 2)
+                    self._rect(
+                        "met4", min(xa, xb) - _M4 / 2, y_jog - _M4 / 2, max(xa, xb) + _M4 / 2, y_jog + _M4 / 2
+                    )
                     self._rect("met4", xa - _M4 / 2, y_jog - _M4 / 2, xa + _M4 / 2, y_top)
                 n_lines += 1
         self.counts["dac_lines"] = n_lines
@@ -285,8 +348,15 @@ class _Builder:
             for x, y in ((c, c), (W - c, c), (c, H - c), (W - c, H - c)):
                 self._square("via4", x, y, R.via4)
             self._label(net, "met5", W / 2, c)
-            self.pins.append({"name": net, "layer": "met5", "rect": [o, o, W - o, o + w_ring],
-                              "use": "power" if net == "VDD" else "ground", "direction": "inout"})
+            self.pins.append(
+                {
+                    "name": net,
+                    "layer": "met5",
+                    "rect": [o, o, W - o, o + w_ring],
+                    "use": "power" if net == "VDD" else "ground",
+                    "direction": "inout",
+                }
+            )
         rows = [fp.compute_y(g) + fp.compute_h / 2 for g in range(s.local_arrays_per_column)]
         rows.append(fp.sar.y0 + fp.sar_h / 2)
         n_taps = 0
@@ -313,21 +383,31 @@ class _Builder:
         def left_stub(net: str, y0: float, y1: float, x1: float) -> None:
             self._rect("met1", 0.0, y0, x1, y1)
             self._label(net, "met1", 0.15, (y0 + y1) / 2)
-            self.pins.append({"name": net, "layer": "met1", "rect": [0.0, round(y0, 4), 0.3, round(y1, 4)],
-                              "use": "signal", "direction": "input"})
+            self.pins.append(
+                {
+                    "name": net,
+                    "layer": "met1",
+                    "rect": [0.0, round(y0, 4), 0.3, round(y1, 4)],
+                    "use": "signal",
+                    "direction": "input",
+                }
+            )
 
         drv = self.lib.role("row_driver")
         for r in range(s.rows):
             for port in ("WLN", "XN"):
                 _, py0, _, py1 = drv.pin(port).rect
-                y0, y1 = ((fp.bit_h - py1, fp.bit_h - py0) if fp.row_mirrored(r) else (py0, py1))
+                y0, y1 = (fp.bit_h - py1, fp.bit_h - py0) if fp.row_mirrored(r) else (py0, py1)
                 left_stub(f"{port}{r}", fp.row_y(r) + y0, fp.row_y(r) + y1, fp.array.x0 - drv.width)
         ctl = self.lib.role("ctrl_driver")
         for g in range(s.local_arrays_per_column):
             for port in ("PCHN", "ENN", "SHN", "RSTN"):
                 _, py0, _, py1 = ctl.pin(port).rect
                 left_stub(f"{port}{g}", fp.compute_y(g) + py0, fp.compute_y(g) + py1, fp.array.x0 - ctl.width)
-        for role, y0, ports in (("colper", fp.colper.y0, ("CRST", "CSH")), ("adc", fp.adc.y0, ("CLK", "VREF"))):
+        for role, y0, ports in (
+            ("colper", fp.colper.y0, ("CRST", "CSH")),
+            ("adc", fp.adc.y0, ("CLK", "VREF")),
+        ):
             info = self.lib.role(role)
             for port in ports:
                 _, py0, _, py1 = info.pin(port).rect
@@ -341,9 +421,20 @@ class _Builder:
                 x = fp.column_x(c) + grid.met2(net)
                 self._rect("met2", x - half, fp.array.y1, x + half, fp.height)
                 self._label(f"{net}{c}", "met2", x, fp.height - 0.2)
-                self.pins.append({"name": f"{net}{c}", "layer": "met2", "rect": [round(x - half, 4),
-                                  round(fp.height - 0.4, 4), round(x + half, 4), round(fp.height, 4)],
-                                  "use": "signal", "direction": "inout"})
+                self.pins.append(
+                    {
+                        "name": f"{net}{c}",
+                        "layer": "met2",
+                        "rect": [
+                            round(x - half, 4),
+                            round(fp.height - 0.4, 4),
+                            round(x + half, 4),
+                            round(fp.height, 4),
+                        ],
+                        "use": "signal",
+                        "direction": "inout",
+                    }
+                )
         for a in range(s.adcs):
             x_sar = fp.column_x(a * self.k)
             for pin in sar.pins:
@@ -352,8 +443,15 @@ class _Builder:
                     net = f"{pin.name}_{a}"
                     self._rect("met3", x_sar + x0, 0.0, x_sar + x1, fp.sar.y0 + y1)
                     self._label(net, "met3", x_sar + (x0 + x1) / 2, 0.2)
-                    self.pins.append({"name": net, "layer": "met3", "rect": [round(x_sar + x0, 4), 0.0,
-                                      round(x_sar + x1, 4), 0.4], "use": "signal", "direction": "output"})
+                    self.pins.append(
+                        {
+                            "name": net,
+                            "layer": "met3",
+                            "rect": [round(x_sar + x0, 4), 0.0, round(x_sar + x1, 4), 0.4],
+                            "use": "signal",
+                            "direction": "output",
+                        }
+                    )
 
     def place_net_labels(self) -> None:
         """Name internal macro nets with top-level labels on their wires (KLayout browsing, LVS names)."""
@@ -370,17 +468,34 @@ class _Builder:
             labels.append(Label(f"CBL{c}", (x + grid.met2("CBL"), y_mid), layer=m2[0], texttype=m2[1]))
             for g in groups:
                 y_row = fp.row_y(g * s.local_array_size) + fp.bit_h / 2
-                labels.append(Label(f"LRBL{g}_{c}", (x + grid.met2("LRBL"), y_row), layer=m2[0], texttype=m2[1]))
-                labels.append(Label(f"CTOP{g}_{c}", (x + vx, fp.compute_y(g) + vy), layer=m3[0], texttype=m3[1]))
+                labels.append(
+                    Label(f"LRBL{g}_{c}", (x + grid.met2("LRBL"), y_row), layer=m2[0], texttype=m2[1])
+                )
+                labels.append(
+                    Label(f"CTOP{g}_{c}", (x + vx, fp.compute_y(g) + vy), layer=m3[0], texttype=m3[1])
+                )
             column = self.plan.columns[c % k]
             for (net, _), track in zip(column.runs, column.tracks, strict=True):
                 if net != VSS_NET:
-                    labels.append(Label(f"{net}_{c}", (x + grid.m4(track), fp.colper.y0 + fp.colper_h / 2),
-                                        layer=m4[0], texttype=m4[1]))
+                    labels.append(
+                        Label(
+                            f"{net}_{c}",
+                            (x + grid.m4(track), fp.colper.y0 + fp.colper_h / 2),
+                            layer=m4[0],
+                            texttype=m4[1],
+                        )
+                    )
         for port in ("PCHB", "EN", "SH", "RST"):
             _, py0, _, py1 = compute.pin(port).rect
-            labels += [Label(f"{port}{g}", (fp.column_x(0) + 0.15, fp.compute_y(g) + (py0 + py1) / 2),
-                             layer=m1[0], texttype=m1[1]) for g in groups]
+            labels += [
+                Label(
+                    f"{port}{g}",
+                    (fp.column_x(0) + 0.15, fp.compute_y(g) + (py0 + py1) / 2),
+                    layer=m1[0],
+                    texttype=m1[1],
+                )
+                for g in groups
+            ]
         bit = self.lib.role("bitcell")
         for port in ("WL", "RWL"):
             _, py0, _, py1 = bit.pin(port).rect
@@ -390,17 +505,29 @@ class _Builder:
                 labels.append(Label(f"{port}{r}", (fp.column_x(0) + 0.15, y), layer=m1[0], texttype=m1[1]))
         for a in range(s.adcs):
             x = fp.column_x(a * k + k - 1)
-            y = fp.colper.y0 + (self.lib.role("colper_end").pin("ADCIN").rect[1]
-                                + self.lib.role("colper_end").pin("ADCIN").rect[3]) / 2
+            y = (
+                fp.colper.y0
+                + (
+                    self.lib.role("colper_end").pin("ADCIN").rect[1]
+                    + self.lib.role("colper_end").pin("ADCIN").rect[3]
+                )
+                / 2
+            )
             labels.append(Label(f"ADCIN{a}", (x + 0.3, y), layer=m1[0], texttype=m1[1]))
             for net, slot in (("OUTP", 0), ("OUTN", 4)):
-                labels.append(Label(f"{net}{a}", (x + grid.c(slot), fp.sar.y1 + 0.1), layer=m2[0], texttype=m2[1]))
+                labels.append(
+                    Label(f"{net}{a}", (x + grid.c(slot), fp.sar.y1 + 0.1), layer=m2[0], texttype=m2[1])
+                )
         self.top.add(*labels)
 
     # -- helpers -------------------------------------------------------------------------------------
     def _rect(self, layer: str, x0: float, y0: float, x1: float, y1: float) -> None:
         lay, dt = self.tech.gds(layer)
-        self.top.add(gdstk.rectangle((round(x0, 4), round(y0, 4)), (round(x1, 4), round(y1, 4)), layer=lay, datatype=dt))
+        self.top.add(
+            gdstk.rectangle(
+                (round(x0, 4), round(y0, 4)), (round(x1, 4), round(y1, 4)), layer=lay, datatype=dt
+            )
+        )
 
     def _square(self, layer: str, x: float, y: float, size: float) -> None:
         self._rect(layer, x - size / 2, y - size / 2, x + size / 2, y + size / 2)
@@ -426,10 +553,15 @@ class _Builder:
 def _netlist_text(builder: _Builder, macro: Macro) -> str:
     ports = sorted({p["name"] for p in macro.pins}, key=_natural)
     sar = next(i for i in builder.infos.values() if i.role == "sar")
-    blackbox = [f"* abstract SAR block (no transistors; LVS flattens it like the layout): .subckt {sar.name} "
-                + " ".join(sar.ports)]
-    head = [f"* ACIM macro {macro.name}: {json.dumps(builder.spec.to_dict())}",
-            f"* library {builder.lib.name}, {len(macro.netlist)} instances", ""]
+    blackbox = [
+        f"* abstract SAR block (no transistors; LVS flattens it like the layout): .subckt {sar.name} "
+        + " ".join(sar.ports)
+    ]
+    head = [
+        f"* ACIM macro {macro.name}: {json.dumps(builder.spec.to_dict())}",
+        f"* library {builder.lib.name}, {len(macro.netlist)} instances",
+        "",
+    ]
     body = [".subckt " + macro.name + " " + " ".join(ports), *macro.netlist, f".ends {macro.name}", ""]
     return "\n".join(head) + "\n".join(builder.subckts) + "\n" + "\n".join(blackbox + body)
 
@@ -438,9 +570,18 @@ def _natural(text: str) -> tuple[Any, ...]:
     return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))
 
 
-def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_dir: str | Path | None = None, *,
-             name: str | None = None, write_netlist: bool = True, net_labels: bool = True, views: bool = True,
-             clock_MHz: float = 100.0, spice_convention: str = "lvs") -> Macro:
+def generate(
+    spec: ACIMSpec,
+    library: Library | str | Path | None = None,
+    out_dir: str | Path | None = None,
+    *,
+    name: str | None = None,
+    write_netlist: bool = True,
+    net_labels: bool = True,
+    views: bool = True,
+    clock_MHz: float = 100.0,
+    spice_convention: str = "lvs",
+) -> Macro:
     """Generate the macro of ``spec`` with ``library``; write GDS, SPICE, abstract JSON, LEF, area JSON and
     (``views``) the Liberty view at ``clock_MHz``, Verilog black box and KLayout tech files
     (:mod:`eda.acim.views`). ``spice_convention`` is the netlist's device convention
@@ -453,8 +594,11 @@ def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_di
     from eda.acim.spice_convention import SPICE_CONVENTIONS
 
     if spice_convention not in SPICE_CONVENTIONS:
-        raise SpecError(f"unknown SPICE convention '{spice_convention}'", where="spice_convention",
-                        hint=f"one of {', '.join(SPICE_CONVENTIONS)}")
+        raise SpecError(
+            f"unknown SPICE convention '{spice_convention}'",
+            where="spice_convention",
+            hint=f"one of {', '.join(SPICE_CONVENTIONS)}",
+        )
     t0 = time.perf_counter()
     lib = library if isinstance(library, Library) else load_library(library)
     tech = load_tech(lib.tech_file if lib.tech_file.is_file() else None)
@@ -483,11 +627,21 @@ def generate(spec: ACIMSpec, library: Library | str | Path | None = None, out_di
         from eda.acim.abstract import abstract_dict
         from eda.acim.views import write_macro_views
 
-        macro.files.update(write_macro_views(abstract_dict(macro), macro.files.get("netlist"), out,
-                                             tech_file=lib.tech_file if lib.tech_file.is_file() else None,
-                                             library=lib.path, clock_MHz=clock_MHz))
-    area = {**macro.floorplan.to_dict(), "instances": macro.counts,
-            "dac_plan": [[list(run) for run in col.runs] for col in macro.plan.columns]}
+        macro.files.update(
+            write_macro_views(
+                abstract_dict(macro),
+                macro.files.get("netlist"),
+                out,
+                tech_file=lib.tech_file if lib.tech_file.is_file() else None,
+                library=lib.path,
+                clock_MHz=clock_MHz,
+            )
+        )
+    area = {
+        **macro.floorplan.to_dict(),
+        "instances": macro.counts,
+        "dac_plan": [[list(run) for run in col.runs] for col in macro.plan.columns],
+    }
     macro.files["area"] = out / f"{macro.name}.area.json"
     macro.files["area"].write_text(json.dumps(area, indent=1))
     macro.seconds["total"] = time.perf_counter() - t0

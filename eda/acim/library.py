@@ -28,12 +28,33 @@ import yaml
 
 from eda.errors import SpecError
 
-__all__ = ["Pin", "CellInfo", "Library", "load_library", "default_library_dir", "ROLES", "COLUMN_ROLES",
-           "with_stripe_every"]
+__all__ = [
+    "Pin",
+    "CellInfo",
+    "Library",
+    "load_library",
+    "default_library_dir",
+    "ROLES",
+    "COLUMN_ROLES",
+    "with_stripe_every",
+]
 
 #: roles the generator needs a cell for (compute capacitors and SAR blocks are drawn per macro)
-ROLES: tuple[str, ...] = ("bitcell", "compute", "colper", "colper_end", "adc", "adc_fill", "row_driver",
-                          "ctrl_driver", "tap_bitcell", "tap_compute", "tap_colper", "tap_adc", "powertap")
+ROLES: tuple[str, ...] = (
+    "bitcell",
+    "compute",
+    "colper",
+    "colper_end",
+    "adc",
+    "adc_fill",
+    "row_driver",
+    "ctrl_driver",
+    "tap_bitcell",
+    "tap_compute",
+    "tap_colper",
+    "tap_adc",
+    "powertap",
+)
 #: column cells: exactly one column pitch wide
 COLUMN_ROLES: tuple[str, ...] = ("bitcell", "compute", "colper", "colper_end", "adc", "adc_fill")
 
@@ -89,7 +110,9 @@ class CellInfo:
         for pin in self.pins:
             if pin.name == name:
                 return pin
-        raise SpecError(f"cell '{self.name}' has no pin '{name}'", hint=f"pins: {sorted({p.name for p in self.pins})}")
+        raise SpecError(
+            f"cell '{self.name}' has no pin '{name}'", hint=f"pins: {sorted({p.name for p in self.pins})}"
+        )
 
     @classmethod
     def from_yaml(cls, path: Path) -> CellInfo:
@@ -100,18 +123,31 @@ class CellInfo:
     def from_meta(cls, data: dict[str, Any], path: Path | None = None) -> CellInfo:
         """Build from a metadata mapping (the content of ``<cell>.yaml``)."""
         try:
-            pins = tuple(Pin(p["name"], p["layer"], tuple(float(v) for v in p["rect"]), p.get("use", "signal"))
-                         for p in data.get("pins", []))
-            return cls(name=data["name"], role=data.get("role", ""), width=float(data["width_um"]),
-                       height=float(data["height_um"]), ports=tuple(data.get("ports", [])), pins=pins,
-                       rails={k: float(v) for k, v in (data.get("rails") or {}).items()},
-                       abutment=dict(data.get("abutment") or {}), params=dict(data.get("params") or {}),
-                       gds=path.with_suffix(".gds") if path else None,
-                       spice=path.with_suffix(".spice") if path else None,
-                       abstract=bool(data.get("abstract", False)), devices=int(data.get("devices", 0)))
+            pins = tuple(
+                Pin(p["name"], p["layer"], tuple(float(v) for v in p["rect"]), p.get("use", "signal"))
+                for p in data.get("pins", [])
+            )
+            return cls(
+                name=data["name"],
+                role=data.get("role", ""),
+                width=float(data["width_um"]),
+                height=float(data["height_um"]),
+                ports=tuple(data.get("ports", [])),
+                pins=pins,
+                rails={k: float(v) for k, v in (data.get("rails") or {}).items()},
+                abutment=dict(data.get("abutment") or {}),
+                params=dict(data.get("params") or {}),
+                gds=path.with_suffix(".gds") if path else None,
+                spice=path.with_suffix(".spice") if path else None,
+                abstract=bool(data.get("abstract", False)),
+                devices=int(data.get("devices", 0)),
+            )
         except (KeyError, TypeError, ValueError) as exc:
-            raise SpecError(f"malformed cell metadata: {exc}", where=str(path or data.get("name")),
-                            hint="rebuild the library with `eda acim cells --out DIR`") from None
+            raise SpecError(
+                f"malformed cell metadata: {exc}",
+                where=str(path or data.get("name")),
+                hint="rebuild the library with `eda acim cells --out DIR`",
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -133,8 +169,11 @@ class Library:
         try:
             return self.cells[self.roles[role]]
         except KeyError:
-            raise SpecError(f"library '{self.name}' has no cell for role '{role}'", where=str(self.path),
-                            hint=f"library.yaml `roles` must map all of {list(ROLES)}") from None
+            raise SpecError(
+                f"library '{self.name}' has no cell for role '{role}'",
+                where=str(self.path),
+                hint=f"library.yaml `roles` must map all of {list(ROLES)}",
+            ) from None
 
     def cap_size(self, unit_cap_fF: float) -> tuple[float, float]:
         """Top-plate ``(width, height)`` (µm) of the MIM capacitor drawn for ``unit_cap_fF``."""
@@ -160,9 +199,11 @@ class Library:
         limit = group_height - compute_height / 2 - float(self.capacitor.get("max_height_margin_um", 1.48))
         if height > limit + 1e-9:
             most = MIM_FF_PER_UM2 * width * limit
-            raise SpecError(f"a {unit_cap_fF:g} fF MIM capacitor needs a {height:.2f} um tall top plate but only "
-                            f"{limit:.2f} um fit over a local array of this size",
-                            hint=f"unit_cap_fF <= {most:.1f} or a larger local_array_size")
+            raise SpecError(
+                f"a {unit_cap_fF:g} fF MIM capacitor needs a {height:.2f} um tall top plate but only "
+                f"{limit:.2f} um fit over a local array of this size",
+                hint=f"unit_cap_fF <= {most:.1f} or a larger local_array_size",
+            )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
@@ -180,8 +221,11 @@ def load_library(path: str | Path | None = None) -> Library:
     root = Path(path) if path is not None else default_library_dir()
     index = root / "library.yaml"
     if not index.is_file():
-        raise SpecError(f"no library.yaml in {root}", where=str(root),
-                        hint="build a library with `eda acim cells --out DIR` or pass --library DIR")
+        raise SpecError(
+            f"no library.yaml in {root}",
+            where=str(root),
+            hint="build a library with `eda acim cells --out DIR` or pass --library DIR",
+        )
     data = _read_yaml(index)
     cells: dict[str, CellInfo] = {}
     for cell_yaml in sorted(root.glob("*.yaml")):
@@ -192,18 +236,27 @@ def load_library(path: str | Path | None = None) -> Library:
     roles = dict(data.get("roles") or {})
     missing = [r for r in ROLES if roles.get(r) not in cells]
     if missing:
-        raise SpecError(f"library lacks cells for roles {missing}", where=str(index),
-                        hint=f"cells found: {sorted(cells)}")
+        raise SpecError(
+            f"library lacks cells for roles {missing}", where=str(index), hint=f"cells found: {sorted(cells)}"
+        )
     try:
-        lib = Library(name=str(data.get("name", root.name)), path=root,
-                      tech_file=root / str(data.get("tech", "tech.yaml")),
-                      column_pitch=float(data["column_pitch_um"]), roles=roles, cells=cells,
-                      power={k: float(v) for k, v in (data.get("power") or {}).items()},
-                      capacitor=dict(data.get("capacitor") or {}),
-                      sar={k: float(v) for k, v in (data.get("sar") or {}).items()})
+        lib = Library(
+            name=str(data.get("name", root.name)),
+            path=root,
+            tech_file=root / str(data.get("tech", "tech.yaml")),
+            column_pitch=float(data["column_pitch_um"]),
+            roles=roles,
+            cells=cells,
+            power={k: float(v) for k, v in (data.get("power") or {}).items()},
+            capacitor=dict(data.get("capacitor") or {}),
+            sar={k: float(v) for k, v in (data.get("sar") or {}).items()},
+        )
     except (KeyError, TypeError, ValueError) as exc:
-        raise SpecError(f"malformed library.yaml ({exc})", where=str(index),
-                        hint="rebuild the library with `eda acim cells --out DIR`") from None
+        raise SpecError(
+            f"malformed library.yaml ({exc})",
+            where=str(index),
+            hint="rebuild the library with `eda acim cells --out DIR`",
+        ) from None
     for key in ("tap_width_um", "ring_width_um", "ring_space_um"):
         if key not in lib.power:
             raise SpecError(f"library.yaml `power` lacks {key}", where=str(index))
@@ -212,16 +265,26 @@ def load_library(path: str | Path | None = None) -> Library:
             raise SpecError(f"library.yaml `sar` lacks {key}", where=str(index))
     for role in COLUMN_ROLES:
         if abs(lib.role(role).width - lib.column_pitch) > 1e-6:
-            raise SpecError(f"cell '{lib.roles[role]}' is {lib.role(role).width} µm wide but the column pitch is "
-                            f"{lib.column_pitch} µm", where=str(index), hint="all column cells share the pitch")
+            raise SpecError(
+                f"cell '{lib.roles[role]}' is {lib.role(role).width} µm wide but the column pitch is "
+                f"{lib.column_pitch} µm",
+                where=str(index),
+                hint="all column cells share the pitch",
+            )
     if abs(lib.role("row_driver").height - lib.role("bitcell").height) > 1e-6:
         raise SpecError("the row driver must be as tall as the bitcell", where=str(index))
     if abs(lib.role("ctrl_driver").height - lib.role("compute").height) > 1e-6:
         raise SpecError("the control driver must be as tall as the compute cell", where=str(index))
-    for role, row in (("tap_bitcell", "bitcell"), ("tap_compute", "compute"), ("tap_colper", "colper"),
-                      ("tap_adc", "adc")):
+    for role, row in (
+        ("tap_bitcell", "bitcell"),
+        ("tap_compute", "compute"),
+        ("tap_colper", "colper"),
+        ("tap_adc", "adc"),
+    ):
         if abs(lib.role(role).height - lib.role(row).height) > 1e-6:
-            raise SpecError(f"the tap cell '{lib.roles[role]}' must be as tall as the {row} row", where=str(index))
+            raise SpecError(
+                f"the tap cell '{lib.roles[role]}' must be as tall as the {row} row", where=str(index)
+            )
     return lib
 
 
@@ -232,5 +295,7 @@ def with_stripe_every(library: Library, stripe_every: int) -> Library:
     power-grid extraction all read the spacing from ``library.power``.
     """
     if stripe_every < 1:
-        raise SpecError(f"stripe_every must be >= 1 (got {stripe_every})", hint="use 1 (every column) or more")
+        raise SpecError(
+            f"stripe_every must be >= 1 (got {stripe_every})", hint="use 1 (every column) or more"
+        )
     return replace(library, power={**library.power, "stripe_every": stripe_every})

@@ -14,12 +14,35 @@ __all__ = ["PORT_NETS", "port_template", "row_template"]
 
 #: port name -> net name template (``str.format`` fields r, c, g, a)
 PORT_NETS: dict[str, str] = {
-    "BL": "BL{c}", "BLB": "BLB{c}", "LRBL": "LRBL{g}_{c}", "CBL": "CBL{c}", "CTOP": "CTOP{g}_{c}",
-    "WL": "WL{r}", "RWL": "RWL{r}", "WLN": "WLN{r}", "XN": "XN{r}",
-    "PCHB": "PCHB{g}", "EN": "EN{g}", "SH": "SH{g}", "RST": "RST{g}",
-    "PCHN": "PCHN{g}", "ENN": "ENN{g}", "SHN": "SHN{g}", "RSTN": "RSTN{g}",
-    "CRST": "CRST", "CSH": "CSH", "ADCIN": "ADCIN{a}", "OUTP": "OUTP{a}", "OUTN": "OUTN{a}",
-    "VREF": "VREF", "CLK": "CLK", "VDD": "VDD", "VSS": "VSS", "VPB": "VDD", "VNB": "VSS", "TOP": "{top}",
+    "BL": "BL{c}",
+    "BLB": "BLB{c}",
+    "LRBL": "LRBL{g}_{c}",
+    "CBL": "CBL{c}",
+    "CTOP": "CTOP{g}_{c}",
+    "WL": "WL{r}",
+    "RWL": "RWL{r}",
+    "WLN": "WLN{r}",
+    "XN": "XN{r}",
+    "PCHB": "PCHB{g}",
+    "EN": "EN{g}",
+    "SH": "SH{g}",
+    "RST": "RST{g}",
+    "PCHN": "PCHN{g}",
+    "ENN": "ENN{g}",
+    "SHN": "SHN{g}",
+    "RSTN": "RSTN{g}",
+    "CRST": "CRST",
+    "CSH": "CSH",
+    "ADCIN": "ADCIN{a}",
+    "OUTP": "OUTP{a}",
+    "OUTN": "OUTN{a}",
+    "VREF": "VREF",
+    "CLK": "CLK",
+    "VDD": "VDD",
+    "VSS": "VSS",
+    "VPB": "VDD",
+    "VNB": "VSS",
+    "TOP": "{top}",
 }
 
 _DB = re.compile(r"^DB(\d+)$")
@@ -39,7 +62,9 @@ def port_template(port: str, role: str, cols_per_adc: int) -> str:
         return f"DB{m.group(1)}_{{a{cols_per_adc}_{m.group(2)}}}"
     if m := _DOUT.match(port):
         return f"DOUT{m.group(1)}_{{a}}"
-    raise SpecError(f"cell port '{port}' (role {role}) has no macro net", hint=f"known ports: {sorted(PORT_NETS)}")
+    raise SpecError(
+        f"cell port '{port}' (role {role}) has no macro net", hint=f"known ports: {sorted(PORT_NETS)}"
+    )
 
 
 def row_template(ports: tuple[str, ...] | list[str], role: str, cols_per_adc: int) -> str:

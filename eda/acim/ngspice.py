@@ -26,8 +26,17 @@ import numpy as np
 from eda.acim.devicemodels import DeviceModels, find_models
 from eda.errors import UserError
 
-__all__ = ["Conditions", "Deck", "NgspiceMissingError", "SimulationError", "SimResult", "simulate",
-           "ngspice_available", "require_simulator", "NGSPICE_HINT"]
+__all__ = [
+    "Conditions",
+    "Deck",
+    "NgspiceMissingError",
+    "SimulationError",
+    "SimResult",
+    "simulate",
+    "ngspice_available",
+    "require_simulator",
+    "NGSPICE_HINT",
+]
 
 NGSPICE_HINT = "install ngspice: `apt-get install -y ngspice` (what `make test` does when run as root)"
 _MEAS_RE = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*=\s*([-+0-9.eE]+)", re.IGNORECASE | re.MULTILINE)
@@ -91,8 +100,21 @@ class Deck:
                 used.add(device)
         c = self.conditions
         head = [f"* {self.title}", f".temp {c.temperature_C:g}", f".param vdd={c.vdd_V:g}", self.options]
-        return "\n".join([*head, models.model_cards(used).rstrip(), *body, ".control", *self.control, "quit",
-                          ".endc", ".end"]) + "\n"
+        return (
+            "\n".join(
+                [
+                    *head,
+                    models.model_cards(used).rstrip(),
+                    *body,
+                    ".control",
+                    *self.control,
+                    "quit",
+                    ".endc",
+                    ".end",
+                ]
+            )
+            + "\n"
+        )
 
 
 @dataclass
@@ -115,13 +137,20 @@ def require_simulator(corner: str = "tt") -> DeviceModels:
     :class:`~eda.acim.devicemodels.ModelsMissingError` (both exit code 2, with the install command)."""
     models = find_models(corner)
     if not ngspice_available():
-        raise NgspiceMissingError("the `ngspice` program is not on PATH; the circuit simulations need it",
-                                  hint=NGSPICE_HINT)
+        raise NgspiceMissingError(
+            "the `ngspice` program is not on PATH; the circuit simulations need it", hint=NGSPICE_HINT
+        )
     return models
 
 
-def simulate(deck: Deck, *, outputs: tuple[str, ...] = (), models: DeviceModels | None = None,
-             timeout_s: float = 600.0, keep: str | Path | None = None) -> SimResult:
+def simulate(
+    deck: Deck,
+    *,
+    outputs: tuple[str, ...] = (),
+    models: DeviceModels | None = None,
+    timeout_s: float = 600.0,
+    keep: str | Path | None = None,
+) -> SimResult:
     """Run ``deck`` in batch mode; ``outputs`` are the ``wrdata`` file names its control block writes.
 
     ``keep`` (a directory) receives a copy of the deck and the log. Raises :class:`NgspiceMissingError`,
@@ -129,18 +158,27 @@ def simulate(deck: Deck, *, outputs: tuple[str, ...] = (), models: DeviceModels 
     """
     program = shutil.which("ngspice")
     if program is None:
-        raise NgspiceMissingError("the `ngspice` program is not on PATH; the circuit simulations need it",
-                                  hint=NGSPICE_HINT)
+        raise NgspiceMissingError(
+            "the `ngspice` program is not on PATH; the circuit simulations need it", hint=NGSPICE_HINT
+        )
     text = deck.text(models)
     with tempfile.TemporaryDirectory(prefix="eda-ngspice-") as tmp:
         path = Path(tmp) / "deck.cir"
         path.write_text(text)
         try:
-            proc = subprocess.run([program, "-b", str(path)], capture_output=True, text=True, cwd=tmp,
-                                  timeout=timeout_s, stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                [program, "-b", str(path)],
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+                timeout=timeout_s,
+                stdin=subprocess.DEVNULL,
+            )
         except subprocess.TimeoutExpired:
-            raise SimulationError(f"ngspice ran longer than {timeout_s:g} s on '{deck.title}'",
-                                  hint="shorten the transient or simulate fewer vectors") from None
+            raise SimulationError(
+                f"ngspice ran longer than {timeout_s:g} s on '{deck.title}'",
+                hint="shorten the transient or simulate fewer vectors",
+            ) from None
         log = proc.stdout + proc.stderr
         if keep is not None:
             keep_dir = Path(keep)
@@ -152,11 +190,15 @@ def simulate(deck: Deck, *, outputs: tuple[str, ...] = (), models: DeviceModels 
         for name in outputs:
             out = Path(tmp) / name
             if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-                raise SimulationError(f"ngspice did not finish '{deck.title}' (exit {proc.returncode}, no {name})",
-                                      hint="last lines of its output:\n    " + "\n    ".join(log.splitlines()[-15:]))
+                raise SimulationError(
+                    f"ngspice did not finish '{deck.title}' (exit {proc.returncode}, no {name})",
+                    hint="last lines of its output:\n    " + "\n    ".join(log.splitlines()[-15:]),
+                )
             tables[name] = np.loadtxt(out, ndmin=2)
     if "failed" in log.lower() and re.search(r"meas\w*.*failed|failed.*meas", log, re.IGNORECASE):
-        raise SimulationError(f"a measurement of '{deck.title}' failed",
-                              hint="last lines of its output:\n    " + "\n    ".join(log.splitlines()[-15:]))
+        raise SimulationError(
+            f"a measurement of '{deck.title}' failed",
+            hint="last lines of its output:\n    " + "\n    ".join(log.splitlines()[-15:]),
+        )
     measures = {m.group(1).lower(): float(m.group(2)) for m in _MEAS_RE.finditer(proc.stdout)}
     return SimResult(tables, measures, log)

@@ -32,8 +32,16 @@ from typing import Any
 from eda.errors import SpecError
 from eda.limits import check_limit
 
-__all__ = ["ACIMSpec", "MAX_ADC_BITS", "MAX_OPERAND_BITS", "MIN_UNIT_CAP_FF", "MAX_UNIT_CAP_FF",
-           "dac_capacitors", "max_adc_bits", "check_array_dimensions"]
+__all__ = [
+    "ACIMSpec",
+    "MAX_ADC_BITS",
+    "MAX_OPERAND_BITS",
+    "MIN_UNIT_CAP_FF",
+    "MAX_UNIT_CAP_FF",
+    "dac_capacitors",
+    "max_adc_bits",
+    "check_array_dimensions",
+]
 
 #: the column DAC wiring carries this many bottom-plate lines (one per SAR bit)
 MAX_ADC_BITS = 8
@@ -100,7 +108,9 @@ class ACIMSpec:
             value = getattr(self, f.name)
             if f.name == "unit_cap_fF":
                 if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise SpecError(f"unit_cap_fF must be a number, got {value!r}", hint="e.g. unit_cap_fF=2.0")
+                    raise SpecError(
+                        f"unit_cap_fF must be a number, got {value!r}", hint="e.g. unit_cap_fF=2.0"
+                    )
                 object.__setattr__(self, f.name, float(value))
             elif isinstance(value, bool) or not isinstance(value, int):
                 raise SpecError(f"{f.name} must be an integer, got {value!r}", hint=f"e.g. {f.name}=4")
@@ -111,29 +121,40 @@ class ACIMSpec:
                 raise SpecError(f"{name} must be >= 1, got {getattr(self, name)}")
         check_array_dimensions(self.rows, self.cols)
         if not 1 <= self.adc_bits <= MAX_ADC_BITS:
-            raise SpecError(f"adc_bits={self.adc_bits} is outside 1..{MAX_ADC_BITS}",
-                            hint=f"the column DAC wiring has {MAX_ADC_BITS} bottom-plate lines")
+            raise SpecError(
+                f"adc_bits={self.adc_bits} is outside 1..{MAX_ADC_BITS}",
+                hint=f"the column DAC wiring has {MAX_ADC_BITS} bottom-plate lines",
+            )
         for name in ("input_bits", "weight_bits"):
             if not 1 <= getattr(self, name) <= MAX_OPERAND_BITS:
                 raise SpecError(f"{name}={getattr(self, name)} is outside 1..{MAX_OPERAND_BITS}")
         if not MIN_UNIT_CAP_FF <= self.unit_cap_fF <= MAX_UNIT_CAP_FF:
-            raise SpecError(f"unit_cap_fF={self.unit_cap_fF} is outside "
-                            f"{MIN_UNIT_CAP_FF:g}..{MAX_UNIT_CAP_FF:g} fF",
-                            hint="metal finger capacitors of 0.5-10 fF are typical")
+            raise SpecError(
+                f"unit_cap_fF={self.unit_cap_fF} is outside {MIN_UNIT_CAP_FF:g}..{MAX_UNIT_CAP_FF:g} fF",
+                hint="metal finger capacitors of 0.5-10 fF are typical",
+            )
 
     def _check_divisibility(self) -> None:
         if self.rows % self.local_array_size:
             options = [d for d in (1, 2, 4, 8, 16, 32, 64) if self.rows % d == 0]
-            raise SpecError(f"local_array_size={self.local_array_size} does not divide rows={self.rows}",
-                            hint=f"local array sizes that divide {self.rows}: {options}")
+            raise SpecError(
+                f"local_array_size={self.local_array_size} does not divide rows={self.rows}",
+                hint=f"local array sizes that divide {self.rows}: {options}",
+            )
         if not _is_pow2(self.cols_per_adc):
-            raise SpecError(f"cols_per_adc={self.cols_per_adc} is not a power of two", hint="use 1, 2, 4, 8 ...")
+            raise SpecError(
+                f"cols_per_adc={self.cols_per_adc} is not a power of two", hint="use 1, 2, 4, 8 ..."
+            )
         if self.cols % self.cols_per_adc:
-            raise SpecError(f"cols_per_adc={self.cols_per_adc} does not divide cols={self.cols}",
-                            hint="choose a power of two that divides the column count")
+            raise SpecError(
+                f"cols_per_adc={self.cols_per_adc} does not divide cols={self.cols}",
+                hint="choose a power of two that divides the column count",
+            )
         if self.cols % self.weight_bits:
-            raise SpecError(f"weight_bits={self.weight_bits} does not divide cols={self.cols}",
-                            hint="a weight spans weight_bits adjacent columns; pick a divisor of cols")
+            raise SpecError(
+                f"weight_bits={self.weight_bits} does not divide cols={self.cols}",
+                hint="a weight spans weight_bits adjacent columns; pick a divisor of cols",
+            )
 
     def _check_dac(self) -> None:
         caps = dac_capacitors(self.rows, self.local_array_size, self.cols_per_adc)
@@ -142,24 +163,33 @@ class ACIMSpec:
             need = 2**self.adc_bits
             fixes = [f"adc_bits <= {best}" if best else "a smaller local_array_size"]
             for cpa in (2, 4, 8, 16, 32):
-                if cpa > self.cols_per_adc and self.cols % cpa == 0 and \
-                        dac_capacitors(self.rows, self.local_array_size, cpa) >= need:
+                if (
+                    cpa > self.cols_per_adc
+                    and self.cols % cpa == 0
+                    and dac_capacitors(self.rows, self.local_array_size, cpa) >= need
+                ):
                     fixes.append(f"cols_per_adc={cpa}")
                     break
             for size in (8, 4, 2, 1):
-                if size < self.local_array_size and self.rows % size == 0 and \
-                        dac_capacitors(self.rows, size, self.cols_per_adc) >= need:
+                if (
+                    size < self.local_array_size
+                    and self.rows % size == 0
+                    and dac_capacitors(self.rows, size, self.cols_per_adc) >= need
+                ):
                     fixes.append(f"local_array_size={size}")
                     break
             raise SpecError(
                 f"a {self.adc_bits}-bit SAR DAC needs {need} unit capacitors but an ADC group has only "
                 f"(rows/L)*cols_per_adc = ({self.rows}/{self.local_array_size})*{self.cols_per_adc} = {caps}",
-                hint="use " + " or ".join(fixes))
+                hint="use " + " or ".join(fixes),
+            )
 
     def check_layout_size(self) -> None:
         """Raise :class:`~eda.errors.LimitError` when the layout would exceed the ``acim_bitcells`` limit
         (call before generating GDS/SPICE; the models handle any size)."""
-        check_limit("acim_bitcells", self.bitcells, what=f"an ACIM layout of {self.rows} x {self.cols} bitcells")
+        check_limit(
+            "acim_bitcells", self.bitcells, what=f"an ACIM layout of {self.rows} x {self.cols} bitcells"
+        )
 
     # -- derived quantities -------------------------------------------------------------------------
     @property
@@ -200,8 +230,11 @@ class ACIMSpec:
         allowed = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - allowed)
         if unknown:
-            raise SpecError(f"unknown ACIM spec field(s) {unknown}", where=where,
-                            hint=f"allowed fields: {sorted(allowed)}")
+            raise SpecError(
+                f"unknown ACIM spec field(s) {unknown}",
+                where=where,
+                hint=f"allowed fields: {sorted(allowed)}",
+            )
         missing = [name for name in ("rows", "cols", "local_array_size", "adc_bits") if name not in data]
         if missing:
             raise SpecError(f"ACIM spec lacks {missing}", where=where)
@@ -219,9 +252,13 @@ class ACIMSpec:
         try:
             data = json.loads(decode_text(path.read_bytes(), str(path), kind="JSON"))
         except OSError as exc:
-            raise SpecError(f"cannot read spec file: {exc.strerror or exc}", where=str(path),
-                            hint="check the path" + (" (it is a directory)" if path.is_dir() else "")) from None
+            raise SpecError(
+                f"cannot read spec file: {exc.strerror or exc}",
+                where=str(path),
+                hint="check the path" + (" (it is a directory)" if path.is_dir() else ""),
+            ) from None
         except json.JSONDecodeError as exc:
-            raise SpecError(f"spec file is not valid JSON: {exc.msg}",
-                            where=f"{path}:{exc.lineno}:{exc.colno}") from None
+            raise SpecError(
+                f"spec file is not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}"
+            ) from None
         return cls.from_dict(data, where=str(path))

@@ -64,8 +64,10 @@ def _mim_line(words: list[str]) -> str:
     half = perimeter / 2
     disc = half * half - 4 * area
     if disc < -1e-9 * half * half:
-        raise SpecError(f"MIM capacitor '{name}': no rectangle has area {area:g} µm² and perimeter "
-                        f"{perimeter:g} µm", where=name)
+        raise SpecError(
+            f"MIM capacitor '{name}': no rectangle has area {area:g} µm² and perimeter {perimeter:g} µm",
+            where=name,
+        )
     root = math.sqrt(max(disc, 0.0))
     w, length = (half + root) / 2, (half - root) / 2
     return f"X{name} {a} {b} {MIM_OPEN_PDKS} w={_um(w)} l={_um(length)}"

@@ -93,21 +93,44 @@ def analyse(counts: np.ndarray, codes: np.ndarray, spec: ACIMSpec) -> dict[str, 
     mean_code = np.array([codes[inside][counts[inside] == k].mean() for k in ks])
     inl = mean_code - (a * ks + b)
     dnl = np.diff(mean_code) / np.maximum(np.diff(ks), 1) - a if len(ks) > 1 else np.array([])
-    signal = spec.rows * spec.cols_per_adc * float(product_variance(np.array([spec.input_bits]),
-                                                                      np.array([spec.weight_bits]))[0])
-    gain = spec.local_array_size * float(plane_weight_sum(np.array([spec.input_bits]))[0]) * \
-        float(plane_weight_sum(np.array([spec.weight_bits]))[0])
+    signal = (
+        spec.rows
+        * spec.cols_per_adc
+        * float(product_variance(np.array([spec.input_bits]), np.array([spec.weight_bits]))[0])
+    )
+    gain = (
+        spec.local_array_size
+        * float(plane_weight_sum(np.array([spec.input_bits]))[0])
+        * float(plane_weight_sum(np.array([spec.weight_bits]))[0])
+    )
     snr = float(to_db(signal / (gain * mse))) if mse > 0 else math.inf
-    return {"gain_codes_per_product": float(a), "offset_codes": float(b), "mse_counts2": mse, "snr_db": snr,
-            "inl_codes": dict(zip(ks.tolist(), np.round(inl, 4).tolist(), strict=True)),
-            "dnl_codes": np.round(dnl, 4).tolist(), "max_abs_inl_codes": float(np.max(np.abs(inl))) if len(inl) else 0.0,
-            "clipped": int((~inside).sum())}
+    return {
+        "gain_codes_per_product": float(a),
+        "offset_codes": float(b),
+        "mse_counts2": mse,
+        "snr_db": snr,
+        "inl_codes": dict(zip(ks.tolist(), np.round(inl, 4).tolist(), strict=True)),
+        "dnl_codes": np.round(dnl, 4).tolist(),
+        "max_abs_inl_codes": float(np.max(np.abs(inl))) if len(inl) else 0.0,
+        "clipped": int((~inside).sum()),
+    }
 
 
-def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str | Path | None = None,
-           library: Any = None, clock_MHz: float = DEFAULT_CLOCK_MHZ, per_run: int = 10, seed: int = 1,
-           workers: int = 2, vdd_V: float | None = None, temperature_C: float = 27.0,
-           check_lvs: bool = True) -> dict[str, Any]:
+def verify(
+    spec: ACIMSpec,
+    *,
+    corner: str = "tt",
+    vectors: int = 200,
+    out: str | Path | None = None,
+    library: Any = None,
+    clock_MHz: float = DEFAULT_CLOCK_MHZ,
+    per_run: int = 10,
+    seed: int = 1,
+    workers: int = 2,
+    vdd_V: float | None = None,
+    temperature_C: float = 27.0,
+    check_lvs: bool = True,
+) -> dict[str, Any]:
     """Simulate ``vectors`` compute cycles of ADC group 0 of ``spec`` and compare with the models.
 
     Returns (and writes ``out/verify.json`` with) ``snr_db_sim``/``snr_db_model``,
@@ -134,8 +157,11 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
 
         report = run_foundry_lvs(macro.files["gds"], macro.files["netlist"], out_dir=work / "lvs")
         if not report.match:
-            raise SpecError("the generated macro does not match its netlist (foundry LVS)", where=str(work / "lvs"),
-                            hint="the simulation would not stand for the layout; fix the generator first")
+            raise SpecError(
+                "the generated macro does not match its netlist (foundry LVS)",
+                where=str(work / "lvs"),
+                hint="the simulation would not stand for the layout; fix the generator first",
+            )
         lvs = {"match": True, "seconds": round(report.seconds, 1)}
     sar_name = f"{macro.name}__sar_logic"
     sar_text, sar_ports = sar_subckt_text(spec, sar_name)
@@ -144,22 +170,45 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
     net = group_netlist(macro.files["netlist"], lib, sar_text, caps)
     model = model_predictions(spec, clock_MHz, corner, lib)
     period = 1e3 / clock_MHz
-    timing = CycleTiming(model["t_precharge_ns"], model["t_charge_ns"], model["t_share_ns"], model["t_bit_ns"],
-                         spec.adc_bits, compare_ns=model["t_compare_ns"])
+    timing = CycleTiming(
+        model["t_precharge_ns"],
+        model["t_charge_ns"],
+        model["t_share_ns"],
+        model["t_bit_ns"],
+        spec.adc_bits,
+        compare_ns=model["t_compare_ns"],
+    )
     cond = Conditions(corner, vdd_V if vdd_V is not None else model.get("vdd_V", 1.8), temperature_C)
-    conn = {"OUTP": "OUTP0", "OUTN": "OUTN0", "CLK": "CLKSAR", "RST": "RSTSAR", "VDD": "VDD", "VSS": "VSS",
-            "VPB": "VDD", "VNB": "VSS", **{f"DOUT{b}": f"DOUT{b}_0" for b in range(spec.adc_bits)}}
+    conn = {
+        "OUTP": "OUTP0",
+        "OUTN": "OUTN0",
+        "CLK": "CLKSAR",
+        "RST": "RSTSAR",
+        "VDD": "VDD",
+        "VSS": "VSS",
+        "VPB": "VDD",
+        "VNB": "VSS",
+        **{f"DOUT{b}": f"DOUT{b}_0" for b in range(spec.adc_bits)},
+    }
     sar_instance = "Xsar0 " + " ".join(conn.get(p, p) for p in sar_ports) + f" {sar_name}"
     rng = np.random.default_rng(seed)
     groups, k, lsize = spec.local_arrays_per_column, spec.cols_per_adc, spec.local_array_size
     jobs = []
-    kwargs = {"vref": model["level_vref_V"], "sar_instance": sar_instance, "sar_name": sar_name,
-              "lsb_V": model["level_dac_step_V"], "high_V": model["level_charge_level_V"]}
+    kwargs = {
+        "vref": model["level_vref_V"],
+        "sar_instance": sar_instance,
+        "sar_name": sar_name,
+        "lsb_V": model["level_dac_step_V"],
+        "high_V": model["level_charge_level_V"],
+    }
     remaining = vectors
     while remaining > 0:
         n = min(per_run, remaining)
-        plan = RunPlan(tuple(g * lsize + int(rng.integers(lsize)) for g in range(groups)),
-                       rng.integers(0, 2, (spec.rows, k)), rng.integers(0, 2, (n + 1, groups)))
+        plan = RunPlan(
+            tuple(g * lsize + int(rng.integers(lsize)) for g in range(groups)),
+            rng.integers(0, 2, (spec.rows, k)),
+            rng.integers(0, 2, (n + 1, groups)),
+        )
         jobs.append((net, plan, timing, cond, kwargs))
         remaining -= n
     if workers > 1 and len(jobs) > 1:
@@ -172,8 +221,11 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
     fit = analyse(counts, codes, spec)
     # the models' quantiser (window offset D0, DAC gain g; eda.acim.models.column) on the same product
     # counts, without the device noise the deck does not simulate: the like-for-like model figure
-    model_codes = np.clip(np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * counts) - 1,
-                          0, 2**spec.adc_bits - 1)
+    model_codes = np.clip(
+        np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * counts) - 1,
+        0,
+        2**spec.adc_bits - 1,
+    )
     fit_model = analyse(counts, model_codes, spec)
     energy = np.array([sum(r["energy_fJ"].values()) for r in results])
     by_source: dict[str, float] = {}
@@ -186,14 +238,28 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
     v_share = np.array([r["v_share"] for r in results])
     slope, v0 = np.polyfit(counts, v_share, 1)
     summary = {
-        "spec": spec.to_dict(), "corner": corner, "vdd_V": cond.vdd_V, "temperature_C": temperature_C,
-        "clock_MHz": clock_MHz, "vectors": len(results), "lvs": lvs,
-        "phase_ns": {"precharge": timing.precharge_ns, "evaluate": timing.evaluate_ns, "share": timing.share_ns,
-                     "sar_bit": timing.bit_ns, "compare": timing.compare_at_ns, "cycle": timing.cycle_ns},
+        "spec": spec.to_dict(),
+        "corner": corner,
+        "vdd_V": cond.vdd_V,
+        "temperature_C": temperature_C,
+        "clock_MHz": clock_MHz,
+        "vectors": len(results),
+        "lvs": lvs,
+        "phase_ns": {
+            "precharge": timing.precharge_ns,
+            "evaluate": timing.evaluate_ns,
+            "share": timing.share_ns,
+            "sar_bit": timing.bit_ns,
+            "compare": timing.compare_at_ns,
+            "cycle": timing.cycle_ns,
+        },
         "vref_V": model["level_vref_V"],
-        "snr_db_sim": fit["snr_db"], "snr_db_model": model["snr_total_db"],
-        "snr_db_model_same_counts": fit_model["snr_db"], "snr_db_model_noiseless": model["sqnr_db"],
-        "energy_fJ_sim": float(energy.mean() / macs), "energy_fJ_model": model["energy_per_mac_fJ"],
+        "snr_db_sim": fit["snr_db"],
+        "snr_db_model": model["snr_total_db"],
+        "snr_db_model_same_counts": fit_model["snr_db"],
+        "snr_db_model_noiseless": model["sqnr_db"],
+        "energy_fJ_sim": float(energy.mean() / macs),
+        "energy_fJ_model": model["energy_per_mac_fJ"],
         "settling_ns_sim": settle_eval + settle_share,
         "settling_ns_model": model["settle_charge_ns"] + model["settle_share_ns"],
         "settling_evaluate_ns": {"sim": settle_eval, "model": model["settle_charge_ns"]},
@@ -201,9 +267,13 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
         "step_mV": {"sim": float(-slope * 1e3), "model": model["level_step_V"] * 1e3},
         "v_zero_V": {"sim": float(v0), "model": model["level_v_zero_V"]},
         "dac_gain": {"sim": fit["gain_codes_per_product"], "model": model["level_dac_gain"]},
-        "transfer": fit, "energy_fJ_per_cycle_by_source": {k: round(v, 3) for k, v in by_source.items()},
-        "codes": codes.tolist(), "counts": counts.tolist(), "v_share_V": np.round(v_share, 5).tolist(),
-        "seconds": round(time.perf_counter() - start, 1), "clock_period_ns": period,
+        "transfer": fit,
+        "energy_fJ_per_cycle_by_source": {k: round(v, 3) for k, v in by_source.items()},
+        "codes": codes.tolist(),
+        "counts": counts.tolist(),
+        "v_share_V": np.round(v_share, 5).tolist(),
+        "seconds": round(time.perf_counter() - start, 1),
+        "clock_period_ns": period,
     }
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -212,8 +282,14 @@ def verify(spec: ACIMSpec, *, corner: str = "tt", vectors: int = 200, out: str |
     return summary
 
 
-def _plot(path: Path, counts: np.ndarray, codes: np.ndarray, fit: dict[str, Any], model: dict[str, float],
-          spec: ACIMSpec) -> None:
+def _plot(
+    path: Path,
+    counts: np.ndarray,
+    codes: np.ndarray,
+    fit: dict[str, Any],
+    model: dict[str, float],
+    spec: ACIMSpec,
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -223,8 +299,11 @@ def _plot(path: Path, counts: np.ndarray, codes: np.ndarray, fit: dict[str, Any]
     ax.plot(counts, codes, "o", alpha=0.4, label="ngspice (post-layout)")
     ks = np.arange(0, counts.max() + 1)
     ax.plot(ks, fit["gain_codes_per_product"] * ks + fit["offset_codes"], "-", label="fit")
-    model_codes = np.clip(np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * ks) - 1, 0,
-                          2**spec.adc_bits - 1)
+    model_codes = np.clip(
+        np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * ks) - 1,
+        0,
+        2**spec.adc_bits - 1,
+    )
     ax.step(ks, model_codes, where="mid", label="model")
     ax.set_xlabel("binary products K")
     ax.set_ylabel("ADC code")

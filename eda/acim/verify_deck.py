@@ -73,9 +73,13 @@ class CycleTiming:
     def starts(self, cycle: int) -> dict[str, float]:
         """Start times (ns) of the phases of cycle ``cycle``."""
         t0 = cycle * self.cycle_ns
-        return {"precharge": t0, "evaluate": t0 + self.precharge_ns,
-                "share": t0 + self.precharge_ns + self.evaluate_ns,
-                "convert": t0 + self.precharge_ns + self.evaluate_ns + self.share_ns, "end": t0 + self.cycle_ns}
+        return {
+            "precharge": t0,
+            "evaluate": t0 + self.precharge_ns,
+            "share": t0 + self.precharge_ns + self.evaluate_ns,
+            "convert": t0 + self.precharge_ns + self.evaluate_ns + self.share_ns,
+            "end": t0 + self.cycle_ns,
+        }
 
 
 @dataclass(frozen=True)
@@ -122,8 +126,11 @@ def bitcell_parts(subckt: str) -> BitcellParts:
     rn = s if d == "LRBL" else d
     pull = next(ln for ln in devices if ln is not access and rn in (_device_nets(ln)[0], _device_nets(ln)[2]))
     q = _device_nets(pull)[1]
-    pulldown_qb = next(ln for ln in devices if _device_nets(ln)[1] == q and ln is not pull
-                       and "VSS" in (_device_nets(ln)[0], _device_nets(ln)[2]))
+    pulldown_qb = next(
+        ln
+        for ln in devices
+        if _device_nets(ln)[1] == q and ln is not pull and "VSS" in (_device_nets(ln)[0], _device_nets(ln)[2])
+    )
     dq, _, sq, _ = _device_nets(pulldown_qb)
     qb = sq if dq == "VSS" else dq
     names = {q: "Q", qb: "QB", rn: "RN"}
@@ -162,7 +169,7 @@ class GroupNetlist:
                 continue
             out.append(line)
         out += self._merged_read_ports(plan)
-        present = {t for line in out[len(self.subckts):] for t in line.split()[1:]}
+        present = {t for line in out[len(self.subckts) :] for t in line.split()[1:]}
         out += [f"Cw_{net} {net} 0 {c:.4g}f" for net, c in sorted(self.wire_caps.items()) if net in present]
         ic = []
         for r in sorted(active):
@@ -177,7 +184,11 @@ class GroupNetlist:
         pull = self.bitcell.read_pull.split()
         out = []
         for g in range(self.rows // self.local_array_size):
-            rows = [r for r in range(g * self.local_array_size, (g + 1) * self.local_array_size) if r != plan.rows[g]]
+            rows = [
+                r
+                for r in range(g * self.local_array_size, (g + 1) * self.local_array_size)
+                if r != plan.rows[g]
+            ]
             for c in range(self.cols):
                 for value in (0, 1):
                     count = sum(int(plan.weights[r, c]) == value for r in rows)
@@ -185,15 +196,28 @@ class GroupNetlist:
                         continue
                     tag = f"{g}_{c}_{value}"
                     q = "VDD" if value else "VSS"
-                    nets = {"LRBL": f"LRBL{g}_{c}", "RWL": "VSS", "RN": f"RN{tag}", "Q": q, "VSS": "VSS",
-                            "VNB": "VSS"}
-                    out.append(" ".join([f"Mra{tag}", *[nets.get(t, t) for t in access[1:5]], *access[5:], f"m={count}"]))
-                    out.append(" ".join([f"Mrp{tag}", *[nets.get(t, t) for t in pull[1:5]], *pull[5:], f"m={count}"]))
+                    nets = {
+                        "LRBL": f"LRBL{g}_{c}",
+                        "RWL": "VSS",
+                        "RN": f"RN{tag}",
+                        "Q": q,
+                        "VSS": "VSS",
+                        "VNB": "VSS",
+                    }
+                    out.append(
+                        " ".join(
+                            [f"Mra{tag}", *[nets.get(t, t) for t in access[1:5]], *access[5:], f"m={count}"]
+                        )
+                    )
+                    out.append(
+                        " ".join([f"Mrp{tag}", *[nets.get(t, t) for t in pull[1:5]], *pull[5:], f"m={count}"])
+                    )
         return out
 
 
-def group_netlist(netlist: str | Path, library: object, sar_subckt: str, wire_caps: dict[str, float] | None = None
-                  ) -> GroupNetlist:
+def group_netlist(
+    netlist: str | Path, library: object, sar_subckt: str, wire_caps: dict[str, float] | None = None
+) -> GroupNetlist:
     """The simulation netlist of ADC group 0 of the macro whose generator netlist is ``netlist``.
 
     ``library`` is the :class:`~eda.acim.library.Library` it was generated with; ``sar_subckt`` the SAR
@@ -221,8 +245,16 @@ def group_netlist(netlist: str | Path, library: object, sar_subckt: str, wire_ca
             blocks.append("\n".join([f".subckt {name} {' '.join(ports)}", *body, f".ends {name}"]) + "\n")
     blocks.append(sar_subckt)
     instances = [ln for ln in subckts[top_name][1] if _in_group(ln, k)]
-    return GroupNetlist(k, spec["rows"], spec["local_array_size"], spec["adc_bits"], blocks, instances, parts,
-                        dict(wire_caps or {}))
+    return GroupNetlist(
+        k,
+        spec["rows"],
+        spec["local_array_size"],
+        spec["adc_bits"],
+        blocks,
+        instances,
+        parts,
+        dict(wire_caps or {}),
+    )
 
 
 def _spec_of(text: str) -> dict[str, int]:
@@ -254,7 +286,9 @@ def _pwl(points: list[tuple[float, float]]) -> str:
     return "PWL(" + " ".join(out) + ")"
 
 
-def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, supplies: dict[str, str]) -> list[str]:
+def stimulus(
+    timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, supplies: dict[str, str]
+) -> list[str]:
     """Sources of the run's cycles: supplies (one per ``supplies`` net), VREF, bit lines, word lines,
     the control drivers' inputs, the column switches, comparator and SAR clocks, SAR reset."""
     cycles = plan.inputs.shape[0]
@@ -262,8 +296,9 @@ def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, suppli
     hi, lo = vdd, 0.0
     lines = [f"V{net} {net} 0 {vdd:g}" for net in supplies]
     lines += ["VVSS VSS 0 0", f"VVREF VREF 0 {vref:.6g}", f"VCSH CSH 0 {vdd:g}"]
-    waves: dict[str, list[tuple[float, float]]] = {n: [] for n in
-                                                   ("PCHN", "ENN", "SHN", "CRST", "RSTSAR", "CLKSAR", "CLK")}
+    waves: dict[str, list[tuple[float, float]]] = {
+        n: [] for n in ("PCHN", "ENN", "SHN", "CRST", "RSTSAR", "CLKSAR", "CLK")
+    }
 
     def step(name: str, t: float, v: float) -> None:
         pts = waves[name]
@@ -277,8 +312,15 @@ def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, suppli
         s = timing.starts(k)
         t = s["precharge"]
         if k == 0:
-            for name, v in (("PCHN", hi), ("ENN", lo), ("SHN", hi), ("CRST", hi), ("RSTSAR", hi),
-                            ("CLKSAR", lo), ("CLK", lo)):
+            for name, v in (
+                ("PCHN", hi),
+                ("ENN", lo),
+                ("SHN", hi),
+                ("CRST", hi),
+                ("RSTSAR", hi),
+                ("CLKSAR", lo),
+                ("CLK", lo),
+            ):
                 step(name, 0.0, v)
         step("RSTSAR", t, hi)
         step("SHN", t + 0.1, hi)
@@ -289,7 +331,12 @@ def stimulus(timing: CycleTiming, plan: RunPlan, vdd: float, vref: float, suppli
         step("PCHN", t, lo)
         for g, r in enumerate(plan.rows):
             if plan.inputs[k, g]:
-                xn[r] += [(t + 0.1, hi), (t + 0.1 + e, lo), (s["share"] - 0.2, lo), (s["share"] - 0.2 + e, hi)]
+                xn[r] += [
+                    (t + 0.1, hi),
+                    (t + 0.1 + e, lo),
+                    (s["share"] - 0.2, lo),
+                    (s["share"] - 0.2 + e, hi),
+                ]
         step("ENN", s["share"] - 0.1, hi)
         t = s["share"]
         step("CRST", t, lo)

@@ -24,8 +24,13 @@ from eda.acim.verify_deck import CycleTiming, GroupNetlist, RunPlan, stimulus
 __all__ = ["CycleResult", "simulate_run", "SUPPLY_OF_CELL", "supply_split"]
 
 #: which supply net powers each cell class
-SUPPLY_OF_CELL = {"bitcell8t": "VDDA", "compute": "VDDA", "rowdrv": "VDDW", "ctrldrv": "VDDK",
-                  "comparator": "VDDC"}
+SUPPLY_OF_CELL = {
+    "bitcell8t": "VDDA",
+    "compute": "VDDA",
+    "rowdrv": "VDDW",
+    "ctrldrv": "VDDK",
+    "comparator": "VDDC",
+}
 
 
 @dataclass
@@ -63,10 +68,20 @@ def _settle(t: np.ndarray, v: np.ndarray, t0: float, t1: float, tol: float) -> f
     return float(ts[min(last + 1, ts.size - 1)] - t0)
 
 
-def simulate_run(net: GroupNetlist, plan: RunPlan, timing: CycleTiming, conditions: Conditions, *, vref: float,
-                 sar_instance: str, sar_name: str, lsb_V: float, high_V: float, keep: str | None = None,
-                 extra_probes: tuple[str, ...] = ()
-                 ) -> list[CycleResult]:
+def simulate_run(
+    net: GroupNetlist,
+    plan: RunPlan,
+    timing: CycleTiming,
+    conditions: Conditions,
+    *,
+    vref: float,
+    sar_instance: str,
+    sar_name: str,
+    lsb_V: float,
+    high_V: float,
+    keep: str | None = None,
+    extra_probes: tuple[str, ...] = (),
+) -> list[CycleResult]:
     """Simulate ``plan`` (cycle 0 warms up and is not reported); ``lsb_V`` is the settling tolerance's
     scale (half of it on ADCIN; ``high_V``/2^(B+1) on a discharging compute node)."""
     vdd = conditions.vdd_V
@@ -90,20 +105,32 @@ def simulate_run(net: GroupNetlist, plan: RunPlan, timing: CycleTiming, conditio
     g_probe = [(g, c) for g in range(products.shape[1]) for c in range(net.cols)]
     for g, c in g_probe:
         probes[f"ctop{g}_{c}"] = f"v(CTOP{g}_{c})"
-    vectors = list(probes.values()) + [f"v({_node(ln)})" for ln in sources if ln[:1] == "V"] + \
-        [f"i({n})" for n in names]
-    deck.control = [f"tran 0.02n {stop:.4f}n 0 0.5n", "set wr_singlescale", f"wrdata run.txt {' '.join(vectors)}"]
+    vectors = (
+        list(probes.values())
+        + [f"v({_node(ln)})" for ln in sources if ln[:1] == "V"]
+        + [f"i({n})" for n in names]
+    )
+    deck.control = [
+        f"tran 0.02n {stop:.4f}n 0 0.5n",
+        "set wr_singlescale",
+        f"wrdata run.txt {' '.join(vectors)}",
+    ]
     result = simulate(deck, outputs=("run.txt",), keep=keep, timeout_s=7200)
     table = result.tables["run.txt"]
     t = table[:, 0] * 1e9
     cols = {name: table[:, i + 1] for i, name in enumerate(probes)}
     if keep is not None:
-        np.savez_compressed(f"{keep}/waves.npz", t=t, power=power_of(table, base_of(probes), len(names)),
-                            names=np.array(names), **cols)
+        np.savez_compressed(
+            f"{keep}/waves.npz",
+            t=t,
+            power=power_of(table, base_of(probes), len(names)),
+            names=np.array(names),
+            **cols,
+        )
     n_src = len(names)
     base = 1 + len(probes)
-    volts = table[:, base:base + n_src]
-    amps = table[:, base + n_src:base + 2 * n_src]
+    volts = table[:, base : base + n_src]
+    amps = table[:, base + n_src : base + 2 * n_src]
     power = -(volts * amps)  # W delivered by each source (SPICE source current flows in at +)
     out = []
     for k in range(1, cycles):
@@ -114,10 +141,21 @@ def simulate_run(net: GroupNetlist, plan: RunPlan, timing: CycleTiming, conditio
         code = sum(int(cols[f"dout{b}"][i_end] > vdd / 2) << b for b in range(bits))
         i_share = int(np.searchsorted(t, s["convert"] - 0.01))
         settle_share = _settle(t, cols["adcin"], s["share"] + 0.1, s["convert"] - 0.01, lsb_V / 2)
-        evals = [_settle(t, cols[f"ctop{g}_{c}"], s["evaluate"] + 0.1, s["share"] - 0.25, high_V / 2 ** (bits + 1))
-                 for g, c in g_probe if products[k, g, c]]
-        out.append(CycleResult(int(products[k].sum()), code, float(cols["adcin"][i_share]), energy,
-                               float(np.nanmax(evals)) if evals else float("nan"), settle_share))
+        evals = [
+            _settle(t, cols[f"ctop{g}_{c}"], s["evaluate"] + 0.1, s["share"] - 0.25, high_V / 2 ** (bits + 1))
+            for g, c in g_probe
+            if products[k, g, c]
+        ]
+        out.append(
+            CycleResult(
+                int(products[k].sum()),
+                code,
+                float(cols["adcin"][i_share]),
+                energy,
+                float(np.nanmax(evals)) if evals else float("nan"),
+                settle_share,
+            )
+        )
     return out
 
 
@@ -128,7 +166,7 @@ def base_of(probes: dict[str, str]) -> int:
 
 def power_of(table: np.ndarray, base: int, n_src: int) -> np.ndarray:
     """Power (W) each source delivers, per time point."""
-    return -(table[:, base:base + n_src] * table[:, base + n_src:base + 2 * n_src])
+    return -(table[:, base : base + n_src] * table[:, base + n_src : base + 2 * n_src])
 
 
 def _node(source_line: str) -> str:

@@ -40,9 +40,21 @@ from typing import Any
 
 from eda.errors import SpecError
 
-__all__ = ["MacroTiming", "pin_gate_areas_um2", "macro_timing", "characterization_data", "sar_clock_cap_fF",
-           "leaf_cell_counts", "macro_leakage_nW", "liberty_text",
-           "verilog_text", "write_liberty", "write_verilog", "write_macro_views", "DEFAULT_CLOCK_MHZ"]
+__all__ = [
+    "MacroTiming",
+    "pin_gate_areas_um2",
+    "macro_timing",
+    "characterization_data",
+    "sar_clock_cap_fF",
+    "leaf_cell_counts",
+    "macro_leakage_nW",
+    "liberty_text",
+    "verilog_text",
+    "write_liberty",
+    "write_verilog",
+    "write_macro_views",
+    "DEFAULT_CLOCK_MHZ",
+]
 
 #: the clock the Liberty view is written for unless one is given (the exploration grid's lowest)
 DEFAULT_CLOCK_MHZ = 100.0
@@ -76,7 +88,9 @@ def pin_gate_areas_um2(spice_text: str, top: str) -> tuple[dict[str, float], set
 
     subckts = parse_subckts(spice_text)
     if top not in subckts:
-        raise SpecError(f"the netlist defines no subcircuit '{top}'", hint="give the macro's own SPICE netlist")
+        raise SpecError(
+            f"the netlist defines no subcircuit '{top}'", hint="give the macro's own SPICE netlist"
+        )
 
     @cache
     def reach(name: str, net: str) -> tuple[float, bool]:
@@ -138,7 +152,9 @@ def _sar_clock_gate_area_um2(groups: int, cols_per_adc: int, adc_bits: int) -> f
     from eda.acim.celllib.sarlogic import sar_logic
     from eda.acim.dacplan import dac_plan
 
-    logic = sar_logic(dac_plan(groups, cols_per_adc, adc_bits))  # as the macro and the characterisation draw it
+    logic = sar_logic(
+        dac_plan(groups, cols_per_adc, adc_bits)
+    )  # as the macro and the characterisation draw it
     text = subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices])
     return pin_gate_areas_um2(text, "sar_logic")[0]["CLK"]
 
@@ -150,12 +166,14 @@ def sar_clock_cap_fF(spec: dict[str, Any], characterization: dict[str, Any]) -> 
 
     sar = characterization.get("sar") or {}
     measured = sar.get("clock_cap_fF")
-    if not isinstance(measured, int | float) or not all(k in sar for k in ("caps_per_column", "cols_per_adc",
-                                                                           "adc_bits")):
+    if not isinstance(measured, int | float) or not all(
+        k in sar for k in ("caps_per_column", "cols_per_adc", "adc_bits")
+    ):
         return None
     macro = ACIMSpec(**spec)
-    ratio = (_sar_clock_gate_area_um2(macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits)
-             / _sar_clock_gate_area_um2(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"])))
+    ratio = _sar_clock_gate_area_um2(
+        macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits
+    ) / _sar_clock_gate_area_um2(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"]))
     return float(measured) * ratio * macro.adcs
 
 
@@ -188,8 +206,9 @@ def _sar_devices(groups: int, cols_per_adc: int, adc_bits: int) -> int:
     return len(sar_logic(dac_plan(groups, cols_per_adc, adc_bits)).devices)
 
 
-def macro_leakage_nW(spec: dict[str, Any], spice_text: str, top: str, characterization: dict[str, Any],
-                     library: Any = None) -> float | None:
+def macro_leakage_nW(
+    spec: dict[str, Any], spice_text: str, top: str, characterization: dict[str, Any], library: Any = None
+) -> float | None:
     """Standby leakage power (nW) of the macro (see the module docstring), or ``None`` when the
     characterisation has no ``leakage`` section."""
     from eda.acim.library import Library, load_library
@@ -207,8 +226,9 @@ def macro_leakage_nW(spec: dict[str, Any], spice_text: str, top: str, characteri
             total += counts.get(lib.role(role).name, 0) * float(value)
     if "sar_nW" in leakage and all(k in sar for k in ("caps_per_column", "cols_per_adc", "adc_bits")):
         macro = ACIMSpec(**spec)
-        ratio = (_sar_devices(macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits)
-                 / _sar_devices(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"])))
+        ratio = _sar_devices(
+            macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits
+        ) / _sar_devices(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"]))
         total += macro.adcs * float(leakage["sar_nW"]) * ratio
     return total
 
@@ -224,26 +244,41 @@ def macro_timing(spec: dict[str, Any], clock_MHz: float, library: Any = None) ->
     m = {k: float(v[0]) for k, v in evaluate(points, library=library).items()}
     for flag in ("clock_ok", "settling_ok"):
         if flag in m and not m[flag]:
-            raise SpecError(f"the macro does not settle at {clock_MHz:g} MHz ({flag} is false in the model)",
-                            hint="write the views at a lower clock (clock_MHz)")
+            raise SpecError(
+                f"the macro does not settle at {clock_MHz:g} MHz ({flag} is false in the model)",
+                hint="write the views at a lower clock (clock_MHz)",
+            )
     clocks = round(m["clock_cycles_per_compute"])
     ops_per_compute = m["throughput_tops"] * 1e12 * m["cycle_time_ns"] * 1e-9
     energy_compute_pJ = m["energy_per_op_fJ"] * ops_per_compute * 1e-3
     clk_to_q_ps = getattr(library_tech(library), "sar_clk_to_q_ps", None)
     dout = float(clk_to_q_ps) * 1e-3 if clk_to_q_ps is not None and clk_to_q_ps == clk_to_q_ps else None
-    return MacroTiming(clock_MHz=clock_MHz, period_ns=1e3 / clock_MHz,
-                       charge_setup_ns=m["t_wordline_ns"] + m["settle_charge_ns"] + m["settle_share_ns"],
-                       share_setup_ns=m["settle_share_ns"], dout_delay_ns=dout,
-                       energy_per_clock_pJ=energy_compute_pJ / max(clocks, 1), compute_cycle_ns=m["cycle_time_ns"],
-                       clocks_per_compute=clocks)
+    return MacroTiming(
+        clock_MHz=clock_MHz,
+        period_ns=1e3 / clock_MHz,
+        charge_setup_ns=m["t_wordline_ns"] + m["settle_charge_ns"] + m["settle_share_ns"],
+        share_setup_ns=m["settle_share_ns"],
+        dout_delay_ns=dout,
+        energy_per_clock_pJ=energy_compute_pJ / max(clocks, 1),
+        compute_cycle_ns=m["cycle_time_ns"],
+        clocks_per_compute=clocks,
+    )
 
 
 def _scalar(name: str, value: float) -> str:
     return f'{name} (scalar) {{ values ("{value:.6g}"); }}'
 
 
-def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming, gate_cap_fF_per_um2: float,
-                 vdd_V: float, *, sar_clock_cap_fF: float | None = None, leakage_nW: float | None = None) -> str:
+def liberty_text(
+    abstract: dict[str, Any],
+    spice_text: str,
+    timing: MacroTiming,
+    gate_cap_fF_per_um2: float,
+    vdd_V: float,
+    *,
+    sar_clock_cap_fF: float | None = None,
+    leakage_nW: float | None = None,
+) -> str:
     """The Liberty library of one macro (see the module docstring for where each figure comes from)."""
     name = abstract["name"]
     areas, abstract_ports = pin_gate_areas_um2(spice_text, name)
@@ -253,22 +288,37 @@ def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming,
     power, ground = list(abstract.get("power", ["VDD"])), list(abstract.get("ground", ["VSS"]))
     pg = set(power) | set(ground)
     corner = f"tt_025C_{vdd_V:.2f}".replace(".", "v")
-    out = [f"/* {name}: ACIM macro, spec {abstract.get('spec')}; written by eda from the macro's abstract,",
-           f"   its SPICE netlist, the analytic models at {timing.clock_MHz:g} MHz and the library's characterisation."
-           + ("" if leakage_nW is not None else " No leakage characterised.") + " */",
-           f"library ({name}) {{",
-           '  delay_model : table_lookup;',
-           '  time_unit : "1ns";', '  voltage_unit : "1V";', '  current_unit : "1mA";',
-           '  pulling_resistance_unit : "1kohm";', '  leakage_power_unit : "1nW";',
-           '  capacitive_load_unit (1, ff);',
-           '  nom_process : 1;', '  nom_temperature : 25;', f'  nom_voltage : {vdd_V:g};',
-           *(f'  voltage_map ({p}, {vdd_V:g});' for p in power), *(f'  voltage_map ({g}, 0);' for g in ground),
-           f'  operating_conditions ({corner}) {{', '    process : 1;', '    temperature : 25;',
-           f'    voltage : {vdd_V:g};', '  }', f'  default_operating_conditions : {corner};',
-           f"  cell ({name}) {{",
-           f"    area : {float(abstract['area_um2']):.4f};",
-           "    is_macro_cell : true;", "    dont_touch : true;", "    dont_use : true;",
-           "    interface_timing : true;"]
+    out = [
+        f"/* {name}: ACIM macro, spec {abstract.get('spec')}; written by eda from the macro's abstract,",
+        f"   its SPICE netlist, the analytic models at {timing.clock_MHz:g} MHz and the library's characterisation."
+        + ("" if leakage_nW is not None else " No leakage characterised.")
+        + " */",
+        f"library ({name}) {{",
+        "  delay_model : table_lookup;",
+        '  time_unit : "1ns";',
+        '  voltage_unit : "1V";',
+        '  current_unit : "1mA";',
+        '  pulling_resistance_unit : "1kohm";',
+        '  leakage_power_unit : "1nW";',
+        "  capacitive_load_unit (1, ff);",
+        "  nom_process : 1;",
+        "  nom_temperature : 25;",
+        f"  nom_voltage : {vdd_V:g};",
+        *(f"  voltage_map ({p}, {vdd_V:g});" for p in power),
+        *(f"  voltage_map ({g}, 0);" for g in ground),
+        f"  operating_conditions ({corner}) {{",
+        "    process : 1;",
+        "    temperature : 25;",
+        f"    voltage : {vdd_V:g};",
+        "  }",
+        f"  default_operating_conditions : {corner};",
+        f"  cell ({name}) {{",
+        f"    area : {float(abstract['area_um2']):.4f};",
+        "    is_macro_cell : true;",
+        "    dont_touch : true;",
+        "    dont_use : true;",
+        "    interface_timing : true;",
+    ]
     if leakage_nW is not None:
         out.append(f"    cell_leakage_power : {leakage_nW:.6g};")
     out += [f"    pg_pin ({p}) {{ voltage_name : {p}; pg_type : primary_power; }}" for p in power]
@@ -285,22 +335,38 @@ def liberty_text(abstract: dict[str, Any], spice_text: str, timing: MacroTiming,
             body.append(f"      capacitance : {cap_fF:.4f};")
         elif direction in ("input", "inout"):
             why = "an abstract block" if pin_name in abstract_ports else "no transistor gate"
-            body.append(f"      /* no capacitance: the pin reaches {why} in the netlist (bit lines reach "
-                        "drains; the SAR logic is abstract) */")
+            body.append(
+                f"      /* no capacitance: the pin reaches {why} in the netlist (bit lines reach "
+                "drains; the SAR logic is abstract) */"
+            )
         if pin_name in CLOCK_PINS:
             body += ["      clock : true;", f"      min_period : {timing.period_ns:.6g};"]
             if pin_name == "CLK":
-                body += ["      internal_power () {", f"        {_scalar('rise_power', timing.energy_per_clock_pJ)}",
-                         f"        {_scalar('fall_power', 0.0)}", "      }"]
+                body += [
+                    "      internal_power () {",
+                    f"        {_scalar('rise_power', timing.energy_per_clock_pJ)}",
+                    f"        {_scalar('fall_power', 0.0)}",
+                    "      }",
+                ]
         elif CHARGE_PINS.match(pin_name) or SHARE_PINS.match(pin_name):
             setup = timing.charge_setup_ns if CHARGE_PINS.match(pin_name) else timing.share_setup_ns
-            body += ["      timing () {", '        related_pin : "CLK";', "        timing_type : setup_rising;",
-                     f"        {_scalar('rise_constraint', setup)}", f"        {_scalar('fall_constraint', setup)}",
-                     "      }"]
+            body += [
+                "      timing () {",
+                '        related_pin : "CLK";',
+                "        timing_type : setup_rising;",
+                f"        {_scalar('rise_constraint', setup)}",
+                f"        {_scalar('fall_constraint', setup)}",
+                "      }",
+            ]
         elif direction == "output" and timing.dout_delay_ns is not None:
-            body += ["      timing () {", '        related_pin : "CLKSAR";', "        timing_type : rising_edge;",
-                     f"        {_scalar('cell_rise', timing.dout_delay_ns)}",
-                     f"        {_scalar('cell_fall', timing.dout_delay_ns)}", "      }"]
+            body += [
+                "      timing () {",
+                '        related_pin : "CLKSAR";',
+                "        timing_type : rising_edge;",
+                f"        {_scalar('cell_rise', timing.dout_delay_ns)}",
+                f"        {_scalar('cell_fall', timing.dout_delay_ns)}",
+                "      }",
+            ]
         out += [f"    pin ({pin_name}) {{", *body, "    }"]
     out += ["  }", "}", ""]
     return "\n".join(out)
@@ -311,19 +377,36 @@ def verilog_text(abstract: dict[str, Any]) -> str:
     ``USE_POWER_PINS`` (the LibreLane/OpenLane convention)."""
     name = abstract["name"]
     pg = set(abstract.get("power", [])) | set(abstract.get("ground", []))
-    ports = [f"`ifdef USE_POWER_PINS\n    inout {p['name']},\n`endif" for p in abstract["pins"] if p["name"] in pg]
+    ports = [
+        f"`ifdef USE_POWER_PINS\n    inout {p['name']},\n`endif" for p in abstract["pins"] if p["name"] in pg
+    ]
     for pin in abstract["pins"]:
         kind = {"input": "input", "output": "output"}.get(pin["direction"], "inout")
         if pin["name"] not in pg:
             ports.append(f"    {kind} {pin['name']},")
     last = max(i for i, p in enumerate(ports) if not p.startswith("`ifdef"))
     ports[last] = ports[last].rstrip(",")
-    return "\n".join([f"// {name}: ACIM macro black box (layout: {name}.gds / {name}.lef), written by eda",
-                      "(* blackbox *)", f"module {name} (", *ports, ");", "endmodule", ""])
+    return "\n".join(
+        [
+            f"// {name}: ACIM macro black box (layout: {name}.gds / {name}.lef), written by eda",
+            "(* blackbox *)",
+            f"module {name} (",
+            *ports,
+            ");",
+            "endmodule",
+            "",
+        ]
+    )
 
 
-def write_liberty(abstract: dict[str, Any], spice: str | Path, path: str | Path, *, clock_MHz: float = 100.0,
-                  library: Any = None) -> Path:
+def write_liberty(
+    abstract: dict[str, Any],
+    spice: str | Path,
+    path: str | Path,
+    *,
+    clock_MHz: float = 100.0,
+    library: Any = None,
+) -> Path:
     """Write ``<macro>.lib`` for ``abstract`` (:func:`eda.acim.abstract.abstract_dict`) and its SPICE file."""
     from eda.acim.models.area import library_tech
 
@@ -331,10 +414,17 @@ def write_liberty(abstract: dict[str, Any], spice: str | Path, path: str | Path,
     timing = macro_timing(abstract["spec"], clock_MHz, library)
     characterization = characterization_data(library, tech.corner)
     spice_text = Path(spice).read_text()
-    text = liberty_text(abstract, spice_text, timing, float(tech.gate_cap_fF_per_um2), float(tech.vdd_V),
-                        sar_clock_cap_fF=sar_clock_cap_fF(abstract["spec"], characterization),
-                        leakage_nW=macro_leakage_nW(abstract["spec"], spice_text, abstract["name"], characterization,
-                                                    library))
+    text = liberty_text(
+        abstract,
+        spice_text,
+        timing,
+        float(tech.gate_cap_fF_per_um2),
+        float(tech.vdd_V),
+        sar_clock_cap_fF=sar_clock_cap_fF(abstract["spec"], characterization),
+        leakage_nW=macro_leakage_nW(
+            abstract["spec"], spice_text, abstract["name"], characterization, library
+        ),
+    )
     path = Path(path)
     path.write_text(text)
     return path
@@ -347,9 +437,15 @@ def write_verilog(abstract: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
-def write_macro_views(abstract: dict[str, Any], spice: str | Path | None, out_dir: str | Path, *,
-                      tech_file: str | Path | None = None, library: Any = None,
-                      clock_MHz: float = DEFAULT_CLOCK_MHZ) -> dict[str, Path]:
+def write_macro_views(
+    abstract: dict[str, Any],
+    spice: str | Path | None,
+    out_dir: str | Path,
+    *,
+    tech_file: str | Path | None = None,
+    library: Any = None,
+    clock_MHz: float = DEFAULT_CLOCK_MHZ,
+) -> dict[str, Path]:
     """Write the views of one macro into ``out_dir``: ``<name>.v`` always; ``<name>.lib`` when the SPICE
     netlist is given and the model settles at ``clock_MHz`` (otherwise a warning says why); the KLayout
     ``<tech>.lyp``/``<tech>.lyt`` of ``tech_file`` when the klayout module is installed. Returns
@@ -361,8 +457,9 @@ def write_macro_views(abstract: dict[str, Any], spice: str | Path | None, out_di
     files = {"verilog": write_verilog(abstract, out / f"{name}.v")}
     if spice is not None:
         try:
-            files["liberty"] = write_liberty(abstract, spice, out / f"{name}.lib", clock_MHz=clock_MHz,
-                                             library=library)
+            files["liberty"] = write_liberty(
+                abstract, spice, out / f"{name}.lib", clock_MHz=clock_MHz, library=library
+            )
         except SpecError as exc:
             logging.getLogger(__name__).warning("no Liberty view for %s: %s", name, exc.message)
     if importlib.util.find_spec("klayout") is not None:

@@ -16,8 +16,14 @@ from pathlib import Path
 __all__ = ["net_capacitance", "METAL_STACK"]
 
 #: conductors in stack order with the cut above each
-METAL_STACK: tuple[tuple[str, str | None], ...] = (("li1", "mcon"), ("met1", "via"), ("met2", "via2"),
-                                                   ("met3", "via3"), ("met4", "via4"), ("met5", None))
+METAL_STACK: tuple[tuple[str, str | None], ...] = (
+    ("li1", "mcon"),
+    ("met1", "via"),
+    ("met2", "via2"),
+    ("met3", "via3"),
+    ("met4", "via4"),
+    ("met5", None),
+)
 
 
 def net_capacitance(gds: str | Path, tech: object, names: set[str] | None = None) -> dict[str, float]:
@@ -57,8 +63,11 @@ def net_capacitance(gds: str | Path, tech: object, names: set[str] | None = None
         l2n.connect(conductors[name], texts)
     l2n.extract_netlist()
     circuit = l2n.netlist().circuit_by_name(top.name)
-    per_um = {name: float(tech.prop(name, "cap_fF_per_um")) for name in conductors  # type: ignore[attr-defined]
-              if _has(tech, name)}
+    per_um = {
+        name: float(tech.prop(name, "cap_fF_per_um"))
+        for name in conductors  # type: ignore[attr-defined]
+        if _has(tech, name)
+    }
     out: dict[str, float] = {}
     for net in circuit.each_net():
         labels = [n for n in (net.name or "").split(",") if n]

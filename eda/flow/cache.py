@@ -34,15 +34,19 @@ def hash_path(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(step_name: str, step_version: str, params: dict[str, Any], input_hashes: dict[str, str],
-              code: str = "") -> str:
+def cache_key(
+    step_name: str, step_version: str, params: dict[str, Any], input_hashes: dict[str, str], code: str = ""
+) -> str:
     """The identity of a step execution: same key, same outputs (steps are deterministic).
 
     ``code`` is the step's implementation hash (:func:`eda.flow.codehash.implementation_hash`): a change to
     its source or to a module it imports changes the key; ``step_version`` stays for deliberate
     invalidation (a change in data the code reads, say)."""
-    payload = json.dumps({"step": step_name, "version": step_version, "code": code, "params": params,
-                          "inputs": input_hashes}, sort_keys=True, default=str)
+    payload = json.dumps(
+        {"step": step_name, "version": step_version, "code": code, "params": params, "inputs": input_hashes},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -63,6 +67,7 @@ def link_tree(source: Path, target: Path) -> None:
     """Copy a directory tree by hard links (cheap, same content), falling back to copies across devices.
 
     Share only frozen trees (:func:`freeze_tree`): a hard link is the same file in both runs."""
+
     def _copy(src: str, dst: str) -> None:
         try:
             os.link(src, dst)

@@ -95,8 +95,9 @@ class Executor(ABC):
         """Schedule ``fn(*args)``; ``result()`` of the returned future raises :class:`TaskError` on failure."""
 
     @abstractmethod
-    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
-            progress: bool = False) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
+    ) -> list[R]:
         """``[fn(x) for x in items]`` computed by the workers, in order; the first failure raises
         :class:`TaskError` naming ``name[index]``."""
 
@@ -162,8 +163,9 @@ class SerialExecutor(Executor):
         future.set_result(_guarded(fn, *args))
         return _NamedFuture(future, name)
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
-            progress: bool = False) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
+    ) -> list[R]:
         out = []
         for index, item in enumerate(_progress(list(items), progress, name)):
             out.append(_unwrap(f"{name}[{index}]", _guarded(fn, item)))
@@ -183,15 +185,20 @@ class LocalExecutor(Executor):
         if self._pool is None:
             import multiprocessing
 
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_watch_parent, initargs=(os.getpid(),))
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
         return self._pool
 
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
         return _NamedFuture(self._get_pool().submit(_guarded, fn, *args), name)
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
-            progress: bool = False) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
+    ) -> list[R]:
         items = list(items)
         if not items:
             return []
@@ -221,19 +228,27 @@ class DaskExecutor(Executor):
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
-            raise UserError("the dask executor needs dask.distributed",
-                            hint="pip install 'eda[dist]'") from None
+            raise UserError(
+                "the dask executor needs dask.distributed", hint="pip install 'eda[dist]'"
+            ) from None
         self._cluster = None
         if address:
             try:
                 self._client = Client(address, timeout="20s")
             except OSError as exc:
-                raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}",
-                                hint="start one with `dask scheduler` or use --executor dask (LocalCluster)") from None
+                raise UserError(
+                    f"cannot reach the Dask scheduler at {address}: {exc}",
+                    hint="start one with `dask scheduler` or use --executor dask (LocalCluster)",
+                ) from None
         else:
             n = workers or max(1, min(2, os.cpu_count() or 1))
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.ERROR)
+            self._cluster = LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             self._client = Client(self._cluster)
 
     @property
@@ -247,8 +262,10 @@ class DaskExecutor(Executor):
         try:
             self._client.wait_for_workers(1, timeout=60)
         except TimeoutError:
-            raise UserError(f"the Dask scheduler at {self._client.scheduler.address} has had no worker for 60 s",
-                            hint="start workers with `dask worker SCHEDULER_ADDRESS` on the worker machines") from None
+            raise UserError(
+                f"the Dask scheduler at {self._client.scheduler.address} has had no worker for 60 s",
+                hint="start workers with `dask worker SCHEDULER_ADDRESS` on the worker machines",
+            ) from None
         problems = _shared_directory_problems(self._client, directory)
         if problems:
             listed = "; ".join(f"{worker}: {why}" for worker, why in sorted(problems.items()))
@@ -256,15 +273,17 @@ class DaskExecutor(Executor):
                 f"{len(problems)} Dask worker(s) do not share the run directory {directory} with this "
                 f"machine ({listed})",
                 hint="every worker writes its tasks' artifacts into the run directory at this same path: "
-                     "mount it on every worker machine at the same path (a shared file system such as NFS), "
-                     "or give `eda run --runs` a directory on a mount every worker has")
+                "mount it on every worker machine at the same path (a shared file system such as NFS), "
+                "or give `eda run --runs` a directory on a mount every worker has",
+            )
 
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
         inner = self._client.submit(_guarded, fn, *args, pure=False, key=f"{name}-{os.urandom(4).hex()}")
         return _NamedFuture(inner, name)
 
-    def map(self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task",
-            progress: bool = False) -> list[R]:
+    def map(
+        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
+    ) -> list[R]:
         items = list(items)
         if not items:
             return []

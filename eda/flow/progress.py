@@ -19,8 +19,15 @@ def is_interactive() -> bool:
     return sys.stderr.isatty()
 
 
-def track(items: Iterable[T], *, total: int | None = None, description: str = "working",
-          log: logging.Logger | None = None, enabled: bool = True, every_percent: float = 10.0) -> Iterator[T]:
+def track(
+    items: Iterable[T],
+    *,
+    total: int | None = None,
+    description: str = "working",
+    log: logging.Logger | None = None,
+    enabled: bool = True,
+    every_percent: float = 10.0,
+) -> Iterator[T]:
     """Yield ``items`` while showing progress.
 
     On a terminal a rich bar is drawn; otherwise a log line is written every ``every_percent`` percent

@@ -15,8 +15,15 @@ from importlib.metadata import entry_points
 from eda.errors import FlowError
 from eda.flow.step import Step
 
-__all__ = ["register", "resolve", "registered_steps", "load_builtin_steps", "load_plugins", "close_match",
-           "STEP_ENTRY_POINTS"]
+__all__ = [
+    "register",
+    "resolve",
+    "registered_steps",
+    "load_builtin_steps",
+    "load_plugins",
+    "close_match",
+    "STEP_ENTRY_POINTS",
+]
 
 _REGISTRY: dict[str, type[Step]] = {}
 
@@ -31,7 +38,9 @@ def register(cls: type[Step]) -> type[Step]:
         raise ValueError(f"step class {cls.__qualname__} needs a name like 'area.verb', got {cls.name!r}")
     existing = _REGISTRY.get(cls.name)
     if existing is not None and existing.__qualname__ != cls.__qualname__:
-        raise ValueError(f"step name {cls.name!r} registered twice ({existing.__qualname__}, {cls.__qualname__})")
+        raise ValueError(
+            f"step name {cls.name!r} registered twice ({existing.__qualname__}, {cls.__qualname__})"
+        )
     _REGISTRY[cls.name] = cls
     return cls
 
@@ -53,11 +62,13 @@ def load_builtin_steps() -> None:
         return
     found = entry_points(group=STEP_ENTRY_POINTS)
     if not found:
-        raise FlowError(f"no step modules are registered (entry-point group '{STEP_ENTRY_POINTS}' is empty)",
-                        hint="install the toolkit so its entry points are recorded (pip install -e . or make "
-                             "install in the checkout); an eda.egg-info beside pyproject.toml from an older "
-                             "build shadows the installed metadata when the checkout is on sys.path: "
-                             "rebuild (make wheel) or delete it")
+        raise FlowError(
+            f"no step modules are registered (entry-point group '{STEP_ENTRY_POINTS}' is empty)",
+            hint="install the toolkit so its entry points are recorded (pip install -e . or make "
+            "install in the checkout); an eda.egg-info beside pyproject.toml from an older "
+            "build shadows the installed metadata when the checkout is on sys.path: "
+            "rebuild (make wheel) or delete it",
+        )
     _loaded = True
     for entry in sorted(found, key=lambda e: e.name):
         entry.load()
@@ -69,8 +80,10 @@ def load_plugins(modules: list[str]) -> None:
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            raise FlowError(f"cannot import plugin module '{module}': {exc}",
-                            hint="check the module name and that it is on PYTHONPATH") from None
+            raise FlowError(
+                f"cannot import plugin module '{module}': {exc}",
+                hint="check the module name and that it is on PYTHONPATH",
+            ) from None
 
 
 def registered_steps() -> dict[str, type[Step]]:
@@ -90,5 +103,8 @@ def resolve(step: str | type[Step], *, where: str | None = None) -> type[Step]:
         names = sorted(_REGISTRY)
         guess = close_match(str(step), names)
         hint = f"did you mean '{guess}'? " if guess else ""
-        raise FlowError(f"unknown step '{step}'", where=where,
-                        hint=f"{hint}valid steps: {', '.join(names)} (see `eda steps`)") from None
+        raise FlowError(
+            f"unknown step '{step}'",
+            where=where,
+            hint=f"{hint}valid steps: {', '.join(names)} (see `eda steps`)",
+        ) from None

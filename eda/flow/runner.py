@@ -77,7 +77,9 @@ class RunResult:
         return next(s for s in self.steps if s.id == step_id)
 
 
-def select_steps(flow: Flow, from_step: str | None, to_step: str | None) -> tuple[list[ResolvedStep], set[str]]:
+def select_steps(
+    flow: Flow, from_step: str | None, to_step: str | None
+) -> tuple[list[ResolvedStep], set[str]]:
     """Steps to execute (``--to`` keeps ``to`` and its ancestors) and those forced to re-run (``--from``)."""
     selected = [s.id for s in flow.steps]
     if to_step:
@@ -106,17 +108,23 @@ def validate_run_id(run_id: str) -> str:
     than 128 characters, and ``latest`` (the link to the newest run).
     """
     if not _RUN_ID.match(run_id) or run_id in _RESERVED:
-        raise FlowError(f"{run_id!r} is not a valid run id", where="--run-id",
-                        hint="a run id is one directory name: letters, digits, '_', '.', '+', '-' (at most 128, "
-                             "not starting with '.' or '-', not 'latest'), e.g. --run-id nightly-42")
+        raise FlowError(
+            f"{run_id!r} is not a valid run id",
+            where="--run-id",
+            hint="a run id is one directory name: letters, digits, '_', '.', '+', '-' (at most 128, "
+            "not starting with '.' or '-', not 'latest'), e.g. --run-id nightly-42",
+        )
     return run_id
 
 
 def _check_runs_dir(runs_root: Path) -> None:
     for parent in (runs_root, *runs_root.parents):
         if parent.exists() and not parent.is_dir():
-            raise FlowError(f"'{parent}' is a file, not a directory", where="--runs",
-                            hint="give --runs a directory (it is created when missing), e.g. --runs runs")
+            raise FlowError(
+                f"'{parent}' is a file, not a directory",
+                where="--runs",
+                hint="give --runs a directory (it is created when missing), e.g. --runs runs",
+            )
         if parent.exists():
             return
 
@@ -158,10 +166,12 @@ class RunLock:
         except BlockingIOError:
             owner = os.read(fd, 200).decode(errors="replace").strip() or "another process"
             os.close(fd)
-            raise FlowError(f"run directory '{self.path.parent}' is in use by another eda run ({owner})",
-                            where="--run-id",
-                            hint="wait until that run finishes, or give another --run-id (or none: a fresh "
-                                 "timestamp id is used)") from None
+            raise FlowError(
+                f"run directory '{self.path.parent}' is in use by another eda run ({owner})",
+                where="--run-id",
+                hint="wait until that run finishes, or give another --run-id (or none: a fresh "
+                "timestamp id is used)",
+            ) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()}, started {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n".encode())
         self._fd = fd
@@ -210,7 +220,9 @@ def _step_logger(step: ResolvedStep, logfile: Path) -> tuple[logging.Logger, _St
 
 
 class _Runner:
-    def __init__(self, flow: Flow, runs_root: Path, run_dir: Path, executor: str | None, progress: bool) -> None:
+    def __init__(
+        self, flow: Flow, runs_root: Path, run_dir: Path, executor: str | None, progress: bool
+    ) -> None:
         self.flow = flow
         self.flow_root = runs_root / flow.name
         self.run_dir = run_dir
@@ -241,9 +253,11 @@ class _Runner:
             if ref.step:
                 upstream = self.done[ref.step]
                 if ref.output not in upstream["outputs"]:
-                    raise FlowError(f"step '{ref.step}' did not produce its optional output '{ref.output}', "
-                                    f"which step '{step.id}' needs as input '{name}'",
-                                    hint=f"enable that output in the parameters of '{ref.step}' (see `eda steps`)")
+                    raise FlowError(
+                        f"step '{ref.step}' did not produce its optional output '{ref.output}', "
+                        f"which step '{step.id}' needs as input '{name}'",
+                        hint=f"enable that output in the parameters of '{ref.step}' (see `eda steps`)",
+                    )
                 paths[name] = upstream["dir"] / upstream["outputs"][ref.output]
             else:
                 paths[name] = ref.path  # type: ignore[assignment]
@@ -273,8 +287,10 @@ class _Runner:
             return None
         changed = self._changed_outputs(directory, done)
         if changed:
-            self.notes[step.id] = (f"cached output(s) {', '.join(changed)} of {directory} changed on disk since "
-                                   "the step finished (content hash differs); re-running the step")
+            self.notes[step.id] = (
+                f"cached output(s) {', '.join(changed)} of {directory} changed on disk since "
+                "the step finished (content hash differs); re-running the step"
+            )
             _LOG.warning("step '%s': %s", step.id, self.notes[step.id])
             return None
         return directory
@@ -302,8 +318,16 @@ class _Runner:
             link_tree(source, target)
         done = json.loads((target / "done.json").read_text())
         self.done[step.id] = {"dir": target, "outputs": done["outputs"], "hashes": done["hashes"]}
-        return StepRecord(step.id, step.cls.name, "reused", target, 0.0, done.get("metrics", {}),
-                          done["outputs"], done.get("violations", 0))
+        return StepRecord(
+            step.id,
+            step.cls.name,
+            "reused",
+            target,
+            0.0,
+            done.get("metrics", {}),
+            done["outputs"],
+            done.get("violations", 0),
+        )
 
     def execute(self, step: ResolvedStep, key: str, inputs: dict[str, Path]) -> StepRecord:
         final = self.run_dir / step.dirname
@@ -315,13 +339,28 @@ class _Runner:
         start = time.perf_counter()
         try:
             params = step.params.model_dump(mode="json")
-            _write_json(work / "params.json", {"step": step.cls.name, "version": step.cls.version, "id": step.id,
-                                               "params": params, "inputs": {k: str(v) for k, v in inputs.items()}})
+            _write_json(
+                work / "params.json",
+                {
+                    "step": step.cls.name,
+                    "version": step.cls.version,
+                    "id": step.id,
+                    "params": params,
+                    "inputs": {k: str(v) for k, v in inputs.items()},
+                },
+            )
             logger, handler = _step_logger(step, work / "step.log")
-            ctx = StepContext(step_id=step.id, params=step.params, inputs=inputs, workdir=work, log=logger,
-                              flow_dir=self.flow.path.parent, _executor_factory=self.executor,
-                              run_metrics=dict(self.metrics) if step.cls.reads_run_metrics else {},
-                              progress_enabled=self.progress)
+            ctx = StepContext(
+                step_id=step.id,
+                params=step.params,
+                inputs=inputs,
+                workdir=work,
+                log=logger,
+                flow_dir=self.flow.path.parent,
+                _executor_factory=self.executor,
+                run_metrics=dict(self.metrics) if step.cls.reads_run_metrics else {},
+                progress_enabled=self.progress,
+            )
             result = step.cls().run(ctx)
             if not isinstance(result, StepResult):
                 raise TypeError(f"{step.cls.name}.run returned {type(result).__name__}, not StepResult")
@@ -336,9 +375,18 @@ class _Runner:
             _write_json(work / "metrics.json", result.metrics)
             # hashed after every file is written: the recorded hashes are of the files as they stay
             hashes = {name: hash_path(work / rel) for name, rel in result.outputs.items()}
-            _write_json(work / "done.json", {"key": key, "outputs": result.outputs, "hashes": hashes,
-                                             "metrics": result.metrics, "violations": result.violations,
-                                             "seconds": seconds, "step": step.cls.name})
+            _write_json(
+                work / "done.json",
+                {
+                    "key": key,
+                    "outputs": result.outputs,
+                    "hashes": hashes,
+                    "metrics": result.metrics,
+                    "violations": result.violations,
+                    "seconds": seconds,
+                    "step": step.cls.name,
+                },
+            )
         except BaseException as exc:
             failed = self._fail(step, work, exc, logger, handler)
             raise self._wrap(step, exc, failed) from exc
@@ -349,17 +397,41 @@ class _Runner:
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         _write_json(self.cache_dir / f"{key}.json", {"dir": str(final.relative_to(self.flow_root))})
         self.done[step.id] = {"dir": final, "outputs": result.outputs, "hashes": hashes}
-        return StepRecord(step.id, step.cls.name, "ran", final, seconds, result.metrics, result.outputs,
-                          result.violations, self.notes.get(step.id, ""))
+        return StepRecord(
+            step.id,
+            step.cls.name,
+            "ran",
+            final,
+            seconds,
+            result.metrics,
+            result.outputs,
+            result.violations,
+            self.notes.get(step.id, ""),
+        )
 
-    def _fail(self, step: ResolvedStep, work: Path, exc: BaseException, logger: logging.Logger | None,
-              handler: _StepLogHandler | None) -> Path:
+    def _fail(
+        self,
+        step: ResolvedStep,
+        work: Path,
+        exc: BaseException,
+        logger: logging.Logger | None,
+        handler: _StepLogHandler | None,
+    ) -> Path:
         """Log the failure into ``step.log`` (best effort: the disk may be full) and keep the work
         directory as ``NN-<step>.failed``; returns that path."""
         if logger is not None and handler is not None and handler.stream is not None:
-            record = logger.makeRecord(logger.name, logging.ERROR, __file__, 0, "step failed: %s: %s",
-                                       (type(exc).__name__, exc), None)
-            handler.handle(record)  # into step.log only; the console gets the error message once, from the CLI
+            record = logger.makeRecord(
+                logger.name,
+                logging.ERROR,
+                __file__,
+                0,
+                "step failed: %s: %s",
+                (type(exc).__name__, exc),
+                None,
+            )
+            handler.handle(
+                record
+            )  # into step.log only; the console gets the error message once, from the CLI
             try:
                 handler.stream.write(traceback.format_exc())
             except (OSError, ValueError):
@@ -375,14 +447,18 @@ class _Runner:
 
     @staticmethod
     def _check_outputs(step: ResolvedStep, work: Path, result: StepResult) -> None:
-        missing = [n for n in step.cls.outputs if n not in result.outputs and n not in step.cls.optional_outputs]
+        missing = [
+            n for n in step.cls.outputs if n not in result.outputs and n not in step.cls.optional_outputs
+        ]
         if missing:
             raise TypeError(f"{step.cls.name} did not return declared output(s) {missing}")
         for name, rel in result.outputs.items():
             path = work / rel
             inside = path.resolve().is_relative_to(work.resolve())
             if Path(rel).is_absolute() or not inside or not path.exists():
-                raise TypeError(f"{step.cls.name} output '{name}' -> '{rel}' is not a file in its work directory")
+                raise TypeError(
+                    f"{step.cls.name} output '{name}' -> '{rel}' is not a file in its work directory"
+                )
 
     @staticmethod
     def _wrap(step: ResolvedStep, exc: BaseException, failed: Path) -> BaseException:
@@ -400,11 +476,15 @@ class _Runner:
         if isinstance(exc, KeyboardInterrupt):
             return exc
         if isinstance(exc, MemoryError):
-            return UserError(f"step '{step.id}' ({step.cls.name}) ran out of memory",
-                             hint="reduce the problem size (see the limits in the README) or use a machine with "
-                                  f"more memory; log in {failed / 'step.log'}")
-        err = EdaError(f"step '{step.id}' ({step.cls.name}) crashed: {type(exc).__name__}: {exc}",
-                       hint=f"traceback in {failed / 'step.log'}; this is a bug, please report it")
+            return UserError(
+                f"step '{step.id}' ({step.cls.name}) ran out of memory",
+                hint="reduce the problem size (see the limits in the README) or use a machine with "
+                f"more memory; log in {failed / 'step.log'}",
+            )
+        err = EdaError(
+            f"step '{step.id}' ({step.cls.name}) crashed: {type(exc).__name__}: {exc}",
+            hint=f"traceback in {failed / 'step.log'}; this is a bug, please report it",
+        )
         return err
 
     def close(self) -> None:
@@ -422,13 +502,21 @@ def _warn_non_finite(step: ResolvedStep, metrics: dict[str, Any], logger: loggin
     """Log every NaN/inf metric: a sign-off check fails on them; a reader of metrics.json should know."""
     bad = [k for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)]
     if bad:
-        text = f"step '{step.id}' reported non-finite metric(s): {', '.join(f'{k}={metrics[k]}' for k in bad)}"
+        text = (
+            f"step '{step.id}' reported non-finite metric(s): {', '.join(f'{k}={metrics[k]}' for k in bad)}"
+        )
         logger.warning(text)  # step.log, and the console through propagation
 
 
 def _summary(result: RunResult, flow: Flow) -> str:
-    lines = [f"# {flow.name} — {result.run_dir.name}", "", flow.description, "",
-             "| step | uses | status | seconds | violations |", "|---|---|---|---:|---:|"]
+    lines = [
+        f"# {flow.name} — {result.run_dir.name}",
+        "",
+        flow.description,
+        "",
+        "| step | uses | status | seconds | violations |",
+        "|---|---|---|---:|---:|",
+    ]
     for r in result.steps:
         lines.append(f"| {r.id} | {r.use} | {r.status} | {r.seconds:.2f} | {r.violations} |")
     return "\n".join(lines) + "\n"
@@ -439,10 +527,24 @@ def _finish_run(runner: _Runner, result: RunResult, flow: Flow, status: str, fai
     already failing (e.g. on a full disk) a write error here is swallowed so the first error is the one shown."""
     records = result.steps
     try:
-        _write_json(runner.run_dir / "metrics.json", {
-            "flow": flow.name, "run_id": runner.run_dir.name, "status": status,
-            "steps": {r.id: {"use": r.use, "status": r.status, "seconds": round(r.seconds, 3),
-                             "violations": r.violations, "metrics": r.metrics} for r in records}})
+        _write_json(
+            runner.run_dir / "metrics.json",
+            {
+                "flow": flow.name,
+                "run_id": runner.run_dir.name,
+                "status": status,
+                "steps": {
+                    r.id: {
+                        "use": r.use,
+                        "status": r.status,
+                        "seconds": round(r.seconds, 3),
+                        "violations": r.violations,
+                        "metrics": r.metrics,
+                    }
+                    for r in records
+                },
+            },
+        )
         (runner.run_dir / "summary.md").write_text(_summary(result, flow))
     except OSError:
         if not failing:
@@ -456,9 +558,17 @@ def _finish_run(runner: _Runner, result: RunResult, flow: Flow, status: str, fai
         pass
 
 
-def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = None, from_step: str | None = None,
-             to_step: str | None = None, executor: str | None = None, progress: bool = True,
-             on_step: Any = None) -> RunResult:
+def run_flow(
+    flow: Flow,
+    *,
+    runs_dir: Path | str = "runs",
+    run_id: str | None = None,
+    from_step: str | None = None,
+    to_step: str | None = None,
+    executor: str | None = None,
+    progress: bool = True,
+    on_step: Any = None,
+) -> RunResult:
     """Run ``flow`` and return what happened; raises :class:`EdaError` on a failing step.
 
     ``run_id`` must be one directory name (:func:`validate_run_id`); the run directory is locked for the
@@ -490,8 +600,13 @@ def run_flow(flow: Flow, *, runs_dir: Path | str = "runs", run_id: str | None = 
             hashes = runner.input_hashes(step)
             if step.cls.reads_run_metrics:
                 hashes["__run_metrics__"] = json.dumps(runner.metrics, sort_keys=True, default=str)
-            key = cache_key(step.cls.name, step.cls.version, step.params.model_dump(mode="json"), hashes,
-                            code=implementation_hash(step.cls.__module__))
+            key = cache_key(
+                step.cls.name,
+                step.cls.version,
+                step.params.model_dump(mode="json"),
+                hashes,
+                code=implementation_hash(step.cls.__module__),
+            )
             cached = None if step.id in forced else runner.lookup(step, key)
             if cached is not None:
                 record = runner.adopt(step, cached)

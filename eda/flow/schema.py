@@ -105,11 +105,15 @@ class Flow:
                 return step
         ids = [s.id for s in self.steps]
         guess = close_match(step_id, ids)
-        raise FlowError(f"no step '{step_id}' in flow '{self.name}'",
-                        hint=(f"did you mean '{guess}'? " if guess else "") + f"steps: {', '.join(ids)}")
+        raise FlowError(
+            f"no step '{step_id}' in flow '{self.name}'",
+            hint=(f"did you mean '{guess}'? " if guess else "") + f"steps: {', '.join(ids)}",
+        )
 
 
-def _describe_error(doc: YamlDocument, loc: tuple[Any, ...], err: dict[str, Any], model: type[BaseModel]) -> FlowError:
+def _describe_error(
+    doc: YamlDocument, loc: tuple[Any, ...], err: dict[str, Any], model: type[BaseModel]
+) -> FlowError:
     """Turn one pydantic error into a FlowError citing file:line, the key and the valid choices."""
     where = doc.where(loc)
     key = loc[-1] if loc else "?"
@@ -146,36 +150,54 @@ def _validate_params(doc: YamlDocument, index: int, spec: StepSpec, cls: type[St
             key = err["loc"][-1]
             valid = sorted(cls.Params.model_fields)
             guess = close_match(str(key), valid)
-            hint = (f"did you mean '{guess}'? " if guess else "") + \
-                f"parameters of {cls.name}: {', '.join(valid) or 'none'} (see `eda steps {cls.name}`)"
-            raise FlowError(f"unknown parameter '{key}' for step '{spec.id}' ({cls.name})",
-                            where=doc.where(loc), hint=hint) from None
+            hint = (
+                f"did you mean '{guess}'? " if guess else ""
+            ) + f"parameters of {cls.name}: {', '.join(valid) or 'none'} (see `eda steps {cls.name}`)"
+            raise FlowError(
+                f"unknown parameter '{key}' for step '{spec.id}' ({cls.name})",
+                where=doc.where(loc),
+                hint=hint,
+            ) from None
         if not err["loc"]:  # a check across parameters (a model validator)
             msg = str(err["msg"]).removeprefix("Value error, ")
             raise FlowError(f"step '{spec.id}' ({cls.name}): {msg}", where=doc.where(loc)) from None
         path = ".".join(map(str, err["loc"]))
-        raise FlowError(f"step '{spec.id}' ({cls.name}) parameter '{path}': {err['msg']} "
-                        f"(got {err.get('input')!r})", where=doc.where(loc)) from None
+        raise FlowError(
+            f"step '{spec.id}' ({cls.name}) parameter '{path}': {err['msg']} (got {err.get('input')!r})",
+            where=doc.where(loc),
+        ) from None
 
 
-def _resolve_inputs(doc: YamlDocument, index: int, spec: StepSpec, cls: type[Step],
-                    specs: dict[str, tuple[int, StepSpec, type[Step]]], flow_dir: Path) -> dict[str, StepRef]:
+def _resolve_inputs(
+    doc: YamlDocument,
+    index: int,
+    spec: StepSpec,
+    cls: type[Step],
+    specs: dict[str, tuple[int, StepSpec, type[Step]]],
+    flow_dir: Path,
+) -> dict[str, StepRef]:
     inputs: dict[str, StepRef] = {}
     for name, ref in spec.inputs.items():
         where = doc.where(("steps", index, "inputs", name))
         if name not in cls.inputs:
             guess = close_match(name, list(cls.inputs))
-            raise FlowError(f"step '{spec.id}' ({cls.name}) has no input '{name}'", where=where,
-                            hint=(f"did you mean '{guess}'? " if guess else "") +
-                            f"inputs of {cls.name}: {', '.join(cls.inputs) or 'none'}")
+            raise FlowError(
+                f"step '{spec.id}' ({cls.name}) has no input '{name}'",
+                where=where,
+                hint=(f"did you mean '{guess}'? " if guess else "")
+                + f"inputs of {cls.name}: {', '.join(cls.inputs) or 'none'}",
+            )
         head, dot, tail = ref.partition(".")
         if dot and head in specs:
             upstream = specs[head][2]
             if tail not in upstream.outputs:
                 guess = close_match(tail, list(upstream.outputs))
-                raise FlowError(f"step '{head}' ({upstream.name}) has no output '{tail}'", where=where,
-                                hint=(f"did you mean '{guess}'? " if guess else "") +
-                                f"outputs of {upstream.name}: {', '.join(upstream.outputs) or 'none'}")
+                raise FlowError(
+                    f"step '{head}' ({upstream.name}) has no output '{tail}'",
+                    where=where,
+                    hint=(f"did you mean '{guess}'? " if guess else "")
+                    + f"outputs of {upstream.name}: {', '.join(upstream.outputs) or 'none'}",
+                )
             inputs[name] = StepRef(step=head, output=tail)
             continue
         path = (flow_dir / ref).expanduser()
@@ -183,15 +205,22 @@ def _resolve_inputs(doc: YamlDocument, index: int, spec: StepSpec, cls: type[Ste
             inputs[name] = StepRef(path=path.resolve())
             continue
         guess = close_match(head, list(specs)) if dot else None
-        hint = (f"did you mean '{guess}.{tail}'? " if guess else "") + \
-            f"an input is <step id>.<output> (steps: {', '.join(specs)}) or an existing file path"
-        raise FlowError(f"input '{name}' of step '{spec.id}' refers to '{ref}', which is neither a step "
-                        f"output nor a file", where=where, hint=hint)
+        hint = (
+            f"did you mean '{guess}.{tail}'? " if guess else ""
+        ) + f"an input is <step id>.<output> (steps: {', '.join(specs)}) or an existing file path"
+        raise FlowError(
+            f"input '{name}' of step '{spec.id}' refers to '{ref}', which is neither a step "
+            f"output nor a file",
+            where=where,
+            hint=hint,
+        )
     missing = [n for n in cls.inputs if n not in inputs and n not in cls.optional_inputs]
     if missing:
-        raise FlowError(f"step '{spec.id}' ({cls.name}) needs input(s) {', '.join(missing)}",
-                        where=doc.where(("steps", index)),
-                        hint=f"add `inputs: {{{missing[0]}: <step>.<output>}}`")
+        raise FlowError(
+            f"step '{spec.id}' ({cls.name}) needs input(s) {', '.join(missing)}",
+            where=doc.where(("steps", index)),
+            hint=f"add `inputs: {{{missing[0]}: <step>.<output>}}`",
+        )
     return inputs
 
 
@@ -199,8 +228,10 @@ def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     """Read, validate and resolve a flow file (plus ``--set`` overrides); nothing runs."""
     path = Path(path)
     if path.is_dir():
-        raise FlowError(f"'{path}' is a directory, not a flow file",
-                        hint="give the flow's .yaml file (`eda flows` lists the shipped ones)")
+        raise FlowError(
+            f"'{path}' is a directory, not a flow file",
+            hint="give the flow's .yaml file (`eda flows` lists the shipped ones)",
+        )
     if not path.is_file():
         raise FlowError(f"flow file '{path}' not found", hint="see `eda flows` for the shipped flows")
     doc = load_yaml(path)
@@ -226,8 +257,10 @@ def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
         step_id, key, value = parse_override(text)
         if step_id not in specs:
             guess = close_match(step_id, list(specs))
-            raise FlowError(f"--set {text}: no step '{step_id}'",
-                            hint=(f"did you mean '{guess}'? " if guess else "") + f"steps: {', '.join(specs)}")
+            raise FlowError(
+                f"--set {text}: no step '{step_id}'",
+                hint=(f"did you mean '{guess}'? " if guess else "") + f"steps: {', '.join(specs)}",
+            )
         specs[step_id][1].with_[key] = value
     flow_dir = path.resolve().parent
     graph = nx.DiGraph()
@@ -243,8 +276,11 @@ def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     try:
         cycle = nx.find_cycle(graph)
         chain = " -> ".join([a for a, _ in cycle] + [cycle[0][0]])
-        raise FlowError(f"dependency cycle: {chain}", where=str(path),
-                        hint="a step cannot consume (directly or indirectly) its own output")
+        raise FlowError(
+            f"dependency cycle: {chain}",
+            where=str(path),
+            hint="a step cannot consume (directly or indirectly) its own output",
+        )
     except nx.NetworkXNoCycle:
         pass
     order = list(nx.lexicographical_topological_sort(graph, key=lambda n: specs[n][0]))

@@ -136,8 +136,13 @@ class StepContext:
         """Iterate ``items`` with a progress bar on a terminal and plain log lines elsewhere."""
         from eda.flow.progress import track
 
-        return track(items, total=total, description=description or self.step_id, log=self.log,
-                     enabled=self.progress_enabled)
+        return track(
+            items,
+            total=total,
+            description=description or self.step_id,
+            log=self.log,
+            enabled=self.progress_enabled,
+        )
 
 
 class Step:

@@ -27,7 +27,8 @@ StrictBoolLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 StrictBoolLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 class YamlDocument:
@@ -73,14 +74,18 @@ def load_yaml(path: Path | str) -> YamlDocument:
     """
     path = Path(path)
     if path.is_dir():
-        raise FlowError(f"'{path}' is a directory, not a YAML file", hint="give the path of the .yaml file itself")
+        raise FlowError(
+            f"'{path}' is a directory, not a YAML file", hint="give the path of the .yaml file itself"
+        )
     try:
         size = path.stat().st_size
         check_limit("yaml_bytes", size, what="this YAML file", where=str(path))
         raw = path.read_bytes()
     except OSError as exc:
-        raise FlowError(f"cannot read '{path}': {exc.strerror or exc}",
-                        hint="check the path" if not path.exists() else "check the file's permissions") from None
+        raise FlowError(
+            f"cannot read '{path}': {exc.strerror or exc}",
+            hint="check the path" if not path.exists() else "check the file's permissions",
+        ) from None
     return parse_yaml(decode_text(raw, str(path), kind="YAML"), str(path))
 
 
@@ -88,16 +93,22 @@ def decode_text(raw: bytes, source: str, *, kind: str = "text") -> str:
     """``raw`` as UTF-8 text (a leading byte-order mark dropped); binary data or an invalid byte is a
     :class:`FlowError` naming ``source:line:column`` and the byte."""
     if b"\0" in raw[:65536]:
-        raise FlowError(f"binary data, not a {kind} file", where=source,
-                        hint=f"give a {kind} file (this one holds NUL bytes: an image, archive or program?)")
+        raise FlowError(
+            f"binary data, not a {kind} file",
+            where=source,
+            hint=f"give a {kind} file (this one holds NUL bytes: an image, archive or program?)",
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise FlowError(f"byte 0x{raw[exc.start]:02x} is not valid UTF-8", where=f"{source}:{line}:{column}",
-                        hint="save the file as UTF-8 (it looks like Latin-1 or another legacy encoding; "
-                             "e.g. iconv -f latin1 -t utf-8)") from None
+        raise FlowError(
+            f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
+            where=f"{source}:{line}:{column}",
+            hint="save the file as UTF-8 (it looks like Latin-1 or another legacy encoding; "
+            "e.g. iconv -f latin1 -t utf-8)",
+        ) from None
 
 
 def _expanded_size(node: yaml.Node, budget: int) -> int:
@@ -133,18 +144,29 @@ def parse_yaml(text: str, source: str = "<string>") -> YamlDocument:
         node = yaml.compose(text, Loader=StrictBoolLoader)
         if node is not None:
             budget = limit("yaml_nodes")
-            check_limit("yaml_nodes", _expanded_size(node, budget), where=source, counted_to=True,
-                        what="this YAML document (aliases expanded)")
+            check_limit(
+                "yaml_nodes",
+                _expanded_size(node, budget),
+                where=source,
+                counted_to=True,
+                what="this YAML document (aliases expanded)",
+            )
         data = yaml.load(text, Loader=StrictBoolLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = exc.problem or exc.context or "invalid YAML"
-        raise FlowError(f"YAML syntax error: {problem}", where=where,
-                        hint="check indentation, colons and quotes around that line") from None
+        raise FlowError(
+            f"YAML syntax error: {problem}",
+            where=where,
+            hint="check indentation, colons and quotes around that line",
+        ) from None
     except yaml.reader.ReaderError as exc:
-        raise FlowError(f"character {exc.character!r} is not allowed in YAML", where=source,
-                        hint="remove control characters; YAML files are plain UTF-8 text") from None
+        raise FlowError(
+            f"character {exc.character!r} is not allowed in YAML",
+            where=source,
+            hint="remove control characters; YAML files are plain UTF-8 text",
+        ) from None
     except yaml.YAMLError as exc:
         raise FlowError(f"YAML error: {exc}", where=source) from None
     except RecursionError:

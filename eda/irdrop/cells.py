@@ -51,8 +51,11 @@ def read_power_report(path: str | Path, pin: str = "VDD") -> PowerReport:
             continue
         parts = line.split()
         if len(parts) < 13:
-            raise DataError(f"expected 13 fields (inst cell freq toggle leakage switching internal total lib "
-                            f"pin volt domain bbox), got {len(parts)}", where=f"{path}:{lineno}")
+            raise DataError(
+                f"expected 13 fields (inst cell freq toggle leakage switching internal total lib "
+                f"pin volt domain bbox), got {len(parts)}",
+                where=f"{path}:{lineno}",
+            )
         if parts[9] != pin:
             continue
         try:
@@ -69,5 +72,11 @@ def read_power_report(path: str | Path, pin: str = "VDD") -> PowerReport:
         boxes.append(box)
     if not names:
         raise DataError(f"no '{pin}' rows in power report '{path}'", hint="check the P/G pin name (--pin)")
-    return PowerReport(names=names, bbox_um=np.array(boxes), leakage_w=np.array(leak), internal_w=np.array(internal),
-                       switching_w=np.array(sw), supply_v=float(np.median(volts)))
+    return PowerReport(
+        names=names,
+        bbox_um=np.array(boxes),
+        leakage_w=np.array(leak),
+        internal_w=np.array(internal),
+        switching_w=np.array(sw),
+        supply_v=float(np.median(volts)),
+    )

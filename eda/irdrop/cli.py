@@ -18,11 +18,19 @@ app = typer.Typer()
 def train_command(
     config: Annotated[Path, typer.Option("--config", help="Recipe YAML (model/data/train sections).")],
     out: Annotated[Path, typer.Option("--out", help="Checkpoint to write (.pt).")] = Path("pdnnet.pt"),
-    world_size: Annotated[int, typer.Option("--world-size", help="torch.distributed processes on this machine "
-                                                                  "(under torchrun: leave at 1).")] = 1,
-    minutes: Annotated[float | None, typer.Option("--minutes", help="Override the wall-clock budget.")] = None,
+    world_size: Annotated[
+        int,
+        typer.Option(
+            "--world-size", help="torch.distributed processes on this machine (under torchrun: leave at 1)."
+        ),
+    ] = 1,
+    minutes: Annotated[
+        float | None, typer.Option("--minutes", help="Override the wall-clock budget.")
+    ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
-    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Hold out a case (repeatable).")] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Hold out a case (repeatable).")
+    ] = None,
 ) -> None:
     """Train PDNNet or the CNN baseline from a recipe; writes the best-validation checkpoint.
 
@@ -57,7 +65,9 @@ def train_command(
     launched = distributed_env()
     if launched is not None and launched[0] != 0:
         return  # rank 0 reports (and wrote the checkpoint)
-    typer.echo(f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}")
+    typer.echo(
+        f"best validation MAE {result.best_val_mae_mv:.4f} mV after {result.epochs_run} epochs -> {out}"
+    )
 
 
 class OutOfDistribution(StrEnum):
@@ -70,23 +80,47 @@ class OutOfDistribution(StrEnum):
 @app.command("predict")
 def predict_command(
     netlist: Annotated[Path, typer.Option("--netlist", help="PDN SPICE netlist (structural features only).")],
-    current: Annotated[Path, typer.Option("--current", help="Current map CSV (A per 1 µm tile, rows index x).")],
+    current: Annotated[
+        Path, typer.Option("--current", help="Current map CSV (A per 1 µm tile, rows index x).")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Predicted IR-drop map CSV (V; .gz compresses).")],
-    eff_dist: Annotated[Path | None, typer.Option("--eff-dist", help="Effective-distance map CSV (µm; default: "
-                                                                     "computed from the netlist).")] = None,
-    pdn_density: Annotated[Path | None, typer.Option("--pdn-density", help="PDN density map CSV (default: "
-                                                                           "computed from the netlist).")] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")] = None,
-    threads: Annotated[int | None, typer.Option("--threads", help="torch CPU threads (1 on a busy machine).")] = None,
-    ood: Annotated[OutOfDistribution, typer.Option(
-        "--ood", help="For inputs far outside the training designs: write the physics rail estimate (rail) "
-                      "or the network's output anyway (model).")] = OutOfDistribution.rail,
-    dbu: Annotated[float | None, typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, "
-                                                            "else 2000).")] = None,
-    def_file: Annotated[Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give "
-                                                                "the DBU.")] = None,
-    golden: Annotated[Path | None, typer.Option("--golden", help="Golden IR-drop map (e.g. from eda pdn solve) to "
-                                                                 "score the prediction against.")] = None,
+    eff_dist: Annotated[
+        Path | None,
+        typer.Option(
+            "--eff-dist", help="Effective-distance map CSV (µm; default: computed from the netlist)."
+        ),
+    ] = None,
+    pdn_density: Annotated[
+        Path | None,
+        typer.Option("--pdn-density", help="PDN density map CSV (default: computed from the netlist)."),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")
+    ] = None,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch CPU threads (1 on a busy machine).")
+    ] = None,
+    ood: Annotated[
+        OutOfDistribution,
+        typer.Option(
+            "--ood",
+            help="For inputs far outside the training designs: write the physics rail estimate (rail) "
+            "or the network's output anyway (model).",
+        ),
+    ] = OutOfDistribution.rail,
+    dbu: Annotated[
+        float | None,
+        typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000)."),
+    ] = None,
+    def_file: Annotated[
+        Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")
+    ] = None,
+    golden: Annotated[
+        Path | None,
+        typer.Option(
+            "--golden", help="Golden IR-drop map (e.g. from eda pdn solve) to score the prediction against."
+        ),
+    ] = None,
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the heat-map PNG.")] = False,
 ) -> None:
     """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format, with a heat-map PNG
@@ -108,8 +142,10 @@ def predict_command(
         typer.echo(f"warning: {warning}", err=True)
     pred = read_map(path)
     source = "the network" if timing.source == "model" else "the rail estimate"
-    typer.echo(f"wrote {path} ({source}; worst {pred.max() * 1e3:.4f} mV; {timing.total_s:.2f} s: read "
-               f"{timing.read_s:.2f}, features {timing.features_s:.2f}, network {timing.network_s:.2f})")
+    typer.echo(
+        f"wrote {path} ({source}; worst {pred.max() * 1e3:.4f} mV; {timing.total_s:.2f} s: read "
+        f"{timing.read_s:.2f}, features {timing.features_s:.2f}, network {timing.network_s:.2f})"
+    )
     if not no_plot:
         from eda.pdn.heatmap import plot_map
 
@@ -121,9 +157,14 @@ def predict_command(
 
         gold = read_map(golden)
         if gold.shape != pred.shape:
-            raise DataError(f"the golden map is {gold.shape[0]} x {gold.shape[1]} tiles, the prediction "
-                            f"{pred.shape[0]} x {pred.shape[1]}", where=str(golden),
-                            hint="solve on the current map's grid: eda pdn solve ... --like CURRENT_MAP")
+            raise DataError(
+                f"the golden map is {gold.shape[0]} x {gold.shape[1]} tiles, the prediction "
+                f"{pred.shape[0]} x {pred.shape[1]}",
+                where=str(golden),
+                hint="solve on the current map's grid: eda pdn solve ... --like CURRENT_MAP",
+            )
         m = map_metrics(pred, gold)
-        typer.echo(f"vs golden {golden}: MAE {m['mae'] * 1e3:.4f} mV, max error {m['max_error'] * 1e3:.4f} mV, "
-                   f"hotspot F1 {m['f1']:.3f} (golden worst {gold.max() * 1e3:.4f} mV)")
+        typer.echo(
+            f"vs golden {golden}: MAE {m['mae'] * 1e3:.4f} mV, max error {m['max_error'] * 1e3:.4f} mV, "
+            f"hotspot F1 {m['f1']:.3f} (golden worst {gold.max() * 1e3:.4f} mV)"
+        )

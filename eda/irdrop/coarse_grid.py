@@ -35,7 +35,13 @@ from eda.irdrop.cost import record_system
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
-__all__ = ["MAX_NODE_FRACTION", "coarse_cell_um", "coarse_unknowns", "coarse_grid_drop", "coarse_rail_estimate"]
+__all__ = [
+    "MAX_NODE_FRACTION",
+    "coarse_cell_um",
+    "coarse_unknowns",
+    "coarse_grid_drop",
+    "coarse_rail_estimate",
+]
 
 #: no cell of a layer conducts less than this fraction of the layer's mean (sheet or via) conductance
 _FLOOR = 0.05
@@ -64,8 +70,9 @@ def coarse_unknowns(shape: tuple[int, int], cell_um: int, num_layers: int) -> in
     return int(num_layers) * -(-shape[0] // int(cell_um)) * -(-shape[1] // int(cell_um))
 
 
-def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int, int],
-                     cell_um: int | None = None) -> np.ndarray:
+def coarse_grid_drop(
+    pdn: PdnStructure, injection: np.ndarray, shape: tuple[int, int], cell_um: int | None = None
+) -> np.ndarray:
     """Drop (V) per node that the currents ``injection`` (A drawn per node) cause on the coarse grid.
 
     ``shape`` is the ``(X, Y)`` die in 1 µm tiles; ``cell_um`` the coarse cell (default
@@ -90,8 +97,10 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
         wire = (la == lay) & (lb == lay)
         len_x, len_y = float(d[wire & (axes == 0), 0].sum()), float(d[wire & (axes == 1), 1].sum())
         # one wire pitch in cells: wires along x sit area / length apart in y, and so on
-        box = (max(1, round(nx * ny / len_y / cell)) if len_y else 1,
-               max(1, round(nx * ny / len_x / cell)) if len_x else 1)
+        box = (
+            max(1, round(nx * ny / len_y / cell)) if len_y else 1,
+            max(1, round(nx * ny / len_x / cell)) if len_x else 1,
+        )
         pitch[lay] = box
         for ax in (0, 1):
             sel = wire & (axes == ax)
@@ -117,8 +126,12 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
     cond_all = np.concatenate(cond)
     # a leak 1e-9 of the mean conductance to ground keeps a layer with no wires or vias from floating
     leak = 1e-9 * max(float(cond_all.mean()), 1e-30)
-    mat = stamp(n, np.r_[np.concatenate(ends_a), np.arange(n)], np.r_[np.concatenate(ends_b), np.full(n, -1)],
-                np.r_[cond_all, np.full(n, leak)])
+    mat = stamp(
+        n,
+        np.r_[np.concatenate(ends_a), np.arange(n)],
+        np.r_[np.concatenate(ends_b), np.full(n, -1)],
+        np.r_[cond_all, np.full(n, leak)],
+    )
 
     grounded = []  # each pad's box of one wire pitch, its own cell included
     pi, pj = tile_of(pdn.xy[pdn.pad_nodes], (cx, cy), cell)
@@ -147,9 +160,14 @@ def coarse_grid_drop(pdn: PdnStructure, injection: np.ndarray, shape: tuple[int,
     return out
 
 
-def coarse_rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
-                         sink_amp: np.ndarray | None = None, cell_um: int | None = None,
-                         chains: np.ndarray | None = None) -> np.ndarray:
+def coarse_rail_estimate(
+    pdn: PdnStructure,
+    shape: tuple[int, int],
+    sink_nodes: np.ndarray | None = None,
+    sink_amp: np.ndarray | None = None,
+    cell_um: int | None = None,
+    chains: np.ndarray | None = None,
+) -> np.ndarray:
     """Estimated IR drop (V) per node: the chain estimate corrected on the per-region coarse grid.
 
     The chain estimate (:func:`eda.irdrop.rail.chain_estimate`, or ``chains`` (V) when given) is the rail

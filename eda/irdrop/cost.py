@@ -54,8 +54,9 @@ def recording() -> Iterator[list[SystemSize]]:
         _RECORD.reset(token)
 
 
-def record_system(name: str, matrix: sp.spmatrix | None = None, *, unknowns: int | None = None,
-                  block: int | None = None) -> None:
+def record_system(
+    name: str, matrix: sp.spmatrix | None = None, *, unknowns: int | None = None, block: int | None = None
+) -> None:
     """Report a solve: a sparse ``matrix`` (its blocks are its connected components), or a dense system of
     ``unknowns`` rows made of independent blocks of ``block`` rows (default: one block). A no-op unless
     :func:`recording`."""
@@ -72,7 +73,9 @@ def record_system(name: str, matrix: sp.spmatrix | None = None, *, unknowns: int
     systems.append(SystemSize(name, n, b, n // b if b else 0))
 
 
-def feature_systems(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> list[SystemSize]:
+def feature_systems(
+    pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None
+) -> list[SystemSize]:
     """Every system the netlist-derived channels solve for ``pdn`` on the ``(X, Y)`` µm grid (sinks from the
     netlist, or from ``current``, A per tile, as :func:`eda.irdrop.features.rail_maps` takes them)."""
     from eda.irdrop.features import rail_maps
@@ -85,10 +88,15 @@ def feature_systems(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarr
 def sizes_table(cases: list[tuple[str, int, list[SystemSize]]]) -> str:
     """A Markdown table: per case (name, PDN nodes, systems) every system's unknowns, largest block and
     their ratio to the PDN's node count."""
-    lines = ["| case | PDN nodes | system | unknowns | blocks | largest block | unknowns / nodes |"
-             " largest block / nodes |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| case | PDN nodes | system | unknowns | blocks | largest block | unknowns / nodes |"
+        " largest block / nodes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, nodes, systems in cases:
         for s in systems:
-            lines.append(f"| {name} | {nodes} | {s.name} | {s.unknowns} | {s.blocks} | {s.largest_block} | "
-                         f"{s.unknowns / nodes:.3f} | {s.largest_block / nodes:.4f} |")
+            lines.append(
+                f"| {name} | {nodes} | {s.name} | {s.unknowns} | {s.blocks} | {s.largest_block} | "
+                f"{s.unknowns / nodes:.3f} | {s.largest_block / nodes:.4f} |"
+            )
     return "\n".join(lines)

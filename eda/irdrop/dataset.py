@@ -61,8 +61,9 @@ class Sample:
             self._graphs[key] = build_pdn_graph(x, self.tile_um, pdn=pdn)
         return self._graphs[key]
 
-    def crop_view(self, k: int, flip: bool, size: int, rng: random.Random
-                  ) -> tuple[torch.Tensor, PDNGraph, torch.Tensor | None]:
+    def crop_view(
+        self, k: int, flip: bool, size: int, rng: random.Random
+    ) -> tuple[torch.Tensor, PDNGraph, torch.Tensor | None]:
         """:meth:`view` cut to a random ``size`` × ``size`` µm window aligned to the graph tiles.
 
         The inputs (including the die-level current channels, computed on the whole die) and the label
@@ -76,18 +77,25 @@ class Sample:
         oy = t * rng.randrange(0, (ny - size) // t + 1) if ny > size else 0
         if nx <= size and ny <= size:
             return x, graph, y
-        x = x[..., ox:ox + size, oy:oy + size]
-        y = None if y is None else y[..., ox:ox + size, oy:oy + size]
+        x = x[..., ox : ox + size, oy : oy + size]
+        y = None if y is None else y[..., ox : ox + size, oy : oy + size]
         gx_n, gy_n = graph.grid
         tx = torch.arange(ox // t, min(gx_n, (ox + size + t - 1) // t))
         ty = torch.arange(oy // t, min(gy_n, (oy + size + t - 1) // t))
         subset = (tx[:, None] * gy_n + ty[None, :]).reshape(-1)
         from torch_geometric.utils import subgraph
 
-        ei, ea = subgraph(subset, graph.edge_index, graph.edge_attr, relabel_nodes=True,
-                          num_nodes=graph.num_nodes)
-        sub = PDNGraph(x=graph.x[subset], edge_index=ei, edge_attr=ea, grid=(len(tx), len(ty)),
-                       tile_um=t, pos=graph.pos[subset] - torch.tensor([float(ox), float(oy)]))
+        ei, ea = subgraph(
+            subset, graph.edge_index, graph.edge_attr, relabel_nodes=True, num_nodes=graph.num_nodes
+        )
+        sub = PDNGraph(
+            x=graph.x[subset],
+            edge_index=ei,
+            edge_attr=ea,
+            grid=(len(tx), len(ty)),
+            tile_um=t,
+            pos=graph.pos[subset] - torch.tensor([float(ox), float(oy)]),
+        )
         return x, sub, y
 
     def view(self, k: int = 0, flip: bool = False) -> tuple[torch.Tensor, PDNGraph, torch.Tensor | None]:
@@ -99,15 +107,25 @@ class Sample:
         return x, self.graph(k, flip), y
 
 
-def sample_from_maps(name: str, current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.ndarray,
-                     pdn: PdnStructure | None, label_v: np.ndarray | None = None,
-                     time_slices: np.ndarray | None = None, tile_um: int = 4) -> Sample:
+def sample_from_maps(
+    name: str,
+    current: np.ndarray,
+    eff_dist: np.ndarray,
+    pdn_density: np.ndarray,
+    pdn: PdnStructure | None,
+    label_v: np.ndarray | None = None,
+    time_slices: np.ndarray | None = None,
+    tile_um: int = 4,
+) -> Sample:
     """Assemble a sample from contest maps (A, µm, class; label in V) and an optional PDN."""
     shape = np.shape(current)
     for what, m in (("eff_dist", eff_dist), ("pdn_density", pdn_density), ("label", label_v)):
         if m is not None and np.shape(m) != shape:
-            raise DataError(f"{what} map has shape {np.shape(m)}, the current map {shape}",
-                            where=name, hint="all maps of one design cover the same 1 µm tile grid")
+            raise DataError(
+                f"{what} map has shape {np.shape(m)}, the current map {shape}",
+                where=name,
+                hint="all maps of one design cover the same 1 µm tile grid",
+            )
     smaps = structural_maps(pdn, shape, current) if pdn is not None else None
     x = assemble_inputs(current, eff_dist, pdn_density, smaps, time_slices)
     label = None if label_v is None else (np.asarray(label_v) * 1e3).astype(np.float32)
@@ -149,9 +167,15 @@ def load_iccad_case(case: Path, *, tile_um: int = 4, cache_dir: Path | None = No
             with np.load(cache) as z:
                 return Sample(name=name, inputs=z["inputs"], label_mv=z["label"], pdn=pdn, tile_um=tile_um)
     label_path = case / "ir_drop_map.csv.gz"
-    sample = sample_from_maps(name, read_map(case / "current_map.csv.gz"), read_map(case / "eff_dist_map.csv.gz"),
-                              read_map(case / "pdn_density.csv.gz"), pdn,
-                              read_map(label_path) if label_path.exists() else None, tile_um=tile_um)
+    sample = sample_from_maps(
+        name,
+        read_map(case / "current_map.csv.gz"),
+        read_map(case / "eff_dist_map.csv.gz"),
+        read_map(case / "pdn_density.csv.gz"),
+        pdn,
+        read_map(label_path) if label_path.exists() else None,
+        tile_um=tile_um,
+    )
     if cache is not None and sample.label_mv is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
@@ -160,9 +184,17 @@ def load_iccad_case(case: Path, *, tile_um: int = 4, cache_dir: Path | None = No
     return sample
 
 
-def load_iccad_split(root: Path, *, real: bool = True, fake: bool = True, exclude: Sequence[str] = (),
-                     only: Sequence[str] = (), tile_um: int = 4, cache_dir: Path | None = None,
-                     load: Callable[[Path], Sample] | None = None) -> list[Sample]:
+def load_iccad_split(
+    root: Path,
+    *,
+    real: bool = True,
+    fake: bool = True,
+    exclude: Sequence[str] = (),
+    only: Sequence[str] = (),
+    tile_um: int = 4,
+    cache_dir: Path | None = None,
+    load: Callable[[Path], Sample] | None = None,
+) -> list[Sample]:
     """Load the ICCAD 2023 cases that have a netlist: ``real/`` and/or ``fake/``.
 
     ``exclude``/``only`` filter by case name (``testcase1`` or ``real/testcase1``). ``load`` replaces

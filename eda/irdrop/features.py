@@ -43,8 +43,27 @@ from scipy.spatial import cKDTree
 
 from eda.irdrop.structure import PdnStructure, tile_of
 
-__all__ = ["FEATURES_VERSION", "STATIC_CHANNELS", "CONTEST_CHANNELS", "PYRAMID_BLOCKS", "CURRENT_CHANNELS", "MAP_CHANNELS", "RESIDUAL_CHANNELS", "RESIDUAL_SIGMAS", "current_pyramid", "residual_pyramid", "CURRENT_SCALE", "StructuralMaps", "structural_maps", "rail_maps", "node_map",
-           "assemble_inputs", "nearest_distance", "transform_map", "transform_inputs"]
+__all__ = [
+    "FEATURES_VERSION",
+    "STATIC_CHANNELS",
+    "CONTEST_CHANNELS",
+    "PYRAMID_BLOCKS",
+    "CURRENT_CHANNELS",
+    "MAP_CHANNELS",
+    "RESIDUAL_CHANNELS",
+    "RESIDUAL_SIGMAS",
+    "current_pyramid",
+    "residual_pyramid",
+    "CURRENT_SCALE",
+    "StructuralMaps",
+    "structural_maps",
+    "rail_maps",
+    "node_map",
+    "assemble_inputs",
+    "nearest_distance",
+    "transform_map",
+    "transform_inputs",
+]
 
 #: bump when a channel's definition or values change: keys the data-set cache and the irdrop flow steps
 FEATURES_VERSION = 10
@@ -52,18 +71,38 @@ FEATURES_VERSION = 10
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 #: Gaussian widths (µm) of the multi-scale rail-estimate residual channels
 RESIDUAL_SIGMAS: tuple[int, ...] = (2, 4, 8, 16, 32)
-STATIC_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "r_pad_min", "r_pad_par",
-                                    "d_vstripe", "d_hstripe", "via_density", "d_edge", "rail_est", "rail_coarse",
-                                    *(f"rail_res_g{s}" for s in RESIDUAL_SIGMAS),
-                                    *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
+STATIC_CHANNELS: tuple[str, ...] = (
+    "current",
+    "eff_dist",
+    "pdn_density",
+    "r_pad_min",
+    "r_pad_par",
+    "d_vstripe",
+    "d_hstripe",
+    "via_density",
+    "d_edge",
+    "rail_est",
+    "rail_coarse",
+    *(f"rail_res_g{s}" for s in RESIDUAL_SIGMAS),
+    *(f"cur_b{k}" for k in PYRAMID_BLOCKS),
+    "cur_mean",
+)
 #: channels that are linear in the current (the current, the two rail estimates and the residual, the
 #: multi-scale copies and the die mean, which stays last)
 CURRENT_CHANNELS: tuple[int, ...] = (0, *range(STATIC_CHANNELS.index("rail_est"), len(STATIC_CHANNELS)))
 #: the signed ones among them (the residual channels): their weights in a linear head may be negative
-RESIDUAL_CHANNELS: tuple[int, ...] = tuple(i for i, c in enumerate(STATIC_CHANNELS) if c.startswith("rail_res"))
+RESIDUAL_CHANNELS: tuple[int, ...] = tuple(
+    i for i, c in enumerate(STATIC_CHANNELS) if c.startswith("rail_res")
+)
 #: what an IREDGe-style CNN sees: the contest maps and the current's multi-scale copies (no netlist)
-MAP_CHANNELS: tuple[str, ...] = ("current", "eff_dist", "pdn_density", "d_edge",
-                                 *(f"cur_b{k}" for k in PYRAMID_BLOCKS), "cur_mean")
+MAP_CHANNELS: tuple[str, ...] = (
+    "current",
+    "eff_dist",
+    "pdn_density",
+    "d_edge",
+    *(f"cur_b{k}" for k in PYRAMID_BLOCKS),
+    "cur_mean",
+)
 #: the three maps the contest ships (what an IREDGe-style baseline sees)
 CONTEST_CHANNELS: tuple[str, ...] = STATIC_CHANNELS[:3]
 #: multiply a current map in A per tile by this to get the ``current`` channel (0.1 µA units)
@@ -101,7 +140,9 @@ def nearest_distance(coords: np.ndarray, stripes: np.ndarray) -> np.ndarray:
     return np.minimum(left, right)
 
 
-def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None) -> StructuralMaps:
+def structural_maps(
+    pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None
+) -> StructuralMaps:
     """Rasterise the structural features of ``pdn`` onto a ``shape = (X, Y)`` grid of 1 µm tiles.
 
     Node values are taken from the nearest lowest-layer node to each tile centre (the layer the cell
@@ -126,14 +167,23 @@ def structural_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarr
     if len(vias):
         np.add.at(count, tile_of(vias, shape), 1.0)
     rail_drop, rail_residual, rail_coarse = rail_maps(pdn, shape, current, coarse=True)
-    return StructuralMaps(r_pad_min=r_min, r_pad_par=r_par,
-                          d_vstripe=nearest_distance(gx, vstripes), d_hstripe=nearest_distance(gy, hstripes),
-                          via_count=count, rail_drop=rail_drop, rail_residual=rail_residual,
-                          rail_coarse=rail_coarse, vstripes=vstripes, hstripes=hstripes)
+    return StructuralMaps(
+        r_pad_min=r_min,
+        r_pad_par=r_par,
+        d_vstripe=nearest_distance(gx, vstripes),
+        d_hstripe=nearest_distance(gy, hstripes),
+        via_count=count,
+        rail_drop=rail_drop,
+        rail_residual=rail_residual,
+        rail_coarse=rail_coarse,
+        vstripes=vstripes,
+        hstripes=hstripes,
+    )
 
 
-def rail_maps(pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None,
-              coarse: bool = False) -> tuple[np.ndarray, ...]:
+def rail_maps(
+    pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None, coarse: bool = False
+) -> tuple[np.ndarray, ...]:
     """The rail estimate and its Kirchhoff residual on the ``(X, Y)`` grid: ``(drop V, residual A)``, plus
     the coarse-grid estimate (V, :func:`eda.irdrop.coarse_grid.coarse_rail_estimate`) with ``coarse``.
 
@@ -198,35 +248,49 @@ def current_pyramid(current: np.ndarray, blocks: tuple[int, ...] = PYRAMID_BLOCK
     levels = []
     for k in blocks:
         pooled = F.avg_pool2d(c, k, ceil_mode=True, count_include_pad=False)
-        up = F.interpolate(pooled, size=(pooled.shape[-2] * k, pooled.shape[-1] * k), mode="bilinear",
-                           align_corners=False)
+        up = F.interpolate(
+            pooled, size=(pooled.shape[-2] * k, pooled.shape[-1] * k), mode="bilinear", align_corners=False
+        )
         levels.append(up[0, 0, :nx, :ny])
     levels.append(torch.full((nx, ny), float(c.mean())))
     return torch.stack(levels).numpy()
 
 
-def assemble_inputs(current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.ndarray,
-                    structure: StructuralMaps | None, time_slices: np.ndarray | None = None) -> np.ndarray:
+def assemble_inputs(
+    current: np.ndarray,
+    eff_dist: np.ndarray,
+    pdn_density: np.ndarray,
+    structure: StructuralMaps | None,
+    time_slices: np.ndarray | None = None,
+) -> np.ndarray:
     """Stack the normalised channels ``[C, X, Y]`` (float32) in :data:`STATIC_CHANNELS` order.
 
     ``current`` is in A per tile, ``eff_dist`` in µm, ``pdn_density`` a class; without ``structure`` the
     netlist channels are zero; the multi-scale current channels follow (:func:`current_pyramid`). ``time_slices`` ``[T, X, Y]`` (A per tile per slice) are appended.
     """
     shape = np.shape(current)
-    chans = [np.asarray(current) * CURRENT_SCALE, np.asarray(eff_dist) / _EFF_DIST_UM,
-             np.asarray(pdn_density) / 3.0]
+    chans = [
+        np.asarray(current) * CURRENT_SCALE,
+        np.asarray(eff_dist) / _EFF_DIST_UM,
+        np.asarray(pdn_density) / 3.0,
+    ]
     gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
     d_edge = np.minimum(np.minimum(gx, shape[0] - gx), np.minimum(gy, shape[1] - gy))
     d_edge = np.minimum(d_edge, 3 * _STRIPE_UM) / _STRIPE_UM
     if structure is None:
         chans += [np.zeros(shape)] * 5 + [d_edge] + [np.zeros(shape)] * (2 + len(RESIDUAL_SIGMAS))
     else:
-        chans += [structure.r_pad_min / _R_OHM, structure.r_pad_par / _R_OHM,
-                  np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
-                  np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
-                  np.minimum(structure.via_count, 4.0) / 4.0, d_edge, structure.rail_drop * 1e3,
-                  structure.rail_coarse * 1e3,
-                  *residual_pyramid(structure.rail_residual * CURRENT_SCALE)]
+        chans += [
+            structure.r_pad_min / _R_OHM,
+            structure.r_pad_par / _R_OHM,
+            np.minimum(structure.d_vstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
+            np.minimum(structure.d_hstripe, 3 * _STRIPE_UM) / _STRIPE_UM,
+            np.minimum(structure.via_count, 4.0) / 4.0,
+            d_edge,
+            structure.rail_drop * 1e3,
+            structure.rail_coarse * 1e3,
+            *residual_pyramid(structure.rail_residual * CURRENT_SCALE),
+        ]
     chans += list(current_pyramid(chans[0]))
     out = np.stack(chans, axis=0)
     if time_slices is not None:

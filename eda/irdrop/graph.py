@@ -80,7 +80,9 @@ def tile_pool(maps: np.ndarray, tile_um: int, reduce: str = "mean") -> np.ndarra
     return blocks / np.maximum(n, 1.0)
 
 
-def _boundary_conductance(pdn: PdnStructure | None, grid: tuple[int, int], tile_um: int) -> tuple[np.ndarray, np.ndarray]:
+def _boundary_conductance(
+    pdn: PdnStructure | None, grid: tuple[int, int], tile_um: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Conductance (S) of wires crossing each x-boundary ``[GX-1, GY]`` and y-boundary ``[GX, GY-1]``."""
     gx_n, gy_n = grid
     gxb = np.zeros((max(gx_n - 1, 0), gy_n))
@@ -116,8 +118,9 @@ def _boundary_conductance(pdn: PdnStructure | None, grid: tuple[int, int], tile_
     return gxb, gyb
 
 
-def _oriented(src: np.ndarray, dst: np.ndarray, d_src: np.ndarray, d_dst: np.ndarray,
-              tol: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _oriented(
+    src: np.ndarray, dst: np.ndarray, d_src: np.ndarray, d_dst: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed edges away from the stripes: ``(sources, targets, bidirectional flag)``."""
     forward = d_dst > d_src + tol
     backward = d_src > d_dst + tol
@@ -125,13 +128,20 @@ def _oriented(src: np.ndarray, dst: np.ndarray, d_src: np.ndarray, d_dst: np.nda
     s = np.concatenate([src[forward], dst[backward], src[both], dst[both]])
     t = np.concatenate([dst[forward], src[backward], dst[both], src[both]])
     flag = np.concatenate([np.zeros(forward.sum() + backward.sum()), np.ones(2 * both.sum())])
-    order = np.concatenate([np.nonzero(forward)[0], np.nonzero(backward)[0], np.nonzero(both)[0],
-                            np.nonzero(both)[0]])
+    order = np.concatenate(
+        [np.nonzero(forward)[0], np.nonzero(backward)[0], np.nonzero(both)[0], np.nonzero(both)[0]]
+    )
     return np.stack([s, t]), flag, order
 
 
-def build_pdn_graph(inputs: np.ndarray, tile_um: int, *, pdn: PdnStructure | None = None,
-                    vstripes: np.ndarray | None = None, hstripes: np.ndarray | None = None) -> PDNGraph:
+def build_pdn_graph(
+    inputs: np.ndarray,
+    tile_um: int,
+    *,
+    pdn: PdnStructure | None = None,
+    vstripes: np.ndarray | None = None,
+    hstripes: np.ndarray | None = None,
+) -> PDNGraph:
     """Build the PDNGraph of one sample.
 
     Args:
@@ -177,16 +187,26 @@ def build_pdn_graph(inputs: np.ndarray, tile_um: int, *, pdn: PdnStructure | Non
     edge_index = np.concatenate([ex, ey], axis=1)
     edge_attr = np.concatenate([attr_x, attr_y], axis=0)
     pos = np.stack(np.meshgrid(cx, cy, indexing="ij"), axis=-1).reshape(-1, 2)
-    return PDNGraph(x=torch.as_tensor(node_x, dtype=torch.float32),
-                    edge_index=torch.as_tensor(edge_index, dtype=torch.long),
-                    edge_attr=torch.as_tensor(edge_attr.reshape(-1, len(EDGE_FEATURES)), dtype=torch.float32),
-                    grid=(int(gx_n), int(gy_n)), tile_um=int(tile_um),
-                    pos=torch.as_tensor(pos, dtype=torch.float32))
+    return PDNGraph(
+        x=torch.as_tensor(node_x, dtype=torch.float32),
+        edge_index=torch.as_tensor(edge_index, dtype=torch.long),
+        edge_attr=torch.as_tensor(edge_attr.reshape(-1, len(EDGE_FEATURES)), dtype=torch.float32),
+        grid=(int(gx_n), int(gy_n)),
+        tile_um=int(tile_um),
+        pos=torch.as_tensor(pos, dtype=torch.float32),
+    )
 
 
-def graph_from_cells(bbox_um: np.ndarray, leakage_w: np.ndarray, internal_w: np.ndarray,
-                     switching_w: np.ndarray, die_um: tuple[float, float], tile_um: int,
-                     vstripes: np.ndarray | None = None, hstripes: np.ndarray | None = None) -> PDNGraph:
+def graph_from_cells(
+    bbox_um: np.ndarray,
+    leakage_w: np.ndarray,
+    internal_w: np.ndarray,
+    switching_w: np.ndarray,
+    die_um: tuple[float, float],
+    tile_um: int,
+    vstripes: np.ndarray | None = None,
+    hstripes: np.ndarray | None = None,
+) -> PDNGraph:
     """PDNGraph from a cell-level power report plus placement.
 
     Each instance's leakage, internal and switching power (W) is added to the 1 µm tile holding the

@@ -24,8 +24,14 @@ __all__ = ["MODELS", "IREDGe", "PDNNet", "UNet", "build_model", "channel_index",
 
 
 def _block(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(math.gcd(8, cout), cout), nn.GELU(),
-                         nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(math.gcd(8, cout), cout), nn.GELU())
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1),
+        nn.GroupNorm(math.gcd(8, cout), cout),
+        nn.GELU(),
+        nn.Conv2d(cout, cout, 3, padding=1),
+        nn.GroupNorm(math.gcd(8, cout), cout),
+        nn.GELU(),
+    )
 
 
 def _match(t: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
@@ -71,7 +77,9 @@ class UNet(nn.Module):
             feats.append(h)
         for j, block in enumerate(self.up):
             skip = feats[len(feats) - 2 - j]
-            h = _match(F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False), skip.shape[-2:])
+            h = _match(
+                F.interpolate(h, scale_factor=2, mode="bilinear", align_corners=False), skip.shape[-2:]
+            )
             h = block(torch.cat([h, skip], dim=1) if self.skips else h)
         return h
 
@@ -81,12 +89,18 @@ class _Head(nn.Module):
 
     def __init__(self, feat: int, in_channels: int, hidden: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
-                                 nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, 1, 1))
+        self.net = nn.Sequential(
+            nn.Conv2d(feat + in_channels, hidden, 1),
+            nn.GELU(),
+            nn.Conv2d(hidden, hidden, 1),
+            nn.GELU(),
+            nn.Conv2d(hidden, 1, 1),
+        )
 
     def forward(self, feats: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
-        up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
-                    inputs.shape[-2:])
+        up = _match(
+            F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False), inputs.shape[-2:]
+        )
         return self.net(torch.cat([up, inputs], dim=1)).squeeze(1)
 
 
@@ -110,8 +124,14 @@ class IREDGe(nn.Module):
 
     uses_graph = False
 
-    def __init__(self, in_channels: int, widths: list[int] | None = None, head: int = 16,
-                 skips: bool = True, channels: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        widths: list[int] | None = None,
+        head: int = 16,
+        skips: bool = True,
+        channels: list[str] | None = None,
+    ) -> None:
         super().__init__()
         widths = widths or [16, 32, 48, 64]
         self.channels = channel_index(in_channels, channels)
@@ -133,8 +153,13 @@ class _GraphBranch(nn.Module):
 
         self.encode = nn.Sequential(nn.Linear(node_features, hidden), nn.GELU(), nn.Linear(hidden, hidden))
         self.convs = nn.ModuleList(
-            GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden)),
-                     edge_dim=edge_features, train_eps=True) for _ in range(layers))
+            GINEConv(
+                nn.Sequential(nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, hidden)),
+                edge_dim=edge_features,
+                train_eps=True,
+            )
+            for _ in range(layers)
+        )
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
@@ -156,11 +181,23 @@ class _LinearCurrentHead(nn.Module):
     prediction scales exactly with the current, as the physics (``G v = J``) demands.
     """
 
-    def __init__(self, feat: int, in_channels: int, hidden: int, levels: int, prior: list[int] | None = None,
-                 signed: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        feat: int,
+        in_channels: int,
+        hidden: int,
+        levels: int,
+        prior: list[int] | None = None,
+        signed: list[int] | None = None,
+    ) -> None:
         super().__init__()
-        self.gates = nn.Sequential(nn.Conv2d(feat + in_channels, hidden, 1), nn.GELU(),
-                                   nn.Conv2d(hidden, hidden, 1), nn.GELU(), nn.Conv2d(hidden, levels, 1))
+        self.gates = nn.Sequential(
+            nn.Conv2d(feat + in_channels, hidden, 1),
+            nn.GELU(),
+            nn.Conv2d(hidden, hidden, 1),
+            nn.GELU(),
+            nn.Conv2d(hidden, levels, 1),
+        )
         mask = torch.zeros(levels, dtype=torch.bool)
         mask[list(signed or [])] = True
         self.register_buffer("signed", mask.view(1, -1, 1, 1), persistent=False)
@@ -179,8 +216,9 @@ class _LinearCurrentHead(nn.Module):
             self.gates[-1].bias[mask] = 0.0
 
     def forward(self, feats: torch.Tensor, inputs: torch.Tensor, levels: torch.Tensor) -> torch.Tensor:
-        up = _match(F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False),
-                    inputs.shape[-2:])
+        up = _match(
+            F.interpolate(feats, scale_factor=2, mode="bilinear", align_corners=False), inputs.shape[-2:]
+        )
         raw = self.gates(torch.cat([up, inputs], dim=1))
         gates = torch.where(self.signed, raw, F.softplus(raw))
         return (gates * levels).sum(dim=1)
@@ -216,12 +254,20 @@ class PDNNet(nn.Module):
 
     uses_graph = True
 
-    def __init__(self, in_channels: int, node_features: int | None = None, edge_features: int = 4,
-                 widths: list[int] | None = None, gnn_hidden: int = 32, gnn_layers: int = 6,
-                 head: int = 16, output: str = "linear_current",
-                 current_channels: list[int] | None = None,
-                 prior_channel: int | str | list[int | str] | None = "rail_coarse",
-                 compress: bool = True) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        node_features: int | None = None,
+        edge_features: int = 4,
+        widths: list[int] | None = None,
+        gnn_hidden: int = 32,
+        gnn_layers: int = 6,
+        head: int = 16,
+        output: str = "linear_current",
+        current_channels: list[int] | None = None,
+        prior_channel: int | str | list[int | str] | None = "rail_coarse",
+        compress: bool = True,
+    ) -> None:
         super().__init__()
         if output not in ("linear_current", "direct"):
             raise ValueError(f"output must be 'linear_current' or 'direct', got {output!r}")
@@ -235,13 +281,17 @@ class PDNNet(nn.Module):
         self.current_channels = list(current_channels)
         self.cnn = UNet(in_channels, widths)
         self.gnn = _GraphBranch(node_features or in_channels + 1, edge_features, gnn_hidden, gnn_layers)
-        self.fuse = nn.Sequential(nn.Conv2d(self.cnn.out_channels + gnn_hidden, widths[0], 3, padding=1),
-                                  nn.GELU())
+        self.fuse = nn.Sequential(
+            nn.Conv2d(self.cnn.out_channels + gnn_hidden, widths[0], 3, padding=1), nn.GELU()
+        )
         if output == "direct":
             self.head: nn.Module = _Head(widths[0], in_channels, head)
         else:
-            wanted = [] if prior_channel is None else (
-                list(prior_channel) if isinstance(prior_channel, list | tuple) else [prior_channel])
+            wanted = (
+                []
+                if prior_channel is None
+                else (list(prior_channel) if isinstance(prior_channel, list | tuple) else [prior_channel])
+            )
             unknown = [c for c in wanted if isinstance(c, str) and c not in STATIC_CHANNELS]
             if unknown:
                 raise ValueError(f"unknown prior channels {unknown}; valid: {', '.join(STATIC_CHANNELS)}")
@@ -253,7 +303,9 @@ class PDNNet(nn.Module):
                 raise ValueError(f"prior channels {missing} are not among the current channels")
             prior = [self.current_channels.index(c) for c in priors]
             signed = [i for i, c in enumerate(self.current_channels) if c in RESIDUAL_CHANNELS]
-            self.head = _LinearCurrentHead(widths[0], in_channels, head, len(self.current_channels), prior, signed)
+            self.head = _LinearCurrentHead(
+                widths[0], in_channels, head, len(self.current_channels), prior, signed
+            )
 
     def _normalise(self, x: torch.Tensor, graph: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Divide the current channels of the maps and graph nodes by the die-mean current."""
@@ -306,5 +358,7 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     try:
         return MODELS[name](**kwargs)
     except (TypeError, ValueError) as exc:
-        raise SpecError(f"bad parameters for model '{name}': {exc}",
-                        hint="see eda/irdrop/configs/*.yaml for the accepted keys") from None
+        raise SpecError(
+            f"bad parameters for model '{name}': {exc}",
+            hint="see eda/irdrop/configs/*.yaml for the accepted keys",
+        ) from None

@@ -32,14 +32,25 @@ def structure_from_pdn(net) -> PdnStructure:  # noqa: ANN001 - eda.pdn.netlist.P
     a, b = net.r_a[keep], net.r_b[keep]
     pads = (net.v_pos >= 0) & (net.v_neg < 0)
     if not np.any(pads):
-        raise NetlistError("the PDN has no pad (voltage source to ground)", where=net.source,
-                           hint="pads are V elements from a top-layer node to 0")
+        raise NetlistError(
+            "the PDN has no pad (voltage source to ground)",
+            where=net.source,
+            hint="pads are V elements from a top-layer node to 0",
+        )
     sinks = (net.i_a >= 0) & (net.i_b < 0)
     xy = _fill_coordinates(np.stack([net.x_um, net.y_um], axis=1).astype(np.float64), a, b)
     layer = np.where(net.layer >= 0, net.layer, int(max(net.layer.max(), 1)))
-    return PdnStructure(xy=xy, layer=layer, res_a=a, res_b=b, res_ohm=net.r_ohm[keep],
-                        pad_nodes=net.v_pos[pads], pad_volt=net.v_volt[pads],
-                        sink_nodes=net.i_a[sinks], sink_amp=net.i_amp[sinks])
+    return PdnStructure(
+        xy=xy,
+        layer=layer,
+        res_a=a,
+        res_b=b,
+        res_ohm=net.r_ohm[keep],
+        pad_nodes=net.v_pos[pads],
+        pad_volt=net.v_volt[pads],
+        sink_nodes=net.i_a[sinks],
+        sink_amp=net.i_amp[sinks],
+    )
 
 
 def structure_from_netlist(path: Path) -> PdnStructure:

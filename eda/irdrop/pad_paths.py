@@ -36,7 +36,9 @@ def _min_edges(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_ma
     first = np.ones(key.size, dtype=bool)
     first[1:] = key[order][1:] != key[order][:-1]
     sel = order[first]
-    return sp.csr_matrix((np.r_[w[sel], w[sel]], (np.r_[lo[sel], hi[sel]], np.r_[hi[sel], lo[sel]])), shape=(n, n))
+    return sp.csr_matrix(
+        (np.r_[w[sel], w[sel]], (np.r_[lo[sel], hi[sel]], np.r_[hi[sel], lo[sel]])), shape=(n, n)
+    )
 
 
 def pad_path_resistance(graph: sp.csr_matrix, pads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,13 +60,15 @@ def pad_path_resistance(graph: sp.csr_matrix, pads: np.ndarray) -> tuple[np.ndar
     interior[pads] = False
     core = ~interior
     inner = interior[rows] & interior[cols]
-    _, comp = csgraph.connected_components(sp.csr_matrix((w[inner], (rows[inner], cols[inner])), shape=(n, n)),
-                                           directed=False)
+    _, comp = csgraph.connected_components(
+        sp.csr_matrix((w[inner], (rows[inner], cols[inner])), shape=(n, n)), directed=False
+    )
     bnd = interior[rows] & core[cols]  # chain end -> its core neighbour (each once: the graph is symmetric)
     b_comp, b_core = comp[rows[bnd]], cols[bnd]
     n_comp = int(comp.max()) + 1
-    length = (np.bincount(comp[rows[inner]], weights=w[inner], minlength=n_comp) / 2
-              + np.bincount(b_comp, weights=w[bnd], minlength=n_comp))
+    length = np.bincount(comp[rows[inner]], weights=w[inner], minlength=n_comp) / 2 + np.bincount(
+        b_comp, weights=w[bnd], minlength=n_comp
+    )
     path = np.bincount(b_comp, minlength=n_comp) == 2  # a chain with two ends (a closed loop has none)
     by_comp = np.argsort(b_comp, kind="stable")
     ends = np.full((n_comp, 2), -1)
@@ -74,8 +78,9 @@ def pad_path_resistance(graph: sp.csr_matrix, pads: np.ndarray) -> tuple[np.ndar
     chain = interior[rows] | interior[cols]
     chain_graph = sp.csr_matrix((w[chain], (rows[chain], cols[chain])), shape=(n, n))
     core_nodes = np.flatnonzero(core)
-    d_near, _, near = csgraph.dijkstra(chain_graph, directed=False, indices=core_nodes, min_only=True,
-                                       return_predecessors=True)
+    d_near, _, near = csgraph.dijkstra(
+        chain_graph, directed=False, indices=core_nodes, min_only=True, return_predecessors=True
+    )
     nodes = np.flatnonzero(interior & path[comp] & (near >= 0))
     c = comp[nodes]
     far = np.where(near[nodes] == ends[c, 0], ends[c, 1], ends[c, 0])
@@ -85,14 +90,20 @@ def pad_path_resistance(graph: sp.csr_matrix, pads: np.ndarray) -> tuple[np.ndar
     local[core_nodes] = np.arange(core_nodes.size)
     cc = core[rows] & core[cols]
     super_ = path & (ends[:, 0] != ends[:, 1])
-    reduced = _min_edges(local[np.r_[rows[cc], ends[super_, 0]]], local[np.r_[cols[cc], ends[super_, 1]]],
-                         np.r_[w[cc], length[super_]], core_nodes.size)
+    reduced = _min_edges(
+        local[np.r_[rows[cc], ends[super_, 0]]],
+        local[np.r_[cols[cc], ends[super_, 1]]],
+        np.r_[w[cc], length[super_]],
+        core_nodes.size,
+    )
     near_l, far_l = local[near[nodes]], local[far]
     nearest = np.full(n, np.inf)
     inv = np.zeros(n)
     step = max(1, _CHUNK_VALUES // max(n, 1))
     for start in range(0, pads.size, step):
-        d_core = np.atleast_2d(csgraph.dijkstra(reduced, directed=False, indices=local[pads[start:start + step]]))
+        d_core = np.atleast_2d(
+            csgraph.dijkstra(reduced, directed=False, indices=local[pads[start : start + step]])
+        )
         dist = np.full((d_core.shape[0], n), np.inf)
         dist[:, core_nodes] = d_core
         dist[:, nodes] = np.minimum(d_core[:, near_l] + r_near, d_core[:, far_l] + r_far)

@@ -18,8 +18,16 @@ from eda.data import repo_root
 from eda.errors import DataError, EdaError
 from eda.pdn.netlist import PdnNetlist
 
-__all__ = ["DEFAULT_CHECKPOINT", "PEAK_TO_MEAN_TRAINED", "Predictor", "PredictionTiming", "default_checkpoint",
-           "distribution_warnings", "geometry_maps", "predict_files"]
+__all__ = [
+    "DEFAULT_CHECKPOINT",
+    "PEAK_TO_MEAN_TRAINED",
+    "Predictor",
+    "PredictionTiming",
+    "default_checkpoint",
+    "distribution_warnings",
+    "geometry_maps",
+    "predict_files",
+]
 
 #: the checkpoint shipped with the package (trained by flows/irdrop-train.yaml)
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "pdnnet-default.pt"
@@ -41,22 +49,31 @@ def distribution_warnings(current: np.ndarray, factor: float = 4.0) -> list[str]
         return ["the current map is empty or negative"]
     ratio = float(cur.max()) / mean
     if ratio > factor * PEAK_TO_MEAN_TRAINED:
-        return [f"peak tile current is {ratio:,.0f}x the die mean, beyond the training designs "
-                f"({PEAK_TO_MEAN_TRAINED:.0f}x): the prediction is outside the model's training distribution; "
-                "use the golden solver (eda pdn solve) or train on such designs"]
+        return [
+            f"peak tile current is {ratio:,.0f}x the die mean, beyond the training designs "
+            f"({PEAK_TO_MEAN_TRAINED:.0f}x): the prediction is outside the model's training distribution; "
+            "use the golden solver (eda pdn solve) or train on such designs"
+        ]
     return []
 
 
 def default_checkpoint() -> Path:
     """Path of the shipped default checkpoint (a :class:`DataError` when it is missing)."""
     if not DEFAULT_CHECKPOINT.is_file():
-        raise DataError(f"default checkpoint '{DEFAULT_CHECKPOINT.relative_to(repo_root())}' is missing",
-                        hint="train one with `eda run flows/irdrop-train.yaml` or pass --model CKPT")
+        raise DataError(
+            f"default checkpoint '{DEFAULT_CHECKPOINT.relative_to(repo_root())}' is missing",
+            hint="train one with `eda run flows/irdrop-train.yaml` or pass --model CKPT",
+        )
     return DEFAULT_CHECKPOINT
 
 
-def geometry_maps(net: PdnNetlist, shape: tuple[int, int], out_dir: str | Path, eff_dist: str | Path | None = None,
-                  pdn_density: str | Path | None = None) -> tuple[Path, Path]:
+def geometry_maps(
+    net: PdnNetlist,
+    shape: tuple[int, int],
+    out_dir: str | Path,
+    eff_dist: str | Path | None = None,
+    pdn_density: str | Path | None = None,
+) -> tuple[Path, Path]:
     """The contest's structural input maps, computed from the netlist ``net`` on the ``shape`` grid (1 µm tiles)
     where not given: ``eff_dist_map.csv`` (µm) and ``pdn_density.csv`` (class) written into ``out_dir``
     (:mod:`eda.pdn.features`); returns the paths of both."""
@@ -104,7 +121,9 @@ class Predictor:
     """A trained model (or an ensemble of them) loaded from a checkpoint (``torch.load(weights_only=True)``),
     ready to predict."""
 
-    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu", threads: int | None = None) -> None:
+    def __init__(
+        self, checkpoint: str | Path | None = None, device: str = "cpu", threads: int | None = None
+    ) -> None:
         import torch
 
         if threads:
@@ -138,8 +157,14 @@ class Predictor:
         sample.tile_um = self.tile_um
         return np.mean([predict_sample(m, sample, self.device) for m in self.models], axis=0) * 1e-3
 
-    def predict(self, netlist: str | Path | PdnNetlist | None, current: str | Path, eff_dist: str | Path,
-                pdn_density: str | Path, out_of_distribution: str = "rail") -> tuple[np.ndarray, PredictionTiming]:
+    def predict(
+        self,
+        netlist: str | Path | PdnNetlist | None,
+        current: str | Path,
+        eff_dist: str | Path,
+        pdn_density: str | Path,
+        out_of_distribution: str = "rail",
+    ) -> tuple[np.ndarray, PredictionTiming]:
         """Predict from files; returns the IR-drop map in V ``[X, Y]`` and the timing breakdown. ``netlist`` is a
         file (node names at 2000 DBU/µm) or a netlist already read (with the design's DBU).
 
@@ -159,9 +184,12 @@ class Predictor:
         cur, eff, den = (read_map(path, nonnegative=True) for path in (current, eff_dist, pdn_density))
         for path, other in ((eff_dist, eff), (pdn_density, den)):
             if other.shape != cur.shape:
-                raise DataError(f"map is {other.shape[0]} x {other.shape[1]} tiles but the current map is "
-                                f"{cur.shape[0]} x {cur.shape[1]}", where=str(path),
-                                hint="the contest maps of one design share its grid: give that design's maps")
+                raise DataError(
+                    f"map is {other.shape[0]} x {other.shape[1]} tiles but the current map is "
+                    f"{cur.shape[0]} x {cur.shape[1]}",
+                    where=str(path),
+                    hint="the contest maps of one design share its grid: give that design's maps",
+                )
         pdn = _structure(netlist)
         timing.read_s = time.perf_counter() - t0
         timing.warnings = distribution_warnings(cur)
@@ -170,8 +198,10 @@ class Predictor:
             from eda.irdrop.features import rail_maps
 
             timing.source = "rail_estimate"
-            timing.warnings.append("wrote the layer-wise rail estimate instead of the network's prediction "
-                                   "(out_of_distribution 'model' / --ood model writes the network's output)")
+            timing.warnings.append(
+                "wrote the layer-wise rail estimate instead of the network's prediction "
+                "(out_of_distribution 'model' / --ood model writes the network's output)"
+            )
             drop = rail_maps(pdn, cur.shape, cur)[0]
             timing.features_s = time.perf_counter() - t1
             return drop, timing
@@ -182,18 +212,29 @@ class Predictor:
         out = self.predict_sample(sample)
         timing.network_s = time.perf_counter() - t2
         if not np.all(np.isfinite(out)):
-            raise EdaError(f"the network predicted {int(np.sum(~np.isfinite(out)))} non-finite tile(s) from finite "
-                           "inputs", hint="this is a bug (or a corrupt checkpoint): please report it with the inputs")
+            raise EdaError(
+                f"the network predicted {int(np.sum(~np.isfinite(out)))} non-finite tile(s) from finite "
+                "inputs",
+                hint="this is a bug (or a corrupt checkpoint): please report it with the inputs",
+            )
         return out, timing
 
 
-def predict_files(netlist: str | Path | PdnNetlist | None, current: str | Path, eff_dist: str | Path, pdn_density: str | Path,
-                  out: str | Path, model: str | Path | None = None, threads: int | None = None,
-                  out_of_distribution: str = "rail") -> tuple[Path, PredictionTiming]:
+def predict_files(
+    netlist: str | Path | PdnNetlist | None,
+    current: str | Path,
+    eff_dist: str | Path,
+    pdn_density: str | Path,
+    out: str | Path,
+    model: str | Path | None = None,
+    threads: int | None = None,
+    out_of_distribution: str = "rail",
+) -> tuple[Path, PredictionTiming]:
     """Predict and write the contest CSV ``out`` (V, rows index x; gzip when it ends with ``.gz``);
     ``out_of_distribution`` as in :meth:`Predictor.predict`."""
     from eda.pdn.maps import write_map
 
-    pred, timing = Predictor(model, threads=threads).predict(netlist, current, eff_dist, pdn_density,
-                                                             out_of_distribution)
+    pred, timing = Predictor(model, threads=threads).predict(
+        netlist, current, eff_dist, pdn_density, out_of_distribution
+    )
     return write_map(out, np.maximum(pred, 0.0)), timing

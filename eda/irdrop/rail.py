@@ -48,8 +48,15 @@ from eda.irdrop.cost import record_system
 from eda.irdrop.structure import PdnStructure, tile_of
 from eda.pdn.system import stamp
 
-__all__ = ["rail_estimate", "chain_estimate", "kirchhoff_residual", "sinks_from_current_map", "mesh_layers", "sheet_groups",
-           "pads_on_bar"]
+__all__ = [
+    "rail_estimate",
+    "chain_estimate",
+    "kirchhoff_residual",
+    "sinks_from_current_map",
+    "mesh_layers",
+    "sheet_groups",
+    "pads_on_bar",
+]
 
 #: a layer is a set of chains when at most this fraction of its nodes sit in pieces with no way up
 _CHAIN_TOLERANCE = 0.05
@@ -139,8 +146,9 @@ def _spread(field: np.ndarray, width: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def sheet_groups(pdn: PdnStructure, layers: list[int], shape: tuple[int, int],
-                 only_pad_bars: bool = False) -> list[list[int]]:
+def sheet_groups(
+    pdn: PdnStructure, layers: list[int], shape: tuple[int, int], only_pad_bars: bool = False
+) -> list[list[int]]:
     """The homogenised sheets the ``layers`` (lowest first) become on the ``(X, Y)`` µm grid.
 
     Each layer is its own sheet, except one with fewer than 4 wires across the die along one of its axes
@@ -192,8 +200,9 @@ def _box_matrix(n: int, w: int) -> np.ndarray:
     return uniform_filter1d(eye, size=w, axis=0, mode="reflect") if w > 1 else eye
 
 
-def _pad_response(kinv: np.ndarray, width: list[tuple[int, int]], pl: np.ndarray, pi: np.ndarray,
-                  pj: np.ndarray) -> np.ndarray:
+def _pad_response(
+    kinv: np.ndarray, width: list[tuple[int, int]], pl: np.ndarray, pi: np.ndarray, pj: np.ndarray
+) -> np.ndarray:
     """Potential each pad reads per ampere injected at each pad: ``[n_pad, n_pad]`` (Ω).
 
     A pad on sheet ``l`` at cell ``(i, j)`` injects ``B_x[:, i] ⊗ B_y[:, j]`` (its box) and reads the row
@@ -226,12 +235,15 @@ def _pad_response(kinv: np.ndarray, width: list[tuple[int, int]], pl: np.ndarray
             _, fc, ic = np.unique(pj[cols], return_index=True, return_inverse=True)
             # m[kx, u, v] = Σ_ky K⁻¹[kx, ky] R_u(ky) S_v(ky)
             m = np.einsum("xy,uy,vy->xuv", kinv[:, :, a, b], ry[rows[fr]], sy[cols[fc]], optimize=True)
-            resp[np.ix_(rows, cols)] = np.einsum("px,qx,xpq->pq", rx[rows], sx[cols], m[:, ir][:, :, ic],
-                                                 optimize=True)
+            resp[np.ix_(rows, cols)] = np.einsum(
+                "px,qx,xpq->pq", rx[rows], sx[cols], m[:, ir][:, :, ic], optimize=True
+            )
     return resp
 
 
-def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def _mesh_drop(
+    pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
     """Drop (V) at every node of the layers in ``groups`` (:func:`sheet_groups`): a stack of homogenised
     sheets fed by point pads.
 
@@ -352,8 +364,12 @@ def _mesh_drop(pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shap
     return drop
 
 
-def chain_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
-                   sink_amp: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def chain_estimate(
+    pdn: PdnStructure,
+    shape: tuple[int, int],
+    sink_nodes: np.ndarray | None = None,
+    sink_amp: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Steps 1-3 of the rail estimate (no global correction): ``(drop V per node, alive mask)``.
 
     ``alive`` marks the nodes with a path up to the mesh or a pad; stubs hanging below the PDN get the
@@ -386,8 +402,9 @@ def chain_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.nda
         up_b = free[b] & alive[a] & ((layer[a] > lay) | pad[a])
         ends, above, gu = np.r_[a[up_a], b[up_b]], np.r_[b[up_a], a[up_b]], np.r_[g[up_a], g[up_b]]
         # wires within the layer, plus the vias up as conductances to ground (the node above held at 0)
-        mat = stamp(m, np.r_[idx[a[both]], idx[ends]], np.r_[idx[b[both]], np.full(ends.size, -1)],
-                    np.r_[g[both], gu])
+        mat = stamp(
+            m, np.r_[idx[a[both]], idx[ends]], np.r_[idx[b[both]], np.full(ends.size, -1)], np.r_[g[both], gu]
+        )
         record_system(f"m{lay} chains", mat)
         lu = splu(mat.tocsc())  # block-diagonal: one independent chain per rail / stripe segment
         x = lu.solve(inj[free])
@@ -403,9 +420,14 @@ def chain_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.nda
     return drop, alive
 
 
-def rail_estimate(pdn: PdnStructure, shape: tuple[int, int], sink_nodes: np.ndarray | None = None,
-                  sink_amp: np.ndarray | None = None, correct: bool = True,
-                  chains: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def rail_estimate(
+    pdn: PdnStructure,
+    shape: tuple[int, int],
+    sink_nodes: np.ndarray | None = None,
+    sink_amp: np.ndarray | None = None,
+    correct: bool = True,
+    chains: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Estimated IR drop (V) per node of ``pdn`` (see the module docstring).
 
     ``sink_nodes``/``sink_amp`` (A) default to the netlist's current sinks; ``shape`` is the ``(X, Y)``
@@ -452,21 +474,29 @@ def _extend_to_stubs(pdn: PdnStructure, alive: np.ndarray, drop: np.ndarray) -> 
     end, live, g_live = np.r_[a[hang_a], b[hang_b]], np.r_[b[hang_a], a[hang_b]], np.r_[g[hang_a], g[hang_b]]
     # a ground leak 1e-12 of the largest conductance keeps isolated pieces (no live neighbour) at 0
     leak = 1e-12 * float(g.max())
-    mat = stamp(m, np.r_[idx[a[both]], idx[end], np.arange(m)], np.r_[idx[b[both]], np.full(end.size + m, -1)],
-                np.r_[g[both], g_live, np.full(m, leak)])
+    mat = stamp(
+        m,
+        np.r_[idx[a[both]], idx[end], np.arange(m)],
+        np.r_[idx[b[both]], np.full(end.size + m, -1)],
+        np.r_[g[both], g_live, np.full(m, leak)],
+    )
     rhs = np.zeros(m)
     np.add.at(rhs, idx[end], g_live * drop[live])
     record_system("stubs below the PDN", mat)
     drop[dead] = splu(mat.tocsc()).solve(rhs)
 
 
-def kirchhoff_residual(pdn: PdnStructure, drop: np.ndarray, sink_nodes: np.ndarray, sink_amp: np.ndarray) -> np.ndarray:
+def kirchhoff_residual(
+    pdn: PdnStructure, drop: np.ndarray, sink_nodes: np.ndarray, sink_amp: np.ndarray
+) -> np.ndarray:
     """The current (A) each node's Kirchhoff law misses under the drop ``drop`` (V): ``J - G·v``, 0 at pads.
 
     One product with the conductance matrix ``G`` (no solve): the current the rail estimate misplaces.
     Adding ``G⁻¹`` of it to the estimate would give the exact drop; the learned predictors see it per tile.
     """
-    residual = -(stamp(pdn.num_nodes, pdn.res_a, pdn.res_b, 1.0 / pdn.res_ohm) @ np.asarray(drop, dtype=np.float64))
+    residual = -(
+        stamp(pdn.num_nodes, pdn.res_a, pdn.res_b, 1.0 / pdn.res_ohm) @ np.asarray(drop, dtype=np.float64)
+    )
     np.add.at(residual, np.asarray(sink_nodes, dtype=np.int64), np.asarray(sink_amp, dtype=np.float64))
     residual[pdn.pad_nodes] = 0.0
     return residual

@@ -40,7 +40,14 @@ from eda.irdrop.train import (
     train_rank,
 )
 
-__all__ = ["CONFIG_DIR", "load_model_config", "train_config", "unseen_validation", "load_recipe_data", "run_recipe"]
+__all__ = [
+    "CONFIG_DIR",
+    "load_model_config",
+    "train_config",
+    "unseen_validation",
+    "load_recipe_data",
+    "run_recipe",
+]
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 _DATA_KEYS = {"real", "fake", "exclude", "only", "val", "synthetic", "tile_um", "cache_dir", "real_weight"}
@@ -54,8 +61,10 @@ def load_model_config(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     if not path.suffix and (CONFIG_DIR / f"{spec}.yaml").is_file():
         path = CONFIG_DIR / f"{spec}.yaml"
     if not path.is_file():
-        raise SpecError(f"model config '{spec}' not found",
-                        hint=f"give a YAML file or one of: {', '.join(p.stem for p in CONFIG_DIR.glob('*.yaml'))}")
+        raise SpecError(
+            f"model config '{spec}' not found",
+            hint=f"give a YAML file or one of: {', '.join(p.stem for p in CONFIG_DIR.glob('*.yaml'))}",
+        )
     from eda.flow.yamlio import load_yaml
 
     data = load_yaml(path).data  # UTF-8, size and alias limits, file:line errors
@@ -70,7 +79,9 @@ def train_config(values: dict[str, Any] | None) -> TrainConfig:
     valid = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - valid)
     if unknown:
-        raise SpecError(f"unknown training option(s) {', '.join(unknown)}", hint=f"valid: {', '.join(sorted(valid))}")
+        raise SpecError(
+            f"unknown training option(s) {', '.join(unknown)}", hint=f"valid: {', '.join(sorted(valid))}"
+        )
     return TrainConfig(**values)
 
 
@@ -89,24 +100,34 @@ def unseen_validation(samples: list[Sample]) -> list[Sample]:
     Early stopping on designs the model never trains on: the other real cases (the default) are also
     training data, so their validation error keeps falling while the model overfits its designs.
     """
-    return ([s for s in samples if s.name.startswith("fake/")][::6]
-            + [s for s in samples if not s.name.startswith(("real/", "fake/"))][::8])
+    return [s for s in samples if s.name.startswith("fake/")][::6] + [
+        s for s in samples if not s.name.startswith(("real/", "fake/"))
+    ][::8]
 
 
-def load_recipe_data(data: dict[str, Any], default_cache: Path | None = None) -> tuple[list[Sample], list[Sample]]:
+def load_recipe_data(
+    data: dict[str, Any], default_cache: Path | None = None
+) -> tuple[list[Sample], list[Sample]]:
     """``(train, val)`` samples of a recipe's ``data`` section (ICCAD cases plus any dynamic set)."""
     unknown = sorted(set(data) - _DATA_KEYS)
     if unknown:
-        raise SpecError(f"unknown data option(s) {', '.join(unknown)}", hint=f"valid: {', '.join(sorted(_DATA_KEYS))}")
+        raise SpecError(
+            f"unknown data option(s) {', '.join(unknown)}", hint=f"valid: {', '.join(sorted(_DATA_KEYS))}"
+        )
     tile_um = int(data.get("tile_um", 4))
     cache = data.get("cache_dir") or default_cache
     samples: list[Sample] = []
     if data.get("real", True) or data.get("fake", True):
         root = require_data("iccad23")
-        samples = load_iccad_split(root, real=bool(data.get("real", True)), fake=bool(data.get("fake", True)),
-                                   exclude=list(data.get("exclude", [])), only=list(data.get("only", [])),
-                                   tile_um=tile_um,
-                                   cache_dir=Path(cache) if cache else None)
+        samples = load_iccad_split(
+            root,
+            real=bool(data.get("real", True)),
+            fake=bool(data.get("fake", True)),
+            exclude=list(data.get("exclude", [])),
+            only=list(data.get("only", [])),
+            tile_um=tile_um,
+            cache_dir=Path(cache) if cache else None,
+        )
     if data.get("synthetic"):
         from eda.irdrop.synthetic import load_generated_dir
 
@@ -135,10 +156,16 @@ def _member_seeds(train: dict[str, Any]) -> list[int]:
     seeds = train.get("seeds")
     if seeds is None:
         return [int(train.get("seed", 0))]
-    if not isinstance(seeds, list) or not seeds or not all(isinstance(v, int) and not isinstance(v, bool)
-                                                            for v in seeds) or len(set(seeds)) != len(seeds):
-        raise SpecError(f"train.seeds must be a non-empty list of distinct integers, got {seeds!r}",
-                        hint="e.g. seeds: [0, 1] trains two members and ships their mean")
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in seeds)
+        or len(set(seeds)) != len(seeds)
+    ):
+        raise SpecError(
+            f"train.seeds must be a non-empty list of distinct integers, got {seeds!r}",
+            hint="e.g. seeds: [0, 1] trains two members and ships their mean",
+        )
     if "seed" in train:
         raise SpecError("give train.seed or train.seeds, not both")
     return list(seeds)
@@ -148,12 +175,23 @@ def _train_member(task: tuple[dict[str, Any], str, str | None]) -> dict[str, Any
     """Train one ensemble member (an executor task): ``(single-seed recipe, checkpoint, cache)``."""
     recipe, checkpoint, cache = task
     result = run_recipe(recipe, Path(checkpoint), default_cache=Path(cache) if cache else None)
-    return {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds,
-            "history": result.history}
+    return {
+        "val_mae_mv": result.best_val_mae_mv,
+        "epochs": result.epochs_run,
+        "seconds": result.seconds,
+        "history": result.history,
+    }
 
 
-def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1, progress: Any = None,
-               default_cache: Path | None = None, executor: Any = None) -> TrainResult:
+def run_recipe(
+    recipe: dict[str, Any],
+    checkpoint: Path,
+    *,
+    world_size: int = 1,
+    progress: Any = None,
+    default_cache: Path | None = None,
+    executor: Any = None,
+) -> TrainResult:
     """Train the recipe's model and write ``checkpoint`` (best validation weights).
 
     ``train.seeds: [s1, s2, ...]`` trains one member per seed, as tasks of ``executor`` (in parallel on a
@@ -162,7 +200,9 @@ def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1,
     """
     unknown = sorted(set(recipe) - {"model", "data", "train"})
     if unknown:
-        raise SpecError(f"unknown recipe section(s) {', '.join(unknown)}", hint="sections: model, data, train")
+        raise SpecError(
+            f"unknown recipe section(s) {', '.join(unknown)}", hint="sections: model, data, train"
+        )
     model_cfg = load_model_config(recipe.get("model", "pdnnet"))
     train_values = dict(recipe.get("train") or {})
     seeds = _member_seeds(train_values)
@@ -170,37 +210,66 @@ def run_recipe(recipe: dict[str, Any], checkpoint: Path, *, world_size: int = 1,
     cfg = train_config({**train_values, "seed": seeds[0]})
     launched = distributed_env() is not None
     if launched and world_size > 1:
-        raise SpecError(f"launched by torchrun, which sets the world size; world_size {world_size} was given too",
-                        hint="drop --world-size / world_size (torchrun: --nnodes x --nproc-per-node processes)")
+        raise SpecError(
+            f"launched by torchrun, which sets the world size; world_size {world_size} was given too",
+            hint="drop --world-size / world_size (torchrun: --nnodes x --nproc-per-node processes)",
+        )
     if len(seeds) > 1:
         if world_size > 1 or launched:
-            raise SpecError("an ensemble (train.seeds) trains its members as separate processes, not with "
-                            "torch.distributed", hint="drop --world-size / world_size or torchrun, or give one seed")
+            raise SpecError(
+                "an ensemble (train.seeds) trains its members as separate processes, not with "
+                "torch.distributed",
+                hint="drop --world-size / world_size or torchrun, or give one seed",
+            )
         if default_cache is not None or (recipe.get("data") or {}).get("cache_dir"):
-            load_recipe_data(dict(recipe.get("data") or {}), default_cache)  # fills the cache the members read
+            load_recipe_data(
+                dict(recipe.get("data") or {}), default_cache
+            )  # fills the cache the members read
         members = [Path(checkpoint).with_name(f"{Path(checkpoint).stem}.seed{s}.pt") for s in seeds]
-        tasks = [({**recipe, "model": model_cfg, "train": {**train_values, "seed": s}}, str(m),
-                  str(default_cache) if default_cache else None) for s, m in zip(seeds, members, strict=True)]
-        runs = executor.map(_train_member, tasks, name="irdrop-train-member") if executor is not None else \
-            [_train_member(t) for t in tasks]
+        tasks = [
+            (
+                {**recipe, "model": model_cfg, "train": {**train_values, "seed": s}},
+                str(m),
+                str(default_cache) if default_cache else None,
+            )
+            for s, m in zip(seeds, members, strict=True)
+        ]
+        runs = (
+            executor.map(_train_member, tasks, name="irdrop-train-member")
+            if executor is not None
+            else [_train_member(t) for t in tasks]
+        )
         merge_checkpoints(members, checkpoint)
         for m in members:
             m.unlink()
-        return TrainResult(best_val_mae_mv=float(np.mean([r["val_mae_mv"] for r in runs])),
-                           epochs_run=max(r["epochs"] for r in runs), seconds=max(r["seconds"] for r in runs),
-                           history=[{**h, "seed": s} for s, r in zip(seeds, runs, strict=True) for h in r["history"]])
+        return TrainResult(
+            best_val_mae_mv=float(np.mean([r["val_mae_mv"] for r in runs])),
+            epochs_run=max(r["epochs"] for r in runs),
+            seconds=max(r["seconds"] for r in runs),
+            history=[{**h, "seed": s} for s, r in zip(seeds, runs, strict=True) for h in r["history"]],
+        )
     train, val = load_recipe_data(dict(recipe.get("data") or {}), default_cache)
     tile_um = int((recipe.get("data") or {}).get("tile_um", 4))
     extra = {"tile_um": tile_um, "train_cases": [s.name for s in train], "val_cases": [s.name for s in val]}
     if launched:  # one rank of a torchrun job: rank 0 writes the checkpoint
         return train_rank(model_cfg, train, val, cfg, checkpoint, extra=extra, progress=progress)
     if world_size > 1:
-        payload = train_distributed(model_cfg, train, val, cfg, checkpoint, world_size=world_size, extra=extra)
-        return TrainResult(best_val_mae_mv=float(payload["metrics"]["val_mae_mv"]),
-                           epochs_run=int(payload["metrics"]["epochs"]), seconds=float(payload["metrics"]["seconds"]))
+        payload = train_distributed(
+            model_cfg, train, val, cfg, checkpoint, world_size=world_size, extra=extra
+        )
+        return TrainResult(
+            best_val_mae_mv=float(payload["metrics"]["val_mae_mv"]),
+            epochs_run=int(payload["metrics"]["epochs"]),
+            seconds=float(payload["metrics"]["seconds"]),
+        )
     result = train_model(model_cfg, train, val, cfg, progress=progress)
     assert result.model is not None
-    save_checkpoint(checkpoint, model_cfg, result.model, cfg,
-                    {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
-                    extra=extra)
+    save_checkpoint(
+        checkpoint,
+        model_cfg,
+        result.model,
+        cfg,
+        {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run, "seconds": result.seconds},
+        extra=extra,
+    )
     return result

@@ -39,20 +39,24 @@ class IrdropSynthetic(Step):
 
     class Params(StepParams):
         kind: Literal["static", "dynamic"] = Field(default="static", description="label kind")
-        source: Literal["generator", "iccad"] = Field(default="generator",
-                                                      description="random grids, or the ICCAD 2023 netlists")
+        source: Literal["generator", "iccad"] = Field(
+            default="generator", description="random grids, or the ICCAD 2023 netlists"
+        )
         count: int = Field(default=40, ge=1, description="number of designs")
         first_seed: int = Field(default=1000, description="seed of the first design (then +1 each)")
         slices: int = Field(default=8, ge=1, description="time slices of a dynamic case")
-        subsets: list[Literal["real", "fake"]] = Field(default_factory=lambda: ["fake", "real"],
-                                                       description="ICCAD 2023 subsets (source: iccad)")
+        subsets: list[Literal["real", "fake"]] = Field(
+            default_factory=lambda: ["fake", "real"], description="ICCAD 2023 subsets (source: iccad)"
+        )
 
         @model_validator(mode="after")
         def _iccad_is_dynamic(self) -> IrdropSynthetic.Params:
             if self.source == "iccad" and self.kind != "dynamic":
-                raise ValueError("source 'iccad' makes dynamic cases only (kind: dynamic); the static ICCAD "
-                                 "2023 cases carry their own labels: irdrop.train reads them with data.real / "
-                                 "data.fake")
+                raise ValueError(
+                    "source 'iccad' makes dynamic cases only (kind: dynamic); the static ICCAD "
+                    "2023 cases carry their own labels: irdrop.train reads them with data.real / "
+                    "data.fake"
+                )
             return self
 
     def run(self, ctx: StepContext) -> StepResult:
@@ -69,11 +73,13 @@ class IrdropSynthetic(Step):
 
             root = require_data("iccad23")
             dirs = [d for subset in p.subsets for d in iccad_cases(root, subset)]
-            paths = generate_iccad_dynamic([dirs[i % len(dirs)] for i in range(p.count)], seeds, out, ctx.executor,
-                                           slices=p.slices)
+            paths = generate_iccad_dynamic(
+                [dirs[i % len(dirs)] for i in range(p.count)], seeds, out, ctx.executor, slices=p.slices
+            )
         (ctx.workdir / "cases" / ".keep").unlink(missing_ok=True)
-        return StepResult(outputs={"cases": "cases"},
-                          metrics={f"irdrop__synthetic__{p.kind}_cases": len(paths)})
+        return StepResult(
+            outputs={"cases": "cases"}, metrics={f"irdrop__synthetic__{p.kind}_cases": len(paths)}
+        )
 
 
 @register
@@ -82,42 +88,68 @@ class IrdropTrain(Step):
 
     name = "irdrop.train"
     version = f"1+features{FEATURES_VERSION}"  # a change of the input channels invalidates cached trainings
-    inputs = {"synthetic": "directory of generated cases (irdrop.synthetic)",
-              "extra_cases": "a second such directory (e.g. irdrop.synthetic with source: iccad)"}
+    inputs = {
+        "synthetic": "directory of generated cases (irdrop.synthetic)",
+        "extra_cases": "a second such directory (e.g. irdrop.synthetic with source: iccad)",
+    }
     optional_inputs = frozenset({"synthetic", "extra_cases"})
     outputs = {"checkpoint": "model.pt", "history": "history.json"}
 
     class Params(StepParams):
-        model: str | dict[str, Any] = Field(default="pdnnet", description="shipped config name, YAML path or dict")
-        data: dict[str, Any] = Field(default_factory=dict, description="data selection (see eda.irdrop.recipes)")
+        model: str | dict[str, Any] = Field(
+            default="pdnnet", description="shipped config name, YAML path or dict"
+        )
+        data: dict[str, Any] = Field(
+            default_factory=dict, description="data selection (see eda.irdrop.recipes)"
+        )
         train: dict[str, Any] = Field(default_factory=dict, description="TrainConfig values")
-        world_size: int = Field(default=1, ge=1, description="torch.distributed processes on this machine (gloo on the "
-                                "CPU, NCCL with one GPU each); torchrun for several machines")
+        world_size: int = Field(
+            default=1,
+            ge=1,
+            description="torch.distributed processes on this machine (gloo on the "
+            "CPU, NCCL with one GPU each); torchrun for several machines",
+        )
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.irdrop.recipes import run_recipe
 
         p = ctx.params
         data = dict(p.data)
-        dirs = [str(d) for d in (ctx.optional_input("synthetic"), ctx.optional_input("extra_cases")) if d is not None]
+        dirs = [
+            str(d)
+            for d in (ctx.optional_input("synthetic"), ctx.optional_input("extra_cases"))
+            if d is not None
+        ]
         if dirs:
             data["synthetic"] = dirs
         recipe = {"model": p.model, "data": data, "train": dict(p.train)}
         if len(p.train.get("seeds") or []) > 1:
-            ctx.log.info(f"training {len(p.train['seeds'])} ensemble members (seeds {p.train['seeds']}) as parallel "
-                         f"tasks, up to {p.train.get('max_minutes', 18)} min each; the step reports when all are done")
-        result = run_recipe(recipe, ctx.path("model.pt"), world_size=p.world_size, progress=ctx.progress,
-                            default_cache=ctx.workdir / "cache", executor=ctx.executor)
+            ctx.log.info(
+                f"training {len(p.train['seeds'])} ensemble members (seeds {p.train['seeds']}) as parallel "
+                f"tasks, up to {p.train.get('max_minutes', 18)} min each; the step reports when all are done"
+            )
+        result = run_recipe(
+            recipe,
+            ctx.path("model.pt"),
+            world_size=p.world_size,
+            progress=ctx.progress,
+            default_cache=ctx.workdir / "cache",
+            executor=ctx.executor,
+        )
         ctx.path("history.json").write_text(json.dumps(result.history, indent=1))
         cache = ctx.workdir / "cache"
         if cache.is_dir():
             for f in cache.iterdir():
                 f.unlink()
             cache.rmdir()
-        return StepResult(outputs={"checkpoint": "model.pt", "history": "history.json"},
-                          metrics={"irdrop__train__val_mae_mv": result.best_val_mae_mv,
-                                   "irdrop__train__epochs": result.epochs_run,
-                                   "irdrop__train__seconds": result.seconds})
+        return StepResult(
+            outputs={"checkpoint": "model.pt", "history": "history.json"},
+            metrics={
+                "irdrop__train__val_mae_mv": result.best_val_mae_mv,
+                "irdrop__train__epochs": result.epochs_run,
+                "irdrop__train__seconds": result.seconds,
+            },
+        )
 
 
 @register
@@ -131,20 +163,35 @@ class IrdropPredict(Step):
     name = "irdrop.predict"
     # cached predictions are stale when the channels or the shipped checkpoint (not a hashed input) change
     version = f"2+features{FEATURES_VERSION}+{_shipped_checkpoint_digest()}"
-    inputs = {"netlist": "PDN SPICE netlist", "current": "current map CSV", "eff_dist": "effective-distance map",
-              "pdn_density": "PDN density map", "model": "checkpoint (default: the shipped one)",
-              "golden": "IR-drop label map to score against (optional)",
-              "def": "the design's DEF (its UNITS give the node names' DBU)"}
+    inputs = {
+        "netlist": "PDN SPICE netlist",
+        "current": "current map CSV",
+        "eff_dist": "effective-distance map",
+        "pdn_density": "PDN density map",
+        "model": "checkpoint (default: the shipped one)",
+        "golden": "IR-drop label map to score against (optional)",
+        "def": "the design's DEF (its UNITS give the node names' DBU)",
+    }
     optional_inputs = frozenset({"eff_dist", "pdn_density", "model", "golden", "def"})
-    outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json", "heatmap": "heatmap.png (with plots)"}
+    outputs = {
+        "ir_drop_map": "ir_drop_map.csv",
+        "metrics": "predict.json",
+        "heatmap": "heatmap.png (with plots)",
+    }
     optional_outputs = frozenset({"heatmap"})
 
     class Params(StepParams):
         out_of_distribution: Literal["rail", "model"] = Field(
-            default="rail", description="for inputs far outside the training designs: the physics rail "
-                                        "estimate (rail) or the network's output anyway (model)")
-        dbu_per_um: float | None = Field(default=None, gt=0, description="DBU per µm of the node names "
-                                         "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)")
+            default="rail",
+            description="for inputs far outside the training designs: the physics rail "
+            "estimate (rail) or the network's output anyway (model)",
+        )
+        dbu_per_um: float | None = Field(
+            default=None,
+            gt=0,
+            description="DBU per µm of the node names "
+            "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)",
+        )
         plots: bool = Field(default=True, description="write the predicted map as a heat map (PNG)")
 
     def run(self, ctx: StepContext) -> StepResult:
@@ -156,26 +203,40 @@ class IrdropPredict(Step):
 
         eff, den = ctx.optional_input("eff_dist"), ctx.optional_input("pdn_density")
         # read once, in the design's units, for the maps and the predictor
-        netlist = read_netlist(ctx.input("netlist"),
-                               dbu_per_um=resolve_dbu(ctx.params.dbu_per_um, ctx.optional_input("def")))
+        netlist = read_netlist(
+            ctx.input("netlist"), dbu_per_um=resolve_dbu(ctx.params.dbu_per_um, ctx.optional_input("def"))
+        )
         if eff is None or den is None:
             eff, den = geometry_maps(netlist, read_map(ctx.input("current")).shape, ctx.workdir, eff, den)
-        out, timing = predict_files(netlist, ctx.input("current"), eff, den,
-                                    ctx.path("ir_drop_map.csv"), ctx.optional_input("model"),
-                                    out_of_distribution=ctx.params.out_of_distribution)
+        out, timing = predict_files(
+            netlist,
+            ctx.input("current"),
+            eff,
+            den,
+            ctx.path("ir_drop_map.csv"),
+            ctx.optional_input("model"),
+            out_of_distribution=ctx.params.out_of_distribution,
+        )
         pred = read_map(out)
-        metrics: dict[str, Any] = {"irdrop__predict__runtime_s": timing.total_s,
-                                   "irdrop__predict__network_s": timing.network_s,
-                                   "irdrop__predict__worst_drop_mv": float(pred.max() * 1e3),
-                                   "irdrop__predict__in_distribution": not timing.warnings,
-                                   "irdrop__predict__from_model": timing.source == "model"}
+        metrics: dict[str, Any] = {
+            "irdrop__predict__runtime_s": timing.total_s,
+            "irdrop__predict__network_s": timing.network_s,
+            "irdrop__predict__worst_drop_mv": float(pred.max() * 1e3),
+            "irdrop__predict__in_distribution": not timing.warnings,
+            "irdrop__predict__from_model": timing.source == "model",
+        }
         for warning in timing.warnings:
             ctx.log.warning(warning)
         golden = ctx.optional_input("golden")
         if golden is not None:
             m = map_metrics(pred, read_map(golden))
-            metrics.update({"irdrop__predict__mae_mv": m["mae"] * 1e3, "irdrop__predict__max_error_mv":
-                            m["max_error"] * 1e3, "irdrop__predict__f1": m["f1"]})
+            metrics.update(
+                {
+                    "irdrop__predict__mae_mv": m["mae"] * 1e3,
+                    "irdrop__predict__max_error_mv": m["max_error"] * 1e3,
+                    "irdrop__predict__f1": m["f1"],
+                }
+            )
         ctx.path("predict.json").write_text(json.dumps(metrics, indent=1))
         outputs = {"ir_drop_map": "ir_drop_map.csv", "metrics": "predict.json"}
         if ctx.params.plots:

@@ -60,8 +60,10 @@ class PdnStructure:
         self.sink_amp = np.asarray(self.sink_amp, dtype=np.float64)
         if np.any(self.res_ohm <= 0):
             bad = int(np.nonzero(self.res_ohm <= 0)[0][0])
-            raise NetlistError(f"resistor {bad} has non-positive resistance {self.res_ohm[bad]} Ω",
-                               hint="every PDN resistor must be > 0 Ω")
+            raise NetlistError(
+                f"resistor {bad} has non-positive resistance {self.res_ohm[bad]} Ω",
+                hint="every PDN resistor must be > 0 Ω",
+            )
         if self.pad_nodes.size == 0:
             raise NetlistError("the PDN has no pad (voltage source)", hint="add V elements on the top layer")
 
@@ -142,16 +144,27 @@ class PdnStructure:
     def transformed(self, k: int, flip: bool, size_um: tuple[float, float]) -> PdnStructure:
         """The same PDN under the map transform used for augmentation (see :func:`transform_points`)."""
         xy = transform_points(self.xy, k, flip, size_um)
-        return PdnStructure(xy, self.layer, self.res_a, self.res_b, self.res_ohm, self.pad_nodes,
-                            self.pad_volt, self.sink_nodes, self.sink_amp)
+        return PdnStructure(
+            xy,
+            self.layer,
+            self.res_a,
+            self.res_b,
+            self.res_ohm,
+            self.pad_nodes,
+            self.pad_volt,
+            self.sink_nodes,
+            self.sink_amp,
+        )
 
 
 def tile_of(xy: np.ndarray, shape: tuple[int, int], tile_um: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(ix, iy)`` of the ``tile_um`` tiles of a ``shape`` grid holding the points ``xy`` (µm)
     ``[k, 2]``; points on or past the far edge land in the last tile."""
     xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
-    return (np.clip(np.floor(xy[:, 0] / tile_um).astype(int), 0, shape[0] - 1),
-            np.clip(np.floor(xy[:, 1] / tile_um).astype(int), 0, shape[1] - 1))
+    return (
+        np.clip(np.floor(xy[:, 0] / tile_um).astype(int), 0, shape[0] - 1),
+        np.clip(np.floor(xy[:, 1] / tile_um).astype(int), 0, shape[1] - 1),
+    )
 
 
 def transform_points(xy: np.ndarray, k: int, flip: bool, size_um: tuple[float, float]) -> np.ndarray:

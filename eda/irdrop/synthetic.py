@@ -30,8 +30,18 @@ import numpy as np
 from eda.irdrop.dataset import Sample, sample_from_maps
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["random_spec", "make_case", "generate_cases", "iccad_dynamic_spec", "make_iccad_dynamic_case",
-           "generate_iccad_dynamic", "slice_maps", "load_case_file", "load_generated_dir", "DEFAULT_SLICES"]
+__all__ = [
+    "random_spec",
+    "make_case",
+    "generate_cases",
+    "iccad_dynamic_spec",
+    "make_iccad_dynamic_case",
+    "generate_iccad_dynamic",
+    "slice_maps",
+    "load_case_file",
+    "load_generated_dir",
+    "DEFAULT_SLICES",
+]
 
 DEFAULT_SLICES = 8
 #: cache version per kind (dynamic 3: slice maps keep the current map's texture, activity follows the
@@ -49,22 +59,35 @@ def random_spec(seed: int, kind: str, size_um: tuple[float, float] = (120.0, 260
     layers = []
     for i, layer in enumerate(DEFAULT_LAYERS):
         scale = 1.0 if i == 0 else float(rng.uniform(0.7, 1.5))
-        layers.append(replace(layer, pitch_um=round(layer.pitch_um * scale, 1),
-                              sheet_ohm_sq=layer.sheet_ohm_sq * float(rng.uniform(0.8, 1.25))))
-    spec = GridSpec(width_um=round(side, 1), height_um=round(side * aspect, 1), layers=tuple(layers),
-                    pads=str(rng.choice(["bump", "bump", "periphery"])),
-                    pad_pitch_um=float(rng.uniform(60.0, 140.0)),
-                    current_density_a_um2=float(rng.uniform(4e-8, 1.3e-7)),
-                    hotspots=int(rng.integers(1, 8)), hotspot_sigma_um=float(rng.uniform(8.0, 35.0)),
-                    hotspot_gain=float(rng.uniform(2.0, 10.0)), seed=int(seed))
+        layers.append(
+            replace(
+                layer,
+                pitch_um=round(layer.pitch_um * scale, 1),
+                sheet_ohm_sq=layer.sheet_ohm_sq * float(rng.uniform(0.8, 1.25)),
+            )
+        )
+    spec = GridSpec(
+        width_um=round(side, 1),
+        height_um=round(side * aspect, 1),
+        layers=tuple(layers),
+        pads=str(rng.choice(["bump", "bump", "periphery"])),
+        pad_pitch_um=float(rng.uniform(60.0, 140.0)),
+        current_density_a_um2=float(rng.uniform(4e-8, 1.3e-7)),
+        hotspots=int(rng.integers(1, 8)),
+        hotspot_sigma_um=float(rng.uniform(8.0, 35.0)),
+        hotspot_gain=float(rng.uniform(2.0, 10.0)),
+        seed=int(seed),
+    )
     if kind == "dynamic":
-        spec = replace(spec, waveform="pwl", cycles=4, clock_period_s=1e-9,
-                       decap_fraction=float(rng.uniform(0.02, 0.1)))
+        spec = replace(
+            spec, waveform="pwl", cycles=4, clock_period_s=1e-9, decap_fraction=float(rng.uniform(0.02, 0.1))
+        )
     return spec
 
 
-def slice_maps(net: Any, current_map: np.ndarray, stop: float, slices: int,
-               samples_per_slice: int = 25) -> np.ndarray:
+def slice_maps(
+    net: Any, current_map: np.ndarray, stop: float, slices: int, samples_per_slice: int = 25
+) -> np.ndarray:
     """Tile current per time slice on the 1 µm grid ``[slices, X, Y]`` (A per tile).
 
     Every tile of ``current_map`` (the static load, A per tile) is scaled by the activity of its nearest
@@ -93,18 +116,39 @@ def slice_maps(net: Any, current_map: np.ndarray, stop: float, slices: int,
     return out
 
 
-def _save_case(path: Path, current: np.ndarray, eff_dist: np.ndarray, pdn_density: np.ndarray, label: np.ndarray,
-               net: Any, solve_s: float, **extra: np.ndarray) -> None:
+def _save_case(
+    path: Path,
+    current: np.ndarray,
+    eff_dist: np.ndarray,
+    pdn_density: np.ndarray,
+    label: np.ndarray,
+    net: Any,
+    solve_s: float,
+    **extra: np.ndarray,
+) -> None:
     """Write one case ``.npz`` (maps, label, the PDN structure arrays) under a temp name, then rename."""
     from eda.irdrop.netlist_adapter import structure_from_pdn
 
     pdn = structure_from_pdn(net)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, current=current, eff_dist=eff_dist, pdn_density=pdn_density, label=label,
-                        xy=pdn.xy, layer=pdn.layer, res_a=pdn.res_a, res_b=pdn.res_b, res_ohm=pdn.res_ohm,
-                        pad_nodes=pdn.pad_nodes, pad_volt=pdn.pad_volt, solve_s=solve_s, nodes=net.n_nodes,
-                        **extra)
+    np.savez_compressed(
+        tmp,
+        current=current,
+        eff_dist=eff_dist,
+        pdn_density=pdn_density,
+        label=label,
+        xy=pdn.xy,
+        layer=pdn.layer,
+        res_a=pdn.res_a,
+        res_b=pdn.res_b,
+        res_ohm=pdn.res_ohm,
+        pad_nodes=pdn.pad_nodes,
+        pad_volt=pdn.pad_volt,
+        solve_s=solve_s,
+        nodes=net.n_nodes,
+        **extra,
+    )
     tmp.replace(path)
 
 
@@ -119,7 +163,9 @@ def make_case(task: tuple[str, int, str, int, int]) -> str:
 
     kind, seed, cache_dir, slices, steps_per_cycle = task
     spec = random_spec(seed, kind)
-    key = hashlib.sha1(json.dumps([_VERSION[kind], asdict(spec), slices, steps_per_cycle], default=str).encode())
+    key = hashlib.sha1(
+        json.dumps([_VERSION[kind], asdict(spec), slices, steps_per_cycle], default=str).encode()
+    )
     path = Path(cache_dir) / f"{kind}-{seed:05d}-{key.hexdigest()[:10]}.npz"
     if path.exists():
         return str(path)
@@ -142,8 +188,16 @@ def make_case(task: tuple[str, int, str, int, int]) -> str:
     # dynamic cases: the static current channel is the time-averaged current of the waveforms
     current = extra["time_slices"].mean(axis=0) if kind == "dynamic" else gen.current_map
     solve_s = time.perf_counter() - t0
-    _save_case(path, current, effective_distance_map(net, shape), pdn_density_map(net, shape),
-               rasterize(net, drop, shape), net, solve_s, **extra)
+    _save_case(
+        path,
+        current,
+        effective_distance_map(net, shape),
+        pdn_density_map(net, shape),
+        rasterize(net, drop, shape),
+        net,
+        solve_s,
+        **extra,
+    )
     return str(path)
 
 
@@ -171,8 +225,9 @@ def make_iccad_dynamic_case(task: tuple[str, int, str, int, int]) -> str:
     case_dir, seed, cache_dir, slices, steps_per_cycle = task
     case = Path(case_dir)
     act = iccad_dynamic_spec(seed)
-    key = hashlib.sha1(json.dumps([_VERSION["dynamic"], case.parent.name, case.name, act, slices,
-                                   steps_per_cycle]).encode())
+    key = hashlib.sha1(
+        json.dumps([_VERSION["dynamic"], case.parent.name, case.name, act, slices, steps_per_cycle]).encode()
+    )
     path = Path(cache_dir) / f"dynamic-{case.parent.name}-{case.name}-{seed:05d}-{key.hexdigest()[:10]}.npz"
     if path.exists():
         return str(path)
@@ -182,14 +237,28 @@ def make_iccad_dynamic_case(task: tuple[str, int, str, int, int]) -> str:
     stop = act["clock_period_s"] * act["cycles"]
     res = solve_transient(net, stop, act["clock_period_s"] / steps_per_cycle)
     time_slices = slice_maps(net, current_map, stop, slices)
-    _save_case(path, time_slices.mean(axis=0), read_map(case / "eff_dist_map.csv.gz"),
-               read_map(case / "pdn_density.csv.gz"), rasterize(net, res.worst_drop, current_map.shape), net,
-               time.perf_counter() - t0, time_slices=time_slices)
+    _save_case(
+        path,
+        time_slices.mean(axis=0),
+        read_map(case / "eff_dist_map.csv.gz"),
+        read_map(case / "pdn_density.csv.gz"),
+        rasterize(net, res.worst_drop, current_map.shape),
+        net,
+        time.perf_counter() - t0,
+        time_slices=time_slices,
+    )
     return str(path)
 
 
-def generate_cases(kind: str, seeds: list[int], cache_dir: Path, executor: Any = None, *,
-                   slices: int = DEFAULT_SLICES, steps_per_cycle: int = 20) -> list[Path]:
+def generate_cases(
+    kind: str,
+    seeds: list[int],
+    cache_dir: Path,
+    executor: Any = None,
+    *,
+    slices: int = DEFAULT_SLICES,
+    steps_per_cycle: int = 20,
+) -> list[Path]:
     """Make (or reuse) the cases of ``seeds`` through ``executor.map`` (serial when None)."""
     if kind not in ("static", "dynamic"):
         raise ValueError(f"kind must be 'static' or 'dynamic', got {kind!r}")
@@ -204,24 +273,49 @@ def _run(fn: Any, tasks: list[tuple], executor: Any, name: str) -> list[Path]:
     return [Path(p) for p in executor.map(fn, tasks, name=name)]
 
 
-def generate_iccad_dynamic(cases: list[Path], seeds: list[int], cache_dir: Path, executor: Any = None, *,
-                           slices: int = DEFAULT_SLICES, steps_per_cycle: int = 20) -> list[Path]:
+def generate_iccad_dynamic(
+    cases: list[Path],
+    seeds: list[int],
+    cache_dir: Path,
+    executor: Any = None,
+    *,
+    slices: int = DEFAULT_SLICES,
+    steps_per_cycle: int = 20,
+) -> list[Path]:
     """Dynamic cases on ICCAD 2023 netlists: ``cases[i]`` (a case directory) with activity seed
     ``seeds[i]``, made (or reused) through ``executor.map`` (serial when None)."""
     if len(cases) != len(seeds):
         raise ValueError(f"one seed per case: {len(cases)} cases, {len(seeds)} seeds")
-    tasks = [(str(c), int(s), str(cache_dir), int(slices), int(steps_per_cycle)) for c, s in zip(cases, seeds, strict=True)]
+    tasks = [
+        (str(c), int(s), str(cache_dir), int(slices), int(steps_per_cycle))
+        for c, s in zip(cases, seeds, strict=True)
+    ]
     return _run(make_iccad_dynamic_case, tasks, executor, "irdrop-iccad-dynamic-case")
 
 
 def load_case_file(path: Path, tile_um: int = 4) -> Sample:
     """A :class:`Sample` from a generated ``.npz`` (dynamic files add their time-slice channels)."""
     with np.load(path) as z:
-        pdn = PdnStructure(xy=z["xy"], layer=z["layer"], res_a=z["res_a"], res_b=z["res_b"], res_ohm=z["res_ohm"],
-                           pad_nodes=z["pad_nodes"], pad_volt=z["pad_volt"])
+        pdn = PdnStructure(
+            xy=z["xy"],
+            layer=z["layer"],
+            res_a=z["res_a"],
+            res_b=z["res_b"],
+            res_ohm=z["res_ohm"],
+            pad_nodes=z["pad_nodes"],
+            pad_volt=z["pad_volt"],
+        )
         slices = z["time_slices"] if "time_slices" in z.files else None
-        return sample_from_maps(Path(path).stem, z["current"], z["eff_dist"], z["pdn_density"], pdn, z["label"],
-                                time_slices=slices, tile_um=tile_um)
+        return sample_from_maps(
+            Path(path).stem,
+            z["current"],
+            z["eff_dist"],
+            z["pdn_density"],
+            pdn,
+            z["label"],
+            time_slices=slices,
+            tile_um=tile_um,
+        )
 
 
 def load_generated_dir(directory: Path, tile_um: int = 4, kind: str | None = None) -> list[Sample]:

@@ -39,9 +39,21 @@ from eda.irdrop.dataset import TRANSFORMS, Sample
 from eda.irdrop.features import FEATURES_VERSION, MAP_CHANNELS, STATIC_CHANNELS
 from eda.irdrop.models import build_model
 
-__all__ = ["TrainConfig", "TrainResult", "train_model", "train_rank", "train_distributed", "distributed_env",
-           "evaluate", "predict_sample", "save_checkpoint", "merge_checkpoints", "load_checkpoint",
-           "seed_everything", "pick_device"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "train_model",
+    "train_rank",
+    "train_distributed",
+    "distributed_env",
+    "evaluate",
+    "predict_sample",
+    "save_checkpoint",
+    "merge_checkpoints",
+    "load_checkpoint",
+    "seed_everything",
+    "pick_device",
+]
 
 _LOG = logging.getLogger("eda.irdrop.train")
 
@@ -116,7 +128,11 @@ def _uses_graph(model: nn.Module) -> bool:
 
 def _graph_to(graph: Any, device: torch.device) -> Any:
     g = copy.copy(graph)
-    g.x, g.edge_index, g.edge_attr = graph.x.to(device), graph.edge_index.to(device), graph.edge_attr.to(device)
+    g.x, g.edge_index, g.edge_attr = (
+        graph.x.to(device),
+        graph.edge_index.to(device),
+        graph.edge_attr.to(device),
+    )
     return g
 
 
@@ -138,8 +154,9 @@ def evaluate(model: nn.Module, samples: Sequence[Sample], device: torch.device |
     return float(np.mean(errs))
 
 
-def _step(model: nn.Module, sample: Sample, rng: random.Random, config: TrainConfig,
-          device: torch.device) -> torch.Tensor:
+def _step(
+    model: nn.Module, sample: Sample, rng: random.Random, config: TrainConfig, device: torch.device
+) -> torch.Tensor:
     k, flip = rng.choice(TRANSFORMS) if config.augment else (0, False)
     x, graph, y = sample.crop_view(k, flip, config.crop, rng) if config.crop > 0 else sample.view(k, flip)
     g = _graph_to(graph, device) if _uses_graph(model) else None
@@ -169,9 +186,18 @@ def _parameter_sha256(model: nn.Module) -> str:
     return digest.hexdigest()
 
 
-def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
-                config: TrainConfig, *, checkpoint: Path | None = None, progress: Any = None,
-                rank: int = 0, world_size: int = 1, device: torch.device | None = None) -> TrainResult:
+def train_model(
+    model_config: dict[str, Any],
+    train: Sequence[Sample],
+    val: Sequence[Sample],
+    config: TrainConfig,
+    *,
+    checkpoint: Path | None = None,
+    progress: Any = None,
+    rank: int = 0,
+    world_size: int = 1,
+    device: torch.device | None = None,
+) -> TrainResult:
     """Train a model built from ``model_config`` on ``train``, early-stopping on ``val``.
 
     ``progress(iterable, total=, description=)`` wraps the epoch loop (e.g. ``ctx.progress``). With
@@ -186,11 +212,20 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
     model = build_model(model_config).to(device)
     net: nn.Module = model
     if world_size > 1:
-        net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if device.type == "cuda" else None)
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device] if device.type == "cuda" else None
+        )
     opt = torch.optim.AdamW(net.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(config.epochs, 1), eta_min=config.lr * 0.05)
-    ema = torch.optim.swa_utils.AveragedModel(
-        model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)) if config.ema > 0 else None
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+        opt, T_max=max(config.epochs, 1), eta_min=config.lr * 0.05
+    )
+    ema = (
+        torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(config.ema)
+        )
+        if config.ema > 0
+        else None
+    )
     rng = random.Random(config.seed * 1009 + rank)
     order_rng = random.Random(config.seed)
     val = list(val) or list(train)
@@ -205,11 +240,13 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
         order = list(range(len(train)))
         order_rng.shuffle(order)  # one order on every rank; the sampler pads and strides it
         losses = []
-        mine = [order[i] for i in DistributedSampler(order, num_replicas=world_size, rank=rank, shuffle=False)]
+        mine = [
+            order[i] for i in DistributedSampler(order, num_replicas=world_size, rank=rank, shuffle=False)
+        ]
         acc = max(1, config.accumulate)
         for start_i in range(0, len(mine), acc):
             opt.zero_grad(set_to_none=True)
-            chunk = mine[start_i:start_i + acc]
+            chunk = mine[start_i : start_i + acc]
             for i in chunk:
                 loss = _step(net, train[i], rng, config, device) / len(chunk)
                 loss.backward()
@@ -224,13 +261,16 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
         stop = torch.zeros(1, device=device)  # NCCL broadcasts device tensors
         if rank == 0:
             val_mae = evaluate(judged, val, device)
-            history.append({"epoch": epoch + 1, "train_mae_mv": float(np.mean(losses)), "val_mae_mv": val_mae})
+            history.append(
+                {"epoch": epoch + 1, "train_mae_mv": float(np.mean(losses)), "val_mae_mv": val_mae}
+            )
             _LOG.info("epoch %d: train MAE %.4f mV, val MAE %.4f mV", epoch + 1, np.mean(losses), val_mae)
             if val_mae < best:
                 best, best_state, stale = val_mae, copy.deepcopy(judged.state_dict()), 0
                 if checkpoint is not None:
-                    save_checkpoint(checkpoint, model_config, judged, config, {"val_mae_mv": best,
-                                                                             "epoch": epoch + 1})
+                    save_checkpoint(
+                        checkpoint, model_config, judged, config, {"val_mae_mv": best, "epoch": epoch + 1}
+                    )
             else:
                 stale += 1
             over = config.max_minutes > 0 and time.perf_counter() - start > config.max_minutes * 60
@@ -244,9 +284,14 @@ def train_model(model_config: dict[str, Any], train: Sequence[Sample], val: Sequ
         digests = [""] * world_size
         torch.distributed.all_gather_object(digests, _parameter_sha256(model))
     model.load_state_dict(best_state)
-    return TrainResult(best_val_mae_mv=float(best), epochs_run=epochs_run,
-                       seconds=time.perf_counter() - start, history=history, model=model,
-                       rank_parameter_sha256=digests)
+    return TrainResult(
+        best_val_mae_mv=float(best),
+        epochs_run=epochs_run,
+        seconds=time.perf_counter() - start,
+        history=history,
+        model=model,
+        rank_parameter_sha256=digests,
+    )
 
 
 def distributed_env() -> tuple[int, int, int] | None:
@@ -269,15 +314,24 @@ def _rank_device(config: TrainConfig, local_rank: int) -> tuple[torch.device, st
         return torch.device("cpu"), "gloo"
     count = torch.cuda.device_count()
     if local_rank >= count:
-        raise DataError(f"local rank {local_rank} has no GPU: this machine has {count}",
-                        hint="start at most one process per GPU (torchrun --nproc-per-node <= GPUs)")
+        raise DataError(
+            f"local rank {local_rank} has no GPU: this machine has {count}",
+            hint="start at most one process per GPU (torchrun --nproc-per-node <= GPUs)",
+        )
     torch.cuda.set_device(local_rank)
     return torch.device("cuda", local_rank), "nccl"
 
 
-def train_rank(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
-               config: TrainConfig, checkpoint: Path, *, extra: dict[str, Any] | None = None,
-               progress: Any = None) -> TrainResult:
+def train_rank(
+    model_config: dict[str, Any],
+    train: Sequence[Sample],
+    val: Sequence[Sample],
+    config: TrainConfig,
+    checkpoint: Path,
+    *,
+    extra: dict[str, Any] | None = None,
+    progress: Any = None,
+) -> TrainResult:
     """Train as one rank of the torch.distributed job the environment describes (``torchrun`` sets
     ``RANK``, ``LOCAL_RANK``, ``WORLD_SIZE``, ``MASTER_ADDR``, ``MASTER_PORT``).
 
@@ -287,23 +341,46 @@ def train_rank(model_config: dict[str, Any], train: Sequence[Sample], val: Seque
     validation history and MAE (the others' is ``inf``)."""
     env = distributed_env()
     if env is None:
-        raise DataError("train_rank needs a torch.distributed environment of two or more processes",
-                        hint="launch with torchrun --nproc-per-node N (N >= 2), or train in one process")
+        raise DataError(
+            "train_rank needs a torch.distributed environment of two or more processes",
+            hint="launch with torchrun --nproc-per-node N (N >= 2), or train in one process",
+        )
     rank, local_rank, world_size = env
     _check(train, "training")
     device, backend = _rank_device(config, local_rank)
     torch.distributed.init_process_group(backend, init_method="env://")
     try:
-        result = train_model(model_config, train, val, config, progress=progress, rank=rank,
-                             world_size=world_size, device=device)
+        result = train_model(
+            model_config,
+            train,
+            val,
+            config,
+            progress=progress,
+            rank=rank,
+            world_size=world_size,
+            device=device,
+        )
         if rank == 0:
             assert result.model is not None
-            save_checkpoint(checkpoint, model_config, result.model, config,
-                            {"val_mae_mv": result.best_val_mae_mv, "epochs": result.epochs_run,
-                             "seconds": result.seconds},
-                            extra={**(extra or {}), "distributed": {
-                                "world_size": world_size, "backend": backend,
-                                "rank_parameter_sha256": result.rank_parameter_sha256}})
+            save_checkpoint(
+                checkpoint,
+                model_config,
+                result.model,
+                config,
+                {
+                    "val_mae_mv": result.best_val_mae_mv,
+                    "epochs": result.epochs_run,
+                    "seconds": result.seconds,
+                },
+                extra={
+                    **(extra or {}),
+                    "distributed": {
+                        "world_size": world_size,
+                        "backend": backend,
+                        "rank_parameter_sha256": result.rank_parameter_sha256,
+                    },
+                },
+            )
             _LOG.info("rank 0 wrote %s", checkpoint)
         else:
             _LOG.info("rank %d of %d trained; rank 0 writes the checkpoint", rank, world_size)
@@ -315,11 +392,28 @@ def train_rank(model_config: dict[str, Any], train: Sequence[Sample], val: Seque
     return result
 
 
-def _spawned_rank(rank: int, world_size: int, port: int, model_config: dict[str, Any], train: list[Sample],
-                  val: list[Sample], config: TrainConfig, checkpoint: str, extra: dict[str, Any] | None) -> None:
+def _spawned_rank(
+    rank: int,
+    world_size: int,
+    port: int,
+    model_config: dict[str, Any],
+    train: list[Sample],
+    val: list[Sample],
+    config: TrainConfig,
+    checkpoint: str,
+    extra: dict[str, Any] | None,
+) -> None:
     """One process of :func:`train_distributed`: the environment ``torchrun`` would give it, then train."""
-    os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "RANK": str(rank),
-                       "LOCAL_RANK": str(rank), "WORLD_SIZE": str(world_size), "LOCAL_WORLD_SIZE": str(world_size)})
+    os.environ.update(
+        {
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+            "RANK": str(rank),
+            "LOCAL_RANK": str(rank),
+            "WORLD_SIZE": str(world_size),
+            "LOCAL_WORLD_SIZE": str(world_size),
+        }
+    )
     train_rank(model_config, train, val, config, Path(checkpoint), extra=extra)
 
 
@@ -331,28 +425,51 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def train_distributed(model_config: dict[str, Any], train: Sequence[Sample], val: Sequence[Sample],
-                      config: TrainConfig, checkpoint: Path, world_size: int = 2,
-                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def train_distributed(
+    model_config: dict[str, Any],
+    train: Sequence[Sample],
+    val: Sequence[Sample],
+    config: TrainConfig,
+    checkpoint: Path,
+    world_size: int = 2,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Train with ``world_size`` processes spawned on this machine (each a :func:`train_rank`, one device
     per rank); returns the checkpoint dict rank 0 saved. ``torchrun`` launches the same on many machines."""
     import torch.multiprocessing as mp
 
     _check(train, "training")
     cfg = TrainConfig(**{**asdict(config), "threads": config.threads or 1})
-    mp.spawn(_spawned_rank, args=(world_size, _free_port(), model_config, list(train), list(val), cfg,
-                                  str(checkpoint), extra), nprocs=world_size, join=True)
+    mp.spawn(
+        _spawned_rank,
+        args=(world_size, _free_port(), model_config, list(train), list(val), cfg, str(checkpoint), extra),
+        nprocs=world_size,
+        join=True,
+    )
     return load_checkpoint(checkpoint)
 
 
-def save_checkpoint(path: Path, model_config: dict[str, Any], model: nn.Module, config: TrainConfig,
-                    metrics: dict[str, float], extra: dict[str, Any] | None = None) -> Path:
+def save_checkpoint(
+    path: Path,
+    model_config: dict[str, Any],
+    model: nn.Module,
+    config: TrainConfig,
+    metrics: dict[str, float],
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write a checkpoint atomically: ``{"format", "model_config", "state_dict", "train_config", "metrics"}``."""
     path = Path(path)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = {"format": "eda.irdrop/1", "model_config": dict(model_config), "state_dict": state,
-               "train_config": asdict(config), "metrics": dict(metrics),
-               "static_channels": list(STATIC_CHANNELS), "features_version": FEATURES_VERSION, **(extra or {})}
+    payload = {
+        "format": "eda.irdrop/1",
+        "model_config": dict(model_config),
+        "state_dict": state,
+        "train_config": asdict(config),
+        "metrics": dict(metrics),
+        "static_channels": list(STATIC_CHANNELS),
+        "features_version": FEATURES_VERSION,
+        **(extra or {}),
+    }
     return _save_atomically(payload, path)
 
 
@@ -379,14 +496,23 @@ def merge_checkpoints(paths: Sequence[Path], out: Path) -> Path:
     first = payloads[0]
     for p, q in zip(paths[1:], payloads[1:], strict=True):
         if q["model_config"] != first["model_config"]:
-            raise DataError(f"checkpoint '{p}' holds another model than '{paths[0]}'",
-                            hint="the members of an ensemble share one model config")
+            raise DataError(
+                f"checkpoint '{p}' holds another model than '{paths[0]}'",
+                hint="the members of an ensemble share one model config",
+            )
     member_metrics = [dict(q["metrics"]) for q in payloads]
-    numbers = [k for k, v in first["metrics"].items() if isinstance(v, int | float)
-               and all(isinstance(m.get(k), int | float) for m in member_metrics)]
+    numbers = [
+        k
+        for k, v in first["metrics"].items()
+        if isinstance(v, int | float) and all(isinstance(m.get(k), int | float) for m in member_metrics)
+    ]
     metrics = {k: float(np.mean([m[k] for m in member_metrics])) for k in numbers}
-    payload = {**first, "members": [q["state_dict"] for q in payloads], "member_metrics": member_metrics,
-               "metrics": {**metrics, "members": len(payloads)}}
+    payload = {
+        **first,
+        "members": [q["state_dict"] for q in payloads],
+        "member_metrics": member_metrics,
+        "metrics": {**metrics, "members": len(payloads)},
+    }
     return _save_atomically(payload, Path(out))
 
 
@@ -398,20 +524,28 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad file for the user
-        raise DataError(f"cannot read checkpoint '{path}': {exc}", hint="re-train or re-download it") from None
+        raise DataError(
+            f"cannot read checkpoint '{path}': {exc}", hint="re-train or re-download it"
+        ) from None
     if not isinstance(payload, dict) or payload.get("format") != "eda.irdrop/1":
         raise DataError(f"'{path}' is not an eda.irdrop checkpoint", hint="train one with `eda irdrop train`")
     channels = payload.get("static_channels")
     in_channels = int(payload.get("model_config", {}).get("in_channels", len(STATIC_CHANNELS)))
-    if (channels is not None and list(channels) != list(STATIC_CHANNELS)) or (channels is None and in_channels < len(STATIC_CHANNELS)):
+    if (channels is not None and list(channels) != list(STATIC_CHANNELS)) or (
+        channels is None and in_channels < len(STATIC_CHANNELS)
+    ):
         have = f"{len(channels)} channels" if channels is not None else f"{in_channels} input channels"
-        raise DataError(f"checkpoint '{path}' was trained on {have}; this version of eda builds the "
-                        f"{len(STATIC_CHANNELS)} of eda.irdrop.features.STATIC_CHANNELS",
-                        hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)")
+        raise DataError(
+            f"checkpoint '{path}' was trained on {have}; this version of eda builds the "
+            f"{len(STATIC_CHANNELS)} of eda.irdrop.features.STATIC_CHANNELS",
+            hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)",
+        )
     version = payload.get("features_version", 6)  # a checkpoint without the key holds version 6 channels
     seen = payload.get("model_config", {}).get("channels") or STATIC_CHANNELS
     if version != FEATURES_VERSION and not set(seen) <= set(MAP_CHANNELS):
-        raise DataError(f"checkpoint '{path}' was trained on version {version} of the netlist-derived channels; "
-                        f"this version of eda builds version {FEATURES_VERSION} (eda.irdrop.features.FEATURES_VERSION)",
-                        hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)")
+        raise DataError(
+            f"checkpoint '{path}' was trained on version {version} of the netlist-derived channels; "
+            f"this version of eda builds version {FEATURES_VERSION} (eda.irdrop.features.FEATURES_VERSION)",
+            hint="retrain it (`eda run flows/irdrop-train.yaml` or `eda irdrop train`)",
+        )
     return payload

@@ -192,16 +192,38 @@ class Canvas:
 
     def via2(self, x: float, y: float, along: str = "y", m2: bool = True, m3: bool = True) -> None:
         """via2 (met2-met3): met2 0.085/0.04, met3 0.065 all round."""
-        self._cut("via2", R.via2, x, y, along, ("met2", R.m2_via2_adj, R.m2_via2) if m2 else None,
-                  ("met3", R.m3_via2) if m3 else None)
+        self._cut(
+            "via2",
+            R.via2,
+            x,
+            y,
+            along,
+            ("met2", R.m2_via2_adj, R.m2_via2) if m2 else None,
+            ("met3", R.m3_via2) if m3 else None,
+        )
 
     def via3(self, x: float, y: float, along: str = "y", m3: bool = True, m4: bool = True) -> None:
         """via3 (met3-met4): met3 0.09/0.06, met4 0.065 all round."""
-        self._cut("via3", R.via3, x, y, along, ("met3", R.m3_via3_adj, R.m3_via3) if m3 else None,
-                  ("met4", R.m4_via3) if m4 else None)
+        self._cut(
+            "via3",
+            R.via3,
+            x,
+            y,
+            along,
+            ("met3", R.m3_via3_adj, R.m3_via3) if m3 else None,
+            ("met4", R.m4_via3) if m4 else None,
+        )
 
-    def _cut(self, cut: str, size: float, x: float, y: float, along: str,
-             lower: tuple[str, float, float] | None, upper: tuple[str, float] | None) -> None:
+    def _cut(
+        self,
+        cut: str,
+        size: float,
+        x: float,
+        y: float,
+        along: str,
+        lower: tuple[str, float, float] | None,
+        upper: tuple[str, float] | None,
+    ) -> None:
         """A square ``cut`` with its lower pad (larger enclosure on the ``along`` edges) and upper pad."""
         self.box(cut, x, y, size, size)
         if lower:

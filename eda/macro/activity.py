@@ -35,13 +35,25 @@ import numpy as np
 from eda.acim.spec import ACIMSpec
 from eda.macro.grid import PowerGrid
 
-__all__ = ["COMPONENTS", "Segment", "MacroPower", "macro_power", "activity_segments", "static_currents",
-           "dynamic_waveforms", "cell_decaps_fF"]
+__all__ = [
+    "COMPONENTS",
+    "Segment",
+    "MacroPower",
+    "macro_power",
+    "activity_segments",
+    "static_currents",
+    "dynamic_waveforms",
+    "cell_decaps_fF",
+]
 
 #: component -> (cell kind drawing it, phase); phases: charge, share+charge, conversion, cycle, digital
 COMPONENTS: dict[str, tuple[str, str]] = {
-    "caps": ("compute", "charge"), "switch": ("compute", "charge_share"), "wordline": ("row_driver", "charge"),
-    "cdac": ("sar", "conversion"), "sar_logic": ("sar", "conversion"), "comparator": ("adc", "conversion"),
+    "caps": ("compute", "charge"),
+    "switch": ("compute", "charge_share"),
+    "wordline": ("row_driver", "charge"),
+    "cdac": ("sar", "conversion"),
+    "sar_logic": ("sar", "conversion"),
+    "comparator": ("adc", "conversion"),
     "digital": ("sar", "digital"),
 }
 #: components whose energy scales with input data (the models assume a bit density of ½)
@@ -82,13 +94,19 @@ class MacroPower:
         """(start, end) of a phase inside the cycle (s)."""
         conv0 = self.charge_s + self.share_s
         conv1 = min(self.cycle_s, conv0 + self.conversion_s)
-        return {"charge": (0.0, self.charge_s), "charge_share": (0.0, conv0), "conversion": (conv0, conv1),
-                "cycle": (0.0, self.cycle_s),
-                "digital": (conv1, self.cycle_s) if self.cycle_s - conv1 > 1e-12 else (0.0, self.cycle_s)}[phase]
+        return {
+            "charge": (0.0, self.charge_s),
+            "charge_share": (0.0, conv0),
+            "conversion": (conv0, conv1),
+            "cycle": (0.0, self.cycle_s),
+            "digital": (conv1, self.cycle_s) if self.cycle_s - conv1 > 1e-12 else (0.0, self.cycle_s),
+        }[phase]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in asdict(self).items() if k != "segments"},
-                "segments": [asdict(s) for s in self.segments]}
+        return {
+            **{k: v for k, v in asdict(self).items() if k != "segments"},
+            "segments": [asdict(s) for s in self.segments],
+        }
 
 
 def macro_power(spec: ACIMSpec, clock_MHz: float = 200.0, library: Any = None) -> MacroPower:
@@ -102,9 +120,14 @@ def macro_power(spec: ACIMSpec, clock_MHz: float = 200.0, library: Any = None) -
     from eda.acim.models.area import library_tech
 
     vdd = float(library_tech(library).vdd_V)
-    return MacroPower(vdd=vdd, component_w=power, cycle_s=float(m["cycle_time_ns"][0]) * 1e-9,
-                      charge_s=float(m["t_charge_ns"][0]) * 1e-9, share_s=float(m["t_share_ns"][0]) * 1e-9,
-                      conversion_s=float(m["t_conversion_ns"][0]) * 1e-9)
+    return MacroPower(
+        vdd=vdd,
+        component_w=power,
+        cycle_s=float(m["cycle_time_ns"][0]) * 1e-9,
+        charge_s=float(m["t_charge_ns"][0]) * 1e-9,
+        share_s=float(m["t_share_ns"][0]) * 1e-9,
+        conversion_s=float(m["t_conversion_ns"][0]) * 1e-9,
+    )
 
 
 def activity_segments(workload: Any, spec: ACIMSpec, clock_MHz: float = 200.0) -> list[Segment]:
@@ -127,8 +150,15 @@ def activity_segments(workload: Any, spec: ACIMSpec, clock_MHz: float = 200.0) -
         if record.expert_id is not None:  # the macro holds a column slice of every expert of the layer
             share = 1.0 / experts[name.split(".")[0]]
             fraction, offset = share * min(1.0, fraction / share), record.expert_id * share
-        segments.append(Segment(name, end - start, data_scale=layer.active_fraction / 0.5,
-                                column_fraction=fraction, column_start=offset))
+        segments.append(
+            Segment(
+                name,
+                end - start,
+                data_scale=layer.active_fraction / 0.5,
+                column_fraction=fraction,
+                column_start=offset,
+            )
+        )
     return segments
 
 
@@ -165,8 +195,9 @@ def _pulse(t0: float, t1: float, charge: float) -> tuple[list[float], list[float
     return [t0, t0 + edge, t1 - edge, t1], [0.0, amp, amp, 0.0]
 
 
-def dynamic_waveforms(grid: PowerGrid, power: MacroPower, segments: Segment | list[Segment], cycles: int = 8
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dynamic_waveforms(
+    grid: PowerGrid, power: MacroPower, segments: Segment | list[Segment], cycles: int = 8
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-node current waveforms: ``cycles`` compute cycles of each segment, one segment after another.
 
     Returns ``(times_s, currents, drawing)``: a common time grid (s), ``currents`` of shape (nodes, times) in
@@ -180,7 +211,9 @@ def dynamic_waveforms(grid: PowerGrid, power: MacroPower, segments: Segment | li
         for name, (_kind, phase) in COMPONENTS.items():
             t0, t1 = power.window(phase)
             data = name in DATA_DEPENDENT
-            charge = power.component_w[name] / power.vdd * power.cycle_s * (segment.data_scale if data else 1.0)
+            charge = (
+                power.component_w[name] / power.vdd * power.cycle_s * (segment.data_scale if data else 1.0)
+            )
             for k in range(cycles):
                 base = s_index * span + k * power.cycle_s
                 ts, vs = _pulse(base + t0, base + t1, charge)

@@ -11,8 +11,13 @@ __all__ = ["plot_overlay"]
 _BLOCK_COLOURS = {"array": "white", "drivers": "cyan", "colper": "lime", "adc": "magenta", "sar": "yellow"}
 
 
-def plot_overlay(maps: dict[str, np.ndarray], blocks: dict[str, list[float]], path: Path, *,
-                 title: str = "IR drop over the floorplan") -> Path:
+def plot_overlay(
+    maps: dict[str, np.ndarray],
+    blocks: dict[str, list[float]],
+    path: Path,
+    *,
+    title: str = "IR drop over the floorplan",
+) -> Path:
     """One panel per map (V, ``[x, y]``, rows index x), each with its own mV colour bar, and block outlines."""
     import matplotlib
 
@@ -22,8 +27,14 @@ def plot_overlay(maps: dict[str, np.ndarray], blocks: dict[str, list[float]], pa
 
     fig, axes = plt.subplots(1, len(maps), figsize=(5.4 * len(maps), 4.8), dpi=100, squeeze=False)
     for ax, (label, values) in zip(axes[0], maps.items(), strict=True):
-        image = ax.imshow(values.T * 1e3, origin="lower", cmap="inferno", vmin=0.0,
-                          extent=(0, values.shape[0], 0, values.shape[1]), interpolation="nearest")
+        image = ax.imshow(
+            values.T * 1e3,
+            origin="lower",
+            cmap="inferno",
+            vmin=0.0,
+            extent=(0, values.shape[0], 0, values.shape[1]),
+            interpolation="nearest",
+        )
         fig.colorbar(image, ax=ax, label="IR drop (mV)", shrink=0.85)
         for name, colour in _BLOCK_COLOURS.items():
             if name in blocks:

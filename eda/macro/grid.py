@@ -61,8 +61,17 @@ from eda.errors import SpecError
 from eda.macro.powerplan import STRIPE_WIDTH_UM, PowerPlan, Rail, Row, stripe_x_um
 from eda.tech import Tech, load_tech
 
-__all__ = ["PowerGrid", "extract_power_grid", "stripes_in_gds", "with_stripe_every", "LAYER_NUMBER", "DBU_PER_UM",
-           "STRIPE_WIDTH_UM", "SINK_KINDS", "stripe_x_um"]
+__all__ = [
+    "PowerGrid",
+    "extract_power_grid",
+    "stripes_in_gds",
+    "with_stripe_every",
+    "LAYER_NUMBER",
+    "DBU_PER_UM",
+    "STRIPE_WIDTH_UM",
+    "SINK_KINDS",
+    "stripe_x_um",
+]
 
 DBU_PER_UM = 2000
 LAYER_NUMBER = {"met1": 1, "met2": 2, "met3": 3, "met4": 4, "met5": 5}
@@ -169,6 +178,7 @@ class _Builder:
 
 # -- the network ---------------------------------------------------------------------------------------
 
+
 class _Extractor:
     """Builds the resistor network of one net from a :class:`PowerPlan`."""
 
@@ -259,7 +269,9 @@ class _Extractor:
     def driver_on_line(self, row: Row) -> None:
         """A row driver without a rail of the net draws from the driver column's line at the row's centre."""
         x = self.geo.driver_line(self.net)
-        self.sink("row_driver", self.line_point(x, row.centre, self.geo.driver_line_width(self.net)), row.index)
+        self.sink(
+            "row_driver", self.line_point(x, row.centre, self.geo.driver_line_width(self.net)), row.index
+        )
 
     def cells_on_rail(self, row: Row) -> list[tuple[str, float, int]]:
         """(sink kind, x, column / ADC index) of the cells of ``row`` drawing from its rail."""
@@ -323,18 +335,32 @@ class _Extractor:
         res = b.res
         order = [k for k in SINK_KINDS if k in self.sinks]
         return PowerGrid(
-            net=self.net, vdd=float(geo.tech.data["vdd"]) if self.net == "VDD" else 0.0,
-            x_um=np.array(b.x), y_um=np.array(b.y), layer=b.layer,
-            r_a=np.array([r[0] for r in res]), r_b=np.array([r[1] for r in res]),
-            r_ohm=np.array([r[2] for r in res]), r_kind=[r[3] for r in res], pads=np.array(pads),
+            net=self.net,
+            vdd=float(geo.tech.data["vdd"]) if self.net == "VDD" else 0.0,
+            x_um=np.array(b.x),
+            y_um=np.array(b.y),
+            layer=b.layer,
+            r_a=np.array([r[0] for r in res]),
+            r_b=np.array([r[1] for r in res]),
+            r_ohm=np.array([r[2] for r in res]),
+            r_kind=[r[3] for r in res],
+            pads=np.array(pads),
             sinks={k: np.array(self.sinks[k]) for k in order},
             sink_columns={k: np.array(self.columns[k]) for k in order},
-            stripes_x_um=stripes, width_um=geo.fp.width, height_um=geo.fp.height,
-            r_width_um=np.array([r[4] for r in res]))
+            stripes_x_um=stripes,
+            width_um=geo.fp.width,
+            height_um=geo.fp.height,
+            r_width_um=np.array([r[4] for r in res]),
+        )
 
 
-def extract_power_grid(spec: ACIMSpec, library: Library | str | Path | None = None, *, net: str = "VDD",
-                       stripe_every: int | None = None) -> PowerGrid:
+def extract_power_grid(
+    spec: ACIMSpec,
+    library: Library | str | Path | None = None,
+    *,
+    net: str = "VDD",
+    stripe_every: int | None = None,
+) -> PowerGrid:
     """Extract the ``net`` power grid of the macro ``spec`` would generate with ``library``.
 
     ``stripe_every`` overrides the library's tap-column (and stripe) spacing in columns the same way the
@@ -350,8 +376,9 @@ def extract_power_grid(spec: ACIMSpec, library: Library | str | Path | None = No
     return _Extractor(PowerPlan(spec, lib, tech), net).run()
 
 
-def stripes_in_gds(gds: Path, layer: tuple[int, int], stripe_w: float = STRIPE_WIDTH_UM,
-                   min_length: float = 10.0) -> list[float]:
+def stripes_in_gds(
+    gds: Path, layer: tuple[int, int], stripe_w: float = STRIPE_WIDTH_UM, min_length: float = 10.0
+) -> list[float]:
     """x centres (µm) of the vertical stripes of width ``stripe_w`` (µm) at least ``min_length`` µm long
     drawn in the top cell of ``gds`` on GDS ``layer``."""
     import gdstk

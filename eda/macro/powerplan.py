@@ -23,8 +23,17 @@ from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
 from eda.tech import Tech, load_tech
 
-__all__ = ["PowerPlan", "Row", "Rail", "pin_rect", "row_rail_width", "drawn_width", "stripe_x_um",
-           "STRIPE_WIDTH_UM", "DRIVER_LINE_FROM_RIGHT_UM"]
+__all__ = [
+    "PowerPlan",
+    "Row",
+    "Rail",
+    "pin_rect",
+    "row_rail_width",
+    "drawn_width",
+    "stripe_x_um",
+    "STRIPE_WIDTH_UM",
+    "DRIVER_LINE_FROM_RIGHT_UM",
+]
 
 #: width (µm) of the met4 power stripe over a tap column
 STRIPE_WIDTH_UM = round(STRIPE_X[1] - STRIPE_X[0], 4)
@@ -79,8 +88,11 @@ def row_rail_width(info: CellInfo, net: str) -> float:
         x0, y0, x1, y1 = pin.rect
         if pin.name == net and pin.layer == "met1" and x0 <= _EPS and x1 >= info.width - _EPS:
             return round(y1 - y0, 4)
-    raise SpecError(f"cell '{info.name}' has a {net} rail but no full-width met1 {net} pin",
-                    where=str(info.gds or info.name), hint="rebuild the library with `eda acim cells --out DIR`")
+    raise SpecError(
+        f"cell '{info.name}' has a {net} rail but no full-width met1 {net} pin",
+        where=str(info.gds or info.name),
+        hint="rebuild the library with `eda acim cells --out DIR`",
+    )
 
 
 def drawn_width(info: CellInfo, tech: Tech, layer: str, x: float, y: float) -> float | None:
@@ -113,12 +125,25 @@ class PowerPlan:
         fp = self.fp
         bit, drv = lib.role("bitcell"), lib.role("row_driver")
         self.rows: list[Row] = [
-            Row("bitcell", r, fp.row_y(r), fp.bit_h, fp.row_mirrored(r), bit, drv) for r in range(spec.rows)]
-        self.rows += [Row("compute", g, fp.compute_y(g), fp.compute_h, False, lib.role("compute"),
-                           lib.role("ctrl_driver")) for g in range(spec.local_arrays_per_column)]
-        self.rows += [Row("colper", 0, fp.colper.y0, fp.colper_h, False, lib.role("colper")),
-                      Row("adc", 0, fp.adc.y0, fp.adc_h, False, lib.role("adc")),
-                      Row("sar", 0, fp.sar.y0, fp.sar_h)]
+            Row("bitcell", r, fp.row_y(r), fp.bit_h, fp.row_mirrored(r), bit, drv) for r in range(spec.rows)
+        ]
+        self.rows += [
+            Row(
+                "compute",
+                g,
+                fp.compute_y(g),
+                fp.compute_h,
+                False,
+                lib.role("compute"),
+                lib.role("ctrl_driver"),
+            )
+            for g in range(spec.local_arrays_per_column)
+        ]
+        self.rows += [
+            Row("colper", 0, fp.colper.y0, fp.colper_h, False, lib.role("colper")),
+            Row("adc", 0, fp.adc.y0, fp.adc_h, False, lib.role("adc")),
+            Row("sar", 0, fp.sar.y0, fp.sar_h),
+        ]
         tap = lib.role("tap_bitcell")
         self.line_w = {net: self._pin_width(tap, net) for net in ("VDD", "VSS")}
         self.column_line_w = self._pin_width(bit, "VSS")
@@ -164,9 +189,12 @@ class PowerPlan:
         x = (drv.width / 2 + self.driver_line_local(drv, net)) / 2  # halfway from the centre to the line
         drawn = drawn_width(drv, self.tech, "met1", x, drv.rails[net])
         if drawn is None:
-            raise SpecError(f"cannot find the met1 {net} rail of driver cell '{drv.name}' between its centre and "
-                            f"its met2 line", where=str(drv.gds or drv.name),
-                            hint="give the rail a met1 pin in the cell metadata")
+            raise SpecError(
+                f"cannot find the met1 {net} rail of driver cell '{drv.name}' between its centre and "
+                f"its met2 line",
+                where=str(drv.gds or drv.name),
+                hint="give the rail a met1 pin in the cell metadata",
+            )
         return drawn
 
     def driver_wire(self, row: Row, net: str) -> Rail | None:
@@ -188,12 +216,16 @@ class PowerPlan:
 
     def driver_line(self, net: str) -> float:
         """Macro x (µm) of the driver column's met2 ``net`` line (drivers are right-aligned at ``array.x0``)."""
-        xs = {round(self.fp.array.x0 - d.width + self.driver_line_local(d, net), 4)
-              for d in (self.lib.role("row_driver"), self.lib.role("ctrl_driver"))}
+        xs = {
+            round(self.fp.array.x0 - d.width + self.driver_line_local(d, net), 4)
+            for d in (self.lib.role("row_driver"), self.lib.role("ctrl_driver"))
+        }
         if len(xs) != 1:
-            raise SpecError(f"the row and control drivers' met2 {net} lines do not line up (x = {sorted(xs)} µm)",
-                            hint="both driver cells must place their power lines at the same distance from the "
-                                 "right edge")
+            raise SpecError(
+                f"the row and control drivers' met2 {net} lines do not line up (x = {sorted(xs)} µm)",
+                hint="both driver cells must place their power lines at the same distance from the "
+                "right edge",
+            )
         return xs.pop()
 
     def driver_line_width(self, net: str) -> float:

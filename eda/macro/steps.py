@@ -17,11 +17,18 @@ from eda.flow.step import Step, StepContext, StepParams, StepResult
 __all__ = ["MacroPdn", "strap_current_density"]
 
 #: sink kind -> library role of the cell whose transistors give its decap (the SAR blocks are abstract: none)
-_DECAP_ROLES = {"bitcell": "bitcell", "row_driver": "row_driver", "compute": "compute", "colper": "colper",
-                "adc": "adc"}
+_DECAP_ROLES = {
+    "bitcell": "bitcell",
+    "row_driver": "row_driver",
+    "compute": "compute",
+    "colper": "colper",
+    "adc": "adc",
+}
 
 
-def strap_current_density(grid, voltage: np.ndarray, widths: dict[str, float] | None = None) -> dict[str, float]:
+def strap_current_density(
+    grid, voltage: np.ndarray, widths: dict[str, float] | None = None
+) -> dict[str, float]:
     """Highest current density (mA per µm of drawn width) per conductor kind, from a static solution (V per
     node). Widths are each resistor's own (``grid.r_width_um``) unless ``widths`` gives one per kind; vias
     (no width) are left out."""
@@ -51,10 +58,14 @@ def _library_as_drawn(lib, spec: ACIMSpec, area: dict):
         candidate = lib if every is None else with_stripe_every(lib, every)
         fp = floorplan(spec, candidate)
         xs = [fp.tap_x(i) for i in range(fp.n_taps)]
-        if (drawn_x and xs == drawn_x) or (not drawn_x and list(fp.stripe_columns) == area.get("stripe_columns")):
+        if (drawn_x and xs == drawn_x) or (
+            not drawn_x and list(fp.stripe_columns) == area.get("stripe_columns")
+        ):
             return candidate
-    raise SpecError(f"cannot reproduce the drawn tap columns (x = {drawn_x} µm) with library {lib.name}",
-                    hint="extract with the library the macro was generated with (param `library`)")
+    raise SpecError(
+        f"cannot reproduce the drawn tap columns (x = {drawn_x} µm) with library {lib.name}",
+        hint="extract with the library the macro was generated with (param `library`)",
+    )
 
 
 def _load_workload(path: Path):
@@ -69,26 +80,46 @@ class MacroPdn(Step):
 
     name = "macro.pdn"
     version = "5"
-    inputs = {"area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
-              "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
-              "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing"}
+    inputs = {
+        "area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
+        "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
+        "gds": "optional GDS of the macro, to cross-check the extracted stripes against the drawing",
+    }
     optional_inputs = frozenset({"workload", "gds"})
-    outputs = {"static": "static.sp (DC cell currents)", "dynamic": "dynamic.sp (PWL currents, decaps, .tran)",
-               "current_map": "current_map.csv (A per 1 µm tile, rows index x)",
-               "eff_dist": "eff_dist_map.csv (effective distance to the pads, µm)",
-               "pdn_density": "pdn_density.csv (met4 stripes per 100 µm)", "summary": "macro_pdn.json"}
+    outputs = {
+        "static": "static.sp (DC cell currents)",
+        "dynamic": "dynamic.sp (PWL currents, decaps, .tran)",
+        "current_map": "current_map.csv (A per 1 µm tile, rows index x)",
+        "eff_dist": "eff_dist_map.csv (effective distance to the pads, µm)",
+        "pdn_density": "pdn_density.csv (met4 stripes per 100 µm)",
+        "summary": "macro_pdn.json",
+    }
 
     class Params(StepParams):
         net: Literal["VDD", "VSS"] = Field(default="VDD", description="supply net whose grid is extracted")
         clock_MHz: float = Field(default=200.0, gt=0, description="compute clock (MHz)")
-        stripe_every: int | None = Field(default=None, ge=1, description="override the library's stripe spacing")
-        cycles: int = Field(default=6, ge=1, le=200, description="compute cycles per segment in the dynamic window")
-        window: Literal["worst", "trace"] = Field(default="worst", description="dynamic window: the most demanding "
-                                                  "layer, or the workload's trace (segment after segment)")
-        trace_segments: int = Field(default=16, ge=1, le=400, description="segments of the trace (window: trace)")
-        library: str | None = Field(default=None, description="cell library directory (default: the shipped one)")
-        decaps: bool = Field(default=True, description="add each cell's gate capacitance (gate area x C_ox) "
-                             "as a decap in the dynamic netlist")
+        stripe_every: int | None = Field(
+            default=None, ge=1, description="override the library's stripe spacing"
+        )
+        cycles: int = Field(
+            default=6, ge=1, le=200, description="compute cycles per segment in the dynamic window"
+        )
+        window: Literal["worst", "trace"] = Field(
+            default="worst",
+            description="dynamic window: the most demanding "
+            "layer, or the workload's trace (segment after segment)",
+        )
+        trace_segments: int = Field(
+            default=16, ge=1, le=400, description="segments of the trace (window: trace)"
+        )
+        library: str | None = Field(
+            default=None, description="cell library directory (default: the shipped one)"
+        )
+        decaps: bool = Field(
+            default=True,
+            description="add each cell's gate capacitance (gate area x C_ox) "
+            "as a decap in the dynamic netlist",
+        )
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.library import load_library, with_stripe_every
@@ -123,16 +154,21 @@ class MacroPdn(Step):
             drawn = stripes_in_gds(gds, tech.gds("met4"), STRIPE_WIDTH_UM, min_length=grid.height_um / 2)
             missing = [x for x in grid.stripes_x_um if not any(abs(x - d) < 1e-3 for d in drawn)]
             if missing:
-                raise SpecError(f"extracted {p.net} stripes at x={missing} µm are not drawn in {gds.name}",
-                                hint="extract with the same library and stripe_every as the generator used")
+                raise SpecError(
+                    f"extracted {p.net} stripes at x={missing} µm are not drawn in {gds.name}",
+                    hint="extract with the same library and stripe_every as the generator used",
+                )
         power = macro_power(spec, p.clock_MHz, lib)
         workload = ctx.optional_input("workload")
-        segments = activity_segments(_load_workload(workload), spec, p.clock_MHz) if workload else \
-            [Segment("full-activity", 1.0)]
+        segments = (
+            activity_segments(_load_workload(workload), spec, p.clock_MHz)
+            if workload
+            else [Segment("full-activity", 1.0)]
+        )
         power.segments = segments
         current = static_currents(grid, power, segments)
         worst = max(segments, key=lambda s: s.data_scale * s.column_fraction)
-        window = [worst] if p.window == "worst" else segments[:p.trace_segments]
+        window = [worst] if p.window == "worst" else segments[: p.trace_segments]
         times, waves, drawing = dynamic_waveforms(grid, power, window, p.cycles)
         decap = np.zeros(grid.n_nodes)
         if p.decaps:
@@ -142,8 +178,15 @@ class MacroPdn(Step):
                 np.add.at(decap, grid.sinks[kind], fF * 1e-15)
         write_grid_spice(grid, ctx.path("static.sp"), current=current, title=f"{spec.name} static")
         label = worst.name if p.window == "worst" else f"trace of {len(window)} segments"
-        write_grid_spice(grid, ctx.path("dynamic.sp"), times=times, waves=waves, drawing=drawing,
-                         decap_f=decap if p.decaps else None, title=f"{spec.name} dynamic ({label})")
+        write_grid_spice(
+            grid,
+            ctx.path("dynamic.sp"),
+            times=times,
+            waves=waves,
+            drawing=drawing,
+            decap_f=decap if p.decaps else None,
+            title=f"{spec.name} dynamic ({label})",
+        )
         net = read_netlist(ctx.path("static.sp"))  # what every PDN tool will read
         solution = solve_static(net)
         # conservation: the current the pads deliver equals what the cells draw
@@ -153,36 +196,65 @@ class MacroPdn(Step):
         into = np.where(np.isin(net.r_a[pad_rows], net.v_pos), flow, -flow)
         pad_current = float(into.sum())
         drawn = float(net.i_amp.sum())
-        order = {(name.decode() if isinstance(name, bytes) else str(name)): i for i, name in enumerate(net.names)}
+        order = {
+            (name.decode() if isinstance(name, bytes) else str(name)): i for i, name in enumerate(net.names)
+        }
         vmap = v[[order[name] for name in grid.node_names()]]
         density = strap_current_density(grid, vmap)
         nx, ny = int(np.ceil(grid.width_um)), int(np.ceil(grid.height_um))
         cmap = np.zeros((nx, ny))
-        np.add.at(cmap, (np.minimum(grid.x_um.astype(int), nx - 1), np.minimum(grid.y_um.astype(int), ny - 1)),
-                  current)
+        np.add.at(
+            cmap,
+            (np.minimum(grid.x_um.astype(int), nx - 1), np.minimum(grid.y_um.astype(int), ny - 1)),
+            current,
+        )
         write_map(ctx.path("current_map.csv"), cmap)
         # the contest's other two input maps, so learned predictors apply to the macro too
         from eda.pdn.features import effective_distance_map, pdn_density_map
 
         write_map(ctx.path("eff_dist_map.csv"), effective_distance_map(net, (nx, ny), snap_um=None))
         write_map(ctx.path("pdn_density.csv"), pdn_density_map(net, (nx, ny), layer=4))
-        summary = {"spec": spec.to_dict(), "net": p.net, "nodes": grid.n_nodes, "resistors": len(grid.r_ohm),
-                   "pads": len(grid.pads), "stripes_x_um": grid.stripes_x_um, "sinks": {k: len(v) for k, v in grid.sinks.items()},
-                   "power": power.to_dict(), "dynamic_window": {"segments": [s.name for s in window], "cycles": p.cycles,
-                                                                "stop_s": float(times[-1])},
-                   "total_current_a": drawn, "pad_current_a": pad_current,
-                   "decap_total_f": float(decap.sum()), "current_density_ma_per_um": density,
-                   "static_worst_drop_mv_check": float(solution.drop.max() * 1e3)}
+        summary = {
+            "spec": spec.to_dict(),
+            "net": p.net,
+            "nodes": grid.n_nodes,
+            "resistors": len(grid.r_ohm),
+            "pads": len(grid.pads),
+            "stripes_x_um": grid.stripes_x_um,
+            "sinks": {k: len(v) for k, v in grid.sinks.items()},
+            "power": power.to_dict(),
+            "dynamic_window": {
+                "segments": [s.name for s in window],
+                "cycles": p.cycles,
+                "stop_s": float(times[-1]),
+            },
+            "total_current_a": drawn,
+            "pad_current_a": pad_current,
+            "decap_total_f": float(decap.sum()),
+            "current_density_ma_per_um": density,
+            "static_worst_drop_mv_check": float(solution.drop.max() * 1e3),
+        }
         ctx.path("macro_pdn.json").write_text(json.dumps(summary, indent=2) + "\n")
-        metrics = {"macro__pdn__nodes": grid.n_nodes, "macro__pdn__total_current_ma": drawn * 1e3,
-                   "macro__pdn__pad_current_ma": pad_current * 1e3,
-                   "macro__pdn__conservation_error": abs(pad_current - drawn) / max(drawn, 1e-30),
-                   "macro__pdn__max_strap_current_density_ma_per_um": max(density.values()),
-                   "macro__pdn__decap_pf": float(decap.sum() * 1e12),
-                   "macro__pdn__stripes": len(grid.stripes_x_um)}
-        return StepResult(outputs={"static": "static.sp", "dynamic": "dynamic.sp", "current_map": "current_map.csv",
-                                   "eff_dist": "eff_dist_map.csv", "pdn_density": "pdn_density.csv",
-                                   "summary": "macro_pdn.json"}, metrics=metrics)
+        metrics = {
+            "macro__pdn__nodes": grid.n_nodes,
+            "macro__pdn__total_current_ma": drawn * 1e3,
+            "macro__pdn__pad_current_ma": pad_current * 1e3,
+            "macro__pdn__conservation_error": abs(pad_current - drawn) / max(drawn, 1e-30),
+            "macro__pdn__max_strap_current_density_ma_per_um": max(density.values()),
+            "macro__pdn__decap_pf": float(decap.sum() * 1e12),
+            "macro__pdn__stripes": len(grid.stripes_x_um),
+        }
+        return StepResult(
+            outputs={
+                "static": "static.sp",
+                "dynamic": "dynamic.sp",
+                "current_map": "current_map.csv",
+                "eff_dist": "eff_dist_map.csv",
+                "pdn_density": "pdn_density.csv",
+                "summary": "macro_pdn.json",
+            },
+            metrics=metrics,
+        )
 
 
 @register
@@ -191,12 +263,18 @@ class MacroIrDrop(Step):
 
     name = "macro.irdrop"
     version = "1"
-    inputs = {"area": "acim.generate's area JSON (floorplan blocks)", "golden": "static ir_drop_map.csv (golden)",
-              "dynamic": "dynamic_drop_map.csv (golden transient, worst over time)",
-              "predicted": "ir_drop_map.csv predicted without solving (irdrop.predict)"}
+    inputs = {
+        "area": "acim.generate's area JSON (floorplan blocks)",
+        "golden": "static ir_drop_map.csv (golden)",
+        "dynamic": "dynamic_drop_map.csv (golden transient, worst over time)",
+        "predicted": "ir_drop_map.csv predicted without solving (irdrop.predict)",
+    }
     optional_inputs = frozenset({"dynamic", "predicted"})
-    outputs = {"static_png": "golden (and predicted) static maps over the floorplan",
-               "dynamic_png": "dynamic map over the floorplan", "report": "irdrop_compare.json"}
+    outputs = {
+        "static_png": "golden (and predicted) static maps over the floorplan",
+        "dynamic_png": "dynamic map over the floorplan",
+        "report": "irdrop_compare.json",
+    }
     optional_outputs = frozenset({"dynamic_png"})
 
     class Params(StepParams):
@@ -216,22 +294,33 @@ class MacroIrDrop(Step):
         if predicted_path is not None:
             predicted = read_map(predicted_path)
             if predicted.shape != golden.shape:
-                raise SpecError(f"predicted map {predicted.shape} and golden map {golden.shape} differ in shape",
-                                hint="predict on the current map the golden solve used as `like`")
+                raise SpecError(
+                    f"predicted map {predicted.shape} and golden map {golden.shape} differ in shape",
+                    hint="predict on the current map the golden solve used as `like`",
+                )
             maps["predicted (PDNNet)"] = predicted
             scores = map_metrics(predicted, golden)
             report["prediction_vs_golden"] = scores
-            metrics.update({"macro__predict__mae_mv": scores["mae"] * 1e3,
-                            "macro__predict__max_error_mv": scores["max_error"] * 1e3,
-                            "macro__predict__nmae": scores["nmae"], "macro__predict__f1": scores["f1"],
-                            "macro__predict__correlation": scores["correlation"]})
+            metrics.update(
+                {
+                    "macro__predict__mae_mv": scores["mae"] * 1e3,
+                    "macro__predict__max_error_mv": scores["max_error"] * 1e3,
+                    "macro__predict__nmae": scores["nmae"],
+                    "macro__predict__f1": scores["f1"],
+                    "macro__predict__correlation": scores["correlation"],
+                }
+            )
         plot_overlay(maps, blocks, ctx.path("static_overlay.png"), title="Static IR drop of the macro")
         outputs = {"static_png": "static_overlay.png", "report": "irdrop_compare.json"}
         dynamic_path = ctx.optional_input("dynamic")
         if dynamic_path is not None:
             dynamic = read_map(dynamic_path)
-            plot_overlay({"golden dynamic (worst over time)": dynamic}, blocks, ctx.path("dynamic_overlay.png"),
-                         title="Dynamic IR drop of the macro")
+            plot_overlay(
+                {"golden dynamic (worst over time)": dynamic},
+                blocks,
+                ctx.path("dynamic_overlay.png"),
+                title="Dynamic IR drop of the macro",
+            )
             outputs["dynamic_png"] = "dynamic_overlay.png"
             metrics["macro__irdrop__dynamic_worst_mv"] = float(dynamic.max() * 1e3)
             report["dynamic_worst_mv"] = metrics["macro__irdrop__dynamic_worst_mv"]

@@ -49,15 +49,23 @@ def parse_transient_arg(text: str) -> tuple[float, float]:
             raise ValueError
         stop, step = parse_value(parts[0]), parse_value(parts[1])
     except ValueError:
-        raise UserError(f"--transient expects STOP,STEP, got '{text}'", hint="e.g. --transient 5n,10p") from None
+        raise UserError(
+            f"--transient expects STOP,STEP, got '{text}'", hint="e.g. --transient 5n,10p"
+        ) from None
     check_transient_args(stop, step, where="--transient")
     return stop, step
 
 
 def write_voltages(net: PdnNetlist, voltage: np.ndarray, drop: np.ndarray, path: str | Path) -> Path:
     """Per-node CSV (gzip when ``path`` ends with ``.gz``)."""
-    cols = [net.names.astype(str), np.char.mod("%.4f", net.x_um), np.char.mod("%.4f", net.y_um),
-            net.layer.astype(str), np.char.mod("%.9g", voltage), np.char.mod("%.6e", drop)]
+    cols = [
+        net.names.astype(str),
+        np.char.mod("%.4f", net.x_um),
+        np.char.mod("%.4f", net.y_um),
+        net.layer.astype(str),
+        np.char.mod("%.9g", voltage),
+        np.char.mod("%.6e", drop),
+    ]
     body = cols[0]
     for c in cols[1:]:
         body = np.char.add(np.char.add(body, ","), c)
@@ -77,13 +85,22 @@ def _warn_coverage(net: PdnNetlist, shape: tuple[int, int], like: str | Path | N
         verb = "does not cover" if shape[0] < die[0] - 1 or shape[1] < die[1] - 1 else "is larger than"
         logging.getLogger("eda.pdn").warning(
             f"{like}: the map's {shape[0]} x {shape[1]} tiles (1 µm) {verb} the die the netlist spans "
-            f"({die[0]} x {die[1]} µm); the IR-drop map is cut or padded to it: give the design's own map")
+            f"({die[0]} x {die[1]} µm); the IR-drop map is cut or padded to it: give the design's own map"
+        )
 
 
-def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str | Path | None = None,
-            golden: str | Path | None = None, transient: tuple[float, float] | str | None = None,
-            method: str = "trap", backend: str = "auto", plots: bool = True,
-            dbu_per_um: float = 2000.0) -> SolveOutputs:
+def analyze(
+    netlist: str | Path | PdnNetlist,
+    out_dir: str | Path,
+    *,
+    like: str | Path | None = None,
+    golden: str | Path | None = None,
+    transient: tuple[float, float] | str | None = None,
+    method: str = "trap",
+    backend: str = "auto",
+    plots: bool = True,
+    dbu_per_um: float = 2000.0,
+) -> SolveOutputs:
     """Solve ``netlist`` (static, plus transient when ``(stop, step)`` is given, or ``"netlist"`` to take them
     from its ``.tran`` line) and write all outputs. Node-name coordinates are in ``dbu_per_um`` DBU per µm
     (:func:`eda.pdn.defunits.resolve_dbu`)."""
@@ -99,8 +116,11 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
     t_parse = time.perf_counter() - t0
     if transient == "netlist":
         if net.tran is None:
-            raise NetlistError("no .tran line", where=str(net.source),
-                               hint="add `.tran STEP STOP` or give the transient's stop and step")
+            raise NetlistError(
+                "no .tran line",
+                where=str(net.source),
+                hint="add `.tran STEP STOP` or give the transient's stop and step",
+            )
         transient = (net.tran[1], net.tran[0])  # .tran STEP STOP
     if transient is not None:
         from eda.pdn.transient import check_transient_args
@@ -111,8 +131,10 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
     files: dict[str, str] = {}
     vdd = res.vdd
     metrics: dict[str, Any] = {
-        "pdn__netlist__nodes": net.n_nodes, "pdn__netlist__resistors": len(net.r_a),
-        "pdn__netlist__pads": len(net.v_pos), "pdn__netlist__current_sources": len(net.i_a),
+        "pdn__netlist__nodes": net.n_nodes,
+        "pdn__netlist__resistors": len(net.r_a),
+        "pdn__netlist__pads": len(net.v_pos),
+        "pdn__netlist__current_sources": len(net.i_a),
         "pdn__netlist__parse_s": round(t_parse, 4),
         "pdn__static__vdd_v": vdd,
         "pdn__static__worst_drop_mv": res.worst_drop * 1e3,
@@ -142,7 +164,8 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
         if golden is not None:
             for k, v in map_metrics(drop_map, read_map(golden)).items():
                 metrics[f"pdn__map__{k}" + ("_mv" if k in ("mae", "max_error") else "")] = (
-                    v * 1e3 if k in ("mae", "max_error") else v)
+                    v * 1e3 if k in ("mae", "max_error") else v
+                )
         if plots:
             plot_map(drop_map, out / "heatmap.png", title=f"Static IR drop — {Path(str(net.source)).name}")
             plot_layers(net, res.drop, out / "layers.png")
@@ -154,17 +177,25 @@ def analyze(netlist: str | Path | PdnNetlist, out_dir: str | Path, *, like: str 
         stop, step = transient
         probes = np.unique(np.concatenate([[res.worst_node], net.v_pos]))[:16]
         tr = solve_transient(net, stop, step, method=method, backend=backend, probes=probes, check=False)
-        metrics.update({
-            "pdn__dynamic__worst_drop_mv": tr.worst * 1e3,
-            "pdn__dynamic__worst_drop_pct_vdd": 100.0 * tr.worst / vdd if vdd else 0.0,
-            "pdn__dynamic__worst_node": net.describe_node(int(np.argmax(tr.worst_drop))),
-            "pdn__dynamic__steps": int(tr.timings["steps"]),
-            "pdn__dynamic__step_s": tr.timings["step_s"],
-            "pdn__dynamic__method": method,
-        })
+        metrics.update(
+            {
+                "pdn__dynamic__worst_drop_mv": tr.worst * 1e3,
+                "pdn__dynamic__worst_drop_pct_vdd": 100.0 * tr.worst / vdd if vdd else 0.0,
+                "pdn__dynamic__worst_node": net.describe_node(int(np.argmax(tr.worst_drop))),
+                "pdn__dynamic__steps": int(tr.timings["steps"]),
+                "pdn__dynamic__step_s": tr.timings["step_s"],
+                "pdn__dynamic__method": method,
+            }
+        )
         header = "time_s," + ",".join(net.node_name(int(p)) for p in probes)
-        np.savetxt(out / "waveforms.csv", np.column_stack([tr.time, tr.waveforms]), delimiter=",",
-                   header=header, comments="", fmt="%.9g")
+        np.savetxt(
+            out / "waveforms.csv",
+            np.column_stack([tr.time, tr.waveforms]),
+            delimiter=",",
+            header=header,
+            comments="",
+            fmt="%.9g",
+        )
         files["waveforms"] = "waveforms.csv"
         if has_xy:
             dyn_map = rasterize(net, tr.worst_drop, shape)

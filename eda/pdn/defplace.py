@@ -65,8 +65,20 @@ def _options(lef_files: list[str]):  # noqa: ANN202 - klayout.db.LoadLayoutOptio
     cfg = options.lefdef_config
     cfg.instance_property_name = _INSTANCE_NAME
     cfg.produce_cell_outlines = True
-    for flag in ("routing", "special_routing", "via_geometry", "pins", "lef_pins", "labels", "lef_labels",
-                 "obstructions", "blockages", "placement_blockages", "regions", "fills"):
+    for flag in (
+        "routing",
+        "special_routing",
+        "via_geometry",
+        "pins",
+        "lef_pins",
+        "labels",
+        "lef_labels",
+        "obstructions",
+        "blockages",
+        "placement_blockages",
+        "regions",
+        "fills",
+    ):
         setattr(cfg, f"produce_{flag}", False)
     cfg.lef_files = lef_files
     cfg.read_lef_with_def = False
@@ -78,16 +90,22 @@ def _read_layout(path: Path, lef_files: list[str]):  # noqa: ANN202 - klayout.db
         import klayout.db as kdb
         import klayout.tl as ktl
     except ImportError:
-        raise UserError("reading a DEF needs the klayout Python module", where=str(path),
-                        hint="pip install 'eda[signoff]' (or pip install klayout)") from None
+        raise UserError(
+            "reading a DEF needs the klayout Python module",
+            where=str(path),
+            hint="pip install 'eda[signoff]' (or pip install klayout)",
+        ) from None
     layout = kdb.Layout()
     verbosity = ktl.Logger.verbosity
     ktl.Logger.set_verbosity(-1)  # one "Macro not found in LEF" warning per master without LEF
     try:
         layout.read(str(path), _options(lef_files))
     except RuntimeError as exc:
-        raise DataError(f"KLayout cannot read the DEF: {str(exc).strip()}", where=str(path),
-                        hint="give a DEF (optionally .gz) and, with --lef, its technology and cell LEF files") from None
+        raise DataError(
+            f"KLayout cannot read the DEF: {str(exc).strip()}",
+            where=str(path),
+            hint="give a DEF (optionally .gz) and, with --lef, its technology and cell LEF files",
+        ) from None
     finally:
         ktl.Logger.set_verbosity(verbosity)
     return layout
@@ -114,7 +132,9 @@ def read_def_placement(path: str | Path, lef_files: list[str | Path] | tuple = (
     outline = layout.find_layer("OUTLINE")
     shapes = list(top.shapes(outline).each()) if outline is not None else []
     if not shapes:
-        raise DataError("the DEF has no DIEAREA", where=str(p), hint="add `DIEAREA ( x0 y0 ) ( x1 y1 ) ;` (DBU)")
+        raise DataError(
+            "the DEF has no DIEAREA", where=str(p), hint="add `DIEAREA ( x0 y0 ) ( x1 y1 ) ;` (DBU)"
+        )
     die = shapes[0].bbox()
     for shape in shapes[1:]:
         die += shape.bbox()
@@ -134,8 +154,17 @@ def read_def_placement(path: str | Path, lef_files: list[str | Path] | tuple = (
             xy.append((box.center().x * um, box.center().y * um))
             boxes.append((box.left * um, box.bottom * um, box.right * um, box.top * um))
     if not names:
-        raise DataError("the DEF places no components", where=str(p),
-                        hint="give the placed (or routed) DEF, whose COMPONENTS are PLACED or FIXED")
-    return DefPlacement(dbu_per_um=dbu_per_um, die_um=(die.left * um, die.bottom * um, die.right * um, die.top * um),
-                        names=np.array(names), cells=np.array(cells), xy_um=np.array(xy, dtype=np.float64),
-                        box_um=np.array(boxes, dtype=np.float64).reshape(-1, 4), source=str(p))
+        raise DataError(
+            "the DEF places no components",
+            where=str(p),
+            hint="give the placed (or routed) DEF, whose COMPONENTS are PLACED or FIXED",
+        )
+    return DefPlacement(
+        dbu_per_um=dbu_per_um,
+        die_um=(die.left * um, die.bottom * um, die.right * um, die.top * um),
+        names=np.array(names),
+        cells=np.array(cells),
+        xy_um=np.array(xy, dtype=np.float64),
+        box_um=np.array(boxes, dtype=np.float64).reshape(-1, 4),
+        source=str(p),
+    )

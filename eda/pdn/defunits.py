@@ -38,8 +38,11 @@ def def_dbu_per_um(path: str | Path) -> float:
         raise DataError(f"cannot read the DEF file: {exc}", where=str(path)) from None
     match = _UNITS.search(head)
     if match is None or int(match.group(1)) <= 0:
-        raise DataError("no `UNITS DISTANCE MICRONS <n> ;` statement in the DEF header", where=str(path),
-                        hint="give the database units per µm with --dbu instead")
+        raise DataError(
+            "no `UNITS DISTANCE MICRONS <n> ;` statement in the DEF header",
+            where=str(path),
+            hint="give the database units per µm with --dbu instead",
+        )
     return float(match.group(1))
 
 
@@ -51,7 +54,10 @@ def resolve_dbu(dbu_per_um: float | None = None, def_file: str | Path | None = N
         if dbu_per_um <= 0:
             raise UserError(f"--dbu {dbu_per_um:g} must be positive", where="--dbu")
         if from_def is not None and from_def != dbu_per_um:
-            raise UserError(f"--dbu {dbu_per_um:g} disagrees with the DEF's UNITS DISTANCE MICRONS "
-                            f"{from_def:g}", where=str(def_file), hint="give one of them")
+            raise UserError(
+                f"--dbu {dbu_per_um:g} disagrees with the DEF's UNITS DISTANCE MICRONS {from_def:g}",
+                where=str(def_file),
+                hint="give one of them",
+            )
         return float(dbu_per_um)
     return from_def if from_def is not None else DEFAULT_DBU_PER_UM

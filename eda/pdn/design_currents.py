@@ -30,8 +30,15 @@ from eda.pdn.defplace import DefPlacement, normalize_instance_name
 from eda.pdn.netlist import PdnNetlist, Waveforms
 from eda.pdn.powerreport import InstancePower
 
-__all__ = ["InstanceCurrents", "DesignInputs", "instance_currents", "map_shape", "current_map", "attach_currents",
-           "build_design_inputs"]
+__all__ = [
+    "InstanceCurrents",
+    "DesignInputs",
+    "instance_currents",
+    "map_shape",
+    "current_map",
+    "attach_currents",
+    "build_design_inputs",
+]
 
 
 @dataclass
@@ -61,7 +68,9 @@ class InstanceCurrents:
         return float(np.sum(self.amps))
 
 
-def instance_currents(report: InstancePower, vdd: float, placement: DefPlacement | None = None) -> InstanceCurrents:
+def instance_currents(
+    report: InstancePower, vdd: float, placement: DefPlacement | None = None
+) -> InstanceCurrents:
     """Currents ``P_total / vdd`` (A) of the report's rows placed by the DEF ``placement`` where it has the
     instance, else by the row's ``bbox``. A DEF-placed instance's box is the DEF's (from LEF sizes), else the
     report's box size laid from the DEF location. A :class:`DataError` names the instances placed by neither."""
@@ -72,7 +81,9 @@ def instance_currents(report: InstancePower, vdd: float, placement: DefPlacement
     source = np.where(report.has_bbox, "bbox", "").astype("<U4")
     if placement is not None:
         rows = placement.index()
-        hit = np.array([rows.get(normalize_instance_name(n), -1) for n in report.names.tolist()], dtype=np.int64)
+        hit = np.array(
+            [rows.get(normalize_instance_name(n), -1) for n in report.names.tolist()], dtype=np.int64
+        )
         found = hit >= 0
         xy[found] = placement.xy_um[hit[found]]
         # the box: the DEF's (LEF sizes given), else the report's box size from the DEF location (its lower left)
@@ -89,11 +100,21 @@ def instance_currents(report: InstancePower, vdd: float, placement: DefPlacement
     lost = np.flatnonzero(source == "")
     if lost.size:
         where = "the DEF's COMPONENTS" if placement is not None else "a bbox column"
-        raise DataError(f"{lost.size} instance(s) of the power report have no placement in {where}, e.g. "
-                        f"{', '.join(report.names[lost[:3]].tolist())}", where=report.source,
-                        hint="give the DEF of the same design (--def) or a report with a bbox column")
-    return InstanceCurrents(names=report.names, amps=report.total_w / vdd, xy_um=xy, box_um=box, die_um=die,
-                            vdd=vdd, placement=source)
+        raise DataError(
+            f"{lost.size} instance(s) of the power report have no placement in {where}, e.g. "
+            f"{', '.join(report.names[lost[:3]].tolist())}",
+            where=report.source,
+            hint="give the DEF of the same design (--def) or a report with a bbox column",
+        )
+    return InstanceCurrents(
+        names=report.names,
+        amps=report.total_w / vdd,
+        xy_um=xy,
+        box_um=box,
+        die_um=die,
+        vdd=vdd,
+        placement=source,
+    )
 
 
 def map_shape(die_um: tuple[float, float, float, float], net: PdnNetlist | None = None) -> tuple[int, int]:
@@ -125,18 +146,31 @@ def current_map(currents: InstanceCurrents, shape: tuple[int, int]) -> np.ndarra
     overlaps in proportion to the overlap area; an instance without a box (or one inside a single tile) adds
     to the tile of its location; points past an edge land in the edge tile."""
     out = np.zeros(shape)
-    box = np.nan_to_num(currents.box_um, nan=-1.0)  # unknown boxes: only their ``sized`` test below reads them
+    box = np.nan_to_num(
+        currents.box_um, nan=-1.0
+    )  # unknown boxes: only their ``sized`` test below reads them
     ix0, ix1 = _tile(box[:, 0], shape[0]), _tile(box[:, 2], shape[0])
     iy0, iy1 = _tile(box[:, 1], shape[1]), _tile(box[:, 3], shape[1])
     with np.errstate(invalid="ignore"):
-        sized = np.all(np.isfinite(currents.box_um), axis=1) & ((box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]) > 0)
+        sized = np.all(np.isfinite(currents.box_um), axis=1) & (
+            (box[:, 2] - box[:, 0]) * (box[:, 3] - box[:, 1]) > 0
+        )
     spread = sized & ((ix0 != ix1) | (iy0 != iy1))
     point = ~spread
-    np.add.at(out, (_tile(currents.xy_um[point, 0], shape[0]), _tile(currents.xy_um[point, 1], shape[1])),
-              currents.amps[point])
+    np.add.at(
+        out,
+        (_tile(currents.xy_um[point, 0], shape[0]), _tile(currents.xy_um[point, 1], shape[1])),
+        currents.amps[point],
+    )
     # boxes across at most 2 x 2 tiles inside the map (most standard cells), vectorised
-    small = spread & (ix1 - ix0 <= 1) & (iy1 - iy0 <= 1) & np.all(box >= 0, axis=1) & (box[:, 2] < shape[0]) \
+    small = (
+        spread
+        & (ix1 - ix0 <= 1)
+        & (iy1 - iy0 <= 1)
+        & np.all(box >= 0, axis=1)
+        & (box[:, 2] < shape[0])
         & (box[:, 3] < shape[1])
+    )
     b, i, j = box[small], ix0[small], iy0[small]
     wx = np.stack([np.minimum(b[:, 2], i + 1) - b[:, 0], np.maximum(b[:, 2] - (i + 1), 0.0)])
     wy = np.stack([np.minimum(b[:, 3], j + 1) - b[:, 1], np.maximum(b[:, 3] - (j + 1), 0.0)])
@@ -152,7 +186,7 @@ def current_map(currents: InstanceCurrents, shape: tuple[int, int]) -> np.ndarra
         i, wx = _overlaps(x0, x1, shape[0])
         j, wy = _overlaps(y0, y1, shape[1])
         share = np.outer(wx, wy)
-        out[i:i + len(wx), j:j + len(wy)] += currents.amps[k] * share / share.sum()
+        out[i : i + len(wx), j : j + len(wy)] += currents.amps[k] * share / share.sum()
     return out
 
 
@@ -171,7 +205,9 @@ def attach_currents(net: PdnNetlist, currents: InstanceCurrents) -> PdnNetlist:
     box = currents.box_um
     for k in np.flatnonzero(np.all(np.isfinite(box), axis=1)):
         x0, y0, x1, y1 = box[k]
-        near = np.array(tree.query_ball_point(currents.xy_um[k], r=max(x1 - x0, y1 - y0) / 2, p=np.inf), np.int64)
+        near = np.array(
+            tree.query_ball_point(currents.xy_um[k], r=max(x1 - x0, y1 - y0) / 2, p=np.inf), np.int64
+        )
         inside = near[(xy[near, 0] >= x0) & (xy[near, 0] <= x1) & (xy[near, 1] >= y0) & (xy[near, 1] <= y1)]
         if inside.size:
             spread[k] = True
@@ -182,8 +218,16 @@ def attach_currents(net: PdnNetlist, currents: InstanceCurrents) -> PdnNetlist:
     keep = np.flatnonzero(amps > 0)
     nodes = low[keep]
     n = nodes.size
-    return replace(net, i_a=nodes.astype(np.int64), i_b=np.full(n, -1, np.int64), i_amp=amps[keep],
-                   waves=Waveforms.dc(n), i_line=np.zeros(n, np.int64), tran=None, warnings=list(net.warnings))
+    return replace(
+        net,
+        i_a=nodes.astype(np.int64),
+        i_b=np.full(n, -1, np.int64),
+        i_amp=amps[keep],
+        waves=Waveforms.dc(n),
+        i_line=np.zeros(n, np.int64),
+        tran=None,
+        warnings=list(net.warnings),
+    )
 
 
 @dataclass
@@ -195,9 +239,16 @@ class DesignInputs:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def build_design_inputs(power_report: str | Path, out_dir: str | Path, *, pdn: str | Path | None = None,
-                        def_file: str | Path | None = None, lef_files: list[str | Path] | tuple = (),
-                        vdd: float | None = None, dbu_per_um: float | None = None) -> DesignInputs:
+def build_design_inputs(
+    power_report: str | Path,
+    out_dir: str | Path,
+    *,
+    pdn: str | Path | None = None,
+    def_file: str | Path | None = None,
+    lef_files: list[str | Path] | tuple = (),
+    vdd: float | None = None,
+    dbu_per_um: float | None = None,
+) -> DesignInputs:
     """Write ``current_map.csv`` (A per 1 µm tile), with ``pdn`` also ``pdn.sp.gz`` (the PDN with the
     instance current sinks, node names as in ``pdn``) and ``design.json`` (the summary) into ``out_dir``.
 
@@ -220,23 +271,40 @@ def build_design_inputs(power_report: str | Path, out_dir: str | Path, *, pdn: s
     shape = map_shape(currents.die_um, net)
     cmap = current_map(currents, shape)
     summary: dict[str, Any] = {
-        "instances": int(np.unique(report.names).size), "report_rows": len(report),
+        "instances": int(np.unique(report.names).size),
+        "report_rows": len(report),
         "placed_by_def": int(np.sum(currents.placement == "def")),
         "placed_by_bbox": int(np.sum(currents.placement == "bbox")),
-        "vdd_v": supply, "total_power_w": float(np.sum(report.total_w)), "total_current_a": currents.total_a,
-        "die_um": list(currents.die_um), "map_tiles": list(shape), "map_max_tile_a": float(cmap.max()),
+        "vdd_v": supply,
+        "total_power_w": float(np.sum(report.total_w)),
+        "total_current_a": currents.total_a,
+        "die_um": list(currents.die_um),
+        "map_tiles": list(shape),
+        "map_max_tile_a": float(cmap.max()),
     }
     map_path = write_map(out / "current_map.csv", cmap)
     net_path = None
     if net is not None:
         sinks = attach_currents(net, currents)
         pad_v = net.supply_v
-        summary.update({"pdn_nodes": net.n_nodes, "pdn_pads": len(net.v_pos), "pdn_pad_v": pad_v,
-                        "current_sinks": len(sinks.i_a), "replaced_current_sources": len(net.i_a)})
+        summary.update(
+            {
+                "pdn_nodes": net.n_nodes,
+                "pdn_pads": len(net.v_pos),
+                "pdn_pad_v": pad_v,
+                "current_sinks": len(sinks.i_a),
+                "replaced_current_sources": len(net.i_a),
+            }
+        )
         if pad_v and abs(pad_v - supply) > 1e-6 * supply:
-            summary["warning"] = (f"the PDN's pads are at {pad_v:g} V but the currents are taken at {supply:g} V "
-                                  "(--vdd or the report's P/G-volt)")
-        net_path = write_netlist(sinks, out / "pdn.sp.gz",
-                                 title=f"{Path(str(pdn)).name} with the instance currents of {Path(str(power_report)).name}")
+            summary["warning"] = (
+                f"the PDN's pads are at {pad_v:g} V but the currents are taken at {supply:g} V "
+                "(--vdd or the report's P/G-volt)"
+            )
+        net_path = write_netlist(
+            sinks,
+            out / "pdn.sp.gz",
+            title=f"{Path(str(pdn)).name} with the instance currents of {Path(str(power_report)).name}",
+        )
     (out / "design.json").write_text(json.dumps(summary, indent=1))
     return DesignInputs(current_map=map_path, netlist=net_path, summary=summary)

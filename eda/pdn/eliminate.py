@@ -39,8 +39,9 @@ class Elimination:
         n: original size.
     """
 
-    def __init__(self, A: sp.spmatrix, *, max_degree: int = 2, min_fraction: float = 0.02,
-                 max_rounds: int = 40) -> None:
+    def __init__(
+        self, A: sp.spmatrix, *, max_degree: int = 2, min_fraction: float = 0.02, max_rounds: int = 40
+    ) -> None:
         cur = sp.csr_matrix(A)
         cur.sum_duplicates()
         self.n = cur.shape[0]
@@ -59,7 +60,9 @@ class Elimination:
                 break
             # deterministic pseudo-random priorities; a candidate is selected when it beats every
             # candidate neighbour, so the selected set is independent
-            prio = ((np.arange(m, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(4294967291)).astype(float)
+            prio = ((np.arange(m, dtype=np.uint64) * np.uint64(2654435761)) % np.uint64(4294967291)).astype(
+                float
+            )
             prio += 1.0
             nb = np.where(offdiag & cand[cur.indices], prio[cur.indices], 0.0)
             nbmax = _row_max(cur.indptr, nb, m)
@@ -103,8 +106,13 @@ class Elimination:
         return x
 
 
-def _eliminate_round(A: sp.csr_matrix, rows: np.ndarray, sel: np.ndarray, S: np.ndarray, R: np.ndarray,
-                     ) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+def _eliminate_round(
+    A: sp.csr_matrix,
+    rows: np.ndarray,
+    sel: np.ndarray,
+    S: np.ndarray,
+    R: np.ndarray,
+) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
     """One Schur step over the independent set ``S``, assembled directly from COO triplets.
 
     Returns the new ``A_RR - A_RS D^-1 A_SR``, ``A_SR`` (rows in ``S`` order, columns renumbered to ``R``)

@@ -24,21 +24,32 @@ from eda.pdn.raster import grid_shape
 __all__ = ["effective_distance_map", "pdn_density_map", "pad_positions"]
 
 
-def pad_positions(net: PdnNetlist, *, snap_um: float | None = 50.0, snap_offset_um: float = 25.0) -> np.ndarray:
+def pad_positions(
+    net: PdnNetlist, *, snap_um: float | None = 50.0, snap_offset_um: float = 25.0
+) -> np.ndarray:
     """``[k, 2]`` pad (x, y) in µm, optionally snapped to ``snap_offset_um + snap_um * k``; unique rows."""
     pads = np.unique(net.v_pos[net.v_pos >= 0])
     xy = np.stack([net.x_um[pads], net.y_um[pads]], axis=1)
     xy = xy[np.all(np.isfinite(xy), axis=1)]
     if len(xy) == 0:
-        raise NetlistError("no pad carries coordinates", where=net.source,
-                           hint="pad nodes need coordinate names such as n1_m9_<x>_<y>")
+        raise NetlistError(
+            "no pad carries coordinates",
+            where=net.source,
+            hint="pad nodes need coordinate names such as n1_m9_<x>_<y>",
+        )
     if snap_um:
         xy = np.round((xy - snap_offset_um) / snap_um) * snap_um + snap_offset_um
     return np.unique(xy, axis=0)
 
 
-def effective_distance_map(net: PdnNetlist, shape: tuple[int, int] | None = None, *, snap_um: float | None = 50.0,
-                           snap_offset_um: float = 25.0, chunk: int = 1 << 20) -> np.ndarray:
+def effective_distance_map(
+    net: PdnNetlist,
+    shape: tuple[int, int] | None = None,
+    *,
+    snap_um: float | None = 50.0,
+    snap_offset_um: float = 25.0,
+    chunk: int = 1 << 20,
+) -> np.ndarray:
     """Effective distance (µm) of every 1 µm tile ``[x, y]`` to the pads (0 on a pad)."""
     if shape is None:
         shape = grid_shape(net.x_um, net.y_um)
@@ -48,18 +59,23 @@ def effective_distance_map(net: PdnNetlist, shape: tuple[int, int] | None = None
     inv = np.zeros(len(x))
     on_pad = np.zeros(len(x), bool)
     for s in range(0, len(x), chunk):
-        dx = x[s:s + chunk, None] - pads[None, :, 0]
-        dy = y[s:s + chunk, None] - pads[None, :, 1]
+        dx = x[s : s + chunk, None] - pads[None, :, 0]
+        dy = y[s : s + chunk, None] - pads[None, :, 1]
         d = np.sqrt(dx * dx + dy * dy)
         zero = d == 0
-        on_pad[s:s + chunk] = zero.any(axis=1)
-        inv[s:s + chunk] = np.sum(1.0 / np.where(zero, 1.0, d), axis=1)
+        on_pad[s : s + chunk] = zero.any(axis=1)
+        inv[s : s + chunk] = np.sum(1.0 / np.where(zero, 1.0, d), axis=1)
     out = np.where(on_pad, 0.0, 1.0 / np.maximum(inv, 1e-300))
     return out.reshape(shape)
 
 
-def pdn_density_map(net: PdnNetlist, shape: tuple[int, int] | None = None, *, layer: int | None = None,
-                    region_um: float = 100.0) -> np.ndarray:
+def pdn_density_map(
+    net: PdnNetlist,
+    shape: tuple[int, int] | None = None,
+    *,
+    layer: int | None = None,
+    region_um: float = 100.0,
+) -> np.ndarray:
     """Stripes per 100 µm of strap ``layer`` in each ``region_um`` square, painted on the 1 µm grid."""
     if shape is None:
         shape = grid_shape(net.x_um, net.y_um)
@@ -71,7 +87,9 @@ def pdn_density_map(net: PdnNetlist, shape: tuple[int, int] | None = None, *, la
         layer = int(layers[1])
     sel = placed & (net.layer == layer)
     if not np.any(sel):
-        raise NetlistError(f"no nodes on m{layer}", where=net.source, hint=f"layers present: {layers.tolist()}")
+        raise NetlistError(
+            f"no nodes on m{layer}", where=net.source, hint=f"layers present: {layers.tolist()}"
+        )
     x, y = net.x_um[sel], net.y_um[sel]
     # stripe direction: the coordinate with fewer distinct values is the stripe position
     vertical = len(np.unique(x)) <= len(np.unique(y))

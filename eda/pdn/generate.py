@@ -129,7 +129,9 @@ def _check_numbers(spec: GridSpec) -> None:
     from dataclasses import fields
 
     items = [(f.name, getattr(spec, f.name)) for f in fields(spec)]
-    items += [(f"m{layer.index}.{f.name}", getattr(layer, f.name)) for layer in spec.layers for f in fields(layer)]
+    items += [
+        (f"m{layer.index}.{f.name}", getattr(layer, f.name)) for layer in spec.layers for f in fields(layer)
+    ]
     for name, value in items:
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not np.isfinite(value):
@@ -160,8 +162,9 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
         raise SpecError(f"die size {W} x {H} µm must be positive", hint="e.g. width_um=200")
     if spec.tap_um <= 0 or any(not layer.pitch_um > 0 for layer in layers):
         raise SpecError("tap_um and every layer's pitch_um must be positive (µm)")
-    check_limit("pdn_nodes", W * H / (layers[0].pitch_um * spec.tap_um),
-                what=f"a generated PDN of {W:g} x {H:g} µm")
+    check_limit(
+        "pdn_nodes", W * H / (layers[0].pitch_um * spec.tap_um), what=f"a generated PDN of {W:g} x {H:g} µm"
+    )
     Wd, Hd = int(round(W * DBU)), int(round(H * DBU))
     stripes = [_stripes(layer, H if layer.direction == "h" else W) for layer in layers]
     if any(len(s) == 0 for s in stripes):
@@ -240,8 +243,13 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
     sinks = np.flatnonzero(node_current > 0)
 
     # capacitance: intrinsic cell cap per µm² of cells (a node's tiles), plus decap cells at random bottom nodes
-    cap = load_capacitance(node_density, rng, cap_per_um2_f=spec.cap_per_node_f,
-                           decap_fraction=spec.decap_fraction, decap_f=spec.decap_f)
+    cap = load_capacitance(
+        node_density,
+        rng,
+        cap_per_um2_f=spec.cap_per_node_f,
+        decap_fraction=spec.decap_fraction,
+        decap_f=spec.decap_f,
+    )
     caps = np.flatnonzero(cap > 0)
 
     names = iccad_name(x_dbu, y_dbu, layer_idx)
@@ -273,14 +281,29 @@ def generate_pdn(spec: GridSpec | None = None) -> GeneratedPdn:
     else:
         waves = Waveforms.dc(len(sinks))
     net = PdnNetlist(
-        names=names, x_um=x_um, y_um=y_um, layer=np.asarray(layer_idx, np.int64),
-        r_a=r_a, r_b=r_b, r_ohm=r_ohm,
-        v_pos=np.asarray(v_pos, np.int64), v_neg=np.full(len(v_pos), -1, np.int64),
+        names=names,
+        x_um=x_um,
+        y_um=y_um,
+        layer=np.asarray(layer_idx, np.int64),
+        r_a=r_a,
+        r_b=r_b,
+        r_ohm=r_ohm,
+        v_pos=np.asarray(v_pos, np.int64),
+        v_neg=np.full(len(v_pos), -1, np.int64),
         v_volt=np.full(len(v_pos), spec.vdd),
-        i_a=sinks.astype(np.int64), i_b=np.full(len(sinks), -1, np.int64), i_amp=node_current[sinks],
-        waves=waves, c_a=caps.astype(np.int64), c_b=np.full(len(caps), -1, np.int64), c_f=cap[caps],
-        l_a=np.asarray(l_a, np.int64), l_b=np.asarray(l_b, np.int64), l_h=np.asarray(l_h, float),
-        tran=(spec.clock_period_s / 50, spec.clock_period_s * spec.cycles) if spec.waveform == "pwl" else None,
+        i_a=sinks.astype(np.int64),
+        i_b=np.full(len(sinks), -1, np.int64),
+        i_amp=node_current[sinks],
+        waves=waves,
+        c_a=caps.astype(np.int64),
+        c_b=np.full(len(caps), -1, np.int64),
+        c_f=cap[caps],
+        l_a=np.asarray(l_a, np.int64),
+        l_b=np.asarray(l_b, np.int64),
+        l_h=np.asarray(l_h, float),
+        tran=(spec.clock_period_s / 50, spec.clock_period_s * spec.cycles)
+        if spec.waveform == "pwl"
+        else None,
         source=f"<generated seed={spec.seed}>",
     )
     return GeneratedPdn(netlist=net, current_map=current_map, spec=spec)

@@ -71,10 +71,13 @@ class Factor:
     preconditioner of conjugate gradients (relative residual ``tol``), ``cg`` is Jacobi-preconditioned CG.
     """
 
-    def __init__(self, A: sp.spmatrix, backend: str = "auto", *, tol: float = 1e-10,
-                 eliminate: bool = True) -> None:
+    def __init__(
+        self, A: sp.spmatrix, backend: str = "auto", *, tol: float = 1e-10, eliminate: bool = True
+    ) -> None:
         if backend not in BACKENDS:
-            raise UserError(f"unknown solver backend '{backend}'", hint=f"choose one of {', '.join(BACKENDS)}")
+            raise UserError(
+                f"unknown solver backend '{backend}'", hint=f"choose one of {', '.join(BACKENDS)}"
+            )
         t0 = time.perf_counter()
         self.A = sp.csr_matrix(A)
         self.n = A.shape[0]
@@ -106,8 +109,12 @@ class Factor:
             except CholmodError:  # CHOLMOD built without METIS
                 self._solve = cholesky(sp.csc_matrix(core))
         elif backend == "splu":
-            lu = spla.splu(sp.csc_matrix(core), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                           options={"SymmetricMode": True})
+            lu = spla.splu(
+                sp.csc_matrix(core),
+                permc_spec="MMD_AT_PLUS_A",
+                diag_pivot_thresh=0.0,
+                options={"SymmetricMode": True},
+            )
             self._solve = lu.solve
         elif backend == "spsolve":
             A_csc = sp.csc_matrix(core)
@@ -132,14 +139,16 @@ class Factor:
 
         maxiter = AUTO_CG_MAXITER if self._amg_fallback else 20000
         with _one_blas_thread():
-            x, info = spla.cg(self._core, b, x0=self._x0, rtol=self.tol, atol=0.0, M=self._M,
-                              maxiter=maxiter, callback=cb)
+            x, info = spla.cg(
+                self._core, b, x0=self._x0, rtol=self.tol, atol=0.0, M=self._M, maxiter=maxiter, callback=cb
+            )
             if info > 0 and self._amg_fallback:
                 self._M = _amg_preconditioner(self._core)
                 self._amg_fallback = False
                 self.backend = "cg+amg"
-                x, info = spla.cg(self._core, b, x0=x, rtol=self.tol, atol=0.0, M=self._M, maxiter=20000,
-                                  callback=cb)
+                x, info = spla.cg(
+                    self._core, b, x0=x, rtol=self.tol, atol=0.0, M=self._M, maxiter=20000, callback=cb
+                )
         self.iterations = count[0]
         return x
 
@@ -165,8 +174,9 @@ def _amg_preconditioner(core: sp.csr_matrix) -> spla.LinearOperator:
     import pyamg
 
     with _one_blas_thread():
-        ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(core), symmetry="hermitian", max_coarse=500,
-                                               coarse_solver="splu")
+        ml = pyamg.smoothed_aggregation_solver(
+            sp.csr_matrix(core), symmetry="hermitian", max_coarse=500, coarse_solver="splu"
+        )
     for level in ml.levels:  # pyamg's BSR relaxation kernels are ~3x slower than CSR ones
         level.A = sp.csr_matrix(level.A)
     return ml.aspreconditioner(cycle="V")
@@ -177,8 +187,9 @@ def factorize(A: sp.spmatrix, backend: str = "auto", *, tol: float = 1e-10) -> F
     return Factor(A, backend, tol=tol)
 
 
-def solve_spd(A: sp.spmatrix, b: np.ndarray, backend: str = "auto", *, tol: float = 1e-10,
-              check: float = RESIDUAL_TOL) -> tuple[np.ndarray, SolveInfo]:
+def solve_spd(
+    A: sp.spmatrix, b: np.ndarray, backend: str = "auto", *, tol: float = 1e-10, check: float = RESIDUAL_TOL
+) -> tuple[np.ndarray, SolveInfo]:
     """Solve SPD ``A x = b`` and verify ``||A x - b|| / ||b|| <= check``; raises :class:`EdaError` if not."""
     f = factorize(A, backend, tol=tol)
     t0 = time.perf_counter()

@@ -20,10 +20,19 @@ from eda.errors import DataError
 __all__ = ["read_map", "write_map", "open_text", "read_bytes", "check_not_binary"]
 
 #: magic bytes of formats people hand over by mistake -> what they are
-_MAGIC = {b"\x89PNG": "a PNG image", b"GIF8": "a GIF image", b"\xff\xd8\xff": "a JPEG image",
-          b"%PDF": "a PDF document", b"PK\x03\x04": "a zip archive", b"\x00\x06\x00\x02": "a GDS layout",
-          b"\x7fELF": "a program", b"BZh": "a bzip2 file", b"\xfd7zXZ": "an xz file",
-          b"\x93NUMPY": "a NumPy .npy file", b"\x80\x02": "a Python pickle (e.g. a checkpoint)"}
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a zip archive",
+    b"\x00\x06\x00\x02": "a GDS layout",
+    b"\x7fELF": "a program",
+    b"BZh": "a bzip2 file",
+    b"\xfd7zXZ": "an xz file",
+    b"\x93NUMPY": "a NumPy .npy file",
+    b"\x80\x02": "a Python pickle (e.g. a checkpoint)",
+}
 
 
 def check_not_binary(data: bytes, source: str, kind: str) -> None:
@@ -36,8 +45,11 @@ def check_not_binary(data: bytes, source: str, kind: str) -> None:
             raise DataError(f"this is {what}, not {kind}", where=source, hint=f"give the {kind} file here")
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        raise DataError(f"binary data (a NUL byte on line {line}), not {kind}", where=source,
-                        hint=f"give the {kind} file here (text, optionally gzip-compressed)")
+        raise DataError(
+            f"binary data (a NUL byte on line {line}), not {kind}",
+            where=source,
+            hint=f"give the {kind} file here (text, optionally gzip-compressed)",
+        )
 
 
 def read_bytes(path: str | Path) -> bytes:
@@ -55,17 +67,25 @@ def read_bytes(path: str | Path) -> bytes:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot read '{p}': {exc.strerror or exc}", hint="check the file's permissions") from None
+        raise DataError(
+            f"cannot read '{p}': {exc.strerror or exc}", hint="check the file's permissions"
+        ) from None
     if raw[:2] != b"\x1f\x8b":
         if p.suffix == ".gz" and b"\0" in raw[:65536]:
-            raise DataError(f"'{p}' is named .gz but is not gzip data (nor text)", where=str(p),
-                            hint="re-download or re-compress the file (gzip -t checks it)")
+            raise DataError(
+                f"'{p}' is named .gz but is not gzip data (nor text)",
+                where=str(p),
+                hint="re-download or re-compress the file (gzip -t checks it)",
+            )
         return raw
     try:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as exc:
-        raise DataError(f"'{p}' is a truncated or corrupt gzip file ({exc})",
-                        where=str(p), hint="re-download or re-compress the file (gzip -t checks it)") from None
+        raise DataError(
+            f"'{p}' is a truncated or corrupt gzip file ({exc})",
+            where=str(p),
+            hint="re-download or re-compress the file (gzip -t checks it)",
+        ) from None
 
 
 def open_text(path: str | Path) -> io.StringIO:
@@ -91,8 +111,11 @@ def read_map(path: str | Path, *, nonnegative: bool = False) -> np.ndarray:
     counts = np.array([ln.count(",") + 1 for ln in lines])
     if np.any(counts != counts[0]):
         bad = int(np.nonzero(counts != counts[0])[0][0])
-        raise DataError(f"row has {counts[bad]} values, expected {counts[0]} like the first row",
-                        where=f"{path}:{bad + 1}", hint="every row of a contest map has the same length")
+        raise DataError(
+            f"row has {counts[bad]} values, expected {counts[0]} like the first row",
+            where=f"{path}:{bad + 1}",
+            hint="every row of a contest map has the same length",
+        )
     try:
         values = np.array(",".join(lines).split(","), dtype=np.float64)
     except ValueError:
@@ -114,13 +137,19 @@ def _check_values(values: np.ndarray, path: str | Path, nonnegative: bool) -> No
         bad, what = values < 0, "negative"
     if np.any(bad):
         row, col = (int(i[0]) for i in np.nonzero(bad))
-        raise DataError(f"{what} value {values[row, col]} in map (row {row + 1}, column {col + 1}; "
-                        f"{int(bad.sum())} such value(s))", where=f"{path}:{row + 1}",
-                        hint="every tile needs a finite value" + (" >= 0" if nonnegative else "") +
-                             "; fix or regenerate the map")
+        raise DataError(
+            f"{what} value {values[row, col]} in map (row {row + 1}, column {col + 1}; "
+            f"{int(bad.sum())} such value(s))",
+            where=f"{path}:{row + 1}",
+            hint="every tile needs a finite value"
+            + (" >= 0" if nonnegative else "")
+            + "; fix or regenerate the map",
+        )
 
 
-def write_map(path: str | Path, values: np.ndarray, *, fmt: str = "%5.3e", trailing_comma: bool = False) -> Path:
+def write_map(
+    path: str | Path, values: np.ndarray, *, fmt: str = "%5.3e", trailing_comma: bool = False
+) -> Path:
     """Write ``values[x_µm, y_µm]`` as a contest CSV map (gzip when ``path`` ends with ``.gz``)."""
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 2:

@@ -21,8 +21,10 @@ def _pair(pred: np.ndarray, golden: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     p = np.asarray(pred, dtype=np.float64)
     g = np.asarray(golden, dtype=np.float64)
     if p.shape != g.shape:
-        raise DataError(f"map shapes differ: prediction {p.shape} vs golden {g.shape}",
-                        hint="maps of one case must cover the same die area (rows index x)")
+        raise DataError(
+            f"map shapes differ: prediction {p.shape} vs golden {g.shape}",
+            hint="maps of one case must cover the same die area (rows index x)",
+        )
     return p, g
 
 
@@ -56,7 +58,9 @@ def correlation(pred: np.ndarray, golden: np.ndarray) -> float:
     return float(np.dot(ps, gs) / denom) if denom > 0 else float("nan")
 
 
-def hotspot_confusion(pred: np.ndarray, golden: np.ndarray, fraction: float = 0.9) -> tuple[int, int, int, int]:
+def hotspot_confusion(
+    pred: np.ndarray, golden: np.ndarray, fraction: float = 0.9
+) -> tuple[int, int, int, int]:
     """``(TP, FP, FN, TN)`` of hotspot tiles, threshold ``fraction * max(golden)`` for both maps."""
     p, g = _pair(pred, golden)
     thr = fraction * float(np.max(g))

@@ -27,11 +27,29 @@ from eda.errors import DataError, NetlistError
 from eda.pdn.maps import read_bytes
 from eda.pdn.nodenames import decode_node_names
 
-__all__ = ["PdnNetlist", "Waveforms", "read_netlist", "parse_netlist", "write_netlist", "parse_value", "save_npz",
-           "load_npz"]
+__all__ = [
+    "PdnNetlist",
+    "Waveforms",
+    "read_netlist",
+    "parse_netlist",
+    "write_netlist",
+    "parse_value",
+    "save_npz",
+    "load_npz",
+]
 
-_SI = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "mil": 25.4e-6, "m": 1e-3, "u": 1e-6, "n": 1e-9,
-       "p": 1e-12, "f": 1e-15}
+_SI = {
+    "t": 1e12,
+    "g": 1e9,
+    "meg": 1e6,
+    "k": 1e3,
+    "mil": 25.4e-6,
+    "m": 1e-3,
+    "u": 1e-6,
+    "n": 1e-9,
+    "p": 1e-12,
+    "f": 1e-15,
+}
 _VALUE_RE = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)(meg|mil|[tgkmunpf])?[a-z]*$")
 _GROUND = {b"0", b"gnd", b"GND", b"gnd!", b"GND!"}
 _EMPTY_I = np.zeros(0, dtype=np.int64)
@@ -82,8 +100,13 @@ class Waveforms:
 
     @classmethod
     def dc(cls, n: int) -> Waveforms:
-        return cls(np.zeros(n, np.int8), np.zeros(n + 1, np.int64), _EMPTY_F.copy(), _EMPTY_F.copy(),
-                   np.full((n, 7), np.nan))
+        return cls(
+            np.zeros(n, np.int8),
+            np.zeros(n + 1, np.int64),
+            _EMPTY_F.copy(),
+            _EMPTY_F.copy(),
+            np.full((n, 7), np.nan),
+        )
 
     @property
     def is_static(self) -> bool:
@@ -167,8 +190,14 @@ class PdnNetlist:
         return float(np.max(self.v_volt)) if len(self.v_volt) else 0.0
 
     def summary(self) -> dict[str, int]:
-        return {"nodes": self.n_nodes, "resistors": len(self.r_a), "pads": len(self.v_pos),
-                "current_sources": len(self.i_a), "capacitors": len(self.c_a), "inductors": len(self.l_a)}
+        return {
+            "nodes": self.n_nodes,
+            "resistors": len(self.r_a),
+            "pads": len(self.v_pos),
+            "current_sources": len(self.i_a),
+            "capacitors": len(self.c_a),
+            "inductors": len(self.l_a),
+        }
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -240,8 +269,11 @@ class _Lines:
             while j >= 0 and self.first[j] in (0, 42, 43):
                 j -= 1
             if j < 0:
-                raise NetlistError("continuation line '+' with no element before it",
-                                   where=f"{self.source}:{i + 1}", hint="remove the '+' or join the lines")
+                raise NetlistError(
+                    "continuation line '+' with no element before it",
+                    where=f"{self.source}:{i + 1}",
+                    hint="remove the '+' or join the lines",
+                )
             owner = j
             self.lines[owner] = self.lines[owner] + b" " + self.lines[i][1:]
             self.lines[i] = b""
@@ -251,14 +283,14 @@ class _Lines:
         dots = np.flatnonzero(self.first == 46)
         for i in dots:
             if self.lines[i].split()[0].lower() == b".end":
-                self.first[i + 1:] = 0
+                self.first[i + 1 :] = 0
                 break
 
     def block(self, idx: np.ndarray) -> bytes:
         """The selected lines joined by newlines (a slice of the file when they are contiguous)."""
         if len(idx) and not self.modified and int(idx[-1]) - int(idx[0]) + 1 == len(idx):
             end = int(self.starts[idx[-1] + 1]) if idx[-1] + 1 < len(self.starts) else len(self.data)
-            return self.data[int(self.starts[idx[0]]):end]
+            return self.data[int(self.starts[idx[0]]) : end]
         return b"\n".join(self.select(idx))
 
     def select(self, idx: np.ndarray) -> list[bytes]:
@@ -269,8 +301,9 @@ class _Lines:
         return list(itemgetter(*idx.tolist())(self.lines))
 
 
-def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str
-                  ) -> tuple[list[bytes], list[bytes], np.ndarray, list[bytes]]:
+def _two_terminal(
+    lines: _Lines, idx: np.ndarray, kind: str, what: str
+) -> tuple[list[bytes], list[bytes], np.ndarray, list[bytes]]:
     """Nodes, values and element names of ``X a b value`` elements; per-line diagnosis when the fast
     path fails."""
     tokens = lines.block(idx).split()
@@ -285,18 +318,27 @@ def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str
         parts = ln.split()
         where = f"{lines.source}:{i + 1}"
         if len(parts) < 4:
-            raise NetlistError(f"{kind} element '{parts[0].decode(errors='replace')}' has {len(parts)} fields",
-                               where=where, hint=f"expected '{kind}<name> <node+> <node-> <{what}>'")
+            raise NetlistError(
+                f"{kind} element '{parts[0].decode(errors='replace')}' has {len(parts)} fields",
+                where=where,
+                hint=f"expected '{kind}<name> <node+> <node-> <{what}>'",
+            )
         try:
             val = parse_value(parts[3].split(b"=")[-1])
         except ValueError:
-            raise NetlistError(f"{kind} element '{parts[0].decode(errors='replace')}': "
-                               f"'{parts[3].decode(errors='replace')}' is not a number",
-                               where=where, hint=f"expected '{kind}<name> <node+> <node-> <{what}>'") from None
+            raise NetlistError(
+                f"{kind} element '{parts[0].decode(errors='replace')}': "
+                f"'{parts[3].decode(errors='replace')}' is not a number",
+                where=where,
+                hint=f"expected '{kind}<name> <node+> <node-> <{what}>'",
+            ) from None
         extra = [p for p in parts[4:] if b"=" not in p]
         if extra:
-            raise NetlistError(f"unexpected field '{extra[0].decode(errors='replace')}' after the value",
-                               where=where, hint=f"expected '{kind}<name> <node+> <node-> <{what}>'")
+            raise NetlistError(
+                f"unexpected field '{extra[0].decode(errors='replace')}' after the value",
+                where=where,
+                hint=f"expected '{kind}<name> <node+> <node-> <{what}>'",
+            )
         a.append(parts[1])
         b.append(parts[2])
         vals.append(val)
@@ -307,8 +349,9 @@ def _two_terminal(lines: _Lines, idx: np.ndarray, kind: str, what: str
 _WAVE_RE = re.compile(rb"(pwl|pulse)\s*\(([^)]*)\)?", re.IGNORECASE)
 
 
-def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], list[bytes], np.ndarray, list,
-                                                                 list[bytes]]:
+def _sources(
+    lines: _Lines, idx: np.ndarray, kind: str
+) -> tuple[list[bytes], list[bytes], np.ndarray, list, list[bytes]]:
     """``V``/``I`` elements: DC fast path, PWL/PULSE/``DC x`` parsed per line (last: element names)."""
     tokens = lines.block(idx).split()
     waves: list = [None] * len(idx)
@@ -324,8 +367,11 @@ def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], li
         where = f"{lines.source}:{i + 1}"
         parts = ln.split()
         if len(parts) < 4:
-            raise NetlistError(f"{kind} source '{parts[0].decode(errors='replace')}' has {len(parts)} fields",
-                               where=where, hint=hint)
+            raise NetlistError(
+                f"{kind} source '{parts[0].decode(errors='replace')}' has {len(parts)} fields",
+                where=where,
+                hint=hint,
+            )
         a.append(parts[1])
         b.append(parts[2])
         names.append(parts[0])
@@ -344,8 +390,9 @@ def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], li
                 nums = [parse_value(t) for t in m.group(2).replace(b",", b" ").split()]
                 if m.group(1).lower() == b"pwl":
                     if len(nums) < 2 or len(nums) % 2:
-                        raise NetlistError(f"PWL needs time/value pairs, got {len(nums)} numbers", where=where,
-                                           hint=hint)
+                        raise NetlistError(
+                            f"PWL needs time/value pairs, got {len(nums)} numbers", where=where, hint=hint
+                        )
                     t = np.array(nums[0::2])
                     if np.any(np.diff(t) < 0):
                         raise NetlistError("PWL times must not decrease", where=where, hint=hint)
@@ -356,15 +403,16 @@ def _sources(lines: _Lines, idx: np.ndarray, kind: str) -> tuple[list[bytes], li
                     if len(nums) < 2:
                         raise NetlistError("PULSE needs at least v1 v2", where=where, hint=hint)
                     # missing trailing fields: td = tr = tf = 0, pw = per = infinity (a single step)
-                    p = (nums + [0.0, 0.0, 0.0, 0.0, 0.0, np.inf, np.inf][len(nums):])[:7]
+                    p = (nums + [0.0, 0.0, 0.0, 0.0, 0.0, np.inf, np.inf][len(nums) :])[:7]
                     waves[k] = ("pulse", np.array(p))
                     if not head:
                         dc = nums[0]
             elif not head:
                 raise ValueError("no value")
         except ValueError as exc:
-            raise NetlistError(f"{kind} source '{parts[0].decode(errors='replace')}': {exc}", where=where,
-                               hint=hint) from None
+            raise NetlistError(
+                f"{kind} source '{parts[0].decode(errors='replace')}': {exc}", where=where, hint=hint
+            ) from None
         vals.append(dc)
     return a, b, np.array(vals, dtype=np.float64), waves, names
 
@@ -458,18 +506,22 @@ def _check_ascii(lines: _Lines, data: bytes) -> None:
     for i, ln in enumerate(lines.lines):
         if lines.first[i] not in (0, 42) and not ln.isascii():
             bad = next(ch for ch in ln if ch >= 128)
-            raise NetlistError(f"non-ASCII byte 0x{bad:02x} in '{ln.decode(errors='replace')[:60]}'",
-                               where=f"{lines.source}:{i + 1}",
-                               hint="SPICE node and element names are ASCII: rename them (UTF-8 is fine in "
-                                    "'*' comment lines)")
+            raise NetlistError(
+                f"non-ASCII byte 0x{bad:02x} in '{ln.decode(errors='replace')[:60]}'",
+                where=f"{lines.source}:{i + 1}",
+                hint="SPICE node and element names are ASCII: rename them (UTF-8 is fine in "
+                "'*' comment lines)",
+            )
 
 
 def _duplicate_warnings(element_names: list[bytes], element_lines: np.ndarray, source: str) -> list[str]:
     """One warning per duplicated element name (the first few), naming both lines."""
     pairs = duplicate_names(element_names)
-    out = [f"{source}:{element_lines[j]}: duplicate element name '{element_names[j].decode(errors='replace')}' "
-           f"(first on line {element_lines[i]}); SPICE simulators reject or merge duplicates: rename one"
-           for i, j in pairs[:_MAX_WARNINGS]]
+    out = [
+        f"{source}:{element_lines[j]}: duplicate element name '{element_names[j].decode(errors='replace')}' "
+        f"(first on line {element_lines[i]}); SPICE simulators reject or merge duplicates: rename one"
+        for i, j in pairs[:_MAX_WARNINGS]
+    ]
     if len(pairs) > _MAX_WARNINGS:
         out.append(f"{source}: {len(pairs) - _MAX_WARNINGS} more duplicate element names")
     return out
@@ -500,9 +552,11 @@ def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: fl
         i = int(bad[0])
         token = lines.lines[i].split()[0].decode(errors="replace")
         token = token if len(token) <= 60 else f"{token[:60]}..."  # a map given as a netlist: one huge token
-        raise NetlistError(f"unsupported element '{token}'",
-                           where=f"{source}:{i + 1}",
-                           hint="a PDN netlist holds R, V, I, C and L elements, comments and .op/.tran/.end")
+        raise NetlistError(
+            f"unsupported element '{token}'",
+            where=f"{source}:{i + 1}",
+            hint="a PDN netlist holds R, V, I, C and L elements, comments and .op/.tran/.end",
+        )
     tran = None
     for i in np.flatnonzero(first == 46):
         parts = lines.lines[int(i)].split()
@@ -510,8 +564,11 @@ def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: fl
             try:
                 tran = (parse_value(parts[1]), parse_value(parts[2]))
             except ValueError:
-                raise NetlistError("'.tran' needs a step and a stop time", where=f"{source}:{i + 1}",
-                                   hint="write '.tran 10p 5n'") from None
+                raise NetlistError(
+                    "'.tran' needs a step and a stop time",
+                    where=f"{source}:{i + 1}",
+                    hint="write '.tran 10p 5n'",
+                ) from None
     ra, rb, rv, rn = _two_terminal(lines, kinds["R"], "R", "ohms")
     ca, cb, cv, cn = _two_terminal(lines, kinds["C"], "C", "farads")
     la, lb, lv, ln = _two_terminal(lines, kinds["L"], "L", "henries")
@@ -520,18 +577,41 @@ def parse_netlist(data: bytes | str, *, source: str = "<memory>", dbu_per_um: fl
     groups = [ra, rb, va, vb, ia, ib, ca, cb, la, lb]
     names, idx = _intern([t for g in groups for t in g])
     check_limit("pdn_nodes", len(names), what="this PDN netlist", where=source)
-    warnings = _duplicate_warnings(rn + cn + ln + vn + i_names,
-                                   np.concatenate([kinds[k] for k in "RCLVI"]) + 1, source)
+    warnings = _duplicate_warnings(
+        rn + cn + ln + vn + i_names, np.concatenate([kinds[k] for k in "RCLVI"]) + 1, source
+    )
     splits = np.cumsum([len(g) for g in groups])[:-1]
     parts = np.split(idx, splits)
     x, y, layer = decode_node_names(names, dbu_per_um=dbu_per_um)
     net = PdnNetlist(
-        names=names, x_um=x, y_um=y, layer=layer,
-        r_a=parts[0], r_b=parts[1], r_ohm=rv, v_pos=parts[2], v_neg=parts[3], v_volt=vv,
-        i_a=parts[4], i_b=parts[5], i_amp=iv, waves=_build_waveforms(iw),
-        c_a=parts[6], c_b=parts[7], c_f=cv, l_a=parts[8], l_b=parts[9], l_h=lv,
-        r_line=kinds["R"] + 1, v_line=kinds["V"] + 1, i_line=kinds["I"] + 1, c_line=kinds["C"] + 1,
-        l_line=kinds["L"] + 1, tran=tran, source=source, warnings=warnings,
+        names=names,
+        x_um=x,
+        y_um=y,
+        layer=layer,
+        r_a=parts[0],
+        r_b=parts[1],
+        r_ohm=rv,
+        v_pos=parts[2],
+        v_neg=parts[3],
+        v_volt=vv,
+        i_a=parts[4],
+        i_b=parts[5],
+        i_amp=iv,
+        waves=_build_waveforms(iw),
+        c_a=parts[6],
+        c_b=parts[7],
+        c_f=cv,
+        l_a=parts[8],
+        l_b=parts[9],
+        l_h=lv,
+        r_line=kinds["R"] + 1,
+        v_line=kinds["V"] + 1,
+        i_line=kinds["I"] + 1,
+        c_line=kinds["C"] + 1,
+        l_line=kinds["L"] + 1,
+        tran=tran,
+        source=source,
+        warnings=warnings,
     )
     return net
 
@@ -546,14 +626,22 @@ def _fmt(values: np.ndarray) -> list[str]:
 def _wave_text(w: Waveforms, k: int) -> str:
     if w.kind[k] == 1:
         s, e = int(w.pwl_ptr[k]), int(w.pwl_ptr[k + 1])
-        pairs = " ".join(f"{t:.6g} {v:.6g}" for t, v in zip(w.pwl_t[s:e].tolist(), w.pwl_v[s:e].tolist(), strict=True))
+        pairs = " ".join(
+            f"{t:.6g} {v:.6g}" for t, v in zip(w.pwl_t[s:e].tolist(), w.pwl_v[s:e].tolist(), strict=True)
+        )
         return f"PWL({pairs})"
     p = w.pulse[k]
     return "PULSE(" + " ".join(f"{v:.6g}" for v in p.tolist()) + ")"
 
 
-def write_netlist(net: PdnNetlist, path: str | Path, *, title: str = "PDN netlist written by eda.pdn",
-                  analysis: str | None = None, comments: Sequence[str] = ()) -> Path:
+def write_netlist(
+    net: PdnNetlist,
+    path: str | Path,
+    *,
+    title: str = "PDN netlist written by eda.pdn",
+    analysis: str | None = None,
+    comments: Sequence[str] = (),
+) -> Path:
     """Write ``net`` as SPICE (gzip when ``path`` ends with ``.gz``); ``analysis`` e.g. ``".op"``.
 
     The first line is a ``*`` comment (SPICE treats line 1 as a title), followed by one ``*`` line per
@@ -572,8 +660,12 @@ def write_netlist(net: PdnNetlist, path: str | Path, *, title: str = "PDN netlis
         na, nb = names[a], names[b]  # index -1 -> "0"
         vs = _fmt(vals)
         # one f-string per line measured ~5x faster than chained numpy string ufuncs
-        out.append("\n".join(f"{prefix}{k} {p} {q} {v}" for k, (p, q, v) in
-                             enumerate(zip(na.tolist(), nb.tolist(), vs, strict=True))))
+        out.append(
+            "\n".join(
+                f"{prefix}{k} {p} {q} {v}"
+                for k, (p, q, v) in enumerate(zip(na.tolist(), nb.tolist(), vs, strict=True))
+            )
+        )
 
     block("R", net.r_a, net.r_b, net.r_ohm)
     block("C", net.c_a, net.c_b, net.c_f)
@@ -583,9 +675,14 @@ def write_netlist(net: PdnNetlist, path: str | Path, *, title: str = "PDN netlis
     if w is not None and not w.is_static:
         na, nb = names[net.i_a].tolist(), names[net.i_b].tolist()
         vs = _fmt(net.i_amp)
-        out.append("\n".join(
-            f"I{k} {na[k]} {nb[k]} {vs[k]}" if w.kind[k] == 0 else f"I{k} {na[k]} {nb[k]} DC {vs[k]} {_wave_text(w, k)}"
-            for k in range(len(na))))
+        out.append(
+            "\n".join(
+                f"I{k} {na[k]} {nb[k]} {vs[k]}"
+                if w.kind[k] == 0
+                else f"I{k} {na[k]} {nb[k]} DC {vs[k]} {_wave_text(w, k)}"
+                for k in range(len(na))
+            )
+        )
     else:
         block("I", net.i_a, net.i_b, net.i_amp)
     if analysis:
@@ -624,5 +721,9 @@ def load_npz(path: str | Path) -> PdnNetlist:
     waves = Waveforms(**{k[6:]: data.pop(k) for k in list(data) if k.startswith("waves_")})
     tran = data.pop("tran")
     source = str(data.pop("source"))
-    return PdnNetlist(**data, waves=waves, tran=None if np.isnan(tran[0]) else (float(tran[0]), float(tran[1])),
-                      source=source)
+    return PdnNetlist(
+        **data,
+        waves=waves,
+        tran=None if np.isnan(tran[0]) else (float(tran[0]), float(tran[1])),
+        source=source,
+    )

@@ -45,7 +45,7 @@ def read_ascii_raw(path: str | Path) -> dict[str, np.ndarray]:
                 names.append(name)
             i += nvars
         elif ln.startswith("Values:"):
-            tokens = " ".join(lines[i + 1:]).split()
+            tokens = " ".join(lines[i + 1 :]).split()
             break
         i += 1
     else:
@@ -64,14 +64,21 @@ def _run(net: PdnNetlist, control: str, workdir: Path, timeout: float) -> dict[s
     if not ngspice_available():
         raise UserError("ngspice is not installed", hint="apt-get install -y ngspice")
     deck = workdir / "deck.sp"
-    write_netlist(net, deck, analysis=".options reltol=1e-7 abstol=1e-15 vntol=1e-10 gmin=1e-15\n"
-                  f".control\nset filetype=ascii\n{control}\nwrite {workdir / 'out.raw'} all\n.endc")
-    proc = subprocess.run(["ngspice", "-b", str(deck)], capture_output=True, text=True, timeout=timeout,
-                          cwd=workdir)
+    write_netlist(
+        net,
+        deck,
+        analysis=".options reltol=1e-7 abstol=1e-15 vntol=1e-10 gmin=1e-15\n"
+        f".control\nset filetype=ascii\n{control}\nwrite {workdir / 'out.raw'} all\n.endc",
+    )
+    proc = subprocess.run(
+        ["ngspice", "-b", str(deck)], capture_output=True, text=True, timeout=timeout, cwd=workdir
+    )
     raw = workdir / "out.raw"
     # batch mode with a .control block exits 1 ("no .print lines") even on success: trust the rawfile
     if not raw.exists():
-        raise DataError(f"ngspice failed (exit {proc.returncode}): {proc.stderr[-2000:] or proc.stdout[-2000:]}")
+        raise DataError(
+            f"ngspice failed (exit {proc.returncode}): {proc.stderr[-2000:] or proc.stdout[-2000:]}"
+        )
     return read_ascii_raw(raw)
 
 
@@ -82,8 +89,13 @@ def run_ngspice_op(net: PdnNetlist, *, timeout: float = 120.0) -> dict[str, floa
     return {k: float(v[0]) for k, v in vecs.items()}
 
 
-def run_ngspice_tran(net: PdnNetlist, stop: float, step: float, *, timeout: float = 300.0,
-                     ) -> dict[str, np.ndarray]:
+def run_ngspice_tran(
+    net: PdnNetlist,
+    stop: float,
+    step: float,
+    *,
+    timeout: float = 300.0,
+) -> dict[str, np.ndarray]:
     """Transient (ngspice's own trapezoidal integration, max step ``step``): ``time`` plus node voltages."""
     with tempfile.TemporaryDirectory(prefix="eda-ngspice-") as tmp:
         return _run(net, f"tran {step:.6g} {stop:.6g} 0 {step:.6g}", Path(tmp), timeout)

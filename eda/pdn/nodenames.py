@@ -33,7 +33,9 @@ def _layer_of(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return layer, ok
 
 
-def decode_node_names(names: np.ndarray, *, dbu_per_um: float = 2000.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decode_node_names(
+    names: np.ndarray, *, dbu_per_um: float = 2000.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(x_um, y_um, layer)`` for a bytes array of node names (NaN / -1 where the name has none)."""
     n = len(names)
     x = np.full(n, np.nan)
@@ -70,8 +72,14 @@ def decode_node_names(names: np.ndarray, *, dbu_per_um: float = 2000.0) -> tuple
 
 def iccad_name(x_dbu: np.ndarray, y_dbu: np.ndarray, layer: np.ndarray, net: str = "n1") -> np.ndarray:
     """ICCAD-scheme names ``<net>_m<layer>_<x>_<y>`` (bytes array) for integer DBU coordinates."""
-    parts = [np.full(len(x_dbu), f"{net}_m".encode()), np.asarray(layer).astype("S"), b"_",
-             np.asarray(x_dbu, dtype=np.int64).astype("S"), b"_", np.asarray(y_dbu, dtype=np.int64).astype("S")]
+    parts = [
+        np.full(len(x_dbu), f"{net}_m".encode()),
+        np.asarray(layer).astype("S"),
+        b"_",
+        np.asarray(x_dbu, dtype=np.int64).astype("S"),
+        b"_",
+        np.asarray(y_dbu, dtype=np.int64).astype("S"),
+    ]
     out = parts[0]
     for p in parts[1:]:
         out = np.strings.add(out, p)

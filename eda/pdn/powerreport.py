@@ -25,8 +25,10 @@ from eda.pdn.maps import check_not_binary, read_bytes
 __all__ = ["InstancePower", "read_power_report", "supply_voltage"]
 
 _POWER_COLUMNS = ("leakage_power", "switching_power", "internal_power", "total_power")
-_HINT = ("an instance power report has a `*inst_name ... total_power ...` header line and one row per "
-         "instance power pin")
+_HINT = (
+    "an instance power report has a `*inst_name ... total_power ...` header line and one row per "
+    "instance power pin"
+)
 
 
 @dataclass
@@ -109,8 +111,11 @@ def read_power_report(path: str | Path) -> InstancePower:
     cols, first = _header(lines, source)
     for need in ("inst_name", "total_power"):
         if need not in cols:
-            raise DataError(f"the header has no '{need}' column (it has: {', '.join(cols)})",
-                            where=f"{source}:{first}", hint=_HINT)
+            raise DataError(
+                f"the header has no '{need}' column (it has: {', '.join(cols)})",
+                where=f"{source}:{first}",
+                hint=_HINT,
+            )
     names, cells, pins, boxes = [], [], [], []
     powers: list[list[float]] = []
     volts: list[float] = []
@@ -139,10 +144,18 @@ def read_power_report(path: str | Path) -> InstancePower:
     if not names:
         raise DataError("the report has a header but no instance rows", where=source, hint=_HINT)
     p = np.array(powers, dtype=np.float64)
-    return InstancePower(names=np.array(names), cells=np.array(cells), leakage_w=p[:, 0], switching_w=p[:, 1],
-                         internal_w=p[:, 2], total_w=p[:, 3], pg_pin=np.array(pins),
-                         pg_volt=np.array(volts, dtype=np.float64), bbox_um=np.array(boxes, dtype=np.float64),
-                         source=source)
+    return InstancePower(
+        names=np.array(names),
+        cells=np.array(cells),
+        leakage_w=p[:, 0],
+        switching_w=p[:, 1],
+        internal_w=p[:, 2],
+        total_w=p[:, 3],
+        pg_pin=np.array(pins),
+        pg_volt=np.array(volts, dtype=np.float64),
+        bbox_um=np.array(boxes, dtype=np.float64),
+        source=source,
+    )
 
 
 def supply_voltage(report: InstancePower, vdd: float | None = None) -> float:
@@ -155,6 +168,11 @@ def supply_voltage(report: InstancePower, vdd: float | None = None) -> float:
     volts = np.unique(report.pg_volt[np.isfinite(report.pg_volt)])
     if volts.size == 1 and volts[0] > 0:
         return float(volts[0])
-    found = "no P/G-volt column" if volts.size == 0 else f"P/G-volt values {', '.join(f'{v:g}' for v in volts)}"
-    raise DataError(f"cannot tell the supply voltage: the report has {found}", where=report.source,
-                    hint="give it with --vdd (V)")
+    found = (
+        "no P/G-volt column" if volts.size == 0 else f"P/G-volt values {', '.join(f'{v:g}' for v in volts)}"
+    )
+    raise DataError(
+        f"cannot tell the supply voltage: the report has {found}",
+        where=report.source,
+        hint="give it with --vdd (V)",
+    )

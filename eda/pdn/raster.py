@@ -31,8 +31,11 @@ def bottom_layer_nodes(net: PdnNetlist) -> np.ndarray:
     """Indices of the nodes on the lowest layer that has coordinates (m1 for contest netlists)."""
     has_xy = np.isfinite(net.x_um) & np.isfinite(net.y_um)
     if not np.any(has_xy):
-        raise NetlistError("no node name carries coordinates, so no map can be drawn", where=net.source,
-                           hint="use node names like n1_m1_<x>_<y> (DBU) or n1_<x>_<y>_m1")
+        raise NetlistError(
+            "no node name carries coordinates, so no map can be drawn",
+            where=net.source,
+            hint="use node names like n1_m1_<x>_<y> (DBU) or n1_<x>_<y>_m1",
+        )
     layers = net.layer[has_xy]
     known = layers[layers >= 0]
     if len(known) == 0:
@@ -50,8 +53,9 @@ def _dedupe(x: np.ndarray, y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np
     return uniq[:, 0] / 1e6, uniq[:, 1] / 1e6, np.bincount(inv, weights=v) / cnt
 
 
-def rasterize_points(x_um: np.ndarray, y_um: np.ndarray, values: np.ndarray,
-                     shape: tuple[int, int] | None = None) -> np.ndarray:
+def rasterize_points(
+    x_um: np.ndarray, y_um: np.ndarray, values: np.ndarray, shape: tuple[int, int] | None = None
+) -> np.ndarray:
     """Interpolate point values onto tiles ``(i, j)`` at ``(x, y) = (i, j)`` µm; returns ``[x, y]`` array."""
     x, y, v = _dedupe(np.asarray(x_um, float), np.asarray(y_um, float), np.asarray(values, float))
     if shape is None:

@@ -59,7 +59,11 @@ class StaticResult:
         out: dict[int, dict[str, float]] = {}
         for lay in np.unique(self.layer).tolist():
             d = self.drop[self.layer == lay]
-            out[int(lay)] = {"nodes": int(len(d)), "worst_drop_v": float(d.max()), "avg_drop_v": float(d.mean())}
+            out[int(lay)] = {
+                "nodes": int(len(d)),
+                "worst_drop_v": float(d.max()),
+                "avg_drop_v": float(d.mean()),
+            }
         return out
 
 
@@ -76,13 +80,17 @@ def _conditioning_error(net: PdnNetlist, exc: EdaError) -> NetlistError | None:
     if low <= 0 or high / low <= _RESISTANCE_SPAN:
         return None
     k = int(np.argmin(net.r_ohm))
-    return NetlistError(f"{exc.message}: the resistances span {low:g} to {high:g} Ω, more than double precision "
-                        "can solve", where=net.where("r", k),
-                        hint="merge the nodes of near-short resistors (below 1 µΩ) instead of keeping them as "
-                             "resistors, and remove near-open ones")
+    return NetlistError(
+        f"{exc.message}: the resistances span {low:g} to {high:g} Ω, more than double precision can solve",
+        where=net.where("r", k),
+        hint="merge the nodes of near-short resistors (below 1 µΩ) instead of keeping them as "
+        "resistors, and remove near-open ones",
+    )
 
 
-def solve_static(net: PdnNetlist, *, backend: str = "auto", tol: float = 1e-10, check: bool = True) -> StaticResult:
+def solve_static(
+    net: PdnNetlist, *, backend: str = "auto", tol: float = 1e-10, check: bool = True
+) -> StaticResult:
     """Static IR drop of ``net`` (DC currents ``i_amp``; inductors shorted, capacitors open).
 
     Args:
@@ -107,5 +115,11 @@ def solve_static(net: PdnNetlist, *, backend: str = "auto", tol: float = 1e-10, 
     if check:
         check_solution(net, sys_.vdd - drop, sys_.vdd)
     t3 = time.perf_counter()
-    return StaticResult(voltage=sys_.vdd - drop, drop=drop, vdd=sys_.vdd, info=info, layer=net.layer.copy(),
-                        timings={"check_s": t1 - t0, "assemble_s": t2 - t1, "solve_s": t3 - t2})
+    return StaticResult(
+        voltage=sys_.vdd - drop,
+        drop=drop,
+        vdd=sys_.vdd,
+        info=info,
+        layer=net.layer.copy(),
+        timings={"check_s": t1 - t0, "assemble_s": t2 - t1, "solve_s": t3 - t2},
+    )

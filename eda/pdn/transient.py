@@ -119,8 +119,13 @@ class TransientStepper:
         sol = spla.lsqr(A[keep], -need[keep], atol=1e-14, btol=1e-14)[0]
         return sol
 
-    def step(self, t_next: float, v: np.ndarray, i_l: np.ndarray, q: np.ndarray,
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step(
+        self,
+        t_next: float,
+        v: np.ndarray,
+        i_l: np.ndarray,
+        q: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance one step to ``t_next`` from state ``(v, i_L, q)``.
 
         ``q`` is the capacitor current leaving every node (node form ``C dv/dt``); with it the
@@ -172,15 +177,28 @@ def check_transient_args(stop: float, step: float, where: str | None = None) -> 
     """The number of time steps of a transient to ``stop`` in steps of ``step`` (both s); a
     :class:`UserError` unless finite with ``0 < step <= stop`` and within the ``transient_steps`` limit."""
     if not (math.isfinite(stop) and math.isfinite(step) and stop > 0 and step > 0 and step <= stop):
-        raise UserError(f"transient needs finite 0 < step <= stop, got stop={stop}, step={step}", where=where,
-                        hint="e.g. --transient 5n,10p")
+        raise UserError(
+            f"transient needs finite 0 < step <= stop, got stop={stop}, step={step}",
+            where=where,
+            hint="e.g. --transient 5n,10p",
+        )
     steps = int(round(stop / step))
-    check_limit("transient_steps", steps, what=f"a transient of {stop:g} s in steps of {step:g} s", where=where)
+    check_limit(
+        "transient_steps", steps, what=f"a transient of {stop:g} s in steps of {step:g} s", where=where
+    )
     return steps
 
 
-def solve_transient(net: PdnNetlist, stop: float, step: float, *, method: str = "trap", backend: str = "auto",
-                    probes: np.ndarray | list[int] | None = None, check: bool = True) -> TransientResult:
+def solve_transient(
+    net: PdnNetlist,
+    stop: float,
+    step: float,
+    *,
+    method: str = "trap",
+    backend: str = "auto",
+    probes: np.ndarray | list[int] | None = None,
+    check: bool = True,
+) -> TransientResult:
     """Integrate ``net`` from 0 to ``stop`` seconds with fixed ``step`` (s).
 
     Args:
@@ -212,8 +230,19 @@ def solve_transient(net: PdnNetlist, stop: float, step: float, *, method: str = 
         np.maximum(worst, drop, out=worst)
         worst_t[k] = drop.max()
     t2 = time.perf_counter()
-    return TransientResult(time=times, vdd=vdd, worst_drop=worst, probes=probes, waveforms=waves,
-                           worst_drop_t=worst_t, method=method,
-                           timings={"setup_s": stepper.setup_s, "init_s": t1 - t0 - stepper.setup_s,
-                                    "steps": nsteps, "step_s": (t2 - t1) / max(nsteps, 1),
-                                    "backend": stepper.factor.backend})
+    return TransientResult(
+        time=times,
+        vdd=vdd,
+        worst_drop=worst,
+        probes=probes,
+        waveforms=waves,
+        worst_drop_t=worst_t,
+        method=method,
+        timings={
+            "setup_s": stepper.setup_s,
+            "init_s": t1 - t0 - stepper.setup_s,
+            "steps": nsteps,
+            "step_s": (t2 - t1) / max(nsteps, 1),
+            "backend": stepper.factor.backend,
+        },
+    )

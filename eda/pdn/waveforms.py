@@ -17,10 +17,17 @@ def pulse_value(p: np.ndarray, t: float) -> np.ndarray:
     tt = np.where(periodic & (tt >= 0), np.mod(tt, np.where(periodic, per, 1.0)), tt)
     tr_s = np.where(tr > 0, tr, 1e-30)
     tf_s = np.where(tf > 0, tf, 1e-30)
-    out = np.where(tt < 0, v1,
-          np.where(tt < tr, v1 + (v2 - v1) * tt / tr_s,
-          np.where(tt < tr + pw, v2,
-          np.where(tt < tr + pw + tf, v2 + (v1 - v2) * (tt - tr - pw) / tf_s, v1))))
+    out = np.where(
+        tt < 0,
+        v1,
+        np.where(
+            tt < tr,
+            v1 + (v2 - v1) * tt / tr_s,
+            np.where(
+                tt < tr + pw, v2, np.where(tt < tr + pw + tf, v2 + (v1 - v2) * (tt - tr - pw) / tf_s, v1)
+            ),
+        ),
+    )
     return out
 
 
@@ -43,7 +50,9 @@ class SourceEvaluator:
             starts, ends = ptr[self.pwl_idx], ptr[self.pwl_idx + 1]
             counts = ends - starts
             self.counts = counts
-            take = np.concatenate([np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)])
+            take = np.concatenate(
+                [np.arange(s, e) for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+            )
             self.t = waves.pwl_t[take]
             self.v = waves.pwl_v[take]
             self.ptr = np.concatenate([[0], np.cumsum(counts)])

@@ -39,15 +39,19 @@ def table_html(rows: list[dict[str, Any]], columns: list[str] | None = None, *, 
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = "".join("<tr>" + "".join(_cell(r.get(c, "")) for c in columns) + "</tr>" for r in rows)
     ident = f' id="{table_id}"' if table_id else ""
-    return f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    return (
+        f'<div class="scroll"><table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    )
 
 
 def image_html(path: Path, caption: str, *, image_id: str = "") -> str:
     """A figure with the PNG at ``path`` embedded as a data URI (the page needs no other files)."""
     data = base64.b64encode(Path(path).read_bytes()).decode()
     ident = f' id="{image_id}"' if image_id else ""
-    return (f'<figure><img{ident} alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img{ident} alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 @dataclass
@@ -72,15 +76,22 @@ class Report:
 
     def render(self) -> str:
         nav = " · ".join(f'<a href="#{s.anchor}">{html.escape(s.title)}</a>' for s in self.sections)
-        parts = [f'<section id="{s.anchor}"><h2>{html.escape(s.title)}</h2>{s.body}</section>' for s in self.sections]
-        return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>"
-                f"<h1>{html.escape(self.title)}</h1><p class=\"muted\">{html.escape(self.subtitle)}</p>"
-                f"<nav>{nav}</nav>{''.join(parts)}</body></html>\n")
+        parts = [
+            f'<section id="{s.anchor}"><h2>{html.escape(s.title)}</h2>{s.body}</section>'
+            for s in self.sections
+        ]
+        return (
+            '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>"
+            f'<h1>{html.escape(self.title)}</h1><p class="muted">{html.escape(self.subtitle)}</p>'
+            f"<nav>{nav}</nav>{''.join(parts)}</body></html>\n"
+        )
 
     def write(self, path: Path, metrics: dict[str, Any] | None = None) -> Path:
         """Write the page (and ``metrics.json`` beside it when given)."""
         path.write_text(self.render(), encoding="utf-8")
         if metrics is not None:
-            (path.parent / "report_metrics.json").write_text(json.dumps(metrics, indent=2, default=str) + "\n")
+            (path.parent / "report_metrics.json").write_text(
+                json.dumps(metrics, indent=2, default=str) + "\n"
+            )
         return path

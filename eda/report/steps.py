@@ -35,8 +35,10 @@ def _number(text: str) -> Any:
 
 def _csv_rows(path: Path, limit: int) -> list[dict[str, Any]]:
     with path.open() as handle:
-        return [{k: _number(v) for k, v in row.items()}
-                for _, row in zip(range(limit), csv.DictReader(handle), strict=False)]
+        return [
+            {k: _number(v) for k, v in row.items()}
+            for _, row in zip(range(limit), csv.DictReader(handle), strict=False)
+        ]
 
 
 @register
@@ -46,9 +48,13 @@ class HtmlReport(Step):
     name = "report.html"
     version = "3"
     inputs = {
-        "pareto": "Pareto set (CSV)", "pareto_plot": "Pareto plot (PNG, or a directory of PNGs)", "design": "chosen design (JSON)",
-        "layout": "layout render (PNG)", "golden_map": "golden IR-drop heat map (PNG)",
-        "dynamic_map": "dynamic IR-drop heat map (PNG)", "predicted_map": "predicted IR-drop heat map (PNG)",
+        "pareto": "Pareto set (CSV)",
+        "pareto_plot": "Pareto plot (PNG, or a directory of PNGs)",
+        "design": "chosen design (JSON)",
+        "layout": "layout render (PNG)",
+        "golden_map": "golden IR-drop heat map (PNG)",
+        "dynamic_map": "dynamic IR-drop heat map (PNG)",
+        "predicted_map": "predicted IR-drop heat map (PNG)",
         "signoff": "sign-off report (signoff.json)",
         "layers": "per-layer workload table (CSV, e.g. layers.csv of workload.map)",
     }
@@ -67,7 +73,8 @@ class HtmlReport(Step):
         pareto = ctx.optional_input("pareto")
         if pareto is not None:
             images.setdefault("Design-space exploration", []).append(
-                table_html(_csv_rows(pareto, ctx.params.pareto_rows), table_id="pareto-table"))
+                table_html(_csv_rows(pareto, ctx.params.pareto_rows), table_id="pareto-table")
+            )
             anchors["Design-space exploration"] = "pareto"
         for name, (title, anchor, caption) in _IMAGES.items():
             path = ctx.optional_input(name)
@@ -80,7 +87,15 @@ class HtmlReport(Step):
                 images.setdefault(title, []).append(image_html(png, label, image_id=ident))
             anchors[title] = anchor
         design = ctx.optional_input("design")
-        order = ["Design-space exploration", "Chosen design", "Workload", "Layout", "IR drop", "Sign-off", "Metrics"]
+        order = [
+            "Design-space exploration",
+            "Chosen design",
+            "Workload",
+            "Layout",
+            "IR drop",
+            "Sign-off",
+            "Metrics",
+        ]
         bodies: dict[str, str] = {t: "".join(parts) for t, parts in images.items()}
         if design is not None:
             data = json.loads(design.read_text())
@@ -96,17 +111,32 @@ class HtmlReport(Step):
             data = json.loads(signoff.read_text())
             verdict = "PASS" if data.get("passed") else f"FAIL — {data.get('violations')} violation(s)"
             css = "pass" if data.get("passed") else "fail"
-            rows = [{"check": c["description"], "metric": c["metric"], "measured": c["measured"],
-                     "limit": f"{c['compare']} {c['limit']}", "status": c["status"].upper()} for c in data["checks"]]
-            bodies["Sign-off"] = f'<p id="signoff-verdict" class="{css}">{verdict}</p>' + table_html(rows, table_id="signoff-table")
+            rows = [
+                {
+                    "check": c["description"],
+                    "metric": c["metric"],
+                    "measured": c["measured"],
+                    "limit": f"{c['compare']} {c['limit']}",
+                    "status": c["status"].upper(),
+                }
+                for c in data["checks"]
+            ]
+            bodies["Sign-off"] = f'<p id="signoff-verdict" class="{css}">{verdict}</p>' + table_html(
+                rows, table_id="signoff-table"
+            )
             anchors["Sign-off"] = "signoff"
-        flat = [{"step": step, "metric": k, "value": v} for step, metrics in ctx.run_metrics.items()
-                for k, v in metrics.items()]
+        flat = [
+            {"step": step, "metric": k, "value": v}
+            for step, metrics in ctx.run_metrics.items()
+            for k, v in metrics.items()
+        ]
         bodies["Metrics"] = table_html(flat, table_id="metrics-table")
         anchors["Metrics"] = "metrics"
         for title in order:
             if title in bodies:
                 report.add(title, anchors[title], bodies[title])
         report.write(ctx.path("report.html"), metrics=ctx.run_metrics)
-        return StepResult(outputs={"html": "report.html", "metrics": "report_metrics.json"},
-                          metrics={"report__html__sections": len(report.sections)})
+        return StepResult(
+            outputs={"html": "report.html", "metrics": "report_metrics.json"},
+            metrics={"report__html__sections": len(report.sections)},
+        )

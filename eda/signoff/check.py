@@ -33,12 +33,28 @@ from eda.errors import UserError
 from eda.flow.registry import close_match
 from eda.flow.yamlio import YamlDocument, load_yaml, parse_yaml
 
-__all__ = ["Limit", "LimitsFile", "CheckResult", "KNOWN_LIMITS", "load_limits", "parse_limits",
-           "evaluate_limits", "write_report", "lookup_metric", "read_metrics_file"]
+__all__ = [
+    "Limit",
+    "LimitsFile",
+    "CheckResult",
+    "KNOWN_LIMITS",
+    "load_limits",
+    "parse_limits",
+    "evaluate_limits",
+    "write_report",
+    "lookup_metric",
+    "read_metrics_file",
+]
 
 Compare = Literal["<", "<=", "==", "!=", ">=", ">"]
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt, "<=": operator.le, "==": operator.eq, "!=": operator.ne, ">=": operator.ge, ">": operator.gt}
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
 
 #: limit name -> (metric name suffix looked up in the measured values, description with unit).
 #: A measured key matches when it equals the suffix or ends with ``__<suffix>`` (metrics are named
@@ -50,8 +66,10 @@ KNOWN_LIMITS: dict[str, tuple[str, str]] = {
     "worst_dynamic_drop_pct_vdd": ("dynamic__worst_drop_pct_vdd", "worst dynamic IR drop (% of VDD)"),
     "drc_violations": ("drc__violations", "DRC violation count"),
     "lvs_match": ("lvs__match", "layout matches schematic"),
-    "max_strap_current_density_ma_per_um": ("pdn__max_strap_current_density_ma_per_um",
-                                            "highest current density in a power strap (mA/µm)"),
+    "max_strap_current_density_ma_per_um": (
+        "pdn__max_strap_current_density_ma_per_um",
+        "highest current density in a power strap (mA/µm)",
+    ),
 }
 
 
@@ -101,7 +119,9 @@ class Limit(BaseModel):
     value: float | bool
     compare: Compare = "<="
     metric: str | None = Field(default=None, description="metric key; defaults to the limit's own name")
-    step: str | None = Field(default=None, description="only this step's measurements (default: every step's)")
+    step: str | None = Field(
+        default=None, description="only this step's measurements (default: every step's)"
+    )
     description: str = ""
 
     @field_validator("value")
@@ -148,17 +168,25 @@ def _validate(doc: YamlDocument) -> LimitsFile:
         if err["type"] == "extra_forbidden":
             valid = ["limits"] if len(loc) == 1 else sorted(Limit.model_fields)
             guess = close_match(str(key), valid)
-            raise UserError(f"unknown key '{key}' in sign-off limits", where=doc.where(loc),
-                            hint=(f"did you mean '{guess}'? " if guess else "") + f"valid keys: {', '.join(valid)}") from None
-        raise UserError(f"sign-off limit '{'.'.join(map(str, loc))}': {err['msg']} (got {err.get('input')!r})",
-                        where=doc.where(loc),
-                        hint="each limit is {value: NUMBER|true|false, compare: '<'|'<='|'=='|'!='|'>='|'>'}") from None
+            raise UserError(
+                f"unknown key '{key}' in sign-off limits",
+                where=doc.where(loc),
+                hint=(f"did you mean '{guess}'? " if guess else "") + f"valid keys: {', '.join(valid)}",
+            ) from None
+        raise UserError(
+            f"sign-off limit '{'.'.join(map(str, loc))}': {err['msg']} (got {err.get('input')!r})",
+            where=doc.where(loc),
+            hint="each limit is {value: NUMBER|true|false, compare: '<'|'<='|'=='|'!='|'>='|'>'}",
+        ) from None
     for name, limit in limits.limits.items():
         if limit.metric is None and name not in KNOWN_LIMITS:
             guess = close_match(name, list(KNOWN_LIMITS))
-            raise UserError(f"unknown sign-off limit '{name}'", where=doc.where(("limits", name)),
-                            hint=(f"did you mean '{guess}'? " if guess else "") +
-                            f"known limits: {', '.join(KNOWN_LIMITS)}; or give `metric: <metric key>`")
+            raise UserError(
+                f"unknown sign-off limit '{name}'",
+                where=doc.where(("limits", name)),
+                hint=(f"did you mean '{guess}'? " if guess else "")
+                + f"known limits: {', '.join(KNOWN_LIMITS)}; or give `metric: <metric key>`",
+            )
     return limits
 
 
@@ -189,18 +217,25 @@ def read_metrics_file(path: Path | str) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot read metrics '{path}': {exc.strerror or exc}", hint="check the path") from None
+        raise DataError(
+            f"cannot read metrics '{path}': {exc.strerror or exc}", hint="check the path"
+        ) from None
     try:
         data = json.loads(decode_text(raw, str(path), kind="JSON"))
     except json.JSONDecodeError as exc:
-        raise DataError(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}",
-                        hint="give a JSON object of metric names and values (a run's metrics.json)") from None
+        raise DataError(
+            f"not valid JSON: {exc.msg}",
+            where=f"{path}:{exc.lineno}:{exc.colno}",
+            hint="give a JSON object of metric names and values (a run's metrics.json)",
+        ) from None
     except UserError as exc:
         raise DataError(exc.message, where=exc.where, hint=exc.hint) from None
     if not isinstance(data, dict):
-        raise DataError(f"metrics must be a JSON object of names and values, got a {type(data).__name__}",
-                        where=str(path), hint='write {"pdn__static__worst_drop_mv": 12.3, ...} '
-                                              "(a run's metrics.json works)")
+        raise DataError(
+            f"metrics must be a JSON object of names and values, got a {type(data).__name__}",
+            where=str(path),
+            hint='write {"pdn__static__worst_drop_mv": 12.3, ...} (a run\'s metrics.json works)',
+        )
     return data
 
 
@@ -214,21 +249,29 @@ def evaluate_limits(limits: LimitsFile, measured: Mapping[str, Any]) -> list[Che
         metric, default_description = KNOWN_LIMITS.get(name, (name, name))
         metric = limit.metric or metric
         description = limit.description or default_description
-        hits = [(k, v) for k, v in lookup_metric(measured, metric, limit.step) if isinstance(v, bool | int | float)]
+        hits = [
+            (k, v)
+            for k, v in lookup_metric(measured, metric, limit.step)
+            if isinstance(v, bool | int | float)
+        ]
         value, note = None, ""
         bad = [(k, v) for k, v in hits if not _is_finite(v)]
         if bad:
             metric, value = bad[0]
             status = "fail"
             more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
-            note = (f"measured {value} in '{metric}'{more}: a non-finite measurement cannot pass a sign-off; "
-                    "find the step that produced it (its step.log) and the input that made it non-finite")
+            note = (
+                f"measured {value} in '{metric}'{more}: a non-finite measurement cannot pass a sign-off; "
+                "find the step that produced it (its step.log) and the input that made it non-finite"
+            )
         elif hits:
             metric, value = _worst(hits, limit)
             status = "pass" if _holds(value, limit) else "fail"
         else:
             status = "missing"
-        results.append(CheckResult(name, metric, description, limit.compare, limit.value, value, status, note))
+        results.append(
+            CheckResult(name, metric, description, limit.compare, limit.value, value, status, note)
+        )
     return results
 
 
@@ -241,12 +284,26 @@ def write_report(results: list[CheckResult], directory: Path) -> tuple[Path, Pat
     for check in checks:  # strict JSON has no NaN/Infinity: write a non-finite measurement as its text
         if isinstance(check["measured"], float) and not math.isfinite(check["measured"]):
             check["measured"] = str(check["measured"])
-    json_path.write_text(json.dumps({"passed": not failures, "violations": len(failures),
-                                     "checks": checks}, indent=2, default=str) + "\n")
-    lines = ["# Sign-off", "", f"**{'PASS' if not failures else f'FAIL — {len(failures)} violation(s)'}**", "",
-             "| check | measured | limit | status |", "|---|---:|---:|---|"]
+    json_path.write_text(
+        json.dumps(
+            {"passed": not failures, "violations": len(failures), "checks": checks}, indent=2, default=str
+        )
+        + "\n"
+    )
+    lines = [
+        "# Sign-off",
+        "",
+        f"**{'PASS' if not failures else f'FAIL — {len(failures)} violation(s)'}**",
+        "",
+        "| check | measured | limit | status |",
+        "|---|---:|---:|---|",
+    ]
     for r in results:
-        measured = "—" if r.measured is None else (f"{r.measured:.4g}" if isinstance(r.measured, float) else str(r.measured))
+        measured = (
+            "—"
+            if r.measured is None
+            else (f"{r.measured:.4g}" if isinstance(r.measured, float) else str(r.measured))
+        )
         status = f"{r.status.upper()}: {r.note}" if r.note else r.status.upper()
         lines.append(f"| {r.description} (`{r.metric}`) | {measured} | {r.compare} {r.limit} | {status} |")
     md_path = directory / "signoff.md"

@@ -14,7 +14,9 @@ app = typer.Typer()
 
 @app.command("check")
 def check_command(
-    metrics: Annotated[list[Path], typer.Argument(help="JSON files of measured values (a run's metrics.json works).")],
+    metrics: Annotated[
+        list[Path], typer.Argument(help="JSON files of measured values (a run's metrics.json works).")
+    ],
     limits: Annotated[Path, typer.Option("--limits", help="signoff.yaml with {value, compare} limits.")],
     out: Annotated[Path, typer.Option(help="Directory for signoff.json / signoff.md.")] = Path("signoff"),
 ) -> None:

@@ -30,8 +30,10 @@ class SignoffCheck(Step):
 
     name = "signoff.check"
     version = "2"
-    inputs = {"limits": "signoff.yaml with {value, compare} limits",
-              "evidence": "an extra JSON file of measured values (flattened to a__b keys)"}
+    inputs = {
+        "limits": "signoff.yaml with {value, compare} limits",
+        "evidence": "an extra JSON file of measured values (flattened to a__b keys)",
+    }
     optional_inputs = frozenset({"limits", "evidence"})
     outputs = {"report": "signoff.json", "summary": "signoff.md"}
     reads_run_metrics = True
@@ -55,9 +57,17 @@ class SignoffCheck(Step):
         write_report(results, ctx.workdir)
         failures = [r for r in results if not r.passed]
         for r in results:
-            ctx.log.info("%-5s %s: measured %s, limit %s %s%s", r.status.upper(), r.name, r.measured, r.compare,
-                         r.limit, f" ({r.note})" if r.note else "")
-        return StepResult(outputs={"report": "signoff.json", "summary": "signoff.md"},
-                          metrics={"signoff__check__violations": len(failures),
-                                   "signoff__check__checks": len(results)},
-                          violations=len(failures))
+            ctx.log.info(
+                "%-5s %s: measured %s, limit %s %s%s",
+                r.status.upper(),
+                r.name,
+                r.measured,
+                r.compare,
+                r.limit,
+                f" ({r.note})" if r.note else "",
+            )
+        return StepResult(
+            outputs={"report": "signoff.json", "summary": "signoff.md"},
+            metrics={"signoff__check__violations": len(failures), "signoff__check__checks": len(results)},
+            violations=len(failures),
+        )

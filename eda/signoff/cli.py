@@ -12,9 +12,11 @@ __all__ = ["app"]
 app = typer.Typer()
 
 
-DECK_HELP = ("own (the project's fast Python deck) | foundry (the SKY130 KLayout runset: $PDK_ROOT, else "
-             "$EDA_SKY130_DECKS or ../shared/pdk/sky130) | the path of a KLayout runset. Default: the runset of "
-             "the PDK under $PDK_ROOT when there is one (and no own-deck option is given), else own.")
+DECK_HELP = (
+    "own (the project's fast Python deck) | foundry (the SKY130 KLayout runset: $PDK_ROOT, else "
+    "$EDA_SKY130_DECKS or ../shared/pdk/sky130) | the path of a KLayout runset. Default: the runset of "
+    "the PDK under $PDK_ROOT when there is one (and no own-deck option is given), else own."
+)
 
 
 def _own_options(**given: object) -> list[str]:
@@ -26,16 +28,24 @@ def _own_options(**given: object) -> list[str]:
 def drc_command(
     gds: Annotated[Path, typer.Argument(help="Layout (GDS).")],
     deck: Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)] = None,
-    tech: Annotated[Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")] = None,
+    tech: Annotated[
+        Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")
+    ] = None,
     top: Annotated[str | None, typer.Option("--top", help="Top cell (default: the single top cell).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")] = None,
-    flat: Annotated[bool, typer.Option("--flat", help="Own deck: flat instead of hierarchical checking.")] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")
+    ] = None,
+    flat: Annotated[
+        bool, typer.Option("--flat", help="Own deck: flat instead of hierarchical checking.")
+    ] = False,
 ) -> None:
     """Check every rule of the deck; exit 1 when there are violations, 2 when the deck cannot run."""
     from eda.signoff.deck import choose_runset, drc_with_deck
 
     runset = choose_runset("drc", deck, base=Path.cwd(), own_options=_own_options(tech=tech, flat=flat))
-    report = drc_with_deck(gds, runset, out or gds.parent, f"{gds.stem}.drc", tech=tech, top=top, deep=not flat)
+    report = drc_with_deck(
+        gds, runset, out or gds.parent, f"{gds.stem}.drc", tech=tech, top=top, deep=not flat
+    )
     typer.echo(report.text())
     if not report.clean:
         raise typer.Exit(1)
@@ -46,15 +56,23 @@ def lvs_command(
     gds: Annotated[Path, typer.Argument(help="Layout (GDS).")],
     netlist: Annotated[Path, typer.Argument(help="Reference SPICE netlist.")],
     deck: Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)] = None,
-    tech: Annotated[Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")] = None,
-    subckt: Annotated[str | None, typer.Option("--subckt", help="Own deck: top subcircuit (default: the top cell name).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")] = None,
+    tech: Annotated[
+        Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")
+    ] = None,
+    subckt: Annotated[
+        str | None, typer.Option("--subckt", help="Own deck: top subcircuit (default: the top cell name).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")
+    ] = None,
 ) -> None:
     """Extract the layout and compare with the netlist; exit 1 on mismatch, 2 when the deck cannot run."""
     from eda.signoff.deck import choose_runset, lvs_with_deck
 
     runset = choose_runset("lvs", deck, base=Path.cwd(), own_options=_own_options(tech=tech, subckt=subckt))
-    report = lvs_with_deck(gds, netlist, runset, out or gds.parent, f"{gds.stem}.lvs", tech=tech, subckt=subckt)
+    report = lvs_with_deck(
+        gds, netlist, runset, out or gds.parent, f"{gds.stem}.lvs", tech=tech, subckt=subckt
+    )
     typer.echo(report.text())
     if not report.match:
         raise typer.Exit(1)
@@ -66,10 +84,14 @@ def render_command(
     png: Annotated[Path | None, typer.Option("--out", help="PNG path (default: GDS name .png).")] = None,
     width: Annotated[int, typer.Option(help="Image width (pixels).")] = 1200,
     height: Annotated[int, typer.Option(help="Image height (pixels).")] = 900,
-    lyp: Annotated[Path | None, typer.Option("--lyp", help="KLayout layer properties (default: the shipped SKY130 .lyp).")] = None,
+    lyp: Annotated[
+        Path | None,
+        typer.Option("--lyp", help="KLayout layer properties (default: the shipped SKY130 .lyp)."),
+    ] = None,
 ) -> None:
     """Render the layout to a PNG with KLayout, layers named and coloured by a .lyp file."""
     from eda.signoff.render import render_png
 
-    typer.echo(str(render_png(gds, png or gds.with_suffix(".png"), width=width, height=height,
-                              layer_properties=lyp)))
+    typer.echo(
+        str(render_png(gds, png or gds.with_suffix(".png"), width=width, height=height, layer_properties=lyp))
+    )

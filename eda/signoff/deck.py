@@ -30,8 +30,9 @@ OWN = "own"
 FOUNDRY = "foundry"
 
 
-def choose_runset(check: Check, deck: str | Path | None, *, base: Path | None = None,
-                  own_options: list[str] | None = None) -> Path | None:
+def choose_runset(
+    check: Check, deck: str | Path | None, *, base: Path | None = None, own_options: list[str] | None = None
+) -> Path | None:
     """The runset ``check`` runs for the choice ``deck``, or ``None`` for the project's own deck.
 
     ``own_options`` names the options given that only the own deck understands: they make the default the
@@ -43,9 +44,12 @@ def choose_runset(check: Check, deck: str | Path | None, *, base: Path | None = 
     if str(deck) == OWN:
         return None
     if own_options:
-        raise UserError(f"{', '.join(own_options)} only appl{'ies' if len(own_options) == 1 else 'y'} to the "
-                        f"project's own deck, but the deck is '{deck}'", where="deck",
-                        hint=f"drop {', '.join(own_options)}, or choose the own deck (deck: {OWN})")
+        raise UserError(
+            f"{', '.join(own_options)} only appl{'ies' if len(own_options) == 1 else 'y'} to the "
+            f"project's own deck, but the deck is '{deck}'",
+            where="deck",
+            hint=f"drop {', '.join(own_options)}, or choose the own deck (deck: {OWN})",
+        )
     if str(deck) == FOUNDRY:
         return find_deck(check)
     path = Path(deck).expanduser()
@@ -59,8 +63,16 @@ def deck_label(runset: Path | None) -> str:
     return OWN if runset is None else runset.name
 
 
-def drc_with_deck(gds: Path, runset: Path | None, out_dir: Path, stem: str, *, tech: Tech | str | Path | None = None,
-                  top: str | None = None, deep: bool = True) -> DrcReport:
+def drc_with_deck(
+    gds: Path,
+    runset: Path | None,
+    out_dir: Path,
+    stem: str,
+    *,
+    tech: Tech | str | Path | None = None,
+    top: str | None = None,
+    deep: bool = True,
+) -> DrcReport:
     """DRC of ``gds`` with the own deck (``runset`` None; rules from ``tech``) or ``runset``.
 
     Writes ``<stem>.json``, ``<stem>.txt`` and the marker database ``<stem>.lyrdb`` (with a runset also
@@ -79,8 +91,16 @@ def drc_with_deck(gds: Path, runset: Path | None, out_dir: Path, stem: str, *, t
     return report
 
 
-def lvs_with_deck(gds: Path, netlist: Path, runset: Path | None, out_dir: Path, stem: str, *,
-                  tech: Tech | str | Path | None = None, subckt: str | None = None) -> LvsReport:
+def lvs_with_deck(
+    gds: Path,
+    netlist: Path,
+    runset: Path | None,
+    out_dir: Path,
+    stem: str,
+    *,
+    tech: Tech | str | Path | None = None,
+    subckt: str | None = None,
+) -> LvsReport:
     """LVS of ``gds`` against ``netlist`` with the own deck (``runset`` None) or ``runset``.
 
     Writes ``<stem>.json`` and ``<stem>.txt`` into ``out_dir``; with a runset also the LVS database

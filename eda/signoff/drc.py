@@ -45,11 +45,25 @@ __all__ = ["Violation", "DrcReport", "run_drc", "FOUNDRY_RULE_NAMES", "own_rule_
 #: other way round (its ``nsdm.1`` is the manual's spacing ``nsd.2``) or prefixes them (``791_m1.4``).
 #: Every other rule the deck reports on the project's layers has the same name in both decks.
 FOUNDRY_RULE_NAMES: dict[str, str] = {
-    "791_m1.4": "m1.4", "MR_licon.SP.1": "licon.2", "licon.1_c": "licon.1",
-    "ct.1_a": "ct.1", "ct.1_b": "ct.1", "via.1a_a": "via.1a", "via.1a_b": "via.1a",
-    "via2.1a_a": "via2.1a", "via2.1a_b": "via2.1a", "via3.1_a": "via3.1", "via3.1_b": "via3.1",
-    "via4.1_a": "via4.1", "via4.1_b": "via4.1", "difftap.1_a": "difftap.1", "difftap.1_c": "difftap.1",
-    "nsdm.1": "nsd.2", "nsdm.2": "nsd.1", "psdm.1": "psd.2", "psdm.2": "psd.1",
+    "791_m1.4": "m1.4",
+    "MR_licon.SP.1": "licon.2",
+    "licon.1_c": "licon.1",
+    "ct.1_a": "ct.1",
+    "ct.1_b": "ct.1",
+    "via.1a_a": "via.1a",
+    "via.1a_b": "via.1a",
+    "via2.1a_a": "via2.1a",
+    "via2.1a_b": "via2.1a",
+    "via3.1_a": "via3.1",
+    "via3.1_b": "via3.1",
+    "via4.1_a": "via4.1",
+    "via4.1_b": "via4.1",
+    "difftap.1_a": "difftap.1",
+    "difftap.1_c": "difftap.1",
+    "nsdm.1": "nsd.2",
+    "nsdm.2": "nsd.1",
+    "psdm.1": "psd.2",
+    "psdm.2": "psd.1",
 }
 
 
@@ -97,24 +111,45 @@ class DrcReport:
         return self.total == 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"gds": self.gds, "top": self.top, "tech": self.tech, "deck": self.deck, "total": self.total,
-                "clean": self.clean, "seconds": round(self.seconds, 3), "counts": self.counts,
-                "violations": [{"rule": v.rule, "layer": v.layer, "box_um": list(v.box), "value_um": v.value,
-                                "cell": v.cell, "description": v.description} for v in self.violations]}
+        return {
+            "gds": self.gds,
+            "top": self.top,
+            "tech": self.tech,
+            "deck": self.deck,
+            "total": self.total,
+            "clean": self.clean,
+            "seconds": round(self.seconds, 3),
+            "counts": self.counts,
+            "violations": [
+                {
+                    "rule": v.rule,
+                    "layer": v.layer,
+                    "box_um": list(v.box),
+                    "value_um": v.value,
+                    "cell": v.cell,
+                    "description": v.description,
+                }
+                for v in self.violations
+            ],
+        }
 
     def text(self) -> str:
         """Human-readable summary: one line per violated rule and the first markers."""
         deck = f"tech {self.tech}" if self.deck == "own" else f"runset {self.deck}"
-        lines = [f"DRC {self.gds} (top {self.top}, {deck}): {self.total} violation(s) in {self.seconds:.2f} s"]
+        lines = [
+            f"DRC {self.gds} (top {self.top}, {deck}): {self.total} violation(s) in {self.seconds:.2f} s"
+        ]
         described = {v.rule: v.description for v in self.violations if v.description}
         for rule, count in self.counts.items():
             if count:
                 lines.append(f"  {rule}: {count}" + (f"  ({described[rule]})" if rule in described else ""))
         for v in self.violations[:50]:
             x0, y0, x1, y1 = v.box
-            lines.append(f"    {v.rule} on {v.layer} at ({x0:.3f}, {y0:.3f})-({x1:.3f}, {y1:.3f})"
-                         + (f" measured {v.value:.3f} um" if v.value is not None else "")
-                         + (f" in cell {v.cell}" if v.cell and v.cell != self.top else ""))
+            lines.append(
+                f"    {v.rule} on {v.layer} at ({x0:.3f}, {y0:.3f})-({x1:.3f}, {y1:.3f})"
+                + (f" measured {v.value:.3f} um" if v.value is not None else "")
+                + (f" in cell {v.cell}" if v.cell and v.cell != self.top else "")
+            )
         return "\n".join(lines)
 
     def write(self, out_dir: str | Path, stem: str = "drc") -> dict[str, Path]:
@@ -209,7 +244,9 @@ def _check(layers: _Layers, rule: Rule, dbu: float) -> _Markers:
     if kind == "enclosure":
         return _Markers(a.enclosing_check(b, value), True)
     if kind == "extension":
-        return _Markers(a.enclosing_check(b, value, zero_distance_mode=kdb.Region.NeverIncludeZeroDistance), True)
+        return _Markers(
+            a.enclosing_check(b, value, zero_distance_mode=kdb.Region.NeverIncludeZeroDistance), True
+        )
     if kind == "separation":
         return _Markers(a.separation_check(b, value), True)
     if kind == "adjacent":
@@ -237,8 +274,15 @@ def _check(layers: _Layers, rule: Rule, dbu: float) -> _Markers:
     raise ValueError(rule.kind)  # pragma: no cover - kinds are validated by load_tech
 
 
-def run_drc(gds: str | Path, tech: Tech | str | Path | None = None, *, top: str | None = None, deep: bool = True,
-            max_markers: int = 200, rdb_path: str | Path | None = None) -> DrcReport:
+def run_drc(
+    gds: str | Path,
+    tech: Tech | str | Path | None = None,
+    *,
+    top: str | None = None,
+    deep: bool = True,
+    max_markers: int = 200,
+    rdb_path: str | Path | None = None,
+) -> DrcReport:
     """Check ``gds`` against every rule of ``tech``; optionally save a KLayout marker database."""
     from eda.signoff.gdsfile import read_layout
 
@@ -248,8 +292,10 @@ def run_drc(gds: str | Path, tech: Tech | str | Path | None = None, *, top: str 
     layout = read_layout(path)  # missing, directory, empty, non-GDS, truncated or corrupt: DataError
     cell = layout.cell(top) if top else layout.top_cell()
     if cell is None:
-        raise DataError(f"no top cell '{top}' in {path}" if top else f"{path} has no single top cell",
-                        hint="pass --top NAME")
+        raise DataError(
+            f"no top cell '{top}' in {path}" if top else f"{path} has no single top cell",
+            hint="pass --top NAME",
+        )
     dbu = layout.dbu
     layers = _Layers(layout, cell, tech, deep)
     if rdb_path:
@@ -270,18 +316,32 @@ def run_drc(gds: str | Path, tech: Tech | str | Path | None = None, *, top: str 
         if not count:
             continue
         if rdb and rule.name not in categories:
-            categories[rule.name] = rdb.create_category(f"{rule.name} ({rule.kind} {rule.value} on {rule.layer})")
+            categories[rule.name] = rdb.create_category(
+                f"{rule.name} ({rule.kind} {rule.value} on {rule.layer})"
+            )
         layer = rule.layer + (f"/{rule.layer2}" if rule.layer2 else "")
         for marker in found.shapes.each():
             box = marker.bbox()
             dist = marker.distance() * dbu if found.edge_pairs and found.measured else None
             if len(violations) < max_markers:
-                violations.append(Violation(rule.name, layer, (box.left * dbu, box.bottom * dbu, box.right * dbu,
-                                                               box.top * dbu), dist))
+                violations.append(
+                    Violation(
+                        rule.name,
+                        layer,
+                        (box.left * dbu, box.bottom * dbu, box.right * dbu, box.top * dbu),
+                        dist,
+                    )
+                )
             if rdb:
                 item = rdb.create_item(rdb_cell.rdb_id(), categories[rule.name].rdb_id())
                 item.add_value(marker.to_dtype(dbu))
     if rdb:
         rdb.save(str(rdb_path))
-    return DrcReport(gds=str(path), top=cell.name, tech=tech.name, counts=counts, violations=violations,
-                     seconds=time.perf_counter() - start)
+    return DrcReport(
+        gds=str(path),
+        top=cell.name,
+        tech=tech.name,
+        counts=counts,
+        violations=violations,
+        seconds=time.perf_counter() - start,
+    )

@@ -55,19 +55,31 @@ Check = Literal["drc", "lvs"]
 #: file name of each SKY130 runset (in ``$EDA_SKY130_DECKS`` and in a directory given as ``deck``)
 DECK_FILES: dict[str, str] = {"drc": "sky130A_mr.drc", "lvs": "sky130.lvs"}
 #: where an installed PDK (open_pdks / volare) keeps each runset, relative to ``$PDK_ROOT``
-PDK_DECKS: dict[str, str] = {"drc": "sky130A/libs.tech/klayout/drc/sky130A_mr.drc",
-                             "lvs": "sky130A/libs.tech/klayout/lvs/sky130.lvs"}
+PDK_DECKS: dict[str, str] = {
+    "drc": "sky130A/libs.tech/klayout/drc/sky130A_mr.drc",
+    "lvs": "sky130A/libs.tech/klayout/lvs/sky130.lvs",
+}
 
-KLAYOUT_INSTALL_HINT = ("install the KLayout program: `apt-get install klayout` (Debian/Ubuntu package; "
-                        "`make test` does it when run as root) or a build from klayout.de, and put it on PATH. "
-                        "The `klayout` module from PyPI has no Ruby interpreter and cannot run the decks")
+KLAYOUT_INSTALL_HINT = (
+    "install the KLayout program: `apt-get install klayout` (Debian/Ubuntu package; "
+    "`make test` does it when run as root) or a build from klayout.de, and put it on PATH. "
+    "The `klayout` module from PyPI has no Ruby interpreter and cannot run the decks"
+)
 
 #: options of the SKY130 LVS runset as the shared decks' README runs it (device parameters in microns,
 #: named nets in the extracted netlist, no pruning of the netlists before the comparison)
 LVS_OPTIONS: dict[str, str] = {
-    "run_mode": "deep", "spice_net_names": "true", "spice_comments": "false", "scale": "false",
-    "verbose": "false", "schematic_simplify": "false", "net_only": "false", "top_lvl_pins": "false",
-    "combine": "false", "purge": "false", "purge_nets": "false",
+    "run_mode": "deep",
+    "spice_net_names": "true",
+    "spice_comments": "false",
+    "scale": "false",
+    "verbose": "false",
+    "schematic_simplify": "false",
+    "net_only": "false",
+    "top_lvl_pins": "false",
+    "combine": "false",
+    "purge": "false",
+    "purge_nets": "false",
 }
 _MATCH, _NO_MATCH = "Netlists match", "Netlists don't match"
 _LOG_TAIL_LINES = 25
@@ -85,8 +97,9 @@ def klayout_program() -> Path:
     """The ``klayout`` executable on ``PATH``; raises :class:`ToolMissingError` saying how to install it."""
     found = shutil.which("klayout")
     if found is None:
-        raise ToolMissingError("the `klayout` program is not on PATH; the foundry decks need it",
-                               hint=KLAYOUT_INSTALL_HINT)
+        raise ToolMissingError(
+            "the `klayout` program is not on PATH; the foundry decks need it", hint=KLAYOUT_INSTALL_HINT
+        )
     return Path(found)
 
 
@@ -120,14 +133,20 @@ def pdk_deck(check: Check) -> Path | None:
 
 def _candidates(check: Check) -> list[str]:
     root = os.environ.get("PDK_ROOT")
-    pdk = str(Path(root).expanduser() / PDK_DECKS[check]) if root else f"$PDK_ROOT/{PDK_DECKS[check]} (PDK_ROOT unset)"
+    pdk = (
+        str(Path(root).expanduser() / PDK_DECKS[check])
+        if root
+        else f"$PDK_ROOT/{PDK_DECKS[check]} (PDK_ROOT unset)"
+    )
     env = os.environ.get("EDA_SKY130_DECKS")
     if env:
         shared = str(Path(env).expanduser() / DECK_FILES[check])
     else:
         from eda.data import repo_root
 
-        shared = f"{repo_root().parent / 'shared' / 'pdk' / 'sky130' / DECK_FILES[check]} (EDA_SKY130_DECKS unset)"
+        shared = (
+            f"{repo_root().parent / 'shared' / 'pdk' / 'sky130' / DECK_FILES[check]} (EDA_SKY130_DECKS unset)"
+        )
     return [pdk, shared]
 
 
@@ -141,9 +160,11 @@ def find_deck(check: Check, path: str | Path | None = None) -> Path:
         given = Path(path).expanduser()
         runset = given / DECK_FILES[check] if given.is_dir() else given
         if not runset.is_file():
-            raise DataError(f"KLayout {check.upper()} runset not found: {runset}",
-                            hint=f"give the path of a runset file (the SKY130 one is named {DECK_FILES[check]}), "
-                                 "or `own` for the project's deck, or `foundry` to look it up")
+            raise DataError(
+                f"KLayout {check.upper()} runset not found: {runset}",
+                hint=f"give the path of a runset file (the SKY130 one is named {DECK_FILES[check]}), "
+                "or `own` for the project's deck, or `foundry` to look it up",
+            )
         return runset.resolve()
     found = pdk_deck(check)
     if found is not None:
@@ -152,9 +173,11 @@ def find_deck(check: Check, path: str | Path | None = None) -> Path:
     if shared is not None and (shared / DECK_FILES[check]).is_file():
         return (shared / DECK_FILES[check]).resolve()
     looked = "; ".join(_candidates(check))
-    raise DataError(f"no SKY130 {check.upper()} runset found (looked in: {looked})",
-                    hint="set PDK_ROOT to an installed SKY130 PDK (open_pdks/volare), or EDA_SKY130_DECKS to a "
-                         f"directory holding {DECK_FILES[check]}, or pass the runset's path as the deck")
+    raise DataError(
+        f"no SKY130 {check.upper()} runset found (looked in: {looked})",
+        hint="set PDK_ROOT to an installed SKY130 PDK (open_pdks/volare), or EDA_SKY130_DECKS to a "
+        f"directory holding {DECK_FILES[check]}, or pass the runset's path as the deck",
+    )
 
 
 def _log_tail(log: Path, lines: int = _LOG_TAIL_LINES) -> str:
@@ -162,8 +185,9 @@ def _log_tail(log: Path, lines: int = _LOG_TAIL_LINES) -> str:
     return "\n    ".join(text[-lines:]) if text else "(klayout wrote no output)"
 
 
-def run_runset(runset: Path, options: dict[str, str], log: Path, *,
-               timeout_s: float | None = None) -> tuple[int, str]:
+def run_runset(
+    runset: Path, options: dict[str, str], log: Path, *, timeout_s: float | None = None
+) -> tuple[int, str]:
     """Run ``klayout -b -r RUNSET -rd key=value ...`` (headless); stdout and stderr go to ``log``.
 
     Returns ``(exit status, log text)``. Raises :class:`ToolMissingError` without the program and
@@ -176,21 +200,35 @@ def run_runset(runset: Path, options: dict[str, str], log: Path, *,
     log.parent.mkdir(parents=True, exist_ok=True)
     try:
         with log.open("w") as sink:
-            done = subprocess.run(command, stdout=sink, stderr=subprocess.STDOUT, env=env, timeout=timeout_s,
-                                  check=False, stdin=subprocess.DEVNULL)
+            done = subprocess.run(
+                command,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env=env,
+                timeout=timeout_s,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
     except subprocess.TimeoutExpired:
-        raise FoundryRunError(f"klayout ran longer than {timeout_s} s on {runset.name}", where=str(log),
-                              hint=f"last lines of its log:\n    {_log_tail(log)}") from None
+        raise FoundryRunError(
+            f"klayout ran longer than {timeout_s} s on {runset.name}",
+            where=str(log),
+            hint=f"last lines of its log:\n    {_log_tail(log)}",
+        ) from None
     except OSError as exc:
-        raise FoundryRunError(f"cannot start klayout: {exc.strerror or exc}", where=command[0],
-                              hint=KLAYOUT_INSTALL_HINT) from None
+        raise FoundryRunError(
+            f"cannot start klayout: {exc.strerror or exc}", where=command[0], hint=KLAYOUT_INSTALL_HINT
+        ) from None
     return done.returncode, log.read_text(errors="replace")
 
 
 def _engine_failed(runset: Path, log: Path, status: int, what: str = "") -> FoundryRunError:
     detail = f"exit status {status}" + (f"; {what}" if what else "")
-    return FoundryRunError(f"klayout did not finish the runset {runset.name} ({detail})", where=str(log),
-                           hint=f"last lines of klayout's log:\n    {_log_tail(log)}")
+    return FoundryRunError(
+        f"klayout did not finish the runset {runset.name} ({detail})",
+        where=str(log),
+        hint=f"last lines of klayout's log:\n    {_log_tail(log)}",
+    )
 
 
 def _threads(threads: int | None) -> int:
@@ -218,9 +256,17 @@ def _out_dir(out_dir: str | Path | None) -> Iterator[Path]:
         yield Path(tmp)
 
 
-def run_foundry_drc(gds: str | Path, deck: str | Path | None = None, *, out_dir: str | Path | None = None,
-                    stem: str = "drc", top: str | None = None, threads: int | None = None,
-                    max_markers: int = 200, timeout_s: float | None = None) -> DrcReport:
+def run_foundry_drc(
+    gds: str | Path,
+    deck: str | Path | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    stem: str = "drc",
+    top: str | None = None,
+    threads: int | None = None,
+    max_markers: int = 200,
+    timeout_s: float | None = None,
+) -> DrcReport:
     """Check ``gds`` with a KLayout DRC runset (FEOL, BEOL and off-grid rules enabled).
 
     ``deck`` is a runset path (default: :func:`find_deck`). Writes ``<stem>.lyrdb`` (the marker database)
@@ -236,20 +282,35 @@ def run_foundry_drc(gds: str | Path, deck: str | Path | None = None, *, out_dir:
     with _out_dir(out_dir) as out:
         rdb, log = (out / f"{stem}.lyrdb").resolve(), (out / f"{stem}.log").resolve()
         rdb.unlink(missing_ok=True)
-        options = {"input": str(layout), "report": str(rdb), "feol": "true", "beol": "true", "offgrid": "true",
-                   "thr": str(_threads(threads))}
+        options = {
+            "input": str(layout),
+            "report": str(rdb),
+            "feol": "true",
+            "beol": "true",
+            "offgrid": "true",
+            "thr": str(_threads(threads)),
+        }
         if top:
             options["top_cell"] = top
         status, _ = run_runset(runset, options, log, timeout_s=timeout_s)
         if status != 0 or not rdb.is_file():
             raise _engine_failed(runset, log, status, "it wrote no marker database" if status == 0 else "")
-        return drc_report(rdb, gds=str(gds), runset=runset, max_markers=max_markers,
-                          seconds=time.perf_counter() - start)
+        return drc_report(
+            rdb, gds=str(gds), runset=runset, max_markers=max_markers, seconds=time.perf_counter() - start
+        )
 
 
-def run_foundry_lvs(gds: str | Path, netlist: str | Path, deck: str | Path | None = None, *,
-                    out_dir: str | Path | None = None, stem: str = "lvs", top: str | None = None,
-                    threads: int | None = None, timeout_s: float | None = None) -> LvsReport:
+def run_foundry_lvs(
+    gds: str | Path,
+    netlist: str | Path,
+    deck: str | Path | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    stem: str = "lvs",
+    top: str | None = None,
+    threads: int | None = None,
+    timeout_s: float | None = None,
+) -> LvsReport:
     """Compare ``gds`` with the SPICE/CDL ``netlist`` using a KLayout LVS runset.
 
     ``deck`` is a runset path (default: :func:`find_deck`). Match is decided from klayout's exit status
@@ -271,8 +332,14 @@ def run_foundry_lvs(gds: str | Path, netlist: str | Path, deck: str | Path | Non
         extracted = (out / f"{stem}.extracted.cir").resolve()
         for stale in (lvsdb, extracted):
             stale.unlink(missing_ok=True)
-        options = {"input": str(layout), "schematic": str(schematic.resolve()), "report": str(lvsdb),
-                   "target_netlist": str(extracted), "thr": str(_threads(threads)), **LVS_OPTIONS}
+        options = {
+            "input": str(layout),
+            "schematic": str(schematic.resolve()),
+            "report": str(lvsdb),
+            "target_netlist": str(extracted),
+            "thr": str(_threads(threads)),
+            **LVS_OPTIONS,
+        }
         if top:
             options["top_cell"] = top
         status, text = run_runset(runset, options, log, timeout_s=timeout_s)
@@ -284,5 +351,11 @@ def run_foundry_lvs(gds: str | Path, netlist: str | Path, deck: str | Path | Non
             raise _engine_failed(runset, log, status, "no LVS verdict in its log")
         if not lvsdb.is_file():
             raise _engine_failed(runset, log, status, "it wrote no LVS database")
-        return lvs_report(lvsdb, gds=str(gds), netlist=str(netlist), runset=runset, match=match,
-                          seconds=time.perf_counter() - start)
+        return lvs_report(
+            lvsdb,
+            gds=str(gds),
+            netlist=str(netlist),
+            runset=runset,
+            match=match,
+            seconds=time.perf_counter() - start,
+        )

@@ -32,8 +32,14 @@ def rule_layer(rule: str) -> str:
 
 def _value_bbox(value: Any) -> Any | None:
     """Bounding box (``DBox``, µm) of one marker value; ``None`` for a number or a string."""
-    for test, get in (("is_box", "box"), ("is_polygon", "polygon"), ("is_edge_pair", "edge_pair"),
-                      ("is_edge", "edge"), ("is_path", "path"), ("is_text", "text")):
+    for test, get in (
+        ("is_box", "box"),
+        ("is_polygon", "polygon"),
+        ("is_edge_pair", "edge_pair"),
+        ("is_edge", "edge"),
+        ("is_path", "path"),
+        ("is_text", "text"),
+    ):
         if getattr(value, test)():
             shape = getattr(value, get)()
             return shape.bbox() if hasattr(shape, "bbox") else None
@@ -71,12 +77,19 @@ def _violation(rdb: Any, item: Any, rule: str, description: str) -> Violation:
             union = union + extra
         union = _to_top(rdb, cell, union)
         box = tuple(round(c, 6) for c in (union.left, union.bottom, union.right, union.top))
-    return Violation(rule=rule, layer=rule_layer(rule), box=box, value=min(values) if values else None,
-                     cell=cell.name() if cell is not None else None, description=description or None)
+    return Violation(
+        rule=rule,
+        layer=rule_layer(rule),
+        box=box,
+        value=min(values) if values else None,
+        cell=cell.name() if cell is not None else None,
+        description=description or None,
+    )
 
 
-def drc_report(rdb_path: str | Path, *, gds: str, runset: Path, max_markers: int = 200,
-               seconds: float = 0.0) -> DrcReport:
+def drc_report(
+    rdb_path: str | Path, *, gds: str, runset: Path, max_markers: int = 200, seconds: float = 0.0
+) -> DrcReport:
     """A :class:`DrcReport` from a KLayout marker database: ``counts`` holds every category (rule) of the
     runset, ``violations`` the first ``max_markers`` markers with cell, box (µm) and rule text."""
     import klayout.db  # noqa: F401 - binds the geometry types (DBox, DEdgePair, ...) marker values return
@@ -97,8 +110,15 @@ def drc_report(rdb_path: str | Path, *, gds: str, runset: Path, max_markers: int
         counts[rule] = counts.get(rule, 0) + 1
         if len(violations) < max_markers:
             violations.append(_violation(rdb, item, rule, description))
-    return DrcReport(gds=gds, top=rdb.top_cell_name or "", tech=runset.name, counts=counts,
-                     violations=violations, seconds=seconds, deck=str(runset))
+    return DrcReport(
+        gds=gds,
+        top=rdb.top_cell_name or "",
+        tech=runset.name,
+        counts=counts,
+        violations=violations,
+        seconds=seconds,
+        deck=str(runset),
+    )
 
 
 def _describe(obj: Any, kind: str) -> str:
@@ -120,8 +140,12 @@ def _pairs(xref: Any, circuits: Any) -> list[tuple[str, Any, Any, Any]]:
     """``(kind, layout object, schematic object, status)`` for every device, subcircuit, pin and net pair
     of one circuit pair (devices first: a missing or changed device is usually the cause, nets the effect)."""
     out = []
-    for kind, each in (("device", xref.each_device_pair), ("subcircuit", xref.each_subcircuit_pair),
-                       ("pin", xref.each_pin_pair), ("net", xref.each_net_pair)):
+    for kind, each in (
+        ("device", xref.each_device_pair),
+        ("subcircuit", xref.each_subcircuit_pair),
+        ("pin", xref.each_pin_pair),
+        ("net", xref.each_net_pair),
+    ):
         out += [(kind, pair.first(), pair.second(), pair.status()) for pair in each(circuits)]
     return out
 
@@ -137,12 +161,15 @@ def mismatches(lvs: Any, limit: int = _MAX_MISMATCHES) -> list[str]:
         layout, schematic = circuits.first(), circuits.second()
         where = layout.name if layout is not None else schematic.name
         if circuits.status() not in ok:
-            out.append(f"circuit layout={layout.name if layout else '-'} schematic={schematic.name if schematic else '-'}"
-                       f" ({str(circuits.status()).lower()})")
+            out.append(
+                f"circuit layout={layout.name if layout else '-'} schematic={schematic.name if schematic else '-'}"
+                f" ({str(circuits.status()).lower()})"
+            )
         for kind, first, second, status in _pairs(xref, circuits):
             if status not in ok:
-                out.append(f"{kind} layout={_describe(first, kind)} schematic={_describe(second, kind)} "
-                           f"(in {where})")
+                out.append(
+                    f"{kind} layout={_describe(first, kind)} schematic={_describe(second, kind)} (in {where})"
+                )
     return out[:limit]
 
 
@@ -150,8 +177,9 @@ def _nets(netlist: Any) -> int:
     return sum(1 for circuit in netlist.each_circuit() for _ in circuit.each_net())
 
 
-def lvs_report(lvsdb_path: str | Path, *, gds: str, netlist: str, runset: Path, match: bool,
-               seconds: float = 0.0) -> LvsReport:
+def lvs_report(
+    lvsdb_path: str | Path, *, gds: str, netlist: str, runset: Path, match: bool, seconds: float = 0.0
+) -> LvsReport:
     """An :class:`LvsReport` from a KLayout LVS database and the runset's verdict ``match``."""
     import klayout.db as kdb
 
@@ -165,10 +193,20 @@ def lvs_report(lvsdb_path: str | Path, *, gds: str, netlist: str, runset: Path, 
     schematic_classes = devices_by_class(reference) if reference is not None else {}
     found = [] if match else mismatches(lvs)
     if not match and not found:
-        found = ["the runset reports a mismatch its cross-reference does not locate (see the .lvsdb and .log)"]
-    return LvsReport(gds=gds, netlist=netlist, match=match, devices_layout=sum(layout_classes.values()),
-                     devices_schematic=sum(schematic_classes.values()),
-                     nets_layout=_nets(extracted) if extracted is not None else 0,
-                     nets_schematic=_nets(reference) if reference is not None else 0, mismatches=found,
-                     seconds=seconds, devices_layout_by_class=layout_classes,
-                     devices_schematic_by_class=schematic_classes, deck=str(runset))
+        found = [
+            "the runset reports a mismatch its cross-reference does not locate (see the .lvsdb and .log)"
+        ]
+    return LvsReport(
+        gds=gds,
+        netlist=netlist,
+        match=match,
+        devices_layout=sum(layout_classes.values()),
+        devices_schematic=sum(schematic_classes.values()),
+        nets_layout=_nets(extracted) if extracted is not None else 0,
+        nets_schematic=_nets(reference) if reference is not None else 0,
+        mismatches=found,
+        seconds=seconds,
+        devices_layout_by_class=layout_classes,
+        devices_schematic_by_class=schematic_classes,
+        deck=str(runset),
+    )

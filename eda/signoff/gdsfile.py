@@ -50,10 +50,14 @@ def check_gds(path: str | Path) -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        raise DataError(f"'{path}' is a directory, not a GDS file", hint="give the path of the .gds file itself")
+        raise DataError(
+            f"'{path}' is a directory, not a GDS file", hint="give the path of the .gds file itself"
+        )
     if not path.is_file():
-        raise DataError(f"GDS file not found: {path}", hint="check the path (a generated macro's GDS is in its "
-                                                             "output directory)")
+        raise DataError(
+            f"GDS file not found: {path}",
+            hint="check the path (a generated macro's GDS is in its output directory)",
+        )
     try:
         size = path.stat().st_size
         with path.open("rb") as handle:
@@ -61,16 +65,23 @@ def check_gds(path: str | Path) -> Path:
             handle.seek(max(0, size - _TAIL))
             tail = handle.read()
     except OSError as exc:
-        raise DataError(f"cannot read '{path}': {exc.strerror or exc}", hint="check the file's permissions") from None
+        raise DataError(
+            f"cannot read '{path}': {exc.strerror or exc}", hint="check the file's permissions"
+        ) from None
     if size == 0:
         raise DataError("the GDS file is empty", where=str(path), hint="regenerate or re-copy the layout")
     if not head.startswith(_HEADER):
-        raise DataError(f"this is {_what_is_it(head)}, not a GDSII layout", where=str(path),
-                        hint="give a GDSII (.gds) file")
+        raise DataError(
+            f"this is {_what_is_it(head)}, not a GDSII layout",
+            where=str(path),
+            hint="give a GDSII (.gds) file",
+        )
     if not tail.rstrip(b"\x00").endswith(_ENDLIB[:3]) or _ENDLIB not in tail:
-        raise DataError(f"the GDS file is truncated or corrupt: it does not end with an ENDLIB record "
-                        f"({size} bytes)", where=str(path),
-                        hint="the copy or the writer was interrupted: regenerate or re-copy the layout")
+        raise DataError(
+            f"the GDS file is truncated or corrupt: it does not end with an ENDLIB record ({size} bytes)",
+            where=str(path),
+            hint="the copy or the writer was interrupted: regenerate or re-copy the layout",
+        )
     return path
 
 
@@ -81,9 +92,15 @@ def read_gds(path: str | Path) -> gdstk.Library:
     path = check_gds(path)
     try:
         return gdstk.read_gds(str(path))
-    except (OSError, RuntimeError, ValueError, MemoryError) as exc:  # gdstk: MemoryError on a bad record length
-        raise DataError(f"the GDS file is corrupt: {exc}", where=str(path),
-                        hint="regenerate or re-copy the layout") from None
+    except (
+        OSError,
+        RuntimeError,
+        ValueError,
+        MemoryError,
+    ) as exc:  # gdstk: MemoryError on a bad record length
+        raise DataError(
+            f"the GDS file is corrupt: {exc}", where=str(path), hint="regenerate or re-copy the layout"
+        ) from None
 
 
 def read_layout(path: str | Path) -> kdb.Layout:
@@ -95,6 +112,9 @@ def read_layout(path: str | Path) -> kdb.Layout:
     try:
         layout.read(str(path))
     except (RuntimeError, ValueError) as exc:  # klayout: UnicodeDecodeError on a garbled cell name
-        raise DataError(f"the GDS file is corrupt: {str(exc).splitlines()[0]}", where=str(path),
-                        hint="regenerate or re-copy the layout") from None
+        raise DataError(
+            f"the GDS file is corrupt: {str(exc).splitlines()[0]}",
+            where=str(path),
+            hint="regenerate or re-copy the layout",
+        ) from None
     return layout

@@ -50,8 +50,28 @@ SUBSTRATE = "VNB"
 MIM_F_PER_UM2 = 2e-15
 #: relative tolerance of the MIM area and perimeter
 MIM_TOLERANCE = 0.01
-_DRAWN = ("nwell", "diff", "tap", "poly", "npc", "nsdm", "psdm", "licon", "li1", "mcon", "met1", "via", "met2",
-          "via2", "met3", "capm", "via3", "met4", "via4", "met5")
+_DRAWN = (
+    "nwell",
+    "diff",
+    "tap",
+    "poly",
+    "npc",
+    "nsdm",
+    "psdm",
+    "licon",
+    "li1",
+    "mcon",
+    "met1",
+    "via",
+    "met2",
+    "via2",
+    "met3",
+    "capm",
+    "via3",
+    "met4",
+    "via4",
+    "met5",
+)
 _LABELLED = ("nwell", "tap", "diff", "poly", "li1", "met1", "met2", "met3", "met4", "met5")
 
 
@@ -78,20 +98,36 @@ class LvsReport:
     deck: str = "own"
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("gds", "netlist", "deck", "match", "devices_layout",
-                                               "devices_schematic", "nets_layout", "nets_schematic",
-                                               "devices_layout_by_class", "devices_schematic_by_class",
-                                               "mismatches")} | {"seconds": round(self.seconds, 3)}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "gds",
+                "netlist",
+                "deck",
+                "match",
+                "devices_layout",
+                "devices_schematic",
+                "nets_layout",
+                "nets_schematic",
+                "devices_layout_by_class",
+                "devices_schematic_by_class",
+                "mismatches",
+            )
+        } | {"seconds": round(self.seconds, 3)}
 
     def text(self) -> str:
         status = "MATCH" if self.match else "MISMATCH"
         deck = "" if self.deck == "own" else f" (runset {self.deck})"
-        lines = [f"LVS {self.gds} vs {self.netlist}{deck}: {status} in {self.seconds:.2f} s",
-                 f"  devices: layout {self.devices_layout}, schematic {self.devices_schematic}",
-                 f"  nets:    layout {self.nets_layout}, schematic {self.nets_schematic}"]
+        lines = [
+            f"LVS {self.gds} vs {self.netlist}{deck}: {status} in {self.seconds:.2f} s",
+            f"  devices: layout {self.devices_layout}, schematic {self.devices_schematic}",
+            f"  nets:    layout {self.nets_layout}, schematic {self.nets_schematic}",
+        ]
         for name in sorted(self.devices_layout_by_class.keys() | self.devices_schematic_by_class.keys()):
-            lines.append(f"    {name}: layout {self.devices_layout_by_class.get(name, 0)}, "
-                         f"schematic {self.devices_schematic_by_class.get(name, 0)}")
+            lines.append(
+                f"    {name}: layout {self.devices_layout_by_class.get(name, 0)}, "
+                f"schematic {self.devices_schematic_by_class.get(name, 0)}"
+            )
         lines += [f"  {m}" for m in self.mismatches[:100]]
         return "\n".join(lines)
 
@@ -103,6 +139,7 @@ class LvsReport:
 def _layers(layout: Any, tech: Tech, lvs: Any) -> dict[str, Any]:
     """Drawn layers, the foundry deck's derived device/connection layers and the label layers, registered
     with ``lvs`` (names as in ``sky130.lvs``)."""
+
     def drawn(name: str) -> Any:
         layer, datatype = tech.gds(name)
         return lvs.make_polygon_layer(layout.layer(layer, datatype), name)
@@ -131,18 +168,48 @@ def _extract(layout: Any, tech: Tech, lvs: Any) -> None:
     import klayout.db as kdb
 
     x = _layers(layout, tech, lvs)
-    lvs.extract_devices(kdb.DeviceExtractorMOS4Transistor(NMOS),
-                        {"SD": x["nsd"], "G": x["ngate"], "P": x["poly"], "W": x["sub"]})
-    lvs.extract_devices(kdb.DeviceExtractorMOS4Transistor(PMOS),
-                        {"SD": x["psd"], "G": x["pgate"], "P": x["poly"], "W": x["nwell"]})
+    lvs.extract_devices(
+        kdb.DeviceExtractorMOS4Transistor(NMOS),
+        {"SD": x["nsd"], "G": x["ngate"], "P": x["poly"], "W": x["sub"]},
+    )
+    lvs.extract_devices(
+        kdb.DeviceExtractorMOS4Transistor(PMOS),
+        {"SD": x["psd"], "G": x["pgate"], "P": x["poly"], "W": x["nwell"]},
+    )
     lvs.extract_devices(kdb.DeviceExtractorCapacitor(MIM, MIM_F_PER_UM2), {"P1": x["met3"], "P2": x["capm"]})
-    pairs = [("nwell", "ntap"), ("ptap", "licon"), ("ntap", "licon"), ("psd", "licon"), ("nsd", "licon"),
-             ("poly", "licon_npc"), ("licon_npc", "licon"), ("licon", "li1"), ("li1", "mcon"), ("mcon", "met1"),
-             ("met1", "via"), ("via", "met2"), ("met2", "via2"), ("via2", "met3_ncap"), ("met3_ncap", "via3"),
-             ("via3", "met4"), ("met4", "via4"), ("via4", "met5"), ("capm", "via3"), ("met3_ncap", "met3"),
-             ("nwell", "nwell_label"), ("tap", "tap_label"), ("nsd", "diff_label"), ("psd", "diff_label"),
-             ("poly", "poly_label"), ("li1", "li1_label"), ("met1", "met1_label"), ("met2", "met2_label"),
-             ("met3_ncap", "met3_label"), ("met4", "met4_label"), ("met5", "met5_label")]
+    pairs = [
+        ("nwell", "ntap"),
+        ("ptap", "licon"),
+        ("ntap", "licon"),
+        ("psd", "licon"),
+        ("nsd", "licon"),
+        ("poly", "licon_npc"),
+        ("licon_npc", "licon"),
+        ("licon", "li1"),
+        ("li1", "mcon"),
+        ("mcon", "met1"),
+        ("met1", "via"),
+        ("via", "met2"),
+        ("met2", "via2"),
+        ("via2", "met3_ncap"),
+        ("met3_ncap", "via3"),
+        ("via3", "met4"),
+        ("met4", "via4"),
+        ("via4", "met5"),
+        ("capm", "via3"),
+        ("met3_ncap", "met3"),
+        ("nwell", "nwell_label"),
+        ("tap", "tap_label"),
+        ("nsd", "diff_label"),
+        ("psd", "diff_label"),
+        ("poly", "poly_label"),
+        ("li1", "li1_label"),
+        ("met1", "met1_label"),
+        ("met2", "met2_label"),
+        ("met3_ncap", "met3_label"),
+        ("met4", "met4_label"),
+        ("met5", "met5_label"),
+    ]
     for name in {n for pair in pairs for n in pair if not n.endswith("_label")}:
         lvs.connect(x[name])
     for a, b in pairs:
@@ -189,9 +256,9 @@ def _tolerances(*netlists: Any) -> None:
             cls.enable_parameter("C", False)
             cls.enable_parameter("A", True)
             cls.enable_parameter("P", True)
-            cls.equal_parameters = (kdb.EqualDeviceParameters(kdb.DeviceClassCapacitor.PARAM_A, 0.0, MIM_TOLERANCE)
-                                    + kdb.EqualDeviceParameters(kdb.DeviceClassCapacitor.PARAM_P, 0.0,
-                                                                MIM_TOLERANCE))
+            cls.equal_parameters = kdb.EqualDeviceParameters(
+                kdb.DeviceClassCapacitor.PARAM_A, 0.0, MIM_TOLERANCE
+            ) + kdb.EqualDeviceParameters(kdb.DeviceClassCapacitor.PARAM_P, 0.0, MIM_TOLERANCE)
 
 
 def _count(netlist: Any) -> tuple[int, int]:
@@ -213,7 +280,9 @@ def devices_by_class(netlist: Any) -> dict[str, int]:
 
 
 def _dangling(circuit: Any) -> list[Any]:
-    return [net for net in circuit.each_net() if net.terminal_count() == 0 and net.subcircuit_pin_count() == 0]
+    return [
+        net for net in circuit.each_net() if net.terminal_count() == 0 and net.subcircuit_pin_count() == 0
+    ]
 
 
 def _floating_pins(netlist: Any, top: str, reference_top: Any) -> list[str]:
@@ -226,8 +295,11 @@ def _floating_pins(netlist: Any, top: str, reference_top: Any) -> list[str]:
     known = {net.name.upper() for net in reference_top.each_net() if net.name}
     allowed = {net.name.upper() for net in _dangling(reference_top) if net.name}
     allowed |= {name for net in _dangling(circuit) if net.name for name in _label_names(net.name)} - known
-    return sorted(net.name for net in _dangling(circuit)
-                  if net.name and not _label_names(net.name) <= allowed and _label_names(net.name))
+    return sorted(
+        net.name
+        for net in _dangling(circuit)
+        if net.name and not _label_names(net.name) <= allowed and _label_names(net.name)
+    )
 
 
 def _label_names(name: str) -> set[str]:
@@ -264,8 +336,11 @@ def _reference(netlist: Path, name: str) -> tuple[Any, Any]:
     reference = read_schematic(netlist)
     top = reference.circuit_by_name(name)
     if top is None:
-        raise NetlistError(f"netlist has no subcircuit '{name}'", where=str(netlist),
-                           hint="pass --subckt NAME (the layout's top cell name is the default)")
+        raise NetlistError(
+            f"netlist has no subcircuit '{name}'",
+            where=str(netlist),
+            hint="pass --subckt NAME (the layout's top cell name is the default)",
+        )
     keep = {c.name for c in _descendants(top)} | {name}
     for circuit in list(reference.each_circuit_top_down()):
         if circuit.name not in keep:
@@ -273,8 +348,14 @@ def _reference(netlist: Path, name: str) -> tuple[Any, Any]:
     return reference, top
 
 
-def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None = None, *,
-            top: str | None = None, subckt: str | None = None) -> LvsReport:
+def run_lvs(
+    gds: str | Path,
+    netlist: str | Path,
+    tech: Tech | str | Path | None = None,
+    *,
+    top: str | None = None,
+    subckt: str | None = None,
+) -> LvsReport:
     """Extract ``gds`` (cell ``top``, default its top cell) and compare it with the SPICE ``netlist``
     (subcircuit ``subckt``, default the cell's name)."""
     import klayout.db as kdb
@@ -315,10 +396,19 @@ def run_lvs(gds: str | Path, netlist: str | Path, tech: Tech | str | Path | None
     if floating or renamed:
         lvs_ok = False
         mism = [f"pin {name} is not connected to any device or cell" for name in floating] + renamed + mism
-    return LvsReport(gds=str(gds), netlist=str(netlist), match=lvs_ok, devices_layout=dl, devices_schematic=ds,
-                     nets_layout=nl, nets_schematic=ns, mismatches=mism, seconds=time.perf_counter() - start,
-                     devices_layout_by_class=devices_by_class(extracted),
-                     devices_schematic_by_class=devices_by_class(reference))
+    return LvsReport(
+        gds=str(gds),
+        netlist=str(netlist),
+        match=lvs_ok,
+        devices_layout=dl,
+        devices_schematic=ds,
+        nets_layout=nl,
+        nets_schematic=ns,
+        mismatches=mism,
+        seconds=time.perf_counter() - start,
+        devices_layout_by_class=devices_by_class(extracted),
+        devices_schematic_by_class=devices_by_class(reference),
+    )
 
 
 def _descendants(circuit: Any) -> list[Any]:

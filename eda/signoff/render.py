@@ -12,8 +12,15 @@ from eda.signoff.gdsfile import check_gds
 __all__ = ["render_png"]
 
 
-def render_png(gds: str | Path, png: str | Path, *, width: int = 1200, height: int = 900,
-               max_depth: int = 20, layer_properties: str | Path | None = None) -> Path:
+def render_png(
+    gds: str | Path,
+    png: str | Path,
+    *,
+    width: int = 1200,
+    height: int = 900,
+    max_depth: int = 20,
+    layer_properties: str | Path | None = None,
+) -> Path:
     """Draw all layers of ``gds`` (full hierarchy down to ``max_depth``) into ``png``; returns the path.
 
     Layers are named and coloured by ``layer_properties`` (a KLayout ``.lyp``; default: the shipped SKY130
@@ -34,12 +41,18 @@ def render_png(gds: str | Path, png: str | Path, *, width: int = 1200, height: i
     try:
         view.load_layout(str(gds), True)
     except (RuntimeError, ValueError) as exc:
-        raise DataError(f"the GDS file is corrupt: {str(exc).splitlines()[0]}", where=str(gds),
-                        hint="regenerate or re-copy the layout") from None
+        raise DataError(
+            f"the GDS file is corrupt: {str(exc).splitlines()[0]}",
+            where=str(gds),
+            hint="regenerate or re-copy the layout",
+        ) from None
     lyp = Path(layer_properties) if layer_properties is not None else klayout_files()[0]
     if not lyp.is_file():
-        raise UserError(f"layer-properties file '{lyp}' not found", where="--lyp",
-                        hint="give a KLayout .lyp file, or leave the option out for the shipped SKY130 one")
+        raise UserError(
+            f"layer-properties file '{lyp}' not found",
+            where="--lyp",
+            hint="give a KLayout .lyp file, or leave the option out for the shipped SKY130 one",
+        )
     view.load_layer_props(str(lyp), True)  # True: add the layers the file does not list
     view.max_hier_levels = max_depth
     view.zoom_fit()

@@ -29,10 +29,12 @@ def _tech(ctx: StepContext) -> object:
     return default_library_dir() / "tech.yaml"
 
 
-DECK_DESCRIPTION = ("own (the project's Python deck) | foundry (the SKY130 KLayout runset: $PDK_ROOT, else "
-                    "$EDA_SKY130_DECKS or ../shared/pdk/sky130) | path of a KLayout runset (relative to the flow "
-                    "file); default: the runset under $PDK_ROOT when present and no own-deck option is set, "
-                    "else own")
+DECK_DESCRIPTION = (
+    "own (the project's Python deck) | foundry (the SKY130 KLayout runset: $PDK_ROOT, else "
+    "$EDA_SKY130_DECKS or ../shared/pdk/sky130) | path of a KLayout runset (relative to the flow "
+    "file); default: the runset under $PDK_ROOT when present and no own-deck option is set, "
+    "else own"
+)
 
 
 def _own_options(ctx: StepContext, **flags: bool) -> list[str]:
@@ -58,32 +60,55 @@ class SignoffDrc(Step):
 
     name = "signoff.drc"
     version = "2"
-    inputs = {"gds": "layout to check", "tech": "tech.yaml of the own deck (default: the library's or bundled SKY130)"}
+    inputs = {
+        "gds": "layout to check",
+        "tech": "tech.yaml of the own deck (default: the library's or bundled SKY130)",
+    }
     optional_inputs = frozenset({"tech"})
-    outputs = {"report": "drc.json", "text": "drc.txt", "markers": "drc.lyrdb", "log": "drc.log (klayout, runsets only)"}
+    outputs = {
+        "report": "drc.json",
+        "text": "drc.txt",
+        "markers": "drc.lyrdb",
+        "log": "drc.log (klayout, runsets only)",
+    }
     optional_outputs = frozenset({"log"})
 
     class Params(StepParams):
         deck: str | None = Field(default=None, description=DECK_DESCRIPTION)
-        library: str | None = Field(default=None, description="own deck: take tech.yaml from this cell library")
-        top: str | None = Field(default=None, description="top cell to check (default: the GDS's single top cell)")
+        library: str | None = Field(
+            default=None, description="own deck: take tech.yaml from this cell library"
+        )
+        top: str | None = Field(
+            default=None, description="top cell to check (default: the GDS's single top cell)"
+        )
         flat: bool = Field(default=False, description="own deck: flat instead of hierarchical checking")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.signoff.deck import deck_label, drc_with_deck
 
         runset = _runset(ctx, "drc", flat=ctx.params.flat)
-        report = drc_with_deck(ctx.input("gds"), runset, ctx.workdir, "drc", tech=_tech(ctx) if runset is None else None,
-                               top=ctx.params.top, deep=not ctx.params.flat)
+        report = drc_with_deck(
+            ctx.input("gds"),
+            runset,
+            ctx.workdir,
+            "drc",
+            tech=_tech(ctx) if runset is None else None,
+            top=ctx.params.top,
+            deep=not ctx.params.flat,
+        )
         ctx.log.info(report.text())
         outputs = {"report": "drc.json", "text": "drc.txt", "markers": "drc.lyrdb"}
         if runset is not None:
             outputs["log"] = "drc.log"
-        return StepResult(outputs=outputs,
-                          metrics={"signoff__drc__violations": report.total,
-                                   "signoff__drc__seconds": round(report.seconds, 3),
-                                   "signoff__drc__deck": deck_label(runset)},
-                          violations=report.total)
+        return StepResult(
+            outputs=outputs,
+            metrics={
+                "signoff__drc__violations": report.total,
+                "signoff__drc__seconds": round(report.seconds, 3),
+                "signoff__drc__deck": deck_label(runset),
+            },
+            violations=report.total,
+        )
 
 
 @register
@@ -94,28 +119,48 @@ class SignoffLvs(Step):
     version = "2"
     inputs = {"gds": "layout", "netlist": "reference SPICE netlist", "tech": "tech.yaml of the own deck"}
     optional_inputs = frozenset({"tech"})
-    outputs = {"report": "lvs.json", "text": "lvs.txt", "lvsdb": "lvs.lvsdb (runsets only)",
-               "extracted": "lvs.extracted.cir (runsets only)", "log": "lvs.log (klayout, runsets only)"}
+    outputs = {
+        "report": "lvs.json",
+        "text": "lvs.txt",
+        "lvsdb": "lvs.lvsdb (runsets only)",
+        "extracted": "lvs.extracted.cir (runsets only)",
+        "log": "lvs.log (klayout, runsets only)",
+    }
     optional_outputs = frozenset({"lvsdb", "extracted", "log"})
 
     class Params(StepParams):
         deck: str | None = Field(default=None, description=DECK_DESCRIPTION)
-        library: str | None = Field(default=None, description="own deck: take tech.yaml from this cell library")
-        subckt: str | None = Field(default=None, description="own deck: top subcircuit (default: the top cell)")
+        library: str | None = Field(
+            default=None, description="own deck: take tech.yaml from this cell library"
+        )
+        subckt: str | None = Field(
+            default=None, description="own deck: top subcircuit (default: the top cell)"
+        )
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.signoff.deck import deck_label, lvs_with_deck
 
         runset = _runset(ctx, "lvs", subckt=bool(ctx.params.subckt))
-        report = lvs_with_deck(ctx.input("gds"), ctx.input("netlist"), runset, ctx.workdir, "lvs",
-                               tech=_tech(ctx) if runset is None else None, subckt=ctx.params.subckt)
+        report = lvs_with_deck(
+            ctx.input("gds"),
+            ctx.input("netlist"),
+            runset,
+            ctx.workdir,
+            "lvs",
+            tech=_tech(ctx) if runset is None else None,
+            subckt=ctx.params.subckt,
+        )
         ctx.log.info(report.text())
         outputs = {"report": "lvs.json", "text": "lvs.txt"}
         if runset is not None:
             outputs |= {"lvsdb": "lvs.lvsdb", "extracted": "lvs.extracted.cir", "log": "lvs.log"}
-        return StepResult(outputs=outputs,
-                          metrics={"signoff__lvs__match": int(report.match),
-                                   "signoff__lvs__devices": report.devices_layout,
-                                   "signoff__lvs__seconds": round(report.seconds, 3),
-                                   "signoff__lvs__deck": deck_label(runset)},
-                          violations=0 if report.match else 1)
+        return StepResult(
+            outputs=outputs,
+            metrics={
+                "signoff__lvs__match": int(report.match),
+                "signoff__lvs__devices": report.devices_layout,
+                "signoff__lvs__seconds": round(report.seconds, 3),
+                "signoff__lvs__deck": deck_label(runset),
+            },
+            violations=0 if report.match else 1,
+        )

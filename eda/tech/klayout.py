@@ -22,11 +22,26 @@ __all__ = ["LAYER_STYLE", "layer_entries", "write_lyp", "write_lyt", "write_klay
 #: fill colour (0xRRGGBB) and KLayout dither pattern index of the SKY130 layers the generator draws
 #: (pattern 1 solid, 2 hollow, 5/9 diagonal hatches, 13 dotted); other layers get a colour from their name
 LAYER_STYLE: dict[str, tuple[int, int]] = {
-    "nwell": (0x268C6B, 13), "diff": (0x00CC66, 5), "tap": (0x99E6B3, 9), "poly": (0xFF0000, 5),
-    "licon": (0x800000, 1), "li1": (0xFFE6BF, 9), "mcon": (0x1A1A1A, 1), "met1": (0x0000FF, 5),
-    "via": (0x3333FF, 1), "met2": (0xFF00FF, 9), "via2": (0x800080, 1), "met3": (0x00FFFF, 5),
-    "via3": (0x008080, 1), "met4": (0xFFA500, 9), "via4": (0x805500, 1), "met5": (0xBFBF00, 5),
-    "capm": (0x8000FF, 13), "npc": (0x8C8CFF, 2), "nsdm": (0x9999FF, 2), "psdm": (0xFF9999, 2),
+    "nwell": (0x268C6B, 13),
+    "diff": (0x00CC66, 5),
+    "tap": (0x99E6B3, 9),
+    "poly": (0xFF0000, 5),
+    "licon": (0x800000, 1),
+    "li1": (0xFFE6BF, 9),
+    "mcon": (0x1A1A1A, 1),
+    "met1": (0x0000FF, 5),
+    "via": (0x3333FF, 1),
+    "met2": (0xFF00FF, 9),
+    "via2": (0x800080, 1),
+    "met3": (0x00FFFF, 5),
+    "via3": (0x008080, 1),
+    "met4": (0xFFA500, 9),
+    "via4": (0x805500, 1),
+    "met5": (0xBFBF00, 5),
+    "capm": (0x8000FF, 13),
+    "npc": (0x8C8CFF, 2),
+    "nsdm": (0x9999FF, 2),
+    "psdm": (0xFF9999, 2),
     "boundary": (0xFFFFFF, 2),
 }
 
@@ -86,8 +101,9 @@ def _lef_layer_map(tech: Tech) -> str:
     return "\n".join(lines)
 
 
-def write_lyt(tech: Tech | str | Path | None, path: str | Path, lyp: str | Path, *,
-              name: str | None = None) -> Path:
+def write_lyt(
+    tech: Tech | str | Path | None, path: str | Path, lyp: str | Path, *, name: str | None = None
+) -> Path:
     """Write the KLayout technology file of ``tech`` to ``path``, naming layer-properties file ``lyp``
     (relative to the ``.lyt``'s directory when it is there) and the LEF/DEF layer map; returns it."""
     import klayout.db as db
@@ -114,8 +130,9 @@ def write_lyt(tech: Tech | str | Path | None, path: str | Path, lyp: str | Path,
     return path
 
 
-def write_klayout_tech(tech: Tech | str | Path | None, directory: str | Path, stem: str | None = None) -> \
-        tuple[Path, Path]:
+def write_klayout_tech(
+    tech: Tech | str | Path | None, directory: str | Path, stem: str | None = None
+) -> tuple[Path, Path]:
     """Write ``<stem>.lyp`` and ``<stem>.lyt`` (stem: the technology's name) into ``directory``."""
     tech = tech if isinstance(tech, Tech) else load_tech(tech)
     directory = Path(directory)

@@ -16,14 +16,46 @@ import yaml
 
 from eda.errors import SpecError
 
-__all__ = ["Layer", "Rule", "Tech", "default_tech_path", "load_tech", "derived_tokens", "RULE_KINDS", "DERIVED_WORDS"]
+__all__ = [
+    "Layer",
+    "Rule",
+    "Tech",
+    "default_tech_path",
+    "load_tech",
+    "derived_tokens",
+    "RULE_KINDS",
+    "DERIVED_WORDS",
+]
 
 #: rule kinds the DRC engine knows (see :mod:`eda.signoff.drc` for what each checks)
-RULE_KINDS = ("width", "space", "size", "enclosure", "extension", "separation", "area", "cover", "adjacent",
-              "overlap", "isolated", "wide_space", "holes", "grid", "angle")
+RULE_KINDS = (
+    "width",
+    "space",
+    "size",
+    "enclosure",
+    "extension",
+    "separation",
+    "area",
+    "cover",
+    "adjacent",
+    "overlap",
+    "isolated",
+    "wide_space",
+    "holes",
+    "grid",
+    "angle",
+)
 _TWO_LAYER_KINDS = ("enclosure", "extension", "separation", "cover", "adjacent", "overlap")
 #: words of a derived-layer expression besides layer names and ``& | - ^`` (see :func:`derived_tokens`)
-DERIVED_WORDS = ("interacting", "not_interacting", "overlapping", "not_overlapping", "inside", "outside", "sized")
+DERIVED_WORDS = (
+    "interacting",
+    "not_interacting",
+    "overlapping",
+    "not_overlapping",
+    "inside",
+    "outside",
+    "sized",
+)
 
 
 def default_tech_path() -> Path:
@@ -80,8 +112,11 @@ class Tech:
         try:
             return self.layers[name].gds
         except KeyError:
-            raise SpecError(f"technology '{self.name}' has no layer '{name}'", where=str(self.path),
-                            hint=f"layers: {sorted(self.layers)}") from None
+            raise SpecError(
+                f"technology '{self.name}' has no layer '{name}'",
+                where=str(self.path),
+                hint=f"layers: {sorted(self.layers)}",
+            ) from None
 
     def label(self, name: str) -> tuple[int, int]:
         """GDS (layer, texttype) for pin labels on layer ``name`` (the drawing layer if none is given)."""
@@ -135,35 +170,64 @@ def load_tech(path: str | Path | None = None) -> Tech:
             label = tuple(entry["label"]) if "label" in entry else None
             layers[name] = Layer(name, (int(entry["gds"][0]), int(entry["gds"][1])), label, props)  # type: ignore[arg-type]
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise SpecError(f"layer '{name}' is malformed ({exc})", where=str(path),
-                            hint="each layer needs `gds: [layer, datatype]`") from None
+            raise SpecError(
+                f"layer '{name}' is malformed ({exc})",
+                where=str(path),
+                hint="each layer needs `gds: [layer, datatype]`",
+            ) from None
     derived = {str(k): str(v) for k, v in (data.get("derived") or {}).items()}
     for name, expr in derived.items():
         for token in derived_tokens(expr):
-            if token not in layers and token not in derived and token not in DERIVED_WORDS \
-                    and token not in "&|-^" and not _is_number(token):
-                raise SpecError(f"derived layer '{name}' uses unknown layer '{token}'", where=str(path),
-                                hint=f"operators: & | - ^ {' '.join(DERIVED_WORDS)}")
+            if (
+                token not in layers
+                and token not in derived
+                and token not in DERIVED_WORDS
+                and token not in "&|-^"
+                and not _is_number(token)
+            ):
+                raise SpecError(
+                    f"derived layer '{name}' uses unknown layer '{token}'",
+                    where=str(path),
+                    hint=f"operators: & | - ^ {' '.join(DERIVED_WORDS)}",
+                )
     rules = []
     for entry in data.get("rules") or []:
         try:
             over = entry.get("over")
-            rule = Rule(str(entry["name"]), str(entry["kind"]), str(entry["layer"]), float(entry["value"]),
-                        entry.get("layer2"), None if over is None else float(over))
+            rule = Rule(
+                str(entry["name"]),
+                str(entry["kind"]),
+                str(entry["layer"]),
+                float(entry["value"]),
+                entry.get("layer2"),
+                None if over is None else float(over),
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise SpecError(f"rule {entry!r} is malformed ({exc})", where=str(path)) from None
         if rule.kind not in RULE_KINDS:
-            raise SpecError(f"rule '{rule.name}' has unknown kind '{rule.kind}'", where=str(path),
-                            hint=f"kinds: {', '.join(RULE_KINDS)}")
+            raise SpecError(
+                f"rule '{rule.name}' has unknown kind '{rule.kind}'",
+                where=str(path),
+                hint=f"kinds: {', '.join(RULE_KINDS)}",
+            )
         if rule.kind in _TWO_LAYER_KINDS and rule.layer2 is None:
             raise SpecError(f"rule '{rule.name}' ({rule.kind}) needs `layer2`", where=str(path))
         if rule.kind == "wide_space" and rule.over is None:
-            raise SpecError(f"rule '{rule.name}' (wide_space) needs `over` (the width it applies above, um)",
-                            where=str(path))
+            raise SpecError(
+                f"rule '{rule.name}' (wide_space) needs `over` (the width it applies above, um)",
+                where=str(path),
+            )
         for layer in (rule.layer, rule.layer2):
             if layer is not None and layer not in layers and layer not in derived:
                 raise SpecError(f"rule '{rule.name}' uses unknown layer '{layer}'", where=str(path))
         rules.append(rule)
     stack = tuple(tuple(s) for s in data.get("stack") or [])
-    return Tech(name=str(data.get("name", path.stem)), path=path, layers=layers, rules=tuple(rules),
-                derived=derived, stack=stack, data=data)  # type: ignore[arg-type]
+    return Tech(
+        name=str(data.get("name", path.stem)),
+        path=path,
+        layers=layers,
+        rules=tuple(rules),
+        derived=derived,
+        stack=stack,
+        data=data,
+    )  # type: ignore[arg-type]

@@ -21,5 +21,13 @@ programs (:mod:`~eda.workloads.quant`), built-in networks (:mod:`~eda.workloads.
 from eda.workloads.mapping import ArraySpec, current_maps, map_layer, map_workload
 from eda.workloads.workload import LayerRecord, TracePhase, Workload, export_neurosim
 
-__all__ = ["Workload", "LayerRecord", "TracePhase", "export_neurosim", "ArraySpec", "map_layer", "map_workload",
-           "current_maps"]
+__all__ = [
+    "Workload",
+    "LayerRecord",
+    "TracePhase",
+    "export_neurosim",
+    "ArraySpec",
+    "map_layer",
+    "map_workload",
+    "current_maps",
+]

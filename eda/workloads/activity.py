@@ -66,9 +66,13 @@ def compressed_table(path: Any) -> np.ndarray:
     return table
 
 
-def minilm_activity(sentences: list[str] | tuple[str, ...], activation_bits: int = 8,
-                    word_table: np.ndarray | None = None, embedding_file: Any = None,
-                    max_length: int = 128) -> dict[str, dict[str, Any]]:
+def minilm_activity(
+    sentences: list[str] | tuple[str, ...],
+    activation_bits: int = 8,
+    word_table: np.ndarray | None = None,
+    embedding_file: Any = None,
+    max_length: int = 128,
+) -> dict[str, dict[str, Any]]:
     """Measured activity of every MiniLM layer on ``sentences``: ``{layer: {input_density, toggle_rate,
     signed, tokens, peak}}`` with the workload's layer names (``layer{i}.q/k/v/o/ffn1/ffn2``,
     ``layer{i}.attn``) and, with an MCUBERT ``embedding_file``, its ``embed.c{c}.proj`` layers (input: the
@@ -108,8 +112,13 @@ def minilm_activity(sentences: list[str] | tuple[str, ...], activation_bits: int
     for name, parts in captured.items():
         values = np.concatenate(parts)
         density, toggle = bit_activity(values, activation_bits)
-        out[name] = {"input_density": density, "toggle_rate": toggle, "signed": bool((values < 0).any()),
-                     "tokens": int(values.shape[0]), "peak": float(np.abs(values).max())}
+        out[name] = {
+            "input_density": density,
+            "toggle_rate": toggle,
+            "signed": bool((values < 0).any()),
+            "tokens": int(values.shape[0]),
+            "peak": float(np.abs(values).max()),
+        }
     return out
 
 
@@ -132,6 +141,8 @@ def apply_activity(workload: Any, activity: dict[str, dict[str, Any]]) -> list[s
         layer.input_density = round(float(item["input_density"]), 6)
         layer.toggle_rate = round(float(item["toggle_rate"]), 6)
     if len(missing) == len(workload.layers):
-        raise SpecError(f"no layer of workload '{workload.name}' was measured",
-                        hint=f"measured layers: {sorted(activity)[:6]} ...")
+        raise SpecError(
+            f"no layer of workload '{workload.name}' was measured",
+            hint=f"measured layers: {sorted(activity)[:6]} ...",
+        )
     return missing

@@ -23,9 +23,11 @@ from eda.workloads.threads import single_thread
 __all__ = ["WorkloadActivity", "split_sentences"]
 
 #: the demo's input text (written for this project)
-DEFAULT_TEXT = ("The power grid of the chip must deliver current to every cell. IR drop lowers the supply voltage "
-                "seen by transistors far from the pads. Analog compute-in-memory macros sum charge on shared "
-                "capacitors. A successive approximation ADC converts the column voltage to bits.")
+DEFAULT_TEXT = (
+    "The power grid of the chip must deliver current to every cell. IR drop lowers the supply voltage "
+    "seen by transistors far from the pads. Analog compute-in-memory macros sum charge on shared "
+    "capacitors. A successive approximation ADC converts the column voltage to bits."
+)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -38,12 +40,16 @@ class WorkloadActivity(Step):
     """Measure each layer's input bit density and toggle rate from the real network's activations on text."""
 
     name = "workload.activity"
-    inputs = {"workload": "workload.yaml whose layers get the measured activity (MiniLM layer names)",
-              "embedding": "optional MCUBERT embedding.npz: the network runs with the compressed word table",
-              "text": "optional UTF-8 text file (replaces the `text` parameter)"}
+    inputs = {
+        "workload": "workload.yaml whose layers get the measured activity (MiniLM layer names)",
+        "embedding": "optional MCUBERT embedding.npz: the network runs with the compressed word table",
+        "text": "optional UTF-8 text file (replaces the `text` parameter)",
+    }
     optional_inputs = frozenset({"embedding", "text"})
-    outputs = {"workload": "workload.yaml (measured input_density / toggle_rate per layer)",
-               "activity": "activity.json (per layer: density, toggle rate, tokens, signed, peak)"}
+    outputs = {
+        "workload": "workload.yaml (measured input_density / toggle_rate per layer)",
+        "activity": "activity.json (per layer: density, toggle rate, tokens, signed, peak)",
+    }
 
     class Params(StepParams):
         text: str = Field(DEFAULT_TEXT, min_length=1, description="input text, split into sentences")
@@ -61,29 +67,47 @@ class WorkloadActivity(Step):
         try:
             text = text_file.read_text(encoding="utf-8") if text_file is not None else p.text
         except (OSError, UnicodeDecodeError) as exc:
-            raise DataError(f"cannot read the input text: {exc}", where=str(text_file),
-                            hint="give a UTF-8 text file") from None
+            raise DataError(
+                f"cannot read the input text: {exc}", where=str(text_file), hint="give a UTF-8 text file"
+            ) from None
         sentences = split_sentences(text)
         if not sentences:
             raise DataError("the input text has no sentences", where=str(text_file or "text"))
         work = Workload.load(ctx.input("workload"))
         with single_thread():
-            activity = minilm_activity(sentences, p.activation_bits,
-                                       embedding_file=ctx.optional_input("embedding"), max_length=p.max_length)
+            activity = minilm_activity(
+                sentences,
+                p.activation_bits,
+                embedding_file=ctx.optional_input("embedding"),
+                max_length=p.max_length,
+            )
         unmeasured = apply_activity(work, activity)
-        work.meta.update({"activity": "measured", "activity_sentences": len(sentences),
-                          "activity_tokens": max(item["tokens"] for item in activity.values())})
+        work.meta.update(
+            {
+                "activity": "measured",
+                "activity_sentences": len(sentences),
+                "activity_tokens": max(item["tokens"] for item in activity.values()),
+            }
+        )
         work.save(ctx.path("workload.yaml"))
-        report: dict[str, Any] = {"sentences": sentences, "activation_bits": p.activation_bits, "layers": activity,
-                                  "unmeasured": unmeasured}
+        report: dict[str, Any] = {
+            "sentences": sentences,
+            "activation_bits": p.activation_bits,
+            "layers": activity,
+            "unmeasured": unmeasured,
+        }
         ctx.path("activity.json").write_text(json.dumps(report, indent=1))
         measured = [v for k, v in activity.items() if k in {layer.name for layer in work.layers}]
         densities = np.array([v["input_density"] for v in measured])
         toggles = np.array([v["toggle_rate"] for v in measured])
-        return StepResult(outputs={"workload": "workload.yaml", "activity": "activity.json"}, metrics={
-            "workload__activity__layers_measured": len(measured),
-            "workload__activity__tokens": work.meta["activity_tokens"],
-            "workload__activity__input_density_mean": float(densities.mean()),
-            "workload__activity__input_density_min": float(densities.min()),
-            "workload__activity__input_density_max": float(densities.max()),
-            "workload__activity__toggle_rate_mean": float(toggles.mean())})
+        return StepResult(
+            outputs={"workload": "workload.yaml", "activity": "activity.json"},
+            metrics={
+                "workload__activity__layers_measured": len(measured),
+                "workload__activity__tokens": work.meta["activity_tokens"],
+                "workload__activity__input_density_mean": float(densities.mean()),
+                "workload__activity__input_density_min": float(densities.min()),
+                "workload__activity__input_density_max": float(densities.max()),
+                "workload__activity__toggle_rate_mean": float(toggles.mean()),
+            },
+        )

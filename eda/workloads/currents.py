@@ -37,7 +37,9 @@ class ArrayGrid:
         spec = mapping.spec
         nx = max(1, math.ceil(math.sqrt(mapping.arrays)))
         ny = max(1, math.ceil(mapping.arrays / nx))
-        return cls(nx, ny, spec.cols * spec.cell_width_um, spec.rows * spec.cell_height_um + spec.periphery_height_um)
+        return cls(
+            nx, ny, spec.cols * spec.cell_width_um, spec.rows * spec.cell_height_um + spec.periphery_height_um
+        )
 
     @property
     def width_um(self) -> float:
@@ -72,8 +74,9 @@ class CurrentTrace:
         return self.currents_a.mean(axis=0)
 
 
-def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float = 10.0,
-                 slices: int = 20) -> CurrentTrace:
+def current_maps(
+    workload: Workload, mapping: WorkloadMapping, *, tile_um: float = 10.0, slices: int = 20
+) -> CurrentTrace:
     """Per-tile supply current over the macro's array grid in ``slices`` equal time slices of the inference.
 
     A layer's arrays draw ``energy / (V · latency)`` while the layer runs, spread uniformly over the cells
@@ -88,7 +91,7 @@ def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float
     edges = np.linspace(0.0, total, slices + 1)
     maps = np.zeros((slices, nty, ntx))
     owner: list[str] = []
-    shared = sum(item.arrays for item in mapping.layers) > mapping.arrays   # time-multiplexed macro
+    shared = sum(item.arrays for item in mapping.layers) > mapping.arrays  # time-multiplexed macro
     if shared:
         owner = ["(time-multiplexed)"] * mapping.arrays
     footprint: dict[str, np.ndarray] = {}
@@ -116,7 +119,9 @@ def current_maps(workload: Workload, mapping: WorkloadMapping, *, tile_um: float
             overlap = min(end, edges[k + 1]) - max(start, edges[k])
             if overlap > 0:
                 maps[k] += footprint[name] * current * overlap / (edges[k + 1] - edges[k])
-    return CurrentTrace(times_s=edges[:-1], currents_a=maps, tile_um=tile_um, array_grid=plan, array_layers=owner)
+    return CurrentTrace(
+        times_s=edges[:-1], currents_a=maps, tile_um=tile_um, array_grid=plan, array_layers=owner
+    )
 
 
 def workload_timeline(mapping: WorkloadMapping) -> list[tuple[str, float, float]]:

@@ -103,8 +103,10 @@ class ArraySpec:
         if self.rows < 1 or self.cols < 1:
             raise SpecError(f"array size must be positive, got {self.rows}x{self.cols}")
         if self.local_array_size < 1 or self.rows % self.local_array_size:
-            raise SpecError(f"local_array_size {self.local_array_size} must divide rows {self.rows}",
-                            hint="pick L among the divisors of H")
+            raise SpecError(
+                f"local_array_size {self.local_array_size} must divide rows {self.rows}",
+                hint="pick L among the divisors of H",
+            )
         if self.adc_bits < 1 or self.cols_per_adc < 1 or self.cols % self.cols_per_adc:
             raise SpecError("adc_bits >= 1 and cols_per_adc >= 1 dividing cols are required")
 
@@ -132,9 +134,20 @@ class ArraySpec:
         """
         if isinstance(spec, cls):
             return spec
-        data = dict(spec) if isinstance(spec, dict) else {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
-        aliases = {"height": "rows", "H": "rows", "width": "cols", "W": "cols", "L": "local_array_size",
-                   "b_adc": "adc_bits", "adc_resolution": "adc_bits"}
+        data = (
+            dict(spec)
+            if isinstance(spec, dict)
+            else {k: getattr(spec, k) for k in dir(spec) if not k.startswith("_")}
+        )
+        aliases = {
+            "height": "rows",
+            "H": "rows",
+            "width": "cols",
+            "W": "cols",
+            "L": "local_array_size",
+            "b_adc": "adc_bits",
+            "adc_resolution": "adc_bits",
+        }
         if "unit_cap_fF" in data:
             data["unit_cap_f"] = float(data.pop("unit_cap_fF")) * 1e-15
         if "clock_MHz" in data:
@@ -208,14 +221,25 @@ class AcimModelCost:
             from eda.acim.models import DesignPoints, evaluate
 
             points = DesignPoints.from_arrays(
-                rows=spec.rows, cols=spec.cols, local_array_size=spec.local_array_size, adc_bits=spec.adc_bits,
-                input_bits=self.input_bits, weight_bits=self.weight_bits, unit_cap_fF=spec.unit_cap_f * 1e15,
-                cols_per_adc=spec.cols_per_adc, clock_MHz=spec.clock_hz / 1e6)
+                rows=spec.rows,
+                cols=spec.cols,
+                local_array_size=spec.local_array_size,
+                adc_bits=spec.adc_bits,
+                input_bits=self.input_bits,
+                weight_bits=self.weight_bits,
+                unit_cap_fF=spec.unit_cap_f * 1e15,
+                cols_per_adc=spec.cols_per_adc,
+                clock_MHz=spec.clock_hz / 1e6,
+            )
             m = evaluate(points, self.tech)
             ops = 2 * (spec.rows // spec.local_array_size) * spec.cols / (self.input_bits * self.weight_bits)
             active = float(m["energy_caps_fJ_per_op"][0] + m["energy_wordline_fJ_per_op"][0])
             fixed = float(m["energy_per_op_fJ"][0]) - active
-            self._cache[spec] = (fixed * ops * 1e-15, active * ops * 1e-15, float(m["cycle_time_ns"][0]) * 1e-9)
+            self._cache[spec] = (
+                fixed * ops * 1e-15,
+                active * ops * 1e-15,
+                float(m["cycle_time_ns"][0]) * 1e-9,
+            )
         return self._cache[spec]
 
     def op_energy_j(self, spec: ArraySpec, active_fraction: float) -> float:
@@ -290,17 +314,25 @@ class WorkloadMapping:
 
     def summary(self) -> dict[str, Any]:
         """Totals for metrics/JSON."""
-        return {"workload": self.workload, "arrays": self.arrays, "latency_s": self.latency_s,
-                "energy_j": self.energy_j, "macs": self.macs, "tops_per_w": self.tops_per_w,
-                "spec": asdict(self.spec)}
+        return {
+            "workload": self.workload,
+            "arrays": self.arrays,
+            "latency_s": self.latency_s,
+            "energy_j": self.energy_j,
+            "macs": self.macs,
+            "tops_per_w": self.tops_per_w,
+            "spec": asdict(self.spec),
+        }
 
 
 def _gemm_tiles(op: GemmOp, spec: ArraySpec, weight_bits: int) -> tuple[int, int, int, int]:
     """(row_tiles, col_tiles, groups_per_array, arrays) for one weight copy set of ``op``."""
     weights_per_row = spec.logical_cols // weight_bits
     if weights_per_row < 1:
-        raise SpecError(f"a {weight_bits}-bit weight does not fit in {spec.logical_cols} logical columns",
-                        hint="use a wider array, fewer columns per ADC or fewer weight bits")
+        raise SpecError(
+            f"a {weight_bits}-bit weight does not fit in {spec.logical_cols} logical columns",
+            hint="use a wider array, fewer columns per ADC or fewer weight bits",
+        )
     row_tiles = math.ceil(op.k / spec.logical_rows)
     col_tiles = math.ceil(op.n / weights_per_row)
     groups_per_array = 1
@@ -310,8 +342,15 @@ def _gemm_tiles(op: GemmOp, spec: ArraySpec, weight_bits: int) -> tuple[int, int
     return row_tiles, col_tiles, groups_per_array, arrays
 
 
-def map_gemm(op: GemmOp, spec: ArraySpec, *, weight_bits: int, activation_bits: int,
-             block_size: int = 1, replication: int = 1) -> dict[str, int | float]:
+def map_gemm(
+    op: GemmOp,
+    spec: ArraySpec,
+    *,
+    weight_bits: int,
+    activation_bits: int,
+    block_size: int = 1,
+    replication: int = 1,
+) -> dict[str, int | float]:
     """Counts for one matrix product: arrays, array operations, cycles (operation slots), utilisations.
 
     ``block_size`` > 1 (block-circulant): only the ``n / b`` generating columns are stored; each is applied
@@ -322,7 +361,9 @@ def map_gemm(op: GemmOp, spec: ArraySpec, *, weight_bits: int, activation_bits: 
     rows_used = min(op.k, spec.logical_rows) if not op.one_hot else 1
     local_ops = 1 if op.one_hot else min(spec.local_array_size, math.ceil(rows_used / spec.rows_per_op))
     planes = 1 if op.one_hot else activation_bits
-    tiles_active = (col_tiles if op.one_hot else row_tiles * col_tiles) * math.ceil(op.repeats / groups_per_array)
+    tiles_active = (col_tiles if op.one_hot else row_tiles * col_tiles) * math.ceil(
+        op.repeats / groups_per_array
+    )
     ops_per_vector = planes * local_ops * tiles_active * block_size
     array_ops = op.m * ops_per_vector
     per_array_ops = planes * local_ops * block_size
@@ -333,20 +374,31 @@ def map_gemm(op: GemmOp, spec: ArraySpec, *, weight_bits: int, activation_bits: 
     stored_bits = stored.k * stored.n * stored.repeats * weight_bits
     slots = array_ops * spec.rows_per_op * (spec.logical_cols // weight_bits)
     useful = op.macs
-    return {"row_tiles": row_tiles, "col_tiles": col_tiles, "groups_per_array": groups_per_array,
-            "arrays": arrays * replication, "array_ops": array_ops, "cycles": cycles, "write_cycles": write_cycles,
-            "cell_utilisation": stored_bits / (cells * replication) if cells else 0.0,
-            "compute_utilisation": min(1.0, useful / slots) if slots else 0.0, "macs": useful}
+    return {
+        "row_tiles": row_tiles,
+        "col_tiles": col_tiles,
+        "groups_per_array": groups_per_array,
+        "arrays": arrays * replication,
+        "array_ops": array_ops,
+        "cycles": cycles,
+        "write_cycles": write_cycles,
+        "cell_utilisation": stored_bits / (cells * replication) if cells else 0.0,
+        "compute_utilisation": min(1.0, useful / slots) if slots else 0.0,
+        "macs": useful,
+    }
 
 
-def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None = None,
-              replication: int = 1) -> LayerMapping:
+def map_layer(
+    layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None = None, replication: int = 1
+) -> LayerMapping:
     """Tile every matrix product of ``layer`` onto ``spec`` arrays; energy and latency from ``cost``."""
     cost = cost or AnalyticOpCost()
     if replication < 1:
         raise SpecError("replication must be >= 1", where=f"layer '{layer.name}'")
     block = int(layer.block_size or 1) if layer.structure == "block_circulant" else 1
-    active = layer.input_density if layer.structure != "one_hot" else 1.0 / max(1, layer.shape.get("vocab", 1))
+    active = (
+        layer.input_density if layer.structure != "one_hot" else 1.0 / max(1, layer.shape.get("vocab", 1))
+    )
     op_energy = cost.op_energy_j(spec, active)
     op_time = cost.op_time_s(spec)
     totals = {"arrays": 0, "array_ops": 0, "cycles": 0, "write_cycles": 0, "macs": 0}
@@ -354,8 +406,14 @@ def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None =
     cells_weighted = 0.0
     slots_weighted = 0.0
     for op in layer.gemm_ops():
-        counts = map_gemm(op, spec, weight_bits=layer.weight_bits, activation_bits=layer.activation_bits,
-                          block_size=block if op.static_weights else 1, replication=replication)
+        counts = map_gemm(
+            op,
+            spec,
+            weight_bits=layer.weight_bits,
+            activation_bits=layer.activation_bits,
+            block_size=block if op.static_weights else 1,
+            replication=replication,
+        )
         parts.append({"part": op.part, **counts})
         for key in totals:
             totals[key] += int(counts[key])
@@ -364,14 +422,23 @@ def map_layer(layer: LayerRecord, spec: ArraySpec, *, cost: OpCostModel | None =
     first = parts[0]
     write_energy = totals["write_cycles"] * spec.row_write_energy_j
     return LayerMapping(
-        name=layer.name, arrays=totals["arrays"], row_tiles=int(first["row_tiles"]), col_tiles=int(first["col_tiles"]),
-        groups_per_array=int(first["groups_per_array"]), replication=replication, array_ops=totals["array_ops"],
-        cycles=totals["cycles"] + totals["write_cycles"], write_cycles=totals["write_cycles"],
+        name=layer.name,
+        arrays=totals["arrays"],
+        row_tiles=int(first["row_tiles"]),
+        col_tiles=int(first["col_tiles"]),
+        groups_per_array=int(first["groups_per_array"]),
+        replication=replication,
+        array_ops=totals["array_ops"],
+        cycles=totals["cycles"] + totals["write_cycles"],
+        write_cycles=totals["write_cycles"],
         latency_s=totals["cycles"] * op_time + totals["write_cycles"] / spec.clock_hz,
-        energy_j=totals["array_ops"] * op_energy + write_energy, macs=totals["macs"],
+        energy_j=totals["array_ops"] * op_energy + write_energy,
+        macs=totals["macs"],
         cell_utilisation=cells_weighted / totals["arrays"] if totals["arrays"] else 0.0,
         compute_utilisation=slots_weighted / totals["array_ops"] if totals["array_ops"] else 0.0,
-        active_fraction=active, parts=parts)
+        active_fraction=active,
+        parts=parts,
+    )
 
 
 def time_multiplex(item: LayerMapping, spec: ArraySpec) -> LayerMapping:
@@ -385,13 +452,20 @@ def time_multiplex(item: LayerMapping, spec: ArraySpec) -> LayerMapping:
         return item
     rounds = math.ceil(item.arrays / spec.num_arrays)
     writes = rounds * spec.rows
-    return replace(item, arrays=min(item.arrays, spec.num_arrays), rounds=rounds, weight_write_cycles=writes,
-                   cycles=rounds * item.cycles + writes, latency_s=rounds * item.latency_s + writes / spec.clock_hz,
-                   energy_j=item.energy_j + item.arrays * spec.rows * spec.row_write_energy_j)
+    return replace(
+        item,
+        arrays=min(item.arrays, spec.num_arrays),
+        rounds=rounds,
+        weight_write_cycles=writes,
+        cycles=rounds * item.cycles + writes,
+        latency_s=rounds * item.latency_s + writes / spec.clock_hz,
+        energy_j=item.energy_j + item.arrays * spec.rows * spec.row_write_energy_j,
+    )
 
 
-def map_on_point(workload: Workload, point: dict[str, Any], *, cost_model: str = "acim",
-                 num_arrays: int | None = None) -> WorkloadMapping:
+def map_on_point(
+    workload: Workload, point: dict[str, Any], *, cost_model: str = "acim", num_arrays: int | None = None
+) -> WorkloadMapping:
     """Map ``workload`` onto the ACIM design ``point`` (a Pareto row or ``best_point.json``: rows, cols,
     local_array_size, adc_bits, cols_per_adc, clock_MHz, unit_cap_fF, input_bits, weight_bits).
 
@@ -404,13 +478,22 @@ def map_on_point(workload: Workload, point: dict[str, Any], *, cost_model: str =
     if num_arrays is not None:
         fields["num_arrays"] = num_arrays
     spec = ArraySpec.from_any(fields)
-    cost: OpCostModel = (AcimModelCost(int(point.get("input_bits", 4)), int(point.get("weight_bits", 4)))
-                         if cost_model == "acim" else AnalyticOpCost())
+    cost: OpCostModel = (
+        AcimModelCost(int(point.get("input_bits", 4)), int(point.get("weight_bits", 4)))
+        if cost_model == "acim"
+        else AnalyticOpCost()
+    )
     return map_workload(workload, spec, cost=cost, reload_weights=True)
 
 
-def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cost: OpCostModel | None = None,
-                 replication: int | dict[str, int] = 1, reload_weights: bool = False) -> WorkloadMapping:
+def map_workload(
+    workload: Workload,
+    spec: ArraySpec | Any | None = None,
+    *,
+    cost: OpCostModel | None = None,
+    replication: int | dict[str, int] = 1,
+    reload_weights: bool = False,
+) -> WorkloadMapping:
     """Map every layer, then lay the trace out in time (layers run one after another).
 
     Every layer gets its own arrays (weights stay resident). When ``spec.num_arrays`` is set and the
@@ -426,9 +509,11 @@ def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cos
     arrays = sum(item.arrays for item in layers)
     if spec.num_arrays is not None and arrays > spec.num_arrays:
         if not reload_weights:
-            raise SpecError(f"workload '{workload.name}' needs {arrays} arrays, the macro has {spec.num_arrays}",
-                            hint="raise num_arrays, use larger arrays, compress the weights, or reload weights "
-                                 "(time-multiplex the macro)")
+            raise SpecError(
+                f"workload '{workload.name}' needs {arrays} arrays, the macro has {spec.num_arrays}",
+                hint="raise num_arrays, use larger arrays, compress the weights, or reload weights "
+                "(time-multiplex the macro)",
+            )
         layers = [time_multiplex(item, spec) for item in layers]
         arrays = spec.num_arrays
     by_name = {item.name: item for item in layers}
@@ -444,8 +529,16 @@ def map_workload(workload: Workload, spec: ArraySpec | Any | None = None, *, cos
                 now += item.latency_s
                 energy += item.energy_j
                 macs += item.macs
-    return WorkloadMapping(workload=workload.name, spec=spec, layers=layers, timeline=timeline, arrays=arrays,
-                           latency_s=now, energy_j=energy, macs=macs)
+    return WorkloadMapping(
+        workload=workload.name,
+        spec=spec,
+        layers=layers,
+        timeline=timeline,
+        arrays=arrays,
+        latency_s=now,
+        energy_j=energy,
+        macs=macs,
+    )
 
 
 from eda.workloads.currents import ArrayGrid, CurrentTrace, current_maps  # noqa: E402  (re-export)

@@ -27,10 +27,12 @@ def _checked_file(ctx: typer.Context, param: typer.CallbackParam, value: Path | 
     return output_file(value, f"--{param.name}") if value is not None else None
 
 
-OutOption = Annotated[Path, typer.Option("--out", help="Workload file to write (.yaml or .json).",
-                                         callback=_checked_file)]
-ReportOption = Annotated[Path | None, typer.Option("--report", help="Also write the JSON report here.",
-                                                  callback=_checked_file)]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="Workload file to write (.yaml or .json).", callback=_checked_file)
+]
+ReportOption = Annotated[
+    Path | None, typer.Option("--report", help="Also write the JSON report here.", callback=_checked_file)
+]
 
 
 def emit(result: tuple[Any, dict, dict], out: Path, report: Path | None) -> None:
@@ -50,8 +52,12 @@ def _print_metrics(work: Any, metrics: dict, out: Path) -> None:
     typer.echo(f"workload '{work.name}': {len(work.layers)} layers -> {out}")
 
 
-SetOption = Annotated[list[str] | None, typer.Option("--set", help="A step parameter: KEY=VALUE (repeatable; "
-                                                                  "`eda steps` lists them with their bounds).")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set", help="A step parameter: KEY=VALUE (repeatable; `eda steps` lists them with their bounds)."
+    ),
+]
 
 
 def run_step(step_name: str, sets: list[str] | None, out: Path, report: Path | None) -> None:
@@ -68,12 +74,18 @@ def run_step(step_name: str, sets: list[str] | None, out: Path, report: Path | N
 
     with tempfile.TemporaryDirectory(prefix="eda-workload-") as tmp:
         flow_file = Path(tmp) / "flow.yaml"
-        flow_file.write_text(yaml.safe_dump({"name": step_name.replace(".", "-"),
-                                             "steps": [{"id": "method", "use": step_name}]}))
+        flow_file.write_text(
+            yaml.safe_dump(
+                {"name": step_name.replace(".", "-"), "steps": [{"id": "method", "use": step_name}]}
+            )
+        )
         for item in sets or []:
             if "=" not in item or "." in item.partition("=")[0] or not item.partition("=")[0].strip():
-                raise UserError(f"bad --set '{item}'", where="--set",
-                                hint=f"write --set KEY=VALUE with a parameter of {step_name} (`eda steps {step_name}`)")
+                raise UserError(
+                    f"bad --set '{item}'",
+                    where="--set",
+                    hint=f"write --set KEY=VALUE with a parameter of {step_name} (`eda steps {step_name}`)",
+                )
         try:
             flow = load_flow(flow_file, [f"method.{item}" for item in sets or []])
         except UserError as exc:  # the one-step flow is ours: name the option, not its temporary file

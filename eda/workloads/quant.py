@@ -70,9 +70,11 @@ def calibrate_input_ranges(model: Any, x: Any) -> dict[str, tuple[float, bool]]:
     ranges: dict[str, tuple[float, bool]] = {}
     hooks = []
     for name, module in weight_layers(model):
+
         def record(mod: Any, inputs: Any, _name: str = name) -> None:
             t = inputs[0].detach()
             ranges[_name] = (float(t.abs().max()), bool((t < 0).any()))
+
         hooks.append(module.register_forward_pre_hook(record))
     try:
         with torch.no_grad():
@@ -104,7 +106,9 @@ def quantized_model(model: Any, bits: dict[str, tuple[int, int]], calibration: A
         module.weight.data = torch.from_numpy((q * scale.reshape(shape)).astype(np.float32))
         x_max, signed = ranges[name]
 
-        def pre(mod: Any, inputs: Any, _ab: int = ab, _max: float = max(x_max, 1e-12), _signed: bool = signed) -> Any:
+        def pre(
+            mod: Any, inputs: Any, _ab: int = ab, _max: float = max(x_max, 1e-12), _signed: bool = signed
+        ) -> Any:
             t = inputs[0]
             levels = 2 ** (_ab - 1) - 1 if _signed else 2**_ab - 1
             low = -levels if _signed else 0
@@ -114,8 +118,9 @@ def quantized_model(model: Any, bits: dict[str, tuple[int, int]], calibration: A
     return q_model.eval()
 
 
-def choose_per_layer(errors: Sequence[Sequence[float]], costs: Sequence[Sequence[float]],
-                     budget: float) -> list[int]:
+def choose_per_layer(
+    errors: Sequence[Sequence[float]], costs: Sequence[Sequence[float]], budget: float
+) -> list[int]:
     """Pick option ``c_l`` per layer minimising Σ errors[l][c_l] subject to Σ costs[l][c_l] ≤ budget.
 
     Exact 0/1 integer program (multiple-choice knapsack: one binary per option, one equality per layer,
@@ -127,8 +132,10 @@ def choose_per_layer(errors: Sequence[Sequence[float]], costs: Sequence[Sequence
     _check_tables(errors, costs)
     cheapest = sum(min(row) for row in costs)
     if cheapest > budget * (1 + 1e-12):
-        raise SpecError(f"budget {budget:.6g} is below the cheapest assignment {cheapest:.6g}",
-                        hint="raise the budget or add cheaper options")
+        raise SpecError(
+            f"budget {budget:.6g} is below the cheapest assignment {cheapest:.6g}",
+            hint="raise the budget or add cheaper options",
+        )
     sizes = [len(row) for row in errors]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     n = int(offsets[-1])
@@ -137,19 +144,27 @@ def choose_per_layer(errors: Sequence[Sequence[float]], costs: Sequence[Sequence
     cost_row = np.array([v for row in costs for v in row], dtype=float)
     one_each = np.zeros((len(sizes), n))
     for i in range(len(sizes)):
-        one_each[i, offsets[i]:offsets[i + 1]] = 1.0
-    constraints = [LinearConstraint(one_each, 1.0, 1.0),
-                   LinearConstraint(cost_row[None, :], -np.inf, budget * (1 + 1e-12))]
-    result = milp(objective, constraints=constraints, integrality=np.ones(n), bounds=Bounds(0, 1),
-                  options={"mip_rel_gap": 0.0})
+        one_each[i, offsets[i] : offsets[i + 1]] = 1.0
+    constraints = [
+        LinearConstraint(one_each, 1.0, 1.0),
+        LinearConstraint(cost_row[None, :], -np.inf, budget * (1 + 1e-12)),
+    ]
+    result = milp(
+        objective,
+        constraints=constraints,
+        integrality=np.ones(n),
+        bounds=Bounds(0, 1),
+        options={"mip_rel_gap": 0.0},
+    )
     if result.x is None:
         raise SpecError(f"bit-allocation integer program failed: {result.message}")
     x = np.round(result.x)
-    return [int(np.argmax(x[offsets[i]:offsets[i + 1]])) for i in range(len(sizes))]
+    return [int(np.argmax(x[offsets[i] : offsets[i + 1]])) for i in range(len(sizes))]
 
 
-def choose_by_enumeration(errors: Sequence[Sequence[float]], costs: Sequence[Sequence[float]],
-                          budget: float) -> list[int] | None:
+def choose_by_enumeration(
+    errors: Sequence[Sequence[float]], costs: Sequence[Sequence[float]], budget: float
+) -> list[int] | None:
     """Brute-force reference for :func:`choose_per_layer` (small instances only); ``None`` if infeasible."""
     _check_tables(errors, costs)
     best: tuple[float, list[int]] | None = None
@@ -163,5 +178,7 @@ def choose_by_enumeration(errors: Sequence[Sequence[float]], costs: Sequence[Seq
 
 
 def _check_tables(errors: Sequence[Sequence[float]], costs: Sequence[Sequence[float]]) -> None:
-    if len(errors) != len(costs) or any(len(a) != len(b) or not a for a, b in zip(errors, costs, strict=True)):
+    if len(errors) != len(costs) or any(
+        len(a) != len(b) or not a for a, b in zip(errors, costs, strict=True)
+    ):
         raise SpecError("errors and costs need the same non-empty option lists per layer")

@@ -22,8 +22,9 @@ from eda.workloads.workload import Workload
 __all__ = ["PARETO_COLUMNS", "Selection", "pareto_point", "select_point"]
 
 #: design columns a Pareto row must carry to be mapped and checked
-PARETO_COLUMNS: frozenset[str] = frozenset({"rows", "cols", "local_array_size", "adc_bits", "cols_per_adc",
-                                            "snr_total_db"})
+PARETO_COLUMNS: frozenset[str] = frozenset(
+    {"rows", "cols", "local_array_size", "adc_bits", "cols_per_adc", "snr_total_db"}
+)
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,20 @@ def _is_number(text: str) -> bool:
 def pareto_point(row: dict[str, str]) -> dict[str, int | float]:
     """The numeric columns of a Pareto CSV row: ``unit_cap_fF``, ``clock_MHz`` and decimals as floats,
     the rest as integers; non-numeric columns are dropped."""
-    return {k: (float(v) if k in ("unit_cap_fF", "clock_MHz") or "." in v else int(v))
-            for k, v in row.items() if _is_number(v)}
+    return {
+        k: (float(v) if k in ("unit_cap_fF", "clock_MHz") or "." in v else int(v))
+        for k, v in row.items()
+        if _is_number(v)
+    }
 
 
-def select_point(work: Workload, rows: list[dict[str, str]], max_adc_deficit_bits: int = 0,
-                 min_snr_db: float | None = None,
-                 cost_model: Literal["acim", "analytic"] = "acim") -> Selection:
+def select_point(
+    work: Workload,
+    rows: list[dict[str, str]],
+    max_adc_deficit_bits: int = 0,
+    min_snr_db: float | None = None,
+    cost_model: Literal["acim", "analytic"] = "acim",
+) -> Selection:
     """The Pareto row (CSV strings, :data:`PARETO_COLUMNS` present) with the least energy per inference of
     ``work`` among those whose ADC is lossless to within ``max_adc_deficit_bits`` and whose
     ``snr_total_db`` is at least ``min_snr_db`` (dB).
@@ -85,5 +93,11 @@ def select_point(work: Workload, rows: list[dict[str, str]], max_adc_deficit_bit
     if not scored:
         raise DataError(f"no Pareto point reaches SNR >= {min_snr_db} dB", hint="lower min_snr_db")
     _, energy, deficit, need, point = min(scored, key=lambda s: (s[0], s[1]))
-    return Selection(point=point, energy_uj=energy, adc_bits_required=need, deficit_bits=deficit,
-                     candidates=len(scored), qualifying=sum(1 for s in scored if s[0] == 0))
+    return Selection(
+        point=point,
+        energy_uj=energy,
+        adc_bits_required=need,
+        deficit_bits=deficit,
+        candidates=len(scored),
+        qualifying=sum(1 for s in scored if s[0] == 0),
+    )

@@ -23,11 +23,14 @@ def plain_json(value: Any) -> Any:
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON: numpy arrays and scalars as lists/numbers, other objects as strings."""
-    path.write_text(json.dumps(data, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+    path.write_text(
+        json.dumps(data, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+    )
 
 
-def finish_workload_step(ctx: StepContext, workload: Workload, report: dict, metrics: dict,
-                         report_name: str) -> StepResult:
+def finish_workload_step(
+    ctx: StepContext, workload: Workload, report: dict, metrics: dict, report_name: str
+) -> StepResult:
     """Write ``workload.yaml`` and ``report_name`` (JSON) into the step directory; outputs ``workload`` and
     ``report``."""
     workload.save(ctx.path("workload.yaml"))

@@ -122,19 +122,31 @@ class LayerRecord:
         """Raise :class:`SpecError` naming the layer when a field is inconsistent."""
         where = f"layer '{self.name}'"
         if self.op not in OP_KINDS:
-            raise SpecError(f"unknown operation '{self.op}'", where=where, hint=f"use one of {', '.join(OP_KINDS)}")
+            raise SpecError(
+                f"unknown operation '{self.op}'", where=where, hint=f"use one of {', '.join(OP_KINDS)}"
+            )
         if self.structure not in STRUCTURES:
-            raise SpecError(f"unknown weight structure '{self.structure}'", where=where,
-                            hint=f"use one of {', '.join(STRUCTURES)}")
+            raise SpecError(
+                f"unknown weight structure '{self.structure}'",
+                where=where,
+                hint=f"use one of {', '.join(STRUCTURES)}",
+            )
         required = SHAPE_KEYS[self.op]
         missing = [key for key in required if key not in self.shape]
         allowed = set(required) | (set(_CONV_OPTIONAL) if self.op == "conv" else set())
         extra = sorted(set(self.shape) - allowed)
         if missing or extra:
-            raise SpecError(f"shape of a '{self.op}' layer: missing {missing or 'nothing'}, unknown {extra or 'nothing'}",
-                            where=where, hint=f"a '{self.op}' shape has keys {sorted(allowed)}")
+            raise SpecError(
+                f"shape of a '{self.op}' layer: missing {missing or 'nothing'}, unknown {extra or 'nothing'}",
+                where=where,
+                hint=f"a '{self.op}' shape has keys {sorted(allowed)}",
+            )
         for key, value in self.shape.items():
-            if not isinstance(value, int) or isinstance(value, bool) or (value < 0 or (value == 0 and key not in ("padding", "pool"))):
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or (value < 0 or (value == 0 and key not in ("padding", "pool")))
+            ):
                 raise SpecError(f"shape['{key}'] must be a positive integer, got {value!r}", where=where)
         for key in ("weight_bits", "activation_bits", "count"):
             if int(getattr(self, key)) < 1:
@@ -165,14 +177,32 @@ class LayerRecord:
         return cls(name=name, op="gemm", shape={"m": m, "k": k, "n": n}, **kw)
 
     @classmethod
-    def conv(cls, name: str, in_channels: int, out_channels: int, kernel: int | tuple[int, int],
-             in_hw: int | tuple[int, int], stride: int = 1, padding: int = 0, groups: int = 1,
-             **kw: Any) -> LayerRecord:
+    def conv(
+        cls,
+        name: str,
+        in_channels: int,
+        out_channels: int,
+        kernel: int | tuple[int, int],
+        in_hw: int | tuple[int, int],
+        stride: int = 1,
+        padding: int = 0,
+        groups: int = 1,
+        **kw: Any,
+    ) -> LayerRecord:
         """A 2-D convolution on an ``in_hw`` input (square ints allowed)."""
         kh, kwid = (kernel, kernel) if isinstance(kernel, int) else kernel
         ih, iw = (in_hw, in_hw) if isinstance(in_hw, int) else in_hw
-        shape = {"in_channels": in_channels, "out_channels": out_channels, "kernel_h": kh, "kernel_w": kwid,
-                 "in_h": ih, "in_w": iw, "stride": stride, "padding": padding, "groups": groups}
+        shape = {
+            "in_channels": in_channels,
+            "out_channels": out_channels,
+            "kernel_h": kh,
+            "kernel_w": kwid,
+            "in_h": ih,
+            "in_w": iw,
+            "stride": stride,
+            "padding": padding,
+            "groups": groups,
+        }
         return cls(name=name, op="conv", shape=shape, **kw)
 
     @classmethod
@@ -185,7 +215,9 @@ class LayerRecord:
     @classmethod
     def attention(cls, name: str, seq_len: int, heads: int, head_dim: int, **kw: Any) -> LayerRecord:
         """Scaled dot-product attention core (Q·Kᵀ and P·V per head; projections are separate gemms)."""
-        return cls(name=name, op="attention", shape={"seq_len": seq_len, "heads": heads, "head_dim": head_dim}, **kw)
+        return cls(
+            name=name, op="attention", shape={"seq_len": seq_len, "heads": heads, "head_dim": head_dim}, **kw
+        )
 
     # ------------------------------------------------------------- properties
     @property
@@ -207,20 +239,30 @@ class LayerRecord:
         one_hot = self.structure == "one_hot"
         if self.op == "attention":
             seq, heads, hd = s["seq_len"], s["heads"], s["head_dim"]
-            return [GemmOp(seq * c, hd, seq, heads, False, False, "qk"), GemmOp(seq * c, seq, hd, heads, False, False, "pv")]
+            return [
+                GemmOp(seq * c, hd, seq, heads, False, False, "qk"),
+                GemmOp(seq * c, seq, hd, heads, False, False, "pv"),
+            ]
         if self.op == "gemm":
             m, k, n, groups = s["m"], s["k"], s["n"], 1
         elif self.op == "conv":
             out_h, out_w = self.conv_out_hw
             groups = s.get("groups", 1)
-            m, k, n = out_h * out_w, s["in_channels"] // groups * s["kernel_h"] * s["kernel_w"], s["out_channels"] // groups
+            m, k, n = (
+                out_h * out_w,
+                s["in_channels"] // groups * s["kernel_h"] * s["kernel_w"],
+                s["out_channels"] // groups,
+            )
         else:
             m, k, n, groups = s["lookups"], s["vocab"], s["dim"], 1
             one_hot = True
         m *= c
         if self.structure == "low_rank":
             r = int(self.rank or 1)
-            return [GemmOp(m, k, r, groups, True, one_hot, "low_rank_u"), GemmOp(m, r, n, groups, True, False, "low_rank_v")]
+            return [
+                GemmOp(m, k, r, groups, True, one_hot, "low_rank_u"),
+                GemmOp(m, r, n, groups, True, False, "low_rank_v"),
+            ]
         return [GemmOp(m, k, n, groups, True, one_hot)]
 
     @property
@@ -302,10 +344,15 @@ class Workload:
         for phase in self.trace:
             unknown = [name for name in phase.layers if name not in seen]
             if unknown:
-                raise SpecError(f"trace phase '{phase.name}' names unknown layers {unknown[:5]}",
-                                where=f"workload '{self.name}'", hint="trace layers must be names in 'layers'")
+                raise SpecError(
+                    f"trace phase '{phase.name}' names unknown layers {unknown[:5]}",
+                    where=f"workload '{self.name}'",
+                    hint="trace layers must be names in 'layers'",
+                )
             if phase.repeat < 1:
-                raise SpecError(f"trace phase '{phase.name}' needs repeat >= 1", where=f"workload '{self.name}'")
+                raise SpecError(
+                    f"trace phase '{phase.name}' needs repeat >= 1", where=f"workload '{self.name}'"
+                )
 
     def layer(self, name: str) -> LayerRecord:
         """The layer called ``name``."""
@@ -356,11 +403,23 @@ class Workload:
             raise DataError("a workload file needs a mapping with 'name' and 'layers'", where=source)
         extra = sorted(set(data) - {"name", "layers", "trace", "meta"})
         if extra:
-            raise DataError(f"unknown workload keys {extra}", where=source, hint="allowed: name, layers, trace, meta")
-        layers = [LayerRecord.from_dict(item, where=f"{source}: layers[{i}]") for i, item in enumerate(data["layers"])]
-        trace = [TracePhase(str(p["name"]), [str(x) for x in p["layers"]], int(p.get("repeat", 1)))
-                 for p in data.get("trace") or []]
-        return cls(name=str(data.get("name", "workload")), layers=layers, trace=trace, meta=dict(data.get("meta") or {}))
+            raise DataError(
+                f"unknown workload keys {extra}", where=source, hint="allowed: name, layers, trace, meta"
+            )
+        layers = [
+            LayerRecord.from_dict(item, where=f"{source}: layers[{i}]")
+            for i, item in enumerate(data["layers"])
+        ]
+        trace = [
+            TracePhase(str(p["name"]), [str(x) for x in p["layers"]], int(p.get("repeat", 1)))
+            for p in data.get("trace") or []
+        ]
+        return cls(
+            name=str(data.get("name", "workload")),
+            layers=layers,
+            trace=trace,
+            meta=dict(data.get("meta") or {}),
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write YAML (``.yaml``/``.yml``) or JSON (``.json``)."""
@@ -371,7 +430,9 @@ class Workload:
         elif path.suffix.lower() in (".yaml", ".yml"):
             path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120))
         else:
-            raise DataError(f"unknown workload file type '{path.suffix}'", where=str(path), hint="use .yaml or .json")
+            raise DataError(
+                f"unknown workload file type '{path.suffix}'", where=str(path), hint="use .yaml or .json"
+            )
         return path
 
     @classmethod
@@ -381,15 +442,17 @@ class Workload:
 
         path = Path(path)
         if not path.is_file():
-            raise DataError("workload file not found" + (" (it is a directory)" if path.is_dir() else ""),
-                            where=str(path))
+            raise DataError(
+                "workload file not found" + (" (it is a directory)" if path.is_dir() else ""), where=str(path)
+            )
         text = decode_text(path.read_bytes(), str(path), kind="workload")  # UTF-8 and not binary
         if path.suffix.lower() == ".json":
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise DataError(f"cannot parse workload file: {exc.msg}",
-                                where=f"{path}:{exc.lineno}:{exc.colno}") from None
+                raise DataError(
+                    f"cannot parse workload file: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}"
+                ) from None
         else:  # the flow files' safe loader: line numbers, alias-bomb and size limits
             data = parse_yaml(text, str(path)).data
         return cls.from_dict(data, source=str(path))
@@ -422,8 +485,18 @@ def neurosim_rows(workload: Workload, *, include_dynamic: bool = False) -> list[
         s = layer.shape
         if layer.op == "conv" and layer.structure != "low_rank":
             groups = s.get("groups", 1)
-            rows.append([s["in_h"], s["in_w"], s["in_channels"] // groups, s["kernel_h"], s["kernel_w"],
-                         s["out_channels"], int(s.get("pool", 0)), s.get("stride", 1)])
+            rows.append(
+                [
+                    s["in_h"],
+                    s["in_w"],
+                    s["in_channels"] // groups,
+                    s["kernel_h"],
+                    s["kernel_w"],
+                    s["out_channels"],
+                    int(s.get("pool", 0)),
+                    s.get("stride", 1),
+                ]
+            )
             continue
         for op in layer.gemm_ops():
             if not op.static_weights and not include_dynamic:

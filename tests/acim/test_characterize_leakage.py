@@ -21,7 +21,9 @@ def cells():
     from eda.acim.library import load_library
 
     logic = sar_logic(dac_plan(*DEFAULT_SAR))
-    return CellNetlists.of(load_library(), subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices]), 2.76)
+    return CellNetlists.of(
+        load_library(), subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices]), 2.76
+    )
 
 
 def _pfet_off_nA(w_um: float, cond: Conditions) -> float:

@@ -9,10 +9,13 @@ from eda.cli import main
 from eda.flow.registry import resolve
 
 
-@pytest.mark.parametrize("command", [
-    ["acim", "characterize", "--corner", "tt"],
-    ["acim", "verify", "--rows", "16", "--local-array-size", "4", "--adc-bits", "3", "--vectors", "2"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["acim", "characterize", "--corner", "tt"],
+        ["acim", "verify", "--rows", "16", "--local-array-size", "4", "--adc-bits", "3", "--vectors", "2"],
+    ],
+)
 def test_missing_models_is_exit_2_with_the_install_command(command, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("EDA_SKY130_MODELS", str(tmp_path / "nowhere"))
     monkeypatch.delenv("PDK_ROOT", raising=False)

@@ -8,7 +8,17 @@ import pytest
 from eda.acim.dacplan import MAX_NETS, VSS_NET, dac_plan
 from eda.errors import SpecError
 
-CASES = [(32, 4, 5), (8, 4, 5), (128, 4, 8), (2, 4, 3), (1, 4, 2), (16, 1, 2), (4, 2, 3), (64, 8, 8), (32, 2, 5)]
+CASES = [
+    (32, 4, 5),
+    (8, 4, 5),
+    (128, 4, 8),
+    (2, 4, 3),
+    (1, 4, 2),
+    (16, 1, 2),
+    (4, 2, 3),
+    (64, 8, 8),
+    (32, 2, 5),
+]
 
 
 @pytest.mark.parametrize(("groups", "cols", "bits"), CASES)
@@ -26,6 +36,7 @@ def test_binary_weights_and_wiring(groups: int, cols: int, bits: int) -> None:
         for g in range(groups):
             assert column.track(g) in (1, 2)  # only the middle tracks lie over a capacitor
             assert column.net(g) in nets
+
         # lines present at the same height never share a track, and two lines never swap sides (they would cross)
         def position(i: int, height: int, column=column) -> int:
             return column.after[i] if column.extent(i)[0] <= height else column.tracks[i]
@@ -49,11 +60,14 @@ def test_known_packing_256_rows_local_array_8() -> None:
     assert plan.columns[2].runs == (("VSS", 32),)
 
 
-@pytest.mark.parametrize(("groups", "cols", "bits", "hint"), [
-    (32, 4, 8, "fewer adc_bits"),  # the DAC rule: 256 > 128 capacitors
-    (64, 4, 8, "cols_per_adc >= 8"),  # 256 capacitors but seven small bits in one column
-    (16, 1, 4, "cols_per_adc >= 2"),
-])
+@pytest.mark.parametrize(
+    ("groups", "cols", "bits", "hint"),
+    [
+        (32, 4, 8, "fewer adc_bits"),  # the DAC rule: 256 > 128 capacitors
+        (64, 4, 8, "cols_per_adc >= 8"),  # 256 capacitors but seven small bits in one column
+        (16, 1, 4, "cols_per_adc >= 2"),
+    ],
+)
 def test_infeasible_plans_say_what_fits(groups: int, cols: int, bits: int, hint: str) -> None:
     with pytest.raises(SpecError) as err:
         dac_plan(groups, cols, bits)

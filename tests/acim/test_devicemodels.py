@@ -49,7 +49,9 @@ def test_every_corner_has_its_models_and_the_mim_is_the_model_files_own() -> Non
 @needs_models
 def test_netlist_lines_map_onto_binned_models_in_si_units() -> None:
     tt = find_models("tt")
-    line, used = tt.device_line("M1 d g s b sky130_fd_pr__nfet_01v8 L=0.15 W=0.42 AS=0.1197 AD=0.0672 PS=1.41 PD=0.74")
+    line, used = tt.device_line(
+        "M1 d g s b sky130_fd_pr__nfet_01v8 L=0.15 W=0.42 AS=0.1197 AD=0.0672 PS=1.41 PD=0.74"
+    )
     assert line.split()[5] == "sky130_fd_pr__nfet_01v8__model"
     assert "w=0.42u" in line and "as=0.1197p" in line and "pd=0.74u" in line
     assert used == ("sky130_fd_pr__nfet_01v8", 0.42, 0.15)
@@ -62,15 +64,21 @@ def test_netlist_lines_map_onto_binned_models_in_si_units() -> None:
 def _inverter_delays(corner: str) -> tuple[float, float]:
     deck = Deck("inverter", Conditions(corner))
     fet = "as={a}p ad={a}p ps={p}u pd={p}u"
-    deck.add("VDD vdd 0 {vdd}", "VIN in0 0 PULSE(0 {vdd} 100p 20p 20p 1n 2n)",
-             # a driving inverter shapes the input edge; the device under test drives 5 fF
-             "MN0 in in0 0 0 sky130_fd_pr__nfet_01v8 w=0.42 l=0.15 " + fet.format(a=0.1218, p=1.42),
-             "MP0 in in0 vdd vdd sky130_fd_pr__pfet_01v8 w=0.84 l=0.15 " + fet.format(a=0.2436, p=2.26),
-             "MN out in 0 0 sky130_fd_pr__nfet_01v8 w=0.42 l=0.15 " + fet.format(a=0.1218, p=1.42),
-             "MP out in vdd vdd sky130_fd_pr__pfet_01v8 w=0.84 l=0.15 " + fet.format(a=0.2436, p=2.26),
-             "C1 out 0 5f")
-    deck.control = ["tran 1p 3n", "meas tran tphl trig v(in) val=0.9 rise=1 targ v(out) val=0.9 fall=1",
-                    "meas tran tplh trig v(in) val=0.9 fall=1 targ v(out) val=0.9 rise=1"]
+    deck.add(
+        "VDD vdd 0 {vdd}",
+        "VIN in0 0 PULSE(0 {vdd} 100p 20p 20p 1n 2n)",
+        # a driving inverter shapes the input edge; the device under test drives 5 fF
+        "MN0 in in0 0 0 sky130_fd_pr__nfet_01v8 w=0.42 l=0.15 " + fet.format(a=0.1218, p=1.42),
+        "MP0 in in0 vdd vdd sky130_fd_pr__pfet_01v8 w=0.84 l=0.15 " + fet.format(a=0.2436, p=2.26),
+        "MN out in 0 0 sky130_fd_pr__nfet_01v8 w=0.42 l=0.15 " + fet.format(a=0.1218, p=1.42),
+        "MP out in vdd vdd sky130_fd_pr__pfet_01v8 w=0.84 l=0.15 " + fet.format(a=0.2436, p=2.26),
+        "C1 out 0 5f",
+    )
+    deck.control = [
+        "tran 1p 3n",
+        "meas tran tphl trig v(in) val=0.9 rise=1 targ v(out) val=0.9 fall=1",
+        "meas tran tplh trig v(in) val=0.9 fall=1 targ v(out) val=0.9 rise=1",
+    ]
     m = simulate(deck).measures
     return m["tphl"], m["tplh"]
 

@@ -14,8 +14,13 @@ from eda.acim.spec import ACIMSpec
 from eda.errors import SpecError
 
 #: an enumerable space: 30720 index combinations, 20928 satisfy the DAC rule
-SPACE = DesignSpace(rows=64, cols=64, local_array_size=(1, 2, 4, 8, 16), unit_cap_fF=(0.5, 1.0, 2.0, 4.0),
-                    clock_MHz=(100.0, 250.0, 500.0))
+SPACE = DesignSpace(
+    rows=64,
+    cols=64,
+    local_array_size=(1, 2, 4, 8, 16),
+    unit_cap_fF=(0.5, 1.0, 2.0, 4.0),
+    clock_MHz=(100.0, 250.0, 500.0),
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +48,9 @@ def test_exhaustive_front_is_non_dominated_and_complete(reference) -> None:
 def test_nsga2_reaches_98_percent_hypervolume_with_10_percent_of_evaluations(reference, nsga) -> None:
     stacked = np.concatenate([reference.F[reference.pareto], nsga.F[nsga.pareto]])
     ideal, nadir = stacked.min(axis=0), stacked.max(axis=0)
-    ratio = hypervolume(nsga.F[nsga.pareto], ideal, nadir) / hypervolume(reference.F[reference.pareto], ideal, nadir)
+    ratio = hypervolume(nsga.F[nsga.pareto], ideal, nadir) / hypervolume(
+        reference.F[reference.pareto], ideal, nadir
+    )
     assert nsga.n_evaluations <= 0.10 * reference.n_evaluations
     assert ratio >= 0.98
     # the hypervolume history is non-decreasing once feasible points exist (elitism)
@@ -73,8 +80,15 @@ def test_pick_rule_and_pareto_index(nsga) -> None:
 
 def test_outputs_and_metrics(tmp_path, nsga, reference) -> None:
     metrics = write_exploration(nsga, tmp_path, min_snr_db=20.0, reference=reference)
-    for name in ("pareto.csv", "best.json", "best_point.json", "hypervolume.csv", "exploration.json",
-                 "hypervolume.png", "pareto_tops_per_w_vs_snr_total_db.png"):
+    for name in (
+        "pareto.csv",
+        "best.json",
+        "best_point.json",
+        "hypervolume.csv",
+        "exploration.json",
+        "hypervolume.png",
+        "pareto_tops_per_w_vs_snr_total_db.png",
+    ):
         assert (tmp_path / name).stat().st_size > 0
     spec = ACIMSpec.from_json(tmp_path / "best.json")
     assert spec.rows == 64 and spec.cols == 64
@@ -109,15 +123,32 @@ def test_pareto_mask_small_case() -> None:
 
 
 @pytest.mark.klayout
-@pytest.mark.parametrize("rows,cols,local,adc_bits,cpa", [
-    (16, 16, 2, 3, 1), (16, 64, 4, 3, 2), (64, 16, 8, 3, 1), (64, 64, 4, 5, 4), (64, 64, 16, 5, 8),
-    (256, 16, 16, 5, 4), (256, 64, 2, 8, 4)])
+@pytest.mark.parametrize(
+    "rows,cols,local,adc_bits,cpa",
+    [
+        (16, 16, 2, 3, 1),
+        (16, 64, 4, 3, 2),
+        (64, 16, 8, 3, 1),
+        (64, 64, 4, 5, 4),
+        (64, 64, 16, 5, 8),
+        (256, 16, 16, 5, 4),
+        (256, 64, 2, 8, 4),
+    ],
+)
 def test_model_area_within_5_percent_of_generated_layout(tmp_path, rows, cols, local, adc_bits, cpa) -> None:
     from eda.acim.explore_steps import measured_layout_area
     from eda.acim.generator import generate
 
-    spec = dict(rows=rows, cols=cols, local_array_size=local, adc_bits=adc_bits, input_bits=4, weight_bits=4,
-                unit_cap_fF=2.0, cols_per_adc=cpa)
+    spec = dict(
+        rows=rows,
+        cols=cols,
+        local_array_size=local,
+        adc_bits=adc_bits,
+        input_bits=4,
+        weight_bits=4,
+        unit_cap_fF=2.0,
+        cols_per_adc=cpa,
+    )
     macro = generate(ACIMSpec(**spec), None, tmp_path)
     measured = measured_layout_area(macro.files["gds"])
     model = evaluate(DesignPoints.from_specs([spec], 500.0))["area_um2"][0]

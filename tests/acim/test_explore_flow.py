@@ -22,8 +22,22 @@ def _cli(*args: str) -> tuple[int, str]:
 
 
 def test_cli_explore_writes_pareto_best_and_metrics(tmp_path) -> None:
-    code, text = _cli("acim", "explore", "--rows", "32", "--cols", "32", "--min-snr", "15", "--generations", "8",
-                      "--population", "20", "--out", str(tmp_path))
+    code, text = _cli(
+        "acim",
+        "explore",
+        "--rows",
+        "32",
+        "--cols",
+        "32",
+        "--min-snr",
+        "15",
+        "--generations",
+        "8",
+        "--population",
+        "20",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 0, text
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     best = json.loads((tmp_path / "best_point.json").read_text())
@@ -34,17 +48,33 @@ def test_cli_explore_writes_pareto_best_and_metrics(tmp_path) -> None:
 
 
 def test_cli_rejects_an_impossible_snr_target(tmp_path) -> None:
-    code, text = _cli("acim", "explore", "--rows", "16", "--cols", "16", "--min-snr", "130", "--generations", "3",
-                      "--population", "8", "--out", str(tmp_path))
+    code, text = _cli(
+        "acim",
+        "explore",
+        "--rows",
+        "16",
+        "--cols",
+        "16",
+        "--min-snr",
+        "130",
+        "--generations",
+        "3",
+        "--population",
+        "8",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 2
     assert "no feasible design point" in text or "SNR" in text
 
 
 def test_explore_step_in_a_flow(tmp_path) -> None:
     flow = tmp_path / "explore.yaml"
-    flow.write_text("name: explore-only\nsteps:\n  - id: explore\n    use: acim.explore\n"
-                    "    with: {rows: 16, cols: 16, population: 16, generations: 6, reference: true,"
-                    " local_array_size: [1, 2, 4], clock_MHz: [250.0, 500.0]}\n")
+    flow.write_text(
+        "name: explore-only\nsteps:\n  - id: explore\n    use: acim.explore\n"
+        "    with: {rows: 16, cols: 16, population: 16, generations: 6, reference: true,"
+        " local_array_size: [1, 2, 4], clock_MHz: [250.0, 500.0]}\n"
+    )
     result = run_flow(load_flow(flow), runs_dir=tmp_path / "runs", progress=False)
     assert result.status == "ok"
     record = result.record("explore")

@@ -20,20 +20,50 @@ def _eda(*args: str) -> tuple[int, str]:
 
 
 def test_cli_generate_and_infeasible_spec(tmp_path: Path) -> None:
-    code, text = _eda("acim", "generate", "--rows", "8", "--cols", "8", "--local-array-size", "2", "--adc-bits", "3",
-                      "--out", str(tmp_path))
+    code, text = _eda(
+        "acim",
+        "generate",
+        "--rows",
+        "8",
+        "--cols",
+        "8",
+        "--local-array-size",
+        "2",
+        "--adc-bits",
+        "3",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 0, text
     assert (tmp_path / "acim_8x8_l2_b3.gds").is_file() and (tmp_path / "acim_8x8_l2_b3.spice").is_file()
-    code, text = _eda("acim", "generate", "--rows", "8", "--cols", "8", "--local-array-size", "3", "--adc-bits", "3",
-                      "--out", str(tmp_path))
+    code, text = _eda(
+        "acim",
+        "generate",
+        "--rows",
+        "8",
+        "--cols",
+        "8",
+        "--local-array-size",
+        "3",
+        "--adc-bits",
+        "3",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 2 and "does not divide rows" in text
 
 
 @pytest.mark.klayout
 def test_flow_with_spec_input(tmp_path: Path) -> None:
     spec = tmp_path / "best.json"
-    spec.write_text(json.dumps({"spec": {"rows": 8, "cols": 8, "local_array_size": 2, "adc_bits": 3,
-                                         "unit_cap_fF": 3.0}, "objectives": {"snr_db": 30.0}}))
+    spec.write_text(
+        json.dumps(
+            {
+                "spec": {"rows": 8, "cols": 8, "local_array_size": 2, "adc_bits": 3, "unit_cap_fF": 3.0},
+                "objectives": {"snr_db": 30.0},
+            }
+        )
+    )
     flow = tmp_path / "flow.yaml"
     flow.write_text(f"""name: gen-test
 steps:
@@ -54,7 +84,8 @@ steps:
     metrics = json.loads((run / "01-generate" / "metrics.json").read_text())
     assert metrics["acim__layout__bitcells"] == 64
     assert metrics["acim__layout__area_um2"] == pytest.approx(
-        sum(v for k, v in metrics.items() if k.startswith("acim__area__")), rel=1e-6)
+        sum(v for k, v in metrics.items() if k.startswith("acim__area__")), rel=1e-6
+    )
     assert json.loads((run / "02-drc" / "metrics.json").read_text())["signoff__drc__violations"] == 0
     assert json.loads((run / "03-lvs" / "metrics.json").read_text())["signoff__lvs__match"] == 1
 
@@ -67,8 +98,10 @@ def test_denser_stripes_option_regenerates_the_grid(tmp_path):
     from eda.flow.schema import load_flow
 
     flow = tmp_path / "flow.yaml"
-    flow.write_text("name: dense\nsteps:\n  - id: gen\n    use: acim.generate\n"
-                    "    with: {rows: 16, cols: 32, local_array_size: 4, adc_bits: 3, render: false}\n")
+    flow.write_text(
+        "name: dense\nsteps:\n  - id: gen\n    use: acim.generate\n"
+        "    with: {rows: 16, cols: 32, local_array_size: 4, adc_bits: 3, render: false}\n"
+    )
     sparse = run_flow(load_flow(flow), runs_dir=tmp_path / "runs", progress=False)
     dense = run_flow(load_flow(flow, ["gen.stripe_every=4"]), runs_dir=tmp_path / "runs", progress=False)
     stripes = []

@@ -31,7 +31,9 @@ def placements(cell: gdstk.Cell, times: int = 1, out: Counter | None = None) -> 
 
 @pytest.fixture(scope="module")
 def macro(tmp_path_factory: pytest.TempPathFactory):
-    return generate(ACIMSpec(rows=16, cols=16, local_array_size=4, adc_bits=3), out_dir=tmp_path_factory.mktemp("m"))
+    return generate(
+        ACIMSpec(rows=16, cols=16, local_array_size=4, adc_bits=3), out_dir=tmp_path_factory.mktemp("m")
+    )
 
 
 def test_hierarchy_and_instance_counts(macro) -> None:
@@ -59,7 +61,9 @@ def test_capacitors_tied_to_their_bits(macro) -> None:
     body = macro.files["netlist"].read_text().split(f".subckt {macro.name} ")[1]
     tops = Counter()
     for top in re.findall(r"^Xc\S+ CTOP\d+_\d+ (\S+) mimcap\S+$", body, flags=re.M):
-        net = re.sub(r"_(\d+)$", lambda m: f"_adc{int(m.group(1)) // 4}", top) if top.startswith("DB") else top
+        net = (
+            re.sub(r"_(\d+)$", lambda m: f"_adc{int(m.group(1)) // 4}", top) if top.startswith("DB") else top
+        )
         tops[net] += 1
     for a in range(4):
         for b in range(3):
@@ -112,10 +116,17 @@ def test_infeasible_layouts_are_clear_errors() -> None:
 
 
 @pytest.mark.pdk
-@pytest.mark.parametrize("spec", [ACIMSpec(16, 16, 4, 3), ACIMSpec(16, 16, 2, 3, cols_per_adc=1, weight_bits=1),
-                                  ACIMSpec(16, 8, 16, 2, cols_per_adc=4, unit_cap_fF=9.0),
-                                  ACIMSpec(64, 64, 8, 5), ACIMSpec(64, 16, 2, 5, unit_cap_fF=0.5)],
-                         ids=lambda s: f"{s.name}_k{s.cols_per_adc}_c{s.unit_cap_fF:g}")
+@pytest.mark.parametrize(
+    "spec",
+    [
+        ACIMSpec(16, 16, 4, 3),
+        ACIMSpec(16, 16, 2, 3, cols_per_adc=1, weight_bits=1),
+        ACIMSpec(16, 8, 16, 2, cols_per_adc=4, unit_cap_fF=9.0),
+        ACIMSpec(64, 64, 8, 5),
+        ACIMSpec(64, 16, 2, 5, unit_cap_fF=0.5),
+    ],
+    ids=lambda s: f"{s.name}_k{s.cols_per_adc}_c{s.unit_cap_fF:g}",
+)
 def test_foundry_decks_pass_generated_macros(spec: ACIMSpec, tmp_path: Path) -> None:
     from eda.signoff.foundry import run_foundry_drc, run_foundry_lvs
 
@@ -143,12 +154,17 @@ def test_foundry_lvs_catches_an_open_and_a_short(macro, tmp_path: Path) -> None:
     from eda.signoff.foundry import run_foundry_lvs
 
     def open_dac_line(top: gdstk.Cell) -> None:  # cut the first DAC line (met4) above the SAR
-        line = next(p for p in top.polygons if (p.layer, p.datatype) == (71, 20)
-                    and p.bounding_box()[0][1] > macro.floorplan.colper.y0 - 1)
+        line = next(
+            p
+            for p in top.polygons
+            if (p.layer, p.datatype) == (71, 20) and p.bounding_box()[0][1] > macro.floorplan.colper.y0 - 1
+        )
         (x0, y0), (x1, y1) = line.bounding_box()
         top.remove(line)
-        top.add(gdstk.rectangle((x0, y0), (x1, (y0 + y1) / 2 - 0.3), layer=71, datatype=20),
-                gdstk.rectangle((x0, (y0 + y1) / 2 + 0.3), (x1, y1), layer=71, datatype=20))
+        top.add(
+            gdstk.rectangle((x0, y0), (x1, (y0 + y1) / 2 - 0.3), layer=71, datatype=20),
+            gdstk.rectangle((x0, (y0 + y1) / 2 + 0.3), (x1, y1), layer=71, datatype=20),
+        )
 
     def short_word_lines(top: gdstk.Cell) -> None:  # bridge WL0 and RWL0 on met1 in column 0
         fp, bit = macro.floorplan, load_library().role("bitcell")

@@ -47,8 +47,12 @@ def test_tspc_sar_logic_produces_the_successive_approximation_codes() -> None:
             tj = t0 + RESET + j * PERIOD
             clk_sar += [(tj, 0.0), (tj + 0.05, vdd), (tj + PERIOD / 4, vdd), (tj + PERIOD / 4 + 0.05, 0.0)]
             if j < bits:  # the comparator decides from a quarter period after the SAR edge to past the next
-                clk_cmp += [(tj + PERIOD / 4, 0.0), (tj + PERIOD / 4 + 0.05, vdd), (tj + 1.125 * PERIOD, vdd),
-                            (tj + 1.125 * PERIOD + 0.05, 0.0)]
+                clk_cmp += [
+                    (tj + PERIOD / 4, 0.0),
+                    (tj + PERIOD / 4 + 0.05, vdd),
+                    (tj + 1.125 * PERIOD, vdd),
+                    (tj + 1.125 * PERIOD + 0.05, 0.0),
+                ]
         sample_at.append(t0 + conversion - 0.3)
         rst += [(t0 + conversion - 0.05, 0.0), (t0 + conversion, vdd)]
 
@@ -66,17 +70,29 @@ def test_tspc_sar_logic_produces_the_successive_approximation_codes() -> None:
 
     comparator = load_library().role("adc")
     deck = Deck("sar logic conversion", Conditions("tt"))
-    deck.add(text, comparator.spice.read_text(), f"VDD VDD 0 {vdd:g}", "VSS VSS 0 0", f"VREF VREF 0 {VREF:g}",
-             f"VIN VIN 0 {pwl(vin)}", f"BADC ADCIN 0 V = v(VIN) + {STEP:g}*({dac})/{vdd:g}",
-             f"VRST RST 0 {pwl(rst)}", f"VCKS CLKSAR 0 {pwl(clk_sar)}", f"VCKC CLKC 0 {pwl(clk_cmp)}",
-             f"XC ADCIN VREF CLKC OUTP OUTN VDD VSS VDD VSS {comparator.name}",
-             "XS " + " ".join({"CLK": "CLKSAR", "VPB": "VDD", "VNB": "VSS"}.get(p, p) for p in ports) + " sar")
+    deck.add(
+        text,
+        comparator.spice.read_text(),
+        f"VDD VDD 0 {vdd:g}",
+        "VSS VSS 0 0",
+        f"VREF VREF 0 {VREF:g}",
+        f"VIN VIN 0 {pwl(vin)}",
+        f"BADC ADCIN 0 V = v(VIN) + {STEP:g}*({dac})/{vdd:g}",
+        f"VRST RST 0 {pwl(rst)}",
+        f"VCKS CLKSAR 0 {pwl(clk_sar)}",
+        f"VCKC CLKC 0 {pwl(clk_cmp)}",
+        f"XC ADCIN VREF CLKC OUTP OUTN VDD VSS VDD VSS {comparator.name}",
+        "XS " + " ".join({"CLK": "CLKSAR", "VPB": "VDD", "VNB": "VSS"}.get(p, p) for p in ports) + " sar",
+    )
     for p in ports:
         if p.startswith("DB"):
             deck.add(f"C{p} {p} 0 5f")  # a DAC line's load
     watched = [f"DOUT{b}" for b in range(bits)] + [p for b in range(bits) for p in lines_of[b]]
-    deck.control = [f"tran 0.02n {len(inputs) * conversion:.3f}n", "set wr_singlescale",
-                    "wrdata sar.txt " + " ".join(f"v({p})" for p in watched)]
+    deck.control = [
+        f"tran 0.02n {len(inputs) * conversion:.3f}n",
+        "set wr_singlescale",
+        "wrdata sar.txt " + " ".join(f"v({p})" for p in watched),
+    ]
     t = simulate(deck, outputs=("sar.txt",)).table("sar.txt")
     for n, when in enumerate(sample_at):
         level = {p: float(np.interp(when * 1e-9, t[:, 0], t[:, k + 1])) for k, p in enumerate(watched)}

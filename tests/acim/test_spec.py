@@ -33,8 +33,10 @@ def test_dac_rule_names_a_fix() -> None:
     ACIMSpec(rows=64, cols=64, local_array_size=4, adc_bits=8, cols_per_adc=16)
 
 
-@pytest.mark.parametrize("field,value", [("cols_per_adc", 3), ("adc_bits", 9), ("rows", 0), ("unit_cap_fF", 0.0),
-                                         ("weight_bits", 3)])
+@pytest.mark.parametrize(
+    "field,value",
+    [("cols_per_adc", 3), ("adc_bits", 9), ("rows", 0), ("unit_cap_fF", 0.0), ("weight_bits", 3)],
+)
 def test_bad_fields_rejected(field: str, value: float) -> None:
     data = {"rows": 64, "cols": 64, "local_array_size": 4, "adc_bits": 3, field: value}
     with pytest.raises(SpecError):

@@ -48,7 +48,8 @@ def _lef_pins(lef: Path) -> tuple[dict[str, list[tuple[str, object]]], tuple[flo
                 obstructions += 1
             elif info.name.endswith(".PIN") and shape.property("pin") is not None:
                 pins.setdefault(str(shape.property("pin")), []).append(
-                    (info.name.removesuffix(".PIN"), shape.bbox().to_dtype(layout.dbu)))
+                    (info.name.removesuffix(".PIN"), shape.bbox().to_dtype(layout.dbu))
+                )
     assert outline is not None, "the LEF has no macro outline"
     return pins, (outline.width(), outline.height()), obstructions
 
@@ -76,7 +77,8 @@ def test_lef_read_back_matches_the_gds(macro):
         for shape in top.shapes(index).each():
             if shape.is_text():
                 labels.setdefault((shape.text_string, (info.layer, info.datatype)), []).append(
-                    shape.dtext.trans.disp.to_p())
+                    shape.dtext.trans.disp.to_p()
+                )
     for name, shapes in pins.items():
         for layer, pin_box in shapes:
             points = labels.get((name, tech.label(layer)), [])
@@ -127,8 +129,10 @@ def test_verilog_black_box_parses_with_the_lef_pins(macro):
     abstract = _abstract(macro)
     text = macro.files["verilog"].read_text()
     direction = {"input": "In", "output": "Out", "inout": "InOut"}
-    for defines, expected in ((("USE_POWER_PINS",), abstract["pins"]),
-                              ((), [p for p in abstract["pins"] if p["use"] == "signal"])):
+    for defines, expected in (
+        (("USE_POWER_PINS",), abstract["pins"]),
+        ((), [p for p in abstract["pins"] if p["use"] == "signal"]),
+    ):
         compilation = _slang(text, defines)
         assert not list(compilation.getAllDiagnostics())
         (top,) = compilation.getRoot().topInstances
@@ -178,11 +182,16 @@ def test_leakage_is_the_sum_of_the_characterised_cells(macro):
     char = yaml.safe_load(characterization_file(default_library_dir(), "tt").read_text())
     leak, sar = char["leakage"], char["sar"]
     groups = SPEC.rows // SPEC.local_array_size
-    sar_scale = (len(sar_logic(dac_plan(groups, SPEC.cols_per_adc, SPEC.adc_bits)).devices)
-                 / len(sar_logic(dac_plan(sar["caps_per_column"], sar["cols_per_adc"], sar["adc_bits"])).devices))
-    expected = (SPEC.rows * SPEC.cols * leak["bitcell_nW"] + SPEC.rows * leak["row_driver_nW"]
-                + groups * SPEC.cols * leak["compute_nW"] + groups * leak["ctrl_driver_nW"]
-                + SPEC.adcs * (leak["adc_nW"] + leak["sar_nW"] * sar_scale))
+    sar_scale = len(sar_logic(dac_plan(groups, SPEC.cols_per_adc, SPEC.adc_bits)).devices) / len(
+        sar_logic(dac_plan(sar["caps_per_column"], sar["cols_per_adc"], sar["adc_bits"])).devices
+    )
+    expected = (
+        SPEC.rows * SPEC.cols * leak["bitcell_nW"]
+        + SPEC.rows * leak["row_driver_nW"]
+        + groups * SPEC.cols * leak["compute_nW"]
+        + groups * leak["ctrl_driver_nW"]
+        + SPEC.adcs * (leak["adc_nW"] + leak["sar_nW"] * sar_scale)
+    )
     library = parse_liberty(macro.files["liberty"].read_text())
     assert str(library["leakage_power_unit"]).strip('"') == "1nW"
     (cell,) = library.get_groups("cell")

@@ -19,9 +19,11 @@ import pytest
 
 from tests.flow.helpers import run_cli
 
-GOOD = ("R1 n1_m1_0_0 n1_m1_4000_0 1\nR2 n1_m1_4000_0 n1_m4_4000_0 1\nR3 n1_m1_0_0 n1_m1_0_4000 2\n"
-        "R4 n1_m1_0_4000 n1_m1_4000_4000 1\nR5 n1_m1_4000_4000 n1_m1_4000_0 1\n"
-        "V1 n1_m4_4000_0 0 1.1\nI1 n1_m1_0_0 0 0.001\nI2 n1_m1_0_4000 0 0.002\n")
+GOOD = (
+    "R1 n1_m1_0_0 n1_m1_4000_0 1\nR2 n1_m1_4000_0 n1_m4_4000_0 1\nR3 n1_m1_0_0 n1_m1_0_4000 2\n"
+    "R4 n1_m1_0_4000 n1_m1_4000_4000 1\nR5 n1_m1_4000_4000 n1_m1_4000_0 1\n"
+    "V1 n1_m4_4000_0 0 1.1\nI1 n1_m1_0_0 0 0.001\nI2 n1_m1_0_4000 0 0.002\n"
+)
 
 FLOW_HEAD = "name: bad\nplugins: [eda_test_steps]\nexecutor: serial\nsteps:\n"
 
@@ -49,6 +51,7 @@ def _write(tmp: Path, name: str, text: str | bytes) -> Path:
 def _solve(text: str | bytes, *extra: str) -> Callable[[Path], list[str]]:
     def make(tmp: Path) -> list[str]:
         return ["pdn", "solve", str(_write(tmp, "n.sp", text)), "--out", str(tmp / "o"), "--no-plots", *extra]
+
     return make
 
 
@@ -56,14 +59,23 @@ def _flow(steps: str, *extra: str, name: str = "flow.yaml") -> Callable[[Path], 
     def make(tmp: Path) -> list[str]:
         path = _write(tmp, name, FLOW_HEAD + steps)
         return ["run", str(path), "--runs", str(tmp / "runs"), "--no-progress", *extra]
+
     return make
 
 
 def _check(metrics: dict | list | str, limits: str | bytes) -> Callable[[Path], list[str]]:
     def make(tmp: Path) -> list[str]:
         text = metrics if isinstance(metrics, str) else json.dumps(metrics)
-        return ["signoff", "check", str(_write(tmp, "m.json", text)), "--limits", str(_write(tmp, "l.yaml", limits)),
-                "--out", str(tmp / "so")]
+        return [
+            "signoff",
+            "check",
+            str(_write(tmp, "m.json", text)),
+            "--limits",
+            str(_write(tmp, "l.yaml", limits)),
+            "--out",
+            str(tmp / "so"),
+        ]
+
     return make
 
 
@@ -74,10 +86,21 @@ def _map_text(values: np.ndarray) -> str:
 def _predict(current: str | bytes) -> Callable[[Path], list[str]]:
     def make(tmp: Path) -> list[str]:
         ones = _map_text(np.ones((5, 5)))
-        return ["irdrop", "predict", "--netlist", str(_write(tmp, "n.sp", GOOD)),
-                "--current", str(_write(tmp, "current.csv", current)),
-                "--eff-dist", str(_write(tmp, "eff.csv", ones)), "--pdn-density", str(_write(tmp, "den.csv", ones)),
-                "--out", str(tmp / "pred.csv")]
+        return [
+            "irdrop",
+            "predict",
+            "--netlist",
+            str(_write(tmp, "n.sp", GOOD)),
+            "--current",
+            str(_write(tmp, "current.csv", current)),
+            "--eff-dist",
+            str(_write(tmp, "eff.csv", ones)),
+            "--pdn-density",
+            str(_write(tmp, "den.csv", ones)),
+            "--out",
+            str(tmp / "pred.csv"),
+        ]
+
     return make
 
 
@@ -89,15 +112,18 @@ def _render(data: bytes | None, name: str = "x.gds") -> Callable[[Path], list[st
         else:
             _write(tmp, name, data)
         return ["signoff", "render", str(path), "--out", str(tmp / "x.png")]
+
     return make
 
 
 def _signoff(command: str, data: bytes) -> Callable[[Path], list[str]]:
     """``eda signoff drc|lvs`` (the project's own deck) on a bad GDS."""
+
     def make(tmp: Path) -> list[str]:
         _write(tmp, "x.gds", data)
         extra = [str(_write(tmp, "x.spice", b".subckt x\n.ends x\n"))] if command == "lvs" else []
         return ["signoff", command, str(tmp / "x.gds"), *extra, "--deck", "own", "--out", str(tmp / "out")]
+
     return make
 
 
@@ -134,96 +160,332 @@ SIGNOFF_NE = "limits:\n  errs: {metric: demo__errors, value: 0, compare: '!='}\n
 
 CASES: list[Case] = [
     # 1. a sign-off that passes on NaN
-    Case("nan-drop-fails", 1, _check({"pdn__static__worst_drop_mv": float("nan")}, SIGNOFF_DROP), 1,
-         ("FAIL", "non-finite measurement cannot pass")),
-    Case("nan-among-several-fails", 1, _check({"a": {"pdn__static__worst_drop_mv": 3.0},
-                                              "b": {"pdn__static__worst_drop_mv": float("nan")}}, SIGNOFF_DROP), 1,
-         ("non-finite measurement",)),
-    Case("inf-drop-fails", 1, _check('{"pdn__static__worst_drop_mv": Infinity}', SIGNOFF_DROP), 1,
-         ("measured inf",)),
-    Case("nan-drc-count-fails", 1, _check({"signoff__drc__violations": float("nan")}, SIGNOFF_DRC), 1,
-         ("non-finite",)),
+    Case(
+        "nan-drop-fails",
+        1,
+        _check({"pdn__static__worst_drop_mv": float("nan")}, SIGNOFF_DROP),
+        1,
+        ("FAIL", "non-finite measurement cannot pass"),
+    ),
+    Case(
+        "nan-among-several-fails",
+        1,
+        _check(
+            {"a": {"pdn__static__worst_drop_mv": 3.0}, "b": {"pdn__static__worst_drop_mv": float("nan")}},
+            SIGNOFF_DROP,
+        ),
+        1,
+        ("non-finite measurement",),
+    ),
+    Case(
+        "inf-drop-fails",
+        1,
+        _check('{"pdn__static__worst_drop_mv": Infinity}', SIGNOFF_DROP),
+        1,
+        ("measured inf",),
+    ),
+    Case(
+        "nan-drc-count-fails",
+        1,
+        _check({"signoff__drc__violations": float("nan")}, SIGNOFF_DRC),
+        1,
+        ("non-finite",),
+    ),
     Case("nan-not-equal-fails", 1, _check({"demo__errors": float("nan")}, SIGNOFF_NE), 1, ("non-finite",)),
-    Case("nan-limit-value", 1, _check({"pdn__static__worst_drop_mv": 1.0},
-                                      "limits:\n  worst_static_drop_mv: {value: .nan}\n"), 2,
-         ("l.yaml:2", "finite number")),
-    Case("nan-metric-in-flow", 1, _flow(
-        "  - id: solve\n    use: demo.measure\n    with: {text: nan}\n"
-        "  - id: signoff\n    use: signoff.check\n    with:\n      limits:\n"
-        "        worst_static_drop_mv: {value: 25, metric: demo__static__worst_drop_mv}\n"), 1,
-        ("non-finite metric", "sign-off FAILED")),
+    Case(
+        "nan-limit-value",
+        1,
+        _check({"pdn__static__worst_drop_mv": 1.0}, "limits:\n  worst_static_drop_mv: {value: .nan}\n"),
+        2,
+        ("l.yaml:2", "finite number"),
+    ),
+    Case(
+        "nan-metric-in-flow",
+        1,
+        _flow(
+            "  - id: solve\n    use: demo.measure\n    with: {text: nan}\n"
+            "  - id: signoff\n    use: signoff.check\n    with:\n      limits:\n"
+            "        worst_static_drop_mv: {value: 25, metric: demo__static__worst_drop_mv}\n"
+        ),
+        1,
+        ("non-finite metric", "sign-off FAILED"),
+    ),
     # 2. NaN/inf tiles in maps
-    Case("nan-tile-current-map", 2, _predict(_map_text(np.where(np.eye(5) > 0, np.nan, 1e-6))), 2,
-         ("current.csv:1", "non-finite value nan")),
-    Case("negative-current-map", 2, _predict(_map_text(-np.ones((5, 5)) * 1e-6)), 2,
-         ("current.csv:1", "negative value")),
+    Case(
+        "nan-tile-current-map",
+        2,
+        _predict(_map_text(np.where(np.eye(5) > 0, np.nan, 1e-6))),
+        2,
+        ("current.csv:1", "non-finite value nan"),
+    ),
+    Case(
+        "negative-current-map",
+        2,
+        _predict(_map_text(-np.ones((5, 5)) * 1e-6)),
+        2,
+        ("current.csv:1", "negative value"),
+    ),
     Case("inf-tile-like-map", 2, _solve(GOOD, "--like", "{like}"), 2, ("like.csv:2", "non-finite value inf")),
     # 4. YAML bombs and sizes
-    Case("yaml-bomb-in-with", 4, _flow(
-        "  - id: a\n    use: demo.source\n    with:\n      label: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        + "".join(f"      l{i}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6))), 2,
-        ("aliases expanded", "EDA_LIMIT_YAML_NODES")),
-    Case("yaml-too-big", 4, _flow("  - id: a\n    use: demo.source\n" + "#" * 400 + "\n"), 2,
-         ("EDA_LIMIT_YAML_BYTES",), env={"EDA_LIMIT_YAML_BYTES": "300"}),
-    Case("bad-limit-variable", 4, _flow("  - id: a\n    use: demo.source\n"), 2,
-         ("EDA_LIMIT_YAML_BYTES='lots'", "positive number"), env={"EDA_LIMIT_YAML_BYTES": "lots"}),
+    Case(
+        "yaml-bomb-in-with",
+        4,
+        _flow(
+            "  - id: a\n    use: demo.source\n    with:\n      label: &a [x, x, x, x, x, x, x, x, x, x]\n"
+            + "".join(
+                f"      l{i}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(6)
+            )
+        ),
+        2,
+        ("aliases expanded", "EDA_LIMIT_YAML_NODES"),
+    ),
+    Case(
+        "yaml-too-big",
+        4,
+        _flow("  - id: a\n    use: demo.source\n" + "#" * 400 + "\n"),
+        2,
+        ("EDA_LIMIT_YAML_BYTES",),
+        env={"EDA_LIMIT_YAML_BYTES": "300"},
+    ),
+    Case(
+        "bad-limit-variable",
+        4,
+        _flow("  - id: a\n    use: demo.source\n"),
+        2,
+        ("EDA_LIMIT_YAML_BYTES='lots'", "positive number"),
+        env={"EDA_LIMIT_YAML_BYTES": "lots"},
+    ),
     # 5. upper bounds
-    Case("acim-rows-million", 5, _argv("acim", "generate", "--rows", "1000000", "--cols", "4", "--local-array-size",
-                                       "4", "--adc-bits", "4", "--out", "{tmp}/g"), 2, ("EDA_LIMIT_ACIM_DIMENSION",)),
-    Case("acim-layout-too-big", 5, _argv("acim", "generate", "--rows", "4096", "--cols", "4096",
-                                         "--local-array-size", "4", "--adc-bits", "4", "--out", "{tmp}/g"), 2,
-         ("16,777,216 bitcells", "EDA_LIMIT_ACIM_BITCELLS")),
-    Case("explore-population-million", 5, _argv("acim", "explore", "--rows", "32", "--cols", "32", "--population",
-                                                "1000000", "--out", "{tmp}/ex"), 2, ("EDA_LIMIT_ACIM_POPULATION",)),
-    Case("explore-generations", 5, _argv("acim", "explore", "--rows", "32", "--cols", "32", "--generations",
-                                         "99999999", "--out", "{tmp}/ex"), 2, ("EDA_LIMIT_ACIM_GENERATIONS",)),
-    Case("pdn-nodes-1e12", 5, _flow("  - id: grid\n    use: pdn.generate\n    with: {nodes: 2000}\n",
-                                    "--set", "grid.nodes=1000000000000"), 2, ("EDA_LIMIT_PDN_NODES",)),
-    Case("pdn-generate-cli-nodes", 5, _argv("pdn", "generate", "--nodes", "100000000", "--out", "{tmp}/g.sp"), 2,
-         ("EDA_LIMIT_PDN_NODES",)),
-    Case("transient-1e15-steps", 5, _solve(GOOD, "--transient", "1,1e-15"), 2,
-         ("--transient", "EDA_LIMIT_TRANSIENT_STEPS")),
-    Case("render-too-many-pixels", 5, _argv("signoff", "render", "{tmp}/x.gds", "--width", "100000", "--height",
-                                            "100000"), 2, ("EDA_LIMIT_RENDER_PIXELS",)),
+    Case(
+        "acim-rows-million",
+        5,
+        _argv(
+            "acim",
+            "generate",
+            "--rows",
+            "1000000",
+            "--cols",
+            "4",
+            "--local-array-size",
+            "4",
+            "--adc-bits",
+            "4",
+            "--out",
+            "{tmp}/g",
+        ),
+        2,
+        ("EDA_LIMIT_ACIM_DIMENSION",),
+    ),
+    Case(
+        "acim-layout-too-big",
+        5,
+        _argv(
+            "acim",
+            "generate",
+            "--rows",
+            "4096",
+            "--cols",
+            "4096",
+            "--local-array-size",
+            "4",
+            "--adc-bits",
+            "4",
+            "--out",
+            "{tmp}/g",
+        ),
+        2,
+        ("16,777,216 bitcells", "EDA_LIMIT_ACIM_BITCELLS"),
+    ),
+    Case(
+        "explore-population-million",
+        5,
+        _argv(
+            "acim", "explore", "--rows", "32", "--cols", "32", "--population", "1000000", "--out", "{tmp}/ex"
+        ),
+        2,
+        ("EDA_LIMIT_ACIM_POPULATION",),
+    ),
+    Case(
+        "explore-generations",
+        5,
+        _argv(
+            "acim",
+            "explore",
+            "--rows",
+            "32",
+            "--cols",
+            "32",
+            "--generations",
+            "99999999",
+            "--out",
+            "{tmp}/ex",
+        ),
+        2,
+        ("EDA_LIMIT_ACIM_GENERATIONS",),
+    ),
+    Case(
+        "pdn-nodes-1e12",
+        5,
+        _flow(
+            "  - id: grid\n    use: pdn.generate\n    with: {nodes: 2000}\n",
+            "--set",
+            "grid.nodes=1000000000000",
+        ),
+        2,
+        ("EDA_LIMIT_PDN_NODES",),
+    ),
+    Case(
+        "pdn-generate-cli-nodes",
+        5,
+        _argv("pdn", "generate", "--nodes", "100000000", "--out", "{tmp}/g.sp"),
+        2,
+        ("EDA_LIMIT_PDN_NODES",),
+    ),
+    Case(
+        "transient-1e15-steps",
+        5,
+        _solve(GOOD, "--transient", "1,1e-15"),
+        2,
+        ("--transient", "EDA_LIMIT_TRANSIENT_STEPS"),
+    ),
+    Case(
+        "render-too-many-pixels",
+        5,
+        _argv("signoff", "render", "{tmp}/x.gds", "--width", "100000", "--height", "100000"),
+        2,
+        ("EDA_LIMIT_RENDER_PIXELS",),
+    ),
     # 6. PDN source values
     Case("voltage-nan", 6, _solve(GOOD.replace("0 1.1", "0 nan")), 2, ("n.sp:6", "voltage nan")),
     Case("current-nan", 6, _solve(GOOD.replace("0 0.001", "0 nan")), 2, ("n.sp:7", "current nan")),
     Case("current-inf", 6, _solve(GOOD.replace("0 0.001", "0 1e999")), 2, ("n.sp:7", "current inf")),
     Case("current-1e308", 6, _solve(GOOD.replace("0 0.001", "0 1e308")), 2, ("n.sp:7", "1e+308")),
     Case("voltage-1e308", 6, _solve(GOOD.replace("0 1.1", "0 1e308")), 2, ("n.sp:6", "1e+308")),
-    Case("resistor-1e308", 6, _solve(GOOD.replace("n1_m1_4000_4000 1\n", "n1_m1_4000_4000 1e308\n", 1)), 2,
-         ("n.sp:4", "open circuit")),
-    Case("series-resistor-below-ground", 6, _solve(
-        "R1 a_m1_0_0 b_m1_2000_0 1\nR2 b_m1_2000_0 c_m1_4000_0 1e11\nV1 a_m1_0_0 0 1.1\nI1 c_m1_4000_0 0 1m\n"), 2,
-        ("below ground", "draw more than the grid can deliver")),
-    Case("current-minus-1000", 6, _solve(GOOD.replace("0 0.001", "0 -1000")), 2, ("n.sp:7", "injecting current")),
-    Case("current-from-ground", 6, _solve(GOOD.replace("I1 n1_m1_0_0 0 0.001", "I1 0 n1_m1_0_0 0.001")), 2,
-         ("n.sp:7", "injecting current")),
+    Case(
+        "resistor-1e308",
+        6,
+        _solve(GOOD.replace("n1_m1_4000_4000 1\n", "n1_m1_4000_4000 1e308\n", 1)),
+        2,
+        ("n.sp:4", "open circuit"),
+    ),
+    Case(
+        "series-resistor-below-ground",
+        6,
+        _solve(
+            "R1 a_m1_0_0 b_m1_2000_0 1\nR2 b_m1_2000_0 c_m1_4000_0 1e11\nV1 a_m1_0_0 0 1.1\nI1 c_m1_4000_0 0 1m\n"
+        ),
+        2,
+        ("below ground", "draw more than the grid can deliver"),
+    ),
+    Case(
+        "current-minus-1000",
+        6,
+        _solve(GOOD.replace("0 0.001", "0 -1000")),
+        2,
+        ("n.sp:7", "injecting current"),
+    ),
+    Case(
+        "current-from-ground",
+        6,
+        _solve(GOOD.replace("I1 n1_m1_0_0 0 0.001", "I1 0 n1_m1_0_0 0.001")),
+        2,
+        ("n.sp:7", "injecting current"),
+    ),
     Case("all-pads-0V", 6, _solve(GOOD.replace("0 1.1", "0 0")), 2, ("n.sp:6", "no supply")),
     Case("negative-pad", 6, _solve(GOOD.replace("0 1.1", "0 -1.1")), 2, ("n.sp:6", "voltage (V) -1.1")),
     Case("pwl-inf", 6, _solve(GOOD.replace("0 0.001", "0 PWL(0 0 1n 1e999)")), 2, ("n.sp:7", "current inf")),
-    Case("pwl-nan-text", 6, _solve(GOOD.replace("0 0.001", "0 PWL(0 0 1n nan)")), 2, ("n.sp:7", "not a number")),
+    Case(
+        "pwl-nan-text", 6, _solve(GOOD.replace("0 0.001", "0 PWL(0 0 1n nan)")), 2, ("n.sp:7", "not a number")
+    ),
     # 7. command-line usage errors
     Case("missing-argument", 7, _argv("pdn", "solve"), 2, ("Missing argument", "Usage: eda pdn solve")),
     Case("unknown-command", 7, _argv("frobnicate"), 2, ("No such command 'frobnicate'",)),
-    Case("rows-not-integer", 7, _argv("acim", "generate", "--rows", "1e6"), 2, ("Invalid value for '--rows'",)),
-    Case("bad-choice", 7, _argv("irdrop", "predict", "--netlist", "n", "--current", "c", "--eff-dist", "e",
-                                "--pdn-density", "d", "--out", "p.csv", "--ood", "foo"), 2, ("'--ood'",)),
-    Case("missing-option", 7, _argv("irdrop", "predict", "--netlist", "n", "--out", "p.csv"), 2,
-         ("Missing option '--current'",)),
-    Case("bad-option-value-model", 7, _argv("workload", "adapmoe", "--reduction", "nan", "--out", "{tmp}/a.yaml"), 2,
-         ("invalid value for reduction", "finite number")),
+    Case(
+        "rows-not-integer", 7, _argv("acim", "generate", "--rows", "1e6"), 2, ("Invalid value for '--rows'",)
+    ),
+    Case(
+        "bad-choice",
+        7,
+        _argv(
+            "irdrop",
+            "predict",
+            "--netlist",
+            "n",
+            "--current",
+            "c",
+            "--eff-dist",
+            "e",
+            "--pdn-density",
+            "d",
+            "--out",
+            "p.csv",
+            "--ood",
+            "foo",
+        ),
+        2,
+        ("'--ood'",),
+    ),
+    Case(
+        "missing-option",
+        7,
+        _argv("irdrop", "predict", "--netlist", "n", "--out", "p.csv"),
+        2,
+        ("Missing option '--current'",),
+    ),
+    Case(
+        "bad-option-value-model",
+        7,
+        _argv("workload", "adapmoe", "--reduction", "nan", "--out", "{tmp}/a.yaml"),
+        2,
+        ("invalid value for reduction", "finite number"),
+    ),
     # 8. encodings, binary files, non-GDS
-    Case("latin1-flow", 8, lambda tmp: ["run", str(_write(tmp, "f.yaml", (FLOW_HEAD + "  - id: a  # caf\xe9\n"
-                                                                         "    use: demo.source\n").encode("latin-1"))),
-                                        "--runs", str(tmp / "runs")], 2, ("f.yaml:5:", "not valid UTF-8", "UTF-8")),
-    Case("latin1-limits", 8, _check({"pdn__static__worst_drop_mv": 1.0}, ("# \xe9t\xe9\n" + SIGNOFF_DROP).encode("latin-1")), 2,
-         ("l.yaml:1:", "not valid UTF-8")),
-    Case("binary-flow", 8, lambda tmp: ["run", str(_write(tmp, "f.yaml", b"\x00\x01\x02binary"))], 2,
-         ("binary data",)),
-    Case("utf8-node-names", 8, _solve(GOOD.replace("n1_m1_0_0", "n1_m\u00e9_0_0").encode()), 2,
-         ("n.sp:1", "non-ASCII")),
-    Case("binary-netlist", 8, _solve(b"\x7fELF\x02\x01\x01" + bytes(64)), 2, ("a program, not a SPICE netlist",)),
+    Case(
+        "latin1-flow",
+        8,
+        lambda tmp: [
+            "run",
+            str(
+                _write(
+                    tmp,
+                    "f.yaml",
+                    (FLOW_HEAD + "  - id: a  # caf\xe9\n    use: demo.source\n").encode("latin-1"),
+                )
+            ),
+            "--runs",
+            str(tmp / "runs"),
+        ],
+        2,
+        ("f.yaml:5:", "not valid UTF-8", "UTF-8"),
+    ),
+    Case(
+        "latin1-limits",
+        8,
+        _check({"pdn__static__worst_drop_mv": 1.0}, ("# \xe9t\xe9\n" + SIGNOFF_DROP).encode("latin-1")),
+        2,
+        ("l.yaml:1:", "not valid UTF-8"),
+    ),
+    Case(
+        "binary-flow",
+        8,
+        lambda tmp: ["run", str(_write(tmp, "f.yaml", b"\x00\x01\x02binary"))],
+        2,
+        ("binary data",),
+    ),
+    Case(
+        "utf8-node-names",
+        8,
+        _solve(GOOD.replace("n1_m1_0_0", "n1_m\u00e9_0_0").encode()),
+        2,
+        ("n.sp:1", "non-ASCII"),
+    ),
+    Case(
+        "binary-netlist",
+        8,
+        _solve(b"\x7fELF\x02\x01\x01" + bytes(64)),
+        2,
+        ("a program, not a SPICE netlist",),
+    ),
     Case("render-text-gds", 8, _render(b"hello\n"), 2, ("a text file, not a GDSII layout",)),
     Case("render-truncated-gds", 8, _render(_gds_bytes()[:300]), 2, ("truncated or corrupt",)),
     Case("render-empty-gds", 8, _render(b""), 2, ("is empty",)),
@@ -231,57 +493,208 @@ CASES: list[Case] = [
     Case("drc-text-gds", 8, _signoff("drc", b"hello\n"), 2, ("a text file, not a GDSII layout",)),
     Case("lvs-truncated-gds", 8, _signoff("lvs", _gds_bytes()[:300]), 2, ("truncated or corrupt",)),
     # 9. paths
-    Case("run-id-escape", 9, _flow("  - id: a\n    use: demo.source\n", "--run-id", "../../escape"), 2,
-         ("not a valid run id",), check=_nothing_outside),
-    Case("run-id-absolute", 9, _flow("  - id: a\n    use: demo.source\n", "--run-id", "/tmp/eda-abs-run"), 2,
-         ("not a valid run id",)),
-    Case("run-id-latest", 9, _flow("  - id: a\n    use: demo.source\n", "--run-id", "latest"), 2,
-         ("not a valid run id",)),
-    Case("runs-is-a-file", 9, lambda tmp: _flow("  - id: a\n    use: demo.source\n")(tmp)[:2]
-         + ["--runs", str(_write(tmp, "afile", "x"))], 2, ("--runs", "is a file, not a directory")),
-    Case("out-dir-is-a-file", 9, lambda tmp: _solve(GOOD)(tmp)[:3] + ["--out", str(_write(tmp, "afile", "x"))], 2,
-         ("--out", "is an existing file")),
-    Case("out-file-is-a-dir", 9, _argv("pdn", "generate", "--out", "{tmp}"), 2,
-         ("--out", "is a directory, but an output file is needed")),
-    Case("out-under-a-file", 9, lambda tmp: _solve(GOOD)(tmp)[:3] + ["--out", str(_write(tmp, "f", "x")) + "/sub"],
-         2, ("is a file",)),
+    Case(
+        "run-id-escape",
+        9,
+        _flow("  - id: a\n    use: demo.source\n", "--run-id", "../../escape"),
+        2,
+        ("not a valid run id",),
+        check=_nothing_outside,
+    ),
+    Case(
+        "run-id-absolute",
+        9,
+        _flow("  - id: a\n    use: demo.source\n", "--run-id", "/tmp/eda-abs-run"),
+        2,
+        ("not a valid run id",),
+    ),
+    Case(
+        "run-id-latest",
+        9,
+        _flow("  - id: a\n    use: demo.source\n", "--run-id", "latest"),
+        2,
+        ("not a valid run id",),
+    ),
+    Case(
+        "runs-is-a-file",
+        9,
+        lambda tmp: (
+            _flow("  - id: a\n    use: demo.source\n")(tmp)[:2] + ["--runs", str(_write(tmp, "afile", "x"))]
+        ),
+        2,
+        ("--runs", "is a file, not a directory"),
+    ),
+    Case(
+        "out-dir-is-a-file",
+        9,
+        lambda tmp: _solve(GOOD)(tmp)[:3] + ["--out", str(_write(tmp, "afile", "x"))],
+        2,
+        ("--out", "is an existing file"),
+    ),
+    Case(
+        "out-file-is-a-dir",
+        9,
+        _argv("pdn", "generate", "--out", "{tmp}"),
+        2,
+        ("--out", "is a directory, but an output file is needed"),
+    ),
+    Case(
+        "out-under-a-file",
+        9,
+        lambda tmp: _solve(GOOD)(tmp)[:3] + ["--out", str(_write(tmp, "f", "x")) + "/sub"],
+        2,
+        ("is a file",),
+    ),
     # 10. disk full
-    Case("disk-full-in-step", 10, _flow("  - id: full\n    use: demo.fill_disk\n"), 2,
-         ("No space left on device", "free space"), check=_failed_step_kept),
-    Case("disk-full-cli-output", 10, _argv("pdn", "generate", "--nodes", "3000", "--out", "/dev/full"), 2,
-         ("No space left on device",)),
+    Case(
+        "disk-full-in-step",
+        10,
+        _flow("  - id: full\n    use: demo.fill_disk\n"),
+        2,
+        ("No space left on device", "free space"),
+        check=_failed_step_kept,
+    ),
+    Case(
+        "disk-full-cli-output",
+        10,
+        _argv("pdn", "generate", "--nodes", "3000", "--out", "/dev/full"),
+        2,
+        ("No space left on device",),
+    ),
     # 12. silently accepted / misleading
-    Case("max-area-negative", 12, _argv("acim", "explore", "--rows", "32", "--cols", "32", "--max-area", "-1",
-                                        "--out", "{tmp}/ex"), 2, ("maximum area -1.0", "positive")),
-    Case("explore-without-min-snr", 12, _argv("acim", "explore", "--rows", "32", "--cols", "32", "--population",
-                                              "20", "--generations", "5", "--out", "{tmp}/ex"), 0,
-         ("warning: no minimum SNR given",), check=_best_snr_positive),
-    Case("like-map-smaller-than-die", 12, _argv("pdn", "solve", "{tmp}/g.sp", "--like", "{tmp}/small.csv", "--out",
-                                                "{tmp}/o", "--no-plots"), 0, ("warning:", "does not cover the die")),
-    Case("duplicate-element-names", 12, _solve(GOOD + "r1 n1_m1_0_0 n1_m1_4000_0 1\n"), 0,
-         ("warning:", "n.sp:9", "duplicate element name 'r1'")),
-    Case("short-1e-12-ohm", 12, _solve(GOOD + "R9 n1_m1_0_0 n1_m1_4000_4000 1e-12\n"), 2,
-         ("warning:", "below 1e-06", "n.sp:9", "resistances span")),
-    Case("zero-volt-pad-mid-grid", 12, _solve(GOOD + "V2 n1_m1_4000_4000 0 0\n"), 0,
-         ("warning:", "n.sp:9", "holds 0 V")),
+    Case(
+        "max-area-negative",
+        12,
+        _argv("acim", "explore", "--rows", "32", "--cols", "32", "--max-area", "-1", "--out", "{tmp}/ex"),
+        2,
+        ("maximum area -1.0", "positive"),
+    ),
+    Case(
+        "explore-without-min-snr",
+        12,
+        _argv(
+            "acim",
+            "explore",
+            "--rows",
+            "32",
+            "--cols",
+            "32",
+            "--population",
+            "20",
+            "--generations",
+            "5",
+            "--out",
+            "{tmp}/ex",
+        ),
+        0,
+        ("warning: no minimum SNR given",),
+        check=_best_snr_positive,
+    ),
+    Case(
+        "like-map-smaller-than-die",
+        12,
+        _argv("pdn", "solve", "{tmp}/g.sp", "--like", "{tmp}/small.csv", "--out", "{tmp}/o", "--no-plots"),
+        0,
+        ("warning:", "does not cover the die"),
+    ),
+    Case(
+        "duplicate-element-names",
+        12,
+        _solve(GOOD + "r1 n1_m1_0_0 n1_m1_4000_0 1\n"),
+        0,
+        ("warning:", "n.sp:9", "duplicate element name 'r1'"),
+    ),
+    Case(
+        "short-1e-12-ohm",
+        12,
+        _solve(GOOD + "R9 n1_m1_0_0 n1_m1_4000_4000 1e-12\n"),
+        2,
+        ("warning:", "below 1e-06", "n.sp:9", "resistances span"),
+    ),
+    Case(
+        "zero-volt-pad-mid-grid",
+        12,
+        _solve(GOOD + "V2 n1_m1_4000_4000 0 0\n"),
+        0,
+        ("warning:", "n.sp:9", "holds 0 V"),
+    ),
     Case("directory-as-flow", 12, _argv("run", "{tmp}"), 2, ("is a directory, not a flow file",)),
-    Case("directory-as-netlist", 12, _argv("pdn", "solve", "{tmp}", "--out", "{tmp}/o"), 2, ("is a directory",)),
-    Case("png-as-current-map", 12, _predict(b"\x89PNG\r\n\x1a\n" + b"x" * 40), 2, ("a PNG image, not a CSV map",)),
-    Case("non-gzip-gz", 12, _argv("pdn", "solve", "{tmp}/junk.sp.gz", "--out", "{tmp}/o"), 2,
-         ("is named .gz but is not gzip",)),
-    Case("executor-without-line", 12, lambda tmp: ["run", str(_write(
-        tmp, "f.yaml", "name: bad\nplugins: [eda_test_steps]\nexecutor: warp\nsteps:\n  - id: a\n    use: demo.source\n"))],
-        2, ("f.yaml:3", "unknown executor 'warp'")),
+    Case(
+        "directory-as-netlist", 12, _argv("pdn", "solve", "{tmp}", "--out", "{tmp}/o"), 2, ("is a directory",)
+    ),
+    Case(
+        "png-as-current-map",
+        12,
+        _predict(b"\x89PNG\r\n\x1a\n" + b"x" * 40),
+        2,
+        ("a PNG image, not a CSV map",),
+    ),
+    Case(
+        "non-gzip-gz",
+        12,
+        _argv("pdn", "solve", "{tmp}/junk.sp.gz", "--out", "{tmp}/o"),
+        2,
+        ("is named .gz but is not gzip",),
+    ),
+    Case(
+        "executor-without-line",
+        12,
+        lambda tmp: [
+            "run",
+            str(
+                _write(
+                    tmp,
+                    "f.yaml",
+                    "name: bad\nplugins: [eda_test_steps]\nexecutor: warp\nsteps:\n  - id: a\n    use: demo.source\n",
+                )
+            ),
+        ],
+        2,
+        ("f.yaml:3", "unknown executor 'warp'"),
+    ),
     Case("json-list-as-metrics", 12, _check([1, 2, 3], SIGNOFF_DROP), 2, ("JSON object", "got a list")),
     Case("metrics-not-json", 12, _check("{bad json", SIGNOFF_DROP), 2, ("m.json:1:2", "not valid JSON")),
-    Case("spec-json-nan", 12, lambda tmp: ["acim", "generate", "--spec", str(_write(
-        tmp, "s.json", '{"rows": 8, "cols": 8, "local_array_size": 2, "adc_bits": 3, "unit_cap_fF": NaN}')),
-        "--out", str(tmp / "g")], 2, ("s.json", "unit_cap_fF=nan")),
-    Case("spec-json-latin1", 12, lambda tmp: ["acim", "generate", "--spec", str(_write(
-        tmp, "s.json", '{"rows": 8, "note": "caf\xe9"}'.encode("latin-1"))), "--out", str(tmp / "g")], 2,
-        ("s.json:1:", "not valid UTF-8")),
-    Case("nan-step-parameter", 12, _flow("  - id: a\n    use: pdn.generate\n    with: {current_density_a_um2: .nan}\n"),
-         2, ("flow.yaml:", "finite number")),
+    Case(
+        "spec-json-nan",
+        12,
+        lambda tmp: [
+            "acim",
+            "generate",
+            "--spec",
+            str(
+                _write(
+                    tmp,
+                    "s.json",
+                    '{"rows": 8, "cols": 8, "local_array_size": 2, "adc_bits": 3, "unit_cap_fF": NaN}',
+                )
+            ),
+            "--out",
+            str(tmp / "g"),
+        ],
+        2,
+        ("s.json", "unit_cap_fF=nan"),
+    ),
+    Case(
+        "spec-json-latin1",
+        12,
+        lambda tmp: [
+            "acim",
+            "generate",
+            "--spec",
+            str(_write(tmp, "s.json", '{"rows": 8, "note": "caf\xe9"}'.encode("latin-1"))),
+            "--out",
+            str(tmp / "g"),
+        ],
+        2,
+        ("s.json:1:", "not valid UTF-8"),
+    ),
+    Case(
+        "nan-step-parameter",
+        12,
+        _flow("  - id: a\n    use: pdn.generate\n    with: {current_density_a_um2: .nan}\n"),
+        2,
+        ("flow.yaml:", "finite number"),
+    ),
 ]
 
 

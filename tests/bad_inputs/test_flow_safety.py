@@ -48,16 +48,34 @@ def test_same_run_id_while_running_is_refused(tmp_path: Path) -> None:
     params = (run_dir / "02-add" / "params.json").read_bytes()
     lock = RunLock(run_dir).acquire()  # another eda process is running this run
     try:
-        code, out = run_cli("run", str(flow), "--runs", str(runs), "--run-id", "nightly", "--no-progress",
-                            "--set", "add.offset=100")
+        code, out = run_cli(
+            "run",
+            str(flow),
+            "--runs",
+            str(runs),
+            "--run-id",
+            "nightly",
+            "--no-progress",
+            "--set",
+            "add.offset=100",
+        )
     finally:
         lock.release()
     assert code == 2, out
     assert "is in use by another eda run (pid" in out and "another --run-id" in out
     assert (run_dir / "02-add" / "params.json").read_bytes() == params  # untouched
     assert _value(run_dir, "02-add") == 5
-    code, out = run_cli("run", str(flow), "--runs", str(runs), "--run-id", "nightly", "--no-progress",
-                        "--set", "add.offset=100")
+    code, out = run_cli(
+        "run",
+        str(flow),
+        "--runs",
+        str(runs),
+        "--run-id",
+        "nightly",
+        "--no-progress",
+        "--set",
+        "add.offset=100",
+    )
     assert code == 0, out  # free again once the other run ended
     assert _value(run_dir, "02-add") == 102
 
@@ -72,9 +90,11 @@ def test_lock_is_exclusive_between_holders(tmp_path: Path) -> None:
 
 def test_finished_artifacts_are_read_only_and_hashes_match(tmp_path: Path) -> None:
     flow = tmp_path / "pdn.yaml"
-    flow.write_text("name: pdn\nexecutor: serial\nsteps:\n  - id: grid\n    use: pdn.generate\n"
-                    "    with: {nodes: 1500}\n  - id: solve\n    use: pdn.solve\n    inputs: {netlist: grid.netlist}\n"
-                    "    with: {plots: false}\n")
+    flow.write_text(
+        "name: pdn\nexecutor: serial\nsteps:\n  - id: grid\n    use: pdn.generate\n"
+        "    with: {nodes: 1500}\n  - id: solve\n    use: pdn.solve\n    inputs: {netlist: grid.netlist}\n"
+        "    with: {plots: false}\n"
+    )
     result = run_flow(load_flow(flow), runs_dir=tmp_path / "runs", progress=False)
     for record in result.steps:
         done = json.loads((record.directory / "done.json").read_text())
@@ -92,7 +112,9 @@ def test_changed_artifact_is_detected_and_rerun(tmp_path: Path, tamper: str) -> 
     assert [r.status for r in second.steps] == ["reused", "reused"]
     artifact = second.run_dir / "01-src" / "value.json"
     assert artifact.stat().st_nlink == 2  # shared with the first run by a hard link ...
-    assert not artifact.stat().st_mode & stat.S_IWUSR  # ... that is read-only (root ignores that: the hash guards)
+    assert (
+        not artifact.stat().st_mode & stat.S_IWUSR
+    )  # ... that is read-only (root ignores that: the hash guards)
     if tamper == "delete":
         artifact = first.run_dir / "01-src" / "value.json"  # the copy the cache index points at
     artifact.chmod(0o644)

@@ -43,8 +43,12 @@ def local_run(tmp_path_factory):
 
 
 def _design_metrics(result) -> dict[str, object]:
-    return {f"{r.id}.{k}": v for r in result.steps for k, v in r.metrics.items()
-            if not any(k.endswith(t) or t in k for t in _TIMING)}
+    return {
+        f"{r.id}.{k}": v
+        for r in result.steps
+        for k, v in r.metrics.items()
+        if not any(k.endswith(t) or t in k for t in _TIMING)
+    }
 
 
 def test_report_sections_filled_from_real_results(local_run):
@@ -61,11 +65,17 @@ def test_report_sections_filled_from_real_results(local_run):
     pdn = result.record("pdn").metrics
     assert pdn["macro__pdn__conservation_error"] < 1e-6
     # the macro's cell currents follow the activity measured on the real network, not the models' default ½
-    segments = json.loads((result.record("pdn").directory / "macro_pdn.json").read_text())["power"]["segments"]
+    segments = json.loads((result.record("pdn").directory / "macro_pdn.json").read_text())["power"][
+        "segments"
+    ]
     scales = {round(s["data_scale"], 9) for s in segments}
     assert len(scales) > 1 and 1.0 not in scales
     static = result.record("static").metrics
-    assert 0 < static["pdn__static__worst_drop_mv"] < result.record("dynamic").metrics["pdn__dynamic__worst_drop_mv"]
+    assert (
+        0
+        < static["pdn__static__worst_drop_mv"]
+        < result.record("dynamic").metrics["pdn__dynamic__worst_drop_mv"]
+    )
 
 
 def test_signoff_violation_exits_1_and_malformed_limits_exit_2(local_run):
@@ -73,8 +83,11 @@ def test_signoff_violation_exits_1_and_malformed_limits_exit_2(local_run):
     limits = tmp / "designs" / "signoff-acim.yaml"
     original = limits.read_text()
     try:
-        limits.write_text(original.replace("worst_static_drop_mv:        {value: 18.0",
-                                           "worst_static_drop_mv:        {value: 0.001"))
+        limits.write_text(
+            original.replace(
+                "worst_static_drop_mv:        {value: 18.0", "worst_static_drop_mv:        {value: 0.001"
+            )
+        )
         code, output = run_cli("run", str(flow), "--runs", str(tmp / "runs"), "--no-progress")
         assert code == 1 and "1 violation(s)" in output
         assert "reused" in output  # only the sign-off and the report ran again
@@ -92,11 +105,26 @@ def test_dask_run_killed_mid_flow_resumes_and_matches_local(local_run, tmp_path)
     _, _, local = local_run
     flow = _copy_flow(tmp_path)
     runs = tmp_path / "runs"
-    cmd = [sys.executable, "-m", "eda.cli", "run", str(flow), "--runs", str(runs), "--no-progress",
-           "--executor", "dask"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "eda.cli",
+        "run",
+        str(flow),
+        "--runs",
+        str(runs),
+        "--no-progress",
+        "--executor",
+        "dask",
+    ]
     # a session of its own, so the kill takes the Dask cluster's worker processes too
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ),
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ),
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 900
     while time.monotonic() < deadline and proc.poll() is None:
         if list(runs.glob("minilm-on-acim/*/05-generate/done.json")):
@@ -116,7 +144,9 @@ def test_dask_run_killed_mid_flow_resumes_and_matches_local(local_run, tmp_path)
     a, b = _design_metrics(local), _design_metrics(resumed)
     assert a.keys() == b.keys()
     for key in a:
-        if "he_bytes" in key:  # serialised fresh (random) ciphertexts: SEAL's zstd size varies by a few hundred B
+        if (
+            "he_bytes" in key
+        ):  # serialised fresh (random) ciphertexts: SEAL's zstd size varies by a few hundred B
             assert b[key] == pytest.approx(a[key], rel=1e-3), key
         elif isinstance(a[key], float):
             assert b[key] == pytest.approx(a[key], rel=1e-9, abs=1e-12), key

@@ -24,9 +24,18 @@ VDD = 1.8  # the block's supply (the report's P/G-volt)
 
 def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
     out = tmp_path / "block"
-    code, text = run_cli("pdn", "from-openroad", "--def", str(DEF), "--power-report",
-                         str(BLOCK / "pdn_block.inst.power.rpt.gz"), "--pdn", str(BLOCK / "pdn_block.pdn.sp.gz"),
-                         "--out", str(out))
+    code, text = run_cli(
+        "pdn",
+        "from-openroad",
+        "--def",
+        str(DEF),
+        "--power-report",
+        str(BLOCK / "pdn_block.inst.power.rpt.gz"),
+        "--pdn",
+        str(BLOCK / "pdn_block.pdn.sp.gz"),
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     summary = json.loads((out / "design.json").read_text())
     total = float(np.sum(read_power_report(BLOCK / "pdn_block.inst.power.rpt.gz").total_w)) / VDD
@@ -39,8 +48,18 @@ def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
     assert net.i_amp.sum() == pytest.approx(total, rel=1e-5)  # the writer keeps 6 digits per sink
     assert np.all(net.layer[net.i_a] == 1)  # sinks on m1
 
-    code, text = run_cli("pdn", "solve", str(out / "pdn.sp.gz"), "--def", str(DEF), "--like",
-                         str(out / "current_map.csv"), "--out", str(out / "golden"), "--no-plots")
+    code, text = run_cli(
+        "pdn",
+        "solve",
+        str(out / "pdn.sp.gz"),
+        "--def",
+        str(DEF),
+        "--like",
+        str(out / "current_map.csv"),
+        "--out",
+        str(out / "golden"),
+        "--no-plots",
+    )
     assert code == 0, text
     golden = read_map(out / "golden" / "ir_drop_map.csv")
     assert golden.shape == current.shape
@@ -48,9 +67,20 @@ def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
     wx, wy = np.unravel_index(int(np.argmax(golden)), golden.shape)
     assert np.hypot(wx - 140, wy - 60) < 30
 
-    code, text = run_cli("irdrop", "predict", "--netlist", str(out / "pdn.sp.gz"), "--current",
-                         str(out / "current_map.csv"), "--def", str(DEF), "--out", str(out / "predicted.csv"),
-                         "--golden", str(out / "golden" / "ir_drop_map.csv"))
+    code, text = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(out / "pdn.sp.gz"),
+        "--current",
+        str(out / "current_map.csv"),
+        "--def",
+        str(DEF),
+        "--out",
+        str(out / "predicted.csv"),
+        "--golden",
+        str(out / "golden" / "ir_drop_map.csv"),
+    )
     assert code == 0, text
     assert (out / "predicted.png").read_bytes()[:4] == b"\x89PNG"
     pred = read_map(out / "predicted.csv")

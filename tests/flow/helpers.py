@@ -14,4 +14,3 @@ def run_cli(*args: str) -> tuple[int, str]:
     with redirect_stdout(out), redirect_stderr(err):
         code = main(list(args))
     return code, out.getvalue() + err.getvalue()
-

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from eda.flow.codehash import implementation_files, implementation_hash
 
-STEPS = '''
+STEPS = """
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from . import shared
@@ -29,7 +29,7 @@ class Scale(Step):
 
         ctx.path("value.json").write_text(str(ctx.params.value * FACTOR + shared.OFFSET))
         return StepResult(outputs={"value": "value.json"}, metrics={"codepkg__value": ctx.params.value * FACTOR})
-'''
+"""
 
 FLOW = "name: code\nplugins: [codepkg.steps]\nsteps:\n  - id: scale\n    use: codepkg.scale\n"
 
@@ -48,9 +48,23 @@ def _package(root: Path) -> Path:
 def _run(root: Path) -> tuple[str, int]:
     """``eda run`` in a fresh process (so edited modules are imported anew): (step status, value)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
-    command = ("import sys; from eda.cli import main; sys.exit(main(sys.argv[1:]))")
-    proc = subprocess.run([sys.executable, "-c", command, "run", str(root / "flow.yaml"), "--runs",
-                           str(root / "runs"), "--no-progress"], env=env, capture_output=True, text=True, cwd=root)
+    command = "import sys; from eda.cli import main; sys.exit(main(sys.argv[1:]))"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            command,
+            "run",
+            str(root / "flow.yaml"),
+            "--runs",
+            str(root / "runs"),
+            "--no-progress",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     run = (root / "runs" / "code" / "latest").resolve()
     step = json.loads((run / "metrics.json").read_text())["steps"]["scale"]

@@ -42,7 +42,9 @@ def test_map_results_and_named_failure(spec):
 
 @pytest.mark.parametrize("spec", EXECUTORS)
 def test_flow_fanout_identical_on_every_executor(write_flow, tmp_path, spec):
-    result = run_flow(load_flow(write_flow(FANOUT)), runs_dir=tmp_path / "runs", executor=spec, progress=False)
+    result = run_flow(
+        load_flow(write_flow(FANOUT)), runs_dir=tmp_path / "runs", executor=spec, progress=False
+    )
     record = result.record("fan")
     assert json.loads((record.directory / "squares.json").read_text()) == [x * x for x in range(12)]
     assert record.metrics["demo__fanout__sum"] == sum(x * x for x in range(12))

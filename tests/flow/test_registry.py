@@ -32,7 +32,7 @@ def _declared() -> dict[str, str]:
 
 def test_every_step_module_is_declared_in_pyproject():
     declared = set(_declared().values())
-    assert declared == _step_modules_on_disk(), "add each steps module to [project.entry-points.\"eda.steps\"]"
+    assert declared == _step_modules_on_disk(), 'add each steps module to [project.entry-points."eda.steps"]'
 
 
 def test_installed_entry_points_match_pyproject():
@@ -59,9 +59,15 @@ def test_empty_entry_point_group_is_a_flow_error(monkeypatch):
 
 
 def test_every_builtin_step_parameter_is_described():
-    steps = {name: cls for name, cls in registry.registered_steps().items() if cls.__module__.startswith("eda.")}
-    bare = [f"{name}.{field}" for name, cls in steps.items()
-            for field, info in cls.Params.model_fields.items() if not (info.description or "").strip()]
+    steps = {
+        name: cls for name, cls in registry.registered_steps().items() if cls.__module__.startswith("eda.")
+    }
+    bare = [
+        f"{name}.{field}"
+        for name, cls in steps.items()
+        for field, info in cls.Params.model_fields.items()
+        if not (info.description or "").strip()
+    ]
     assert not bare, f"parameters without a description (shown by `eda steps`): {bare}"
 
 
@@ -69,7 +75,9 @@ def test_eda_steps_shows_each_parameter_description():
     cls = registry.resolve("acim.explore")
     code, output = run_cli("steps", "acim.explore")
     assert code == 0
-    lines = {line.split(":")[0].strip(): line for line in output.splitlines() if line.strip().startswith("--")}
+    lines = {
+        line.split(":")[0].strip(): line for line in output.splitlines() if line.strip().startswith("--")
+    }
     assert set(lines) == {f"--{field}" for field in cls.Params.model_fields}
     for field, info in cls.Params.model_fields.items():
         assert lines[f"--{field}"].rstrip().endswith(info.description)

@@ -24,8 +24,13 @@ steps:
 
 
 def _eda(flow: Path, runs: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "eda.cli", "run", str(flow), "--runs", str(runs), "--no-progress"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+    return subprocess.Popen(
+        [sys.executable, "-m", "eda.cli", "run", str(flow), "--runs", str(runs), "--no-progress"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),
+    )
 
 
 def test_sigkill_mid_step_then_resume(write_flow, tmp_path):
@@ -50,7 +55,13 @@ def test_sigkill_mid_step_then_resume(write_flow, tmp_path):
     output, _ = proc.communicate(timeout=300)
     assert proc.returncode == 0, output
     assert "src" in output and "reused" in output
-    new_run = max((p for p in (runs / "resume").iterdir() if p.is_dir() and p.name != "latest" and
-                   not p.name.startswith(".")), key=lambda p: p.stat().st_mtime)
+    new_run = max(
+        (
+            p
+            for p in (runs / "resume").iterdir()
+            if p.is_dir() and p.name != "latest" and not p.name.startswith(".")
+        ),
+        key=lambda p: p.stat().st_mtime,
+    )
     data = (new_run / "02-slow" / "data.txt").read_text()
     assert data.endswith("complete\n") and data.count("chunk") == 100

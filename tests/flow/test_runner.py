@@ -37,7 +37,11 @@ def test_run_directory_layout(write_flow, tmp_path):
     result = run_flow(load_flow(write_flow(CHAIN)), runs_dir=tmp_path / "runs", progress=False)
     assert result.status == "ok" and result.exit_code == 0
     assert sorted(p.name for p in result.run_dir.iterdir() if p.is_dir()) == [
-        "01-src", "02-other", "03-add", "04-final"]
+        "01-src",
+        "02-other",
+        "03-add",
+        "04-final",
+    ]
     step_dir = result.run_dir / "03-add"
     for name in ("params.json", "metrics.json", "outputs.json", "done.json", "step.log", "value.json"):
         assert (step_dir / name).is_file(), name
@@ -74,7 +78,11 @@ def test_from_forces_rerun_and_to_stops(write_flow, tmp_path):
     assert [r.id for r in partial.steps] == ["src", "add"]
     forced = run_flow(flow, runs_dir=tmp_path / "runs", from_step="add", progress=False)
     assert {r.id: r.status for r in forced.steps} == {
-        "src": "reused", "other": "reused", "add": "ran", "final": "ran"}
+        "src": "reused",
+        "other": "reused",
+        "add": "ran",
+        "final": "ran",
+    }
 
 
 def test_external_file_input_is_hashed(write_flow, tmp_path):
@@ -102,7 +110,11 @@ def test_user_error_in_step_exits_2_naming_the_step(write_flow, tmp_path):
     text = "name: ue\nplugins: [eda_test_steps]\nsteps:\n  - id: check\n    use: demo.check\n    with: {user_error: true}\n"
     code, output = run_cli("run", str(write_flow(text)), "--runs", str(tmp_path / "runs"))
     assert code == 2
-    assert "step 'check' (demo.check)" in output and "local array size" in output and "hint: use rows=64" in output
+    assert (
+        "step 'check' (demo.check)" in output
+        and "local array size" in output
+        and "hint: use rows=64" in output
+    )
     assert "Traceback" not in output
     failed = list((tmp_path / "runs" / "ue").glob("*/01-check.failed"))
     assert failed and "SpecError" in (failed[0] / "step.log").read_text()
@@ -131,6 +143,7 @@ def test_optional_output_missing_is_a_clear_error(write_flow, tmp_path):
     path = write_flow(OPTIONAL)
     code, output = run_cli("run", str(path), "--runs", str(tmp_path / "runs"), "--no-progress")
     assert code == 2 and "did not produce its optional output 'extra'" in output
-    code, output = run_cli("run", str(path), "--runs", str(tmp_path / "runs"), "--no-progress",
-                           "--set", "maybe.extra=true")
+    code, output = run_cli(
+        "run", str(path), "--runs", str(tmp_path / "runs"), "--no-progress", "--set", "maybe.extra=true"
+    )
     assert code == 0, output

@@ -43,21 +43,39 @@ def test_set_override_parses_like_yaml(write_flow):
 
 
 BROKEN = {
-    "unknown top-level key": (GOOD.replace("description:", "descripton:"),
-                              ["unknown key 'descripton'", "flow.yaml:2", "did you mean 'description'"]),
-    "unknown step key": (GOOD.replace("    with: {value", "    wiht: {value"),
-                         ["unknown key 'wiht'", "flow.yaml:7", "did you mean 'with'"]),
-    "unknown parameter": (GOOD.replace("offset: 3", "ofset: 3"),
-                          ["unknown parameter 'ofset'", "flow.yaml:12", "did you mean 'offset'"]),
+    "unknown top-level key": (
+        GOOD.replace("description:", "descripton:"),
+        ["unknown key 'descripton'", "flow.yaml:2", "did you mean 'description'"],
+    ),
+    "unknown step key": (
+        GOOD.replace("    with: {value", "    wiht: {value"),
+        ["unknown key 'wiht'", "flow.yaml:7", "did you mean 'with'"],
+    ),
+    "unknown parameter": (
+        GOOD.replace("offset: 3", "ofset: 3"),
+        ["unknown parameter 'ofset'", "flow.yaml:12", "did you mean 'offset'"],
+    ),
     "wrong type": (GOOD.replace("offset: 3", "offset: lots"), ["offset", "valid integer", "flow.yaml:12"]),
-    "bad reference": (GOOD.replace("a: src.value", "a: srcc.value"),
-                      ["'srcc.value'", "flow.yaml:10", "did you mean 'src.value'"]),
-    "missing output": (GOOD.replace("a: src.value", "a: src.valeu"),
-                       ["no output 'valeu'", "did you mean 'value'"]),
-    "unknown input": (GOOD.replace("a: src.value", "x: src.value"), ["no input 'x'", "inputs of demo.add: a, b"]),
-    "unknown step name": (GOOD.replace("use: demo.add", "use: demo.ad"),
-                          ["unknown step 'demo.ad'", "flow.yaml:9", "did you mean 'demo.add'"]),
-    "yaml syntax error": (GOOD.replace("  - id: add", "  - id: add\n   bad: [unclosed"), ["YAML syntax error", "flow.yaml:"]),
+    "bad reference": (
+        GOOD.replace("a: src.value", "a: srcc.value"),
+        ["'srcc.value'", "flow.yaml:10", "did you mean 'src.value'"],
+    ),
+    "missing output": (
+        GOOD.replace("a: src.value", "a: src.valeu"),
+        ["no output 'valeu'", "did you mean 'value'"],
+    ),
+    "unknown input": (
+        GOOD.replace("a: src.value", "x: src.value"),
+        ["no input 'x'", "inputs of demo.add: a, b"],
+    ),
+    "unknown step name": (
+        GOOD.replace("use: demo.add", "use: demo.ad"),
+        ["unknown step 'demo.ad'", "flow.yaml:9", "did you mean 'demo.add'"],
+    ),
+    "yaml syntax error": (
+        GOOD.replace("  - id: add", "  - id: add\n   bad: [unclosed"),
+        ["YAML syntax error", "flow.yaml:"],
+    ),
     "duplicate id": (GOOD.replace("id: add", "id: src"), ["duplicate step id 'src'", "flow.yaml:8"]),
     "missing required input": (GOOD.replace("    inputs: {a: src.value}\n", ""), ["needs input(s) a"]),
 }

@@ -34,7 +34,9 @@ def scheduler():
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]))
         patch.syspath_prepend(str(HERE))  # spawned workers start with the parent's sys.path
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
             yield cluster.scheduler_address
 
 
@@ -47,7 +49,9 @@ def test_workers_that_share_the_directory_pass_and_leave_no_probe(scheduler, tmp
 
 def test_flow_on_a_remote_scheduler_runs_after_the_check(scheduler, write_flow, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a relative --runs: tasks still get absolute paths
-    code, output = run_cli("run", str(write_flow(FANOUT)), "--runs", "runs", "--executor", f"dask:{scheduler}")
+    code, output = run_cli(
+        "run", str(write_flow(FANOUT)), "--runs", "runs", "--executor", f"dask:{scheduler}"
+    )
     assert code == 0, output
     squares = json.loads(next((tmp_path / "runs" / "fan").glob("*/01-fan/squares.json")).read_text())
     assert squares == [x * x for x in range(5)]
@@ -62,8 +66,9 @@ def test_a_worker_that_cannot_read_the_directory_is_reported(scheduler, tmp_path
         assert answer.startswith("!cannot read") and "not-mounted" in answer
 
 
-def test_run_stops_before_the_first_step_when_workers_see_another_directory(scheduler, write_flow, tmp_path,
-                                                                             monkeypatch):
+def test_run_stops_before_the_first_step_when_workers_see_another_directory(
+    scheduler, write_flow, tmp_path, monkeypatch
+):
     """The client's probe lands where the workers do not look (as when the run directory is a local disk
     of the client machine): exit 2, the requirement named, and no step ran."""
     elsewhere = tmp_path / "client-only"
@@ -71,10 +76,11 @@ def test_run_stops_before_the_first_step_when_workers_see_another_directory(sche
     write_probe = executors._write_probe
     monkeypatch.setattr(executors, "_write_probe", lambda directory, token: write_probe(elsewhere, token))
     runs = tmp_path / "runs"
-    code, output = run_cli("run", str(write_flow(FANOUT)), "--runs", str(runs), "--executor", f"dask:{scheduler}")
+    code, output = run_cli(
+        "run", str(write_flow(FANOUT)), "--runs", str(runs), "--executor", f"dask:{scheduler}"
+    )
     assert code == 2, output
     assert "2 Dask worker(s) do not share the run directory" in output
     assert "mount it on every worker machine at the same path" in output
     assert "Traceback" not in output
     assert not list(runs.glob("fan/*/01-fan"))
-

@@ -27,5 +27,7 @@ def test_shipped_flow_validates(path):
 def test_eda_flows_lists_them_with_descriptions():
     code, output = run_cli("flows")
     assert code == 0
-    listed = {line.split()[0] for line in output.splitlines() if line and not line[0].isspace() and line[0] != "("}
+    listed = {
+        line.split()[0] for line in output.splitlines() if line and not line[0].isspace() and line[0] != "("
+    }
     assert listed == {path.stem for path in FLOWS}

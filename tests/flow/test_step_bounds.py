@@ -19,8 +19,11 @@ BOUND_KEYS = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}
 
 
 def _steps() -> dict[str, Any]:
-    return {name: cls for name, cls in sorted(registry.registered_steps().items())
-            if cls.__module__.startswith("eda.") and name.startswith(BOUNDED_AREAS)}
+    return {
+        name: cls
+        for name, cls in sorted(registry.registered_steps().items())
+        if cls.__module__.startswith("eda.") and name.startswith(BOUNDED_AREAS)
+    }
 
 
 def _numbers(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -35,19 +38,32 @@ def _numbers(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def test_the_areas_have_steps() -> None:
     names = set(_steps())
-    assert {"acim.generate", "acim.explore", "acim.verify", "macro.pdn", "pdn.generate", "pdn.solve",
-            "signoff.drc", "signoff.check"} <= names
+    assert {
+        "acim.generate",
+        "acim.explore",
+        "acim.verify",
+        "macro.pdn",
+        "pdn.generate",
+        "pdn.solve",
+        "signoff.drc",
+        "signoff.check",
+    } <= names
 
 
 @pytest.mark.parametrize("step", list(_steps()))
 def test_every_numeric_parameter_is_bounded(step: str) -> None:
     properties = registry.resolve(step).Params.model_json_schema().get("properties", {})
-    unbounded = [name for name, schema in properties.items() if f"{step}.{name}" not in UNBOUNDED
-                 and any(not BOUND_KEYS & set(leaf) for leaf in _numbers(schema))]
+    unbounded = [
+        name
+        for name, schema in properties.items()
+        if f"{step}.{name}" not in UNBOUNDED and any(not BOUND_KEYS & set(leaf) for leaf in _numbers(schema))
+    ]
     assert not unbounded, f"{step}: numeric parameters without a bound: {unbounded}"
 
 
-@pytest.mark.parametrize("step", [name for name, cls in _steps().items() if "corner" in cls.Params.model_fields])
+@pytest.mark.parametrize(
+    "step", [name for name, cls in _steps().items() if "corner" in cls.Params.model_fields]
+)
 def test_a_corner_parameter_is_one_of_the_corners(step: str) -> None:
     schema = registry.resolve(step).Params.model_json_schema()["properties"]["corner"]
     assert tuple(schema.get("enum", ())) == CORNERS

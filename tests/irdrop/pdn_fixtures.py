@@ -13,8 +13,13 @@ M4_OHM_PER_UM = 0.5
 VIA_OHM = 1.0
 
 
-def comb_pdn(width: int = 24, height: int = 12, stripes: tuple[int, ...] = (4, 20),
-             rails: tuple[int, ...] = (1, 3, 5, 7, 9, 11), pad_y: int = 11) -> PdnStructure:
+def comb_pdn(
+    width: int = 24,
+    height: int = 12,
+    stripes: tuple[int, ...] = (4, 20),
+    rails: tuple[int, ...] = (1, 3, 5, 7, 9, 11),
+    pad_y: int = 11,
+) -> PdnStructure:
     """m1 rails along x (nodes every 1 µm), m4 stripes along y, vias at crossings, pads on top of m4.
 
     Resistances: m1 ``M1_OHM_PER_UM`` Ω/µm, m4 ``M4_OHM_PER_UM`` Ω/µm, vias ``VIA_OHM`` Ω. One pad per
@@ -46,8 +51,15 @@ def comb_pdn(width: int = 24, height: int = 12, stripes: tuple[int, ...] = (4, 2
             b.append(node(x, y, 4))
             r.append(VIA_OHM)
     pads = [node(x, pad_y, 4) for x in stripes]
-    return PdnStructure(xy=np.array(xy, float), layer=np.array(layer), res_a=np.array(a), res_b=np.array(b),
-                        res_ohm=np.array(r, float), pad_nodes=np.array(pads), pad_volt=np.full(len(pads), 1.0))
+    return PdnStructure(
+        xy=np.array(xy, float),
+        layer=np.array(layer),
+        res_a=np.array(a),
+        res_b=np.array(b),
+        res_ohm=np.array(r, float),
+        pad_nodes=np.array(pads),
+        pad_volt=np.full(len(pads), 1.0),
+    )
 
 
 def comb_sample(seed: int = 0, width: int = 24, height: int = 12, tile_um: int = 4):
@@ -65,8 +77,16 @@ def comb_sample(seed: int = 0, width: int = 24, height: int = 12, tile_um: int =
     amps = rng.uniform(0.0, 4e-7, low.size)  # A per node: ~1 in the current channel, like ICCAD
     n = pdn.num_nodes
     g = 1.0 / pdn.res_ohm
-    lap = sp.coo_matrix((np.r_[g, g, -g, -g], (np.r_[pdn.res_a, pdn.res_b, pdn.res_a, pdn.res_b],
-                                                np.r_[pdn.res_a, pdn.res_b, pdn.res_b, pdn.res_a])), shape=(n, n)).tocsr()
+    lap = sp.coo_matrix(
+        (
+            np.r_[g, g, -g, -g],
+            (
+                np.r_[pdn.res_a, pdn.res_b, pdn.res_a, pdn.res_b],
+                np.r_[pdn.res_a, pdn.res_b, pdn.res_b, pdn.res_a],
+            ),
+        ),
+        shape=(n, n),
+    ).tocsr()
     free = np.setdiff1d(np.arange(n), pdn.pad_nodes)
     inj = np.zeros(n)
     inj[low] = amps
@@ -83,5 +103,6 @@ def comb_sample(seed: int = 0, width: int = 24, height: int = 12, tile_um: int =
         if not np.any(label[:, y]) and y > 0:
             label[:, y] = label[:, y - 1]
     eff = np.hypot(*np.meshgrid(np.arange(width) - 12.0, np.arange(height) - 11.0, indexing="ij"))
-    return sample_from_maps(f"comb{seed}", current, eff, np.full((width, height), 2.0), pdn, label,
-                            tile_um=tile_um)
+    return sample_from_maps(
+        f"comb{seed}", current, eff, np.full((width, height), 2.0), pdn, label, tile_um=tile_um
+    )

@@ -12,8 +12,11 @@ from eda.irdrop.synthetic import generate_cases
 
 def _recipe(tmp_path, **data):
     model = {"model": "iredge", "in_channels": len(STATIC_CHANNELS), "widths": [8, 8], "head": 8}
-    recipe = {"model": model, "data": {"real": False, "fake": False, **data},
-              "train": {"epochs": 2, "max_minutes": 0, "seed": 0, "crop": 64, "threads": 1}}
+    recipe = {
+        "model": model,
+        "data": {"real": False, "fake": False, **data},
+        "train": {"epochs": 2, "max_minutes": 0, "seed": 0, "crop": 64, "threads": 1},
+    }
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
     return path
@@ -77,7 +80,9 @@ def test_seed_ensemble_recipe_averages_its_members(tmp_path):
     payload = load_checkpoint(out)
     assert len(payload["members"]) == 2 and payload["metrics"]["members"] == 2
     assert [m["epochs"] for m in payload["member_metrics"]] == [2, 2]
-    assert result.best_val_mae_mv == pytest.approx(np.mean([m["val_mae_mv"] for m in payload["member_metrics"]]))
+    assert result.best_val_mae_mv == pytest.approx(
+        np.mean([m["val_mae_mv"] for m in payload["member_metrics"]])
+    )
     assert sorted(p.name for p in tmp_path.glob("ensemble*")) == ["ensemble.pt"]  # member files merged away
     # different seeds, different members; the predictor returns their mean map
     a, b = payload["members"]
@@ -108,5 +113,7 @@ def test_recipe_reads_several_case_directories(tmp_path):
 
     generate_cases("static", [31], tmp_path / "a")
     generate_cases("static", [32], tmp_path / "b")
-    train, val = load_recipe_data({"real": False, "fake": False, "synthetic": [str(tmp_path / "a"), str(tmp_path / "b")]})
+    train, val = load_recipe_data(
+        {"real": False, "fake": False, "synthetic": [str(tmp_path / "a"), str(tmp_path / "b")]}
+    )
     assert sorted(s.name.split("-")[1] for s in train) == ["00031", "00032"] and val == []

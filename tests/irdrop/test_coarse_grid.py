@@ -31,8 +31,10 @@ def test_pad_bar_keeps_the_chain_estimate():
     pdn = _stripe_mesh(bar=True)
     low = np.flatnonzero(pdn.layer == 8)
     amps = np.random.default_rng(2).uniform(0, 1e-4, low.size)
-    np.testing.assert_array_equal(coarse_rail_estimate(pdn, (120, 120), low, amps),
-                                  rail_estimate(pdn, (120, 120), low, amps, correct=False))
+    np.testing.assert_array_equal(
+        coarse_rail_estimate(pdn, (120, 120), low, amps),
+        rail_estimate(pdn, (120, 120), low, amps, correct=False),
+    )
 
 
 def test_linear_and_the_grid_is_sized_by_the_node_count(monkeypatch):

@@ -16,8 +16,17 @@ from .test_rail import _stripe_mesh
 
 def _with_sinks(pdn: PdnStructure, layer: int, amp: float = 1e-5) -> PdnStructure:
     low = np.flatnonzero(pdn.layer == layer)
-    return PdnStructure(pdn.xy, pdn.layer, pdn.res_a, pdn.res_b, pdn.res_ohm, pdn.pad_nodes, pdn.pad_volt,
-                        low, np.full(low.size, amp))
+    return PdnStructure(
+        pdn.xy,
+        pdn.layer,
+        pdn.res_a,
+        pdn.res_b,
+        pdn.res_ohm,
+        pdn.pad_nodes,
+        pdn.pad_volt,
+        low,
+        np.full(low.size, amp),
+    )
 
 
 def _coarse(systems):
@@ -31,7 +40,9 @@ def test_chain_blocks_counted_by_hand():
     coarse grid: the features solve exactly the two chain layers."""
     systems = feature_systems(_with_sinks(comb_pdn(), 1), (25, 13))
     assert [(s.name, s.unknowns, s.blocks, s.largest_block) for s in systems] == [
-        ("m1 chains", 150, 6, 25), ("m4 chains", 24, 4, 11)]
+        ("m1 chains", 150, 6, 25),
+        ("m4 chains", 24, 4, 11),
+    ]
 
 
 def test_reports_nothing_outside_recording():

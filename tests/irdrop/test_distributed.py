@@ -16,9 +16,18 @@ pytestmark = pytest.mark.distributed
 
 def test_two_process_gloo_training(tmp_path):
     samples = [comb_sample(seed) for seed in range(4)]
-    cfg = {"model": "pdnnet", "in_channels": len(STATIC_CHANNELS), "widths": [8, 8], "head": 8,
-           "gnn_hidden": 8, "gnn_layers": 1, "prior_channel": None}  # generic start: the test is about DDP
-    train_cfg = TrainConfig(epochs=8, lr=6e-3, patience=100, seed=0, max_minutes=0, crop=0, accumulate=1, ema=0.0)
+    cfg = {
+        "model": "pdnnet",
+        "in_channels": len(STATIC_CHANNELS),
+        "widths": [8, 8],
+        "head": 8,
+        "gnn_hidden": 8,
+        "gnn_layers": 1,
+        "prior_channel": None,
+    }  # generic start: the test is about DDP
+    train_cfg = TrainConfig(
+        epochs=8, lr=6e-3, patience=100, seed=0, max_minutes=0, crop=0, accumulate=1, ema=0.0
+    )
     torch.manual_seed(0)
     before = evaluate(build_model(cfg), samples)
     payload = train_distributed(cfg, samples, samples, train_cfg, tmp_path / "ddp.pt", world_size=2)

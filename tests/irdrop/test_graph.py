@@ -36,8 +36,11 @@ def test_pad_resistance_is_shortest_path():
     pdn = comb_pdn()
     nearest, parallel = pdn.pad_resistance()
     # m1 node (7, 5): 3 µm of m1 to the via at x=4, the via, then 6 µm of m4 up to the pad at y=11
-    i = next(k for k, (p, lay) in enumerate(zip(pdn.xy, pdn.layer, strict=True))
-             if lay == 1 and tuple(p) == (7.0, 5.0))
+    i = next(
+        k
+        for k, (p, lay) in enumerate(zip(pdn.xy, pdn.layer, strict=True))
+        if lay == 1 and tuple(p) == (7.0, 5.0)
+    )
     expect = 3 * M1_OHM_PER_UM + VIA_OHM + 6 * M4_OHM_PER_UM
     assert nearest[i] == pytest.approx(expect)
     # the other pad: 13 µm of m1 to x=20, via, 6 µm of m4; parallel combination of the two
@@ -47,7 +50,9 @@ def test_pad_resistance_is_shortest_path():
 
 def test_edges_point_away_from_stripes():
     pdn = comb_pdn()
-    x = assemble_inputs(np.zeros((24, 12)), np.zeros((24, 12)), np.zeros((24, 12)), structural_maps(pdn, (24, 12)))
+    x = assemble_inputs(
+        np.zeros((24, 12)), np.zeros((24, 12)), np.zeros((24, 12)), structural_maps(pdn, (24, 12))
+    )
     g = build_pdn_graph(x, 2, pdn=pdn)
     assert g.grid == (12, 6)
     gy = g.grid[1]
@@ -100,8 +105,9 @@ def test_node_features_are_tile_means_and_pads():
     x = assemble_inputs(cur, np.ones((24, 12)) * 10, np.full((24, 12), 3.0), smaps)
     g = build_pdn_graph(x, 4, pdn=pdn)
     assert g.x.shape == (6 * 3, len(STATIC_CHANNELS) + 1)
-    np.testing.assert_allclose(g.x[:, :len(STATIC_CHANNELS)].numpy(),
-                               tile_pool(x, 4).reshape(len(STATIC_CHANNELS), -1).T, rtol=1e-6)
+    np.testing.assert_allclose(
+        g.x[:, : len(STATIC_CHANNELS)].numpy(), tile_pool(x, 4).reshape(len(STATIC_CHANNELS), -1).T, rtol=1e-6
+    )
     assert g.x[0, 0].item() == pytest.approx(cur[:4, :4].mean() * 1e7, rel=1e-5)
     # pads at (4, 11) and (20, 11) -> tiles (1, 2) and (5, 2)
     pad_tiles = sorted(torch.nonzero(g.x[:, -1]).ravel().tolist())
@@ -139,16 +145,28 @@ def test_graph_follows_rotation():
 
 def test_bad_pdn_is_a_user_error():
     with pytest.raises(NetlistError):
-        PdnStructure(xy=np.zeros((2, 2)), layer=[1, 1], res_a=[0], res_b=[1], res_ohm=[-1.0], pad_nodes=[0],
-                     pad_volt=[1.0])
+        PdnStructure(
+            xy=np.zeros((2, 2)),
+            layer=[1, 1],
+            res_a=[0],
+            res_b=[1],
+            res_ohm=[-1.0],
+            pad_nodes=[0],
+            pad_volt=[1.0],
+        )
     with pytest.raises(NetlistError):
-        PdnStructure(xy=np.zeros((2, 2)), layer=[1, 1], res_a=[0], res_b=[1], res_ohm=[1.0], pad_nodes=[],
-                     pad_volt=[])
+        PdnStructure(
+            xy=np.zeros((2, 2)), layer=[1, 1], res_a=[0], res_b=[1], res_ohm=[1.0], pad_nodes=[], pad_volt=[]
+        )
 
 
 def test_graph_from_cell_power_report():
     boxes = np.array([[0.0, 0.0, 1.0, 1.0], [5.2, 5.2, 6.0, 6.8], [5.0, 1.0, 7.0, 2.0]])
-    leak, internal, switching = np.array([1e-6, 2e-6, 0.0]), np.array([0.0, 1e-6, 3e-6]), np.array([1e-6, 0, 0])
+    leak, internal, switching = (
+        np.array([1e-6, 2e-6, 0.0]),
+        np.array([0.0, 1e-6, 3e-6]),
+        np.array([1e-6, 0, 0]),
+    )
     g = graph_from_cells(boxes, leak, internal, switching, (8.0, 8.0), 4, vstripes=np.array([0.5]))
     assert g.grid == (2, 2)
     # instance 2 sits at (6.0, 1.5) -> tile (1, 0) (node 2): 3 µW internal
@@ -163,13 +181,24 @@ def test_graph_from_circuitnet_power_report():
     from eda.irdrop.cells import read_power_report
 
     root = data_dir()
-    path = None if root is None else root / "circuitnet-zero-riscy" / "p_3_fi_ap" / "pulpino_top.inst.power.rpt.gz"
+    path = (
+        None
+        if root is None
+        else root / "circuitnet-zero-riscy" / "p_3_fi_ap" / "pulpino_top.inst.power.rpt.gz"
+    )
     if path is None or not path.exists():
         pytest.skip("CircuitNet data not available (set EDA_DATA)")
     rep = read_power_report(path)
     assert len(rep.names) > 20_000 and rep.supply_v == pytest.approx(0.9)
-    g = graph_from_cells(rep.bbox_um, rep.leakage_w, rep.internal_w, rep.switching_w, rep.die_um, 10,
-                         vstripes=np.arange(5.0, rep.die_um[0], 20.0))
+    g = graph_from_cells(
+        rep.bbox_um,
+        rep.leakage_w,
+        rep.internal_w,
+        rep.switching_w,
+        rep.die_um,
+        10,
+        vstripes=np.arange(5.0, rep.die_um[0], 20.0),
+    )
     # power is conserved by the tiling (µW)
     total = (rep.leakage_w.sum() + rep.internal_w.sum() + rep.switching_w.sum()) * 1e6
     assert g.x[:, :3].sum().item() == pytest.approx(total, rel=1e-4)

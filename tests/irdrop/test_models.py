@@ -71,8 +71,14 @@ def test_pdnnet_prediction_scales_with_current(sample):
     x2 = x.clone()
     cc = model.current_channels
     x2[:, cc] *= 2.0
-    g2 = type(graph)(x=graph.x.clone(), edge_index=graph.edge_index, edge_attr=graph.edge_attr,
-                     grid=graph.grid, tile_um=graph.tile_um, pos=graph.pos)
+    g2 = type(graph)(
+        x=graph.x.clone(),
+        edge_index=graph.edge_index,
+        edge_attr=graph.edge_attr,
+        grid=graph.grid,
+        tile_um=graph.tile_um,
+        pos=graph.pos,
+    )
     g2.x[:, cc] *= 2.0
     with torch.no_grad():
         torch.testing.assert_close(model(x2, g2), 2.0 * model(x, graph), rtol=1e-4, atol=1e-6)
@@ -82,18 +88,37 @@ def test_graph_branch_is_used(sample):
     torch.manual_seed(0)
     model = build_model(_small("pdnnet")).eval()
     x, graph, _ = sample.view()
-    g2 = type(graph)(x=graph.x, edge_index=graph.edge_index.flip(0), edge_attr=graph.edge_attr,
-                     grid=graph.grid, tile_um=graph.tile_um, pos=graph.pos)
+    g2 = type(graph)(
+        x=graph.x,
+        edge_index=graph.edge_index.flip(0),
+        edge_attr=graph.edge_attr,
+        grid=graph.grid,
+        tile_um=graph.tile_um,
+        pos=graph.pos,
+    )
     with torch.no_grad():
         assert not torch.allclose(model(x, graph), model(x, g2))
 
 
 @pytest.mark.parametrize("name", ["pdnnet", "iredge"])
 def test_overfits_one_sample(sample, name):
-    cfg = TrainConfig(epochs=200, lr=5e-3, patience=1000, seed=0, augment=False, max_minutes=0, accumulate=1,
-                      ema=0.0, crop=0, threads=1)
+    cfg = TrainConfig(
+        epochs=200,
+        lr=5e-3,
+        patience=1000,
+        seed=0,
+        augment=False,
+        max_minutes=0,
+        accumulate=1,
+        ema=0.0,
+        crop=0,
+        threads=1,
+    )
     torch.manual_seed(0)
-    model = {**_small(name), **({"prior_channel": None} if name == "pdnnet" else {})}  # capacity from a generic start
+    model = {
+        **_small(name),
+        **({"prior_channel": None} if name == "pdnnet" else {}),
+    }  # capacity from a generic start
     before = evaluate(build_model(model), [sample])
     result = train_model(model, [sample], [sample], cfg)
     after = evaluate(result.model, [sample])
@@ -109,8 +134,12 @@ def test_crop_view_is_consistent(sample):
     assert graph.grid == (2, 2) and graph.num_nodes == 4
     full_x, full_g, full_y = sample.view()
     # the window's content is a slice of the full map at a tile-aligned offset
-    found = [(ox, oy) for ox in range(0, 24 - 7, 4) for oy in range(0, 12 - 7, 4)
-             if torch.equal(full_y[..., ox:ox + 8, oy:oy + 8], y)]
+    found = [
+        (ox, oy)
+        for ox in range(0, 24 - 7, 4)
+        for oy in range(0, 12 - 7, 4)
+        if torch.equal(full_y[..., ox : ox + 8, oy : oy + 8], y)
+    ]
     assert found
     ox, oy = found[0]
     node = (ox // 4) * full_g.grid[1] + oy // 4
@@ -122,7 +151,9 @@ def test_checkpoint_round_trip(sample, tmp_path):
     torch.manual_seed(0)
     cfg = _small("pdnnet")
     model = build_model(cfg)
-    path = save_checkpoint(tmp_path / "m.pt", cfg, model, TrainConfig(), {"val_mae_mv": 0.5}, extra={"tile_um": 4})
+    path = save_checkpoint(
+        tmp_path / "m.pt", cfg, model, TrainConfig(), {"val_mae_mv": 0.5}, extra={"tile_um": 4}
+    )
     payload = load_checkpoint(path)
     assert payload["model_config"] == cfg and payload["metrics"]["val_mae_mv"] == 0.5
     clone = build_model(payload["model_config"])
@@ -175,8 +206,15 @@ def test_shipped_baseline_reads_only_the_maps(sample):
     model = build_model(load_model_config("iredge")).eval()
     x, _, _ = sample.view()
     x2 = x.clone()
-    for name in ("r_pad_min", "r_pad_par", "d_vstripe", "d_hstripe", "via_density", "rail_est",
-                 "rail_coarse"):
+    for name in (
+        "r_pad_min",
+        "r_pad_par",
+        "d_vstripe",
+        "d_hstripe",
+        "via_density",
+        "rail_est",
+        "rail_coarse",
+    ):
         x2[:, STATIC_CHANNELS.index(name)] = torch.rand_like(x2[:, 0])
     with torch.no_grad():
         torch.testing.assert_close(model(x2), model(x))
@@ -230,9 +268,16 @@ def test_hot_weight_weights_the_hot_spot_tiles(sample):
     with torch.no_grad():
         err = torch.abs(model(x, graph) - y)
         hot = y > 0.9 * float(np.max(sample.label_mv))
-        plain = _step(model, sample, random.Random(0), TrainConfig(augment=False, crop=0), torch.device("cpu"))
-        weighted = _step(model, sample, random.Random(0), TrainConfig(augment=False, crop=0, hot_weight=4.0),
-                         torch.device("cpu"))
+        plain = _step(
+            model, sample, random.Random(0), TrainConfig(augment=False, crop=0), torch.device("cpu")
+        )
+        weighted = _step(
+            model,
+            sample,
+            random.Random(0),
+            TrainConfig(augment=False, crop=0, hot_weight=4.0),
+            torch.device("cpu"),
+        )
     assert 0 < int(hot.sum()) < hot.numel()
     assert float(plain) == pytest.approx(float(err.mean()), rel=1e-6)
     assert float(weighted) == pytest.approx(float((err * (1 + 4.0 * hot)).mean()), rel=1e-6)
@@ -247,7 +292,7 @@ def test_dynamic_config_treats_time_slices_as_currents():
     model = build_model(cfg)
     slices = list(range(C, C + DEFAULT_SLICES))
     assert model.current_channels[-1] == STATIC_CHANNELS.index("cur_mean")  # the normaliser stays last
-    assert model.current_channels[-1 - DEFAULT_SLICES:-1] == slices
+    assert model.current_channels[-1 - DEFAULT_SLICES : -1] == slices
     # the head starts from the mean of both rail estimates: gates 1/2 on them, ~0 elsewhere
     bias = torch.nn.functional.softplus(model.head.gates[-1].bias)
     at = [model.current_channels.index(STATIC_CHANNELS.index(c)) for c in ("rail_est", "rail_coarse")]

@@ -42,9 +42,22 @@ def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     from eda.cli import main
 
     out = tmp_path / "pred.csv"
-    code = main(["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
-                 "--current", str(case / "current_map.csv.gz"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
-                 "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(out)])
+    code = main(
+        [
+            "irdrop",
+            "predict",
+            "--netlist",
+            str(case / "netlist.sp.gz"),
+            "--current",
+            str(case / "current_map.csv.gz"),
+            "--eff-dist",
+            str(case / "eff_dist_map.csv.gz"),
+            "--pdn-density",
+            str(case / "pdn_density.csv.gz"),
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "warning" not in captured.err  # a contest case is inside the training distribution
@@ -65,16 +78,32 @@ def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     # most hotspots with most of its marked tiles right
     f1 = hotspot_f1(pred, golden)
     assert f1 >= 0.5, f1
-    assert f1 > max(hotspot_f1(current, golden), hotspot_f1(read_map(case / "eff_dist_map.csv.gz"), golden)) + 0.4
+    assert (
+        f1
+        > max(hotspot_f1(current, golden), hotspot_f1(read_map(case / "eff_dist_map.csv.gz"), golden)) + 0.4
+    )
 
 
 @pytest.mark.data
 def test_cli_bad_input_is_exit_2(case, tmp_path, capsys):
     from eda.cli import main
 
-    code = main(["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
-                 "--current", str(tmp_path / "missing.csv"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
-                 "--pdn-density", str(case / "pdn_density.csv.gz"), "--out", str(tmp_path / "p.csv")])
+    code = main(
+        [
+            "irdrop",
+            "predict",
+            "--netlist",
+            str(case / "netlist.sp.gz"),
+            "--current",
+            str(tmp_path / "missing.csv"),
+            "--eff-dist",
+            str(case / "eff_dist_map.csv.gz"),
+            "--pdn-density",
+            str(case / "pdn_density.csv.gz"),
+            "--out",
+            str(tmp_path / "p.csv"),
+        ]
+    )
     assert code == 2
     assert "missing.csv" in capsys.readouterr().err
 
@@ -92,8 +121,13 @@ def test_predict_never_calls_the_pdn_solvers(case, tmp_path, monkeypatch):
     for mod, name in ((linsolve, "factorize"), (linsolve, "solve_spd"), (static, "solve_static")):
         monkeypatch.setattr(mod, name, forbidden)
     out = tmp_path / "pred.csv"
-    predict_files(case / "netlist.sp.gz", case / "current_map.csv.gz", case / "eff_dist_map.csv.gz",
-                  case / "pdn_density.csv.gz", out)
+    predict_files(
+        case / "netlist.sp.gz",
+        case / "current_map.csv.gz",
+        case / "eff_dist_map.csv.gz",
+        case / "pdn_density.csv.gz",
+        out,
+    )
     assert read_map(out).shape == read_map(case / "current_map.csv.gz").shape
 
 
@@ -122,9 +156,18 @@ def test_out_of_distribution_writes_the_rail_estimate(case, tmp_path, monkeypatc
     from eda.irdrop.structure import load_structure
 
     monkeypatch.setattr(predict, "distribution_warnings", lambda current: ["flagged for the test"])
-    args = ["irdrop", "predict", "--netlist", str(case / "netlist.sp.gz"),
-            "--current", str(case / "current_map.csv.gz"), "--eff-dist", str(case / "eff_dist_map.csv.gz"),
-            "--pdn-density", str(case / "pdn_density.csv.gz")]
+    args = [
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(case / "netlist.sp.gz"),
+        "--current",
+        str(case / "current_map.csv.gz"),
+        "--eff-dist",
+        str(case / "eff_dist_map.csv.gz"),
+        "--pdn-density",
+        str(case / "pdn_density.csv.gz"),
+    ]
     assert main([*args, "--out", str(tmp_path / "rail.csv")]) == 0
     err = capsys.readouterr().err
     assert "flagged for the test" in err and "rail estimate instead" in err
@@ -148,8 +191,16 @@ def test_cli_predict_short_form_computes_the_geometry_maps(tmp_path):
     gen = generate_pdn(GridSpec(width_um=60.0, height_um=60.0, seed=2))
     write_netlist(gen.netlist, tmp_path / "n.sp")
     write_map(tmp_path / "current.csv", gen.current_map)
-    code, out = run_cli("irdrop", "predict", "--netlist", str(tmp_path / "n.sp"), "--current",
-                        str(tmp_path / "current.csv"), "--out", str(tmp_path / "pred.csv"))
+    code, out = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(tmp_path / "n.sp"),
+        "--current",
+        str(tmp_path / "current.csv"),
+        "--out",
+        str(tmp_path / "pred.csv"),
+    )
     assert code == 0, out
     pred = read_map(tmp_path / "pred.csv")
     assert pred.shape == gen.current_map.shape and np.all(np.isfinite(pred)) and pred.max() > 0
@@ -170,12 +221,29 @@ def test_cli_predict_writes_a_heat_map_beside_the_csv(tmp_path):
     from tests.flow.helpers import run_cli
 
     netlist, current = _generated(tmp_path)
-    code, out = run_cli("irdrop", "predict", "--netlist", str(netlist), "--current", str(current), "--out",
-                        str(tmp_path / "pred.csv.gz"))
+    code, out = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(netlist),
+        "--current",
+        str(current),
+        "--out",
+        str(tmp_path / "pred.csv.gz"),
+    )
     assert code == 0, out
     assert (tmp_path / "pred.png").read_bytes()[:4] == b"\x89PNG"
-    code, out = run_cli("irdrop", "predict", "--netlist", str(netlist), "--current", str(current), "--out",
-                        str(tmp_path / "quiet.csv"), "--no-plot")
+    code, out = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(netlist),
+        "--current",
+        str(current),
+        "--out",
+        str(tmp_path / "quiet.csv"),
+        "--no-plot",
+    )
     assert code == 0, out
     assert not (tmp_path / "quiet.png").exists()
 
@@ -190,11 +258,23 @@ def test_cli_predict_reads_node_names_in_the_given_dbu(tmp_path):
     netlist, current = _generated(tmp_path)
     doubled = re.sub(r"_(\d+)_(\d+)\b", lambda m: f"_{2 * int(m[1])}_{2 * int(m[2])}", netlist.read_text())
     (tmp_path / "n4000.sp").write_text(doubled)
-    runs = {"2000": [str(netlist)], "4000": [str(tmp_path / "n4000.sp"), "--dbu", "4000"],
-            "wrong": [str(tmp_path / "n4000.sp")]}
+    runs = {
+        "2000": [str(netlist)],
+        "4000": [str(tmp_path / "n4000.sp"), "--dbu", "4000"],
+        "wrong": [str(tmp_path / "n4000.sp")],
+    }
     for name, args in runs.items():
-        code, out = run_cli("irdrop", "predict", "--netlist", *args, "--current", str(current), "--out",
-                            str(tmp_path / f"p{name}.csv"), "--no-plot")
+        code, out = run_cli(
+            "irdrop",
+            "predict",
+            "--netlist",
+            *args,
+            "--current",
+            str(current),
+            "--out",
+            str(tmp_path / f"p{name}.csv"),
+            "--no-plot",
+        )
         assert code == 0, out
     np.testing.assert_array_equal(read_map(tmp_path / "p4000.csv"), read_map(tmp_path / "p2000.csv"))
     assert not np.allclose(read_map(tmp_path / "pwrong.csv"), read_map(tmp_path / "p2000.csv"))
@@ -206,18 +286,49 @@ def test_cli_predict_scores_against_a_golden_map(tmp_path):
 
     netlist, current = _generated(tmp_path)
     shape = read_map(current).shape
-    code, out = run_cli("irdrop", "predict", "--netlist", str(netlist), "--current", str(current), "--out",
-                        str(tmp_path / "p.csv"), "--no-plot")
+    code, out = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(netlist),
+        "--current",
+        str(current),
+        "--out",
+        str(tmp_path / "p.csv"),
+        "--no-plot",
+    )
     assert code == 0, out
     pred = read_map(tmp_path / "p.csv")
     write_map(tmp_path / "golden.csv", pred + 1e-3)  # every tile 1 mV above the prediction
-    code, out = run_cli("irdrop", "predict", "--netlist", str(netlist), "--current", str(current), "--out",
-                        str(tmp_path / "p.csv"), "--no-plot", "--golden", str(tmp_path / "golden.csv"))
+    code, out = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(netlist),
+        "--current",
+        str(current),
+        "--out",
+        str(tmp_path / "p.csv"),
+        "--no-plot",
+        "--golden",
+        str(tmp_path / "golden.csv"),
+    )
     assert code == 0, out
     import re
 
     assert float(re.search(r"MAE ([0-9.]+) mV", out)[1]) == pytest.approx(1.0, abs=1e-3)  # 4-digit CSVs
     write_map(tmp_path / "small.csv", np.zeros((shape[0] - 1, shape[1])))
-    code, out = run_cli("irdrop", "predict", "--netlist", str(netlist), "--current", str(current), "--out",
-                        str(tmp_path / "p.csv"), "--no-plot", "--golden", str(tmp_path / "small.csv"))
+    code, out = run_cli(
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(netlist),
+        "--current",
+        str(current),
+        "--out",
+        str(tmp_path / "p.csv"),
+        "--no-plot",
+        "--golden",
+        str(tmp_path / "small.csv"),
+    )
     assert code == 2 and "--like" in out

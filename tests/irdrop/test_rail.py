@@ -36,8 +36,15 @@ def _full_mesh(n: int = 20, pads: tuple[tuple[int, int], ...] = ((5, 5), (14, 12
     a = np.r_[ids[:-1, :].ravel(), ids[:, :-1].ravel()]
     b = np.r_[ids[1:, :].ravel(), ids[:, 1:].ravel()]
     xy = np.stack(np.meshgrid(np.arange(n), np.arange(n), indexing="ij"), -1).reshape(-1, 2).astype(float)
-    return PdnStructure(xy=xy, layer=np.ones(n * n, dtype=int), res_a=a, res_b=b, res_ohm=np.full(a.size, 0.5),
-                        pad_nodes=np.array([ids[p] for p in pads]), pad_volt=np.ones(len(pads)))
+    return PdnStructure(
+        xy=xy,
+        layer=np.ones(n * n, dtype=int),
+        res_a=a,
+        res_b=b,
+        res_ohm=np.full(a.size, 0.5),
+        pad_nodes=np.array([ids[p] for p in pads]),
+        pad_volt=np.ones(len(pads)),
+    )
 
 
 def test_chains_to_pads_are_exact():
@@ -88,13 +95,19 @@ def test_hanging_stub_carries_no_current():
     pdn = comb_pdn()
     stub_xy = np.r_[pdn.xy, [[10.0, 1.0]]]
     m1 = int(np.flatnonzero((pdn.layer == 1) & np.all(pdn.xy == [10.0, 1.0], axis=1))[0])
-    stub = PdnStructure(xy=stub_xy, layer=np.r_[pdn.layer, 4], res_a=np.r_[pdn.res_a, m1],
-                        res_b=np.r_[pdn.res_b, pdn.num_nodes], res_ohm=np.r_[pdn.res_ohm, 1.0],
-                        pad_nodes=pdn.pad_nodes, pad_volt=pdn.pad_volt)
+    stub = PdnStructure(
+        xy=stub_xy,
+        layer=np.r_[pdn.layer, 4],
+        res_a=np.r_[pdn.res_a, m1],
+        res_b=np.r_[pdn.res_b, pdn.num_nodes],
+        res_ohm=np.r_[pdn.res_ohm, 1.0],
+        pad_nodes=pdn.pad_nodes,
+        pad_volt=pdn.pad_volt,
+    )
     low = np.flatnonzero(pdn.layer == 1)
     amps = np.full(low.size, 1e-5)
     est = rail_estimate(stub, (25, 13), low, amps)
-    np.testing.assert_allclose(est[:pdn.num_nodes], _exact(pdn, low, amps), rtol=1e-9)
+    np.testing.assert_allclose(est[: pdn.num_nodes], _exact(pdn, low, amps), rtol=1e-9)
     assert est[-1] == pytest.approx(est[m1], rel=1e-9)  # no current through it: the drop of what it hangs on
 
 
@@ -187,11 +200,21 @@ def _stripe_mesh(n: int = 120, pitch: int = 10, via_ohm: float = 1.0, bar: bool 
     for x in cols:
         for y in rows:
             a.append(at(8, x, y)), b.append(at(9, x, y)), r.append(via_ohm)
-    spots = ([(cols[i], rows[0]) for i in (0, 3, 6, -1)] if bar
-             else [(cols[2], rows[1]), (cols[8], rows[-2]), (cols[5], rows[5]), (cols[-1], rows[0])])
+    spots = (
+        [(cols[i], rows[0]) for i in (0, 3, 6, -1)]
+        if bar
+        else [(cols[2], rows[1]), (cols[8], rows[-2]), (cols[5], rows[5]), (cols[-1], rows[0])]
+    )
     pads = [node[9, x, y] for x, y in spots]
-    return PdnStructure(xy=np.array(xy), layer=np.array(layer), res_a=np.array(a), res_b=np.array(b),
-                        res_ohm=np.array(r), pad_nodes=np.array(pads), pad_volt=np.ones(len(pads)))
+    return PdnStructure(
+        xy=np.array(xy),
+        layer=np.array(layer),
+        res_a=np.array(a),
+        res_b=np.array(b),
+        res_ohm=np.array(r),
+        pad_nodes=np.array(pads),
+        pad_volt=np.ones(len(pads)),
+    )
 
 
 @pytest.mark.parametrize(("bar", "rel"), [(False, 0.05), (True, 0.15)])
@@ -231,10 +254,12 @@ def test_residual_is_what_the_estimate_misplaces():
     est = rail_estimate(pdn, (25, 13), low, amps)
     res = kirchhoff_residual(pdn, est, low, amps)
     assert np.abs(res).max() > 1e-3 * amps.max()
-    np.testing.assert_allclose(est + _exact(pdn, np.arange(pdn.num_nodes), res), _exact(pdn, low, amps),
-                               rtol=1e-9, atol=1e-15)
-    pdn_sinks = PdnStructure(pdn.xy, pdn.layer, pdn.res_a, pdn.res_b, pdn.res_ohm, pdn.pad_nodes, pdn.pad_volt,
-                             low, amps)
+    np.testing.assert_allclose(
+        est + _exact(pdn, np.arange(pdn.num_nodes), res), _exact(pdn, low, amps), rtol=1e-9, atol=1e-15
+    )
+    pdn_sinks = PdnStructure(
+        pdn.xy, pdn.layer, pdn.res_a, pdn.res_b, pdn.res_ohm, pdn.pad_nodes, pdn.pad_volt, low, amps
+    )
     _, res_map = rail_maps(pdn_sinks, (25, 13))
     assert res_map.sum() == pytest.approx(res.sum(), rel=1e-9)
     assert np.abs(res_map).sum() > 0.5 * np.abs(res).sum()  # opposite signs meet in few tiles
@@ -260,7 +285,9 @@ def test_pad_response_matches_the_transform_per_pad():
         e = np.zeros((n_lay, nx, ny))
         e[pl[q], pi[q], pj[q]] = 1.0
         e[pl[q]] = _spread(e[pl[q]], width[pl[q]])
-        v = idctn(np.einsum("xyij,jxy->ixy", kinv, dctn(e, axes=(1, 2), norm="ortho")), axes=(1, 2), norm="ortho")
+        v = idctn(
+            np.einsum("xyij,jxy->ixy", kinv, dctn(e, axes=(1, 2), norm="ortho")), axes=(1, 2), norm="ortho"
+        )
         want[:, q] = [_spread(v[pl[p]], width[pl[p]])[pi[p], pj[p]] for p in range(pl.size)]
     np.testing.assert_allclose(_pad_response(kinv, width, pl, pi, pj), want, rtol=1e-10, atol=1e-12)
 
@@ -291,8 +318,15 @@ def _sparse_middle_layer(n: int = 120, stripes: tuple[int, ...] = (34, 64, 94)) 
             a.append(at(1, x, y)), b.append(at(4, x, y)), r.append(2.0)
         for y in range(4, n, 10):
             a.append(at(4, x, y)), b.append(at(9, x, y)), r.append(2.0)
-    return PdnStructure(xy=np.array(xy), layer=np.array(layer), res_a=np.array(a), res_b=np.array(b),
-                        res_ohm=np.array(r), pad_nodes=top.pad_nodes, pad_volt=top.pad_volt)
+    return PdnStructure(
+        xy=np.array(xy),
+        layer=np.array(layer),
+        res_a=np.array(a),
+        res_b=np.array(b),
+        res_ohm=np.array(r),
+        pad_nodes=top.pad_nodes,
+        pad_volt=top.pad_volt,
+    )
 
 
 def test_correction_keeps_a_sparse_middle_layer():

@@ -22,14 +22,37 @@ CASES = 4  # even: both ranks get two samples per epoch, no padding
 
 
 def _recipe(path, cases, accumulate: int):
-    model = {"model": "pdnnet", "in_channels": len(STATIC_CHANNELS), "widths": [8, 8], "head": 8,
-             "gnn_hidden": 8, "gnn_layers": 1, "prior_channel": None}
+    model = {
+        "model": "pdnnet",
+        "in_channels": len(STATIC_CHANNELS),
+        "widths": [8, 8],
+        "head": 8,
+        "gnn_hidden": 8,
+        "gnn_layers": 1,
+        "prior_channel": None,
+    }
     # whole maps, no augmentation: every optimiser step sees the same two samples in both runs
-    train = {"epochs": EPOCHS, "lr": LR, "patience": 100, "seed": 0, "max_minutes": 0, "crop": 0,
-             "augment": False, "ema": 0.0, "accumulate": accumulate, "threads": 1}
-    path.write_text(yaml.safe_dump({"model": model, "data": {"real": False, "fake": False,
-                                                             "synthetic": str(cases), "val": []},
-                                    "train": train}))
+    train = {
+        "epochs": EPOCHS,
+        "lr": LR,
+        "patience": 100,
+        "seed": 0,
+        "max_minutes": 0,
+        "crop": 0,
+        "augment": False,
+        "ema": 0.0,
+        "accumulate": accumulate,
+        "threads": 1,
+    }
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "model": model,
+                "data": {"real": False, "fake": False, "synthetic": str(cases), "val": []},
+                "train": train,
+            }
+        )
+    )
     return path
 
 
@@ -40,15 +63,39 @@ def runs(tmp_path_factory):
     generate_cases("static", list(range(31, 31 + CASES)), root / "cases")
     ddp_dir = root / "ddp"
     ddp_dir.mkdir()
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
-               "-m", "eda", "irdrop", "train", "--config", str(_recipe(root / "ddp.yaml", root / "cases", 1)),
-               "--out", str(ddp_dir / "model.pt")]
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc-per-node",
+        "2",
+        "-m",
+        "eda",
+        "irdrop",
+        "train",
+        "--config",
+        str(_recipe(root / "ddp.yaml", root / "cases", 1)),
+        "--out",
+        str(ddp_dir / "model.pt"),
+    ]
     launched = subprocess.run(command, capture_output=True, text=True, cwd=root)
     from eda.cli import main
 
     single = root / "single.pt"
-    assert main(["irdrop", "train", "--config", str(_recipe(root / "single.yaml", root / "cases", 2)),
-                 "--out", str(single)]) == 0
+    assert (
+        main(
+            [
+                "irdrop",
+                "train",
+                "--config",
+                str(_recipe(root / "single.yaml", root / "cases", 2)),
+                "--out",
+                str(single),
+            ]
+        )
+        == 0
+    )
     return launched, ddp_dir, load_checkpoint(single)
 
 
@@ -87,11 +134,17 @@ def test_matches_one_process_with_the_same_global_batch(runs):
     assert ddp["metrics"]["epochs"] == single["metrics"]["epochs"] == EPOCHS
     steps = EPOCHS * CASES // 2
     tolerance = steps * LR * 1e-4
-    worst = max(float(torch.max(torch.abs(ddp["state_dict"][k] - v))) for k, v in single["state_dict"].items()
-                if v.is_floating_point())
+    worst = max(
+        float(torch.max(torch.abs(ddp["state_dict"][k] - v)))
+        for k, v in single["state_dict"].items()
+        if v.is_floating_point()
+    )
     assert worst <= tolerance, (worst, tolerance)
-    moved = max(float(torch.max(torch.abs(ddp["state_dict"][k] - v)))
-                for k, v in _initial_state(ddp["model_config"]).items() if v.is_floating_point())
+    moved = max(
+        float(torch.max(torch.abs(ddp["state_dict"][k] - v)))
+        for k, v in _initial_state(ddp["model_config"]).items()
+        if v.is_floating_point()
+    )
     assert moved > 100 * tolerance  # training did move the weights: the comparison is not vacuous
     assert ddp["metrics"]["val_mae_mv"] == pytest.approx(single["metrics"]["val_mae_mv"], rel=1e-4)
 

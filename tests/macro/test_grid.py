@@ -74,8 +74,9 @@ def test_pads_deliver_what_the_cells_draw(vdd, acim_library, tmp_path):
     into = np.where(np.isin(net.r_a[pads], net.v_pos), flow, -flow)
     assert into.sum() == pytest.approx(net.i_amp.sum(), rel=1e-8)  # Kirchhoff over the whole grid
     assert len(vdd.pads) == 2 + len(vdd.stripes_x_um)  # ring corners + one per stripe, on the bottom bar
-    assert set(np.round(vdd.y_um[vdd.pads], 4)) == {acim_library.power["ring_space_um"]
-                                                     + acim_library.power["ring_width_um"] / 2}
+    assert set(np.round(vdd.y_um[vdd.pads], 4)) == {
+        acim_library.power["ring_space_um"] + acim_library.power["ring_width_um"] / 2
+    }
 
 
 def test_nodes_per_rail_are_its_sinks_and_junctions(vdd, vss, acim_library):
@@ -101,16 +102,30 @@ def test_nodes_per_rail_are_its_sinks_and_junctions(vdd, vss, acim_library):
     for i in range(taps):
         stripe = groups + 1 if i % 2 == 0 else 0
         assert len(_on(vdd, "met2", x=fp.tap_x(i) + TAP_VDD_X)) == vdd_rails + stripe
-    assert len(_on(vdd, "met1")) == s.rows * (s.cols + taps + 2) + groups * (s.cols + taps + 1) + 2 * (s.adcs + taps)
+    assert len(_on(vdd, "met1")) == s.rows * (s.cols + taps + 2) + groups * (s.cols + taps + 1) + 2 * (
+        s.adcs + taps
+    )
     n_stripes = len(vdd.stripes_x_um)
     assert len(_on(vdd, "met2")) == taps * vdd_rails + n_stripes * (groups + 1) + (s.rows + groups)
     assert len(_on(vdd, "met4")) == n_stripes * (groups + 1 + 2) + 4  # stripe taps and ends, ring sides
-    assert vdd.n_nodes == len(_on(vdd, "met1")) + len(_on(vdd, "met2")) + len(_on(vdd, "met4")) \
-        + 2 * (2 + n_stripes)
-    assert {k: len(v) for k, v in vdd.sinks.items()} == {"bitcell": 256, "row_driver": 16, "compute": 64,
-                                                         "adc": 4, "sar": 4}
-    assert {k: len(v) for k, v in vss.sinks.items()} == {"bitcell": 256, "row_driver": 16, "compute": 64,
-                                                         "colper": 16, "adc": 4, "sar": 4}
+    assert vdd.n_nodes == len(_on(vdd, "met1")) + len(_on(vdd, "met2")) + len(_on(vdd, "met4")) + 2 * (
+        2 + n_stripes
+    )
+    assert {k: len(v) for k, v in vdd.sinks.items()} == {
+        "bitcell": 256,
+        "row_driver": 16,
+        "compute": 64,
+        "adc": 4,
+        "sar": 4,
+    }
+    assert {k: len(v) for k, v in vss.sinks.items()} == {
+        "bitcell": 256,
+        "row_driver": 16,
+        "compute": 64,
+        "colper": 16,
+        "adc": 4,
+        "sar": 4,
+    }
 
 
 def test_bitcell_rail_between_two_tap_columns_is_sheet_times_length_over_width(vdd, acim_library):
@@ -126,8 +141,13 @@ def test_bitcell_rail_between_two_tap_columns_is_sheet_times_length_over_width(v
     on_rail = set(_on(vdd, "met1", y=y).tolist())
     total = 0.0
     for a, b, r, kind in zip(vdd.r_a, vdd.r_b, vdd.r_ohm, vdd.r_kind, strict=True):
-        if kind == "rail" and a in on_rail and b in on_rail \
-                and xa - 1e-6 <= min(vdd.x_um[a], vdd.x_um[b]) and max(vdd.x_um[a], vdd.x_um[b]) <= xb + 1e-6:
+        if (
+            kind == "rail"
+            and a in on_rail
+            and b in on_rail
+            and xa - 1e-6 <= min(vdd.x_um[a], vdd.x_um[b])
+            and max(vdd.x_um[a], vdd.x_um[b]) <= xb + 1e-6
+        ):
             total += r
     assert total == pytest.approx(expected, rel=1e-9)
     assert len(_on(vdd, "met1", y=y)) > 2  # the sum ran over several bitcell segments
@@ -146,8 +166,10 @@ def test_every_extracted_conductor_is_drawn_and_every_rail_via_extracted(vdd, vs
     and every via1 drawn where one of the net's met2 lines crosses one of its rails is in the network."""
     tech = load_tech(acim_library.tech_file)
     top = gdstk.read_gds(str(macro.files["gds"])).top_level()[0]
-    polys = {name: top.get_polygons(layer=tech.gds(name)[0], datatype=tech.gds(name)[1])
-             for name in ("met1", "met2", "met4", "met5", "via", "via2", "via3", "via4")}
+    polys = {
+        name: top.get_polygons(layer=tech.gds(name)[0], datatype=tech.gds(name)[1])
+        for name in ("met1", "met2", "met4", "met5", "via", "via2", "via3", "via4")
+    }
     cuts = {"via": ("via",), "tap": ("via2", "via3"), "via4": ("via4",)}
     metal = {"rail": "met1", "line": "met2", "stripe": "met4"}
     for grid in (vdd, vss):
@@ -160,9 +182,14 @@ def test_every_extracted_conductor_is_drawn_and_every_rail_via_extracted(vdd, vs
                 layer = metal.get(kind, grid.layer[a])
                 points = [tuple(pa + t * (pb - pa)) for t in np.linspace(0, 1, 7)]
                 assert all(gdstk.inside(points, polys[layer])), (grid.net, kind, pa, pb)
-        vias = {(round(grid.x_um[a], 3), round(grid.y_um[a], 3))
-                for a, kind in zip(grid.r_a, grid.r_kind, strict=True) if kind == "via"}
-        lines = {round(grid.x_um[a], 3) for a, kind in zip(grid.r_a, grid.r_kind, strict=True) if kind == "line"}
+        vias = {
+            (round(grid.x_um[a], 3), round(grid.y_um[a], 3))
+            for a, kind in zip(grid.r_a, grid.r_kind, strict=True)
+            if kind == "via"
+        }
+        lines = {
+            round(grid.x_um[a], 3) for a, kind in zip(grid.r_a, grid.r_kind, strict=True) if kind == "line"
+        }
         rails: dict[float, tuple[float, float, float]] = {}  # y -> (width, x from, x to)
         for a, b, kind, w in zip(grid.r_a, grid.r_b, grid.r_kind, grid.r_width_um, strict=True):
             if kind == "rail":
@@ -173,7 +200,9 @@ def test_every_extracted_conductor_is_drawn_and_every_rail_via_extracted(vdd, vs
         for poly in polys["via"]:
             (x0, y0), (x1, y1) = poly.bounding_box()
             x, y = round((x0 + x1) / 2, 3), (y0 + y1) / 2
-            rail = next((ry for ry, (w, lo, hi) in rails.items() if abs(y - ry) < w / 2 and lo <= x <= hi), None)
+            rail = next(
+                (ry for ry, (w, lo, hi) in rails.items() if abs(y - ry) < w / 2 and lo <= x <= hi), None
+            )
             if x in lines and rail is not None:
                 assert (x, rail) in vias, (grid.net, x, y)
                 checked += 1
@@ -235,7 +264,8 @@ def test_partial_column_use_moves_the_current(vdd, acim_library):
     compute = vdd.sinks["compute"]
     cols = vdd.sink_columns["compute"]
     assert half[compute[cols >= 8]].sum() == pytest.approx(
-        power.component_w["switch"] / power.vdd * 0.5, rel=1e-9)  # only the switches, split over all columns
+        power.component_w["switch"] / power.vdd * 0.5, rel=1e-9
+    )  # only the switches, split over all columns
     assert half[compute[cols < 8]].sum() > half[compute[cols >= 8]].sum()
 
 

@@ -56,8 +56,9 @@ def test_transient_grid_carries_pwl_sinks_decaps_and_tran(acim_library, tmp_path
     times, waves, drawing = dynamic_waveforms(grid, power, [Segment("full-activity", 1.0)], 2)
     decap = np.zeros(grid.n_nodes)
     decap[drawing[:3]] = [1e-15, 2e-15, 3e-15]
-    back = read_netlist(write_grid_spice(grid, tmp_path / "dyn.sp", times=times, waves=waves, drawing=drawing,
-                                         decap_f=decap))
+    back = read_netlist(
+        write_grid_spice(grid, tmp_path / "dyn.sp", times=times, waves=waves, drawing=drawing, decap_f=decap)
+    )
     assert len(back.i_a) == len(drawing) and np.all(back.waves.kind == 1)
     assert back.c_f.sum() == pytest.approx(6e-15, rel=1e-6)
     assert back.tran == pytest.approx((float(np.min(np.diff(times))), float(times[-1])), rel=1e-5)

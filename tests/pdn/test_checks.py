@@ -9,7 +9,9 @@ from eda.pdn.checks import check_netlist, floating_islands
 from eda.pdn.netlist import parse_netlist
 from eda.pdn.static import solve_static
 
-GOOD = "R1 n1_m1_0_0 n1_m1_4000_0 1\nR2 n1_m1_4000_0 n1_m4_4000_0 1\nV1 n1_m4_4000_0 0 1.1\nI1 n1_m1_0_0 0 1m\n"
+GOOD = (
+    "R1 n1_m1_0_0 n1_m1_4000_0 1\nR2 n1_m1_4000_0 n1_m4_4000_0 1\nV1 n1_m4_4000_0 0 1.1\nI1 n1_m1_0_0 0 1m\n"
+)
 
 
 def test_good_netlist_passes():

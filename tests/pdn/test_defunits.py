@@ -21,8 +21,10 @@ I1 VDD_m1_60000_40000 0 1m
 
 
 def _def(units: int) -> str:
-    return (f"VERSION 5.8 ;\nDIVIDERCHAR \"/\" ;\nBUSBITCHARS \"[]\" ;\nDESIGN top ;\nUNITS DISTANCE MICRONS {units} ;\n"
-            f"DIEAREA ( 0 0 ) ( {100 * units} {100 * units} ) ;\nEND DESIGN\n")
+    return (
+        f'VERSION 5.8 ;\nDIVIDERCHAR "/" ;\nBUSBITCHARS "[]" ;\nDESIGN top ;\nUNITS DISTANCE MICRONS {units} ;\n'
+        f"DIEAREA ( 0 0 ) ( {100 * units} {100 * units} ) ;\nEND DESIGN\n"
+    )
 
 
 @pytest.mark.parametrize("units", [1000, 2000])
@@ -58,15 +60,37 @@ def test_solve_places_nodes_in_the_defs_units(tmp_path, units):
     netlist.write_text(NETLIST)
     design = tmp_path / "top.def"
     design.write_text(_def(units))
-    code, out = run_cli("pdn", "solve", str(netlist), "--def", str(design), "--no-plots",
-                        "--out", str(tmp_path / f"out{units}"))
+    code, out = run_cli(
+        "pdn",
+        "solve",
+        str(netlist),
+        "--def",
+        str(design),
+        "--no-plots",
+        "--out",
+        str(tmp_path / f"out{units}"),
+    )
     assert code == 0, out
-    table = np.genfromtxt(io.BytesIO(gzip.decompress((tmp_path / f"out{units}" / "voltages.csv.gz").read_bytes())),
-                          delimiter=",", names=True, dtype=None, encoding=None)
+    table = np.genfromtxt(
+        io.BytesIO(gzip.decompress((tmp_path / f"out{units}" / "voltages.csv.gz").read_bytes())),
+        delimiter=",",
+        names=True,
+        dtype=None,
+        encoding=None,
+    )
     scale = 1000 / units
     assert sorted(table["x_um"].tolist()) == pytest.approx([20 * scale, 60 * scale])
     assert table["y_um"].tolist() == pytest.approx([40 * scale] * 2)
     assert float(table["drop_v"].max()) == pytest.approx(1e-3, rel=1e-6)
-    code, out = run_cli("pdn", "solve", str(netlist), "--def", str(design), "--dbu", str(units + 1),
-                        "--out", str(tmp_path / "x"))
+    code, out = run_cli(
+        "pdn",
+        "solve",
+        str(netlist),
+        "--def",
+        str(design),
+        "--dbu",
+        str(units + 1),
+        "--out",
+        str(tmp_path / "x"),
+    )
     assert code == 2 and "disagrees" in out

@@ -17,8 +17,10 @@ from eda.pdn.netlist import parse_netlist, read_netlist
 from eda.pdn.powerreport import read_power_report, supply_voltage
 from tests.flow.helpers import run_cli
 
-HEADER = ("*inst_name  cell_name  freq  toggle_rate  leakage_power  switching_power  internal_power  total_power  "
-          "library  P/G-pin  P/G-volt  powerDomain  bbox\n")
+HEADER = (
+    "*inst_name  cell_name  freq  toggle_rate  leakage_power  switching_power  internal_power  total_power  "
+    "library  P/G-pin  P/G-volt  powerDomain  bbox\n"
+)
 
 # a 10 x 2 um block at 1000 DBU/um (OpenROAD's SKY130 units): two cells, a bus-bit name escaped as DEF writes it
 DEF = """VERSION 5.8 ;
@@ -40,8 +42,10 @@ V1 VDD_m1_0_1000 0 1.0
 .end
 """
 # u1 draws 0.5 mW, r[3] 0.2 mW; the report carries no bbox (the DEF places them)
-REPORT = HEADER.replace("  bbox", "") + ("u1  INVX1  1e9  0.1  1e-6  4e-4  9.9e-5  5e-4  lib  VDD  1.0  VDD\n"
-                                         "r[3]  INVX1  1e9  0.1  0  2e-4  0  2e-4  lib  VDD  1.0  VDD\n")
+REPORT = HEADER.replace("  bbox", "") + (
+    "u1  INVX1  1e9  0.1  1e-6  4e-4  9.9e-5  5e-4  lib  VDD  1.0  VDD\n"
+    "r[3]  INVX1  1e9  0.1  0  2e-4  0  2e-4  lib  VDD  1.0  VDD\n"
+)
 
 
 def _files(tmp_path):
@@ -66,8 +70,10 @@ def test_def_placement_units_die_and_names(tmp_path):
 def test_lef_sizes_give_placed_boxes(tmp_path):
     d, _, _ = _files(tmp_path)
     lef = tmp_path / "cells.lef"
-    lef.write_text("VERSION 5.8 ;\nUNITS\n  DATABASE MICRONS 1000 ;\nEND UNITS\nMACRO INVX1\n  CLASS CORE ;\n"
-                   "  ORIGIN 0 0 ;\n  SIZE 2 BY 3 ;\nEND INVX1\nEND LIBRARY\n")
+    lef.write_text(
+        "VERSION 5.8 ;\nUNITS\n  DATABASE MICRONS 1000 ;\nEND UNITS\nMACRO INVX1\n  CLASS CORE ;\n"
+        "  ORIGIN 0 0 ;\n  SIZE 2 BY 3 ;\nEND INVX1\nEND LIBRARY\n"
+    )
     place = read_def_placement(d, [lef])
     # N: a 2 x 3 um box from the location; FS (flipped south) keeps the 2 x 3 extent from the location
     assert np.allclose(place.box_um, [[9, 0.5, 11, 3.5], [1, 0.5, 3, 3.5]])
@@ -80,8 +86,18 @@ def test_round_trip_single_strap(tmp_path):
     nearest the pad node (no drop)."""
     d, pdn, rpt = _files(tmp_path)
     out = tmp_path / "design"
-    code, text = run_cli("pdn", "from-openroad", "--def", str(d), "--power-report", str(rpt), "--pdn", str(pdn),
-                         "--out", str(out))
+    code, text = run_cli(
+        "pdn",
+        "from-openroad",
+        "--def",
+        str(d),
+        "--power-report",
+        str(rpt),
+        "--pdn",
+        str(pdn),
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     summary = json.loads((out / "design.json").read_text())
     assert summary["total_current_a"] == pytest.approx(7e-4, rel=1e-12)  # (0.5 + 0.2) mW / 1.0 V
@@ -93,8 +109,18 @@ def test_round_trip_single_strap(tmp_path):
     net = read_netlist(out / "pdn.sp.gz", dbu_per_um=1000)
     sinks = {net.node_name(int(a)): amp for a, amp in zip(net.i_a, net.i_amp, strict=True)}
     assert sinks == pytest.approx({"VDD_m1_10000_1000": 5e-4, "VDD_m1_0_1000": 2e-4})
-    code, text = run_cli("pdn", "solve", str(out / "pdn.sp.gz"), "--def", str(d), "--like", str(out / "current_map.csv"),
-                         "--out", str(tmp_path / "golden"), "--no-plots")
+    code, text = run_cli(
+        "pdn",
+        "solve",
+        str(out / "pdn.sp.gz"),
+        "--def",
+        str(d),
+        "--like",
+        str(out / "current_map.csv"),
+        "--out",
+        str(tmp_path / "golden"),
+        "--no-plots",
+    )
     assert code == 0, text
     metrics = json.loads((tmp_path / "golden" / "metrics.json").read_text())
     assert metrics["pdn__static__worst_drop_mv"] == pytest.approx(1.0, rel=1e-6)
@@ -105,9 +131,11 @@ def test_round_trip_single_strap(tmp_path):
 
 
 def test_bbox_placement_and_box_spread_without_def(tmp_path):
-    rows = ("a  INV  1e9  0.1  0  0  0  1e-6  lib  VDD  0.5  VDD  [2.1,3.25,2.6,3.75]\n"  # inside tile (2, 3)
-            "b  INV  1e9  0.1  0  0  0  2e-6  lib  VDD  0.5  VDD  [4.5,1.0,5.5,1.5]\n"  # half in (4, 1), half in (5, 1)
-            "m  RAM  1e9  0.1  0  0  0  4e-6  lib  VDD  0.5  VDD  [0.0,0.0,2.0,2.0]\n")  # 2 x 2 tiles, a quarter each
+    rows = (
+        "a  INV  1e9  0.1  0  0  0  1e-6  lib  VDD  0.5  VDD  [2.1,3.25,2.6,3.75]\n"  # inside tile (2, 3)
+        "b  INV  1e9  0.1  0  0  0  2e-6  lib  VDD  0.5  VDD  [4.5,1.0,5.5,1.5]\n"  # half in (4, 1), half in (5, 1)
+        "m  RAM  1e9  0.1  0  0  0  4e-6  lib  VDD  0.5  VDD  [0.0,0.0,2.0,2.0]\n"
+    )  # 2 x 2 tiles, a quarter each
     path = tmp_path / "r.rpt"
     path.write_text(HEADER + rows)
     rep = read_power_report(path)
@@ -127,8 +155,15 @@ def test_bbox_placement_and_box_spread_without_def(tmp_path):
     net = parse_netlist(f"* grid\n{text}\nV1 {names[0]} 0 0.5\n.end\n", dbu_per_um=1000)
     sunk = attach_currents(net, cur)
     got = {sunk.node_name(int(a)): amp for a, amp in zip(sunk.i_a, sunk.i_amp, strict=True)}
-    assert got == pytest.approx({"n_m1_0_500": 8e-6 / 3, "n_m1_1000_500": 8e-6 / 3, "n_m1_2000_500": 8e-6 / 3,
-                                 "n_m1_5000_500": 4e-6, "n_m1_2000_3500": 2e-6})
+    assert got == pytest.approx(
+        {
+            "n_m1_0_500": 8e-6 / 3,
+            "n_m1_1000_500": 8e-6 / 3,
+            "n_m1_2000_500": 8e-6 / 3,
+            "n_m1_5000_500": 4e-6,
+            "n_m1_2000_3500": 2e-6,
+        }
+    )
 
 
 def test_unplaced_instance_is_named(tmp_path):
@@ -143,7 +178,9 @@ def _circuitnet_report():
     root = data_dir()
     path = root / "circuitnet-zero-riscy" / "p_3_fi_ap" / "pulpino_top.inst.power.rpt.gz" if root else None
     if path is None or not path.is_file():
-        pytest.skip("CircuitNet data not found (set EDA_DATA to the directory holding circuitnet-zero-riscy/)")
+        pytest.skip(
+            "CircuitNet data not found (set EDA_DATA to the directory holding circuitnet-zero-riscy/)"
+        )
     return path
 
 
@@ -161,8 +198,9 @@ def test_circuitnet_current_map(tmp_path):
     exact = current_map(cur, cmap.shape)
     assert exact.sum() == pytest.approx(total, rel=1e-12)
     # the data-memory SRAM macro [20.048, 20.016, 102.256, 102.380] um, 16.1538 uW, alone on its tiles
-    assert exact[50, 50] == pytest.approx(16.1538e-6 / 0.9 / ((102.255997 - 20.048) * (102.379997 - 20.016001)),
-                                          rel=1e-9)
+    assert exact[50, 50] == pytest.approx(
+        16.1538e-6 / 0.9 / ((102.255997 - 20.048) * (102.379997 - 20.016001)), rel=1e-9
+    )
     # FE_OFC131_n1 [132.088013, 109.680008, 132.448013, 110.256004] um, 2.21854 uW: in column 132, split between
     # rows 109 and 110 by its height below and above y = 110 um
     one = rep.names == "FE_OFC131_n1"
@@ -182,8 +220,14 @@ def test_def_location_with_the_reports_box_size(tmp_path):
 
     path = tmp_path / "r.rpt"
     path.write_text(HEADER + "u1  INV  1e9  0.1  0  0  0  1e-6  lib  VDD  1.0  VDD  [50.0,50.0,52.0,51.0]\n")
-    place = DefPlacement(dbu_per_um=1000, die_um=(0.0, 0.0, 8.0, 8.0), names=np.array(["u1"]),
-                         cells=np.array(["INV"]), xy_um=np.array([[3.0, 4.0]]), box_um=np.full((1, 4), np.nan))
+    place = DefPlacement(
+        dbu_per_um=1000,
+        die_um=(0.0, 0.0, 8.0, 8.0),
+        names=np.array(["u1"]),
+        cells=np.array(["INV"]),
+        xy_um=np.array([[3.0, 4.0]]),
+        box_um=np.full((1, 4), np.nan),
+    )
     cur = instance_currents(read_power_report(path), 1.0, place)
     assert cur.placement.tolist() == ["def"]
     assert np.allclose(cur.box_um, [[3.0, 4.0, 5.0, 5.0]]) and np.allclose(cur.xy_um, [[4.0, 4.5]])
@@ -192,17 +236,28 @@ def test_def_location_with_the_reports_box_size(tmp_path):
 
 
 @pytest.mark.klayout
-@pytest.mark.parametrize(("def_text", "report", "match"), [
-    (DEF.replace("( 9000 500 )", "( a b )"), REPORT, "Not a floating-point value: a"),
-    (DEF.replace("DIEAREA ( 0 0 ) ( 10000 2000 ) ;\n", ""), REPORT, "no DIEAREA"),
-    (DEF, REPORT + "u9  INVX1  1e9  0.1  0  2e-4  0  2e-4  lib  VDD  1.0  VDD\n", "no placement .* u9"),
-])
+@pytest.mark.parametrize(
+    ("def_text", "report", "match"),
+    [
+        (DEF.replace("( 9000 500 )", "( a b )"), REPORT, "Not a floating-point value: a"),
+        (DEF.replace("DIEAREA ( 0 0 ) ( 10000 2000 ) ;\n", ""), REPORT, "no DIEAREA"),
+        (DEF, REPORT + "u9  INVX1  1e9  0.1  0  2e-4  0  2e-4  lib  VDD  1.0  VDD\n", "no placement .* u9"),
+    ],
+)
 def test_bad_design_inputs_exit_2(tmp_path, def_text, report, match):
     import re
 
     (tmp_path / "d.def").write_text(def_text)
     (tmp_path / "r.rpt").write_text(report)
-    code, text = run_cli("pdn", "from-openroad", "--def", str(tmp_path / "d.def"), "--power-report",
-                         str(tmp_path / "r.rpt"), "--out", str(tmp_path / "o"))
+    code, text = run_cli(
+        "pdn",
+        "from-openroad",
+        "--def",
+        str(tmp_path / "d.def"),
+        "--power-report",
+        str(tmp_path / "r.rpt"),
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert code == 2 and re.search(match, text), text
     assert "Traceback" not in text

@@ -30,9 +30,19 @@ def test_clock_activity_mean_follows_load():
     waves = clock_activity(amps, load, 8, T, rng)
     from eda.pdn.netlist import PdnNetlist
 
-    net = PdnNetlist(names=np.array([b"a"]), x_um=np.zeros(1), y_um=np.zeros(1), layer=np.ones(1, np.int64),
-                     r_a=np.zeros(0, np.int64), r_b=np.zeros(0, np.int64), r_ohm=np.zeros(0),
-                     i_a=np.zeros(2000, np.int64), i_b=np.full(2000, -1, np.int64), i_amp=amps, waves=waves)
+    net = PdnNetlist(
+        names=np.array([b"a"]),
+        x_um=np.zeros(1),
+        y_um=np.zeros(1),
+        layer=np.ones(1, np.int64),
+        r_a=np.zeros(0, np.int64),
+        r_b=np.zeros(0, np.int64),
+        r_ohm=np.zeros(0),
+        i_a=np.zeros(2000, np.int64),
+        i_b=np.full(2000, -1, np.int64),
+        i_amp=amps,
+        waves=waves,
+    )
     mean = _mean_current(net, 8)
     # the die draws its DC total on average; the loaded half toggles 4x (2 / 0.5) more than the light half
     assert mean.sum() == pytest.approx(amps.sum(), rel=0.02)
@@ -75,8 +85,9 @@ def test_with_activity_on_a_static_grid():
 
 
 def test_with_activity_keeps_other_sources_dc_and_rejects_no_load():
-    net = parse_netlist("V1 n1_m1_0_0 0 1\nR1 n1_m1_0_0 n1_m1_2000_0 1\nI1 n1_m1_2000_0 0 1m\n"
-                        "I2 0 n1_m1_2000_0 0.1m\n")
+    net = parse_netlist(
+        "V1 n1_m1_0_0 0 1\nR1 n1_m1_0_0 n1_m1_2000_0 1\nI1 n1_m1_2000_0 0 1m\nI2 0 n1_m1_2000_0 0.1m\n"
+    )
     dyn = with_activity(net, cycles=2)
     assert dyn.waves.kind.tolist() == [1, 0]  # the sink switches, the source feeding the node stays DC
     assert SourceEvaluator(dyn.waves, dyn.i_amp)(0.7e-9)[1] == pytest.approx(0.1e-3)

@@ -10,8 +10,9 @@ from eda.pdn.generate import GridSpec, generate_pdn
 from eda.pdn.netlist import parse_netlist
 from eda.pdn.raster import rasterize_points
 
-TWO_PADS = ("R1 n1_m1_0_0 n1_m9_20000_0 1\nR2 n1_m1_0_0 n1_m9_0_40000 1\n"
-            "V1 n1_m9_20000_0 0 1\nV2 n1_m9_0_40000 0 1\n")
+TWO_PADS = (
+    "R1 n1_m1_0_0 n1_m9_20000_0 1\nR2 n1_m1_0_0 n1_m9_0_40000 1\nV1 n1_m9_20000_0 0 1\nV2 n1_m9_0_40000 0 1\n"
+)
 
 
 def test_effective_distance_two_pads():

@@ -17,8 +17,11 @@ def _cases():
     root = data_dir()
     if root is None or not (root / "iccad23").is_dir():
         return []
-    return sorted(p.parent for p in (root / "iccad23").glob("*/*/netlist.sp.gz")
-                  if (p.parent / "ir_drop_map.csv.gz").exists() and (p.parent / "current_map.csv.gz").exists())
+    return sorted(
+        p.parent
+        for p in (root / "iccad23").glob("*/*/netlist.sp.gz")
+        if (p.parent / "ir_drop_map.csv.gz").exists() and (p.parent / "current_map.csv.gz").exists()
+    )
 
 
 CASES = _cases()
@@ -26,7 +29,9 @@ CASES = _cases()
 
 @pytest.mark.data
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CASES or [None], ids=[f"{c.parent.name}/{c.name}" for c in CASES] or ["no-data"])
+@pytest.mark.parametrize(
+    "case", CASES or [None], ids=[f"{c.parent.name}/{c.name}" for c in CASES] or ["no-data"]
+)
 def test_label_reproduced(case):
     if case is None:
         pytest.skip("ICCAD 2023 data not found (set EDA_DATA to the directory holding iccad23/)")
@@ -41,7 +46,9 @@ def test_label_reproduced(case):
 
 
 @pytest.mark.data
-@pytest.mark.parametrize("case", CASES[::6] or [None], ids=[f"{c.parent.name}/{c.name}" for c in CASES[::6]] or ["no-data"])
+@pytest.mark.parametrize(
+    "case", CASES[::6] or [None], ids=[f"{c.parent.name}/{c.name}" for c in CASES[::6]] or ["no-data"]
+)
 def test_effective_distance_map_reproduced(case):
     if case is None:
         pytest.skip("ICCAD 2023 data not found (set EDA_DATA to the directory holding iccad23/)")
@@ -63,8 +70,18 @@ def test_cli_reproduces_one_case(tmp_path):
     from tests.flow.helpers import run_cli
 
     case = CASES[0]
-    code, out = run_cli("pdn", "solve", str(case / "netlist.sp.gz"), "--like", str(case / "current_map.csv.gz"),
-                        "--golden", str(case / "ir_drop_map.csv.gz"), "--no-plots", "--out", str(tmp_path))
+    code, out = run_cli(
+        "pdn",
+        "solve",
+        str(case / "netlist.sp.gz"),
+        "--like",
+        str(case / "current_map.csv.gz"),
+        "--golden",
+        str(case / "ir_drop_map.csv.gz"),
+        "--no-plots",
+        "--out",
+        str(tmp_path),
+    )
     assert code == 0, out
     m = json.loads((tmp_path / "metrics.json").read_text())
     assert m["pdn__map__mae_mv"] <= 0.03 and m["pdn__map__f1"] >= 0.9

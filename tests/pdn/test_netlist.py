@@ -28,9 +28,22 @@ R99 this line is after .end
 """
 
 
-@pytest.mark.parametrize("token,value", [("4.7k", 4700.0), ("10meg", 1e7), ("2.5mA", 2.5e-3), ("1e-3", 1e-3),
-                                         ("3u", 3e-6), ("-2n", -2e-9), ("7p", 7e-12), ("5f", 5e-15),
-                                         ("1.1V", 1.1), (".5", 0.5), ("2mil", 50.8e-6)])
+@pytest.mark.parametrize(
+    "token,value",
+    [
+        ("4.7k", 4700.0),
+        ("10meg", 1e7),
+        ("2.5mA", 2.5e-3),
+        ("1e-3", 1e-3),
+        ("3u", 3e-6),
+        ("-2n", -2e-9),
+        ("7p", 7e-12),
+        ("5f", 5e-15),
+        ("1.1V", 1.1),
+        (".5", 0.5),
+        ("2mil", 50.8e-6),
+    ],
+)
 def test_parse_value(token, value):
     assert parse_value(token) == pytest.approx(value)
 
@@ -42,8 +55,14 @@ def test_parse_value_rejects_garbage():
 
 def test_parse_all_elements():
     net = parse_netlist(SMALL, source="small.sp")
-    assert net.summary() == {"nodes": 5, "resistors": 3, "pads": 1, "current_sources": 3, "capacitors": 1,
-                             "inductors": 1}
+    assert net.summary() == {
+        "nodes": 5,
+        "resistors": 3,
+        "pads": 1,
+        "current_sources": 3,
+        "capacitors": 1,
+        "inductors": 1,
+    }
     np.testing.assert_allclose(net.r_ohm, [2.5, 1000.0, 0.5])
     assert net.r_line.tolist() == [2, 3, 4]
     assert net.node_name(int(net.r_b[2])) == "n1_m4_4000_8000"  # continuation joined
@@ -62,8 +81,17 @@ def test_parse_all_elements():
 
 
 def test_node_name_schemes():
-    names = np.array([b"n1_m1_4000_6000", b"n1_M4_2000_0", b"Node_metal3_200_400", b"n1_4000_2000_m7",
-                      b"n1_100_200_3", b"vdd_core", b"ITermNode_u1_VDD_10_20"])
+    names = np.array(
+        [
+            b"n1_m1_4000_6000",
+            b"n1_M4_2000_0",
+            b"Node_metal3_200_400",
+            b"n1_4000_2000_m7",
+            b"n1_100_200_3",
+            b"vdd_core",
+            b"ITermNode_u1_VDD_10_20",
+        ]
+    )
     x, y, layer = decode_node_names(names)
     np.testing.assert_allclose(x, [2.0, 1.0, 0.1, 2.0, 0.05, np.nan, 0.005])
     np.testing.assert_allclose(y, [3.0, 0.0, 0.2, 1.0, 0.1, np.nan, 0.01])

@@ -10,12 +10,24 @@ from eda.pdn.ngspice import ngspice_available, run_ngspice_op, run_ngspice_tran
 from eda.pdn.static import solve_static
 from eda.pdn.transient import solve_transient
 
-pytestmark = [pytest.mark.ngspice,
-              pytest.mark.skipif(not ngspice_available(), reason="ngspice not installed (apt-get install ngspice)")]
+pytestmark = [
+    pytest.mark.ngspice,
+    pytest.mark.skipif(not ngspice_available(), reason="ngspice not installed (apt-get install ngspice)"),
+]
 
-SPEC = GridSpec(width_um=40, height_um=40, pad_pitch_um=20, package_r_ohm=0.05, package_l_h=20e-12,
-                waveform="pwl", current_density_a_um2=2e-6, cycles=2, clock_period_s=1e-9, seed=5,
-                decap_f=200e-15)
+SPEC = GridSpec(
+    width_um=40,
+    height_um=40,
+    pad_pitch_um=20,
+    package_r_ohm=0.05,
+    package_l_h=20e-12,
+    waveform="pwl",
+    current_density_a_um2=2e-6,
+    cycles=2,
+    clock_period_s=1e-9,
+    seed=5,
+    decap_f=200e-15,
+)
 
 
 @pytest.fixture(scope="module")

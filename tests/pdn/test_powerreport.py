@@ -12,8 +12,10 @@ from eda.data import data_dir
 from eda.errors import DataError
 from eda.pdn.powerreport import read_power_report, supply_voltage
 
-HEADER = ("*inst_name  cell_name  freq  toggle_rate  leakage_power  switching_power  internal_power  total_power  "
-          "library  P/G-pin  P/G-volt  powerDomain  bbox\n")
+HEADER = (
+    "*inst_name  cell_name  freq  toggle_rate  leakage_power  switching_power  internal_power  total_power  "
+    "library  P/G-pin  P/G-volt  powerDomain  bbox\n"
+)
 
 
 def _report(tmp_path, rows: str, header: str = HEADER, name: str = "r.rpt"):
@@ -23,9 +25,11 @@ def _report(tmp_path, rows: str, header: str = HEADER, name: str = "r.rpt"):
 
 
 def test_columns_units_and_pin_rows(tmp_path):
-    rows = ("a/U1  INV  5e+08  0.15  1e-09  2e-06  3e-07  2.301e-06  lib  VDD  0.9  VDD  [1.0,2.0,1.5,2.5]\n"
-            "m  SRAM  1e+09  0.15  0  1e-05  0  1e-05  lib  VDD  0.9  VDD  [10,20,30,40]\n"
-            "m  SRAM  1e+09  0.15  0  0  0  0  lib  OEB  0.9  VDD  [10,20,30,40]\n")
+    rows = (
+        "a/U1  INV  5e+08  0.15  1e-09  2e-06  3e-07  2.301e-06  lib  VDD  0.9  VDD  [1.0,2.0,1.5,2.5]\n"
+        "m  SRAM  1e+09  0.15  0  1e-05  0  1e-05  lib  VDD  0.9  VDD  [10,20,30,40]\n"
+        "m  SRAM  1e+09  0.15  0  0  0  0  lib  OEB  0.9  VDD  [10,20,30,40]\n"
+    )
     rep = read_power_report(_report(tmp_path, rows))
     assert rep.names.tolist() == ["a/U1", "m", "m"]
     assert rep.pg_pin.tolist() == ["VDD", "VDD", "OEB"]
@@ -46,13 +50,16 @@ def test_reordered_minimal_columns_gzip(tmp_path):
         supply_voltage(rep)
 
 
-@pytest.mark.parametrize(("rows", "match", "line"), [
-    ("u1  INV  5e+08  0.15  1e-09\n", "fields", 3),
-    ("u1  INV  5e+08  0.15  x  0  0  1e-6  lib  VDD  0.9  VDD  [0,0,1,1]\n", "non-numeric", 3),
-    ("u1  INV  5e+08  0.15  0  0  0  -1e-6  lib  VDD  0.9  VDD  [0,0,1,1]\n", ">= 0", 3),
-    ("u1  INV  5e+08  0.15  0  0  0  1e-6  lib  VDD  0.9  VDD  [0,0,1]\n", "bbox", 3),
-    ("u1  INV  5e+08  0.15  0  0  0  1e-6  lib  VDD  0.9  VDD  [2,0,1,1]\n", "not a box", 3),
-])
+@pytest.mark.parametrize(
+    ("rows", "match", "line"),
+    [
+        ("u1  INV  5e+08  0.15  1e-09\n", "fields", 3),
+        ("u1  INV  5e+08  0.15  x  0  0  1e-6  lib  VDD  0.9  VDD  [0,0,1,1]\n", "non-numeric", 3),
+        ("u1  INV  5e+08  0.15  0  0  0  -1e-6  lib  VDD  0.9  VDD  [0,0,1,1]\n", ">= 0", 3),
+        ("u1  INV  5e+08  0.15  0  0  0  1e-6  lib  VDD  0.9  VDD  [0,0,1]\n", "bbox", 3),
+        ("u1  INV  5e+08  0.15  0  0  0  1e-6  lib  VDD  0.9  VDD  [2,0,1,1]\n", "not a box", 3),
+    ],
+)
 def test_bad_rows_name_the_line(tmp_path, rows, match, line):
     with pytest.raises(DataError, match=match) as err:
         read_power_report(_report(tmp_path, rows))
@@ -72,15 +79,20 @@ def _circuitnet(case: str):
     root = data_dir()
     path = root / "circuitnet-zero-riscy" / case / "pulpino_top.inst.power.rpt.gz" if root else None
     if path is None or not path.is_file():
-        pytest.skip("CircuitNet data not found (set EDA_DATA to the directory holding circuitnet-zero-riscy/)")
+        pytest.skip(
+            "CircuitNet data not found (set EDA_DATA to the directory holding circuitnet-zero-riscy/)"
+        )
     return path
 
 
 @pytest.mark.parametrize("case", ["p_3_fi_ap", "p_5_fi_ar"])
 def test_circuitnet_report(case):
     path = _circuitnet(case)
-    lines = [ln.split() for ln in gzip.decompress(path.read_bytes()).decode().splitlines()
-             if ln.strip() and not ln.startswith("*")]
+    lines = [
+        ln.split()
+        for ln in gzip.decompress(path.read_bytes()).decode().splitlines()
+        if ln.strip() and not ln.startswith("*")
+    ]
     rep = read_power_report(path)
     assert len(rep) == len(lines)
     assert rep.total_w.sum() == pytest.approx(sum(float(w[7]) for w in lines), rel=1e-12)

@@ -17,7 +17,9 @@ TAU = R * C  # 10 ps
 
 
 def rc_netlist(method_step_source: str) -> object:
-    return parse_netlist(f"V1 pad 0 {VDD}\nR1 pad n 10\nC1 n 0 1p\nI1 n 0 {method_step_source}\n.tran 1p 50p\n")
+    return parse_netlist(
+        f"V1 pad 0 {VDD}\nR1 pad n 10\nC1 n 0 1p\nI1 n 0 {method_step_source}\n.tran 1p 50p\n"
+    )
 
 
 TR = 5e-12  # current ramp rise time (s)
@@ -43,8 +45,9 @@ def test_rc_ramp_response(method, step, tol):
 
 @pytest.mark.parametrize("method", ["trap", "be"])
 def test_dc_sources_stay_at_operating_point(method):
-    net = generate_pdn(GridSpec(width_um=40, height_um=40, pad_pitch_um=20, package_r_ohm=0.02,
-                                package_l_h=10e-12, seed=2)).netlist
+    net = generate_pdn(
+        GridSpec(width_um=40, height_um=40, pad_pitch_um=20, package_r_ohm=0.02, package_l_h=10e-12, seed=2)
+    ).netlist
     static = solve_static(net)
     res = solve_transient(net, 200e-12, 10e-12, method=method)
     np.testing.assert_allclose(res.worst_drop, static.drop, atol=1e-9)
@@ -52,8 +55,16 @@ def test_dc_sources_stay_at_operating_point(method):
 
 
 def test_pwl_activity_raises_dynamic_above_static():
-    spec = GridSpec(width_um=40, height_um=40, pad_pitch_um=20, package_r_ohm=0.02, package_l_h=10e-12,
-                    waveform="pwl", cycles=2, seed=4)
+    spec = GridSpec(
+        width_um=40,
+        height_um=40,
+        pad_pitch_um=20,
+        package_r_ohm=0.02,
+        package_l_h=10e-12,
+        waveform="pwl",
+        cycles=2,
+        seed=4,
+    )
     net = generate_pdn(spec).netlist
     res = solve_transient(net, 2e-9, 10e-12)
     static = solve_static(net)  # DC value = time-average current
@@ -63,8 +74,10 @@ def test_pwl_activity_raises_dynamic_above_static():
 
 
 def test_source_evaluator_pwl_pulse_dc():
-    net = parse_netlist("V1 a 0 1\nR1 a b 1\nI1 b 0 PWL(0 0 1n 2m 3n 2m)\nI2 b 0 PULSE(0 1m 1n 0.5n 0.5n 1n 4n)\n"
-                        "I3 b 0 5m\nI4 b 0 PWL(0 1m 2n 3m)\n")
+    net = parse_netlist(
+        "V1 a 0 1\nR1 a b 1\nI1 b 0 PWL(0 0 1n 2m 3n 2m)\nI2 b 0 PULSE(0 1m 1n 0.5n 0.5n 1n 4n)\n"
+        "I3 b 0 5m\nI4 b 0 PWL(0 1m 2n 3m)\n"
+    )
     ev = SourceEvaluator(net.waves, net.i_amp)
     np.testing.assert_allclose(ev(0.5e-9), [1e-3, 0.0, 5e-3, 1.5e-3])
     np.testing.assert_allclose(ev(1.25e-9), [2e-3, 0.5e-3, 5e-3, 2.25e-3])

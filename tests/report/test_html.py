@@ -69,6 +69,11 @@ def test_report_renders_in_headless_chromium(report_run, tmp_path):
     shot = screenshot(page, tmp_path / "shot.png", height=1600)
     assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
     dom = rendered_dom(page)
-    for element in ('id="pareto-table"', 'id="img-pareto_plot"', 'id="signoff-verdict"', 'id="metrics-table"',
-                    'id="design-table"'):
+    for element in (
+        'id="pareto-table"',
+        'id="img-pareto_plot"',
+        'id="signoff-verdict"',
+        'id="metrics-table"',
+        'id="design-table"',
+    ):
         assert element in dom

@@ -21,8 +21,25 @@ from eda.acim.celllib.mimcap import mimcap
 from eda.acim.celllib.tapcol import TAP_WIDTH, tap_cell
 from eda.tech import Tech, load_tech
 
-__all__ = ["Fixture", "TECH", "bitcell_fixture", "tile_fixture", "mim_fixture", "write_library", "LvsCase",
-           "LVS_CASES", "bit_pin_open", "boxes", "tap_via", "cut_tap_line", "replace", "add", "drop_layer", "shift", "leaf"]
+__all__ = [
+    "Fixture",
+    "TECH",
+    "bitcell_fixture",
+    "tile_fixture",
+    "mim_fixture",
+    "write_library",
+    "LvsCase",
+    "LVS_CASES",
+    "bit_pin_open",
+    "boxes",
+    "tap_via",
+    "cut_tap_line",
+    "replace",
+    "add",
+    "drop_layer",
+    "shift",
+    "leaf",
+]
 
 TECH: Tech = load_tech()
 
@@ -60,7 +77,9 @@ def bitcell_fixture() -> Fixture:
     return Fixture(write_library(drawn.cell), drawn.cell.name, drawn.spice)
 
 
-def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False, labels: bool = True) -> Fixture:
+def tile_fixture(
+    rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False, labels: bool = True
+) -> Fixture:
     """``rows`` × ``cols`` bitcells beside a well-tap column, as the macro abuts them.
 
     Nets: ``BL<c>``, ``BLB<c>``, ``CBL<c>``, ``LRBL<c>``, ``VSS<c>`` per column (full-height met2), ``WL<r>``,
@@ -86,7 +105,9 @@ def tile_fixture(rows: int = 3, cols: int = 3, *, tap_in_schematic: bool = False
             lines.append(f"XT{r} VDD VNB {tap.cell.name}")
         for c in range(cols):
             top.add(gdstk.Reference(bit.cell, (TAP_WIDTH + c * width, y)))
-            lines.append(f"XB{r}_{c} BL{c} BLB{c} CBL{r}_{c} LRBL{c} WL{r} RWL{r} VDD VSS{c} VDD VNB {bit.cell.name}")
+            lines.append(
+                f"XB{r}_{c} BL{c} BLB{c} CBL{r}_{c} LRBL{c} WL{r} RWL{r} VDD VSS{c} VDD VNB {bit.cell.name}"
+            )
     if labels:
         _label_ports(top, bit, rows, cols)
     ports = [f"{n}{c}" for c in range(cols) for n in ("BL", "BLB", "LRBL", "VSS")]
@@ -104,8 +125,11 @@ def _label_ports(top: gdstk.Cell, bit: DrawnCell, rows: int, cols: int) -> None:
         xc, yc = (x0 + x1) / 2, (y0 + y1) / 2
         if layer == "met2" and name != "CBL":
             for c in range(cols):
-                top.add(gdstk.Label(f"{name}{c}", (TAP_WIDTH + c * bit.meta["width_um"] + xc, yc), layer=lay,
-                                    texttype=tt))
+                top.add(
+                    gdstk.Label(
+                        f"{name}{c}", (TAP_WIDTH + c * bit.meta["width_um"] + xc, yc), layer=lay, texttype=tt
+                    )
+                )
         elif layer == "met1" and name in ("WL", "RWL"):
             for r in range(rows):
                 top.add(gdstk.Label(f"{name}{r}", (TAP_WIDTH + xc, r * height + yc), layer=lay, texttype=tt))
@@ -246,7 +270,9 @@ def _bit_short(f: Fixture) -> None:  # a met1 strip from the WL rail to the VDD 
 
 
 def _bit_wrong_w(f: Fixture) -> None:  # the schematic's access transistor M3 is 0.50 um wide
-    f.spice = f.spice.replace("M3 Q WL BL VNB sky130_fd_pr__nfet_01v8 w=0.42u", "M3 Q WL BL VNB sky130_fd_pr__nfet_01v8 w=0.5u")
+    f.spice = f.spice.replace(
+        "M3 Q WL BL VNB sky130_fd_pr__nfet_01v8 w=0.42u", "M3 Q WL BL VNB sky130_fd_pr__nfet_01v8 w=0.5u"
+    )
 
 
 def _bit_no_npc(f: Fixture) -> None:  # no npc: every poly contact is open, no gate is wired
@@ -288,7 +314,9 @@ LVS_CASES: dict[str, LvsCase] = {
     "mimcap: capm size wrong": LvsCase(mim_fixture, _mim_small, False),
     "mimcap: open (via3 removed)": LvsCase(mim_fixture, _mim_open, False),
     "tile 3x3": LvsCase(tile_fixture, None, True),
-    "tile 3x3: empty tap subckt in the schematic": LvsCase(lambda: tile_fixture(tap_in_schematic=True), None, False),
+    "tile 3x3: empty tap subckt in the schematic": LvsCase(
+        lambda: tile_fixture(tap_in_schematic=True), None, False
+    ),
     "tile 3x3: open": LvsCase(tile_fixture, _tile_open, False),
     "tile 3x3: short between columns": LvsCase(tile_fixture, _tile_short, False),
 }

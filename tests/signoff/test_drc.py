@@ -14,8 +14,12 @@ from tests.signoff import cellcases as cc
 
 pytestmark = pytest.mark.klayout
 
-FIXTURES = {"bitcell": cc.bitcell_fixture, "tile": cc.tile_fixture, "mimcap": cc.mim_fixture,
-            "mimcap track 2": lambda: cc.mim_fixture(5.0, 2)}
+FIXTURES = {
+    "bitcell": cc.bitcell_fixture,
+    "tile": cc.tile_fixture,
+    "mimcap": cc.mim_fixture,
+    "mimcap track 2": lambda: cc.mim_fixture(5.0, 2),
+}
 
 
 @pytest.mark.parametrize("name", list(FIXTURES), ids=list(FIXTURES))
@@ -71,7 +75,9 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
     assert ok.exit_code == 0, ok.output
     assert json.loads((tmp_path / "r" / "t.drc.json").read_text())["clean"]
     broken = cc.bitcell_fixture()
-    broken.cell(broken.top).add(gdstk.rectangle((1.0, 1.0), (1.1, 1.5), layer=69, datatype=20))  # 0.10 wide met2
+    broken.cell(broken.top).add(
+        gdstk.rectangle((1.0, 1.0), (1.1, 1.5), layer=69, datatype=20)
+    )  # 0.10 wide met2
     gds, _ = broken.write(tmp_path, "bad")
     bad = runner.invoke(app, ["drc", str(gds), "--deck", "own", "--out", str(tmp_path / "r")])
     assert bad.exit_code == 1 and "m2.1" in bad.output, bad.output

@@ -32,8 +32,15 @@ def _around(layer: str, cut: Rect, left: float, bottom: float, right: float, top
     return (layer, x0 - left, y0 - bottom, x1 + right, y1 + top)
 
 
-def _cut_stack(cut: str, size: float, below: str, above: str, low: tuple[float, ...], high: tuple[float, ...],
-               pad: float = 0.0) -> list[Rect]:
+def _cut_stack(
+    cut: str,
+    size: float,
+    below: str,
+    above: str,
+    low: tuple[float, ...],
+    high: tuple[float, ...],
+    pad: float = 0.0,
+) -> list[Rect]:
     """A cut at the origin with its lower and upper metal (margins left, bottom, right, top)."""
     c = _box(cut, 0, 0, size, size)
     shapes = [c, _around(below, c, *low), _around(above, c, *high)]
@@ -47,8 +54,12 @@ def _mcon_stack(m1: tuple[float, ...]) -> list[Rect]:
     return [c, _around("li1", c, 0.0, 0.12, 0.0, 0.12), _around("met1", c, *m1)]
 
 
-def _poly_contact(x: float, y: float, poly: tuple[float, ...] = (0.05, 0.08, 0.05, 0.08),
-                  npc: tuple[float, ...] | None = (0.1, 0.1, 0.1, 0.1)) -> list[Rect]:
+def _poly_contact(
+    x: float,
+    y: float,
+    poly: tuple[float, ...] = (0.05, 0.08, 0.05, 0.08),
+    npc: tuple[float, ...] | None = (0.1, 0.1, 0.1, 0.1),
+) -> list[Rect]:
     """A poly pad + licon + li1 pad (+ npc) centred on ``(x, y)``."""
     c = _box("licon", x, y, 0.17, 0.17)
     shapes = [c, _around("poly", c, *poly), _around("li1", c, 0.0, 0.08, 0.0, 0.08)]
@@ -92,17 +103,38 @@ CASES: dict[str, tuple[list[Rect | gdstk.Polygon], set[str]]] = {
     "m2.5": (_cut_stack("via", 0.15, "met1", "met2", (0.085,) * 4, (0.055, 0.055, 0.2, 0.2)), {"m2.5"}),
     "via2.5": (_cut_stack("via2", 0.2, "met2", "met3", (0.04, 0.04, 0.2, 0.2), (0.2,) * 4), {"via2.5"}),
     "via3.5": (_cut_stack("via3", 0.2, "met3", "met4", (0.06, 0.06, 0.3, 0.3), (0.2,) * 4), {"via3.5"}),
-    "li.5": ([_box("diff", 0, 0, 0.6, 0.6), _box("licon", 0, 0, 0.17, 0.17),
-              ("li1", -0.085 - 0.02, -0.085 - 0.02, 0.085 + 0.12, 0.085 + 0.12)], {"li.5"}),
+    "li.5": (
+        [
+            _box("diff", 0, 0, 0.6, 0.6),
+            _box("licon", 0, 0, 0.17, 0.17),
+            ("li1", -0.085 - 0.02, -0.085 - 0.02, 0.085 + 0.12, 0.085 + 0.12),
+        ],
+        {"li.5"},
+    ),
     "licon.8a": (_poly_contact(0, 0, poly=(0.05, 0.05, 0.1, 0.1)), {"licon.8a"}),
-    "licon.5c": ([("diff", -0.125, -0.125, 0.3, 0.3), _box("licon", 0, 0, 0.17, 0.17),
-                  ("li1", -0.165, -0.085, 0.165, 0.085)], {"licon.5c"}),
-    "licon.7": ([("tap", -0.125, -0.125, 0.3, 0.3), _box("licon", 0, 0, 0.17, 0.17),
-                 ("li1", -0.165, -0.085, 0.165, 0.085)], {"licon.7"}),
+    "licon.5c": (
+        [
+            ("diff", -0.125, -0.125, 0.3, 0.3),
+            _box("licon", 0, 0, 0.17, 0.17),
+            ("li1", -0.165, -0.085, 0.165, 0.085),
+        ],
+        {"licon.5c"},
+    ),
+    "licon.7": (
+        [
+            ("tap", -0.125, -0.125, 0.3, 0.3),
+            _box("licon", 0, 0, 0.17, 0.17),
+            ("li1", -0.165, -0.085, 0.165, 0.085),
+        ],
+        {"licon.7"},
+    ),
     # the foundry deck's enclosure rules also ask for the cut to be covered at all
     "m1.4 (no met1)": ([_box("mcon", 0, 0, 0.17, 0.17), _box("li1", 0, 0, 0.17, 0.41)], {"m1.4"}),
-    "via.4a_a": (_cut_stack("via", 0.15, "met1", "met2", (0.085,) * 4, (0.085,) * 4)[:1]
-                 + [_box("met2", 0, 0, 0.32, 0.32)], {"via.4a_a"}),
+    "via.4a_a": (
+        _cut_stack("via", 0.15, "met1", "met2", (0.085,) * 4, (0.085,) * 4)[:1]
+        + [_box("met2", 0, 0, 0.32, 0.32)],
+        {"via.4a_a"},
+    ),
     "m2.4_a": ([_box("via", 0, 0, 0.15, 0.15), _box("met1", 0, 0, 0.32, 0.32)], {"m2.4_a"}),
     "via2.4_a": ([_box("via2", 0, 0, 0.2, 0.2), _box("met3", 0, 0, 0.6, 0.6)], {"via2.4_a"}),
     "m3.4_a": ([_box("via2", 0, 0, 0.2, 0.2), _box("met2", 0, 0, 0.37, 0.37)], {"m3.4_a"}),
@@ -119,19 +151,34 @@ CASES: dict[str, tuple[list[Rect | gdstk.Polygon], set[str]]] = {
     "licon.13_a": (_diff_contact(0, 0) + [("npc", -0.2, -0.2, 0.2, 0.2)], {"licon.13_a"}),
     "licon.9": (_poly_contact(0, 0) + [("psdm", 0.15, -0.5, 0.7, 0.5)], {"licon.9"}),
     "licon.9 overlap": (_poly_contact(0, 0) + [("psdm", 0.0, -0.5, 0.5, 0.5)], {"licon.9"}),
-    "licon.14": ([("diff", -0.5, -0.3, 0.0, 0.3)] + _poly_contact(0.24, 0, poly=(0.08, 0.05, 0.08, 0.05),
-                                                                  npc=(0.1, 0.1, 0.1, 0.1))[:3]
-                 + [("npc", 0.055, -0.185, 0.425, 0.185)], {"licon.14"}),
-    "licon.17": ([("tap", 0, 0, 1.0, 1.0), ("poly", 0.5, -0.2, 1.3, 1.2), _box("licon", 0.5, 0.5, 0.17, 0.17),
-                  ("li1", 0.415, 0.335, 0.585, 0.665)], {"licon.17"}),
+    "licon.14": (
+        [("diff", -0.5, -0.3, 0.0, 0.3)]
+        + _poly_contact(0.24, 0, poly=(0.08, 0.05, 0.08, 0.05), npc=(0.1, 0.1, 0.1, 0.1))[:3]
+        + [("npc", 0.055, -0.185, 0.425, 0.185)],
+        {"licon.14"},
+    ),
+    "licon.17": (
+        [
+            ("tap", 0, 0, 1.0, 1.0),
+            ("poly", 0.5, -0.2, 1.3, 1.2),
+            _box("licon", 0.5, 0.5, 0.17, 0.17),
+            ("li1", 0.415, 0.335, 0.585, 0.665),
+        ],
+        {"licon.17"},
+    ),
     "poly.4": ([("diff", 0, 0, 1.0, 0.5), ("poly", 0, 0.55, 1.0, 0.7)], {"poly.4"}),
     "difftap.1 (tap)": ([("tap", 0, 0, 0.12, 1.0)], {"difftap.1"}),
     "difftap.3 (tap to diff)": ([("tap", 0, 0, 0.5, 0.5), ("diff", 0.7, 0, 1.2, 0.5)], {"difftap.3"}),
-    "nsdm_psdm_overlap": ([("diff", 0, 0, 0.5, 0.5), ("nsdm", -0.2, -0.2, 0.7, 0.7), ("psdm", -0.2, -0.2, 0.7, 0.7)],
-                          {"nsdm_psdm_overlap"}),
+    "nsdm_psdm_overlap": (
+        [("diff", 0, 0, 0.5, 0.5), ("nsdm", -0.2, -0.2, 0.7, 0.7), ("psdm", -0.2, -0.2, 0.7, 0.7)],
+        {"nsdm_psdm_overlap"},
+    ),
     # MIM capacitor
     "capm.1": (_mim(0, 0, w=0.8, h=2.0), {"capm.1"}),
-    "capm.2a": ([("capm", 0, 0, 1, 1), ("capm", 1.5, 0, 2.5, 1), ("met3", -0.14, -0.14, 2.64, 1.14)], {"capm.2a"}),
+    "capm.2a": (
+        [("capm", 0, 0, 1, 1), ("capm", 1.5, 0, 2.5, 1), ("met3", -0.14, -0.14, 2.64, 1.14)],
+        {"capm.2a"},
+    ),
     "capm.2b": (_mim(0, 0) + _mim(2.28, 0), {"capm.2b"}),
     "capm.2b_a": (_mim(0, 0) + [("met3", 2.14, -0.14, 2.44, 1.14)], {"capm.2b_a"}),
     "capm.3": (_mim(0, 0, m3=0.10), {"capm.3"}),
@@ -154,10 +201,14 @@ CASES: dict[str, tuple[list[Rect | gdstk.Polygon], set[str]]] = {
     "nwell_OFFGRID": ([("nwell", 0.001, 0, 1.0, 1.0)], {"nwell_OFFGRID"}),
     # corners sharper than 45 (met1) / 90 (diff) degrees; the tip of an acute corner is narrower than any
     # minimum width, so the width rule comes with it (the foundry deck flags both as well)
-    "m1_angle": ([gdstk.Polygon([(0, 0), (2, 0), (2, 0.5), (0.6, 0.5)], layer=68, datatype=20)],
-                 {"m1_angle", "m1.1"}),
-    "diff_angle": ([gdstk.Polygon([(0, 0), (2, 0), (2, 0.5), (0.2, 0.5)], layer=65, datatype=20)],
-                   {"diff_angle", "difftap.1"}),
+    "m1_angle": (
+        [gdstk.Polygon([(0, 0), (2, 0), (2, 0.5), (0.6, 0.5)], layer=68, datatype=20)],
+        {"m1_angle", "m1.1"},
+    ),
+    "diff_angle": (
+        [gdstk.Polygon([(0, 0), (2, 0), (2, 0.5), (0.2, 0.5)], layer=65, datatype=20)],
+        {"diff_angle", "difftap.1"},
+    ),
 }
 
 

@@ -37,8 +37,10 @@ def _bad_met1(path: Path) -> Path:
     squares 0.10 um apart (m1.2: 0.14)."""
     lib = gdstk.Library()
     sub = lib.new_cell("SUBX")
-    sub.add(gdstk.rectangle((0, 0), (0.5, 0.5), layer=68, datatype=20),
-            gdstk.rectangle((0.6, 0), (1.1, 0.5), layer=68, datatype=20))
+    sub.add(
+        gdstk.rectangle((0, 0), (0.5, 0.5), layer=68, datatype=20),
+        gdstk.rectangle((0.6, 0), (1.1, 0.5), layer=68, datatype=20),
+    )
     top = lib.new_cell("TOPX")
     top.add(gdstk.rectangle((0, 0), (2, 0.1), layer=68, datatype=20), gdstk.Reference(sub, (5, 5)))
     lib.write_gds(path)
@@ -55,7 +57,10 @@ def _edited_netlist(reference: Path, out: Path, edit) -> Path:
 
 @pytest.mark.pdk
 def test_reference_cell_is_drc_clean(reference: Path, tmp_path: Path, no_pdk: None) -> None:
-    assert main(["signoff", "drc", str(reference / f"{CELL}.gds"), "--deck", "foundry", "--out", str(tmp_path)]) == 0
+    assert (
+        main(["signoff", "drc", str(reference / f"{CELL}.gds"), "--deck", "foundry", "--out", str(tmp_path)])
+        == 0
+    )
     report = json.loads((tmp_path / f"{CELL}.drc.json").read_text())
     assert report["clean"] and report["total"] == 0 and report["top"] == CELL
     assert Path(report["deck"]).name == "sky130A_mr.drc" and report["tech"] == "sky130A_mr.drc"
@@ -64,8 +69,9 @@ def test_reference_cell_is_drc_clean(reference: Path, tmp_path: Path, no_pdk: No
 
 
 @pytest.mark.pdk
-def test_known_violations_are_named_and_located(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                no_pdk: None) -> None:
+def test_known_violations_are_named_and_located(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], no_pdk: None
+) -> None:
     gds = _bad_met1(tmp_path / "bad.gds")
     assert main(["signoff", "drc", str(gds), "--deck", "foundry", "--out", str(tmp_path / "r")]) == 1
     assert "m1.1: 1" in capsys.readouterr().out
@@ -96,16 +102,29 @@ def test_reference_cell_lvs_matches(reference: Path, tmp_path: Path) -> None:
 
 @pytest.mark.pdk
 def test_removed_transistor_is_named(reference: Path, tmp_path: Path, no_pdk: None) -> None:
-    netlist = _edited_netlist(reference, tmp_path / "no_nfet.cdl",
-                              lambda t: re.sub(r"^MMIN0 .*\n\+.*\n", "", t, flags=re.M))
-    code = main(["signoff", "lvs", str(reference / f"{CELL}.gds"), str(netlist), "--deck", "foundry",
-                 "--out", str(tmp_path)])
+    netlist = _edited_netlist(
+        reference, tmp_path / "no_nfet.cdl", lambda t: re.sub(r"^MMIN0 .*\n\+.*\n", "", t, flags=re.M)
+    )
+    code = main(
+        [
+            "signoff",
+            "lvs",
+            str(reference / f"{CELL}.gds"),
+            str(netlist),
+            "--deck",
+            "foundry",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 1
     report = json.loads((tmp_path / f"{CELL}.lvs.json").read_text())
     assert not report["match"] and report["devices_layout"] == 2 and report["devices_schematic"] == 1
     assert report["devices_schematic_by_class"] == {"sky130_fd_pr__pfet_01v8_hvt": 1}
-    assert report["mismatches"][1] == f"device layout=sky130_fd_pr__nfet_01v8:$2 (L=0.15, W=0.42) schematic=- " \
-                                      f"(in {CELL})"
+    assert (
+        report["mismatches"][1] == f"device layout=sky130_fd_pr__nfet_01v8:$2 (L=0.15, W=0.42) schematic=- "
+        f"(in {CELL})"
+    )
     for name in ("lvsdb", "extracted.cir", "log", "txt"):
         assert (tmp_path / f"{CELL}.lvs.{name}").is_file(), name
 
@@ -118,12 +137,16 @@ def test_changed_width_is_named(reference: Path, tmp_path: Path) -> None:
     report = run_foundry_lvs(reference / f"{CELL}.gds", netlist)
     assert not report.match
     devices = [m for m in report.mismatches if m.startswith("device")]
-    assert sorted(devices) == [f"device layout=- schematic=sky130_fd_pr__nfet_01v8:MIN0 (L=0.15, W=0.5) (in {CELL})",
-                               f"device layout=sky130_fd_pr__nfet_01v8:$2 (L=0.15, W=0.42) schematic=- (in {CELL})"]
+    assert sorted(devices) == [
+        f"device layout=- schematic=sky130_fd_pr__nfet_01v8:MIN0 (L=0.15, W=0.5) (in {CELL})",
+        f"device layout=sky130_fd_pr__nfet_01v8:$2 (L=0.15, W=0.42) schematic=- (in {CELL})",
+    ]
 
 
 @pytest.mark.pdk
-def test_broken_runset_is_a_user_error_with_the_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_runset_is_a_user_error_with_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     runset = tmp_path / "broken.drc"
     runset.write_text('source($input)\nreport("broken", $report)\nraise "rule table 7 is missing"\n')
     gds = _bad_met1(tmp_path / "bad.gds")
@@ -146,24 +169,27 @@ steps:
   - id: drc
     use: signoff.drc
     with: {{deck: foundry}}
-    inputs: {{gds: {reference / f'{CELL}.gds'}}}
+    inputs: {{gds: {reference / f"{CELL}.gds"}}}
   - id: lvs
     use: signoff.lvs
     with: {{deck: foundry}}
-    inputs: {{gds: {reference / f'{CELL}.gds'}, netlist: {reference / f'{CELL}.cdl'}}}
+    inputs: {{gds: {reference / f"{CELL}.gds"}, netlist: {reference / f"{CELL}.cdl"}}}
 """)
     result = run_flow(load_flow(flow), runs_dir=tmp_path / "runs", progress=False)
     assert result.status == "ok" and result.exit_code == 0
     drc, lvs = result.steps
-    assert drc.metrics["signoff__drc__deck"] == "sky130A_mr.drc" and drc.metrics["signoff__drc__violations"] == 0
+    assert (
+        drc.metrics["signoff__drc__deck"] == "sky130A_mr.drc" and drc.metrics["signoff__drc__violations"] == 0
+    )
     assert lvs.metrics["signoff__lvs__deck"] == "sky130.lvs" and lvs.metrics["signoff__lvs__match"] == 1
     assert lvs.metrics["signoff__lvs__devices"] == 2
     assert set(lvs.outputs) == {"report", "text", "lvsdb", "extracted", "log"}
     assert (lvs.directory / "lvs.extracted.cir").is_file() and (drc.directory / "drc.lyrdb").is_file()
 
 
-def test_missing_klayout_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_klayout_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     runset = tmp_path / "any.drc"
     runset.write_text("# a runset\n")
     gds = _bad_met1(tmp_path / "bad.gds")
@@ -175,8 +201,9 @@ def test_missing_klayout_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert "Traceback" not in err
 
 
-def test_missing_deck_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                capsys: pytest.CaptureFixture[str], no_pdk: None) -> None:
+def test_missing_deck_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], no_pdk: None
+) -> None:
     gds = _bad_met1(tmp_path / "bad.gds")
     empty = tmp_path / "decks"
     empty.mkdir()
@@ -189,13 +216,17 @@ def test_missing_deck_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert f"KLayout LVS runset not found: {tmp_path / 'nope.lvs'}" in capsys.readouterr().err
 
 
-def test_own_deck_options_with_a_runset_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_own_deck_options_with_a_runset_are_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     gds = _bad_met1(tmp_path / "bad.gds")
     assert main(["signoff", "drc", str(gds), "--deck", "foundry", "--flat"]) == 2
     assert "--flat only applies to the project's own deck" in capsys.readouterr().err
 
 
-def test_default_deck_is_the_pdk_one_only_under_pdk_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_deck_is_the_pdk_one_only_under_pdk_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from eda.signoff.deck import choose_runset
 
     monkeypatch.delenv("PDK_ROOT", raising=False)

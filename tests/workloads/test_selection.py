@@ -9,18 +9,34 @@ from eda.workloads.mapping import AcimModelCost, ArraySpec, map_workload
 from eda.workloads.selection import pareto_point, select_point
 from eda.workloads.workload import LayerRecord, Workload
 
-HEADER = ["rows", "cols", "local_array_size", "adc_bits", "cols_per_adc", "clock_MHz", "unit_cap_fF", "input_bits",
-          "weight_bits", "snr_total_db", "label"]
+HEADER = [
+    "rows",
+    "cols",
+    "local_array_size",
+    "adc_bits",
+    "cols_per_adc",
+    "clock_MHz",
+    "unit_cap_fF",
+    "input_bits",
+    "weight_bits",
+    "snr_total_db",
+    "label",
+]
 # rows per conversion H·G/L: 16 (needs 5 bits, has 4), 32 (needs 5, has 5), 128 (needs 7, has 7)
-POINTS = [["64", "64", "4", "4", "1", "100.0", "2.0", "4", "4", "20.0", "a"],
-          ["64", "64", "4", "5", "2", "100.0", "2.0", "4", "4", "22.0", "b"],
-          ["64", "64", "1", "7", "2", "100.0", "2.0", "4", "4", "25.0", "c"]]
+POINTS = [
+    ["64", "64", "4", "4", "1", "100.0", "2.0", "4", "4", "20.0", "a"],
+    ["64", "64", "4", "5", "2", "100.0", "2.0", "4", "4", "22.0", "b"],
+    ["64", "64", "1", "7", "2", "100.0", "2.0", "4", "4", "25.0", "c"],
+]
 ROWS = [dict(zip(HEADER, p, strict=True)) for p in POINTS]
 
 
 def _work() -> Workload:
-    return Workload("w", [LayerRecord.gemm("a", 1, 8, 8)],
-                    meta={"adc_bits_required": {"16": 5, "32": 5, "64": 7, "128": 7}})
+    return Workload(
+        "w",
+        [LayerRecord.gemm("a", 1, 8, 8)],
+        meta={"adc_bits_required": {"16": 5, "32": 5, "64": 7, "128": 7}},
+    )
 
 
 def _energy_uj(row: dict[str, str]) -> float:

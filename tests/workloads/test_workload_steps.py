@@ -50,11 +50,19 @@ def test_flow_explores_and_maps_a_workload(tmp_path: Path) -> None:
     # and it is the least energy among the Pareto points (no lossless-ADC table for this workload)
     with (record.directory.parent / "02-explore" / "pareto.csv").open() as handle:
         rows = list(csv.DictReader(handle))
-    energies = [map_workload(work, ArraySpec.from_any(_numbers(r)),
-                             cost=AcimModelCost(int(r["input_bits"]), int(r["weight_bits"]))).energy_j * 1e6
-                for r in rows]
+    energies = [
+        map_workload(
+            work,
+            ArraySpec.from_any(_numbers(r)),
+            cost=AcimModelCost(int(r["input_bits"]), int(r["weight_bits"])),
+        ).energy_j
+        * 1e6
+        for r in rows
+    ]
     assert selected == pytest.approx(min(energies), rel=1e-12) and len(rows) >= 2
-    expected = map_workload(work, ArraySpec.from_any(point), cost=AcimModelCost(point["input_bits"], point["weight_bits"]))
+    expected = map_workload(
+        work, ArraySpec.from_any(point), cost=AcimModelCost(point["input_bits"], point["weight_bits"])
+    )
     assert record.metrics["workload__map__energy_uj"] == pytest.approx(expected.energy_j * 1e6)
     assert record.metrics["workload__map__latency_ms"] == pytest.approx(expected.latency_s * 1e3)
     currents = np.load(record.directory / "currents.npz")
@@ -63,12 +71,12 @@ def test_flow_explores_and_maps_a_workload(tmp_path: Path) -> None:
     assert drawn == pytest.approx(expected.energy_j, rel=1e-6)
     from eda.pdn.maps import read_map
 
-    contest = read_map(record.directory / "current_map.csv.gz")         # rows index x, A per tile
+    contest = read_map(record.directory / "current_map.csv.gz")  # rows index x, A per tile
     summary = json.loads((record.directory / "mapping.json").read_text())
     # 9216 arrays of 64x64 span > 2 mm, so the automatic tile is coarser than the contest's 1 µm
     assert summary["tile_um"] == float(currents["tile_um"]) > 1.0
     assert contest.shape == currents["static_a"].T.shape
-    assert contest.sum() == pytest.approx(currents["static_a"].sum(), rel=2e-3)   # %5.3e text precision
+    assert contest.sum() == pytest.approx(currents["static_a"].sum(), rel=2e-3)  # %5.3e text precision
     layers = (record.directory / "layers.csv").read_text().splitlines()
     assert len(layers) == 1 + len(work.layers)
 
@@ -97,23 +105,40 @@ def test_select_respects_lossless_adc_bits(tmp_path: Path) -> None:
     from eda.workloads.steps import WorkloadSelect
     from eda.workloads.workload import LayerRecord
 
-    work = Workload("w", [LayerRecord.gemm("a", 1, 8, 8)], meta={"adc_bits_required": {"16": 5, "32": 5, "64": 7, "128": 7}})
+    work = Workload(
+        "w",
+        [LayerRecord.gemm("a", 1, 8, 8)],
+        meta={"adc_bits_required": {"16": 5, "32": 5, "64": 7, "128": 7}},
+    )
     work.save(tmp_path / "w.yaml")
     header = "rows,cols,local_array_size,adc_bits,cols_per_adc,clock_MHz,unit_cap_fF,input_bits,weight_bits,snr_total_db\n"
-    points = ["64,64,4,4,1,100.0,2.0,4,4,20.0",    # 16 rows per conversion need 5 bits: deficit 1
-              "64,64,4,5,2,100.0,2.0,4,4,22.0",    # 32 rows, 5 bits: lossless
-              "64,64,1,7,2,100.0,2.0,4,4,25.0"]    # 128 rows, 7 bits: lossless
+    points = [
+        "64,64,4,4,1,100.0,2.0,4,4,20.0",  # 16 rows per conversion need 5 bits: deficit 1
+        "64,64,4,5,2,100.0,2.0,4,4,22.0",  # 32 rows, 5 bits: lossless
+        "64,64,1,7,2,100.0,2.0,4,4,25.0",
+    ]  # 128 rows, 7 bits: lossless
     (tmp_path / "pareto.csv").write_text(header + "\n".join(points) + "\n")
-    energy = [map_workload(work, ArraySpec.from_any(_numbers(dict(zip(header.strip().split(","), p.split(","),
-                                                                      strict=True)))),
-                           cost=AcimModelCost(4, 4), reload_weights=True).energy_j * 1e6 for p in points]
+    energy = [
+        map_workload(
+            work,
+            ArraySpec.from_any(_numbers(dict(zip(header.strip().split(","), p.split(","), strict=True)))),
+            cost=AcimModelCost(4, 4),
+            reload_weights=True,
+        ).energy_j
+        * 1e6
+        for p in points
+    ]
 
     def run(**params: object) -> dict:
         out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
         out.mkdir()
-        ctx = StepContext("select", WorkloadSelect.Params(**params), {"pareto": tmp_path / "pareto.csv",
-                                                                     "workload": tmp_path / "w.yaml"},
-                          out, logging.getLogger("test"))
+        ctx = StepContext(
+            "select",
+            WorkloadSelect.Params(**params),
+            {"pareto": tmp_path / "pareto.csv", "workload": tmp_path / "w.yaml"},
+            out,
+            logging.getLogger("test"),
+        )
         result = WorkloadSelect().run(ctx)
         return {**json.loads((out / "selection.json").read_text()), **result.metrics}
 

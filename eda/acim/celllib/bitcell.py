@@ -49,8 +49,9 @@ def _mid(span: tuple[float, float]) -> float:
     return round((span[0] + span[1]) / 2, 4)
 
 
-def bitcell(tech: Tech, grid: ColumnGrid | None = None, extra_height: float = 0.0,
-            name: str = "bitcell8t") -> DrawnCell:
+def bitcell(
+    tech: Tech, grid: ColumnGrid | None = None, extra_height: float = 0.0, name: str = "bitcell8t"
+) -> DrawnCell:
     """Draw the 8T bitcell on ``grid`` (``extra_height`` µm added, half below and half above)."""
     grid = grid or ColumnGrid()
     rows = BitcellRows
@@ -67,10 +68,12 @@ def bitcell(tech: Tech, grid: ColumnGrid | None = None, extra_height: float = 0.
     cv.rect("diff", c(0) - e, y_main[0], c(4) + e, y_main[1])
     cv.rect("diff", c(1) - e, y_p[0], c(3) + e, y_p[1])
     cv.rect("diff", c(2) - e, y_read[0], c(4) + e, y_read[1])
-    bands = Bands(nsdm=[(0, y_main[1] + R.impl_diff), (y_read[0] - R.impl_diff, H)],
-                  psdm=[(y_p[0] - R.impl_diff, y_p[1] + R.impl_diff)],
-                  nwell=[(rows.nwell[0] + dy, rows.nwell[1] + dy)],
-                  npc=[(y - R.licon / 2 - R.npc_plicon, y + R.licon / 2 + R.npc_plicon) for y in (y_np, y_pr)])
+    bands = Bands(
+        nsdm=[(0, y_main[1] + R.impl_diff), (y_read[0] - R.impl_diff, H)],
+        psdm=[(y_p[0] - R.impl_diff, y_p[1] + R.impl_diff)],
+        nwell=[(rows.nwell[0] + dy, rows.nwell[1] + dy)],
+        npc=[(y - R.licon / 2 - R.npc_plicon, y + R.licon / 2 + R.npc_plicon) for y in (y_np, y_pr)],
+    )
     bands.draw(cv)
 
     # gate poly: g1, g4 (WL) end in the lower band; g2 ends in the upper band; g3 runs through all strips;
@@ -87,8 +90,13 @@ def bitcell(tech: Tech, grid: ColumnGrid | None = None, extra_height: float = 0.
     jog = R.li_w + R.li_s
     x_wl_l, x_wl_r = c(1) - jog, c(3) + jog
     x_q, x_qb = c(3) - jog - 0.005, c(1) + jog + 0.005  # g3's and g2's contacts
-    for x, y, gx in ((x_wl_l, y_np, g(1)), (x_q, y_np, g(3)), (x_wl_r, y_np, g(4)),
-                     (x_qb, y_pr, g(2)), (x_wl_r, y_pr, g(4))):
+    for x, y, gx in (
+        (x_wl_l, y_np, g(1)),
+        (x_q, y_np, g(3)),
+        (x_wl_r, y_np, g(4)),
+        (x_qb, y_pr, g(2)),
+        (x_wl_r, y_pr, g(4)),
+    ):
         cv.poly_contact(x, y, li_along="y")
         cv.rect("poly", min(x, gx) - w, y - pad, max(x, gx) + w, y + pad)  # join pad and gate
 
@@ -136,8 +144,14 @@ def bitcell(tech: Tech, grid: ColumnGrid | None = None, extra_height: float = 0.
     cv.pin("VDD", "met1", 0, yp - 0.145, grid.pitch, yp + 0.145)
     cv.pin("VPB", "nwell", 0, rows.nwell[0] + dy, grid.pitch, rows.nwell[1] + dy)
     cv.rails.update({"VDD": yp})
-    devices = [Mos("1", "n", "Q", "QB", "VSS"), Mos("2", "n", "QB", "Q", "VSS"),
-               Mos("3", "n", "Q", "WL", "BL"), Mos("4", "n", "QB", "WL", "BLB"),
-               Mos("5", "p", "Q", "QB", "VDD"), Mos("6", "p", "QB", "Q", "VDD"),
-               Mos("7", "n", "RN", "Q", "VSS"), Mos("8", "n", "LRBL", "RWL", "RN")]
+    devices = [
+        Mos("1", "n", "Q", "QB", "VSS"),
+        Mos("2", "n", "QB", "Q", "VSS"),
+        Mos("3", "n", "Q", "WL", "BL"),
+        Mos("4", "n", "QB", "WL", "BLB"),
+        Mos("5", "p", "Q", "QB", "VDD"),
+        Mos("6", "p", "QB", "Q", "VDD"),
+        Mos("7", "n", "RN", "Q", "VSS"),
+        Mos("8", "n", "LRBL", "RWL", "RN"),
+    ]
     return cv.finish("bitcell", PORTS, devices)

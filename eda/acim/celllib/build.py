@@ -51,34 +51,58 @@ class LibraryOptions:
     sar_area_per_bit_um2: float = 68.0
 
 
-def build_cells(opt: LibraryOptions | None = None, tech_path: str | Path | None = None
-                ) -> tuple[dict[str, DrawnCell], dict[str, Any]]:
+def build_cells(
+    opt: LibraryOptions | None = None, tech_path: str | Path | None = None
+) -> tuple[dict[str, DrawnCell], dict[str, Any]]:
     """Draw every cell of the library; returns the cells by name and the ``library.yaml`` content."""
     opt = opt or LibraryOptions()
     tech = load_tech(tech_path)
     grid = ColumnGrid(extra_pitch=opt.extra_pitch)
-    rows = {"bitcell": bitcell(tech, grid), "compute": compute(tech, grid), "colper": colper(tech, grid),
-            "colper_end": colper_end(tech, grid), "adc": comparator(tech, grid), "adc_fill": adc_fill(tech, grid),
-            "row_driver": rowdrv(tech), "ctrl_driver": ctrldrv(tech)}
-    taps = {f"tap_{role}": tap_cell(rows[role], tech, name=f"tap_{rows[role].cell.name}")
-            for role in ("bitcell", "compute", "colper", "adc")}
+    rows = {
+        "bitcell": bitcell(tech, grid),
+        "compute": compute(tech, grid),
+        "colper": colper(tech, grid),
+        "colper_end": colper_end(tech, grid),
+        "adc": comparator(tech, grid),
+        "adc_fill": adc_fill(tech, grid),
+        "row_driver": rowdrv(tech),
+        "ctrl_driver": ctrldrv(tech),
+    }
+    taps = {
+        f"tap_{role}": tap_cell(rows[role], tech, name=f"tap_{rows[role].cell.name}")
+        for role in ("bitcell", "compute", "colper", "adc")
+    }
     cells = {d.cell.name: d for d in [*rows.values(), *taps.values(), powertap(tech)]}
     roles = {role: drawn.cell.name for role, drawn in {**rows, **taps}.items()}
     roles["powertap"] = "powertap"
     index = {
-        "name": opt.name, "tech": "tech.yaml", "column_pitch_um": grid.pitch, "roles": roles,
+        "name": opt.name,
+        "tech": "tech.yaml",
+        "column_pitch_um": grid.pitch,
+        "roles": roles,
         "grid": {"extra_pitch_um": opt.extra_pitch},
-        "power": {"stripe_every": opt.stripe_every, "tap_width_um": TAP_WIDTH, "ring_width_um": 2.0,
-                  "ring_space_um": 2.0},
-        "capacitor": {"kind": "mim", "model": MIM_MODEL, "ff_per_um2": MIM_FF_PER_UM2,
-                      "ctop_via2": rows["compute"].meta["params"]["ctop_via2"], "max_height_margin_um": 1.48},
+        "power": {
+            "stripe_every": opt.stripe_every,
+            "tap_width_um": TAP_WIDTH,
+            "ring_width_um": 2.0,
+            "ring_space_um": 2.0,
+        },
+        "capacitor": {
+            "kind": "mim",
+            "model": MIM_MODEL,
+            "ff_per_um2": MIM_FF_PER_UM2,
+            "ctop_via2": rows["compute"].meta["params"]["ctop_via2"],
+            "max_height_margin_um": 1.48,
+        },
         "sar": {"area_fixed_um2": opt.sar_area_fixed_um2, "area_per_bit_um2": opt.sar_area_per_bit_um2},
         "options": asdict(opt),
     }
     return cells, index
 
 
-def build_library(out: str | Path, opt: LibraryOptions | None = None, tech_path: str | Path | None = None) -> Path:
+def build_library(
+    out: str | Path, opt: LibraryOptions | None = None, tech_path: str | Path | None = None
+) -> Path:
     """Write the library to directory ``out``: per cell GDS + SPICE + YAML, library.yaml, tech.yaml."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,7 +117,10 @@ def build_library(out: str | Path, opt: LibraryOptions | None = None, tech_path:
     tech = load_tech(tech_path)
     (out / "tech.yaml").write_text(yaml.safe_dump(dict(tech.data), sort_keys=False))
     for stale in out.iterdir():  # files of cells this code no longer draws
-        if stale.suffix in (".gds", ".spice", ".yaml") and stale.stem not in cells \
-                and stale.name not in ("library.yaml", "tech.yaml"):
+        if (
+            stale.suffix in (".gds", ".spice", ".yaml")
+            and stale.stem not in cells
+            and stale.name not in ("library.yaml", "tech.yaml")
+        ):
             stale.unlink()
     return out

@@ -38,7 +38,9 @@ class Mos:
     def spice(self) -> str:
         """The SPICE line (foundry model name, bulk on VNB/VPB)."""
         model, bulk = (NMOS, "VNB") if self.kind == "n" else (PMOS, "VPB")
-        return f"M{self.name} {self.drain} {self.gate} {self.source} {bulk} {model} w={self.w:g}u l={self.l:g}u"
+        return (
+            f"M{self.name} {self.drain} {self.gate} {self.source} {bulk} {model} w={self.w:g}u l={self.l:g}u"
+        )
 
 
 def subckt(name: str, ports: list[str], lines: list[str]) -> str:
@@ -70,7 +72,9 @@ class CellCanvas(Canvas):
         self.rails: dict[str, float] = {}
         self.abutment: dict[str, set[str]] = {"left": set(), "right": set(), "top": set(), "bottom": set()}
 
-    def pin(self, net: str, layer: str, x0: float, y0: float, x1: float, y1: float, *, label: bool = True) -> None:
+    def pin(
+        self, net: str, layer: str, x0: float, y0: float, x1: float, y1: float, *, label: bool = True
+    ) -> None:
         """Record a pin rectangle on ``layer`` (drawn by the caller) and label it at its centre."""
         use = "power" if net in ("VDD", "VPB") else "ground" if net in ("VSS", "VNB") else "signal"
         rect = [snap(v) for v in (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))]
@@ -86,13 +90,25 @@ class CellCanvas(Canvas):
         if rect[3] >= self.height - 1e-9:
             self.abutment["top"].add(net)
 
-    def finish(self, role: str, ports: list[str], devices: list[Mos], *, extra_lines: list[str] | None = None,
-               params: dict[str, Any] | None = None) -> DrawnCell:
+    def finish(
+        self,
+        role: str,
+        ports: list[str],
+        devices: list[Mos],
+        *,
+        extra_lines: list[str] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> DrawnCell:
         """Add the boundary and return the :class:`DrawnCell` (SPICE ports in ``ports`` order)."""
         self.rect("boundary", 0, 0, self.width, self.height)
         meta: dict[str, Any] = {
-            "name": self.name, "role": role, "width_um": self.width, "height_um": self.height,
-            "ports": ports, "pins": self.pins, "rails": self.rails,
+            "name": self.name,
+            "role": role,
+            "width_um": self.width,
+            "height_um": self.height,
+            "ports": ports,
+            "pins": self.pins,
+            "rails": self.rails,
             "abutment": {k: sorted(v, key=natural_key) for k, v in self.abutment.items()},
             "devices": len(devices) + len(extra_lines or []),
         }

@@ -43,8 +43,14 @@ class ComputeRows:
 
     height = 3.14
     # met1: full-width rails (centre y, width) and the two via pad tracks (centre y)
-    rails = {"VSS": (0.215, 0.29), "RST": (1.015, 0.23), "SH": (1.385, 0.23), "EN": (1.755, 0.23),
-             "VDD": (2.555, 0.29), "PCHB": (2.955, 0.23)}
+    rails = {
+        "VSS": (0.215, 0.29),
+        "RST": (1.015, 0.23),
+        "SH": (1.385, 0.23),
+        "EN": (1.755, 0.23),
+        "VDD": (2.555, 0.29),
+        "PCHB": (2.955, 0.23),
+    }
     track_a = 0.63  # CBL and CTOP via stacks (pads 0.26 tall)
     track_f = 2.14  # LRBL via stack
     n_row = (0.42, 0.84)  # centred on track A: contacts, mcon and via stack on one spot
@@ -88,8 +94,13 @@ def compute(tech: Tech, grid: ColumnGrid | None = None, name: str = "compute") -
     npc = R.licon / 2 + R.npc_plicon  # 0.185: npc half size around a poly licon
     Bands(nsdm=[(0, rows.n_row[1] + R.impl_diff)], nwell=[rows.nwell]).draw(cv)
     # psdm only over the p-strip: the PCHB poly contact beside it keeps licon.9 (0.11 from psdm)
-    cv.rect("psdm", x_lrbl - e - R.impl_diff, rows.p_row[0] - R.impl_diff, x_ctop + e + R.impl_diff,
-            rows.p_row[1] + R.impl_diff)
+    cv.rect(
+        "psdm",
+        x_lrbl - e - R.impl_diff,
+        rows.p_row[0] - R.impl_diff,
+        x_ctop + e + R.impl_diff,
+        rows.p_row[1] + R.impl_diff,
+    )
 
     # gate poly and poly contacts (pad along y unless noted; mcon on the licon except RST and PCHB)
     pw = R.poly_w / 2
@@ -130,9 +141,17 @@ def compute(tech: Tech, grid: ColumnGrid | None = None, name: str = "compute") -
     for net, (y, w) in rows.rails.items():
         cv.hwire("met1", 0, W, y, w)
         cv.pin(net, "met1", 0, y - w / 2, W, y + w / 2)
-    for x, y in ((x_vss, y_rail["VSS"]), (x_rst, y_rail["RST"]), (x_sh, y_sh), (x_en_con, y_en),
-                 (x_ctop, y_rail["VDD"]), (x_pchb_con, y_rail["PCHB"]), (x_cbl, ya), (x_ctop, ya),
-                 (x_lrbl, yf)):
+    for x, y in (
+        (x_vss, y_rail["VSS"]),
+        (x_rst, y_rail["RST"]),
+        (x_sh, y_sh),
+        (x_en_con, y_en),
+        (x_ctop, y_rail["VDD"]),
+        (x_pchb_con, y_rail["PCHB"]),
+        (x_cbl, ya),
+        (x_ctop, ya),
+        (x_lrbl, yf),
+    ):
         cv.mcon(x, y, m1=False)
     pad_w, pad_h = 0.34, R.via + 2 * R.m1_via  # 0.34 × 0.26 (m1.6 area 0.088)
     for x in (x_cbl, x_ctop):
@@ -160,6 +179,10 @@ def compute(tech: Tech, grid: ColumnGrid | None = None, name: str = "compute") -
     cv.pin("VPB", "nwell", 0, rows.nwell[0], W, rows.nwell[1])
     cv.rails.update({net: y for net, y in y_rail.items()})
 
-    devices = [Mos("1", "n", "CTOP", "EN", "LRBL"), Mos("2", "n", "CBL", "SH", "CTOP"),
-               Mos("3", "n", "CTOP", "RST", "VSS"), Mos("4", "p", "LRBL", "PCHB", "VDD")]
+    devices = [
+        Mos("1", "n", "CTOP", "EN", "LRBL"),
+        Mos("2", "n", "CBL", "SH", "CTOP"),
+        Mos("3", "n", "CTOP", "RST", "VSS"),
+        Mos("4", "p", "LRBL", "PCHB", "VDD"),
+    ]
     return cv.finish("compute", PORTS, devices, params={"ctop_via2": [x3, ya]})

@@ -179,8 +179,11 @@ def rowdrv(tech: Tech, name: str = "rowdrv") -> DrawnCell:
     nx1, px1 = c.ndiff + rows.wn, c.pdiff + rows.wp
     _vertical_diff(cv, c.ndiff, nx1, contact_rows, "nsdm")
     _vertical_diff(cv, c.pdiff, px1, contact_rows, "psdm")
-    _inputs(cv, [_Input("WLN", rows.gate_wl, rows.gate_wl), _Input("XN", rows.gate_rwl, rows.gate_rwl)],
-            px1 + R.endcap)
+    _inputs(
+        cv,
+        [_Input("WLN", rows.gate_wl, rows.gate_wl), _Input("XN", rows.gate_rwl, rows.gate_rwl)],
+        px1 + R.endcap,
+    )
 
     n_xs = [c.ndiff + DIFF_EXT, nx1 - DIFF_EXT]
     p_xs = [round(c.p_licon0 + 0.34 * k, 4) for k in range(5)]
@@ -207,10 +210,20 @@ def rowdrv(tech: Tech, name: str = "rowdrv") -> DrawnCell:
     cv.pin("RWL", "met1", n_xs[1] - MCON_M1, rows.rwl - RAIL / 2, W, rows.rwl + RAIL / 2)
     cv.pin("VDD", "met1", p_xs[0] - MCON_M1, rows.vdd - 0.145, W, rows.vdd + 0.145)
     cv.rails.update({"VDD": rows.vdd, "VSS": rows.vss})
-    devices = [Mos("1", "n", "WL", "WLN", "VSS", w=rows.wn), Mos("2", "p", "WL", "WLN", "VDD", w=rows.wp),
-               Mos("3", "n", "RWL", "XN", "VSS", w=rows.wn), Mos("4", "p", "RWL", "XN", "VDD", w=rows.wp)]
+    devices = [
+        Mos("1", "n", "WL", "WLN", "VSS", w=rows.wn),
+        Mos("2", "p", "WL", "WLN", "VDD", w=rows.wp),
+        Mos("3", "n", "RWL", "XN", "VSS", w=rows.wn),
+        Mos("4", "p", "RWL", "XN", "VDD", w=rows.wp),
+    ]
     ports = ["WLN", "XN", "WL", "RWL", "VDD", "VSS", "VPB", "VNB"]
-    return cv.finish("row_driver", ports, [], extra_lines=[_tied(d) for d in devices], params={"nmos_w": rows.wn, "pmos_w": rows.wp})
+    return cv.finish(
+        "row_driver",
+        ports,
+        [],
+        extra_lines=[_tied(d) for d in devices],
+        params={"nmos_w": rows.wn, "pmos_w": rows.wp},
+    )
 
 
 class CtrlDrvRows:
@@ -285,8 +298,13 @@ def ctrldrv(tech: Tech, name: str = "ctrldrv") -> DrawnCell:
     for x in (xn, *p_xs):  # PCHB: one li1 bar over both strips
         cv.licon(x, rows.pchb)
     cv.rect("li1", xn - PAD_LONG, rows.pchb - HALF_LI, p_xs[1] + PAD_LONG, rows.pchb + HALF_LI)
-    cv.rect("li1", rows.pchb_mcon - HALF_LI, rows.pchb - HALF_LI, rows.pchb_mcon + HALF_LI,
-            y_rail["PCHB"] + HALF_LI)
+    cv.rect(
+        "li1",
+        rows.pchb_mcon - HALF_LI,
+        rows.pchb - HALF_LI,
+        rows.pchb_mcon + HALF_LI,
+        y_rail["PCHB"] + HALF_LI,
+    )
     cv.mcon(rows.pchb_mcon, y_rail["PCHB"], m1=False)
     cv.vwire("li1", strap_n, rows.vss_bar - HALF_LI, rows.s2 + HALF_LI, R.li_w)
     cv.hwire("li1", strap_n - HALF_LI, rows.vss_mcon + HALF_LI, rows.vss_bar, R.li_w)
@@ -312,16 +330,29 @@ def ctrldrv(tech: Tech, name: str = "ctrldrv") -> DrawnCell:
     cv.hwire("met1", rows.vss_rail_x, W, y_rail["VSS"], rows.rails["VSS"][1])
     _power(cv, rows.nwell, y_rail["VDD"], y_rail["VSS"], rows.ptap)
 
-    rail_x0 = {"RST": jog - half, "SH": x0, "EN": jog - half, "PCHB": rows.pchb_mcon - MCON_M1,
-               "VDD": strap_p - PAD_M1 / 2, "VSS": rows.vss_rail_x}
+    rail_x0 = {
+        "RST": jog - half,
+        "SH": x0,
+        "EN": jog - half,
+        "PCHB": rows.pchb_mcon - MCON_M1,
+        "VDD": strap_p - PAD_M1 / 2,
+        "VSS": rows.vss_rail_x,
+    }
     for net, x in rail_x0.items():
         y, w = rows.rails[net]
         cv.pin(net, "met1", x, y - w / 2, W, y + w / 2)
     cv.rails.update({"VDD": y_rail["VDD"], "VSS": y_rail["VSS"]})
     devices = []
     for k, (out, inp) in enumerate((("RST", "RSTN"), ("SH", "SHN"), ("EN", "ENN"), ("PCHB", "PCHN"))):
-        devices += [Mos(f"{2 * k + 1}", "n", out, inp, "VSS", w=rows.wn),
-                    Mos(f"{2 * k + 2}", "p", out, inp, "VDD", w=rows.wp)]
+        devices += [
+            Mos(f"{2 * k + 1}", "n", out, inp, "VSS", w=rows.wn),
+            Mos(f"{2 * k + 2}", "p", out, inp, "VDD", w=rows.wp),
+        ]
     ports = ["PCHN", "ENN", "SHN", "RSTN", "PCHB", "EN", "SH", "RST", "VDD", "VSS", "VPB", "VNB"]
-    return cv.finish("ctrl_driver", ports, [], extra_lines=[_tied(d) for d in devices],
-                     params={"nmos_w": rows.wn, "pmos_w": rows.wp, "inputs": dict(rows.pads)})
+    return cv.finish(
+        "ctrl_driver",
+        ports,
+        [],
+        extra_lines=[_tied(d) for d in devices],
+        params={"nmos_w": rows.wn, "pmos_w": rows.wp, "inputs": dict(rows.pads)},
+    )

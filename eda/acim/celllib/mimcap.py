@@ -22,8 +22,15 @@ from eda.acim.celllib.grid import ColumnGrid
 from eda.layout.sky130 import R
 from eda.tech import Tech
 
-__all__ = ["MIM_FF_PER_UM2", "MIM_MODEL", "mim_size", "mim_capacitance", "mimcap", "max_mim_height",
-           "plate_area_um2"]
+__all__ = [
+    "MIM_FF_PER_UM2",
+    "MIM_MODEL",
+    "mim_size",
+    "mim_capacitance",
+    "mimcap",
+    "max_mim_height",
+    "plate_area_um2",
+]
 
 #: area capacitance of the SKY130 MIM (capm) device as the foundry LVS deck extracts it
 MIM_FF_PER_UM2 = 2.0
@@ -60,8 +67,15 @@ def max_mim_height(group_height: float) -> float:
     return round(group_height - 2 * R.m3_capm - R.capm_plate_s, 4)
 
 
-def mimcap(tech: Tech, cap_fF: float, track: int, ctop_via2: tuple[float, float], compute_height: float,
-           grid: ColumnGrid | None = None, name: str | None = None) -> DrawnCell:
+def mimcap(
+    tech: Tech,
+    cap_fF: float,
+    track: int,
+    ctop_via2: tuple[float, float],
+    compute_height: float,
+    grid: ColumnGrid | None = None,
+    name: str | None = None,
+) -> DrawnCell:
     """Draw the capacitor of ``cap_fF`` whose top plate is tied to the met4 line on ``track`` (1 or 2).
 
     ``ctop_via2`` is the via2 landing of the compute cell (its ``params``), ``compute_height`` its
@@ -81,8 +95,13 @@ def mimcap(tech: Tech, cap_fF: float, track: int, ctop_via2: tuple[float, float]
     strap = R.via2 + 2 * R.m3_via2
     cv.rect("capm", x0, y0, x0 + w, y0 + h)
     # the plate also covers the strap's width (no sub-minimum met3 notch where they meet)
-    cv.rect("met3", min(x0 - R.m3_capm, xv - strap / 2), y0 - R.m3_capm, max(x0 + w + R.m3_capm, xv + strap / 2),
-            y0 + h + R.m3_capm)
+    cv.rect(
+        "met3",
+        min(x0 - R.m3_capm, xv - strap / 2),
+        y0 - R.m3_capm,
+        max(x0 + w + R.m3_capm, xv + strap / 2),
+        y0 + h + R.m3_capm,
+    )
     cv.via2(xv, yv, m2=False)
     cv.rect("met3", xv - strap / 2, yv - strap / 2, xv + strap / 2, y0)
     cv.via3(x_via, y0 + h / 2, m3=False)
@@ -91,8 +110,15 @@ def mimcap(tech: Tech, cap_fF: float, track: int, ctop_via2: tuple[float, float]
     cv.pin("TOP", "met4", x_via - m4 / 2, y0 + h / 2 - m4 / 2, x_via + m4 / 2, y0 + h / 2 + m4 / 2)
     area, perimeter = round(w * h, 6), round(2 * (w + h), 6)
     line = f"C1 CTOP TOP {MIM_MODEL} A={area:g}p P={perimeter:g}u"
-    params = {"cap_fF": mim_capacitance(cap_fF), "requested_fF": cap_fF, "track": track, "capm_um": [w, h],
-              "area_um2": area, "perimeter_um": perimeter, "via3": [round(x_via, 4), round(y0 + h / 2, 4)]}
+    params = {
+        "cap_fF": mim_capacitance(cap_fF),
+        "requested_fF": cap_fF,
+        "track": track,
+        "capm_um": [w, h],
+        "area_um2": area,
+        "perimeter_um": perimeter,
+        "via3": [round(x_via, 4), round(y0 + h / 2, 4)],
+    }
     drawn = cv.finish("cap", ["CTOP", "TOP"], [], extra_lines=[line], params=params)
     # an overlay cell: its boundary would overlap the compute and bitcell cells it lies over
     drawn.cell.filter([tech.gds("boundary")], remove=True)

@@ -28,8 +28,16 @@ from eda.acim.celllib.grid import ColumnGrid
 from eda.layout.sky130 import R
 from eda.tech import Tech
 
-__all__ = ["colper", "colper_end", "comparator", "adc_fill", "COLPER_HEIGHT", "ADC_HEIGHT", "ColperRows",
-           "AdcRows"]
+__all__ = [
+    "colper",
+    "colper_end",
+    "comparator",
+    "adc_fill",
+    "COLPER_HEIGHT",
+    "ADC_HEIGHT",
+    "ColperRows",
+    "AdcRows",
+]
 
 HALF_LI = R.li_w / 2  # 0.085: half an li1 wire
 PAD_LONG = R.licon / 2 + R.li_licon_adj  # 0.165: li1 pad half length over a licon (li.5)
@@ -179,8 +187,7 @@ def _colper(tech: Tech, grid: ColumnGrid, name: str, end: bool) -> DrawnCell:
     cv.pin("CBL", "met2", c(1) - grid.met2_w / 2, cbl_bottom, c(1) + grid.met2_w / 2, H)
     cv.pin("VSS", "met2", c(2) - grid.met2_w / 2, 0, c(2) + grid.met2_w / 2, H)
     devices = [Mos("1", "n", "CBL", "CRST", "VSS"), Mos("2", "n", "ADCIN", "CSH", "CBL")]
-    return cv.finish("colper_end" if end else "colper", COLPER_PORTS, devices,
-                     params={"adcin_rail_end": end})
+    return cv.finish("colper_end" if end else "colper", COLPER_PORTS, devices, params={"adcin_rail_end": end})
 
 
 def colper(tech: Tech, grid: ColumnGrid | None = None, name: str = "colper") -> DrawnCell:
@@ -212,8 +219,12 @@ def colper_end(tech: Tech, grid: ColumnGrid | None = None, name: str = "colper_e
 def _adc_bands(cv: CellCanvas) -> None:
     """The ADC row's full-width bands: n-well, nsdm/psdm/nsdm (abutting), the two npc bands."""
     rows = AdcRows
-    Bands(nsdm=[(0, rows.impl[0]), (rows.impl[1], rows.height)], psdm=[rows.impl], nwell=[rows.nwell],
-          npc=[(y - NPC_HALF, y + NPC_HALF) for y in (rows.clk_band, rows.gate)]).draw(cv)
+    Bands(
+        nsdm=[(0, rows.impl[0]), (rows.impl[1], rows.height)],
+        psdm=[rows.impl],
+        nwell=[rows.nwell],
+        npc=[(y - NPC_HALF, y + NPC_HALF) for y in (rows.clk_band, rows.gate)],
+    ).draw(cv)
 
 
 def _adc_rails(cv: CellCanvas, grid: ColumnGrid) -> None:
@@ -350,11 +361,17 @@ def comparator(tech: Tech, grid: ColumnGrid | None = None, name: str = "comparat
     cv.pin("OUTN", "met2", c(4) - half, 0, c(4) + half, low)
     cv.pin("ADCIN", "met2", c(3) - half, rows.adcin - VIA_M1_LONG, c(3) + half, H)
 
-    devices = [Mos("1", "n", "X", "ADCIN", "TAIL"), Mos("2", "n", "Y", "VREF", "TAIL"),
-               Mos("3", "n", "TAIL", "CLK", "VSS"), Mos("4", "n", "OUTP", "OUTN", "X"),
-               Mos("5", "n", "OUTN", "OUTP", "Y"), Mos("6", "p", "OUTP", "OUTN", "VDD"),
-               Mos("7", "p", "OUTN", "OUTP", "VDD"), Mos("8", "p", "OUTP", "CLK", "VDD"),
-               Mos("9", "p", "OUTN", "CLK", "VDD")]
+    devices = [
+        Mos("1", "n", "X", "ADCIN", "TAIL"),
+        Mos("2", "n", "Y", "VREF", "TAIL"),
+        Mos("3", "n", "TAIL", "CLK", "VSS"),
+        Mos("4", "n", "OUTP", "OUTN", "X"),
+        Mos("5", "n", "OUTN", "OUTP", "Y"),
+        Mos("6", "p", "OUTP", "OUTN", "VDD"),
+        Mos("7", "p", "OUTN", "OUTP", "VDD"),
+        Mos("8", "p", "OUTP", "CLK", "VDD"),
+        Mos("9", "p", "OUTN", "CLK", "VDD"),
+    ]
     return cv.finish("adc", COMPARATOR_PORTS, devices)
 
 
@@ -379,8 +396,11 @@ def adc_fill(tech: Tech, grid: ColumnGrid | None = None, name: str = "adc_fill")
     ptap_y = R.diff_s / 2 + TAP_HALF_H  # tap 0.135..0.475 (half difftap spacing from the bottom edge)
     ntap_y = _mid(rows.p)  # tap 1.245..1.585 sits 0.25 inside the n-well band
     island = TAP_HALF_W + R.impl_diff  # implant half width around a tap: 0.33
-    Bands(nsdm=[(rows.impl[1], rows.height)], nwell=[rows.nwell],
-          npc=[(y - NPC_HALF, y + NPC_HALF) for y in (rows.clk_band, rows.gate)]).draw(cv)
+    Bands(
+        nsdm=[(rows.impl[1], rows.height)],
+        nwell=[rows.nwell],
+        npc=[(y - NPC_HALF, y + NPC_HALF) for y in (rows.clk_band, rows.gate)],
+    ).draw(cv)
     for x0, x1 in ((0, px - island), (px + island, W)):
         cv.rect("nsdm", x0, 0, x1, rows.impl[0])
     for x0, x1 in ((0, nx - island), (nx + island, W)):

@@ -23,8 +23,9 @@ __all__ = ["sar_block", "SAR_RAILS"]
 SAR_RAILS: dict[str, tuple[float, float]] = {"VSS": (0.6, 0.48), "CLK": (1.3, 0.3), "VDD": (2.0, 0.48)}
 
 
-def sar_block(tech: Tech, plan: DacPlan, height: float, grid: ColumnGrid | None = None,
-              name: str | None = None) -> DrawnCell:
+def sar_block(
+    tech: Tech, plan: DacPlan, height: float, grid: ColumnGrid | None = None, name: str | None = None
+) -> DrawnCell:
     """The abstract SAR block of an ADC group whose DAC lines follow ``plan``."""
     grid = grid or ColumnGrid()
     k = plan.cols_per_adc
@@ -57,10 +58,17 @@ def sar_block(tech: Tech, plan: DacPlan, height: float, grid: ColumnGrid | None 
         cv.pin(net, "met1", 0, y - w / 2, k * grid.pitch, y + w / 2)
     cv.rails.update({"VDD": SAR_RAILS["VDD"][0], "VSS": SAR_RAILS["VSS"][0]})
     ports = ["OUTP", "OUTN", *dac_ports, *[f"DOUT{b}" for b in range(plan.adc_bits)], "CLK", "VDD", "VSS"]
-    behaviour = ("successive approximation register: on each CLK edge latches OUTP>OUTN into the current bit, "
-                 "drives the DAC lines DB<b>_<j> of its columns, DOUT<b> after adc_bits cycles")
-    drawn = cv.finish("sar", ports, [], params={"columns": k, "adc_bits": plan.adc_bits, "behaviour": behaviour},
-                      extra_lines=["* abstract SAR logic (LVS black box)"])
+    behaviour = (
+        "successive approximation register: on each CLK edge latches OUTP>OUTN into the current bit, "
+        "drives the DAC lines DB<b>_<j> of its columns, DOUT<b> after adc_bits cycles"
+    )
+    drawn = cv.finish(
+        "sar",
+        ports,
+        [],
+        params={"columns": k, "adc_bits": plan.adc_bits, "behaviour": behaviour},
+        extra_lines=["* abstract SAR logic (LVS black box)"],
+    )
     drawn.meta["abstract"] = True
     drawn.meta["devices"] = 0
     return drawn

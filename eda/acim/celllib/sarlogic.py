@@ -50,16 +50,34 @@ class SarLogic:
     @property
     def ports(self) -> list[str]:
         """SPICE port order of the SAR subcircuit."""
-        return ["OUTP", "OUTN", *[p for p, _ in self.dac_ports], *[f"DOUT{b}" for b in range(self.adc_bits)],
-                "CLK", "RST", "VDD", "VSS", "VPB", "VNB"]
+        return [
+            "OUTP",
+            "OUTN",
+            *[p for p, _ in self.dac_ports],
+            *[f"DOUT{b}" for b in range(self.adc_bits)],
+            "CLK",
+            "RST",
+            "VDD",
+            "VSS",
+            "VPB",
+            "VNB",
+        ]
 
 
 def tspc(name: str, d: str, ck: str, q: str | None, qb: str, reset: bool = True) -> list[Mos]:
     """The transistors of one TSPC flip-flop ``name`` (see the module docstring)."""
     a, x, y, b, c = (f"{name}_{s}" for s in ("a", "x", "y", "b", "c"))
-    devices = [Mos(f"{name}p1", "p", a, d, "VDD"), Mos(f"{name}p2", "p", x, ck, a), Mos(f"{name}n1", "n", x, d, "VSS"),
-               Mos(f"{name}p3", "p", y, ck, "VDD"), Mos(f"{name}n2", "n", y, x, b), Mos(f"{name}n3", "n", b, ck, "VSS"),
-               Mos(f"{name}p4", "p", qb, y, "VDD"), Mos(f"{name}n4", "n", qb, ck, c), Mos(f"{name}n5", "n", c, y, "VSS")]
+    devices = [
+        Mos(f"{name}p1", "p", a, d, "VDD"),
+        Mos(f"{name}p2", "p", x, ck, a),
+        Mos(f"{name}n1", "n", x, d, "VSS"),
+        Mos(f"{name}p3", "p", y, ck, "VDD"),
+        Mos(f"{name}n2", "n", y, x, b),
+        Mos(f"{name}n3", "n", b, ck, "VSS"),
+        Mos(f"{name}p4", "p", qb, y, "VDD"),
+        Mos(f"{name}n4", "n", qb, ck, c),
+        Mos(f"{name}n5", "n", c, y, "VSS"),
+    ]
     if reset:
         devices.append(Mos(f"{name}pr", "p", qb, "RSTB", "VDD"))
     if q is not None:
@@ -73,15 +91,23 @@ def _inverter(name: str, inp: str, out: str) -> list[Mos]:
 
 def _nand2(name: str, a: str, b: str, out: str, w: float) -> list[Mos]:
     mid = f"{name}_m"
-    return [Mos(f"{name}pa", "p", out, a, "VDD", w=w), Mos(f"{name}pb", "p", out, b, "VDD", w=w),
-            Mos(f"{name}na", "n", out, a, mid, w=w), Mos(f"{name}nb", "n", mid, b, "VSS", w=w)]
+    return [
+        Mos(f"{name}pa", "p", out, a, "VDD", w=w),
+        Mos(f"{name}pb", "p", out, b, "VDD", w=w),
+        Mos(f"{name}na", "n", out, a, mid, w=w),
+        Mos(f"{name}nb", "n", mid, b, "VSS", w=w),
+    ]
 
 
 def sar_logic(plan: DacPlan) -> SarLogic:
     """The SAR logic of an ADC group whose DAC lines follow ``plan`` (one NAND2 per DAC line)."""
     bits = plan.adc_bits
-    ports = [(f"{net}_{j}", int(net[2:])) for j, column in enumerate(plan.columns)
-             for net, _ in column.runs if net != VSS_NET]
+    ports = [
+        (f"{net}_{j}", int(net[2:]))
+        for j, column in enumerate(plan.columns)
+        for net, _ in column.runs
+        if net != VSS_NET
+    ]
     logic = SarLogic(bits, ports)
     dev = logic.devices
     dev += _inverter("irst", "RST", "RSTB")

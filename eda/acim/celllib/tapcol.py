@@ -39,6 +39,7 @@ _TAP = (0.41, 0.25)  # tap size: licon.7 (0.12 in x), 0.04 in y
 _IMPL = R.impl_diff  # 0.125
 _IMPL_X = (R.impl_s, TAP_WIDTH - R.impl_s)  # tap implants: 0.38 from both side edges
 
+
 @dataclass(frozen=True)
 class _Band:
     layer: str
@@ -75,8 +76,11 @@ def tap_cell(row: DrawnCell, tech: Tech, name: str | None = None) -> DrawnCell:
     height, width = float(meta["height_um"]), float(meta["width_um"])
     cv = CellCanvas(name or f"tap_{meta['name']}", tech, TAP_WIDTH, height)
     bands = _edge_bands(row.cell, tech, width)
-    rails = {p["name"]: p for p in meta["pins"] if p["layer"] == "met1"
-             and p["rect"][0] <= 1e-6 and p["rect"][2] >= width - 1e-6}
+    rails = {
+        p["name"]: p
+        for p in meta["pins"]
+        if p["layer"] == "met1" and p["rect"][0] <= 1e-6 and p["rect"][2] >= width - 1e-6
+    }
     m1 = [(b.y0, b.y1) for b in bands if b.layer == "met1"]
     for y0, y1 in m1:
         cv.rect("met1", 0, y0, TAP_WIDTH, y1)
@@ -98,8 +102,11 @@ def tap_cell(row: DrawnCell, tech: Tech, name: str | None = None) -> DrawnCell:
     tw, th = _TAP
     for w0, w1 in nwells:  # n-tap: inside the well by 0.18 (its implant is 0.38 clear of the side edges)
         vdd = rails.get("VDD")
-        yc = (vdd["rect"][1] + vdd["rect"][3]) / 2 if vdd and w0 <= vdd["rect"][1] and vdd["rect"][3] <= w1 \
+        yc = (
+            (vdd["rect"][1] + vdd["rect"][3]) / 2
+            if vdd and w0 <= vdd["rect"][1] and vdd["rect"][3] <= w1
             else (w0 + w1) / 2
+        )
         yc = snap(yc)
         if yc - th / 2 < w0 + R.nwell_ntap or yc + th / 2 > w1 - R.nwell_ntap:
             continue
@@ -112,23 +119,35 @@ def tap_cell(row: DrawnCell, tech: Tech, name: str | None = None) -> DrawnCell:
             cv.via1(TAP_VDD_X, yc, along="y", m2=False)
         taps.append("ntap")
     for n0, n1 in nsdm:  # p-tap in each n-implant band: away from wells and met1 rails
+
         def fits(y: float, n0: float = n0, n1: float = n1) -> bool:
             lo, hi = y - th / 2, y + th / 2
-            return (n0 <= lo - _IMPL + 1e-9 or n0 <= 1e-6) and (hi + _IMPL <= n1 + 1e-9 or n1 >= height - 1e-6) \
-                and lo - _IMPL >= -1e-9 and hi + _IMPL <= height + 1e-9 and _free(lo, hi, nwells, R.ptap_nwell) \
+            return (
+                (n0 <= lo - _IMPL + 1e-9 or n0 <= 1e-6)
+                and (hi + _IMPL <= n1 + 1e-9 or n1 >= height - 1e-6)
+                and lo - _IMPL >= -1e-9
+                and hi + _IMPL <= height + 1e-9
+                and _free(lo, hi, nwells, R.ptap_nwell)
                 and _free(y - 0.16, y + 0.16, m1, R.m1_s)
+            )
 
         centre = (n0 + n1) / 2  # the free spot nearest the band's centre, on a 5 nm step
-        candidates = sorted((snap(n0 + i * 0.005) for i in range(int((n1 - n0) / 0.005) + 1)),
-                            key=lambda y: abs(y - centre))
+        candidates = sorted(
+            (snap(n0 + i * 0.005) for i in range(int((n1 - n0) / 0.005) + 1)), key=lambda y: abs(y - centre)
+        )
         yc = next((y for y in candidates if fits(y)), None)
         if yc is None:
             continue
         lo, hi = yc - th / 2, yc + th / 2
         cv.box("tap", _TAP_X, yc, tw, th)
         # reach the cell edge where the n-implant band does, so the p-taps of abutting rows merge
-        cv.rect("psdm", _IMPL_X[0], 0 if n0 <= 1e-6 else lo - _IMPL, _IMPL_X[1],
-                height if n1 >= height - 1e-6 else hi + _IMPL)
+        cv.rect(
+            "psdm",
+            _IMPL_X[0],
+            0 if n0 <= 1e-6 else lo - _IMPL,
+            _IMPL_X[1],
+            height if n1 >= height - 1e-6 else hi + _IMPL,
+        )
         cv.diff_contact(_TAP_X, yc)
         cv.mcon(_TAP_X, yc, m1=False)
         cv.rect("met1", _TAP_X - 0.145, yc - 0.16, TAP_VSS_X + 0.13, yc + 0.16)

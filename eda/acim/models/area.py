@@ -32,8 +32,18 @@ from eda.acim.models.tech import ModelTech
 
 __all__ = ["column_geometry", "area_model", "floorplan_of", "spec_table", "library_tech", "drawable"]
 
-_GEOMETRY_KEYS = ("area_um2", "pitch_um", "bit_h_um", "compute_h_um", "group_h_um", "cap_area_um2",
-                  "cap_perimeter_um", "plate_parasitic_fF", "ctop_wire_um", "ctop_cell_wire_fF")
+_GEOMETRY_KEYS = (
+    "area_um2",
+    "pitch_um",
+    "bit_h_um",
+    "compute_h_um",
+    "group_h_um",
+    "cap_area_um2",
+    "cap_perimeter_um",
+    "plate_parasitic_fF",
+    "ctop_wire_um",
+    "ctop_cell_wire_fF",
+)
 #: vacuum permittivity (fF/µm)
 EPS0_FF_PER_UM = 8.8541878128e-3
 
@@ -80,10 +90,12 @@ def _library_tech(path: str | None, corner: str) -> ModelTech:
         char = characterization_file(directory, corner)
         if char.is_file():
             return ModelTech.from_characterization(char, tech)
-    raise SpecError(f"library '{lib.name}' has no transistor-level characterisation for corner {corner}",
-                    where=str(characterization_file(lib.path, corner)),
-                    hint=f"run `eda acim characterize --corner {corner} --library {lib.path} "
-                         f"--out {lib.path}/characterization`")
+    raise SpecError(
+        f"library '{lib.name}' has no transistor-level characterisation for corner {corner}",
+        where=str(characterization_file(lib.path, corner)),
+        hint=f"run `eda acim characterize --corner {corner} --library {lib.path} "
+        f"--out {lib.path}/characterization`",
+    )
 
 
 def library_tech(library: Any = None, corner: str = "tt") -> ModelTech:
@@ -120,8 +132,18 @@ def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) ->
     # the CTOP net's wiring: the met3 bottom plate (half its perimeter) and the strap down to the via2
     wire = (w + 2 * R.m3_capm) + (h + 2 * R.m3_capm) + (plan.compute_h - via_y)
     cell_fF = _cell_net_cap_fF(library_key, "compute", "CTOP")
-    return (plan.area_um2, plan.pitch, plan.bit_h, plan.compute_h, plan.group_h, w * h, 2 * (w + h), plate_fF, wire,
-            cell_fF)
+    return (
+        plan.area_um2,
+        plan.pitch,
+        plan.bit_h,
+        plan.compute_h,
+        plan.group_h,
+        w * h,
+        2 * (w + h),
+        plate_fF,
+        wire,
+        cell_fF,
+    )
 
 
 @lru_cache(maxsize=200_000)
@@ -162,7 +184,9 @@ def spec_table(points: DesignPoints) -> np.ndarray:
 
 
 def _spec_tuple(row: np.ndarray) -> tuple[Any, ...]:
-    return tuple(float(v) if key == "unit_cap_fF" else int(v) for key, v in zip(SPEC_FIELDS, row, strict=True))
+    return tuple(
+        float(v) if key == "unit_cap_fF" else int(v) for key, v in zip(SPEC_FIELDS, row, strict=True)
+    )
 
 
 def _floorplan_arrays(points: DesignPoints, library: Any) -> dict[str, np.ndarray]:
@@ -179,32 +203,48 @@ def column_geometry(points: DesignPoints, tech: ModelTech, *, library: Any = Non
     characterised junctions (see the module docstring)."""
     plan = _floorplan_arrays(points, library)
     n = points.caps_per_column.astype(float)
-    cap = tech.cap_density_fF_per_um2 * plan["cap_area_um2"] + tech.cap_perimeter_fF_per_um * plan["cap_perimeter_um"]
+    cap = (
+        tech.cap_density_fF_per_um2 * plan["cap_area_um2"]
+        + tech.cap_perimeter_fF_per_um * plan["cap_perimeter_um"]
+    )
     local_wire_um = points.local_array_size * plan["bit_h_um"] + plan["compute_h_um"]
     line_um = n * plan["group_h_um"]
     return {
         "unit_cap_drawn_fF": cap,
         "plate_parasitic_fF": plan["plate_parasitic_fF"],
-        "local_node_cap_fF": (tech.ctop_junction_cap_fF + plan["ctop_wire_um"] * tech.wire_cap_fF_per_um
-                              + plan["plate_parasitic_fF"] + plan["ctop_cell_wire_fF"]),
-        "lrbl_cap_fF": (points.local_array_size * tech.lrbl_cell_cap_fF + tech.lrbl_compute_cap_fF
-                        + local_wire_um * tech.wire_cap_fF_per_um),
+        "local_node_cap_fF": (
+            tech.ctop_junction_cap_fF
+            + plan["ctop_wire_um"] * tech.wire_cap_fF_per_um
+            + plan["plate_parasitic_fF"]
+            + plan["ctop_cell_wire_fF"]
+        ),
+        "lrbl_cap_fF": (
+            points.local_array_size * tech.lrbl_cell_cap_fF
+            + tech.lrbl_compute_cap_fF
+            + local_wire_um * tech.wire_cap_fF_per_um
+        ),
         "line_cap_fF": line_um * tech.wire_cap_fF_per_um + n * tech.cbl_junction_cap_fF,
         "line_res_ohm": line_um * tech.wire_res_ohm_per_um,
         "line_length_um": line_um,
-        "group_wire_cap_fF": (points.cols_per_adc * plan["pitch_um"] * tech.wire_cap_fF_per_um
-                              + tech.comparator_input_cap_fF),
+        "group_wire_cap_fF": (
+            points.cols_per_adc * plan["pitch_um"] * tech.wire_cap_fF_per_um + tech.comparator_input_cap_fF
+        ),
         "wordline_res_ohm": points.cols * plan["pitch_um"] * tech.wire_res_ohm_per_um,
-        "wordline_cap_fF": points.cols * (plan["pitch_um"] * tech.wire_cap_fF_per_um
-                                          + tech.wordline_gate_cap_fF_per_cell),
+        "wordline_cap_fF": points.cols
+        * (plan["pitch_um"] * tech.wire_cap_fF_per_um + tech.wordline_gate_cap_fF_per_cell),
         "control_cap_fF": points.cols * plan["pitch_um"] * tech.wire_cap_fF_per_um,
         "dac_line_cap_fF": (line_um + points.cols_per_adc * plan["pitch_um"]) * tech.wire_cap_fF_per_um,
         "area_um2": plan["area_um2"],
     }
 
 
-def area_model(points: DesignPoints, tech: ModelTech, *, library: Any = None,
-               geometry: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def area_model(
+    points: DesignPoints,
+    tech: ModelTech,
+    *,
+    library: Any = None,
+    geometry: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Macro area (µm²) and area per bitcell in F² (F = ``tech.feature_nm``)."""
     area = (geometry or _floorplan_arrays(points, library))["area_um2"]
     f_um = tech.feature_nm * 1e-3

@@ -40,8 +40,14 @@ import numpy as np
 from eda.acim.models.points import DesignPoints
 from eda.acim.models.tech import ModelTech
 
-__all__ = ["column_levels", "product_count_pmf", "product_count_moments", "PRODUCT_PROBABILITY",
-           "WINDOW_SIGMAS", "BIT_PROBABILITY"]
+__all__ = [
+    "column_levels",
+    "product_count_pmf",
+    "product_count_moments",
+    "PRODUCT_PROBABILITY",
+    "WINDOW_SIGMAS",
+    "BIT_PROBABILITY",
+]
 
 #: probability that a binary product x·w is 1 for uniform random input and weight bits
 PRODUCT_PROBABILITY = 0.25
@@ -70,15 +76,22 @@ def product_count_pmf(caps_per_column: int, cols_per_adc: int) -> np.ndarray:
     return out
 
 
-def product_count_moments(caps_per_column: np.ndarray, cols_per_adc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def product_count_moments(
+    caps_per_column: np.ndarray, cols_per_adc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean and variance of K (see :func:`product_count_pmf`): N·G/4 and N·(G/8 + G²/16)."""
     n, g = np.asarray(caps_per_column, dtype=float), np.asarray(cols_per_adc, dtype=float)
     px, pw = BIT_PROBABILITY, BIT_PROBABILITY
     return n * g * px * pw, n * (px * g * pw * (1 - pw) + px * (1 - px) * (g * pw) ** 2)
 
 
-def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-                  precharge_ns: np.ndarray, p: float = PRODUCT_PROBABILITY) -> dict[str, np.ndarray]:
+def column_levels(
+    points: DesignPoints,
+    tech: ModelTech,
+    geometry: dict[str, np.ndarray],
+    precharge_ns: np.ndarray,
+    p: float = PRODUCT_PROBABILITY,
+) -> dict[str, np.ndarray]:
     """Per-point capacitances (fF), levels (V), steps (V), DAC gain and window (see the module docstring).
 
     Keys: ``c_eff_fF``, ``c_total_fF``, ``c_convert_fF`` (C_T,conv), ``c_mim_fF``, ``charge_level_V``, ``step_V`` (Δ_H), ``dac_step_V``
@@ -95,7 +108,7 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
     c_convert = c_total + (n_g + points.cols_per_adc) * tech.switch_channel_cap_fF
     dac = tech.vdd_V * c_mim / c_convert
     gain = step / dac
-    codes = 2.0 ** points.adc_bits - 1
+    codes = 2.0**points.adc_bits - 1
     mean, var = product_count_moments(points.caps_per_column, points.cols_per_adc)
     k_hi = np.minimum(n_g, mean + WINDOW_SIGMAS * np.sqrt(var))
     v_zero = step * n_g
@@ -104,7 +117,17 @@ def column_levels(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.
     if np.isfinite(min_cm):
         offset = np.clip(np.maximum(offset, np.ceil((min_cm - v_zero) / dac - 0.5)), 0.0, codes)
     return {
-        "c_eff_fF": c_eff, "c_total_fF": c_total, "c_convert_fF": c_convert, "c_mim_fF": c_mim, "charge_level_V": level, "step_V": step,
-        "dac_step_V": dac, "dac_gain": gain, "window_offset": offset, "window_top": (codes - offset) / gain,
-        "vref_V": v_zero + (offset + 0.5) * dac, "v_zero_V": v_zero, "v_share_mean_V": step * n_g * (1 - p),
+        "c_eff_fF": c_eff,
+        "c_total_fF": c_total,
+        "c_convert_fF": c_convert,
+        "c_mim_fF": c_mim,
+        "charge_level_V": level,
+        "step_V": step,
+        "dac_step_V": dac,
+        "dac_gain": gain,
+        "window_offset": offset,
+        "window_top": (codes - offset) / gain,
+        "vref_V": v_zero + (offset + 0.5) * dac,
+        "v_zero_V": v_zero,
+        "v_share_mean_V": step * n_g * (1 - p),
     }

@@ -62,12 +62,15 @@ def _lines(groups: int, cols_per_adc: int, adc_bits: int) -> tuple[int, ...]:
 
 def dac_lines_per_bit(points: DesignPoints) -> list[tuple[int, ...]]:
     """met4 DAC lines driven for each bit of each point (from the DAC plan)."""
-    return [_lines(int(n), int(k), int(b)) for n, k, b in
-            zip(points.caps_per_column, points.cols_per_adc, points.adc_bits, strict=True)]
+    return [
+        _lines(int(n), int(k), int(b))
+        for n, k, b in zip(points.caps_per_column, points.cols_per_adc, points.adc_bits, strict=True)
+    ]
 
 
-def _cdac_energy_fJ(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-                    c_total: np.ndarray) -> np.ndarray:
+def _cdac_energy_fJ(
+    points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray], c_total: np.ndarray
+) -> np.ndarray:
     """SAR DAC energy per conversion (fJ): every bit raised once (see the module docstring)."""
     out = np.zeros(len(points))
     c_mim = geometry["unit_cap_drawn_fF"]
@@ -78,8 +81,9 @@ def _cdac_energy_fJ(points: DesignPoints, tech: ModelTech, geometry: dict[str, n
     return out
 
 
-def energy_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-                 timing: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def energy_model(
+    points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray], timing: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Energy per operation (fJ), its breakdown (fJ per op), per binary MAC, TOPS/W and the ADC FOMs."""
     vdd, vdd2 = tech.vdd_V, tech.vdd_V**2
     n = points.caps_per_column.astype(float)
@@ -94,16 +98,25 @@ def energy_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
     e_caps = n * vdd * (p * geometry["lrbl_cap_fF"] * vdd + c_eff * (level - v_share))
     e_wordline = n * INPUT_BIT_DENSITY * (geometry["wordline_cap_fF"] * vdd2 + tech.row_driver_energy_fJ) / w
     per_cell = 2 * tech.switch_gate_cap_fF + tech.precharge_gate_cap_fF
-    e_switch = (n * (per_cell * vdd2 + 3 * geometry["control_cap_fF"] / w * vdd2 + 3 * tech.ctrl_driver_energy_fJ / w)
-                + (tech.switch_gate_cap_fF + geometry["control_cap_fF"] / w) * vdd2)
+    e_switch = (
+        n * (per_cell * vdd2 + 3 * geometry["control_cap_fF"] / w * vdd2 + 3 * tech.ctrl_driver_energy_fJ / w)
+        + (tech.switch_gate_cap_fF + geometry["control_cap_fF"] / w) * vdd2
+    )
     e_cdac = _cdac_energy_fJ(points, tech, geometry, timing["level_c_convert_fF"]) / group
     e_comparator = bits * tech.comparator_energy_fJ / group
     e_sar_logic = (bits + 1) * tech.sar_energy_per_edge_fJ / group
     acc_bits = bits + points.input_bits + points.weight_bits + np.ceil(np.log2(points.local_array_size))
     e_digital = 2 * acc_bits * tech.full_adder_energy_fJ / group
     ops = 2.0 * n / (points.input_bits * points.weight_bits)
-    parts = {"caps": e_caps, "wordline": e_wordline, "switch": e_switch, "cdac": e_cdac,
-             "comparator": e_comparator, "sar_logic": e_sar_logic, "digital": e_digital}
+    parts = {
+        "caps": e_caps,
+        "wordline": e_wordline,
+        "switch": e_switch,
+        "cdac": e_cdac,
+        "comparator": e_comparator,
+        "sar_logic": e_sar_logic,
+        "digital": e_digital,
+    }
     e_cycle = sum(parts.values())
     out = {f"energy_{name}_fJ_per_op": value / ops for name, value in parts.items()}
     out["energy_per_op_fJ"] = e_cycle / ops

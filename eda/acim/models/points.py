@@ -27,15 +27,32 @@ from eda.errors import SpecError
 __all__ = ["DesignPoints", "SPEC_FIELDS", "MAX_ADC_BITS", "METRIC_UNITS"]
 
 #: the ACIMSpec fields (the layout generator's architecture spec)
-SPEC_FIELDS: tuple[str, ...] = ("rows", "cols", "local_array_size", "adc_bits", "input_bits", "weight_bits",
-                                "unit_cap_fF", "cols_per_adc")
+SPEC_FIELDS: tuple[str, ...] = (
+    "rows",
+    "cols",
+    "local_array_size",
+    "adc_bits",
+    "input_bits",
+    "weight_bits",
+    "unit_cap_fF",
+    "cols_per_adc",
+)
 
 #: metrics returned by :func:`evaluate` and their units
 METRIC_UNITS: dict[str, str] = {
-    "snr_analog_db": "dB", "sqnr_db": "dB", "snr_total_db": "dB", "snr_binary_analog_db": "dB",
-    "cycle_time_ns": "ns", "clock_cycles_per_compute": "1", "throughput_tops": "TOPS",
-    "energy_per_op_fJ": "fJ", "tops_per_w": "TOPS/W", "area_um2": "µm²", "f2_per_bit": "F²",
-    "tops_per_mm2": "TOPS/mm²", "settling_ok": "bool",
+    "snr_analog_db": "dB",
+    "sqnr_db": "dB",
+    "snr_total_db": "dB",
+    "snr_binary_analog_db": "dB",
+    "cycle_time_ns": "ns",
+    "clock_cycles_per_compute": "1",
+    "throughput_tops": "TOPS",
+    "energy_per_op_fJ": "fJ",
+    "tops_per_w": "TOPS/W",
+    "area_um2": "µm²",
+    "f2_per_bit": "F²",
+    "tops_per_mm2": "TOPS/mm²",
+    "settling_ok": "bool",
 }
 
 
@@ -85,6 +102,7 @@ class DesignPoints:
     @classmethod
     def from_specs(cls, specs: list[dict[str, Any]], clock_MHz: float | list[float]) -> DesignPoints:
         """Points from ACIMSpec-like dicts (or objects with those attributes) and clock(s)."""
+
         def get(spec: Any, key: str) -> Any:
             return spec[key] if isinstance(spec, dict) else getattr(spec, key)
 
@@ -125,8 +143,10 @@ class DesignPoints:
             (self.rows % np.maximum(self.local_array_size, 1) == 0, "local_array_size must divide rows"),
             (self.adc_bits >= 1, "adc_bits must be >= 1"),
             (self.adc_bits <= MAX_ADC_BITS, f"adc_bits must be <= {MAX_ADC_BITS}"),
-            ((2 ** self.adc_bits) <= (self.rows // np.maximum(self.local_array_size, 1)) * self.cols_per_adc,
-             "the SAR DAC reuses the group's compute capacitors: need 2**adc_bits <= rows/L * cols_per_adc"),
+            (
+                (2**self.adc_bits) <= (self.rows // np.maximum(self.local_array_size, 1)) * self.cols_per_adc,
+                "the SAR DAC reuses the group's compute capacitors: need 2**adc_bits <= rows/L * cols_per_adc",
+            ),
             (self.input_bits >= 1, "input_bits must be >= 1"),
             (self.weight_bits >= 1, "weight_bits must be >= 1"),
             (self.cols % np.maximum(self.weight_bits, 1) == 0, "weight_bits must divide cols"),
@@ -140,9 +160,11 @@ class DesignPoints:
             bad = np.flatnonzero(~ok)
             if bad.size:
                 i = int(bad[0])
-                raise SpecError(f"infeasible design point {i}: {message}",
-                                where=f"point {self.describe(i)}",
-                                hint="choose values satisfying the constraint (e.g. smaller L or fewer ADC bits)")
+                raise SpecError(
+                    f"infeasible design point {i}: {message}",
+                    where=f"point {self.describe(i)}",
+                    hint="choose values satisfying the constraint (e.g. smaller L or fewer ADC bits)",
+                )
 
     def describe(self, i: int) -> str:
         """A one-line description of point ``i``."""

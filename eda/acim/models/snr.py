@@ -48,8 +48,20 @@ from eda.acim.models.points import DesignPoints
 from eda.acim.models.tech import ModelTech
 from eda.acim.models.throughput import dac_step_fraction
 
-__all__ = ["settling_residual", "clipping_error", "code_error", "integer_quantisation_error", "total_capacitance", "noise_variances", "mismatch_variance", "product_variance", "plane_weight_sum", "snr_model",
-           "to_db", "PRODUCT_PROBABILITY"]
+__all__ = [
+    "settling_residual",
+    "clipping_error",
+    "code_error",
+    "integer_quantisation_error",
+    "total_capacitance",
+    "noise_variances",
+    "mismatch_variance",
+    "product_variance",
+    "plane_weight_sum",
+    "snr_model",
+    "to_db",
+    "PRODUCT_PROBABILITY",
+]
 
 #: reporting ceiling of SQNR/SNR_T (dB): beyond it a lossless quantiser's output is bit-exact in practice
 SNR_CEILING_DB = 120.0
@@ -69,9 +81,15 @@ def total_capacitance(points: DesignPoints, geometry: dict[str, np.ndarray]) -> 
     return points.cols_per_adc * column + geometry["group_wire_cap_fF"]
 
 
-def mismatch_variance(count: np.ndarray | float, n_caps: np.ndarray, c_eff_fF: np.ndarray,
-                      c_total_fF: np.ndarray, sigma_rel: np.ndarray, unit_cap_fF: np.ndarray,
-                      vdd: float) -> np.ndarray:
+def mismatch_variance(
+    count: np.ndarray | float,
+    n_caps: np.ndarray,
+    c_eff_fF: np.ndarray,
+    c_total_fF: np.ndarray,
+    sigma_rel: np.ndarray,
+    unit_cap_fF: np.ndarray,
+    vdd: float,
+) -> np.ndarray:
     """Output variance (V²) from capacitor mismatch for ``count`` = K active nodes (exact first order)."""
     k = np.asarray(count, dtype=float)
     r = k * c_eff_fF / c_total_fF
@@ -79,9 +97,15 @@ def mismatch_variance(count: np.ndarray | float, n_caps: np.ndarray, c_eff_fF: n
     return (vdd * unit_cap_fF * sigma_rel / c_total_fF) ** 2 * spread
 
 
-def _expected_mismatch_variance(n_caps: np.ndarray, c_eff: np.ndarray, c_total: np.ndarray,
-                                sigma_rel: np.ndarray, unit_cap: np.ndarray, vdd: float,
-                                p: float) -> np.ndarray:
+def _expected_mismatch_variance(
+    n_caps: np.ndarray,
+    c_eff: np.ndarray,
+    c_total: np.ndarray,
+    sigma_rel: np.ndarray,
+    unit_cap: np.ndarray,
+    vdd: float,
+    p: float,
+) -> np.ndarray:
     """E_K[mismatch variance] for K ~ Binomial(N, p): E[K − 2cK² + N c² K²], c = C_eff/C_T."""
     n = n_caps.astype(float)
     c = c_eff / c_total
@@ -91,8 +115,9 @@ def _expected_mismatch_variance(n_caps: np.ndarray, c_eff: np.ndarray, c_total: 
     return (vdd * unit_cap * sigma_rel / c_total) ** 2 * spread
 
 
-def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, np.ndarray],
-                      p: float = PRODUCT_PROBABILITY) -> np.ndarray:
+def settling_residual(
+    points: DesignPoints, tech: ModelTech, timing: dict[str, np.ndarray], p: float = PRODUCT_PROBABILITY
+) -> np.ndarray:
     """Error variance (counts²) left by incomplete settling in the clocked phases.
 
     Evaluate and share leave a fraction ε = exp(−t/τ) of each node's step, a gain error ε·K (variance
@@ -106,7 +131,7 @@ def settling_residual(points: DesignPoints, tech: ModelTech, timing: dict[str, n
     t_dac = np.maximum(timing["t_compare_ns"] * 1e3 - tech.sar_clk_to_q_ps, 0.0)
     eps_d = np.minimum(dac_step_fraction(points), 1.0) * np.exp(-t_dac / timing["tau_dac_ps"])
     k2 = n * p * (1 - p) + (n * p) ** 2
-    window = 2.0 ** points.adc_bits / timing["level_dac_gain"]
+    window = 2.0**points.adc_bits / timing["level_dac_gain"]
     return (eps_c**2 + eps_s**2) * k2 + (eps_d * window / 2) ** 2
 
 
@@ -115,8 +140,14 @@ def clipping_error(points: DesignPoints, top: np.ndarray) -> np.ndarray:
     (:func:`eda.acim.models.column.product_count_pmf`): products beyond the ADC window."""
     from eda.acim.models.column import product_count_pmf
 
-    keys = np.stack([points.caps_per_column.astype(float), points.cols_per_adc.astype(float),
-                     np.broadcast_to(np.ravel(top).astype(float), (len(points),))], axis=1)
+    keys = np.stack(
+        [
+            points.caps_per_column.astype(float),
+            points.cols_per_adc.astype(float),
+            np.broadcast_to(np.ravel(top).astype(float), (len(points),)),
+        ],
+        axis=1,
+    )
     unique, inverse = np.unique(keys, axis=0, return_inverse=True)
     values = np.zeros(len(unique), dtype=float)
     for i, (n, g, t) in enumerate(unique):
@@ -126,8 +157,12 @@ def clipping_error(points: DesignPoints, top: np.ndarray) -> np.ndarray:
     return values[inverse.ravel()]
 
 
-def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts: np.ndarray,
-               p: float = PRODUCT_PROBABILITY) -> np.ndarray:
+def code_error(
+    points: DesignPoints,
+    timing: dict[str, np.ndarray],
+    sigma_counts: np.ndarray,
+    p: float = PRODUCT_PROBABILITY,
+) -> np.ndarray:
     """E[(K̂ − K)²] (counts²): the error of the SAR ADC as drawn converting the products K of a conversion
     (:func:`eda.acim.models.column.product_count_pmf`: the group's columns share their rows' input bits) with
     Gaussian analog noise σ (counts). ``p`` is kept for the call signature (the distribution sets it).
@@ -140,16 +175,24 @@ def code_error(points: DesignPoints, timing: dict[str, np.ndarray], sigma_counts
     Points are evaluated once per distinct (N, G, B, D0, g to 1e-5, σ to 1e-4).
     """
     sigma = np.broadcast_to(np.asarray(sigma_counts, dtype=float), (len(points),))
-    keys = zip(points.caps_per_column.tolist(), points.cols_per_adc.tolist(), points.adc_bits.tolist(),
-               np.asarray(timing["level_window_offset"]).tolist(), np.round(timing["level_dac_gain"], 5).tolist(),
-               np.round(sigma, 4).tolist(), strict=True)
-    return np.array([_code_error(int(n), int(k), int(b), float(d0), float(g), float(s))
-                     for n, k, b, d0, g, s in keys])
+    keys = zip(
+        points.caps_per_column.tolist(),
+        points.cols_per_adc.tolist(),
+        points.adc_bits.tolist(),
+        np.asarray(timing["level_window_offset"]).tolist(),
+        np.round(timing["level_dac_gain"], 5).tolist(),
+        np.round(sigma, 4).tolist(),
+        strict=True,
+    )
+    return np.array(
+        [_code_error(int(n), int(k), int(b), float(d0), float(g), float(s)) for n, k, b, d0, g, s in keys]
+    )
 
 
 @lru_cache(maxsize=100_000)
-def _code_error(caps_per_column: int, cols_per_adc: int, bits: int, offset: float, gain: float,
-                sigma: float) -> float:
+def _code_error(
+    caps_per_column: int, cols_per_adc: int, bits: int, offset: float, gain: float, sigma: float
+) -> float:
     from eda.acim.models.column import product_count_pmf
 
     x, w = np.polynomial.hermite_e.hermegauss(9)
@@ -172,9 +215,13 @@ def _code_error(caps_per_column: int, cols_per_adc: int, bits: int, offset: floa
     return float(min(np.sum(weight * (estimate - kk) ** 2), spread))
 
 
-def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-                    p: float = PRODUCT_PROBABILITY, timing: dict[str, np.ndarray] | None = None
-                    ) -> dict[str, np.ndarray]:
+def noise_variances(
+    points: DesignPoints,
+    tech: ModelTech,
+    geometry: dict[str, np.ndarray],
+    p: float = PRODUCT_PROBABILITY,
+    timing: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Per-point output-voltage noise variances (V²) of one bit-plane, by source, plus the step Δ (V).
 
     ``timing`` (:func:`eda.acim.models.throughput.timing_model`) carries the column's levels. Returns keys
@@ -194,7 +241,9 @@ def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, n
     kt_over_c = tech.kT / (c_total * 1e-15)
     cap_area_um2 = c_u / tech.cap_density_fF_per_um2
     sigma_rel = tech.cap_matching_pct_um * 1e-2 / np.sqrt(cap_area_um2)
-    mismatch = _expected_mismatch_variance(points.caps_per_conversion, c_eff, c_total, sigma_rel, c_u, level, 1 - p)
+    mismatch = _expected_mismatch_variance(
+        points.caps_per_conversion, c_eff, c_total, sigma_rel, c_u, level, 1 - p
+    )
     sigma_vth = tech.avt_mV_um * 1e-3 / np.sqrt(tech.switch_gate_area_um2)
     level_var = n * (1 - p) * (sigma_vth * c_eff / c_total) ** 2
     sigma_q_fC = 0.5 * tech.gate_cap_fF_per_um2 * tech.switch_gate_area_um2 * sigma_vth
@@ -216,8 +265,9 @@ def noise_variances(points: DesignPoints, tech: ModelTech, geometry: dict[str, n
     return parts
 
 
-def integer_quantisation_error(lsb_counts: np.ndarray, sigma_counts: np.ndarray,
-                               exact_below: float = 64.0) -> np.ndarray:
+def integer_quantisation_error(
+    lsb_counts: np.ndarray, sigma_counts: np.ndarray, exact_below: float = 64.0
+) -> np.ndarray:
     """E[(Q(K + n) − K)²]: error variance (counts²) of converting an integer partial sum K with Gaussian
     analog noise n ~ N(0, σ²) by a quantiser of step Δ (counts).
 
@@ -253,6 +303,7 @@ def integer_quantisation_error(lsb_counts: np.ndarray, sigma_counts: np.ndarray,
 
 def product_variance(input_bits: np.ndarray, weight_bits: np.ndarray) -> np.ndarray:
     """Var(X·W) for independent uniform unsigned integers of the given widths."""
+
     def moments(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         levels = 2.0 ** bits.astype(float)
         mean = (levels - 1) / 2
@@ -269,8 +320,12 @@ def plane_weight_sum(bits: np.ndarray) -> np.ndarray:
     return (4.0 ** bits.astype(float) - 1) / 3
 
 
-def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-              timing: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def snr_model(
+    points: DesignPoints,
+    tech: ModelTech,
+    geometry: dict[str, np.ndarray],
+    timing: dict[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Analog SNR, SQNR and total SNR (dB) of the multi-bit dot product, and the binary-plane analog SNR.
 
     The quantiser is the SAR ADC as drawn (:mod:`eda.acim.models.column`): one code per 1/g products, a
@@ -289,7 +344,9 @@ def snr_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndar
         timing = timing_model(points, tech, geometry)
     lsb_counts = 1.0 / timing["level_dac_gain"]
     signal = points.rows * points.cols_per_adc * product_variance(points.input_bits, points.weight_bits)
-    gain = points.local_array_size * plane_weight_sum(points.input_bits) * plane_weight_sum(points.weight_bits)
+    gain = (
+        points.local_array_size * plane_weight_sum(points.input_bits) * plane_weight_sum(points.weight_bits)
+    )
     snr_a = signal / (gain * analog_counts)
     floor = signal / (gain * 10 ** (SNR_CEILING_DB / 10))
     quant = code_error(points, timing, np.zeros_like(lsb_counts), p)

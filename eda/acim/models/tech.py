@@ -116,10 +116,12 @@ class ModelTech:
         without its characterisation), so no NaN reaches a result."""
         missing = self.missing_fields()
         if missing:
-            raise SpecError(f"the model technology '{self.name}' ({self.corner}) lacks {', '.join(missing)}",
-                            hint="load it with eda.acim.models.area.library_tech (tech.yaml plus the "
-                                 "characterisation), or run `eda acim characterize --out "
-                                 "<library>/characterization`")
+            raise SpecError(
+                f"the model technology '{self.name}' ({self.corner}) lacks {', '.join(missing)}",
+                hint="load it with eda.acim.models.area.library_tech (tech.yaml plus the "
+                "characterisation), or run `eda acim characterize --out "
+                "<library>/characterization`",
+            )
 
     # -- tables ------------------------------------------------------------------------------------
     def charge_level(self, precharge_ns: np.ndarray | float) -> np.ndarray:
@@ -169,7 +171,9 @@ class ModelTech:
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise SpecError(f"cannot read technology file {path}: {exc}", hint="check the library path") from None
+            raise SpecError(
+                f"cannot read technology file {path}: {exc}", hint="check the library path"
+            ) from None
         return replace(base or cls(), **_tech_overrides(data))
 
     @classmethod
@@ -178,8 +182,10 @@ class ModelTech:
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise SpecError(f"cannot read characterisation file {path}: {exc}",
-                            hint="run `eda acim characterize --out <library>/characterization`") from None
+            raise SpecError(
+                f"cannot read characterisation file {path}: {exc}",
+                hint="run `eda acim characterize --out <library>/characterization`",
+            ) from None
         return replace(base or cls(), **_characterization_fields(data))
 
 
@@ -199,8 +205,12 @@ def _tech_overrides(data: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if isinstance(data.get("name"), str):
         out["name"] = data["name"]
-    for key, target in (("feature_nm", "feature_nm"), ("node_nm", "feature_nm"), ("vdd", "vdd_V"),
-                        ("vdd_V", "vdd_V")):
+    for key, target in (
+        ("feature_nm", "feature_nm"),
+        ("node_nm", "feature_nm"),
+        ("vdd", "vdd_V"),
+        ("vdd_V", "vdd_V"),
+    ):
         value = _number(data, key)
         if value is not None:
             out[target] = value
@@ -241,33 +251,48 @@ def _characterization_fields(data: dict[str, Any]) -> dict[str, Any]:
     """Map a characterisation YAML onto :class:`ModelTech` fields."""
     p, bit, comp = data.get("process", {}), data.get("bitcell", {}), data.get("compute", {})
     cmp_, drv, sar = data.get("comparator", {}), data.get("drivers", {}), data.get("sar", {})
-    delay = [(r[0], r[1] if isinstance(r[1], int | float) else math.inf)
-             for r in cmp_.get("delay_ps_energy_fJ_vs_cm", [])]
+    delay = [
+        (r[0], r[1] if isinstance(r[1], int | float) else math.inf)
+        for r in cmp_.get("delay_ps_energy_fJ_vs_cm", [])
+    ]
     out = {
         "corner": str(data.get("corner", "tt")),
         "vdd_V": float(data.get("vdd_V", 1.8)),
         "temperature_K": float(data.get("temperature_C", 27.0)) + 273.15,
-        "cap_density_fF_per_um2": p.get("mim_fF_per_um2"), "cap_perimeter_fF_per_um": p.get("mim_fF_per_um"),
-        "gate_cap_fF_per_um2": p.get("cox_fF_per_um2"), "avt_mV_um": p.get("avt_mV_um"),
+        "cap_density_fF_per_um2": p.get("mim_fF_per_um2"),
+        "cap_perimeter_fF_per_um": p.get("mim_fF_per_um"),
+        "gate_cap_fF_per_um2": p.get("cox_fF_per_um2"),
+        "avt_mV_um": p.get("avt_mV_um"),
         "charge_level_V_vs_ns": _pairs(comp.get("charge_level_V")),
         "ctop_junction_cap_fF": comp.get("ctop_junction_cap_fF"),
-        "lrbl_cell_cap_fF": bit.get("lrbl_junction_cap_fF"), "lrbl_compute_cap_fF": comp.get("lrbl_junction_cap_fF"),
+        "lrbl_cell_cap_fF": bit.get("lrbl_junction_cap_fF"),
+        "lrbl_compute_cap_fF": comp.get("lrbl_junction_cap_fF"),
         "cbl_junction_cap_fF": comp.get("cbl_junction_cap_fF"),
         "read_port_ron_ohm": bit.get("read_port_ohm"),
         "switch_ron_ohm_vs_V": _pairs(comp.get("switch_ron_ohm_vs_V")),
-        "switch_gate_cap_fF": comp.get("sh_gate_cap_fF"), "precharge_gate_cap_fF": comp.get("pchb_gate_cap_fF"),
+        "switch_gate_cap_fF": comp.get("sh_gate_cap_fF"),
+        "precharge_gate_cap_fF": comp.get("pchb_gate_cap_fF"),
         "switch_channel_cap_fF": comp.get("sh_channel_cap_fF"),
         "switch_gate_area_um2": comp.get("switch_gate_area_um2"),
-        "injection_fC_at_0V": comp.get("injection_fC_at_0V"), "injection_fC_at_level": comp.get("injection_fC_at_level"),
+        "injection_fC_at_0V": comp.get("injection_fC_at_0V"),
+        "injection_fC_at_level": comp.get("injection_fC_at_level"),
         "wordline_gate_cap_fF_per_cell": bit.get("rwl_gate_cap_fF"),
-        "wordline_driver_ohm": drv.get("row_driver_ohm"), "row_driver_energy_fJ": drv.get("row_driver_energy_fJ"),
+        "wordline_driver_ohm": drv.get("row_driver_ohm"),
+        "row_driver_energy_fJ": drv.get("row_driver_energy_fJ"),
         "row_driver_delay_ps": drv.get("row_driver_intrinsic_delay_ps"),
         "ctrl_driver_delay_ps": drv.get("ctrl_driver_intrinsic_delay_ps"),
-        "ctrl_driver_ohm": drv.get("ctrl_driver_ohm"), "ctrl_driver_energy_fJ": drv.get("ctrl_driver_energy_fJ"),
-        "comparator_delay_ps_vs_cm": tuple(delay), "comparator_energy_fJ": cmp_.get("energy_fJ"),
-        "comparator_offset_mV": cmp_.get("offset_sigma_mV"), "comparator_input_cap_fF": cmp_.get("input_cap_fF"),
-        "sar_energy_per_edge_fJ": sar.get("energy_per_edge_fJ"), "sar_clk_to_q_ps": sar.get("clk_to_q_ps"),
+        "ctrl_driver_ohm": drv.get("ctrl_driver_ohm"),
+        "ctrl_driver_energy_fJ": drv.get("ctrl_driver_energy_fJ"),
+        "comparator_delay_ps_vs_cm": tuple(delay),
+        "comparator_energy_fJ": cmp_.get("energy_fJ"),
+        "comparator_offset_mV": cmp_.get("offset_sigma_mV"),
+        "comparator_input_cap_fF": cmp_.get("input_cap_fF"),
+        "sar_energy_per_edge_fJ": sar.get("energy_per_edge_fJ"),
+        "sar_clk_to_q_ps": sar.get("clk_to_q_ps"),
         "full_adder_energy_fJ": data.get("full_adder_energy_fJ"),
     }
-    return {k: (float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
-            for k, v in out.items() if v is not None}
+    return {
+        k: (float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
+        for k, v in out.items()
+        if v is not None
+    }

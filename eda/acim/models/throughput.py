@@ -45,8 +45,9 @@ from eda.acim.models.tech import ModelTech
 __all__ = ["time_constants", "dac_step_fraction", "settling_time", "timing_model"]
 
 
-def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray],
-                   levels: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def time_constants(
+    points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray], levels: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Time constants (s): ``tau_charge_s`` (evaluate), ``tau_share_s`` (common mode), ``tau_dac_s``,
     ``tau_wordline_s``."""
     n = points.caps_per_column.astype(float)
@@ -67,26 +68,35 @@ def time_constants(points: DesignPoints, tech: ModelTech, geometry: dict[str, np
     c_ctrl = (geometry["control_cap_fF"] + points.cols * tech.switch_gate_cap_fF) * 1e-15
     tau_ctrl = tech.ctrl_driver_ohm * c_ctrl + geometry["wordline_res_ohm"] * c_ctrl / 2
     tau_join = r_share * c_column
-    return {"tau_charge_s": tau_charge, "tau_share_s": tau_share, "tau_dac_s": tau_dac, "tau_wordline_s": tau_wl,
-            "tau_control_s": tau_ctrl, "tau_join_s": tau_join}
+    return {
+        "tau_charge_s": tau_charge,
+        "tau_share_s": tau_share,
+        "tau_dac_s": tau_dac,
+        "tau_wordline_s": tau_wl,
+        "tau_control_s": tau_ctrl,
+        "tau_join_s": tau_join,
+    }
 
 
 def dac_step_fraction(points: DesignPoints) -> np.ndarray:
     """Initial settling error of a DAC step, as a fraction of full scale: the largest bit's capacitors in
     one column (k = min(N, 2^(B-1))) step that column against the other G - 1, k·(G - 1)/2^B; 1 for G = 1."""
     k = np.minimum(points.caps_per_column, 2.0 ** (points.adc_bits - 1))
-    joined = k * (points.cols_per_adc - 1) / 2.0 ** points.adc_bits
+    joined = k * (points.cols_per_adc - 1) / 2.0**points.adc_bits
     return np.where(points.cols_per_adc > 1, joined, 1.0)
 
 
-def settling_time(tau_s: np.ndarray, adc_bits: np.ndarray, initial_error_fraction: np.ndarray | float = 1.0
-                  ) -> np.ndarray:
+def settling_time(
+    tau_s: np.ndarray, adc_bits: np.ndarray, initial_error_fraction: np.ndarray | float = 1.0
+) -> np.ndarray:
     """Time (s) for a single-pole response to settle within half an LSB (1/2^(B+1) of full scale)."""
     ratio = np.maximum(np.asarray(initial_error_fraction, dtype=float) * 2.0 ** (adc_bits + 1), 1.0)
     return tau_s * np.log(ratio)
 
 
-def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def timing_model(
+    points: DesignPoints, tech: ModelTech, geometry: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Phase plan, cycle time, throughput (TOPS), the column's levels and the clock constraint."""
     period = 1.0 / (points.clock_MHz * 1e6)
     # EN stays on through precharge and evaluate: the level is reached after both (evaluate found first
@@ -106,8 +116,10 @@ def timing_model(points: DesignPoints, tech: ModelTech, geometry: dict[str, np.n
     spread = np.sqrt(n * PRODUCT_PROBABILITY * (1 - PRODUCT_PROBABILITY)) / points.caps_per_conversion
     t_join = np.where(points.cols_per_adc > 1, settling_time(tau["tau_join_s"], points.adc_bits, spread), 0.0)
     t_share = t_control + np.maximum(settling_time(tau["tau_share_s"], points.adc_bits), t_join)
-    t_dac = settling_time(tau["tau_dac_s"], points.adc_bits, dac_step_fraction(points)) + \
-        tech.sar_clk_to_q_ps * 1e-12
+    t_dac = (
+        settling_time(tau["tau_dac_s"], points.adc_bits, dac_step_fraction(points))
+        + tech.sar_clk_to_q_ps * 1e-12
+    )
     t_decide = tech.comparator_delay_ps(levels["vref_V"]) * 1e-12
 
     def periods(t: np.ndarray) -> np.ndarray:

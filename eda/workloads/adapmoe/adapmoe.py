@@ -32,8 +32,19 @@ import numpy as np
 
 from eda.errors import SpecError
 
-__all__ = ["MoETrace", "Policy", "LatencyModel", "SimResult", "LayerStats", "simulate", "simulate_layer",
-           "allocate_cache_dp", "threshold_for_reduction", "threshold_for_quality", "run_ladder"]
+__all__ = [
+    "MoETrace",
+    "Policy",
+    "LatencyModel",
+    "SimResult",
+    "LayerStats",
+    "simulate",
+    "simulate_layer",
+    "allocate_cache_dp",
+    "threshold_for_reduction",
+    "threshold_for_quality",
+    "run_ladder",
+]
 
 
 @dataclass
@@ -74,8 +85,12 @@ class MoETrace:
 
     def slice(self, start: int, stop: int) -> MoETrace:
         """Tokens ``start:stop`` of the trace."""
-        return replace(self, experts=self.experts[start:stop], weights=self.weights[start:stop],
-                       predicted=self.predicted[start:stop])
+        return replace(
+            self,
+            experts=self.experts[start:stop],
+            weights=self.weights[start:stop],
+            predicted=self.predicted[start:stop],
+        )
 
     def keep_second(self, threshold: float) -> np.ndarray:
         """``(T, L)`` bool: whether adaptive gating keeps the second expert (``H_l w2^2 >= T``)."""
@@ -151,8 +166,12 @@ class SimResult:
 
     def summary(self) -> dict[str, float]:
         """The headline numbers."""
-        return {"activated_experts_per_token": self.activated_per_token, "hit_rate": self.hit_rate,
-                "loads_per_token": self.loads_per_token, "latency_per_token_s": self.latency_per_token_s}
+        return {
+            "activated_experts_per_token": self.activated_per_token,
+            "hit_rate": self.hit_rate,
+            "loads_per_token": self.loads_per_token,
+            "latency_per_token_s": self.latency_per_token_s,
+        }
 
 
 class _LayerCache:
@@ -191,7 +210,11 @@ def simulate(trace: MoETrace, policy: Policy, timing: LatencyModel | None = None
     if len(policy.cache_sizes) != trace.layers:
         raise SpecError(f"policy has {len(policy.cache_sizes)} cache sizes, the trace {trace.layers} layers")
     caches = [_LayerCache(size) for size in policy.cache_sizes]
-    keep = trace.keep_second(policy.threshold) if policy.threshold > 0 else np.ones((trace.tokens, trace.layers), bool)
+    keep = (
+        trace.keep_second(policy.threshold)
+        if policy.threshold > 0
+        else np.ones((trace.tokens, trace.layers), bool)
+    )
     stats = [LayerStats() for _ in range(trace.layers)]
     now = link_free = 0.0
     for t in range(trace.tokens):
@@ -225,8 +248,9 @@ def simulate(trace: MoETrace, policy: Policy, timing: LatencyModel | None = None
     return SimResult(tokens=trace.tokens, layers=stats, latency_s=now)
 
 
-def simulate_layer(trace: MoETrace, layer: int, cache_size: int, threshold: float = 0.0,
-                   prefetch: bool = False) -> LayerStats:
+def simulate_layer(
+    trace: MoETrace, layer: int, cache_size: int, threshold: float = 0.0, prefetch: bool = False
+) -> LayerStats:
     """Cache counts of one layer alone (its cache contents do not depend on timing or other layers)."""
     keep = trace.keep_second(threshold) if threshold > 0 else np.ones((trace.tokens, trace.layers), bool)
     cache = _LayerCache(cache_size)
@@ -251,8 +275,13 @@ def simulate_layer(trace: MoETrace, layer: int, cache_size: int, threshold: floa
     return stats
 
 
-def allocate_cache_dp(trace: MoETrace, total_slots: int, threshold: float = 0.0, prefetch: bool = False,
-                      max_per_layer: int | None = None) -> tuple[int, ...]:
+def allocate_cache_dp(
+    trace: MoETrace,
+    total_slots: int,
+    threshold: float = 0.0,
+    prefetch: bool = False,
+    max_per_layer: int | None = None,
+) -> tuple[int, ...]:
     """Cache slots per layer minimising the demand (critical-path) loads, ``sum = total_slots`` (exact DP).
 
     Each layer's curve ``misses_l(c)`` for ``c = 0..max_per_layer`` is counted by :func:`simulate_layer`
@@ -261,8 +290,13 @@ def allocate_cache_dp(trace: MoETrace, total_slots: int, threshold: float = 0.0,
     on timing, so the split is optimal for the demand-miss count of ``trace`` exactly.
     """
     cap = min(trace.num_experts, total_slots) if max_per_layer is None else max_per_layer
-    curves = np.array([[simulate_layer(trace, layer, c, threshold, prefetch).demand_loads
-                        for c in range(cap + 1)] for layer in range(trace.layers)], dtype=float)
+    curves = np.array(
+        [
+            [simulate_layer(trace, layer, c, threshold, prefetch).demand_loads for c in range(cap + 1)]
+            for layer in range(trace.layers)
+        ],
+        dtype=float,
+    )
     if total_slots > cap * trace.layers:
         raise SpecError(f"{total_slots} slots exceed {trace.layers} layers x {cap} experts")
     inf = float("inf")
@@ -293,8 +327,9 @@ def threshold_for_reduction(trace: MoETrace, reduction: float) -> float:
     return float(np.quantile(scores, min(1.0, 2 * reduction)))
 
 
-def threshold_for_quality(trace: MoETrace, loss_increase: Callable[[np.ndarray], float], budget: float,
-                          candidates: int = 21) -> tuple[float, float]:
+def threshold_for_quality(
+    trace: MoETrace, loss_increase: Callable[[np.ndarray], float], budget: float, candidates: int = 21
+) -> tuple[float, float]:
     """The largest gating threshold whose *measured* quality cost stays within ``budget``.
 
     ``loss_increase(keep)`` measures the held-out loss increase (e.g. nats per token) when the second
@@ -312,9 +347,14 @@ def threshold_for_quality(trace: MoETrace, loss_increase: Callable[[np.ndarray],
     return best
 
 
-def run_ladder(trace: MoETrace, slots_per_layer: int, reduction: float = 0.25,
-               timing: LatencyModel | None = None, calibration_fraction: float = 0.5,
-               threshold: float | None = None) -> dict[str, SimResult]:
+def run_ladder(
+    trace: MoETrace,
+    slots_per_layer: int,
+    reduction: float = 0.25,
+    timing: LatencyModel | None = None,
+    calibration_fraction: float = 0.5,
+    threshold: float | None = None,
+) -> dict[str, SimResult]:
     """Baseline LRU, + adaptive gating, + prefetch, + DP allocation, evaluated on the trace's second part.
 
     The threshold (``threshold`` if given, e.g. from :func:`threshold_for_quality` on the calibration
@@ -329,7 +369,10 @@ def run_ladder(trace: MoETrace, slots_per_layer: int, reduction: float = 0.25,
     if threshold is None:
         threshold = threshold_for_reduction(calib, reduction)
     dp_sizes = allocate_cache_dp(calib, slots_per_layer * trace.layers, threshold, True)
-    policies = {"lru": Policy(uniform), "gating": Policy(uniform, threshold),
-                "gating+prefetch": Policy(uniform, threshold, True),
-                "gating+prefetch+dp": Policy(dp_sizes, threshold, True)}
+    policies = {
+        "lru": Policy(uniform),
+        "gating": Policy(uniform, threshold),
+        "gating+prefetch": Policy(uniform, threshold, True),
+        "gating+prefetch+dp": Policy(dp_sizes, threshold, True),
+    }
     return {name: simulate(test, policy, timing) for name, policy in policies.items()}

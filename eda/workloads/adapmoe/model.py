@@ -30,8 +30,15 @@ from torch import nn
 
 from eda.workloads.adapmoe.adapmoe import MoETrace
 
-__all__ = ["load_corpus", "encode", "MoEConfig", "MoELanguageModel", "train_moe", "extract_trace",
-           "held_out_loss"]
+__all__ = [
+    "load_corpus",
+    "encode",
+    "MoEConfig",
+    "MoELanguageModel",
+    "train_moe",
+    "extract_trace",
+    "held_out_loss",
+]
 
 
 def load_corpus() -> str:
@@ -88,8 +95,17 @@ class _MoE(nn.Module):
             out = (1 - w2) * e1 + w2 * e2
         else:
             out = weights[:, :1] * e1 + weights[:, 1:2] * e2
-        balance = probs.shape[-1] * (probs.mean(0) * nn.functional.one_hot(top_i[:, 0], probs.shape[-1]).float().mean(0)).sum()
-        return out.reshape(x.shape), {"top_i": top_i, "weights": weights, "e1": e1, "e2": e2, "balance": balance}
+        balance = (
+            probs.shape[-1]
+            * (probs.mean(0) * nn.functional.one_hot(top_i[:, 0], probs.shape[-1]).float().mean(0)).sum()
+        )
+        return out.reshape(x.shape), {
+            "top_i": top_i,
+            "weights": weights,
+            "e1": e1,
+            "e2": e2,
+            "balance": balance,
+        }
 
 
 class _Block(nn.Module):
@@ -140,13 +156,19 @@ class MoELanguageModel(nn.Module):
 
 def _batches(data: torch.Tensor, context: int, batch: int, gen: torch.Generator):
     starts = torch.randint(0, len(data) - context - 1, (batch,), generator=gen)
-    x = torch.stack([data[s:s + context] for s in starts])
-    y = torch.stack([data[s + 1:s + context + 1] for s in starts])
+    x = torch.stack([data[s : s + context] for s in starts])
+    y = torch.stack([data[s + 1 : s + context + 1] for s in starts])
     return x, y
 
 
-def train_moe(cfg: MoEConfig | None = None, steps: int = 400, batch: int = 32, lr: float = 3e-3,
-              seed: int = 0, text: str | None = None) -> tuple[MoELanguageModel, torch.Tensor]:
+def train_moe(
+    cfg: MoEConfig | None = None,
+    steps: int = 400,
+    batch: int = 32,
+    lr: float = 3e-3,
+    seed: int = 0,
+    text: str | None = None,
+) -> tuple[MoELanguageModel, torch.Tensor]:
     """Train on the first 90% of the corpus; returns the model and the held-out 10% as byte ids."""
     cfg = cfg or MoEConfig()
     torch.manual_seed(seed)
@@ -170,7 +192,7 @@ def _windows(held_out: torch.Tensor, context: int, tokens: int) -> tuple[torch.T
     usable = held_out[: n * context + 1]
     n = (len(usable) - 1) // context
     x = usable[: n * context].reshape(n, context)
-    y = usable[1: n * context + 1].reshape(n, context)
+    y = usable[1 : n * context + 1].reshape(n, context)
     return x, y
 
 
@@ -193,13 +215,24 @@ def extract_trace(model: MoELanguageModel, held_out: torch.Tensor, tokens: int =
             hidden = records[layer]["pre_hidden"].reshape(-1, cfg.dim)
             predicted[:, layer] = block.moe.router(block.ln2(hidden)).argmax(-1).numpy()
     model.zero_grad()
-    return MoETrace(experts.astype(np.int64), weights.astype(np.float64), predicted,
-                    np.asarray(sensitivity), cfg.experts, source="moe-charlm(pydoc topics)")
+    return MoETrace(
+        experts.astype(np.int64),
+        weights.astype(np.float64),
+        predicted,
+        np.asarray(sensitivity),
+        cfg.experts,
+        source="moe-charlm(pydoc topics)",
+    )
 
 
 @torch.no_grad()
-def held_out_loss(model: MoELanguageModel, held_out: torch.Tensor, keep_second: np.ndarray | None = None,
-                  tokens: int = 2048, per_token: bool = False) -> float | np.ndarray:
+def held_out_loss(
+    model: MoELanguageModel,
+    held_out: torch.Tensor,
+    keep_second: np.ndarray | None = None,
+    tokens: int = 2048,
+    per_token: bool = False,
+) -> float | np.ndarray:
     """Mean cross-entropy (nats per character) on held-out text; ``keep_second`` is ``(T, L)`` bool in
     trace order (as from :meth:`MoETrace.keep_second`), ``None`` = always top-2. ``per_token``: the
     cross-entropy of every token instead, in trace order."""

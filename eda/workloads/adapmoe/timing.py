@@ -44,15 +44,20 @@ class DeviceFigures:
 #: 4096; k, v: 4096 x 1024) and router (4096 x 8) are 84 MB.
 RTX4090_PCIE4_MIXTRAL = DeviceFigures(
     name="Mixtral-8x7B fp16, RTX 4090 (1008 GB/s), experts over PCIe 4.0 x16 (31.5 GB/s)",
-    memory_bytes_per_s=1008e9, link_bytes_per_s=31.5e9,
-    expert_bytes=3 * 4096 * 14336 * 2, layer_bytes=(2 * 4096 * 4096 + 2 * 4096 * 1024 + 4096 * 8) * 2)
+    memory_bytes_per_s=1008e9,
+    link_bytes_per_s=31.5e9,
+    expert_bytes=3 * 4096 * 14336 * 2,
+    layer_bytes=(2 * 4096 * 4096 + 2 * 4096 * 1024 + 4096 * 8) * 2,
+)
 
 
 def latency_from_device(device: DeviceFigures) -> LatencyModel:
     """Memory-bound decoding times from stated figures (seconds)."""
-    return LatencyModel(t_layer_s=device.layer_bytes / device.memory_bytes_per_s,
-                        t_expert_s=device.expert_bytes / device.memory_bytes_per_s,
-                        t_load_s=device.expert_bytes / device.link_bytes_per_s)
+    return LatencyModel(
+        t_layer_s=device.layer_bytes / device.memory_bytes_per_s,
+        t_expert_s=device.expert_bytes / device.memory_bytes_per_s,
+        t_load_s=device.expert_bytes / device.link_bytes_per_s,
+    )
 
 
 def _matvec_seconds(shapes: list[tuple[int, int]], repeats: int) -> float:
@@ -94,11 +99,18 @@ def _cold_read_seconds(nbytes: int, repeats: int, directory: str | None) -> floa
     return float(np.median(spans))
 
 
-def measure_latency(expert_shapes: list[tuple[int, int]], layer_shapes: list[tuple[int, int]],
-                    bytes_per_weight: int = 4, repeats: int = 20, directory: str | None = None) -> LatencyModel:
+def measure_latency(
+    expert_shapes: list[tuple[int, int]],
+    layer_shapes: list[tuple[int, int]],
+    bytes_per_weight: int = 4,
+    repeats: int = 20,
+    directory: str | None = None,
+) -> LatencyModel:
     """Times measured on this machine for experts of ``expert_shapes`` matrices and a layer whose non-expert
     part has ``layer_shapes`` matrices; loads read ``bytes_per_weight`` per expert weight from storage."""
     expert_bytes = bytes_per_weight * sum(k * n for k, n in expert_shapes)
-    return LatencyModel(t_layer_s=_matvec_seconds(layer_shapes, repeats),
-                        t_expert_s=_matvec_seconds(expert_shapes, repeats),
-                        t_load_s=_cold_read_seconds(expert_bytes, max(3, repeats // 4), directory))
+    return LatencyModel(
+        t_layer_s=_matvec_seconds(layer_shapes, repeats),
+        t_expert_s=_matvec_seconds(expert_shapes, repeats),
+        t_load_s=_cold_read_seconds(expert_bytes, max(3, repeats // 4), directory),
+    )

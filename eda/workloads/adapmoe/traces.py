@@ -63,13 +63,24 @@ def generate_trace(params: GeneratorParams | None = None, seed: int = 0) -> MoET
                 experts[t, layer] = rng.choice(E, size=2, replace=False, p=popularity / popularity.sum())
     w2 = 0.5 * rng.beta(*p.w2_beta, size=(T, L))
     weights = np.stack([1.0 - w2, w2], axis=-1)
-    predicted = np.where(rng.random((T, L)) < accuracy[None, :], experts[:, :, 0], rng.integers(0, E, size=(T, L)))
+    predicted = np.where(
+        rng.random((T, L)) < accuracy[None, :], experts[:, :, 0], rng.integers(0, E, size=(T, L))
+    )
     predicted[:, 0] = -1
     return MoETrace(experts, weights, predicted, sensitivity, E, source=f"generator(seed={seed})")
 
 
-def moe_workload(trace: MoETrace, hidden: int, ffn: int, *, tokens: int | None = None, threshold: float = 0.0,
-                 name: str = "adapmoe", weight_bits: int = 8, activation_bits: int = 8):
+def moe_workload(
+    trace: MoETrace,
+    hidden: int,
+    ffn: int,
+    *,
+    tokens: int | None = None,
+    threshold: float = 0.0,
+    name: str = "adapmoe",
+    weight_bits: int = 8,
+    activation_bits: int = 8,
+):
     """A Workload: per layer, a router GEMM and ``num_experts`` expert FFNs (up and down projections).
 
     The time trace has one phase per token listing, layer by layer, the router and the experts that ran
@@ -80,12 +91,29 @@ def moe_workload(trace: MoETrace, hidden: int, ffn: int, *, tokens: int | None =
 
     layers: list[LayerRecord] = []
     for layer in range(trace.layers):
-        layers.append(LayerRecord.gemm(f"l{layer}.router", 1, hidden, trace.num_experts,
-                                       weight_bits=weight_bits, activation_bits=activation_bits))
+        layers.append(
+            LayerRecord.gemm(
+                f"l{layer}.router",
+                1,
+                hidden,
+                trace.num_experts,
+                weight_bits=weight_bits,
+                activation_bits=activation_bits,
+            )
+        )
         for expert in range(trace.num_experts):
             for part, k, n in (("up", hidden, ffn), ("down", ffn, hidden)):
-                layers.append(LayerRecord.gemm(f"l{layer}.e{expert}.{part}", 1, k, n, expert_id=expert,
-                                               weight_bits=weight_bits, activation_bits=activation_bits))
+                layers.append(
+                    LayerRecord.gemm(
+                        f"l{layer}.e{expert}.{part}",
+                        1,
+                        k,
+                        n,
+                        expert_id=expert,
+                        weight_bits=weight_bits,
+                        activation_bits=activation_bits,
+                    )
+                )
     keep = trace.keep_second(threshold) if threshold > 0 else np.ones((trace.tokens, trace.layers), bool)
     phases = []
     for t in range(min(trace.tokens, tokens or trace.tokens)):
@@ -97,6 +125,14 @@ def moe_workload(trace: MoETrace, hidden: int, ffn: int, *, tokens: int | None =
                 names += [f"l{layer}.e{int(expert)}.up", f"l{layer}.e{int(expert)}.down"]
         phases.append(TracePhase(f"token{t}", names))
     activated = float(keep[: len(phases)].sum() + keep[: len(phases)].size) / max(len(phases), 1)
-    return Workload(name=name, layers=layers, trace=phases,
-                    meta={"method": "adapmoe", "trace_source": trace.source, "threshold": threshold,
-                          "activated_experts_per_token": activated})
+    return Workload(
+        name=name,
+        layers=layers,
+        trace=phases,
+        meta={
+            "method": "adapmoe",
+            "trace_source": trace.source,
+            "threshold": threshold,
+            "activated_experts_per_token": activated,
+        },
+    )

@@ -28,9 +28,21 @@ from torch import nn
 
 from eda.workloads.chatemg.generator import INTENTS, GeneratorConfig, make_session, quantise, session_windows
 
-__all__ = ["EmgGPTConfig", "EmgGPT", "train_emg_gpt", "generate", "window_features", "train_classifier",
-           "AugmentationResult", "AugmentationSetup", "prepare_augmentation", "augmentation_trial",
-           "augmentation_experiment", "gain_statistics", "inference_workload"]
+__all__ = [
+    "EmgGPTConfig",
+    "EmgGPT",
+    "train_emg_gpt",
+    "generate",
+    "window_features",
+    "train_classifier",
+    "AugmentationResult",
+    "AugmentationSetup",
+    "prepare_augmentation",
+    "augmentation_trial",
+    "augmentation_experiment",
+    "gain_statistics",
+    "inference_workload",
+]
 
 
 @dataclass(frozen=True)
@@ -54,8 +66,9 @@ class EmgGPT(nn.Module):
         self.cfg = cfg
         self.token = nn.Embedding(cfg.channels * cfg.vocab, cfg.dim)  # one table per channel
         self.pos = nn.Embedding(cfg.steps, cfg.dim)
-        layer = nn.TransformerEncoderLayer(cfg.dim, cfg.heads, 4 * cfg.dim, dropout=0.0, batch_first=True,
-                                           norm_first=True)
+        layer = nn.TransformerEncoderLayer(
+            cfg.dim, cfg.heads, 4 * cfg.dim, dropout=0.0, batch_first=True, norm_first=True
+        )
         self.body = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
         self.channel = nn.Embedding(cfg.channels, cfg.dim)
         self.norm = nn.LayerNorm(cfg.dim)
@@ -72,8 +85,14 @@ class EmgGPT(nn.Module):
         return self.out(self.norm(h))
 
 
-def train_emg_gpt(windows_uv: np.ndarray, cfg: EmgGPTConfig | None = None, steps: int = 300, batch: int = 32,
-                  lr: float = 2e-3, seed: int = 0) -> EmgGPT:
+def train_emg_gpt(
+    windows_uv: np.ndarray,
+    cfg: EmgGPTConfig | None = None,
+    steps: int = 300,
+    batch: int = 32,
+    lr: float = 2e-3,
+    seed: int = 0,
+) -> EmgGPT:
     """Next-step cross-entropy on quantised windows ``(N, T, C)`` (µV envelopes)."""
     cfg = cfg or EmgGPTConfig()
     torch.manual_seed(seed)
@@ -93,8 +112,14 @@ def train_emg_gpt(windows_uv: np.ndarray, cfg: EmgGPTConfig | None = None, steps
 
 
 @torch.no_grad()
-def generate(model: EmgGPT, prompt_uv: np.ndarray, total_steps: int, samples: int = 1, temperature: float = 1.0,
-             seed: int = 0) -> np.ndarray:
+def generate(
+    model: EmgGPT,
+    prompt_uv: np.ndarray,
+    total_steps: int,
+    samples: int = 1,
+    temperature: float = 1.0,
+    seed: int = 0,
+) -> np.ndarray:
     """Complete a prompt ``(P, C)`` (µV) to ``total_steps``; returns ``(samples, total_steps, C)`` in µV
     (the prompt part is the quantised prompt)."""
     from eda.workloads.chatemg.generator import dequantise
@@ -103,7 +128,7 @@ def generate(model: EmgGPT, prompt_uv: np.ndarray, total_steps: int, samples: in
     gen = torch.Generator().manual_seed(seed)
     seq = torch.as_tensor(quantise(prompt_uv, cfg.vocab, cfg.max_uv))[None].repeat(samples, 1, 1)
     while seq.shape[1] < total_steps:
-        logits = model(seq[:, -cfg.steps:])[:, -1] / temperature  # (S, C, vocab)
+        logits = model(seq[:, -cfg.steps :])[:, -1] / temperature  # (S, C, vocab)
         probs = torch.softmax(logits, -1).reshape(-1, cfg.vocab)
         nxt = torch.multinomial(probs, 1, generator=gen).reshape(samples, 1, cfg.channels)
         seq = torch.cat([seq, nxt], 1)
@@ -153,9 +178,17 @@ class AugmentationSetup:
     seed: int
 
 
-def prepare_augmentation(train_sessions: int = 4, new_session: int = 99, prompt_steps: int = 20, window_steps: int = 50,
-                         trials_per_intent: int = 12, gpt_steps: int = 300, cfg: GeneratorConfig | None = None,
-                         model_cfg: EmgGPTConfig | None = None, seed: int = 0) -> AugmentationSetup:
+def prepare_augmentation(
+    train_sessions: int = 4,
+    new_session: int = 99,
+    prompt_steps: int = 20,
+    window_steps: int = 50,
+    trials_per_intent: int = 12,
+    gpt_steps: int = 300,
+    cfg: GeneratorConfig | None = None,
+    model_cfg: EmgGPTConfig | None = None,
+    seed: int = 0,
+) -> AugmentationSetup:
     """Simulate a person's previous sessions and a new one; train the EMG transformer on the previous ones.
 
     Windows are ``window_steps`` envelope steps (0.5 s) from 0.5 s into each trial; prompts are their first
@@ -163,7 +196,10 @@ def prepare_augmentation(train_sessions: int = 4, new_session: int = 99, prompt_
     """
     cfg = cfg or GeneratorConfig()
     length_s = window_steps / cfg.envelope_hz
-    old = [session_windows(make_session(s, trials_per_intent, cfg, seed), 0.5, length_s) for s in range(train_sessions)]
+    old = [
+        session_windows(make_session(s, trials_per_intent, cfg, seed), 0.5, length_s)
+        for s in range(train_sessions)
+    ]
     old_x = np.concatenate([w for w, _ in old])
     old_y = np.concatenate([y for _, y in old])
     model = train_emg_gpt(old_x, model_cfg or EmgGPTConfig(), steps=gpt_steps, seed=seed)
@@ -171,9 +207,14 @@ def prepare_augmentation(train_sessions: int = 4, new_session: int = 99, prompt_
     return AugmentationSetup(model, old_x, old_y, new_x, new_y, prompt_steps, window_steps, seed)
 
 
-def augmentation_trial(setup: AugmentationSetup, shots: int, synthetic_per_prompt: int = 8, draw: int = 0,
-                       include_prompt: bool = False, synthesize: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None
-                       ) -> AugmentationResult:
+def augmentation_trial(
+    setup: AugmentationSetup,
+    shots: int,
+    synthetic_per_prompt: int = 8,
+    draw: int = 0,
+    include_prompt: bool = False,
+    synthesize: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None,
+) -> AugmentationResult:
     """Draw ``shots`` real windows per intent from the new session (draw number ``draw``), complete their
     prompts into synthetic windows, and score classifiers trained on the real windows alone and with the
     synthetic ones on the rest of the session (also: one trained on the previous sessions only).
@@ -185,7 +226,9 @@ def augmentation_trial(setup: AugmentationSetup, shots: int, synthetic_per_promp
     """
     rng = np.random.default_rng([setup.seed, draw])
     new_y = setup.new_y
-    shot_idx = np.concatenate([rng.choice(np.flatnonzero(new_y == k), shots, replace=False) for k in range(len(INTENTS))])
+    shot_idx = np.concatenate(
+        [rng.choice(np.flatnonzero(new_y == k), shots, replace=False) for k in range(len(INTENTS))]
+    )
     test_mask = np.ones(len(new_y), bool)
     test_mask[shot_idx] = False
     few_x, few_y = setup.new_x[shot_idx], new_y[shot_idx]
@@ -195,10 +238,15 @@ def augmentation_trial(setup: AugmentationSetup, shots: int, synthetic_per_promp
         synth_x, synth_y = synthesize(few_x, few_y, synthetic_per_prompt, base_seed)
     else:
         if include_prompt:
-            synth = [generate(setup.model, x[:p], w, synthetic_per_prompt, seed=base_seed + i) for i, x in enumerate(few_x)]
+            synth = [
+                generate(setup.model, x[:p], w, synthetic_per_prompt, seed=base_seed + i)
+                for i, x in enumerate(few_x)
+            ]
         else:
-            synth = [generate(setup.model, x[:p], p + w, synthetic_per_prompt, seed=base_seed + i)[:, p:]
-                     for i, x in enumerate(few_x)]
+            synth = [
+                generate(setup.model, x[:p], p + w, synthetic_per_prompt, seed=base_seed + i)[:, p:]
+                for i, x in enumerate(few_x)
+            ]
         synth_x = np.concatenate(synth)
         synth_y = np.repeat(few_y, synthetic_per_prompt)
 
@@ -207,18 +255,42 @@ def augmentation_trial(setup: AugmentationSetup, shots: int, synthetic_per_promp
 
     return AugmentationResult(
         few_real=score(train_classifier(few_x, few_y)),
-        few_real_plus_synthetic=score(train_classifier(np.concatenate([few_x, synth_x]), np.concatenate([few_y, synth_y]))),
+        few_real_plus_synthetic=score(
+            train_classifier(np.concatenate([few_x, synth_x]), np.concatenate([few_y, synth_y]))
+        ),
         previous_sessions=score(train_classifier(setup.old_x, setup.old_y)),
-        shots_per_intent=shots, synthetic_per_prompt=synthetic_per_prompt, test_windows=int(test_mask.sum()))
+        shots_per_intent=shots,
+        synthetic_per_prompt=synthetic_per_prompt,
+        test_windows=int(test_mask.sum()),
+    )
 
 
-def augmentation_experiment(train_sessions: int = 4, new_session: int = 99, shots: int = 2, prompt_steps: int = 20,
-                            window_steps: int = 50, synthetic_per_prompt: int = 8, trials_per_intent: int = 12,
-                            gpt_steps: int = 300, cfg: GeneratorConfig | None = None, model_cfg: EmgGPTConfig | None = None,
-                            include_prompt: bool = False, seed: int = 0) -> tuple[AugmentationResult, EmgGPT]:
+def augmentation_experiment(
+    train_sessions: int = 4,
+    new_session: int = 99,
+    shots: int = 2,
+    prompt_steps: int = 20,
+    window_steps: int = 50,
+    synthetic_per_prompt: int = 8,
+    trials_per_intent: int = 12,
+    gpt_steps: int = 300,
+    cfg: GeneratorConfig | None = None,
+    model_cfg: EmgGPTConfig | None = None,
+    include_prompt: bool = False,
+    seed: int = 0,
+) -> tuple[AugmentationResult, EmgGPT]:
     """:func:`prepare_augmentation` then one :func:`augmentation_trial` (draw 0)."""
-    setup = prepare_augmentation(train_sessions, new_session, prompt_steps, window_steps, trials_per_intent, gpt_steps,
-                                 cfg, model_cfg, seed)
+    setup = prepare_augmentation(
+        train_sessions,
+        new_session,
+        prompt_steps,
+        window_steps,
+        trials_per_intent,
+        gpt_steps,
+        cfg,
+        model_cfg,
+        seed,
+    )
     return augmentation_trial(setup, shots, synthetic_per_prompt, 0, include_prompt), setup.model
 
 
@@ -230,28 +302,47 @@ def gain_statistics(gains: np.ndarray, confidence: float = 0.95) -> dict[str, An
     gains = np.asarray(gains, dtype=float)
     mean = float(gains.mean())
     if len(gains) < 2:
-        return {"mean": mean, "low": float("nan"), "high": float("nan"), "n": len(gains), "verdict": "inconclusive"}
+        return {
+            "mean": mean,
+            "low": float("nan"),
+            "high": float("nan"),
+            "n": len(gains),
+            "verdict": "inconclusive",
+        }
     half = float(stats.t.ppf(0.5 + confidence / 2, len(gains) - 1) * gains.std(ddof=1) / np.sqrt(len(gains)))
     low, high = mean - half, mean + half
     verdict = "helps" if low > 0 else "hurts" if high < 0 else "inconclusive"
     return {"mean": mean, "low": low, "high": high, "n": len(gains), "verdict": verdict}
 
 
-def inference_workload(cfg: EmgGPTConfig, context_steps: int = 100, name: str = "chatemg-generate",
-                       weight_bits: int = 8, activation_bits: int = 8):
+def inference_workload(
+    cfg: EmgGPTConfig,
+    context_steps: int = 100,
+    name: str = "chatemg-generate",
+    weight_bits: int = 8,
+    activation_bits: int = 8,
+):
     """One generated time step (all channels) with a KV cache of ``context_steps``: the embedding gathers,
     per block QKV / output projection / FFN GEMMs and attention, and the per-channel output GEMM."""
     from eda.workloads.workload import LayerRecord, Workload
 
     bits = {"weight_bits": weight_bits, "activation_bits": activation_bits}
-    layers = [LayerRecord.embedding("token_embed", cfg.channels * cfg.vocab, cfg.dim, cfg.channels,
-                                    weight_bits=weight_bits)]
+    layers = [
+        LayerRecord.embedding(
+            "token_embed", cfg.channels * cfg.vocab, cfg.dim, cfg.channels, weight_bits=weight_bits
+        )
+    ]
     for i in range(cfg.layers):
-        layers += [LayerRecord.gemm(f"b{i}.qkv", 1, cfg.dim, 3 * cfg.dim, **bits),
-                   LayerRecord.attention(f"b{i}.attn", context_steps, cfg.heads, cfg.dim // cfg.heads, **bits),
-                   LayerRecord.gemm(f"b{i}.proj", 1, cfg.dim, cfg.dim, **bits),
-                   LayerRecord.gemm(f"b{i}.ffn_up", 1, cfg.dim, 4 * cfg.dim, **bits),
-                   LayerRecord.gemm(f"b{i}.ffn_down", 1, 4 * cfg.dim, cfg.dim, **bits)]
+        layers += [
+            LayerRecord.gemm(f"b{i}.qkv", 1, cfg.dim, 3 * cfg.dim, **bits),
+            LayerRecord.attention(f"b{i}.attn", context_steps, cfg.heads, cfg.dim // cfg.heads, **bits),
+            LayerRecord.gemm(f"b{i}.proj", 1, cfg.dim, cfg.dim, **bits),
+            LayerRecord.gemm(f"b{i}.ffn_up", 1, cfg.dim, 4 * cfg.dim, **bits),
+            LayerRecord.gemm(f"b{i}.ffn_down", 1, 4 * cfg.dim, cfg.dim, **bits),
+        ]
     layers.append(LayerRecord.gemm("channel_out", cfg.channels, cfg.dim, cfg.vocab, **bits))
-    return Workload(name=name, layers=layers, meta={"method": "chatemg", "channels": cfg.channels,
-                                                   "vocab": cfg.vocab, "step_rate_hz": 100})
+    return Workload(
+        name=name,
+        layers=layers,
+        meta={"method": "chatemg", "channels": cfg.channels, "vocab": cfg.vocab, "step_rate_hz": 100},
+    )

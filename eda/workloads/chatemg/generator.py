@@ -31,8 +31,15 @@ import numpy as np
 
 from eda.errors import SpecError
 
-__all__ = ["INTENTS", "EmgSession", "GeneratorConfig", "make_session", "session_windows", "quantise",
-           "dequantise"]
+__all__ = [
+    "INTENTS",
+    "EmgSession",
+    "GeneratorConfig",
+    "make_session",
+    "session_windows",
+    "quantise",
+    "dequantise",
+]
 
 #: hand intents and their drive per muscle group (finger flexors, finger extensors, thumb, wrist extensor)
 INTENTS: dict[str, tuple[float, float, float, float]] = {
@@ -72,8 +79,9 @@ def _muap(lam_s: float, fs: int) -> np.ndarray:
     return (t / lam_s) * np.exp(-((t / lam_s) ** 2))
 
 
-def make_session(session: int, trials_per_intent: int = 10, cfg: GeneratorConfig | None = None,
-                 seed: int = 0) -> EmgSession:
+def make_session(
+    session: int, trials_per_intent: int = 10, cfg: GeneratorConfig | None = None, seed: int = 0
+) -> EmgSession:
     """Simulate one session of ``trials_per_intent`` trials of every intent (shuffled order)."""
     cfg = cfg or GeneratorConfig()
     if trials_per_intent < 1:
@@ -123,8 +131,9 @@ def make_session(session: int, trials_per_intent: int = 10, cfg: GeneratorConfig
     return EmgSession(np.stack(envelopes), order.astype(np.int64), session)
 
 
-def session_windows(session: EmgSession, start_s: float = 0.5, length_s: float = 1.0,
-                    envelope_hz: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def session_windows(
+    session: EmgSession, start_s: float = 0.5, length_s: float = 1.0, envelope_hz: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
     """Steady-state windows ``(trials, steps, channels)`` cut from each trial, and their labels."""
     a, b = int(start_s * envelope_hz), int((start_s + length_s) * envelope_hz)
     if b > session.envelopes.shape[1]:

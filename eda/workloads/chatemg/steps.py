@@ -20,8 +20,12 @@ __all__ = ["ChatEMGParams", "run_chatemg", "ChatEMGStep"]
 
 
 class ChatEMGParams(StepParams):
-    seeds: list[int] = Field([0, 1, 2], min_length=1, max_length=50, description="simulated people (one seed each)")
-    shots: list[int] = Field([1, 2, 4], min_length=1, max_length=10, description="real windows per intent from the new session")
+    seeds: list[int] = Field(
+        [0, 1, 2], min_length=1, max_length=50, description="simulated people (one seed each)"
+    )
+    shots: list[int] = Field(
+        [1, 2, 4], min_length=1, max_length=10, description="real windows per intent from the new session"
+    )
     draws: int = Field(3, ge=1, le=100, description="random choices of those windows per person")
     train_sessions: int = Field(4, ge=1, le=50, description="previous sessions the EMG transformer trains on")
     trials_per_intent: int = Field(12, ge=2, le=200, description="recorded trials per intent and session")
@@ -45,8 +49,12 @@ def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
     runs = []
     with single_thread():
         for seed in p.seeds:
-            setup = prepare_augmentation(train_sessions=p.train_sessions, trials_per_intent=p.trials_per_intent,
-                                         gpt_steps=p.gpt_steps, seed=seed)
+            setup = prepare_augmentation(
+                train_sessions=p.train_sessions,
+                trials_per_intent=p.trials_per_intent,
+                gpt_steps=p.gpt_steps,
+                seed=seed,
+            )
             for shots in p.shots:
                 for draw in range(p.draws):
                     res = augmentation_trial(setup, shots, p.synthetic_per_prompt, draw)
@@ -54,19 +62,30 @@ def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
     statistics, metrics = {}, {}
     for shots in p.shots:
         mine = [r for r in runs if r["shots"] == shots]
-        per_person = [np.mean([r["few_real_plus_synthetic"] - r["few_real"] for r in mine if r["seed"] == seed])
-                      for seed in p.seeds]
+        per_person = [
+            np.mean([r["few_real_plus_synthetic"] - r["few_real"] for r in mine if r["seed"] == seed])
+            for seed in p.seeds
+        ]
         stats = gain_statistics(np.array(per_person))
-        stats.update({key: float(np.mean([r[key] for r in mine]))
-                      for key in ("few_real", "few_real_plus_synthetic", "previous_sessions")})
+        stats.update(
+            {
+                key: float(np.mean([r[key] for r in mine]))
+                for key in ("few_real", "few_real_plus_synthetic", "previous_sessions")
+            }
+        )
         statistics[str(shots)] = stats
         metrics[f"workload__chatemg__gain_{shots}shot"] = stats["mean"]
         metrics[f"workload__chatemg__gain_{shots}shot_ci_low"] = stats["low"]
         metrics[f"workload__chatemg__gain_{shots}shot_ci_high"] = stats["high"]
         metrics[f"workload__chatemg__accuracy_{shots}shot_real"] = stats["few_real"]
     work = inference_workload(EmgGPTConfig())
-    report = {"runs": runs, "statistics": statistics, "people": len(p.seeds), "draws": p.draws,
-              "data": "simulated EMG (eda.workloads.chatemg.generator); no openly licensed EMG recording is on PyPI"}
+    report = {
+        "runs": runs,
+        "statistics": statistics,
+        "people": len(p.seeds),
+        "draws": p.draws,
+        "data": "simulated EMG (eda.workloads.chatemg.generator); no openly licensed EMG recording is on PyPI",
+    }
     return work, report, metrics
 
 

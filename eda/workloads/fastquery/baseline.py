@@ -87,8 +87,10 @@ def cheetah_lookup(table: np.ndarray, index: int, params: CheetahParams | None =
     vocab, dim = table.shape
     n, t = params.poly_degree, 1 << params.plain_bits
     if np.abs(table).max(initial=0) * vocab >= t // 2:
-        raise SpecError(f"a {params.plain_bits}-bit plaintext ring cannot hold this table's sums",
-                        hint="raise plain_bits or quantise the table")
+        raise SpecError(
+            f"a {params.plain_bits}-bit plaintext ring cannot hold this table's sums",
+            hint="raise plain_bits or quantise the table",
+        )
     n_i, n_o = cheetah_partition(vocab, dim, n)
     parms = sa.EncryptionParameters(sa.SCHEME_TYPE.BFV)
     parms.set_poly_modulus_degree(n)
@@ -104,12 +106,12 @@ def cheetah_lookup(table: np.ndarray, index: int, params: CheetahParams | None =
     blocks_in, blocks_out = math.ceil(vocab / n_i), math.ceil(dim / n_o)
     rng = np.random.default_rng(int.from_bytes(secrets.token_bytes(8), "little"))
     rows, cols = np.arange(n_o)[:, None], np.arange(n_i)[None, :]
-    start = time.perf_counter()                              # server, offline: the encoded table blocks
+    start = time.perf_counter()  # server, offline: the encoded table blocks
     encoded = []
     for o in range(blocks_out):
         per_block = []
         for b in range(blocks_in):
-            block = table[b * n_i:(b + 1) * n_i, o * n_o:(o + 1) * n_o].T            # (outputs r, inputs j)
+            block = table[b * n_i : (b + 1) * n_i, o * n_o : (o + 1) * n_o].T  # (outputs r, inputs j)
             coeffs = np.zeros(n, dtype=np.int64)
             exponents = rows[: block.shape[0]] * n_i + n_i - 1 - cols[:, : block.shape[1]]
             coeffs[exponents.reshape(-1)] = block.reshape(-1)
@@ -120,7 +122,9 @@ def cheetah_lookup(table: np.ndarray, index: int, params: CheetahParams | None =
         start = time.perf_counter()
         query_bytes, query = 0, []
         for b in range(blocks_in):
-            size, path = _size(encryptor.encrypt_symmetric(_plaintext(sa, x[b * n_i:(b + 1) * n_i], t)), tmp, f"q{b}")
+            size, path = _size(
+                encryptor.encrypt_symmetric(_plaintext(sa, x[b * n_i : (b + 1) * n_i], t)), tmp, f"q{b}"
+            )
             query_bytes += size
             ct = sa.Ciphertext(context)
             ct.load(context, path)
@@ -155,9 +159,19 @@ def cheetah_lookup(table: np.ndarray, index: int, params: CheetahParams | None =
             width = min(n_o, dim - o * n_o)
             for r in range(width):
                 position = r * n_i + n_i - 1
-                value = ((plain.data(position) if position < plain.coeff_count() else 0) - int(mask[position])) % t
+                value = (
+                    (plain.data(position) if position < plain.coeff_count() else 0) - int(mask[position])
+                ) % t
                 row[o * n_o + r] = value - t if value >= t // 2 else value
         client_s += time.perf_counter() - start
-    return {"row": row, "query_ciphertexts": blocks_in, "response_ciphertexts": blocks_out,
-            "query_bytes": query_bytes, "response_bytes": response_bytes, "partition": (n_i, n_o),
-            "client_s": client_s, "server_offline_s": offline_s, "server_online_s": online_s}
+    return {
+        "row": row,
+        "query_ciphertexts": blocks_in,
+        "response_ciphertexts": blocks_out,
+        "query_bytes": query_bytes,
+        "response_bytes": response_bytes,
+        "partition": (n_i, n_o),
+        "client_s": client_s,
+        "server_offline_s": offline_s,
+        "server_online_s": online_s,
+    }

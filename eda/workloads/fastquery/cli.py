@@ -14,7 +14,8 @@ app = typer.Typer()
 
 
 @app.command("fastquery")
-def fastquery_command(out: OutOption = Path("fastquery.yaml"), report: ReportOption = None,
-                      set_: SetOption = None) -> None:
+def fastquery_command(
+    out: OutOption = Path("fastquery.yaml"), report: ReportOption = None, set_: SetOption = None
+) -> None:
     """FastQuery: per-channel bits of the MiniLM embedding table and one private lookup against Cheetah's."""
     run_step("workload.fastquery", set_, out, report)

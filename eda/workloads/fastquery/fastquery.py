@@ -65,9 +65,15 @@ def channel_errors(table: np.ndarray, options: tuple[int, ...]) -> np.ndarray:
     return out
 
 
-def allocate_channel_bits(table: np.ndarray, average_bits: float | None = None,
-                          options: tuple[int, ...] = (2, 3, 4, 5, 6, 8), group: int = 8, *,
-                          response_ciphertexts: int | None = None, params: BFVParams | None = None) -> np.ndarray:
+def allocate_channel_bits(
+    table: np.ndarray,
+    average_bits: float | None = None,
+    options: tuple[int, ...] = (2, 3, 4, 5, 6, 8),
+    group: int = 8,
+    *,
+    response_ciphertexts: int | None = None,
+    params: BFVParams | None = None,
+) -> np.ndarray:
     """Per-channel bits minimising the total squared reconstruction error (exact integer program).
 
     Budget, one of: ``average_bits`` (mean bits per channel), or — communication-aware —
@@ -81,21 +87,27 @@ def allocate_channel_bits(table: np.ndarray, average_bits: float | None = None,
     params = params or BFVParams()
     errors = channel_errors(table, options)
     order = np.argsort(errors[:, 0])
-    groups = [order[i:i + group] for i in range(0, len(order), group)]
+    groups = [order[i : i + group] for i in range(0, len(order), group)]
     err_table = [[float(errors[g, j].sum()) for j in range(len(options))] for g in groups]
     if response_ciphertexts is None:
         cost_table = [[float(b * len(g)) for b in options] for g in groups]
         choice = choose_per_layer(err_table, cost_table, float(average_bits) * table.shape[1])  # type: ignore[arg-type]
     else:
-        choice = _choose_by_ciphertexts(err_table, [len(g) for g in groups],
-                                        [packing_factor(b, params.plain_bits) for b in options], response_ciphertexts)
+        choice = _choose_by_ciphertexts(
+            err_table,
+            [len(g) for g in groups],
+            [packing_factor(b, params.plain_bits) for b in options],
+            response_ciphertexts,
+        )
     bits = np.zeros(table.shape[1], dtype=np.int64)
     for g, c in zip(groups, choice, strict=True):
         bits[g] = options[c]
     return bits
 
 
-def _choose_by_ciphertexts(errors: list[list[float]], sizes: list[int], lanes: list[int], budget: int) -> list[int]:
+def _choose_by_ciphertexts(
+    errors: list[list[float]], sizes: list[int], lanes: list[int], budget: int
+) -> list[int]:
     """min Σ errors[g][b]·x_gb  s.t. Σ_b x_gb = 1, Σ_g sizes[g]·x_gb ≤ lanes[b]·n_b, Σ_b n_b ≤ budget (MILP)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -105,19 +117,29 @@ def _choose_by_ciphertexts(errors: list[list[float]], sizes: list[int], lanes: l
     objective = np.concatenate([np.array(errors).ravel() / scale, np.zeros(n_opts)])
     one_each = np.zeros((n_groups, nx + n_opts))
     for g in range(n_groups):
-        one_each[g, g * n_opts:(g + 1) * n_opts] = 1.0
+        one_each[g, g * n_opts : (g + 1) * n_opts] = 1.0
     fill = np.zeros((n_opts, nx + n_opts))
     for b in range(n_opts):
         fill[b, b:nx:n_opts] = sizes
         fill[b, nx + b] = -lanes[b]
     total = np.concatenate([np.zeros(nx), np.ones(n_opts)])[None, :]
     upper = np.concatenate([np.ones(nx), np.full(n_opts, np.inf)])
-    result = milp(objective, integrality=np.ones(nx + n_opts), bounds=Bounds(0, upper),
-                  constraints=[LinearConstraint(one_each, 1, 1), LinearConstraint(fill, -np.inf, 0),
-                               LinearConstraint(total, -np.inf, budget)], options={"mip_rel_gap": 0.0})
+    result = milp(
+        objective,
+        integrality=np.ones(nx + n_opts),
+        bounds=Bounds(0, upper),
+        constraints=[
+            LinearConstraint(one_each, 1, 1),
+            LinearConstraint(fill, -np.inf, 0),
+            LinearConstraint(total, -np.inf, budget),
+        ],
+        options={"mip_rel_gap": 0.0},
+    )
     if result.x is None:
-        raise SpecError(f"no bit assignment fits {budget} response ciphertexts ({result.message})",
-                        hint="raise the budget or allow fewer bits")
+        raise SpecError(
+            f"no bit assignment fits {budget} response ciphertexts ({result.message})",
+            hint="raise the budget or allow fewer bits",
+        )
     x = np.round(result.x[:nx]).reshape(n_groups, n_opts)
     return [int(np.argmax(row)) for row in x]
 
@@ -141,17 +163,24 @@ class QueryComm:
         return self.query_ciphertexts + self.response_ciphertexts
 
 
-def query_comm(vocab: int, lane_bits: np.ndarray | list[int], params: BFVParams | None = None,
-               overhead: float = 1.0) -> QueryComm:
+def query_comm(
+    vocab: int, lane_bits: np.ndarray | list[int], params: BFVParams | None = None, overhead: float = 1.0
+) -> QueryComm:
     """Ciphertexts and bytes of one lookup with per-channel lane widths ``lane_bits`` (length D)."""
     params = params or BFVParams()
     query = math.ceil(vocab / params.poly_degree)
-    response = sum(math.ceil(count / packing_factor(width, params.plain_bits))
-                   for width, count in lane_groups(np.asarray(lane_bits), params.plain_bits))
-    return QueryComm(query, response, int(round((query + response) * params.ciphertext_payload_bytes * overhead)))
+    response = sum(
+        math.ceil(count / packing_factor(width, params.plain_bits))
+        for width, count in lane_groups(np.asarray(lane_bits), params.plain_bits)
+    )
+    return QueryComm(
+        query, response, int(round((query + response) * params.ciphertext_payload_bytes * overhead))
+    )
 
 
-def run_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVParams | None = None) -> dict[str, Any]:
+def run_query(
+    q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVParams | None = None
+) -> dict[str, Any]:
     """One private lookup of row ``index`` of the integer table on real TenSEAL BFV ciphertexts.
 
     Returns the decrypted row (must equal ``q_table[index]``), ciphertext counts and serialised bytes.
@@ -161,8 +190,12 @@ def run_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVPara
     params = params or BFVParams()
     vocab, dim = q_table.shape
     n = params.poly_degree
-    ctx = ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=n, plain_modulus=batching_prime(params.plain_bits, n),
-                     coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits])
+    ctx = ts.context(
+        ts.SCHEME_TYPE.BFV,
+        poly_modulus_degree=n,
+        plain_modulus=batching_prime(params.plain_bits, n),
+        coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits],
+    )
     blocks = math.ceil(vocab / n)
     query, query_bytes = [], 0
     for blk in range(blocks):
@@ -178,10 +211,10 @@ def run_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVPara
         channels = np.flatnonzero(np.asarray(bits) == width)
         p = packing_factor(width, params.plain_bits)
         for start in range(0, len(channels), p):
-            chans = channels[start:start + p]
+            chans = channels[start : start + p]
             acc = None
             for blk in range(blocks):
-                rows = q_table[blk * n:(blk + 1) * n, chans].astype(object)
+                rows = q_table[blk * n : (blk + 1) * n, chans].astype(object)
                 packed = np.zeros(n, dtype=object)
                 packed[: len(rows)] = sum(rows[:, j] * (2 ** (width * j)) for j in range(len(chans)))
                 term = query[blk] * [int(v) for v in packed]
@@ -196,12 +229,19 @@ def run_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVPara
                     digit -= 2**width
                 row[chan] = digit
                 slot = (slot - digit) // (2**width)
-    return {"row": row, "query_ciphertexts": blocks, "response_ciphertexts": response_count,
-            "query_bytes": query_bytes, "response_bytes": response_bytes}
+    return {
+        "row": row,
+        "query_ciphertexts": blocks,
+        "response_ciphertexts": response_count,
+        "query_bytes": query_bytes,
+        "response_bytes": response_bytes,
+    }
 
 
 def fastquery_workload(vocab: int, bits: np.ndarray, lookups: int = 128, name: str = "fastquery") -> Workload:
     """The lookup as a workload: one one-hot gather per distinct channel width (its bits as weight bits)."""
-    records = [LayerRecord.embedding(f"table.b{width}", vocab, count, lookups, weight_bits=width)
-               for width, count in lane_groups(bits, 60)]
+    records = [
+        LayerRecord.embedding(f"table.b{width}", vocab, count, lookups, weight_bits=width)
+        for width, count in lane_groups(bits, 60)
+    ]
     return Workload(name, records, meta={"method": "fastquery", "average_bits": float(np.mean(bits))})

@@ -51,12 +51,13 @@ def _groups(bits: np.ndarray, plain_bits: int) -> list[tuple[int, np.ndarray]]:
     for width, _ in lane_groups(bits, plain_bits):
         channels = np.flatnonzero(np.asarray(bits) == width)
         p = packing_factor(width, plain_bits)
-        out += [(width, channels[i:i + p]) for i in range(0, len(channels), p)]
+        out += [(width, channels[i : i + p]) for i in range(0, len(channels), p)]
     return out
 
 
-def run_dense_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVParams | None = None,
-                    drop_levels: int = 2) -> dict[str, Any]:
+def run_dense_query(
+    q_table: np.ndarray, bits: np.ndarray, index: int, params: BFVParams | None = None, drop_levels: int = 2
+) -> dict[str, Any]:
     """One private lookup of row ``index`` of the per-channel quantised integer table, response folded into
     one ciphertext. Returns the row (must equal ``q_table[index]``), ciphertext counts, bytes (query,
     response, Galois key), seconds (client, server offline, server online) and the noise budget left."""
@@ -89,19 +90,19 @@ def run_dense_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: B
         return pt
 
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()                      # server, offline: the packed table
+        start = time.perf_counter()  # server, offline: the packed table
         packed = []
         for width, channels in groups:
             per_block = []
             for blk in range(blocks):
-                rows = q_table[blk * n:(blk + 1) * n, channels].astype(object)
+                rows = q_table[blk * n : (blk + 1) * n, channels].astype(object)
                 slots = np.zeros(n, dtype=object)
                 slots[: len(rows)] = sum(rows[:, j] * (2 ** (width * j)) for j in range(len(channels)))
                 per_block.append(plaintext(slots))
             packed.append(per_block)
         offline_s = time.perf_counter() - start
 
-        start = time.perf_counter()                      # client: query and Galois key
+        start = time.perf_counter()  # client: query and Galois key
         key_bytes, key_path = _save(keygen.create_galois_keys([3]), tmp, "galois")
         query, query_bytes = [], 0
         for blk in range(blocks):
@@ -115,7 +116,7 @@ def run_dense_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: B
             query.append(ct)
         client_s = time.perf_counter() - start
 
-        start = time.perf_counter()                      # server, online
+        start = time.perf_counter()  # server, online
         galois = sa.GaloisKeys()
         galois.load(context, key_path)
         acc = None
@@ -140,7 +141,7 @@ def run_dense_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: B
         response_bytes, path = _save(acc, tmp, "response")
         online_s = time.perf_counter() - start
 
-        start = time.perf_counter()                      # client: decrypt and unpack
+        start = time.perf_counter()  # client: decrypt and unpack
         back = sa.Ciphertext(context)
         back.load(context, path)
         budget = decryptor.invariant_noise_budget(back)
@@ -152,7 +153,7 @@ def run_dense_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: B
         row = np.zeros(dim, dtype=np.int64)
         for g, (width, channels) in enumerate(groups):
             slot = base + (local - base - g) % row_len
-            value = (int(slots[slot]) - int(mask[slot])) % t       # the client's share plus the server's
+            value = (int(slots[slot]) - int(mask[slot])) % t  # the client's share plus the server's
             value = value - t if value > t // 2 else value
             for chan in channels:
                 digit = value % (2**width)
@@ -162,9 +163,21 @@ def run_dense_query(q_table: np.ndarray, bits: np.ndarray, index: int, params: B
                 value = (value - digit) // (2**width)
         client_s += time.perf_counter() - start
     if budget <= 0:
-        raise SpecError(f"the response ran out of noise budget after dropping {drop_levels} moduli",
-                        hint="drop fewer levels")
-    return {"row": row, "query_ciphertexts": blocks, "response_ciphertexts": 1, "query_bytes": query_bytes,
-            "response_bytes": response_bytes, "galois_key_bytes": key_bytes, "groups": len(groups),
-            "rotations": len(groups) - 1, "noise_budget_bits": budget, "client_s": client_s,
-            "server_offline_s": offline_s, "server_online_s": online_s}
+        raise SpecError(
+            f"the response ran out of noise budget after dropping {drop_levels} moduli",
+            hint="drop fewer levels",
+        )
+    return {
+        "row": row,
+        "query_ciphertexts": blocks,
+        "response_ciphertexts": 1,
+        "query_bytes": query_bytes,
+        "response_bytes": response_bytes,
+        "galois_key_bytes": key_bytes,
+        "groups": len(groups),
+        "rotations": len(groups) - 1,
+        "noise_budget_bits": budget,
+        "client_s": client_s,
+        "server_offline_s": offline_s,
+        "server_online_s": online_s,
+    }

@@ -14,7 +14,8 @@ app = typer.Typer()
 
 
 @app.command("hequant")
-def hequant_command(out: OutOption = Path("hequant.yaml"), report: ReportOption = None,
-                    set_: SetOption = None) -> None:
+def hequant_command(
+    out: OutOption = Path("hequant.yaml"), report: ReportOption = None, set_: SetOption = None
+) -> None:
     """HEQuant: per-layer bits under a communication budget, accumulator widths, packing, lossless ADC bits."""
     run_step("workload.hequant", set_, out, report)

@@ -58,7 +58,9 @@ __all__ = [
 def _as_matrix(w_int: np.ndarray) -> np.ndarray:
     w = np.asarray(w_int)
     if not np.issubdtype(w.dtype, np.integer):
-        raise SpecError("accumulator analysis needs integer weights", hint="quantise first (quantize_weights)")
+        raise SpecError(
+            "accumulator analysis needs integer weights", hint="quantise first (quantize_weights)"
+        )
     return w.reshape(w.shape[0], -1).astype(np.int64)
 
 
@@ -109,10 +111,12 @@ def adc_bits_required(w_int: np.ndarray, rows_per_op: int, weight_bits: int) -> 
     worst = 0
     mags = np.abs(w)
     for start in range(0, w.shape[1], rows_per_op):
-        chunk, sign = mags[:, start:start + rows_per_op], w[:, start:start + rows_per_op] > 0
+        chunk, sign = mags[:, start : start + rows_per_op], w[:, start : start + rows_per_op] > 0
         for bit in range(max(weight_bits - 1, 1)):
             ones = (chunk >> bit) & 1
-            peak = int(max((ones * sign).sum(axis=1).max(initial=0), (ones * ~sign).sum(axis=1).max(initial=0)))
+            peak = int(
+                max((ones * sign).sum(axis=1).max(initial=0), (ones * ~sign).sum(axis=1).max(initial=0))
+            )
             if peak:
                 worst = max(worst, 1 + (math.ceil(math.log2(peak)) if peak > 1 else 0))
     return worst
@@ -122,8 +126,9 @@ def adc_bits_required(w_int: np.ndarray, rows_per_op: int, weight_bits: int) -> 
 ROWS_PER_CONVERSION: tuple[int, ...] = (4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
-def adc_bits_table(layers: Iterable[tuple[np.ndarray, int]],
-                   rows_per_conversion: tuple[int, ...] = ROWS_PER_CONVERSION) -> dict[int, int]:
+def adc_bits_table(
+    layers: Iterable[tuple[np.ndarray, int]], rows_per_conversion: tuple[int, ...] = ROWS_PER_CONVERSION
+) -> dict[int, int]:
     """A network's lossless ADC bits per rows summed in one conversion: the most any of its layers needs.
 
     ``layers`` gives each layer's integer weights (first axis: outputs) and weight bits. Returns
@@ -166,15 +171,18 @@ def packing_factor(lane_bits: int, plain_bits: int) -> int:
     return max(1, (plain_bits - 1) // lane_bits)
 
 
-def gemm_ciphertexts(m: int, k: int, n: int, lane_bits: int, params: BFVParams, packed: bool = True) -> tuple[int, int]:
+def gemm_ciphertexts(
+    m: int, k: int, n: int, lane_bits: int, params: BFVParams, packed: bool = True
+) -> tuple[int, int]:
     """(client→server, server→client) ciphertexts of ``(m × k)·(k × n)`` with rows packed in slots (+lanes)."""
     p = packing_factor(lane_bits, params.plain_bits) if packed else 1
     groups = math.ceil(m / (params.poly_degree * p))
     return k * groups, n * groups
 
 
-def gemm_comm_bytes(m: int, k: int, n: int, lane_bits: int, params: BFVParams, packed: bool = True,
-                    overhead: float = 1.0) -> int:
+def gemm_comm_bytes(
+    m: int, k: int, n: int, lane_bits: int, params: BFVParams, packed: bool = True, overhead: float = 1.0
+) -> int:
     """Modelled bytes both ways: ciphertexts × payload bytes × serialisation ``overhead``."""
     sent, received = gemm_ciphertexts(m, k, n, lane_bits, params, packed)
     return int(round((sent + received) * params.ciphertext_payload_bytes * overhead))
@@ -220,17 +228,23 @@ def serialization_overhead(params: BFVParams | None = None, samples: int = 2, se
     import tenseal as ts
 
     params = params or BFVParams()
-    ctx = ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=params.poly_degree,
-                     plain_modulus=batching_prime(params.plain_bits, params.poly_degree),
-                     coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits])
+    ctx = ts.context(
+        ts.SCHEME_TYPE.BFV,
+        poly_modulus_degree=params.poly_degree,
+        plain_modulus=batching_prime(params.plain_bits, params.poly_degree),
+        coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits],
+    )
     rng = np.random.default_rng(seed)
-    sizes = [len(ts.bfv_vector(ctx, rng.integers(0, 2**20, params.poly_degree).tolist()).serialize())
-             for _ in range(samples)]
+    sizes = [
+        len(ts.bfv_vector(ctx, rng.integers(0, 2**20, params.poly_degree).tolist()).serialize())
+        for _ in range(samples)
+    ]
     return float(np.mean(sizes)) / params.ciphertext_payload_bytes
 
 
-def run_packed_gemm(x_int: np.ndarray, w_int: np.ndarray, lane_bits: int, params: BFVParams | None = None,
-                    packed: bool = True) -> dict[str, Any]:
+def run_packed_gemm(
+    x_int: np.ndarray, w_int: np.ndarray, lane_bits: int, params: BFVParams | None = None, packed: bool = True
+) -> dict[str, Any]:
     """Compute ``y = x · wᵀ`` under real BFV encryption (TenSEAL), rows of ``x`` packed in slots and lanes.
 
     The client encrypts each input column (all ``m`` rows, ``p`` per slot); the server multiplies by the
@@ -245,9 +259,12 @@ def run_packed_gemm(x_int: np.ndarray, w_int: np.ndarray, lane_bits: int, params
     n = w.shape[0]
     p = packing_factor(lane_bits, params.plain_bits) if packed else 1
     slots = params.poly_degree
-    ctx = ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=slots,
-                     plain_modulus=batching_prime(params.plain_bits, slots),
-                     coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits])
+    ctx = ts.context(
+        ts.SCHEME_TYPE.BFV,
+        poly_modulus_degree=slots,
+        plain_modulus=batching_prime(params.plain_bits, slots),
+        coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits],
+    )
     rows_per_group = slots * p
     groups = math.ceil(m / rows_per_group)
     y = np.zeros((m, n), dtype=np.int64)
@@ -255,7 +272,7 @@ def run_packed_gemm(x_int: np.ndarray, w_int: np.ndarray, lane_bits: int, params
     sent_bytes = received_bytes = 0
     base = 2**lane_bits
     for g in range(groups):
-        block = x[g * rows_per_group:(g + 1) * rows_per_group]
+        block = x[g * rows_per_group : (g + 1) * rows_per_group]
         cts = []
         for i in range(k):
             column = np.zeros(slots * p, dtype=np.int64)
@@ -278,9 +295,15 @@ def run_packed_gemm(x_int: np.ndarray, w_int: np.ndarray, lane_bits: int, params
             received, received_bytes = received + 1, received_bytes + len(blob)
             values = ts.bfv_vector_from(ctx, blob).decrypt()
             unpacked = _unpack(np.array(values, dtype=object), p, lane_bits)
-            y[g * rows_per_group:g * rows_per_group + len(block), j] = unpacked[: len(block)]
-    return {"y": y, "ciphertexts_sent": sent, "ciphertexts_received": received, "bytes_sent": sent_bytes,
-            "bytes_received": received_bytes, "packing": p}
+            y[g * rows_per_group : g * rows_per_group + len(block), j] = unpacked[: len(block)]
+    return {
+        "y": y,
+        "ciphertexts_sent": sent,
+        "ciphertexts_received": received,
+        "bytes_sent": sent_bytes,
+        "bytes_received": received_bytes,
+        "packing": p,
+    }
 
 
 def _unpack(values: np.ndarray, p: int, lane_bits: int) -> np.ndarray:
@@ -328,8 +351,14 @@ def _layer_gemm(module: Any, x_shape: tuple[int, ...]) -> tuple[int, int, int]:
     return 1, module.in_features, module.out_features
 
 
-def allocate_bits(model: Any, data: Any, options: tuple[tuple[int, int], ...] = ((4, 4), (6, 6), (8, 8)),
-                  budget_fraction: float = 0.5, params: BFVParams | None = None, batch: int = 4096) -> HEQuantResult:
+def allocate_bits(
+    model: Any,
+    data: Any,
+    options: tuple[tuple[int, int], ...] = ((4, 4), (6, 6), (8, 8)),
+    budget_fraction: float = 0.5,
+    params: BFVParams | None = None,
+    batch: int = 4096,
+) -> HEQuantResult:
     """Per-layer (weight, activation) bits minimising measured loss increase under a communication budget.
 
     ``data`` is a :class:`~eda.workloads.zoo.DigitsData`; the budget lies ``budget_fraction`` of the way
@@ -344,8 +373,10 @@ def allocate_bits(model: Any, data: Any, options: tuple[tuple[int, int], ...] = 
     calib = data.x_train[:256]
     layers = weight_layers(model)
     shapes: dict[str, tuple[int, ...]] = {}
-    hooks = [mod.register_forward_pre_hook(lambda m, i, _n=name: shapes.__setitem__(_n, tuple(i[0].shape)))
-             for name, mod in layers]
+    hooks = [
+        mod.register_forward_pre_hook(lambda m, i, _n=name: shapes.__setitem__(_n, tuple(i[0].shape)))
+        for name, mod in layers
+    ]
     with torch.no_grad():
         model(calib[:1])
     for h in hooks:
@@ -367,9 +398,17 @@ def allocate_bits(model: Any, data: Any, options: tuple[tuple[int, int], ...] = 
             comm = gemm_comm_bytes(m * batch, k, n, acc + 1, params)
             err_row.append(max(loss - base_loss, 0.0))
             cost_row.append(float(comm))
-            table.append({"layer": name, "weight_bits": wb, "activation_bits": ab, "accumulator_bits": acc,
-                          "worst_case_bits": worst_case_accumulator_bits(k, wb, ab),
-                          "loss_increase": loss - base_loss, "comm_bytes": comm})
+            table.append(
+                {
+                    "layer": name,
+                    "weight_bits": wb,
+                    "activation_bits": ab,
+                    "accumulator_bits": acc,
+                    "worst_case_bits": worst_case_accumulator_bits(k, wb, ab),
+                    "loss_increase": loss - base_loss,
+                    "comm_bytes": comm,
+                }
+            )
         errors.append(err_row)
         costs.append(cost_row)
     eight = options.index((8, 8)) if (8, 8) in options else len(options) - 1
@@ -380,7 +419,9 @@ def allocate_bits(model: Any, data: Any, options: tuple[tuple[int, int], ...] = 
     unpacked8 = 0.0
     for name, module in layers:
         m, k, n = _layer_gemm(module, shapes[name])
-        unpacked8 += gemm_comm_bytes(m * batch, k, n, worst_case_accumulator_bits(k, 8, 8) + 1, params, packed=False)
+        unpacked8 += gemm_comm_bytes(
+            m * batch, k, n, worst_case_accumulator_bits(k, 8, 8) + 1, params, packed=False
+        )
     q_final = quantized_model(model, bits, calib)
     q_uniform = quantized_model(model, {name: options[eight] for name, _ in layers}, calib)
     workload = torch_workload(q_final, data.x_test, "hequant-digits", bits=bits)
@@ -388,16 +429,25 @@ def allocate_bits(model: Any, data: Any, options: tuple[tuple[int, int], ...] = 
     for layer in workload.layers:
         layer.accumulator_bits = acc_bits[layer.name]
     return HEQuantResult(
-        bits=bits, accumulator_bits=acc_bits,
-        worst_case_bits={name: acc_cache[(name, bits[name][0] * 100 + bits[name][1])][1] for name, _ in layers},
-        comm_bytes=sum(costs[i][c] for i, c in enumerate(choice)), comm_bytes_uniform8=uniform8,
-        comm_bytes_unpacked8=unpacked8, accuracy=evaluate(q_final, data.x_test, data.y_test),
+        bits=bits,
+        accumulator_bits=acc_bits,
+        worst_case_bits={
+            name: acc_cache[(name, bits[name][0] * 100 + bits[name][1])][1] for name, _ in layers
+        },
+        comm_bytes=sum(costs[i][c] for i, c in enumerate(choice)),
+        comm_bytes_uniform8=uniform8,
+        comm_bytes_unpacked8=unpacked8,
+        accuracy=evaluate(q_final, data.x_test, data.y_test),
         accuracy_float=evaluate(model, data.x_test, data.y_test),
-        accuracy_uniform8=evaluate(q_uniform, data.x_test, data.y_test), workload=workload, table=table)
+        accuracy_uniform8=evaluate(q_uniform, data.x_test, data.y_test),
+        workload=workload,
+        table=table,
+    )
 
 
-def integer_layer_operands(model: Any, bits: dict[str, tuple[int, int]], calibration: Any, x: Any
-                           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def integer_layer_operands(
+    model: Any, bits: dict[str, tuple[int, int]], calibration: Any, x: Any
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per layer of the quantised model, the integer GEMM it runs on ``x``: ``(inputs (m, k), weights (n, k))``.
 
     Weights are the symmetric per-channel integers of :func:`quantize_weights`; inputs the unsigned
@@ -421,13 +471,18 @@ def integer_layer_operands(model: Any, bits: dict[str, tuple[int, int]], calibra
             t = inputs[0].detach()
             x_max, signed = ranges[_name]
             if signed:
-                raise SpecError(f"layer '{_name}' has signed inputs", hint="HE packing here assumes unsigned activations")
+                raise SpecError(
+                    f"layer '{_name}' has signed inputs", hint="HE packing here assumes unsigned activations"
+                )
             levels = 2 ** bits[_name][1] - 1
             values = torch.round(t / max(x_max, 1e-12) * levels)
             if isinstance(mod, torch.nn.Conv2d):
-                cols = torch.nn.functional.unfold(values, mod.kernel_size, padding=mod.padding, stride=mod.stride)
+                cols = torch.nn.functional.unfold(
+                    values, mod.kernel_size, padding=mod.padding, stride=mod.stride
+                )
                 values = cols.transpose(1, 2).reshape(-1, cols.shape[1])
             captured[_name] = values.numpy().astype(np.int64)
+
         hooks.append(module.register_forward_hook(lambda mod, inputs, output, _g=grab: _g(mod, inputs)))
     try:
         with torch.no_grad():
@@ -443,9 +498,15 @@ def integer_layer_operands(model: Any, bits: dict[str, tuple[int, int]], calibra
     return out
 
 
-def run_network_he(model: Any, bits: dict[str, tuple[int, int]], calibration: Any, x: Any,
-                   params: BFVParams | None = None, packed: bool = True,
-                   lane_bits: dict[str, int] | None = None) -> list[dict[str, Any]]:
+def run_network_he(
+    model: Any,
+    bits: dict[str, tuple[int, int]],
+    calibration: Any,
+    x: Any,
+    params: BFVParams | None = None,
+    packed: bool = True,
+    lane_bits: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
     """Every layer's integer GEMM on real TenSEAL BFV ciphertexts; per layer the measured bytes and exactness.
 
     Lanes are ``accumulator_bits + 1`` of the layer's real weights (``lane_bits`` overrides, e.g. the
@@ -456,9 +517,17 @@ def run_network_he(model: Any, bits: dict[str, tuple[int, int]], calibration: An
     for name, (x_int, w_int) in integer_layer_operands(model, bits, calibration, x).items():
         lane = (lane_bits or {}).get(name, int(accumulator_bits(w_int, bits[name][1]).max()) + 1)
         run = run_packed_gemm(x_int, w_int, lane, params, packed=packed)
-        rows.append({"layer": name, "m": int(x_int.shape[0]), "k": int(x_int.shape[1]), "n": int(w_int.shape[0]),
-                     "lane_bits": lane, "lanes_per_slot": run["packing"],
-                     "ciphertexts": run["ciphertexts_sent"] + run["ciphertexts_received"],
-                     "bytes": run["bytes_sent"] + run["bytes_received"],
-                     "exact": bool(np.array_equal(run["y"], x_int @ w_int.T))})
+        rows.append(
+            {
+                "layer": name,
+                "m": int(x_int.shape[0]),
+                "k": int(x_int.shape[1]),
+                "n": int(w_int.shape[0]),
+                "lane_bits": lane,
+                "lanes_per_slot": run["packing"],
+                "ciphertexts": run["ciphertexts_sent"] + run["ciphertexts_received"],
+                "bytes": run["bytes_sent"] + run["bytes_received"],
+                "exact": bool(np.array_equal(run["y"], x_int @ w_int.T)),
+            }
+        )
     return rows

@@ -14,7 +14,8 @@ app = typer.Typer()
 
 
 @app.command("mcubert")
-def mcubert_command(out: OutOption = Path("mcubert.yaml"), report: ReportOption = None,
-                    set_: SetOption = None) -> None:
+def mcubert_command(
+    out: OutOption = Path("mcubert.yaml"), report: ReportOption = None, set_: SetOption = None
+) -> None:
     """MCUBERT: the word embedding fitted into a microcontroller's flash, distilled, and the tiled schedule."""
     run_step("workload.mcubert", set_, out, report)

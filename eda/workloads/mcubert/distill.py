@@ -37,9 +37,16 @@ def _locations(emb: ClusteredEmbedding) -> tuple[np.ndarray, np.ndarray]:
     return emb.assignment.astype(np.int64), local
 
 
-def distill_embedding(emb: ClusteredEmbedding, sentences: list[str], steps: int = 200, batch: int = 16,
-                      lr: float = 2e-3, max_length: int = 48, depth: int | None = 2, seed: int = 0
-                      ) -> tuple[ClusteredEmbedding, list[float]]:
+def distill_embedding(
+    emb: ClusteredEmbedding,
+    sentences: list[str],
+    steps: int = 200,
+    batch: int = 16,
+    lr: float = 2e-3,
+    max_length: int = 48,
+    depth: int | None = 2,
+    seed: int = 0,
+) -> tuple[ClusteredEmbedding, list[float]]:
     """Train ``emb``'s codes and projections so the encoder's hidden states match the original table's.
 
     ``depth``: match the output of the first ``depth`` encoder layers (``None``: all six). Two layers were
@@ -57,7 +64,9 @@ def distill_embedding(emb: ClusteredEmbedding, sentences: list[str], steps: int 
     teacher = w["embeddings.word_embeddings.weight"]
     cluster, local = (torch.from_numpy(a) for a in _locations(emb))
     codes = [torch.nn.Parameter(torch.from_numpy(np.array(c, dtype=np.float32))) for c in emb.codes]
-    projections = [torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=np.float32))) for p in emb.projections]
+    projections = [
+        torch.nn.Parameter(torch.from_numpy(np.array(p, dtype=np.float32))) for p in emb.projections
+    ]
     opt = torch.optim.Adam([*codes, *projections], lr=lr)
     gen = np.random.default_rng(seed)
     losses: list[float] = []
@@ -82,6 +91,11 @@ def distill_embedding(emb: ClusteredEmbedding, sentences: list[str], steps: int 
         loss.backward()
         opt.step()
         losses.append(float(loss.detach()))
-    distilled = ClusteredEmbedding(emb.assignment, list(emb.ranks), [c.detach().numpy().copy() for c in codes],
-                                   [p.detach().numpy().copy() for p in projections], emb.dim)
+    distilled = ClusteredEmbedding(
+        emb.assignment,
+        list(emb.ranks),
+        [c.detach().numpy().copy() for c in codes],
+        [p.detach().numpy().copy() for p in projections],
+        emb.dim,
+    )
     return distilled, losses

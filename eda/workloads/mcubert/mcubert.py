@@ -69,12 +69,21 @@ MCU_DEVICES: dict[str, MCU] = {
     "stm32f746": MCU("STM32F746 (NUCLEO-F746ZG): 1 MiB flash, 320 KiB SRAM", 1 << 20, 320 << 10),
     "stm32f767": MCU("STM32F767 (NUCLEO-F767ZI): 2 MiB flash, 512 KiB SRAM", 2 << 20, 512 << 10),
     "stm32h743": MCU("STM32H743 (NUCLEO-H743ZI): 2 MiB flash, 1 MiB SRAM", 2 << 20, 1 << 20),
-    "stm32f746g-disco": MCU("STM32F746G-DISCO: 1 MiB flash + 16 MiB QSPI flash, 320 KiB SRAM", 17 << 20, 320 << 10),
+    "stm32f746g-disco": MCU(
+        "STM32F746G-DISCO: 1 MiB flash + 16 MiB QSPI flash, 320 KiB SRAM", 17 << 20, 320 << 10
+    ),
 }
 
 
-def embedding_budget(layers: int, hidden: int, ffn: int, device: MCU, reserve_bytes: int = 64 << 10,
-                     bytes_per_param: int = 1, vocab: int = 30522) -> int:
+def embedding_budget(
+    layers: int,
+    hidden: int,
+    ffn: int,
+    device: MCU,
+    reserve_bytes: int = 64 << 10,
+    bytes_per_param: int = 1,
+    vocab: int = 30522,
+) -> int:
     """Parameters the word embedding may keep so the whole model fits ``device``'s flash.
 
     Flash minus ``reserve_bytes`` of program (inference runtime and application) holds the model at
@@ -84,9 +93,11 @@ def embedding_budget(layers: int, hidden: int, ffn: int, device: MCU, reserve_by
     rest = bert_param_count(layers, hidden, ffn, vocab) - vocab * hidden
     available = (device.flash_bytes - reserve_bytes) // bytes_per_param - rest
     if available <= 0:
-        raise SpecError(f"the model without its word embedding ({rest * bytes_per_param / 2**20:.2f} MiB) does not fit "
-                        f"{device.name} with {reserve_bytes >> 10} KiB of program",
-                        hint="a device with more flash, fewer bytes per parameter, or a smaller encoder")
+        raise SpecError(
+            f"the model without its word embedding ({rest * bytes_per_param / 2**20:.2f} MiB) does not fit "
+            f"{device.name} with {reserve_bytes >> 10} KiB of program",
+            hint="a device with more flash, fewer bytes per parameter, or a smaller encoder",
+        )
     return int(available)
 
 
@@ -131,8 +142,9 @@ def cluster_rows(table: np.ndarray, clusters: int, seed: int = 0) -> np.ndarray:
     return km.fit_predict(table).astype(np.int64)
 
 
-def _spectra(table: np.ndarray, assignment: np.ndarray, weights: np.ndarray | None = None
-             ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _spectra(
+    table: np.ndarray, assignment: np.ndarray, weights: np.ndarray | None = None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per cluster (rows, singular values, right singular vectors) of ``diag(√weights)·rows``.
 
     Computed from the D × D Gram matrix (fast for V ≫ D). With row weights the best rank-r subspace is the
@@ -149,8 +161,9 @@ def _spectra(table: np.ndarray, assignment: np.ndarray, weights: np.ndarray | No
     return out
 
 
-def compress_embedding(table: np.ndarray, assignment: np.ndarray, ranks: list[int],
-                       row_weights: np.ndarray | None = None) -> ClusteredEmbedding:
+def compress_embedding(
+    table: np.ndarray, assignment: np.ndarray, ranks: list[int], row_weights: np.ndarray | None = None
+) -> ClusteredEmbedding:
     """Truncated (row-weighted) SVD per cluster with the given ranks."""
     codes, projections = [], []
     for (rows, s, vt), r in zip(_spectra(table, assignment, row_weights), ranks, strict=True):
@@ -160,8 +173,9 @@ def compress_embedding(table: np.ndarray, assignment: np.ndarray, ranks: list[in
     return ClusteredEmbedding(assignment, [c.shape[1] for c in codes], codes, projections, table.shape[1])
 
 
-def _rank_tables(spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]], dim: int, step: int
-                 ) -> tuple[list[list[int]], list[list[float]], list[list[float]]]:
+def _rank_tables(
+    spectra: list[tuple[np.ndarray, np.ndarray, np.ndarray]], dim: int, step: int
+) -> tuple[list[list[int]], list[list[float]], list[list[float]]]:
     ranks, errors, costs = [], [], []
     for u, s, _ in spectra:
         energy = np.concatenate([[0.0], np.cumsum(s**2)])
@@ -183,9 +197,15 @@ def frequency_bands(weights: np.ndarray, edges: tuple[int, ...]) -> np.ndarray:
     return assignment
 
 
-def two_stage_search(table: np.ndarray, budget_params: int, cluster_options: tuple[int, ...] = (1, 4),
-                     rank_step: int = 4, seed: int = 0, row_weights: np.ndarray | None = None,
-                     band_options: tuple[tuple[int, ...], ...] = ()) -> tuple[ClusteredEmbedding, list[dict[str, Any]]]:
+def two_stage_search(
+    table: np.ndarray,
+    budget_params: int,
+    cluster_options: tuple[int, ...] = (1, 4),
+    rank_step: int = 4,
+    seed: int = 0,
+    row_weights: np.ndarray | None = None,
+    band_options: tuple[tuple[int, ...], ...] = (),
+) -> tuple[ClusteredEmbedding, list[dict[str, Any]]]:
     """Stage 1: the token clustering; stage 2: exact per-cluster ranks under ``budget_params``.
 
     Candidates are k-means clusterings (``cluster_options``) and, with ``row_weights`` (token
@@ -198,7 +218,9 @@ def two_stage_search(table: np.ndarray, budget_params: int, cluster_options: tup
     dim = table.shape[1]
     candidates = [(f"kmeans-{k}", cluster_rows(table, k, seed)) for k in cluster_options]
     if weights is not None:
-        candidates += [(f"bands-{'-'.join(map(str, edges))}", frequency_bands(weights, edges)) for edges in band_options]
+        candidates += [
+            (f"bands-{'-'.join(map(str, edges))}", frequency_bands(weights, edges)) for edges in band_options
+        ]
     log: list[dict[str, Any]] = []
     best: tuple[float, np.ndarray, list[int]] | None = None
     for label, assignment in candidates:
@@ -206,8 +228,14 @@ def two_stage_search(table: np.ndarray, budget_params: int, cluster_options: tup
         choice = choose_per_layer(errors, costs, float(budget_params))
         err = sum(errors[i][c] for i, c in enumerate(choice))
         chosen = [ranks[i][c] for i, c in enumerate(choice)]
-        log.append({"candidate": label, "clusters": int(assignment.max()) + 1, "ranks": chosen,
-                    "relative_error": math.sqrt(err / total)})
+        log.append(
+            {
+                "candidate": label,
+                "clusters": int(assignment.max()) + 1,
+                "ranks": chosen,
+                "relative_error": math.sqrt(err / total),
+            }
+        )
         if best is None or err < best[0]:
             best = (err, assignment, chosen)
     assert best is not None
@@ -242,8 +270,9 @@ def _ln(x: Any, w: Any, b: Any, eps: float) -> Any:
     return torch.nn.functional.layer_norm(x, x.shape[-1:], w, b, eps)
 
 
-def encoder_layer(x: Any, p: dict[str, Any], heads: int, eps: float = 1e-12,
-                  acct: BufferAccountant | None = None) -> Any:
+def encoder_layer(
+    x: Any, p: dict[str, Any], heads: int, eps: float = 1e-12, acct: BufferAccountant | None = None
+) -> Any:
     """Reference BERT encoder layer on one sequence ``x`` (S, h); ``p`` uses Hugging Face names without prefix."""
     import torch
 
@@ -251,28 +280,42 @@ def encoder_layer(x: Any, p: dict[str, Any], heads: int, eps: float = 1e-12,
     s, h = x.shape
     d = h // heads
     acct.alloc("x", s * h)
-    q, k, v = (x @ p[f"attention.self.{n}.weight"].T + p[f"attention.self.{n}.bias"] for n in ("query", "key", "value"))
+    q, k, v = (
+        x @ p[f"attention.self.{n}.weight"].T + p[f"attention.self.{n}.bias"]
+        for n in ("query", "key", "value")
+    )
     acct.alloc("qkv", 3 * s * h)
-    scores = torch.softmax((q.view(s, heads, d).transpose(0, 1) @ k.view(s, heads, d).permute(1, 2, 0)) / d**0.5, -1)
+    scores = torch.softmax(
+        (q.view(s, heads, d).transpose(0, 1) @ k.view(s, heads, d).permute(1, 2, 0)) / d**0.5, -1
+    )
     acct.alloc("scores", heads * s * s)
     ctx = (scores @ v.view(s, heads, d).transpose(0, 1)).transpose(0, 1).reshape(s, h)
     acct.alloc("ctx", s * h)
     acct.free("scores", "qkv")
-    a = _ln(x + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
-            p["attention.output.LayerNorm.weight"], p["attention.output.LayerNorm.bias"], eps)
+    a = _ln(
+        x + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
+        p["attention.output.LayerNorm.weight"],
+        p["attention.output.LayerNorm.bias"],
+        eps,
+    )
     acct.alloc("a", s * h)
     acct.free("ctx", "x")
     inter = torch.nn.functional.gelu(a @ p["intermediate.dense.weight"].T + p["intermediate.dense.bias"])
     acct.alloc("inter", inter.numel())
-    out = _ln(a + inter @ p["output.dense.weight"].T + p["output.dense.bias"], p["output.LayerNorm.weight"],
-              p["output.LayerNorm.bias"], eps)
+    out = _ln(
+        a + inter @ p["output.dense.weight"].T + p["output.dense.bias"],
+        p["output.LayerNorm.weight"],
+        p["output.LayerNorm.bias"],
+        eps,
+    )
     acct.alloc("out", s * h)
     acct.free("inter", "a")
     return out
 
 
-def tiled_encoder_layer(x: Any, p: dict[str, Any], heads: int, tile: int, eps: float = 1e-12,
-                        acct: BufferAccountant | None = None) -> Any:
+def tiled_encoder_layer(
+    x: Any, p: dict[str, Any], heads: int, tile: int, eps: float = 1e-12, acct: BufferAccountant | None = None
+) -> Any:
     """The same layer with queries tiled by ``tile`` rows, one head at a time, output written over ``x``."""
     import torch
 
@@ -298,14 +341,22 @@ def tiled_encoder_layer(x: Any, p: dict[str, Any], heads: int, tile: int, eps: f
             ctx[:, cols] = score @ v[:, cols]
             acct.free("score")
         acct.free("q")
-        a = _ln(x[rows] + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
-                p["attention.output.LayerNorm.weight"], p["attention.output.LayerNorm.bias"], eps)
+        a = _ln(
+            x[rows] + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
+            p["attention.output.LayerNorm.weight"],
+            p["attention.output.LayerNorm.bias"],
+            eps,
+        )
         acct.alloc("a", t * h)
         acct.free("ctx")
         inter = torch.nn.functional.gelu(a @ p["intermediate.dense.weight"].T + p["intermediate.dense.bias"])
         acct.alloc("inter", inter.numel())
-        x[rows] = _ln(a + inter @ p["output.dense.weight"].T + p["output.dense.bias"], p["output.LayerNorm.weight"],
-                      p["output.LayerNorm.bias"], eps)
+        x[rows] = _ln(
+            a + inter @ p["output.dense.weight"].T + p["output.dense.bias"],
+            p["output.LayerNorm.weight"],
+            p["output.LayerNorm.bias"],
+            eps,
+        )
         acct.free("inter", "a")
     acct.free("kv")
     return x
@@ -327,8 +378,15 @@ def peak_memory(seq_len: int, hidden: int, ffn: int, heads: int, tile: int | Non
     return 3 * s * h + max(2 * t * h + t * s, t * h + t * ffn)
 
 
-def plan_schedule(seq_len: int, hidden: int, ffn: int, heads: int, budget_bytes: int, bytes_per_element: int = 1,
-                  tiles: tuple[int, ...] = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)) -> dict[str, Any]:
+def plan_schedule(
+    seq_len: int,
+    hidden: int,
+    ffn: int,
+    heads: int,
+    budget_bytes: int,
+    bytes_per_element: int = 1,
+    tiles: tuple[int, ...] = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1),
+) -> dict[str, Any]:
     """The largest query tile whose peak fits ``budget_bytes`` (fewest weight re-reads), or untiled if it fits.
 
     Returns ``{"tile": T or None, "peak_bytes", "fits", "weight_passes"}`` where ``weight_passes`` = number of
@@ -347,30 +405,51 @@ def plan_schedule(seq_len: int, hidden: int, ffn: int, heads: int, budget_bytes:
     return {"tile": 1, "peak_bytes": smallest, "fits": False, "weight_passes": seq_len}
 
 
-def max_sequence_length(hidden: int, ffn: int, heads: int, budget_bytes: int, tiled: bool,
-                        bytes_per_element: int = 1, step: int = 16) -> int:
+def max_sequence_length(
+    hidden: int,
+    ffn: int,
+    heads: int,
+    budget_bytes: int,
+    tiled: bool,
+    bytes_per_element: int = 1,
+    step: int = 16,
+) -> int:
     """Longest sequence (multiple of ``step``) whose peak fits the budget, with or without tiling."""
     best = 0
     s = step
     while s <= 8192:
-        peak = (min(peak_memory(s, hidden, ffn, heads, t) for t in (1, 2, 4, 8, 16, 32)) if tiled
-                else peak_memory(s, hidden, ffn, heads))
+        peak = (
+            min(peak_memory(s, hidden, ffn, heads, t) for t in (1, 2, 4, 8, 16, 32))
+            if tiled
+            else peak_memory(s, hidden, ffn, heads)
+        )
         if peak * bytes_per_element > budget_bytes:
             break
         best, s = s, s + step
     return best
 
 
-def mcubert_workload(name: str, layers: int, hidden: int, ffn: int, heads: int, emb: ClusteredEmbedding,
-                     seq_len: int = 128, token_counts: np.ndarray | None = None) -> Workload:
+def mcubert_workload(
+    name: str,
+    layers: int,
+    hidden: int,
+    ffn: int,
+    heads: int,
+    emb: ClusteredEmbedding,
+    seq_len: int = 128,
+    token_counts: np.ndarray | None = None,
+) -> Workload:
     """A BERT workload whose word embedding is the clustered low-rank one: per cluster a gather of
     ``r_c``-wide codes and an ``r_c × D`` projection, lookups split by ``token_counts`` (uniform if None)."""
     if hidden != emb.dim:
         raise SpecError(f"embedding width {emb.dim} differs from hidden {hidden}")
     base = bert_workload(name, layers, hidden, ffn, heads, seq_len)
     sizes = np.bincount(emb.assignment, minlength=len(emb.ranks)).astype(float)
-    share = sizes if token_counts is None else np.bincount(emb.assignment, weights=token_counts,
-                                                             minlength=len(emb.ranks)) + 1e-9
+    share = (
+        sizes
+        if token_counts is None
+        else np.bincount(emb.assignment, weights=token_counts, minlength=len(emb.ranks)) + 1e-9
+    )
     lookups = np.floor(share / share.sum() * seq_len).astype(int)
     for i in np.argsort(-(share / share.sum() * seq_len - lookups))[: seq_len - lookups.sum()]:
         lookups[i] += 1
@@ -381,13 +460,21 @@ def mcubert_workload(name: str, layers: int, hidden: int, ffn: int, heads: int, 
         records.append(LayerRecord.embedding(f"embed.c{c}.codes", int(sizes[c]), r, max(1, int(lookups[c]))))
         records.append(LayerRecord.gemm(f"embed.c{c}.proj", max(1, int(lookups[c])), r, hidden))
     meta = dict(base.meta)
-    meta.update({"method": "mcubert", "embedding_parameters": emb.parameters,
-                 "parameters": mcubert_param_count(layers, hidden, ffn, emb.parameters)})
+    meta.update(
+        {
+            "method": "mcubert",
+            "embedding_parameters": emb.parameters,
+            "parameters": mcubert_param_count(layers, hidden, ffn, emb.parameters),
+        }
+    )
     return Workload(name, records + base.layers[1:], meta=meta)
 
 
 #: (layers, hidden, FFN, heads) of the BERT sizes MCUBERT reports on
-BERT_SHAPES: dict[str, tuple[int, int, int, int]] = {"bert-tiny": (2, 128, 512, 2), "bert-mini": (4, 256, 1024, 4)}
+BERT_SHAPES: dict[str, tuple[int, int, int, int]] = {
+    "bert-tiny": (2, 128, 512, 2),
+    "bert-mini": (4, 256, 1024, 4),
+}
 
 
 def proxy_table(table: np.ndarray, width: int) -> np.ndarray:

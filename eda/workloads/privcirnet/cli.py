@@ -18,7 +18,9 @@ app = typer.Typer()
 def privcirnet_command(
     out: OutOption = Path("privcirnet.yaml"),
     report: ReportOption = None,
-    budget_fraction: Annotated[float, typer.Option(help="HE latency budget as a fraction of the dense network's.")] = 0.2,
+    budget_fraction: Annotated[
+        float, typer.Option(help="HE latency budget as a fraction of the dense network's.")
+    ] = 0.2,
     seed: Annotated[int, typer.Option(help="Training seed.")] = 0,
 ) -> None:
     """PrivCirNet on a digits MLP: block sizes by integer program, fine-tuned accuracy, ACIM arrays."""

@@ -45,9 +45,22 @@ import numpy as np
 
 from eda.workloads.privcirnet.privcirnet import BLOCK_SIZES
 
-__all__ = ["HeCosts", "HeOpCounts", "fc_op_counts", "dense_op_counts", "conv_op_counts", "latency",
-           "fc_latency_table", "conv_latency_table", "make_context", "calibrate", "run_fc_protocol",
-           "run_conv_protocol", "run_dense_diagonal", "run_mlp_protocols"]
+__all__ = [
+    "HeCosts",
+    "HeOpCounts",
+    "fc_op_counts",
+    "dense_op_counts",
+    "conv_op_counts",
+    "latency",
+    "fc_latency_table",
+    "conv_latency_table",
+    "make_context",
+    "calibrate",
+    "run_fc_protocol",
+    "run_conv_protocol",
+    "run_dense_diagonal",
+    "run_mlp_protocols",
+]
 
 
 @dataclass(frozen=True)
@@ -107,8 +120,9 @@ def dense_op_counts(d_in: int, d_out: int, slots: int = 4096) -> HeOpCounts:
     return HeOpCounts(encryptions=1, mul_plain=d_in, additions=d_in - 1, decryptions=1, rotations=d_in - 1)
 
 
-def conv_op_counts(in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int], b: int,
-                   slots: int = 4096) -> HeOpCounts:
+def conv_op_counts(
+    in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int], b: int, slots: int = 4096
+) -> HeOpCounts:
     """Operation counts of a ``kernel x kernel`` convolution, block-circulant over channels."""
     nb_in, nb_out = math.ceil(in_channels / b), math.ceil(out_channels / b)
     return _counts(nb_in * kernel * kernel, nb_out * b * out_hw[0] * out_hw[1], b, slots)
@@ -116,25 +130,46 @@ def conv_op_counts(in_channels: int, out_channels: int, kernel: int, out_hw: tup
 
 def latency(counts: HeOpCounts, costs: HeCosts, *, network: bool = True) -> float:
     """Modelled latency in seconds (compute, plus transfer when ``network``)."""
-    compute = (counts.encryptions * costs.t_encrypt_s + counts.mul_plain * costs.t_mul_plain_s
-               + counts.additions * costs.t_add_s + counts.decryptions * costs.t_decrypt_s
-               + counts.rotations * costs.t_rotate_s)
+    compute = (
+        counts.encryptions * costs.t_encrypt_s
+        + counts.mul_plain * costs.t_mul_plain_s
+        + counts.additions * costs.t_add_s
+        + counts.decryptions * costs.t_decrypt_s
+        + counts.rotations * costs.t_rotate_s
+    )
     transfer = counts.ciphertexts_sent * costs.ciphertext_bytes / costs.bandwidth_bytes_per_s
     return compute + (transfer if network else 0.0)
 
 
-def fc_latency_table(d_in: int, d_out: int, costs: HeCosts, block_sizes: tuple[int, ...] = BLOCK_SIZES,
-                     network: bool = True) -> dict[int, float]:
+def fc_latency_table(
+    d_in: int, d_out: int, costs: HeCosts, block_sizes: tuple[int, ...] = BLOCK_SIZES, network: bool = True
+) -> dict[int, float]:
     """Block size -> modelled latency (s) of an FC layer; ``b = 1`` is the dense diagonal-method baseline."""
-    return {b: latency(dense_op_counts(d_in, d_out, costs.slots) if b == 1 else fc_op_counts(d_in, d_out, b, costs.slots),
-                       costs, network=network) for b in block_sizes}
+    return {
+        b: latency(
+            dense_op_counts(d_in, d_out, costs.slots)
+            if b == 1
+            else fc_op_counts(d_in, d_out, b, costs.slots),
+            costs,
+            network=network,
+        )
+        for b in block_sizes
+    }
 
 
-def conv_latency_table(in_channels: int, out_channels: int, kernel: int, out_hw: tuple[int, int],
-                       costs: HeCosts, block_sizes: tuple[int, ...] = BLOCK_SIZES) -> dict[int, float]:
+def conv_latency_table(
+    in_channels: int,
+    out_channels: int,
+    kernel: int,
+    out_hw: tuple[int, int],
+    costs: HeCosts,
+    block_sizes: tuple[int, ...] = BLOCK_SIZES,
+) -> dict[int, float]:
     """Block size -> modelled latency (s) of a convolution."""
-    return {b: latency(conv_op_counts(in_channels, out_channels, kernel, out_hw, b, costs.slots), costs)
-            for b in block_sizes}
+    return {
+        b: latency(conv_op_counts(in_channels, out_channels, kernel, out_hw, b, costs.slots), costs)
+        for b in block_sizes
+    }
 
 
 def make_context(poly_modulus_degree: int = 8192, galois_keys: bool = False, threads: int = 1):
@@ -145,8 +180,12 @@ def make_context(poly_modulus_degree: int = 8192, galois_keys: bool = False, thr
     """
     import tenseal as ts
 
-    ctx = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=poly_modulus_degree,
-                     coeff_mod_bit_sizes=[60, 40, 60], n_threads=threads)
+    ctx = ts.context(
+        ts.SCHEME_TYPE.CKKS,
+        poly_modulus_degree=poly_modulus_degree,
+        coeff_mod_bit_sizes=[60, 40, 60],
+        n_threads=threads,
+    )
     ctx.global_scale = 2**40
     if galois_keys:
         ctx.generate_galois_keys()
@@ -162,11 +201,13 @@ def _spectrum_vectors(x_blocks: np.ndarray, b: int, nb_out: int) -> tuple[np.nda
     spec = np.fft.rfft(x_blocks, axis=-1)
     real, imag = spec.real, spec.imag
     n_cplx = b - b // 2 - 1
-    direct = np.concatenate([real, imag[:, 1:1 + n_cplx]], axis=1)  # b numbers: Re of bins, Im of complex bins
+    direct = np.concatenate(
+        [real, imag[:, 1 : 1 + n_cplx]], axis=1
+    )  # b numbers: Re of bins, Im of complex bins
     tile = lambda v: np.repeat(v[:, None, :], nb_out, axis=1).reshape(-1)  # noqa: E731
     if b <= 2:
         return tile(direct), None
-    swapped = np.concatenate([imag, real[:, 1:1 + n_cplx]], axis=1)
+    swapped = np.concatenate([imag, real[:, 1 : 1 + n_cplx]], axis=1)
     return tile(direct), tile(swapped)
 
 
@@ -176,13 +217,14 @@ def _filter_vectors(first_rows: np.ndarray, b: int, pixels: int) -> tuple[np.nda
     a, beta = spec.real, spec.imag
     n_cplx = b - b // 2 - 1
     # direct slots: [Re(Y) bins | Im(Y) complex bins] = a*xr | a*xi ; swapped: -beta*xi | beta*xr
-    direct = np.concatenate([a, a[:, 1:1 + n_cplx]], axis=1)
-    swapped = np.concatenate([-beta, beta[:, 1:1 + n_cplx]], axis=1)
+    direct = np.concatenate([a, a[:, 1 : 1 + n_cplx]], axis=1)
+    swapped = np.concatenate([-beta, beta[:, 1 : 1 + n_cplx]], axis=1)
     return np.tile(direct.reshape(-1), pixels), np.tile(swapped.reshape(-1), pixels)
 
 
-def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, ctx,
-               wire: list[int] | None = None) -> tuple[np.ndarray, float, HeOpCounts]:
+def _run_terms(
+    terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, ctx, wire: list[int] | None = None
+) -> tuple[np.ndarray, float, HeOpCounts]:
     """Encrypt every term's packed spectra, multiply by its filter, add, decrypt, inverse FFT.
 
     ``terms``: ``(x_blocks (pixels, b), first_rows (nb_out, b))`` per input block (and kernel tap).
@@ -223,13 +265,14 @@ def _run_terms(terms: list[tuple[np.ndarray, np.ndarray]], nb_out: int, b: int, 
     n_cplx = b - b // 2 - 1
     spec = out.reshape(pixels, nb_out, b)
     re, im = spec[..., : b // 2 + 1], np.zeros((pixels, nb_out, b // 2 + 1))
-    im[..., 1:1 + n_cplx] = spec[..., b // 2 + 1:]
+    im[..., 1 : 1 + n_cplx] = spec[..., b // 2 + 1 :]
     y = np.fft.irfft(re + 1j * im, n=b, axis=-1).reshape(pixels, nb_out * b)
     return y, seconds, HeOpCounts(counts["enc"], counts["mul"], counts["add"], 1)
 
 
-def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None, wire: list[int] | None = None
-                    ) -> tuple[np.ndarray, float, HeOpCounts]:
+def run_fc_protocol(
+    coeffs: np.ndarray, x: np.ndarray, ctx=None, wire: list[int] | None = None
+) -> tuple[np.ndarray, float, HeOpCounts]:
     """Run the block-circulant FC protocol with real CKKS ciphertexts.
 
     Args:
@@ -246,7 +289,7 @@ def run_fc_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None, wire: list[int]
     ctx = ctx or make_context()
     nb_out, nb_in, b = coeffs.shape
     x = np.concatenate([np.asarray(x, float), np.zeros(nb_in * b - len(x))])
-    terms = [(x[q * b:(q + 1) * b][None, :], coeffs[:, q, :]) for q in range(nb_in)]
+    terms = [(x[q * b : (q + 1) * b][None, :], coeffs[:, q, :]) for q in range(nb_in)]
     y, seconds, counts = _run_terms(terms, nb_out, b, ctx, wire)
     return y[0], seconds, counts
 
@@ -267,12 +310,12 @@ def run_conv_protocol(coeffs: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.n
     c_in, h, w = x.shape
     pad = k // 2
     xp = np.zeros((nb_in * b, h + 2 * pad, w + 2 * pad))
-    xp[:c_in, pad:pad + h, pad:pad + w] = x
+    xp[:c_in, pad : pad + h, pad : pad + w] = x
     terms = []
     for q in range(nb_in):
         for u in range(k):
             for v in range(k):
-                shifted = xp[q * b:(q + 1) * b, u:u + h, v:v + w].reshape(b, h * w).T  # (pixels, b)
+                shifted = xp[q * b : (q + 1) * b, u : u + h, v : v + w].reshape(b, h * w).T  # (pixels, b)
                 terms.append((shifted, coeffs[:, q, u, v, :]))
     y, seconds, counts = _run_terms(terms, nb_out, b, ctx)
     return y.T.reshape(nb_out * b, h, w), seconds, counts
@@ -310,11 +353,20 @@ def calibrate(poly_modulus_degree: int = 8192, repeats: int = 20, length: int = 
         enc.matmul(matrix.tolist())
         spans.append(time.perf_counter() - t0)
     t_rot = max(0.0, (float(np.median(spans)) - 32 * med["mul"] - 31 * med["add"]) / 31)
-    return HeCosts(slots=poly_modulus_degree // 2, t_encrypt_s=med["enc"], t_mul_plain_s=med["mul"], t_add_s=med["add"],
-                   t_decrypt_s=med["dec"], t_rotate_s=t_rot, ciphertext_bytes=len(ct.serialize()))
+    return HeCosts(
+        slots=poly_modulus_degree // 2,
+        t_encrypt_s=med["enc"],
+        t_mul_plain_s=med["mul"],
+        t_add_s=med["add"],
+        t_decrypt_s=med["dec"],
+        t_rotate_s=t_rot,
+        ciphertext_bytes=len(ct.serialize()),
+    )
 
 
-def run_dense_diagonal(weight: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.ndarray, float, HeOpCounts, int]:
+def run_dense_diagonal(
+    weight: np.ndarray, x: np.ndarray, ctx=None
+) -> tuple[np.ndarray, float, HeOpCounts, int]:
     """The dense baseline: ``y = W x`` by the diagonal method on real CKKS ciphertexts (TenSEAL ``matmul``).
 
     ``ctx`` needs Galois keys (:func:`make_context` with ``galois_keys=True``). Returns ``(y, seconds,
@@ -336,8 +388,9 @@ def run_dense_diagonal(weight: np.ndarray, x: np.ndarray, ctx=None) -> tuple[np.
     return y, seconds, dense_op_counts(d_in, d_out, _slots(ctx)), len(sent) + len(back)
 
 
-def run_mlp_protocols(weights: list[np.ndarray], block_sizes: list[int], x: np.ndarray, ctx=None
-                      ) -> list[dict[str, float]]:
+def run_mlp_protocols(
+    weights: list[np.ndarray], block_sizes: list[int], x: np.ndarray, ctx=None
+) -> list[dict[str, float]]:
     """Every FC layer of an MLP run on real ciphertexts: ``b = 1`` by the dense diagonal method, ``b > 1`` by
     the block-circulant protocol on the Frobenius projection of the layer's weight; ReLU in the clear
     between layers (a secure protocol would run it by OT; not part of the HE cost compared here).

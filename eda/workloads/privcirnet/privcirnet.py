@@ -147,8 +147,10 @@ def assign_block_sizes(
         raise SpecError("sensitivity and latency tables must cover the same layers")
     fastest = sum(min(lat.values()) for lat in latency)
     if fastest > budget * (1 + 1e-12):
-        raise SpecError(f"latency budget {budget:.4g} is below the fastest assignment {fastest:.4g}",
-                        hint="raise the budget or allow larger block sizes")
+        raise SpecError(
+            f"latency budget {budget:.4g} is below the fastest assignment {fastest:.4g}",
+            hint="raise the budget or allow larger block sizes",
+        )
     # CBC works with absolute tolerances: rescale both tables to O(1) numbers (the optimum is unchanged)
     sens_scale = max((abs(v) for table in sensitivity for v in table.values()), default=1.0) or 1.0
     lat_scale = max(abs(budget), 1e-300)
@@ -158,7 +160,9 @@ def assign_block_sizes(
     problem = pulp.LpProblem("privcirnet_block_sizes", pulp.LpMinimize)
     choice = {
         (layer, b): pulp.LpVariable(f"x_{layer}_{b}", cat="Binary")
-        for layer, table in enumerate(sensitivity) for b in table if b in latency[layer]
+        for layer, table in enumerate(sensitivity)
+        for b in table
+        if b in latency[layer]
     }
     problem += pulp.lpSum(sensitivity[layer][b] * var for (layer, b), var in choice.items())
     problem += pulp.lpSum(latency[layer][b] * var for (layer, b), var in choice.items()) <= budget
@@ -167,13 +171,22 @@ def assign_block_sizes(
     status = problem.solve(pulp.PULP_CBC_CMD(msg=False))
     if pulp.LpStatus[status] != "Optimal":
         raise SpecError(f"block-size integer program is {pulp.LpStatus[status]}")
-    return [next(b for (lay, b), var in choice.items() if lay == layer and var.value() > 0.5)
-            for layer in range(len(sensitivity))]
+    return [
+        next(b for (lay, b), var in choice.items() if lay == layer and var.value() > 0.5)
+        for layer in range(len(sensitivity))
+    ]
 
 
-def mlp_workload(widths: Sequence[int], block_sizes: Sequence[int], *, name: str = "privcirnet-mlp",
-                 batch: int = 1, weight_bits: int = 8, activation_bits: int = 8,
-                 meta: Mapping[str, object] | None = None):
+def mlp_workload(
+    widths: Sequence[int],
+    block_sizes: Sequence[int],
+    *,
+    name: str = "privcirnet-mlp",
+    batch: int = 1,
+    weight_bits: int = 8,
+    activation_bits: int = 8,
+    meta: Mapping[str, object] | None = None,
+):
     """A :class:`~eda.workloads.workload.Workload` of an MLP whose i-th FC layer has block size ``b_i``.
 
     Layers with ``b > 1`` are ``block_circulant`` (the ACIM mapping stores ``1/b`` of the weights and
@@ -182,10 +195,21 @@ def mlp_workload(widths: Sequence[int], block_sizes: Sequence[int], *, name: str
     from eda.workloads.workload import LayerRecord, Workload
 
     if len(block_sizes) != len(widths) - 1:
-        raise SpecError(f"{len(widths) - 1} layers need {len(widths) - 1} block sizes, got {len(block_sizes)}")
+        raise SpecError(
+            f"{len(widths) - 1} layers need {len(widths) - 1} block sizes, got {len(block_sizes)}"
+        )
     layers = []
     for i, b in enumerate(block_sizes):
         structure = {"structure": "block_circulant", "block_size": int(b)} if b > 1 else {}
-        layers.append(LayerRecord.gemm(f"fc{i}", batch, int(widths[i]), int(widths[i + 1]),
-                                       weight_bits=weight_bits, activation_bits=activation_bits, **structure))
+        layers.append(
+            LayerRecord.gemm(
+                f"fc{i}",
+                batch,
+                int(widths[i]),
+                int(widths[i + 1]),
+                weight_bits=weight_bits,
+                activation_bits=activation_bits,
+                **structure,
+            )
+        )
     return Workload(name=name, layers=layers, meta={"method": "privcirnet", **dict(meta or {})})

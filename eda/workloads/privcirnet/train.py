@@ -27,8 +27,17 @@ from eda.workloads.privcirnet.privcirnet import (
     project_block_circulant,
 )
 
-__all__ = ["BlockCirculantLinear", "DigitsResult", "load_digits_split", "make_mlp", "train", "accuracy",
-           "diagonal_fisher", "to_block_circulant", "run_digits"]
+__all__ = [
+    "BlockCirculantLinear",
+    "DigitsResult",
+    "load_digits_split",
+    "make_mlp",
+    "train",
+    "accuracy",
+    "diagonal_fisher",
+    "to_block_circulant",
+    "run_digits",
+]
 
 
 class BlockCirculantLinear(nn.Module):
@@ -60,8 +69,9 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.3) -> tuple[torch.
     from sklearn.model_selection import train_test_split
 
     data = load_digits()
-    x_tr, x_te, y_tr, y_te = train_test_split(data.data, data.target, test_size=test_fraction,
-                                              random_state=seed, stratify=data.target)
+    x_tr, x_te, y_tr, y_te = train_test_split(
+        data.data, data.target, test_size=test_fraction, random_state=seed, stratify=data.target
+    )
     mean, std = x_tr.mean(0), x_tr.std(0) + 1e-6
     as_x = lambda a: torch.tensor((a - mean) / std, dtype=torch.float32)  # noqa: E731
     return as_x(x_tr), torch.tensor(y_tr), as_x(x_te), torch.tensor(y_te)
@@ -78,15 +88,16 @@ def make_mlp(widths: tuple[int, ...] = (64, 256, 256, 10), seed: int = 0) -> nn.
     return nn.Sequential(*mods)
 
 
-def train(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 40, lr: float = 3e-3,
-          seed: int = 0) -> nn.Module:
+def train(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int = 40, lr: float = 3e-3, seed: int = 0
+) -> nn.Module:
     """Adam, full-batch-shuffled minibatches of 64, cross-entropy."""
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=gen)
         for start in range(0, len(x), 64):
-            idx = order[start:start + 64]
+            idx = order[start : start + 64]
             opt.zero_grad()
             nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()
@@ -99,8 +110,9 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((model(x).argmax(-1) == y).float().mean())
 
 
-def diagonal_fisher(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
-                    max_samples: int = 512) -> list[np.ndarray]:
+def diagonal_fisher(
+    model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, max_samples: int = 512
+) -> list[np.ndarray]:
     """Empirical diagonal Fisher ``mean_n (dL_n/dW)^2`` of every ``nn.Linear`` weight.
 
     Per-sample gradients via ``torch.func.vmap(grad)`` over the first ``max_samples`` samples.
@@ -118,8 +130,9 @@ def diagonal_fisher(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor,
     return [grads[f"{name}.weight"].pow(2).mean(0).double().numpy() for name in linears]
 
 
-def to_block_circulant(model: nn.Sequential, block_sizes: list[int],
-                       fisher: list[np.ndarray] | None = None) -> nn.Sequential:
+def to_block_circulant(
+    model: nn.Sequential, block_sizes: list[int], fisher: list[np.ndarray] | None = None
+) -> nn.Sequential:
     """Copy of ``model`` whose i-th Linear becomes block-circulant (Fisher-weighted projection) if b>1."""
     mods: list[nn.Module] = []
     linear_index = 0
@@ -160,9 +173,14 @@ class DigitsResult:
     sensitivity: list[dict[int, float]] = field(default_factory=list)
 
 
-def run_digits(latency_tables: list[dict[int, float]] | None = None, budget_fraction: float = 0.3,
-               widths: tuple[int, ...] = (64, 256, 256, 10), epochs: int = 40, finetune_epochs: int = 20,
-               seed: int = 0) -> DigitsResult:
+def run_digits(
+    latency_tables: list[dict[int, float]] | None = None,
+    budget_fraction: float = 0.3,
+    widths: tuple[int, ...] = (64, 256, 256, 10),
+    epochs: int = 40,
+    finetune_epochs: int = 20,
+    seed: int = 0,
+) -> DigitsResult:
     """Train dense, choose block sizes by the IP under ``budget_fraction`` of dense latency, fine-tune.
 
     ``latency_tables`` gives per-layer latency per block size (default: the HE model of
@@ -178,12 +196,16 @@ def run_digits(latency_tables: list[dict[int, float]] | None = None, budget_frac
     if latency_tables is None:
         costs = HeCosts()
         latency_tables = [fc_latency_table(m.in_features, m.out_features, costs) for m in linears]
-    sens = [{b: circulant_sensitivity(m.weight.detach().numpy(), f, b) for b in BLOCK_SIZES}
-            for m, f in zip(linears, fisher, strict=True)]
+    sens = [
+        {b: circulant_sensitivity(m.weight.detach().numpy(), f, b) for b in BLOCK_SIZES}
+        for m, f in zip(linears, fisher, strict=True)
+    ]
     dense_latency = sum(t[1] for t in latency_tables)
     budget = budget_fraction * dense_latency
     sizes = assign_block_sizes(sens, latency_tables, budget)
-    uniform = min((b for b in BLOCK_SIZES if sum(t[b] for t in latency_tables) <= budget), default=BLOCK_SIZES[-1])
+    uniform = min(
+        (b for b in BLOCK_SIZES if sum(t[b] for t in latency_tables) <= budget), default=BLOCK_SIZES[-1]
+    )
 
     def finetuned(block_sizes: list[int]) -> tuple[float, float]:
         model = to_block_circulant(dense, block_sizes, fisher)
@@ -194,8 +216,15 @@ def run_digits(latency_tables: list[dict[int, float]] | None = None, budget_frac
     projected, tuned = finetuned(sizes)
     _, uniform_acc = finetuned([uniform] * len(linears))
     return DigitsResult(
-        dense_accuracy=accuracy(dense, x_te, y_te), circulant_accuracy=tuned, projected_accuracy=projected,
-        uniform_accuracy=uniform_acc, block_sizes=sizes, uniform_block_size=uniform,
+        dense_accuracy=accuracy(dense, x_te, y_te),
+        circulant_accuracy=tuned,
+        projected_accuracy=projected,
+        uniform_accuracy=uniform_acc,
+        block_sizes=sizes,
+        uniform_block_size=uniform,
         dense_latency_s=dense_latency,
         circulant_latency_s=sum(t[b] for t, b in zip(latency_tables, sizes, strict=True)),
-        uniform_latency_s=sum(t[uniform] for t in latency_tables), widths=widths, sensitivity=sens)
+        uniform_latency_s=sum(t[uniform] for t in latency_tables),
+        widths=widths,
+        sensitivity=sens,
+    )

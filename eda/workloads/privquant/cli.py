@@ -14,7 +14,8 @@ app = typer.Typer()
 
 
 @app.command("privquant")
-def privquant_command(out: OutOption = Path("privquant.yaml"), report: ReportOption = None,
-                      set_: SetOption = None) -> None:
+def privquant_command(
+    out: OutOption = Path("privquant.yaml"), report: ReportOption = None, set_: SetOption = None
+) -> None:
     """PrivQuant: sensitivity-driven mixed precision under the two-party protocol's communication budget."""
     run_step("workload.privquant", set_, out, report)

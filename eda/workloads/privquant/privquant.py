@@ -35,13 +35,16 @@ __all__ = [
     "privquant",
 ]
 
+
 def layer_comm_parts(d1: int, d2: int, d3: int, activation_bits: int, weight_bits: int) -> dict[str, int]:
     """Two-party communication (bits) of one linear layer: ``linear`` (the protocol run by
     :func:`eda.workloads.privquant.two_party.run_two_party_linear`), ``relu`` and ``truncate`` (modelled)."""
     acc = ring_bits(activation_bits, weight_bits, d2)
-    return {"linear": linear_comm_bits(d1, d2, d3, activation_bits, weight_bits),
-            "relu": d1 * d3 * (LAMBDA_BITS + 14) * acc,
-            "truncate": d1 * d3 * (LAMBDA_BITS + acc)}
+    return {
+        "linear": linear_comm_bits(d1, d2, d3, activation_bits, weight_bits),
+        "relu": d1 * d3 * (LAMBDA_BITS + 14) * acc,
+        "truncate": d1 * d3 * (LAMBDA_BITS + acc),
+    }
 
 
 def layer_comm_bits(d1: int, d2: int, d3: int, activation_bits: int, weight_bits: int) -> int:
@@ -57,13 +60,18 @@ def _shapes(model: Any, example: Any) -> dict[str, tuple[int, int, int]]:
     out: dict[str, tuple[int, int, int]] = {}
     hooks = []
     for name, module in weight_layers(model):
+
         def record(mod: Any, inputs: Any, output: Any, _n: str = name) -> None:
             if isinstance(mod, nn.Conv2d):
                 kh, kw = mod.kernel_size
-                out[_n] = (output.shape[-2] * output.shape[-1], mod.in_channels * kh * kw // mod.groups,
-                           mod.out_channels)
+                out[_n] = (
+                    output.shape[-2] * output.shape[-1],
+                    mod.in_channels * kh * kw // mod.groups,
+                    mod.out_channels,
+                )
             else:
                 out[_n] = (1, mod.in_features, mod.out_features)
+
         hooks.append(module.register_forward_hook(record))
     with torch.no_grad():
         model(example[:1])
@@ -72,7 +80,9 @@ def _shapes(model: Any, example: Any) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def fisher_sensitivity(model: Any, x: Any, y: Any, options: tuple[tuple[int, int], ...]) -> dict[str, list[float]]:
+def fisher_sensitivity(
+    model: Any, x: Any, y: Any, options: tuple[tuple[int, int], ...]
+) -> dict[str, list[float]]:
     """Per layer and (weight, activation) option: ½ Σ F·Δ²/12 over weights and inputs (loss units)."""
     import torch
 
@@ -80,18 +90,20 @@ def fisher_sensitivity(model: Any, x: Any, y: Any, options: tuple[tuple[int, int
     inputs: dict[str, Any] = {}
     hooks = []
     for name, module in layers:
+
         def pre(mod: Any, args: Any, _n: str = name) -> None:
             t = args[0]
             t.retain_grad()
             inputs[_n] = t
+
         hooks.append(module.register_forward_pre_hook(pre))
     fisher_w = {name: torch.zeros_like(m.weight) for name, m in layers}
     fisher_x: dict[str, float] = {name: 0.0 for name, _ in layers}
     x_max: dict[str, float] = {name: 0.0 for name, _ in layers}
     model.zero_grad()
     for i in range(len(x)):
-        xi = x[i:i + 1].clone().requires_grad_(True)
-        loss = torch.nn.functional.cross_entropy(model(xi), y[i:i + 1])
+        xi = x[i : i + 1].clone().requires_grad_(True)
+        loss = torch.nn.functional.cross_entropy(model(xi), y[i : i + 1])
         model.zero_grad()
         loss.backward()
         for name, module in layers:
@@ -136,9 +148,13 @@ class PrivQuantResult:
         return self.comm_bits_uniform8 / self.comm_bits if self.comm_bits else float("inf")
 
 
-def privquant(model: Any, data: Any, budget_fraction: float = 0.5,
-              options: tuple[tuple[int, int], ...] = ((3, 3), (3, 4), (4, 3), (4, 4), (4, 6), (6, 4), (6, 6), (8, 8)),
-              fisher_samples: int = 128) -> PrivQuantResult:
+def privquant(
+    model: Any,
+    data: Any,
+    budget_fraction: float = 0.5,
+    options: tuple[tuple[int, int], ...] = ((3, 3), (3, 4), (4, 3), (4, 4), (4, 6), (6, 4), (6, 6), (8, 8)),
+    fisher_samples: int = 128,
+) -> PrivQuantResult:
     """Sensitivity-driven mixed precision under ``budget_fraction`` × the communication of uniform 8/8.
 
     Options start at 3 bits: the second-order (Fisher) estimate is only trustworthy for small
@@ -157,11 +173,22 @@ def privquant(model: Any, data: Any, budget_fraction: float = 0.5,
     calib = data.x_train[:256]
     q_model = quantized_model(model, bits, calib)
     q8 = quantized_model(model, {name: (8, 8) for name in names}, calib)
-    table = [{"layer": name, "option": opt, "sensitivity": sens[name][j], "comm_bits": costs[i][j]}
-             for i, name in enumerate(names) for j, opt in enumerate(options)]
+    table = [
+        {"layer": name, "option": opt, "sensitivity": sens[name][j], "comm_bits": costs[i][j]}
+        for i, name in enumerate(names)
+        for j, opt in enumerate(options)
+    ]
     workload = torch_workload(q_model, data.x_test, "privquant-digits", bits=bits)
-    workload.meta.update({"method": "privquant", "comm_bits": float(sum(costs[i][c] for i, c in enumerate(choice)))})
-    return PrivQuantResult(bits=bits, comm_bits=float(sum(costs[i][c] for i, c in enumerate(choice))),
-                           comm_bits_uniform8=float(uniform8), accuracy=evaluate(q_model, data.x_test, data.y_test),
-                           accuracy_uniform8=evaluate(q8, data.x_test, data.y_test),
-                           accuracy_float=evaluate(model, data.x_test, data.y_test), workload=workload, table=table)
+    workload.meta.update(
+        {"method": "privquant", "comm_bits": float(sum(costs[i][c] for i, c in enumerate(choice)))}
+    )
+    return PrivQuantResult(
+        bits=bits,
+        comm_bits=float(sum(costs[i][c] for i, c in enumerate(choice))),
+        comm_bits_uniform8=float(uniform8),
+        accuracy=evaluate(q_model, data.x_test, data.y_test),
+        accuracy_uniform8=evaluate(q8, data.x_test, data.y_test),
+        accuracy_float=evaluate(model, data.x_test, data.y_test),
+        workload=workload,
+        table=table,
+    )

@@ -25,8 +25,12 @@ class WorkloadPrivQuant(Step):
 
     class Params(StepParams):
         seed: int = Field(0, ge=0, description="seed of the data split and training")
-        budget_fraction: float = Field(0.5, gt=0.0, le=1.0, description="2PC communication budget as a "
-                                       "fraction of the uniform 8-bit network's")
+        budget_fraction: float = Field(
+            0.5,
+            gt=0.0,
+            le=1.0,
+            description="2PC communication budget as a fraction of the uniform 8-bit network's",
+        )
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.workloads.privquant.privquant import privquant
@@ -38,11 +42,23 @@ class WorkloadPrivQuant(Step):
         assert result.workload is not None
         result.workload.meta["accuracy"] = result.accuracy
         result.workload.save(ctx.path("workload.yaml"))
-        write_json(ctx.path("privquant.json"), {
-            "bits": result.bits, "comm_bits": result.comm_bits, "comm_bits_uniform8": result.comm_bits_uniform8,
-            "accuracy": result.accuracy, "accuracy_uniform8": result.accuracy_uniform8,
-            "accuracy_float": result.accuracy_float, "table": result.table})
-        return StepResult(outputs={"workload": "workload.yaml", "report": "privquant.json"}, metrics={
-            "workload__privquant__accuracy": result.accuracy,
-            "workload__privquant__accuracy_uniform8": result.accuracy_uniform8,
-            "workload__privquant__comm_reduction_vs_uniform8": result.comm_reduction})
+        write_json(
+            ctx.path("privquant.json"),
+            {
+                "bits": result.bits,
+                "comm_bits": result.comm_bits,
+                "comm_bits_uniform8": result.comm_bits_uniform8,
+                "accuracy": result.accuracy,
+                "accuracy_uniform8": result.accuracy_uniform8,
+                "accuracy_float": result.accuracy_float,
+                "table": result.table,
+            },
+        )
+        return StepResult(
+            outputs={"workload": "workload.yaml", "report": "privquant.json"},
+            metrics={
+                "workload__privquant__accuracy": result.accuracy,
+                "workload__privquant__accuracy_uniform8": result.accuracy_uniform8,
+                "workload__privquant__comm_reduction_vs_uniform8": result.comm_reduction,
+            },
+        )

@@ -67,7 +67,9 @@ _P = int(
     "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3DC2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
     "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
     "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
-    "15728E5A8AACAA68FFFFFFFFFFFFFFFF", 16)
+    "15728E5A8AACAA68FFFFFFFFFFFFFFFF",
+    16,
+)
 _G = 2
 #: bytes of one group element on the wire
 GROUP_BYTES = 256
@@ -134,8 +136,10 @@ def _hash_rows(rows: np.ndarray, count: int, ell: int) -> np.ndarray:
 def _pack(values: np.ndarray, ell: int) -> bytes:
     """Elements of ``Z_{2^ℓ}`` as ℓ packed bit-planes: exactly ``ℓ·⌈N/8⌉`` bytes for ``N`` elements."""
     flat = np.ascontiguousarray(values, dtype=np.uint64).reshape(-1)
-    return b"".join(np.packbits(((flat >> np.uint64(b)) & np.uint64(1)).astype(np.uint8), bitorder="little").tobytes()
-                    for b in range(ell))
+    return b"".join(
+        np.packbits(((flat >> np.uint64(b)) & np.uint64(1)).astype(np.uint8), bitorder="little").tobytes()
+        for b in range(ell)
+    )
 
 
 def _unpack(payload: bytes, count: int, ell: int) -> np.ndarray:
@@ -158,7 +162,9 @@ def _mask(ell: int) -> np.uint64:
 
 
 def _key(index: int, element: int) -> bytes:
-    return hashlib.shake_128(b"base" + index.to_bytes(4, "little") + element.to_bytes(GROUP_BYTES, "big")).digest(_KEY_BYTES)
+    return hashlib.shake_128(
+        b"base" + index.to_bytes(4, "little") + element.to_bytes(GROUP_BYTES, "big")
+    ).digest(_KEY_BYTES)
 
 
 # ----------------------------------------------------------------------------------- base OT
@@ -171,7 +177,7 @@ def base_ot_send(chan: CountingChannel, count: int) -> list[tuple[bytes, bytes]]
     inv_a_to_a = pow(pow(big_a, -1, _P), a, _P)
     pairs = []
     for i in range(count):
-        b_elem = int.from_bytes(payload[i * GROUP_BYTES:(i + 1) * GROUP_BYTES], "big")
+        b_elem = int.from_bytes(payload[i * GROUP_BYTES : (i + 1) * GROUP_BYTES], "big")
         shared0 = pow(b_elem, a, _P)
         pairs.append((_key(i, shared0), _key(i, shared0 * inv_a_to_a % _P)))
     return pairs
@@ -196,10 +202,10 @@ def cot_receive(chan: CountingChannel, choices: np.ndarray, count: int, ell: int
     m = len(choices)
     pairs = base_ot_send(chan, LAMBDA_BITS)
     r = np.asarray(choices, dtype=np.uint8)
-    t = np.stack([_prg_bits(k0, m) for k0, _ in pairs])                    # (λ, m)
+    t = np.stack([_prg_bits(k0, m) for k0, _ in pairs])  # (λ, m)
     u = t ^ np.stack([_prg_bits(k1, m) for _, k1 in pairs]) ^ r[None, :]
     chan.send(np.packbits(u, axis=1, bitorder="little").tobytes())
-    rows = np.packbits(t.T, axis=1, bitorder="little")                      # (m, 16)
+    rows = np.packbits(t.T, axis=1, bitorder="little")  # (m, 16)
     correction = _unpack(chan.recv(), m * count, ell).reshape(m, count)
     out = _hash_rows(rows, count, ell) + r[:, None].astype(np.uint64) * correction
     return out & _mask(ell)
@@ -211,10 +217,11 @@ def cot_send(chan: CountingChannel, deltas: np.ndarray, ell: int) -> np.ndarray:
     s = np.frombuffer(secrets.token_bytes(LAMBDA_BITS // 8), dtype=np.uint8)
     s_bits = np.unpackbits(s, bitorder="little")
     keys = base_ot_receive(chan, s_bits)
-    u = np.unpackbits(np.frombuffer(chan.recv(), dtype=np.uint8).reshape(LAMBDA_BITS, -1), axis=1,
-                      bitorder="little")[:, :m]
-    q = np.stack([_prg_bits(k, m) for k in keys]) ^ (s_bits[:, None] * u)   # (λ, m) = t ⊕ s·r
-    rows = np.packbits(q.T, axis=1, bitorder="little")                      # q_j
+    u = np.unpackbits(
+        np.frombuffer(chan.recv(), dtype=np.uint8).reshape(LAMBDA_BITS, -1), axis=1, bitorder="little"
+    )[:, :m]
+    q = np.stack([_prg_bits(k, m) for k in keys]) ^ (s_bits[:, None] * u)  # (λ, m) = t ⊕ s·r
+    rows = np.packbits(q.T, axis=1, bitorder="little")  # q_j
     x0 = _hash_rows(rows, count, ell)
     x1 = _hash_rows(rows ^ s[None, :], count, ell)
     chan.send(_pack((x0 + deltas.astype(np.uint64) - x1) & _mask(ell), ell))
@@ -232,7 +239,9 @@ def _weight_bits(weight: np.ndarray, n: int) -> np.ndarray:
     return ((unsigned[..., None] >> np.arange(n)) & 1).astype(np.uint8)
 
 
-def server_linear(chan: CountingChannel, weight: np.ndarray, weight_bits: int, x_share: np.ndarray, ell: int) -> np.ndarray:
+def server_linear(
+    chan: CountingChannel, weight: np.ndarray, weight_bits: int, x_share: np.ndarray, ell: int
+) -> np.ndarray:
     """Server side of ``Y = X Wᵀ``: its weights (d3, d2), its share of ``X`` (d1, d2); returns its share of ``Y``."""
     d3, d2 = weight.shape
     d1 = x_share.shape[0]
@@ -242,12 +251,14 @@ def server_linear(chan: CountingChannel, weight: np.ndarray, weight_bits: int, x
     return (local + cross) & _mask(ell)
 
 
-def client_linear(chan: CountingChannel, x_share: np.ndarray, outputs: int, weight_bits: int, ell: int) -> np.ndarray:
+def client_linear(
+    chan: CountingChannel, x_share: np.ndarray, outputs: int, weight_bits: int, ell: int
+) -> np.ndarray:
     """Client side of ``Y = X Wᵀ`` with its share of ``X`` (d1, d2); returns its share of ``Y`` (d1, d3)."""
     d1, d2 = x_share.shape
     scale = np.array([(1 << b) for b in range(weight_bits)], dtype=np.uint64)
-    scale[-1] = np.uint64((1 << 64) - (1 << (weight_bits - 1)))              # the sign bit weighs -2^(n-1)
-    per_input = (x_share.T.astype(np.uint64)[:, None, :] * scale[None, :, None]) & _mask(ell)   # (d2, n, d1)
+    scale[-1] = np.uint64((1 << 64) - (1 << (weight_bits - 1)))  # the sign bit weighs -2^(n-1)
+    per_input = (x_share.T.astype(np.uint64)[:, None, :] * scale[None, :, None]) & _mask(ell)  # (d2, n, d1)
     deltas = np.broadcast_to(per_input, (outputs, d2, weight_bits, d1)).reshape(-1, d1)
     mine = cot_send(chan, deltas, ell)
     return (mine.reshape(outputs, d2 * weight_bits, d1).sum(axis=1, dtype=np.uint64).T) & _mask(ell)
@@ -282,8 +293,9 @@ class TwoPartyResult:
         return self.bytes_by_phase.get("product", 0)
 
 
-def run_two_party_linear(x: np.ndarray, weight: np.ndarray, activation_bits: int, weight_bits: int,
-                         timeout_s: float = 600.0) -> TwoPartyResult:
+def run_two_party_linear(
+    x: np.ndarray, weight: np.ndarray, activation_bits: int, weight_bits: int, timeout_s: float = 600.0
+) -> TwoPartyResult:
     """``Y = X Wᵀ`` on unsigned ``activation_bits`` inputs ``X`` (d1, d2) and signed ``weight_bits`` weights
     (d3, d2), the server (this process) and the client (a spawned process) talking over a pipe.
 
@@ -299,11 +311,15 @@ def run_two_party_linear(x: np.ndarray, weight: np.ndarray, activation_bits: int
         raise SpecError(f"inputs outside the unsigned {activation_bits}-bit range")
     ell = ring_bits(activation_bits, weight_bits, x.shape[1])
     if ell > 64:
-        raise SpecError(f"a {ell}-bit ring does not fit 64-bit words", hint="fewer bits or a shorter reduction")
+        raise SpecError(
+            f"a {ell}-bit ring does not fit 64-bit words", hint="fewer bits or a shorter reduction"
+        )
     ctx = mp.get_context("spawn")
     server_end, client_end = ctx.Pipe(duplex=True)
     start = time.perf_counter()
-    client = ctx.Process(target=_client_process, args=(client_end, x, weight.shape[0], weight_bits, ell), daemon=True)
+    client = ctx.Process(
+        target=_client_process, args=(client_end, x, weight.shape[0], weight_bits, ell), daemon=True
+    )
     client.start()
     client_end.close()
     chan = CountingChannel(server_end)
@@ -328,5 +344,6 @@ def run_two_party_linear(x: np.ndarray, weight: np.ndarray, activation_bits: int
     if ell < 64:  # two's complement in ℓ bits -> signed 64-bit
         y = (y ^ np.uint64(1 << (ell - 1))) - np.uint64(1 << (ell - 1))
     y = y.view(np.int64)
-    return TwoPartyResult(y=y, ring_bits=ell, bytes_by_phase=log, messages=chan.messages + reply["messages"],
-                          seconds=seconds)
+    return TwoPartyResult(
+        y=y, ring_bits=ell, bytes_by_phase=log, messages=chan.messages + reply["messages"], seconds=seconds
+    )

@@ -21,7 +21,16 @@ from torch import nn
 
 from eda.workloads.adapmoe.model import encode, load_corpus
 
-__all__ = ["LMConfig", "CharLM", "KVCache", "StepOutput", "MedusaHeads", "lm_corpus", "train_lm", "train_heads"]
+__all__ = [
+    "LMConfig",
+    "CharLM",
+    "KVCache",
+    "StepOutput",
+    "MedusaHeads",
+    "lm_corpus",
+    "train_lm",
+    "train_heads",
+]
 
 
 @dataclass(frozen=True)
@@ -113,8 +122,9 @@ class CharLM(nn.Module):
         """Logits from a hidden state of any layer (early exit shares the final norm and head)."""
         return self.head(self.ln_f(hidden))
 
-    def step(self, tokens: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache: KVCache,
-             prune=None) -> StepOutput:
+    def step(
+        self, tokens: torch.Tensor, positions: torch.Tensor, mask: torch.Tensor, cache: KVCache, prune=None
+    ) -> StepOutput:
         """Run ``tokens`` (n,) at ``positions`` (n,) after ``cache`` with row visibility ``mask`` (n, n).
 
         ``prune``: optional ``(layer, fn)``; after block ``layer`` the rows for which
@@ -163,8 +173,12 @@ class MedusaHeads(nn.Module):
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         """(..., dim) -> (K, ..., vocab) logits."""
-        return torch.stack([head(hidden + nn.functional.silu(block(hidden)))
-                            for block, head in zip(self.blocks, self.heads, strict=True)])
+        return torch.stack(
+            [
+                head(hidden + nn.functional.silu(block(hidden)))
+                for block, head in zip(self.blocks, self.heads, strict=True)
+            ]
+        )
 
 
 def lm_corpus() -> str:
@@ -175,11 +189,18 @@ def lm_corpus() -> str:
 
 def _sample(data: torch.Tensor, context: int, batch: int, gen: torch.Generator, extra: int = 1):
     starts = torch.randint(0, len(data) - context - extra, (batch,), generator=gen)
-    return torch.stack([data[s:s + context + extra] for s in starts])
+    return torch.stack([data[s : s + context + extra] for s in starts])
 
 
-def train_lm(cfg: LMConfig | None = None, steps: int = 600, batch: int = 32, seq: int = 96, lr: float = 3e-3,
-             seed: int = 0, text: str | None = None) -> tuple[CharLM, torch.Tensor]:
+def train_lm(
+    cfg: LMConfig | None = None,
+    steps: int = 600,
+    batch: int = 32,
+    seq: int = 96,
+    lr: float = 3e-3,
+    seed: int = 0,
+    text: str | None = None,
+) -> tuple[CharLM, torch.Tensor]:
     """Train the base model on 90% of the corpus; returns it and the held-out 10% (byte ids)."""
     cfg = cfg or LMConfig()
     torch.manual_seed(seed)
@@ -200,8 +221,16 @@ def train_lm(cfg: LMConfig | None = None, steps: int = 600, batch: int = 32, seq
     return model.eval(), data[split:]
 
 
-def train_heads(model: CharLM, data: torch.Tensor, num_heads: int = 3, steps: int = 300, batch: int = 32,
-                seq: int = 96, lr: float = 3e-3, seed: int = 0) -> MedusaHeads:
+def train_heads(
+    model: CharLM,
+    data: torch.Tensor,
+    num_heads: int = 3,
+    steps: int = 300,
+    batch: int = 32,
+    seq: int = 96,
+    lr: float = 3e-3,
+    seed: int = 0,
+) -> MedusaHeads:
     """Train Medusa heads on the frozen base model's last hidden states (head k -> token t + k + 1)."""
     torch.manual_seed(seed)
     heads = MedusaHeads(model.cfg, num_heads)
@@ -217,8 +246,12 @@ def train_heads(model: CharLM, data: torch.Tensor, num_heads: int = 3, steps: in
             _, hidden = model(chunk[:, :seq])
         normed = model.ln_f(hidden).detach()
         logits = heads(normed)
-        loss = sum(nn.functional.cross_entropy(logits[k].reshape(-1, model.cfg.vocab),
-                                               chunk[:, k + 2:k + 2 + seq].reshape(-1)) for k in range(num_heads))
+        loss = sum(
+            nn.functional.cross_entropy(
+                logits[k].reshape(-1, model.cfg.vocab), chunk[:, k + 2 : k + 2 + seq].reshape(-1)
+            )
+            for k in range(num_heads)
+        )
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -33,8 +33,20 @@ import torch
 from eda.errors import SpecError
 from eda.workloads.propd.model import CharLM, KVCache, MedusaHeads
 
-__all__ = ["TokenTree", "build_tree", "tree_mask", "accept_path", "AcceptanceStats", "VerifyLatency",
-           "fit_latency_samples", "fit_verify_latency", "DecodeResult", "decode", "prune_fn", "verify_workload"]
+__all__ = [
+    "TokenTree",
+    "build_tree",
+    "tree_mask",
+    "accept_path",
+    "AcceptanceStats",
+    "VerifyLatency",
+    "fit_latency_samples",
+    "fit_verify_latency",
+    "DecodeResult",
+    "decode",
+    "prune_fn",
+    "verify_workload",
+]
 
 
 @dataclass
@@ -157,8 +169,9 @@ def fit_latency_samples(samples: list[tuple[float, float, float]]) -> VerifyLate
     return VerifyLatency(*map(float, coef))
 
 
-def fit_verify_latency(model: CharLM, sizes=(1, 2, 4, 8, 16, 32, 64), contexts=(32, 96, 160),
-                       repeats: int = 7) -> tuple[VerifyLatency, list[tuple[int, int, float]]]:
+def fit_verify_latency(
+    model: CharLM, sizes=(1, 2, 4, 8, 16, 32, 64), contexts=(32, 96, 160), repeats: int = 7
+) -> tuple[VerifyLatency, list[tuple[int, int, float]]]:
     """Measure verification passes of ``n`` rows after ``C`` cached tokens (fastest of ``repeats``, which
     filters out interference on a shared machine) and fit them with :func:`fit_latency_samples`."""
     samples = []
@@ -180,13 +193,16 @@ def fit_verify_latency(model: CharLM, sizes=(1, 2, 4, 8, 16, 32, 64), contexts=(
 
 def _prefill(model: CharLM, prompt: torch.Tensor):
     n = len(prompt)
-    out = model.step(prompt, torch.arange(n), torch.tril(torch.ones(n, n, dtype=torch.bool)), model.empty_cache())
+    out = model.step(
+        prompt, torch.arange(n), torch.tril(torch.ones(n, n, dtype=torch.bool)), model.empty_cache()
+    )
     cache = KVCache(out.new_keys, out.new_values)
     return cache, out
 
 
 def prune_fn(model: CharLM, tree: TokenTree, topk: int):
     """The early-pruning rule: keep a node when its token is in its parent's early top-``topk``."""
+
     def keep(hidden: torch.Tensor, alive: torch.Tensor) -> torch.Tensor:
         row_of = {int(node): i for i, node in enumerate(alive)}
         top = model.unembed(hidden).topk(topk, dim=-1).indices
@@ -198,6 +214,7 @@ def prune_fn(model: CharLM, tree: TokenTree, topk: int):
             elif parent in row_of and kept[row_of[parent]]:
                 kept[i] = bool((top[row_of[parent]] == tree.tokens[node]).any())
         return kept
+
     return keep
 
 
@@ -219,10 +236,20 @@ class DecodeResult:
 
 
 @torch.no_grad()
-def decode(model: CharLM, prompt: torch.Tensor, new_tokens: int, *, heads: MedusaHeads | None = None,
-           tree_size: int | str = 1, topk: int = 3, prune_layer: int | None = None, prune_topk: int = 3,
-           latency: VerifyLatency | None = None, sizes=(1, 2, 4, 8, 16, 32, 64),
-           stats: AcceptanceStats | None = None) -> DecodeResult:
+def decode(
+    model: CharLM,
+    prompt: torch.Tensor,
+    new_tokens: int,
+    *,
+    heads: MedusaHeads | None = None,
+    tree_size: int | str = 1,
+    topk: int = 3,
+    prune_layer: int | None = None,
+    prune_topk: int = 3,
+    latency: VerifyLatency | None = None,
+    sizes=(1, 2, 4, 8, 16, 32, 64),
+    stats: AcceptanceStats | None = None,
+) -> DecodeResult:
     """Greedy decoding of ``new_tokens`` after ``prompt`` with a token tree.
 
     ``tree_size``: 1 = plain decoding, an int = fixed tree, ``"dynamic"`` = ProPD's size choice per step
@@ -248,8 +275,13 @@ def decode(model: CharLM, prompt: torch.Tensor, new_tokens: int, *, heads: Medus
             candidates = np.zeros((0, topk), dtype=np.int64)
         size = tree_size
         if tree_size == "dynamic":
-            size = max(sizes, key=lambda n: (1 + build_tree(root, candidates, stats.probs, n).expected_accepted)
-                       / latency(n, cache.length))
+            size = max(
+                sizes,
+                key=lambda n: (
+                    (1 + build_tree(root, candidates, stats.probs, n).expected_accepted)
+                    / latency(n, cache.length)
+                ),
+            )
         tree = build_tree(root, candidates, stats.probs, int(size))
         positions = torch.tensor([cache.length + d for d in tree.depths])
         prune = (prune_layer, prune_fn(model, tree, prune_topk)) if prune_layer is not None else None
@@ -277,13 +309,28 @@ def decode(model: CharLM, prompt: torch.Tensor, new_tokens: int, *, heads: Medus
         if cache.length + depth + 2 > model.cfg.context:
             break
     wall = time.perf_counter() - start_wall
-    return DecodeResult(produced[:new_tokens], steps, rows / max(steps, 1) / model.cfg.layers, wall, modelled,
-                        sizes_used, accepted_counts)
+    return DecodeResult(
+        produced[:new_tokens],
+        steps,
+        rows / max(steps, 1) / model.cfg.layers,
+        wall,
+        modelled,
+        sizes_used,
+        accepted_counts,
+    )
 
 
-def verify_workload(cfg, rows: float, kept_rows: float | None = None, prune_layer: int | None = None,
-                    context: int = 128, name: str = "propd-verify", weight_bits: int = 8,
-                    activation_bits: int = 8, meta: dict | None = None):
+def verify_workload(
+    cfg,
+    rows: float,
+    kept_rows: float | None = None,
+    prune_layer: int | None = None,
+    context: int = 128,
+    name: str = "propd-verify",
+    weight_bits: int = 8,
+    activation_bits: int = 8,
+    meta: dict | None = None,
+):
     """The GEMMs of one verification pass of ``rows`` tree tokens (``kept_rows`` after ``prune_layer``).
 
     Per block: QKV, output projection, FFN up/down (``m`` = rows alive in that block) and the attention
@@ -297,12 +344,17 @@ def verify_workload(cfg, rows: float, kept_rows: float | None = None, prune_laye
         m = rows if prune_layer is None or layer <= prune_layer else (kept_rows or rows)
         m = max(1, int(round(m)))
         bits = {"weight_bits": weight_bits, "activation_bits": activation_bits}
-        layers += [LayerRecord.gemm(f"b{layer}.qkv", m, cfg.dim, 3 * cfg.dim, **bits),
-                   LayerRecord.attention(f"b{layer}.attn", context, cfg.heads, cfg.dim // cfg.heads, **bits),
-                   LayerRecord.gemm(f"b{layer}.proj", m, cfg.dim, cfg.dim, **bits),
-                   LayerRecord.gemm(f"b{layer}.up", m, cfg.dim, cfg.ffn, **bits),
-                   LayerRecord.gemm(f"b{layer}.down", m, cfg.ffn, cfg.dim, **bits)]
+        layers += [
+            LayerRecord.gemm(f"b{layer}.qkv", m, cfg.dim, 3 * cfg.dim, **bits),
+            LayerRecord.attention(f"b{layer}.attn", context, cfg.heads, cfg.dim // cfg.heads, **bits),
+            LayerRecord.gemm(f"b{layer}.proj", m, cfg.dim, cfg.dim, **bits),
+            LayerRecord.gemm(f"b{layer}.up", m, cfg.dim, cfg.ffn, **bits),
+            LayerRecord.gemm(f"b{layer}.down", m, cfg.ffn, cfg.dim, **bits),
+        ]
     final = max(1, int(round(kept_rows if kept_rows is not None else rows)))
-    layers.append(LayerRecord.gemm("lm_head", final, cfg.dim, cfg.vocab, weight_bits=weight_bits,
-                                   activation_bits=activation_bits))
+    layers.append(
+        LayerRecord.gemm(
+            "lm_head", final, cfg.dim, cfg.vocab, weight_bits=weight_bits, activation_bits=activation_bits
+        )
+    )
     return Workload(name=name, layers=layers, meta={"method": "propd", **(meta or {})})

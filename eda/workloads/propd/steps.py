@@ -26,7 +26,9 @@ class ProPDParams(StepParams):
     heads: int = Field(3, ge=1, le=8, description="Medusa heads (tokens drafted ahead)")
     topk: int = Field(3, ge=1, le=16, description="candidates per head in the token tree")
     fixed_tree: int = Field(16, ge=1, le=256, description="tree size of the fixed-tree decoder (tokens)")
-    prune_layer: int = Field(1, ge=0, le=3, description="block of the 4-block LM after which the tree is pruned")
+    prune_layer: int = Field(
+        1, ge=0, le=3, description="block of the 4-block LM after which the tree is pruned"
+    )
     prune_topk: int = Field(3, ge=1, le=16, description="candidates per position kept by early pruning")
     prompts: int = Field(3, ge=1, le=100, description="held-out prompts decoded")
     new_tokens: int = Field(96, ge=1, le=160, description="tokens generated per prompt")
@@ -44,39 +46,69 @@ def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
         half = len(held) // 2
         heads = train_heads(model, held[:half], num_heads=p.heads, steps=p.head_steps, batch=16, seed=p.seed)
         latency, samples = fit_verify_latency(model)
-        modes = {"plain": {}, "fixed": {"tree_size": p.fixed_tree}, "dynamic": {"tree_size": "dynamic"},
-                 "dynamic+prune": {"tree_size": "dynamic", "prune_layer": p.prune_layer}}
+        modes = {
+            "plain": {},
+            "fixed": {"tree_size": p.fixed_tree},
+            "dynamic": {"tree_size": "dynamic"},
+            "dynamic+prune": {"tree_size": "dynamic", "prune_layer": p.prune_layer},
+        }
         runs: dict[str, list] = {name: [] for name in modes}
         for i in range(p.prompts):
             start = half + i * 997
-            prompt = held[start:start + 64]
+            prompt = held[start : start + 64]
             for name, kw in modes.items():
-                runs[name].append(decode(model, prompt, p.new_tokens, heads=heads if kw else None, topk=p.topk,
-                                         latency=latency, prune_topk=p.prune_topk, **kw))
-    same = all(r.tokens == plain.tokens for name in modes for r, plain in zip(runs[name], runs["plain"], strict=True))
+                runs[name].append(
+                    decode(
+                        model,
+                        prompt,
+                        p.new_tokens,
+                        heads=heads if kw else None,
+                        topk=p.topk,
+                        latency=latency,
+                        prune_topk=p.prune_topk,
+                        **kw,
+                    )
+                )
+    same = all(
+        r.tokens == plain.tokens for name in modes for r, plain in zip(runs[name], runs["plain"], strict=True)
+    )
     summary = {}
     for name, items in runs.items():
         tokens = sum(len(r.tokens) for r in items)
-        summary[name] = {"tokens_per_step": tokens / sum(r.steps for r in items),
-                         "modelled_s_per_token": sum(r.modelled_s for r in items) / tokens,
-                         "wall_s_per_token": sum(r.wall_s for r in items) / tokens,
-                         "rows_per_layer": float(np.mean([r.rows_per_layer for r in items])),
-                         "mean_tree_size": float(np.mean([np.mean(r.tree_sizes) for r in items]))}
+        summary[name] = {
+            "tokens_per_step": tokens / sum(r.steps for r in items),
+            "modelled_s_per_token": sum(r.modelled_s for r in items) / tokens,
+            "wall_s_per_token": sum(r.wall_s for r in items) / tokens,
+            "rows_per_layer": float(np.mean([r.rows_per_layer for r in items])),
+            "mean_tree_size": float(np.mean([np.mean(r.tree_sizes) for r in items])),
+        }
     base = summary["plain"]["modelled_s_per_token"]
     for item in summary.values():
         item["modelled_speedup"] = base / item["modelled_s_per_token"]
     best = summary["dynamic+prune"]
-    work = verify_workload(model.cfg, rows=summary["dynamic"]["mean_tree_size"], kept_rows=best["rows_per_layer"],
-                           prune_layer=p.prune_layer, context=64 + p.new_tokens // 2,
-                           meta={"tokens_per_step": best["tokens_per_step"]})
-    report = {"latency_model": asdict(latency), "latency_samples": samples, "modes": summary,
-              "greedy_identical": same, "sample": bytes(runs["plain"][0].tokens).decode("ascii", "replace")}
-    metrics = {"workload__propd__tokens_per_step_fixed": summary["fixed"]["tokens_per_step"],
-               "workload__propd__tokens_per_step_dynamic": summary["dynamic"]["tokens_per_step"],
-               "workload__propd__speedup_fixed": summary["fixed"]["modelled_speedup"],
-               "workload__propd__speedup_dynamic": summary["dynamic"]["modelled_speedup"],
-               "workload__propd__speedup_dynamic_pruned": best["modelled_speedup"],
-               "workload__propd__greedy_identical": int(same)}
+    work = verify_workload(
+        model.cfg,
+        rows=summary["dynamic"]["mean_tree_size"],
+        kept_rows=best["rows_per_layer"],
+        prune_layer=p.prune_layer,
+        context=64 + p.new_tokens // 2,
+        meta={"tokens_per_step": best["tokens_per_step"]},
+    )
+    report = {
+        "latency_model": asdict(latency),
+        "latency_samples": samples,
+        "modes": summary,
+        "greedy_identical": same,
+        "sample": bytes(runs["plain"][0].tokens).decode("ascii", "replace"),
+    }
+    metrics = {
+        "workload__propd__tokens_per_step_fixed": summary["fixed"]["tokens_per_step"],
+        "workload__propd__tokens_per_step_dynamic": summary["dynamic"]["tokens_per_step"],
+        "workload__propd__speedup_fixed": summary["fixed"]["modelled_speedup"],
+        "workload__propd__speedup_dynamic": summary["dynamic"]["modelled_speedup"],
+        "workload__propd__speedup_dynamic_pruned": best["modelled_speedup"],
+        "workload__propd__greedy_identical": int(same),
+    }
     return work, report, metrics
 
 

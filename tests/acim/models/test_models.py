@@ -23,8 +23,17 @@ TECH = library_tech()
 
 
 def _points(**over: object) -> DesignPoints:
-    base = dict(rows=64, cols=64, local_array_size=4, adc_bits=4, input_bits=4, weight_bits=4, unit_cap_fF=2.0,
-                cols_per_adc=1, clock_MHz=500.0)
+    base = dict(
+        rows=64,
+        cols=64,
+        local_array_size=4,
+        adc_bits=4,
+        input_bits=4,
+        weight_bits=4,
+        unit_cap_fF=2.0,
+        cols_per_adc=1,
+        clock_MHz=500.0,
+    )
     base.update(over)
     return DesignPoints.from_arrays(**base)
 
@@ -64,8 +73,11 @@ def test_code_error_matches_the_sar_transfer_of_the_drawn_column() -> None:
     count where that errs less). The model integrates the noise with a 9-point Gauss-Hermite rule over a step
     function, so 15 %; σ = 0 is left out (its error is set by clipping events too rare to sample)."""
     rng = np.random.default_rng(7)
-    for spec in (dict(local_array_size=8, adc_bits=5, cols_per_adc=4), dict(local_array_size=4, adc_bits=4, cols_per_adc=1),
-                 dict(local_array_size=8, adc_bits=3, cols_per_adc=4)):
+    for spec in (
+        dict(local_array_size=8, adc_bits=5, cols_per_adc=4),
+        dict(local_array_size=4, adc_bits=4, cols_per_adc=1),
+        dict(local_array_size=8, adc_bits=3, cols_per_adc=4),
+    ):
         p = _points(**spec)
         m = evaluate(p, TECH)
         for sigma in (0.2, 0.5, 1.5):
@@ -73,8 +85,11 @@ def test_code_error_matches_the_sar_transfer_of_the_drawn_column() -> None:
             x = rng.integers(0, 2, (200_000, int(p.caps_per_column[0])))
             k = (x * rng.binomial(int(p.cols_per_adc[0]), 0.5, x.shape)).sum(axis=1).astype(float)
             v = m["level_v_zero_V"][0] - (k + sigma * rng.standard_normal(k.size)) * m["level_step_V"][0]
-            code = np.clip(np.ceil((m["level_vref_V"][0] - v) / m["level_dac_step_V"][0]) - 1, 0,
-                           2 ** spec["adc_bits"] - 1)
+            code = np.clip(
+                np.ceil((m["level_vref_V"][0] - v) / m["level_dac_step_V"][0]) - 1,
+                0,
+                2 ** spec["adc_bits"] - 1,
+            )
             a, b = np.polyfit(k, code, 1)
             mse = min(np.mean(((code - b) / a - k) ** 2), np.var(k))
             assert code_error(p, m, np.array([sigma]))[0] == pytest.approx(mse, rel=0.15)
@@ -108,10 +123,14 @@ def test_integer_quantiser_limits() -> None:
     assert integer_quantisation_error(np.array([1.0]), np.array([0.0]))[0] == 0.0  # lossless
     assert integer_quantisation_error(np.array([4.0]), np.array([0.0]))[0] == pytest.approx(15 / 12)
     # large noise: the dithered limit Δ²/12 + σ²
-    assert integer_quantisation_error(np.array([2.0]), np.array([3.0]))[0] == pytest.approx(4 / 12 + 9, rel=1e-3)
+    assert integer_quantisation_error(np.array([2.0]), np.array([3.0]))[0] == pytest.approx(
+        4 / 12 + 9, rel=1e-3
+    )
 
 
-def _bit_true_snr(rows: int, local: int, group: int, adc_bits: int, bits: int, sigma: float, seed: int) -> float:
+def _bit_true_snr(
+    rows: int, local: int, group: int, adc_bits: int, bits: int, sigma: float, seed: int
+) -> float:
     """Monte-Carlo of the whole pipeline: bit-planes, L partial sums of N_g products, analog noise, the SAR
     quantiser (thresholds mΔ − ½, centre reconstruction) and the digital shift-add."""
     rng = np.random.default_rng(seed)
@@ -131,15 +150,25 @@ def _bit_true_snr(rows: int, local: int, group: int, adc_bits: int, bits: int, s
     return 10 * np.log10(np.var(exact) / np.mean((estimate - exact) ** 2))
 
 
-@pytest.mark.parametrize("rows,local,group,adc_bits,bits,sigma", [
-    (64, 4, 1, 3, 4, 0.3), (64, 4, 1, 4, 4, 0.45), (64, 2, 2, 5, 2, 0.5), (64, 2, 1, 5, 4, 1.0), (128, 4, 1, 3, 1, 0.2)])
+@pytest.mark.parametrize(
+    "rows,local,group,adc_bits,bits,sigma",
+    [
+        (64, 4, 1, 3, 4, 0.3),
+        (64, 4, 1, 4, 4, 0.45),
+        (64, 2, 2, 5, 2, 0.5),
+        (64, 2, 1, 5, 4, 1.0),
+        (128, 4, 1, 3, 1, 0.2),
+    ],
+)
 def test_total_snr_matches_a_bit_true_simulation(rows, local, group, adc_bits, bits, sigma) -> None:
     n_g = rows // local * group
     error = integer_quantisation_error(np.array([n_g / 2**adc_bits]), np.array([sigma]))[0]
     signal = rows * group * product_variance(np.array([bits]), np.array([bits]))[0]
     model = 10 * np.log10(signal / (local * plane_weight_sum(np.array([bits]))[0] ** 2 * error))
     # 3000 trials: the error-power estimate has a ~3 % (0.15 dB) standard error
-    assert _bit_true_snr(rows, local, group, adc_bits, bits, sigma, seed=rows + adc_bits) == pytest.approx(model, abs=0.5)
+    assert _bit_true_snr(rows, local, group, adc_bits, bits, sigma, seed=rows + adc_bits) == pytest.approx(
+        model, abs=0.5
+    )
 
 
 def test_throughput_counts_parallel_rows_and_bit_serial_cycles() -> None:
@@ -153,9 +182,17 @@ def test_throughput_counts_parallel_rows_and_bit_serial_cycles() -> None:
 
 
 def test_adc_fom_stays_behind_the_state_of_the_art() -> None:
-    space = DesignPoints.from_arrays(rows=256, cols=64, local_array_size=[1, 2, 4], adc_bits=[8, 7, 6],
-                                     input_bits=4, weight_bits=4, unit_cap_fF=[0.5, 1.0, 8.0], cols_per_adc=1,
-                                     clock_MHz=500.0)
+    space = DesignPoints.from_arrays(
+        rows=256,
+        cols=64,
+        local_array_size=[1, 2, 4],
+        adc_bits=[8, 7, 6],
+        input_bits=4,
+        weight_bits=4,
+        unit_cap_fF=[0.5, 1.0, 8.0],
+        cols_per_adc=1,
+        clock_MHz=500.0,
+    )
     m = evaluate(space, TECH)
     assert np.all(m["adc_schreier_db"] < 186.0)  # best published SAR ADCs (Murmann survey)
     assert np.all(m["adc_walden_fJ_per_step"] > 0.5)
@@ -180,8 +217,16 @@ def test_model_area_is_the_floorplan_area(rows: int, local: int, adc_bits: int) 
     for cols in (16, 64, 256):
         if cpa > cols:
             continue
-        spec = dict(rows=rows, cols=cols, local_array_size=local, adc_bits=adc_bits, input_bits=4,
-                    weight_bits=4, unit_cap_fF=2.0, cols_per_adc=cpa)
+        spec = dict(
+            rows=rows,
+            cols=cols,
+            local_array_size=local,
+            adc_bits=adc_bits,
+            input_bits=4,
+            weight_bits=4,
+            unit_cap_fF=2.0,
+            cols_per_adc=cpa,
+        )
         p = DesignPoints.from_specs([spec], 500.0)
         area = area_model(p, TECH)["area_um2"][0]
         assert area == pytest.approx(floorplan_of(spec).area_um2, rel=1e-12)
@@ -196,10 +241,17 @@ def test_infeasible_points_are_rejected_with_a_reason() -> None:
 
 def test_tech_file_overrides_defaults(tmp_path) -> None:
     path = tmp_path / "tech.yaml"
-    path.write_text("node_nm: 28\nvdd: 0.9\ncapacitor: {density_fF_per_um2: 2.5, matching_pct_um: 0.5}\n"
-                    "layers: {met2: {sheet_res_ohm_sq: 0.2, min_width_um: 0.1, cap_fF_per_um: 0.15}}\n")
+    path.write_text(
+        "node_nm: 28\nvdd: 0.9\ncapacitor: {density_fF_per_um2: 2.5, matching_pct_um: 0.5}\n"
+        "layers: {met2: {sheet_res_ohm_sq: 0.2, min_width_um: 0.1, cap_fF_per_um: 0.15}}\n"
+    )
     tech = ModelTech.from_tech_file(path)
-    assert (tech.feature_nm, tech.vdd_V, tech.cap_density_fF_per_um2, tech.cap_matching_pct_um) == (28, 0.9, 2.5, 0.5)
+    assert (tech.feature_nm, tech.vdd_V, tech.cap_density_fF_per_um2, tech.cap_matching_pct_um) == (
+        28,
+        0.9,
+        2.5,
+        0.5,
+    )
     assert tech.wire_res_ohm_per_um == pytest.approx(2.0)
     assert tech.wire_cap_fF_per_um == pytest.approx(0.15)
 

@@ -81,8 +81,10 @@ def test_dp_allocation_is_optimal_on_small_instance() -> None:
     for total in (3, 5, 7):
         sizes = allocate_cache_dp(trace, total, threshold=0.0, prefetch=True)
         assert sum(sizes) == total
-        cost = lambda combo: sum(simulate_layer(trace, lay, c, 0.0, True).demand_loads  # noqa: E731
-                                 for lay, c in enumerate(combo))
+
+        def cost(combo):
+            return sum(simulate_layer(trace, lay, c, 0.0, True).demand_loads for lay, c in enumerate(combo))
+
         best = min(cost(combo) for combo in itertools.product(range(5), repeat=3) if sum(combo) == total)
         assert cost(sizes) == best
 
@@ -154,7 +156,7 @@ def test_threshold_for_quality_is_the_largest_within_budget() -> None:
     trace = generate_trace(GeneratorParams(layers=3, tokens=400), seed=2)
     scores = trace.sensitivity[None, :] * trace.weights[:, :, 1] ** 2
 
-    def cost(keep: np.ndarray) -> float:      # the squared output change AdapMoE's criterion estimates
+    def cost(keep: np.ndarray) -> float:  # the squared output change AdapMoE's criterion estimates
         return float((scores * ~keep).sum() / trace.tokens)
 
     for budget in (0.0, 0.05, 0.5, 5.0):
@@ -162,8 +164,10 @@ def test_threshold_for_quality_is_the_largest_within_budget() -> None:
         assert spent <= budget
         assert spent == pytest.approx(cost(trace.keep_second(threshold)))
         sorted_scores = np.sort(scores.ravel())
-        candidates = {float(np.nextafter(sorted_scores[int(q * scores.size) - 1], np.inf))
-                      for q in np.linspace(0, 1, 21)[1:]}
+        candidates = {
+            float(np.nextafter(sorted_scores[int(q * scores.size) - 1], np.inf))
+            for q in np.linspace(0, 1, 21)[1:]
+        }
         assert not any(t > threshold and cost(trace.keep_second(t)) <= budget for t in candidates)
 
 

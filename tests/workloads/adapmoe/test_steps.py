@@ -16,9 +16,20 @@ def test_adapmoe_flow_maps_expert_activity(tmp_path) -> None:
     from tests.flow.helpers import run_cli
 
     flow = flows_dir() / "workload-adapmoe.yaml"
-    code, text = run_cli("run", str(flow), "--runs", str(tmp_path), "--set", "adapmoe.tokens=1024",
-                         "--set", "adapmoe.train_steps=100", "--set", "adapmoe.workload_tokens=6",
-                         "--set", "map.slices=12")
+    code, text = run_cli(
+        "run",
+        str(flow),
+        "--runs",
+        str(tmp_path),
+        "--set",
+        "adapmoe.tokens=1024",
+        "--set",
+        "adapmoe.train_steps=100",
+        "--set",
+        "adapmoe.workload_tokens=6",
+        "--set",
+        "map.slices=12",
+    )
     assert code == 0, text
     metrics = json.loads(next(tmp_path.rglob("metrics.json")).read_text())["steps"]["adapmoe"]["metrics"]
     report = json.loads(next(tmp_path.rglob("adapmoe.json")).read_text())
@@ -31,7 +42,7 @@ def test_adapmoe_flow_maps_expert_activity(tmp_path) -> None:
     ups = sum(1 for phase in work.trace for name in phase.layers if name.endswith(".up"))
     assert ups / len(work.trace) == pytest.approx(work.meta["activated_experts_per_token"])
     assert ups < 2 * 4 * len(work.trace) or report["threshold"] == 0.0
-    assert metrics["workload__adapmoe__load_to_expert_ratio"] > 1.0   # a cold read costs more than a matvec
+    assert metrics["workload__adapmoe__load_to_expert_ratio"] > 1.0  # a cold read costs more than a matvec
     currents = np.load(next(tmp_path.rglob("currents.npz")))
     maps = currents["currents_a"]
     assert maps.shape[0] == 12 and maps.sum() > 0
@@ -47,8 +58,9 @@ def test_sensitivity_gating_beats_dropping_at_random() -> None:
 
     _, report, metrics = run_adapmoe(AdapMoEParams(source="trained", layers=4, tokens=8192))
     assert metrics["workload__adapmoe__activated_reduction"] > 0.05
-    assert report["loss_adaptive_nats"] - report["loss_top2_nats"] < 0.5 * (report["loss_random_drop_nats"]
-                                                                            - report["loss_top2_nats"])
+    assert report["loss_adaptive_nats"] - report["loss_top2_nats"] < 0.5 * (
+        report["loss_random_drop_nats"] - report["loss_top2_nats"]
+    )
 
 
 def test_adapmoe_cli_writes_workload_and_rejects_bad_source(tmp_path) -> None:
@@ -61,7 +73,9 @@ def test_adapmoe_cli_writes_workload_and_rejects_bad_source(tmp_path) -> None:
     assert "workload__adapmoe__speedup" in text
     work = Workload.load(out)
     assert work.meta["method"] == "adapmoe" and len(work.trace) == 16
-    assert json.loads((tmp_path / "r.json").read_text())["ladder"]["lru"]["activated_experts_per_token"] == 16.0
+    assert (
+        json.loads((tmp_path / "r.json").read_text())["ladder"]["lru"]["activated_experts_per_token"] == 16.0
+    )
     code, text = run_cli("workload", "adapmoe", "--source", "bogus")
     assert code == 2 and "generator" in text
 

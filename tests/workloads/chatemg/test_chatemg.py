@@ -93,7 +93,9 @@ def test_training_lowers_next_step_loss() -> None:
     def loss(model) -> float:
         with torch.no_grad():
             logits = model(data[:, :-1])
-        return float(torch.nn.functional.cross_entropy(logits.reshape(-1, TINY_GPT.vocab), data[:, 1:].reshape(-1)))
+        return float(
+            torch.nn.functional.cross_entropy(logits.reshape(-1, TINY_GPT.vocab), data[:, 1:].reshape(-1))
+        )
 
     torch.manual_seed(0)
     untrained = EmgGPT(TINY_GPT).eval()
@@ -114,8 +116,9 @@ def test_classifier_deterministic_and_above_chance() -> None:
 def small_setup():
     """A simulated person (small motor-unit pool, short trials) and a tiny EMG transformer trained on two
     previous sessions."""
-    return prepare_augmentation(train_sessions=2, trials_per_intent=8, gpt_steps=150, cfg=SMALL, model_cfg=TINY_GPT,
-                                seed=0)
+    return prepare_augmentation(
+        train_sessions=2, trials_per_intent=8, gpt_steps=150, cfg=SMALL, model_cfg=TINY_GPT, seed=0
+    )
 
 
 def test_trial_draws_shots_from_the_new_session_only(small_setup) -> None:
@@ -131,7 +134,9 @@ def test_trial_draws_shots_from_the_new_session_only(small_setup) -> None:
         assert abs(acc * 24 - round(acc * 24)) < 1e-9
 
 
-def _oracle(windows: np.ndarray, labels: np.ndarray, per_window: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _oracle(
+    windows: np.ndarray, labels: np.ndarray, per_window: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """'Synthetic' windows that are real: other trials of the same person and session, same intent."""
     extra_x, extra_y = session_windows(make_session(99, 24, SMALL, 0), 0.5, 0.5)
     rng = np.random.default_rng(seed)
@@ -142,6 +147,7 @@ def _oracle(windows: np.ndarray, labels: np.ndarray, per_window: int, seed: int)
 def test_protocol_measures_a_gain_when_the_extra_windows_are_informative(small_setup) -> None:
     """Positive control of the augmentation experiment: extra windows that truly are the prompt's intent
     must raise one-shot accuracy; the same windows with shuffled labels must not."""
+
     def shuffled(windows, labels, per_window, seed):
         x, y = _oracle(windows, labels, per_window, seed)
         return x, np.random.default_rng(seed).permutation(y)
@@ -189,9 +195,18 @@ def test_inference_workload_layers() -> None:
 def test_chatemg_step_function() -> None:
     from eda.workloads.chatemg.steps import ChatEMGParams, run_chatemg
 
-    work, report, metrics = run_chatemg(ChatEMGParams(seeds=[0], shots=[1], draws=2, train_sessions=1,
-                                                      trials_per_intent=2, gpt_steps=2, synthetic_per_prompt=1))
+    work, report, metrics = run_chatemg(
+        ChatEMGParams(
+            seeds=[0],
+            shots=[1],
+            draws=2,
+            train_sessions=1,
+            trials_per_intent=2,
+            gpt_steps=2,
+            synthetic_per_prompt=1,
+        )
+    )
     assert len(report["runs"]) == 2
     one = report["statistics"]["1"]
-    assert one["n"] == 1 and one["verdict"] == "inconclusive"   # one person: no interval
+    assert one["n"] == 1 and one["verdict"] == "inconclusive"  # one person: no interval
     assert work.meta["method"] == "chatemg"

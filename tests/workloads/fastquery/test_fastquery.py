@@ -11,14 +11,14 @@ from eda.workloads.hequant.hequant import BFVParams, serialization_overhead
 
 def test_channel_quantisation_and_allocation():
     rng = np.random.default_rng(0)
-    table = rng.normal(size=(500, 24)) * np.linspace(0.1, 3.0, 24)     # channels of very different spread
+    table = rng.normal(size=(500, 24)) * np.linspace(0.1, 3.0, 24)  # channels of very different spread
     bits = fq.allocate_channel_bits(table, average_bits=4.0, options=(2, 4, 6, 8), group=4)
     assert bits.mean() <= 4.0 + 1e-9
     errors = fq.channel_errors(table, (2, 4, 6, 8))
-    assert (np.diff(errors, axis=1) < 0).all()                           # more bits, less error per channel
+    assert (np.diff(errors, axis=1) < 0).all()  # more bits, less error per channel
     chosen = sum(errors[d, (2, 4, 6, 8).index(b)] for d, b in enumerate(bits))
     uniform = errors[:, 1].sum()
-    assert chosen <= uniform + 1e-9                                       # never worse than uniform 4 bits
+    assert chosen <= uniform + 1e-9  # never worse than uniform 4 bits
     q, scale = fq.quantize_channels(table, bits)
     assert all(np.abs(q[:, d]).max() <= 2 ** (b - 1) - 1 for d, b in enumerate(bits))
 
@@ -26,9 +26,9 @@ def test_channel_quantisation_and_allocation():
 def test_comm_model_one_hot_lanes():
     params = BFVParams()
     comm = fq.query_comm(30522, [4] * 384, params)
-    assert comm.query_ciphertexts == 4                                   # ceil(30522 / 8192)
-    assert comm.response_ciphertexts == 28                               # 384 channels / 14 lanes of 4 bits
-    general = fq.query_comm(30522, [4 + 15 + 1] * 384, params)          # general protocol: + log2 V + sign
+    assert comm.query_ciphertexts == 4  # ceil(30522 / 8192)
+    assert comm.response_ciphertexts == 28  # 384 channels / 14 lanes of 4 bits
+    general = fq.query_comm(30522, [4 + 15 + 1] * 384, params)  # general protocol: + log2 V + sign
     assert general.response_ciphertexts == 384 // 2
     assert comm.bytes == 32 * params.ciphertext_payload_bytes
 
@@ -39,10 +39,10 @@ def test_private_lookup_on_real_bfv_matches_model():
     bits = np.array([3] * 8 + [5] * 12)
     q, _ = fq.quantize_channels(table, bits)
     result = fq.run_query(q, bits, index=8500)
-    assert np.array_equal(result["row"], q[8500])                        # decrypted row is exact
+    assert np.array_equal(result["row"], q[8500])  # decrypted row is exact
     model = fq.query_comm(len(q), bits)
     assert result["query_ciphertexts"] == model.query_ciphertexts == 2
-    assert result["response_ciphertexts"] == model.response_ciphertexts == 1 + 2   # 8 of 19 lanes, 12 of 11
+    assert result["response_ciphertexts"] == model.response_ciphertexts == 1 + 2  # 8 of 19 lanes, 12 of 11
     measured = result["query_bytes"] + result["response_bytes"]
     overhead = serialization_overhead(samples=1)
     assert measured == pytest.approx(fq.query_comm(len(q), bits, overhead=overhead).bytes, rel=0.02)
@@ -63,11 +63,14 @@ def test_ciphertext_budget_program_is_optimal(seed):
 
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 9, size=4).tolist()
-    lanes = [19, 14, 7]                                                 # 3, 4 and 8 bits in a 60-bit slot
-    errors = np.sort(rng.random((4, 3)), axis=1)[:, ::-1].tolist()        # more bits, less error
+    lanes = [19, 14, 7]  # 3, 4 and 8 bits in a 60-bit slot
+    errors = np.sort(rng.random((4, 3)), axis=1)[:, ::-1].tolist()  # more bits, less error
 
     def cts(choice):
-        return sum(math.ceil(sum(s for s, c in zip(sizes, choice, strict=True) if c == b) / lanes[b]) for b in range(3))
+        return sum(
+            math.ceil(sum(s for s, c in zip(sizes, choice, strict=True) if c == b) / lanes[b])
+            for b in range(3)
+        )
 
     budget = min(cts(c) for c in itertools.product(range(3), repeat=4)) + int(rng.integers(0, 3))
     feasible = [c for c in itertools.product(range(3), repeat=4) if cts(c) <= budget]
@@ -81,7 +84,7 @@ def test_communication_aware_bits_beat_uniform_at_equal_ciphertexts():
     rng = np.random.default_rng(4)
     table = rng.normal(size=(300, 64)) * rng.uniform(0.2, 2.0, size=64)
     uniform = np.full(64, 4)
-    budget = fq.query_comm(len(table), uniform).response_ciphertexts     # 64 channels / 14 lanes -> 5
+    budget = fq.query_comm(len(table), uniform).response_ciphertexts  # 64 channels / 14 lanes -> 5
     bits = fq.allocate_channel_bits(table, response_ciphertexts=budget, options=(3, 4, 5, 7, 8), group=4)
     assert fq.query_comm(len(table), bits).response_ciphertexts <= budget
     q_u, s_u = fq.quantize_channels(table, uniform)
@@ -98,9 +101,9 @@ def test_cheetah_baseline_lookup_is_exact_and_partition_is_optimal():
     from eda.workloads.fastquery.baseline import cheetah_lookup, cheetah_partition
 
     rng = np.random.default_rng(2)
-    table = rng.integers(-32767, 32768, size=(2500, 24))                 # 16-bit fixed point
+    table = rng.integers(-32767, 32768, size=(2500, 24))  # 16-bit fixed point
     result = cheetah_lookup(table, index=2222)
-    np.testing.assert_array_equal(result["row"], table[2222])            # shares reconstruct the row exactly
+    np.testing.assert_array_equal(result["row"], table[2222])  # shares reconstruct the row exactly
     n_i, n_o = result["partition"]
     assert n_i * n_o <= 4096
     best = min(math.ceil(2500 / (4096 // o)) + math.ceil(24 / o) for o in range(1, 25))
@@ -118,11 +121,13 @@ def test_dense_response_lookup_is_exact_in_one_ciphertext():
     table = rng.normal(size=(9000, 40))
     bits = np.array([3] * 10 + [4] * 20 + [6] * 10)
     q, _ = fq.quantize_channels(table, bits)
-    for index in (0, 4095, 4096, 8999):                                  # both slot rows, both blocks
+    for index in (0, 4095, 4096, 8999):  # both slot rows, both blocks
         result = run_dense_query(q, bits, index=index)
         np.testing.assert_array_equal(result["row"], q[index])
     assert result["response_ciphertexts"] == 1
-    assert result["groups"] == fq.query_comm(len(q), bits).response_ciphertexts   # what the slot protocol sends
+    assert (
+        result["groups"] == fq.query_comm(len(q), bits).response_ciphertexts
+    )  # what the slot protocol sends
     # two of the four data moduli (43, 43, 44, 44 bits) dropped: between the information content of two
     # 8192-coefficient polynomials of 86 bits and SEAL's storage of them in 64-bit words (half a fresh one's)
     assert 2 * 8192 * 86 / 8 <= result["response_bytes"] <= 2 * 8192 * 2 * 8
@@ -140,11 +145,15 @@ def test_fastquery_step_beats_the_cheetah_baseline_on_the_minilm_table(tmp_path)
     from eda.flow.schema import load_flow
 
     flow = tmp_path / "flow.yaml"
-    flow.write_text("name: fq\nsteps:\n  - id: fq\n    use: workload.fastquery\n    with: {average_bits: 4.0}\n")
+    flow.write_text(
+        "name: fq\nsteps:\n  - id: fq\n    use: workload.fastquery\n    with: {average_bits: 4.0}\n"
+    )
     result = run_flow(load_flow(flow), runs_dir=tmp_path / "runs", progress=False)
     record = result.record("fq")
     measured = json.loads((record.directory / "fastquery.json").read_text())["measured"]
     assert measured["rows_exact"]
     assert measured["fastquery"]["response_ciphertexts"] == 1
     assert record.metrics["workload__fastquery__comm_reduction_vs_cheetah"] > 1.0
-    assert record.metrics["workload__fastquery__cosine_similarity"] > 0.98      # 4-bit table: sentences keep meaning
+    assert (
+        record.metrics["workload__fastquery__cosine_similarity"] > 0.98
+    )  # 4-bit table: sentences keep meaning

@@ -30,10 +30,10 @@ def test_accumulator_bits_against_brute_force(seed):
     exact = hq.exact_accumulator_bits(w, bits)
     for j in range(len(w)):
         peak = _brute_force_peak(w[j], bits)
-        needed = max(1, math.ceil(math.log2(peak + 1)))     # magnitude bits holding every reachable sum
+        needed = max(1, math.ceil(math.log2(peak + 1)))  # magnitude bits holding every reachable sum
         assert exact[j] == needed
-        assert needed <= formula[j] <= needed + 1            # the formula is safe and at most 1 bit loose
-        assert formula[j] <= hq.worst_case_accumulator_bits(5, 5, bits)   # 9 < 2^(5-1): 5-bit weights
+        assert needed <= formula[j] <= needed + 1  # the formula is safe and at most 1 bit loose
+        assert formula[j] <= hq.worst_case_accumulator_bits(5, 5, bits)  # 9 < 2^(5-1): 5-bit weights
 
 
 def test_partial_sum_bounds_are_reached():
@@ -52,10 +52,10 @@ def test_adc_bits_brute_force():
     worst = 0
     for start in range(0, 40, rows):
         for bit in range(3):
-            ones = (np.abs(w[:, start:start + rows]) >> bit) & 1
-            pos = (ones * (w[:, start:start + rows] > 0)).sum(axis=1).max()
-            neg = (ones * (w[:, start:start + rows] < 0)).sum(axis=1).max()
-            peak = max(pos, neg)                              # 1-bit inputs: the column sum reaches `ones`
+            ones = (np.abs(w[:, start : start + rows]) >> bit) & 1
+            pos = (ones * (w[:, start : start + rows] > 0)).sum(axis=1).max()
+            neg = (ones * (w[:, start : start + rows] < 0)).sum(axis=1).max()
+            peak = max(pos, neg)  # 1-bit inputs: the column sum reaches `ones`
             worst = max(worst, math.ceil(math.log2(peak + 1)))
     got = hq.adc_bits_required(w, rows, 4)
     assert worst <= got <= worst + 1 and got <= 1 + math.ceil(math.log2(rows))
@@ -63,8 +63,8 @@ def test_adc_bits_brute_force():
 
 def test_adc_bits_table_is_the_worst_layer_per_rows_summed():
     # all-ones 1-bit-magnitude weights: a column chunk of r rows sums r ones -> 1 + ceil(log2 r) bits
-    wide = np.ones((3, 100), dtype=np.int64)      # 100 inputs: chunks reach r rows up to 100
-    narrow = -np.ones((2, 6), dtype=np.int64)     # 6 inputs: never more than 6 ones per chunk
+    wide = np.ones((3, 100), dtype=np.int64)  # 100 inputs: chunks reach r rows up to 100
+    narrow = -np.ones((2, 6), dtype=np.int64)  # 6 inputs: never more than 6 ones per chunk
     table = hq.adc_bits_table([(narrow, 2), (wide, 2)], rows_per_conversion=(4, 8, 64, 256))
     assert list(table) == [4, 8, 64, 256]
     assert table == {4: 3, 8: 4, 64: 7, 256: 1 + math.ceil(math.log2(100))}
@@ -77,7 +77,7 @@ def test_adc_bits_table_is_the_worst_layer_per_rows_summed():
 def test_packing_model_counts():
     params = hq.BFVParams()
     assert hq.packing_factor(12, 60) == 4 and hq.packing_factor(60, 60) == 1
-    assert hq.gemm_ciphertexts(3 * 8192, 10, 4, 19, params) == (10, 4)             # 3 lanes: one group
+    assert hq.gemm_ciphertexts(3 * 8192, 10, 4, 19, params) == (10, 4)  # 3 lanes: one group
     assert hq.gemm_ciphertexts(3 * 8192, 10, 4, 19, params, packed=False) == (30, 12)
     assert params.ciphertext_payload_bytes == 2 * 8192 * 174 // 8
     t = hq.batching_prime(30, 4096)
@@ -89,11 +89,13 @@ def test_packed_gemm_on_real_bfv_matches_model():
     params = hq.BFVParams(poly_degree=4096, data_prime_bits=(36, 36), special_prime_bits=37, plain_bits=30)
     w = rng.integers(-3, 4, size=(3, 4))
     x = rng.integers(0, 16, size=(3 * 4096, 4))
-    lane = int(hq.accumulator_bits(w, 4).max()) + 1                # + sign bit
+    lane = int(hq.accumulator_bits(w, 4).max()) + 1  # + sign bit
     assert hq.packing_factor(lane, 30) == 3
     packed = hq.run_packed_gemm(x, w, lane, params)
-    assert np.array_equal(packed["y"], x @ w.T)                   # no lane overflowed under real encryption
-    assert (packed["ciphertexts_sent"], packed["ciphertexts_received"]) == hq.gemm_ciphertexts(len(x), 4, 3, lane, params)
+    assert np.array_equal(packed["y"], x @ w.T)  # no lane overflowed under real encryption
+    assert (packed["ciphertexts_sent"], packed["ciphertexts_received"]) == hq.gemm_ciphertexts(
+        len(x), 4, 3, lane, params
+    )
     plain = hq.run_packed_gemm(x[:4096], w, lane, params, packed=False)
     assert np.array_equal(plain["y"], x[:4096] @ w.T)
     # bytes: model payload x the serialisation overhead measured on one fresh ciphertext, within 2 %
@@ -102,7 +104,9 @@ def test_packed_gemm_on_real_bfv_matches_model():
     model = hq.gemm_comm_bytes(len(x), 4, 3, lane, params, overhead=overhead)
     measured = packed["bytes_sent"] + packed["bytes_received"]
     assert measured == pytest.approx(model, rel=0.02)
-    assert hq.gemm_comm_bytes(len(x), 4, 3, lane, params, packed=False) == 3 * hq.gemm_comm_bytes(len(x), 4, 3, lane, params)
+    assert hq.gemm_comm_bytes(len(x), 4, 3, lane, params, packed=False) == 3 * hq.gemm_comm_bytes(
+        len(x), 4, 3, lane, params
+    )
 
 
 def test_allocate_bits_on_trained_digits():

@@ -21,7 +21,9 @@ def test_minilm_adc_requirement(tmp_path):
     report = json.loads((record.directory / "hequant.json").read_text())
     adc = {int(r): b for r, b in report["adc_bits_required"].items()}
     rows = sorted(adc)
-    assert all(adc[a] <= adc[b] for a, b in zip(rows, rows[1:], strict=False))  # more rows never need fewer bits
+    assert all(
+        adc[a] <= adc[b] for a, b in zip(rows, rows[1:], strict=False)
+    )  # more rows never need fewer bits
     assert all(adc[r] <= 1 + math.ceil(math.log2(r)) for r in rows)  # a sum of r ones needs at most that
     assert len(report["accumulator_bits"]) == 36  # 6 layers x q, k, v, o, ffn1, ffn2
     for name, bits in report["accumulator_bits"].items():

@@ -15,9 +15,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def _random_layer(hidden: int, ffn: int, seed: int = 0) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    shapes = {"attention.self.query": (hidden, hidden), "attention.self.key": (hidden, hidden),
-              "attention.self.value": (hidden, hidden), "attention.output.dense": (hidden, hidden),
-              "intermediate.dense": (ffn, hidden), "output.dense": (hidden, ffn)}
+    shapes = {
+        "attention.self.query": (hidden, hidden),
+        "attention.self.key": (hidden, hidden),
+        "attention.self.value": (hidden, hidden),
+        "attention.output.dense": (hidden, hidden),
+        "intermediate.dense": (ffn, hidden),
+        "output.dense": (hidden, ffn),
+    }
     p = {}
     for name, shape in shapes.items():
         p[f"{name}.weight"] = torch.randn(*shape, generator=g) / shape[1] ** 0.5
@@ -47,7 +52,7 @@ def test_tiled_layer_on_real_minilm_weights():
 
     weights = load_weights()
     prefix = "encoder.layer.3."
-    p = {k[len(prefix):]: torch.from_numpy(np.array(v)) for k, v in weights.items() if k.startswith(prefix)}
+    p = {k[len(prefix) :]: torch.from_numpy(np.array(v)) for k, v in weights.items() if k.startswith(prefix)}
     x = torch.randn(96, 384, generator=torch.Generator().manual_seed(0))
     assert torch.allclose(mc.encoder_layer(x, p, 12), mc.tiled_encoder_layer(x, p, 12, 16), atol=1e-5, rtol=0)
 
@@ -59,22 +64,26 @@ def test_memory_planner_for_bert_tiny():
     assert mc.plan_schedule(128, 128, 512, 2, budget)["tile"] is None
     plan = mc.plan_schedule(512, 128, 512, 2, budget)
     assert plan["fits"] and plan["tile"] == 64 and plan["peak_bytes"] <= budget
-    assert mc.peak_memory(512, 128, 512, 2, 128) > budget            # the next larger tile would not fit
+    assert mc.peak_memory(512, 128, 512, 2, 128) > budget  # the next larger tile would not fit
     assert mc.max_sequence_length(128, 512, 2, budget, tiled=False) < 512
-    assert mc.max_sequence_length(128, 512, 2, budget, tiled=True) > 512      # MCUBERT: >512 tokens < 256 KB
+    assert mc.max_sequence_length(128, 512, 2, budget, tiled=True) > 512  # MCUBERT: >512 tokens < 256 KB
     assert not mc.plan_schedule(2048, 128, 512, 2, budget)["fits"]
 
 
 def test_clustered_low_rank_exact_and_search():
     rng = np.random.default_rng(0)
     # three clusters, each exactly rank 2 in a different subspace of R^16 (well separated centres)
-    blocks = [rng.normal(size=(200, 2)) @ rng.normal(size=(2, 16)) + 20 * rng.normal(size=16) for _ in range(3)]
+    blocks = [
+        rng.normal(size=(200, 2)) @ rng.normal(size=(2, 16)) + 20 * rng.normal(size=16) for _ in range(3)
+    ]
     table = np.concatenate(blocks).astype(np.float32)
     assignment = np.repeat(np.arange(3), 200)
-    exact = mc.compress_embedding(table, assignment, [3, 3, 3])        # rank 2 + the centre offset
+    exact = mc.compress_embedding(table, assignment, [3, 3, 3])  # rank 2 + the centre offset
     assert np.allclose(exact.reconstruct(), table, atol=1e-3)
     assert exact.parameters == 3 * 3 * (200 + 16)
-    emb, log = mc.two_stage_search(table, budget_params=3 * 3 * (200 + 16), cluster_options=(1, 3), rank_step=1)
+    emb, log = mc.two_stage_search(
+        table, budget_params=3 * 3 * (200 + 16), cluster_options=(1, 3), rank_step=1
+    )
     assert [row["clusters"] for row in log] == [1, 3]
     assert log[1]["relative_error"] < log[0]["relative_error"]
     assert emb.parameters <= 3 * 3 * (200 + 16)
@@ -90,7 +99,7 @@ def test_parameter_counts_and_workload():
     emb = mc.compress_embedding(table, np.repeat(np.arange(3), 100), [8, 4, 0])
     work = mc.mcubert_workload("tiny", 2, 128, 512, 2, emb, seq_len=30)
     codes = [layer for layer in work.layers if layer.name.endswith(".codes")]
-    assert sum(layer.shape["lookups"] for layer in codes) == 20          # cluster 2 (rank 0) is left out
+    assert sum(layer.shape["lookups"] for layer in codes) == 20  # cluster 2 (rank 0) is left out
     assert work.meta["embedding_parameters"] == emb.parameters == 8 * 228 + 4 * 228
     with pytest.raises(SpecError, match="differs"):
         mc.mcubert_workload("x", 2, 256, 1024, 4, emb)
@@ -98,15 +107,16 @@ def test_parameter_counts_and_workload():
 
 def test_frequency_weighting_favours_frequent_rows():
     rng = np.random.default_rng(2)
-    table = rng.normal(size=(400, 24)).astype(np.float32)          # full rank: compression must lose something
+    table = rng.normal(size=(400, 24)).astype(np.float32)  # full rank: compression must lose something
     weights = np.ones(400)
-    weights[:40] = 100.0                                            # 40 frequent tokens
+    weights[:40] = 100.0  # 40 frequent tokens
     bands = mc.frequency_bands(weights, (40,))
     assert (bands[:40] == 0).all() and (bands[40:] == 1).all()
     budget = 8 * (400 + 24)
     plain, _ = mc.two_stage_search(table, budget, cluster_options=(1,), rank_step=1)
-    weighted, log = mc.two_stage_search(table, budget, cluster_options=(1,), rank_step=1, row_weights=weights,
-                                        band_options=((40,),))
+    weighted, log = mc.two_stage_search(
+        table, budget, cluster_options=(1,), rank_step=1, row_weights=weights, band_options=((40,),)
+    )
     assert [row["candidate"] for row in log] == ["kmeans-1", "bands-40"]
     assert weighted.parameters <= budget and plain.parameters <= budget
 

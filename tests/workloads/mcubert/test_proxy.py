@@ -27,7 +27,9 @@ def test_encoders_that_cannot_fit_are_refused():
     # BERT-mini's encoder alone is 3.36 M int8 parameters: no 2 MiB board takes it, whatever the embedding
     with pytest.raises(SpecError, match="does not fit"):
         mc.embedding_budget(4, 256, 1024, mc.MCU_DEVICES["stm32h743"])
-    assert mc.embedding_budget(4, 256, 1024, mc.MCU_DEVICES["stm32f746g-disco"]) > 30522 * 256  # 17 MiB: fits whole
+    assert (
+        mc.embedding_budget(4, 256, 1024, mc.MCU_DEVICES["stm32f746g-disco"]) > 30522 * 256
+    )  # 17 MiB: fits whole
 
 
 def test_search_fills_the_device_budget():

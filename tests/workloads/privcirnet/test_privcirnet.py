@@ -40,8 +40,9 @@ def test_circulant_definition_and_cropped_product() -> None:
     weight = rng.normal(size=(10, 13))  # not multiples of b = 4: zero padding
     coeffs = project_block_circulant(weight, 4)
     x = rng.normal(size=13)
-    np.testing.assert_allclose(block_circulant_matvec_fft(coeffs, x, 10), block_circulant_dense(coeffs, (10, 13)) @ x,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        block_circulant_matvec_fft(coeffs, x, 10), block_circulant_dense(coeffs, (10, 13)) @ x, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("b", [2, 4, 8, 16])
@@ -79,12 +80,16 @@ def test_integer_program_matches_enumeration() -> None:
         sens = [{b: float(rng.random() * np.log2(b) * 1e-6) for b in BLOCK_SIZES} for _ in range(layers)]
         lat = [{b: float(rng.uniform(0.5, 1.5) / b) for b in BLOCK_SIZES} for _ in range(layers)]
         budget = float(rng.uniform(0.6, 2.0))
-        best = min((sum(s[b] for s, b in zip(sens, combo, strict=True)), combo)
-                   for combo in itertools.product(BLOCK_SIZES, repeat=layers)
-                   if sum(t[b] for t, b in zip(lat, combo, strict=True)) <= budget)
+        best = min(
+            (sum(s[b] for s, b in zip(sens, combo, strict=True)), combo)
+            for combo in itertools.product(BLOCK_SIZES, repeat=layers)
+            if sum(t[b] for t, b in zip(lat, combo, strict=True)) <= budget
+        )
         chosen = assign_block_sizes(sens, lat, budget)
         assert sum(t[b] for t, b in zip(lat, chosen, strict=True)) <= budget + 1e-9
-        assert sum(s[b] for s, b in zip(sens, chosen, strict=True)) == pytest.approx(best[0], rel=1e-6, abs=1e-15)
+        assert sum(s[b] for s, b in zip(sens, chosen, strict=True)) == pytest.approx(
+            best[0], rel=1e-6, abs=1e-15
+        )
 
 
 def test_integer_program_infeasible_budget_is_a_user_error() -> None:
@@ -119,7 +124,9 @@ def test_he_conv_protocol_matches_dense_convolution_and_op_counts() -> None:
         for u in range(3):
             for v in range(3):
                 dense[:, :, u, v] = block_circulant_dense(coeffs[:, :, u, v])
-        expected = torch.nn.functional.conv2d(torch.tensor(image)[None], torch.tensor(dense), padding=1)[0].numpy()
+        expected = torch.nn.functional.conv2d(torch.tensor(image)[None], torch.tensor(dense), padding=1)[
+            0
+        ].numpy()
         y, _, counts = run_conv_protocol(coeffs, image, ctx)
         np.testing.assert_allclose(y, expected, atol=1e-3)
         assert counts == conv_op_counts(4, 4, 3, (4, 4), b)
@@ -133,7 +140,7 @@ def test_dense_baseline_is_the_diagonal_method_on_real_ciphertexts() -> None:
     ctx = make_context(galois_keys=True)
     weight, x = rng.normal(size=(24, 16)), rng.normal(size=16)
     y, seconds, counts, sent = run_dense_diagonal(weight, x, ctx)
-    np.testing.assert_allclose(y, weight @ x, atol=1e-3)       # CKKS, scale 2^40, after one rescale
+    np.testing.assert_allclose(y, weight @ x, atol=1e-3)  # CKKS, scale 2^40, after one rescale
     assert (counts.encryptions, counts.rotations, counts.mul_plain, counts.decryptions) == (1, 15, 16, 1)
     # two ciphertexts on the wire: a fresh one (2 x 8192 x 160 bits before compression) and a rescaled one
     assert 2 * 8192 * 100 / 8 < sent < 2 * 2 * 8192 * 160 / 8
@@ -186,8 +193,9 @@ def test_block_circulant_workload_needs_fewer_arrays() -> None:
 def test_privcirnet_step_function_reports_acim_effect() -> None:
     from eda.workloads.privcirnet.steps import PrivCirNetParams, run_privcirnet
 
-    work, report, metrics = run_privcirnet(PrivCirNetParams(widths=[64, 64, 10], epochs=5, finetune_epochs=3,
-                                                            budget_fraction=0.5))
+    work, report, metrics = run_privcirnet(
+        PrivCirNetParams(widths=[64, 64, 10], epochs=5, finetune_epochs=3, budget_fraction=0.5)
+    )
     assert [layer.block_size or 1 for layer in work.layers] == report["block_sizes"]
     assert report["baseline"].startswith("dense: diagonal method")
     assert metrics["workload__privcirnet__arrays_circulant"] <= metrics["workload__privcirnet__arrays_dense"]

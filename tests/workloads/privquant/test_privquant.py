@@ -28,7 +28,7 @@ def trained():
 
 def test_two_party_layer_is_exact_and_its_bytes_are_the_formula():
     rng = np.random.default_rng(1)
-    d1, d2, d3, a, n = 3, 21, 5, 5, 3          # m = 315 OTs: not a whole number of bytes
+    d1, d2, d3, a, n = 3, 21, 5, 5, 3  # m = 315 OTs: not a whole number of bytes
     x = rng.integers(0, 2**a, (d1, d2))
     w = rng.integers(-(2 ** (n - 1)), 2 ** (n - 1), (d3, d2))
     w[0, :3] = [-(2 ** (n - 1)), 2 ** (n - 1) - 1, 0]  # both ends of the signed range
@@ -55,11 +55,11 @@ def test_two_party_layer_on_a_trained_layer(trained):
     fc = model[7]
     w_int, _ = quantize_weights(fc.weight.detach().numpy(), 4)
     with torch.no_grad():
-        hidden = model[:7](data.x_test[:8]).numpy()       # the ReLU output feeding the layer
+        hidden = model[:7](data.x_test[:8]).numpy()  # the ReLU output feeding the layer
     x_int = np.round(hidden / hidden.max() * 15).astype(np.int64)
     result = run_two_party_linear(x_int, w_int, 4, 4)
     np.testing.assert_array_equal(result.y, x_int @ w_int.T)
-    logits = result.y * (hidden.max() / 15)               # the integer product predicts the same digits
+    logits = result.y * (hidden.max() / 15)  # the integer product predicts the same digits
     with torch.no_grad():
         reference = model(data.x_test[:8]).numpy()
     assert (logits.argmax(1) == reference.argmax(1)).mean() >= 0.75
@@ -94,13 +94,18 @@ def test_bit_choice_is_the_best_assignment_within_budget(trained):
         sens[row["layer"]][row["option"]] = row["sensitivity"]
         cost[row["layer"]][row["option"]] = row["comm_bits"]
     budget = 0.6 * result.comm_bits_uniform8
-    feasible = [combo for combo in itertools.product(options, repeat=len(names))
-                if sum(cost[n][o] for n, o in zip(names, combo, strict=True)) <= budget]
+    feasible = [
+        combo
+        for combo in itertools.product(options, repeat=len(names))
+        if sum(cost[n][o] for n, o in zip(names, combo, strict=True)) <= budget
+    ]
     best = min(feasible, key=lambda combo: sum(sens[n][o] for n, o in zip(names, combo, strict=True)))
     chosen = sum(sens[n][result.bits[n]] for n in names)
     assert chosen == pytest.approx(sum(sens[n][o] for n, o in zip(names, best, strict=True)), rel=1e-9)
     assert result.comm_bits <= budget
     assert result.accuracy_float > 0.9
-    assert result.accuracy >= result.accuracy_uniform8 - 0.03            # measured on held-out digits
+    assert result.accuracy >= result.accuracy_uniform8 - 0.03  # measured on held-out digits
     assert result.workload is not None
-    assert {layer.name: (layer.weight_bits, layer.activation_bits) for layer in result.workload.layers} == result.bits
+    assert {
+        layer.name: (layer.weight_bits, layer.activation_bits) for layer in result.workload.layers
+    } == result.bits

@@ -81,8 +81,17 @@ def test_tree_decoding_reproduces_greedy_decoding(tree_size) -> None:
     plain = decode(model, prompt, 30)
     latency = fit_latency_samples([(1, 16, 1e-3), (8, 16, 1.2e-3), (16, 48, 1.6e-3), (32, 48, 2.5e-3)])
     tree = decode(model, prompt, 30, heads=heads, tree_size=tree_size, topk=2, latency=latency)
-    pruned = decode(model, prompt, 30, heads=heads, tree_size=tree_size, topk=2, latency=latency,
-                    prune_layer=1, prune_topk=2)
+    pruned = decode(
+        model,
+        prompt,
+        30,
+        heads=heads,
+        tree_size=tree_size,
+        topk=2,
+        latency=latency,
+        prune_layer=1,
+        prune_topk=2,
+    )
     assert tree.tokens == plain.tokens == pruned.tokens
     assert plain.steps == 30 and tree.steps <= 30
     assert pruned.rows_per_layer <= tree.rows_per_layer
@@ -91,7 +100,9 @@ def test_tree_decoding_reproduces_greedy_decoding(tree_size) -> None:
 def test_kept_rows_match_the_full_pass() -> None:
     model = _model(3)
     tree = build_tree(3, np.array([[4, 5, 6], [7, 8, 9]]), np.full((2, 3), 0.5), 10)
-    cache = KVCache(*[list(x) for x in zip(*[(torch.zeros(2, 0, 16), torch.zeros(2, 0, 16))] * 3, strict=True)])
+    cache = KVCache(
+        *[list(x) for x in zip(*[(torch.zeros(2, 0, 16), torch.zeros(2, 0, 16))] * 3, strict=True)]
+    )
     args = (torch.tensor(tree.tokens), torch.tensor(tree.depths), tree_mask(tree), cache)
     with torch.no_grad():
         full = model.step(*args)
@@ -119,10 +130,15 @@ def test_pruning_keeps_the_branch_the_full_model_accepts() -> None:
     positions = torch.tensor([cache.length + d for d in tree.depths])
     with torch.no_grad():
         full = model.step(torch.tensor(tree.tokens), positions, tree_mask(tree), cache)
-        pruned = model.step(torch.tensor(tree.tokens), positions, tree_mask(tree), cache,
-                            prune=(1, prune_fn(model, tree, 1)))
-    full_path = accept_path(tree, {int(n): int(t) for n, t in zip(full.kept, full.logits.argmax(-1), strict=True)})
-    pruned_path = accept_path(tree, {int(n): int(t) for n, t in zip(pruned.kept, pruned.logits.argmax(-1), strict=True)})
+        pruned = model.step(
+            torch.tensor(tree.tokens), positions, tree_mask(tree), cache, prune=(1, prune_fn(model, tree, 1))
+        )
+    full_path = accept_path(
+        tree, {int(n): int(t) for n, t in zip(full.kept, full.logits.argmax(-1), strict=True)}
+    )
+    pruned_path = accept_path(
+        tree, {int(n): int(t) for n, t in zip(pruned.kept, pruned.logits.argmax(-1), strict=True)}
+    )
     assert [tree.tokens[n] for n in full_path] == greedy[:3]
     assert pruned_path == full_path
     assert pruned.rows_processed < full.rows_processed  # the wrong branches were dropped after layer 1
@@ -151,7 +167,9 @@ def test_verify_workload_shapes_shrink_after_pruning() -> None:
 def test_propd_step_function_runs_all_modes() -> None:
     from eda.workloads.propd.steps import ProPDParams, run_propd
 
-    work, report, metrics = run_propd(ProPDParams(train_steps=3, head_steps=3, prompts=1, new_tokens=12, fixed_tree=4))
+    work, report, metrics = run_propd(
+        ProPDParams(train_steps=3, head_steps=3, prompts=1, new_tokens=12, fixed_tree=4)
+    )
     assert report["greedy_identical"] is True
     assert metrics["workload__propd__greedy_identical"] == 1
     assert set(report["modes"]) == {"plain", "fixed", "dynamic", "dynamic+prune"}
