@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from eda.errors import SpecError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
@@ -181,8 +182,10 @@ class PdnFromOpenroad(Step):
         "power_report": "instance power report (W per instance)",
         "pdn": "the PDN as a SPICE netlist (R and V elements)",
         "def": "the placed DEF (die area, component locations, units)",
+        "tech_lef": "technology LEF (units; read before the cell LEF)",
+        "lef": "cell LEF giving each cell's size (a current spread over the cell's box instead of its origin)",
     }
-    optional_inputs = frozenset({"pdn", "def"})
+    optional_inputs = frozenset({"pdn", "def", "tech_lef", "lef"})
     outputs = {
         "current_map": "current_map.csv",
         "netlist": "pdn.sp.gz (with a pdn input)",
@@ -205,11 +208,17 @@ class PdnFromOpenroad(Step):
         from eda.pdn.design_currents import build_design_inputs
 
         p = ctx.params
+        lefs = [f for f in (ctx.optional_input("tech_lef"), ctx.optional_input("lef")) if f is not None]
+        if lefs and ctx.optional_input("def") is None:
+            raise SpecError(
+                "a LEF input needs the def input", hint="the LEF gives the sizes of the cells the DEF places"
+            )
         result = build_design_inputs(
             ctx.input("power_report"),
             ctx.workdir,
             pdn=ctx.optional_input("pdn"),
             def_file=ctx.optional_input("def"),
+            lef_files=lefs,
             vdd=p.vdd,
             dbu_per_um=p.dbu_per_um,
         )

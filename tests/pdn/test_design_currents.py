@@ -261,3 +261,39 @@ def test_bad_design_inputs_exit_2(tmp_path, def_text, report, match):
     )
     assert code == 2 and re.search(match, text), text
     assert "Traceback" not in text
+
+
+LEF = (
+    "VERSION 5.8 ;\nUNITS\n  DATABASE MICRONS 1000 ;\nEND UNITS\nMACRO INVX1\n  CLASS CORE ;\n"
+    "  ORIGIN 0 0 ;\n  SIZE 2 BY 3 ;\nEND INVX1\nEND LIBRARY\n"
+)
+
+
+@pytest.mark.klayout
+def test_flow_step_reads_the_lef_like_the_command(tmp_path):
+    """``pdn.from_openroad`` with a ``lef`` input spreads each cell's current over its LEF box, as
+    ``eda pdn from-openroad --lef`` does; a LEF without a DEF is refused (exit 2)."""
+    d, _, rpt = _files(tmp_path)
+    (tmp_path / "cells.lef").write_text(LEF)
+    code, text = run_cli(
+        "pdn", "from-openroad", "--def", str(d), "--lef", str(tmp_path / "cells.lef"),
+        "--power-report", str(rpt), "--out", str(tmp_path / "cli"),
+    )  # fmt: skip
+    assert code == 0, text
+    flow = tmp_path / "flow.yaml"
+    flow.write_text(
+        "name: lef\nsteps:\n  - id: design\n    use: pdn.from_openroad\n    inputs:\n"
+        f"      power_report: {rpt}\n      def: {d}\n      lef: {tmp_path / 'cells.lef'}\n"
+    )
+    code, text = run_cli("run", str(flow), "--runs", str(tmp_path / "runs"), "--run-id", "r", "--no-progress")
+    assert code == 0, text
+    step_map = read_map(tmp_path / "runs" / "lef" / "r" / "01-design" / "current_map.csv")
+    cli_map = read_map(tmp_path / "cli" / "current_map.csv")
+    assert np.array_equal(step_map, cli_map)
+    # the 2 x 3 um box of u1 spreads its 0.5 mA over more than one tile (without the LEF: one tile)
+    assert np.count_nonzero(step_map) > 2
+    flow.write_text(flow.read_text().replace(f"      def: {d}\n", ""))
+    code, text = run_cli(
+        "run", str(flow), "--runs", str(tmp_path / "runs"), "--run-id", "r2", "--no-progress"
+    )
+    assert code == 2 and "needs the def input" in text and "Traceback" not in text, text
