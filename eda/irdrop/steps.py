@@ -43,7 +43,7 @@ class IrdropSynthetic(Step):
             default="generator", description="random grids, or the ICCAD 2023 netlists"
         )
         count: int = Field(default=40, ge=1, description="number of designs")
-        first_seed: int = Field(default=1000, description="seed of the first design (then +1 each)")
+        first_seed: int = Field(default=1000, ge=0, description="seed of the first design (then +1 each)")
         slices: int = Field(default=8, ge=1, description="time slices of a dynamic case")
         subsets: list[Literal["real", "fake"]] = Field(
             default_factory=lambda: ["fake", "real"], description="ICCAD 2023 subsets (source: iccad)"

@@ -1,4 +1,4 @@
-"""Every numeric parameter of the built-in ``acim``, ``macro``, ``pdn`` and ``signoff`` steps carries a
+"""Every numeric parameter of the built-in steps (every area) carries a
 bound (``ge``/``gt``/``le``/``lt``, on the value or on each list item), and a process corner is one of
 the corners, so a meaningless value in a flow YAML is refused before any step runs."""
 
@@ -12,7 +12,7 @@ import pytest
 from eda.acim.devicemodels import CORNERS
 from eda.flow import registry
 
-BOUNDED_AREAS = ("acim.", "macro.", "pdn.", "signoff.")
+BOUNDED_AREAS = ("acim.", "macro.", "pdn.", "signoff.", "irdrop.", "workload.", "report.")
 #: parameters with no physical bound: a total-SNR floor is meaningful anywhere on the dB scale
 UNBOUNDED = {"acim.explore.min_snr_db"}
 BOUND_KEYS = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}

@@ -7,7 +7,7 @@ The ``run_*`` function is shared with the ``eda workload chatemg`` command.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -20,10 +20,10 @@ __all__ = ["ChatEMGParams", "run_chatemg", "ChatEMGStep"]
 
 
 class ChatEMGParams(StepParams):
-    seeds: list[int] = Field(
+    seeds: list[Annotated[int, Field(ge=0)]] = Field(
         [0, 1, 2], min_length=1, max_length=50, description="simulated people (one seed each)"
     )
-    shots: list[int] = Field(
+    shots: list[Annotated[int, Field(ge=1, le=200)]] = Field(
         [1, 2, 4], min_length=1, max_length=10, description="real windows per intent from the new session"
     )
     draws: int = Field(3, ge=1, le=100, description="random choices of those windows per person")

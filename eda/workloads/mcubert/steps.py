@@ -8,7 +8,7 @@ The step writes ``workload.yaml`` (output ``workload``), ``mcubert.json`` (outpu
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -54,10 +54,10 @@ class WorkloadMCUBERT(Step):
         budget_kb: int | None = Field(
             None, ge=1, description="execution-memory budget of the schedule (default: the device's SRAM)"
         )
-        clusters: list[int] = Field(
+        clusters: list[Annotated[int, Field(ge=1)]] = Field(
             [1, 4], min_length=1, max_length=16, description="cluster counts searched"
         )
-        bands: list[list[int]] = Field(
+        bands: list[list[Annotated[int, Field(ge=1)]]] = Field(
             [[500], [2000]],
             min_length=1,
             max_length=16,

@@ -7,7 +7,7 @@ The ``run_*`` function is shared with the ``eda workload privcirnet`` command.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -24,7 +24,7 @@ class PrivCirNetParams(StepParams):
     budget_fraction: float = Field(
         0.2, gt=0.0, le=1.0, description="HE latency budget as a fraction of the dense (b = 1) network's"
     )
-    widths: list[int] = Field(
+    widths: list[Annotated[int, Field(ge=1)]] = Field(
         [64, 256, 256, 10],
         min_length=2,
         max_length=8,
