@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from eda.acim.models.column import sar_code
 from eda.acim.ngspice import Conditions, require_simulator
 from eda.acim.spec import ACIMSpec
 
@@ -221,11 +222,7 @@ def verify(
     fit = analyse(counts, codes, spec)
     # the models' quantiser (window offset D0, DAC gain g; eda.acim.models.column) on the same product
     # counts, without the device noise the deck does not simulate: the like-for-like model figure
-    model_codes = np.clip(
-        np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * counts) - 1,
-        0,
-        2**spec.adc_bits - 1,
-    )
+    model_codes = sar_code(counts, model["level_window_offset"], model["level_dac_gain"], spec.adc_bits)
     fit_model = analyse(counts, model_codes, spec)
     energy = np.array([sum(r["energy_fJ"].values()) for r in results])
     by_source: dict[str, float] = {}
@@ -250,7 +247,7 @@ def verify(
             "evaluate": timing.evaluate_ns,
             "share": timing.share_ns,
             "sar_bit": timing.bit_ns,
-            "compare": timing.compare_at_ns,
+            "compare": timing.compare_ns,
             "cycle": timing.cycle_ns,
         },
         "vref_V": model["level_vref_V"],
@@ -299,11 +296,7 @@ def _plot(
     ax.plot(counts, codes, "o", alpha=0.4, label="ngspice (post-layout)")
     ks = np.arange(0, counts.max() + 1)
     ax.plot(ks, fit["gain_codes_per_product"] * ks + fit["offset_codes"], "-", label="fit")
-    model_codes = np.clip(
-        np.ceil(model["level_window_offset"] + 0.5 + model["level_dac_gain"] * ks) - 1,
-        0,
-        2**spec.adc_bits - 1,
-    )
+    model_codes = sar_code(ks, model["level_window_offset"], model["level_dac_gain"], spec.adc_bits)
     ax.step(ks, model_codes, where="mid", label="model")
     ax.set_xlabel("binary products K")
     ax.set_ylabel("ADC code")

@@ -48,8 +48,7 @@ class CycleTiming:
     """Phase durations of one compute cycle (ns) and the edge time (ns).
 
     ``bit_ns`` is the SAR clock period; the comparator is clocked from ``compare_ns`` after each SAR edge
-    (the DAC has settled; a quarter period when not given) to an eighth of a period after the next edge,
-    which latches its decision.
+    (the DAC has settled) to an eighth of a period after the next edge, which latches its decision.
     """
 
     precharge_ns: float
@@ -57,13 +56,8 @@ class CycleTiming:
     share_ns: float
     bit_ns: float
     adc_bits: int
+    compare_ns: float
     edge_ns: float = 0.05
-    compare_ns: float | None = None
-
-    @property
-    def compare_at_ns(self) -> float:
-        """Delay (ns) from a SAR edge to the comparator clock."""
-        return self.bit_ns / 4 if self.compare_ns is None else self.compare_ns
 
     @property
     def cycle_ns(self) -> float:
@@ -346,9 +340,9 @@ def stimulus(
         for j in range(timing.adc_bits + 1):
             tj = t0 + j * timing.bit_ns
             step("CLKSAR", tj, hi)
-            step("CLKSAR", tj + min(timing.bit_ns / 4, timing.compare_at_ns), lo)
+            step("CLKSAR", tj + min(timing.bit_ns / 4, timing.compare_ns), lo)
             if j < timing.adc_bits:
-                step("CLK", tj + timing.compare_at_ns, hi)
+                step("CLK", tj + timing.compare_ns, hi)
                 step("CLK", tj + timing.bit_ns * 1.125, lo)
     for name, pts in waves.items():
         lines.append(f"V{name} {name} 0 {_pwl(pts)}")

@@ -85,6 +85,16 @@ def product_count_moments(
     return n * g * px * pw, n * (px * g * pw * (1 - pw) + px * (1 - px) * (g * pw) ** 2)
 
 
+def sar_code(
+    products: np.ndarray | float, window_offset: float, dac_gain: float, adc_bits: int
+) -> np.ndarray:
+    """The SAR ADC's code for ``products`` (counts, may carry noise): D = clip(ceil(D0 + ½ + g·K) − 1, 0,
+    2^B − 1), VREF half a code above the window offset D0 (see the module docstring)."""
+    return np.clip(
+        np.ceil(window_offset + 0.5 + dac_gain * np.asarray(products, dtype=float)) - 1, 0, 2.0**adc_bits - 1
+    )
+
+
 def column_levels(
     points: DesignPoints,
     tech: ModelTech,

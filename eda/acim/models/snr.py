@@ -193,14 +193,14 @@ def code_error(
 def _code_error(
     caps_per_column: int, cols_per_adc: int, bits: int, offset: float, gain: float, sigma: float
 ) -> float:
-    from eda.acim.models.column import product_count_pmf
+    from eda.acim.models.column import product_count_pmf, sar_code
 
     x, w = np.polynomial.hermite_e.hermegauss(9)
     w = w / w.sum()
     pmf = product_count_pmf(caps_per_column, cols_per_adc)
     k = np.arange(len(pmf), dtype=float)[:, None]
     weight = pmf[:, None] * w[None, :]
-    code = np.clip(np.ceil(offset + 0.5 + gain * (k + sigma * x[None, :])) - 1, 0, 2.0**bits - 1)
+    code = sar_code(k + sigma * x[None, :], offset, gain, bits)
     kk = np.broadcast_to(k, code.shape)
     mk, mc = np.sum(weight * kk), np.sum(weight * code)
     spread = np.sum(weight * (kk - mk) ** 2)
