@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from eda.pdn.cli import DbuOption, DefOption
+
 __all__ = ["app"]
 
 app = typer.Typer()
@@ -108,13 +110,8 @@ def predict_command(
             "or the network's output anyway (model).",
         ),
     ] = OutOfDistribution.rail,
-    dbu: Annotated[
-        float | None,
-        typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000)."),
-    ] = None,
-    def_file: Annotated[
-        Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")
-    ] = None,
+    dbu: DbuOption = None,
+    def_file: DefOption = None,
     golden: Annotated[
         Path | None,
         typer.Option(

@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-__all__ = ["app"]
+__all__ = ["app", "DbuOption", "DefOption"]
+
+#: ``--dbu`` / ``--def`` of every command that reads PDN node names (eda.pdn.defunits.resolve_dbu)
+DbuOption = Annotated[
+    float | None,
+    typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000)."),
+]
+DefOption = Annotated[
+    Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")
+]
 
 app = typer.Typer()
 
@@ -31,13 +40,8 @@ def solve_command(
         str, typer.Option(help="auto | direct | cholmod | splu | amg | cg | spsolve")
     ] = "auto",
     no_plots: Annotated[bool, typer.Option("--no-plots", help="Skip the PNG heat maps.")] = False,
-    dbu: Annotated[
-        float | None,
-        typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000)."),
-    ] = None,
-    def_file: Annotated[
-        Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")
-    ] = None,
+    dbu: DbuOption = None,
+    def_file: DefOption = None,
 ) -> None:
     """Static (and optionally transient) IR drop: contest map, per-node voltages, heat maps, metrics.json."""
     from eda.paths import output_dir
@@ -140,13 +144,8 @@ def maps_command(
         bool, typer.Option("--exact-pads", help="Do not snap pads to the 50 µm bump sites.")
     ] = False,
     region_um: Annotated[float, typer.Option(help="Region size of the PDN density map (µm).")] = 100.0,
-    dbu: Annotated[
-        float | None,
-        typer.Option("--dbu", help="DBU per µm of the node names (default: the DEF's, else 2000)."),
-    ] = None,
-    def_file: Annotated[
-        Path | None, typer.Option("--def", help="The design's DEF: its UNITS DISTANCE MICRONS give the DBU.")
-    ] = None,
+    dbu: DbuOption = None,
+    def_file: DefOption = None,
 ) -> None:
     """Contest input maps from a netlist: eff_dist_map.csv (µm) and pdn_density.csv (stripes per 100 µm)."""
     import numpy as np
