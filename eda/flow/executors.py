@@ -172,7 +172,25 @@ class SerialExecutor(Executor):
         return out
 
 
-class LocalExecutor(Executor):
+class _PoolExecutor(Executor):
+    """An executor whose :meth:`submit` hands tasks to workers: :meth:`map` submits every item, collects the
+    results in order and cancels the rest when one fails (or the caller is interrupted)."""
+
+    def map(
+        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
+    ) -> list[R]:
+        futures = [self.submit(fn, item, name=f"{name}[{i}]") for i, item in enumerate(items)]
+        if not futures:
+            return []
+        try:
+            return [future.result() for future in _progress(futures, progress, name)]
+        except BaseException:
+            for future in futures:
+                future._inner.cancel()  # type: ignore[attr-defined]
+            raise
+
+
+class LocalExecutor(_PoolExecutor):
     """A spawn-safe process pool on this machine (the default executor)."""
 
     kind = "local"
@@ -196,30 +214,13 @@ class LocalExecutor(Executor):
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
         return _NamedFuture(self._get_pool().submit(_guarded, fn, *args), name)
 
-    def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
-    ) -> list[R]:
-        items = list(items)
-        if not items:
-            return []
-        futures = [self.submit(fn, item, name=f"{name}[{i}]") for i, item in enumerate(items)]
-        results = []
-        try:
-            for future in _progress(futures, progress, name):
-                results.append(future.result())
-        except BaseException:
-            for future in futures:
-                future._inner.cancel()  # type: ignore[attr-defined]
-            raise
-        return results
-
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
-class DaskExecutor(Executor):
+class DaskExecutor(_PoolExecutor):
     """Dask ``distributed``: connect to ``address`` or start a ``LocalCluster`` of ``workers`` processes."""
 
     kind = "dask"
@@ -280,20 +281,6 @@ class DaskExecutor(Executor):
     def submit(self, fn: Callable[..., R], *args: Any, name: str = "task") -> Future:
         inner = self._client.submit(_guarded, fn, *args, pure=False, key=f"{name}-{os.urandom(4).hex()}")
         return _NamedFuture(inner, name)
-
-    def map(
-        self, fn: Callable[[T], R], items: Iterable[T], *, name: str = "task", progress: bool = False
-    ) -> list[R]:
-        items = list(items)
-        if not items:
-            return []
-        futures = [self.submit(fn, item, name=f"{name}[{i}]") for i, item in enumerate(items)]
-        try:
-            return [future.result() for future in _progress(futures, progress, name)]
-        except BaseException:
-            for future in futures:
-                future._inner.cancel()
-            raise
 
     def close(self) -> None:
         if getattr(self, "_client", None) is not None:
