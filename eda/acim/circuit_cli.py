@@ -65,20 +65,19 @@ def verify_command(
     library: Annotated[Path | None, typer.Option("--library", help="Cell library directory.")] = None,
 ) -> None:
     """Generate the macro, extract ADC group 0 and simulate MACs + conversions next to the models."""
-    from eda.acim.spec import ACIMSpec
+    from eda.acim.circuit_steps import VERIFY_FIGURES, verify_group_spec
     from eda.acim.verify import verify
     from eda.paths import output_dir
 
     output_dir(out)
-    spec = ACIMSpec(
+    spec = verify_group_spec(
         rows=rows,
-        cols=cols or cols_per_adc,
         local_array_size=local_array_size,
         adc_bits=adc_bits,
-        unit_cap_fF=unit_cap_ff,
+        cols=cols,
         cols_per_adc=cols_per_adc,
+        unit_cap_fF=unit_cap_ff,
     )
-    spec.check_layout_size()
     r = verify(
         spec,
         corner=corner,
@@ -89,21 +88,5 @@ def verify_command(
         seed=seed,
         workers=workers,
     )
-    typer.echo(
-        json.dumps(
-            {
-                k: r[k]
-                for k in (
-                    "snr_db_sim",
-                    "snr_db_model",
-                    "energy_fJ_sim",
-                    "energy_fJ_model",
-                    "settling_ns_sim",
-                    "settling_ns_model",
-                    "vectors",
-                    "seconds",
-                )
-            }
-        )
-    )
+    typer.echo(json.dumps({k: r[k] for k in (*VERIFY_FIGURES, "vectors", "seconds")}))
     typer.echo(f"  written: {out / 'verify.json'}")

@@ -11,7 +11,41 @@ from eda.acim.steps import resolve_library
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 
-__all__ = ["AcimCharacterize", "AcimVerify"]
+__all__ = ["AcimCharacterize", "AcimVerify", "VERIFY_FIGURES", "verify_group_spec"]
+
+#: the headline figures of :func:`eda.acim.verify.verify`: simulated next to modelled SNR (dB), energy per
+#: conversion (fJ) and settling time (ns)
+VERIFY_FIGURES = (
+    "snr_db_sim",
+    "snr_db_model",
+    "energy_fJ_sim",
+    "energy_fJ_model",
+    "settling_ns_sim",
+    "settling_ns_model",
+)
+
+
+def verify_group_spec(
+    *,
+    rows: int,
+    local_array_size: int,
+    adc_bits: int,
+    cols: int | None,
+    cols_per_adc: int,
+    unit_cap_fF: float,
+) -> ACIMSpec:
+    """The spec of the macro whose ADC group 0 is verified: ``cols`` defaults to one ADC group
+    (``cols_per_adc``); unit capacitance in fF. Raises when the layout would be too large to generate."""
+    spec = ACIMSpec(
+        rows=rows,
+        cols=cols or cols_per_adc,
+        local_array_size=local_array_size,
+        adc_bits=adc_bits,
+        unit_cap_fF=unit_cap_fF,
+        cols_per_adc=cols_per_adc,
+    )
+    spec.check_layout_size()
+    return spec
 
 
 @register
@@ -105,15 +139,14 @@ class AcimVerify(Step):
         from eda.acim.verify import verify
 
         p = ctx.params
-        spec = ACIMSpec(
+        spec = verify_group_spec(
             rows=p.rows,
-            cols=p.cols or p.cols_per_adc,
             local_array_size=p.local_array_size,
             adc_bits=p.adc_bits,
-            unit_cap_fF=p.unit_cap_fF,
+            cols=p.cols,
             cols_per_adc=p.cols_per_adc,
+            unit_cap_fF=p.unit_cap_fF,
         )
-        spec.check_layout_size()
         r = verify(
             spec,
             corner=p.corner,
@@ -124,15 +157,5 @@ class AcimVerify(Step):
             library=resolve_library(p.library, ctx.flow_dir),
             workers=1,
         )
-        metrics = {
-            f"acim__verify__{k}": r[k]
-            for k in (
-                "snr_db_sim",
-                "snr_db_model",
-                "energy_fJ_sim",
-                "energy_fJ_model",
-                "settling_ns_sim",
-                "settling_ns_model",
-            )
-        }
+        metrics = {f"acim__verify__{k}": r[k] for k in VERIFY_FIGURES}
         return StepResult(outputs={"verify": "verify.json", "transfer": "transfer.png"}, metrics=metrics)
