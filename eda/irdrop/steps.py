@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.irdrop.features import FEATURES_VERSION
+from eda.pdn.defunits import dbu_per_um_field
 
 __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
 
@@ -186,12 +187,7 @@ class IrdropPredict(Step):
             description="for inputs far outside the training designs: the physics rail "
             "estimate (rail) or the network's output anyway (model)",
         )
-        dbu_per_um: float | None = Field(
-            default=None,
-            gt=0,
-            description="DBU per µm of the node names "
-            "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)",
-        )
+        dbu_per_um: float | None = dbu_per_um_field()
         plots: bool = Field(default=True, description="write the predicted map as a heat map (PNG)")
 
     def run(self, ctx: StepContext) -> StepResult:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import gzip
 import re
 from pathlib import Path
+from typing import Any
 
 from eda.errors import DataError, UserError
 
-__all__ = ["DEFAULT_DBU_PER_UM", "def_dbu_per_um", "resolve_dbu"]
+__all__ = ["DEFAULT_DBU_PER_UM", "def_dbu_per_um", "resolve_dbu", "dbu_per_um_field"]
 
 #: DBU per µm of the ICCAD 2023 contest netlists (Nangate45), the default when nothing says otherwise
 DEFAULT_DBU_PER_UM = 2000.0
@@ -61,3 +62,16 @@ def resolve_dbu(dbu_per_um: float | None = None, def_file: str | Path | None = N
             )
         return float(dbu_per_um)
     return from_def if from_def is not None else DEFAULT_DBU_PER_UM
+
+
+def dbu_per_um_field(names: str = "the node names") -> Any:
+    """The ``dbu_per_um`` parameter of a step that decodes ``names`` and has a ``def`` input: optional,
+    positive, resolved with that input by :func:`resolve_dbu` (DBU per µm)."""
+    from pydantic import Field
+
+    return Field(
+        default=None,
+        gt=0,
+        description=f"DBU per µm of {names} "
+        f"(default: the `def` input's UNITS DISTANCE MICRONS, else {DEFAULT_DBU_PER_UM:g})",
+    )

@@ -10,6 +10,7 @@ from pydantic import Field
 from eda.errors import SpecError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
+from eda.pdn.defunits import dbu_per_um_field
 
 __all__ = ["PdnGenerate", "PdnSolve", "PdnFromOpenroad"]
 
@@ -132,12 +133,7 @@ class PdnSolve(Step):
             description="take STOP and STEP from the netlist's .tran line (e.g. macro.pdn's dynamic.sp)",
         )
         plots: bool = Field(default=True, description="write heat maps (PNG)")
-        dbu_per_um: float | None = Field(
-            default=None,
-            gt=0,
-            description="DBU per µm of the node names "
-            "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)",
-        )
+        dbu_per_um: float | None = dbu_per_um_field()
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.errors import FlowError
@@ -197,12 +193,7 @@ class PdnFromOpenroad(Step):
         vdd: float | None = Field(
             default=None, gt=0, description="supply voltage of I = P/VDD (V; default: the report's P/G-volt)"
         )
-        dbu_per_um: float | None = Field(
-            default=None,
-            gt=0,
-            description="DBU per µm of the PDN's node names "
-            "(default: the `def` input's UNITS DISTANCE MICRONS, else 2000)",
-        )
+        dbu_per_um: float | None = dbu_per_um_field("the PDN's node names")
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.pdn.design_currents import build_design_inputs
