@@ -37,6 +37,14 @@ DECK_DESCRIPTION = (
 )
 
 
+class _DeckParams(StepParams):
+    """The parameters both checks share: which deck runs, and the cell library whose ``tech.yaml`` the own
+    deck reads."""
+
+    deck: str | None = Field(default=None, description=DECK_DESCRIPTION)
+    library: str | None = Field(default=None, description="own deck: take tech.yaml from this cell library")
+
+
 def _own_options(ctx: StepContext, **flags: bool) -> list[str]:
     """The parameters and inputs given that only the own deck understands."""
     given = [name for name, value in flags.items() if value]
@@ -73,11 +81,7 @@ class SignoffDrc(Step):
     }
     optional_outputs = frozenset({"log"})
 
-    class Params(StepParams):
-        deck: str | None = Field(default=None, description=DECK_DESCRIPTION)
-        library: str | None = Field(
-            default=None, description="own deck: take tech.yaml from this cell library"
-        )
+    class Params(_DeckParams):
         top: str | None = Field(
             default=None, description="top cell to check (default: the GDS's single top cell)"
         )
@@ -128,11 +132,7 @@ class SignoffLvs(Step):
     }
     optional_outputs = frozenset({"lvsdb", "extracted", "log"})
 
-    class Params(StepParams):
-        deck: str | None = Field(default=None, description=DECK_DESCRIPTION)
-        library: str | None = Field(
-            default=None, description="own deck: take tech.yaml from this cell library"
-        )
+    class Params(_DeckParams):
         subckt: str | None = Field(
             default=None, description="own deck: top subcircuit (default: the top cell)"
         )
