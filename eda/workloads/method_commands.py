@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-__all__ = ["OutOption", "ReportOption", "SetOption", "emit", "run_step"]
+__all__ = ["OutOption", "ReportOption", "SetOption", "emit", "run_step", "step_command_app"]
 
 
 def _checked_file(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
@@ -98,3 +98,20 @@ def run_step(step_name: str, sets: list[str] | None, out: Path, report: Path | N
         if report is not None and "report" in record.outputs:
             shutil.copyfile(record.directory / record.outputs["report"], report)
     _print_metrics(work, record.metrics, out)
+
+
+def step_command_app(method: str, doc: str) -> typer.Typer:
+    """A Typer app holding ``eda workload <method>``: runs the flow step ``workload.<method>`` with
+    :func:`run_step`, its parameters given as ``--set KEY=VALUE``, writing ``<method>.yaml`` unless ``--out``
+    says otherwise; ``doc`` is the command's help."""
+    app = typer.Typer()
+
+    def command(
+        out: OutOption = Path(f"{method}.yaml"), report: ReportOption = None, set_: SetOption = None
+    ) -> None:
+        run_step(f"workload.{method}", set_, out, report)
+
+    command.__doc__ = doc
+    command.__name__ = command.__qualname__ = f"{method}_command"
+    app.command(method)(command)
+    return app

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import typer
-
-from eda.workloads.method_commands import OutOption, ReportOption, SetOption, run_step
+from eda.workloads.method_commands import step_command_app
 
 __all__ = ["app"]
 
-app = typer.Typer()
-
-
-@app.command("hequant")
-def hequant_command(
-    out: OutOption = Path("hequant.yaml"), report: ReportOption = None, set_: SetOption = None
-) -> None:
-    """HEQuant: per-layer bits under a communication budget, accumulator widths, packing, lossless ADC bits."""
-    run_step("workload.hequant", set_, out, report)
+app = step_command_app(
+    "hequant",
+    "HEQuant: per-layer bits under a communication budget, accumulator widths, packing, lossless ADC bits.",
+)

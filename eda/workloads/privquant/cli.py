@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import typer
-
-from eda.workloads.method_commands import OutOption, ReportOption, SetOption, run_step
+from eda.workloads.method_commands import step_command_app
 
 __all__ = ["app"]
 
-app = typer.Typer()
-
-
-@app.command("privquant")
-def privquant_command(
-    out: OutOption = Path("privquant.yaml"), report: ReportOption = None, set_: SetOption = None
-) -> None:
-    """PrivQuant: sensitivity-driven mixed precision under the two-party protocol's communication budget."""
-    run_step("workload.privquant", set_, out, report)
+app = step_command_app(
+    "privquant",
+    "PrivQuant: sensitivity-driven mixed precision under the two-party protocol's communication budget.",
+)
