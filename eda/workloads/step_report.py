@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from eda.flow.step import StepContext, StepResult
+from eda.flow.step import Step, StepContext, StepResult
 from eda.workloads.workload import Workload
 
-__all__ = ["plain_json", "write_json", "finish_workload_step"]
+__all__ = ["plain_json", "write_json", "finish_workload_step", "MethodStep"]
 
 
 def plain_json(value: Any) -> Any:
@@ -36,3 +37,20 @@ def finish_workload_step(
     workload.save(ctx.path("workload.yaml"))
     ctx.path(report_name).write_text(json.dumps(plain_json(report), indent=1))
     return StepResult(outputs={"workload": "workload.yaml", "report": report_name}, metrics=metrics)
+
+
+class MethodStep(Step):
+    """A method's flow step that runs the method's ``run_*`` function (shared with its ``eda workload``
+    command): ``method(params) -> (workload, report, metrics)``. Subclasses set ``name``, ``Params``,
+    ``method`` (a ``staticmethod``) and ``report_name``; the outputs are ``workload`` (``workload.yaml``) and
+    ``report`` (``report_name``, JSON), written by :func:`finish_workload_step`."""
+
+    report_name: ClassVar[str] = ""
+    method: ClassVar[Callable[[Any], tuple[Workload, dict, dict]]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.outputs = {"workload": "workload.yaml", "report": cls.report_name}
+
+    def run(self, ctx: StepContext) -> StepResult:
+        return finish_workload_step(ctx, *type(self).method(ctx.params), self.report_name)

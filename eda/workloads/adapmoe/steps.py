@@ -12,8 +12,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from eda.flow.registry import register
-from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import finish_workload_step
+from eda.flow.step import StepParams
+from eda.workloads.step_report import MethodStep
 from eda.workloads.threads import single_thread
 
 __all__ = ["AdapMoEParams", "run_adapmoe", "AdapMoEStep"]
@@ -233,12 +233,10 @@ def run_adapmoe(p: AdapMoEParams) -> tuple[Any, dict, dict]:
 
 
 @register
-class AdapMoEStep(Step):
+class AdapMoEStep(MethodStep):
     """AdapMoE: expert caching with adaptive gating, prefetching and DP cache sizing on a routing trace."""
 
     name = "workload.adapmoe"
-    outputs = {"workload": "workload.yaml", "report": "adapmoe.json"}
     Params = AdapMoEParams
-
-    def run(self, ctx: StepContext) -> StepResult:
-        return finish_workload_step(ctx, *run_adapmoe(ctx.params), "adapmoe.json")
+    method = staticmethod(run_adapmoe)
+    report_name = "adapmoe.json"

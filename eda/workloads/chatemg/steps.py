@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from eda.flow.registry import register
-from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import finish_workload_step
+from eda.flow.step import StepParams
+from eda.workloads.step_report import MethodStep
 from eda.workloads.threads import single_thread
 
 __all__ = ["ChatEMGParams", "run_chatemg", "ChatEMGStep"]
@@ -90,12 +90,10 @@ def run_chatemg(p: ChatEMGParams) -> tuple[Any, dict, dict]:
 
 
 @register
-class ChatEMGStep(Step):
+class ChatEMGStep(MethodStep):
     """ChatEMG: EMG transformer completing new-session prompts to augment an intent classifier."""
 
     name = "workload.chatemg"
-    outputs = {"workload": "workload.yaml", "report": "chatemg.json"}
     Params = ChatEMGParams
-
-    def run(self, ctx: StepContext) -> StepResult:
-        return finish_workload_step(ctx, *run_chatemg(ctx.params), "chatemg.json")
+    method = staticmethod(run_chatemg)
+    report_name = "chatemg.json"

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from eda.flow.registry import register
-from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import finish_workload_step
+from eda.flow.step import StepParams
+from eda.workloads.step_report import MethodStep
 from eda.workloads.threads import single_thread
 
 __all__ = ["PrivCirNetParams", "run_privcirnet", "PrivCirNetStep"]
@@ -84,12 +84,10 @@ def run_privcirnet(p: PrivCirNetParams) -> tuple[Any, dict, dict]:
 
 
 @register
-class PrivCirNetStep(Step):
+class PrivCirNetStep(MethodStep):
     """PrivCirNet: block-circulant layers sized by an integer program under an HE latency budget."""
 
     name = "workload.privcirnet"
-    outputs = {"workload": "workload.yaml", "report": "privcirnet.json"}
     Params = PrivCirNetParams
-
-    def run(self, ctx: StepContext) -> StepResult:
-        return finish_workload_step(ctx, *run_privcirnet(ctx.params), "privcirnet.json")
+    method = staticmethod(run_privcirnet)
+    report_name = "privcirnet.json"

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import Field
 
 from eda.flow.registry import register
-from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import finish_workload_step
+from eda.flow.step import StepParams
+from eda.workloads.step_report import MethodStep
 from eda.workloads.threads import single_thread
 
 __all__ = ["ProPDParams", "run_propd", "ProPDStep"]
@@ -113,12 +113,10 @@ def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
 
 
 @register
-class ProPDStep(Step):
+class ProPDStep(MethodStep):
     """ProPD: token-tree parallel decoding with early pruning and dynamic tree sizing."""
 
     name = "workload.propd"
-    outputs = {"workload": "workload.yaml", "report": "propd.json"}
     Params = ProPDParams
-
-    def run(self, ctx: StepContext) -> StepResult:
-        return finish_workload_step(ctx, *run_propd(ctx.params), "propd.json")
+    method = staticmethod(run_propd)
+    report_name = "propd.json"
