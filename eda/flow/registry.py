@@ -22,6 +22,7 @@ __all__ = [
     "load_builtin_steps",
     "load_plugins",
     "close_match",
+    "did_you_mean",
     "STEP_ENTRY_POINTS",
 ]
 
@@ -49,6 +50,13 @@ def close_match(word: str, choices: list[str] | set[str] | tuple[str, ...]) -> s
     """The closest of ``choices`` to ``word`` (for 'did you mean' hints), or None."""
     matches = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: list[str] | set[str] | tuple[str, ...], listing: str) -> str:
+    """The hint for an unknown ``word``: ``did you mean '<closest of choices>'? `` (when one is close)
+    followed by ``listing`` (what the valid names are)."""
+    guess = close_match(word, choices)
+    return (f"did you mean '{guess}'? " if guess else "") + listing
 
 
 def load_builtin_steps() -> None:
@@ -101,10 +109,8 @@ def resolve(step: str | type[Step], *, where: str | None = None) -> type[Step]:
         return _REGISTRY[step]
     except KeyError:
         names = sorted(_REGISTRY)
-        guess = close_match(str(step), names)
-        hint = f"did you mean '{guess}'? " if guess else ""
         raise FlowError(
             f"unknown step '{step}'",
             where=where,
-            hint=f"{hint}valid steps: {', '.join(names)} (see `eda steps`)",
+            hint=did_you_mean(str(step), names, f"valid steps: {', '.join(names)} (see `eda steps`)"),
         ) from None

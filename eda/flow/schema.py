@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from eda.errors import FlowError, UserError
 from eda.flow.executors import parse_executor
-from eda.flow.registry import close_match, load_plugins, resolve
+from eda.flow.registry import close_match, did_you_mean, load_plugins, resolve
 from eda.flow.step import Step, StepParams
 from eda.flow.yamlio import YamlDocument, load_yaml, parse_scalar
 
@@ -104,10 +104,9 @@ class Flow:
             if step.id == step_id:
                 return step
         ids = [s.id for s in self.steps]
-        guess = close_match(step_id, ids)
         raise FlowError(
             f"no step '{step_id}' in flow '{self.name}'",
-            hint=(f"did you mean '{guess}'? " if guess else "") + f"steps: {', '.join(ids)}",
+            hint=did_you_mean(step_id, ids, f"steps: {', '.join(ids)}"),
         )
 
 
@@ -119,8 +118,7 @@ def _describe_error(
     key = loc[-1] if loc else "?"
     if err["type"] == "extra_forbidden":
         valid = sorted(f.alias or n for n, f in model.model_fields.items())
-        guess = close_match(str(key), valid)
-        hint = (f"did you mean '{guess}'? " if guess else "") + f"valid keys: {', '.join(valid) or 'none'}"
+        hint = did_you_mean(str(key), valid, f"valid keys: {', '.join(valid) or 'none'}")
         return FlowError(f"unknown key '{key}'", where=where, hint=hint)
     if err["type"] == "missing":
         return FlowError(f"missing required key '{key}'", where=where)
@@ -149,10 +147,11 @@ def _validate_params(doc: YamlDocument, index: int, spec: StepSpec, cls: type[St
         if err["type"] == "extra_forbidden":
             key = err["loc"][-1]
             valid = sorted(cls.Params.model_fields)
-            guess = close_match(str(key), valid)
-            hint = (
-                f"did you mean '{guess}'? " if guess else ""
-            ) + f"parameters of {cls.name}: {', '.join(valid) or 'none'} (see `eda steps {cls.name}`)"
+            hint = did_you_mean(
+                str(key),
+                valid,
+                f"parameters of {cls.name}: {', '.join(valid) or 'none'} (see `eda steps {cls.name}`)",
+            )
             raise FlowError(
                 f"unknown parameter '{key}' for step '{spec.id}' ({cls.name})",
                 where=doc.where(loc),
@@ -180,23 +179,25 @@ def _resolve_inputs(
     for name, ref in spec.inputs.items():
         where = doc.where(("steps", index, "inputs", name))
         if name not in cls.inputs:
-            guess = close_match(name, list(cls.inputs))
             raise FlowError(
                 f"step '{spec.id}' ({cls.name}) has no input '{name}'",
                 where=where,
-                hint=(f"did you mean '{guess}'? " if guess else "")
-                + f"inputs of {cls.name}: {', '.join(cls.inputs) or 'none'}",
+                hint=did_you_mean(
+                    name, list(cls.inputs), f"inputs of {cls.name}: {', '.join(cls.inputs) or 'none'}"
+                ),
             )
         head, dot, tail = ref.partition(".")
         if dot and head in specs:
             upstream = specs[head][2]
             if tail not in upstream.outputs:
-                guess = close_match(tail, list(upstream.outputs))
                 raise FlowError(
                     f"step '{head}' ({upstream.name}) has no output '{tail}'",
                     where=where,
-                    hint=(f"did you mean '{guess}'? " if guess else "")
-                    + f"outputs of {upstream.name}: {', '.join(upstream.outputs) or 'none'}",
+                    hint=did_you_mean(
+                        tail,
+                        list(upstream.outputs),
+                        f"outputs of {upstream.name}: {', '.join(upstream.outputs) or 'none'}",
+                    ),
                 )
             inputs[name] = StepRef(step=head, output=tail)
             continue
@@ -256,10 +257,9 @@ def load_flow(path: Path | str, overrides: list[str] | tuple[str, ...] = ()) -> 
     for text in overrides:
         step_id, key, value = parse_override(text)
         if step_id not in specs:
-            guess = close_match(step_id, list(specs))
             raise FlowError(
                 f"--set {text}: no step '{step_id}'",
-                hint=(f"did you mean '{guess}'? " if guess else "") + f"steps: {', '.join(specs)}",
+                hint=did_you_mean(step_id, list(specs), f"steps: {', '.join(specs)}"),
             )
         specs[step_id][1].with_[key] = value
     flow_dir = path.resolve().parent

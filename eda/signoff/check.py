@@ -30,7 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from eda.errors import UserError
-from eda.flow.registry import close_match
+from eda.flow.registry import did_you_mean
 from eda.flow.yamlio import YamlDocument, load_yaml, parse_yaml
 
 __all__ = [
@@ -167,11 +167,10 @@ def _validate(doc: YamlDocument) -> LimitsFile:
         key = loc[-1] if loc else "limits"
         if err["type"] == "extra_forbidden":
             valid = ["limits"] if len(loc) == 1 else sorted(Limit.model_fields)
-            guess = close_match(str(key), valid)
             raise UserError(
                 f"unknown key '{key}' in sign-off limits",
                 where=doc.where(loc),
-                hint=(f"did you mean '{guess}'? " if guess else "") + f"valid keys: {', '.join(valid)}",
+                hint=did_you_mean(str(key), valid, f"valid keys: {', '.join(valid)}"),
             ) from None
         raise UserError(
             f"sign-off limit '{'.'.join(map(str, loc))}': {err['msg']} (got {err.get('input')!r})",
@@ -180,12 +179,14 @@ def _validate(doc: YamlDocument) -> LimitsFile:
         ) from None
     for name, limit in limits.limits.items():
         if limit.metric is None and name not in KNOWN_LIMITS:
-            guess = close_match(name, list(KNOWN_LIMITS))
             raise UserError(
                 f"unknown sign-off limit '{name}'",
                 where=doc.where(("limits", name)),
-                hint=(f"did you mean '{guess}'? " if guess else "")
-                + f"known limits: {', '.join(KNOWN_LIMITS)}; or give `metric: <metric key>`",
+                hint=did_you_mean(
+                    name,
+                    list(KNOWN_LIMITS),
+                    f"known limits: {', '.join(KNOWN_LIMITS)}; or give `metric: <metric key>`",
+                ),
             )
     return limits
 
