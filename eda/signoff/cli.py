@@ -18,6 +18,16 @@ DECK_HELP = (
     "the PDK under $PDK_ROOT when there is one (and no own-deck option is given), else own."
 )
 
+#: the options ``eda signoff drc`` and ``eda signoff lvs`` share: which deck, the own deck's tech.yaml, and the
+#: report directory
+DeckOption = Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)]
+TechOption = Annotated[
+    Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")
+]
+ReportDirOption = Annotated[
+    Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")
+]
+
 
 def _own_options(**given: object) -> list[str]:
     """The own-deck-only options that were given (``--tech``, ``--flat``, ``--subckt``)."""
@@ -27,14 +37,10 @@ def _own_options(**given: object) -> list[str]:
 @app.command("drc")
 def drc_command(
     gds: Annotated[Path, typer.Argument(help="Layout (GDS).")],
-    deck: Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)] = None,
-    tech: Annotated[
-        Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")
-    ] = None,
+    deck: DeckOption = None,
+    tech: TechOption = None,
     top: Annotated[str | None, typer.Option("--top", help="Top cell (default: the single top cell).")] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")
-    ] = None,
+    out: ReportDirOption = None,
     flat: Annotated[
         bool, typer.Option("--flat", help="Own deck: flat instead of hierarchical checking.")
     ] = False,
@@ -55,16 +61,12 @@ def drc_command(
 def lvs_command(
     gds: Annotated[Path, typer.Argument(help="Layout (GDS).")],
     netlist: Annotated[Path, typer.Argument(help="Reference SPICE netlist.")],
-    deck: Annotated[str | None, typer.Option("--deck", metavar="own|foundry|RUNSET", help=DECK_HELP)] = None,
-    tech: Annotated[
-        Path | None, typer.Option("--tech", help="tech.yaml of the own deck (default: bundled SKY130).")
-    ] = None,
+    deck: DeckOption = None,
+    tech: TechOption = None,
     subckt: Annotated[
         str | None, typer.Option("--subckt", help="Own deck: top subcircuit (default: the top cell name).")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Report directory (default: beside the GDS).")
-    ] = None,
+    out: ReportDirOption = None,
 ) -> None:
     """Extract the layout and compare with the netlist; exit 1 on mismatch, 2 when the deck cannot run."""
     from eda.signoff.deck import choose_runset, lvs_with_deck
