@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from eda.errors import SpecError
-from eda.workloads.hequant.hequant import BFVParams, batching_prime, packing_factor
+from eda.workloads.hequant.hequant import BFVParams, packing_factor
 from eda.workloads.quant import choose_per_layer
 from eda.workloads.workload import LayerRecord, Workload
 
@@ -190,12 +190,7 @@ def run_query(
     params = params or BFVParams()
     vocab, dim = q_table.shape
     n = params.poly_degree
-    ctx = ts.context(
-        ts.SCHEME_TYPE.BFV,
-        poly_modulus_degree=n,
-        plain_modulus=batching_prime(params.plain_bits, n),
-        coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits],
-    )
+    ctx = params.context()
     blocks = math.ceil(vocab / n)
     query, query_bytes = [], 0
     for blk in range(blocks):

@@ -163,6 +163,18 @@ class BFVParams:
         """Information content of one fresh ciphertext: 2 polynomials × N × Σ log2 q_i bits."""
         return 2 * self.poly_degree * sum(self.data_prime_bits) // 8
 
+    def context(self) -> Any:
+        """A TenSEAL BFV context of these parameters (plaintext modulus :func:`batching_prime`), secret key
+        kept (the client's side)."""
+        import tenseal as ts
+
+        return ts.context(
+            ts.SCHEME_TYPE.BFV,
+            poly_modulus_degree=self.poly_degree,
+            plain_modulus=batching_prime(self.plain_bits, self.poly_degree),
+            coeff_mod_bit_sizes=[*self.data_prime_bits, self.special_prime_bits],
+        )
+
 
 def packing_factor(lane_bits: int, plain_bits: int) -> int:
     """Signed lanes of ``lane_bits`` that fit in one slot of a ``plain_bits`` plaintext modulus."""
@@ -228,12 +240,7 @@ def serialization_overhead(params: BFVParams | None = None, samples: int = 2, se
     import tenseal as ts
 
     params = params or BFVParams()
-    ctx = ts.context(
-        ts.SCHEME_TYPE.BFV,
-        poly_modulus_degree=params.poly_degree,
-        plain_modulus=batching_prime(params.plain_bits, params.poly_degree),
-        coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits],
-    )
+    ctx = params.context()
     rng = np.random.default_rng(seed)
     sizes = [
         len(ts.bfv_vector(ctx, rng.integers(0, 2**20, params.poly_degree).tolist()).serialize())
@@ -259,12 +266,7 @@ def run_packed_gemm(
     n = w.shape[0]
     p = packing_factor(lane_bits, params.plain_bits) if packed else 1
     slots = params.poly_degree
-    ctx = ts.context(
-        ts.SCHEME_TYPE.BFV,
-        poly_modulus_degree=slots,
-        plain_modulus=batching_prime(params.plain_bits, slots),
-        coeff_mod_bit_sizes=[*params.data_prime_bits, params.special_prime_bits],
-    )
+    ctx = params.context()
     rows_per_group = slots * p
     groups = math.ceil(m / rows_per_group)
     y = np.zeros((m, n), dtype=np.int64)
