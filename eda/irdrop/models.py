@@ -34,6 +34,18 @@ def _block(cin: int, cout: int) -> nn.Sequential:
     )
 
 
+def _per_tile_mlp(cin: int, hidden: int, cout: int) -> nn.Sequential:
+    """Two hidden layers of ``hidden`` channels mixing the ``cin`` channels of each tile (1x1 convolutions)
+    into ``cout``."""
+    return nn.Sequential(
+        nn.Conv2d(cin, hidden, 1),
+        nn.GELU(),
+        nn.Conv2d(hidden, hidden, 1),
+        nn.GELU(),
+        nn.Conv2d(hidden, cout, 1),
+    )
+
+
 def _match(t: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """Crop or replicate-pad the last two dims of ``t`` to ``shape``."""
     dx, dy = shape[0] - t.shape[-2], shape[1] - t.shape[-1]
@@ -89,13 +101,7 @@ class _Head(nn.Module):
 
     def __init__(self, feat: int, in_channels: int, hidden: int) -> None:
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Conv2d(feat + in_channels, hidden, 1),
-            nn.GELU(),
-            nn.Conv2d(hidden, hidden, 1),
-            nn.GELU(),
-            nn.Conv2d(hidden, 1, 1),
-        )
+        self.net = _per_tile_mlp(feat + in_channels, hidden, 1)
 
     def forward(self, feats: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         up = _match(
@@ -191,13 +197,7 @@ class _LinearCurrentHead(nn.Module):
         signed: list[int] | None = None,
     ) -> None:
         super().__init__()
-        self.gates = nn.Sequential(
-            nn.Conv2d(feat + in_channels, hidden, 1),
-            nn.GELU(),
-            nn.Conv2d(hidden, hidden, 1),
-            nn.GELU(),
-            nn.Conv2d(hidden, levels, 1),
-        )
+        self.gates = _per_tile_mlp(feat + in_channels, hidden, levels)
         mask = torch.zeros(levels, dtype=torch.bool)
         mask[list(signed or [])] = True
         self.register_buffer("signed", mask.view(1, -1, 1, 1), persistent=False)
