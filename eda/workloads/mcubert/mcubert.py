@@ -264,10 +264,15 @@ class BufferAccountant:
             self.live.pop(name, None)
 
 
-def _ln(x: Any, w: Any, b: Any, eps: float) -> Any:
+def _add_norm(residual: Any, h: Any, p: dict[str, Any], prefix: str, eps: float) -> Any:
+    """BERT's output sublayer ``prefix`` (``attention.output`` or ``output``): layer norm of ``residual``
+    plus the dense projection of ``h``."""
     import torch
 
-    return torch.nn.functional.layer_norm(x, x.shape[-1:], w, b, eps)
+    x = residual + h @ p[f"{prefix}.dense.weight"].T + p[f"{prefix}.dense.bias"]
+    return torch.nn.functional.layer_norm(
+        x, x.shape[-1:], p[f"{prefix}.LayerNorm.weight"], p[f"{prefix}.LayerNorm.bias"], eps
+    )
 
 
 def encoder_layer(
@@ -292,22 +297,12 @@ def encoder_layer(
     ctx = (scores @ v.view(s, heads, d).transpose(0, 1)).transpose(0, 1).reshape(s, h)
     acct.alloc("ctx", s * h)
     acct.free("scores", "qkv")
-    a = _ln(
-        x + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
-        p["attention.output.LayerNorm.weight"],
-        p["attention.output.LayerNorm.bias"],
-        eps,
-    )
+    a = _add_norm(x, ctx, p, "attention.output", eps)
     acct.alloc("a", s * h)
     acct.free("ctx", "x")
     inter = torch.nn.functional.gelu(a @ p["intermediate.dense.weight"].T + p["intermediate.dense.bias"])
     acct.alloc("inter", inter.numel())
-    out = _ln(
-        a + inter @ p["output.dense.weight"].T + p["output.dense.bias"],
-        p["output.LayerNorm.weight"],
-        p["output.LayerNorm.bias"],
-        eps,
-    )
+    out = _add_norm(a, inter, p, "output", eps)
     acct.alloc("out", s * h)
     acct.free("inter", "a")
     return out
@@ -341,22 +336,12 @@ def tiled_encoder_layer(
             ctx[:, cols] = score @ v[:, cols]
             acct.free("score")
         acct.free("q")
-        a = _ln(
-            x[rows] + ctx @ p["attention.output.dense.weight"].T + p["attention.output.dense.bias"],
-            p["attention.output.LayerNorm.weight"],
-            p["attention.output.LayerNorm.bias"],
-            eps,
-        )
+        a = _add_norm(x[rows], ctx, p, "attention.output", eps)
         acct.alloc("a", t * h)
         acct.free("ctx")
         inter = torch.nn.functional.gelu(a @ p["intermediate.dense.weight"].T + p["intermediate.dense.bias"])
         acct.alloc("inter", inter.numel())
-        x[rows] = _ln(
-            a + inter @ p["output.dense.weight"].T + p["output.dense.bias"],
-            p["output.LayerNorm.weight"],
-            p["output.LayerNorm.bias"],
-            eps,
-        )
+        x[rows] = _add_norm(a, inter, p, "output", eps)
         acct.free("inter", "a")
     acct.free("kv")
     return x
