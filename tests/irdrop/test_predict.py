@@ -183,27 +183,11 @@ def test_out_of_distribution_writes_the_rail_estimate(case, tmp_path, monkeypatc
 def test_cli_predict_short_form_computes_the_geometry_maps(tmp_path):
     """The README's ``eda irdrop predict --netlist N --current C --out P`` works: the effective-distance and
     PDN-density maps come from the netlist (as in the irdrop.predict step)."""
-    from eda.pdn.generate import GridSpec, generate_pdn
-    from eda.pdn.maps import write_map
-    from eda.pdn.netlist import write_netlist
-    from tests.flow.helpers import run_cli
-
-    gen = generate_pdn(GridSpec(width_um=60.0, height_um=60.0, seed=2))
-    write_netlist(gen.netlist, tmp_path / "n.sp")
-    write_map(tmp_path / "current.csv", gen.current_map)
-    code, out = run_cli(
-        "irdrop",
-        "predict",
-        "--netlist",
-        str(tmp_path / "n.sp"),
-        "--current",
-        str(tmp_path / "current.csv"),
-        "--out",
-        str(tmp_path / "pred.csv"),
-    )
+    netlist, current = _generated(tmp_path)
+    code, out = _predict_cli(netlist, current, tmp_path / "pred.csv")
     assert code == 0, out
     pred = read_map(tmp_path / "pred.csv")
-    assert pred.shape == gen.current_map.shape and np.all(np.isfinite(pred)) and pred.max() > 0
+    assert pred.shape == read_map(current).shape and np.all(np.isfinite(pred)) and pred.max() > 0
 
 
 def _generated(tmp_path):
@@ -217,11 +201,11 @@ def _generated(tmp_path):
     return tmp_path / "n.sp", tmp_path / "current.csv"
 
 
-def test_cli_predict_writes_a_heat_map_beside_the_csv(tmp_path):
+def _predict_cli(netlist, current, out, *options):
+    """``eda irdrop predict --netlist NETLIST --current CURRENT --out OUT [options]``: (exit code, output)."""
     from tests.flow.helpers import run_cli
 
-    netlist, current = _generated(tmp_path)
-    code, out = run_cli(
+    return run_cli(
         "irdrop",
         "predict",
         "--netlist",
@@ -229,21 +213,17 @@ def test_cli_predict_writes_a_heat_map_beside_the_csv(tmp_path):
         "--current",
         str(current),
         "--out",
-        str(tmp_path / "pred.csv.gz"),
+        str(out),
+        *map(str, options),
     )
+
+
+def test_cli_predict_writes_a_heat_map_beside_the_csv(tmp_path):
+    netlist, current = _generated(tmp_path)
+    code, out = _predict_cli(netlist, current, tmp_path / "pred.csv.gz")
     assert code == 0, out
     assert (tmp_path / "pred.png").read_bytes()[:4] == b"\x89PNG"
-    code, out = run_cli(
-        "irdrop",
-        "predict",
-        "--netlist",
-        str(netlist),
-        "--current",
-        str(current),
-        "--out",
-        str(tmp_path / "quiet.csv"),
-        "--no-plot",
-    )
+    code, out = _predict_cli(netlist, current, tmp_path / "quiet.csv", "--no-plot")
     assert code == 0, out
     assert not (tmp_path / "quiet.png").exists()
 
@@ -252,8 +232,6 @@ def test_cli_predict_reads_node_names_in_the_given_dbu(tmp_path):
     """The same PDN with its node coordinates written at 4000 DBU/µm and read with --dbu 4000 predicts the same
     map as at the default 2000; read at 2000 it would span twice the die."""
     import re
-
-    from tests.flow.helpers import run_cli
 
     netlist, current = _generated(tmp_path)
     doubled = re.sub(r"_(\d+)_(\d+)\b", lambda m: f"_{2 * int(m[1])}_{2 * int(m[2])}", netlist.read_text())
@@ -264,17 +242,7 @@ def test_cli_predict_reads_node_names_in_the_given_dbu(tmp_path):
         "wrong": [str(tmp_path / "n4000.sp")],
     }
     for name, args in runs.items():
-        code, out = run_cli(
-            "irdrop",
-            "predict",
-            "--netlist",
-            *args,
-            "--current",
-            str(current),
-            "--out",
-            str(tmp_path / f"p{name}.csv"),
-            "--no-plot",
-        )
+        code, out = _predict_cli(args[0], current, tmp_path / f"p{name}.csv", "--no-plot", *args[1:])
         assert code == 0, out
     np.testing.assert_array_equal(read_map(tmp_path / "p4000.csv"), read_map(tmp_path / "p2000.csv"))
     assert not np.allclose(read_map(tmp_path / "pwrong.csv"), read_map(tmp_path / "p2000.csv"))
@@ -282,53 +250,22 @@ def test_cli_predict_reads_node_names_in_the_given_dbu(tmp_path):
 
 def test_cli_predict_scores_against_a_golden_map(tmp_path):
     from eda.pdn.maps import write_map
-    from tests.flow.helpers import run_cli
 
     netlist, current = _generated(tmp_path)
     shape = read_map(current).shape
-    code, out = run_cli(
-        "irdrop",
-        "predict",
-        "--netlist",
-        str(netlist),
-        "--current",
-        str(current),
-        "--out",
-        str(tmp_path / "p.csv"),
-        "--no-plot",
-    )
+    code, out = _predict_cli(netlist, current, tmp_path / "p.csv", "--no-plot")
     assert code == 0, out
     pred = read_map(tmp_path / "p.csv")
     write_map(tmp_path / "golden.csv", pred + 1e-3)  # every tile 1 mV above the prediction
-    code, out = run_cli(
-        "irdrop",
-        "predict",
-        "--netlist",
-        str(netlist),
-        "--current",
-        str(current),
-        "--out",
-        str(tmp_path / "p.csv"),
-        "--no-plot",
-        "--golden",
-        str(tmp_path / "golden.csv"),
+    code, out = _predict_cli(
+        netlist, current, tmp_path / "p.csv", "--no-plot", "--golden", tmp_path / "golden.csv"
     )
     assert code == 0, out
     import re
 
     assert float(re.search(r"MAE ([0-9.]+) mV", out)[1]) == pytest.approx(1.0, abs=1e-3)  # 4-digit CSVs
     write_map(tmp_path / "small.csv", np.zeros((shape[0] - 1, shape[1])))
-    code, out = run_cli(
-        "irdrop",
-        "predict",
-        "--netlist",
-        str(netlist),
-        "--current",
-        str(current),
-        "--out",
-        str(tmp_path / "p.csv"),
-        "--no-plot",
-        "--golden",
-        str(tmp_path / "small.csv"),
+    code, out = _predict_cli(
+        netlist, current, tmp_path / "p.csv", "--no-plot", "--golden", tmp_path / "small.csv"
     )
     assert code == 2 and "--like" in out
