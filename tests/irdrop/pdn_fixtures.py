@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from eda.irdrop.features import STATIC_CHANNELS
 from eda.irdrop.structure import PdnStructure
 
-__all__ = ["comb_pdn", "M1_OHM_PER_UM", "M4_OHM_PER_UM", "VIA_OHM"]
+__all__ = ["comb_pdn", "M1_OHM_PER_UM", "M4_OHM_PER_UM", "VIA_OHM", "tiny_pdnnet_config"]
 
 M1_OHM_PER_UM = 2.0
 M4_OHM_PER_UM = 0.5
@@ -106,3 +107,17 @@ def comb_sample(seed: int = 0, width: int = 24, height: int = 12, tile_um: int =
     return sample_from_maps(
         f"comb{seed}", current, eff, np.full((width, height), 2.0), pdn, label, tile_um=tile_um
     )
+
+
+def tiny_pdnnet_config() -> dict:
+    """A fresh model config of a two-level PDNNet with 8 channels everywhere and no physics prior (a generic
+    start, for the tests about distributed training rather than accuracy)."""
+    return {
+        "model": "pdnnet",
+        "in_channels": len(STATIC_CHANNELS),
+        "widths": [8, 8],
+        "head": 8,
+        "gnn_hidden": 8,
+        "gnn_layers": 1,
+        "prior_channel": None,
+    }

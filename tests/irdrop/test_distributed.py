@@ -5,26 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
-from eda.irdrop.features import STATIC_CHANNELS
 from eda.irdrop.models import build_model
 from eda.irdrop.train import TrainConfig, evaluate, train_distributed
 
-from .pdn_fixtures import comb_sample
+from .pdn_fixtures import comb_sample, tiny_pdnnet_config
 
 pytestmark = pytest.mark.distributed
 
 
 def test_two_process_gloo_training(tmp_path):
     samples = [comb_sample(seed) for seed in range(4)]
-    cfg = {
-        "model": "pdnnet",
-        "in_channels": len(STATIC_CHANNELS),
-        "widths": [8, 8],
-        "head": 8,
-        "gnn_hidden": 8,
-        "gnn_layers": 1,
-        "prior_channel": None,
-    }  # generic start: the test is about DDP
+    cfg = tiny_pdnnet_config()  # generic start: the test is about DDP
     train_cfg = TrainConfig(
         epochs=8, lr=6e-3, patience=100, seed=0, max_minutes=0, crop=0, accumulate=1, ema=0.0
     )

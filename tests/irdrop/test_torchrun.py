@@ -10,9 +10,10 @@ import pytest
 import torch
 import yaml
 
-from eda.irdrop.features import STATIC_CHANNELS
 from eda.irdrop.synthetic import generate_cases
 from eda.irdrop.train import load_checkpoint
+
+from .pdn_fixtures import tiny_pdnnet_config
 
 pytestmark = pytest.mark.distributed  # ~15 s on two cores: one torchrun job and one single-process run
 
@@ -22,15 +23,7 @@ CASES = 4  # even: both ranks get two samples per epoch, no padding
 
 
 def _recipe(path, cases, accumulate: int):
-    model = {
-        "model": "pdnnet",
-        "in_channels": len(STATIC_CHANNELS),
-        "widths": [8, 8],
-        "head": 8,
-        "gnn_hidden": 8,
-        "gnn_layers": 1,
-        "prior_channel": None,
-    }
+    model = tiny_pdnnet_config()
     # whole maps, no augmentation: every optimiser step sees the same two samples in both runs
     train = {
         "epochs": EPOCHS,
