@@ -43,39 +43,21 @@ def _value(run_dir: Path, step: str) -> int:
 
 def test_same_run_id_while_running_is_refused(tmp_path: Path) -> None:
     flow, runs = _flow(tmp_path), tmp_path / "runs"
-    assert run_cli("run", str(flow), "--runs", str(runs), "--run-id", "nightly", "--no-progress")[0] == 0
+    nightly = ["run", str(flow), "--runs", str(runs), "--run-id", "nightly", "--no-progress"]
+    assert run_cli(*nightly)[0] == 0
     run_dir = runs / "chain" / "nightly"
     params = (run_dir / "02-add" / "params.json").read_bytes()
+    rerun = [*nightly, "--set", "add.offset=100"]
     lock = RunLock(run_dir).acquire()  # another eda process is running this run
     try:
-        code, out = run_cli(
-            "run",
-            str(flow),
-            "--runs",
-            str(runs),
-            "--run-id",
-            "nightly",
-            "--no-progress",
-            "--set",
-            "add.offset=100",
-        )
+        code, out = run_cli(*rerun)
     finally:
         lock.release()
     assert code == 2, out
     assert "is in use by another eda run (pid" in out and "another --run-id" in out
     assert (run_dir / "02-add" / "params.json").read_bytes() == params  # untouched
     assert _value(run_dir, "02-add") == 5
-    code, out = run_cli(
-        "run",
-        str(flow),
-        "--runs",
-        str(runs),
-        "--run-id",
-        "nightly",
-        "--no-progress",
-        "--set",
-        "add.offset=100",
-    )
+    code, out = run_cli(*rerun)
     assert code == 0, out  # free again once the other run ended
     assert _value(run_dir, "02-add") == 102
 
