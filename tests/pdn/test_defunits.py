@@ -60,16 +60,8 @@ def test_solve_places_nodes_in_the_defs_units(tmp_path, units):
     netlist.write_text(NETLIST)
     design = tmp_path / "top.def"
     design.write_text(_def(units))
-    code, out = run_cli(
-        "pdn",
-        "solve",
-        str(netlist),
-        "--def",
-        str(design),
-        "--no-plots",
-        "--out",
-        str(tmp_path / f"out{units}"),
-    )
+    solve = ["pdn", "solve", str(netlist), "--def", str(design)]
+    code, out = run_cli(*solve, "--no-plots", "--out", str(tmp_path / f"out{units}"))
     assert code == 0, out
     table = np.genfromtxt(
         io.BytesIO(gzip.decompress((tmp_path / f"out{units}" / "voltages.csv.gz").read_bytes())),
@@ -82,15 +74,5 @@ def test_solve_places_nodes_in_the_defs_units(tmp_path, units):
     assert sorted(table["x_um"].tolist()) == pytest.approx([20 * scale, 60 * scale])
     assert table["y_um"].tolist() == pytest.approx([40 * scale] * 2)
     assert float(table["drop_v"].max()) == pytest.approx(1e-3, rel=1e-6)
-    code, out = run_cli(
-        "pdn",
-        "solve",
-        str(netlist),
-        "--def",
-        str(design),
-        "--dbu",
-        str(units + 1),
-        "--out",
-        str(tmp_path / "x"),
-    )
+    code, out = run_cli(*solve, "--dbu", str(units + 1), "--out", str(tmp_path / "x"))
     assert code == 2 and "disagrees" in out
