@@ -104,12 +104,15 @@ def generate_command(
 ) -> None:
     """Write a synthetic BeGAN-style multi-layer PDN and its contest-style current map."""
     from eda.paths import output_file
-    from eda.pdn.generate import GridSpec, generate_pdn, spec_for_nodes
+    from eda.pdn.generate import generate_pdn, sized_spec
     from eda.pdn.maps import write_map
     from eda.pdn.netlist import write_netlist
 
     output_file(out)
-    kw = dict(
+    spec = sized_spec(
+        nodes or 20000,
+        width_um,
+        height_um,
         seed=seed,
         pads=pads,
         pad_pitch_um=pad_pitch_um,
@@ -119,10 +122,6 @@ def generate_command(
         package_r_ohm=package_r,
         package_l_h=package_l,
     )
-    if width_um is not None:
-        spec = GridSpec(width_um=width_um, height_um=height_um or width_um, **kw)
-    else:
-        spec = spec_for_nodes(nodes or 20000, **kw)
     gen = generate_pdn(spec)
     write_netlist(gen.netlist, out, title=f"synthetic PDN seed={seed} {spec.width_um}x{spec.height_um} um")
     stem = out.name.split(".")[0]

@@ -26,7 +26,15 @@ from eda.pdn.dynamics import clock_activity, load_capacitance
 from eda.pdn.netlist import PdnNetlist, Waveforms
 from eda.pdn.nodenames import iccad_name
 
-__all__ = ["LayerSpec", "GridSpec", "GeneratedPdn", "generate_pdn", "spec_for_nodes", "DEFAULT_LAYERS"]
+__all__ = [
+    "LayerSpec",
+    "GridSpec",
+    "GeneratedPdn",
+    "generate_pdn",
+    "spec_for_nodes",
+    "sized_spec",
+    "DEFAULT_LAYERS",
+]
 
 DBU = 2000  # database units per µm in node names
 
@@ -98,6 +106,16 @@ def spec_for_nodes(nodes: int, **overrides: object) -> GridSpec:
     from dataclasses import replace
 
     return replace(base, width_um=round(side, 1), height_um=round(side, 1))
+
+
+def sized_spec(
+    nodes: int, width_um: float | None = None, height_um: float | None = None, **overrides: object
+) -> GridSpec:
+    """A :class:`GridSpec` of a ``width_um`` × ``height_um`` die (µm; the height defaults to the width) or,
+    without ``width_um``, a square die of roughly ``nodes`` nodes (:func:`spec_for_nodes`)."""
+    if width_um is not None:
+        return GridSpec(width_um=width_um, height_um=height_um or width_um, **overrides)  # type: ignore[arg-type]
+    return spec_for_nodes(nodes, **overrides)
 
 
 def _stripes(layer: LayerSpec, extent: float) -> np.ndarray:

@@ -51,12 +51,15 @@ class PdnGenerate(Step):
         import json
         from dataclasses import asdict
 
-        from eda.pdn.generate import GridSpec, generate_pdn, spec_for_nodes
+        from eda.pdn.generate import generate_pdn, sized_spec
         from eda.pdn.maps import write_map
         from eda.pdn.netlist import write_netlist
 
         p = ctx.params
-        kw = dict(
+        spec = sized_spec(
+            p.nodes,
+            p.width_um,
+            p.height_um,
             seed=p.seed,
             pads=p.pads,
             pad_pitch_um=p.pad_pitch_um,
@@ -66,10 +69,6 @@ class PdnGenerate(Step):
             package_r_ohm=p.package_r_ohm,
             package_l_h=p.package_l_h,
         )
-        if p.width_um is not None:
-            spec = GridSpec(width_um=p.width_um, height_um=p.height_um or p.width_um, **kw)
-        else:
-            spec = spec_for_nodes(p.nodes, **kw)
         gen = generate_pdn(spec)
         write_netlist(gen.netlist, ctx.path("netlist.sp.gz"), title=f"synthetic PDN seed={p.seed}")
         write_map(ctx.path("current_map.csv.gz"), gen.current_map)
