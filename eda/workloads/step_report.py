@@ -32,10 +32,10 @@ def write_json(path: Path, data: Any) -> None:
 def finish_workload_step(
     ctx: StepContext, workload: Workload, report: dict, metrics: dict, report_name: str
 ) -> StepResult:
-    """Write ``workload.yaml`` and ``report_name`` (JSON) into the step directory; outputs ``workload`` and
-    ``report``."""
+    """Write ``workload.yaml`` and ``report_name`` (JSON, as :func:`write_json` of :func:`plain_json`) into
+    the step directory; outputs ``workload`` and ``report``."""
     workload.save(ctx.path("workload.yaml"))
-    ctx.path(report_name).write_text(json.dumps(plain_json(report), indent=1))
+    write_json(ctx.path(report_name), plain_json(report))
     return StepResult(outputs={"workload": "workload.yaml", "report": report_name}, metrics=metrics)
 
 

@@ -14,7 +14,7 @@ from pydantic import Field
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import write_json
+from eda.workloads.step_report import finish_workload_step
 
 __all__ = ["WorkloadFastQuery"]
 
@@ -72,7 +72,6 @@ class WorkloadFastQuery(Step):
         ours = query_comm(vocab, bits)
         work = fastquery_workload(vocab, bits, p.lookups)
         work.meta.update({"cosine_similarity": cosine})
-        work.save(ctx.path("workload.yaml"))
         rel = float(np.linalg.norm(approx - table) / np.linalg.norm(table))
         report: dict[str, Any] = {
             "bits_histogram": np.bincount(bits).tolist(),
@@ -122,5 +121,4 @@ class WorkloadFastQuery(Step):
                     / (dense["client_s"] + dense["server_online_s"]),
                 }
             )
-        write_json(ctx.path("fastquery.json"), report)
-        return StepResult(outputs={"workload": "workload.yaml", "report": "fastquery.json"}, metrics=metrics)
+        return finish_workload_step(ctx, work, report, metrics, "fastquery.json")

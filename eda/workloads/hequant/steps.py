@@ -15,7 +15,7 @@ from pydantic import Field
 from eda.errors import DataError
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import write_json
+from eda.workloads.step_report import finish_workload_step
 from eda.workloads.threads import single_thread
 
 __all__ = ["WorkloadHEQuant"]
@@ -79,7 +79,6 @@ class WorkloadHEQuant(Step):
         work = result.workload
         assert work is not None
         work.meta.update({"method": "hequant", "adc_bits_required": adc, "accuracy": result.accuracy})
-        work.save(ctx.path("workload.yaml"))
         saved = np.mean([result.worst_case_bits[n] - result.accumulator_bits[n] for n in result.bits])
         report = {
             "bits": result.bits,
@@ -94,7 +93,6 @@ class WorkloadHEQuant(Step):
             "adc_bits_required": adc,
             "table": result.table,
         }
-        write_json(ctx.path("hequant.json"), report)
         metrics = {
             "workload__hequant__accuracy": result.accuracy,
             "workload__hequant__accuracy_uniform8": result.accuracy_uniform8,
@@ -103,7 +101,7 @@ class WorkloadHEQuant(Step):
             "workload__hequant__accumulator_bits_saved_mean": float(saved),
             "workload__hequant__adc_bits_required_32rows": adc[32],
         }
-        return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics=metrics)
+        return finish_workload_step(ctx, work, report, metrics, "hequant.json")
 
 
 #: MiniLM encoder layer (workload name suffix) -> safetensors weight name
@@ -206,22 +204,18 @@ def _hequant_minilm(ctx: StepContext) -> StepResult:
             }
         )
     work.meta.update({"method": "hequant", "network": "minilm", "adc_bits_required": adc})
-    work.save(ctx.path("workload.yaml"))
     saved = float(np.mean([worst[n] - acc[n] for n in acc]))
-    write_json(
-        ctx.path("hequant.json"),
-        {
-            "network": "minilm",
-            "weight_bits": p.weight_bits,
-            "activation_bits": p.activation_bits,
-            "tokens": int(real.sum()),
-            "accumulator_bits": acc,
-            "worst_case_bits": worst,
-            "reached_bits": reached,
-            "adc_bits_required": adc,
-            "he_product": he,
-        },
-    )
+    report = {
+        "network": "minilm",
+        "weight_bits": p.weight_bits,
+        "activation_bits": p.activation_bits,
+        "tokens": int(real.sum()),
+        "accumulator_bits": acc,
+        "worst_case_bits": worst,
+        "reached_bits": reached,
+        "adc_bits_required": adc,
+        "he_product": he,
+    }
     metrics = {
         "workload__hequant__accumulator_bits_saved_mean": saved,
         "workload__hequant__accumulator_bits_max": max(acc.values()),
@@ -237,4 +231,4 @@ def _hequant_minilm(ctx: StepContext) -> StepResult:
                 "workload__hequant__he_exact": int(he["packed"]["exact"] and he["unpacked"]["exact"]),
             }
         )
-    return StepResult(outputs={"workload": "workload.yaml", "report": "hequant.json"}, metrics=metrics)
+    return finish_workload_step(ctx, work, report, metrics, "hequant.json")

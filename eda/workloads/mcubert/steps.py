@@ -15,7 +15,7 @@ from pydantic import Field
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import write_json
+from eda.workloads.step_report import finish_workload_step
 from eda.workloads.threads import single_thread
 
 __all__ = ["WorkloadMCUBERT"]
@@ -171,7 +171,6 @@ class WorkloadMCUBERT(Step):
         }
         work = mc.mcubert_workload(f"mcubert-{p.model}", layers, hidden, ffn, heads, emb, p.seq_len)
         work.meta.update({"cosine_similarity": cosine, "device": p.device})
-        work.save(ctx.path("workload.yaml"))
         np.savez_compressed(
             ctx.path("embedding.npz"),
             assignment=emb.assignment,
@@ -200,7 +199,6 @@ class WorkloadMCUBERT(Step):
             "max_seq_untiled": mc.max_sequence_length(hidden, ffn, heads, sram, tiled=False),
             "max_seq_tiled": mc.max_sequence_length(hidden, ffn, heads, sram, tiled=True),
         }
-        write_json(ctx.path("mcubert.json"), report)
         metrics = {
             "workload__mcubert__parameter_reduction": before_params / after_params,
             "workload__mcubert__embedding_compression": table.size / stored,
@@ -210,7 +208,6 @@ class WorkloadMCUBERT(Step):
         }
         if "cosine_compressed" in quality:
             metrics["workload__mcubert__cosine_before_distillation"] = quality["cosine_compressed"]
-        return StepResult(
-            outputs={"workload": "workload.yaml", "report": "mcubert.json", "embedding": "embedding.npz"},
-            metrics=metrics,
-        )
+        result = finish_workload_step(ctx, work, report, metrics, "mcubert.json")
+        result.outputs["embedding"] = "embedding.npz"
+        return result

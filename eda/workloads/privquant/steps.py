@@ -10,7 +10,7 @@ from pydantic import Field
 
 from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
-from eda.workloads.step_report import write_json
+from eda.workloads.step_report import finish_workload_step
 from eda.workloads.threads import single_thread
 
 __all__ = ["WorkloadPrivQuant"]
@@ -41,9 +41,9 @@ class WorkloadPrivQuant(Step):
             result = privquant(model, data, budget_fraction=ctx.params.budget_fraction)
         assert result.workload is not None
         result.workload.meta["accuracy"] = result.accuracy
-        result.workload.save(ctx.path("workload.yaml"))
-        write_json(
-            ctx.path("privquant.json"),
+        return finish_workload_step(
+            ctx,
+            result.workload,
             {
                 "bits": result.bits,
                 "comm_bits": result.comm_bits,
@@ -53,12 +53,10 @@ class WorkloadPrivQuant(Step):
                 "accuracy_float": result.accuracy_float,
                 "table": result.table,
             },
-        )
-        return StepResult(
-            outputs={"workload": "workload.yaml", "report": "privquant.json"},
-            metrics={
+            {
                 "workload__privquant__accuracy": result.accuracy,
                 "workload__privquant__accuracy_uniform8": result.accuracy_uniform8,
                 "workload__privquant__comm_reduction_vs_uniform8": result.comm_reduction,
             },
+            "privquant.json",
         )
