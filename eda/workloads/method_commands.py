@@ -11,7 +11,6 @@ prints the step's metrics.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,12 +36,12 @@ ReportOption = Annotated[
 
 def emit(result: tuple[Any, dict, dict], out: Path, report: Path | None) -> None:
     """Write a ``run_*`` function's workload to ``out`` (and its report to ``report``); print its metrics."""
-    from eda.workloads.step_report import plain_json
+    from eda.workloads.step_report import plain_json, write_json
 
     work, rep, metrics = result
     work.save(out)
     if report is not None:
-        report.write_text(json.dumps(plain_json(rep), indent=1))
+        write_json(report, plain_json(rep))
     _print_metrics(work, metrics, out)
 
 
