@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from eda.errors import SpecError
-from eda.workloads.hequant.hequant import BFVParams, packing_factor
+from eda.workloads.hequant.hequant import BFVParams, packing_factor, signed_lanes
 from eda.workloads.quant import choose_per_layer
 from eda.workloads.workload import LayerRecord, Workload
 
@@ -218,12 +218,7 @@ def run_query(
             blob = acc.serialize()
             response_count, response_bytes = response_count + 1, response_bytes + len(blob)
             slot = int(ts.bfv_vector_from(ctx, blob).decrypt()[index % n])
-            for chan in chans:
-                digit = slot % (2**width)
-                if digit >= 2 ** (width - 1):
-                    digit -= 2**width
-                row[chan] = digit
-                slot = (slot - digit) // (2**width)
+            row[chans] = signed_lanes(slot, width, len(chans))
     return {
         "row": row,
         "query_ciphertexts": blocks,

@@ -34,7 +34,7 @@ import numpy as np
 
 from eda.errors import SpecError
 from eda.workloads.fastquery.fastquery import lane_groups
-from eda.workloads.hequant.hequant import BFVParams, batching_prime, packing_factor
+from eda.workloads.hequant.hequant import BFVParams, batching_prime, packing_factor, signed_lanes
 
 __all__ = ["run_dense_query"]
 
@@ -155,12 +155,7 @@ def run_dense_query(
             slot = base + (local - base - g) % row_len
             value = (int(slots[slot]) - int(mask[slot])) % t  # the client's share plus the server's
             value = value - t if value > t // 2 else value
-            for chan in channels:
-                digit = value % (2**width)
-                if digit >= 2 ** (width - 1):
-                    digit -= 2**width
-                row[chan] = digit
-                value = (value - digit) // (2**width)
+            row[channels] = signed_lanes(value, width, len(channels))
         client_s += time.perf_counter() - start
     if budget <= 0:
         raise SpecError(

@@ -43,6 +43,7 @@ __all__ = [
     "ROWS_PER_CONVERSION",
     "BFVParams",
     "packing_factor",
+    "signed_lanes",
     "gemm_ciphertexts",
     "gemm_comm_bytes",
     "batching_prime",
@@ -183,6 +184,20 @@ def packing_factor(lane_bits: int, plain_bits: int) -> int:
     return max(1, (plain_bits - 1) // lane_bits)
 
 
+def signed_lanes(value: int, lane_bits: int, count: int) -> list[int]:
+    """The ``count`` signed ``lane_bits``-bit lanes packed in the (centred) slot ``value``, lane 0 (the least
+    significant) first: the base-2^lane_bits digits in [-2^(lane_bits-1), 2^(lane_bits-1))."""
+    base = 2**lane_bits
+    lanes = []
+    for _ in range(count):
+        digit = value % base
+        if digit >= base // 2:
+            digit -= base
+        lanes.append(digit)
+        value = (value - digit) // base
+    return lanes
+
+
 def gemm_ciphertexts(
     m: int, k: int, n: int, lane_bits: int, params: BFVParams, packed: bool = True
 ) -> tuple[int, int]:
@@ -310,18 +325,9 @@ def run_packed_gemm(
 
 def _unpack(values: np.ndarray, p: int, lane_bits: int) -> np.ndarray:
     """Signed base-2^lane digits of each (centred) slot value, lane 0 first, laid out lane-major."""
-    base = 2**lane_bits
     out = np.zeros((p, len(values)), dtype=np.int64)
-    rest = [int(v) for v in values]
-    for j in range(p):
-        digits = []
-        for i, v in enumerate(rest):
-            d = v % base
-            if d >= base // 2:
-                d -= base
-            digits.append(d)
-            rest[i] = (v - d) // base
-        out[j] = digits
+    for i, v in enumerate(values):
+        out[:, i] = signed_lanes(int(v), lane_bits, p)
     return out.reshape(-1)
 
 
