@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ __all__ = [
     "quantize_weights",
     "quantize_activations",
     "weight_layers",
+    "observe_layers",
     "calibrate_input_ranges",
     "quantized_model",
     "choose_per_layer",
@@ -63,25 +64,38 @@ def weight_layers(model: Any) -> list[tuple[str, Any]]:
     return [(n, m) for n, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
 
 
-def calibrate_input_ranges(model: Any, x: Any) -> dict[str, tuple[float, bool]]:
-    """Per layer: (max |input|, input has negative values) on a calibration batch."""
+def observe_layers(
+    model: Any,
+    x: Any,
+    observe: Callable[[str, Any, Any, Any], None],
+    layers: Sequence[tuple[str, Any]] | None = None,
+) -> None:
+    """Run ``model(x)`` once without gradients, calling ``observe(name, module, inputs, output)`` after each
+    of ``layers`` (``(name, module)``; default :func:`weight_layers`) runs; the hooks are removed afterwards,
+    also when the model or ``observe`` raises."""
     import torch
 
-    ranges: dict[str, tuple[float, bool]] = {}
-    hooks = []
-    for name, module in weight_layers(model):
-
-        def record(mod: Any, inputs: Any, _name: str = name) -> None:
-            t = inputs[0].detach()
-            ranges[_name] = (float(t.abs().max()), bool((t < 0).any()))
-
-        hooks.append(module.register_forward_pre_hook(record))
+    hooks = [
+        module.register_forward_hook(lambda mod, inputs, output, _n=name: observe(_n, mod, inputs, output))
+        for name, module in (weight_layers(model) if layers is None else layers)
+    ]
     try:
         with torch.no_grad():
             model(x)
     finally:
         for h in hooks:
             h.remove()
+
+
+def calibrate_input_ranges(model: Any, x: Any) -> dict[str, tuple[float, bool]]:
+    """Per layer: (max |input|, input has negative values) on a calibration batch."""
+    ranges: dict[str, tuple[float, bool]] = {}
+
+    def record(name: str, mod: Any, inputs: Any, output: Any) -> None:
+        t = inputs[0].detach()
+        ranges[name] = (float(t.abs().max()), bool((t < 0).any()))
+
+    observe_layers(model, x, record)
     return ranges
 
 

@@ -315,51 +315,40 @@ def torch_workload(
     ``bits`` optionally maps a layer name (``module path``) to (weight_bits, activation_bits); the input
     density and toggle rate are measured from the real activations quantised to the activation bits.
     """
-    import torch
     import torch.nn as nn
 
+    from eda.workloads.quant import observe_layers
+
     records: list[LayerRecord] = []
-    hooks = []
     bits = bits or {}
 
-    def hook(mod_name: str) -> Callable[..., None]:
-        def _record(module: Any, inputs: Any, output: Any) -> None:
-            x = inputs[0].detach()
-            wb, ab = bits.get(mod_name, (8, 8))
-            density, toggle = _bit_activity(x, ab)
-            kw = {"weight_bits": wb, "activation_bits": ab, "input_density": density, "toggle_rate": toggle}
-            if isinstance(module, nn.Conv2d):
-                records.append(
-                    LayerRecord.conv(
-                        mod_name,
-                        module.in_channels,
-                        module.out_channels,
-                        tuple(module.kernel_size),
-                        tuple(x.shape[-2:]),
-                        stride=module.stride[0],
-                        padding=int(module.padding[0]),
-                        groups=module.groups,
-                        **kw,
-                    )
+    def record(mod_name: str, module: Any, inputs: Any, output: Any) -> None:
+        x = inputs[0].detach()
+        wb, ab = bits.get(mod_name, (8, 8))
+        density, toggle = _bit_activity(x, ab)
+        kw = {"weight_bits": wb, "activation_bits": ab, "input_density": density, "toggle_rate": toggle}
+        if isinstance(module, nn.Conv2d):
+            records.append(
+                LayerRecord.conv(
+                    mod_name,
+                    module.in_channels,
+                    module.out_channels,
+                    tuple(module.kernel_size),
+                    tuple(x.shape[-2:]),
+                    stride=module.stride[0],
+                    padding=int(module.padding[0]),
+                    groups=module.groups,
+                    **kw,
                 )
-            else:
-                records.append(
-                    LayerRecord.gemm(
-                        mod_name, int(np.prod(x.shape[:-1])), module.in_features, module.out_features, **kw
-                    )
+            )
+        else:
+            records.append(
+                LayerRecord.gemm(
+                    mod_name, int(np.prod(x.shape[:-1])), module.in_features, module.out_features, **kw
                 )
+            )
 
-        return _record
-
-    for mod_name, module in model.named_modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            hooks.append(module.register_forward_hook(hook(mod_name)))
-    try:
-        with torch.no_grad():
-            model(example[:1])
-    finally:
-        for h in hooks:
-            h.remove()
+    observe_layers(model, example[:1], record)
     return Workload(name, records)
 
 

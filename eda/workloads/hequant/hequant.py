@@ -30,7 +30,13 @@ from typing import Any
 import numpy as np
 
 from eda.errors import SpecError
-from eda.workloads.quant import choose_per_layer, quantize_weights, quantized_model, weight_layers
+from eda.workloads.quant import (
+    choose_per_layer,
+    observe_layers,
+    quantize_weights,
+    quantized_model,
+    weight_layers,
+)
 from eda.workloads.workload import Workload
 
 __all__ = [
@@ -381,14 +387,9 @@ def allocate_bits(
     calib = data.x_train[:256]
     layers = weight_layers(model)
     shapes: dict[str, tuple[int, ...]] = {}
-    hooks = [
-        mod.register_forward_pre_hook(lambda m, i, _n=name: shapes.__setitem__(_n, tuple(i[0].shape)))
-        for name, mod in layers
-    ]
-    with torch.no_grad():
-        model(calib[:1])
-    for h in hooks:
-        h.remove()
+    observe_layers(
+        model, calib[:1], lambda name, mod, inputs, output: shapes.__setitem__(name, tuple(inputs[0].shape))
+    )
     with torch.no_grad():
         base_loss = float(torch.nn.functional.cross_entropy(model(calib), data.y_train[:256]))
     errors, costs, table = [], [], []
@@ -470,34 +471,22 @@ def integer_layer_operands(
     ranges = calibrate_input_ranges(model, calibration)
     q_model = quantized_model(model, bits, calibration)
     captured: dict[str, np.ndarray] = {}
-    hooks = []
-    for name, module in weight_layers(q_model):
-        if name not in bits:
-            continue
 
-        def grab(mod: Any, inputs: Any, _name: str = name) -> None:
-            t = inputs[0].detach()
-            x_max, signed = ranges[_name]
-            if signed:
-                raise SpecError(
-                    f"layer '{_name}' has signed inputs", hint="HE packing here assumes unsigned activations"
-                )
-            levels = 2 ** bits[_name][1] - 1
-            values = torch.round(t / max(x_max, 1e-12) * levels)
-            if isinstance(mod, torch.nn.Conv2d):
-                cols = torch.nn.functional.unfold(
-                    values, mod.kernel_size, padding=mod.padding, stride=mod.stride
-                )
-                values = cols.transpose(1, 2).reshape(-1, cols.shape[1])
-            captured[_name] = values.numpy().astype(np.int64)
+    def grab(name: str, mod: Any, inputs: Any, output: Any) -> None:
+        t = inputs[0].detach()
+        x_max, signed = ranges[name]
+        if signed:
+            raise SpecError(
+                f"layer '{name}' has signed inputs", hint="HE packing here assumes unsigned activations"
+            )
+        levels = 2 ** bits[name][1] - 1
+        values = torch.round(t / max(x_max, 1e-12) * levels)
+        if isinstance(mod, torch.nn.Conv2d):
+            cols = torch.nn.functional.unfold(values, mod.kernel_size, padding=mod.padding, stride=mod.stride)
+            values = cols.transpose(1, 2).reshape(-1, cols.shape[1])
+        captured[name] = values.numpy().astype(np.int64)
 
-        hooks.append(module.register_forward_hook(lambda mod, inputs, output, _g=grab: _g(mod, inputs)))
-    try:
-        with torch.no_grad():
-            q_model(x)
-    finally:
-        for h in hooks:
-            h.remove()
+    observe_layers(q_model, x, grab, [(n, m) for n, m in weight_layers(q_model) if n in bits])
     out = {}
     for name, module in weight_layers(model):
         if name in bits:

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eda.workloads.privquant.two_party import LAMBDA_BITS, linear_comm_bits, ring_bits
-from eda.workloads.quant import choose_per_layer, quantize_weights, quantized_model, weight_layers
+from eda.workloads.quant import (
+    choose_per_layer,
+    observe_layers,
+    quantize_weights,
+    quantized_model,
+    weight_layers,
+)
 from eda.workloads.workload import Workload
 
 __all__ = [
@@ -54,29 +60,22 @@ def layer_comm_bits(d1: int, d2: int, d3: int, activation_bits: int, weight_bits
 
 def _shapes(model: Any, example: Any) -> dict[str, tuple[int, int, int]]:
     """(d1, d2, d3) of every Conv2d/Linear as a matrix product for one example."""
-    import torch
     import torch.nn as nn
 
     out: dict[str, tuple[int, int, int]] = {}
-    hooks = []
-    for name, module in weight_layers(model):
 
-        def record(mod: Any, inputs: Any, output: Any, _n: str = name) -> None:
-            if isinstance(mod, nn.Conv2d):
-                kh, kw = mod.kernel_size
-                out[_n] = (
-                    output.shape[-2] * output.shape[-1],
-                    mod.in_channels * kh * kw // mod.groups,
-                    mod.out_channels,
-                )
-            else:
-                out[_n] = (1, mod.in_features, mod.out_features)
+    def record(name: str, mod: Any, inputs: Any, output: Any) -> None:
+        if isinstance(mod, nn.Conv2d):
+            kh, kw = mod.kernel_size
+            out[name] = (
+                output.shape[-2] * output.shape[-1],
+                mod.in_channels * kh * kw // mod.groups,
+                mod.out_channels,
+            )
+        else:
+            out[name] = (1, mod.in_features, mod.out_features)
 
-        hooks.append(module.register_forward_hook(record))
-    with torch.no_grad():
-        model(example[:1])
-    for h in hooks:
-        h.remove()
+    observe_layers(model, example[:1], record)
     return out
 
 
