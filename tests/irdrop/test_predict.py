@@ -37,27 +37,29 @@ def test_the_scored_case_is_held_out():
     assert "/".join(HELD_OUT) not in seen
 
 
+def _case_predict_args(case, current=None):
+    """``eda irdrop predict`` arguments (without ``--out``) for a contest case's netlist and input maps;
+    ``current`` replaces its current map."""
+    return [
+        "irdrop",
+        "predict",
+        "--netlist",
+        str(case / "netlist.sp.gz"),
+        "--current",
+        str(current or case / "current_map.csv.gz"),
+        "--eff-dist",
+        str(case / "eff_dist_map.csv.gz"),
+        "--pdn-density",
+        str(case / "pdn_density.csv.gz"),
+    ]
+
+
 @pytest.mark.data
 def test_cli_predict_writes_contest_map(case, tmp_path, capsys):
     from eda.cli import main
 
     out = tmp_path / "pred.csv"
-    code = main(
-        [
-            "irdrop",
-            "predict",
-            "--netlist",
-            str(case / "netlist.sp.gz"),
-            "--current",
-            str(case / "current_map.csv.gz"),
-            "--eff-dist",
-            str(case / "eff_dist_map.csv.gz"),
-            "--pdn-density",
-            str(case / "pdn_density.csv.gz"),
-            "--out",
-            str(out),
-        ]
-    )
+    code = main([*_case_predict_args(case), "--out", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "warning" not in captured.err  # a contest case is inside the training distribution
@@ -89,20 +91,7 @@ def test_cli_bad_input_is_exit_2(case, tmp_path, capsys):
     from eda.cli import main
 
     code = main(
-        [
-            "irdrop",
-            "predict",
-            "--netlist",
-            str(case / "netlist.sp.gz"),
-            "--current",
-            str(tmp_path / "missing.csv"),
-            "--eff-dist",
-            str(case / "eff_dist_map.csv.gz"),
-            "--pdn-density",
-            str(case / "pdn_density.csv.gz"),
-            "--out",
-            str(tmp_path / "p.csv"),
-        ]
+        [*_case_predict_args(case, current=tmp_path / "missing.csv"), "--out", str(tmp_path / "p.csv")]
     )
     assert code == 2
     assert "missing.csv" in capsys.readouterr().err
@@ -156,18 +145,7 @@ def test_out_of_distribution_writes_the_rail_estimate(case, tmp_path, monkeypatc
     from eda.irdrop.structure import load_structure
 
     monkeypatch.setattr(predict, "distribution_warnings", lambda current: ["flagged for the test"])
-    args = [
-        "irdrop",
-        "predict",
-        "--netlist",
-        str(case / "netlist.sp.gz"),
-        "--current",
-        str(case / "current_map.csv.gz"),
-        "--eff-dist",
-        str(case / "eff_dist_map.csv.gz"),
-        "--pdn-density",
-        str(case / "pdn_density.csv.gz"),
-    ]
+    args = _case_predict_args(case)
     assert main([*args, "--out", str(tmp_path / "rail.csv")]) == 0
     err = capsys.readouterr().err
     assert "flagged for the test" in err and "rail estimate instead" in err
