@@ -30,13 +30,7 @@ from typing import Any
 import numpy as np
 
 from eda.errors import SpecError
-from eda.workloads.quant import (
-    choose_per_layer,
-    observe_layers,
-    quantize_weights,
-    quantized_model,
-    weight_layers,
-)
+from eda.workloads.quant import choose_per_layer, quantize_weights, quantized_model, weight_layers
 from eda.workloads.workload import Workload
 
 __all__ = [
@@ -381,6 +375,7 @@ def allocate_bits(
     """
     import torch
 
+    from eda.workloads.quant import observe_layers
     from eda.workloads.zoo import evaluate, torch_workload
 
     params = params or BFVParams()
@@ -466,7 +461,7 @@ def integer_layer_operands(
     """
     import torch
 
-    from eda.workloads.quant import calibrate_input_ranges
+    from eda.workloads.quant import calibrate_input_ranges, observe_layers
 
     ranges = calibrate_input_ranges(model, calibration)
     q_model = quantized_model(model, bits, calibration)

@@ -23,13 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eda.workloads.privquant.two_party import LAMBDA_BITS, linear_comm_bits, ring_bits
-from eda.workloads.quant import (
-    choose_per_layer,
-    observe_layers,
-    quantize_weights,
-    quantized_model,
-    weight_layers,
-)
+from eda.workloads.quant import choose_per_layer, quantize_weights, quantized_model, weight_layers
 from eda.workloads.workload import Workload
 
 __all__ = [
@@ -61,6 +55,8 @@ def layer_comm_bits(d1: int, d2: int, d3: int, activation_bits: int, weight_bits
 def _shapes(model: Any, example: Any) -> dict[str, tuple[int, int, int]]:
     """(d1, d2, d3) of every Conv2d/Linear as a matrix product for one example."""
     import torch.nn as nn
+
+    from eda.workloads.quant import observe_layers
 
     out: dict[str, tuple[int, int, int]] = {}
 
