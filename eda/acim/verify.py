@@ -48,12 +48,10 @@ DEFAULT_CLOCK_MHZ = 500.0
 
 def sar_subckt_text(spec: ACIMSpec, name: str) -> tuple[str, list[str]]:
     """The SAR logic subcircuit of ``spec`` (named ``name``) and its port order."""
-    from eda.acim.celllib.cell import subckt
-    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.celllib.sarcells import sar_logic_subckt
     from eda.acim.dacplan import dac_plan
 
-    logic = sar_logic(dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits))
-    return subckt(name, logic.ports, [d.spice() for d in logic.devices]), logic.ports
+    return sar_logic_subckt(dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits), name)
 
 
 def model_predictions(spec: ACIMSpec, clock_MHz: float, corner: str, library: Any = None) -> dict[str, float]:

@@ -215,7 +215,9 @@ def group_netlist(
     """The simulation netlist of ADC group 0 of the macro whose generator netlist is ``netlist``.
 
     ``library`` is the :class:`~eda.acim.library.Library` it was generated with; ``sar_subckt`` the SAR
-    logic's subcircuit (its name must be the one the netlist instantiates).
+    logic of one ADC group (:func:`eda.acim.celllib.sar.sar_logic_subckt`, the same standard cells as the
+    macro's SAR block, which serves every group of a tap segment and is left out): its subcircuits replace
+    the netlist's ones of the same name.
     """
     text = Path(netlist).read_text()
     subckts = parse_subckts(text)
@@ -229,9 +231,10 @@ def group_netlist(
     bit_name = library.role("bitcell").name  # type: ignore[attr-defined]
     parts = bitcell_parts(extracted[bit_name])
     extracted[bit_name] = parts.subckt
+    provided = set(parse_subckts(sar_subckt))
     blocks = []
     for name, (ports, body) in subckts.items():
-        if name == top_name:
+        if name == top_name or name in provided:
             continue
         if name in extracted:
             blocks.append(extracted[name])
@@ -259,14 +262,12 @@ def _spec_of(text: str) -> dict[str, int]:
 
 
 def _in_group(line: str, k: int) -> bool:
-    """Instance lines of ADC group 0 (columns 0..k-1, ADC 0) and the row/control drivers."""
+    """Instance lines of ADC group 0 (columns 0..k-1, ADC 0) and the row/control drivers (not the SAR
+    blocks: the deck instantiates one group's SAR logic itself)."""
     name = line.split()[0]
     m = re.fullmatch(r"X(?:b\d+_|m\d+_|c\d+_|co|ad)(\d+)", name)
     if m:
         return int(m.group(1)) < k
-    m = re.fullmatch(r"Xsar(\d+)", name)
-    if m:
-        return int(m.group(1)) == 0
     return bool(re.fullmatch(r"X[dk]\d+", name))
 
 

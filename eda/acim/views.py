@@ -9,7 +9,7 @@ and its SPICE netlist, so their pins are the LEF's pins and the ``.subckt`` port
   clock ``CLKSAR`` reaches the SAR logic, abstract in the macro netlist: its capacitance is the
   characterised SAR logic's measured clock-input capacitance (``sar.clock_cap_fF`` of the library's
   characterisation: charge drawn from the clock per rising edge / VDD), scaled by the ratio of the clock's
-  gate area in this macro's SAR logic (:func:`eda.acim.celllib.sarlogic.sar_logic`) to that in the
+  gate area in this macro's SAR logic (:func:`eda.acim.celllib.sarcells.sar_logic_subckt`) to that in the
   characterised one, times the number of ADCs. Pins that reach no transistor gate (the bit lines reach
   drains) carry no ``capacitance`` and say so in a comment.
 * **timing**, from the analytic throughput model (:func:`eda.acim.models.evaluate`) at ``clock_MHz``:
@@ -148,14 +148,11 @@ def characterization_data(library: Any = None, corner: str = "tt") -> dict[str, 
 
 def _sar_clock_gate_area_um2(groups: int, cols_per_adc: int, adc_bits: int) -> float:
     """Gate area (µm²) the clock input of one SAR logic block drives."""
-    from eda.acim.celllib.cell import subckt
-    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.celllib.sarcells import sar_logic_subckt
     from eda.acim.dacplan import dac_plan
 
-    logic = sar_logic(
-        dac_plan(groups, cols_per_adc, adc_bits)
-    )  # as the macro and the characterisation draw it
-    text = subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices])
+    # the standard-cell SAR logic the characterisation simulates
+    text, _ = sar_logic_subckt(dac_plan(groups, cols_per_adc, adc_bits), "sar_logic")
     return pin_gate_areas_um2(text, "sar_logic")[0]["CLK"]
 
 
@@ -200,10 +197,12 @@ def leaf_cell_counts(spice_text: str, top: str) -> dict[str, int]:
 
 
 def _sar_devices(groups: int, cols_per_adc: int, adc_bits: int) -> int:
-    from eda.acim.celllib.sarlogic import sar_logic
+    """Transistors of the standard-cell SAR logic of one ADC group."""
+    from eda.acim.celllib.sarcells import sar_instances
+    from eda.acim.celllib.stdcells import load_cell
     from eda.acim.dacplan import dac_plan
 
-    return len(sar_logic(dac_plan(groups, cols_per_adc, adc_bits)).devices)
+    return sum(load_cell(i.cell).devices for i in sar_instances(dac_plan(groups, cols_per_adc, adc_bits), 1))
 
 
 def macro_leakage_nW(

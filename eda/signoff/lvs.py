@@ -4,7 +4,8 @@ The own deck extracts the devices the foundry runset (``sky130.lvs``) extracts, 
 layers, so the two decks agree on the project's cells, and reads the netlists that deck reads:
 
 * NMOS/PMOS ``sky130_fd_pr__nfet_01v8`` / ``__pfet_01v8`` (``DeviceExtractorMOS4Transistor``): gate =
-  poly & diff outside tap and ``npc``, split by the ``nsdm``/``psdm`` implants and the n-well;
+  poly & diff outside tap and ``npc``, split by the ``nsdm``/``psdm`` implants and the n-well; a PMOS
+  gate under ``hvtp`` (78/44) is ``sky130_fd_pr__pfet_01v8_hvt`` (the foundry standard cells' PMOS);
   source/drain = the implanted diff beside a gate. PMOS bulk is the n-well (a cell names it with a label on
   64/5, ``VPB``), NMOS bulk the global substrate net :data:`SUBSTRATE` (``VNB``: unlabelled, the foundry
   deck's ``sky130_gnd``; p-taps join it);
@@ -39,10 +40,21 @@ from eda.errors import DataError, NetlistError
 from eda.signoff.reportfiles import write_report_files
 from eda.tech import Tech, load_tech
 
-__all__ = ["LvsReport", "run_lvs", "devices_by_class", "read_schematic", "NMOS", "PMOS", "MIM", "SUBSTRATE"]
+__all__ = [
+    "LvsReport",
+    "run_lvs",
+    "devices_by_class",
+    "read_schematic",
+    "NMOS",
+    "PMOS",
+    "PMOS_HVT",
+    "MIM",
+    "SUBSTRATE",
+]
 
 NMOS = "SKY130_FD_PR__NFET_01V8"
 PMOS = "SKY130_FD_PR__PFET_01V8"
+PMOS_HVT = "SKY130_FD_PR__PFET_01V8_HVT"
 MIM = "SKY130_FD_PR__MODEL__CAP_MIM"
 #: global net of the p-substrate (NMOS bulk, p-taps): a cell's ``VNB`` port
 SUBSTRATE = "VNB"
@@ -58,6 +70,7 @@ _DRAWN = (
     "npc",
     "nsdm",
     "psdm",
+    "hvtp",
     "licon",
     "li1",
     "mcon",
@@ -147,9 +160,11 @@ def _layers(layout: Any, tech: Tech, lvs: Any) -> dict[str, Any]:
     L = {name: drawn(name) for name in _DRAWN}  # noqa: N806
     d = {"sd": L["diff"] - L["poly"] - L["tap"], "tgate": (L["poly"] & L["diff"]) - L["tap"] - L["npc"]}
     d["ngate"] = (L["nsdm"] & d["tgate"]) - L["nwell"] - L["psdm"]
-    d["pgate"] = (L["psdm"] & d["tgate"] & L["nwell"]) - L["nsdm"]
+    d["pgate_any"] = (L["psdm"] & d["tgate"] & L["nwell"]) - L["nsdm"]
+    d["pgate"] = d["pgate_any"] - L["hvtp"]
+    d["pgate_hvt"] = d["pgate_any"] & L["hvtp"]
     d["nsd"] = ((L["nsdm"] & d["sd"]) - L["nwell"]).interacting(d["ngate"])
-    d["psd"] = (L["psdm"] & d["sd"] & L["nwell"]).interacting(d["pgate"])
+    d["psd"] = (L["psdm"] & d["sd"] & L["nwell"]).interacting(d["pgate_any"])
     d["ptap"] = (L["tap"] & L["psdm"]) - L["nwell"]
     d["ntap"] = L["tap"] & L["nsdm"] & L["nwell"]
     d["licon_npc"] = L["licon"] & L["npc"]
@@ -175,6 +190,10 @@ def _extract(layout: Any, tech: Tech, lvs: Any) -> None:
     lvs.extract_devices(
         kdb.DeviceExtractorMOS4Transistor(PMOS),
         {"SD": x["psd"], "G": x["pgate"], "P": x["poly"], "W": x["nwell"]},
+    )
+    lvs.extract_devices(
+        kdb.DeviceExtractorMOS4Transistor(PMOS_HVT),
+        {"SD": x["psd"], "G": x["pgate_hvt"], "P": x["poly"], "W": x["nwell"]},
     )
     lvs.extract_devices(kdb.DeviceExtractorCapacitor(MIM, MIM_F_PER_UM2), {"P1": x["met3"], "P2": x["capm"]})
     pairs = [

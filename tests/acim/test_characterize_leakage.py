@@ -13,17 +13,14 @@ pytestmark = [pytest.mark.ngspice, pytest.mark.pdk, needs_simulation]
 
 @pytest.fixture(scope="module")
 def cells():
-    from eda.acim.celllib.cell import subckt
-    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.celllib.sarcells import sar_logic_subckt
     from eda.acim.characterize import DEFAULT_SAR
     from eda.acim.characterize_benches import CellNetlists
     from eda.acim.dacplan import dac_plan
     from eda.acim.library import load_library
 
-    logic = sar_logic(dac_plan(*DEFAULT_SAR))
-    return CellNetlists.of(
-        load_library(), subckt("sar_logic", logic.ports, [d.spice() for d in logic.devices]), 2.76
-    )
+    text, _ = sar_logic_subckt(dac_plan(*DEFAULT_SAR), "sar_logic")
+    return CellNetlists.of(load_library(), text, 2.76)
 
 
 def _pfet_off_nA(w_um: float, cond: Conditions) -> float:

@@ -1,4 +1,4 @@
-"""The transistor-level SAR logic (TSPC registers, eda.acim.celllib.sarlogic) converts: driven by the library's
+"""The SAR logic as drawn (the foundry standard cells of eda.acim.celllib.sar) converts: driven by the library's
 StrongARM comparator (schematic) and an ideal charge-redistribution DAC, it produces the successive-approximation
 code of the SAR rule D = ceil((VREF - V)/Δu) - 1 (clipped) for inputs half a step inside each code, in ngspice
 with the SkyWater models."""
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.ngspice, pytest.mark.slow, needs_simulation]
 VREF, STEP, PERIOD, RESET = 1.2, 0.05, 2.0, 2.0
 
 
-def test_tspc_sar_logic_produces_the_successive_approximation_codes() -> None:
+def test_standard_cell_sar_logic_produces_the_successive_approximation_codes() -> None:
     from eda.acim.verify import sar_subckt_text
 
     spec = ACIMSpec(rows=64, cols=4, local_array_size=8, adc_bits=5, cols_per_adc=4)

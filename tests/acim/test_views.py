@@ -149,10 +149,10 @@ def test_views_are_written_by_the_step_outputs(macro):
 
 
 def test_sar_clock_pin_capacitance_comes_from_the_characterisation(macro):
-    """CLKSAR clocks every ADC's SAR logic (abstract in the macro netlist). A TSPC SAR logic of B bits
-    clocks B token flip-flops and the EOC flip-flop (four clock gates each) and the NMOS of F: 4B + 5 gates
-    of one size (sarlogic.py). The characterisation measured the clock input of a B_c-bit block, so the pin
-    carries clock_cap_fF * (4B + 5) / (4B_c + 5) per ADC."""
+    """CLKSAR clocks every ADC's SAR logic (abstract in the macro netlist). The standard-cell SAR logic of B
+    bits clocks B token flip-flops and EOC (dfrtp_1) and the start flip-flop (dfstp_1): B + 2 clock inputs
+    of the same gate area. The characterisation measured the clock input of a B_c-bit block, so the pin
+    carries clock_cap_fF * (B + 2) / (B_c + 2) per ADC."""
     import yaml
     from liberty.parser import parse_liberty
 
@@ -162,7 +162,7 @@ def test_sar_clock_pin_capacitance_comes_from_the_characterisation(macro):
     sar = yaml.safe_load(characterization_file(default_library_dir(), "tt").read_text())["sar"]
     (cell,) = parse_liberty(macro.files["liberty"].read_text()).get_groups("cell")
     pins = {str(p.args[0]): p for p in cell.get_groups("pin")}
-    expected = sar["clock_cap_fF"] * (4 * SPEC.adc_bits + 5) / (4 * sar["adc_bits"] + 5) * SPEC.adcs
+    expected = sar["clock_cap_fF"] * (SPEC.adc_bits + 2) / (sar["adc_bits"] + 2) * SPEC.adcs
     assert float(pins["CLKSAR"]["capacitance"]) == pytest.approx(expected, rel=1e-4)
 
 
@@ -174,7 +174,8 @@ def test_leakage_is_the_sum_of_the_characterised_cells(macro):
     import yaml
     from liberty.parser import parse_liberty
 
-    from eda.acim.celllib.sarlogic import sar_logic
+    from eda.acim.celllib.sarcells import sar_instances
+    from eda.acim.celllib.stdcells import load_cell
     from eda.acim.characterize import characterization_file
     from eda.acim.dacplan import dac_plan
     from eda.acim.library import default_library_dir
@@ -182,8 +183,12 @@ def test_leakage_is_the_sum_of_the_characterised_cells(macro):
     char = yaml.safe_load(characterization_file(default_library_dir(), "tt").read_text())
     leak, sar = char["leakage"], char["sar"]
     groups = SPEC.rows // SPEC.local_array_size
-    sar_scale = len(sar_logic(dac_plan(groups, SPEC.cols_per_adc, SPEC.adc_bits)).devices) / len(
-        sar_logic(dac_plan(sar["caps_per_column"], sar["cols_per_adc"], sar["adc_bits"])).devices
+
+    def transistors(plan) -> int:  # the SAR logic of one ADC group, counted in the foundry cells
+        return sum(load_cell(i.cell).devices for i in sar_instances(plan, 1))
+
+    sar_scale = transistors(dac_plan(groups, SPEC.cols_per_adc, SPEC.adc_bits)) / transistors(
+        dac_plan(sar["caps_per_column"], sar["cols_per_adc"], sar["adc_bits"])
     )
     expected = (
         SPEC.rows * SPEC.cols * leak["bitcell_nW"]
