@@ -72,7 +72,7 @@ def characterize(
     """Run every bench on ``library`` (default: the default library) at ``conditions``; write
     ``<out>/<corner>.yaml`` (and the plots) when ``out`` is given. Returns the YAML content."""
     from eda.acim.celllib.mimcap import mim_size
-    from eda.acim.celllib.sarcells import sar_logic_subckt
+    from eda.acim.celllib.sar import sar_logic_subckt
     from eda.acim.characterize_benches import (
         CellNetlists,
         bitcell_benches,

@@ -26,6 +26,7 @@ from typing import Any
 
 from eda.acim.library import Library
 from eda.acim.spec import ACIMSpec
+from eda.errors import SpecError
 
 __all__ = ["Rect", "Floorplan", "floorplan", "sar_height"]
 
@@ -56,13 +57,24 @@ class Rect:
 
 
 def sar_height(spec: ACIMSpec, library: Library) -> float:
-    """Height (µm) of the abstract SAR block of ``spec``: its logic area over ``cols_per_adc`` columns.
+    """Height (µm) of the SAR row of ``spec``: the standard-cell SAR block of one tap segment
+    (:func:`eda.acim.celllib.sar.sar_height`), placed with the foundry cells.
 
-    The area is the library's estimate ``area_fixed_um2 + adc_bits * area_per_bit_um2`` (``library.sar``),
-    rounded up to 0.1 µm of height.
+    A spec whose DAC lines cannot be wired (:func:`eda.acim.dacplan.dac_plan` refuses it) or whose tap
+    segment holds more ADC groups than a block routes (:data:`eda.acim.celllib.sar.MAX_GROUPS`) has no block
+    to place (the generator cannot draw it, :func:`eda.acim.models.area.drawable`): its height is the
+    library's area estimate ``area_fixed_um2 + adc_bits * area_per_bit_um2`` per ADC group
+    (``library.sar``) over ``cols_per_adc`` columns, rounded up to 0.1 µm.
     """
-    area = library.sar["area_fixed_um2"] + spec.adc_bits * library.sar["area_per_bit_um2"]
-    return round(math.ceil(area / (spec.cols_per_adc * library.column_pitch) * 10 - 1e-9) / 10, 4)
+    from eda.acim.celllib.sar import sar_height as block_height
+    from eda.acim.dacplan import dac_plan
+
+    try:
+        plan = dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)
+        return block_height(plan, tap_period(spec, library), library.column_pitch)
+    except SpecError:
+        area = library.sar["area_fixed_um2"] + spec.adc_bits * library.sar["area_per_bit_um2"]
+        return round(math.ceil(area / (spec.cols_per_adc * library.column_pitch) * 10 - 1e-9) / 10, 4)
 
 
 @dataclass(frozen=True)

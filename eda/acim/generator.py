@@ -4,8 +4,8 @@ Every leaf cell is placed as a gdstk reference — rows as arrays between the we
 bitcell rows mirrored), never flattened. Cells connect by abutment (full-width met1 rails, full-height met2
 column lines). Drawn per macro on top: the MIM compute capacitors over every local array
 (:mod:`eda.acim.celllib.mimcap`), the met4 DAC and VSS lines that tie their top plates
-(:mod:`eda.acim.dacplan`), the abstract SAR blocks, the power grid (a met4 stripe over every tap column,
-VDD and VSS alternating, strapped to the tap columns' met2 lines and to a VDD/VSS ring on met4/met5), pin
+(:mod:`eda.acim.dacplan`), the standard-cell SAR blocks (one per tap segment,
+:mod:`eda.acim.celllib.sar`), the power grid (a met4 stripe over every tap column, VDD and VSS alternating, strapped to the tap columns' met2 lines and to a VDD/VSS ring on met4/met5), pin
 stubs to the macro edge with labels, and the boundary. Positions come from :func:`floorplan`.
 """
 
@@ -273,18 +273,28 @@ class _Builder:
                 _, info = self.leaf(role)
                 cols = list(range(j, s.cols, k))
                 self.instances(info, role, role[:2], {}, cols, {c: {"a": c // k} for c in cols})
-        sar = sar_block(self.tech, self.plan, fp.sar_h, self.grid, name=f"{self.top.name}__sar")
+        every = fp.tap_every
+        sar = sar_block(self.tech, self.plan, every, self.grid, name=f"{self.top.name}__sar")
+        if abs(float(sar.meta["height_um"]) - fp.sar_h) > 1e-6:
+            raise SpecError(
+                f"SAR block height {sar.meta['height_um']} µm differs from the floorplan's {fp.sar_h}"
+            )
         sar_cell, sar_info = self.drawn(sar)
+        for dependency in sar_cell.dependencies(True):  # the foundry standard cells it places
+            if dependency.name not in self.cells:
+                self.gds.add(dependency)
+                self.cells[dependency.name] = dependency
         tap_sar, _ = self.drawn(tap_cell(sar, self.tech, name=f"{self.top.name}__tap_sar"), netlist=False)
-        self.row(
-            self.segment("sar", (sar_cell.name,), tap_sar, fp.sar_h), fp.sar.y0, fp.sar_h, last_tap=tap_sar
-        )
-        adcs = list(range(s.adcs))
-        extra = {a: {"a": a, **{f"c{j}": a * k + j for j in range(k)}} for a in adcs}
-        template = row_template(sar_info.ports, "sar", k)
-        for a in adcs:  # an abstract block has no devices: listed for the reader, not compared by LVS
-            self.lines.append(f"* Xsar{a} {template.format(**extra[a])} {sar_info.name} (abstract SAR logic)")
-        self.counts["sar"] = len(adcs)
+        unit = gdstk.Cell(f"{self.top.name}__seg_sar")
+        unit.add(gdstk.Reference(tap_sar, (0, 0)), gdstk.Reference(sar_cell, (fp.tap_w, 0)))
+        self.gds.add(unit)
+        self.cells[unit.name] = unit
+        self.row(unit, fp.sar.y0, fp.sar_h, last_tap=tap_sar)
+        groups = every // k
+        for seg in range(s.cols // every):
+            nets = [_sar_net(port, seg, every, groups) for port in sar_info.ports]
+            self.lines.append(f"Xsar{seg} {' '.join(nets)} {sar_info.name}")
+        self.counts["sar"] = s.cols // every
 
     def place_dac_lines(self) -> None:
         """met4 DAC lines from the SAR (VSS lines from a via stack in the column periphery) up to the top of
@@ -413,8 +423,9 @@ class _Builder:
                 _, py0, _, py1 = info.pin(port).rect
                 left_stub(port, y0 + py0, y0 + py1, fp.array.x0)
         sar = next(i for i in self.infos.values() if i.role == "sar")
-        _, py0, _, py1 = sar.pin("CLK").rect
-        left_stub("CLKSAR", fp.sar.y0 + py0, fp.sar.y0 + py1, fp.array.x0)
+        for port in ("CLK", "RST"):
+            _, py0, _, py1 = sar.pin(port).rect
+            left_stub(f"{port}SAR", fp.sar.y0 + py0, fp.sar.y0 + py1, fp.array.x0)
         half = grid.met2_w / 2
         for c in range(s.cols):
             for net in ("BL", "BLB"):
@@ -435,12 +446,14 @@ class _Builder:
                         "direction": "inout",
                     }
                 )
-        for a in range(s.adcs):
-            x_sar = fp.column_x(a * self.k)
+        groups = fp.tap_every // self.k
+        for seg in range(s.cols // fp.tap_every):
+            x_sar = fp.column_x(seg * fp.tap_every)
             for pin in sar.pins:
                 if pin.name.startswith("DOUT"):
                     x0, _, x1, y1 = pin.rect
-                    net = f"{pin.name}_{a}"
+                    name, g = pin.name.rsplit("_", 1)
+                    net = f"{name}_{seg * groups + int(g)}"
                     self._rect("met3", x_sar + x0, 0.0, x_sar + x1, fp.sar.y0 + y1)
                     self._label(net, "met3", x_sar + (x0 + x1) / 2, 0.2)
                     self.pins.append(
@@ -552,18 +565,27 @@ class _Builder:
 
 def _netlist_text(builder: _Builder, macro: Macro) -> str:
     ports = sorted({p["name"] for p in macro.pins}, key=_natural)
-    sar = next(i for i in builder.infos.values() if i.role == "sar")
-    blackbox = [
-        f"* abstract SAR block (no transistors; LVS flattens it like the layout): .subckt {sar.name} "
-        + " ".join(sar.ports)
-    ]
     head = [
         f"* ACIM macro {macro.name}: {json.dumps(builder.spec.to_dict())}",
         f"* library {builder.lib.name}, {len(macro.netlist)} instances",
         "",
     ]
     body = [".subckt " + macro.name + " " + " ".join(ports), *macro.netlist, f".ends {macro.name}", ""]
-    return "\n".join(head) + "\n".join(builder.subckts) + "\n" + "\n".join(blackbox + body)
+    return "\n".join(head) + "\n".join(builder.subckts) + "\n" + "\n".join(body)
+
+
+def _sar_net(port: str, seg: int, every: int, groups: int) -> str:
+    """Macro net of a port of the SAR block of tap segment ``seg`` (see :mod:`eda.acim.celllib.sar`)."""
+    if port in ("CLK", "RST"):
+        return f"{port}SAR"
+    if port in ("VDD", "VSS"):
+        return port
+    name, index = port.rsplit("_", 1)
+    if name.startswith("DB"):  # DB<b>_<column in the segment>
+        return f"{name}_{seg * every + int(index)}"
+    if name in ("OUTP", "OUTN"):
+        return f"{name}{seg * groups + int(index)}"
+    return f"{name}_{seg * groups + int(index)}"  # DOUT<b>_<group in the segment>
 
 
 def _natural(text: str) -> tuple[Any, ...]:

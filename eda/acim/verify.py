@@ -44,11 +44,14 @@ from eda.acim.spec import ACIMSpec
 __all__ = ["verify", "sar_subckt_text", "model_predictions", "analyse"]
 
 DEFAULT_CLOCK_MHZ = 500.0
+#: columns of the narrowest macro generated for a verification (the default tap segment, which holds the
+#: standard-cell SAR block of its ADC groups)
+SAR_SEGMENT_COLUMNS = 8
 
 
 def sar_subckt_text(spec: ACIMSpec, name: str) -> tuple[str, list[str]]:
     """The SAR logic subcircuit of ``spec`` (named ``name``) and its port order."""
-    from eda.acim.celllib.sarcells import sar_logic_subckt
+    from eda.acim.celllib.sar import sar_logic_subckt
     from eda.acim.dacplan import dac_plan
 
     return sar_logic_subckt(dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits), name)
@@ -149,7 +152,13 @@ def verify(
     out_dir = Path(out) if out is not None else None
     work = (out_dir or Path.cwd()) / "macro"
     work.mkdir(parents=True, exist_ok=True)
-    macro = generate(spec, lib, work)
+    # the macro is at least one default tap segment wide: its SAR block needs the room (the ADC group
+    # verified is group 0 either way)
+    k = spec.cols_per_adc
+    layout = (
+        spec if spec.cols >= SAR_SEGMENT_COLUMNS else replace(spec, cols=-(-SAR_SEGMENT_COLUMNS // k) * k)
+    )
+    macro = generate(layout, lib, work)
     lvs = None
     if check_lvs:
         from eda.signoff.foundry import run_foundry_lvs

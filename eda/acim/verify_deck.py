@@ -221,7 +221,7 @@ def group_netlist(
     """
     text = Path(netlist).read_text()
     subckts = parse_subckts(text)
-    top_name = next(name for name in subckts if name.startswith("acim_"))
+    top_name = next(name for name in subckts if name.startswith("acim_") and "__" not in name)  # not a block
     spec = _spec_of(text)
     k = spec["cols_per_adc"]
     extracted = {}

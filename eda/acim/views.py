@@ -5,13 +5,9 @@ Both are made from the macro's abstract (pins, directions, area: the same data t
 and its SPICE netlist, so their pins are the LEF's pins and the ``.subckt`` ports:
 
 * **pin capacitance**: the gate area (W·L of every MOSFET gate the pin reaches through the cell
-  hierarchy) times the library's gate capacitance per area (``ModelTech.gate_cap_fF_per_um2``). The SAR
-  clock ``CLKSAR`` reaches the SAR logic, abstract in the macro netlist: its capacitance is the
-  characterised SAR logic's measured clock-input capacitance (``sar.clock_cap_fF`` of the library's
-  characterisation: charge drawn from the clock per rising edge / VDD), scaled by the ratio of the clock's
-  gate area in this macro's SAR logic (:func:`eda.acim.celllib.sarcells.sar_logic_subckt`) to that in the
-  characterised one, times the number of ADCs. Pins that reach no transistor gate (the bit lines reach
-  drains) carry no ``capacitance`` and say so in a comment.
+  hierarchy, the SAR logic's standard cells included) times the library's gate capacitance per area
+  (``ModelTech.gate_cap_fF_per_um2``). Pins that reach no transistor gate (the bit lines reach drains)
+  carry no ``capacitance`` and say so in a comment.
 * **timing**, from the analytic throughput model (:func:`eda.acim.models.evaluate`) at ``clock_MHz``:
   ``CLK`` (comparator) and ``CLKSAR`` (SAR logic) are clocks with ``min_period`` the clock period the
   model was evaluated at (it must settle: ``clock_ok`` and ``settling_ok``); the charge-phase inputs
@@ -45,7 +41,6 @@ __all__ = [
     "pin_gate_areas_um2",
     "macro_timing",
     "characterization_data",
-    "sar_clock_cap_fF",
     "leaf_cell_counts",
     "macro_leakage_nW",
     "liberty_text",
@@ -146,34 +141,6 @@ def characterization_data(library: Any = None, corner: str = "tt") -> dict[str, 
     return {}
 
 
-def _sar_clock_gate_area_um2(groups: int, cols_per_adc: int, adc_bits: int) -> float:
-    """Gate area (µm²) the clock input of one SAR logic block drives."""
-    from eda.acim.celllib.sarcells import sar_logic_subckt
-    from eda.acim.dacplan import dac_plan
-
-    # the standard-cell SAR logic the characterisation simulates
-    text, _ = sar_logic_subckt(dac_plan(groups, cols_per_adc, adc_bits), "sar_logic")
-    return pin_gate_areas_um2(text, "sar_logic")[0]["CLK"]
-
-
-def sar_clock_cap_fF(spec: dict[str, Any], characterization: dict[str, Any]) -> float | None:
-    """Capacitance (fF) of the macro's ``CLKSAR`` pin (see the module docstring), or ``None`` when the
-    characterisation has no SAR clock capacitance."""
-    from eda.acim.spec import ACIMSpec
-
-    sar = characterization.get("sar") or {}
-    measured = sar.get("clock_cap_fF")
-    if not isinstance(measured, int | float) or not all(
-        k in sar for k in ("caps_per_column", "cols_per_adc", "adc_bits")
-    ):
-        return None
-    macro = ACIMSpec(**spec)
-    ratio = _sar_clock_gate_area_um2(
-        macro.local_arrays_per_column, macro.cols_per_adc, macro.adc_bits
-    ) / _sar_clock_gate_area_um2(int(sar["caps_per_column"]), int(sar["cols_per_adc"]), int(sar["adc_bits"]))
-    return float(measured) * ratio * macro.adcs
-
-
 def leaf_cell_counts(spice_text: str, top: str) -> dict[str, int]:
     """Instances of every subcircuit under ``top``, counted through the hierarchy (name -> count)."""
     from collections import Counter
@@ -198,7 +165,7 @@ def leaf_cell_counts(spice_text: str, top: str) -> dict[str, int]:
 
 def _sar_devices(groups: int, cols_per_adc: int, adc_bits: int) -> int:
     """Transistors of the standard-cell SAR logic of one ADC group."""
-    from eda.acim.celllib.sarcells import sar_instances
+    from eda.acim.celllib.sar import sar_instances
     from eda.acim.celllib.stdcells import load_cell
     from eda.acim.dacplan import dac_plan
 
@@ -275,15 +242,12 @@ def liberty_text(
     gate_cap_fF_per_um2: float,
     vdd_V: float,
     *,
-    sar_clock_cap_fF: float | None = None,
     leakage_nW: float | None = None,
 ) -> str:
     """The Liberty library of one macro (see the module docstring for where each figure comes from)."""
     name = abstract["name"]
     areas, abstract_ports = pin_gate_areas_um2(spice_text, name)
     caps_fF = {pin: area * gate_cap_fF_per_um2 for pin, area in areas.items()}
-    if sar_clock_cap_fF is not None:
-        caps_fF["CLKSAR"] = caps_fF.get("CLKSAR", 0.0) + sar_clock_cap_fF
     power, ground = list(abstract.get("power", ["VDD"])), list(abstract.get("ground", ["VSS"]))
     pg = set(power) | set(ground)
     corner = f"tt_025C_{vdd_V:.2f}".replace(".", "v")
@@ -419,7 +383,6 @@ def write_liberty(
         timing,
         float(tech.gate_cap_fF_per_um2),
         float(tech.vdd_V),
-        sar_clock_cap_fF=sar_clock_cap_fF(abstract["spec"], characterization),
         leakage_nW=macro_leakage_nW(
             abstract["spec"], spice_text, abstract["name"], characterization, library
         ),

@@ -349,12 +349,35 @@ class TrackRouter:
             self._remove(set(nets))
             failed = self._pass(nets, list(order), ripup=attempt >= ATTEMPTS - RIPUP_PASSES)
             if not failed:
+                self._bridge_notches()
                 return [s for s in self.shapes if not s.fixed]
             order = [*failed, *(n for n in order if n not in failed)]
         raise SpecError(
             f"the SAR block router could not route {', '.join(sorted(failed))} in {ATTEMPTS} passes",
             hint="the block is too dense for its logic: more cols_per_adc, or fewer adc_bits",
         )
+
+    def _bridge_notches(self) -> None:
+        """Fill the gaps narrower than the spacing between two shapes of one net on one routing layer that
+        face each other (a path that turns back beside itself: the search checks a node against what is
+        drawn, not against the rest of its own path). The filler lies between two shapes that other nets
+        already keep their spacing from."""
+        by_net: dict[tuple[str, str], list[Box]] = defaultdict(list)
+        for shape in self.shapes:
+            if shape.layer in SPACING:
+                by_net[(shape.layer, shape.net)].append(shape.box)
+        for (layer, net), boxes in by_net.items():
+            space = SPACING[layer]
+            for n, a in enumerate(boxes):
+                for b in boxes[n + 1 :]:
+                    gap_x = max(a[0], b[0]) - min(a[2], b[2])
+                    gap_y = max(a[1], b[1]) - min(a[3], b[3])
+                    if 0 < gap_x < space - _EPS and gap_y < 0:  # side by side in x, overlapping in y
+                        y0, y1 = max(a[1], b[1]), min(a[3], b[3])
+                        self.add(layer, (min(a[2], b[2]), y0, max(a[0], b[0]), y1), net, fixed=False)
+                    elif 0 < gap_y < space - _EPS and gap_x < 0:
+                        x0, x1 = max(a[0], b[0]), min(a[2], b[2])
+                        self.add(layer, (x0, min(a[3], b[3]), x1, max(a[1], b[1])), net, fixed=False)
 
     def _pass(self, nets: dict[str, list[list[Node]]], queue: list[str], ripup: bool) -> list[str]:
         """One routing pass (``ripup``: with rip-up and reroute); the nets it could not route."""

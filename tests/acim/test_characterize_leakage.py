@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.ngspice, pytest.mark.pdk, needs_simulation]
 
 @pytest.fixture(scope="module")
 def cells():
-    from eda.acim.celllib.sarcells import sar_logic_subckt
+    from eda.acim.celllib.sar import sar_logic_subckt
     from eda.acim.characterize import DEFAULT_SAR
     from eda.acim.characterize_benches import CellNetlists
     from eda.acim.dacplan import dac_plan

@@ -52,10 +52,21 @@ def test_area_breakdown_by_hand(lib) -> None:
     assert lib.cap_value(0.5) == pytest.approx(2.0)  # the smallest MIM: 1 x 1 um at 2 fF/um²
 
 
-def test_sar_height_from_its_area_estimate(lib) -> None:
+def test_sar_row_holds_the_standard_cells_of_its_adc_groups(lib) -> None:
+    """One SAR block per 8-column tap segment serves two 4-column ADC groups of 5 bits: per group 11 dfrtp
+    (tokens, EOC, code), one dfstp, three inverters and one or2 per DAC line, 2.72 µm tall foundry cells.
+    The row holds them at no more than the placement's 70 % row utilisation and no less than a quarter."""
+    from eda.acim.celllib.stdcells import ROW_HEIGHT, load_cell
+    from eda.acim.dacplan import dac_plan
+
     spec = ACIMSpec(rows=64, cols=64, local_array_size=8, adc_bits=5)
-    area = lib.sar["area_fixed_um2"] + 5 * lib.sar["area_per_bit_um2"]
-    assert sar_height(spec, lib) * 4 * lib.column_pitch == pytest.approx(area, abs=0.1 * 4 * lib.column_pitch)
+    plan = dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)
+    lines = sum(1 for column in plan.columns for net, _ in column.runs if net != "VSS")
+    width = {c: load_cell(c).width for c in ("dfrtp_1", "dfstp_1", "inv_1", "or2_1")}
+    per_group = 11 * width["dfrtp_1"] + width["dfstp_1"] + 3 * width["inv_1"] + lines * width["or2_1"]
+    cells_um2 = 2 * per_group * ROW_HEIGHT
+    block_um2 = sar_height(spec, lib) * 8 * lib.column_pitch
+    assert 0.25 < cells_um2 / block_um2 <= 0.7
 
 
 def test_capacitor_too_tall_for_its_local_array(lib) -> None:

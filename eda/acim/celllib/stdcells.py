@@ -154,6 +154,24 @@ def _convert(block: list[str], name: str) -> tuple[list[str], str, int]:
     return ports, text, len(body)
 
 
+#: the cells' drawing layers the sign-off decks read (n-well, diffusion, tap, poly, licon, li1, mcon, met1,
+#: high-Vt, std-cell area, implants, npc) and their text layers; pin purposes (x/16), the boundary (236/0)
+#: and cell-name texts (83/44) are left out: they carry no device or connection
+_KEEP = {(64, 20), (65, 20), (65, 44), (66, 20), (66, 44), (67, 20), (67, 44), (68, 20), (78, 44), (81, 4)}
+_KEEP |= {(93, 44), (94, 20), (95, 20)}
+_KEEP_TEXT = {(67, 5), (68, 5), (64, 5)}
+
+
+def _drawn_layers_only(cell: gdstk.Cell) -> gdstk.Cell:
+    """A copy of ``cell`` with the layers of :data:`_KEEP` and the texts of :data:`_KEEP_TEXT` (the rails,
+    drawn on the met1 pin purpose in these cells, are drawn again on met1 by the block that places them;
+    the boundary is read before)."""
+    out = gdstk.Cell(cell.name)
+    out.add(*[p for p in cell.polygons if (p.layer, p.datatype) in _KEEP])
+    out.add(*[lb for lb in cell.labels if (lb.layer, lb.texttype) in _KEEP_TEXT])
+    return out
+
+
 def _box(poly: gdstk.Polygon) -> tuple[float, float, float, float]:
     (a, b), (c, d) = poly.bounding_box()
     return (round(a, 4), round(b, 4), round(c, 4), round(d, 4))
@@ -185,13 +203,14 @@ def _read(root: str, short: str) -> StdCell:
     cell = cells[name]
     if cell.references:
         cell = cell.copy(name).flatten()
+    raw, cell = cell, _drawn_layers_only(cell)
     block = _subckt_block(spice_path.read_text(), name)
     if not block:
         raise DataError(f"no .subckt {name} in {spice_path}", hint=INSTALL_HINT)
     ports, spice, devices = _convert(block, name)
     # the placement boundary (236/0), else the extent of the supply rails (a tap cell has no boundary)
-    boundary = [p for p in cell.polygons if (p.layer, p.datatype) == (236, 0)] or [
-        p for p in cell.polygons if (p.layer, p.datatype) == (68, 20)
+    boundary = [p for p in raw.polygons if (p.layer, p.datatype) == (236, 0)] or [
+        p for p in raw.polygons if (p.layer, p.datatype) in ((68, 20), (68, 16))
     ]
     if not boundary:
         raise DataError(f"{name} in {gds_path} has no placement boundary (236/0) and no met1 rails")

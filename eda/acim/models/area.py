@@ -148,22 +148,25 @@ def _floorplan_numbers(spec_values: tuple[Any, ...], library_key: str | None) ->
 
 @lru_cache(maxsize=200_000)
 def _drawable(spec_values: tuple[Any, ...], library_key: str | None) -> bool:
+    from eda.acim.celllib.sar import sar_height
     from eda.acim.dacplan import dac_plan
-    from eda.acim.floorplan import floorplan
+    from eda.acim.floorplan import floorplan, tap_period
     from eda.acim.spec import ACIMSpec
     from eda.errors import SpecError
 
     try:
         spec = ACIMSpec(**dict(zip(SPEC_FIELDS, spec_values, strict=True)))
-        floorplan(spec, _library(library_key))  # the capacitor fits over its local array
-        dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)  # the DAC lines fit
+        lib = _library(library_key)
+        floorplan(spec, lib)  # the capacitor fits over its local array
+        plan = dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)  # the DAC lines fit
+        sar_height(plan, tap_period(spec, lib), lib.column_pitch)  # the SAR logic of a tap segment routes
     except SpecError:
         return False
     return True
 
 
 def drawable(points: DesignPoints, library: Any = None) -> np.ndarray:
-    """Mask of the points the generator can draw with ``library`` (capacitor fit, DAC wiring)."""
+    """Mask of the points the generator can draw with ``library`` (capacitor fit, DAC wiring, SAR block)."""
     unique, inverse = np.unique(spec_table(points), axis=0, return_inverse=True)
     key = _library_key(library)
     ok = np.array([_drawable(_spec_tuple(row), key) for row in unique], dtype=bool)

@@ -1,4 +1,4 @@
-"""The standard-cell SAR block (eda.acim.celllib.sarcells): two 4-bit ADC groups of an 8-column tap segment,
+"""The standard-cell SAR block (eda.acim.celllib.sar): two 4-bit ADC groups of an 8-column tap segment,
 placed from the foundry's sky130_fd_sc_hd cells and routed, pass the foundry DRC deck and match their netlist
 under the foundry LVS deck and the project's own deck."""
 
@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.pdk, pytest.mark.klayout]
 
 @pytest.fixture(scope="module")
 def block(tmp_path_factory) -> tuple[Path, Path, dict]:
-    from eda.acim.celllib.sarcells import sar_block
+    from eda.acim.celllib.sar import sar_block
     from eda.acim.dacplan import dac_plan
     from eda.tech import load_tech
 
