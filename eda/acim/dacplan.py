@@ -82,6 +82,16 @@ class DacPlan:
         """Net of the capacitor of local array ``group`` in column ``column`` of the ADC group."""
         return self.columns[column].net(group)
 
+    def lines(self) -> list[tuple[int, int, int]]:
+        """The DAC lines of the group: ``(column, bit, met4 track)`` of every run that is not VSS, in
+        column then run order (the SAR logic drives one line per entry)."""
+        return [
+            (j, int(net[2:]), track)
+            for j, column in enumerate(self.columns)
+            for (net, _), track in zip(column.runs, column.tracks, strict=True)
+            if net != VSS_NET
+        ]
+
     def bit_caps(self) -> dict[str, int]:
         """Capacitors per net over the whole ADC group (``DB<b>`` -> 2**b, ``VSS`` -> the rest)."""
         out: dict[str, int] = {}

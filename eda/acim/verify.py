@@ -44,9 +44,6 @@ from eda.acim.spec import ACIMSpec
 __all__ = ["verify", "sar_subckt_text", "model_predictions", "analyse"]
 
 DEFAULT_CLOCK_MHZ = 500.0
-#: columns of the narrowest macro generated for a verification (the default tap segment, which holds the
-#: standard-cell SAR block of its ADC groups)
-SAR_SEGMENT_COLUMNS = 8
 
 
 def sar_subckt_text(spec: ACIMSpec, name: str) -> tuple[str, list[str]]:
@@ -152,12 +149,10 @@ def verify(
     out_dir = Path(out) if out is not None else None
     work = (out_dir or Path.cwd()) / "macro"
     work.mkdir(parents=True, exist_ok=True)
-    # the macro is at least one default tap segment wide: its SAR block needs the room (the ADC group
-    # verified is group 0 either way)
-    k = spec.cols_per_adc
-    layout = (
-        spec if spec.cols >= SAR_SEGMENT_COLUMNS else replace(spec, cols=-(-SAR_SEGMENT_COLUMNS // k) * k)
-    )
+    # the macro is at least one of the library's tap segments wide: that is where its SAR block finds the
+    # room (the ADC group verified is group 0 either way)
+    k, segment = spec.cols_per_adc, int(lib.power.get("stripe_every", 8))
+    layout = spec if spec.cols >= segment else replace(spec, cols=-(-segment // k) * k)
     macro = generate(layout, lib, work)
     lvs = None
     if check_lvs:

@@ -38,7 +38,7 @@ import gdstk
 from eda.acim.celllib.cell import CellCanvas, DrawnCell, subckt
 from eda.acim.celllib.grid import ColumnGrid
 from eda.acim.celllib.stdcells import ROW_HEIGHT, SITE, StdCell, load_cell
-from eda.acim.dacplan import VSS_NET, DacPlan
+from eda.acim.dacplan import DacPlan
 from eda.errors import SpecError
 from eda.layout.router import M2, M3, M4, PITCH_X, PITCH_Y, TrackRouter
 from eda.layout.sky130 import R
@@ -118,17 +118,11 @@ def sar_instances(plan: DacPlan, groups: int) -> list[SarInstance]:
             pins = {"CLK": ck, "D": n("DEC"), "RESET_B": n("RSTB"), "Q": f"DOUT{b}_{g}"}
             out.append(SarInstance(n(f"c{b}"), "dfrtp_1", pins))
         out.append(SarInstance(n("idum"), "inv_1", {"A": n("OUTP"), "Y": n("DUM")}))
-        for j, column in enumerate(plan.columns):
-            for net, _ in column.runs:
-                if net == VSS_NET:
-                    continue
-                b = int(net[2:])
-                port = f"{net}_{g * k + j}"
-                out.append(
-                    SarInstance(
-                        f"d{port.lower()}", "or2_1", {"A": n(f"T{b}"), "B": f"DOUT{b}_{g}", "X": port}
-                    )
-                )
+        for j, b, _ in plan.lines():
+            port = f"DB{b}_{g * k + j}"
+            out.append(
+                SarInstance(f"d{port.lower()}", "or2_1", {"A": n(f"T{b}"), "B": f"DOUT{b}_{g}", "X": port})
+            )
     return out
 
 
@@ -158,15 +152,19 @@ def _place(instances: list[SarInstance], width: float) -> tuple[list[_Placed], l
     x_first = _MARGIN + tap.width
     x_last = width - _MARGIN - tap.width  # cells end here at the latest
     sites = int(round((x_last - x_first) / SITE, 6))
-    widths = [int(round(load_cell(i.cell).width / SITE)) for i in instances]
-    if sites < max(widths):
+
+    def sites_of(inst: SarInstance) -> int:
+        return int(round(load_cell(inst.cell).width / SITE))
+
+    widest = max(sites_of(i) for i in instances)
+    if sites < widest:
         raise SpecError(
-            f"the SAR block is {width:.2f} µm wide, too narrow for a {max(widths) * SITE:.2f} µm flip-flop",
+            f"the SAR block is {width:.2f} µm wide, too narrow for a {widest * SITE:.2f} µm flip-flop",
             hint="more columns between tap columns (stripe_every) or more cols_per_adc",
         )
-    capacity = max(max(widths), int(sites * UTILISATION))
+    capacity = max(widest, int(sites * UTILISATION))
     instances = _placement_order(instances, capacity // int(round(load_cell("or2_1").width / SITE)))
-    widths = [int(round(load_cell(i.cell).width / SITE)) for i in instances]
+    widths = [sites_of(i) for i in instances]
     rows: list[list[int]] = [[]]
     used = 0
     for n, w in enumerate(widths):
@@ -187,14 +185,10 @@ def _place(instances: list[SarInstance], width: float) -> tuple[list[_Placed], l
     return placed, [_MARGIN, round(x_last, 4)], len(rows)
 
 
-def _terminal_count(plan: DacPlan, groups: int) -> int:
-    lines = sum(1 for column in plan.columns for net, _ in column.runs if net != VSS_NET)
-    return groups * (lines + 2)
-
-
 def _escape_rows(plan: DacPlan, groups: int, width: float) -> int:
+    """Escape tracks for the top terminals (DAC lines, comparator outputs), two spare."""
     per_row = max(1, int(width / (_ESCAPE_SPAN * PITCH_X)) - 1)
-    return math.ceil(_terminal_count(plan, groups) / per_row) + 2
+    return math.ceil(groups * (len(plan.lines()) + 2) / per_row) + 2
 
 
 def _groups(plan: DacPlan, columns: int) -> int:
@@ -290,7 +284,7 @@ def sar_block(
             cv.via1(x, y, along="y")
     terminals: dict[str, list[list[tuple[int, int, str]]]] = {}
     _access_pins(cv, router, placed, terminals)
-    _bottom_terminals(cv, router, plan, groups, terminals, strap)
+    _bottom_terminals(cv, router, plan, groups, terminals)
     _top_terminals(cv, router, plan, groups, grid, height, terminals, 4 * rows + 1)
 
     for shape in router.route_all(terminals):
@@ -298,13 +292,7 @@ def sar_block(
 
     ports = [
         *[p for g in range(groups) for p in (f"OUTP_{g}", f"OUTN_{g}")],
-        *[
-            f"{net}_{g * k + j}"
-            for g in range(groups)
-            for j, column in enumerate(plan.columns)
-            for net, _ in column.runs
-            if net != VSS_NET
-        ],
+        *[f"DB{b}_{g * k + j}" for g in range(groups) for j, b, _ in plan.lines()],
         *[f"DOUT{b}_{g}" for g in range(groups) for b in range(bits)],
         "CLK",
         "RST",
@@ -328,7 +316,6 @@ def sar_block(
     )
     drawn.spice = library + subckt(name, ports, lines)
     drawn.meta["devices"] = devices
-    drawn.meta["std_cells"] = sorted(used)
     return drawn
 
 
@@ -351,12 +338,10 @@ def _to_block(p: _Placed, box: tuple[float, float, float, float]) -> tuple[float
 def _access_pins(cv: CellCanvas, router: TrackRouter, placed: list[_Placed], terminals: Terminals) -> None:
     """A contact stack (mcon, met1, via1, met2) on one access point of every signal pin, on the grid."""
     for p in placed:  # the cells' own met1 and mcon are obstacles for the pin contacts
-        for box, pin in p.cell.met1:
-            owner = (p.inst.nets.get(pin) or SUPPLY_PINS.get(pin)) if pin else None
-            router.add("met1", _to_block(p, box), owner or f"#{p.inst.name}")
-        for box, pin in p.cell.mcon:
-            owner = (p.inst.nets.get(pin) or SUPPLY_PINS.get(pin)) if pin else None
-            router.add("mcon", _to_block(p, box), owner or f"#{p.inst.name}")
+        for layer, shapes in (("met1", p.cell.met1), ("mcon", p.cell.mcon)):
+            for box, pin in shapes:
+                owner = (p.inst.nets.get(pin) or SUPPLY_PINS.get(pin)) if pin else None
+                router.add(layer, _to_block(p, box), owner or f"#{p.inst.name}")
     pins = [(p, pin, net) for p in placed for pin, net in p.inst.nets.items()]
     pins.sort(key=lambda t: len(t[0].cell.pins.get(t[1], [])))
     for p, pin, net in pins:
@@ -448,7 +433,6 @@ def _bottom_terminals(
     plan: DacPlan,
     groups: int,
     terminals: Terminals,
-    strap: dict[str, float],
 ) -> None:
     """CLK and RST from their rails, and the DOUT pins (met3, bottom edge), onto the grid's first row."""
     free = [i for i in range(1, router.nx - 1) if _riser_free(router, i, 0.4)]
@@ -525,10 +509,8 @@ def _top_terminals(
     for g in range(groups):
         last = (g * k + k - 1) * grid.pitch
         pins += [(last + grid.c(0), f"OUTP_{g}", "met2"), (last + grid.c(4), f"OUTN_{g}", "met2")]
-        for j, column in enumerate(plan.columns):
-            for (net, _), track in zip(column.runs, column.tracks, strict=True):
-                if net != VSS_NET:
-                    pins.append(((g * k + j) * grid.pitch + grid.m4(track), f"{net}_{g * k + j}", "met4"))
+        for j, b, track in plan.lines():
+            pins.append(((g * k + j) * grid.pitch + grid.m4(track), f"DB{b}_{g * k + j}", "met4"))
     for x, net, layer in sorted(pins):
         w = grid.met2_w / 2 if layer == "met2" else half4
         cv.rect(layer, x - w, height - _PIN_H, x + w, height)
@@ -591,7 +573,7 @@ def sar_logic_subckt(plan: DacPlan, name: str) -> tuple[str, list[str]]:
         used[cell.name] = cell
         nets = [local(inst.nets[p]) if p in inst.nets else supply[p] for p in cell.ports]
         lines.append(f"X{inst.name} {' '.join(nets)} {cell.name}")
-    dac = [f"{net}_{j}" for j, column in enumerate(plan.columns) for net, _ in column.runs if net != VSS_NET]
+    dac = [f"DB{b}_{j}" for j, b, _ in plan.lines()]
     ports = [
         "OUTP",
         "OUTN",
