@@ -511,13 +511,13 @@ def chatemg_rows(
         s = rep["statistics"][str(k)]
         rows.append(
             _row(
-                f"new-session intent accuracy, {k} real window(s) per intent: gain from synthetic windows",
+                f"intent accuracy on a new EMG recording, {k} real window(s) per intent: gain from synthetic windows",
                 "synthetic EMG improves intent inferral (stroke patients' orthosis)",
                 f"{s['mean']:+.3f} (95 % CI {s['low']:+.3f} .. {s['high']:+.3f}): {s['verdict']}",
                 f"the same classifier on the real windows only ({s['few_real']:.3f})",
                 "no",
                 f"measured over {s['n']} simulated people x 3 draws; with synthetic {s['few_real_plus_synthetic']:.3f}; "
-                f"previous sessions only {s['previous_sessions']:.3f}; data simulated (no openly licensed EMG "
+                f"earlier recordings only {s['previous_sessions']:.3f}; data simulated (no openly licensed EMG "
                 "on PyPI)",
             )
         )
