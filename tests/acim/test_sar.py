@@ -56,3 +56,22 @@ def test_both_lvs_decks_match_every_transistor(block, tmp_path) -> None:
     assert foundry.devices_layout_by_class["sky130_fd_pr__pfet_01v8_hvt"] > 0
     own = run_lvs(gds, spice)
     assert own.match, own.text()
+
+
+def test_comparator_outputs_carry_no_more_wire_than_the_comparator_is_characterised_with(block) -> None:
+    """Each comparator output is the cell's own wiring plus the block's drop to its receiver (top row, under
+    the comparator pin); together no more than the wire the comparator's delay bench loads it with."""
+    from eda.acim.characterize_benches import COMPARATOR_WIRE_FF
+    from eda.acim.library import load_library
+    from eda.acim.wirecap import net_capacitance
+    from eda.tech import load_tech
+
+    gds, _, _ = block
+    tech = load_tech()
+    in_block = net_capacitance(gds, tech)
+    comparator = load_library().role("adc")
+    in_cell = net_capacitance(comparator.gds, tech)
+    for g in range(2):
+        for out in ("OUTP", "OUTN"):
+            total = in_block[f"{out}_{g}"] + in_cell[out]
+            assert 0 < total <= COMPARATOR_WIRE_FF, (out, g, in_block[f"{out}_{g}"], in_cell[out])

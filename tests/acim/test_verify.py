@@ -46,6 +46,15 @@ def test_codes_rise_with_the_product_count_within_one_code_of_a_line(result) -> 
     assert result["transfer"]["max_abs_inl_codes"] <= 1.0
 
 
+def test_codes_span_the_product_counts(result) -> None:
+    """Each product moves the ADC input by about one DAC step (the DAC's unit capacitors are the products'
+    capacitors, the models put the ratio at 1.18), so the codes span about as many codes as the vectors span
+    products: at least half as many (a comparator that never decides gives one code for every vector)."""
+    counts, codes = np.array(result["counts"]), np.array(result["codes"])
+    assert np.ptp(codes) >= np.ptp(counts) / 2, (counts.tolist(), codes.tolist())
+    assert result["transfer"]["clipped"] <= len(codes) // 4
+
+
 def test_charge_sharing_matches_the_models_capacitances(result) -> None:
     for key in ("v_zero_V", "step_mV"):
         sim, model = result[key]["sim"], result[key]["model"]

@@ -144,10 +144,54 @@ def _placement_order(instances: list[SarInstance], per_row: int) -> list[SarInst
     return rest + [d for r in range(rows) for d in drivers[r::rows]]
 
 
-def _place(instances: list[SarInstance], width: float) -> tuple[list[_Placed], list[float], int]:
+def comparator_pins(plan: DacPlan, groups: int, grid: ColumnGrid) -> dict[str, float]:
+    """x (µm, block frame) where each group's comparator outputs ``OUTP_<g>``/``OUTN_<g>`` come down into the
+    block: the ``c0``/``c4`` slots of the group's last column, under which the comparator sits."""
+    k = plan.cols_per_adc
+    pins = {}
+    for g in range(groups):
+        last = (g * k + k - 1) * grid.pitch
+        pins[f"OUTP_{g}"] = round(last + grid.c(0), 4)
+        pins[f"OUTN_{g}"] = round(last + grid.c(4), 4)
+    return pins
+
+
+def _receiver_row(
+    receivers: list[SarInstance], pins: dict[str, float], x_first: float, sites: int
+) -> list[tuple[SarInstance, float]]:
+    """The comparator outputs' receiving inverters, each as near under its comparator pin as the sites allow
+    (a free site between neighbours and before the end tap): the latch nodes then carry the comparator's own
+    wiring, a short drop and one inverter gate, the load the comparator is characterised with, instead of
+    a route across the block. Returns (instance, x of the cell's left edge)."""
+    wanted = []
+    for inst in receivers:
+        cell = load_cell(inst.cell)
+        (ax, _), *_ = cell.pins["A"]
+        w = int(round(cell.width / SITE))
+        s = int(round((pins[inst.nets["A"]] - ax - x_first) / SITE))
+        wanted.append([min(max(s, 0), sites - w), w, inst])
+    wanted.sort(key=lambda t: t[0])
+    for n in range(1, len(wanted)):  # push right past the left neighbour, then back left from the row end
+        wanted[n][0] = max(wanted[n][0], wanted[n - 1][0] + wanted[n - 1][1] + 1)
+    end = sites  # the row's last site stays free: the end tap sits a fraction of a site beyond it
+    for item in reversed(wanted):
+        item[0] = min(item[0], end - 1 - item[1])
+        end = item[0]
+    if wanted and wanted[0][0] < 0:
+        raise SpecError(
+            "the comparator outputs' receivers do not fit one row of the SAR block",
+            hint="more cols_per_adc (fewer ADC groups per tap segment)",
+        )
+    return [(inst, round(x_first + s * SITE, 4)) for s, _, inst in wanted]
+
+
+def _place(
+    instances: list[SarInstance], width: float, pins: dict[str, float]
+) -> tuple[list[_Placed], list[float], int]:
     """Rows of cells (placements, x of the row-end tap cells, rows): each row filled to
     :data:`UTILISATION` of its sites in placement order (:func:`_placement_order`), its free sites spread
-    evenly between the cells (room for the pin contacts and the wires between them)."""
+    evenly between the cells (room for the pin contacts and the wires between them); on top, the row of
+    the comparator outputs' receivers under the comparator pins ``pins`` (:func:`_receiver_row`)."""
     tap = load_cell(_TAP)
     x_first = _MARGIN + tap.width
     x_last = width - _MARGIN - tap.width  # cells end here at the latest
@@ -163,6 +207,8 @@ def _place(instances: list[SarInstance], width: float) -> tuple[list[_Placed], l
             hint="more columns between tap columns (stripe_every) or more cols_per_adc",
         )
     capacity = max(widest, int(sites * UTILISATION))
+    receivers = [i for i in instances if i.cell == "inv_1" and i.nets.get("A") in pins]
+    instances = [i for i in instances if i not in receivers]
     instances = _placement_order(instances, capacity // int(round(load_cell("or2_1").width / SITE)))
     widths = [sites_of(i) for i in instances]
     rows: list[list[int]] = [[]]
@@ -182,7 +228,10 @@ def _place(instances: list[SarInstance], width: float) -> tuple[list[_Placed], l
             inst = instances[n]
             placed.append(_Placed(inst, load_cell(inst.cell), round(x_first + x * SITE, 4), r))
             x += widths[n]
-    return placed, [_MARGIN, round(x_last, 4)], len(rows)
+    top = len(rows)
+    for inst, x in _receiver_row(receivers, pins, x_first, sites):
+        placed.append(_Placed(inst, load_cell(inst.cell), x, top))
+    return placed, [_MARGIN, round(x_last, 4)], top + (1 if receivers else 0)
 
 
 def _escape_rows(plan: DacPlan, groups: int, width: float) -> int:
@@ -207,7 +256,8 @@ def sar_height(plan: DacPlan, columns: int, pitch: float) -> float:
     """Height (µm) of the SAR block serving ``columns`` columns of pitch ``pitch`` (µm)."""
     groups = _groups(plan, columns)
     width = columns * pitch
-    _, _, rows = _place(sar_instances(plan, groups), width)
+    grid = ColumnGrid(extra_pitch=round(pitch - ColumnGrid().pitch, 4))
+    _, _, rows = _place(sar_instances(plan, groups), width, comparator_pins(plan, groups, grid))
     return _height(rows, _escape_rows(plan, groups, width))
 
 
@@ -226,7 +276,7 @@ def sar_block(
     width = round(columns * grid.pitch, 4)
     name = name or f"sar_{columns}c_k{k}_b{bits}"
     instances = sar_instances(plan, groups)
-    placed, tap_x, rows = _place(instances, width)
+    placed, tap_x, rows = _place(instances, width, comparator_pins(plan, groups, grid))
     escapes = _escape_rows(plan, groups, width)
     height = _height(rows, escapes)
     cv = CellCanvas(name, tech, width, height)
@@ -506,9 +556,8 @@ def _top_terminals(
     k = plan.cols_per_adc
     pins: list[tuple[float, str, str]] = []
     half4 = (R.via3 + 2 * R.m4_via3) / 2
+    pins += [(x, net, "met2") for net, x in comparator_pins(plan, groups, grid).items()]
     for g in range(groups):
-        last = (g * k + k - 1) * grid.pitch
-        pins += [(last + grid.c(0), f"OUTP_{g}", "met2"), (last + grid.c(4), f"OUTN_{g}", "met2")]
         for j, b, track in plan.lines():
             pins.append(((g * k + j) * grid.pitch + grid.m4(track), f"DB{b}_{g * k + j}", "met4"))
     for x, net, layer in sorted(pins):
