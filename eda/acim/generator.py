@@ -487,12 +487,11 @@ class _Builder:
                 labels.append(
                     Label(f"CTOP{g}_{c}", (x + vx, fp.compute_y(g) + vy), layer=m3[0], texttype=m3[1])
                 )
-            column = self.plan.columns[c % k]
-            for (net, _), track in zip(column.runs, column.tracks, strict=True):
-                if net != VSS_NET:
+            for j, b, track in self.plan.lines():
+                if j == c % k:
                     labels.append(
                         Label(
-                            f"{net}_{c}",
+                            f"DB{b}_{c}",
                             (x + grid.m4(track), fp.colper.y0 + fp.colper_h / 2),
                             layer=m4[0],
                             texttype=m4[1],
