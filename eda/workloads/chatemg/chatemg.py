@@ -1,7 +1,7 @@
 """ChatEMG: an autoregressive transformer over quantised 8-channel EMG, and synthetic-data augmentation
-of an intent classifier for a new session.
+of an intent classifier for a new EMG recording.
 
-ChatEMG (IEEE RA-L 2025, arXiv 2406.12123) completes a short real EMG prompt from a new session into
+ChatEMG (IEEE RA-L 2025, arXiv 2406.12123) completes a short real EMG prompt from a new recording into
 synthetic windows that augment the intent classifier's training set. The model here follows the paper's
 structure (details reconstructed): the envelope of every channel is binned to integer tokens
 (:func:`eda.workloads.chatemg.generator.quantise`); at each time step one branch sums the embeddings of
@@ -10,10 +10,10 @@ adds the embedding of the channel being predicted before the output layer, which
 next token. Generation samples all channels of the next step from the same hidden state.
 
 :func:`augmentation_experiment` runs the paper's protocol on generated data: the transformer and a
-classifier baseline are trained on previous sessions; a new session gives a few real windows per intent;
-their first ``prompt`` steps are completed into synthetic windows (labelled with the prompt's intent);
-an intent classifier trained on (a) the few real windows and (b) real plus synthetic is scored on the
-rest of the new session. :func:`inference_workload` exports one generated step as a Workload.
+classifier baseline are trained on earlier EMG recordings; a new recording gives a few real windows per
+intent; their first ``prompt`` steps are completed into synthetic windows (labelled with the prompt's
+intent); an intent classifier trained on (a) the few real windows and (b) real plus synthetic is scored on
+the rest of the new recording. :func:`inference_workload` exports one generated step as a Workload.
 """
 
 from __future__ import annotations
