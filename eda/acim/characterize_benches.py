@@ -475,12 +475,13 @@ def comparator_benches(
     tests/acim/test_sar.py checks on generated macros) and the SAR logic's receiving inverter
     (``sky130_fd_sc_hd__inv_1``); the delay runs from the clock edge to the receivers' outputs differing by
     VDD/2, when the SAR's code register can sample the decision."""
+    from eda.acim.celllib.sar import SUPPLY_PINS
     from eda.acim.celllib.stdcells import load_cell
 
     vdd = cond.vdd_V
     name, ext = cells.names["adc"], cells.extracted["adc"]
     receiver = load_cell("inv_1")  # on its own supply: its energy is the SAR logic's (sar_benches)
-    receiver_supply = {"VPWR": "VDDR", "VGND": "VSS", "VPB": "VDDR", "VNB": "VSS"}
+    receiver_supply = {pin: "VDDR" if net == "VDD" else net for pin, net in SUPPLY_PINS.items()}
     out: dict[str, float | list] = {}
     table = []
     high = DECISION_WINDOW_NS

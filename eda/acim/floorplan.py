@@ -215,9 +215,14 @@ class Floorplan:
         }
 
 
+def stripe_every(library: Library) -> int:
+    """The library's met4 power stripe (tap column) period in columns (``power.stripe_every``, default 8)."""
+    return max(1, int(library.power.get("stripe_every", 8)))
+
+
 def tap_period(spec: ACIMSpec, library: Library) -> int:
     """Columns between two tap columns: ``stripe_every`` rounded up to a multiple of ``cols_per_adc``."""
-    every = max(1, int(library.power.get("stripe_every", 8)))
+    every = stripe_every(library)
     k = spec.cols_per_adc
     period = min(max(k, -(-every // k) * k), spec.cols)  # a macro narrower than the period: taps at both ends
     while spec.cols % period:

@@ -63,7 +63,7 @@ class _Builder:
     def __init__(self, spec: ACIMSpec, lib: Library, tech: Tech, name: str) -> None:
         self.spec, self.lib, self.tech = spec, lib, tech
         self.fp = floorplan(spec, lib)
-        self.grid = ColumnGrid(extra_pitch=round(lib.column_pitch - ColumnGrid().pitch, 4))
+        self.grid = ColumnGrid.for_pitch(lib.column_pitch)
         self.plan = dac_plan(spec.local_arrays_per_column, spec.cols_per_adc, spec.adc_bits)
         self.gds = gdstk.Library(name=name, unit=1e-6, precision=1e-9)
         self.top = gdstk.Cell(name)
@@ -475,6 +475,7 @@ class _Builder:
         groups = range(s.local_arrays_per_column)
         compute = self.lib.role("compute")
         vx, vy = compute.params["ctop_via2"]
+        dac_lines = self.plan.lines()
         for c in range(s.cols):
             x = fp.column_x(c)
             y_mid = fp.row_y(0) + fp.bit_h / 2
@@ -487,7 +488,7 @@ class _Builder:
                 labels.append(
                     Label(f"CTOP{g}_{c}", (x + vx, fp.compute_y(g) + vy), layer=m3[0], texttype=m3[1])
                 )
-            for j, b, track in self.plan.lines():
+            for j, b, track in dac_lines:
                 if j == c % k:
                     labels.append(
                         Label(

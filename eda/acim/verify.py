@@ -136,6 +136,7 @@ def verify(
     ``energy_fJ_sim``/``energy_fJ_model`` (per binary MAC), ``settling_ns_sim``/``settling_ns_model``
     (evaluate + share), the ADC codes and product counts of every vector, and the details.
     """
+    from eda.acim.floorplan import stripe_every
     from eda.acim.generator import generate
     from eda.acim.library import Library, load_library
     from eda.acim.verify_deck import CycleTiming, RunPlan, group_netlist
@@ -151,7 +152,7 @@ def verify(
     work.mkdir(parents=True, exist_ok=True)
     # the macro is at least one of the library's tap segments wide: that is where its SAR block finds the
     # room (the ADC group verified is group 0 either way)
-    k, segment = spec.cols_per_adc, int(lib.power.get("stripe_every", 8))
+    k, segment = spec.cols_per_adc, stripe_every(lib)
     layout = spec if spec.cols >= segment else replace(spec, cols=-(-segment // k) * k)
     macro = generate(layout, lib, work)
     lvs = None

@@ -121,7 +121,7 @@ class PowerPlan:
     def __init__(self, spec: ACIMSpec, lib: Library, tech: Tech) -> None:
         self.spec, self.lib, self.tech = spec, lib, tech
         self.fp: Floorplan = floorplan(spec, lib)
-        self.grid = ColumnGrid(extra_pitch=round(lib.column_pitch - ColumnGrid().pitch, 4))
+        self.grid = ColumnGrid.for_pitch(lib.column_pitch)
         fp = self.fp
         bit, drv = lib.role("bitcell"), lib.role("row_driver")
         self.rows: list[Row] = [

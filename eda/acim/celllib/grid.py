@@ -42,6 +42,11 @@ class ColumnGrid:
     edge: float = 0.28  # cell edge to c0: half difftap.3 (0.135) + diff beyond licon (0.145)
     met2_w: float = 0.26  # via pad width (0.15 + 2 * 0.055): lines are as wide as their via pads
 
+    @classmethod
+    def for_pitch(cls, pitch: float) -> ColumnGrid:
+        """The grid of a library whose columns are ``pitch`` µm wide (the minimum pitch plus the extra)."""
+        return cls(extra_pitch=round(pitch - cls().pitch, 4))
+
     @property
     def pitch(self) -> float:
         """Column width (µm)."""

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import gdstk
 
@@ -156,6 +157,11 @@ def comparator_pins(plan: DacPlan, groups: int, grid: ColumnGrid) -> dict[str, f
     return pins
 
 
+def _sites(cell: str) -> int:
+    """Placement sites a standard cell (short name) takes."""
+    return int(round(load_cell(cell).width / SITE))
+
+
 def _receiver_row(
     receivers: list[SarInstance], pins: dict[str, float], x_first: float, sites: int
 ) -> list[tuple[SarInstance, float]]:
@@ -165,9 +171,8 @@ def _receiver_row(
     a route across the block. Returns (instance, x of the cell's left edge)."""
     wanted = []
     for inst in receivers:
-        cell = load_cell(inst.cell)
-        (ax, _), *_ = cell.pins["A"]
-        w = int(round(cell.width / SITE))
+        (ax, _), *_ = load_cell(inst.cell).pins["A"]
+        w = _sites(inst.cell)
         s = int(round((pins[inst.nets["A"]] - ax - x_first) / SITE))
         wanted.append([min(max(s, 0), sites - w), w, inst])
     wanted.sort(key=lambda t: t[0])
@@ -196,21 +201,18 @@ def _place(
     x_first = _MARGIN + tap.width
     x_last = width - _MARGIN - tap.width  # cells end here at the latest
     sites = int(round((x_last - x_first) / SITE, 6))
-
-    def sites_of(inst: SarInstance) -> int:
-        return int(round(load_cell(inst.cell).width / SITE))
-
-    widest = max(sites_of(i) for i in instances)
+    widest = max(_sites(i.cell) for i in instances)
     if sites < widest:
         raise SpecError(
             f"the SAR block is {width:.2f} µm wide, too narrow for a {widest * SITE:.2f} µm flip-flop",
             hint="more columns between tap columns (stripe_every) or more cols_per_adc",
         )
     capacity = max(widest, int(sites * UTILISATION))
-    receivers = [i for i in instances if i.cell == "inv_1" and i.nets.get("A") in pins]
-    instances = [i for i in instances if i not in receivers]
-    instances = _placement_order(instances, capacity // int(round(load_cell("or2_1").width / SITE)))
-    widths = [sites_of(i) for i in instances]
+    receivers, others = [], []
+    for inst in instances:
+        (receivers if inst.cell == "inv_1" and inst.nets.get("A") in pins else others).append(inst)
+    instances = _placement_order(others, capacity // _sites("or2_1"))
+    widths = [_sites(i.cell) for i in instances]
     rows: list[list[int]] = [[]]
     used = 0
     for n, w in enumerate(widths):
@@ -252,11 +254,13 @@ def _groups(plan: DacPlan, columns: int) -> int:
     return groups
 
 
+@lru_cache(maxsize=4096)
 def sar_height(plan: DacPlan, columns: int, pitch: float) -> float:
-    """Height (µm) of the SAR block serving ``columns`` columns of pitch ``pitch`` (µm)."""
+    """Height (µm) of the SAR block serving ``columns`` columns of pitch ``pitch`` (µm); a placement, cached
+    (the floorplan and the drawability check of the models ask for the same spec)."""
     groups = _groups(plan, columns)
     width = columns * pitch
-    grid = ColumnGrid(extra_pitch=round(pitch - ColumnGrid().pitch, 4))
+    grid = ColumnGrid.for_pitch(pitch)
     _, _, rows = _place(sar_instances(plan, groups), width, comparator_pins(plan, groups, grid))
     return _height(rows, _escape_rows(plan, groups, width))
 
