@@ -97,7 +97,12 @@ def predict_command(
         typer.Option("--pdn-density", help="PDN density map CSV (default: computed from the netlist)."),
     ] = None,
     model: Annotated[
-        Path | None, typer.Option("--model", help="Checkpoint (default: the shipped one).")
+        str | None,
+        typer.Option(
+            "--model",
+            help="Checkpoint file, or a shipped one by name: default (standard-cell designs) or macro "
+            "(the toolkit's ACIM macros). Default: default.",
+        ),
     ] = None,
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch CPU threads (1 on a busy machine).")

@@ -19,42 +19,75 @@ from eda.errors import DataError, EdaError
 from eda.pdn.netlist import PdnNetlist
 
 __all__ = [
+    "CHECKPOINT_DIR",
     "DEFAULT_CHECKPOINT",
     "PEAK_TO_MEAN_TRAINED",
+    "SHIPPED_CHECKPOINTS",
     "Predictor",
     "PredictionTiming",
     "default_checkpoint",
     "distribution_warnings",
     "geometry_maps",
     "predict_files",
+    "resolve_checkpoint",
 ]
 
-#: the checkpoint shipped with the package (trained by flows/irdrop-train.yaml)
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "pdnnet-default.pt"
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
+#: the checkpoint shipped with the package for standard-cell designs (trained by flows/irdrop-train.yaml)
+DEFAULT_CHECKPOINT = CHECKPOINT_DIR / "pdnnet-default.pt"
+#: shipped checkpoints by name: ``default`` (ICCAD 2023 and generated grids), ``macro`` (static drop of the
+#: toolkit's ACIM macros, flows/irdrop-train-macro.yaml), ``macro-dynamic`` (their worst dynamic drop from
+#: 8 time-slice current maps, flows/irdrop-train-macro-dynamic.yaml)
+SHIPPED_CHECKPOINTS: dict[str, Path] = {
+    "default": DEFAULT_CHECKPOINT,
+    "macro": CHECKPOINT_DIR / "pdnnet-macro.pt",
+    "macro-dynamic": CHECKPOINT_DIR / "pdnnet-macro-dynamic.pt",
+}
 
 
-#: the largest peak-to-mean tile current of the training designs (ICCAD 2023 testcase1/2: 115; generated: 83)
+#: the largest peak-to-mean tile current of the default checkpoint's training designs (ICCAD 2023
+#: testcase1/2: 115; generated: 83), for checkpoints that do not record their own
 PEAK_TO_MEAN_TRAINED = 115.0
 
 
-def distribution_warnings(current: np.ndarray, factor: float = 4.0) -> list[str]:
+def distribution_warnings(
+    current: np.ndarray, factor: float = 4.0, trained: float = PEAK_TO_MEAN_TRAINED
+) -> list[str]:
     """Reasons to distrust a prediction on this current map (A per tile): empty when it looks like training.
 
     A learned model extrapolates badly when one tile draws far more than anything it saw relative to
-    the die mean (e.g. the clustered cell currents of an ACIM macro, ~60,000x the mean).
+    the die mean (e.g. the clustered cell currents of an ACIM macro, ~60,000x the mean, for a model trained
+    on standard-cell designs). ``trained``: the largest peak-to-mean ratio of the model's training designs.
     """
     cur = np.asarray(current, dtype=np.float64)
     mean = float(cur.mean())
     if mean <= 0:
         return ["the current map is empty or negative"]
     ratio = float(cur.max()) / mean
-    if ratio > factor * PEAK_TO_MEAN_TRAINED:
+    if ratio > factor * trained:
         return [
             f"peak tile current is {ratio:,.0f}x the die mean, beyond the training designs "
-            f"({PEAK_TO_MEAN_TRAINED:.0f}x): the prediction is outside the model's training distribution; "
-            "use the golden solver (eda pdn solve) or train on such designs"
+            f"({trained:,.0f}x): the prediction is outside the model's training distribution; "
+            "use the golden solver (eda pdn solve), a checkpoint trained on such designs (--model macro "
+            "for the toolkit's ACIM macros) or train on them"
         ]
     return []
+
+
+def resolve_checkpoint(checkpoint: str | Path | None) -> Path:
+    """The checkpoint file of ``checkpoint``: a path, a shipped name (:data:`SHIPPED_CHECKPOINTS`), or None
+    for the default one."""
+    if checkpoint is None:
+        return default_checkpoint()
+    if str(checkpoint) in SHIPPED_CHECKPOINTS:
+        path = SHIPPED_CHECKPOINTS[str(checkpoint)]
+        if not path.is_file():
+            raise DataError(
+                f"shipped checkpoint '{checkpoint}' ({path.name}) is missing from this installation",
+                hint="reinstall the package or give a checkpoint file with --model",
+            )
+        return path
+    return Path(checkpoint)
 
 
 def default_checkpoint() -> Path:
@@ -131,8 +164,10 @@ class Predictor:
         from eda.irdrop.models import build_model
         from eda.irdrop.train import load_checkpoint
 
-        self.path = Path(checkpoint) if checkpoint else default_checkpoint()
+        self.path = resolve_checkpoint(checkpoint)
         payload = load_checkpoint(self.path)
+        #: the largest peak-to-mean tile current the model was trained on (the out-of-distribution bound)
+        self.peak_to_mean_trained = float(payload.get("peak_to_mean_trained") or PEAK_TO_MEAN_TRAINED)
         self.model_config = dict(payload["model_config"])
         self.tile_um = int(payload.get("tile_um", 4))
         self.device = torch.device(device)
@@ -192,7 +227,7 @@ class Predictor:
                 )
         pdn = _structure(netlist)
         timing.read_s = time.perf_counter() - t0
-        timing.warnings = distribution_warnings(cur)
+        timing.warnings = distribution_warnings(cur, trained=self.peak_to_mean_trained)
         t1 = time.perf_counter()
         if timing.warnings and out_of_distribution == "rail" and pdn is not None:
             from eda.irdrop.features import rail_maps

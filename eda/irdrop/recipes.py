@@ -46,6 +46,7 @@ __all__ = [
     "train_config",
     "unseen_validation",
     "load_recipe_data",
+    "peak_to_mean",
     "run_recipe",
 ]
 
@@ -151,6 +152,16 @@ def load_recipe_data(
     return samples, val
 
 
+def peak_to_mean(samples: list[Sample]) -> float:
+    """The largest peak-to-mean tile current over ``samples``' current maps (the predictor's
+    out-of-distribution check compares a new design's ratio with it)."""
+    from eda.irdrop.features import STATIC_CHANNELS
+
+    k = STATIC_CHANNELS.index("current")
+    ratios = [float(s.inputs[k].max()) / float(s.inputs[k].mean()) for s in samples if s.inputs[k].mean() > 0]
+    return max(ratios, default=0.0)
+
+
 def _member_seeds(train: dict[str, Any]) -> list[int]:
     """The ensemble seeds of a recipe's ``train`` section (``seeds: [0, 1]``), or ``[seed]``."""
     seeds = train.get("seeds")
@@ -250,7 +261,12 @@ def run_recipe(
         )
     train, val = load_recipe_data(dict(recipe.get("data") or {}), default_cache)
     tile_um = int((recipe.get("data") or {}).get("tile_um", 4))
-    extra = {"tile_um": tile_um, "train_cases": [s.name for s in train], "val_cases": [s.name for s in val]}
+    extra = {
+        "tile_um": tile_um,
+        "train_cases": [s.name for s in train],
+        "val_cases": [s.name for s in val],
+        "peak_to_mean_trained": peak_to_mean(train),
+    }
     if launched:  # one rank of a torchrun job: rank 0 writes the checkpoint
         return train_rank(model_cfg, train, val, cfg, checkpoint, extra=extra, progress=progress)
     if world_size > 1:

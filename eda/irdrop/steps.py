@@ -17,12 +17,13 @@ __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
 
 
 def _shipped_checkpoint_digest() -> str:
-    """First 12 hex digits of the shipped checkpoint's SHA-1 ("none" when it is missing)."""
-    from eda.irdrop.predict import DEFAULT_CHECKPOINT
+    """First 12 hex digits of the SHA-1 over the shipped checkpoints ("none" for a missing one)."""
+    from eda.irdrop.predict import SHIPPED_CHECKPOINTS
 
-    if not DEFAULT_CHECKPOINT.is_file():
-        return "none"
-    return hashlib.sha1(DEFAULT_CHECKPOINT.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha1()
+    for name, path in sorted(SHIPPED_CHECKPOINTS.items()):
+        digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"none"))
+    return digest.hexdigest()[:12]
 
 
 @register
@@ -31,17 +32,23 @@ class IrdropSynthetic(Step):
 
     ``source: generator`` draws random grids; ``source: iccad`` makes dynamic cases on the ICCAD 2023
     netlists (design ``i`` is the ``i``-th case with a netlist of ``subsets``, cycling, with activity seed
-    ``first_seed + i``).
+    ``first_seed + i``); ``source: macro`` makes static or dynamic cases on the toolkit's own ACIM macros
+    under built-in networks' activity (:mod:`eda.irdrop.macro_cases`; ``pool: test`` draws the held-out
+    array shapes and networks).
     """
 
     name = "irdrop.synthetic"
-    version = "2"
+    version = "3"
     outputs = {"cases": "cases"}
 
     class Params(StepParams):
         kind: Literal["static", "dynamic"] = Field(default="static", description="label kind")
-        source: Literal["generator", "iccad"] = Field(
-            default="generator", description="random grids, or the ICCAD 2023 netlists"
+        source: Literal["generator", "iccad", "macro"] = Field(
+            default="generator", description="random grids, the ICCAD 2023 netlists, or ACIM macros"
+        )
+        pool: Literal["train", "test"] = Field(
+            default="train",
+            description="source macro: the training pool or the held-out one (other array shapes and networks)",
         )
         count: int = Field(default=40, ge=1, description="number of designs")
         first_seed: int = Field(default=1000, ge=0, description="seed of the first design (then +1 each)")
@@ -68,6 +75,10 @@ class IrdropSynthetic(Step):
         out = ctx.path("cases/.keep").parent
         if p.source == "generator":
             paths = generate_cases(p.kind, seeds, out, ctx.executor, slices=p.slices)
+        elif p.source == "macro":
+            from eda.irdrop.macro_cases import generate_macro_cases
+
+            paths = generate_macro_cases(p.pool, seeds, out, ctx.executor, kind=p.kind)
         else:
             from eda.data import require_data
             from eda.irdrop.dataset import iccad_cases
@@ -169,7 +180,7 @@ class IrdropPredict(Step):
         "current": "current map CSV",
         "eff_dist": "effective-distance map",
         "pdn_density": "PDN density map",
-        "model": "checkpoint (default: the shipped one)",
+        "model": "checkpoint file (default: the shipped one named by the checkpoint parameter)",
         "golden": "IR-drop label map to score against (optional)",
         "def": "the design's DEF (its UNITS give the node names' DBU)",
     }
@@ -182,6 +193,11 @@ class IrdropPredict(Step):
     optional_outputs = frozenset({"heatmap"})
 
     class Params(StepParams):
+        checkpoint: Literal["default", "macro"] = Field(
+            default="default",
+            description="shipped checkpoint when no model input is given: default (standard-cell "
+            "designs: ICCAD 2023 and generated grids) or macro (the toolkit's ACIM macros)",
+        )
         out_of_distribution: Literal["rail", "model"] = Field(
             default="rail",
             description="for inputs far outside the training designs: the physics rail "
@@ -210,7 +226,7 @@ class IrdropPredict(Step):
             eff,
             den,
             ctx.path("ir_drop_map.csv"),
-            ctx.optional_input("model"),
+            ctx.optional_input("model") or ctx.params.checkpoint,
             out_of_distribution=ctx.params.out_of_distribution,
         )
         pred = read_map(out)

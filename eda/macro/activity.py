@@ -41,9 +41,13 @@ __all__ = [
     "MacroPower",
     "macro_power",
     "activity_segments",
+    "worst_segment",
+    "window_means",
     "static_currents",
     "dynamic_waveforms",
     "cell_decaps_fF",
+    "DECAP_ROLES",
+    "node_decaps_f",
 ]
 
 #: component -> (cell kind drawing it, phase); phases: charge, share+charge, conversion, cycle, digital
@@ -162,6 +166,30 @@ def activity_segments(workload: Any, spec: ACIMSpec, clock_MHz: float = 200.0) -
     return segments
 
 
+def worst_segment(segments: list[Segment]) -> Segment:
+    """The most demanding segment: the largest data-dependent load (data scale x columns in use)."""
+    return max(segments, key=lambda s: s.data_scale * s.column_fraction)
+
+
+def window_means(times: np.ndarray, currents: np.ndarray, stop: float, windows: int) -> np.ndarray:
+    """Mean of piecewise-linear waveforms over ``windows`` equal windows of ``[0, stop]`` s.
+
+    ``currents`` ``[N, T]`` (A) at ``times`` ``[T]`` (s), with ``stop <= times[-1]``; returns ``[windows, N]``
+    (A). Exact for piecewise-linear waveforms: the window edges join the breakpoints before integrating.
+    """
+    if stop > float(times[-1]) * (1 + 1e-12):
+        raise ValueError(f"windows up to {stop} s reach past the waveforms' last time {times[-1]} s")
+    edges = np.linspace(0.0, stop, windows + 1)
+    grid_t = np.union1d(np.asarray(times, dtype=float), edges)
+    values = np.stack([np.interp(grid_t, times, row, left=0.0, right=0.0) for row in np.atleast_2d(currents)])
+    charge = np.concatenate(
+        [np.zeros((len(values), 1)), np.cumsum(0.5 * (values[:, 1:] + values[:, :-1]) * np.diff(grid_t), axis=1)],
+        axis=1,
+    )
+    at_edges = charge[:, np.searchsorted(grid_t, edges)]
+    return (np.diff(at_edges, axis=1) / np.diff(edges)).T
+
+
 def _active(grid: PowerGrid, kind: str, segment: Segment, data_dependent: bool) -> np.ndarray:
     """Boolean mask of the sinks of ``kind`` that draw a component (weight-holding columns only for data)."""
     cols = grid.sink_columns[kind]
@@ -255,3 +283,27 @@ def cell_decaps_fF(library_path: Path, cells: dict[str, str], gate_cap_fF_per_um
                     area += float(match.group(1)) * float(match.group(2))
         out[kind] = area * gate_cap_fF_per_um2
     return out
+
+
+#: sink kind -> library role of the cell whose transistors give its decap (the SAR blocks are drawn from
+#: standard cells per macro: none)
+DECAP_ROLES = {
+    "bitcell": "bitcell",
+    "row_driver": "row_driver",
+    "compute": "compute",
+    "colper": "colper",
+    "adc": "adc",
+}
+
+
+def node_decaps_f(grid: PowerGrid, library: Any) -> np.ndarray:
+    """Decoupling capacitance (F) at every node of ``grid``: each sink's cell gate capacitance
+    (:func:`cell_decaps_fF`, with the library's C_ox)."""
+    from eda.acim.models.area import library_tech
+
+    roles = {k: library.role(r).name for k, r in DECAP_ROLES.items() if k in grid.sinks}
+    per_kind = cell_decaps_fF(library.path, roles, library_tech(library).gate_cap_fF_per_um2)
+    decap = np.zeros(grid.n_nodes)
+    for kind, fF in per_kind.items():
+        np.add.at(decap, grid.sinks[kind], fF * 1e-15)
+    return decap

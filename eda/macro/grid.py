@@ -133,6 +133,20 @@ class PowerGrid:
             self._names = [name.decode() for name in iccad_name(x, y, layers).tolist()]
         return self._names
 
+    @property
+    def map_shape(self) -> tuple[int, int]:
+        """Contest-map grid ``(X, Y)`` of the macro: 1 µm tiles covering its width and height."""
+        return int(np.ceil(self.width_um)), int(np.ceil(self.height_um))
+
+    def tile_current_map(self, current: np.ndarray) -> np.ndarray:
+        """Per-node currents (A) summed into the 1 µm tiles of :attr:`map_shape` (A per tile, rows index x)."""
+        nx, ny = self.map_shape
+        out = np.zeros((nx, ny))
+        ix = np.clip(self.x_um.astype(int), 0, nx - 1)
+        iy = np.clip(self.y_um.astype(int), 0, ny - 1)
+        np.add.at(out, (ix, iy), np.asarray(current, dtype=np.float64))
+        return out
+
 
 class _Builder:
     """Nodes (deduplicated per layer and DBU position) and resistors of one net."""

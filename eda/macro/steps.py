@@ -16,15 +16,6 @@ from eda.flow.step import Step, StepContext, StepParams, StepResult
 
 __all__ = ["MacroPdn", "strap_current_density"]
 
-#: sink kind -> library role of the cell whose transistors give its decap (the SAR blocks are abstract: none)
-_DECAP_ROLES = {
-    "bitcell": "bitcell",
-    "row_driver": "row_driver",
-    "compute": "compute",
-    "colper": "colper",
-    "adc": "adc",
-}
-
 
 def strap_current_density(
     grid, voltage: np.ndarray, widths: dict[str, float] | None = None
@@ -123,14 +114,14 @@ class MacroPdn(Step):
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.acim.library import load_library, with_stripe_every
-        from eda.acim.models.area import library_tech
         from eda.macro.activity import (
             Segment,
             activity_segments,
-            cell_decaps_fF,
             dynamic_waveforms,
             macro_power,
+            node_decaps_f,
             static_currents,
+            worst_segment,
         )
         from eda.macro.grid import STRIPE_WIDTH_UM, extract_power_grid, stripes_in_gds
         from eda.macro.spice import write_grid_spice
@@ -167,15 +158,10 @@ class MacroPdn(Step):
         )
         power.segments = segments
         current = static_currents(grid, power, segments)
-        worst = max(segments, key=lambda s: s.data_scale * s.column_fraction)
+        worst = worst_segment(segments)
         window = [worst] if p.window == "worst" else segments[: p.trace_segments]
         times, waves, drawing = dynamic_waveforms(grid, power, window, p.cycles)
-        decap = np.zeros(grid.n_nodes)
-        if p.decaps:
-            roles = {k: lib.role(r).name for k, r in _DECAP_ROLES.items() if k in grid.sinks}
-            per_kind = cell_decaps_fF(lib.path, roles, library_tech(lib).gate_cap_fF_per_um2)
-            for kind, fF in per_kind.items():
-                np.add.at(decap, grid.sinks[kind], fF * 1e-15)
+        decap = node_decaps_f(grid, lib) if p.decaps else np.zeros(grid.n_nodes)
         write_grid_spice(grid, ctx.path("static.sp"), current=current, title=f"{spec.name} static")
         label = worst.name if p.window == "worst" else f"trace of {len(window)} segments"
         write_grid_spice(
@@ -201,14 +187,8 @@ class MacroPdn(Step):
         }
         vmap = v[[order[name] for name in grid.node_names()]]
         density = strap_current_density(grid, vmap)
-        nx, ny = int(np.ceil(grid.width_um)), int(np.ceil(grid.height_um))
-        cmap = np.zeros((nx, ny))
-        np.add.at(
-            cmap,
-            (np.minimum(grid.x_um.astype(int), nx - 1), np.minimum(grid.y_um.astype(int), ny - 1)),
-            current,
-        )
-        write_map(ctx.path("current_map.csv"), cmap)
+        nx, ny = grid.map_shape
+        write_map(ctx.path("current_map.csv"), grid.tile_current_map(current))
         # the contest's other two input maps, so learned predictors apply to the macro too
         from eda.pdn.features import effective_distance_map, pdn_density_map
 

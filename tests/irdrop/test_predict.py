@@ -144,7 +144,7 @@ def test_out_of_distribution_writes_the_rail_estimate(case, tmp_path, monkeypatc
     from eda.irdrop.features import rail_maps
     from eda.irdrop.structure import load_structure
 
-    monkeypatch.setattr(predict, "distribution_warnings", lambda current: ["flagged for the test"])
+    monkeypatch.setattr(predict, "distribution_warnings", lambda current, **_: ["flagged for the test"])
     args = _case_predict_args(case)
     assert main([*args, "--out", str(tmp_path / "rail.csv")]) == 0
     err = capsys.readouterr().err
