@@ -46,12 +46,19 @@ __all__ = [
     "macro_pdn",
     "macro_dynamic_pdn",
     "DYNAMIC_CYCLES",
+    "MAX_DYNAMIC_STEPS",
+    "transient_steps_per_cycle",
 ]
 
-#: cache version of a macro case (bump when the extraction, activity or label changes)
-_VERSION = "1"
-#: compute cycles of the most demanding layer in a dynamic case's window (as ``macro.pdn``'s default)
-DYNAMIC_CYCLES = 6
+#: cache version of a macro case per kind (bump when the extraction, activity, inputs or label change;
+#: dynamic 2: the current channel is the cells' peak current)
+_VERSION = {"static": "1", "dynamic": "2"}
+#: compute cycles of the most demanding layer in a dynamic case's window (the cells' pulses repeat every
+#: cycle and the decaps recharge in between: one cycle holds the worst drop)
+DYNAMIC_CYCLES = 1
+#: most golden-transient steps per compute cycle of a dynamic case (a macro whose cycle is thousands of
+#: times its shortest pulse edge, e.g. a slow DAC settling for µs, is left out of the dynamic set)
+MAX_DYNAMIC_STEPS = 20_000
 #: (rows, cols) of the training pool and of the held-out pool (no shape in both)
 TRAIN_SHAPES: tuple[tuple[int, int], ...] = (
     (32, 32),
@@ -89,8 +96,22 @@ class MacroCase:
     activity_seed: int
 
 
-def random_macro_case(seed: int, pool: str = "train") -> MacroCase:
-    """A valid macro case of ``pool`` (``train`` or ``test``) drawn from ``seed``."""
+def transient_steps_per_cycle(case: MacroCase) -> float:
+    """Steps of the golden transient per compute cycle of ``case``'s dynamic netlist: the cycle over the
+    ``.tran`` step ``macro.pdn`` writes (the shortest pulse edge, a tenth of the shortest phase)."""
+    from eda.acim.library import load_library
+    from eda.acim.spec import ACIMSpec
+    from eda.macro.activity import macro_power
+
+    power = macro_power(ACIMSpec(**case.spec), case.clock_MHz, load_library(None))
+    phases = [power.window(name) for name in ("charge", "charge_share", "conversion", "digital")]
+    shortest = min(t1 - t0 for t0, t1 in phases if t1 > t0)
+    return power.cycle_s / (0.1 * shortest)
+
+
+def random_macro_case(seed: int, pool: str = "train", kind: str = "static") -> MacroCase:
+    """A valid macro case of ``pool`` (``train`` or ``test``) drawn from ``seed``; ``kind: dynamic`` draws
+    until the golden transient of one compute cycle needs at most :data:`MAX_DYNAMIC_STEPS` steps."""
     from eda.acim.spec import ACIMSpec
     from eda.errors import SpecError
 
@@ -123,6 +144,8 @@ def random_macro_case(seed: int, pool: str = "train") -> MacroCase:
         try:  # a valid spec onto which the network maps (its 8-bit weights fit an ADC group's columns)
             _segments(case, ACIMSpec(**spec))
         except SpecError:
+            continue
+        if kind == "dynamic" and transient_steps_per_cycle(case) > MAX_DYNAMIC_STEPS:
             continue
         return case
     raise EdaError(f"no valid ACIM spec drawn for seed {seed} in 200 tries")  # pragma: no cover
@@ -208,7 +231,8 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
 
     A dynamic case's label is the worst drop per tile over the golden transient of the netlist (its own
     ``.tran`` step, trapezoidal), its inputs add :data:`eda.irdrop.synthetic.DEFAULT_SLICES` current maps,
-    each the cells' mean current over one equal slice of the window, and its current channel is their mean.
+    each the cells' mean current over one equal slice of the window, and its current channel is the cells'
+    peak current (A per tile: each node's maximum over the window, summed per tile).
     """
     import tempfile
 
@@ -224,8 +248,9 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
     kind = rest[0] if rest else "static"
     if kind not in ("static", "dynamic"):
         raise ValueError(f"kind must be 'static' or 'dynamic', got {kind!r}")
-    case = random_macro_case(seed, pool)
-    key = hashlib.sha1(json.dumps([_VERSION, kind, asdict(case)], default=str).encode()).hexdigest()[:10]
+    case = random_macro_case(seed, pool, kind)
+    recipe = [_VERSION[kind], asdict(case)] if kind == "static" else [_VERSION[kind], kind, asdict(case)]
+    key = hashlib.sha1(json.dumps(recipe, default=str).encode()).hexdigest()[:10]
     prefix = "macro" if kind == "static" else "dynamic-macro"
     path = Path(cache_dir) / f"{prefix}-{pool}-{seed:05d}-{key}.npz"
     if path.exists():
@@ -250,7 +275,9 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
         # the slices span the waveforms (the .tran stop is written with 6 significant digits)
         means = window_means(times, currents, float(times[-1]), DEFAULT_SLICES)
         extra["time_slices"] = np.stack([grid.tile_current_map(m) for m in means])
-        current_map = extra["time_slices"].mean(axis=0)
+        # the current channel (whose rail estimates are the priors) is each cell's peak current: the
+        # pulses are far shorter than a slice, and the drop under the peaks is what the worst drop tracks
+        current_map = grid.tile_current_map(currents.max(axis=1))
     solve_s = time.perf_counter() - t0
     _save_case(
         path,

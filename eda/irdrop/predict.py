@@ -87,7 +87,13 @@ def resolve_checkpoint(checkpoint: str | Path | None) -> Path:
                 hint="reinstall the package or give a checkpoint file with --model",
             )
         return path
-    return Path(checkpoint)
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise DataError(
+            f"checkpoint '{checkpoint}' is neither a file nor a shipped checkpoint",
+            hint=f"give a checkpoint file or one of: {', '.join(SHIPPED_CHECKPOINTS)}",
+        )
+    return path
 
 
 def default_checkpoint() -> Path:

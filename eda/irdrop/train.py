@@ -78,6 +78,8 @@ class TrainConfig:
             (per optimiser step; 0 disables it).
         hot_weight: extra L1 weight of the hot-spot tiles (label above 90 % of the sample's maximum, the
             contest's hot-spot definition): tile weight ``1 + hot_weight`` there, 1 elsewhere (0 = plain MAE).
+        relative: divide each sample's error by its worst label drop, so that every design weighs the same
+            whatever its current (the loss is then the NMAE the macro tables report); False = error in mV.
     """
 
     epochs: int = 60
@@ -93,6 +95,7 @@ class TrainConfig:
     crop: int = 128
     ema: float = 0.95
     hot_weight: float = 0.0
+    relative: bool = False
 
 
 @dataclass
@@ -162,9 +165,12 @@ def _step(
     g = _graph_to(graph, device) if _uses_graph(model) else None
     pred = model(x.to(device), g)
     err = torch.abs(pred - y.to(device))
+    worst = float(np.max(sample.label_mv))  # of the whole map, not the window
     if config.hot_weight:
-        hot = y.to(device) > 0.9 * float(np.max(sample.label_mv))  # of the whole map, not the window
+        hot = y.to(device) > 0.9 * worst
         err = err * (1.0 + config.hot_weight * hot)
+    if config.relative:
+        err = err / max(worst, 1e-9)
     return torch.mean(err)
 
 
@@ -264,7 +270,14 @@ def train_model(
             history.append(
                 {"epoch": epoch + 1, "train_mae_mv": float(np.mean(losses)), "val_mae_mv": val_mae}
             )
-            _LOG.info("epoch %d: train MAE %.4f mV, val MAE %.4f mV", epoch + 1, np.mean(losses), val_mae)
+            _LOG.info(
+                "epoch %d: train %s %.4f%s, val MAE %.4f mV",
+                epoch + 1,
+                "error / worst drop" if config.relative else "MAE",
+                np.mean(losses),
+                "" if config.relative else " mV",
+                val_mae,
+            )
             if val_mae < best:
                 best, best_state, stale = val_mae, copy.deepcopy(judged.state_dict()), 0
                 if checkpoint is not None:

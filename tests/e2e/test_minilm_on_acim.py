@@ -78,6 +78,20 @@ def test_report_sections_filled_from_real_results(local_run):
     )
 
 
+def test_macro_prediction_is_the_networks_and_close_to_the_golden_map(local_run):
+    """`irdrop.predict` with the macro checkpoint: inside its training distribution, the network's own map
+    (no rail fallback), within 5 % of the golden worst drop on average and shaped like it. (Its hot-spot
+    F1 on this macro, 0.64, is below the 0.7 target: docs/results/irdrop.md.)"""
+    _, _, result = local_run
+    predict = result.record("predict").metrics
+    assert predict["irdrop__predict__in_distribution"] is True
+    assert predict["irdrop__predict__from_model"] is True
+    scores = result.record("irdrop").metrics
+    assert scores["macro__predict__nmae"] <= 0.05
+    assert scores["macro__predict__correlation"] >= 0.9
+    assert scores["macro__predict__f1"] > 0  # the predicted hot spot overlaps the golden one
+
+
 def test_signoff_violation_exits_1_and_malformed_limits_exit_2(local_run):
     tmp, flow, _ = local_run
     limits = tmp / "designs" / "signoff-acim.yaml"

@@ -281,6 +281,17 @@ def test_hot_weight_weights_the_hot_spot_tiles(sample):
     assert 0 < int(hot.sum()) < hot.numel()
     assert float(plain) == pytest.approx(float(err.mean()), rel=1e-6)
     assert float(weighted) == pytest.approx(float((err * (1 + 4.0 * hot)).mean()), rel=1e-6)
+    with torch.no_grad():
+        relative = _step(
+            model,
+            sample,
+            random.Random(0),
+            TrainConfig(augment=False, crop=0, hot_weight=4.0, relative=True),
+            torch.device("cpu"),
+        )
+    # relative: the same error over the map's worst drop (mV / mV), so a design 10x hotter weighs the same
+    worst = float(np.max(sample.label_mv))
+    assert float(relative) == pytest.approx(float((err * (1 + 4.0 * hot)).mean()) / worst, rel=1e-6)
 
 
 def test_dynamic_config_treats_time_slices_as_currents():

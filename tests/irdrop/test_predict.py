@@ -247,3 +247,19 @@ def test_cli_predict_scores_against_a_golden_map(tmp_path):
         netlist, current, tmp_path / "p.csv", "--no-plot", "--golden", tmp_path / "small.csv"
     )
     assert code == 2 and "--like" in out
+
+
+def test_checkpoints_resolve_by_file_or_shipped_name(tmp_path):
+    from eda.errors import DataError
+    from eda.irdrop.predict import SHIPPED_CHECKPOINTS, resolve_checkpoint
+
+    assert resolve_checkpoint(None) == DEFAULT_CHECKPOINT == resolve_checkpoint("default")
+    for name, path in SHIPPED_CHECKPOINTS.items():
+        if path.is_file():
+            assert resolve_checkpoint(name) == path
+    own = tmp_path / "mine.pt"
+    own.write_bytes(b"")
+    assert resolve_checkpoint(own) == own
+    with pytest.raises(DataError, match="neither a file nor a shipped checkpoint") as err:
+        resolve_checkpoint("macros")
+    assert "macro" in (err.value.hint or "")
