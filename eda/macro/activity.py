@@ -183,7 +183,10 @@ def window_means(times: np.ndarray, currents: np.ndarray, stop: float, windows: 
     grid_t = np.union1d(np.asarray(times, dtype=float), edges)
     values = np.stack([np.interp(grid_t, times, row, left=0.0, right=0.0) for row in np.atleast_2d(currents)])
     charge = np.concatenate(
-        [np.zeros((len(values), 1)), np.cumsum(0.5 * (values[:, 1:] + values[:, :-1]) * np.diff(grid_t), axis=1)],
+        [
+            np.zeros((len(values), 1)),
+            np.cumsum(0.5 * (values[:, 1:] + values[:, :-1]) * np.diff(grid_t), axis=1),
+        ],
         axis=1,
     )
     at_edges = charge[:, np.searchsorted(grid_t, edges)]
