@@ -23,22 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from eda.irdrop.features import STATIC_CHANNELS
+from eda.irdrop.features import STATIC_CHANNELS, prior_maps
 from eda.irdrop.macro_cases import generate_macro_cases, random_macro_case
 from eda.irdrop.predict import Predictor, distribution_warnings
 from eda.irdrop.synthetic import load_case_file
 from eda.pdn.metrics import map_metrics
-
-
-def _priors(inputs: np.ndarray) -> dict[str, np.ndarray]:
-    """The rail estimates alone (mV) from a sample's channels."""
-    rail = inputs[STATIC_CHANNELS.index("rail_est")].astype(np.float64)
-    coarse = inputs[STATIC_CHANNELS.index("rail_coarse")].astype(np.float64)
-    return {
-        "prior: uniform sheets": rail,
-        "prior: coarse grid": coarse,
-        "prior: mean of both": (rail + coarse) / 2,
-    }
 
 
 def main() -> None:
@@ -75,7 +64,7 @@ def main() -> None:
         for name, predictor in predictors.items():
             ok = not distribution_warnings(current, trained=predictor.peak_to_mean_trained)
             estimates[name] = (predictor.predict_sample(sample) * 1e3, "yes" if ok else "no")
-        for name, est in _priors(sample.inputs).items():
+        for name, est in prior_maps(sample.inputs).items():
             estimates[name] = (est, "")
         with np.load(path) as z:
             nodes = int(z["nodes"])

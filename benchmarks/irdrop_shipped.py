@@ -19,21 +19,10 @@ import numpy as np
 
 from eda.data import require_data
 from eda.irdrop.dataset import iccad_cases, load_iccad_case
-from eda.irdrop.features import STATIC_CHANNELS
+from eda.irdrop.features import prior_maps
 from eda.irdrop.predict import Predictor, default_checkpoint
 from eda.irdrop.train import load_checkpoint
 from eda.pdn.metrics import map_metrics
-
-
-def _priors(inputs: np.ndarray) -> dict[str, np.ndarray]:
-    """The rail estimates alone (mV) from a sample's channels."""
-    rail = inputs[STATIC_CHANNELS.index("rail_est")].astype(np.float64)
-    coarse = inputs[STATIC_CHANNELS.index("rail_coarse")].astype(np.float64)
-    return {
-        "prior: uniform sheets": rail,
-        "prior: coarse grid": coarse,
-        "prior: mean of both": (rail + coarse) / 2,
-    }
 
 
 def main() -> None:
@@ -66,7 +55,7 @@ def main() -> None:
             t0 = time.perf_counter()
             pred = predictor.predict_sample(sample) * 1e3
             seconds = time.perf_counter() - t0
-            for method, est in {"PDNNet (shipped)": pred, **_priors(sample.inputs)}.items():
+            for method, est in {"PDNNet (shipped)": pred, **prior_maps(sample.inputs)}.items():
                 m = map_metrics(est, sample.label_mv)
                 summary.setdefault((group, method), []).append(m)
                 sec = f"{seconds:.2f}" if method.startswith("PDNNet") else ""

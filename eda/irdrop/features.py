@@ -58,6 +58,7 @@ __all__ = [
     "StructuralMaps",
     "structural_maps",
     "rail_maps",
+    "prior_maps",
     "node_map",
     "assemble_inputs",
     "nearest_distance",
@@ -311,3 +312,15 @@ def transform_inputs(x: np.ndarray, k: int, flip: bool) -> np.ndarray:
         v, h = STATIC_CHANNELS.index("d_vstripe"), STATIC_CHANNELS.index("d_hstripe")
         out[[v, h]] = out[[h, v]]
     return out
+
+
+def prior_maps(inputs: np.ndarray) -> dict[str, np.ndarray]:
+    """The physics priors alone (mV) from a sample's input channels ``[C, X, Y]``: the uniform-sheet rail
+    estimate, the coarse-grid estimate and their mean, by name (what results tables list beside a network)."""
+    rail = np.asarray(inputs[STATIC_CHANNELS.index("rail_est")], dtype=np.float64)
+    coarse = np.asarray(inputs[STATIC_CHANNELS.index("rail_coarse")], dtype=np.float64)
+    return {
+        "prior: uniform sheets": rail,
+        "prior: coarse grid": coarse,
+        "prior: mean of both": (rail + coarse) / 2,
+    }

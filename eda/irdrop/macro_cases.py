@@ -172,22 +172,30 @@ def _segments(case: MacroCase, spec: Any) -> list[Any]:
     return activity_segments(_workload(case), spec, case.clock_MHz)
 
 
-def macro_pdn(case: MacroCase, netlist: Path) -> tuple[Any, np.ndarray]:
-    """Write the case's static power-grid netlist to ``netlist`` (as ``macro.pdn`` does) and return
-    ``(grid, current)``: the :class:`eda.macro.grid.PowerGrid` and its per-node currents (A)."""
+def _macro(case: MacroCase) -> tuple[Any, Any, Any, Any]:
+    """``(spec, library, grid, power)`` of a case: its :class:`ACIMSpec`, the default cell library, the
+    extracted power grid and the macro's power with the workload's activity segments."""
     from eda.acim.library import load_library
     from eda.acim.spec import ACIMSpec
-    from eda.macro.activity import macro_power, static_currents
+    from eda.macro.activity import macro_power
     from eda.macro.grid import extract_power_grid
-    from eda.macro.spice import write_grid_spice
 
     spec = ACIMSpec(**case.spec)
     lib = load_library(None)
     grid = extract_power_grid(spec, lib, net=case.net, stripe_every=case.stripe_every)
     power = macro_power(spec, case.clock_MHz, lib)
-    segments = _segments(case, spec)
-    power.segments = segments
-    current = static_currents(grid, power, segments)
+    power.segments = _segments(case, spec)
+    return spec, lib, grid, power
+
+
+def macro_pdn(case: MacroCase, netlist: Path) -> tuple[Any, np.ndarray]:
+    """Write the case's static power-grid netlist to ``netlist`` (as ``macro.pdn`` does) and return
+    ``(grid, current)``: the :class:`eda.macro.grid.PowerGrid` and its per-node currents (A)."""
+    from eda.macro.activity import static_currents
+    from eda.macro.spice import write_grid_spice
+
+    spec, _, grid, power = _macro(case)
+    current = static_currents(grid, power, power.segments)
     write_grid_spice(grid, netlist, current=current, title=f"{spec.name} {case.net} {case.workload}")
     return grid, current
 
@@ -199,19 +207,11 @@ def macro_dynamic_pdn(
     ``cycles`` compute cycles of the workload's most demanding layer, PWL cell currents, cell decaps, a
     ``.tran`` line) and return ``(grid, times, currents)``: the grid and the per-node current waveforms
     (A, ``[nodes, times]``)."""
-    from eda.acim.library import load_library
-    from eda.acim.spec import ACIMSpec
-    from eda.macro.activity import dynamic_waveforms, macro_power, node_decaps_f, worst_segment
-    from eda.macro.grid import extract_power_grid
+    from eda.macro.activity import dynamic_waveforms, node_decaps_f, worst_segment
     from eda.macro.spice import write_grid_spice
 
-    spec = ACIMSpec(**case.spec)
-    lib = load_library(None)
-    grid = extract_power_grid(spec, lib, net=case.net, stripe_every=case.stripe_every)
-    power = macro_power(spec, case.clock_MHz, lib)
-    segments = _segments(case, spec)
-    power.segments = segments
-    times, currents, drawing = dynamic_waveforms(grid, power, [worst_segment(segments)], cycles)
+    spec, lib, grid, power = _macro(case)
+    times, currents, drawing = dynamic_waveforms(grid, power, [worst_segment(power.segments)], cycles)
     write_grid_spice(
         grid,
         netlist,
