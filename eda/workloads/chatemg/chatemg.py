@@ -166,7 +166,7 @@ class AugmentationResult:
 
 @dataclass
 class AugmentationSetup:
-    """What one simulated person contributes: previous sessions, the generator trained on them, a new session."""
+    """What one simulated person contributes: earlier recordings, the generator trained on them, a new recording."""
 
     model: EmgGPT
     old_x: np.ndarray
@@ -189,7 +189,7 @@ def prepare_augmentation(
     model_cfg: EmgGPTConfig | None = None,
     seed: int = 0,
 ) -> AugmentationSetup:
-    """Simulate a person's previous sessions and a new one; train the EMG transformer on the previous ones.
+    """Simulate a person's earlier recordings and a new one; train the EMG transformer on the earlier ones.
 
     Windows are ``window_steps`` envelope steps (0.5 s) from 0.5 s into each trial; prompts are their first
     ``prompt_steps`` (0.2 s).
@@ -215,9 +215,9 @@ def augmentation_trial(
     include_prompt: bool = False,
     synthesize: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> AugmentationResult:
-    """Draw ``shots`` real windows per intent from the new session (draw number ``draw``), complete their
+    """Draw ``shots`` real windows per intent from the new recording (draw number ``draw``), complete their
     prompts into synthetic windows, and score classifiers trained on the real windows alone and with the
-    synthetic ones on the rest of the session (also: one trained on the previous sessions only).
+    synthetic ones on the rest of the recording (also: one trained on the earlier recordings only).
 
     Each synthetic window is ``window_steps`` generated after the prompt (with ``include_prompt``: the
     prompt itself followed by the generated remainder of the window). ``synthesize(windows, labels,
