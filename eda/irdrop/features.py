@@ -59,6 +59,7 @@ __all__ = [
     "structural_maps",
     "rail_maps",
     "prior_maps",
+    "peak_to_mean",
     "node_map",
     "assemble_inputs",
     "nearest_distance",
@@ -324,3 +325,10 @@ def prior_maps(inputs: np.ndarray) -> dict[str, np.ndarray]:
         "prior: coarse grid": coarse,
         "prior: mean of both": (rail + coarse) / 2,
     }
+
+
+def peak_to_mean(current: np.ndarray) -> float:
+    """Peak over mean tile current of a current map (any units); 0 for an empty or negative map."""
+    cur = np.asarray(current, dtype=np.float64)
+    mean = float(cur.mean())
+    return float(cur.max()) / mean if mean > 0 else 0.0

@@ -249,6 +249,7 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
     if kind not in ("static", "dynamic"):
         raise ValueError(f"kind must be 'static' or 'dynamic', got {kind!r}")
     case = random_macro_case(seed, pool, kind)
+    # static keys predate the dynamic kind: the shipped macro checkpoint's train_cases name them
     recipe = [_VERSION[kind], asdict(case)] if kind == "static" else [_VERSION[kind], kind, asdict(case)]
     key = hashlib.sha1(json.dumps(recipe, default=str).encode()).hexdigest()[:10]
     prefix = "macro" if kind == "static" else "dynamic-macro"

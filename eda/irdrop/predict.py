@@ -59,11 +59,11 @@ def distribution_warnings(
     the die mean (e.g. the clustered cell currents of an ACIM macro, ~60,000x the mean, for a model trained
     on standard-cell designs). ``trained``: the largest peak-to-mean ratio of the model's training designs.
     """
-    cur = np.asarray(current, dtype=np.float64)
-    mean = float(cur.mean())
-    if mean <= 0:
+    from eda.irdrop.features import peak_to_mean
+
+    ratio = peak_to_mean(current)
+    if ratio <= 0:
         return ["the current map is empty or negative"]
-    ratio = float(cur.max()) / mean
     if ratio > factor * trained:
         return [
             f"peak tile current is {ratio:,.0f}x the die mean, beyond the training designs "

@@ -46,7 +46,7 @@ __all__ = [
     "train_config",
     "unseen_validation",
     "load_recipe_data",
-    "peak_to_mean",
+    "peak_to_mean_trained",
     "run_recipe",
 ]
 
@@ -152,14 +152,13 @@ def load_recipe_data(
     return samples, val
 
 
-def peak_to_mean(samples: list[Sample]) -> float:
+def peak_to_mean_trained(samples: list[Sample]) -> float:
     """The largest peak-to-mean tile current over ``samples``' current maps (the predictor's
     out-of-distribution check compares a new design's ratio with it)."""
-    from eda.irdrop.features import STATIC_CHANNELS
+    from eda.irdrop.features import STATIC_CHANNELS, peak_to_mean
 
     k = STATIC_CHANNELS.index("current")
-    ratios = [float(s.inputs[k].max()) / float(s.inputs[k].mean()) for s in samples if s.inputs[k].mean() > 0]
-    return max(ratios, default=0.0)
+    return max((peak_to_mean(s.inputs[k]) for s in samples), default=0.0)
 
 
 def _member_seeds(train: dict[str, Any]) -> list[int]:
@@ -265,7 +264,7 @@ def run_recipe(
         "tile_um": tile_um,
         "train_cases": [s.name for s in train],
         "val_cases": [s.name for s in val],
-        "peak_to_mean_trained": peak_to_mean(train),
+        "peak_to_mean_trained": peak_to_mean_trained(train),
     }
     if launched:  # one rank of a torchrun job: rank 0 writes the checkpoint
         return train_rank(model_cfg, train, val, cfg, checkpoint, extra=extra, progress=progress)

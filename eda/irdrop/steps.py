@@ -16,12 +16,19 @@ from eda.pdn.defunits import dbu_per_um_field
 __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
 
 
+#: shipped checkpoints irdrop.predict can select (its ``checkpoint`` parameter); the dynamic macro one
+#: needs time-slice maps the step does not take
+_PREDICT_CHECKPOINTS = ("default", "macro")
+
+
 def _shipped_checkpoint_digest() -> str:
-    """First 12 hex digits of the SHA-1 over the shipped checkpoints ("none" for a missing one)."""
+    """First 12 hex digits of the SHA-1 over the shipped checkpoints irdrop.predict can select ("none" for a
+    missing one)."""
     from eda.irdrop.predict import SHIPPED_CHECKPOINTS
 
     digest = hashlib.sha1()
-    for name, path in sorted(SHIPPED_CHECKPOINTS.items()):
+    for name in _PREDICT_CHECKPOINTS:
+        path = SHIPPED_CHECKPOINTS[name]
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"none"))
     return digest.hexdigest()[:12]
 
