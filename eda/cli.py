@@ -20,7 +20,6 @@ import traceback
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from pydantic import ValidationError
 
@@ -257,23 +256,12 @@ def _mount_groups() -> None:
             app.add_typer(sub, name=group)
 
 
-def _usage_exceptions() -> tuple[type[BaseException], ...]:
-    """Exception classes that mean "the command line was wrong": typer's bundled click (typer >= 0.2x
-    bundles its own copy, so ``click.ClickException`` alone misses them) and the standalone click."""
-    classes: list[type[BaseException]] = [click.ClickException]
-    bundled = getattr(typer, "TyperException", None)
-    if isinstance(bundled, type) and not issubclass(click.ClickException, bundled):
-        classes.append(bundled)
-    return tuple(classes)
-
-
-def _exit_exceptions() -> tuple[type[BaseException], ...]:
-    """``typer.Exit`` and click's ``Exit`` (the same class in older typer, different ones in newer)."""
-    return tuple({click.exceptions.Exit, typer.Exit})
-
-
-def _abort_exceptions() -> tuple[type[BaseException], ...]:
-    return tuple({click.exceptions.Abort, typer.Abort})
+# typer >= 0.28 (the declared lower bound) vendors click: its usage errors (no such option, bad value,
+# missing argument) derive from ``typer.TyperException`` and its ``Exit`` and ``Abort`` are typer's own.
+# The standalone ``click`` package is not a dependency and is never imported.
+_USAGE_EXCEPTIONS: tuple[type[BaseException], ...] = (typer.TyperException,)
+_EXIT_EXCEPTIONS: tuple[type[BaseException], ...] = (typer.Exit,)
+_ABORT_EXCEPTIONS: tuple[type[BaseException], ...] = (typer.Abort,)
 
 
 def _show_usage_error(exc: BaseException) -> None:
@@ -313,12 +301,12 @@ def main(argv: list[str] | None = None) -> int:
         code = app(args=argv, prog_name="eda", standalone_mode=False)
         if isinstance(code, int):
             return code
-    except _exit_exceptions() as exc:
+    except _EXIT_EXCEPTIONS as exc:
         return int(getattr(exc, "exit_code", 0))
-    except _abort_exceptions():
+    except _ABORT_EXCEPTIONS:
         typer.echo("aborted", err=True)
         return EXIT_USAGE
-    except _usage_exceptions() as exc:
+    except _USAGE_EXCEPTIONS as exc:
         _show_usage_error(exc)
         return EXIT_USAGE
     except TaskError as exc:
