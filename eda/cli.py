@@ -24,7 +24,7 @@ import typer
 from pydantic import ValidationError
 
 from eda import __version__
-from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError, storage_error
+from eda.errors import EXIT_INTERNAL, EXIT_USAGE, EdaError, TaskError, missing_module_error, storage_error
 
 __all__ = ["app", "main"]
 
@@ -335,10 +335,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - last resort: an internal error, not a user mistake
         if debug:
             traceback.print_exc()
-        storage = storage_error(exc)
-        if storage is not None:  # disk full, read-only, permission denied: the environment, not a bug
-            typer.echo(f"error: {storage.render()}", err=True)
-            return storage.exit_code
+        # disk full, read-only, permission denied, a package not installed: the environment, not a bug
+        environment = storage_error(exc) or missing_module_error(exc)
+        if environment is not None:
+            typer.echo(f"error: {environment.render()}", err=True)
+            return environment.exit_code
         typer.echo(
             f"internal error: {type(exc).__name__}: {exc}\n  rerun with --debug for the traceback "
             "and please report it",

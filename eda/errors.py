@@ -14,6 +14,9 @@ the CLI prints it as one paragraph without a traceback.
 from __future__ import annotations
 
 import errno
+import importlib.util
+import re
+import sys
 
 __all__ = [
     "EXIT_OK",
@@ -32,6 +35,7 @@ __all__ = [
     "TaskError",
     "SignoffViolation",
     "storage_error",
+    "missing_module_error",
 ]
 
 EXIT_OK = 0
@@ -107,9 +111,12 @@ class TaskError(EdaError):
         self.cause = cause
         self.remote_traceback = remote_traceback
         cause_text = cause if isinstance(cause, str) else f"{type(cause).__name__}: {cause}"
-        super().__init__(f"task '{task}' failed: {cause_text}")
+        missing = missing_module_error(cause) if isinstance(cause, BaseException) else None
+        super().__init__(f"task '{task}' failed: {cause_text}", hint=missing.hint if missing else None)
         if isinstance(cause, UserError):
             self.exit_code = cause.exit_code
+        elif missing is not None:
+            self.exit_code = missing.exit_code
 
 
 class SignoffViolation(EdaError):
@@ -141,4 +148,61 @@ def storage_error(exc: BaseException) -> StorageError | None:
         f"the file system refused the operation: {reason}",
         where=str(path) if path is not None else None,
         hint=_STORAGE_HINTS[exc.errno],
+    )
+
+
+#: import names whose distribution on PyPI is spelled differently
+_DISTRIBUTION_OF_MODULE: dict[str, str] = {
+    "yaml": "pyyaml",
+    "sklearn": "scikit-learn",
+    "sksparse": "scikit-sparse",
+}
+
+
+def _declared_requirement(distribution: str) -> tuple[str, str | None] | None:
+    """(requirement, extra or ``None`` for a base dependency) of the installed ``eda`` that names
+    ``distribution``; ``None`` when eda's metadata is not installed or does not name it."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        declared = requires("eda") or []
+    except PackageNotFoundError:
+        return None
+    wanted = re.sub(r"[-_.]+", "-", distribution).lower()
+    for entry in declared:
+        requirement, _, marker = entry.partition(";")
+        name = re.match(r"[A-Za-z0-9._-]+", requirement.strip())
+        if name is None or re.sub(r"[-_.]+", "-", name.group(0)).lower() != wanted:
+            continue
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", marker)
+        if extra is None or extra.group(1) != "all":
+            return requirement.strip(), extra.group(1) if extra else None
+    return None
+
+
+def missing_module_error(exc: BaseException) -> UserError | None:
+    """A :class:`UserError` for a ``ModuleNotFoundError`` of a third-party package that is not installed
+    (an incomplete installation, not a bug), naming the ``pip install`` that brings it; ``None`` for any
+    other exception, for a module of eda or of the standard library, and for a missing submodule of an
+    installed package (those are bugs)."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    top = exc.name.split(".")[0]
+    if top in {"eda", "__main__"} or top in sys.stdlib_module_names:
+        return None
+    try:
+        if importlib.util.find_spec(top) is not None:
+            return None
+    except (ImportError, ValueError):
+        pass
+    distribution = _DISTRIBUTION_OF_MODULE.get(top, top.replace("_", "-"))
+    declared = _declared_requirement(distribution)
+    if declared is None:
+        hint = f"pip install {distribution}"
+    elif declared[1] is None:
+        hint = f"pip install '{declared[0]}' (a dependency of eda: reinstall eda without --no-deps)"
+    else:
+        hint = f"pip install 'eda[{declared[1]}]' (or pip install '{declared[0]}')"
+    return UserError(
+        f"the Python package '{distribution}' is not installed (import of '{exc.name}')", hint=hint
     )

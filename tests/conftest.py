@@ -37,7 +37,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if "ngspice" in item.keywords and shutil.which("ngspice") is None:
             item.add_marker(skip_ngspice)
         if "klayout" in item.keywords and not _has_module("klayout"):
-            item.add_marker(pytest.mark.skip(reason="klayout is not installed (pip install 'eda[signoff]')"))
+            item.add_marker(
+                pytest.mark.skip(reason="klayout is not installed (a dependency of eda: pip install klayout)")
+            )
         if "pdk" in item.keywords:
             if pdk_missing is None:
                 pdk_missing = _pdk_missing() or ""

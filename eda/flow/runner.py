@@ -28,7 +28,7 @@ from typing import Any
 
 import networkx as nx
 
-from eda.errors import EdaError, FlowError, UserError, storage_error
+from eda.errors import EdaError, FlowError, UserError, missing_module_error, storage_error
 from eda.flow.cache import cache_key, freeze_tree, hash_path, link_tree
 from eda.flow.codehash import implementation_hash
 from eda.flow.executors import Executor, get_executor
@@ -475,6 +475,11 @@ class _Runner:
             return exc
         if isinstance(exc, KeyboardInterrupt):
             return exc
+        missing = missing_module_error(exc)
+        if missing is not None:
+            missing.where = f"step '{step.id}' ({step.cls.name})"
+            missing.args = (missing.render(),)
+            return missing
         if isinstance(exc, MemoryError):
             return UserError(
                 f"step '{step.id}' ({step.cls.name}) ran out of memory",

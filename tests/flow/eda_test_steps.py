@@ -165,3 +165,21 @@ class FillDisk(Step):
             handle.write("x" * 65536)
             handle.flush()
         return StepResult(outputs={"data": "data.txt"})
+
+
+@register
+class NeedsPackage(Step):
+    """Import a module by name when run: a step whose optional package is not installed."""
+
+    name = "demo.needs_package"
+    outputs = {"data": "data.txt"}
+
+    class Params(StepParams):
+        module: str = "eda_test_package_not_installed"
+
+    def run(self, ctx: StepContext) -> StepResult:
+        import importlib
+
+        importlib.import_module(ctx.params.module)
+        ctx.path("data.txt").write_text("imported\n")
+        return StepResult(outputs={"data": "data.txt"})
