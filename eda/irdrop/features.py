@@ -56,6 +56,7 @@ __all__ = [
     "residual_pyramid",
     "CURRENT_SCALE",
     "StructuralMaps",
+    "design_maps",
     "structural_maps",
     "rail_maps",
     "prior_maps",
@@ -151,6 +152,22 @@ def structural_maps(
     currents are drawn from). The rail estimate uses the netlist's current sinks, or ``current`` (A per
     tile, assigned to the nearest lowest-layer node) when the PDN carries none.
     """
+    design = design_maps(pdn, shape)
+    rail_drop, rail_residual, rail_coarse = rail_maps(pdn, shape, current, coarse=True)
+    return StructuralMaps(
+        **design,
+        rail_drop=rail_drop,
+        rail_residual=rail_residual,
+        rail_coarse=rail_coarse,
+    )
+
+
+def design_maps(pdn: PdnStructure, shape: tuple[int, int]) -> dict[str, np.ndarray]:
+    """The maps of :class:`StructuralMaps` that depend on the PDN only (pad resistances, stripe distances,
+    via counts, stripe positions), computed once per design and grid (cached on ``pdn``)."""
+    cache = pdn.__dict__.setdefault("_design_maps", {})
+    if tuple(shape) in cache:
+        return cache[tuple(shape)]
     nx, ny = shape
     gx, gy = np.meshgrid(np.arange(nx) + 0.5, np.arange(ny) + 0.5, indexing="ij")
     nearest, parallel = pdn.pad_resistance()
@@ -160,27 +177,22 @@ def structural_maps(
         ok = np.isfinite(nearest)
     tree = cKDTree(pdn.xy[ok])
     _, idx = tree.query(np.stack([gx.ravel(), gy.ravel()], axis=1))
-    r_min = nearest[ok][idx].reshape(shape)
-    r_par = parallel[ok][idx].reshape(shape)
     vstripes = pdn.stripes("vertical")
     hstripes = pdn.stripes("horizontal")
     vias = pdn.via_sites()
     count = np.zeros(shape)
     if len(vias):
         np.add.at(count, tile_of(vias, shape), 1.0)
-    rail_drop, rail_residual, rail_coarse = rail_maps(pdn, shape, current, coarse=True)
-    return StructuralMaps(
-        r_pad_min=r_min,
-        r_pad_par=r_par,
-        d_vstripe=nearest_distance(gx, vstripes),
-        d_hstripe=nearest_distance(gy, hstripes),
-        via_count=count,
-        rail_drop=rail_drop,
-        rail_residual=rail_residual,
-        rail_coarse=rail_coarse,
-        vstripes=vstripes,
-        hstripes=hstripes,
-    )
+    cache[tuple(shape)] = {
+        "r_pad_min": nearest[ok][idx].reshape(shape),
+        "r_pad_par": parallel[ok][idx].reshape(shape),
+        "d_vstripe": nearest_distance(gx, vstripes),
+        "d_hstripe": nearest_distance(gy, hstripes),
+        "via_count": count,
+        "vstripes": vstripes,
+        "hstripes": hstripes,
+    }
+    return cache[tuple(shape)]
 
 
 def rail_maps(
@@ -226,9 +238,12 @@ def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> n
     points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)
     if len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size:
         return rasterize_points(xy[:, 0], xy[:, 1], values[low], shape)
-    gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
-    _, idx = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))
-    return values[low][idx].reshape(shape)
+    # the tiles' nearest nodes depend on the design only: one query per design and grid (cached on ``pdn``)
+    cache = pdn.__dict__.setdefault("_nearest_low_node", {})
+    if tuple(shape) not in cache:
+        gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
+        cache[tuple(shape)] = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
+    return values[low][cache[tuple(shape)]].reshape(shape)
 
 
 def residual_pyramid(residual: np.ndarray, sigmas: tuple[int, ...] = RESIDUAL_SIGMAS) -> np.ndarray:

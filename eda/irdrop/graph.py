@@ -155,6 +155,33 @@ def build_pdn_graph(
     c, nx, ny = inputs.shape
     pooled = tile_pool(inputs, tile_um)
     gx_n, gy_n = pooled.shape[1:]
+    # the graph's structure depends on the PDN only: built once per design and grid (cached on ``pdn``)
+    cacheable = pdn is not None and vstripes is None and hstripes is None
+    cache = pdn.__dict__.setdefault("_graph_structure", {}) if cacheable else {}
+    key = (int(gx_n), int(gy_n), int(tile_um))
+    if key not in cache:
+        cache[key] = _graph_structure(pdn, (gx_n, gy_n), tile_um, vstripes, hstripes)
+    pad_flag, edge_index, edge_attr, pos = cache[key]
+    node_x = np.concatenate([pooled, pad_flag[None]], axis=0).reshape(c + 1, -1).T
+    return PDNGraph(
+        x=torch.as_tensor(node_x, dtype=torch.float32),
+        edge_index=torch.tensor(edge_index, dtype=torch.long),  # copies: the cached arrays stay intact
+        edge_attr=torch.tensor(edge_attr, dtype=torch.float32),
+        grid=(int(gx_n), int(gy_n)),
+        tile_um=int(tile_um),
+        pos=torch.tensor(pos, dtype=torch.float32),
+    )
+
+
+def _graph_structure(
+    pdn: PdnStructure | None,
+    grid: tuple[int, int],
+    tile_um: int,
+    vstripes: np.ndarray | None,
+    hstripes: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(pad flag per tile, edge_index, edge_attr, tile centres µm)`` of a ``grid`` of ``tile_um`` tiles."""
+    gx_n, gy_n = grid
     pad_flag = np.zeros((gx_n, gy_n))
     if pdn is not None:
         vstripes = pdn.stripes("vertical") if vstripes is None else vstripes
@@ -162,8 +189,6 @@ def build_pdn_graph(
         pad_flag[tile_of(pdn.xy[pdn.pad_nodes], (gx_n, gy_n), tile_um)] = 1.0
     vstripes = np.zeros(0) if vstripes is None else np.asarray(vstripes, dtype=np.float64)
     hstripes = np.zeros(0) if hstripes is None else np.asarray(hstripes, dtype=np.float64)
-    node_x = np.concatenate([pooled, pad_flag[None]], axis=0).reshape(c + 1, -1).T
-
     ids = np.arange(gx_n * gy_n).reshape(gx_n, gy_n)
     cx = (np.arange(gx_n) + 0.5) * tile_um
     cy = (np.arange(gy_n) + 0.5) * tile_um
@@ -187,14 +212,7 @@ def build_pdn_graph(
     edge_index = np.concatenate([ex, ey], axis=1)
     edge_attr = np.concatenate([attr_x, attr_y], axis=0)
     pos = np.stack(np.meshgrid(cx, cy, indexing="ij"), axis=-1).reshape(-1, 2)
-    return PDNGraph(
-        x=torch.as_tensor(node_x, dtype=torch.float32),
-        edge_index=torch.as_tensor(edge_index, dtype=torch.long),
-        edge_attr=torch.as_tensor(edge_attr.reshape(-1, len(EDGE_FEATURES)), dtype=torch.float32),
-        grid=(int(gx_n), int(gy_n)),
-        tile_um=int(tile_um),
-        pos=torch.as_tensor(pos, dtype=torch.float32),
-    )
+    return pad_flag, edge_index, edge_attr.reshape(-1, len(EDGE_FEATURES)), pos
 
 
 def graph_from_cells(

@@ -13,9 +13,11 @@ A case is one macro power grid (:func:`eda.macro.grid.extract_power_grid`) under
   like the contest labels; the inputs are the contest maps ``macro.pdn`` writes (current, effective
   distance, PDN density).
 
-Two disjoint pools keep held-out designs honest: ``train`` draws square and near-square arrays of 32-128
-rows/columns with BERT-tiny, BERT-mini, ResNet-18 and ViT-small; ``test`` draws array shapes and networks
-no training case uses (:data:`TEST_SHAPES`, :data:`TEST_WORKLOADS`). Cases are cached as
+Disjoint pools keep held-out designs honest: ``train`` draws square and near-square arrays of 32-128
+rows/columns with BERT-tiny, BERT-mini, ResNet-18 and ViT-small; ``large`` draws 192-256-row arrays
+(:data:`LARGE_SHAPES`, 54,000-115,000 grid nodes) with the same networks, for training on designs the
+size of the long-trace benchmark's; ``test`` draws array shapes and networks no training case uses
+(:data:`TEST_SHAPES`, :data:`TEST_WORKLOADS`). Cases are cached as
 ``macro-<pool>-<seed>-<key>.npz`` in the format of :mod:`eda.irdrop.synthetic`, so the training recipes
 read them like any generated case.
 """
@@ -38,12 +40,15 @@ __all__ = [
     "MacroCase",
     "TRAIN_SHAPES",
     "TEST_SHAPES",
+    "LARGE_SHAPES",
+    "POOLS",
     "TRAIN_WORKLOADS",
     "TEST_WORKLOADS",
     "random_macro_case",
     "make_macro_case",
     "generate_macro_cases",
     "macro_pdn",
+    "macro_setup",
     "macro_dynamic_pdn",
     "DYNAMIC_CYCLES",
     "MAX_DYNAMIC_STEPS",
@@ -51,14 +56,19 @@ __all__ = [
 ]
 
 #: cache version of a macro case per kind (bump when the extraction, activity, inputs or label change;
-#: dynamic 2: the current channel is the cells' peak current)
-_VERSION = {"static": "1", "dynamic": "2"}
+#: dynamic 2: the current channel is the cells' peak current; 3: the label's time step is refined until the
+#: worst drop agrees within 0.5 % with half the step)
+_VERSION = {"static": "1", "dynamic": "3"}
+#: relative agreement of the worst drop at two successive time steps that a dynamic label needs
+LABEL_STEP_TOLERANCE = 0.005
 #: compute cycles of the most demanding layer in a dynamic case's window (the cells' pulses repeat every
 #: cycle and the decaps recharge in between: one cycle holds the worst drop)
 DYNAMIC_CYCLES = 1
 #: most golden-transient steps per compute cycle of a dynamic case (a macro whose cycle is thousands of
 #: times its shortest pulse edge, e.g. a slow DAC settling for µs, is left out of the dynamic set)
 MAX_DYNAMIC_STEPS = 20_000
+#: the same bound for the ``large`` pool (each step of a 100,000-node grid costs ~15 ms)
+MAX_LARGE_DYNAMIC_STEPS = 2_000
 #: (rows, cols) of the training pool and of the held-out pool (no shape in both)
 TRAIN_SHAPES: tuple[tuple[int, int], ...] = (
     (32, 32),
@@ -71,9 +81,18 @@ TRAIN_SHAPES: tuple[tuple[int, int], ...] = (
     (128, 32),
 )
 TEST_SHAPES: tuple[tuple[int, int], ...] = ((96, 96), (192, 64), (64, 192), (256, 128))
+#: (rows, cols) of the large training pool (none in the held-out pool)
+LARGE_SHAPES: tuple[tuple[int, int], ...] = ((192, 192), (256, 256), (192, 256), (256, 192))
+#: the pools: their shapes, networks and the offset of their random streams
+POOLS: dict[str, tuple[tuple[tuple[int, int], ...], tuple[str, ...], int]] = {}
 #: built-in networks (eda.workloads.zoo) of each pool
 TRAIN_WORKLOADS: tuple[str, ...] = ("bert-tiny", "bert-mini", "resnet18", "vit_small")
 TEST_WORKLOADS: tuple[str, ...] = ("minilm-l6", "mobilenet_v2")
+POOLS.update(
+    train=(TRAIN_SHAPES, TRAIN_WORKLOADS, 0),
+    test=(TEST_SHAPES, TEST_WORKLOADS, 1),
+    large=(LARGE_SHAPES, TRAIN_WORKLOADS, 2),
+)
 
 
 @dataclass(frozen=True)
@@ -110,15 +129,17 @@ def transient_steps_per_cycle(case: MacroCase) -> float:
 
 
 def random_macro_case(seed: int, pool: str = "train", kind: str = "static") -> MacroCase:
-    """A valid macro case of ``pool`` (``train`` or ``test``) drawn from ``seed``; ``kind: dynamic`` draws
-    until the golden transient of one compute cycle needs at most :data:`MAX_DYNAMIC_STEPS` steps."""
+    """A valid macro case of ``pool`` (:data:`POOLS`: ``train``, ``large`` or ``test``) drawn from ``seed``;
+    ``kind: dynamic`` draws until the golden transient of one compute cycle needs at most
+    :data:`MAX_DYNAMIC_STEPS` (``large``: :data:`MAX_LARGE_DYNAMIC_STEPS`) steps of the netlist's step."""
     from eda.acim.spec import ACIMSpec
     from eda.errors import SpecError
 
-    if pool not in ("train", "test"):
-        raise ValueError(f"pool must be 'train' or 'test', got {pool!r}")
-    shapes, workloads = (TRAIN_SHAPES, TRAIN_WORKLOADS) if pool == "train" else (TEST_SHAPES, TEST_WORKLOADS)
-    rng = np.random.default_rng(7919 * seed + (0 if pool == "train" else 1))
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {sorted(POOLS)}, got {pool!r}")
+    shapes, workloads, stream = POOLS[pool]
+    max_steps = MAX_LARGE_DYNAMIC_STEPS if pool == "large" else MAX_DYNAMIC_STEPS
+    rng = np.random.default_rng(7919 * seed + stream)
     for _ in range(200):
         rows, cols = shapes[int(rng.integers(len(shapes)))]
         spec = {
@@ -145,7 +166,7 @@ def random_macro_case(seed: int, pool: str = "train", kind: str = "static") -> M
             _segments(case, ACIMSpec(**spec))
         except SpecError:
             continue
-        if kind == "dynamic" and transient_steps_per_cycle(case) > MAX_DYNAMIC_STEPS:
+        if kind == "dynamic" and transient_steps_per_cycle(case) > max_steps:
             continue
         return case
     raise EdaError(f"no valid ACIM spec drawn for seed {seed} in 200 tries")  # pragma: no cover
@@ -172,7 +193,7 @@ def _segments(case: MacroCase, spec: Any) -> list[Any]:
     return activity_segments(_workload(case), spec, case.clock_MHz)
 
 
-def _macro(case: MacroCase) -> tuple[Any, Any, Any, Any]:
+def macro_setup(case: MacroCase) -> tuple[Any, Any, Any, Any]:
     """``(spec, library, grid, power)`` of a case: its :class:`ACIMSpec`, the default cell library, the
     extracted power grid and the macro's power with the workload's activity segments."""
     from eda.acim.library import load_library
@@ -194,7 +215,7 @@ def macro_pdn(case: MacroCase, netlist: Path) -> tuple[Any, np.ndarray]:
     from eda.macro.activity import static_currents
     from eda.macro.spice import write_grid_spice
 
-    spec, _, grid, power = _macro(case)
+    spec, _, grid, power = macro_setup(case)
     current = static_currents(grid, power, power.segments)
     write_grid_spice(grid, netlist, current=current, title=f"{spec.name} {case.net} {case.workload}")
     return grid, current
@@ -210,7 +231,7 @@ def macro_dynamic_pdn(
     from eda.macro.activity import dynamic_waveforms, node_decaps_f, worst_segment
     from eda.macro.spice import write_grid_spice
 
-    spec, lib, grid, power = _macro(case)
+    spec, lib, grid, power = macro_setup(case)
     times, currents, drawing = dynamic_waveforms(grid, power, [worst_segment(power.segments)], cycles)
     write_grid_spice(
         grid,
@@ -229,8 +250,9 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
     ``static`` (default) or ``dynamic``; returns the ``.npz``. Top-level so that process pools and Dask
     can ship it.
 
-    A dynamic case's label is the worst drop per tile over the golden transient of the netlist (its own
-    ``.tran`` step, trapezoidal), its inputs add :data:`eda.irdrop.synthetic.DEFAULT_SLICES` current maps,
+    A dynamic case's label is the worst drop per tile over the golden transient of the netlist
+    (trapezoidal, from the netlist's ``.tran`` step halved until two successive steps agree on the worst drop
+    within :data:`LABEL_STEP_TOLERANCE`; :func:`eda.pdn.transient.converged_transient`), its inputs add :data:`eda.irdrop.synthetic.DEFAULT_SLICES` current maps,
     each the cells' mean current over one equal slice of the window, and its current channel is the cells'
     peak current (A per tile: each node's maximum over the window, summed per tile).
     """
@@ -242,7 +264,7 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
     from eda.pdn.netlist import read_netlist
     from eda.pdn.raster import rasterize
     from eda.pdn.static import solve_static
-    from eda.pdn.transient import solve_transient
+    from eda.pdn.transient import converged_transient
 
     pool, seed, cache_dir, *rest = task
     kind = rest[0] if rest else "static"
@@ -272,7 +294,7 @@ def make_macro_case(task: tuple[str, int, str] | tuple[str, int, str, str]) -> s
     else:
         assert net.tran is not None  # macro.pdn's dynamic netlist carries its .tran line
         step, stop = net.tran
-        drop = solve_transient(net, stop, step).worst_drop
+        drop = converged_transient(net, stop, step, tolerance=LABEL_STEP_TOLERANCE).result.worst_drop
         # the slices span the waveforms (the .tran stop is written with 6 significant digits)
         means = window_means(times, currents, float(times[-1]), DEFAULT_SLICES)
         extra["time_slices"] = np.stack([grid.tile_current_map(m) for m in means])
@@ -299,7 +321,7 @@ def generate_macro_cases(
 ) -> list[Path]:
     """Make (or reuse) the macro cases of ``seeds`` in ``pool`` (``kind`` static or dynamic) through
     ``executor.map`` (serial when None)."""
-    if pool not in ("train", "test"):
-        raise ValueError(f"pool must be 'train' or 'test', got {pool!r}")
+    if pool not in POOLS:
+        raise ValueError(f"pool must be one of {sorted(POOLS)}, got {pool!r}")
     tasks = [(pool, int(s), str(cache_dir), kind) for s in seeds]
     return _run(make_macro_case, tasks, executor, f"irdrop-macro-{kind}-{pool}-case")

@@ -53,9 +53,10 @@ class IrdropSynthetic(Step):
         source: Literal["generator", "iccad", "macro"] = Field(
             default="generator", description="random grids, the ICCAD 2023 netlists, or ACIM macros"
         )
-        pool: Literal["train", "test"] = Field(
+        pool: Literal["train", "large", "test"] = Field(
             default="train",
-            description="source macro: the training pool or the held-out one (other array shapes and networks)",
+            description="source macro: the training pool, the large training pool (192-256-row arrays) or the "
+            "held-out one (other array shapes and networks)",
         )
         count: int = Field(default=40, ge=1, description="number of designs")
         first_seed: int = Field(default=1000, ge=0, description="seed of the first design (then +1 each)")

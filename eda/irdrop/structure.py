@@ -142,7 +142,10 @@ class PdnStructure:
         return self.xy[self.res_a[sel]]
 
     def transformed(self, k: int, flip: bool, size_um: tuple[float, float]) -> PdnStructure:
-        """The same PDN under the map transform used for augmentation (see :func:`transform_points`)."""
+        """The same PDN under the map transform used for augmentation (see :func:`transform_points`); the
+        identity returns this PDN itself (with its per-design caches)."""
+        if k % 4 == 0 and not flip:
+            return self
         xy = transform_points(self.xy, k, flip, size_um)
         return PdnStructure(
             xy,

@@ -24,7 +24,8 @@ def grid_netlist(
 ) -> PdnNetlist:
     """``grid`` as a PDN netlist with DC sinks (``current``, A per node) or PWL sinks.
 
-    PWL sinks: ``times`` (s), ``waves`` (A, nodes × times) and ``drawing`` (the nodes that draw). Pads
+    PWL sinks: ``times`` (s), ``waves`` (A, nodes × times, or drawing nodes × times as
+    :func:`eda.macro.activity.drawn_waveforms` returns them) and ``drawing`` (the nodes that draw). Pads
     are voltage sources at ``grid.vdd``; decaps (``decap_f``, F per node) are capacitors to ground. A VDD
     sink draws current out of the grid (``I node 0 +i``), a VSS sink returns it (``I node 0 -i``). A
     transient netlist carries ``.tran STEP STOP`` with the smallest PWL interval as the step.
@@ -36,7 +37,8 @@ def grid_netlist(
     tran = None
     if waves is not None and times is not None and drawing is not None:
         sinks = np.asarray(drawing, dtype=np.int64)
-        wave_v = sign * np.asarray(waves, dtype=float)[sinks]
+        rows = np.asarray(waves, dtype=float)
+        wave_v = sign * (rows if len(rows) == len(sinks) else rows[sinks])  # equal when every node draws
         amps = wave_v[:, 0] if len(sinks) else np.zeros(0)
         waveforms = Waveforms(
             kind=np.ones(len(sinks), np.int8),

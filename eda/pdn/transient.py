@@ -27,7 +27,7 @@ from eda.pdn.static import solve_static
 from eda.pdn.system import current_injection, stamp
 from eda.pdn.waveforms import SourceEvaluator
 
-__all__ = ["TransientResult", "solve_transient", "TransientStepper"]
+__all__ = ["TransientResult", "solve_transient", "TransientStepper", "StepStudy", "converged_transient"]
 
 
 @dataclass
@@ -246,3 +246,57 @@ def solve_transient(
             "backend": stepper.factor.backend,
         },
     )
+
+
+@dataclass
+class StepStudy:
+    """Time-step refinement of a transient: the accepted step and the worst drop at every step tried.
+
+    Attributes:
+        step: the coarsest step (s) whose worst drop is within ``tolerance`` of the run at half that step.
+        tried: ``(step s, worst drop V)`` of every run, coarsest first.
+        result: the transient at ``step / 2`` (the finer of the two runs that agree).
+        tolerance: relative tolerance on the worst drop.
+    """
+
+    step: float
+    tried: list[tuple[float, float]]
+    result: TransientResult
+    tolerance: float
+
+    @property
+    def converged(self) -> bool:
+        """Whether two successive steps agreed within the tolerance."""
+        (_, a), (_, b) = self.tried[-2], self.tried[-1]
+        return abs(a - b) <= self.tolerance * abs(b)
+
+
+def converged_transient(
+    net: PdnNetlist,
+    stop: float,
+    step: float,
+    *,
+    tolerance: float = 0.005,
+    max_halvings: int = 4,
+    method: str = "trap",
+    check: bool = True,
+) -> StepStudy:
+    """Integrate ``net`` to ``stop`` (s) at ``step``, ``step/2``, ... until two successive steps give worst
+    drops within ``tolerance`` (relative) of each other; at most ``max_halvings`` halvings.
+
+    A PWL load whose edges are one step long rings under the trapezoidal rule (a 128x128 macro's worst drop
+    was 6.8 % high at its netlist's ``.tran`` step, 0.03 % at half of it), so a single run at the netlist's
+    step is no golden. Check :attr:`StepStudy.converged` when ``max_halvings`` may run out.
+    """
+    if not 0 < tolerance < 1:
+        raise UserError(f"tolerance must be in (0, 1), got {tolerance}")
+    h = float(step)
+    res = solve_transient(net, stop, h, method=method, check=check)
+    tried = [(h, res.worst)]
+    for _ in range(max(1, max_halvings)):
+        finer = solve_transient(net, stop, h / 2, method=method, check=False)
+        tried.append((h / 2, finer.worst))
+        if abs(res.worst - finer.worst) <= tolerance * abs(finer.worst):
+            return StepStudy(step=h, tried=tried, result=finer, tolerance=tolerance)
+        h, res = h / 2, finer
+    return StepStudy(step=h, tried=tried, result=res, tolerance=tolerance)

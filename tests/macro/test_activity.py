@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eda.macro.activity import Segment, window_means, worst_segment
+from eda.acim.spec import ACIMSpec
+from eda.macro.activity import Segment, cycle_trace, interval_means, window_means, worst_segment
 
 
 def test_window_means_integrate_the_trapezoids_exactly():
@@ -35,3 +36,37 @@ def test_worst_segment_is_the_largest_data_load():
         Segment("c", 5.0, data_scale=0.2, column_fraction=1.0),
     ]
     assert worst_segment(segments).name == "b"
+
+
+def test_interval_means_match_a_fine_quadrature_on_uneven_edges():
+    rng = np.random.default_rng(3)
+    times = np.cumsum(rng.uniform(0.1, 1.0, 40))
+    times -= times[0]
+    currents = rng.uniform(0.0, 2.0, (5, len(times)))
+    edges = np.sort(rng.uniform(0.0, times[-1], 12))
+    fine = np.linspace(0.0, times[-1], 400_001)
+    dense = np.stack([np.interp(fine, times, row) for row in currents])
+    for k, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
+        inside = (fine >= a) & (fine <= b)
+        expect = np.trapezoid(dense[:, inside], fine[inside]) / (fine[inside][-1] - fine[inside][0])
+        # the fine grid cuts each interval within one fine step: error below slope x step
+        np.testing.assert_allclose(interval_means(times, currents, edges)[k], expect, rtol=2e-3, atol=1e-6)
+    with pytest.raises(ValueError, match="increase"):
+        interval_means(times, currents, np.array([1.0, 1.0, 2.0]))
+
+
+def test_cycle_trace_runs_the_layers_in_order_with_binomial_input_bits():
+    spec = ACIMSpec(rows=256, cols=64, local_array_size=8, adc_bits=5)
+    layers = [Segment("a", 1.0, data_scale=0.6, column_fraction=0.5), Segment("b", 1.0, data_scale=1.2)]
+    trace = cycle_trace(layers, spec, 1e-7, 400, seed=1, per_layer=4)
+    assert len(trace) == 400 and all(c.seconds == 1e-7 for c in trace)
+    assert [c.name.split("#")[0] for c in trace[:10]] == list("aaaabbbbaa")
+    assert {c.column_fraction for c in trace if c.name.startswith("a")} == {0.5}
+    for name, scale in (("a", 0.6), ("b", 1.2)):
+        scales = np.array([c.data_scale for c in trace if c.name.startswith(name)])
+        p = scale / 2  # a cycle's density of ones among 256 input bits ~ Binomial(256, p) / 256
+        sigma = np.sqrt(p * (1 - p) / 256) / 0.5
+        assert abs(scales.mean() - scale) < 4 * sigma / np.sqrt(len(scales))
+        assert 0.7 * sigma < scales.std() < 1.3 * sigma
+    with pytest.raises(ValueError):
+        cycle_trace([], spec, 1e-7, 4)

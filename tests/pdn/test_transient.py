@@ -9,7 +9,7 @@ from eda.errors import UserError
 from eda.pdn.generate import GridSpec, generate_pdn
 from eda.pdn.netlist import parse_netlist
 from eda.pdn.static import solve_static
-from eda.pdn.transient import solve_transient
+from eda.pdn.transient import converged_transient, solve_transient
 from eda.pdn.waveforms import SourceEvaluator, pulse_value
 
 R, C, I_A, VDD = 10.0, 1e-12, 1e-3, 1.0
@@ -94,3 +94,40 @@ def test_bad_time_arguments():
         solve_transient(net, 1e-12, 2e-12)
     with pytest.raises(UserError, match="unknown integration method"):
         solve_transient(net, 1e-12, 1e-13, method="gear")
+
+
+PULSE = [(0.0, 0.0), (2e-12, 0.0), (3e-12, I_A), (9e-12, I_A), (10e-12, 0.0), (1.0, 0.0)]  # (s, A)
+
+
+def pulse_worst_drop(stop: float) -> float:
+    """Exact largest drop of the RC node under the PWL pulse: tau d' + d = R i(t), solved per linear piece."""
+    d, best = 0.0, 0.0
+    for (t0, i0), (t1, i1) in zip(PULSE[:-1], PULSE[1:], strict=True):
+        if t0 >= stop:
+            break
+        b = (i1 - i0) / (t1 - t0)
+        s = np.linspace(0.0, min(t1, stop) - t0, 4001)
+        piece = R * (i0 + b * s) - R * b * TAU + (d - R * i0 + R * b * TAU) * np.exp(-s / TAU)
+        best, d = max(best, float(piece.max())), float(piece[-1])
+    return best
+
+
+def test_converged_transient_halves_the_step_until_the_worst_drop_settles():
+    # a 1 ps edge under a 4 ps step: the first runs miss the pulse's peak by 6-16 %
+    net = parse_netlist(
+        f"V1 pad 0 {VDD}\nR1 pad n 10\nC1 n 0 1p\n"
+        f"I1 n 0 PWL({' '.join(f'{t} {v}' for t, v in PULSE)})\n.tran 4p 40p\n"
+    )
+    exact = pulse_worst_drop(40e-12)
+    study = converged_transient(net, 40e-12, 4e-12, tolerance=0.005, max_halvings=6)
+    assert study.converged
+    steps = [h for h, _ in study.tried]
+    assert steps == sorted(steps, reverse=True) and len(steps) >= 3  # it had to refine
+    assert steps[-1] == pytest.approx(study.step / 2)
+    assert study.result.worst == pytest.approx(exact, rel=0.005)
+    # the accepted step itself is within the tolerance of the exact answer
+    assert solve_transient(net, 40e-12, study.step).worst == pytest.approx(exact, rel=0.005)
+    short = converged_transient(net, 40e-12, 4e-12, tolerance=0.005, max_halvings=1)
+    assert not short.converged and len(short.tried) == 2
+    with pytest.raises(UserError, match="tolerance"):
+        converged_transient(net, 40e-12, 4e-12, tolerance=0.0)
