@@ -100,8 +100,17 @@ def predict_command(
         str | None,
         typer.Option(
             "--model",
-            help="Checkpoint file, or a shipped one by name: default (standard-cell designs) or macro "
-            "(the toolkit's ACIM macros). Default: default.",
+            help="Checkpoint file, or a shipped one by name: default (standard-cell designs), macro "
+            "(the toolkit's ACIM macros) or macro-dynamic (their worst dynamic drop; needs --time-slices). "
+            "Default: default.",
+        ),
+    ] = None,
+    time_slices: Annotated[
+        Path | None,
+        typer.Option(
+            "--time-slices",
+            help="Dynamic checkpoints: .npz with `slices` [8, X, Y], the window's time-slice current maps "
+            "(macro.pdn's time_slices.npz); --current is then the window's peak current map.",
         ),
     ] = None,
     threads: Annotated[
@@ -126,7 +135,7 @@ def predict_command(
     no_plot: Annotated[bool, typer.Option("--no-plot", help="Skip the heat-map PNG.")] = False,
 ) -> None:
     """Predict the static IR-drop map of a design (no PDN solve) in the contest CSV format, with a heat-map PNG
-    beside it (same name, .png)."""
+    beside it (same name, .png); with a dynamic checkpoint and --time-slices, the worst dynamic drop."""
     from eda.irdrop.predict import geometry_maps, predict_files
     from eda.paths import output_file
     from eda.pdn.defunits import resolve_dbu
@@ -139,7 +148,9 @@ def predict_command(
         if eff_dist is None or pdn_density is None:  # as the irdrop.predict step does
             shape = read_map(current, nonnegative=True).shape
             eff_dist, pdn_density = geometry_maps(net, shape, scratch, eff_dist, pdn_density)
-        path, timing = predict_files(net, current, eff_dist, pdn_density, out, model, threads, ood.value)
+        path, timing = predict_files(
+            net, current, eff_dist, pdn_density, out, model, threads, ood.value, time_slices=time_slices
+        )
     for warning in timing.warnings:
         typer.echo(f"warning: {warning}", err=True)
     pred = read_map(path)

@@ -10,14 +10,14 @@ envelope cycle, which bounds every cycle's load node by node); the current chann
 current over the trace. One network evaluation then predicts the worst drop over the whole trace.
 
 The design's maps (:class:`MacroDesign`: PDN structure, effective distance, PDN density) are built once
-per design and reused for every trace; the trace's maps (:func:`trace_maps`) are exact integrals of the
-piecewise-linear currents (:func:`eda.macro.activity.interval_means`).
+per design and reused for every trace; the trace's maps (:func:`trace_maps`,
+:func:`eda.macro.activity.cycle_slice_maps`) are exact integrals of the piecewise-linear currents.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,6 @@ class TraceMaps:
     peak: np.ndarray
     cycles: int
     seconds: float = 0.0
-    timing: dict[str, float] = field(default_factory=dict)
 
 
 def macro_design(grid: Any, tile_um: int = 4) -> MacroDesign:
@@ -103,31 +102,12 @@ def trace_maps(
         currents: their piecewise-linear currents ``[len(drawing), len(times)]`` (A), as
         :func:`eda.macro.activity.drawn_waveforms` returns them; cycle_s: compute cycle (s); slices: per cycle.
     """
-    from eda.macro.activity import interval_means
+    from eda.macro.activity import cycle_slice_maps
 
     t0 = time.perf_counter()
+    slice_maps, peak = cycle_slice_maps(grid, times, drawing, currents, cycle_s, slices)
     cycles = int(np.floor(float(times[-1]) / cycle_s * (1 + 1e-9)))
-    if cycles < 1:
-        raise ValueError(f"the trace ({times[-1]:g} s) is shorter than one compute cycle ({cycle_s:g} s)")
-    edges = np.linspace(0.0, cycles * cycle_s, cycles * slices + 1)
-    means = interval_means(times, currents, edges)  # [cycles * slices, drawing]
-    envelope = means.reshape(cycles, slices, -1).max(axis=0)
-    peak = np.asarray(currents).max(axis=1)
-    t1 = time.perf_counter()
-    node = np.zeros(grid.n_nodes)
-
-    def tile_map(values: np.ndarray) -> np.ndarray:
-        node[drawing] = values
-        return grid.tile_current_map(node)
-
-    maps = TraceMaps(
-        slices=np.stack([tile_map(m) for m in envelope]),
-        peak=tile_map(peak),
-        cycles=cycles,
-    )
-    maps.seconds = time.perf_counter() - t0
-    maps.timing = {"fold_s": t1 - t0, "tile_maps_s": maps.seconds - (t1 - t0)}
-    return maps
+    return TraceMaps(slices=slice_maps, peak=peak, cycles=cycles, seconds=time.perf_counter() - t0)
 
 
 def predict_trace(

@@ -191,6 +191,44 @@ class Predictor:
         """Model family name (``pdnnet``, ``iredge``)."""
         return str(self.model_config.get("model", "pdnnet"))
 
+    @property
+    def time_slices(self) -> int:
+        """Time-slice channels the model reads (0: a static checkpoint)."""
+        from eda.irdrop.features import STATIC_CHANNELS
+
+        return max(0, int(self.model_config.get("in_channels", len(STATIC_CHANNELS))) - len(STATIC_CHANNELS))
+
+    def _time_slices(self, path: str | Path | None, shape: tuple[int, int]) -> np.ndarray | None:
+        """The ``slices`` of ``path`` checked against the model and the current map's ``shape``."""
+        want = self.time_slices
+        if path is None:
+            if want:
+                raise DataError(
+                    f"checkpoint {self.path.name} predicts dynamic drop from {want} time-slice current maps",
+                    hint="give the window's time slices (macro.pdn's time_slices.npz) or use a static checkpoint",
+                )
+            return None
+        if not want:
+            raise DataError(
+                f"checkpoint {self.path.name} is static: it takes no time-slice maps",
+                where=str(path),
+                hint="use a dynamic checkpoint (macro-dynamic) or leave the time slices out",
+            )
+        try:
+            with np.load(path) as z:
+                slices = np.asarray(z["slices"], dtype=np.float64)
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(
+                f"cannot read time slices: {exc}", where=str(path), hint="an .npz with `slices` [S, X, Y] (A)"
+            ) from exc
+        if slices.shape != (want, *shape) or not np.all(np.isfinite(slices)) or np.any(slices < 0):
+            raise DataError(
+                f"time slices are {slices.shape}, need {(want, *shape)} finite currents >= 0 (A per tile)",
+                where=str(path),
+                hint="the slices of the same window and tile grid as the current map",
+            )
+        return slices
+
     def predict_sample(self, sample) -> np.ndarray:  # noqa: ANN001 - eda.irdrop.dataset.Sample
         """IR drop in V ``[X, Y]`` for an assembled sample (an ensemble's mean map)."""
         from eda.irdrop.train import predict_sample
@@ -205,9 +243,15 @@ class Predictor:
         eff_dist: str | Path,
         pdn_density: str | Path,
         out_of_distribution: str = "rail",
+        time_slices: str | Path | None = None,
     ) -> tuple[np.ndarray, PredictionTiming]:
         """Predict from files; returns the IR-drop map in V ``[X, Y]`` and the timing breakdown. ``netlist`` is a
         file (node names at 2000 DBU/µm) or a netlist already read (with the design's DBU).
+
+        ``time_slices``: for a dynamic checkpoint (one whose inputs add time-slice channels), an ``.npz``
+        whose ``slices`` ``[S, X, Y]`` are the window's time-slice current maps (A per tile, as ``macro.pdn``
+        writes them); ``current`` is then the window's peak current map, and the netlist's own DC loads are
+        ignored (the rail priors take ``current``).
 
         ``out_of_distribution``: what to return when :func:`distribution_warnings` fires — ``"rail"``
         (default) the layer-wise rail estimate (:mod:`eda.irdrop.rail`, which is physics and transfers:
@@ -232,6 +276,9 @@ class Predictor:
                     hint="the contest maps of one design share its grid: give that design's maps",
                 )
         pdn = _structure(netlist)
+        slices = self._time_slices(time_slices, cur.shape)
+        if slices is not None and pdn is not None:  # the window's peaks, not the netlist's average loads
+            pdn.sink_nodes, pdn.sink_amp = np.zeros(0, dtype=np.int64), np.zeros(0)
         timing.read_s = time.perf_counter() - t0
         timing.warnings = distribution_warnings(cur, trained=self.peak_to_mean_trained)
         t1 = time.perf_counter()
@@ -246,7 +293,9 @@ class Predictor:
             drop = rail_maps(pdn, cur.shape, cur)[0]
             timing.features_s = time.perf_counter() - t1
             return drop, timing
-        sample = sample_from_maps(Path(current).parent.name, cur, eff, den, pdn, tile_um=self.tile_um)
+        sample = sample_from_maps(
+            Path(current).parent.name, cur, eff, den, pdn, time_slices=slices, tile_um=self.tile_um
+        )
         sample.graph(0, False)
         timing.features_s = time.perf_counter() - t1
         t2 = time.perf_counter()
@@ -270,12 +319,13 @@ def predict_files(
     model: str | Path | None = None,
     threads: int | None = None,
     out_of_distribution: str = "rail",
+    time_slices: str | Path | None = None,
 ) -> tuple[Path, PredictionTiming]:
     """Predict and write the contest CSV ``out`` (V, rows index x; gzip when it ends with ``.gz``);
-    ``out_of_distribution`` as in :meth:`Predictor.predict`."""
+    ``out_of_distribution`` and ``time_slices`` as in :meth:`Predictor.predict`."""
     from eda.pdn.maps import write_map
 
     pred, timing = Predictor(model, threads=threads).predict(
-        netlist, current, eff_dist, pdn_density, out_of_distribution
+        netlist, current, eff_dist, pdn_density, out_of_distribution, time_slices=time_slices
     )
     return write_map(out, np.maximum(pred, 0.0)), timing

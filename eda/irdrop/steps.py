@@ -16,9 +16,9 @@ from eda.pdn.defunits import dbu_per_um_field
 __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
 
 
-#: shipped checkpoints irdrop.predict can select (its ``checkpoint`` parameter); the dynamic macro one
-#: needs time-slice maps the step does not take
-_PREDICT_CHECKPOINTS = ("default", "macro")
+#: shipped checkpoints irdrop.predict can select (its ``checkpoint`` parameter; macro-dynamic with the
+#: ``time_slices`` input)
+_PREDICT_CHECKPOINTS = ("default", "macro", "macro-dynamic")
 
 
 def _shipped_checkpoint_digest() -> str:
@@ -190,9 +190,11 @@ class IrdropPredict(Step):
         "pdn_density": "PDN density map",
         "model": "checkpoint file (default: the shipped one named by the checkpoint parameter)",
         "golden": "IR-drop label map to score against (optional)",
+        "time_slices": "time-slice current maps of a dynamic window (.npz `slices`, macro.pdn's time_slices; "
+        "with checkpoint macro-dynamic, and the window's peak current map as `current`)",
         "def": "the design's DEF (its UNITS give the node names' DBU)",
     }
-    optional_inputs = frozenset({"eff_dist", "pdn_density", "model", "golden", "def"})
+    optional_inputs = frozenset({"eff_dist", "pdn_density", "model", "golden", "def", "time_slices"})
     outputs = {
         "ir_drop_map": "ir_drop_map.csv",
         "metrics": "predict.json",
@@ -201,10 +203,11 @@ class IrdropPredict(Step):
     optional_outputs = frozenset({"heatmap"})
 
     class Params(StepParams):
-        checkpoint: Literal["default", "macro"] = Field(
+        checkpoint: Literal["default", "macro", "macro-dynamic"] = Field(
             default="default",
             description="shipped checkpoint when no model input is given: default (standard-cell "
-            "designs: ICCAD 2023 and generated grids) or macro (the toolkit's ACIM macros)",
+            "designs: ICCAD 2023 and generated grids), macro (the toolkit's ACIM macros, static drop) or "
+            "macro-dynamic (their worst dynamic drop, from the time_slices input)",
         )
         out_of_distribution: Literal["rail", "model"] = Field(
             default="rail",
@@ -236,6 +239,7 @@ class IrdropPredict(Step):
             ctx.path("ir_drop_map.csv"),
             ctx.optional_input("model") or ctx.params.checkpoint,
             out_of_distribution=ctx.params.out_of_distribution,
+            time_slices=ctx.optional_input("time_slices"),
         )
         pred = read_map(out)
         metrics: dict[str, Any] = {

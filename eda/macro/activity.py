@@ -45,6 +45,7 @@ __all__ = [
     "window_means",
     "interval_means",
     "cycle_trace",
+    "cycle_slice_maps",
     "drawn_waveforms",
     "static_currents",
     "dynamic_waveforms",
@@ -240,6 +241,37 @@ def cycle_trace(
             )
         )
     return trace
+
+
+def cycle_slice_maps(
+    grid: PowerGrid,
+    times: np.ndarray,
+    drawing: np.ndarray,
+    currents: np.ndarray,
+    cycle_s: float,
+    slices: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fold waveforms by the compute cycle into tile maps (A per 1 µm tile): ``(slices [S, X, Y], peak [X, Y])``.
+
+    Every whole cycle in ``times`` is cut into ``slices`` equal windows; each node keeps its largest window
+    mean over all cycles (the envelope cycle, which bounds every cycle's load node by node), summed per tile.
+    ``peak`` is each node's largest current over the waveforms, summed per tile. ``drawing``/``currents`` as
+    :func:`drawn_waveforms` returns them (``currents`` ``[len(drawing), len(times)]``, A).
+    """
+    cycles = int(np.floor(float(times[-1]) / cycle_s * (1 + 1e-9)))
+    if cycles < 1:
+        raise ValueError(
+            f"the waveforms ({times[-1]:g} s) are shorter than one compute cycle ({cycle_s:g} s)"
+        )
+    edges = np.linspace(0.0, cycles * cycle_s, cycles * slices + 1)
+    envelope = interval_means(times, currents, edges).reshape(cycles, slices, -1).max(axis=0)
+    node = np.zeros(grid.n_nodes)
+
+    def tile_map(values: np.ndarray) -> np.ndarray:
+        node[drawing] = values
+        return grid.tile_current_map(node)
+
+    return np.stack([tile_map(m) for m in envelope]), tile_map(np.asarray(currents).max(axis=1))
 
 
 def _active(grid: PowerGrid, kind: str, segment: Segment, data_dependent: bool) -> np.ndarray:

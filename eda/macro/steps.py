@@ -70,7 +70,7 @@ class MacroPdn(Step):
     """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
 
     name = "macro.pdn"
-    version = "5"
+    version = "6"
     inputs = {
         "area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
         "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",
@@ -81,6 +81,9 @@ class MacroPdn(Step):
         "static": "static.sp (DC cell currents)",
         "dynamic": "dynamic.sp (PWL currents, decaps, .tran)",
         "current_map": "current_map.csv (A per 1 µm tile, rows index x)",
+        "peak_current_map": "peak_current_map.csv (each cell's peak current in the dynamic window, A per tile)",
+        "time_slices": "time_slices.npz: `slices` [8, X, Y], the dynamic window folded by the compute cycle "
+        "(each node's largest mean over every eighth of a cycle, A per tile)",
         "eff_dist": "eff_dist_map.csv (effective distance to the pads, µm)",
         "pdn_density": "pdn_density.csv (met4 stripes per 100 µm)",
         "summary": "macro_pdn.json",
@@ -117,6 +120,7 @@ class MacroPdn(Step):
         from eda.macro.activity import (
             Segment,
             activity_segments,
+            cycle_slice_maps,
             dynamic_waveforms,
             macro_power,
             node_decaps_f,
@@ -189,6 +193,10 @@ class MacroPdn(Step):
         density = strap_current_density(grid, vmap)
         nx, ny = grid.map_shape
         write_map(ctx.path("current_map.csv"), grid.tile_current_map(current))
+        # the dynamic checkpoint's inputs: the window folded by the cycle, and the cells' peaks
+        slice_maps, peak_map = cycle_slice_maps(grid, times, drawing, waves[drawing], power.cycle_s)
+        write_map(ctx.path("peak_current_map.csv"), peak_map)
+        np.savez_compressed(ctx.path("time_slices.npz"), slices=slice_maps)
         # the contest's other two input maps, so learned predictors apply to the macro too
         from eda.pdn.features import effective_distance_map, pdn_density_map
 
@@ -229,6 +237,8 @@ class MacroPdn(Step):
                 "static": "static.sp",
                 "dynamic": "dynamic.sp",
                 "current_map": "current_map.csv",
+                "peak_current_map": "peak_current_map.csv",
+                "time_slices": "time_slices.npz",
                 "eff_dist": "eff_dist_map.csv",
                 "pdn_density": "pdn_density.csv",
                 "summary": "macro_pdn.json",
@@ -242,14 +252,15 @@ class MacroIrDrop(Step):
     """Compare the golden static/dynamic IR drop of a macro with a prediction; heat maps over the floorplan."""
 
     name = "macro.irdrop"
-    version = "1"
+    version = "2"
     inputs = {
         "area": "acim.generate's area JSON (floorplan blocks)",
         "golden": "static ir_drop_map.csv (golden)",
         "dynamic": "dynamic_drop_map.csv (golden transient, worst over time)",
         "predicted": "ir_drop_map.csv predicted without solving (irdrop.predict)",
+        "predicted_dynamic": "worst dynamic drop predicted without a transient (irdrop.predict, macro-dynamic)",
     }
-    optional_inputs = frozenset({"dynamic", "predicted"})
+    optional_inputs = frozenset({"dynamic", "predicted", "predicted_dynamic"})
     outputs = {
         "static_png": "golden (and predicted) static maps over the floorplan",
         "dynamic_png": "dynamic map over the floorplan",
@@ -295,8 +306,29 @@ class MacroIrDrop(Step):
         dynamic_path = ctx.optional_input("dynamic")
         if dynamic_path is not None:
             dynamic = read_map(dynamic_path)
+            dynamic_maps = {"golden dynamic (worst over time)": dynamic}
+            predicted_dynamic = ctx.optional_input("predicted_dynamic")
+            if predicted_dynamic is not None:
+                guess = read_map(predicted_dynamic)
+                if guess.shape != dynamic.shape:
+                    raise SpecError(
+                        f"predicted dynamic map {guess.shape} and golden map {dynamic.shape} differ in shape",
+                        hint="predict on the peak current map of the same macro.pdn run",
+                    )
+                dynamic_maps["predicted (PDNNet, dynamic)"] = guess
+                scores = map_metrics(guess, dynamic)
+                report["dynamic_prediction_vs_golden"] = scores
+                metrics.update(
+                    {
+                        "macro__predict_dynamic__mae_mv": scores["mae"] * 1e3,
+                        "macro__predict_dynamic__max_error_mv": scores["max_error"] * 1e3,
+                        "macro__predict_dynamic__nmae": scores["nmae"],
+                        "macro__predict_dynamic__f1": scores["f1"],
+                        "macro__predict_dynamic__correlation": scores["correlation"],
+                    }
+                )
             plot_overlay(
-                {"golden dynamic (worst over time)": dynamic},
+                dynamic_maps,
                 blocks,
                 ctx.path("dynamic_overlay.png"),
                 title="Dynamic IR drop of the macro",

@@ -263,3 +263,27 @@ def test_checkpoints_resolve_by_file_or_shipped_name(tmp_path):
     with pytest.raises(DataError, match="neither a file nor a shipped checkpoint") as err:
         resolve_checkpoint("macros")
     assert "macro" in (err.value.hint or "")
+
+
+def test_time_slices_must_match_the_checkpoint_and_the_map(tmp_path):
+    """Static checkpoints take no time slices, dynamic ones need them, of the current map's grid: exit 2."""
+    import numpy as np
+
+    netlist, current = _generated(tmp_path)
+    shape = read_map(current).shape
+    good, bad = tmp_path / "slices.npz", tmp_path / "bad.npz"
+    np.savez(good, slices=np.full((8, *shape), 1e-6))
+    np.savez(bad, slices=np.full((8, shape[0] + 1, shape[1]), 1e-6))
+    code, out = _predict_cli(netlist, current, tmp_path / "a.csv", "--time-slices", good, "--no-plot")
+    assert code == 2 and "takes no time-slice maps" in out
+    code, out = _predict_cli(netlist, current, tmp_path / "b.csv", "--model", "macro-dynamic", "--no-plot")
+    assert code == 2 and "time-slice current maps" in out
+    code, out = _predict_cli(
+        netlist, current, tmp_path / "c.csv", "--model", "macro-dynamic", "--time-slices", bad, "--no-plot"
+    )
+    assert code == 2 and "need (8," in out
+    code, out = _predict_cli(
+        netlist, current, tmp_path / "d.csv", "--model", "macro-dynamic", "--time-slices", good, "--no-plot"
+    )
+    assert code == 0, out
+    assert read_map(tmp_path / "d.csv").shape == shape

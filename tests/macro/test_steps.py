@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from eda.flow.runner import run_flow
 from eda.flow.schema import load_flow
 from eda.macro.grid import extract_power_grid
@@ -26,6 +28,11 @@ steps:
     use: macro.pdn
     inputs: {{area: gen.area, gds: gen.gds}}
     with: {{library: "{lib}", net: {net}, cycles: 2}}
+  - id: predict_dynamic
+    use: irdrop.predict
+    inputs: {{netlist: pdn.static, current: pdn.peak_current_map, time_slices: pdn.time_slices,
+              eff_dist: pdn.eff_dist, pdn_density: pdn.pdn_density}}
+    with: {{checkpoint: macro-dynamic, plots: false}}
 """)
     result = run_flow(load_flow(flow), runs_dir=tmp_path / "runs", progress=False)
     assert result.exit_code == 0
@@ -41,3 +48,21 @@ steps:
     summary = json.loads((record.directory / "macro_pdn.json").read_text())
     assert set(summary["current_density_ma_per_um"]) == {"rail", "line", "stripe", "ring"}
     assert summary["decap_total_f"] > 0
+
+    # the dynamic window folded by the cycle: 8 slices on the current map's grid, each below the peaks, and
+    # the window's charge: the slices' mean is the window's mean current (one activity level here; the CSV
+    # map is written with a few significant digits per tile)
+    import numpy as np
+
+    from eda.pdn.maps import read_map
+
+    average = read_map(record.directory / "current_map.csv")
+    peak = read_map(record.directory / "peak_current_map.csv")
+    with np.load(record.directory / "time_slices.npz") as z:
+        slices = z["slices"]
+    assert slices.shape == (8, *average.shape) and peak.shape == average.shape
+    assert np.all(slices <= peak * (1 + 1e-9) + 1e-18)
+    assert slices.sum(axis=(1, 2)).mean() == pytest.approx(average.sum(), rel=1e-3)
+    predicted = result.record("predict_dynamic")
+    assert predicted.metrics["irdrop__predict__from_model"] is True
+    assert read_map(predicted.directory / "ir_drop_map.csv").shape == average.shape
