@@ -274,7 +274,6 @@ class MacroIrDrop(Step):
     def run(self, ctx: StepContext) -> StepResult:
         from eda.macro.compare import plot_overlay
         from eda.pdn.maps import read_map
-        from eda.pdn.metrics import map_metrics
 
         blocks = json.loads(ctx.input("area").read_text()).get("blocks", {})
         golden = read_map(ctx.input("golden"))
@@ -283,24 +282,8 @@ class MacroIrDrop(Step):
         predicted_path = ctx.optional_input("predicted")
         report: dict[str, object] = {"golden_worst_mv": metrics["macro__irdrop__golden_worst_mv"]}
         if predicted_path is not None:
-            predicted = read_map(predicted_path)
-            if predicted.shape != golden.shape:
-                raise SpecError(
-                    f"predicted map {predicted.shape} and golden map {golden.shape} differ in shape",
-                    hint="predict on the current map the golden solve used as `like`",
-                )
-            maps["predicted (PDNNet)"] = predicted
-            scores = map_metrics(predicted, golden)
-            report["prediction_vs_golden"] = scores
-            metrics.update(
-                {
-                    "macro__predict__mae_mv": scores["mae"] * 1e3,
-                    "macro__predict__max_error_mv": scores["max_error"] * 1e3,
-                    "macro__predict__nmae": scores["nmae"],
-                    "macro__predict__f1": scores["f1"],
-                    "macro__predict__correlation": scores["correlation"],
-                }
-            )
+            maps["predicted (PDNNet)"] = predicted = read_map(predicted_path)
+            report["prediction_vs_golden"] = _score(predicted, golden, "predict", metrics)
         plot_overlay(maps, blocks, ctx.path("static_overlay.png"), title="Static IR drop of the macro")
         outputs = {"static_png": "static_overlay.png", "report": "irdrop_compare.json"}
         dynamic_path = ctx.optional_input("dynamic")
@@ -309,24 +292,8 @@ class MacroIrDrop(Step):
             dynamic_maps = {"golden dynamic (worst over time)": dynamic}
             predicted_dynamic = ctx.optional_input("predicted_dynamic")
             if predicted_dynamic is not None:
-                guess = read_map(predicted_dynamic)
-                if guess.shape != dynamic.shape:
-                    raise SpecError(
-                        f"predicted dynamic map {guess.shape} and golden map {dynamic.shape} differ in shape",
-                        hint="predict on the peak current map of the same macro.pdn run",
-                    )
-                dynamic_maps["predicted (PDNNet, dynamic)"] = guess
-                scores = map_metrics(guess, dynamic)
-                report["dynamic_prediction_vs_golden"] = scores
-                metrics.update(
-                    {
-                        "macro__predict_dynamic__mae_mv": scores["mae"] * 1e3,
-                        "macro__predict_dynamic__max_error_mv": scores["max_error"] * 1e3,
-                        "macro__predict_dynamic__nmae": scores["nmae"],
-                        "macro__predict_dynamic__f1": scores["f1"],
-                        "macro__predict_dynamic__correlation": scores["correlation"],
-                    }
-                )
+                dynamic_maps["predicted (PDNNet, dynamic)"] = guess = read_map(predicted_dynamic)
+                report["dynamic_prediction_vs_golden"] = _score(guess, dynamic, "predict_dynamic", metrics)
             plot_overlay(
                 dynamic_maps,
                 blocks,
@@ -338,3 +305,22 @@ class MacroIrDrop(Step):
             report["dynamic_worst_mv"] = metrics["macro__irdrop__dynamic_worst_mv"]
         ctx.path("irdrop_compare.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
         return StepResult(outputs=outputs, metrics=metrics)
+
+
+def _score(
+    predicted: np.ndarray, golden: np.ndarray, kind: str, metrics: dict[str, float]
+) -> dict[str, float]:
+    """Score a predicted map (V) against its golden one into ``metrics`` (``macro__<kind>__*``, mV); the scores."""
+    from eda.pdn.metrics import map_metrics
+
+    if predicted.shape != golden.shape:
+        raise SpecError(
+            f"{kind} map {predicted.shape} and golden map {golden.shape} differ in shape",
+            hint="predict on the maps of the same macro.pdn run the golden solve used",
+        )
+    scores = map_metrics(predicted, golden)
+    for name in ("mae", "max_error"):
+        metrics[f"macro__{kind}__{name}_mv"] = scores[name] * 1e3
+    for name in ("nmae", "f1", "correlation"):
+        metrics[f"macro__{kind}__{name}"] = scores[name]
+    return scores
