@@ -100,10 +100,12 @@ def analyze(
     backend: str = "auto",
     plots: bool = True,
     dbu_per_um: float = 2000.0,
+    step_tolerance: float | None = None,
 ) -> SolveOutputs:
     """Solve ``netlist`` (static, plus transient when ``(stop, step)`` is given, or ``"netlist"`` to take them
     from its ``.tran`` line) and write all outputs. Node-name coordinates are in ``dbu_per_um`` DBU per µm
-    (:func:`eda.pdn.defunits.resolve_dbu`)."""
+    (:func:`eda.pdn.defunits.resolve_dbu`). ``step_tolerance``: halve the transient's step until two
+    successive steps agree on the worst drop within it (relative; :func:`eda.pdn.transient.converged_transient`)."""
     from eda.pdn.heatmap import plot_layers, plot_map
     from eda.pdn.metrics import map_metrics
     from eda.pdn.raster import rasterize
@@ -172,11 +174,26 @@ def analyze(
             files["heatmap"] = "heatmap.png"
             files["layers"] = "layers.png"
     if transient is not None:
-        from eda.pdn.transient import solve_transient
+        from eda.pdn.transient import converged_transient, solve_transient
 
         stop, step = transient
         probes = np.unique(np.concatenate([[res.worst_node], net.v_pos]))[:16]
-        tr = solve_transient(net, stop, step, method=method, backend=backend, probes=probes, check=False)
+        if step_tolerance:
+            study = converged_transient(
+                net,
+                stop,
+                step,
+                tolerance=step_tolerance,
+                method=method,
+                check=False,
+                backend=backend,
+                probes=probes,
+            )
+            tr = study.result
+            metrics["pdn__dynamic__time_step_s"] = study.step
+            metrics["pdn__dynamic__step_converged"] = study.converged
+        else:
+            tr = solve_transient(net, stop, step, method=method, backend=backend, probes=probes, check=False)
         metrics.update(
             {
                 "pdn__dynamic__worst_drop_mv": tr.worst * 1e3,

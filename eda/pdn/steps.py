@@ -131,6 +131,13 @@ class PdnSolve(Step):
             default=False,
             description="take STOP and STEP from the netlist's .tran line (e.g. macro.pdn's dynamic.sp)",
         )
+        step_tolerance: float | None = Field(
+            default=None,
+            gt=0,
+            lt=1,
+            description="halve the transient step until two successive steps agree on the worst drop "
+            "within this fraction (e.g. 0.005; the trapezoidal rule rings on one-step pulse edges)",
+        )
         plots: bool = Field(default=True, description="write heat maps (PNG)")
         dbu_per_um: float | None = dbu_per_um_field()
 
@@ -157,6 +164,7 @@ class PdnSolve(Step):
             backend=p.backend,
             plots=p.plots,
             dbu_per_um=resolve_dbu(p.dbu_per_um, ctx.optional_input("def")),
+            step_tolerance=p.step_tolerance,
         )
         m = res.metrics
         ctx.log.info(

@@ -280,21 +280,23 @@ def converged_transient(
     max_halvings: int = 4,
     method: str = "trap",
     check: bool = True,
+    **options: object,
 ) -> StepStudy:
     """Integrate ``net`` to ``stop`` (s) at ``step``, ``step/2``, ... until two successive steps give worst
     drops within ``tolerance`` (relative) of each other; at most ``max_halvings`` halvings.
 
     A PWL load whose edges are one step long rings under the trapezoidal rule (a 128x128 macro's worst drop
     was 6.8 % high at its netlist's ``.tran`` step, 0.03 % at half of it), so a single run at the netlist's
-    step is no golden. Check :attr:`StepStudy.converged` when ``max_halvings`` may run out.
+    step is no golden. Check :attr:`StepStudy.converged` when ``max_halvings`` may run out. ``options`` go to
+    :func:`solve_transient` (``backend``, ``probes``).
     """
     if not 0 < tolerance < 1:
         raise UserError(f"tolerance must be in (0, 1), got {tolerance}")
     h = float(step)
-    res = solve_transient(net, stop, h, method=method, check=check)
+    res = solve_transient(net, stop, h, method=method, check=check, **options)  # type: ignore[arg-type]
     tried = [(h, res.worst)]
     for _ in range(max(1, max_halvings)):
-        finer = solve_transient(net, stop, h / 2, method=method, check=False)
+        finer = solve_transient(net, stop, h / 2, method=method, check=False, **options)  # type: ignore[arg-type]
         tried.append((h / 2, finer.worst))
         if abs(res.worst - finer.worst) <= tolerance * abs(finer.worst):
             return StepStudy(step=h, tried=tried, result=finer, tolerance=tolerance)

@@ -131,3 +131,21 @@ def test_converged_transient_halves_the_step_until_the_worst_drop_settles():
     assert not short.converged and len(short.tried) == 2
     with pytest.raises(UserError, match="tolerance"):
         converged_transient(net, 40e-12, 4e-12, tolerance=0.0)
+
+
+def test_pdn_solve_refines_the_transient_step_on_request(tmp_path):
+    from eda.pdn.analysis import analyze
+
+    text = (
+        f"V1 pad 0 {VDD}\nR1 pad n 10\nC1 n 0 1p\n"
+        f"I1 n 0 PWL({' '.join(f'{t} {v}' for t, v in PULSE)})\n.tran 4p 40p\n"
+    )
+    (tmp_path / "rc.sp").write_text(text)
+    exact = pulse_worst_drop(40e-12)
+    plain = analyze(tmp_path / "rc.sp", tmp_path / "plain", transient="netlist", plots=False).metrics
+    refined = analyze(
+        tmp_path / "rc.sp", tmp_path / "refined", transient="netlist", plots=False, step_tolerance=0.005
+    ).metrics
+    assert abs(plain["pdn__dynamic__worst_drop_mv"] / 1e3 - exact) > 0.05 * exact  # the netlist's step misses
+    assert refined["pdn__dynamic__worst_drop_mv"] / 1e3 == pytest.approx(exact, rel=0.005)
+    assert refined["pdn__dynamic__step_converged"] and refined["pdn__dynamic__time_step_s"] < 4e-12
