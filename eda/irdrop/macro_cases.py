@@ -57,8 +57,9 @@ __all__ = [
 
 #: cache version of a macro case per kind (bump when the extraction, activity, inputs or label change;
 #: dynamic 2: the current channel is the cells' peak current; 3: the label's time step is refined until the
-#: worst drop agrees within 0.5 % with half the step)
-_VERSION = {"static": "1", "dynamic": "3"}
+#: worst drop agrees within 0.5 % with half the step; static 2, dynamic 4: a layer on a fraction of the
+#: columns draws that fraction of the capacitor power instead of all of it on fewer columns)
+_VERSION = {"static": "2", "dynamic": "4"}
 #: relative agreement of the worst drop at two successive time steps that a dynamic label needs
 LABEL_STEP_TOLERANCE = 0.005
 #: compute cycles of the most demanding layer in a dynamic case's window (the cells' pulses repeat every

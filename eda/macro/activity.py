@@ -17,7 +17,8 @@ digital            sar            after the conversion (shift-add)
 A workload changes the picture through its mapping (:func:`eda.workloads.mapping.map_workload`) onto
 this macro: while a layer runs, the data-dependent components (caps, word lines) scale with the layer's
 input bit density (the models assume ½) and only the columns holding its weights (cell utilisation)
-draw them; the converter and digital parts run every operation. Static analysis uses the time-weighted
+draw them, each its full-activity share, so a layer on a fraction u of the columns draws u of the array's
+capacitor power (the word lines span every column); the converter and digital parts run every operation. Static analysis uses the time-weighted
 average; dynamic analysis uses the most demanding layer, cycle by cycle, as trapezoidal current pulses
 whose charge per cycle equals the average current times the cycle time (charge is conserved).
 """
@@ -296,7 +297,9 @@ def static_currents(grid: PowerGrid, power: MacroPower, segments: list[Segment] 
             data = name in DATA_DEPENDENT
             amps = power.component_w[name] / power.vdd * weight * (segment.data_scale if data else 1.0)
             mask = _active(grid, kind, segment, data)
-            np.add.at(current, grid.sinks[kind][mask], amps / mask.sum())
+            # each cell in use draws its full-activity share: a layer on a fraction of the columns draws
+            # that fraction of the array's data-dependent power (columns without its weights switch nothing)
+            np.add.at(current, grid.sinks[kind][mask], amps / len(mask))
     return current
 
 
@@ -350,7 +353,7 @@ def drawn_waveforms(
         nodes = grid.sinks[kind][mask]
         rows.append(nodes)
         cols.append(np.full(len(nodes), j))
-        vals.append(np.full(len(nodes), 1.0 / mask.sum()))
+        vals.append(np.full(len(nodes), 1.0 / len(mask)))  # each cell its share (static_currents)
     share = sp.csr_matrix(
         (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(grid.n_nodes, len(keys))
     )  # duplicate (node, waveform) entries add up, as the cells on one node do

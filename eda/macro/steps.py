@@ -70,7 +70,7 @@ class MacroPdn(Step):
     """Extract a generated macro's power grid with workload-driven cell currents (static + dynamic netlists)."""
 
     name = "macro.pdn"
-    version = "6"
+    version = "7"
     inputs = {
         "area": "acim.generate's area JSON (spec + floorplan of the generated macro)",
         "workload": "optional Workload (YAML/JSON) whose activity drives the cell currents",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import gdstk
 import numpy as np
 import pytest
@@ -267,6 +269,22 @@ def test_partial_column_use_moves_the_current(vdd, acim_library):
         power.component_w["switch"] / power.vdd * 0.5, rel=1e-9
     )  # only the switches, split over all columns
     assert half[compute[cols < 8]].sum() > half[compute[cols >= 8]].sum()
+
+
+def test_a_layer_on_half_the_columns_draws_half_the_capacitor_power(vdd, acim_library):
+    """Columns without the layer's weights switch no capacitor: the used ones draw what they draw at full use."""
+    power = macro_power(SPEC, library=acim_library)
+    no_data = dict(power.component_w, caps=0.0)
+    base = static_currents(vdd, replace(power, component_w=no_data), [Segment("x", 1.0, data_scale=1.0)])
+    full = static_currents(vdd, power, [Segment("full", 1.0, data_scale=1.0)]) - base
+    half = static_currents(vdd, power, [Segment("half", 1.0, data_scale=1.0, column_fraction=0.5)]) - base
+    compute, cols = vdd.sinks["compute"], vdd.sink_columns["compute"]
+    caps_amps = power.component_w["caps"] / power.vdd
+    assert full[compute].sum() == pytest.approx(caps_amps, rel=1e-9)
+    assert half[compute].sum() == pytest.approx(0.5 * caps_amps, rel=1e-9)
+    used = compute[cols < 8]
+    np.testing.assert_allclose(half[used], full[used], rtol=1e-9)  # a used cell draws its full-use share
+    assert not half[compute[cols >= 8]].any()
 
 
 def test_denser_stripes_lower_the_drop(acim_library, tmp_path):
