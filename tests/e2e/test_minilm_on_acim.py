@@ -92,6 +92,20 @@ def test_macro_prediction_is_the_networks_and_close_to_the_golden_map(local_run)
     assert scores["macro__predict__f1"] > 0  # the predicted hot spot overlaps the golden one
 
 
+def test_dynamic_prediction_is_the_networks_and_close_to_the_golden_transient(local_run):
+    """`irdrop.predict` with the dynamic macro checkpoint on the window's peak and time-slice maps: the
+    network's own map of the worst drop over time, within 10 % of the golden transient's worst drop on
+    average (twice the held-out designs' mean target, for one design) and shaped like it."""
+    _, _, result = local_run
+    predict = result.record("predict_dynamic").metrics
+    assert predict["irdrop__predict__from_model"] is True
+    scores = result.record("irdrop").metrics
+    assert scores["macro__predict_dynamic__nmae"] <= 0.10
+    assert scores["macro__predict_dynamic__correlation"] >= 0.8
+    golden = result.record("dynamic").metrics
+    assert golden["pdn__dynamic__step_converged"]  # the golden's step agrees within 0.5 % with half of it
+
+
 def test_signoff_violation_exits_1_and_malformed_limits_exit_2(local_run):
     tmp, flow, _ = local_run
     limits = tmp / "designs" / "signoff-acim.yaml"
