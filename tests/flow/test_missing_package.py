@@ -38,7 +38,10 @@ def requires(monkeypatch):
 
 
 def test_a_base_dependency_hints_its_declared_requirement(monkeypatch, requires):
-    monkeypatch.setitem(sys.modules, "klayout", None)  # as if klayout were not installed
+    # as if klayout were not installed (its submodule too: another test may have imported klayout.db, and the
+    # import machinery then names whichever of the two it meets first)
+    monkeypatch.setitem(sys.modules, "klayout", None)
+    monkeypatch.setitem(sys.modules, "klayout.db", None)
     error = missing_module_error(_import_error("klayout.db"))
     assert isinstance(error, UserError) and error.exit_code == EXIT_USAGE
     assert "'klayout' is not installed" in error.message and "klayout.db" in error.message
