@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from eda.irdrop.dataset import sample_from_maps
 from eda.irdrop.features import prior_maps
 from eda.irdrop.macro_cases import MacroCase, macro_setup
 from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps
@@ -129,8 +130,6 @@ def main() -> None:
         per_trace_s = predict_s - design.seconds
 
         estimates = {"PDNNet": drop * 1e3}
-        from eda.irdrop.dataset import sample_from_maps
-
         sample = sample_from_maps("trace", maps.peak, design.eff_dist, design.pdn_density, design.pdn)
         for name, prior in prior_maps(sample.inputs).items():  # on macros the priors coincide: list each once
             if not any(np.array_equal(prior, seen) for seen in estimates.values()):

@@ -165,9 +165,9 @@ def structural_maps(
 def design_maps(pdn: PdnStructure, shape: tuple[int, int]) -> dict[str, np.ndarray]:
     """The maps of :class:`StructuralMaps` that depend on the PDN only (pad resistances, stripe distances,
     via counts, stripe positions), computed once per design and grid (cached on ``pdn``)."""
-    cache = pdn.__dict__.setdefault("_design_maps", {})
-    if tuple(shape) in cache:
-        return cache[tuple(shape)]
+    key = ("design_maps", *shape)
+    if key in pdn.cache:
+        return pdn.cache[key]
     nx, ny = shape
     gx, gy = np.meshgrid(np.arange(nx) + 0.5, np.arange(ny) + 0.5, indexing="ij")
     nearest, parallel = pdn.pad_resistance()
@@ -183,7 +183,7 @@ def design_maps(pdn: PdnStructure, shape: tuple[int, int]) -> dict[str, np.ndarr
     count = np.zeros(shape)
     if len(vias):
         np.add.at(count, tile_of(vias, shape), 1.0)
-    cache[tuple(shape)] = {
+    pdn.cache[key] = {
         "r_pad_min": nearest[ok][idx].reshape(shape),
         "r_pad_par": parallel[ok][idx].reshape(shape),
         "d_vstripe": nearest_distance(gx, vstripes),
@@ -192,7 +192,7 @@ def design_maps(pdn: PdnStructure, shape: tuple[int, int]) -> dict[str, np.ndarr
         "vstripes": vstripes,
         "hstripes": hstripes,
     }
-    return cache[tuple(shape)]
+    return pdn.cache[key]
 
 
 def rail_maps(
@@ -239,11 +239,11 @@ def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> n
     if len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size:
         return rasterize_points(xy[:, 0], xy[:, 1], values[low], shape)
     # the tiles' nearest nodes depend on the design only: one query per design and grid (cached on ``pdn``)
-    cache = pdn.__dict__.setdefault("_nearest_low_node", {})
-    if tuple(shape) not in cache:
+    key = ("nearest_low_node", *shape)
+    if key not in pdn.cache:
         gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
-        cache[tuple(shape)] = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
-    return values[low][cache[tuple(shape)]].reshape(shape)
+        pdn.cache[key] = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
+    return values[low][pdn.cache[key]].reshape(shape)
 
 
 def residual_pyramid(residual: np.ndarray, sigmas: tuple[int, ...] = RESIDUAL_SIGMAS) -> np.ndarray:

@@ -156,9 +156,8 @@ def build_pdn_graph(
     pooled = tile_pool(inputs, tile_um)
     gx_n, gy_n = pooled.shape[1:]
     # the graph's structure depends on the PDN only: built once per design and grid (cached on ``pdn``)
-    cacheable = pdn is not None and vstripes is None and hstripes is None
-    cache = pdn.__dict__.setdefault("_graph_structure", {}) if cacheable else {}
-    key = (int(gx_n), int(gy_n), int(tile_um))
+    cache = pdn.cache if pdn is not None and vstripes is None and hstripes is None else {}
+    key = ("graph_structure", int(gx_n), int(gy_n), int(tile_um))
     if key not in cache:
         cache[key] = _graph_structure(pdn, (gx_n, gy_n), tile_um, vstripes, hstripes)
     pad_flag, edge_index, edge_attr, pos = cache[key]

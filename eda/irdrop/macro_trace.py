@@ -102,11 +102,11 @@ def trace_maps(
         currents: their piecewise-linear currents ``[len(drawing), len(times)]`` (A), as
         :func:`eda.macro.activity.drawn_waveforms` returns them; cycle_s: compute cycle (s); slices: per cycle.
     """
-    from eda.macro.activity import cycle_slice_maps
+    from eda.macro.activity import cycle_slice_maps, whole_cycles
 
     t0 = time.perf_counter()
     slice_maps, peak = cycle_slice_maps(grid, times, drawing, currents, cycle_s, slices)
-    cycles = int(np.floor(float(times[-1]) / cycle_s * (1 + 1e-9)))
+    cycles = whole_cycles(float(times[-1]), cycle_s)
     return TraceMaps(slices=slice_maps, peak=peak, cycles=cycles, seconds=time.perf_counter() - t0)
 
 

@@ -36,6 +36,8 @@ class PdnStructure:
         pad_nodes: node indices held at a fixed voltage by a source.
         pad_volt: supply voltage per pad in V.
         sink_nodes, sink_amp: current sinks (cell currents) on nodes, in A.
+        cache: per-design work keyed by what it was computed for (feature maps, the tiles' nearest nodes,
+            the PDNGraph's edges): built once per design and grid, reused by every load on it.
     """
 
     xy: np.ndarray
@@ -47,6 +49,7 @@ class PdnStructure:
     pad_volt: np.ndarray
     sink_nodes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     sink_amp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cache: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.xy = np.asarray(self.xy, dtype=np.float64).reshape(-1, 2)

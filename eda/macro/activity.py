@@ -47,6 +47,7 @@ __all__ = [
     "interval_means",
     "cycle_trace",
     "cycle_slice_maps",
+    "whole_cycles",
     "drawn_waveforms",
     "static_currents",
     "dynamic_waveforms",
@@ -244,6 +245,11 @@ def cycle_trace(
     return trace
 
 
+def whole_cycles(stop_s: float, cycle_s: float) -> int:
+    """Whole compute cycles of ``cycle_s`` s in ``[0, stop_s]`` (a cycle ending at ``stop_s`` within 1 ppb counts)."""
+    return int(np.floor(stop_s / cycle_s * (1 + 1e-9)))
+
+
 def cycle_slice_maps(
     grid: PowerGrid,
     times: np.ndarray,
@@ -259,7 +265,7 @@ def cycle_slice_maps(
     ``peak`` is each node's largest current over the waveforms, summed per tile. ``drawing``/``currents`` as
     :func:`drawn_waveforms` returns them (``currents`` ``[len(drawing), len(times)]``, A).
     """
-    cycles = int(np.floor(float(times[-1]) / cycle_s * (1 + 1e-9)))
+    cycles = whole_cycles(float(times[-1]), cycle_s)
     if cycles < 1:
         raise ValueError(
             f"the waveforms ({times[-1]:g} s) are shorter than one compute cycle ({cycle_s:g} s)"

@@ -121,7 +121,7 @@ class MacroPdn(Step):
             Segment,
             activity_segments,
             cycle_slice_maps,
-            dynamic_waveforms,
+            drawn_waveforms,
             macro_power,
             node_decaps_f,
             static_currents,
@@ -164,7 +164,7 @@ class MacroPdn(Step):
         current = static_currents(grid, power, segments)
         worst = worst_segment(segments)
         window = [worst] if p.window == "worst" else segments[: p.trace_segments]
-        times, waves, drawing = dynamic_waveforms(grid, power, window, p.cycles)
+        times, drawing, waves = drawn_waveforms(grid, power, window, p.cycles)  # rows of the drawing nodes
         decap = node_decaps_f(grid, lib) if p.decaps else np.zeros(grid.n_nodes)
         write_grid_spice(grid, ctx.path("static.sp"), current=current, title=f"{spec.name} static")
         label = worst.name if p.window == "worst" else f"trace of {len(window)} segments"
@@ -194,7 +194,7 @@ class MacroPdn(Step):
         nx, ny = grid.map_shape
         write_map(ctx.path("current_map.csv"), grid.tile_current_map(current))
         # the dynamic checkpoint's inputs: the window folded by the cycle, and the cells' peaks
-        slice_maps, peak_map = cycle_slice_maps(grid, times, drawing, waves[drawing], power.cycle_s)
+        slice_maps, peak_map = cycle_slice_maps(grid, times, drawing, waves, power.cycle_s)
         write_map(ctx.path("peak_current_map.csv"), peak_map)
         np.savez_compressed(ctx.path("time_slices.npz"), slices=slice_maps)
         # the contest's other two input maps, so learned predictors apply to the macro too

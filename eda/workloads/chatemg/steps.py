@@ -27,7 +27,9 @@ class ChatEMGParams(StepParams):
         [1, 2, 4], min_length=1, max_length=10, description="real windows per intent from the new session"
     )
     draws: int = Field(3, ge=1, le=100, description="random choices of those windows per person")
-    train_sessions: int = Field(4, ge=1, le=50, description="previous sessions the EMG transformer trains on")
+    train_sessions: int = Field(
+        4, ge=1, le=50, description="earlier EMG recordings the transformer trains on"
+    )
     trials_per_intent: int = Field(12, ge=2, le=200, description="recorded trials per intent and session")
     gpt_steps: int = Field(300, ge=1, le=100_000, description="training steps of the EMG transformer")
     synthetic_per_prompt: int = Field(8, ge=1, le=100, description="windows generated from each real prompt")
