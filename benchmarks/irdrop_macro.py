@@ -8,10 +8,15 @@ maximum); beside the network stand its priors alone (uniform-sheet rail estimate
 their mean) and, with ``--with-default``, the standard-cell checkpoint. The last column says whether the
 predictor's out-of-distribution check accepts the design (the network's output is used, no fallback).
 ``--kind dynamic`` scores the dynamic checkpoint (``flows/irdrop-train-macro-dynamic.yaml``) on the
-held-out designs' worst drop over the golden transient of their most demanding layer. Run::
+held-out designs' worst drop over the golden transient of their most demanding layer.
 
-    python benchmarks/irdrop_macro.py [--kind static|dynamic] [--model NAME|CKPT] [--count 16] [--cache DIR]
-        [--with-default]
+``--pool validation`` scores the validation macros of the training flows instead (every 8th case their
+``data.val: unseen`` keeps out of training: train-pool seeds 0, 8, ..., 64, and for ``--kind dynamic`` also
+large-pool seeds 0, 8, 16): training recipes are compared there, never on the held-out pool. ``--model``
+takes several checkpoints, scored side by side. Run::
+
+    python benchmarks/irdrop_macro.py [--kind static|dynamic] [--pool test|validation] [--model NAME|CKPT ...]
+        [--count 16] [--cache DIR] [--with-default]
 """
 
 from __future__ import annotations
@@ -34,7 +39,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--kind", choices=("static", "dynamic"), default="static", help="label kind")
     ap.add_argument(
-        "--model", default=None, help="checkpoint file or shipped name (default: macro[-dynamic])"
+        "--model",
+        nargs="+",
+        default=None,
+        help="checkpoint files or shipped names (default: macro[-dynamic])",
+    )
+    ap.add_argument(
+        "--pool",
+        choices=("test", "validation"),
+        default="test",
+        help="held-out designs (test) or the training flows' validation macros",
     )
     ap.add_argument("--count", type=int, default=16, help="held-out macro designs (seeds 0..count-1)")
     ap.add_argument("--cache", type=Path, default=None, help="case cache directory (default: a temp dir)")
@@ -43,19 +57,25 @@ def main() -> None:
     scratch = tempfile.TemporaryDirectory(prefix="eda-macro-cases-")
     cache = args.cache or Path(scratch.name)
     t0 = time.perf_counter()
-    paths = generate_macro_cases("test", list(range(args.count)), cache, kind=args.kind)
-    print(f"{len(paths)} held-out {args.kind} macro cases in {time.perf_counter() - t0:.0f} s ({cache})\n")
-    model = args.model or ("macro" if args.kind == "static" else "macro-dynamic")
-    predictors = {f"PDNNet ({model})": Predictor(model)}
+    if args.pool == "test":
+        designs = [("test", seed) for seed in range(args.count)]
+    else:
+        designs = [("train", seed) for seed in range(0, 72, 8)]
+        if args.kind == "dynamic":
+            designs += [("large", seed) for seed in range(0, 24, 8)]
+    paths = [generate_macro_cases(pool, [seed], cache, kind=args.kind)[0] for pool, seed in designs]
+    print(f"{len(paths)} {args.pool} {args.kind} macro cases in {time.perf_counter() - t0:.0f} s ({cache})\n")
+    models = args.model or ["macro" if args.kind == "static" else "macro-dynamic"]
+    predictors = {f"PDNNet ({model})": Predictor(model) for model in models}
     if args.with_default:
         predictors["PDNNet (default, standard cells)"] = Predictor("default")
     print(
-        "| seed | array | L | B | stripes every | network | nodes | worst drop (mV) | method | NMAE | max error (mV) | F1 | in distribution |"
+        "| pool | seed | array | L | B | stripes every | network | nodes | worst drop (mV) | method | NMAE | max error (mV) | F1 | in distribution |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summary: dict[str, list[dict[str, float]]] = {}
-    for seed, path in enumerate(paths):
-        case = random_macro_case(seed, "test")
+    for (pool, seed), path in zip(designs, paths, strict=True):
+        case = random_macro_case(seed, pool, kind=args.kind)
         sample = load_case_file(path)
         golden = sample.label_mv
         worst = float(golden.max())
@@ -74,7 +94,7 @@ def main() -> None:
             m["nmae"] = m["mae"] / worst
             summary.setdefault(method, []).append(m)
             print(
-                f"| {seed} | {s['rows']}x{s['cols']} | {s['local_array_size']} | {s['adc_bits']} | "
+                f"| {pool} | {seed} | {s['rows']}x{s['cols']} | {s['local_array_size']} | {s['adc_bits']} | "
                 f"{case.stripe_every} | {case.workload} | {nodes} | {worst:.3f} | {method} | {m['nmae']:.4f} | "
                 f"{m['max_error']:.3f} | {m['f1']:.3f} | {inside} |",
                 flush=True,

@@ -136,7 +136,7 @@ def held_out(tmp_path_factory):
 def test_macro_checkpoint_predicts_a_held_out_macro_without_fallback(held_out):
     """On a held-out macro the network's own output (no rail fallback) is within 5 % of the worst golden
     drop on average and beats its physics priors by 30 % or more (#23's targets). Its hot spot overlaps the
-    golden one, but the F1 >= 0.7 target is not met over the held-out pool (mean 0.46:
+    golden one, but the F1 >= 0.7 target is not met over the held-out pool (mean 0.54:
     docs/results/irdrop.md), so it is not asserted here."""
     predictor = Predictor("macro")
     current = held_out.inputs[STATIC_CHANNELS.index("current")]
