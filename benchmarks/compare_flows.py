@@ -108,16 +108,10 @@ def run_flow(tree: Path, flow: str, runs: Path) -> tuple[dict[str, Any] | None, 
 
 def same(a: Any, b: Any, rtol: float) -> bool:
     """Equal strings/bools, or numbers equal within ``rtol`` (NaN equals NaN)."""
-    if (
-        isinstance(a, bool)
-        or isinstance(b, bool)
-        or not isinstance(a, int | float)
-        or not isinstance(b, int | float)
-    ):
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (a, b))
+    if not numbers:
         return a == b
-    if math.isnan(a) and math.isnan(b):
-        return True
-    return abs(a - b) <= rtol * max(abs(a), abs(b))
+    return math.isclose(a, b, rel_tol=rtol) or (math.isnan(a) and math.isnan(b))
 
 
 def main(argv: list[str] | None = None) -> int:

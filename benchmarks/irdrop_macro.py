@@ -10,9 +10,9 @@ predictor's out-of-distribution check accepts the design (the network's output i
 ``--kind dynamic`` scores the dynamic checkpoint (``flows/irdrop-train-macro-dynamic.yaml``) on the
 held-out designs' worst drop over the golden transient of their most demanding layer.
 
-``--pool validation`` scores the validation macros of the training flows instead (every 8th case their
-``data.val: unseen`` keeps out of training: train-pool seeds 0, 8, ..., 64, and for ``--kind dynamic`` also
-large-pool seeds 0, 8, 16): training recipes are compared there, never on the held-out pool. ``--model``
+``--pool validation`` scores the validation macros of the shipped training flow instead (the cases its
+``data.val: unseen`` keeps out of training, :func:`eda.irdrop.recipes.unseen_validation` over the flow's
+``irdrop.synthetic`` cases): training recipes are compared there, never on the held-out pool. ``--model``
 takes several checkpoints, scored side by side. Run::
 
     python benchmarks/irdrop_macro.py [--kind static|dynamic] [--pool test|validation] [--model NAME|CKPT ...]
@@ -25,14 +25,33 @@ import argparse
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
+from eda.flow.schema import load_flow
 from eda.irdrop.features import STATIC_CHANNELS, prior_maps
 from eda.irdrop.macro_cases import generate_macro_cases, random_macro_case
 from eda.irdrop.predict import Predictor, distribution_warnings
+from eda.irdrop.recipes import unseen_validation
 from eda.irdrop.synthetic import load_case_file
 from eda.pdn.metrics import map_metrics
+from eda.shipped import find_flow
+
+TRAINING_FLOWS = {"static": "irdrop-train-macro", "dynamic": "irdrop-train-macro-dynamic"}
+
+
+def validation_designs(kind: str) -> list[tuple[str, int]]:
+    """``(pool, seed)`` of the macros the shipped ``kind`` training flow validates on: its ``train`` step's
+    ``irdrop.synthetic`` cases in input order (``synthetic``, then ``extra_cases``; each directory's files
+    sort by seed) through the same selection as the flow's ``data.val: unseen``."""
+    flow = load_flow(find_flow(TRAINING_FLOWS[kind]))
+    designs = []
+    for ref in flow.step("train").inputs.values():
+        p = flow.step(ref.step).params
+        designs += [(p.pool, seed) for seed in range(p.first_seed, p.first_seed + p.count)]
+    cases = [SimpleNamespace(name=f"macro-{pool}-{seed}", design=(pool, seed)) for pool, seed in designs]
+    return [case.design for case in unseen_validation(cases)]
 
 
 def main() -> None:
@@ -60,9 +79,7 @@ def main() -> None:
     if args.pool == "test":
         designs = [("test", seed) for seed in range(args.count)]
     else:
-        designs = [("train", seed) for seed in range(0, 72, 8)]
-        if args.kind == "dynamic":
-            designs += [("large", seed) for seed in range(0, 24, 8)]
+        designs = validation_designs(args.kind)
     paths = [generate_macro_cases(pool, [seed], cache, kind=args.kind)[0] for pool, seed in designs]
     print(f"{len(paths)} {args.pool} {args.kind} macro cases in {time.perf_counter() - t0:.0f} s ({cache})\n")
     models = args.model or ["macro" if args.kind == "static" else "macro-dynamic"]
