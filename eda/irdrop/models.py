@@ -182,7 +182,11 @@ class _LinearCurrentHead(nn.Module):
     its block averages over 2 … 128 µm and the die mean, :func:`eda.irdrop.features.current_pyramid`, the
     rail estimate) and the gates ``g_s`` come from the fused branch features and the normalised inputs at
     each tile. The ``signed`` levels (the rail estimate's residual channels, whose effect on the drop may
-    have either sign) use ``g_s`` itself, starting at 0.
+    have either sign) use ``g_s`` itself, starting at 0. With ``signed_limit`` ``a`` their sum ``r`` corrects
+    the positive part ``p`` as ``p · (1 + a · tanh(r / (a · p)))``: about ``p + r`` for a small correction,
+    never outside ``[(1 - a) p, (1 + a) p]``, so a residual beyond the range seen in training (a die corner)
+    cannot drive the drop negative; the ratio ``r / p`` is current-free, so the output stays linear in the
+    current. Without it the correction is ``p + r``, unbounded.
     Because the branches only see the current *shape* (normalised by the die-mean current), the
     prediction scales exactly with the current, as the physics (``G v = J``) demands.
     """
@@ -195,8 +199,12 @@ class _LinearCurrentHead(nn.Module):
         levels: int,
         prior: list[int] | None = None,
         signed: list[int] | None = None,
+        signed_limit: float | None = None,
     ) -> None:
         super().__init__()
+        if signed_limit is not None and not 0.0 < signed_limit <= 1.0:
+            raise ValueError(f"signed_limit must be in (0, 1] (a fraction of the drop), got {signed_limit}")
+        self.signed_limit = signed_limit
         self.gates = _per_tile_mlp(feat + in_channels, hidden, levels)
         mask = torch.zeros(levels, dtype=torch.bool)
         mask[list(signed or [])] = True
@@ -221,7 +229,15 @@ class _LinearCurrentHead(nn.Module):
         )
         raw = self.gates(torch.cat([up, inputs], dim=1))
         gates = torch.where(self.signed, raw, F.softplus(raw))
-        return (gates * levels).sum(dim=1)
+        terms = gates * levels
+        if self.signed_limit is None:
+            return terms.sum(dim=1)
+        positive = torch.where(self.signed, 0.0, terms).sum(dim=1)
+        residual = torch.where(self.signed, terms, 0.0).sum(dim=1)
+        a = self.signed_limit
+        # where the positive part is 0 (no current) the bounded correction is 0 too
+        ratio = residual / (a * positive).clamp_min(torch.finfo(positive.dtype).tiny)
+        return positive * (1.0 + a * torch.tanh(ratio))
 
 
 class PDNNet(nn.Module):
@@ -250,6 +266,8 @@ class PDNNet(nn.Module):
             branches as ``asinh`` (default), which keeps the gates bounded on designs whose current is
             more concentrated than the training designs'; the head still multiplies the raw channels, so
             the output stays linear in the current.
+        signed_limit: bound of the rail-residual correction as a fraction of the drop (see
+            :class:`_LinearCurrentHead`; default ``None``: unbounded, as the checkpoints trained before it).
     """
 
     uses_graph = True
@@ -267,6 +285,7 @@ class PDNNet(nn.Module):
         current_channels: list[int] | None = None,
         prior_channel: int | str | list[int | str] | None = "rail_coarse",
         compress: bool = True,
+        signed_limit: float | None = None,
     ) -> None:
         super().__init__()
         if output not in ("linear_current", "direct"):
@@ -304,7 +323,7 @@ class PDNNet(nn.Module):
             prior = [self.current_channels.index(c) for c in priors]
             signed = [i for i, c in enumerate(self.current_channels) if c in RESIDUAL_CHANNELS]
             self.head = _LinearCurrentHead(
-                widths[0], in_channels, head, len(self.current_channels), prior, signed
+                widths[0], in_channels, head, len(self.current_channels), prior, signed, signed_limit
             )
 
     def _normalise(self, x: torch.Tensor, graph: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -309,3 +309,45 @@ def test_dynamic_config_treats_time_slices_as_currents():
     at = [model.current_channels.index(STATIC_CHANNELS.index(c)) for c in ("rail_est", "rail_coarse")]
     torch.testing.assert_close(bias[at], torch.full((2,), 0.5))
     assert float(bias[model.current_channels.index(slices[0])]) < 0.01
+
+
+def test_signed_limit_bounds_the_residual_correction(sample):
+    """``signed_limit`` a: the prediction stays within [(1 - a), (1 + a)] times the positive part however
+    large the rail-residual inputs, and still scales exactly with the current."""
+    from eda.irdrop.features import RESIDUAL_CHANNELS
+
+    torch.manual_seed(0)
+    cfg = {**_small("pdnnet"), "signed_limit": 0.5}
+    model = build_model(cfg).eval()
+    free = build_model(_small("pdnnet")).eval()
+    free.load_state_dict(model.state_dict())
+    head = model.head
+    signed_rows = [i for i, c in enumerate(model.current_channels) if c in RESIDUAL_CHANNELS]
+    assert signed_rows, "the static channels carry the rail residual"
+    x, graph, _ = sample.view()
+    with torch.no_grad():
+        # a strong signed gate and residual inputs 50x the sample's: unbounded, the drop goes negative
+        head.gates[-1].bias[signed_rows] = 1.0
+        free.head.gates[-1].bias[signed_rows] = 1.0
+        x_far = x.clone()
+        residual_channels = list(RESIDUAL_CHANNELS)
+        x_far[:, residual_channels] = -50.0 * x[:, residual_channels].abs() - 1.0
+        bounded, unbounded = model(x_far, graph), free(x_far, graph)
+        # the positive part alone: the signed gates' output rows set to 0 (the other gates do not read them)
+        head.gates[-1].weight[signed_rows] = 0.0
+        head.gates[-1].bias[signed_rows] = 0.0
+        positive = model(x_far, graph)
+        head.gates[-1].bias[signed_rows] = 1.0
+    assert float(unbounded.min()) < 0.0
+    assert torch.all(bounded >= 0.5 * positive - 1e-6)
+    assert torch.all(bounded <= 1.5 * positive + 1e-6)
+    import dataclasses
+
+    x2, g2 = x.clone(), dataclasses.replace(graph, x=graph.x.clone())
+    x2[:, model.current_channels] *= 3.0
+    g2.x[:, model.current_channels] *= 3.0
+    with torch.no_grad():
+        torch.testing.assert_close(model(x2, g2), 3.0 * model(x, graph), rtol=1e-4, atol=1e-6)
+    with pytest.raises(SpecError, match="signed_limit"):
+        build_model({**_small("pdnnet"), "signed_limit": 2.0})
+    assert load_model_config("pdnnet-dynamic")["signed_limit"] == 0.5
