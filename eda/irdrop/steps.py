@@ -21,16 +21,26 @@ __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
 _PREDICT_CHECKPOINTS = ("default", "macro", "macro-dynamic")
 
 
-def _shipped_checkpoint_digest() -> str:
-    """First 12 hex digits of the SHA-1 over the shipped checkpoints irdrop.predict can select ("none" for a
-    missing one)."""
-    from eda.irdrop.predict import SHIPPED_CHECKPOINTS
-
+def _files_digest(files: dict[str, Any]) -> str:
+    """First 12 hex digits of the SHA-1 over ``name -> path`` (names and bytes; "none" for a missing file)."""
     digest = hashlib.sha1()
-    for name in _PREDICT_CHECKPOINTS:
-        path = SHIPPED_CHECKPOINTS[name]
+    for name, path in sorted(files.items()):
         digest.update(name.encode() + (path.read_bytes() if path.is_file() else b"none"))
     return digest.hexdigest()[:12]
+
+
+def _shipped_checkpoint_digest() -> str:
+    """Digest of the shipped checkpoints irdrop.predict can select."""
+    from eda.irdrop.predict import SHIPPED_CHECKPOINTS
+
+    return _files_digest({name: SHIPPED_CHECKPOINTS[name] for name in _PREDICT_CHECKPOINTS})
+
+
+def _shipped_config_digest() -> str:
+    """Digest of the shipped model configs (``eda/irdrop/configs/*.yaml``) irdrop.train reads by name."""
+    from eda.irdrop.recipes import CONFIG_DIR
+
+    return _files_digest({path.name: path for path in CONFIG_DIR.glob("*.yaml")})
 
 
 @register
@@ -107,7 +117,9 @@ class IrdropTrain(Step):
     """Train PDNNet (or the IREDGe-style CNN baseline) on ICCAD 2023 cases and generated PDNs."""
 
     name = "irdrop.train"
-    version = f"1+features{FEATURES_VERSION}"  # a change of the input channels invalidates cached trainings
+    # a change of the input channels or of a shipped model config (read by name, not a hashed input)
+    # invalidates cached trainings
+    version = f"1+features{FEATURES_VERSION}+{_shipped_config_digest()}"
     inputs = {
         "synthetic": "directory of generated cases (irdrop.synthetic)",
         "extra_cases": "a second such directory (e.g. irdrop.synthetic with source: iccad)",
