@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -21,7 +22,7 @@ __all__ = ["IrdropSynthetic", "IrdropTrain", "IrdropPredict"]
 _PREDICT_CHECKPOINTS = ("default", "macro", "macro-dynamic")
 
 
-def _files_digest(files: dict[str, Any]) -> str:
+def _files_digest(files: dict[str, Path]) -> str:
     """First 12 hex digits of the SHA-1 over ``name -> path`` (names and bytes; "none" for a missing file)."""
     digest = hashlib.sha1()
     for name, path in sorted(files.items()):

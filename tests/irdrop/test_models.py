@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import numpy as np
@@ -177,7 +178,6 @@ def test_pdnnet_starts_from_the_rail_estimate(sample):
     """Untrained, the linear-current head passes the coarse-grid rail estimate through (gate
     softplus(log(e - 1)) = 1) and gives the other current channels gates of about softplus(-6) = 0.0025;
     with both rail estimates as priors it starts from their mean (gates 0.5)."""
-    import dataclasses
 
     torch.manual_seed(0)
     model = build_model(_small("pdnnet")).eval()
@@ -341,8 +341,6 @@ def test_signed_limit_bounds_the_residual_correction(sample):
     assert float(unbounded.min()) < 0.0
     assert torch.all(bounded >= 0.5 * positive - 1e-6)
     assert torch.all(bounded <= 1.5 * positive + 1e-6)
-    import dataclasses
-
     x2, g2 = x.clone(), dataclasses.replace(graph, x=graph.x.clone())
     x2[:, model.current_channels] *= 3.0
     g2.x[:, model.current_channels] *= 3.0
