@@ -235,8 +235,11 @@ def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> n
 
     low = np.flatnonzero(pdn.layer == pdn.layer.min())
     xy = pdn.xy[low]
-    points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)
-    if len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size:
+    full_key = ("low_nodes_full_grid",)
+    if full_key not in pdn.cache:  # a property of the design: checked once (a sort of every node)
+        points = np.unique(np.round(xy * 1e6).astype(np.int64), axis=0)
+        pdn.cache[full_key] = len(points) == np.unique(points[:, 0]).size * np.unique(points[:, 1]).size
+    if pdn.cache[full_key]:
         return rasterize_points(xy[:, 0], xy[:, 1], values[low], shape)
     # the tiles' nearest nodes depend on the design only: one query per design and grid (cached on ``pdn``)
     key = ("nearest_low_node", *shape)
@@ -309,10 +312,15 @@ def assemble_inputs(
             *residual_pyramid(structure.rail_residual * CURRENT_SCALE),
         ]
     chans += list(current_pyramid(chans[0]))
-    out = np.stack(chans, axis=0)
-    if time_slices is not None:
-        out = np.concatenate([out, np.asarray(time_slices) * CURRENT_SCALE], axis=0)
-    return out.astype(np.float32)
+    slices = () if time_slices is None else np.asarray(time_slices)
+    # one float32 array filled channel by channel: stacking float64 channels first costs a copy of the
+    # whole stack (hundreds of MB on a large macro) for the same values
+    out = np.empty((len(chans) + len(slices), *shape), dtype=np.float32)
+    for i, chan in enumerate(chans):
+        out[i] = chan
+    for i, chan in enumerate(slices):
+        out[len(chans) + i] = chan * CURRENT_SCALE
+    return out
 
 
 def transform_map(m: np.ndarray, k: int, flip: bool) -> np.ndarray:

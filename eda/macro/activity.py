@@ -177,13 +177,16 @@ def worst_segment(segments: list[Segment]) -> Segment:
     return max(segments, key=lambda s: s.data_scale * s.column_fraction)
 
 
-def interval_means(times: np.ndarray, currents: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def interval_means(
+    times: np.ndarray, currents: np.ndarray, edges: np.ndarray, block_bytes: int = 1 << 22
+) -> np.ndarray:
     """Mean of piecewise-linear waveforms over the intervals between successive ``edges`` (s).
 
     ``currents`` ``[N, T]`` (A) at the shared breakpoints ``times`` ``[T]`` (s, increasing; zero outside
     them); ``edges`` increasing, within ``[times[0], times[-1]]``. Returns ``[len(edges) - 1, N]`` (A).
     Exact for piecewise-linear waveforms: the running charge is integrated in closed form up to each edge,
-    in ``O(N (T + E))`` without a per-waveform loop.
+    in ``O(N (T + E))`` without a per-waveform loop. The waveforms are taken in blocks of about
+    ``block_bytes`` so that the temporaries stay small and the time grows linearly with the trace.
     """
     times = np.asarray(times, dtype=float)
     edges = np.asarray(edges, dtype=float)
@@ -192,16 +195,25 @@ def interval_means(times: np.ndarray, currents: np.ndarray, edges: np.ndarray) -
         raise ValueError(f"windows up to {edges[-1]} s reach past the waveforms' last time {times[-1]} s")
     if np.any(np.diff(edges) <= 0):
         raise ValueError("interval edges must increase")
-    dt = np.diff(times)
-    charge = np.zeros_like(values)  # running integral at every breakpoint (C)
-    np.cumsum(0.5 * (values[:, 1:] + values[:, :-1]) * dt, axis=1, out=charge[:, 1:])
+    half_dt = 0.5 * np.diff(times)
     e = np.clip(edges, times[0], times[-1])
     k = np.clip(np.searchsorted(times, e, side="right") - 1, 0, len(times) - 2)
     tau = e - times[k]
-    span = np.where(dt[k] > 0, dt[k], 1.0)
-    slope = (values[:, k + 1] - values[:, k]) / span
-    at_edges = charge[:, k] + values[:, k] * tau + 0.5 * slope * tau**2
-    return (np.diff(at_edges, axis=1) / np.diff(edges)).T
+    span = np.where(half_dt[k] > 0, 2.0 * half_dt[k], 1.0)
+    width = np.diff(edges)
+    out = np.empty((len(edges) - 1, values.shape[0]))
+    rows = max(1, block_bytes // (8 * values.shape[1]))
+    for first in range(0, values.shape[0], rows):
+        v = values[first : first + rows]
+        charge = np.zeros_like(v)  # running integral at every breakpoint (C)
+        area = v[:, 1:] + v[:, :-1]
+        area *= half_dt
+        np.cumsum(area, axis=1, out=charge[:, 1:])
+        start = v[:, k]
+        slope = (v[:, k + 1] - start) / span
+        at_edges = charge[:, k] + start * tau + 0.5 * slope * tau**2
+        out[:, first : first + rows] = (np.diff(at_edges, axis=1) / width).T
+    return out
 
 
 def window_means(times: np.ndarray, currents: np.ndarray, stop: float, windows: int) -> np.ndarray:

@@ -48,14 +48,19 @@ def effective_distance_map(
     *,
     snap_um: float | None = 50.0,
     snap_offset_um: float = 25.0,
-    chunk: int = 1 << 20,
+    chunk: int | None = None,
 ) -> np.ndarray:
-    """Effective distance (µm) of every 1 µm tile ``[x, y]`` to the pads (0 on a pad)."""
+    """Effective distance (µm) of every 1 µm tile ``[x, y]`` to the pads (0 on a pad).
+
+    ``chunk`` tiles are taken at a time (default: about 256 k tile-pad distances, small enough to stay in
+    cache; the whole map at once costs several times more on a large die)."""
     if shape is None:
         shape = grid_shape(net.x_um, net.y_um)
     pads = pad_positions(net, snap_um=snap_um, snap_offset_um=snap_offset_um)
     X, Y = np.meshgrid(np.arange(shape[0], dtype=float), np.arange(shape[1], dtype=float), indexing="ij")
     x, y = X.ravel(), Y.ravel()
+    if chunk is None:
+        chunk = max(1024, (1 << 18) // len(pads))
     inv = np.zeros(len(x))
     on_pad = np.zeros(len(x), bool)
     for s in range(0, len(x), chunk):

@@ -22,6 +22,10 @@ def test_effective_distance_two_pads():
     # tile (0, 0): distances 10 and 20 µm -> 1 / (1/10 + 1/20)
     assert m[0, 0] == pytest.approx(1.0 / (0.1 + 0.05))
     assert m[29, 29] == pytest.approx(1.0 / (1 / np.hypot(19, 29) + 1 / np.hypot(29, 9)))
+    # tiles taken 7 at a time (the last chunk partial) give the same map
+    chunked = effective_distance_map(net, (30, 30), snap_um=None, chunk=7)
+    assert chunked[0, 0] == pytest.approx(1.0 / (0.1 + 0.05)) and chunked[10, 0] == 0.0
+    np.testing.assert_allclose(chunked, m, rtol=1e-12)
 
 
 def test_pad_snapping_to_bump_sites():
