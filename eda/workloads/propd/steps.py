@@ -6,10 +6,11 @@ The ``run_*`` function is shared with the ``eda workload propd`` command.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from eda.flow.registry import register
 from eda.flow.step import StepParams
@@ -32,6 +33,21 @@ class ProPDParams(StepParams):
     prune_topk: int = Field(3, ge=1, le=16, description="candidates per position kept by early pruning")
     prompts: int = Field(3, ge=1, le=100, description="held-out prompts decoded")
     new_tokens: int = Field(96, ge=1, le=160, description="tokens generated per prompt")
+    latency: tuple[float, float, float] | None = Field(
+        None,
+        description="stated verification latency [a, b, c] of T = a + (b + c C) R seconds (R rows per layer, "
+        "C cached tokens) for dynamic tree sizing and the modelled speed-ups; none: fitted to passes "
+        "timed on the running machine (the trees, and the workload, then follow that machine's timings)",
+    )
+
+    @field_validator("latency")
+    @classmethod
+    def _latency_is_physical(cls, v: tuple[float, float, float] | None) -> tuple[float, float, float] | None:
+        if v is not None and not (all(math.isfinite(x) and x >= 0 for x in v) and v[0] + v[1] > 0):
+            raise ValueError(
+                f"latency {list(v)} must be three finite seconds >= 0 with a + b > 0 (a pass takes time)"
+            )
+        return v
 
 
 def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
@@ -39,13 +55,16 @@ def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
     import numpy as np
 
     from eda.workloads.propd.model import train_heads, train_lm
-    from eda.workloads.propd.propd import decode, fit_verify_latency, verify_workload
+    from eda.workloads.propd.propd import VerifyLatency, decode, fit_verify_latency, verify_workload
 
     with single_thread():
         model, held = train_lm(steps=p.train_steps, batch=16, seed=p.seed)
         half = len(held) // 2
         heads = train_heads(model, held[:half], num_heads=p.heads, steps=p.head_steps, batch=16, seed=p.seed)
-        latency, samples = fit_verify_latency(model)
+        if p.latency is None:
+            latency, samples = fit_verify_latency(model)
+        else:
+            latency, samples = VerifyLatency(*p.latency), []
         modes = {
             "plain": {},
             "fixed": {"tree_size": p.fixed_tree},
@@ -95,7 +114,7 @@ def run_propd(p: ProPDParams) -> tuple[Any, dict, dict]:
         meta={"tokens_per_step": best["tokens_per_step"]},
     )
     report = {
-        "latency_model": asdict(latency),
+        "latency_model": {**asdict(latency), "source": "measured" if p.latency is None else "stated"},
         "latency_samples": samples,
         "modes": summary,
         "greedy_identical": same,

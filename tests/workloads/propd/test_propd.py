@@ -175,3 +175,28 @@ def test_propd_step_function_runs_all_modes() -> None:
     assert set(report["modes"]) == {"plain", "fixed", "dynamic", "dynamic+prune"}
     assert report["modes"]["plain"]["tokens_per_step"] == 1.0
     assert work.layer("b0.qkv").shape["m"] >= 1
+
+
+def test_propd_with_a_stated_latency_is_reproducible() -> None:
+    from eda.workloads.propd.steps import ProPDParams, run_propd
+
+    params = ProPDParams(
+        train_steps=3, head_steps=3, prompts=1, new_tokens=12, fixed_tree=4, latency=(1e-3, 2e-5, 1e-7)
+    )
+    first, second = run_propd(params), run_propd(params)
+    assert first[1]["latency_model"] == {"a": 1e-3, "b": 2e-5, "c": 1e-7, "source": "stated"}
+    assert first[1]["latency_samples"] == []  # nothing timed
+    # modelled figures and the mapped workload depend on the stated model only, not on this machine's timings
+    for key in ("workload__propd__speedup_dynamic", "workload__propd__speedup_dynamic_pruned"):
+        assert first[2][key] == second[2][key]
+    assert [layer.shape for layer in first[0].layers] == [layer.shape for layer in second[0].layers]
+
+
+@pytest.mark.parametrize("latency", [(0.0, 0.0, 1e-7), (1e-3, -1e-5, 0.0), (float("nan"), 1e-5, 0.0)])
+def test_propd_refuses_an_unphysical_latency(latency: tuple[float, float, float]) -> None:
+    from pydantic import ValidationError
+
+    from eda.workloads.propd.steps import ProPDParams
+
+    with pytest.raises(ValidationError, match="latency"):
+        ProPDParams(latency=latency)
