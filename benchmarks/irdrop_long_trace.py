@@ -18,7 +18,7 @@ Printed: per trace length, the golden time, the prediction's parts, the speed-up
 over the worst golden drop), the maximum error and the hot-spot F1 (tiles above 90 % of the golden
 maximum) of the network and of its priors alone. Run::
 
-    python benchmarks/irdrop_long_trace.py [--steps 10000 40000] [--model macro-dynamic] [--rows 320 --cols 256]
+    python benchmarks/irdrop_long_trace.py [--steps 10000 100000] [--model macro-dynamic] [--rows 320 --cols 256]
 """
 
 from __future__ import annotations
