@@ -1,5 +1,6 @@
-"""Flow steps ``pdn.generate`` (synthetic grid), ``pdn.solve`` (static/transient IR drop) and
-``pdn.from_openroad`` (a placed design's current map and PDN netlist)."""
+"""Flow steps ``pdn.generate`` (synthetic grid), ``pdn.solve`` (static/transient IR drop),
+``pdn.from_openroad`` (a placed design's current map and PDN netlist) and ``pdn.example_block`` (the
+example placed design's files)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from eda.flow.registry import register
 from eda.flow.step import Step, StepContext, StepParams, StepResult
 from eda.pdn.defunits import dbu_per_um_field
 
-__all__ = ["PdnGenerate", "PdnSolve", "PdnFromOpenroad"]
+__all__ = ["PdnGenerate", "PdnSolve", "PdnFromOpenroad", "PdnExampleBlock"]
 
 
 @register
@@ -236,3 +237,26 @@ class PdnFromOpenroad(Step):
                 "pdn__design__max_tile_current_a": s["map_max_tile_a"],
             },
         )
+
+
+@register
+class PdnExampleBlock(Step):
+    """Write the example placed design ``pdn-block`` (:mod:`eda.pdn.example_block`): a DEF, an instance power
+    report and a PDN netlist, the three files a user's own design brings to ``pdn.from_openroad``."""
+
+    name = "pdn.example_block"
+    version = "1"
+    outputs = {
+        "def": "pdn_block.def.gz (placement, 1000 DBU/µm)",
+        "power_report": "pdn_block.inst.power.rpt.gz (instance power, W)",
+        "pdn": "pdn_block.pdn.sp.gz (VDD grid resistors and pads, no loads)",
+    }
+
+    class Params(StepParams):
+        pass
+
+    def run(self, ctx: StepContext) -> StepResult:
+        from eda.pdn.example_block import write_example_block
+
+        paths = write_example_block(ctx.workdir)
+        return StepResult(outputs={role: path.name for role, path in paths.items()})

@@ -1,4 +1,4 @@
-"""A user's own placed design (DEF + instance power report + PDN netlist, the shipped ``pdn-block`` example) to a
+"""A user's own placed design (DEF + instance power report + PDN netlist, the ``pdn-block`` example) to a
 golden and a predicted IR-drop map with the documented commands (docs/irdrop-own-design.md)."""
 
 from __future__ import annotations
@@ -8,37 +8,41 @@ import json
 import numpy as np
 import pytest
 
+from eda.pdn.example_block import write_example_block
 from eda.pdn.maps import read_map
 from eda.pdn.metrics import hotspot_f1, mae
 from eda.pdn.netlist import read_netlist
 from eda.pdn.powerreport import read_power_report
-from eda.shipped import designs_dir
 from tests.flow.helpers import run_cli
 
 pytestmark = [pytest.mark.klayout]
 
-BLOCK = designs_dir() / "pdn-block"
-DEF = BLOCK / "pdn_block.def.gz"
 VDD = 1.8  # the block's supply (the report's P/G-volt)
 
 
-def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
+@pytest.fixture(scope="module")
+def block(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The example block's DEF, power report and PDN netlist, by role."""
+    return write_example_block(tmp_path_factory.mktemp("pdn-block"))
+
+
+def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path, block):
     out = tmp_path / "block"
     code, text = run_cli(
         "pdn",
         "from-openroad",
         "--def",
-        str(DEF),
+        str(block["def"]),
         "--power-report",
-        str(BLOCK / "pdn_block.inst.power.rpt.gz"),
+        str(block["power_report"]),
         "--pdn",
-        str(BLOCK / "pdn_block.pdn.sp.gz"),
+        str(block["pdn"]),
         "--out",
         str(out),
     )
     assert code == 0, text
     summary = json.loads((out / "design.json").read_text())
-    total = float(np.sum(read_power_report(BLOCK / "pdn_block.inst.power.rpt.gz").total_w)) / VDD
+    total = float(np.sum(read_power_report(block["power_report"]).total_w)) / VDD
     assert summary["placed_by_def"] == summary["report_rows"]  # every instance found in the DEF
     assert summary["vdd_v"] == VDD and summary["total_current_a"] == pytest.approx(total, rel=1e-12)
     current = read_map(out / "current_map.csv")
@@ -53,7 +57,7 @@ def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
         "solve",
         str(out / "pdn.sp.gz"),
         "--def",
-        str(DEF),
+        str(block["def"]),
         "--like",
         str(out / "current_map.csv"),
         "--out",
@@ -75,7 +79,7 @@ def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
         "--current",
         str(out / "current_map.csv"),
         "--def",
-        str(DEF),
+        str(block["def"]),
         "--out",
         str(out / "predicted.csv"),
         "--golden",
@@ -90,18 +94,18 @@ def test_def_report_pdn_to_golden_and_predicted_maps(tmp_path):
     assert hotspot_f1(pred, golden) >= 0.5
 
 
-def test_the_shipped_flow_runs_the_same_commands(tmp_path):
+def test_the_shipped_flow_runs_the_same_commands(tmp_path, block):
     from eda.shipped import find_flow
 
     code, text = run_cli("run", str(find_flow("irdrop-own-design")), "--runs", str(tmp_path), "--no-progress")
     assert code == 0, text
     run = next((tmp_path / "irdrop-own-design").glob("2*"))
-    design = json.loads((run / "01-design" / "design.json").read_text())
-    total = float(np.sum(read_power_report(BLOCK / "pdn_block.inst.power.rpt.gz").total_w)) / VDD
+    design = json.loads((run / "02-design" / "design.json").read_text())
+    total = float(np.sum(read_power_report(block["power_report"]).total_w)) / VDD
     assert design["total_current_a"] == pytest.approx(total, rel=1e-12)
-    golden = read_map(run / "02-golden" / "ir_drop_map.csv")
-    pred = read_map(run / "03-predict" / "ir_drop_map.csv")
-    metrics = json.loads((run / "03-predict" / "predict.json").read_text())
+    golden = read_map(run / "03-golden" / "ir_drop_map.csv")
+    pred = read_map(run / "04-predict" / "ir_drop_map.csv")
+    metrics = json.loads((run / "04-predict" / "predict.json").read_text())
     assert metrics["irdrop__predict__mae_mv"] == pytest.approx(mae(pred, golden) * 1e3, rel=1e-9)
     assert metrics["irdrop__predict__f1"] >= 0.5
-    assert (run / "03-predict" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"
+    assert (run / "04-predict" / "heatmap.png").read_bytes()[:4] == b"\x89PNG"

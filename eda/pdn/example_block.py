@@ -1,12 +1,14 @@
-"""Build the example design ``eda/share/designs/pdn-block``: a made-up, placed 200 x 200 µm block as a place-and-
+"""The example design ``pdn-block``: a made-up, placed 200 x 200 µm block as a place-and-
 route flow leaves it for IR-drop analysis — a DEF (1000 DBU/µm, as OpenROAD writes SKY130 designs), an
 instance power report in the sign-off format of the CircuitNet ``inst.power.rpt`` files, and the PDN as a SPICE
 netlist of resistors and pads (no currents; the layer stack of ``eda pdn generate``).
 
 Standard cells fill 2.72 µm rows (0.46 µm sites) at about half density; their power rises towards an activity
-hot spot at (140, 60) µm; a 40 x 30 µm memory macro sits at (20, 130) µm. Deterministic (seeded)::
+hot spot at (140, 60) µm; a 40 x 30 µm memory macro sits at (20, 130) µm. Deterministic (seeded, the
+same bytes every time); built where it is needed (the ``pdn.example_block`` flow step) rather than
+shipped::
 
-    python benchmarks/make_pdn_block.py [OUT_DIR]
+    python -m eda.pdn.example_block OUT_DIR
 """
 
 from __future__ import annotations
@@ -124,22 +126,27 @@ def _pdn(path: Path) -> PdnNetlist:
     return bare
 
 
-def main(out: Path) -> None:
+#: file names of the three inputs of a placed design, by role
+FILES = {
+    "def": "pdn_block.def.gz",
+    "power_report": "pdn_block.inst.power.rpt.gz",
+    "pdn": "pdn_block.pdn.sp.gz",
+}
+
+
+def write_example_block(out: Path) -> dict[str, Path]:
+    """Write the block's DEF, instance power report and PDN netlist into ``out``; their paths by role."""
     out.mkdir(parents=True, exist_ok=True)
+    paths = {role: out / name for role, name in FILES.items()}
     cells = _cells(np.random.default_rng(7))
-    _def(cells, out / "pdn_block.def.gz")
-    _report(cells, out / "pdn_block.inst.power.rpt.gz")
-    net = _pdn(out / "pdn_block.pdn.sp.gz")
-    total = MACRO[3] + sum(c[5] for c in cells)
-    print(
-        f"{out}: {len(cells) + 1} instances, {total * 1e3:.3f} mW at {VDD} V; PDN {net.n_nodes} nodes, "
-        f"{len(net.r_a)} resistors, {len(net.v_pos)} pads"
-    )
+    _def(cells, paths["def"])
+    _report(cells, paths["power_report"])
+    _pdn(paths["pdn"])
+    return paths
 
 
 if __name__ == "__main__":
-    main(
-        Path(sys.argv[1])
-        if len(sys.argv) > 1
-        else Path(__file__).resolve().parents[1] / "eda/share/designs/pdn-block"
-    )
+    if len(sys.argv) != 2:
+        sys.exit("usage: python -m eda.pdn.example_block OUT_DIR")
+    for role, path in write_example_block(Path(sys.argv[1])).items():
+        print(f"{role}: {path}")
