@@ -195,11 +195,12 @@ def interval_means(
         raise ValueError(f"windows up to {edges[-1]} s reach past the waveforms' last time {times[-1]} s")
     if np.any(np.diff(edges) <= 0):
         raise ValueError("interval edges must increase")
-    half_dt = 0.5 * np.diff(times)
+    dt = np.diff(times)
+    half_dt = 0.5 * dt
     e = np.clip(edges, times[0], times[-1])
     k = np.clip(np.searchsorted(times, e, side="right") - 1, 0, len(times) - 2)
     tau = e - times[k]
-    span = np.where(half_dt[k] > 0, 2.0 * half_dt[k], 1.0)
+    span = np.where(dt[k] > 0, dt[k], 1.0)
     width = np.diff(edges)
     out = np.empty((len(edges) - 1, values.shape[0]))
     rows = max(1, block_bytes // (8 * values.shape[1]))
