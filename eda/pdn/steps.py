@@ -245,15 +245,11 @@ class PdnExampleBlock(Step):
     report and a PDN netlist, the three files a user's own design brings to ``pdn.from_openroad``."""
 
     name = "pdn.example_block"
-    version = "1"
     outputs = {
         "def": "pdn_block.def.gz (placement, 1000 DBU/µm)",
         "power_report": "pdn_block.inst.power.rpt.gz (instance power, W)",
         "pdn": "pdn_block.pdn.sp.gz (VDD grid resistors and pads, no loads)",
     }
-
-    class Params(StepParams):
-        pass
 
     def run(self, ctx: StepContext) -> StepResult:
         from eda.pdn.example_block import write_example_block
