@@ -73,21 +73,6 @@ def estimate(pdn: Any, shape: tuple[int, int], variant: str) -> np.ndarray:
         pdn.cache.clear()
 
 
-def unreaching_fraction(pdn: Any, layer: int) -> float:
-    """Fraction of the layer's nodes in same-layer pieces that reach neither a pad nor a higher layer."""
-    lay, a, b = pdn.layer, pdn.res_a, pdn.res_b
-    on = lay == layer
-    idx, comp = rail._components(pdn, on)
-    up = np.r_[
-        a[on[a] & (lay[b] > layer)],
-        b[on[b] & (lay[a] > layer)],
-        np.intersect1d(np.flatnonzero(on), pdn.pad_nodes),
-    ]
-    ok = np.zeros(int(comp.max()) + 1, dtype=bool)
-    ok[comp[idx[up]]] = True
-    return float(np.mean(~ok[comp]))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pool", choices=("train", "test", "large"), default="train", help="macro pool")
@@ -126,7 +111,7 @@ def main() -> None:
             for lay in sorted(np.unique(pdn.layer).tolist()):
                 on = pdn.layer == lay
                 layer_rows.append(
-                    design + f"| {lay} | {int(on.sum())} | {unreaching_fraction(pdn, lay):.3f} | "
+                    design + f"| {lay} | {int(on.sum())} | {rail.unreaching_fraction(pdn, lay):.3f} | "
                     f"{stats[lay]['worst_drop_v'] * 1e3:.4f} | {node_drop['shipped'][on].max() * 1e3:.4f} | "
                     f"{node_drop['mesh from met4 + correction'][on].max() * 1e3:.4f} |"
                 )

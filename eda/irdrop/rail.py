@@ -50,6 +50,7 @@ from eda.pdn.system import stamp
 
 __all__ = [
     "rail_estimate",
+    "unreaching_fraction",
     "chain_estimate",
     "kirchhoff_residual",
     "sinks_from_current_map",
@@ -85,6 +86,24 @@ def _components(pdn: PdnStructure, on: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return idx, csgraph.connected_components(adj, directed=False)[1]
 
 
+def unreaching_fraction(pdn: PdnStructure, lay: int) -> float:
+    """Fraction of layer ``lay``'s nodes in same-layer pieces that reach neither a pad nor a higher layer
+    (0 for a layer with no nodes)."""
+    layer, a, b = pdn.layer, pdn.res_a, pdn.res_b
+    on = layer == lay
+    if not on.any():
+        return 0.0
+    idx, comp = _components(pdn, on)
+    up = np.r_[
+        a[on[a] & (layer[b] > lay)],
+        b[on[b] & (layer[a] > lay)],
+        np.intersect1d(np.flatnonzero(on), pdn.pad_nodes),
+    ]
+    ok = np.zeros(int(comp.max()) + 1, dtype=bool)
+    ok[comp[idx[up]]] = True
+    return float(np.mean(~ok[comp]))
+
+
 def mesh_layers(pdn: PdnStructure) -> list[int]:
     """The top layers the rail estimate treats as one homogenised mesh (empty: every layer is chains).
 
@@ -95,8 +114,6 @@ def mesh_layers(pdn: PdnStructure) -> list[int]:
     """
     layer, a, b = pdn.layer, pdn.res_a, pdn.res_b
     layers = sorted(np.unique(layer).tolist())
-    pad = np.zeros(pdn.num_nodes, dtype=bool)
-    pad[pdn.pad_nodes] = True
     axes = pdn.resistor_axes()
     same = layer[a] == layer[b]
     first = None
@@ -105,11 +122,7 @@ def mesh_layers(pdn: PdnStructure) -> list[int]:
         if np.unique(axes[same & on[a]]).size > 1:
             first = lay
             break
-        idx, comp = _components(pdn, on)
-        up = np.r_[a[on[a] & (layer[b] > lay)], b[on[b] & (layer[a] > lay)], np.flatnonzero(on & pad)]
-        ok = np.zeros(int(comp.max()) + 1 if comp.size else 0, dtype=bool)
-        ok[comp[idx[up]]] = True
-        if np.mean(~ok[comp]) > _CHAIN_TOLERANCE:
+        if unreaching_fraction(pdn, lay) > _CHAIN_TOLERANCE:
             first = lay
             break
     if first is None:

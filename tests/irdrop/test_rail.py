@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 from eda.data import data_dir
-from eda.irdrop.rail import mesh_layers, rail_estimate, sinks_from_current_map
+from eda.irdrop.rail import mesh_layers, rail_estimate, sinks_from_current_map, unreaching_fraction
 from eda.irdrop.structure import PdnStructure
 from eda.pdn.system import stamp
 
@@ -56,6 +56,28 @@ def test_chains_to_pads_are_exact():
     amps = np.random.default_rng(0).uniform(0, 1e-4, low.size)
     est = rail_estimate(pdn, (25, 13), low, amps)
     np.testing.assert_allclose(est, _exact(pdn, low, amps), rtol=1e-9, atol=1e-15)
+
+
+def test_a_stripe_without_pad_or_via_up_is_unreaching():
+    """Two m4 stripes of 13 nodes, the pad on one of them: half of m4 reaches neither a pad nor a higher
+    layer, which starts the top mesh there (grown down to m1 for the second axis); every m1 rail has vias up."""
+    full = comb_pdn(stripes=(4, 20))
+    assert unreaching_fraction(full, 1) == 0.0
+    assert unreaching_fraction(full, 4) == 0.0
+    assert unreaching_fraction(full, 7) == 0.0  # no such layer
+    one_pad = PdnStructure(
+        xy=full.xy,
+        layer=full.layer,
+        res_a=full.res_a,
+        res_b=full.res_b,
+        res_ohm=full.res_ohm,
+        pad_nodes=full.pad_nodes[:1],
+        pad_volt=np.ones(1),
+    )
+    assert int((full.layer == 4).sum()) == 26
+    assert unreaching_fraction(one_pad, 4) == pytest.approx(13 / 26)
+    assert unreaching_fraction(one_pad, 1) == 0.0
+    assert mesh_layers(one_pad) == [1, 4]
 
 
 def test_full_mesh_sheet_is_exact():
