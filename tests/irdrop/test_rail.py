@@ -3,6 +3,8 @@ in the currents, close to the golden map on a real ICCAD 2023 case."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -65,15 +67,7 @@ def test_a_stripe_without_pad_or_via_up_is_unreaching():
     assert unreaching_fraction(full, 1) == 0.0
     assert unreaching_fraction(full, 4) == 0.0
     assert unreaching_fraction(full, 7) == 0.0  # no such layer
-    one_pad = PdnStructure(
-        xy=full.xy,
-        layer=full.layer,
-        res_a=full.res_a,
-        res_b=full.res_b,
-        res_ohm=full.res_ohm,
-        pad_nodes=full.pad_nodes[:1],
-        pad_volt=np.ones(1),
-    )
+    one_pad = dataclasses.replace(full, pad_nodes=full.pad_nodes[:1], pad_volt=np.ones(1), cache={})
     assert int((full.layer == 4).sum()) == 26
     assert unreaching_fraction(one_pad, 4) == pytest.approx(13 / 26)
     assert unreaching_fraction(one_pad, 1) == 0.0
