@@ -74,6 +74,41 @@ def test_a_stripe_without_pad_or_via_up_is_unreaching():
     assert mesh_layers(one_pad) == [1, 4]
 
 
+def _with_cross_link(pdn: PdnStructure, x: float = 12.0) -> PdnStructure:
+    """``pdn`` plus an m2 line along y at ``x`` joined to every m1 rail below it and to nothing above."""
+    rails = np.flatnonzero((pdn.layer == 1) & (pdn.xy[:, 0] == x))
+    ys = np.arange(int(pdn.xy[:, 1].max()) + 1, dtype=float)
+    first = pdn.num_nodes
+    m2 = {y: first + i for i, y in enumerate(ys)}
+    a = [m2[y] for y in ys[:-1]] + rails.tolist()
+    b = [m2[y] for y in ys[1:]] + [m2[pdn.xy[r, 1]] for r in rails]
+    return dataclasses.replace(
+        pdn,
+        xy=np.r_[pdn.xy, np.c_[np.full(ys.size, x), ys]],
+        layer=np.r_[pdn.layer, np.full(ys.size, 2)],
+        res_a=np.r_[pdn.res_a, a],
+        res_b=np.r_[pdn.res_b, b],
+        res_ohm=np.r_[pdn.res_ohm, np.ones(len(a))],
+        cache={},
+    )
+
+
+def test_cross_links_below_the_top_layer_may_stay_chains():
+    """An m2 line between the m1 rails with no via up floats for the shipped rule (the mesh grows from m2
+    down to m1 for its x axis); ``cross_links_float=False`` counts it as a cross-link of the rails (two vias
+    down or more), so every layer stays chains. The top layer's floating stripes count either way."""
+    pdn = _with_cross_link(comb_pdn(stripes=(4, 20)))
+    assert unreaching_fraction(pdn, 2) == 1.0
+    assert unreaching_fraction(pdn, 2, cross_links=False) == 0.0
+    assert mesh_layers(pdn) == [1, 2, 4]
+    assert mesh_layers(pdn, cross_links_float=False) == []
+    one_pad = dataclasses.replace(pdn, pad_nodes=pdn.pad_nodes[:1], pad_volt=np.ones(1), cache={})
+    assert mesh_layers(one_pad, cross_links_float=False) == [1, 2, 4]  # m4 (top) floats: half its nodes
+    low = np.flatnonzero(pdn.layer == 1)
+    amps = np.random.default_rng(3).uniform(0, 1e-4, low.size)
+    assert np.all(np.isfinite(rail_estimate(pdn, (25, 13), low, amps)))
+
+
 def test_full_mesh_sheet_is_exact():
     """A single layer meshed along both axes is the top mesh; its sheet is the same 5-point system."""
     pdn = _full_mesh()
