@@ -69,7 +69,7 @@ __all__ = [
 ]
 
 #: bump when a channel's definition or values change: keys the data-set cache and the irdrop flow steps
-FEATURES_VERSION = 10
+FEATURES_VERSION = 11
 #: block sizes (µm) of the multi-scale current channels
 PYRAMID_BLOCKS: tuple[int, ...] = (2, 4, 8, 16, 32, 64, 128)
 #: Gaussian widths (µm) of the multi-scale rail-estimate residual channels

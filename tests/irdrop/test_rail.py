@@ -94,16 +94,16 @@ def _with_cross_link(pdn: PdnStructure, x: float = 12.0) -> PdnStructure:
 
 
 def test_cross_links_below_the_top_layer_may_stay_chains():
-    """An m2 line between the m1 rails with no via up floats for the shipped rule (the mesh grows from m2
-    down to m1 for its x axis); ``cross_links_float=False`` counts it as a cross-link of the rails (two vias
-    down or more), so every layer stays chains. The top layer's floating stripes count either way."""
+    """An m2 line between the m1 rails with no via up is a cross-link of the rails (two vias down or more),
+    so every layer stays chains; the rule of features version 10 (``cross_links_float=True``) read it as
+    floating (the mesh grew from m2 down to m1 for its x axis). The top layer's floating stripes count either way."""
     pdn = _with_cross_link(comb_pdn(stripes=(4, 20)))
     assert unreaching_fraction(pdn, 2) == 1.0
     assert unreaching_fraction(pdn, 2, cross_links=False) == 0.0
-    assert mesh_layers(pdn) == [1, 2, 4]
-    assert mesh_layers(pdn, cross_links_float=False) == []
+    assert mesh_layers(pdn, cross_links_float=True) == [1, 2, 4]
+    assert mesh_layers(pdn) == []
     one_pad = dataclasses.replace(pdn, pad_nodes=pdn.pad_nodes[:1], pad_volt=np.ones(1), cache={})
-    assert mesh_layers(one_pad, cross_links_float=False) == [1, 2, 4]  # m4 (top) floats: half its nodes
+    assert mesh_layers(one_pad) == [1, 2, 4]  # m4 (top) floats: half its nodes
     low = np.flatnonzero(pdn.layer == 1)
     amps = np.random.default_rng(3).uniform(0, 1e-4, low.size)
     assert np.all(np.isfinite(rail_estimate(pdn, (25, 13), low, amps)))
