@@ -290,6 +290,56 @@ def test_stripe_mesh_with_resistive_vias(bar, rel):
         assert np.corrcoef(corrected[low], exact[low])[0, 1] > 0.999
 
 
+def _with_rails(pdn: PdnStructure, n: int = 120, every: int = 4) -> PdnStructure:
+    """``pdn`` (a :func:`_stripe_mesh`) over layer-1 rails along x every ``every`` µm, 0.5 Ω per 2 µm
+    segment, joined to every layer-8 stripe they cross through a 1 Ω via (the rails of an ACIM macro)."""
+    xy, layer = [tuple(p) for p in pdn.xy], list(pdn.layer)
+    a, b, r = list(pdn.res_a), list(pdn.res_b), list(pdn.res_ohm)
+    node = {
+        (int(lay), p[0] - 0.5, p[1] - 0.5): i
+        for i, (lay, p) in enumerate(zip(pdn.layer, pdn.xy, strict=True))
+    }
+
+    def at(x: int, y: int) -> int:
+        if (1, x, y) not in node:
+            node[1, x, y] = len(xy)
+            xy.append((x + 0.5, y + 0.5))
+            layer.append(1)
+        return node[1, x, y]
+
+    for y in range(0, n - 2, every):
+        for x in range(0, n - 2, 2):
+            a.append(at(x, y)), b.append(at(x + 2, y)), r.append(0.5)
+        for x in range(4, n, 10):
+            if (8, x, y) in node:
+                a.append(at(x, y)), b.append(node[8, x, y]), r.append(1.0)
+    return dataclasses.replace(
+        pdn,
+        xy=np.array(xy),
+        layer=np.array(layer),
+        res_a=np.array(a),
+        res_b=np.array(b),
+        res_ohm=np.array(r),
+        cache={},
+    )
+
+
+def test_rails_under_a_pad_bar_keep_the_uncorrected_estimate():
+    """Rails below a stripe mesh whose pads sit on a bar (an ACIM macro's met1 under met4 + met5): the rails
+    are chains, the stripes and the bars the mesh, and the estimate without the global correction is
+    within 15 % of the exact mean drop (measured 9 % low). The correction stays skipped: on this structure
+    it would put the estimate half the exact drop (measured 0.49x)."""
+    pdn = _with_rails(_stripe_mesh(bar=True))
+    assert mesh_layers(pdn) == [8, 9]
+    rails = np.flatnonzero(pdn.layer == 1)
+    amps = np.random.default_rng(2).uniform(0, 1e-4, rails.size)
+    exact = _exact(pdn, rails, amps)
+    est = rail_estimate(pdn, (120, 120), rails, amps)
+    assert est[rails].mean() == pytest.approx(exact[rails].mean(), rel=0.15)
+    assert np.corrcoef(est[rails], exact[rails])[0, 1] > 0.9
+    np.testing.assert_array_equal(est, rail_estimate(pdn, (120, 120), rails, amps, correct=False))
+
+
 def test_residual_is_what_the_estimate_misplaces():
     """``J - G·v_est``: zero where the estimate is the solve; elsewhere the solve of it is the missing drop,
     and the per-tile channel map holds the same current."""
