@@ -74,6 +74,19 @@ def test_a_stripe_without_pad_or_via_up_is_unreaching():
     assert mesh_layers(one_pad) == [1, 4]
 
 
+def _grown(pdn: PdnStructure, xy: list, layer: list, a: list, b: list, ohm: list) -> PdnStructure:
+    """``pdn`` plus the nodes ``xy`` (µm) on ``layer`` and the resistors ``a``-``b`` of ``ohm`` Ω."""
+    return dataclasses.replace(
+        pdn,
+        xy=np.r_[pdn.xy, np.reshape(np.asarray(xy, dtype=float), (-1, 2))],
+        layer=np.r_[pdn.layer, np.asarray(layer, dtype=pdn.layer.dtype)],
+        res_a=np.r_[pdn.res_a, a],
+        res_b=np.r_[pdn.res_b, b],
+        res_ohm=np.r_[pdn.res_ohm, ohm],
+        cache={},
+    )
+
+
 def _with_cross_link(pdn: PdnStructure, x: float = 12.0) -> PdnStructure:
     """``pdn`` plus an m2 line along y at ``x`` joined to every m1 rail below it and to nothing above."""
     rails = np.flatnonzero((pdn.layer == 1) & (pdn.xy[:, 0] == x))
@@ -82,15 +95,7 @@ def _with_cross_link(pdn: PdnStructure, x: float = 12.0) -> PdnStructure:
     m2 = {y: first + i for i, y in enumerate(ys)}
     a = [m2[y] for y in ys[:-1]] + rails.tolist()
     b = [m2[y] for y in ys[1:]] + [m2[pdn.xy[r, 1]] for r in rails]
-    return dataclasses.replace(
-        pdn,
-        xy=np.r_[pdn.xy, np.c_[np.full(ys.size, x), ys]],
-        layer=np.r_[pdn.layer, np.full(ys.size, 2)],
-        res_a=np.r_[pdn.res_a, a],
-        res_b=np.r_[pdn.res_b, b],
-        res_ohm=np.r_[pdn.res_ohm, np.ones(len(a))],
-        cache={},
-    )
+    return _grown(pdn, np.c_[np.full(ys.size, x), ys], [2] * ys.size, a, b, [1.0] * len(a))
 
 
 def test_cross_links_below_the_top_layer_may_stay_chains():
@@ -293,18 +298,19 @@ def test_stripe_mesh_with_resistive_vias(bar, rel):
 def _with_rails(pdn: PdnStructure, n: int = 120, every: int = 4) -> PdnStructure:
     """``pdn`` (a :func:`_stripe_mesh`) over layer-1 rails along x every ``every`` µm, 0.5 Ω per 2 µm
     segment, joined to every layer-8 stripe they cross through a 1 Ω via (the rails of an ACIM macro)."""
-    xy, layer = [tuple(p) for p in pdn.xy], list(pdn.layer)
-    a, b, r = list(pdn.res_a), list(pdn.res_b), list(pdn.res_ohm)
     node = {
         (int(lay), p[0] - 0.5, p[1] - 0.5): i
         for i, (lay, p) in enumerate(zip(pdn.layer, pdn.xy, strict=True))
     }
+    xy: list[tuple[float, float]] = []
+    a: list[int] = []
+    b: list[int] = []
+    r: list[float] = []
 
     def at(x: int, y: int) -> int:
         if (1, x, y) not in node:
-            node[1, x, y] = len(xy)
+            node[1, x, y] = pdn.num_nodes + len(xy)
             xy.append((x + 0.5, y + 0.5))
-            layer.append(1)
         return node[1, x, y]
 
     for y in range(0, n - 2, every):
@@ -313,15 +319,7 @@ def _with_rails(pdn: PdnStructure, n: int = 120, every: int = 4) -> PdnStructure
         for x in range(4, n, 10):
             if (8, x, y) in node:
                 a.append(at(x, y)), b.append(node[8, x, y]), r.append(1.0)
-    return dataclasses.replace(
-        pdn,
-        xy=np.array(xy),
-        layer=np.array(layer),
-        res_a=np.array(a),
-        res_b=np.array(b),
-        res_ohm=np.array(r),
-        cache={},
-    )
+    return _grown(pdn, xy, [1] * len(xy), a, b, r)
 
 
 def test_rails_under_a_pad_bar_keep_the_uncorrected_estimate():
