@@ -11,14 +11,18 @@ every cycle's input bits drawn at the layer's density.
 2. **Golden**: the transient over the whole trace (``--steps`` steps at that step, trapezoidal, matrix
    factored once; set-up included in its time).
 3. **Prediction** (:mod:`eda.irdrop.macro_trace`), timed whole: the design's maps (built once per design),
-   the trace folded by the compute cycle into 8 envelope slice maps and a peak map, the features (rail
-   priors, PDNGraph) and the network (dynamic macro checkpoint).
+   the trace folded by the compute cycle per load (the cycles whose weights sit on the same columns) into
+   8 envelope slice maps and a peak map each, the loads' rail estimates (which pick the loads worth a
+   network evaluation), the features (rail priors, PDNGraph) and the network (dynamic macro checkpoint) on
+   each picked load, their tile-wise maximum. ``--whole-trace`` folds the whole trace into one envelope
+   instead (every load at once).
 
 Printed: per trace length, the golden time, the prediction's parts, the speed-up, NMAE (mean absolute error
 over the worst golden drop), the maximum error and the hot-spot F1 (tiles above 90 % of the golden
-maximum) of the network and of its priors alone. Run::
+maximum) of the network and of its priors alone (each the tile-wise maximum over the loads). Run::
 
     python benchmarks/irdrop_long_trace.py [--steps 10000 100000] [--model macro-dynamic] [--rows 320 --cols 256]
+        [--whole-trace]
 """
 
 from __future__ import annotations
@@ -29,12 +33,10 @@ import time
 
 import numpy as np
 
-from eda.irdrop.dataset import sample_from_maps
-from eda.irdrop.features import prior_maps
 from eda.irdrop.macro_cases import MacroCase, macro_setup
-from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps
+from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps, trace_priors
 from eda.irdrop.predict import Predictor
-from eda.macro.activity import cycle_trace, drawn_waveforms, node_decaps_f, worst_segment
+from eda.macro.activity import cycle_trace, drawn_waveforms, node_decaps_f, trace_loads, worst_segment
 from eda.macro.spice import grid_netlist
 from eda.pdn.metrics import map_metrics
 from eda.pdn.raster import rasterize
@@ -57,6 +59,11 @@ def main() -> None:
     ap.add_argument("--study-cycles", type=int, default=4, help="trace cycles of the time-step study")
     ap.add_argument("--seed", type=int, default=0, help="seed of the trace's input bits")
     ap.add_argument("--threads", type=int, default=2, help="torch threads of the prediction")
+    ap.add_argument(
+        "--whole-trace",
+        action="store_true",
+        help="fold the whole trace into one envelope (all loads at once)",
+    )
     args = ap.parse_args()
 
     case = MacroCase(
@@ -106,10 +113,10 @@ def main() -> None:
     predictor = Predictor(args.model, threads=args.threads)
     print(
         "| steps | cycles | trace (µs) | golden (s) | s/step | design maps (s) | trace maps (s) | features (s) "
-        "| network (s) | prediction (s) | speed-up | per-trace speed-up | worst drop (mV) | method | NMAE "
-        "| max error (mV) | F1 |"
+        "| network (s) | prediction (s) | speed-up | per-trace speed-up | loads (predicted) | worst drop (mV) "
+        "| method | NMAE | max error (mV) | F1 |"
     )
-    print("|" + "---|" * 17)
+    print("|" + "---|" * 18)
     for steps in args.steps:
         cycles = math.ceil(steps * step / cycle)
         trace = cycle_trace(power.segments, spec, cycle, cycles, seed=args.seed)
@@ -124,14 +131,16 @@ def main() -> None:
 
         t0 = time.perf_counter()
         design = macro_design(grid, predictor.tile_um)
-        maps = trace_maps(grid, times, drawing, currents, cycle)
+        loads = None if args.whole_trace else trace_loads(trace)
+        maps = trace_maps(grid, times, drawing, currents, cycle, loads=loads)
         drop, parts = predict_trace(predictor, design, maps)
         predict_s = time.perf_counter() - t0
         per_trace_s = predict_s - design.seconds
 
         estimates = {"PDNNet": drop * 1e3}
-        sample = sample_from_maps("trace", maps.peak, design.eff_dist, design.pdn_density, design.pdn)
-        for name, prior in prior_maps(sample.inputs).items():  # on macros the priors coincide: list each once
+        for name, prior in trace_priors(
+            design, maps
+        ).items():  # on macros the priors coincide: list each once
             if not any(np.array_equal(prior, seen) for seen in estimates.values()):
                 estimates[name] = prior
         for k, (method, est) in enumerate(estimates.items()):
@@ -139,9 +148,10 @@ def main() -> None:
             lead = (
                 f"| {steps} | {cycles} | {stop * 1e6:.2f} | {golden_s:.1f} | {golden_s / steps * 1e3:.2f} ms | "
                 f"{design.seconds:.2f} | {maps.seconds:.2f} | {parts['features_s']:.2f} | {parts['network_s']:.2f} | "
-                f"{predict_s:.2f} | {golden_s / predict_s:.0f}x | {golden_s / per_trace_s:.0f}x | {worst:.3f} "
+                f"{predict_s:.2f} | {golden_s / predict_s:.0f}x | {golden_s / per_trace_s:.0f}x | "
+                f"{parts['loads']} ({parts['predicted_loads']}) | {worst:.3f} "
                 if k == 0
-                else "| | | | | | | | | | | | | "
+                else "| | | | | | | | | | | | | | "
             )
             print(
                 f"{lead}| {method} | {m['mae'] / worst:.4f} | {m['max_error']:.3f} | {m['f1']:.3f} |",

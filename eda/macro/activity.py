@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ __all__ = [
     "interval_means",
     "cycle_trace",
     "cycle_slice_maps",
+    "CycleLoad",
+    "cycle_load_maps",
+    "trace_loads",
     "whole_cycles",
     "drawn_waveforms",
     "static_currents",
@@ -278,20 +282,100 @@ def cycle_slice_maps(
     ``peak`` is each node's largest current over the waveforms, summed per tile. ``drawing``/``currents`` as
     :func:`drawn_waveforms` returns them (``currents`` ``[len(drawing), len(times)]``, A).
     """
+    means = _cycle_means(times, currents, cycle_s, slices)
+    return (
+        np.stack([grid.node_tile_map(drawing, m) for m in means.max(axis=0)]),
+        grid.node_tile_map(drawing, np.asarray(currents).max(axis=1)),
+    )
+
+
+@dataclass
+class CycleLoad:
+    """The cycles of a trace that draw current at the same nodes, folded (:func:`cycle_load_maps`).
+
+    Attributes:
+        slices: envelope of those cycles' window means ``[S, X, Y]`` (A per 1 µm tile);
+        peak: each node's largest current in those cycles, summed per tile ``[X, Y]`` (A);
+        cycles: indices of the cycles (from 0 at ``times[0]``).
+    """
+
+    slices: np.ndarray
+    peak: np.ndarray
+    cycles: np.ndarray
+
+
+def trace_loads(trace: list[Segment]) -> list[tuple[float, float]]:
+    """The load of each cycle of a trace (:func:`cycle_trace`): the columns its weights occupy, as
+    ``(column_start, column_fraction)``; cycles of layers mapped onto the same columns share a load."""
+    return [(round(s.column_start, 12), round(s.column_fraction, 12)) for s in trace]
+
+
+def cycle_load_maps(
+    grid: PowerGrid,
+    times: np.ndarray,
+    drawing: np.ndarray,
+    currents: np.ndarray,
+    cycle_s: float,
+    loads: Sequence[Hashable],
+    slices: int = 8,
+) -> list[CycleLoad]:
+    """Fold waveforms by the compute cycle separately for every **load** (``loads``: one label per whole
+    cycle, e.g. :func:`trace_loads`; cycles with equal labels fold together).
+
+    Within a load the cycles draw on the same cells and differ only by how much, so the envelope cycle is
+    close to the busiest one; across loads it is not: the envelope of a layer on the left columns and one
+    on the right draws on both halves at once, which no cycle does. The worst drop over a trace is the
+    largest of the worst drops over each load's cycles (up to the decaps' carry-over between cycles), so a
+    prediction per load never adds loads that do not coincide. Returns the loads in order of their first
+    cycle; window means and peaks are exact for piecewise-linear waveforms (a cycle's peak includes the
+    waveforms' values at its two edges). Other arguments as :func:`cycle_slice_maps`.
+    """
+    currents = np.asarray(currents, dtype=float)
+    means = _cycle_means(times, currents, cycle_s, slices)
+    if len(loads) < len(means):
+        raise ValueError(f"{len(loads)} load labels for {len(means)} whole compute cycles")
+    peaks = _cycle_peaks(times, currents, cycle_s, len(means))
+    members: dict[Hashable, list[int]] = {}
+    for cycle, label in enumerate(loads[: len(means)]):
+        members.setdefault(label, []).append(cycle)
+    return [
+        CycleLoad(
+            slices=np.stack([grid.node_tile_map(drawing, m) for m in means[cycles].max(axis=0)]),
+            peak=grid.node_tile_map(drawing, peaks[cycles].max(axis=0)),
+            cycles=np.array(cycles),
+        )
+        for cycles in members.values()
+    ]
+
+
+def _cycle_means(times: np.ndarray, currents: np.ndarray, cycle_s: float, slices: int) -> np.ndarray:
+    """Window means ``[cycles, slices, N]`` (A) of every whole compute cycle in ``times``."""
     cycles = whole_cycles(float(times[-1]), cycle_s)
     if cycles < 1:
         raise ValueError(
             f"the waveforms ({times[-1]:g} s) are shorter than one compute cycle ({cycle_s:g} s)"
         )
     edges = np.linspace(0.0, cycles * cycle_s, cycles * slices + 1)
-    envelope = interval_means(times, currents, edges).reshape(cycles, slices, -1).max(axis=0)
-    node = np.zeros(grid.n_nodes)
+    return interval_means(times, currents, edges).reshape(cycles, slices, -1)
 
-    def tile_map(values: np.ndarray) -> np.ndarray:
-        node[drawing] = values
-        return grid.tile_current_map(node)
 
-    return np.stack([tile_map(m) for m in envelope]), tile_map(np.asarray(currents).max(axis=1))
+def _cycle_peaks(times: np.ndarray, currents: np.ndarray, cycle_s: float, cycles: int) -> np.ndarray:
+    """Largest value ``[cycles, N]`` (A) of each piecewise-linear waveform in each of the first ``cycles``
+    compute cycles: over the breakpoints inside the cycle and the interpolated values at its two edges."""
+    times = np.asarray(times, dtype=float)
+    edges = np.minimum(np.arange(cycles + 1) * cycle_s, times[-1])
+    k = np.clip(np.searchsorted(times, edges, side="right") - 1, 0, len(times) - 2)
+    frac = (edges - times[k]) / np.where(times[k + 1] > times[k], times[k + 1] - times[k], 1.0)
+    at_edges = currents[:, k] * (1 - frac) + currents[:, k + 1] * frac  # [N, cycles + 1]
+    peaks = np.maximum(at_edges[:, :-1], at_edges[:, 1:])
+    first = np.searchsorted(times, edges, side="left")  # first breakpoint at or after each edge
+    inside = first[1:] > first[:-1]  # cycles with a breakpoint in [start, end)
+    if inside.any():
+        starts = first[:-1][inside]
+        bounds = np.append(starts, first[-1]) if first[-1] < len(times) else starts
+        within = np.maximum.reduceat(currents, bounds, axis=1)[:, : len(starts)]
+        peaks[:, inside] = np.maximum(peaks[:, inside], within)
+    return peaks.T
 
 
 def _active(grid: PowerGrid, kind: str, segment: Segment, data_dependent: bool) -> np.ndarray:

@@ -147,6 +147,12 @@ class PowerGrid:
         np.add.at(out, (ix, iy), np.asarray(current, dtype=np.float64))
         return out
 
+    def node_tile_map(self, nodes: np.ndarray, current: np.ndarray) -> np.ndarray:
+        """:meth:`tile_current_map` of currents (A) at the distinct ``nodes`` only (the others draw none)."""
+        full = np.zeros(self.n_nodes)
+        full[nodes] = current
+        return self.tile_current_map(full)
+
 
 class _Builder:
     """Nodes (deduplicated per layer and DBU position) and resistors of one net."""

@@ -7,16 +7,17 @@ import numpy as np
 import pytest
 
 from eda.acim.library import load_library
-from eda.irdrop.features import prior_maps
 from eda.irdrop.macro_cases import MacroCase, macro_setup
-from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps
+from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps, trace_priors
 from eda.irdrop.predict import Predictor
 from eda.macro.activity import (
     Segment,
+    cycle_slice_maps,
     cycle_trace,
     drawn_waveforms,
     dynamic_waveforms,
     node_decaps_f,
+    trace_loads,
     window_means,
 )
 from eda.macro.spice import grid_netlist
@@ -66,44 +67,81 @@ def test_identical_cycles_fold_into_one_cycles_slices(macro):
     one = Segment("x", power.cycle_s, data_scale=0.8, column_fraction=0.5)
     times, drawing, currents = drawn_waveforms(grid, power, one, cycles=5)
     maps = trace_maps(grid, times, drawing, currents, power.cycle_s, slices=8)
-    assert maps.cycles == 5 and maps.slices.shape == (8, *grid.map_shape)
+    assert maps.cycles == 5 and len(maps.loads) == 1  # five cycles on the same nodes: one load
+    (load,) = maps.loads
+    assert load.slices.shape == (8, *grid.map_shape) and list(load.cycles) == [0, 1, 2, 3, 4]
     t1, d1, c1 = drawn_waveforms(grid, power, one, cycles=1)
-    node = np.zeros(grid.n_nodes)
     for k, mean in enumerate(window_means(t1, c1, power.cycle_s, 8)):
-        node[d1] = mean
-        np.testing.assert_allclose(maps.slices[k], grid.tile_current_map(node), rtol=1e-9, atol=1e-18)
+        np.testing.assert_allclose(load.slices[k], grid.node_tile_map(d1, mean), rtol=1e-9, atol=1e-18)
     # charge per cycle is conserved by the folding: the slices average to the cycle's mean current
     total = np.trapezoid(currents.sum(axis=0), times) / times[-1]
-    assert maps.slices.sum(axis=(1, 2)).mean() == pytest.approx(total, rel=1e-9)
+    assert load.slices.sum(axis=(1, 2)).mean() == pytest.approx(total, rel=1e-9)
+    np.testing.assert_allclose(load.peak, grid.node_tile_map(drawing, currents.max(axis=1)))
 
 
-def test_the_envelope_is_the_busiest_cycle_node_by_node(macro):
-    spec, _, grid, power = macro
+def _folded_cycle(grid, power, segment):
+    """One cycle of ``segment`` folded by hand: its 8 window-mean maps and its peak map (A per tile)."""
+    t, d, c = drawn_waveforms(grid, power, segment, cycles=1)
+    slices = np.stack([grid.node_tile_map(d, mean) for mean in window_means(t, c, power.cycle_s, 8)])
+    return slices, grid.node_tile_map(d, c.max(axis=1))
+
+
+def test_cycles_on_other_columns_fold_into_separate_loads(macro):
+    _, _, grid, power = macro
     quiet = Segment("quiet", power.cycle_s, data_scale=0.2, column_fraction=1.0)
     busy_left = Segment("left", power.cycle_s, data_scale=1.6, column_fraction=0.5, column_start=0.0)
     busy_right = Segment("right", power.cycle_s, data_scale=1.6, column_fraction=0.5, column_start=0.5)
     trace = [quiet, busy_left, quiet, busy_right]
     times, drawing, currents = drawn_waveforms(grid, power, trace, cycles=1)
-    maps = trace_maps(grid, times, drawing, currents, power.cycle_s)
-    per_cycle = []
-    for segment in trace:
-        t, d, c = drawn_waveforms(grid, power, segment, cycles=1)
-        node = np.zeros(grid.n_nodes)
-        slices = []
-        for mean in window_means(t, c, power.cycle_s, 8):
-            node[:] = 0
-            node[d] = mean
-            slices.append(grid.tile_current_map(node))
-        per_cycle.append(np.stack(slices))
-    stacked = np.stack(per_cycle)
-    # both halves' busy cycles show in the envelope: more than any single cycle carries (the other half's
-    # data-dependent current on top)
-    assert maps.slices.sum() > 1.05 * stacked.sum(axis=(1, 2, 3)).max()
-    # every tile's envelope is at least each cycle's slice (per node max, summed per tile)
-    assert np.all(maps.slices >= stacked.max(axis=0) * (1 - 1e-9) - 1e-18)
-    node = np.zeros(grid.n_nodes)
-    node[drawing] = currents.max(axis=1)
-    np.testing.assert_allclose(maps.peak, grid.tile_current_map(node))
+    maps = trace_maps(grid, times, drawing, currents, power.cycle_s, loads=trace_loads(trace))
+    # three column sets, in order of first appearance; the two quiet cycles share one
+    assert [list(load.cycles) for load in maps.loads] == [[0, 2], [1], [3]]
+    for load, segment in zip(maps.loads, (quiet, busy_left, busy_right), strict=True):
+        slices, peak = _folded_cycle(grid, power, segment)
+        np.testing.assert_allclose(load.slices, slices, rtol=1e-9, atol=1e-18)
+        np.testing.assert_allclose(load.peak, peak, rtol=1e-12, atol=1e-18)
+    # one envelope over the whole trace would draw on both halves at once: more than any cycle carries
+    left, right = (load.slices.sum() for load in maps.loads[1:])
+    whole, _ = cycle_slice_maps(grid, times, drawing, currents, power.cycle_s)
+    assert whole.sum() > 1.05 * max(left, right)
+    assert all(np.all(whole >= load.slices * (1 - 1e-9) - 1e-18) for load in maps.loads)
+
+
+def test_a_cycles_peak_includes_a_pulse_cut_by_its_edge(macro):
+    """A waveform rising through a cycle boundary: each cycle's peak is the interpolated value at that
+    boundary (no breakpoint of the waveform lies on it)."""
+    _, _, grid, power = macro
+    cycle = power.cycle_s
+    times = np.array([0.0, 0.5 * cycle, 1.5 * cycle, 2.0 * cycle])
+    currents = np.array([[0.0, 0.0, 2.0e-3, 0.0]])  # 0 -> 2 mA from 0.5 to 1.5 cycles, then down to 0
+    drawing = np.array([0])
+    maps = trace_maps(grid, times, drawing, currents, cycle)
+    assert [list(load.cycles) for load in maps.loads] == [[0, 1]]
+    (load,) = maps.loads
+    np.testing.assert_allclose(load.peak.sum(), 2.0e-3)
+    from eda.macro.activity import cycle_load_maps
+
+    loads = cycle_load_maps(grid, times[:3], drawing, currents[:, :3], cycle, [0])  # stop at 1.5 cycles
+    np.testing.assert_allclose(loads[0].peak.sum(), 1.0e-3)  # the first cycle ends at half the ramp
+
+
+def test_a_load_below_another_everywhere_is_not_evaluated(macro):
+    """A quiet and a busy cycle on the same columns scale the same currents: the busy load's rail estimate
+    is above the quiet one's at every tile, so the network runs once, and the trace's prediction is the
+    busy cycle's alone."""
+    _, _, grid, power = macro
+    quiet = Segment("quiet", power.cycle_s, data_scale=0.2, column_fraction=0.5)
+    busy = Segment("busy", power.cycle_s, data_scale=1.6, column_fraction=1.0)
+    design = macro_design(grid)
+    predictor = Predictor("macro-dynamic")
+    trace = [quiet, busy, quiet]
+    times, drawing, currents = drawn_waveforms(grid, power, trace, cycles=1)
+    maps = trace_maps(grid, times, drawing, currents, power.cycle_s, loads=trace_loads(trace))
+    drop, parts = predict_trace(predictor, design, maps)
+    assert parts["loads"] == 2 and parts["predicted_loads"] == 1
+    t, d, c = drawn_waveforms(grid, power, busy, cycles=1)
+    alone, _ = predict_trace(predictor, design, trace_maps(grid, t, d, c, power.cycle_s))
+    np.testing.assert_allclose(drop, alone, rtol=1e-6)
 
 
 def test_dynamic_checkpoint_predicts_a_held_out_traces_worst_drop(macro):
@@ -119,15 +157,12 @@ def test_dynamic_checkpoint_predicts_a_held_out_traces_worst_drop(macro):
     step = converged_transient(net, 2 * power.cycle_s, net.tran[0]).step
     golden = rasterize(net, solve_transient(net, 16 * power.cycle_s, step).worst_drop, grid.map_shape)
     design = macro_design(grid)
-    maps = trace_maps(grid, times, drawing, currents, power.cycle_s)
-    drop, timing = predict_trace(Predictor("macro-dynamic"), design, maps)
-    assert drop.shape == golden.shape and set(timing) == {"features_s", "network_s"}
+    maps = trace_maps(grid, times, drawing, currents, power.cycle_s, loads=trace_loads(trace))
+    drop, parts = predict_trace(Predictor("macro-dynamic"), design, maps)
+    assert drop.shape == golden.shape and 1 <= parts["predicted_loads"] <= parts["loads"] == len(maps.loads)
     worst = golden.max()
     nmae = mae(drop, golden) / worst
     assert nmae <= 0.10
-    from eda.irdrop.dataset import sample_from_maps
-
-    sample = sample_from_maps("t", maps.peak, design.eff_dist, design.pdn_density, design.pdn)
-    best_prior = min(mae(p * 1e-3, golden) / worst for p in prior_maps(sample.inputs).values())
+    best_prior = min(mae(p * 1e-3, golden) / worst for p in trace_priors(design, maps).values())
     assert nmae < best_prior
     assert hotspot_f1(drop, golden) > 0.0
