@@ -16,9 +16,7 @@ A case is one macro power grid (:func:`eda.macro.grid.extract_power_grid`) under
 Disjoint pools keep held-out designs honest: ``train`` draws square and near-square arrays of 32-128
 rows/columns with BERT-tiny, BERT-mini, ResNet-18 and ViT-small; ``large`` draws 192-256-row arrays
 (:data:`LARGE_SHAPES`, 54,000-115,000 grid nodes) with the same networks, for training on designs the
-size of the long-trace benchmark's; ``tall`` draws 384-448-row arrays (:data:`TALL_SHAPES`, 1,400-1,650 µm
-tall) with the same networks, so that the distance from the pad bar a network is trained on spans the
-long-trace macro's (1,165 µm; the ``large`` pool tops at 950 µm); ``test`` draws array shapes and networks no training case uses
+size of the long-trace benchmark's; ``test`` draws array shapes and networks no training case uses
 (:data:`TEST_SHAPES`, :data:`TEST_WORKLOADS`). Cases are cached as
 ``macro-<pool>-<seed>-<key>.npz`` in the format of :mod:`eda.irdrop.synthetic`, so the training recipes
 read them like any generated case.
@@ -43,7 +41,6 @@ __all__ = [
     "TRAIN_SHAPES",
     "TEST_SHAPES",
     "LARGE_SHAPES",
-    "TALL_SHAPES",
     "POOLS",
     "TRAIN_WORKLOADS",
     "TEST_WORKLOADS",
@@ -71,7 +68,7 @@ DYNAMIC_CYCLES = 1
 #: most golden-transient steps per compute cycle of a dynamic case (a macro whose cycle is thousands of
 #: times its shortest pulse edge, e.g. a slow DAC settling for µs, is left out of the dynamic set)
 MAX_DYNAMIC_STEPS = 20_000
-#: the same bound for the ``large`` and ``tall`` pools (each step of a 100,000-node grid costs ~15 ms)
+#: the same bound for the ``large`` pool (each step of a 100,000-node grid costs ~15 ms)
 MAX_LARGE_DYNAMIC_STEPS = 2_000
 #: (rows, cols) of the training pool and of the held-out pool (no shape in both)
 TRAIN_SHAPES: tuple[tuple[int, int], ...] = (
@@ -87,8 +84,6 @@ TRAIN_SHAPES: tuple[tuple[int, int], ...] = (
 TEST_SHAPES: tuple[tuple[int, int], ...] = ((96, 96), (192, 64), (64, 192), (256, 128))
 #: (rows, cols) of the large training pool (none in the held-out pool)
 LARGE_SHAPES: tuple[tuple[int, int], ...] = ((192, 192), (256, 256), (192, 256), (256, 192))
-#: (rows, cols) of the tall training pool (none in the held-out pool, none the long-trace macro's 320x256)
-TALL_SHAPES: tuple[tuple[int, int], ...] = ((384, 128), (384, 192), (448, 128))
 #: the pools: their shapes, networks and the offset of their random streams
 POOLS: dict[str, tuple[tuple[tuple[int, int], ...], tuple[str, ...], int]] = {}
 #: built-in networks (eda.workloads.zoo) of each pool
@@ -98,7 +93,6 @@ POOLS.update(
     train=(TRAIN_SHAPES, TRAIN_WORKLOADS, 0),
     test=(TEST_SHAPES, TEST_WORKLOADS, 1),
     large=(LARGE_SHAPES, TRAIN_WORKLOADS, 2),
-    tall=(TALL_SHAPES, TRAIN_WORKLOADS, 3),
 )
 
 
@@ -136,17 +130,16 @@ def transient_steps_per_cycle(case: MacroCase) -> float:
 
 
 def random_macro_case(seed: int, pool: str = "train", kind: str = "static") -> MacroCase:
-    """A valid macro case of ``pool`` (:data:`POOLS`: ``train``, ``large``, ``tall`` or ``test``) drawn from
-    ``seed``; ``kind: dynamic`` draws until the golden transient of one compute cycle needs at most
-    :data:`MAX_DYNAMIC_STEPS` (``large``, ``tall``: :data:`MAX_LARGE_DYNAMIC_STEPS`) steps of the netlist's
-    step."""
+    """A valid macro case of ``pool`` (:data:`POOLS`: ``train``, ``large`` or ``test``) drawn from ``seed``;
+    ``kind: dynamic`` draws until the golden transient of one compute cycle needs at most
+    :data:`MAX_DYNAMIC_STEPS` (``large``: :data:`MAX_LARGE_DYNAMIC_STEPS`) steps of the netlist's step."""
     from eda.acim.spec import ACIMSpec
     from eda.errors import SpecError
 
     if pool not in POOLS:
         raise ValueError(f"pool must be one of {sorted(POOLS)}, got {pool!r}")
     shapes, workloads, stream = POOLS[pool]
-    max_steps = MAX_LARGE_DYNAMIC_STEPS if pool in ("large", "tall") else MAX_DYNAMIC_STEPS
+    max_steps = MAX_LARGE_DYNAMIC_STEPS if pool == "large" else MAX_DYNAMIC_STEPS
     rng = np.random.default_rng(7919 * seed + stream)
     for _ in range(200):
         rows, cols = shapes[int(rng.integers(len(shapes)))]

@@ -64,10 +64,10 @@ class IrdropSynthetic(Step):
         source: Literal["generator", "iccad", "macro"] = Field(
             default="generator", description="random grids, the ICCAD 2023 netlists, or ACIM macros"
         )
-        pool: Literal["train", "large", "tall", "test"] = Field(
+        pool: Literal["train", "large", "test"] = Field(
             default="train",
-            description="source macro: the training pool, the large (192-256-row arrays) or tall (384-448 "
-            "rows) training pool, or the held-out one (other array shapes and networks)",
+            description="source macro: the training pool, the large training pool (192-256-row arrays) or the "
+            "held-out one (other array shapes and networks)",
         )
         count: int = Field(default=40, ge=1, description="number of designs")
         first_seed: int = Field(default=1000, ge=0, description="seed of the first design (then +1 each)")
@@ -124,9 +124,8 @@ class IrdropTrain(Step):
     inputs = {
         "synthetic": "directory of generated cases (irdrop.synthetic)",
         "extra_cases": "a second such directory (e.g. irdrop.synthetic with source: iccad)",
-        "more_cases": "a third such directory",
     }
-    optional_inputs = frozenset({"synthetic", "extra_cases", "more_cases"})
+    optional_inputs = frozenset({"synthetic", "extra_cases"})
     outputs = {"checkpoint": "model.pt", "history": "history.json"}
 
     class Params(StepParams):
@@ -151,7 +150,7 @@ class IrdropTrain(Step):
         data = dict(p.data)
         dirs = [
             str(d)
-            for d in map(ctx.optional_input, ("synthetic", "extra_cases", "more_cases"))
+            for d in (ctx.optional_input("synthetic"), ctx.optional_input("extra_cases"))
             if d is not None
         ]
         if dirs:
