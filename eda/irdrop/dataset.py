@@ -116,8 +116,10 @@ def sample_from_maps(
     label_v: np.ndarray | None = None,
     time_slices: np.ndarray | None = None,
     tile_um: int = 4,
+    rails: tuple[np.ndarray, ...] | None = None,
 ) -> Sample:
-    """Assemble a sample from contest maps (A, µm, class; label in V) and an optional PDN."""
+    """Assemble a sample from contest maps (A, µm, class; label in V) and an optional PDN (``rails``: its
+    :func:`eda.irdrop.features.rail_maps` under ``current`` with ``coarse=True``, when already computed)."""
     shape = np.shape(current)
     for what, m in (("eff_dist", eff_dist), ("pdn_density", pdn_density), ("label", label_v)):
         if m is not None and np.shape(m) != shape:
@@ -126,7 +128,7 @@ def sample_from_maps(
                 where=name,
                 hint="all maps of one design cover the same 1 µm tile grid",
             )
-    smaps = structural_maps(pdn, shape, current) if pdn is not None else None
+    smaps = structural_maps(pdn, shape, current, rails) if pdn is not None else None
     x = assemble_inputs(current, eff_dist, pdn_density, smaps, time_slices)
     label = None if label_v is None else (np.asarray(label_v) * 1e3).astype(np.float32)
     return Sample(name=name, inputs=x, label_mv=label, pdn=pdn, tile_um=tile_um)

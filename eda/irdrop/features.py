@@ -144,16 +144,20 @@ def nearest_distance(coords: np.ndarray, stripes: np.ndarray) -> np.ndarray:
 
 
 def structural_maps(
-    pdn: PdnStructure, shape: tuple[int, int], current: np.ndarray | None = None
+    pdn: PdnStructure,
+    shape: tuple[int, int],
+    current: np.ndarray | None = None,
+    rails: tuple[np.ndarray, ...] | None = None,
 ) -> StructuralMaps:
     """Rasterise the structural features of ``pdn`` onto a ``shape = (X, Y)`` grid of 1 µm tiles.
 
     Node values are taken from the nearest lowest-layer node to each tile centre (the layer the cell
     currents are drawn from). The rail estimate uses the netlist's current sinks, or ``current`` (A per
-    tile, assigned to the nearest lowest-layer node) when the PDN carries none.
+    tile, assigned to the nearest lowest-layer node) when the PDN carries none; ``rails``, when given, is
+    ``rail_maps(pdn, shape, current, coarse=True)`` already computed.
     """
     design = design_maps(pdn, shape)
-    rail_drop, rail_residual, rail_coarse = rail_maps(pdn, shape, current, coarse=True)
+    rail_drop, rail_residual, rail_coarse = rails or rail_maps(pdn, shape, current, coarse=True)
     return StructuralMaps(
         **design,
         rail_drop=rail_drop,

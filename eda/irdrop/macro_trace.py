@@ -135,19 +135,25 @@ def predict_trace(
     from eda.irdrop.features import rail_maps
 
     t0 = time.perf_counter()
-    chosen = list(maps.loads)
-    if len(chosen) > 1:
-        estimates = np.stack([rail_maps(design.pdn, design.shape, load.peak)[0] for load in chosen])
-        top = estimates.max(axis=0)
+    chosen: list[tuple[Any, Any]] = [(load, None) for load in maps.loads]
+    if len(chosen) > 1:  # the network runs on the loads whose rail estimate is the largest at a tile
+        rails = [rail_maps(design.pdn, design.shape, load.peak, coarse=True) for load in maps.loads]
+        top = np.max([r[0] for r in rails], axis=0)
         chosen = [
-            load for load, est in zip(chosen, estimates, strict=True) if np.any((est >= top) & (top > 0))
-        ] or chosen
+            (load, r) for load, r in zip(maps.loads, rails, strict=True) if np.any((r[0] >= top) & (top > 0))
+        ] or [(load, None) for load in maps.loads]
     features_s, network_s = time.perf_counter() - t0, 0.0
     drop = np.full(design.shape, -np.inf)
-    for load in chosen:
+    for load, rail in chosen:
         t0 = time.perf_counter()
         sample = sample_from_maps(
-            "trace", load.peak, design.eff_dist, design.pdn_density, design.pdn, time_slices=load.slices
+            "trace",
+            load.peak,
+            design.eff_dist,
+            design.pdn_density,
+            design.pdn,
+            time_slices=load.slices,
+            rails=rail,
         )
         sample.graph(0, False)  # the graph's node features are the load's; its edges the design's
         t1 = time.perf_counter()
