@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -291,17 +292,37 @@ def cycle_slice_maps(
 
 @dataclass
 class CycleLoad:
-    """The cycles of a trace that draw current at the same nodes, folded (:func:`cycle_load_maps`).
+    """The cycles of a trace that share a load, folded (:func:`cycle_load_maps`).
 
     Attributes:
-        slices: envelope of those cycles' window means ``[S, X, Y]`` (A per 1 µm tile);
-        peak: each node's largest current in those cycles, summed per tile ``[X, Y]`` (A);
-        cycles: indices of the cycles (from 0 at ``times[0]``).
+        grid: the macro's power grid; drawing: the nodes that draw (as :func:`drawn_waveforms`);
+        node_slices: the envelope of those cycles' window means per drawing node ``[S, len(drawing)]`` (A);
+        node_peak: each drawing node's largest current in those cycles ``[len(drawing)]`` (A);
+        cycles: indices of the cycles (from 0 at the waveforms' first time).
+    The tile maps (:attr:`slices`, :attr:`peak`, A per 1 µm tile) are summed on first use.
     """
 
-    slices: np.ndarray
-    peak: np.ndarray
-    cycles: np.ndarray
+    grid: PowerGrid = field(repr=False)
+    drawing: np.ndarray = field(repr=False)
+    node_slices: np.ndarray = field(repr=False)
+    node_peak: np.ndarray = field(repr=False)
+    cycles: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+    @cached_property
+    def slices(self) -> np.ndarray:
+        """Envelope cycle's window-mean maps ``[S, X, Y]`` (A per tile)."""
+        return np.stack([self.grid.node_tile_map(self.drawing, m) for m in self.node_slices])
+
+    @cached_property
+    def peak(self) -> np.ndarray:
+        """Peak-current map ``[X, Y]`` (A per tile)."""
+        return self.grid.node_tile_map(self.drawing, self.node_peak)
+
+    def bounds(self, other: CycleLoad) -> bool:
+        """Whether this load draws at least ``other``'s window-mean and peak current at every node."""
+        return bool(
+            np.all(self.node_peak >= other.node_peak) and np.all(self.node_slices >= other.node_slices)
+        )
 
 
 def trace_loads(trace: list[Segment]) -> list[tuple[float, float]]:
@@ -340,8 +361,10 @@ def cycle_load_maps(
         members.setdefault(label, []).append(cycle)
     return [
         CycleLoad(
-            slices=np.stack([grid.node_tile_map(drawing, m) for m in means[cycles].max(axis=0)]),
-            peak=grid.node_tile_map(drawing, peaks[cycles].max(axis=0)),
+            grid=grid,
+            drawing=np.asarray(drawing),
+            node_slices=means[cycles].max(axis=0),
+            node_peak=peaks[cycles].max(axis=0),
             cycles=np.array(cycles),
         )
         for cycles in members.values()

@@ -141,11 +141,10 @@ class PowerGrid:
     def tile_current_map(self, current: np.ndarray) -> np.ndarray:
         """Per-node currents (A) summed into the 1 µm tiles of :attr:`map_shape` (A per tile, rows index x)."""
         nx, ny = self.map_shape
-        out = np.zeros((nx, ny))
         ix = np.clip(self.x_um.astype(int), 0, nx - 1)
         iy = np.clip(self.y_um.astype(int), 0, ny - 1)
-        np.add.at(out, (ix, iy), np.asarray(current, dtype=np.float64))
-        return out
+        weights = np.asarray(current, dtype=np.float64)
+        return np.bincount(ix * ny + iy, weights=weights, minlength=nx * ny).reshape(nx, ny)
 
     def node_tile_map(self, nodes: np.ndarray, current: np.ndarray) -> np.ndarray:
         """:meth:`tile_current_map` of currents (A) at the distinct ``nodes`` only (the others draw none)."""

@@ -8,7 +8,13 @@ import pytest
 
 from eda.acim.library import load_library
 from eda.irdrop.macro_cases import MacroCase, macro_setup
-from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps, trace_priors
+from eda.irdrop.macro_trace import (
+    macro_design,
+    predict_trace,
+    trace_maps,
+    trace_priors,
+    undominated_loads,
+)
 from eda.irdrop.predict import Predictor
 from eda.macro.activity import (
     Segment,
@@ -126,9 +132,9 @@ def test_a_cycles_peak_includes_a_pulse_cut_by_its_edge(macro):
 
 
 def test_a_load_below_another_everywhere_is_not_evaluated(macro):
-    """A quiet and a busy cycle on the same columns scale the same currents: the busy load's rail estimate
-    is above the quiet one's at every tile, so the network runs once, and the trace's prediction is the
-    busy cycle's alone."""
+    """A quiet cycle on half the columns and a busy one on all of them: the busy load draws at least as much
+    on every tile at every slice, so the network runs once, and the trace's prediction is the busy cycle's
+    alone."""
     _, _, grid, power = macro
     quiet = Segment("quiet", power.cycle_s, data_scale=0.2, column_fraction=0.5)
     busy = Segment("busy", power.cycle_s, data_scale=1.6, column_fraction=1.0)
@@ -142,6 +148,46 @@ def test_a_load_below_another_everywhere_is_not_evaluated(macro):
     t, d, c = drawn_waveforms(grid, power, busy, cycles=1)
     alone, _ = predict_trace(predictor, design, trace_maps(grid, t, d, c, power.cycle_s))
     np.testing.assert_allclose(drop, alone, rtol=1e-6)
+
+
+def test_a_load_that_another_bounds_everywhere_is_left_out():
+    from eda.macro.activity import CycleLoad
+
+    def load(level: float, left: float, first: int) -> CycleLoad:
+        slices = np.full((8, 6), level)  # 8 window means of 6 drawing nodes, the first 3 on the left
+        slices[:, :3] = left
+        return CycleLoad(
+            grid=None,
+            drawing=np.arange(6),
+            node_slices=slices,
+            node_peak=slices.max(axis=0),
+            cycles=np.array([first]),
+        )
+
+    low, high, lopsided, twin = load(1.0, 1.0, 0), load(2.0, 2.0, 1), load(1.0, 3.0, 2), load(2.0, 2.0, 3)
+    kept = undominated_loads([low, high, lopsided, twin])
+    # low is below high everywhere; twin equals high (the first of equals stays); lopsided is above high on
+    # the left half and below it on the right: neither bounds the other
+    assert [int(k.cycles[0]) for k in kept] == [1, 2]
+
+
+def test_loads_on_disjoint_columns_are_each_evaluated(macro):
+    """Busy cycles on the left and on the right half: each load's rail estimate is the larger on its own
+    half, so the network runs on both and the trace's prediction is the tile-wise maximum of the two."""
+    _, _, grid, power = macro
+    left = Segment("left", power.cycle_s, data_scale=1.6, column_fraction=0.5, column_start=0.0)
+    right = Segment("right", power.cycle_s, data_scale=1.6, column_fraction=0.5, column_start=0.5)
+    design = macro_design(grid)
+    predictor = Predictor("macro-dynamic")
+    times, drawing, currents = drawn_waveforms(grid, power, [left, right], cycles=1)
+    maps = trace_maps(grid, times, drawing, currents, power.cycle_s, loads=trace_loads([left, right]))
+    drop, parts = predict_trace(predictor, design, maps)
+    assert parts["loads"] == parts["predicted_loads"] == 2
+    alone = []
+    for segment in (left, right):
+        t, d, c = drawn_waveforms(grid, power, segment, cycles=1)
+        alone.append(predict_trace(predictor, design, trace_maps(grid, t, d, c, power.cycle_s))[0])
+    np.testing.assert_allclose(drop, np.maximum(*alone), rtol=1e-6)
 
 
 def test_dynamic_checkpoint_predicts_a_held_out_traces_worst_drop(macro):
