@@ -81,11 +81,13 @@ class TraceMaps:
 def macro_design(grid: Any, tile_um: int = 4) -> MacroDesign:
     """Build the per-design part of a prediction for ``grid`` (a :class:`eda.macro.grid.PowerGrid`): the PDN
     structure of its netlist without loads (the rail priors then take the current map), effective distance,
-    PDN density, and — cached on the structure — the PDN-only feature maps, the tiles' nearest nodes and the
-    PDNGraph's edges for ``tile_um`` µm graph tiles (the checkpoint's)."""
+    PDN density, and — cached on the structure — the PDN-only feature maps, the tiles' nearest nodes, the
+    rail estimate's factored systems (:func:`eda.irdrop.rail.prepare_rail_estimate`) and the PDNGraph's
+    edges for ``tile_um`` µm graph tiles (the checkpoint's)."""
     from eda.irdrop.features import design_maps, node_map
     from eda.irdrop.graph import build_pdn_graph
     from eda.irdrop.netlist_adapter import structure_from_pdn
+    from eda.irdrop.rail import prepare_rail_estimate
     from eda.macro.spice import grid_netlist
     from eda.pdn.features import effective_distance_map, pdn_density_map
 
@@ -95,6 +97,7 @@ def macro_design(grid: Any, tile_um: int = 4) -> MacroDesign:
     pdn = structure_from_pdn(net)
     design_maps(pdn, shape)
     node_map(pdn, np.zeros(pdn.num_nodes), shape)
+    prepare_rail_estimate(pdn, shape)
     build_pdn_graph(np.zeros((1, *shape), dtype=np.float32), tile_um, pdn=pdn)
     return MacroDesign(
         grid=grid,

@@ -36,6 +36,8 @@ correct the rest (measured figures: docs/irdrop.md, ``benchmarks/irdrop_rail_cor
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.fft import dctn, idctn
@@ -57,6 +59,7 @@ __all__ = [
     "mesh_layers",
     "sheet_groups",
     "pads_on_bar",
+    "prepare_rail_estimate",
 ]
 
 #: a layer is a set of chains when at most this fraction of its nodes sit in pieces with no way up
@@ -65,11 +68,14 @@ _CHAIN_TOLERANCE = 0.05
 
 def sinks_from_current_map(pdn: PdnStructure, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Assign each tile's current (A, map ``[X, Y]``) to the nearest lowest-layer node: ``(nodes, amps)``."""
-    low = np.flatnonzero(pdn.layer == pdn.layer.min())
+    if ("low_node_tree",) not in pdn.cache:  # a property of the design: built once (cached on ``pdn``)
+        low = np.flatnonzero(pdn.layer == pdn.layer.min())
+        pdn.cache[("low_node_tree",)] = low, cKDTree(pdn.xy[low])
+    low, tree = pdn.cache[("low_node_tree",)]
     ix, iy = np.nonzero(np.asarray(current) != 0)
     if ix.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
-    _, idx = cKDTree(pdn.xy[low]).query(np.c_[ix + 0.5, iy + 0.5])
+    _, idx = tree.query(np.c_[ix + 0.5, iy + 0.5])
     amps = np.bincount(idx, weights=np.asarray(current)[ix, iy], minlength=low.size)
     keep = amps != 0
     return low[keep], amps[keep]
@@ -189,8 +195,18 @@ def sheet_groups(
 
     Each layer is its own sheet, except one with fewer than 4 wires across the die along one of its axes
     (a pad bar, a ring): that is no sheet and joins the layer below (the lowest, the one above), the vias
-    between them shorted. With ``only_pad_bars`` only such layers that carry pads are joined.
+    between them shorted. With ``only_pad_bars`` only such layers that carry pads are joined. The result
+    depends on the design only (cached on ``pdn``).
     """
+    key = ("sheet_groups", tuple(layers), tuple(shape), only_pad_bars)
+    if key not in pdn.cache:
+        pdn.cache[key] = _sheet_groups(pdn, layers, shape, only_pad_bars)
+    return [list(lays) for lays in pdn.cache[key]]
+
+
+def _sheet_groups(
+    pdn: PdnStructure, layers: list[int], shape: tuple[int, int], only_pad_bars: bool
+) -> list[list[int]]:
     nx, ny = shape
     a, b = pdn.res_a, pdn.res_b
     d = np.abs(pdn.xy[b] - pdn.xy[a])
@@ -277,21 +293,13 @@ def _pad_response(
     return resp
 
 
-def _mesh_drop(
-    pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shape: tuple[int, int]
-) -> np.ndarray:
-    """Drop (V) at every node of the layers in ``groups`` (:func:`sheet_groups`): a stack of homogenised
-    sheets fed by point pads.
-
-    Each mesh layer is its own anisotropic sheet on the map grid (5-point stencil, S per link, from the
-    Σ g·Δ² of its wires) and adjacent sheets are coupled by their vias spread evenly over the die (S per
-    cell), so a layer of one-axis stripes stays one-axis and the via resistance between mesh layers is
-    kept. A point source on a layer (a pad, or a via from the chains below) is spread across one wire
-    pitch of that layer — the pitch a wire collects current from, at most the die, however few wires the
-    layer has — and a node reads its layer's sheet averaged over the same box (a sheet joined from a bar
-    and its neighbour spreads over one cell along an axis with fewer than four wires across). Per cosine mode the stack is an ``L × L`` system, inverted in closed form
-    for every mode at once; the pad currents follow from a ``(pads + 1)``-sized dense system.
-    """
+def _mesh_operator(pdn: PdnStructure, groups: list[list[int]], shape: tuple[int, int]) -> dict[str, Any]:
+    """What :func:`_mesh_drop` needs of the design alone (sheet conductances inverted per cosine mode,
+    spreading widths, pad cells and the pads' response), built once per design, sheets and grid (cached on
+    ``pdn``): a trace's loads or a design's many current maps reuse it."""
+    cache_key = ("mesh_operator", tuple(tuple(lays) for lays in groups), tuple(shape))
+    if cache_key in pdn.cache:
+        return pdn.cache[cache_key]
     nx, ny = shape
     a, b = pdn.res_a, pdn.res_b
     g = 1.0 / pdn.res_ohm
@@ -342,9 +350,54 @@ def _mesh_drop(
     import torch
 
     names = ", ".join("+".join(f"m{lay}" for lay in lays) for lays in groups)
-    record_system(f"sheets {names}, per cosine mode", unknowns=nx * ny * n_lay, block=n_lay)
     kinv = torch.linalg.inv(torch.from_numpy(kmat + 1e-12 * scale * np.eye(n_lay))).numpy()
     kinv[0, 0] = np.linalg.pinv(kmat[0, 0])  # the constant mode is fixed by the pads
+
+    on_mesh = np.isin(pdn.layer, [lay for lays in groups for lay in lays])
+    pl = group_of[pdn.layer[pdn.pad_nodes]]
+    pi, pj = tile_of(pdn.xy[pdn.pad_nodes], shape)
+    key = np.unique((pl * nx + pi) * ny + pj)
+    pl, pi, pj = key // (nx * ny), key // ny % nx, key % ny
+    rows = sorted(set(pl.tolist()))
+    at = np.searchsorted(rows, pl)
+    pdn.cache[cache_key] = {
+        "n_lay": n_lay,
+        "group_of": group_of,
+        "width": width,
+        "kinv": kinv,
+        "names": names,
+        "on_mesh": on_mesh,
+        "pl": pl,
+        "pi": pi,
+        "pj": pj,
+        "rows": rows,
+        "at": at,
+        "resp": _pad_response(kinv, width, pl, pi, pj),
+    }
+    return pdn.cache[cache_key]
+
+
+def _mesh_drop(
+    pdn: PdnStructure, groups: list[list[int]], inj: np.ndarray, shape: tuple[int, int]
+) -> np.ndarray:
+    """Drop (V) at every node of the layers in ``groups`` (:func:`sheet_groups`): a stack of homogenised
+    sheets fed by point pads.
+
+    Each mesh layer is its own anisotropic sheet on the map grid (5-point stencil, S per link, from the
+    Σ g·Δ² of its wires) and adjacent sheets are coupled by their vias spread evenly over the die (S per
+    cell), so a layer of one-axis stripes stays one-axis and the via resistance between mesh layers is
+    kept. A point source on a layer (a pad, or a via from the chains below) is spread across one wire
+    pitch of that layer — the pitch a wire collects current from, at most the die, however few wires the
+    layer has — and a node reads its layer's sheet averaged over the same box (a sheet joined from a bar
+    and its neighbour spreads over one cell along an axis with fewer than four wires across). Per cosine mode the stack is an ``L × L`` system, inverted in closed form
+    for every mode at once; the pad currents follow from a ``(pads + 1)``-sized dense system.
+    """
+    op = _mesh_operator(pdn, groups, shape)
+    nx, ny = shape
+    n_lay, group_of, width, kinv = op["n_lay"], op["group_of"], op["width"], op["kinv"]
+    pl, pi, pj, rows, at = op["pl"], op["pi"], op["pj"], op["rows"], op["at"]
+    n_pad = pl.size
+    record_system(f"sheets {op['names']}, per cosine mode", unknowns=nx * ny * n_lay, block=n_lay)
 
     def potential(source: np.ndarray, rows: list[int]) -> np.ndarray:
         """Sheet potentials of the layers ``rows`` for injected currents ``source`` ``[L, X, Y]`` (A)."""
@@ -355,18 +408,12 @@ def _mesh_drop(
     def cell(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (group_of[pdn.layer[nodes]], *tile_of(pdn.xy[nodes], shape))
 
-    on_mesh = np.isin(pdn.layer, [lay for lays in groups for lay in lays])
+    on_mesh = op["on_mesh"]
     load = np.zeros((n_lay, nx, ny))
     fed = np.flatnonzero(on_mesh & (inj != 0))
     np.add.at(load, cell(fed), inj[fed])
     for i in range(n_lay):
         load[i] = _spread(load[i], width[i])
-    pl, pi, pj = cell(pdn.pad_nodes)
-    key = np.unique((pl * nx + pi) * ny + pj)
-    pl, pi, pj = key // (nx * ny), key // ny % nx, key % ny
-    n_pad = key.size
-    rows = sorted(set(pl.tolist()))
-    at = np.searchsorted(rows, pl)
 
     def read_pads(v: np.ndarray) -> np.ndarray:
         """The potential each pad reads: its layer's sheet averaged over the pad's box."""
@@ -377,13 +424,13 @@ def _mesh_drop(
         return out
 
     v_load = read_pads(potential(-load, rows))
-    resp = _pad_response(kinv, width, pl, pi, pj)
+    resp = op["resp"]
     # pad currents P and the common pad potential c: v_load + resp @ P = c at every pad, Σ P = Σ load
     m = np.zeros((n_pad + 1, n_pad + 1))
     m[:n_pad, :n_pad] = resp
     m[:n_pad, n_pad] = -1.0
     m[n_pad, :n_pad] = 1.0
-    record_system(f"sheets {names}, pad currents", unknowns=n_pad + 1)
+    record_system(f"sheets {op['names']}, pad currents", unknowns=n_pad + 1)
     sol = np.linalg.lstsq(m, np.r_[-v_load, load.sum()], rcond=None)[0]
     src = -load
     for q in range(n_pad):
@@ -414,17 +461,52 @@ def chain_estimate(
     nodes = pdn.sink_nodes if sink_nodes is None else np.asarray(sink_nodes, dtype=np.int64)
     amps = pdn.sink_amp if sink_amp is None else np.asarray(sink_amp, dtype=np.float64)
     n = pdn.num_nodes
+    top = mesh_layers(pdn)
+    alive, factors = _chain_factors(pdn, top)
+    inj = np.zeros(n)
+    np.add.at(inj, nodes, amps)
+    local = np.zeros(n)
+    for lay, free, idx, lu, ends, above, gu, mat in factors:
+        record_system(f"m{lay} chains", mat)
+        x = lu.solve(inj[free])
+        local[free] = x
+        np.add.at(inj, above, gu * x[idx[ends]])  # what the vias carry up
+    drop = _mesh_drop(pdn, sheet_groups(pdn, top, shape), inj, shape) if top else np.zeros(n)
+    for _, free, idx, lu, ends, above, gu, _ in reversed(factors):
+        rhs = np.zeros(int(free.sum()))
+        np.add.at(rhs, idx[ends], gu * drop[above])
+        drop[free] = local[free] + lu.solve(rhs)
+    _extend_to_stubs(pdn, alive, drop)
+    return drop, alive
+
+
+def prepare_rail_estimate(pdn: PdnStructure, shape: tuple[int, int]) -> None:
+    """Build the parts of the rail estimate that depend on the design alone (the chain layers' factored
+    systems, the mesh sheets' operator, the lowest-layer nodes' search tree), cached on ``pdn`` so that
+    every current map estimated on it afterwards pays only its own solves."""
+    top = mesh_layers(pdn)
+    _chain_factors(pdn, top)
+    if top:
+        _mesh_operator(pdn, sheet_groups(pdn, top, shape), shape)
+    pads_on_bar(pdn, shape)
+    sinks_from_current_map(pdn, np.zeros(shape))
+
+
+def _chain_factors(pdn: PdnStructure, top: list[int]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """The chain layers' systems below the mesh layers ``top``, factored once per design (cached on
+    ``pdn``): ``(alive mask, [(layer, free nodes, their index, LU, via ends, nodes above, via S, matrix)])``
+    lowest layer first (:func:`chain_estimate`)."""
+    key = ("chain_factors", tuple(top))
+    if key in pdn.cache:
+        return pdn.cache[key]
+    n = pdn.num_nodes
     layer, a, b = pdn.layer, pdn.res_a, pdn.res_b
     g = 1.0 / pdn.res_ohm
-    top = mesh_layers(pdn)
     chain = [lay for lay in sorted(np.unique(layer).tolist()) if lay not in top]
     mesh = np.isin(layer, top)
     pad = np.zeros(n, dtype=bool)
     pad[pdn.pad_nodes] = True
     alive = _alive(pdn, chain, mesh)
-    inj = np.zeros(n)
-    np.add.at(inj, nodes, amps)
-    local = np.zeros(n)
     factors = []
     for lay in chain:
         free = (layer == lay) & ~pad & alive
@@ -441,19 +523,10 @@ def chain_estimate(
         mat = stamp(
             m, np.r_[idx[a[both]], idx[ends]], np.r_[idx[b[both]], np.full(ends.size, -1)], np.r_[g[both], gu]
         )
-        record_system(f"m{lay} chains", mat)
         lu = splu(mat.tocsc())  # block-diagonal: one independent chain per rail / stripe segment
-        x = lu.solve(inj[free])
-        local[free] = x
-        np.add.at(inj, above, gu * x[idx[ends]])  # what the vias carry up
-        factors.append((free, idx, lu, ends, above, gu))
-    drop = _mesh_drop(pdn, sheet_groups(pdn, top, shape), inj, shape) if top else np.zeros(n)
-    for free, idx, lu, ends, above, gu in reversed(factors):
-        rhs = np.zeros(int(free.sum()))
-        np.add.at(rhs, idx[ends], gu * drop[above])
-        drop[free] = local[free] + lu.solve(rhs)
-    _extend_to_stubs(pdn, alive, drop)
-    return drop, alive
+        factors.append((lay, free, idx, lu, ends, above, gu, mat))
+    pdn.cache[key] = alive, factors
+    return pdn.cache[key]
 
 
 def rail_estimate(

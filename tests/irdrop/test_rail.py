@@ -11,7 +11,13 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import spsolve
 
 from eda.data import data_dir
-from eda.irdrop.rail import mesh_layers, rail_estimate, sinks_from_current_map, unreaching_fraction
+from eda.irdrop.rail import (
+    mesh_layers,
+    prepare_rail_estimate,
+    rail_estimate,
+    sinks_from_current_map,
+    unreaching_fraction,
+)
 from eda.irdrop.structure import PdnStructure
 from eda.pdn.system import stamp
 
@@ -443,3 +449,23 @@ def test_correction_keeps_a_sparse_middle_layer():
     for lay in (1, 4):
         on = pdn.layer == lay
         assert np.abs(corrected[on] - exact[on]).mean() <= np.abs(chains[on] - exact[on]).mean(), lay
+
+
+@pytest.mark.parametrize("stripes", [(4,), (4, 20)])
+def test_per_design_parts_are_reused_without_changing_the_estimate(stripes):
+    """The factored chains and the sheet operator are built once per structure (cached on it): estimates
+    on a prepared structure equal those on fresh copies, and stay linear in the currents."""
+    pdn = comb_pdn(stripes=stripes)
+    if len(stripes) > 1:  # one pad: the second stripe floats and the top mesh (sheets) is used
+        pdn = dataclasses.replace(pdn, pad_nodes=pdn.pad_nodes[:1], pad_volt=np.ones(1), cache={})
+    shape = (25, 13)
+    low = np.flatnonzero(pdn.layer == 1)
+    rng = np.random.default_rng(3)
+    first, second = rng.uniform(0, 1e-4, low.size), rng.uniform(0, 1e-4, low.size)
+    fresh = [rail_estimate(dataclasses.replace(pdn, cache={}), shape, low, amps) for amps in (first, second)]
+    prepare_rail_estimate(pdn, shape)
+    reused = [rail_estimate(pdn, shape, low, amps) for amps in (first, second)]
+    for f, r in zip(fresh, reused, strict=True):
+        np.testing.assert_allclose(r, f, rtol=1e-12, atol=1e-18)
+    both = rail_estimate(pdn, shape, low, first + second)
+    np.testing.assert_allclose(both, reused[0] + reused[1], rtol=1e-9, atol=1e-15)
