@@ -15,12 +15,13 @@ drop by 4 % of the worst drop on average.
 
 The worst drop over the trace is the largest of the loads' worst drops. A load that another bounds on
 every tile (:func:`undominated_loads`) is left out; the rail estimate of each remaining load (linear in
-its current, ~0.6 s on a 100,000-node macro) picks the loads worth a network evaluation: those whose
-estimate is the largest at one tile at least; the prediction is the tile-wise maximum of the network's
-output over them.
+its current; its factored systems are built once with the design) picks the loads worth a network
+evaluation: those whose estimate is the largest at one tile at least; the prediction is the tile-wise
+maximum of the network's output over them.
 
 The design's maps (:class:`MacroDesign`: PDN structure, effective distance, PDN density) are built once
-per design and reused for every trace; the trace's maps (:func:`trace_maps`) are exact integrals of the piecewise-linear currents.
+per design and reused for every trace; the trace's maps (:func:`trace_maps`) are exact integrals of the
+piecewise-linear currents.
 """
 
 from __future__ import annotations
