@@ -51,6 +51,13 @@ class PdnStructure:
     sink_amp: np.ndarray = field(default_factory=lambda: np.zeros(0))
     cache: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickle (to worker processes) without the factored systems of the cache: SciPy's LU factors do
+        not pickle, and a worker rebuilds them on first use (:func:`eda.irdrop.rail.chain_estimate`)."""
+        state = self.__dict__.copy()
+        state["cache"] = {k: v for k, v in self.cache.items() if k[:1] != ("chain_factors",)}
+        return state
+
     def __post_init__(self) -> None:
         self.xy = np.asarray(self.xy, dtype=np.float64).reshape(-1, 2)
         self.layer = np.asarray(self.layer, dtype=np.int64)

@@ -469,3 +469,8 @@ def test_per_design_parts_are_reused_without_changing_the_estimate(stripes):
         np.testing.assert_allclose(r, f, rtol=1e-12, atol=1e-18)
     both = rail_estimate(pdn, shape, low, first + second)
     np.testing.assert_allclose(both, reused[0] + reused[1], rtol=1e-9, atol=1e-15)
+    # a structure sent to a worker process pickles without its LU factors and rebuilds them there
+    import pickle
+
+    again = pickle.loads(pickle.dumps(pdn))
+    np.testing.assert_allclose(rail_estimate(again, shape, low, first), reused[0], rtol=1e-12, atol=1e-18)
