@@ -249,7 +249,9 @@ def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> n
     key = ("nearest_low_node", *shape)
     if key not in pdn.cache:
         gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
-        pdn.cache[key] = cKDTree(xy).query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
+        from eda.irdrop.rail import low_node_tree
+
+        pdn.cache[key] = low_node_tree(pdn)[1].query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
     return values[low][pdn.cache[key]].reshape(shape)
 
 

@@ -66,12 +66,17 @@ __all__ = [
 _CHAIN_TOLERANCE = 0.05
 
 
-def sinks_from_current_map(pdn: PdnStructure, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Assign each tile's current (A, map ``[X, Y]``) to the nearest lowest-layer node: ``(nodes, amps)``."""
-    if ("low_node_tree",) not in pdn.cache:  # a property of the design: built once (cached on ``pdn``)
+def low_node_tree(pdn: PdnStructure) -> tuple[np.ndarray, cKDTree]:
+    """The lowest-layer nodes (indices) and their search tree (µm), built once per design (cached on ``pdn``)."""
+    if ("low_node_tree",) not in pdn.cache:
         low = np.flatnonzero(pdn.layer == pdn.layer.min())
         pdn.cache[("low_node_tree",)] = low, cKDTree(pdn.xy[low])
-    low, tree = pdn.cache[("low_node_tree",)]
+    return pdn.cache[("low_node_tree",)]
+
+
+def sinks_from_current_map(pdn: PdnStructure, current: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Assign each tile's current (A, map ``[X, Y]``) to the nearest lowest-layer node: ``(nodes, amps)``."""
+    low, tree = low_node_tree(pdn)
     ix, iy = np.nonzero(np.asarray(current) != 0)
     if ix.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
