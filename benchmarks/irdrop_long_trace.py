@@ -12,8 +12,8 @@ every cycle's input bits drawn at the layer's density.
    factored once; set-up included in its time).
 3. **Prediction** (:mod:`eda.irdrop.macro_trace`), timed whole: the design's maps (built once per design),
    the trace folded by the compute cycle per load (the cycles whose weights sit on the same columns) into
-   8 envelope slice maps and a peak map each, the loads' rail estimates (which pick the loads worth a
-   network evaluation), the features (rail priors, PDNGraph) and the network (dynamic macro checkpoint) on
+   8 envelope slice maps and a peak map each (each distinct cell waveform folded once), the loads' rail
+   estimates (which pick the loads worth a network evaluation), the features (rail priors, PDNGraph) and the network (dynamic macro checkpoint) on
    each picked load, their tile-wise maximum. ``--whole-trace`` folds the whole trace into one envelope
    instead (every load at once).
 
@@ -36,7 +36,14 @@ import numpy as np
 from eda.irdrop.macro_cases import MacroCase, macro_setup
 from eda.irdrop.macro_trace import macro_design, predict_trace, trace_maps, trace_priors
 from eda.irdrop.predict import Predictor
-from eda.macro.activity import cycle_trace, drawn_waveforms, node_decaps_f, trace_loads, worst_segment
+from eda.macro.activity import (
+    cycle_trace,
+    distinct_waveforms,
+    drawn_waveforms,
+    node_decaps_f,
+    trace_loads,
+    worst_segment,
+)
 from eda.macro.spice import grid_netlist
 from eda.pdn.metrics import map_metrics
 from eda.pdn.raster import rasterize
@@ -120,8 +127,8 @@ def main() -> None:
     for steps in args.steps:
         cycles = math.ceil(steps * step / cycle)
         trace = cycle_trace(power.segments, spec, cycle, cycles, seed=args.seed)
-        times, drawing, currents = drawn_waveforms(grid, power, trace, cycles=1)
-        net = grid_netlist(grid, times=times, waves=currents, drawing=drawing, decap_f=decaps)
+        times, drawing, wave_index, waves = distinct_waveforms(grid, power, trace, cycles=1)
+        net = grid_netlist(grid, times=times, waves=waves[wave_index], drawing=drawing, decap_f=decaps)
         stop = steps * step
         t0 = time.perf_counter()
         golden = solve_transient(net, stop, step)
@@ -132,7 +139,7 @@ def main() -> None:
         t0 = time.perf_counter()
         design = macro_design(grid, predictor.tile_um)
         loads = None if args.whole_trace else trace_loads(trace)
-        maps = trace_maps(grid, times, drawing, currents, cycle, loads=loads)
+        maps = trace_maps(grid, times, drawing, waves, cycle, loads=loads, wave_index=wave_index)
         drop, parts = predict_trace(predictor, design, maps)
         predict_s = time.perf_counter() - t0
         per_trace_s = predict_s - design.seconds

@@ -117,6 +117,7 @@ def trace_maps(
     cycle_s: float,
     loads: Sequence[Hashable] | None = None,
     slices: int = DEFAULT_SLICES,
+    wave_index: np.ndarray | None = None,
 ) -> TraceMaps:
     """Fold a trace by its compute cycle, per load, into the dynamic checkpoint's inputs.
 
@@ -125,14 +126,15 @@ def trace_maps(
         currents: their piecewise-linear currents ``[len(drawing), len(times)]`` (A), as
         :func:`eda.macro.activity.drawn_waveforms` returns them; cycle_s: compute cycle (s); loads: one
         label per whole cycle (:func:`eda.macro.activity.trace_loads`; default: the whole trace is one load);
-        slices: per cycle.
+        slices: per cycle; wave_index: with ``currents`` the distinct waveforms, the one each drawing node
+        draws (as :func:`eda.macro.activity.distinct_waveforms` returns them: each is folded once).
     """
     from eda.macro.activity import cycle_load_maps, whole_cycles
 
     t0 = time.perf_counter()
     cycles = whole_cycles(float(times[-1]), cycle_s)
     labels = [0] * cycles if loads is None else loads
-    folded = cycle_load_maps(grid, times, drawing, currents, cycle_s, labels, slices)
+    folded = cycle_load_maps(grid, times, drawing, currents, cycle_s, labels, slices, wave_index)
     return TraceMaps(loads=folded, cycles=cycles, seconds=time.perf_counter() - t0)
 
 

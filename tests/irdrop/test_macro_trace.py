@@ -18,8 +18,10 @@ from eda.irdrop.macro_trace import (
 from eda.irdrop.predict import Predictor
 from eda.macro.activity import (
     Segment,
+    cycle_load_maps,
     cycle_slice_maps,
     cycle_trace,
+    distinct_waveforms,
     drawn_waveforms,
     dynamic_waveforms,
     node_decaps_f,
@@ -66,6 +68,51 @@ def test_drawn_waveforms_are_the_dense_waveforms_rows(macro):
     np.testing.assert_array_equal(drawing, d2)
     np.testing.assert_allclose(dense[drawing], drawn, rtol=0, atol=0)
     assert not dense[np.setdiff1d(np.arange(grid.n_nodes), drawing)].any()
+
+
+def test_nodes_with_equal_shares_draw_one_distinct_waveform(macro):
+    """Cells of one kind on the same columns draw the same waveform: a trace's distinct waveforms do not grow
+    when its layers run again, they expand to the drawn rows, and they carry the macro's charge per cycle."""
+    spec, _, grid, power = macro
+    short = cycle_trace(power.segments, spec, power.cycle_s, 6, seed=2)
+    long = short * 4
+    times, drawing, wave_index, waves = distinct_waveforms(grid, power, short, cycles=1)
+    assert len(waves) < 0.1 * len(drawing)
+    assert len(distinct_waveforms(grid, power, long, cycles=1)[3]) == len(waves)
+    t2, d2, drawn = drawn_waveforms(grid, power, short, cycles=1)
+    np.testing.assert_array_equal(times, t2)
+    np.testing.assert_array_equal(drawing, d2)
+    np.testing.assert_array_equal(waves[wave_index], drawn)
+    # every cell active at full data scale: the nodes draw the components' power over VDD each cycle
+    full = Segment("full", power.cycle_s, data_scale=1.0, column_fraction=1.0)
+    t, d, index, w = distinct_waveforms(grid, power, full, cycles=3)
+    charge = np.trapezoid(w[index].sum(axis=0), t)
+    assert charge == pytest.approx(3 * sum(power.component_w.values()) / power.vdd * power.cycle_s, rel=1e-9)
+
+
+def test_folding_distinct_waveforms_equals_folding_every_node(macro):
+    spec, _, grid, power = macro
+    trace = cycle_trace(power.segments, spec, power.cycle_s, 12, seed=3)
+    times, drawing, wave_index, waves = distinct_waveforms(grid, power, trace, cycles=1)
+    currents = waves[wave_index]
+    labels = trace_loads(trace)
+    by_node = cycle_load_maps(grid, times, drawing, currents, power.cycle_s, labels)
+    by_wave = trace_maps(
+        grid, times, drawing, waves, power.cycle_s, loads=labels, wave_index=wave_index
+    ).loads
+    assert len(by_node) == len(by_wave) > 1
+    for a, b in zip(by_node, by_wave, strict=True):
+        np.testing.assert_array_equal(a.cycles, b.cycles)
+        np.testing.assert_array_equal(a.node_slices, b.node_slices)
+        np.testing.assert_array_equal(a.node_peak, b.node_peak)
+    for a, b in zip(
+        cycle_slice_maps(grid, times, drawing, currents, power.cycle_s),
+        cycle_slice_maps(grid, times, drawing, waves, power.cycle_s, wave_index=wave_index),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="wave_index"):
+        cycle_load_maps(grid, times, drawing, waves, power.cycle_s, labels)
 
 
 def test_identical_cycles_fold_into_one_cycles_slices(macro):
@@ -125,8 +172,6 @@ def test_a_cycles_peak_includes_a_pulse_cut_by_its_edge(macro):
     assert [list(load.cycles) for load in maps.loads] == [[0, 1]]
     (load,) = maps.loads
     np.testing.assert_allclose(load.peak.sum(), 2.0e-3)
-    from eda.macro.activity import cycle_load_maps
-
     loads = cycle_load_maps(grid, times[:3], drawing, currents[:, :3], cycle, [0])  # stop at 1.5 cycles
     np.testing.assert_allclose(loads[0].peak.sum(), 1.0e-3)  # the first cycle ends at half the ramp
 
