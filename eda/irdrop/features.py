@@ -246,12 +246,13 @@ def node_map(pdn: PdnStructure, values: np.ndarray, shape: tuple[int, int]) -> n
     if pdn.cache[full_key]:
         return rasterize_points(xy[:, 0], xy[:, 1], values[low], shape)
     # the tiles' nearest nodes depend on the design only: one query per design and grid (cached on ``pdn``)
+    from eda.irdrop.rail import low_node_tree
+
+    low, tree = low_node_tree(pdn)  # the tree's answers index these nodes
     key = ("nearest_low_node", *shape)
     if key not in pdn.cache:
         gx, gy = np.meshgrid(np.arange(shape[0]) + 0.5, np.arange(shape[1]) + 0.5, indexing="ij")
-        from eda.irdrop.rail import low_node_tree
-
-        pdn.cache[key] = low_node_tree(pdn)[1].query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
+        pdn.cache[key] = tree.query(np.stack([gx.ravel(), gy.ravel()], axis=1))[1]
     return values[low][pdn.cache[key]].reshape(shape)
 
 
